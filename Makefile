@@ -1,0 +1,97 @@
+# Sluice build. `make` builds everything; `make test`, `make demo` and
+# `make bench` first install the Debian packages the project needs.
+#   bpf/*.bpf.c -> build/*.bpf.o -> build/*.skel.h (bpftool gen skeleton)
+#   src/lib/*.c -> build/libsluice.a ; src/cli/*.c -> build/sluice
+
+CLANG ?= clang
+CC ?= gcc
+BPFTOOL ?= bpftool
+BUILD := build
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -I$(ARCH_INC) -Iinclude -Ibpf
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc/lib -I$(BUILD)
+# One binary: the BPF objects are embedded as skeletons; libbpf, libelf and
+# zlib are linked statically so the binary runs wherever the kernel does.
+LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c) $(wildcard bench/*.bpf.c)
+BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
+SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
+BPF_HDRS := $(wildcard bpf/lib/*.h) include/sluice/abi.h
+LIB_SRCS := $(wildcard src/lib/*.c)
+LIB_OBJS := $(patsubst src/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+LIB_HDRS := $(wildcard src/lib/*.h) include/sluice/abi.h
+CLI_SRCS := $(wildcard src/cli/*.c)
+CLI_OBJS := $(patsubst src/cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+.PHONY: all deps test demo bench clean format docs check-docs
+.DELETE_ON_ERROR:
+# Keep the BPF objects and skeletons: the tests and benches load them too.
+.SECONDARY:
+
+all: $(BUILD)/sluice $(UNIT_BINS) $(BENCH_BINS)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(BUILD)/lib/%.o: src/lib/%.c $(LIB_HDRS) $(SKELS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libsluice.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/cli/%.o: src/cli/%.c $(LIB_HDRS) $(wildcard src/cli/*.h) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc/cli -c $< -o $@
+
+$(BUILD)/sluice: $(CLI_OBJS) $(BUILD)/libsluice.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsluice.a $(LIB_HDRS) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/libsluice.a -o $@ $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libsluice.a $(LIB_HDRS) $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(BUILD)/libsluice.a -o $@ $(LDLIBS)
+
+$(BUILD):
+	@mkdir -p $(BUILD)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+# docs/cli.md is generated from the same table as --help.
+docs: $(BUILD)/sluice
+	$(BUILD)/sluice help --markdown > docs/cli.md
+
+format:
+	clang-format -i $(wildcard include/sluice/*.h bpf/*.c bpf/lib/*.h src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h bench/*.c)
+
+clean:
+	rm -rf $(BUILD)

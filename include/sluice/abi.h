@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Sluice ABI: every record and enum seen by both the BPF datapath and user
+ * space. This is the only definition; neither side keeps a copy.
+ * Fixed-width types, explicit padding, sizes pinned by _Static_assert. */
+#ifndef SLUICE_ABI_H
+#define SLUICE_ABI_H
+
+#include <linux/types.h>
+
+/* Capacity of each set trie (one per direction and address family). Allow
+ * and deny entries share a trie, so each set holds at least 1,000,000. */
+#define SL_SET_MAX_ENTRIES (1U << 21)
+
+/* Bound on the IPv6 extension-header walk; a longer chain is malformed. */
+#define SL_IPV6_MAX_EXT 8
+
+/* Verdict actions. */
+enum sl_action {
+	SL_ACT_PASS = 0,
+	SL_ACT_DROP = 1,
+	SL_ACT_MAX,
+};
+
+/* Why a verdict was reached. Every verdict carries exactly one reason; the
+ * CLI and metrics name them with sl_reason_name() (src/lib/names.c). Append
+ * only: the numbers index pinned counters that survive upgrades. */
+enum sl_reason {
+	SL_R_PASS = 0,	   /* IP packet, no stage objected: default pass */
+	SL_R_NON_IP,	   /* not IPv4/IPv6 (ARP, LLDP, ...): passed */
+	SL_R_ALLOW_SET,	   /* longest matching set prefix is an allow entry */
+	SL_R_DENY_SET,	   /* longest matching set prefix is a deny entry */
+	SL_R_MALFORMED_L2, /* Ethernet/VLAN header truncated */
+	SL_R_MALFORMED_L3, /* bad IPv4/IPv6 header, length or extension chain */
+	SL_R_MALFORMED_L4, /* bad or truncated TCP/UDP/ICMP/ICMPv6 header */
+	SL_R_MAX,
+};
+
+/* Set entry direction: which address of the packet the prefix matches. */
+enum sl_dir {
+	SL_DIR_SRC = 0,
+	SL_DIR_DST = 1,
+	SL_DIR_MAX,
+};
+
+/* Set entry kind, stored in the entry's value. */
+enum sl_set_kind {
+	SL_SET_ALLOW = 1,
+	SL_SET_DENY = 2,
+};
+
+/* LPM trie keys: prefixlen counts the significant leading bits of addr. */
+struct sl_lpm_v4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+_Static_assert(sizeof(struct sl_lpm_v4) == 8, "sl_lpm_v4 size");
+
+struct sl_lpm_v6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct sl_lpm_v6) == 20, "sl_lpm_v6 size");
+
+/* Set trie value. kind says allow or deny; plen repeats the key's prefix
+ * length because an LPM lookup does not return the key it matched, and the
+ * source and destination results are compared by length. The counters are
+ * updated atomically by the datapath. */
+struct sl_set_val {
+	__u8 kind; /* enum sl_set_kind */
+	__u8 plen;
+	__u8 pad[6];
+	__u64 packets;
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct sl_set_val) == 24, "sl_set_val size");
+
+/* Per-CPU counter cell; the stats map is indexed by sl_stats_idx(). */
+struct sl_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct sl_counter) == 16, "sl_counter size");
+
+#define SL_STATS_MAX (SL_R_MAX * SL_ACT_MAX)
+
+static inline __u32 sl_stats_idx(__u32 reason, __u32 action)
+{
+	return reason * SL_ACT_MAX + action;
+}
+
+/* Load-time switches of the XDP program (skeleton rodata). The verifier
+ * removes the code of stages that are off. */
+struct sl_features {
+	__u8 drop_malformed; /* 1: malformed frames are dropped (default) */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
+
+/* Names of the pinned maps, relative to <bpffs>/sluice. Map names in the
+ * BPF object are the same (libbpf pins by name). */
+#define SL_MAP_SET_SRC_V4 "sl_set_src_v4"
+#define SL_MAP_SET_DST_V4 "sl_set_dst_v4"
+#define SL_MAP_SET_SRC_V6 "sl_set_src_v6"
+#define SL_MAP_SET_DST_V6 "sl_set_dst_v6"
+#define SL_MAP_STATS	  "sl_stats"
+
+#endif /* SLUICE_ABI_H */

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* cli: the command table. Each verb is declared once: its options, its
+ * help text and its handler; main.c derives option parsing, `--help` and
+ * docs/cli.md (`sluice help --markdown`) from the declaration. */
+#ifndef SL_CLI_H
+#define SL_CLI_H
+
+#include <stdbool.h>
+
+#include "sluice.h"
+
+/* Exit statuses of the CLI contract. */
+#define EXIT_OK	     0
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE   2
+
+#define CLI_MAX_OPTS 16
+
+struct cli_opt {
+	const char *name; /* long name */
+	char short_name;  /* 0: none */
+	const char *arg;  /* metavariable, NULL for a flag */
+	const char *help;
+};
+
+struct cli;
+
+struct cli_cmd {
+	const char *name;
+	const char *args;	    /* positional synopsis, e.g. "IFACE" */
+	const char *summary;	    /* one line */
+	const char *description;    /* paragraphs, '\n' separated */
+	const struct cli_opt *opts; /* terminated by a zeroed entry */
+	const char *examples;	    /* lines: "$ command  # comment" */
+	int min_args, max_args;	    /* max_args -1: unlimited */
+	bool needs_root;
+	int (*run)(struct cli *c, int argc, char **argv);
+};
+
+struct cli {
+	const struct cli_cmd *cmd;
+	const char *val[CLI_MAX_OPTS]; /* per cmd->opts index; flags: "1" */
+	const char *bpffs;
+	bool json;
+	int verbose;
+};
+
+/* The value of the command's option `name`, or NULL when not given. */
+const char *cli_opt(const struct cli *c, const char *name);
+/* Parses a whole positive number for option `name`; exits 2 on bad input. */
+long cli_opt_long(const struct cli *c, const char *name, long def, long min,
+		  long max);
+/* Maps a libsluice error to the exit status. */
+int cli_exit(int err);
+/* Prints "sluice: VERB: msg" and returns EXIT_USAGE. */
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Opens the state: create makes it when absent. Returns 0 or an exit status. */
+int cli_open(struct cli *c, struct sl_ctx *ctx, bool create);
+
+extern const struct cli_cmd cmd_attach, cmd_detach, cmd_status, cmd_reset;
+extern const struct cli_cmd cmd_block, cmd_unblock, cmd_allow, cmd_unallow;
+extern const struct cli_cmd cmd_stats;
+
+#endif

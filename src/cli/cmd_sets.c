@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* cmd_sets: block/unblock (deny set) and allow/unallow (allow set). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "log.h"
+#include "names.h"
+
+/* Collects the prefixes of the arguments and of --file; all are validated
+ * before anything is written. */
+static int gather(struct cli *c, int argc, char **argv, struct sl_prefix **out,
+		  size_t *n)
+{
+	const char *file = cli_opt(c, "file");
+	struct sl_prefix *fp = NULL, *v;
+	size_t fn = 0;
+	int err;
+
+	if (file) {
+		err = sl_prefix_file_read(file, &fp, &fn);
+		if (err)
+			return cli_exit(err);
+	}
+	v = malloc((fn + argc + 1) * sizeof(*v));
+	if (!v) {
+		free(fp);
+		pr_err("out of memory");
+		return EXIT_RUNTIME;
+	}
+	for (int i = 0; i < argc; i++) {
+		char msg[128];
+
+		if (sl_prefix_parse(argv[i], &v[i], msg, sizeof(msg))) {
+			free(fp);
+			free(v);
+			return cli_usage_error(c, "invalid prefix '%s': %s",
+					       argv[i], msg);
+		}
+	}
+	if (fn)
+		memcpy(v + argc, fp, fn * sizeof(*v));
+	free(fp);
+	*out = v;
+	*n = argc + fn;
+	return EXIT_OK;
+}
+
+static void print_entries(struct cli *c, const struct sl_set_entry *e, size_t n)
+{
+	if (c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_arr_open(&w);
+		for (size_t i = 0; i < n; i++) {
+			char buf[64];
+
+			sl_prefix_format(&e[i].prefix, buf, sizeof(buf));
+			jw_obj_open(&w);
+			jw_key(&w, "set");
+			jw_str(&w, sl_set_kind_name(e[i].kind));
+			jw_key(&w, "dir");
+			jw_str(&w, sl_dir_name(e[i].dir));
+			jw_key(&w, "prefix");
+			jw_str(&w, buf);
+			jw_key(&w, "packets");
+			jw_u64(&w, e[i].packets);
+			jw_key(&w, "bytes");
+			jw_u64(&w, e[i].bytes);
+			jw_obj_close(&w);
+		}
+		jw_arr_close(&w);
+		jw_end(&w);
+		return;
+	}
+	printf("%-5s %-3s %-43s %12s %14s\n", "SET", "DIR", "PREFIX", "PACKETS",
+	       "BYTES");
+	for (size_t i = 0; i < n; i++) {
+		char buf[64];
+
+		sl_prefix_format(&e[i].prefix, buf, sizeof(buf));
+		printf("%-5s %-3s %-43s %12llu %14llu\n",
+		       sl_set_kind_name(e[i].kind), sl_dir_name(e[i].dir), buf,
+		       (unsigned long long)e[i].packets,
+		       (unsigned long long)e[i].bytes);
+	}
+}
+
+static int list_set(struct cli *c, int kind)
+{
+	struct sl_set_entry *e = NULL;
+	struct sl_ctx ctx;
+	size_t n = 0;
+	int err;
+
+	if (sl_check_privileges())
+		return EXIT_RUNTIME;
+	err = sl_open(&ctx, c->bpffs, false);
+	if (err && err != -ENOENT)
+		return EXIT_RUNTIME;
+	if (!err) {
+		err = sl_set_list(&ctx, kind, &e, &n);
+		sl_close(&ctx);
+		if (err) {
+			pr_err("cannot list the %s set: %s",
+			       sl_set_kind_name(kind), strerror(-err));
+			return EXIT_RUNTIME;
+		}
+	}
+	print_entries(c, e, n);
+	free(e);
+	return EXIT_OK;
+}
+
+static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
+{
+	int dir = cli_opt(c, "dst") ? SL_DIR_DST : SL_DIR_SRC;
+	const char *name = sl_set_kind_name(kind);
+	struct sl_prefix *p = NULL;
+	struct sl_ctx ctx;
+	size_t n = 0, added = 0;
+	int rc, err;
+
+	if (add && cli_opt(c, "list")) {
+		if (argc || cli_opt(c, "file"))
+			return cli_usage_error(c, "--list takes no prefixes");
+		return list_set(c, kind);
+	}
+	if (!argc && !cli_opt(c, "file"))
+		return cli_usage_error(
+		    c, "expected one or more prefixes or --file");
+	rc = gather(c, argc, argv, &p, &n);
+	if (rc)
+		return rc;
+	if (sl_check_privileges()) {
+		free(p);
+		return EXIT_RUNTIME;
+	}
+	err = sl_open(&ctx, c->bpffs, add);
+	if (err) {
+		char buf[64];
+
+		sl_prefix_format(&p[0], buf, sizeof(buf));
+		if (err == -ENOENT)
+			pr_err("%s is not in the %s set (Sluice has no state "
+			       "here)",
+			       buf, name);
+		free(p);
+		return err == -ENOENT ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	err = add ? sl_set_add(&ctx, kind, dir, p, n, &added)
+		  : sl_set_del(&ctx, kind, dir, p, n);
+	sl_close(&ctx);
+	free(p);
+	if (!err && !c->json) {
+		if (add)
+			printf("%s set (%s): added %zu prefixes, %zu already "
+			       "present\n",
+			       name, sl_dir_name(dir), added, n - added);
+		else
+			printf("%s set (%s): removed %zu prefixes\n", name,
+			       sl_dir_name(dir), n);
+	}
+	return cli_exit(err);
+}
+
+static int run_block(struct cli *c, int argc, char **argv)
+{
+	return run_set(c, argc, argv, SL_SET_DENY, true);
+}
+
+static int run_unblock(struct cli *c, int argc, char **argv)
+{
+	return run_set(c, argc, argv, SL_SET_DENY, false);
+}
+
+static int run_allow(struct cli *c, int argc, char **argv)
+{
+	return run_set(c, argc, argv, SL_SET_ALLOW, true);
+}
+
+static int run_unallow(struct cli *c, int argc, char **argv)
+{
+	return run_set(c, argc, argv, SL_SET_ALLOW, false);
+}
+
+static const struct cli_opt add_opts[] = {
+    {"dst", 'd', NULL, "Match the destination address instead of the source."},
+    {"file", 'f', "FILE",
+     "Also read prefixes from FILE: one per line, '#' or ';' starts a "
+     "comment. Loaded with batch map updates."},
+    {"list", 'l', NULL, "List the set's entries with their hit counters."},
+    {},
+};
+
+static const struct cli_opt del_opts[] = {
+    {"dst", 'd', NULL, "Remove destination entries instead of source ones."},
+    {"file", 'f', "FILE",
+     "Also read prefixes from FILE (same format as block)."},
+    {},
+};
+
+#define SET_RULES                                                              \
+	"The allow and deny sets are longest-prefix-match tables (IPv4 and "   \
+	"IPv6, source or destination, 2M entries each per\n"                   \
+	"direction and family). For each packet the longest matching prefix "  \
+	"decides, whichever set it is in: allow 198.18.0.0/16\n"               \
+	"with deny 198.18.0.0/24 drops 198.18.0.5 and passes 198.18.1.5. If "  \
+	"the source and destination matches are equally long,\n"               \
+	"deny wins. An allowed (trusted) packet bypasses every later stage. "  \
+	"Each entry counts the packets and bytes it decided.\n"                \
+	"A prefix is an address with an optional /length (no host bits set); " \
+	"a plain address means /32 or /128. A prefix can\n"                    \
+	"be in only one of the two sets. The whole request is validated "      \
+	"before any entry changes."
+
+const struct cli_cmd cmd_block = {
+    .name = "block",
+    .args = "[CIDR...]",
+    .summary = "Add prefixes to the deny set (source by default)",
+    .description = "Adds each CIDR to the deny set: matching packets are "
+		   "dropped at XDP with reason deny-set. Prefixes already "
+		   "in the deny set\nkeep their counters.\n" SET_RULES,
+    .opts = add_opts,
+    .examples = "$ sluice block 198.18.0.0/24 2001:db8::/64\n"
+		"$ sluice block --dst 198.19.0.1\n"
+		"$ sluice block --file drop-list.txt\n"
+		"$ sluice block --list -j",
+    .min_args = 0,
+    .max_args = -1,
+    .needs_root = true,
+    .run = run_block,
+};
+
+const struct cli_cmd cmd_unblock = {
+    .name = "unblock",
+    .args = "CIDR...",
+    .summary = "Remove prefixes from the deny set",
+    .description = "Removes each CIDR from the deny set. Every prefix must "
+		   "be in the deny set (with that direction); otherwise "
+		   "nothing is removed.",
+    .opts = del_opts,
+    .examples = "$ sluice unblock 198.18.0.0/24",
+    .min_args = 0,
+    .max_args = -1,
+    .needs_root = true,
+    .run = run_unblock,
+};
+
+const struct cli_cmd cmd_allow = {
+    .name = "allow",
+    .args = "[CIDR...]",
+    .summary = "Add prefixes to the allow (trusted) set",
+    .description =
+	"Adds each CIDR to the allow set: matching packets pass "
+	"with reason allow-set and bypass every later stage.\n" SET_RULES,
+    .opts = add_opts,
+    .examples = "$ sluice allow 198.18.0.1\n$ sluice allow --list",
+    .min_args = 0,
+    .max_args = -1,
+    .needs_root = true,
+    .run = run_allow,
+};
+
+const struct cli_cmd cmd_unallow = {
+    .name = "unallow",
+    .args = "CIDR...",
+    .summary = "Remove prefixes from the allow set",
+    .description = "Removes each CIDR from the allow set. Every prefix must "
+		   "be in the allow set (with that direction); otherwise "
+		   "nothing is removed.",
+    .opts = del_opts,
+    .examples = "$ sluice unallow 198.18.0.1",
+    .min_args = 0,
+    .max_args = -1,
+    .needs_root = true,
+    .run = run_unallow,
+};

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* main: dispatch, option parsing and help, all derived from the command
+ * table, so `--help`, docs/cli.md and the parser never disagree. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+static const struct cli_cmd *const commands[] = {
+    &cmd_attach, &cmd_detach,  &cmd_status, &cmd_block, &cmd_unblock,
+    &cmd_allow,	 &cmd_unallow, &cmd_stats,  &cmd_reset,
+};
+#define NCOMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
+
+/* Options every verb takes. */
+static const struct cli_opt global_opts[] = {
+    {"json", 'j', NULL,
+     "Print JSON (one document; one per line with --watch)."},
+    {"bpffs", 0, "DIR",
+     "bpffs holding the state (pins under DIR/sluice). Default: "
+     "$SLUICE_BPFFS, else /sys/fs/bpf. A bpffs is mounted at DIR if none is."},
+    {"verbose", 'v', NULL,
+     "Print debug messages, including libbpf's and the verifier's."},
+    {"help", 'h', NULL, "Show this help."},
+    {},
+};
+
+static const char *const exit_text =
+    "0 success; 1 runtime failure (kernel refused, no privileges, no "
+    "state); 2 bad usage or bad input. Errors are one line on stderr; on "
+    "any error nothing was changed.";
+
+static int nopts(const struct cli_opt *o)
+{
+	int n = 0;
+
+	while (o && o[n].name)
+		n++;
+	return n;
+}
+
+const char *cli_opt(const struct cli *c, const char *name)
+{
+	for (int i = 0; i < nopts(c->cmd->opts); i++)
+		if (!strcmp(c->cmd->opts[i].name, name))
+			return c->val[i];
+	return NULL;
+}
+
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sluice: %s: ", c->cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'sluice %s --help')\n", c->cmd->name);
+	return EXIT_USAGE;
+}
+
+long cli_opt_long(const struct cli *c, const char *name, long def, long min,
+		  long max)
+{
+	const char *s = cli_opt(c, name);
+	char *end;
+	long v;
+
+	if (!s)
+		return def;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < min || v > max) {
+		cli_usage_error(c,
+				"--%s expects a whole number from %ld to %ld, "
+				"not '%s'",
+				name, min, max, s);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+int cli_exit(int err)
+{
+	if (!err)
+		return EXIT_OK;
+	return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
+int cli_open(struct cli *c, struct sl_ctx *ctx, bool create)
+{
+	int err;
+
+	if (c->cmd->needs_root && sl_check_privileges())
+		return EXIT_RUNTIME;
+	err = sl_open(ctx, c->bpffs, create);
+	if (err == -ENOENT)
+		pr_err("no Sluice state under %s (nothing attached or blocked "
+		       "yet)",
+		       c->bpffs			? c->bpffs
+		       : getenv("SLUICE_BPFFS") ? getenv("SLUICE_BPFFS")
+						: SL_DEFAULT_BPFFS);
+	return err ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* ---- help ---- */
+
+static void synopsis(FILE *f, const struct cli_cmd *cmd)
+{
+	fprintf(f, "sluice %s", cmd->name);
+	for (int i = 0; i < nopts(cmd->opts); i++) {
+		const struct cli_opt *o = &cmd->opts[i];
+
+		fprintf(f, " [--%s%s%s]", o->name, o->arg ? " " : "",
+			o->arg ? o->arg : "");
+	}
+	if (cmd->args && *cmd->args)
+		fprintf(f, " %s", cmd->args);
+	fputc('\n', f);
+}
+
+static void opt_line(FILE *f, const struct cli_opt *o, bool md)
+{
+	char head[64];
+
+	if (o->short_name)
+		snprintf(head, sizeof(head), "-%c, --%s%s%s", o->short_name,
+			 o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+	else
+		snprintf(head, sizeof(head), "--%s%s%s", o->name,
+			 o->arg ? " " : "", o->arg ? o->arg : "");
+	if (md)
+		fprintf(f, "- `%s`: %s\n", head, o->help);
+	else
+		fprintf(f, "  %-24s %s\n", head, o->help);
+}
+
+static void cmd_help(FILE *f, const struct cli_cmd *cmd, bool md)
+{
+	const char *d;
+
+	if (md) {
+		fprintf(f, "## sluice %s\n\n%s.\n\n```\n", cmd->name,
+			cmd->summary);
+		synopsis(f, cmd);
+		fprintf(f, "```\n\n%s\n\n", cmd->description);
+		fprintf(f, "Options:\n\n");
+	} else {
+		fprintf(f, "NAME\n  sluice %s - %s\n\nSYNOPSIS\n  ", cmd->name,
+			cmd->summary);
+		synopsis(f, cmd);
+		fprintf(f, "\nDESCRIPTION\n  ");
+		for (d = cmd->description; *d; d++) {
+			fputc(*d, f);
+			if (*d == '\n')
+				fputs("  ", f);
+		}
+		fprintf(f, "\n\nOPTIONS\n");
+	}
+	for (int i = 0; i < nopts(cmd->opts); i++)
+		opt_line(f, &cmd->opts[i], md);
+	for (int i = 0; i < nopts(global_opts); i++)
+		opt_line(f, &global_opts[i], md);
+	if (cmd->examples && *cmd->examples) {
+		if (md)
+			fprintf(f, "\nExamples:\n\n```\n%s\n```\n",
+				cmd->examples);
+		else {
+			fprintf(f, "\nEXAMPLES\n  ");
+			for (d = cmd->examples; *d; d++) {
+				fputc(*d, f);
+				if (*d == '\n')
+					fputs("  ", f);
+			}
+			fputc('\n', f);
+		}
+	}
+	if (md)
+		fprintf(f, "\nExit status: %s\n\n", exit_text);
+	else
+		fprintf(f, "\nEXIT STATUS\n  %s\n", exit_text);
+}
+
+static void main_help(FILE *f, bool md)
+{
+	if (md)
+		fprintf(f,
+			"# sluice command reference\n\n"
+			"Generated by `sluice help --markdown` from the same "
+			"table as `--help`; do not edit by hand.\n\n```\n");
+	fprintf(f, "Usage: sluice [--bpffs DIR] [-j] [-v] COMMAND [ARGS...]\n\n"
+		   "Sluice: a programmable XDP datapath. Commands:\n");
+	for (int i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i]->name,
+			commands[i]->summary);
+	fprintf(f, "  %-9s %s\n", "help",
+		"Show help for a command: sluice help COMMAND");
+	fprintf(
+	    f,
+	    "\nState lives under <bpffs>/sluice (default /sys/fs/bpf/sluice).\n"
+	    "Run 'sluice COMMAND --help' for the options of a command.\n");
+	if (md) {
+		fprintf(f, "```\n\n");
+		for (int i = 0; i < NCOMMANDS; i++)
+			cmd_help(f, commands[i], true);
+	}
+}
+
+static const struct cli_cmd *find_cmd(const char *name)
+{
+	for (int i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+static int do_help(int argc, char **argv)
+{
+	const struct cli_cmd *cmd;
+
+	if (argc >= 2 && !strcmp(argv[1], "--markdown")) {
+		main_help(stdout, true);
+		return EXIT_OK;
+	}
+	if (argc < 2) {
+		main_help(stdout, false);
+		return EXIT_OK;
+	}
+	cmd = find_cmd(argv[1]);
+	if (!cmd) {
+		fprintf(stderr,
+			"sluice: help: no command '%s' (see 'sluice help')\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
+	cmd_help(stdout, cmd, false);
+	return EXIT_OK;
+}
+
+/* ---- parsing ---- */
+
+static int run_cmd(struct cli *c, int argc, char **argv)
+{
+	const struct cli_cmd *cmd = c->cmd;
+	int n = nopts(cmd->opts), ng = nopts(global_opts), opt, npos;
+	struct option lo[CLI_MAX_OPTS + 8] = {};
+	/* Leading ':' reports a missing value as ':'; no '+', so getopt_long
+	 * permutes and options may follow the positional arguments. */
+	char shorts[2 * (CLI_MAX_OPTS + 8) + 2] = ":";
+	char *sp = shorts + 1;
+
+	if (n > CLI_MAX_OPTS)
+		return EXIT_RUNTIME;
+	for (int i = 0; i < n + ng; i++) {
+		const struct cli_opt *o =
+		    i < n ? &cmd->opts[i] : &global_opts[i - n];
+
+		lo[i].name = o->name;
+		lo[i].has_arg = o->arg ? required_argument : no_argument;
+		lo[i].val = 256 + i;
+		if (o->short_name) {
+			*sp++ = o->short_name;
+			if (o->arg)
+				*sp++ = ':';
+		}
+	}
+	*sp = '\0';
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		int idx = -1;
+
+		if (opt == '?')
+			return cli_usage_error(c, "unknown option '%s'",
+					       argv[optind - 1]);
+		if (opt == ':')
+			return cli_usage_error(c, "option '%s' needs a value",
+					       argv[optind - 1]);
+		if (opt >= 256)
+			idx = opt - 256;
+		else
+			for (int i = 0; i < n + ng; i++) {
+				const struct cli_opt *o =
+				    i < n ? &cmd->opts[i] : &global_opts[i - n];
+				if (o->short_name == opt)
+					idx = i;
+			}
+		if (idx < 0)
+			return cli_usage_error(c, "unknown option");
+		if (idx < n) {
+			c->val[idx] = optarg ? optarg : "1";
+			continue;
+		}
+		switch (idx - n) {
+		case 0:
+			c->json = true;
+			break;
+		case 1:
+			c->bpffs = optarg;
+			break;
+		case 2:
+			c->verbose++;
+			break;
+		case 3:
+			cmd_help(stdout, cmd, false);
+			return EXIT_OK;
+		}
+	}
+	npos = argc - optind;
+	if (npos < cmd->min_args)
+		return cli_usage_error(c, "expected %s", cmd->args);
+	if (cmd->max_args >= 0 && npos > cmd->max_args)
+		return cli_usage_error(c, "unexpected argument '%s'",
+				       argv[optind + cmd->max_args]);
+	if (c->verbose)
+		sl_log_set_level(SL_LOG_DEBUG);
+	return cmd->run(c, npos, argv + optind);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = {};
+	int i = 1;
+
+	sl_log_hook_libbpf();
+	/* Global options may also come before the verb. */
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			c.json = true;
+		else if (!strcmp(argv[i], "-v") ||
+			 !strcmp(argv[i], "--verbose"))
+			c.verbose++;
+		else if (!strcmp(argv[i], "--bpffs") && i + 1 < argc)
+			c.bpffs = argv[++i];
+		else if (!strncmp(argv[i], "--bpffs=", 8))
+			c.bpffs = argv[i] + 8;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return do_help(1, argv);
+		else {
+			fprintf(stderr,
+				"sluice: unknown option '%s' (see 'sluice "
+				"help')\n",
+				argv[i]);
+			return EXIT_USAGE;
+		}
+		i++;
+	}
+	if (i >= argc) {
+		main_help(stderr, false);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[i], "help"))
+		return do_help(argc - i, argv + i);
+	c.cmd = find_cmd(argv[i]);
+	if (!c.cmd) {
+		fprintf(stderr,
+			"sluice: unknown command '%s' (see 'sluice help')\n",
+			argv[i]);
+		return EXIT_USAGE;
+	}
+	{
+		char prefix[64];
+
+		snprintf(prefix, sizeof(prefix), "sluice: %s", c.cmd->name);
+		sl_log_set_prefix(prefix);
+	}
+	return run_cmd(&c, argc - i, argv + i);
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* log: leveled messages to stderr; libbpf's chatter is demoted to debug. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+
+static enum sl_log_level level = SL_LOG_WARN;
+static char prefix[64] = "sluice";
+
+void sl_log_set_level(enum sl_log_level lvl)
+{
+	level = lvl;
+}
+
+enum sl_log_level sl_log_get_level(void)
+{
+	return level;
+}
+
+void sl_log_set_prefix(const char *p)
+{
+	snprintf(prefix, sizeof(prefix), "%s", p);
+}
+
+static void vlog(enum sl_log_level lvl, const char *fmt, va_list ap)
+{
+	static const char *const tag[] = {"", "warning: ", "", "debug: "};
+
+	if (lvl > level)
+		return;
+	fprintf(stderr, "%s: %s", prefix, tag[lvl]);
+	vfprintf(stderr, fmt, ap);
+	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
+		fputc('\n', stderr);
+}
+
+void sl_log(enum sl_log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(lvl, fmt, ap);
+	va_end(ap);
+}
+
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt,
+			va_list ap)
+{
+	(void)lvl;
+	if (level < SL_LOG_DEBUG)
+		return 0;
+	fprintf(stderr, "libbpf: ");
+	return vfprintf(stderr, fmt, ap);
+}
+
+void sl_log_hook_libbpf(void)
+{
+	libbpf_set_print(libbpf_print);
+}

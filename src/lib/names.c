@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* names: the strings for enum sl_reason, sl_action, sl_dir, sl_set_kind. */
+#include <sluice/abi.h>
+
+#include "names.h"
+
+static const struct {
+	const char *name;
+	const char *help;
+} reasons[SL_R_MAX] = {
+    [SL_R_PASS] = {"pass", "IP packet no stage objected to"},
+    [SL_R_NON_IP] = {"non-ip", "not IPv4/IPv6 (ARP, LLDP, ...), passed"},
+    [SL_R_ALLOW_SET] = {"allow-set", "longest matching prefix allows"},
+    [SL_R_DENY_SET] = {"deny-set", "longest matching prefix denies"},
+    [SL_R_MALFORMED_L2] = {"malformed-l2", "Ethernet/VLAN header truncated"},
+    [SL_R_MALFORMED_L3] = {"malformed-l3",
+			   "bad IPv4/IPv6 header, length or extension chain"},
+    [SL_R_MALFORMED_L4] = {"malformed-l4",
+			   "bad or truncated TCP/UDP/ICMP header"},
+};
+
+const char *sl_reason_name(unsigned int r)
+{
+	return r < SL_R_MAX && reasons[r].name ? reasons[r].name : "unknown";
+}
+
+const char *sl_reason_help(unsigned int r)
+{
+	return r < SL_R_MAX && reasons[r].help ? reasons[r].help : "";
+}
+
+const char *sl_action_name(unsigned int a)
+{
+	static const char *const n[SL_ACT_MAX] = {"pass", "drop"};
+
+	return a < SL_ACT_MAX ? n[a] : "unknown";
+}
+
+const char *sl_dir_name(unsigned int d)
+{
+	return d == SL_DIR_SRC ? "src" : d == SL_DIR_DST ? "dst" : "unknown";
+}
+
+const char *sl_set_kind_name(unsigned int k)
+{
+	return k == SL_SET_ALLOW  ? "allow"
+	       : k == SL_SET_DENY ? "deny"
+				  : "unknown";
+}

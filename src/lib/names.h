@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* names: printable names of the ABI enums, the one table the CLI, JSON and
+ * metrics use. */
+#ifndef SL_NAMES_H
+#define SL_NAMES_H
+
+const char *sl_reason_name(unsigned int reason);
+const char *sl_reason_help(unsigned int reason);
+const char *sl_action_name(unsigned int action);
+const char *sl_dir_name(unsigned int dir);
+const char *sl_set_kind_name(unsigned int kind);
+
+#endif

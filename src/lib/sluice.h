@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* libsluice: the control plane shared by the CLI, the daemon, the tests and
+ * the benchmarks. Functions return 0 or a negative errno; -EINVAL always
+ * means bad input (the CLI exits 2), anything else a runtime failure (exit
+ * 1). Every failure has already been reported on stderr in one line that
+ * names the object. Nothing is half applied: each call validates all of its
+ * input before it changes any kernel state. */
+#ifndef SLUICE_H
+#define SLUICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sluice/abi.h>
+
+#define SL_DEFAULT_BPFFS "/sys/fs/bpf"
+#define SL_PIN_SUBDIR	 "sluice"
+
+struct sluice_xdp;
+
+/* ---- loader (ctx.c) ---- */
+
+/* Opens and loads the XDP object. pin_dir: where maps are pinned and
+ * reused (NULL: private maps, for tests and benchmarks). load_prog: false
+ * creates the maps only. feat: NULL for the defaults. */
+struct sluice_xdp *sl_xdp_load(const char *pin_dir,
+			       const struct sl_features *feat, bool load_prog);
+void sl_xdp_destroy(struct sluice_xdp *skel);
+int sl_xdp_prog_fd(struct sluice_xdp *skel);
+void sl_features_default(struct sl_features *feat);
+
+/* The running state under <bpffs>/sluice, locked for the life of the ctx. */
+struct sl_ctx {
+	char bpffs[256];
+	char dir[300]; /* <bpffs>/sluice */
+	int lock_fd;
+	struct sluice_xdp *skel;
+};
+
+/* bpffs: NULL for $SLUICE_BPFFS or /sys/fs/bpf. Mounts a bpffs there if none
+ * is mounted. create: make the pin directory and maps if they do not exist
+ * (false: return -ENOENT, printing nothing, when Sluice has no state
+ * there). */
+int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create);
+void sl_close(struct sl_ctx *ctx);
+/* The map fd of a pinned map by name (SL_MAP_*), or a negative errno. */
+int sl_map_fd(struct sl_ctx *ctx, const char *name);
+/* 0 when the process may use BPF and attach programs, else -EPERM (and an
+ * error naming what is missing has been printed). */
+int sl_check_privileges(void);
+
+/* ---- prefixes (prefix.c) ---- */
+
+struct sl_prefix {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t plen;
+	uint8_t addr[16];
+};
+
+/* Parses "198.18.0.0/24", "198.18.0.1" (/32), "2001:db8::/64" or
+ * "2001:db8::1" (/128). Host bits beyond the prefix are an error. On error
+ * returns -EINVAL and writes the reason to err. */
+int sl_prefix_parse(const char *s, struct sl_prefix *p, char *err,
+		    size_t errlen);
+void sl_prefix_format(const struct sl_prefix *p, char *buf, size_t len);
+
+/* ---- sets (sets.c) ---- */
+
+struct sl_set_entry {
+	struct sl_prefix prefix;
+	uint8_t kind; /* enum sl_set_kind */
+	uint8_t dir;  /* enum sl_dir */
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+/* Adds prefixes as `kind` entries matching direction `dir`, with batch map
+ * updates. A prefix already present with the same kind is kept (and its
+ * counters); one present with the other kind is an error (-EINVAL) and
+ * nothing is added. `added` (may be NULL) receives the number inserted. */
+int sl_set_add(struct sl_ctx *ctx, int kind, int dir, const struct sl_prefix *p,
+	       size_t n, size_t *added);
+/* Removes prefixes; each must be present with that kind, else -EINVAL and
+ * nothing is removed. */
+int sl_set_del(struct sl_ctx *ctx, int kind, int dir, const struct sl_prefix *p,
+	       size_t n);
+/* Every entry of every set trie; *out is malloc'ed. kind 0: both kinds. */
+int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
+		size_t *n);
+
+/* Reads a prefix list: one prefix per line, '#' or ';' starts a comment.
+ * Errors name FILE:LINE:COLUMN. *out is malloc'ed. */
+int sl_prefix_file_read(const char *path, struct sl_prefix **out, size_t *n);
+
+/* ---- attachments (attach.c) ---- */
+
+enum sl_xdp_mode {
+	SL_MODE_NATIVE = 0,
+	SL_MODE_GENERIC = 1,
+};
+
+struct sl_attachment {
+	char ifname[64];
+	int ifindex;   /* 0 when the interface is gone */
+	char hook[16]; /* "xdp" */
+	char mode[16]; /* "native" or "generic" */
+	uint32_t prog_id;
+	uint32_t link_id;
+	struct sl_features feat;
+	bool feat_known;
+};
+
+/* Loads the current program with feat (NULL: defaults), attaches it to
+ * ifname through a pinned bpf_link, and moves every other attached
+ * interface to the same program with bpf_link_update. Re-attaching in the
+ * same mode replaces the program atomically; another mode is -EINVAL. */
+int sl_attach_xdp(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
+		  const struct sl_features *feat);
+int sl_detach(struct sl_ctx *ctx, const char *ifname);
+int sl_attachments(struct sl_ctx *ctx, struct sl_attachment **out, size_t *n);
+/* Detaches everything and removes every pin under <bpffs>/sluice. */
+int sl_reset(const char *bpffs);
+
+/* ---- stats (stats.c) ---- */
+
+/* Sums the per-CPU counters: out[sl_stats_idx(reason, action)]. */
+int sl_stats_read(struct sl_ctx *ctx, struct sl_counter out[SL_STATS_MAX]);
+/* The same for a stats map fd (tests and benchmarks). */
+int sl_stats_read_fd(int map_fd, struct sl_counter out[SL_STATS_MAX]);
+
+#endif /* SLUICE_H */

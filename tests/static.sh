@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Static checks: formatting, generated docs in sync, help for every verb.
+set -u
+cd "$(dirname "$0")/.."
+S=build/sluice
+rc=0
+ok() { echo "ok - $1"; }
+fail() { echo "not ok - $1: $2"; rc=1; }
+
+files=$(ls include/sluice/*.h bpf/*.c bpf/lib/*.h src/*/*.c src/*/*.h \
+	tests/unit/*.c tests/unit/*.h bench/*.c 2>/dev/null)
+if out=$(clang-format --dry-run -Werror $files 2>&1); then
+	ok "sources are clang-formatted"
+else
+	fail "sources are clang-formatted" "$(echo "$out" | grep -m1 error)"
+fi
+
+if diff -q <($S help --markdown) docs/cli.md >/dev/null 2>&1; then
+	ok "docs/cli.md is generated from the --help table"
+else
+	fail "docs/cli.md is generated from the --help table" "run 'make docs'"
+fi
+
+for v in attach detach status block unblock allow unallow stats reset; do
+	if $S "$v" --help | grep -q "^EXIT STATUS"; then
+		ok "sluice $v --help is complete"
+	else
+		fail "sluice $v --help is complete" "no EXIT STATUS section"
+	fi
+done
+
+# Bad usage: one line on stderr, exit 2, for every verb.
+check_usage() {
+	local name=$1
+	shift
+	local err
+	err=$("$@" 2>&1 >/dev/null)
+	local st=$?
+	if [ "$st" -eq 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] &&
+		[[ "$err" == sluice:* ]]; then
+		ok "$name"
+	else
+		fail "$name" "exit $st, stderr: $err"
+	fi
+}
+check_usage "unknown command exits 2" $S frobnicate
+check_usage "unknown option exits 2" $S block --frob 198.18.0.0/24
+check_usage "attach without IFACE exits 2" $S attach
+check_usage "attach with a bad mode exits 2" $S attach lo --mode turbo
+check_usage "stats --count without --watch exits 2" $S stats --count 2
+check_usage "block without prefixes exits 2" $S block
+exit $rc
