@@ -108,6 +108,22 @@ static int update_link(const char *path, const char *ifname, int mode,
 	return 0;
 }
 
+/* True when the pinned link is no longer attached to ifindex. */
+static bool stale_link(const char *path, int ifindex)
+{
+	struct bpf_link_info li = {};
+	__u32 len = sizeof(li);
+	bool stale = false;
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return false;
+	if (!bpf_obj_get_info_by_fd(fd, &li, &len))
+		stale = (int)li.xdp.ifindex != ifindex;
+	close(fd);
+	return stale;
+}
+
 int sl_attach_xdp(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 		  const struct sl_features *feat)
 {
@@ -126,6 +142,13 @@ int sl_attach_xdp(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 		return -EINVAL;
 	}
 	cur = find_xdp_pin(ctx, ifname, path, sizeof(path));
+	if (cur >= 0 && stale_link(path, ifindex)) {
+		/* The interface was deleted and made again: the old link is
+		 * attached to nothing. Drop it and attach afresh. */
+		pr_debug("%s: removing stale link pin %s", ifname, path);
+		unlink(path);
+		cur = -ENOENT;
+	}
 	if (cur >= 0 && cur != (int)mode) {
 		pr_err("%s is already attached in %s mode; run 'sluice detach "
 		       "%s' first",
