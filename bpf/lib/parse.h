@@ -232,7 +232,8 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 	first = c->pos - c->start;
 	off = first;
 
-	for (int i = 0; i < SL_IPV6_MAX_EXT; i++) {
+	/* One more round than headers allowed: it may only find L4. */
+	for (int i = 0; i <= SL_IPV6_MAX_EXT; i++) {
 		__u8 *eh;
 		__u32 elen;
 
@@ -242,13 +243,22 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 			return SL_R_MALFORMED_L3;
 		if (!sl_ipv6_is_ext(nh))
 			goto l4;
+		if (i == SL_IPV6_MAX_EXT)
+			return SL_R_MALFORMED_L3; /* chain too long */
 		eh = c->start + off;
 		if ((void *)(eh + 8) > c->end)
 			return SL_R_MALFORMED_L3;
 		if (nh == IPPROTO_FRAGMENT) {
 			fragoff = off;
-			elen = 8;
-		} else if (nh == IPPROTO_AH) {
+			nh = eh[0];
+			off += 8;
+			/* Past a later fragment's header comes payload, not
+			 * headers: stop walking. */
+			if ((eh[2] << 8 | eh[3]) & 0xfff8)
+				goto l4;
+			continue;
+		}
+		if (nh == IPPROTO_AH) {
 			/* AH counts 4-byte units minus 2. */
 			elen = (eh[1] + 2) * 4;
 		} else {
@@ -258,8 +268,7 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 		nh = eh[0];
 		off += elen;
 	}
-	/* Chain longer than SL_IPV6_MAX_EXT headers. */
-	return SL_R_MALFORMED_L3;
+	return SL_R_MALFORMED_L3; /* not reached: the last round returns */
 l4:
 	if (off - first > plen)
 		return SL_R_MALFORMED_L3;

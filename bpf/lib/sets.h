@@ -31,14 +31,26 @@ static __always_inline struct sl_set_val *sl_set_lookup_v6(void *map,
 static __always_inline int sl_sets_check(struct sl_pkt *p)
 {
 	struct sl_set_val *s, *d, *win;
+	__u8 full;
 
 	if (p->l3_proto == ETH_P_IP) {
 		s = sl_set_lookup_v4(&sl_set_src_v4, p->saddr[0]);
-		d = sl_set_lookup_v4(&sl_set_dst_v4, p->daddr[0]);
+		full = 32;
 	} else {
 		s = sl_set_lookup_v6(&sl_set_src_v6, p->saddr);
-		d = sl_set_lookup_v6(&sl_set_dst_v6, p->daddr);
+		full = 128;
 	}
+	/* A full-length source deny is final: no destination entry can be
+	 * longer, and deny wins a tie. Saves the second lookup. */
+	if (s && s->kind == SL_SET_DENY && s->plen == full) {
+		win = s;
+		goto hit;
+	}
+	if (p->l3_proto == ETH_P_IP)
+		d = sl_set_lookup_v4(&sl_set_dst_v4, p->daddr[0]);
+	else
+		d = sl_set_lookup_v6(&sl_set_dst_v6, p->daddr);
+
 	/* Nested tests: clang turns `!s && !d` into `(s | d) == 0`, which the
 	 * verifier rejects on pointers. */
 	if (!s) {
@@ -51,7 +63,7 @@ static __always_inline int sl_sets_check(struct sl_pkt *p)
 		win = s->plen > d->plen ? s : d;
 	else
 		win = s->kind == SL_SET_DENY ? s : d;
-
+hit:
 	__sync_fetch_and_add(&win->packets, 1);
 	__sync_fetch_and_add(&win->bytes, p->len);
 	return win->kind == SL_SET_DENY ? SL_R_DENY_SET : SL_R_ALLOW_SET;

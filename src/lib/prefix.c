@@ -139,6 +139,10 @@ int sl_prefix_file_read(const char *path, struct sl_prefix **out, size_t *n)
 		}
 		v[cnt++] = p;
 	}
+	if (!err && ferror(f)) {
+		err = errno == EISDIR ? -EINVAL : -EIO;
+		pr_err("%s: cannot read: %s", path, strerror(errno));
+	}
 	free(line);
 	fclose(f);
 	if (err) {
