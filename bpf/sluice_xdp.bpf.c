@@ -32,6 +32,11 @@ int sluice_xdp(struct xdp_md *ctx)
 	if (r != SL_R_PASS) {
 		if (sl_feat.drop_malformed)
 			return sl_verdict(r, SL_ACT_DROP, p.len);
+		/* Passing malformed frames must not open a way around the
+		 * deny set: a bad L4 header comes with valid addresses. */
+		if (r == SL_R_MALFORMED_L4 &&
+		    sl_sets_check(&p) == SL_R_DENY_SET)
+			return sl_verdict(SL_R_DENY_SET, SL_ACT_DROP, p.len);
 		return sl_verdict(r, SL_ACT_PASS, p.len);
 	}
 

@@ -1,29 +1,53 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* sets: the allow/deny stage. Looks the packet's source and destination up
- * in the set tries; the longest matching prefix decides, a deny entry wins a
- * tie between directions. The deciding entry counts the hit. */
+ * in the sets (host entries in exact-match hashes, shorter prefixes in LPM
+ * tries); the longest matching prefix decides, a deny entry wins a tie
+ * between directions. The deciding entry counts the hit. */
 #ifndef SL_SETS_H
 #define SL_SETS_H
 
 #include "maps.h"
 #include "parse.h"
 
-static __always_inline struct sl_set_val *sl_set_lookup_v4(void *map,
-							   __u32 addr)
+/* True when the presence bitmap says a host entry may exist. */
+static __always_inline int sl_host_maybe(__u32 region, __u32 bucket)
 {
-	struct sl_lpm_v4 key = {.prefixlen = 32};
+	__u32 idx = region + (bucket >> 6);
+	__u64 *w = bpf_map_lookup_elem(&sl_host_bits, &idx);
 
-	__builtin_memcpy(key.addr, &addr, 4);
-	return bpf_map_lookup_elem(map, &key);
+	return w && ((*w >> (bucket & 63)) & 1);
 }
 
-static __always_inline struct sl_set_val *sl_set_lookup_v6(void *map,
-							   __u32 *addr)
+/* The longest entry of one direction's IPv4 set matching addr: the host
+ * entry if there is one (nothing is longer), else the trie's. */
+static __always_inline struct sl_set_val *
+sl_set_lookup_v4(void *host, void *trie, __u32 dir, __u32 addr)
+{
+	struct sl_lpm_v4 key = {.prefixlen = 32};
+	struct sl_set_val *v;
+
+	if (sl_host_maybe(sl_host_region(0, dir), sl_host_bucket(&addr, 1))) {
+		v = bpf_map_lookup_elem(host, &addr);
+		if (v)
+			return v;
+	}
+	__builtin_memcpy(key.addr, &addr, 4);
+	return bpf_map_lookup_elem(trie, &key);
+}
+
+static __always_inline struct sl_set_val *
+sl_set_lookup_v6(void *host, void *trie, __u32 dir, __u32 *addr)
 {
 	struct sl_lpm_v6 key = {.prefixlen = 128};
+	struct sl_set_val *v;
 
+	if (sl_host_maybe(sl_host_region(1, dir), sl_host_bucket(addr, 4))) {
+		v = bpf_map_lookup_elem(host, addr);
+		if (v)
+			return v;
+	}
 	__builtin_memcpy(key.addr, addr, 16);
-	return bpf_map_lookup_elem(map, &key);
+	return bpf_map_lookup_elem(trie, &key);
 }
 
 /* Returns SL_R_ALLOW_SET, SL_R_DENY_SET, or SL_R_PASS where no entry
@@ -34,10 +58,12 @@ static __always_inline int sl_sets_check(struct sl_pkt *p)
 	__u8 full;
 
 	if (p->l3_proto == ETH_P_IP) {
-		s = sl_set_lookup_v4(&sl_set_src_v4, p->saddr[0]);
+		s = sl_set_lookup_v4(&sl_host_src_v4, &sl_set_src_v4,
+				     SL_DIR_SRC, p->saddr[0]);
 		full = 32;
 	} else {
-		s = sl_set_lookup_v6(&sl_set_src_v6, p->saddr);
+		s = sl_set_lookup_v6(&sl_host_src_v6, &sl_set_src_v6,
+				     SL_DIR_SRC, p->saddr);
 		full = 128;
 	}
 	/* A full-length source deny is final: no destination entry can be
@@ -47,9 +73,11 @@ static __always_inline int sl_sets_check(struct sl_pkt *p)
 		goto hit;
 	}
 	if (p->l3_proto == ETH_P_IP)
-		d = sl_set_lookup_v4(&sl_set_dst_v4, p->daddr[0]);
+		d = sl_set_lookup_v4(&sl_host_dst_v4, &sl_set_dst_v4,
+				     SL_DIR_DST, p->daddr[0]);
 	else
-		d = sl_set_lookup_v6(&sl_set_dst_v6, p->daddr);
+		d = sl_set_lookup_v6(&sl_host_dst_v6, &sl_set_dst_v6,
+				     SL_DIR_DST, p->daddr);
 
 	/* Nested tests: clang turns `!s && !d` into `(s | d) == 0`, which the
 	 * verifier rejects on pointers. */

@@ -74,6 +74,37 @@ struct sl_set_val {
 };
 _Static_assert(sizeof(struct sl_set_val) == 24, "sl_set_val size");
 
+/* Host entries (a /32 or /128) live in exact-match hash maps instead of the
+ * tries: one O(1) probe, whatever the set size. The probe is gated by a
+ * presence bitmap per family and direction: bit sl_host_bucket() of region
+ * sl_host_region() is set before an entry is inserted and never cleared
+ * while entries may remain, so a clear bit proves there is no entry. */
+#define SL_HOST_BUCKET_BITS  24
+#define SL_HOST_REGION_WORDS (1U << (SL_HOST_BUCKET_BITS - 6))
+#define SL_HOST_BITS_WORDS   (4 * SL_HOST_REGION_WORDS)
+
+struct sl_host_v6 {
+	__u8 addr[16];
+};
+
+/* Region of the bitmap for a family (0: IPv4, 1: IPv6) and direction. */
+static inline __u32 sl_host_region(__u32 v6, __u32 dir)
+{
+	return (v6 * 2 + dir) * SL_HOST_REGION_WORDS;
+}
+
+/* Bucket of an address: a multiplicative hash to SL_HOST_BUCKET_BITS bits.
+ * w are the address's 32-bit words as stored (network order), n 1 or 4. */
+static inline __u32 sl_host_bucket(const __u32 *w, int n)
+{
+	__u32 x = w[0];
+
+	if (n == 4)
+		x ^= w[1] * 0x85ebca6bU ^ w[2] * 0xc2b2ae35U ^
+		     w[3] * 0x27d4eb2fU;
+	return (x * 0x9e3779b1U) >> (32 - SL_HOST_BUCKET_BITS);
+}
+
 /* Per-CPU counter cell; the stats map is indexed by sl_stats_idx(). */
 struct sl_counter {
 	__u64 packets;
@@ -98,10 +129,15 @@ _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
 
 /* Names of the pinned maps, relative to <bpffs>/sluice. Map names in the
  * BPF object are the same (libbpf pins by name). */
-#define SL_MAP_SET_SRC_V4 "sl_set_src_v4"
-#define SL_MAP_SET_DST_V4 "sl_set_dst_v4"
-#define SL_MAP_SET_SRC_V6 "sl_set_src_v6"
-#define SL_MAP_SET_DST_V6 "sl_set_dst_v6"
-#define SL_MAP_STATS	  "sl_stats"
+#define SL_MAP_SET_SRC_V4  "sl_set_src_v4"
+#define SL_MAP_SET_DST_V4  "sl_set_dst_v4"
+#define SL_MAP_SET_SRC_V6  "sl_set_src_v6"
+#define SL_MAP_SET_DST_V6  "sl_set_dst_v6"
+#define SL_MAP_HOST_SRC_V4 "sl_host_src_v4"
+#define SL_MAP_HOST_DST_V4 "sl_host_dst_v4"
+#define SL_MAP_HOST_SRC_V6 "sl_host_src_v6"
+#define SL_MAP_HOST_DST_V6 "sl_host_dst_v6"
+#define SL_MAP_HOST_BITS   "sl_host_bits"
+#define SL_MAP_STATS	   "sl_stats"
 
 #endif /* SLUICE_ABI_H */

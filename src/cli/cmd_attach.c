@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* cmd_attach: attach, detach, status and reset. */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,12 @@ static int run_attach(struct cli *c, int argc, char **argv)
 	sl_features_default(&feat);
 	if (cli_opt(c, "pass-malformed"))
 		feat.drop_malformed = 0;
+	/* Refuse a bad interface before any state is made. */
+	if (!if_nametoindex(argv[0])) {
+		pr_err("no interface named '%s' in this network namespace",
+		       argv[0]);
+		return EXIT_USAGE;
+	}
 	rc = cli_open(c, &ctx, true);
 	if (rc)
 		return rc;
@@ -61,7 +68,8 @@ const struct cli_cmd cmd_attach = {
 	     "(in the stack, works on any interface)."},
 	    {"pass-malformed", 0, NULL,
 	     "Count malformed frames under their malformed-* reason "
-	     "but pass them (default: drop)."},
+	     "but pass them (default: drop). A frame with a bad L4 header "
+	     "from a denied source is still dropped."},
 	    {},
 	},
     .examples = "$ sluice attach eth0\n"

@@ -196,9 +196,17 @@ none:
 	return -ENOENT;
 }
 
+void sl_ctx_wrap(struct sl_ctx *ctx, struct sluice_xdp *skel)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->lock_fd = -1;
+	ctx->skel = skel;
+	ctx->wrapped = true;
+}
+
 void sl_close(struct sl_ctx *ctx)
 {
-	if (ctx->skel)
+	if (ctx->skel && !ctx->wrapped)
 		sluice_xdp__destroy(ctx->skel);
 	ctx->skel = NULL;
 	if (ctx->lock_fd >= 0)

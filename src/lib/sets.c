@@ -13,29 +13,47 @@
 #include "names.h"
 #include "sluice.h"
 
-/* The trie for a family and direction. */
-static const char *set_map_name(int family, int dir)
+/* Where an entry lives: host entries (full length) in the exact-match
+ * hashes, every other prefix in the tries. */
+static bool is_host(const struct sl_prefix *p)
 {
-	if (family == AF_INET)
-		return dir == SL_DIR_SRC ? SL_MAP_SET_SRC_V4
-					 : SL_MAP_SET_DST_V4;
-	return dir == SL_DIR_SRC ? SL_MAP_SET_SRC_V6 : SL_MAP_SET_DST_V6;
+	return p->plen == (p->family == AF_INET ? 32 : 128);
 }
 
-static size_t key_size(int family)
+static const char *set_map_name(int family, int dir, bool host)
 {
+	static const char *const names[2][2][2] = {
+	    {{SL_MAP_SET_SRC_V4, SL_MAP_HOST_SRC_V4},
+	     {SL_MAP_SET_DST_V4, SL_MAP_HOST_DST_V4}},
+	    {{SL_MAP_SET_SRC_V6, SL_MAP_HOST_SRC_V6},
+	     {SL_MAP_SET_DST_V6, SL_MAP_HOST_DST_V6}},
+	};
+
+	return names[family == AF_INET6][dir == SL_DIR_DST][host];
+}
+
+static size_t key_size(int family, bool host)
+{
+	if (host)
+		return family == AF_INET ? 4 : sizeof(struct sl_host_v6);
 	return family == AF_INET ? sizeof(struct sl_lpm_v4)
 				 : sizeof(struct sl_lpm_v6);
 }
 
-/* Writes the LPM key of p into buf (at least sizeof(struct sl_lpm_v6)). */
+/* Writes p's key into buf (at least sizeof(struct sl_lpm_v6)): the address
+ * for a host entry, the LPM key otherwise. */
 static void key_from_prefix(const struct sl_prefix *p, void *buf)
 {
 	struct sl_lpm_v6 *k = buf;
+	size_t alen = p->family == AF_INET ? 4 : 16;
 
 	memset(k, 0, sizeof(*k));
+	if (is_host(p)) {
+		memcpy(buf, p->addr, alen);
+		return;
+	}
 	k->prefixlen = p->plen;
-	memcpy(k->addr, p->addr, p->family == AF_INET ? 4 : 16);
+	memcpy(k->addr, p->addr, alen);
 }
 
 static int prefix_cmp(const void *a, const void *b)
@@ -126,8 +144,8 @@ static void batches_free(struct batch *b, int nb)
 	}
 }
 
-/* Looks p up exactly in its trie; returns 0 and fills val, or -ENOENT. An
- * LPM lookup returns the longest match, so the match must have p's length. */
+/* Looks p up exactly; returns 0 and fills val, or -ENOENT. A trie lookup
+ * returns the longest match, so the match must have p's length. */
 static int lookup_exact(int fd, const struct sl_prefix *p,
 			struct sl_set_val *val)
 {
@@ -139,11 +157,88 @@ static int lookup_exact(int fd, const struct sl_prefix *p,
 	return val->plen == p->plen ? 0 : -ENOENT;
 }
 
+struct bitword {
+	__u32 idx;
+	__u64 mask;
+};
+
+static int bitword_cmp(const void *a, const void *b)
+{
+	const struct bitword *x = a, *y = b;
+
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Sets the presence bits of the host entries in p (all of one family and
+ * direction) before they are inserted, so no packet misses an entry. */
+static int host_bits_set(struct sl_ctx *ctx, int family, int dir,
+			 const struct sl_prefix *p, size_t n)
+{
+	int fd = sl_map_fd(ctx, SL_MAP_HOST_BITS), err = 0;
+	__u32 region = sl_host_region(family == AF_INET6, dir);
+	struct bitword *w;
+	__u64 *vals;
+	__u32 *keys;
+	size_t m = 0, k = 0;
+
+	if (fd < 0)
+		return fd;
+	w = calloc(n ? n : 1, sizeof(*w));
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	vals = calloc(n ? n : 1, sizeof(*vals));
+	if (!w || !keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		__u32 a[4];
+		__u32 b;
+
+		if (!is_host(&p[i]) || p[i].family != family)
+			continue;
+		memcpy(a, p[i].addr, sizeof(a));
+		b = sl_host_bucket(a, family == AF_INET ? 1 : 4);
+		w[m].idx = region + (b >> 6);
+		w[m++].mask = 1ULL << (b & 63);
+	}
+	qsort(w, m, sizeof(*w), bitword_cmp);
+	for (size_t i = 0; i < m; i++) {
+		if (k && keys[k - 1] == w[i].idx) {
+			vals[k - 1] |= w[i].mask;
+			continue;
+		}
+		keys[k] = w[i].idx;
+		if (bpf_map_lookup_elem(fd, &keys[k], &vals[k])) {
+			err = -errno;
+			goto out;
+		}
+		vals[k++] |= w[i].mask;
+	}
+	for (size_t i = 0; i < k; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY)) {
+			err = -errno;
+			break;
+		}
+out:
+	free(w);
+	free(keys);
+	free(vals);
+	return err;
+}
+
+/* Batch index of a prefix: family x (trie, host). */
+static int target_of(const struct sl_prefix *p)
+{
+	return (p->family == AF_INET6) * 2 + is_host(p);
+}
+
+#define NTARGETS 4
+
 int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 	       const struct sl_prefix *in, size_t n, size_t *added)
 {
-	struct batch b[2] = {};
-	size_t done[2] = {}, m;
+	struct batch b[NTARGETS] = {};
+	size_t done[NTARGETS] = {}, m;
 	struct sl_prefix *p;
 	int err = 0;
 
@@ -152,22 +247,23 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 	p = unique_prefixes(in, n, &m);
 	if (!p)
 		return -ENOMEM;
-	for (int f = 0; f < 2; f++) {
-		int family = f ? AF_INET6 : AF_INET;
+	for (int t = 0; t < NTARGETS; t++) {
+		int family = t / 2 ? AF_INET6 : AF_INET;
+		bool host = t % 2;
 
-		b[f].fd = sl_map_fd(ctx, set_map_name(family, dir));
-		b[f].ksz = key_size(family);
-		b[f].keys = malloc((m ? m : 1) * b[f].ksz);
-		b[f].vals = calloc(m ? m : 1, sizeof(struct sl_set_val));
-		if (b[f].fd < 0 || !b[f].keys || !b[f].vals) {
-			err = b[f].fd < 0 ? b[f].fd : -ENOMEM;
+		b[t].fd = sl_map_fd(ctx, set_map_name(family, dir, host));
+		b[t].ksz = key_size(family, host);
+		b[t].keys = malloc((m ? m : 1) * b[t].ksz);
+		b[t].vals = calloc(m ? m : 1, sizeof(struct sl_set_val));
+		if (b[t].fd < 0 || !b[t].keys || !b[t].vals) {
+			err = b[t].fd < 0 ? b[t].fd : -ENOMEM;
 			goto out;
 		}
-		b[f].empty = map_empty(b[f].fd);
+		b[t].empty = map_empty(b[t].fd);
 	}
 	/* Validate everything against the running tables first. */
 	for (size_t i = 0; i < m; i++) {
-		struct batch *t = &b[p[i].family == AF_INET6];
+		struct batch *t = &b[target_of(&p[i])];
 		struct sl_set_val cur;
 		unsigned char key[sizeof(struct sl_lpm_v6)];
 
@@ -191,21 +287,33 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 		t->vals[t->n].plen = p[i].plen;
 		t->n++;
 	}
-	for (int f = 0; f < 2; f++) {
-		err = batch_update(&b[f], &done[f]);
+	/* Presence bits first: a host entry is never in place unseen. */
+	if (b[1].n)
+		err = host_bits_set(ctx, AF_INET, dir, p, m);
+	if (!err && b[3].n)
+		err = host_bits_set(ctx, AF_INET6, dir, p, m);
+	if (err) {
+		pr_err("cannot update the host presence bits: %s (nothing was "
+		       "added)",
+		       strerror(-err));
+		goto out;
+	}
+	for (int t = 0; t < NTARGETS; t++) {
+		err = batch_update(&b[t], &done[t]);
 		if (err) {
 			pr_err(
 			    "cannot add to the %s set: %s (nothing was added)",
 			    sl_set_kind_name(kind), strerror(-err));
-			for (int g = 0; g <= f; g++)
-				batch_undo(&b[g], done[g]);
+			for (int u = 0; u <= t; u++)
+				batch_undo(&b[u], done[u]);
 			goto out;
 		}
 	}
 	if (added)
-		*added = b[0].n + b[1].n;
+		for (int t = 0; t < NTARGETS; t++)
+			*added += b[t].n;
 out:
-	batches_free(b, 2);
+	batches_free(b, NTARGETS);
 	free(p);
 	return err;
 }
@@ -221,7 +329,8 @@ int sl_set_del(struct sl_ctx *ctx, int kind, int dir,
 	if (!p)
 		return -ENOMEM;
 	for (size_t i = 0; i < m; i++) {
-		int fd = sl_map_fd(ctx, set_map_name(p[i].family, dir));
+		int fd = sl_map_fd(
+		    ctx, set_map_name(p[i].family, dir, is_host(&p[i])));
 		struct sl_set_val cur;
 		char buf[64];
 
@@ -237,8 +346,11 @@ int sl_set_del(struct sl_ctx *ctx, int kind, int dir,
 		err = -EINVAL;
 		goto out;
 	}
+	/* Presence bits stay set: a stale bit costs one probe, never a
+	 * wrong verdict. */
 	for (size_t i = 0; i < m; i++) {
-		int fd = sl_map_fd(ctx, set_map_name(p[i].family, dir));
+		int fd = sl_map_fd(
+		    ctx, set_map_name(p[i].family, dir, is_host(&p[i])));
 		unsigned char key[sizeof(struct sl_lpm_v6)];
 
 		key_from_prefix(&p[i], key);
@@ -260,12 +372,15 @@ int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 	struct sl_set_entry *v = NULL;
 	size_t cnt = 0, cap = 0;
 
-	for (int f = 0; f < 2; f++) {
+	for (int t = 0; t < NTARGETS; t++) {
 		for (int dir = 0; dir < SL_DIR_MAX; dir++) {
-			int family = f ? AF_INET6 : AF_INET;
-			int fd = sl_map_fd(ctx, set_map_name(family, dir));
+			int family = t / 2 ? AF_INET6 : AF_INET;
+			bool host = t % 2;
+			int fd =
+			    sl_map_fd(ctx, set_map_name(family, dir, host));
 			unsigned char key[sizeof(struct sl_lpm_v6)];
 			unsigned char next[sizeof(struct sl_lpm_v6)];
+			size_t alen = family == AF_INET ? 4 : 16;
 			struct sl_set_val val;
 			void *prev = NULL;
 
@@ -274,7 +389,6 @@ int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 				return fd;
 			}
 			while (!bpf_map_get_next_key(fd, prev, next)) {
-				struct sl_lpm_v6 *k = (void *)next;
 				struct sl_set_entry *e;
 
 				memcpy(key, next, sizeof(key));
@@ -297,9 +411,11 @@ int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 				e = &v[cnt++];
 				memset(e, 0, sizeof(*e));
 				e->prefix.family = family;
-				e->prefix.plen = k->prefixlen;
-				memcpy(e->prefix.addr, k->addr,
-				       family == AF_INET ? 4 : 16);
+				e->prefix.plen = val.plen;
+				memcpy(e->prefix.addr,
+				       host ? next
+					    : ((struct sl_lpm_v6 *)next)->addr,
+				       alen);
 				e->kind = val.kind;
 				e->dir = dir;
 				e->packets = val.packets;

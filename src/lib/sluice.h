@@ -36,6 +36,7 @@ struct sl_ctx {
 	char dir[300]; /* <bpffs>/sluice */
 	int lock_fd;
 	struct sluice_xdp *skel;
+	bool wrapped; /* skel belongs to the caller (sl_ctx_wrap) */
 };
 
 /* bpffs: NULL for $SLUICE_BPFFS or /sys/fs/bpf. Mounts a bpffs there if none
@@ -44,6 +45,10 @@ struct sl_ctx {
  * there). */
 int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create);
 void sl_close(struct sl_ctx *ctx);
+/* A ctx over a skeleton from sl_xdp_load(NULL, ...): private maps, no
+ * bpffs, no lock (tests and benchmarks drive the real control plane on
+ * it). sl_close() on it does not destroy the skeleton. */
+void sl_ctx_wrap(struct sl_ctx *ctx, struct sluice_xdp *skel);
 /* The map fd of a pinned map by name (SL_MAP_*), or a negative errno. */
 int sl_map_fd(struct sl_ctx *ctx, const char *name);
 /* 0 when the process may use BPF and attach programs, else -EPERM (and an

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* test_prefix: CIDR parsing and formatting (sl_prefix_parse,
+ * sl_prefix_format) and prefix-list files (sl_prefix_file_read). Needs no
+ * privileges; the files are written under /tmp and removed. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "log.h"
+#include "sluice.h"
+
+/* ---- sl_prefix_parse ---- */
+
+struct parse_ok {
+	const char *in;
+	int family;
+	int plen;
+	const char *addr; /* the address bytes, as inet_pton reads them */
+	const char *fmt;  /* sl_prefix_format of the result */
+};
+
+static const struct parse_ok parse_ok[] = {
+    {"198.18.0.0/24", AF_INET, 24, "198.18.0.0", "198.18.0.0/24"},
+    {"198.18.0.1", AF_INET, 32, "198.18.0.1", "198.18.0.1/32"},
+    {"198.18.0.1/32", AF_INET, 32, "198.18.0.1", "198.18.0.1/32"},
+    {"0.0.0.0/0", AF_INET, 0, "0.0.0.0", "0.0.0.0/0"},
+    {"198.16.0.0/13", AF_INET, 13, "198.16.0.0", "198.16.0.0/13"},
+    {"255.255.255.255", AF_INET, 32, "255.255.255.255", "255.255.255.255/32"},
+    {"2001:db8::/32", AF_INET6, 32, "2001:db8::", "2001:db8::/32"},
+    {"2001:db8::1", AF_INET6, 128, "2001:db8::1", "2001:db8::1/128"},
+    {"2001:0DB8:0000:0000::/64", AF_INET6, 64, "2001:db8::", "2001:db8::/64"},
+    {"::/0", AF_INET6, 0, "::", "::/0"},
+    {"fe80::/10", AF_INET6, 10, "fe80::", "fe80::/10"},
+    {"::ffff:198.18.0.1", AF_INET6, 128, "::ffff:198.18.0.1",
+     "::ffff:198.18.0.1/128"},
+};
+
+static bool check_parse_ok(const struct parse_ok *t)
+{
+	struct sl_prefix p, want = {0};
+	char err[128] = "", buf[64];
+
+	want.family = t->family;
+	inet_pton(t->family, t->addr, want.addr);
+	if (!ASSERT_EQ(sl_prefix_parse(t->in, &p, err, sizeof(err)), 0,
+		       "return value") ||
+	    !ASSERT_EQ(p.family, t->family, "family") ||
+	    !ASSERT_EQ(p.plen, t->plen, "prefix length") ||
+	    !ASSERT_TRUE(!memcmp(p.addr, want.addr, sizeof(p.addr)),
+			 "address bytes differ"))
+		return false;
+	sl_prefix_format(&p, buf, sizeof(buf));
+	return ASSERT_TRUE(!strcmp(buf, t->fmt), "formatted as '%s', want '%s'",
+			   buf, t->fmt);
+}
+
+struct parse_bad {
+	const char *in;
+	const char *msg; /* a part of the error text */
+};
+
+static const struct parse_bad parse_bad[] = {
+    /* Host bits: the error names the network. */
+    {"198.18.0.1/24", "did you mean 198.18.0.0/24?"},
+    {"198.19.0.0/15", "did you mean 198.18.0.0/15?"},
+    {"0.0.0.1/0", "did you mean 0.0.0.0/0?"},
+    {"2001:db8::1/64", "did you mean 2001:db8::/64?"},
+    {"fe80::1/10", "did you mean fe80::/10?"},
+    {"2001:db8:1::/32", "host bits set beyond /32"},
+    /* Length out of range or not a number. */
+    {"198.18.0.0/33", "prefix length must be 0-32"},
+    {"2001:db8::/129", "prefix length must be 0-128"},
+    {"198.18.0.0/99999999999999999999999", "prefix length must be 0-32"},
+    {"198.18.0.0/24x", "prefix length must be 0-32"},
+    {"198.18.0.0/-1", "expected a prefix length after '/'"},
+    {"198.18.0.0/", "expected a prefix length after '/'"},
+    {"198.18.0.0/ 24", "expected a prefix length after '/'"},
+    {"198.18.0.0//24", "expected a prefix length after '/'"},
+    {"198.18.0.0/24/8", "prefix length must be 0-32"},
+    /* Not an address. */
+    {"", "expected an address or prefix"},
+    {"/24", "expected an address or prefix"},
+    {"foo", "'foo' is not an IPv4 or IPv6 address"},
+    {"198.18.0", "is not an IPv4 or IPv6 address"},
+    {"198.18.0.0.1", "is not an IPv4 or IPv6 address"},
+    {"256.0.0.0/8", "'256.0.0.0' is not an IPv4 or IPv6 address"},
+    {" 198.18.0.1", "is not an IPv4 or IPv6 address"},
+    {"198.18.0.1 ", "is not an IPv4 or IPv6 address"},
+    {"2001:db8:::1", "is not an IPv4 or IPv6 address"},
+    {"2001:db8::g/64", "is not an IPv4 or IPv6 address"},
+    {"0123456789012345678901234567890123456789012345678901234567890123"
+     "4567890123456789",
+     "expected an address or prefix"},
+};
+
+static bool check_parse_bad(const struct parse_bad *t)
+{
+	struct sl_prefix p;
+	char err[128] = "";
+
+	return ASSERT_EQ(sl_prefix_parse(t->in, &p, err, sizeof(err)), -EINVAL,
+			 "return value") &&
+	       ASSERT_STR_HAS(err, t->msg, "error");
+}
+
+/* The error text is cut to errlen, never written beyond it. */
+static bool check_parse_small_err(void)
+{
+	struct sl_prefix p;
+	char err[16];
+
+	memset(err, 'x', sizeof(err));
+	return ASSERT_EQ(sl_prefix_parse("198.18.0.1/24", &p, err, 8), -EINVAL,
+			 "return value") &&
+	       ASSERT_EQ(strlen(err), 7, "error length") &&
+	       ASSERT_EQ(err[8], 'x', "byte after errlen");
+}
+
+/* ---- sl_prefix_file_read ---- */
+
+static char tmp_path[64];
+static char captured[4096];
+static int saved_stderr = -1;
+
+/* Writes content to a fresh file under /tmp; its name is in tmp_path. */
+static bool tmp_write(const char *content)
+{
+	size_t len = strlen(content);
+	int fd;
+
+	snprintf(tmp_path, sizeof(tmp_path), "/tmp/sluice-test-XXXXXX");
+	fd = mkstemp(tmp_path);
+	if (!ASSERT_TRUE(fd >= 0, "mkstemp: %s", strerror(errno)))
+		return false;
+	if (!ASSERT_EQ(write(fd, content, len), len, "write")) {
+		close(fd);
+		unlink(tmp_path);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* Runs sl_prefix_file_read with stderr captured into `captured`. */
+static int read_captured(const char *path, struct sl_prefix **out, size_t *n)
+{
+	FILE *cap = tmpfile();
+	size_t got = 0;
+	int err;
+
+	captured[0] = '\0';
+	if (!cap)
+		return -errno;
+	fflush(stderr);
+	saved_stderr = dup(2);
+	dup2(fileno(cap), 2);
+	err = sl_prefix_file_read(path, out, n);
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	rewind(cap);
+	got = fread(captured, 1, sizeof(captured) - 1, cap);
+	captured[got] = '\0';
+	fclose(cap);
+	return err;
+}
+
+struct file_case {
+	const char *name;
+	const char *content;
+	int ret;
+	const char *want[8]; /* the prefixes read, formatted, in order */
+	const char *msg;     /* with ret < 0: expected after "PATH:" */
+};
+
+static const struct file_case file_cases[] = {
+    {"prefix file: comments, blank lines, whitespace and crlf",
+     "# office networks\n"
+     "198.18.0.0/24\n"
+     "; legacy comment\n"
+     "\n"
+     "   198.19.0.1   # a host\n"
+     "\t2001:db8::/32;inline comment\n"
+     "  \t \n"
+     "\r\n"
+     "2001:db8:1::1\r\n"
+     "fe80::/10 \t\r\n"
+     "#198.18.1.0/24\n"
+     ";198.18.2.0/24\n"
+     "0.0.0.0/0",
+     0,
+     {"198.18.0.0/24", "198.19.0.1/32", "2001:db8::/32", "2001:db8:1::1/128",
+      "fe80::/10", "0.0.0.0/0"},
+     NULL},
+    {"prefix file: empty file reads no prefix", "", 0, {NULL}, NULL},
+    {"prefix file: only comments and blank lines reads no prefix",
+     "# nothing\n\n; here\n   \n",
+     0,
+     {NULL},
+     NULL},
+    {"prefix file: bad length names line and column",
+     "198.18.0.0/24\n# ok\n  198.18.0.0/33\n198.18.1.0/24\n",
+     -EINVAL,
+     {NULL},
+     ":3:3: prefix length must be 0-32"},
+    {"prefix file: host bits name the network",
+     "\n\t198.18.0.1/24 # typo\n",
+     -EINVAL,
+     {NULL},
+     ":2:2: host bits set beyond /24 (did you mean 198.18.0.0/24?)"},
+    {"prefix file: garbage names line and column",
+     "# header\n2001:db8::/32\nexample.com\n",
+     -EINVAL,
+     {NULL},
+     ":3:1: 'example.com' is not an IPv4 or IPv6 address"},
+    {"prefix file: two prefixes on a line are an error",
+     "198.18.0.1 198.18.0.2\n",
+     -EINVAL,
+     {NULL},
+     ":1:11: expected one prefix per line"},
+    {"prefix file: crlf line with a bad prefix",
+     "198.18.0.0/24\r\n198.18.0.0/40\r\n",
+     -EINVAL,
+     {NULL},
+     ":2:1: prefix length must be 0-32"},
+};
+
+static bool check_file(const struct file_case *t)
+{
+	struct sl_prefix *v = NULL;
+	size_t n = 99, nwant = 0;
+	char want_msg[256], buf[64];
+	bool ok = false;
+	int err;
+
+	if (!tmp_write(t->content))
+		return false;
+	err = read_captured(tmp_path, &v, &n);
+	if (!ASSERT_EQ(err, t->ret, "return value"))
+		goto out;
+	if (t->ret < 0) {
+		snprintf(want_msg, sizeof(want_msg), "%s%s\n", tmp_path,
+			 t->msg);
+		ok = ASSERT_STR_HAS(captured, want_msg, "stderr");
+		goto out;
+	}
+	while (nwant < 8 && t->want[nwant])
+		nwant++;
+	if (!ASSERT_EQ(n, nwant, "prefixes read") ||
+	    !ASSERT_TRUE(!captured[0], "printed '%s'", captured))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		sl_prefix_format(&v[i], buf, sizeof(buf));
+		if (!ASSERT_TRUE(!strcmp(buf, t->want[i]),
+				 "prefix %zu is %s, want %s", i, buf,
+				 t->want[i]))
+			goto out;
+	}
+	ok = true;
+out:
+	if (!t->ret)
+		free(v);
+	unlink(tmp_path);
+	return ok;
+}
+
+/* More entries than the first allocation (1024) holds. */
+static bool check_file_large(void)
+{
+	const size_t count = 3000;
+	struct sl_prefix *v = NULL;
+	char *content = malloc(count * 20), buf[64];
+	size_t n = 0, len = 0;
+	bool ok = false;
+
+	if (!ASSERT_TRUE(content != NULL, "out of memory"))
+		return false;
+	for (size_t i = 0; i < count; i++)
+		len += sprintf(content + len, "10.%zu.%zu.0/24\n", i / 256,
+			       i % 256);
+	if (!tmp_write(content))
+		goto out;
+	if (!ASSERT_EQ(read_captured(tmp_path, &v, &n), 0, "return value") ||
+	    !ASSERT_EQ(n, count, "prefixes read"))
+		goto out;
+	sl_prefix_format(&v[count - 1], buf, sizeof(buf));
+	ok = ASSERT_TRUE(!strcmp(buf, "10.11.183.0/24"), "last prefix is %s",
+			 buf);
+out:
+	free(v);
+	free(content);
+	unlink(tmp_path);
+	return ok;
+}
+
+static bool check_file_missing(void)
+{
+	const char *path = "/tmp/sluice-test-does-not-exist";
+	struct sl_prefix *v = NULL;
+	size_t n = 0;
+
+	unlink(path);
+	return ASSERT_EQ(read_captured(path, &v, &n), -EINVAL,
+			 "return value") &&
+	       ASSERT_STR_HAS(captured, path, "stderr");
+}
+
+/* A path that opens but cannot be read (a directory) is bad input, not an
+ * empty list. */
+static bool check_file_directory(void)
+{
+	char dir[] = "/tmp/sluice-test-dir-XXXXXX";
+	struct sl_prefix *v = NULL;
+	size_t n = 0;
+	bool ok;
+	int err;
+
+	if (!ASSERT_TRUE(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno)))
+		return false;
+	err = read_captured(dir, &v, &n);
+	ok = ASSERT_EQ(err, -EINVAL, "return value") &&
+	     ASSERT_STR_HAS(captured, dir, "stderr");
+	if (!err)
+		free(v);
+	rmdir(dir);
+	return ok;
+}
+
+int main(void)
+{
+	char name[160];
+	size_t i;
+
+	sl_log_hook_libbpf();
+	for (i = 0; i < sizeof(parse_ok) / sizeof(parse_ok[0]); i++) {
+		snprintf(name, sizeof(name), "parse '%s'", parse_ok[i].in);
+		check_report(name, check_parse_ok(&parse_ok[i]));
+	}
+	for (i = 0; i < sizeof(parse_bad) / sizeof(parse_bad[0]); i++) {
+		snprintf(name, sizeof(name), "parse '%.40s' fails",
+			 parse_bad[i].in);
+		check_report(name, check_parse_bad(&parse_bad[i]));
+	}
+	check_report("parse error text is cut to errlen",
+		     check_parse_small_err());
+	for (i = 0; i < sizeof(file_cases) / sizeof(file_cases[0]); i++)
+		check_report(file_cases[i].name, check_file(&file_cases[i]));
+	check_report("prefix file: 3000 lines", check_file_large());
+	check_report("prefix file: missing file is bad input",
+		     check_file_missing());
+	check_report("prefix file: a directory is an error",
+		     check_file_directory());
+	return check_failed ? 1 : 0;
+}

@@ -1,0 +1,1107 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* test_xdp: the XDP program, run on crafted frames through
+ * bpf_prog_test_run_opts. Each case names a frame, the set entries in the
+ * tries, the features, and the expected verdict and reason; every run also
+ * checks that the frame comes back unchanged, that exactly one counter cell
+ * (reason, action) moved by one packet and the frame's length in bytes, and
+ * that only the deciding set entry counted the hit. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "check.h"
+#include "log.h"
+#include "names.h"
+#include "pkt.h"
+#include "sluice.h"
+/* After sluice.h: the skeleton names struct sl_features. */
+#include "sluice_xdp.skel.h"
+
+/* One loaded program with its private maps. */
+struct env {
+	struct sluice_xdp *skel;
+	int prog;
+	int stats;
+	int set[2][SL_DIR_MAX]; /* [0: IPv4, 1: IPv6][direction] */
+	/* Exact-match maps of host entries and their presence bitmap, where
+	 * the ABI has them (SL_HOST_BUCKET_BITS); -1 otherwise. */
+	int host[2][SL_DIR_MAX];
+	int host_bits;
+};
+
+/* envs[0]: the program's default features; envs[1]: drop_malformed=0. */
+static struct env envs[2];
+/* Reasons produced by at least one passing case. */
+static unsigned int reasons_seen;
+
+/* A set entry to install before a case runs. */
+struct entry {
+	uint8_t kind; /* 0 ends the list */
+	uint8_t dir;
+	const char *prefix;
+};
+
+#define ALLOW(d, p)                         \
+	{                                   \
+		SL_SET_ALLOW, SL_DIR_##d, p \
+	}
+#define DENY(d, p)                         \
+	{                                  \
+		SL_SET_DENY, SL_DIR_##d, p \
+	}
+
+#define MAX_ENTRIES 4
+
+struct xdp_case {
+	const char *name;
+	struct pkt_spec pkt;
+	/* Optional edit after the frame is built (off->len may change). */
+	void (*fix)(uint8_t *f, struct pkt_off *off);
+	struct entry set[MAX_ENTRIES];
+	int hit;	     /* 1-based index in set of the deciding entry */
+	bool keep_malformed; /* load with drop_malformed=0 */
+	int verdict;	     /* XDP_PASS or XDP_DROP */
+	int reason;	     /* enum sl_reason */
+};
+
+#define V4(...)                                    \
+	{                                          \
+		.ethertype = ETH_P_IP, __VA_ARGS__ \
+	}
+#define V6(...)                                      \
+	{                                            \
+		.ethertype = ETH_P_IPV6, __VA_ARGS__ \
+	}
+#define EXPECT(v, r) .verdict = XDP_##v, .reason = SL_R_##r
+#define EXT(...)     .ext = {__VA_ARGS__}
+#define TCP	     .proto = IPPROTO_TCP
+#define UDP	     .proto = IPPROTO_UDP
+#define ICMP	     .proto = IPPROTO_ICMP
+#define ICMP6	     .proto = IPPROTO_ICMPV6
+#define HOP	     IPPROTO_HOPOPTS
+#define RTG	     IPPROTO_ROUTING
+#define DST	     IPPROTO_DSTOPTS
+#define FRG	     IPPROTO_FRAGMENT
+#define AH	     IPPROTO_AH
+#define VLAN(...)    .vlan = {__VA_ARGS__}
+#define Q	     0x8100
+#define AD	     0x88a8
+
+static bool is_malformed(int reason)
+{
+	return reason == SL_R_MALFORMED_L2 || reason == SL_R_MALFORMED_L3 ||
+	       reason == SL_R_MALFORMED_L4;
+}
+
+/* ---- frame edits the spec cannot express ---- */
+
+static void fix_eth_only(uint8_t *f, struct pkt_off *o)
+{
+	(void)f;
+	o->len = 14;
+}
+
+static void fix_cut_in_tag(uint8_t *f, struct pkt_off *o)
+{
+	(void)f;
+	o->len = o->l3 - 2; /* ends inside the last tag */
+}
+
+static void fix_after_tags(uint8_t *f, struct pkt_off *o)
+{
+	(void)f;
+	o->len = o->l3;
+}
+
+static void fix_ihl0(uint8_t *f, struct pkt_off *o)
+{
+	f[o->l3] = 0x40;
+	pkt_ip4_fix_csum(f + o->l3, 20);
+}
+
+static void fix_doff0(uint8_t *f, struct pkt_off *o)
+{
+	f[o->l4 + 12] = 0;
+}
+
+static void fix_udp_len0(uint8_t *f, struct pkt_off *o)
+{
+	pkt_put16(f + o->l4 + 4, 0);
+}
+
+static void fix_ip6_plen0(uint8_t *f, struct pkt_off *o)
+{
+	pkt_put16(f + o->l3 + 4, 0);
+}
+
+/* ---- the cases ---- */
+
+static const struct xdp_case cases[] = {
+    /* Well-formed frames, no set entries: default pass. */
+    {"ipv4 tcp passes", V4(TCP, .payload = 10), EXPECT(PASS, PASS)},
+    {"ipv4 tcp syn passes", V4(TCP, .tcp_flags = 0x02), EXPECT(PASS, PASS)},
+    {"ipv4 udp passes", V4(UDP, .payload = 10), EXPECT(PASS, PASS)},
+    {"ipv4 icmp echo passes", V4(ICMP, .payload = 56), EXPECT(PASS, PASS)},
+    {"ipv4 gre is not inspected", V4(.proto = 47, .payload = 2),
+     EXPECT(PASS, PASS)},
+    {"ipv4 carrying 2 bytes of icmpv6 is not inspected", V4(ICMP6, .cut = 6),
+     EXPECT(PASS, PASS)},
+    {"ipv6 tcp passes", V6(TCP, .payload = 10), EXPECT(PASS, PASS)},
+    {"ipv6 udp passes", V6(UDP, .payload = 10), EXPECT(PASS, PASS)},
+    {"ipv6 icmpv6 echo passes", V6(ICMP6, .payload = 56), EXPECT(PASS, PASS)},
+    {"ipv6 carrying 2 bytes of icmp (v4) is not inspected", V6(ICMP, .cut = 6),
+     EXPECT(PASS, PASS)},
+    {"ipv6 no-next-header passes", V6(.proto = IPPROTO_NONE),
+     EXPECT(PASS, PASS)},
+    {"ipv4 in a 60-byte frame (ethernet padding) passes", V4(UDP, .pad = 18),
+     EXPECT(PASS, PASS)},
+    {"ipv6 with ethernet padding passes", V6(UDP, .pad = 10),
+     EXPECT(PASS, PASS)},
+
+    /* Non-IP. */
+    {"arp is non-ip", {.ethertype = ETH_P_ARP}, EXPECT(PASS, NON_IP)},
+    {"lldp is non-ip",
+     {.ethertype = 0x88cc, .payload = 46},
+     EXPECT(PASS, NON_IP)},
+    {"ethernet header alone (type lldp) is non-ip",
+     {.ethertype = 0x88cc},
+     EXPECT(PASS, NON_IP)},
+    {"ethernet header alone (type ipv4) is malformed-l3", V4(TCP),
+     .fix = fix_eth_only, EXPECT(DROP, MALFORMED_L3)},
+    {"ethernet header alone (type ipv6) is malformed-l3", V6(TCP),
+     .fix = fix_eth_only, EXPECT(DROP, MALFORMED_L3)},
+    {"ipv4 ethertype with version 6 is malformed-l3", V4(TCP, .version = 6),
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv6 ethertype with version 4 is malformed-l3", V6(TCP, .version = 4),
+     EXPECT(DROP, MALFORMED_L3)},
+
+    /* VLAN and QinQ. */
+    {"802.1Q ipv4 passes", V4(VLAN(Q), TCP), EXPECT(PASS, PASS)},
+    {"802.1ad ipv4 passes", V4(VLAN(AD), TCP), EXPECT(PASS, PASS)},
+    {"802.1Q ipv6 passes", V6(VLAN(Q), UDP), EXPECT(PASS, PASS)},
+    {"qinq 88a8+8100 ipv4 passes", V4(VLAN(AD, Q), UDP), EXPECT(PASS, PASS)},
+    {"qinq 88a8+8100 ipv6 passes", V6(VLAN(AD, Q), TCP), EXPECT(PASS, PASS)},
+    {"qinq 8100+8100 ipv4 passes", V4(VLAN(Q, Q), ICMP), EXPECT(PASS, PASS)},
+    {"qinq 8100+88a8 ipv6 passes", V6(VLAN(Q, AD), ICMP6), EXPECT(PASS, PASS)},
+    {"qinq 88a8+88a8 ipv4 passes", V4(VLAN(AD, AD), TCP), EXPECT(PASS, PASS)},
+    {"three tags 88a8+8100+8100 are non-ip", V4(VLAN(AD, Q, Q), TCP),
+     EXPECT(PASS, NON_IP)},
+    {"three tags 8100+8100+8100 (ipv6 inside) are non-ip",
+     V6(VLAN(Q, Q, Q), UDP), EXPECT(PASS, NON_IP)},
+    {"three tags with a bad ipv4 header inside are non-ip",
+     V4(VLAN(Q, Q, Q), TCP, .ihl = 4), EXPECT(PASS, NON_IP)},
+    {"802.1Q arp is non-ip",
+     {VLAN(Q), .ethertype = ETH_P_ARP},
+     EXPECT(PASS, NON_IP)},
+    {"qinq arp is non-ip",
+     {VLAN(AD, Q), .ethertype = ETH_P_ARP},
+     EXPECT(PASS, NON_IP)},
+    {"802.1Q tag cut short is malformed-l2", V4(VLAN(Q), TCP),
+     .fix = fix_cut_in_tag, EXPECT(DROP, MALFORMED_L2)},
+    {"802.1ad tag cut short is malformed-l2", V4(VLAN(AD), TCP),
+     .fix = fix_cut_in_tag, EXPECT(DROP, MALFORMED_L2)},
+    {"qinq inner tag cut short is malformed-l2", V6(VLAN(AD, Q), TCP),
+     .fix = fix_cut_in_tag, EXPECT(DROP, MALFORMED_L2)},
+    {"qinq with nothing after the tags (type ipv4) is malformed-l3",
+     V4(VLAN(AD, Q), TCP), .fix = fix_after_tags, EXPECT(DROP, MALFORMED_L3)},
+
+    /* IPv4 header. */
+    {"ipv4 ihl 4 is malformed-l3", V4(TCP, .ihl = 4),
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv4 ihl 0 is malformed-l3", V4(TCP), .fix = fix_ihl0,
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv4 ihl 15 beyond the frame is malformed-l3", V4(UDP, .ihl = 15),
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv4 ihl 6 with the option beyond the frame is malformed-l3",
+     V4(.proto = IPPROTO_NONE, .ihl = 6), EXPECT(DROP, MALFORMED_L3)},
+    {"ipv4 4 option bytes pass", V4(UDP, .ip_opts = 4), EXPECT(PASS, PASS)},
+    {"ipv4 40 option bytes (ihl 15) pass", V4(TCP, .ip_opts = 40),
+     EXPECT(PASS, PASS)},
+    {"ipv4 tot_len below 20 is malformed-l3", V4(TCP, .ip_len = 19),
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv4 tot_len below ihl*4 with options is malformed-l3",
+     V4(TCP, .ip_opts = 8, .ip_len = 24), EXPECT(DROP, MALFORMED_L3)},
+    {"ipv4 tot_len one beyond the frame is malformed-l3", V4(TCP, .ip_len = 41),
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv4 tot_len 65535 is malformed-l3", V4(UDP, .ip_len = 65535),
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv4 tot_len covering only the header, tcp in padding, is "
+     "malformed-l4",
+     V4(TCP, .ip_len = 20), EXPECT(DROP, MALFORMED_L4)},
+    {"ipv4 df is not a fragment (bad udp length caught)",
+     V4(UDP, .frag = PKT_IP4_DF, .udp_len = 100), EXPECT(DROP, MALFORMED_L4)},
+
+    /* IPv4 fragments. */
+    {"ipv4 later fragment with 4 bytes (no l4 header) passes",
+     V4(TCP, .frag = 185, .cut = 16), EXPECT(PASS, PASS)},
+    {"ipv4 later fragment with no payload passes", V4(UDP, .frag = 1, .cut = 8),
+     EXPECT(PASS, PASS)},
+    {"ipv4 middle fragment (mf, offset) passes",
+     V4(TCP, .frag = PKT_IP4_MF | 185, .cut = 16), EXPECT(PASS, PASS)},
+    {"ipv4 later fragment with garbage tcp doff passes",
+     V4(TCP, .frag = 3, .doff = 1), EXPECT(PASS, PASS)},
+    {"ipv4 first fragment with a full tcp header passes",
+     V4(TCP, .frag = PKT_IP4_MF, .payload = 8), EXPECT(PASS, PASS)},
+    {"ipv4 first fragment with 12 bytes of tcp is malformed-l4",
+     V4(TCP, .frag = PKT_IP4_MF, .cut = 8), EXPECT(DROP, MALFORMED_L4)},
+    {"ipv4 first fragment with 4 bytes of udp is malformed-l4",
+     V4(UDP, .frag = PKT_IP4_MF, .cut = 4), EXPECT(DROP, MALFORMED_L4)},
+    {"ipv4 first fragment with 4 bytes of icmp is malformed-l4",
+     V4(ICMP, .frag = PKT_IP4_MF, .cut = 4), EXPECT(DROP, MALFORMED_L4)},
+    {"ipv4 first fragment with udp length beyond it passes",
+     V4(UDP, .frag = PKT_IP4_MF, .payload = 8, .udp_len = 1000),
+     EXPECT(PASS, PASS)},
+
+    /* TCP. */
+    {"tcp doff 4 is malformed-l4", V4(TCP, .doff = 4),
+     EXPECT(DROP, MALFORMED_L4)},
+    {"tcp doff 0 is malformed-l4", V4(TCP), .fix = fix_doff0,
+     EXPECT(DROP, MALFORMED_L4)},
+    {"tcp doff 15 beyond the packet is malformed-l4",
+     V4(TCP, .doff = 15, .payload = 10), EXPECT(DROP, MALFORMED_L4)},
+    {"tcp doff 6 beyond the packet by one byte is malformed-l4",
+     V4(TCP, .doff = 6, .payload = 3), EXPECT(DROP, MALFORMED_L4)},
+    {"tcp doff 6 with 4 payload bytes passes", V4(TCP, .doff = 6, .payload = 4),
+     EXPECT(PASS, PASS)},
+    {"tcp 12 option bytes (doff 8) pass", V4(TCP, .tcp_opts = 12),
+     EXPECT(PASS, PASS)},
+    {"ipv6 tcp 40 option bytes (doff 15) pass", V6(TCP, .tcp_opts = 40),
+     EXPECT(PASS, PASS)},
+    {"tcp options beyond ip tot_len (in padding) are malformed-l4",
+     V4(TCP, .doff = 8, .pad = 12), EXPECT(DROP, MALFORMED_L4)},
+    {"tcp 19 bytes is malformed-l4", V4(TCP, .cut = 1),
+     EXPECT(DROP, MALFORMED_L4)},
+    {"ipv6 tcp doff beyond the packet is malformed-l4", V6(TCP, .doff = 10),
+     EXPECT(DROP, MALFORMED_L4)},
+    {"ipv6 tcp 19 bytes is malformed-l4", V6(TCP, .cut = 1),
+     EXPECT(DROP, MALFORMED_L4)},
+
+    /* UDP. */
+    {"udp length 7 is malformed-l4", V4(UDP, .udp_len = 7),
+     EXPECT(DROP, MALFORMED_L4)},
+    {"udp length 0 is malformed-l4", V4(UDP), .fix = fix_udp_len0,
+     EXPECT(DROP, MALFORMED_L4)},
+    {"udp length one beyond the ip payload is malformed-l4",
+     V4(UDP, .payload = 4, .udp_len = 13), EXPECT(DROP, MALFORMED_L4)},
+    {"udp length below the ip payload passes",
+     V4(UDP, .payload = 10, .udp_len = 8), EXPECT(PASS, PASS)},
+    {"udp 7 bytes is malformed-l4", V4(UDP, .cut = 1),
+     EXPECT(DROP, MALFORMED_L4)},
+    {"ipv6 udp length beyond the payload is malformed-l4",
+     V6(UDP, .udp_len = 100), EXPECT(DROP, MALFORMED_L4)},
+    {"ipv6 udp length 7 is malformed-l4", V6(UDP, .udp_len = 7),
+     EXPECT(DROP, MALFORMED_L4)},
+
+    /* ICMP and ICMPv6. */
+    {"icmp 8 bytes passes", V4(ICMP), EXPECT(PASS, PASS)},
+    {"icmp 7 bytes is malformed-l4", V4(ICMP, .cut = 1),
+     EXPECT(DROP, MALFORMED_L4)},
+    {"icmpv6 8 bytes passes", V6(ICMP6), EXPECT(PASS, PASS)},
+    {"icmpv6 4 bytes is malformed-l4", V6(ICMP6, .cut = 4),
+     EXPECT(DROP, MALFORMED_L4)},
+    {"icmpv6 7 bytes is malformed-l4", V6(ICMP6, .cut = 1),
+     EXPECT(DROP, MALFORMED_L4)},
+    {"icmpv6 after an extension chain, 4 bytes, is malformed-l4",
+     V6(.n_ext = 2, EXT(HOP, RTG), ICMP6, .cut = 4),
+     EXPECT(DROP, MALFORMED_L4)},
+
+    /* IPv6 header and extension headers. */
+    {"ipv6 payload_len one beyond the frame is malformed-l3",
+     V6(TCP, .ip_len = 21), EXPECT(DROP, MALFORMED_L3)},
+    /* payload_len 0 is read as a jumbogram without checking for the
+     * hop-by-hop jumbo option: the rest of the frame is the payload. */
+    {"ipv6 payload_len 0 takes the payload from the frame",
+     V6(UDP, .payload = 4), .fix = fix_ip6_plen0, EXPECT(PASS, PASS)},
+    {"ipv6 hop,dst,routing,ah,dst then tcp passes",
+     V6(.n_ext = 5, EXT(HOP, DST, RTG, AH, DST), TCP, .payload = 4),
+     EXPECT(PASS, PASS)},
+    {"ipv6 24-byte hop-by-hop then udp passes",
+     V6(.n_ext = 1, EXT(HOP), .ext_hlen = {2}, UDP), EXPECT(PASS, PASS)},
+    {"ipv6 ah then icmpv6 passes", V6(.n_ext = 1, EXT(AH), ICMP6),
+     EXPECT(PASS, PASS)},
+    {"ipv6 chain of 7 extension headers passes",
+     V6(.n_ext = 7, EXT(HOP, DST, DST, DST, DST, DST, DST), TCP),
+     EXPECT(PASS, PASS)},
+    /* SL_IPV6_MAX_EXT is 8: "a longer chain is malformed". */
+    {"ipv6 chain of 8 extension headers passes",
+     V6(.n_ext = 8, EXT(HOP, DST, DST, DST, DST, DST, DST, DST), TCP),
+     EXPECT(PASS, PASS)},
+    {"ipv6 chain of 9 extension headers is malformed-l3",
+     V6(.n_ext = 9, EXT(HOP, DST, DST, DST, DST, DST, DST, DST, DST), TCP),
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv6 chain of 12 extension headers is malformed-l3",
+     V6(.n_ext = 12,
+	EXT(HOP, RTG, DST, DST, DST, DST, DST, DST, DST, DST, DST, DST), UDP),
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv6 extension header cut after 4 bytes is malformed-l3",
+     V6(.n_ext = 1, EXT(HOP), .proto = IPPROTO_NONE, .cut = 4),
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv6 16-byte extension header cut after 8 bytes is malformed-l3",
+     V6(.n_ext = 1, EXT(DST), .ext_hlen = {1}, .proto = IPPROTO_NONE, .cut = 8),
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv6 extension header beyond payload_len is malformed-l3",
+     V6(.n_ext = 1, EXT(HOP), .ext_hlen = {1}, .proto = IPPROTO_NONE,
+	.ip_len = 8),
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv6 ah cut short is malformed-l3",
+     V6(.n_ext = 1, EXT(AH), TCP, .cut = 20 + 20), EXPECT(DROP, MALFORMED_L3)},
+    {"ipv6 fragment header cut short is malformed-l3",
+     V6(.n_ext = 1, EXT(FRG), .proto = IPPROTO_NONE, .cut = 2),
+     EXPECT(DROP, MALFORMED_L3)},
+    {"ipv6 later fragment (no l4 header) passes",
+     V6(.n_ext = 1, EXT(FRG), .frag = PKT_IP6_OFF(1), TCP, .cut = 16),
+     EXPECT(PASS, PASS)},
+    {"ipv6 middle fragment (offset, m) passes",
+     V6(.n_ext = 1, EXT(FRG), .frag = PKT_IP6_OFF(100) | PKT_IP6_M, UDP,
+	.cut = 4),
+     EXPECT(PASS, PASS)},
+    {"ipv6 later fragment after hop-by-hop passes",
+     V6(.n_ext = 2, EXT(HOP, FRG), .frag = PKT_IP6_OFF(7), ICMP6, .cut = 5),
+     EXPECT(PASS, PASS)},
+    /* A later fragment carries payload, not the header its fragment
+     * header's next-header names (RFC 8200 4.5): the walk must stop. */
+    {"ipv6 later fragment whose next header is dst-opts passes",
+     V6(.n_ext = 1, EXT(FRG), .frag = PKT_IP6_OFF(1), .proto = IPPROTO_DSTOPTS,
+	.payload = 8),
+     EXPECT(PASS, PASS)},
+    {"ipv6 first fragment with a full tcp header passes",
+     V6(.n_ext = 1, EXT(FRG), .frag = PKT_IP6_M, TCP, .payload = 8),
+     EXPECT(PASS, PASS)},
+    {"ipv6 first fragment with 12 bytes of tcp is malformed-l4",
+     V6(.n_ext = 1, EXT(FRG), .frag = PKT_IP6_M, TCP, .cut = 8),
+     EXPECT(DROP, MALFORMED_L4)},
+    {"ipv6 first fragment with udp length beyond it passes",
+     V6(.n_ext = 1, EXT(FRG), .frag = PKT_IP6_M, UDP, .payload = 8,
+	.udp_len = 1000),
+     EXPECT(PASS, PASS)},
+    {"ipv6 atomic fragment (offset 0, no m) checks the udp length",
+     V6(.n_ext = 1, EXT(FRG), .frag = 0, UDP, .udp_len = 1000),
+     EXPECT(DROP, MALFORMED_L4)},
+
+    /* Sets, IPv4. The packet is PKT_SRC4 198.18.0.1 -> PKT_DST4
+     * 198.19.0.1 unless the spec says otherwise. */
+    {"v4 src deny /32 drops", V4(TCP), .set = {DENY(SRC, PKT_SRC4)}, .hit = 1,
+     EXPECT(DROP, DENY_SET)},
+    {"v4 src allow /24 passes allow-set", V4(UDP),
+     .set = {ALLOW(SRC, "198.18.0.0/24")}, .hit = 1, EXPECT(PASS, ALLOW_SET)},
+    {"v4 allow /16 + deny /24: inside the /24 is denied",
+     V4(TCP, .src = "198.18.5.1"),
+     .set = {ALLOW(SRC, "198.18.0.0/16"), DENY(SRC, "198.18.5.0/24")}, .hit = 2,
+     EXPECT(DROP, DENY_SET)},
+    {"v4 allow /16 + deny /24: outside the /24 is allowed",
+     V4(TCP, .src = "198.18.6.1"),
+     .set = {ALLOW(SRC, "198.18.0.0/16"), DENY(SRC, "198.18.5.0/24")}, .hit = 1,
+     EXPECT(PASS, ALLOW_SET)},
+    {"v4 deny /24 inserted before allow /16: inside is denied",
+     V4(TCP, .src = "198.18.5.1"),
+     .set = {DENY(SRC, "198.18.5.0/24"), ALLOW(SRC, "198.18.0.0/16")}, .hit = 1,
+     EXPECT(DROP, DENY_SET)},
+    {"v4 deny /16 + allow /24: inside the /24 is allowed",
+     V4(TCP, .src = "198.18.5.1"),
+     .set = {DENY(SRC, "198.18.0.0/16"), ALLOW(SRC, "198.18.5.0/24")}, .hit = 2,
+     EXPECT(PASS, ALLOW_SET)},
+    {"v4 deny /16 + allow /24: outside the /24 is denied",
+     V4(TCP, .src = "198.18.6.1"),
+     .set = {DENY(SRC, "198.18.0.0/16"), ALLOW(SRC, "198.18.5.0/24")}, .hit = 1,
+     EXPECT(DROP, DENY_SET)},
+    {"v4 deny /13 (not octet aligned) matches inside",
+     V4(TCP, .src = "198.23.255.255"), .set = {DENY(SRC, "198.16.0.0/13")},
+     .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"v4 deny /13 (not octet aligned) misses outside",
+     V4(TCP, .src = "198.24.0.0", .dst = "10.0.0.1"),
+     .set = {DENY(SRC, "198.16.0.0/13")}, EXPECT(PASS, PASS)},
+    {"v4 dst deny drops", V4(UDP), .set = {DENY(DST, "198.19.0.0/16")},
+     .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"v4 dst allow passes allow-set", V4(UDP),
+     .set = {ALLOW(DST, "198.19.0.1/32")}, .hit = 1, EXPECT(PASS, ALLOW_SET)},
+    {"v4 dst allow /16 + deny /24: inside is denied",
+     V4(ICMP, .dst = "198.19.7.7"),
+     .set = {ALLOW(DST, "198.19.0.0/16"), DENY(DST, "198.19.7.0/24")}, .hit = 2,
+     EXPECT(DROP, DENY_SET)},
+    {"v4 tie src allow /24 vs dst deny /24: deny wins", V4(TCP),
+     .set = {ALLOW(SRC, "198.18.0.0/24"), DENY(DST, "198.19.0.0/24")}, .hit = 2,
+     EXPECT(DROP, DENY_SET)},
+    {"v4 tie src deny /24 vs dst allow /24: deny wins", V4(TCP),
+     .set = {DENY(SRC, "198.18.0.0/24"), ALLOW(DST, "198.19.0.0/24")}, .hit = 1,
+     EXPECT(DROP, DENY_SET)},
+    {"v4 tie of two allows counts the dst entry", V4(TCP),
+     .set = {ALLOW(SRC, "198.18.0.0/24"), ALLOW(DST, "198.19.0.0/24")},
+     .hit = 2, EXPECT(PASS, ALLOW_SET)},
+    {"v4 tie of two denies counts the src entry", V4(TCP),
+     .set = {DENY(SRC, "198.18.0.0/24"), DENY(DST, "198.19.0.0/24")}, .hit = 1,
+     EXPECT(DROP, DENY_SET)},
+    {"v4 longer src allow /32 beats dst deny /24", V4(TCP),
+     .set = {ALLOW(SRC, PKT_SRC4), DENY(DST, "198.19.0.0/24")}, .hit = 1,
+     EXPECT(PASS, ALLOW_SET)},
+    {"v4 longer dst allow /16 beats src deny /8", V4(TCP),
+     .set = {DENY(SRC, "198.0.0.0/8"), ALLOW(DST, "198.19.0.0/16")}, .hit = 2,
+     EXPECT(PASS, ALLOW_SET)},
+    /* A full-length source deny is final: the destination trie is not
+     * consulted, and only the source entry counts. */
+    {"v4 full-length src deny /32 beats dst allow /32", V4(TCP),
+     .set = {DENY(SRC, PKT_SRC4), ALLOW(DST, PKT_DST4)}, .hit = 1,
+     EXPECT(DROP, DENY_SET)},
+    {"v4 full-length src deny /32 vs dst deny /32 counts the src entry",
+     V4(UDP), .set = {DENY(SRC, PKT_SRC4), DENY(DST, PKT_DST4)}, .hit = 1,
+     EXPECT(DROP, DENY_SET)},
+    {"v4 full-length src allow /32 vs dst deny /32: deny wins", V4(TCP),
+     .set = {ALLOW(SRC, PKT_SRC4), DENY(DST, PKT_DST4)}, .hit = 2,
+     EXPECT(DROP, DENY_SET)},
+    {"v4 src deny /31 vs dst allow /32: the longer allow wins", V4(TCP),
+     .set = {DENY(SRC, "198.18.0.0/31"), ALLOW(DST, PKT_DST4)}, .hit = 2,
+     EXPECT(PASS, ALLOW_SET)},
+    {"v4 no matching entry passes", V4(TCP),
+     .set = {DENY(SRC, "10.0.0.0/8"), DENY(DST, "198.18.0.0/16"),
+	     DENY(SRC, "198.19.0.0/16"), ALLOW(DST, "198.19.0.2/32")},
+     EXPECT(PASS, PASS)},
+    {"v4 deny 0.0.0.0/0 drops every ipv4 packet", V4(UDP),
+     .set = {DENY(SRC, "0.0.0.0/0")}, .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"v4 packet ignores ipv6 entries", V4(UDP),
+     .set = {DENY(SRC, "::/0"), DENY(DST, "::/0")}, EXPECT(PASS, PASS)},
+    {"v4 bytes of a 1442-byte frame are counted", V4(UDP, .payload = 1400),
+     .set = {DENY(SRC, "198.18.0.0/15")}, .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"v4 deny applies inside qinq", V4(VLAN(AD, Q), TCP),
+     .set = {DENY(SRC, PKT_SRC4)}, .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"v4 later fragment from a denied source is dropped",
+     V4(TCP, .frag = 185, .cut = 16), .set = {DENY(SRC, PKT_SRC4)}, .hit = 1,
+     EXPECT(DROP, DENY_SET)},
+    {"v4 ip options do not hide the addresses", V4(TCP, .ip_opts = 12),
+     .set = {DENY(DST, PKT_DST4)}, .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"arp ignores a deny 0.0.0.0/0",
+     {.ethertype = ETH_P_ARP},
+     .set = {DENY(SRC, "0.0.0.0/0"), DENY(DST, "0.0.0.0/0")},
+     EXPECT(PASS, NON_IP)},
+    {"malformed frame from an allowed source is still dropped",
+     V4(TCP, .doff = 4), .set = {ALLOW(SRC, PKT_SRC4)},
+     EXPECT(DROP, MALFORMED_L4)},
+
+    /* Sets, IPv6. PKT_SRC6 2001:db8:1::1 -> PKT_DST6 2001:db8:2::1. */
+    {"v6 src deny /128 drops", V6(TCP), .set = {DENY(SRC, PKT_SRC6)}, .hit = 1,
+     EXPECT(DROP, DENY_SET)},
+    {"v6 src allow /48 passes allow-set", V6(UDP),
+     .set = {ALLOW(SRC, "2001:db8:1::/48")}, .hit = 1, EXPECT(PASS, ALLOW_SET)},
+    {"v6 allow /32 + deny /48: inside the /48 is denied", V6(TCP),
+     .set = {ALLOW(SRC, "2001:db8::/32"), DENY(SRC, "2001:db8:1::/48")},
+     .hit = 2, EXPECT(DROP, DENY_SET)},
+    {"v6 allow /32 + deny /48: outside the /48 is allowed",
+     V6(TCP, .src = "2001:db8:3::1"),
+     .set = {ALLOW(SRC, "2001:db8::/32"), DENY(SRC, "2001:db8:1::/48")},
+     .hit = 1, EXPECT(PASS, ALLOW_SET)},
+    {"v6 deny /32 + allow /48: inside the /48 is allowed", V6(TCP),
+     .set = {DENY(SRC, "2001:db8::/32"), ALLOW(SRC, "2001:db8:1::/48")},
+     .hit = 2, EXPECT(PASS, ALLOW_SET)},
+    {"v6 deny /32 + allow /48: outside the /48 is denied",
+     V6(TCP, .src = "2001:db8:3::1"),
+     .set = {DENY(SRC, "2001:db8::/32"), ALLOW(SRC, "2001:db8:1::/48")},
+     .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"v6 deny /127 (not octet aligned) matches its pair",
+     V6(TCP, .src = "2001:db8:1::1"), .set = {DENY(SRC, "2001:db8:1::/127")},
+     .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"v6 dst deny drops", V6(UDP), .set = {DENY(DST, "2001:db8:2::/64")},
+     .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"v6 dst deny /32 + allow /64: inside is allowed", V6(UDP),
+     .set = {DENY(DST, "2001:db8::/32"), ALLOW(DST, "2001:db8:2::/64")},
+     .hit = 2, EXPECT(PASS, ALLOW_SET)},
+    {"v6 tie src allow /64 vs dst deny /64: deny wins", V6(TCP),
+     .set = {ALLOW(SRC, "2001:db8:1::/64"), DENY(DST, "2001:db8:2::/64")},
+     .hit = 2, EXPECT(DROP, DENY_SET)},
+    {"v6 tie src deny /64 vs dst allow /64: deny wins", V6(TCP),
+     .set = {DENY(SRC, "2001:db8:1::/64"), ALLOW(DST, "2001:db8:2::/64")},
+     .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"v6 longer dst deny /128 beats src allow /64", V6(TCP),
+     .set = {ALLOW(SRC, "2001:db8:1::/64"), DENY(DST, PKT_DST6)}, .hit = 2,
+     EXPECT(DROP, DENY_SET)},
+    {"v6 full-length src deny /128 beats dst allow /128", V6(TCP),
+     .set = {DENY(SRC, PKT_SRC6), ALLOW(DST, PKT_DST6)}, .hit = 1,
+     EXPECT(DROP, DENY_SET)},
+    {"v6 full-length src allow /128 vs dst deny /128: deny wins", V6(UDP),
+     .set = {ALLOW(SRC, PKT_SRC6), DENY(DST, PKT_DST6)}, .hit = 2,
+     EXPECT(DROP, DENY_SET)},
+    {"v6 src deny /127 vs dst allow /128: the longer allow wins", V6(TCP),
+     .set = {DENY(SRC, "2001:db8:1::/127"), ALLOW(DST, PKT_DST6)}, .hit = 2,
+     EXPECT(PASS, ALLOW_SET)},
+    {"v6 no matching entry passes", V6(TCP),
+     .set = {DENY(SRC, "2001:db8:2::/48"), DENY(DST, "2001:db8:1::/48"),
+	     ALLOW(SRC, "fe80::/10")},
+     EXPECT(PASS, PASS)},
+    {"v6 deny ::/0 drops every ipv6 packet", V6(ICMP6),
+     .set = {DENY(DST, "::/0")}, .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"v6 packet ignores ipv4 entries", V6(UDP),
+     .set = {DENY(SRC, "0.0.0.0/0"), DENY(DST, "0.0.0.0/0")},
+     EXPECT(PASS, PASS)},
+    {"v6 deny applies after an extension chain",
+     V6(.n_ext = 3, EXT(HOP, RTG, DST), TCP), .set = {DENY(SRC, PKT_SRC6)},
+     .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"v6 later fragment from a denied source is dropped",
+     V6(.n_ext = 1, EXT(FRG), .frag = PKT_IP6_OFF(1), UDP, .cut = 4),
+     .set = {DENY(SRC, "2001:db8:1::/48")}, .hit = 1, EXPECT(DROP, DENY_SET)},
+    {"v6 deny applies inside 802.1Q", V6(VLAN(Q), UDP),
+     .set = {DENY(DST, PKT_DST6)}, .hit = 1, EXPECT(DROP, DENY_SET)},
+
+    /* Feature drop_malformed=0: malformed frames pass, counted with
+     * their malformed reason and the pass action. */
+    {"no drop_malformed: cut vlan tag passes as malformed-l2", V4(VLAN(Q), TCP),
+     .fix = fix_cut_in_tag, .keep_malformed = true, EXPECT(PASS, MALFORMED_L2)},
+    {"no drop_malformed: ihl 4 passes as malformed-l3", V4(TCP, .ihl = 4),
+     .keep_malformed = true, EXPECT(PASS, MALFORMED_L3)},
+    {"no drop_malformed: ipv6 chain of 9 passes as malformed-l3",
+     V6(.n_ext = 9, EXT(HOP, DST, DST, DST, DST, DST, DST, DST, DST), UDP),
+     .keep_malformed = true, EXPECT(PASS, MALFORMED_L3)},
+    {"no drop_malformed: tcp doff 4 passes as malformed-l4", V4(TCP, .doff = 4),
+     .keep_malformed = true, EXPECT(PASS, MALFORMED_L4)},
+    {"no drop_malformed: icmpv6 4 bytes passes as malformed-l4",
+     V6(ICMP6, .cut = 4), .keep_malformed = true, EXPECT(PASS, MALFORMED_L4)},
+    /* A bad L4 header comes with valid addresses: the deny set still
+     * drops it, so passing malformed frames opens no way around it. A
+     * frame with a bad L3 header has no trustworthy addresses. */
+    {"no drop_malformed: malformed-l4 frame from a denied source drops",
+     V4(UDP, .udp_len = 7), .set = {DENY(SRC, PKT_SRC4)}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: malformed-l4 frame from an allowed source passes",
+     V4(UDP, .udp_len = 7), .set = {ALLOW(SRC, PKT_SRC4)}, .hit = 1,
+     .keep_malformed = true, EXPECT(PASS, MALFORMED_L4)},
+    {"no drop_malformed: malformed-l3 frame from a denied source passes",
+     V4(UDP, .ihl = 4), .set = {DENY(SRC, PKT_SRC4)}, .keep_malformed = true,
+     EXPECT(PASS, MALFORMED_L3)},
+    {"no drop_malformed: well-formed frame from a denied source drops", V4(UDP),
+     .set = {DENY(SRC, PKT_SRC4)}, .hit = 1, .keep_malformed = true,
+     EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: allow entry still passes allow-set", V6(TCP),
+     .set = {ALLOW(SRC, PKT_SRC6)}, .hit = 1, .keep_malformed = true,
+     EXPECT(PASS, ALLOW_SET)},
+    {"no drop_malformed: arp is non-ip",
+     {.ethertype = ETH_P_ARP},
+     .keep_malformed = true,
+     EXPECT(PASS, NON_IP)},
+    {"no drop_malformed: tcp passes", V4(TCP), .keep_malformed = true,
+     EXPECT(PASS, PASS)},
+};
+
+/* ---- truncation: a frame cut at every length ---- */
+
+#define TO_END 0xffff
+
+struct trunc_case {
+	const char *name;
+	struct pkt_spec pkt;
+	bool fix_len; /* the IP length follows each cut */
+	/* A cut leaving L bytes (14 <= L < full length) gets the reason of
+	 * the first range with L < below; the whole frame gets `full`. */
+	struct {
+		uint16_t below;
+		uint8_t reason;
+	} r[4];
+	uint8_t full;
+};
+
+static const struct trunc_case trunc_cases[] = {
+    /* 14 eth | 24 ipv4 (4 option bytes) | 32 tcp (doff 8) | 6 data */
+    {"every cut of tcp/ipv4 (ip length kept)",
+     V4(TCP, .ip_opts = 4, .tcp_opts = 12, .payload = 6),
+     false,
+     {{TO_END, SL_R_MALFORMED_L3}},
+     SL_R_PASS},
+    {"every cut of tcp/ipv4 (ip length follows)",
+     V4(TCP, .ip_opts = 4, .tcp_opts = 12, .payload = 6),
+     true,
+     {{38, SL_R_MALFORMED_L3}, {70, SL_R_MALFORMED_L4}, {TO_END, SL_R_PASS}},
+     SL_R_PASS},
+    /* 14 eth | 40 ipv6 | 16 hop-by-hop | 8 udp | 4 data */
+    {"every cut of udp/ipv6 with hop-by-hop (ip length kept)",
+     V6(.n_ext = 1, EXT(HOP), .ext_hlen = {1}, UDP, .payload = 4),
+     false,
+     {{TO_END, SL_R_MALFORMED_L3}},
+     SL_R_PASS},
+    /* Once the UDP header is whole its length exceeds what is left. */
+    {"every cut of udp/ipv6 with hop-by-hop (ip length follows)",
+     V6(.n_ext = 1, EXT(HOP), .ext_hlen = {1}, UDP, .payload = 4),
+     true,
+     {{70, SL_R_MALFORMED_L3}, {TO_END, SL_R_MALFORMED_L4}},
+     SL_R_PASS},
+    /* 14 eth | 20 ipv4 | 8 icmp | 8 data */
+    {"every cut of icmp/ipv4 (ip length kept)",
+     V4(ICMP, .payload = 8),
+     false,
+     {{TO_END, SL_R_MALFORMED_L3}},
+     SL_R_PASS},
+    {"every cut of icmp/ipv4 (ip length follows)",
+     V4(ICMP, .payload = 8),
+     true,
+     {{34, SL_R_MALFORMED_L3}, {42, SL_R_MALFORMED_L4}, {TO_END, SL_R_PASS}},
+     SL_R_PASS},
+    /* 14 eth | 40 ipv6 | 8 icmpv6 | 4 data */
+    {"every cut of icmpv6 (ip length follows)",
+     V6(ICMP6, .payload = 4),
+     true,
+     {{54, SL_R_MALFORMED_L3}, {62, SL_R_MALFORMED_L4}, {TO_END, SL_R_PASS}},
+     SL_R_PASS},
+    /* 12 macs | 4 tag | 2 type | 20 ipv4 | 20 tcp */
+    {"every cut of tcp/ipv4 in 802.1Q (ip length kept)",
+     V4(VLAN(Q), TCP),
+     false,
+     {{18, SL_R_MALFORMED_L2}, {TO_END, SL_R_MALFORMED_L3}},
+     SL_R_PASS},
+    {"every cut of tcp/ipv4 in 802.1Q (ip length follows)",
+     V4(VLAN(Q), TCP),
+     true,
+     {{18, SL_R_MALFORMED_L2},
+      {38, SL_R_MALFORMED_L3},
+      {TO_END, SL_R_MALFORMED_L4}},
+     SL_R_PASS},
+    /* 12 macs | 4 tag | 4 tag | 2 type | 40 ipv6 | 8 udp | 4 data */
+    {"every cut of udp/ipv6 in qinq 88a8+8100 (ip length kept)",
+     V6(VLAN(AD, Q), UDP, .payload = 4),
+     false,
+     {{22, SL_R_MALFORMED_L2}, {TO_END, SL_R_MALFORMED_L3}},
+     SL_R_PASS},
+    {"every cut of udp/ipv6 in qinq 88a8+8100 (ip length follows)",
+     V6(VLAN(AD, Q), UDP, .payload = 4),
+     true,
+     {{22, SL_R_MALFORMED_L2},
+      {62, SL_R_MALFORMED_L3},
+      {TO_END, SL_R_MALFORMED_L4}},
+     SL_R_PASS},
+    /* 12 macs | 4 tag | 2 type | 28 arp: ARP is never inspected. */
+    {"every cut of arp in 802.1Q",
+     {VLAN(Q), .ethertype = ETH_P_ARP},
+     false,
+     {{18, SL_R_MALFORMED_L2}, {TO_END, SL_R_NON_IP}},
+     SL_R_NON_IP},
+};
+
+/* ---- harness ---- */
+
+static void describe_moved(const struct sl_counter *b,
+			   const struct sl_counter *a, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int r = 0; r < SL_R_MAX; r++) {
+		for (int act = 0; act < SL_ACT_MAX && n < len; act++) {
+			__u32 i = sl_stats_idx(r, act);
+			unsigned long long dp = a[i].packets - b[i].packets;
+			unsigned long long db = a[i].bytes - b[i].bytes;
+
+			if (!dp && !db)
+				continue;
+			n += snprintf(buf + n, len - n, "%s%s/%s +%llu/+%lluB",
+				      n ? ", " : "", sl_reason_name(r),
+				      sl_action_name(act), dp, db);
+		}
+	}
+	if (!n)
+		snprintf(buf, len, "nothing");
+}
+
+/* Runs one frame through e's program once and checks the verdict, the
+ * output frame and the counters. reason < 0: test-run must reject the frame
+ * with -EINVAL and count nothing. */
+static bool run_frame(struct env *e, const uint8_t *f, size_t len, int verdict,
+		      int reason)
+{
+	struct sl_counter before[SL_STATS_MAX], after[SL_STATS_MAX];
+	int action = verdict == XDP_DROP ? SL_ACT_DROP : SL_ACT_PASS;
+	uint8_t out[PKT_MAX + 256];
+	char moved[1024];
+	bool counted = true;
+	int err;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	if (!ASSERT_EQ(sl_stats_read_fd(e->stats, before), 0, "read counters"))
+		return false;
+	err = bpf_prog_test_run_opts(e->prog, &o);
+	if (!ASSERT_EQ(sl_stats_read_fd(e->stats, after), 0, "read counters"))
+		return false;
+	for (__u32 i = 0; i < SL_STATS_MAX; i++) {
+		bool want = reason >= 0 && i == sl_stats_idx(reason, action);
+
+		if (after[i].packets - before[i].packets != (want ? 1 : 0) ||
+		    after[i].bytes - before[i].bytes != (want ? len : 0))
+			counted = false;
+	}
+	describe_moved(before, after, moved, sizeof(moved));
+
+	if (reason < 0)
+		return ASSERT_EQ(err, -EINVAL, "test-run of a short frame") &&
+		       ASSERT_TRUE(counted, "counted %s, want nothing", moved);
+
+	if (!ASSERT_EQ(err, 0, "bpf_prog_test_run_opts"))
+		return false;
+	if (!ASSERT_TRUE(o.retval == (__u32)verdict && counted,
+			 "verdict %s, counted %s; want %s, counted "
+			 "%s/%s +1/+%zuB",
+			 o.retval == XDP_PASS	? "XDP_PASS"
+			 : o.retval == XDP_DROP ? "XDP_DROP"
+						: "other",
+			 moved, verdict == XDP_PASS ? "XDP_PASS" : "XDP_DROP",
+			 sl_reason_name(reason), sl_action_name(action), len))
+		return false;
+	return ASSERT_EQ(o.data_size_out, len, "output length") &&
+	       ASSERT_TRUE(!memcmp(out, f, len), "output frame differs");
+}
+
+/* The map and key of a set entry. */
+union set_key {
+	struct sl_lpm_v4 v4;
+	struct sl_lpm_v6 v6;
+	uint8_t host[16]; /* a host map's key: the address */
+};
+
+struct entry_key {
+	int fd;
+	uint8_t plen;
+	union set_key k;
+	int word;   /* host entry: its presence bitmap word, else -1 */
+	__u64 mask; /* and its bit */
+};
+
+/* With host: a full-length prefix goes to the host map (with its presence
+ * bit), as the control plane stores it. */
+static bool entry_key(struct env *e, const struct entry *en, bool host,
+		      struct entry_key *k)
+{
+	struct sl_prefix p;
+	char err[128];
+	int fam;
+
+	if (!ASSERT_EQ(sl_prefix_parse(en->prefix, &p, err, sizeof(err)), 0,
+		       en->prefix))
+		return false;
+	memset(k, 0, sizeof(*k));
+	k->plen = p.plen;
+	k->word = -1;
+	fam = p.family == AF_INET6;
+	if (host && p.plen == (fam ? 128 : 32)) {
+#ifdef SL_HOST_BUCKET_BITS
+		__u32 w[4];
+		__u32 b;
+
+		memcpy(w, p.addr, sizeof(w));
+		b = sl_host_bucket(w, fam ? 4 : 1);
+		k->fd = e->host[fam][en->dir];
+		memcpy(k->k.host, p.addr, fam ? 16 : 4);
+		k->word = sl_host_region(fam, en->dir) + (b >> 6);
+		k->mask = 1ULL << (b & 63);
+		return true;
+#endif
+	}
+	if (p.family == AF_INET) {
+		k->fd = e->set[0][en->dir];
+		k->k.v4.prefixlen = p.plen;
+		memcpy(k->k.v4.addr, p.addr, 4);
+	} else {
+		k->fd = e->set[1][en->dir];
+		k->k.v6.prefixlen = p.plen;
+		memcpy(k->k.v6.addr, p.addr, 16);
+	}
+	return true;
+}
+
+static bool sets_empty(struct env *e)
+{
+	union set_key k;
+
+	for (int fam = 0; fam < 2; fam++) {
+		for (int d = 0; d < SL_DIR_MAX; d++) {
+			if (!ASSERT_TRUE(bpf_map_get_next_key(e->set[fam][d],
+							      NULL,
+							      &k) == -ENOENT,
+					 "a set trie is not empty"))
+				return false;
+			if (e->host[fam][d] >= 0 &&
+			    !ASSERT_TRUE(bpf_map_get_next_key(e->host[fam][d],
+							      NULL,
+							      &k) == -ENOENT,
+					 "a host map is not empty"))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Sets (on) or clears the whole presence word of a host entry; the cases
+ * start with a zero bitmap and leave it zero. */
+static bool host_bit(struct env *e, const struct entry_key *k, bool on)
+{
+	__u32 idx = k->word;
+	__u64 w = 0;
+
+	if (k->word < 0)
+		return true;
+	if (on && !ASSERT_EQ(bpf_map_lookup_elem(e->host_bits, &idx, &w), 0,
+			     "read the presence bitmap"))
+		return false;
+	w = on ? w | k->mask : 0;
+	return ASSERT_EQ(bpf_map_update_elem(e->host_bits, &idx, &w, BPF_ANY),
+			 0, "write the presence bitmap");
+}
+
+/* Whether a case has a full-length entry, so a host-map run differs. */
+static bool has_host_entry(const struct xdp_case *c)
+{
+	for (int i = 0; i < MAX_ENTRIES && c->set[i].kind; i++) {
+		struct sl_prefix p;
+		char err[128];
+
+		if (!sl_prefix_parse(c->set[i].prefix, &p, err, sizeof(err)) &&
+		    p.plen == (p.family == AF_INET6 ? 128 : 32))
+			return true;
+	}
+	return false;
+}
+
+static bool run_case(const struct xdp_case *c, bool host)
+{
+	struct env *e = &envs[c->keep_malformed];
+	struct entry_key keys[MAX_ENTRIES];
+	int n = 0, i;
+	uint8_t f[PKT_MAX];
+	struct pkt_off off;
+	bool ok = false;
+
+	pkt_build(&c->pkt, f, &off);
+	if (c->fix)
+		c->fix(f, &off);
+
+	if (!sets_empty(e))
+		return false;
+	for (; n < MAX_ENTRIES && c->set[n].kind; n++) {
+		struct sl_set_val v = {.kind = c->set[n].kind};
+
+		if (!entry_key(e, &c->set[n], host, &keys[n]))
+			goto out;
+		v.plen = keys[n].plen;
+		if (!host_bit(e, &keys[n], true) ||
+		    !ASSERT_EQ(bpf_map_update_elem(keys[n].fd, &keys[n].k, &v,
+						   BPF_NOEXIST),
+			       0, c->set[n].prefix)) {
+			host_bit(e, &keys[n], false);
+			goto out;
+		}
+	}
+
+	if (!run_frame(e, f, off.len, c->verdict, c->reason))
+		goto out;
+
+	/* Only the deciding entry counted the frame. */
+	for (i = 0; i < n; i++) {
+		struct sl_set_val v;
+		bool hit = c->hit == i + 1;
+
+		if (!ASSERT_EQ(bpf_map_lookup_elem(keys[i].fd, &keys[i].k, &v),
+			       0, c->set[i].prefix))
+			goto out;
+		if (!ASSERT_TRUE(
+			v.packets == (__u64)hit &&
+			    v.bytes == (hit ? off.len : 0),
+			"entry %s counted +%llu/+%lluB, want +%d/+%zuB",
+			c->set[i].prefix, (unsigned long long)v.packets,
+			(unsigned long long)v.bytes, hit, hit ? off.len : 0) ||
+		    !ASSERT_TRUE(
+			v.kind == c->set[i].kind && v.plen == keys[i].plen,
+			"entry %s changed kind or plen", c->set[i].prefix))
+			goto out;
+	}
+	ok = true;
+out:
+	for (i = 0; i < n; i++) {
+		bpf_map_delete_elem(keys[i].fd, &keys[i].k);
+		host_bit(e, &keys[i], false);
+	}
+	if (ok)
+		reasons_seen |= 1u << c->reason;
+	return ok && sets_empty(e);
+}
+
+static int trunc_expect(const struct trunc_case *t, size_t cut, size_t full)
+{
+	if (cut < 14)
+		return -1;
+	if (cut == full)
+		return t->full;
+	for (int i = 0; i < 4; i++)
+		if (cut < t->r[i].below)
+			return t->r[i].reason;
+	return -1;
+}
+
+static bool run_trunc(const struct trunc_case *t)
+{
+	uint8_t full[PKT_MAX], f[PKT_MAX];
+	size_t n = pkt_build(&t->pkt, full, NULL);
+
+	/* Both feature sets: a malformed cut drops, or passes when
+	 * drop_malformed is off. */
+	for (int keep = 0; keep < 2; keep++) {
+		for (size_t len = 0; len <= n; len++) {
+			int reason = trunc_expect(t, len, n);
+			int verdict = XDP_PASS;
+			char why[sizeof(check_why)];
+
+			if (t->fix_len) {
+				struct pkt_spec s = t->pkt;
+
+				s.cut += n - len;
+				pkt_build(&s, f, NULL);
+			} else {
+				memcpy(f, full, len);
+			}
+			if (reason >= 0 && is_malformed(reason) && !keep)
+				verdict = XDP_DROP;
+			if (run_frame(&envs[keep], f, len, verdict, reason))
+				continue;
+			snprintf(why, sizeof(why), "%s", check_why);
+			check_why[0] = '\0';
+			check_fail("cut at %zu of %zu bytes%s: %s", len, n,
+				   keep ? " (drop_malformed=0)" : "", why);
+			return false;
+		}
+	}
+	return true;
+}
+
+#ifdef SL_HOST_BUCKET_BITS
+/* The presence bitmap gates the host probe (abi.h): an entry whose bit is
+ * clear is not seen. */
+static bool check_host_bit_clear(void)
+{
+	struct env *e = &envs[0];
+	struct entry en = DENY(SRC, PKT_SRC4);
+	struct pkt_spec spec = V4(TCP);
+	struct sl_set_val v = {.kind = SL_SET_DENY, .plen = 32};
+	struct entry_key k;
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(&spec, f, NULL);
+	bool ok;
+
+	if (!sets_empty(e) || !entry_key(e, &en, true, &k) ||
+	    !ASSERT_EQ(bpf_map_update_elem(k.fd, &k.k, &v, BPF_NOEXIST), 0,
+		       "insert the host entry"))
+		return false;
+	ok = run_frame(e, f, len, XDP_PASS, SL_R_PASS) &&
+	     ASSERT_EQ(bpf_map_lookup_elem(k.fd, &k.k, &v), 0, "lookup") &&
+	     ASSERT_EQ(v.packets, 0, "host entry packets");
+	bpf_map_delete_elem(k.fd, &k.k);
+	return ok && sets_empty(e);
+}
+
+/* A presence bit with no host entry behind it (a bucket collision, or a
+ * deleted entry) falls back to the trie. */
+static bool check_host_bit_stale(void)
+{
+	struct env *e = &envs[0];
+	struct entry host = DENY(SRC, PKT_SRC4);
+	struct entry net = DENY(SRC, "198.18.0.0/24");
+	struct pkt_spec spec = V4(UDP);
+	struct sl_set_val v = {.kind = SL_SET_DENY, .plen = 24};
+	struct entry_key hk, nk;
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(&spec, f, NULL);
+	bool ok;
+
+	if (!sets_empty(e) || !entry_key(e, &host, true, &hk) ||
+	    !entry_key(e, &net, true, &nk) || !host_bit(e, &hk, true))
+		return false;
+	ok = ASSERT_EQ(bpf_map_update_elem(nk.fd, &nk.k, &v, BPF_NOEXIST), 0,
+		       "insert the trie entry") &&
+	     run_frame(e, f, len, XDP_DROP, SL_R_DENY_SET) &&
+	     ASSERT_EQ(bpf_map_lookup_elem(nk.fd, &nk.k, &v), 0, "lookup") &&
+	     ASSERT_TRUE(v.packets == 1 && v.bytes == len,
+			 "trie entry counted +%llu/+%lluB, want +1/+%zuB",
+			 (unsigned long long)v.packets,
+			 (unsigned long long)v.bytes, len);
+	bpf_map_delete_elem(nk.fd, &nk.k);
+	host_bit(e, &hk, false);
+	return ok && sets_empty(e);
+}
+#endif
+
+static int map_fd(struct env *e, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(e->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -1;
+}
+
+static bool env_load(struct env *e, const struct sl_features *feat)
+{
+	e->skel = sl_xdp_load(NULL, feat, true);
+	if (!e->skel)
+		return false;
+	e->prog = sl_xdp_prog_fd(e->skel);
+	e->stats = bpf_map__fd(e->skel->maps.sl_stats);
+	e->set[0][SL_DIR_SRC] = bpf_map__fd(e->skel->maps.sl_set_src_v4);
+	e->set[0][SL_DIR_DST] = bpf_map__fd(e->skel->maps.sl_set_dst_v4);
+	e->set[1][SL_DIR_SRC] = bpf_map__fd(e->skel->maps.sl_set_src_v6);
+	e->set[1][SL_DIR_DST] = bpf_map__fd(e->skel->maps.sl_set_dst_v6);
+	/* By name: the host maps exist only where the ABI has them. */
+	e->host[0][SL_DIR_SRC] = map_fd(e, "sl_host_src_v4");
+	e->host[0][SL_DIR_DST] = map_fd(e, "sl_host_dst_v4");
+	e->host[1][SL_DIR_SRC] = map_fd(e, "sl_host_src_v6");
+	e->host[1][SL_DIR_DST] = map_fd(e, "sl_host_dst_v6");
+	e->host_bits = map_fd(e, "sl_host_bits");
+	return true;
+}
+
+int main(void)
+{
+	struct sl_features keep;
+	size_t i;
+
+	sl_log_hook_libbpf();
+	if (sl_check_privileges()) {
+		printf("not ok - test_xdp: needs root\n");
+		return 1;
+	}
+	sl_features_default(&keep);
+	keep.drop_malformed = 0;
+	/* envs[0] keeps the features compiled into the program. */
+	if (!env_load(&envs[0], NULL) || !env_load(&envs[1], &keep)) {
+		if (errno == EPERM)
+			printf("not ok - test_xdp: needs root\n");
+		else
+			printf("not ok - test_xdp: cannot load the XDP "
+			       "program: %s\n",
+			       strerror(errno));
+		return 1;
+	}
+
+	sl_features_default(&keep);
+	check_report("default features drop malformed frames",
+		     ASSERT_EQ(keep.drop_malformed, 1, "drop_malformed"));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_report(cases[i].name, run_case(&cases[i], false));
+	/* Again with the full-length entries in the host maps, where the
+	 * datapath has them. */
+	for (i = 0;
+	     envs[0].host_bits >= 0 && i < sizeof(cases) / sizeof(cases[0]);
+	     i++) {
+		char name[256];
+
+		if (!has_host_entry(&cases[i]))
+			continue;
+		snprintf(name, sizeof(name), "%s (host map)", cases[i].name);
+		check_report(name, run_case(&cases[i], true));
+	}
+#ifdef SL_HOST_BUCKET_BITS
+	check_report("host entry with its presence bit clear is not seen",
+		     check_host_bit_clear());
+	check_report("presence bit without a host entry falls back to the trie",
+		     check_host_bit_stale());
+#endif
+	for (i = 0; i < sizeof(trunc_cases) / sizeof(trunc_cases[0]); i++)
+		check_report(trunc_cases[i].name, run_trunc(&trunc_cases[i]));
+	check_report("every reason is produced by a passing case",
+		     ASSERT_EQ(reasons_seen, (1u << SL_R_MAX) - 1,
+			       "mask of reasons seen"));
+
+	sl_xdp_destroy(envs[0].skel);
+	sl_xdp_destroy(envs[1].skel);
+	return check_failed ? 1 : 0;
+}
