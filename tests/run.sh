@@ -38,7 +38,7 @@ for s in "${suites[@]}"; do
 		f=$((f + k))
 		k=0
 	fi
-	echo "# $s: $p passed, $f failed, $k skipped ($(($(date +%s) - start))s)"
+	echo "# $s: $p ok, $f not ok, $k skipped ($(($(date +%s) - start))s)"
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + k))
 done
 

@@ -52,7 +52,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_SET_MAX_ENTRIES);
+	__uint(max_entries, SL_HOST_MAX_ENTRIES);
 	__type(key, __u32);
 	__type(value, struct sl_set_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -61,7 +61,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_SET_MAX_ENTRIES);
+	__uint(max_entries, SL_HOST_MAX_ENTRIES);
 	__type(key, __u32);
 	__type(value, struct sl_set_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -70,7 +70,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_SET_MAX_ENTRIES);
+	__uint(max_entries, SL_HOST_MAX_ENTRIES);
 	__type(key, struct sl_host_v6);
 	__type(value, struct sl_set_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -79,7 +79,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_SET_MAX_ENTRIES);
+	__uint(max_entries, SL_HOST_MAX_ENTRIES);
 	__type(key, struct sl_host_v6);
 	__type(value, struct sl_set_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

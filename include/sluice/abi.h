@@ -11,6 +11,11 @@
  * and deny entries share a trie, so each set holds at least 1,000,000. */
 #define SL_SET_MAX_ENTRIES (1U << 21)
 
+/* Capacity of each host-entry hash (one per direction and family). A hash
+ * allocates its bucket array (16 B a slot) when created, so this is the
+ * fixed memory cost of the sets: 4 x 16 MiB, plus the 8 MiB bitmap. */
+#define SL_HOST_MAX_ENTRIES (1U << 20)
+
 /* Bound on the IPv6 extension-header walk; a longer chain is malformed. */
 #define SL_IPV6_MAX_EXT 8
 

@@ -1,0 +1,1120 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* bench_xdp: ns/packet of XDP programs through bpf_prog_test_run_opts.
+ * Each case test-runs one fixed frame `--repeat` times, `--runs` times over,
+ * and prints the median, min and max of the kernel's per-packet duration.
+ * Every run's return value is checked against the expected verdict, so a
+ * figure always belongs to the path it names. bench/run.sh drives it and
+ * prints the table; the commands are:
+ *   empty                    the floor: an XDP program returning XDP_PASS
+ *   sluice -f 4|6 -n N ...   Sluice with N prefixes in the source deny set,
+ *                            written through libsluice (sl_set_add/_del)
+ *   prog --prog-id ID ...    any loaded XDP program by id (xdp-filter)
+ * Output is one `key=value` line per case (`case ...`) or load (`load ...`).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "sluice.h"
+#include "sluice_variants.skel.h"
+#include "sluice_xdp.skel.h"
+#include "xdp_empty.skel.h"
+
+#define MAX_RUNS 15
+
+/* The addresses of every benchmark frame; the deny cases put the source in
+ * the set (by default exactly, like `xdp-filter ip 198.18.0.1 --mode src`,
+ * which libsluice puts in the host hash; --hit-plen 24: its /24, a trie
+ * entry). */
+#define SRC_V4 "198.18.0.1"
+#define DST_V4 "198.18.0.2"
+#define SRC_V6 "2001:db8::1"
+#define DST_V6 "2001:db8::2"
+
+struct opts {
+	const char *cmd;
+	const char *name;
+	int family;
+	long prefixes;
+	int pass;
+	int deny;
+	int shared;
+	int hit_plen;
+	unsigned int prog_id;
+	int expect;
+	int repeat;
+	int runs;
+	int cpu;
+	unsigned long long seed;
+};
+
+/* ---- frames ---- */
+
+static __u16 csum16(const void *buf, size_t len)
+{
+	const __u8 *b = buf;
+	__u32 sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (b[i] << 8) | b[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons(~sum & 0xffff);
+}
+
+/* Ethernet + IPv4 or IPv6 + TCP SYN 40000 -> 80, no payload (54 or 74
+ * bytes). */
+static size_t build_frame(int family, __u8 *buf, size_t cap)
+{
+	static const __u8 dmac[ETH_ALEN] = {0x02, 0, 0, 0, 0, 0x02};
+	static const __u8 smac[ETH_ALEN] = {0x02, 0, 0, 0, 0, 0x01};
+	struct ethhdr *eth = (void *)buf;
+	struct tcphdr *th;
+	size_t len;
+
+	memset(buf, 0, cap);
+	memcpy(eth->h_dest, dmac, ETH_ALEN);
+	memcpy(eth->h_source, smac, ETH_ALEN);
+	if (family == 4) {
+		struct iphdr *iph = (void *)(eth + 1);
+
+		eth->h_proto = htons(ETH_P_IP);
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->tot_len = htons(sizeof(*iph) + sizeof(*th));
+		iph->ttl = 64;
+		iph->protocol = IPPROTO_TCP;
+		inet_pton(AF_INET, SRC_V4, &iph->saddr);
+		inet_pton(AF_INET, DST_V4, &iph->daddr);
+		iph->check = csum16(iph, sizeof(*iph));
+		th = (void *)(iph + 1);
+	} else {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		eth->h_proto = htons(ETH_P_IPV6);
+		ip6->version = 6;
+		ip6->payload_len = htons(sizeof(*th));
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->hop_limit = 64;
+		inet_pton(AF_INET6, SRC_V6, &ip6->saddr);
+		inet_pton(AF_INET6, DST_V6, &ip6->daddr);
+		th = (void *)(ip6 + 1);
+	}
+	th->source = htons(40000);
+	th->dest = htons(80);
+	th->seq = htonl(1);
+	th->doff = 5;
+	th->syn = 1;
+	th->window = htons(64240);
+	len = (__u8 *)(th + 1) - buf;
+	return len;
+}
+
+/* ---- test-run ---- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static const char *xdp_name(__u32 r)
+{
+	static const char *n[] = {"XDP_ABORTED", "XDP_DROP", "XDP_PASS",
+				  "XDP_TX", "XDP_REDIRECT"};
+
+	return r < 5 ? n[r] : "?";
+}
+
+/* Test-runs prog_fd on frame: one warm-up run, then o->runs runs of
+ * o->repeat packets. Prints the `case` line. *packets receives the number of
+ * packets run in all. Returns 0, or -1 when a run fails or returns another
+ * verdict than expect. */
+static int bench_case(const struct opts *o, const char *name, int prog_fd,
+		      const void *frame, size_t len, int expect,
+		      unsigned long long *packets)
+{
+	__u32 d[MAX_RUNS], s[MAX_RUNS];
+	int err;
+
+	*packets = 0;
+	for (int i = -1; i < o->runs; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame,
+			    .data_size_in = len,
+			    .repeat = i < 0 ? 10000 : o->repeat);
+
+		err = bpf_prog_test_run_opts(prog_fd, &t);
+		if (err) {
+			pr_err("%s: test run failed: %s", name, strerror(-err));
+			return -1;
+		}
+		*packets += t.repeat;
+		if (t.retval != (__u32)expect) {
+			pr_err("%s: the program returned %s, expected %s: the "
+			       "frame did not take the path under test",
+			       name, xdp_name(t.retval), xdp_name(expect));
+			return -1;
+		}
+		if (i >= 0)
+			d[i] = t.duration;
+	}
+	memcpy(s, d, sizeof(d[0]) * o->runs);
+	qsort(s, o->runs, sizeof(s[0]), cmp_u32);
+	printf("case name=%s median=%u min=%u max=%u retval=%s runs=", name,
+	       s[o->runs / 2], s[0], s[o->runs - 1], xdp_name(expect));
+	for (int i = 0; i < o->runs; i++)
+		printf("%s%u", i ? "," : "", d[i]);
+	printf("\n");
+	fflush(stdout);
+	return 0;
+}
+
+/* ---- prefix generator ---- */
+
+/* xorshift64*: reproducible for a given --seed. */
+static unsigned long long rng_state;
+
+static unsigned long long rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+/* Prefix-length mixes, per mille. IPv4 is BGP-table-like (most routes /24,
+ * a tail of /16-/23 aggregates) with the /32 hosts of published block
+ * lists; IPv6 is mostly /48 sites and /64 subnets, some /128 hosts. */
+struct plen_w {
+	int lo, hi, per_mille;
+};
+
+static const struct plen_w mix_v4[] = {
+    {16, 16, 10},  {17, 17, 10}, {18, 18, 15},	{19, 19, 25},
+    {20, 20, 30},  {21, 21, 30}, {22, 22, 80},	{23, 23, 60},
+    {24, 24, 600}, {25, 31, 35}, {32, 32, 105}, {0, 0, 0},
+};
+
+static const struct plen_w mix_v6[] = {
+    {32, 32, 20},  {33, 47, 50},    {48, 48, 350}, {49, 63, 80},
+    {64, 64, 400}, {128, 128, 100}, {0, 0, 0},
+};
+
+static int draw_plen(const struct plen_w *mix)
+{
+	int r = rng() % 1000;
+
+	for (; mix->per_mille; mix++) {
+		if (r < mix->per_mille)
+			return mix->lo + rng() % (mix->hi - mix->lo + 1);
+		r -= mix->per_mille;
+	}
+	return 24;
+}
+
+/* Public unicast IPv4 only: no 0/8, 10/8, 100.64/10, 127/8, 169.254/16,
+ * 172.16/12, 192.168/16, 198.18/15 (the benchmark frames), 224/3. */
+static int v4_public(__u32 a)
+{
+	__u8 o1 = a >> 24, o2 = a >> 16;
+
+	if (o1 == 0 || o1 == 10 || o1 == 127 || o1 >= 224)
+		return 0;
+	if (o1 == 100 && (o2 & 0xc0) == 64)
+		return 0;
+	if ((o1 == 169 && o2 == 254) || (o1 == 172 && (o2 & 0xf0) == 16) ||
+	    (o1 == 192 && o2 == 168) || (o1 == 198 && (o2 & 0xfe) == 18))
+		return 0;
+	return 1;
+}
+
+static void mask_bytes(__u8 *addr, int nbytes, int plen)
+{
+	for (int i = 0; i < nbytes; i++) {
+		int bits = plen - i * 8;
+
+		if (bits >= 8)
+			continue;
+		addr[i] &= bits <= 0 ? 0 : (__u8)(0xff << (8 - bits));
+	}
+}
+
+/* One random prefix with the host bits cleared. The frames' ranges are never
+ * drawn, so the only entries matching a frame are the ones a case puts in. */
+static void draw_prefix(int family, struct sl_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (family == 4) {
+		__u32 a;
+
+		do
+			a = rng() >> 32;
+		while (!v4_public(a));
+		p->family = AF_INET;
+		p->plen = draw_plen(mix_v4);
+		a = htonl(a);
+		memcpy(p->addr, &a, 4);
+		mask_bytes(p->addr, 4, p->plen);
+	} else {
+		unsigned long long hi, lo;
+
+		/* 2000::/3 without 2001:db8::/32. */
+		do {
+			hi = rng();
+			hi = (hi & ~(7ULL << 61)) | (1ULL << 61);
+		} while ((hi >> 32) == 0x20010db8ULL);
+		lo = rng();
+		for (int i = 0; i < 8; i++) {
+			p->addr[i] = hi >> (56 - 8 * i);
+			p->addr[8 + i] = lo >> (56 - 8 * i);
+		}
+		p->family = AF_INET6;
+		p->plen = draw_plen(mix_v6);
+		mask_bytes(p->addr, 16, p->plen);
+	}
+}
+
+static __u64 hash_bytes(const void *p, size_t n)
+{
+	const __u8 *b = p;
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+/* Fills p[0..n) with n distinct random prefixes (open-addressing set over
+ * the prefix bytes). Returns 0 or -ENOMEM. */
+static int gen_prefixes(int family, struct sl_prefix *p, size_t n)
+{
+	size_t cap = 16;
+	__u32 *slot;
+
+	while (cap < 2 * n)
+		cap <<= 1;
+	slot = calloc(cap, sizeof(*slot)); /* 0: empty, else index + 1 */
+	if (!slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < n;) {
+		size_t h;
+
+		draw_prefix(family, &p[i]);
+		h = hash_bytes(&p[i], sizeof(p[i])) & (cap - 1);
+		while (slot[h] && memcmp(&p[slot[h] - 1], &p[i], sizeof(p[i])))
+			h = (h + 1) & (cap - 1);
+		if (slot[h])
+			continue; /* duplicate: draw again */
+		slot[h] = i + 1;
+		i++;
+	}
+	free(slot);
+	return 0;
+}
+
+/* Full-length entries go to the host hash, the others to the trie. */
+static int is_host(const struct sl_prefix *p)
+{
+	return p->plen == (p->family == AF_INET ? 32 : 128);
+}
+
+static size_t count_hosts(const struct sl_prefix *p, size_t n)
+{
+	size_t h = 0;
+
+	for (size_t i = 0; i < n; i++)
+		h += is_host(&p[i]);
+	return h;
+}
+
+/* The frame's source address (family 4 or 6) as a prefix of plen bits. */
+static void src_prefix(int family, int plen, struct sl_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = family == 4 ? AF_INET : AF_INET6;
+	p->plen = plen;
+	inet_pton(p->family, family == 4 ? SRC_V4 : SRC_V6, p->addr);
+	mask_bytes(p->addr, family == 4 ? 4 : 16, plen);
+}
+
+/* ---- presence bitmap ---- */
+
+static __u32 addr_bucket(const struct sl_prefix *p)
+{
+	__u32 w[4];
+
+	memcpy(w, p->addr, sizeof(w));
+	return sl_host_bucket(w, p->family == AF_INET ? 1 : 4);
+}
+
+/* The inverse of an odd number modulo 2^32 (Newton's iteration). */
+static __u32 inv32(__u32 k)
+{
+	__u32 x = k;
+
+	for (int i = 0; i < 5; i++)
+		x *= 2 - k * x;
+	return x;
+}
+
+/* A host address other than src whose presence-bitmap bucket is src's:
+ * sl_host_bucket() keeps the top bits of a multiplication by an odd
+ * constant, so the words mapping to one bucket are found by inverting it.
+ * IPv4: public unicast; IPv6: a random 2000::/3 address whose last word is
+ * solved for. Returns 0, or -ENOENT when no candidate fits. */
+static int collide_addr(const struct sl_prefix *src, struct sl_prefix *out)
+{
+	__u32 b = addr_bucket(src), kinv = inv32(0x9e3779b1U);
+	int v6 = src->family == AF_INET6;
+
+	for (__u32 low = 0; low < 256; low++) {
+		__u32 x = ((b << (32 - SL_HOST_BUCKET_BITS)) | low) * kinv;
+
+		if (v6) {
+			__u32 w[4];
+
+			draw_prefix(6, out);
+			out->plen = 128;
+			memcpy(w, out->addr, sizeof(w));
+			w[3] = (x ^ w[0] ^ w[1] * 0x85ebca6bU ^
+				w[2] * 0xc2b2ae35U) *
+			       inv32(0x27d4eb2fU);
+			memcpy(out->addr, w, sizeof(w));
+		} else {
+			if (!v4_public(ntohl(x)))
+				continue;
+			memset(out, 0, sizeof(*out));
+			out->family = AF_INET;
+			out->plen = 32;
+			memcpy(out->addr, &x, 4);
+		}
+		if (memcmp(out->addr, src->addr, sizeof(out->addr)) &&
+		    addr_bucket(out) == b)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* 1 when the bit of p's bucket is set in the source region, 0 when clear,
+ * negative on error. */
+static int bucket_bit(struct sl_ctx *ctx, const struct sl_prefix *p)
+{
+	__u32 b = addr_bucket(p);
+	__u32 idx =
+	    sl_host_region(p->family == AF_INET6, SL_DIR_SRC) + (b >> 6);
+	int fd = sl_map_fd(ctx, SL_MAP_HOST_BITS);
+	__u64 w;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &idx, &w)) {
+		pr_err("cannot read the presence bitmap: %s",
+		       strerror(fd < 0 ? -fd : errno));
+		return -1;
+	}
+	return (w >> (b & 63)) & 1;
+}
+
+/* Fails unless the bit of the frame's source bucket is `want`. */
+static int expect_bucket(struct sl_ctx *ctx, const char *name,
+			 const struct sl_prefix *src, int want)
+{
+	int bit = bucket_bit(ctx, src);
+
+	if (bit < 0)
+		return -1;
+	if (bit != want) {
+		pr_err("%s: the presence bit of the source's bucket is %s, "
+		       "expected %s%s",
+		       name, bit ? "set" : "clear", want ? "set" : "clear",
+		       want ? ""
+			    : " (a random host entry shares it; try "
+			      "another --seed)");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- set writes: all through the control plane ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* sl_set_add of n source deny entries, all of which must be new. */
+static int set_add(struct sl_ctx *ctx, const struct sl_prefix *p, size_t n)
+{
+	size_t added = 0;
+	int err;
+
+	if (!n)
+		return 0;
+	err = sl_set_add(ctx, SL_SET_DENY, SL_DIR_SRC, p, n, &added);
+	if (err)
+		return err; /* libsluice has said why */
+	if (added != n) {
+		pr_err("sl_set_add added %zu of %zu prefixes", added, n);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/* Swaps the prefix `in` into the set for one of the loaded random prefixes
+ * of the same structure (host hash or trie), so each keeps its size. The
+ * candidates are taken from the end of p; *cursor moves down past each one
+ * taken. */
+static int set_swap(struct sl_ctx *ctx, const struct sl_prefix *p,
+		    size_t *cursor, const struct sl_prefix *in)
+{
+	size_t i = *cursor;
+	int err;
+
+	while (i > 0 && is_host(&p[i - 1]) != is_host(in))
+		i--;
+	if (!i) {
+		pr_err("no random %s entry left to swap out",
+		       is_host(in) ? "host" : "trie");
+		return -ENOENT;
+	}
+	*cursor = i - 1;
+	err = set_add(ctx, in, 1);
+	if (!err)
+		err = sl_set_del(ctx, SL_SET_DENY, SL_DIR_SRC, &p[i - 1], 1);
+	return err;
+}
+
+/* The `memlock` the kernel charges to a map (/proc/self/fdinfo). */
+static unsigned long long map_memlock(int fd)
+{
+	char path[64], line[256];
+	unsigned long long v = 0;
+	FILE *f;
+
+	if (fd < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Unreclaimable slab in KiB: where LPM trie nodes and hash elements live.
+ * Other activity on the machine makes its delta approximate. */
+static long long slab_kib(void)
+{
+	char line[256];
+	long long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SUnreclaim: %lld kB", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Waits (up to 3 s) until the slab stops moving by more than 1 MiB per
+ * 200 ms: the maps of an earlier process may still be being freed. */
+static long long slab_settled_kib(void)
+{
+	long long a = slab_kib(), b;
+
+	for (int i = 0; i < 15; i++) {
+		usleep(200000);
+		b = slab_kib();
+		if (llabs(b - a) < 1024)
+			return b;
+		a = b;
+	}
+	return a;
+}
+
+/* SUnreclaim before the last large load, so the process can wait for the
+ * kernel to free its maps before the next one measures (-1: none). */
+static long long slab_before = -1;
+
+/* Waits (up to 5 s) until the slab is back near slab_before. */
+static void slab_wait_freed(void)
+{
+	if (slab_before < 0)
+		return;
+	for (int i = 0; i < 50 && slab_kib() > slab_before + 16384; i++)
+		usleep(100000);
+}
+
+/* Adds p[0..n) to the source deny set with one sl_set_add (what `sluice
+ * block --file` does) and prints the `load` line: the time, how the entries
+ * split between the trie and the host hash, and the memlock of the three
+ * maps that hold them (the source trie and host hash of the family, and the
+ * presence bitmap, a fixed array shared by all four). hit: the plen of a
+ * hit prefix among p, or -1. memlock_all_sets adds up every set map, both
+ * families and directions, empty ones included. */
+static int timed_load(const struct opts *o, struct sl_ctx *ctx,
+		      const struct sl_prefix *p, size_t n, int hit)
+{
+	int v6 = o->family == 6;
+	long long s0 = n >= 100000 ? slab_settled_kib() : slab_kib(), s1;
+	static const char *const all[] = {
+	    SL_MAP_SET_SRC_V4,	SL_MAP_SET_DST_V4,  SL_MAP_SET_SRC_V6,
+	    SL_MAP_SET_DST_V6,	SL_MAP_HOST_SRC_V4, SL_MAP_HOST_DST_V4,
+	    SL_MAP_HOST_SRC_V6, SL_MAP_HOST_DST_V6, SL_MAP_HOST_BITS,
+	};
+	unsigned long long mt, mh, mb, ma = 0;
+	size_t hosts = count_hosts(p, n);
+	double t0 = now_s(), t;
+	int err;
+
+	err = set_add(ctx, p, n);
+	if (err)
+		return err;
+	t = now_s() - t0;
+	s1 = slab_kib();
+	if (n >= 100000)
+		slab_before = s0;
+	mt = map_memlock(
+	    sl_map_fd(ctx, v6 ? SL_MAP_SET_SRC_V6 : SL_MAP_SET_SRC_V4));
+	mh = map_memlock(
+	    sl_map_fd(ctx, v6 ? SL_MAP_HOST_SRC_V6 : SL_MAP_HOST_SRC_V4));
+	mb = map_memlock(sl_map_fd(ctx, SL_MAP_HOST_BITS));
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		ma += map_memlock(sl_map_fd(ctx, all[i]));
+	printf("load family=%d prefixes=%zu hit=%d trie=%zu host=%zu "
+	       "seconds=%.3f per_sec=%.0f method=sl_set_add memlock=%llu "
+	       "memlock_trie=%llu memlock_host=%llu memlock_bits=%llu "
+	       "memlock_all_sets=%llu slab_delta_kib=%lld\n",
+	       o->family, n, hit, n - hosts, hosts, t, t > 0 ? n / t : 0.0,
+	       mt + mh + mb, mt, mh, mb, ma, s1 - s0);
+	fflush(stdout);
+	return 0;
+}
+
+/* ---- commands ---- */
+
+static int cmd_empty(const struct opts *o)
+{
+	__u8 frame[128];
+	size_t len = build_frame(4, frame, sizeof(frame));
+	struct xdp_empty *skel = xdp_empty__open_and_load();
+	unsigned long long n;
+	int err;
+
+	if (!skel) {
+		pr_err("cannot load bench/xdp_empty.bpf.c: %s",
+		       strerror(errno));
+		return 1;
+	}
+	err = bench_case(o, o->name ? o->name : "empty",
+			 bpf_program__fd(skel->progs.xdp_empty), frame, len,
+			 XDP_PASS, &n);
+	xdp_empty__destroy(skel);
+	return err ? 1 : 0;
+}
+
+static int cmd_prog(const struct opts *o)
+{
+	__u8 frame[128];
+	size_t len = build_frame(o->family, frame, sizeof(frame));
+	unsigned long long n;
+	int fd, err;
+
+	if (!o->prog_id || !o->name) {
+		pr_err("prog needs --prog-id and --name");
+		return 2;
+	}
+	fd = bpf_prog_get_fd_by_id(o->prog_id);
+	if (fd < 0) {
+		pr_err("no BPF program with id %u: %s", o->prog_id,
+		       strerror(-fd));
+		return 1;
+	}
+	err = bench_case(o, o->name, fd, frame, len, o->expect, &n);
+	close(fd);
+	return err ? 1 : 0;
+}
+
+/* Checks Sluice's own counters: `packets` verdicts of reason/action so far
+ * in this process. */
+static int check_counters(struct sl_ctx *ctx, const char *name, __u32 reason,
+			  __u32 action, unsigned long long packets)
+{
+	struct sl_counter c[SL_STATS_MAX];
+	__u32 i = sl_stats_idx(reason, action);
+
+	if (sl_stats_read(ctx, c))
+		return -1;
+	if (c[i].packets != packets) {
+		pr_err("%s: Sluice counted %llu verdicts of this path, "
+		       "expected %llu",
+		       name, (unsigned long long)c[i].packets, packets);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks, through sl_set_list, that the hit entry counted every packet of
+ * the deny case and that no other entry counted any. */
+static int check_hit(struct sl_ctx *ctx, const char *name,
+		     const struct sl_prefix *hit, unsigned long long packets)
+{
+	struct sl_set_entry *e = NULL;
+	unsigned long long mine = 0, all = 0;
+	size_t n = 0;
+	int found = 0;
+
+	if (sl_set_list(ctx, SL_SET_DENY, &e, &n)) {
+		pr_err("%s: cannot list the deny set", name);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		all += e[i].packets;
+		if (e[i].dir == SL_DIR_SRC &&
+		    !memcmp(&e[i].prefix, hit, sizeof(*hit))) {
+			found = 1;
+			mine = e[i].packets;
+		}
+	}
+	free(e);
+	if (!found || mine != packets || all != packets) {
+		pr_err("%s: the deny entry %s counted %llu hits (all entries "
+		       "%llu), expected %llu",
+		       name, found ? "" : "(not listed) ", mine, all, packets);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sluice with a source deny set of n prefixes, written through libsluice.
+ * The phases run in this order, each on the set the previous one left:
+ *   --pass    n random prefixes, none matching the frame; the bit of the
+ *             source's presence bucket is clear (checked)
+ *   --shared  one random host entry swapped for one in the source's bucket:
+ *             the bit is set, the host probe misses, the trie decides
+ *   --deny    one random entry of the hit's structure swapped for the hit
+ *             (or, alone: the hit plus n - 1 random, loaded at once) */
+static int cmd_sluice(const struct opts *o)
+{
+	size_t n = o->prefixes, nrand, cursor;
+	unsigned long long pkts, pass_pkts = 0;
+	struct sl_prefix *p = NULL, hit, src, other;
+	struct sluice_xdp *skel;
+	struct sl_ctx ctx;
+	char name[64];
+	__u8 frame[128];
+	size_t len;
+	int prog, ret = 1;
+
+	if ((o->family != 4 && o->family != 6) || o->prefixes < 0 ||
+	    o->prefixes > SL_SET_MAX_ENTRIES - 1 ||
+	    (!o->pass && !o->deny && !o->shared) || (o->shared && !o->pass) ||
+	    (o->deny && n < 1)) {
+		pr_err("sluice needs -f 4|6, -n N (N >= 1 with --deny) and "
+		       "--pass [--shared] and/or --deny");
+		return 2;
+	}
+	len = build_frame(o->family, frame, sizeof(frame));
+	skel = sl_xdp_load(NULL, NULL, true);
+	if (!skel)
+		return 1;
+	sl_ctx_wrap(&ctx, skel);
+	prog = sl_xdp_prog_fd(skel);
+
+	/* The hit entry: the frame's source address with --hit-plen bits. */
+	src_prefix(o->family, o->family == 4 ? 32 : 128, &src);
+	src_prefix(o->family, o->hit_plen, &hit);
+
+	/* --pass: n random prefixes; --deny alone: the hit plus n - 1. */
+	nrand = o->pass ? n : n - 1;
+	p = calloc(n ? n : 1, sizeof(*p));
+	if (!p)
+		goto out;
+	if (!o->pass)
+		p[0] = hit;
+	if (gen_prefixes(o->family, p + (n - nrand), nrand))
+		goto out;
+	cursor = n;
+
+	if (o->pass) {
+		snprintf(name, sizeof(name), "sluice-pass-v%d-%zu", o->family,
+			 n);
+		if (timed_load(o, &ctx, p, nrand, -1) ||
+		    expect_bucket(&ctx, name, &src, 0) ||
+		    bench_case(o, name, prog, frame, len, XDP_PASS, &pkts) ||
+		    check_counters(&ctx, name, SL_R_PASS, SL_ACT_PASS,
+				   pass_pkts += pkts))
+			goto out;
+	}
+	if (o->shared) {
+		snprintf(name, sizeof(name), "sluice-pass-v%d-%zu-shared",
+			 o->family, n);
+		if (collide_addr(&src, &other)) {
+			pr_err("%s: no address shares the source's bucket",
+			       name);
+			goto out;
+		}
+		if (set_swap(&ctx, p, &cursor, &other) ||
+		    expect_bucket(&ctx, name, &src, 1) ||
+		    bench_case(o, name, prog, frame, len, XDP_PASS, &pkts) ||
+		    check_counters(&ctx, name, SL_R_PASS, SL_ACT_PASS,
+				   pass_pkts += pkts))
+			goto out;
+	}
+	if (o->deny) {
+		if (is_host(&hit))
+			snprintf(name, sizeof(name), "sluice-deny-v%d-%zu",
+				 o->family, n);
+		else
+			snprintf(name, sizeof(name), "sluice-deny-v%d-%zu-p%d",
+				 o->family, n, o->hit_plen);
+		if (o->pass ? set_swap(&ctx, p, &cursor, &hit)
+			    : timed_load(o, &ctx, p, n, o->hit_plen))
+			goto out;
+		/* A shorter hit is the trie's alone: no host probe before. */
+		if (!is_host(&hit) && !o->shared &&
+		    expect_bucket(&ctx, name, &src, 0))
+			goto out;
+		if (bench_case(o, name, prog, frame, len, XDP_DROP, &pkts) ||
+		    check_counters(&ctx, name, SL_R_DENY_SET, SL_ACT_DROP,
+				   pkts) ||
+		    check_hit(&ctx, name, &hit, pkts))
+			goto out;
+	}
+	ret = 0;
+out:
+	free(p);
+	sl_close(&ctx);
+	sl_xdp_destroy(skel);
+	slab_wait_freed();
+	return ret;
+}
+
+/* ---- experiments: where the time goes ---- */
+
+/* Deny ns/packet as the set grows: the hit entry (/32, host hash), then
+ * random prefixes added in steps with sl_set_add, measured at each size. */
+static int cmd_sweep(const struct opts *o)
+{
+	static const size_t steps[] = {1,     10,     100,    1000,
+				       10000, 100000, 1000000};
+	size_t n = o->prefixes > 0 ? (size_t)o->prefixes : 1000000, have = 1;
+	struct sl_prefix hit, *p;
+	struct sluice_xdp *skel;
+	struct sl_ctx ctx;
+	unsigned long long pkts;
+	__u8 frame[128];
+	size_t len = build_frame(4, frame, sizeof(frame));
+	char name[64];
+	int ret = 1;
+
+	skel = sl_xdp_load(NULL, NULL, true);
+	if (!skel)
+		return 1;
+	sl_ctx_wrap(&ctx, skel);
+	src_prefix(4, 32, &hit);
+	p = calloc(n, sizeof(*p));
+	if (!p || gen_prefixes(4, p, n - 1) || set_add(&ctx, &hit, 1))
+		goto out;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		size_t want = steps[i] < n ? steps[i] : n;
+
+		if (set_add(&ctx, p + (have - 1), want - have))
+			goto out;
+		have = want;
+		snprintf(name, sizeof(name), "sweep-deny-v4-%zu", have);
+		if (bench_case(o, name, sl_xdp_prog_fd(skel), frame, len,
+			       XDP_DROP, &pkts))
+			goto out;
+		if (have == n)
+			break;
+	}
+	ret = 0;
+out:
+	free(p);
+	sl_close(&ctx);
+	sl_xdp_destroy(skel);
+	slab_wait_freed();
+	return ret;
+}
+
+static const char *variant_names[] = {
+    "full",	  "no-counters", "src-only", "src-bare",
+    "parse-only", "lpm-only",	 "array24",  "hash32",
+};
+
+/* Opens and loads variant v. Its set maps are Sluice's own (`maps`, written
+ * through libsluice); its experiment maps are those of `first` (if any). */
+static struct sluice_variants *variant_load(int v, __u32 addr,
+					    struct sluice_xdp *maps,
+					    struct sluice_variants *first)
+{
+	struct sluice_variants *skel = sluice_variants__open();
+	struct bpf_map *m, *f;
+	int err;
+
+	if (!skel) {
+		pr_err("cannot open bench/sluice_variants.bpf.c: %s",
+		       strerror(errno));
+		return NULL;
+	}
+	skel->rodata->sl_variant = v;
+	skel->rodata->sl_fixed_addr = addr;
+	bpf_object__for_each_map (m, skel->obj) {
+		bpf_map__set_pin_path(m, NULL);
+		if (bpf_map__is_internal(m))
+			continue;
+		f = bpf_object__find_map_by_name(maps->obj, bpf_map__name(m));
+		if (!f && first)
+			f = bpf_object__find_map_by_name(first->obj,
+							 bpf_map__name(m));
+		if (f && bpf_map__reuse_fd(m, bpf_map__fd(f))) {
+			pr_err("cannot share map %s", bpf_map__name(m));
+			goto fail;
+		}
+	}
+	err = sluice_variants__load(skel);
+	if (err) {
+		pr_err("cannot load variant %s: %s", variant_names[v],
+		       strerror(-err));
+		goto fail;
+	}
+	return skel;
+fail:
+	sluice_variants__destroy(skel);
+	return NULL;
+}
+
+/* Every variant of bench/sluice_variants.bpf.c on the deny frame. The
+ * source deny set, written with sl_set_add, holds the hit (/32, host hash),
+ * its /24 (a trie entry for the trie-only variant) and n - 1 random
+ * prefixes; the array and hash of the alternative lookups hold the hit. */
+static int cmd_breakdown(const struct opts *o)
+{
+	size_t n = o->prefixes > 0 ? (size_t)o->prefixes : 1;
+	const int nv = sizeof(variant_names) / sizeof(variant_names[0]);
+	struct sluice_variants *first = NULL, *skel;
+	struct sluice_xdp *maps;
+	struct sl_ctx ctx;
+	struct sl_prefix *p, hit24;
+	struct sl_set_val v = {.kind = SL_SET_DENY, .plen = 32};
+	unsigned long long pkts;
+	__u8 frame[128];
+	size_t len = build_frame(4, frame, sizeof(frame));
+	__u32 addr, idx, one = 1;
+	char name[64];
+	int ret = 1;
+
+	inet_pton(AF_INET, SRC_V4, &addr);
+	maps = sl_xdp_load(NULL, NULL, false);
+	if (!maps)
+		return 1;
+	sl_ctx_wrap(&ctx, maps);
+	p = calloc(n, sizeof(*p));
+	if (!p)
+		goto out;
+	src_prefix(4, 32, &p[0]);
+	src_prefix(4, 24, &hit24);
+	if (gen_prefixes(4, p + 1, n - 1) || timed_load(o, &ctx, p, n, 32) ||
+	    set_add(&ctx, &hit24, 1))
+		goto out;
+	first = variant_load(0, addr, maps, NULL);
+	if (!first)
+		goto out;
+	idx = ntohl(addr) >> 8;
+	if (bpf_map_update_elem(bpf_map__fd(first->maps.exp_dir24), &idx, &one,
+				BPF_ANY))
+		goto out;
+	/* The experiment's hash holds as many exact addresses as the set has
+	 * prefixes (not a set: only hash32 reads it). */
+	for (size_t i = 0; i < n; i++) {
+		__u32 k;
+
+		memcpy(&k, p[i].addr, 4);
+		if (bpf_map_update_elem(bpf_map__fd(first->maps.exp_hash32), &k,
+					&v, BPF_ANY))
+			goto out;
+	}
+	for (int i = 0; i < nv; i++) {
+		skel = i ? variant_load(i, addr, maps, first) : first;
+		if (!skel)
+			goto out;
+		snprintf(name, sizeof(name), "exp-%s-%zu", variant_names[i], n);
+		ret = bench_case(o, name,
+				 bpf_program__fd(skel->progs.sluice_variant),
+				 frame, len, XDP_DROP, &pkts);
+		if (skel != first)
+			sluice_variants__destroy(skel);
+		if (ret)
+			goto out;
+		ret = 1;
+	}
+	ret = 0;
+out:
+	free(p);
+	sluice_variants__destroy(first);
+	sl_close(&ctx);
+	sl_xdp_destroy(maps);
+	slab_wait_freed();
+	return ret;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bench_xdp [OPTIONS] empty\n"
+		"       bench_xdp [OPTIONS] sluice -f 4|6 -n N [--pass "
+		"[--shared]] [--deny] [--hit-plen P]\n"
+		"       bench_xdp [OPTIONS] prog --prog-id ID --name NAME "
+		"[--expect pass|drop] [-f 4|6]\n"
+		"       bench_xdp [OPTIONS] sweep [-n MAX]      (deny, IPv4, "
+		"1..MAX prefixes)\n"
+		"       bench_xdp [OPTIONS] breakdown [-n N]    (variants of "
+		"the program)\n"
+		"options: --repeat N (1000000)  --runs N (5, odd, <= %d)  "
+		"--cpu N (pin; -1: none; default the last CPU)  --seed N\n",
+		MAX_RUNS);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"family", required_argument, NULL, 'f'},
+	    {"prefixes", required_argument, NULL, 'n'},
+	    {"pass", no_argument, NULL, 'P'},
+	    {"deny", no_argument, NULL, 'D'},
+	    {"shared", no_argument, NULL, 'S'},
+	    {"hit-plen", required_argument, NULL, 'H'},
+	    {"prog-id", required_argument, NULL, 'i'},
+	    {"name", required_argument, NULL, 'N'},
+	    {"expect", required_argument, NULL, 'e'},
+	    {"repeat", required_argument, NULL, 'r'},
+	    {"runs", required_argument, NULL, 'R'},
+	    {"cpu", required_argument, NULL, 'c'},
+	    {"seed", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct opts o = {.family = 4,
+			 .hit_plen = -1,
+			 .expect = XDP_DROP,
+			 .repeat = 1000000,
+			 .runs = 5,
+			 .cpu = -2,
+			 .seed = 0x5101ce5eedULL};
+	int c;
+
+	sl_log_set_prefix("bench_xdp");
+	sl_log_hook_libbpf();
+	while ((c = getopt_long(argc, argv, "f:n:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			o.family = atoi(optarg);
+			break;
+		case 'n':
+			o.prefixes = atol(optarg);
+			break;
+		case 'P':
+			o.pass = 1;
+			break;
+		case 'D':
+			o.deny = 1;
+			break;
+		case 'S':
+			o.shared = 1;
+			break;
+		case 'H':
+			o.hit_plen = atoi(optarg);
+			break;
+		case 'i':
+			o.prog_id = strtoul(optarg, NULL, 0);
+			break;
+		case 'N':
+			o.name = optarg;
+			break;
+		case 'e':
+			o.expect =
+			    !strcmp(optarg, "pass") ? XDP_PASS : XDP_DROP;
+			break;
+		case 'r':
+			o.repeat = atoi(optarg);
+			break;
+		case 'R':
+			o.runs = atoi(optarg);
+			break;
+		case 'c':
+			o.cpu = atoi(optarg);
+			break;
+		case 's':
+			o.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || o.repeat < 1 || o.runs < 1 ||
+	    o.runs > MAX_RUNS || !(o.runs & 1)) {
+		usage(stderr);
+		return 2;
+	}
+	o.cmd = argv[optind];
+	if (o.hit_plen < 0)
+		o.hit_plen = o.family == 4 ? 32 : 128;
+	if (o.hit_plen > (o.family == 4 ? 32 : 128)) {
+		pr_err("--hit-plen %d is too long for IPv%d", o.hit_plen,
+		       o.family);
+		return 2;
+	}
+	rng_state = o.seed ? o.seed : 1;
+
+	/* One CPU for every run: test-run figures move with the CPU. */
+	if (o.cpu == -2)
+		o.cpu = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	if (o.cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(o.cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			pr_warn("cannot pin to CPU %d: %s", o.cpu,
+				strerror(errno));
+	}
+
+	if (!strcmp(o.cmd, "empty"))
+		return cmd_empty(&o);
+	if (!strcmp(o.cmd, "sluice"))
+		return cmd_sluice(&o);
+	if (!strcmp(o.cmd, "prog"))
+		return cmd_prog(&o);
+	if (!strcmp(o.cmd, "sweep"))
+		return cmd_sweep(&o);
+	if (!strcmp(o.cmd, "breakdown"))
+		return cmd_breakdown(&o);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,213 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# bench/run.sh: Sluice's XDP ns/packet next to an empty program (the floor)
+# and to xdp-filter (the anchor), all through bpf_prog_test_run_opts, in one
+# run. Needs root and `make all`. See bench/README.md.
+#   BENCH_REPEAT (1000000)  packets per run    BENCH_RUNS (5)  runs per case
+#   BENCH_EXPLAIN auto|1|0  the breakdown of where the time goes (auto: when a
+#                           target misses)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=$PWD/build/bench/bench_xdp
+REPEAT=${BENCH_REPEAT:-1000000}
+RUNS=${BENCH_RUNS:-5}
+EXPLAIN=${BENCH_EXPLAIN:-auto}
+NS=sluice-bench-$$
+OUT=$(mktemp -d /tmp/sluice-bench.XXXXXX)
+RES=$OUT/results
+
+die() { echo "bench/run.sh: $*" >&2; exit 1; }
+
+cleanup() {
+	ip netns del "$NS" 2>/dev/null || true
+	rm -rf "$OUT"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+trap 'echo "bench/run.sh: failed (line $LINENO)" >&2' ERR
+
+[ "$(id -u)" = 0 ] || die "needs root (BPF test runs and a network namespace)"
+[ -x "$BIN" ] || die "$BIN is missing; run 'make all' first"
+
+# Every case prints `case name=... median=...` or `load ...`; keep them all.
+bench() {
+	"$BIN" --repeat "$REPEAT" --runs "$RUNS" "$@" | tee -a "$RES" | sed 's/^/  /'
+}
+
+echo "Sluice XDP benchmark: ns/packet through bpf_prog_test_run_opts," \
+	"repeat $REPEAT, median of $RUNS runs"
+echo "frames: Ethernet/IPv4/TCP SYN 198.18.0.1 -> 198.18.0.2 (54 B)," \
+	"Ethernet/IPv6/TCP SYN 2001:db8::1 -> 2001:db8::2 (74 B)"
+echo "sets: every write goes through libsluice (sl_set_add/sl_set_del), which" \
+	"puts /32 and /128 entries in the exact-match host hash (behind the" \
+	"presence bitmap) and shorter prefixes in the LPM trie"
+echo "  deny hit: the frame's source as a host entry (/32, /128: host hash)," \
+	"or its /24 (trie); pass at 1M: the source's bitmap bucket clear," \
+	"or shared with one host entry (probe misses, then the trie)"
+echo "  the other prefixes are random and distinct, seeded, never in the" \
+	"frames' ranges:"
+echo "  IPv4 public unicast, BGP/block-list mix: /24 60%, /16-/23 26%," \
+	"/25-/31 3.5%, /32 10.5%"
+echo "  IPv6 2000::/3, /64-ish mix: /64 40%, /48 35%, /49-/63 8%," \
+	"/33-/47 5%, /32 2%, /128 10%"
+echo
+
+# ---- the floor and Sluice ----
+bench empty
+bench sluice -f 4 -n 0 --pass
+bench sluice -f 4 -n 1 --deny
+bench sluice -f 4 -n 1000 --deny
+bench sluice -f 4 -n 1000000 --pass --shared --deny
+bench sluice -f 4 -n 1000000 --deny --hit-plen 24
+bench sluice -f 6 -n 1000000 --deny
+
+# ---- xdp-filter on a veth in a namespace, same frame, test-run by id ----
+# No packet is sent: the program is only test-run. The namespace (and with
+# it the veth and the attachment) goes in the EXIT trap; the bpffs lives in
+# the mount namespace of the one `ip netns exec` and goes with it.
+if command -v xdp-filter >/dev/null; then
+	ip netns add "$NS"
+	ip -n "$NS" link add sb0 type veth peer name sb1
+	ip -n "$NS" addr add 198.18.0.2/24 dev sb0
+	ip -n "$NS" link set sb0 up
+	ip -n "$NS" link set sb1 up
+	ip netns exec "$NS" sh -ec '
+		bin=$1 repeat=$2 runs=$3
+		mount -t bpf bpf /sys/fs/bpf
+		xdp-filter load sb0 --mode skb >/dev/null
+		xdp-filter ip 198.18.0.1 --mode src
+		id=$(ip -d link show sb0 |
+			sed -n "s|.*prog/xdp id \([0-9]*\).*|\1|p")
+		[ -n "$id" ] || { echo "xdp-filter: no program on sb0" >&2; exit 1; }
+		"$bin" --repeat "$repeat" --runs "$runs" prog --prog-id "$id" \
+			--name xdp-filter-deny-v4 --expect drop
+		xdp-filter ip 198.18.0.1 --mode src --remove
+		"$bin" --repeat "$repeat" --runs "$runs" prog --prog-id "$id" \
+			--name xdp-filter-pass-v4 --expect pass
+		xdp-filter unload sb0 --all >/dev/null
+	' sh "$BIN" "$REPEAT" "$RUNS" | tee -a "$RES" | sed 's/^/  /'
+	ip netns del "$NS"
+else
+	echo "  xdp-filter not installed (Debian package xdp-tools): no anchor"
+fi
+echo
+
+# ---- the table ----
+TABLE=$(awk '
+function label(n,    a, what, s) {
+	if (n == "empty") return "empty XDP program (floor)"
+	if (n == "xdp-filter-deny-v4") return "xdp-filter deny, IPv4 (exact src)"
+	if (n == "xdp-filter-pass-v4") return "xdp-filter pass, IPv4"
+	split(n, a, "-")
+	what = (a[2] == "deny") ? "deny hit" : "pass"
+	s = sprintf("Sluice %s, IP%s, %s prefix%s", what, a[3], commas(a[4]),
+		a[4] == 1 ? "" : "es")
+	if (a[2] == "deny" && a[5] == "")
+		s = s sprintf(", /%d hit: host hash", a[3] == "v4" ? 32 : 128)
+	else if (a[2] == "deny")
+		s = s sprintf(", /%s hit: trie", substr(a[5], 2))
+	else if (a[4] > 0)
+		s = s (a[5] == "shared" ? ", bucket shared" : ", bucket clear")
+	return s
+}
+function commas(s,    r) {
+	r = ""
+	while (length(s) > 3) {
+		r = "," substr(s, length(s) - 2) r
+		s = substr(s, 1, length(s) - 3)
+	}
+	return s r
+}
+function mib(b) { return sprintf("%.1f", b / 1048576) }
+/^case / {
+	delete f
+	for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	n = f["name"]; order[++cnt] = n
+	med[n] = f["median"]; lo[n] = f["min"]; hi[n] = f["max"]
+}
+/^load / {
+	delete g
+	for (i = 2; i <= NF; i++) { split($i, kv, "="); g[kv[1]] = kv[2] }
+	if (g["prefixes"] == 1000)
+		small = sprintf("IPv4 set, 1,000 prefixes: sl_set_add in %.1f ms", g["seconds"] * 1000)
+	if (g["prefixes"] != 1000000) next
+	loads[++nl] = sprintf("IPv%s set, 1,000,000 prefixes (%s trie + %s host%s): sl_set_add %.2f s (%.0f k/s)",
+		g["family"], commas(g["trie"]), commas(g["host"]),
+		g["hit"] == 24 ? ", with the /24 hit" : "",
+		g["seconds"], g["per_sec"] / 1000)
+	loads[nl] = loads[nl] sprintf("\n  memlock %s MiB = trie %s + host hash %s + bitmap %s; slab growth ~%.0f MiB; all 9 set maps %s MiB",
+		mib(g["memlock"]), mib(g["memlock_trie"]), mib(g["memlock_host"]),
+		mib(g["memlock_bits"]), g["slab_delta_kib"] / 1024, mib(g["memlock_all_sets"]))
+}
+function ratio(a, b) { return (a != "" && b > 0) ? sprintf("%.2fx", a / b) : "-" }
+function verdict(ok) { return ok ? "PASS" : "MISS" }
+END {
+	e = med["empty"]; xd = med["xdp-filter-deny-v4"]; xp = med["xdp-filter-pass-v4"]
+	printf "%-64s %7s %9s %8s %12s\n", "case", "ns/pkt", "min..max", "x empty", "x xdp-filter"
+	for (i = 1; i <= cnt; i++) {
+		n = order[i]
+		anchor = n ~ /deny/ ? xd : (n ~ /pass/ ? xp : "")
+		printf "%-64s %7d %9s %8s %12s\n", label(n), med[n],
+			lo[n] ".." hi[n], ratio(med[n], e), ratio(med[n], anchor)
+	}
+	print "(figures as measured: each includes the test-run harness itself, about the floor above)"
+	print ""
+	d1 = med["sluice-deny-v4-1"]; dm = med["sluice-deny-v4-1000000"]
+	if (xd > 0) {
+		ok = d1 <= 0.75 * xd && dm <= 0.75 * xd
+		printf "target (a) deny hit <= 0.75x xdp-filter deny (%d ns, limit %.0f ns): 1 prefix %s %s, 1M prefixes %s %s -> %s\n",
+			xd, 0.75 * xd, ratio(d1, xd), verdict(d1 <= 0.75 * xd),
+			ratio(dm, xd), verdict(dm <= 0.75 * xd), verdict(ok)
+	} else {
+		print "target (a) deny hit <= 0.75x xdp-filter deny: n/a (no xdp-filter) -> MISS"
+		ok = 0
+	}
+	okb = dm <= 1.5 * d1
+	printf "target (b) deny hit at 1M <= 1.5x at 1 prefix (limit %.0f ns): %s -> %s\n",
+		1.5 * d1, ratio(dm, d1), verdict(okb)
+	print ""
+	print small
+	for (i = 1; i <= nl; i++) print loads[i]
+	print (ok && okb) ? "targets: all PASS" : "targets: MISS"
+}' "$RES")
+echo "$TABLE"
+
+# ---- where the time goes ----
+if [ "$EXPLAIN" = 1 ] || { [ "$EXPLAIN" = auto ] &&
+	grep -q '^targets: MISS' <<<"$TABLE"; }; then
+	echo
+	echo "where the time goes (bench/sluice_variants.bpf.c: Sluice's parser," \
+		"maps and lookups with parts removed; IPv4 deny frame; set: the" \
+		"/32 hit, its /24 and N-1 random, via sl_set_add):"
+	: >"$RES"
+	bench breakdown -n 1
+	bench breakdown -n 1000000
+	bench sweep -n 1000000
+	echo
+	awk '
+	/^case / {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		n = f["name"]; m = n; sub(/-[0-9]+$/, "", m); k = n; sub(/.*-/, "", k)
+		v[m, k] = sprintf("%d (%d)", f["median"], f["min"])
+		if (m ~ /^exp-/ && !(m in seen)) { seen[m] = 1; ord[++c] = m }
+		if (m == "sweep-deny-v4") sw = sw sprintf(" %s:%d", k, f["median"])
+	}
+	END {
+		what["exp-full"] = "Sluice as shipped (parse, bitmap+host hash, counters)"
+		what["exp-no-counters"] = "Sluice lookups, no entry counters, no stats"
+		what["exp-src-only"] = "no dst lookup"
+		what["exp-src-bare"] = "parse + src lookup (bitmap, hash) only"
+		what["exp-parse-only"] = "parse + stats, no lookup"
+		what["exp-lpm-only"] = "one raw src trie lookup (hits the /24), no parse"
+		what["exp-array24"] = "parse + one array lookup by /24 (DIR-24-8)"
+		what["exp-hash32"] = "parse + one hash lookup by /32, no bitmap"
+		print "ns/pkt, median (min) of the runs"
+		printf "%-14s %-54s %10s %10s\n", "variant", "what runs", "N=1", "N=1M"
+		for (i = 1; i <= c; i++) {
+			m = ord[i]; s = m; sub(/^exp-/, "", s)
+			printf "%-14s %-54s %10s %10s\n", s, what[m], v[m, 1], v[m, 1000000]
+		}
+		print "deny hit vs set size (ns/pkt):" sw
+	}' "$RES"
+fi
