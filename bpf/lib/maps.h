@@ -10,80 +10,38 @@
 
 #include <sluice/abi.h>
 
-/* Set tries, one per direction and family; allow and deny entries share a
+/* A set trie: prefixes shorter than a host, allow and deny entries in one
  * trie so that one lookup finds the longest matching prefix of either. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_SET_MAX_ENTRIES);
-	__type(key, struct sl_lpm_v4);
-	__type(value, struct sl_set_val);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_set_src_v4 SEC(".maps");
+#define SL_SET_TRIE(name, key_t)                         \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);     \
+		__uint(map_flags, BPF_F_NO_PREALLOC);    \
+		__uint(max_entries, SL_SET_MAX_ENTRIES); \
+		__type(key, key_t);                      \
+		__type(value, struct sl_set_val);        \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);     \
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_SET_MAX_ENTRIES);
-	__type(key, struct sl_lpm_v4);
-	__type(value, struct sl_set_val);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_set_dst_v4 SEC(".maps");
+/* A set's host entries (/32, /128), exact match; see abi.h. */
+#define SL_SET_HOSTS(name, key_t)                         \
+	struct {                                          \
+		__uint(type, BPF_MAP_TYPE_HASH);          \
+		__uint(map_flags, BPF_F_NO_PREALLOC);     \
+		__uint(max_entries, SL_HOST_MAX_ENTRIES); \
+		__type(key, key_t);                       \
+		__type(value, struct sl_set_val);         \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);      \
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_SET_MAX_ENTRIES);
-	__type(key, struct sl_lpm_v6);
-	__type(value, struct sl_set_val);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_set_src_v6 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_SET_MAX_ENTRIES);
-	__type(key, struct sl_lpm_v6);
-	__type(value, struct sl_set_val);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_set_dst_v6 SEC(".maps");
-
-/* Host entries (/32, /128) of the sets, exact match; see abi.h. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_HOST_MAX_ENTRIES);
-	__type(key, __u32);
-	__type(value, struct sl_set_val);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_host_src_v4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_HOST_MAX_ENTRIES);
-	__type(key, __u32);
-	__type(value, struct sl_set_val);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_host_dst_v4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_HOST_MAX_ENTRIES);
-	__type(key, struct sl_host_v6);
-	__type(value, struct sl_set_val);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_host_src_v6 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_HOST_MAX_ENTRIES);
-	__type(key, struct sl_host_v6);
-	__type(value, struct sl_set_val);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_host_dst_v6 SEC(".maps");
+/* One trie and one host hash per direction and family. */
+SL_SET_TRIE(sl_set_src_v4, struct sl_lpm_v4);
+SL_SET_TRIE(sl_set_dst_v4, struct sl_lpm_v4);
+SL_SET_TRIE(sl_set_src_v6, struct sl_lpm_v6);
+SL_SET_TRIE(sl_set_dst_v6, struct sl_lpm_v6);
+SL_SET_HOSTS(sl_host_src_v4, __u32);
+SL_SET_HOSTS(sl_host_dst_v4, __u32);
+SL_SET_HOSTS(sl_host_src_v6, struct sl_host_v6);
+SL_SET_HOSTS(sl_host_dst_v6, struct sl_host_v6);
 
 /* Presence bitmap gating the host probes (8 MiB); see abi.h. */
 struct {

@@ -56,6 +56,13 @@ int cli_exit(int err);
 int cli_usage_error(const struct cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+struct jw;
+struct sl_set_entry;
+/* One set entry as a JSON object; as a text row (NULL: the header). Shared
+ * by 'block --list' and 'stats'. */
+void cli_jw_entry(struct jw *w, const struct sl_set_entry *e);
+void cli_entry_row(const struct sl_set_entry *e);
+
 /* Opens the state: create makes it when absent. Returns 0 or an exit status. */
 int cli_open(struct cli *c, struct sl_ctx *ctx, bool create);
 

@@ -49,6 +49,40 @@ static int gather(struct cli *c, int argc, char **argv, struct sl_prefix **out,
 	return EXIT_OK;
 }
 
+void cli_jw_entry(struct jw *w, const struct sl_set_entry *e)
+{
+	char buf[64];
+
+	sl_prefix_format(&e->prefix, buf, sizeof(buf));
+	jw_obj_open(w);
+	jw_key(w, "set");
+	jw_str(w, sl_set_kind_name(e->kind));
+	jw_key(w, "dir");
+	jw_str(w, sl_dir_name(e->dir));
+	jw_key(w, "prefix");
+	jw_str(w, buf);
+	jw_key(w, "packets");
+	jw_u64(w, e->packets);
+	jw_key(w, "bytes");
+	jw_u64(w, e->bytes);
+	jw_obj_close(w);
+}
+
+void cli_entry_row(const struct sl_set_entry *e)
+{
+	char buf[64];
+
+	if (!e) {
+		printf("%-5s %-3s %-43s %14s %16s\n", "SET", "DIR", "PREFIX",
+		       "PACKETS", "BYTES");
+		return;
+	}
+	sl_prefix_format(&e->prefix, buf, sizeof(buf));
+	printf("%-5s %-3s %-43s %14llu %16llu\n", sl_set_kind_name(e->kind),
+	       sl_dir_name(e->dir), buf, (unsigned long long)e->packets,
+	       (unsigned long long)e->bytes);
+}
+
 static void print_entries(struct cli *c, const struct sl_set_entry *e, size_t n)
 {
 	if (c->json) {
@@ -56,38 +90,15 @@ static void print_entries(struct cli *c, const struct sl_set_entry *e, size_t n)
 
 		jw_init(&w, stdout);
 		jw_arr_open(&w);
-		for (size_t i = 0; i < n; i++) {
-			char buf[64];
-
-			sl_prefix_format(&e[i].prefix, buf, sizeof(buf));
-			jw_obj_open(&w);
-			jw_key(&w, "set");
-			jw_str(&w, sl_set_kind_name(e[i].kind));
-			jw_key(&w, "dir");
-			jw_str(&w, sl_dir_name(e[i].dir));
-			jw_key(&w, "prefix");
-			jw_str(&w, buf);
-			jw_key(&w, "packets");
-			jw_u64(&w, e[i].packets);
-			jw_key(&w, "bytes");
-			jw_u64(&w, e[i].bytes);
-			jw_obj_close(&w);
-		}
+		for (size_t i = 0; i < n; i++)
+			cli_jw_entry(&w, &e[i]);
 		jw_arr_close(&w);
 		jw_end(&w);
 		return;
 	}
-	printf("%-5s %-3s %-43s %12s %14s\n", "SET", "DIR", "PREFIX", "PACKETS",
-	       "BYTES");
-	for (size_t i = 0; i < n; i++) {
-		char buf[64];
-
-		sl_prefix_format(&e[i].prefix, buf, sizeof(buf));
-		printf("%-5s %-3s %-43s %12llu %14llu\n",
-		       sl_set_kind_name(e[i].kind), sl_dir_name(e[i].dir), buf,
-		       (unsigned long long)e[i].packets,
-		       (unsigned long long)e[i].bytes);
-	}
+	cli_entry_row(NULL);
+	for (size_t i = 0; i < n; i++)
+		cli_entry_row(&e[i]);
 }
 
 static int list_set(struct cli *c, int kind)

@@ -83,23 +83,8 @@ static void print_json(const struct sl_counter *s, const struct sl_set_entry *e,
 	jw_obj_close(&w);
 	jw_key(&w, "entries");
 	jw_arr_open(&w);
-	for (size_t i = 0; i < n; i++) {
-		char buf[64];
-
-		sl_prefix_format(&e[i].prefix, buf, sizeof(buf));
-		jw_obj_open(&w);
-		jw_key(&w, "set");
-		jw_str(&w, sl_set_kind_name(e[i].kind));
-		jw_key(&w, "dir");
-		jw_str(&w, sl_dir_name(e[i].dir));
-		jw_key(&w, "prefix");
-		jw_str(&w, buf);
-		jw_key(&w, "packets");
-		jw_u64(&w, e[i].packets);
-		jw_key(&w, "bytes");
-		jw_u64(&w, e[i].bytes);
-		jw_obj_close(&w);
-	}
+	for (size_t i = 0; i < n; i++)
+		cli_jw_entry(&w, &e[i]);
 	jw_arr_close(&w);
 	jw_obj_close(&w);
 	jw_end(&w);
@@ -136,17 +121,10 @@ static void print_text(const struct sl_counter *s, const struct sl_set_entry *e,
 		}
 	if (!any)
 		printf("(no packets counted yet)\n");
-	printf("\n%-5s %-3s %-43s %14s %16s\n", "SET", "DIR", "PREFIX",
-	       "PACKETS", "BYTES");
-	for (size_t i = 0; i < n && i < top; i++) {
-		char buf[64];
-
-		sl_prefix_format(&e[i].prefix, buf, sizeof(buf));
-		printf("%-5s %-3s %-43s %14llu %16llu\n",
-		       sl_set_kind_name(e[i].kind), sl_dir_name(e[i].dir), buf,
-		       (unsigned long long)e[i].packets,
-		       (unsigned long long)e[i].bytes);
-	}
+	printf("\n");
+	cli_entry_row(NULL);
+	for (size_t i = 0; i < n && i < top; i++)
+		cli_entry_row(&e[i]);
 	if (!n)
 		printf("(no set entry has matched yet)\n");
 	else if (n > top)
