@@ -217,9 +217,10 @@ static const struct cli_opt del_opts[] = {
 
 #define SET_RULES                                                              \
 	"The allow and deny sets are longest-prefix-match tables (IPv4 and "   \
-	"IPv6, source or destination, 2M entries each per\n"                   \
-	"direction and family). For each packet the longest matching prefix "  \
-	"decides, whichever set it is in: allow 198.18.0.0/16\n"               \
+	"IPv6, "                                                               \
+	"source or destination; per direction and family 2M\n"                 \
+	"prefixes and 1M host entries). For each packet the longest matching " \
+	"prefix decides, whichever set it is in: allow 198.18.0.0/16\n"        \
 	"with deny 198.18.0.0/24 drops 198.18.0.5 and passes 198.18.1.5. If "  \
 	"the source and destination matches are equally long,\n"               \
 	"deny wins. An allowed (trusted) packet bypasses every later stage. "  \
