@@ -94,7 +94,7 @@ static int run_detach(struct cli *c, int argc, char **argv)
 		pr_err("%s is not attached (Sluice has no state here)",
 		       argv[0]);
 	if (err)
-		return err == -ENOENT ? EXIT_USAGE : EXIT_RUNTIME;
+		return err == -ENOENT ? EXIT_USAGE : cli_exit(err);
 	err = sl_detach(&ctx, argv[0]);
 	sl_close(&ctx);
 	if (!err && !c->json)

@@ -161,7 +161,7 @@ static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
 			       "here)",
 			       buf, name);
 		free(p);
-		return err == -ENOENT ? EXIT_USAGE : EXIT_RUNTIME;
+		return err == -ENOENT ? EXIT_USAGE : cli_exit(err);
 	}
 	err = add ? sl_set_add(&ctx, kind, dir, p, n, &added)
 		  : sl_set_del(&ctx, kind, dir, p, n);

@@ -106,7 +106,7 @@ int cli_open(struct cli *c, struct sl_ctx *ctx, bool create)
 		       c->bpffs			? c->bpffs
 		       : getenv("SLUICE_BPFFS") ? getenv("SLUICE_BPFFS")
 						: SL_DEFAULT_BPFFS);
-	return err ? EXIT_RUNTIME : EXIT_OK;
+	return cli_exit(err);
 }
 
 /* ---- help ---- */

@@ -2,6 +2,7 @@
 /* ctx: the loader and the running state. Finds (or mounts) the bpffs, takes
  * the lock on <bpffs>/sluice, and loads the skeleton with its maps pinned by
  * name there, so every invocation shares one set of tables. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -115,7 +116,24 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-/* Makes sure `path` is a bpffs, mounting one there if needed. */
+/* True when path is a directory with no entries (or does not exist). */
+static bool dir_empty(const char *path)
+{
+	struct dirent *de;
+	bool empty = true;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return errno == ENOENT;
+	while (empty && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+/* Makes sure `path` is a bpffs, mounting one there if needed: only on a
+ * missing or empty directory, never over files. */
 static int ensure_bpffs(const char *path, bool create)
 {
 	struct statfs st;
@@ -125,6 +143,14 @@ static int ensure_bpffs(const char *path, bool create)
 		return 0;
 	if (!create)
 		return -ENOENT;
+	if (!dir_empty(path)) {
+		pr_err(
+		    "%s is not a bpffs and not an empty directory; mount one "
+		    "there ('mount -t bpf bpf %s') or choose an empty "
+		    "directory",
+		    path, path);
+		return -EINVAL;
+	}
 	err = mkdir_p(path);
 	if (err) {
 		pr_err("cannot create bpffs directory %s: %s", path,

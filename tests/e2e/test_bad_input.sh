@@ -107,6 +107,23 @@ empty "block --file with a bad line 3" 2 block --file "$f"
 empty "detach an interface not attached" 2 detach "$IF_S"
 empty "unblock a prefix never blocked" 2 unblock 198.19.9.0/24
 
+# --bpffs naming a directory with files in it that is no bpffs: refused,
+# nothing mounted over the files.
+D=$T/notbpf
+mkdir -p "$D" && echo keep >"$D/precious"
+run_capture "$SLUICE" --bpffs "$D" block 198.19.14.0/24
+if [ "$RC" = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && [[ "$ERR" == "sluice: "* ]]; then
+	ok "--bpffs on a non-empty plain directory exits 2 with one error line"
+else
+	fail "--bpffs on a non-empty plain directory exits 2 with one error line" "exit $RC: $(tr '\n' '|' <"$T/err")"
+fi
+if ! mountpoint -q "$D" && [ "$(cat "$D/precious" 2>/dev/null)" = keep ]; then
+	ok "--bpffs never mounts over a directory's files"
+else
+	mountpoint -q "$D" && umount "$D"
+	fail "--bpffs never mounts over a directory's files" "mounted or file gone"
+fi
+
 # After all that, the program still filters as configured.
 if [ "$(xdp_prog_id "$NS_S" "$IF_S")" = "$(status_field "$IF_S" prog_id)" ] &&
 	[ "$(xdp_mode "$NS_S" "$IF_S")" = 1 ]; then
