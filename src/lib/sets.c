@@ -366,6 +366,109 @@ out:
 	return err;
 }
 
+/* Appends one entry read from a set map to the list. */
+static int list_push(struct sl_set_entry **v, size_t *cnt, size_t *cap,
+		     int family, int dir, bool host, const void *key,
+		     const struct sl_set_val *val)
+{
+	const __u8 *addr = host ? key : ((const struct sl_lpm_v6 *)key)->addr;
+	struct sl_set_entry *e;
+
+	if (*cnt == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		void *nv = realloc(*v, nc * sizeof(**v));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	e = &(*v)[(*cnt)++];
+	memset(e, 0, sizeof(*e));
+	e->prefix.family = family;
+	e->prefix.plen = val->plen;
+	memcpy(e->prefix.addr, addr, family == AF_INET ? 4 : 16);
+	e->kind = val->kind;
+	e->dir = dir;
+	e->packets = val->packets;
+	e->bytes = val->bytes;
+	return 0;
+}
+
+/* Reads a whole set map: batch lookups (one syscall per chunk), or one
+ * key at a time where the kernel has no batch lookup for the map type. */
+static int list_map(int fd, int family, int dir, bool host, int kind,
+		    struct sl_set_entry **v, size_t *cnt, size_t *cap)
+{
+	size_t ksz = key_size(family, host), chunk = 4096;
+	unsigned char key[sizeof(struct sl_lpm_v6)];
+	unsigned char next[sizeof(struct sl_lpm_v6)];
+	unsigned char in[32], out[32];
+	struct sl_set_val *vals = NULL, val;
+	unsigned char *keys = NULL;
+	bool first = true;
+	void *prev = NULL;
+	int err = 0;
+
+	for (;;) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		__u32 n = chunk;
+
+		if (!keys) {
+			keys = malloc(chunk * ksz);
+			vals = malloc(chunk * sizeof(*vals));
+			if (!keys || !vals) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		err = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys,
+					   vals, &n, &o);
+		if (err && errno == ENOSPC && chunk < (1U << 20)) {
+			/* A hash bucket holds more than a chunk: grow. */
+			chunk *= 2;
+			free(keys);
+			free(vals);
+			keys = NULL;
+			vals = NULL;
+			continue;
+		}
+		if (err && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		for (__u32 i = 0; i < n; i++)
+			if ((!kind || vals[i].kind == kind) &&
+			    list_push(v, cnt, cap, family, dir, host,
+				      keys + i * ksz, &vals[i])) {
+				free(keys);
+				free(vals);
+				return -ENOMEM;
+			}
+		if (err) { /* ENOENT: the map is done */
+			err = 0;
+			break;
+		}
+		memcpy(in, out, sizeof(in));
+		first = false;
+	}
+	free(keys);
+	free(vals);
+	if (err != -EINVAL && err != -ENOTSUP && err != -EOPNOTSUPP)
+		return err;
+	/* No batch lookup for this map type: walk the keys. */
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		if (bpf_map_lookup_elem(fd, next, &val))
+			continue; /* removed meanwhile */
+		if ((!kind || val.kind == kind) &&
+		    list_push(v, cnt, cap, family, dir, host, next, &val))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 		size_t *n)
 {
@@ -378,48 +481,13 @@ int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 			bool host = t % 2;
 			int fd =
 			    sl_map_fd(ctx, set_map_name(family, dir, host));
-			unsigned char key[sizeof(struct sl_lpm_v6)];
-			unsigned char next[sizeof(struct sl_lpm_v6)];
-			size_t alen = family == AF_INET ? 4 : 16;
-			struct sl_set_val val;
-			void *prev = NULL;
+			int err = fd < 0 ? fd
+					 : list_map(fd, family, dir, host, kind,
+						    &v, &cnt, &cap);
 
-			if (fd < 0) {
+			if (err) {
 				free(v);
-				return fd;
-			}
-			while (!bpf_map_get_next_key(fd, prev, next)) {
-				struct sl_set_entry *e;
-
-				memcpy(key, next, sizeof(key));
-				prev = key;
-				if (bpf_map_lookup_elem(fd, next, &val))
-					continue; /* removed meanwhile */
-				if (kind && val.kind != kind)
-					continue;
-				if (cnt == cap) {
-					size_t nc = cap ? cap * 2 : 256;
-					void *nv = realloc(v, nc * sizeof(*v));
-
-					if (!nv) {
-						free(v);
-						return -ENOMEM;
-					}
-					v = nv;
-					cap = nc;
-				}
-				e = &v[cnt++];
-				memset(e, 0, sizeof(*e));
-				e->prefix.family = family;
-				e->prefix.plen = val.plen;
-				memcpy(e->prefix.addr,
-				       host ? next
-					    : ((struct sl_lpm_v6 *)next)->addr,
-				       alen);
-				e->kind = val.kind;
-				e->dir = dir;
-				e->packets = val.packets;
-				e->bytes = val.bytes;
+				return err;
 			}
 		}
 	}
