@@ -500,41 +500,41 @@ static int set_swap(struct sl_ctx *ctx, const struct sl_prefix *p,
 	return err;
 }
 
+/* The number a sscanf format (e.g. "memlock: %lld") reads from the first
+ * matching line of a /proc text file, or -1. */
+static long long proc_field(const char *path, const char *fmt)
+{
+	char line[256];
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, fmt, &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 /* The `memlock` the kernel charges to a map (/proc/self/fdinfo). */
 static unsigned long long map_memlock(int fd)
 {
-	char path[64], line[256];
-	unsigned long long v = 0;
-	FILE *f;
+	char path[64];
+	long long v;
 
 	if (fd < 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(f);
-	return v;
+	v = proc_field(path, "memlock: %lld");
+	return v < 0 ? 0 : (unsigned long long)v;
 }
 
 /* Unreclaimable slab in KiB: where LPM trie nodes and hash elements live.
  * Other activity on the machine makes its delta approximate. */
 static long long slab_kib(void)
 {
-	char line[256];
-	long long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "SUnreclaim: %lld kB", &v) == 1)
-			break;
-	fclose(f);
-	return v;
+	return proc_field("/proc/meminfo", "SUnreclaim: %lld kB");
 }
 
 /* Waits (up to 3 s) until the slab stops moving by more than 1 MiB per

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "names.h"
 #include "pkt.h"
+#include "setdef.h"
 #include "sluice.h"
 
 #define FRAMES_DEFAULT 25000 /* of each kind, per feature setting */
@@ -62,46 +63,31 @@ static bool chance(unsigned int pct)
 
 /* ---- the set ---- */
 
-struct set_def {
-	uint8_t kind;
-	uint8_t dir;
-	const char *prefix;
-};
-
-#define A(d, p)                             \
-	{                                   \
-		SL_SET_ALLOW, SL_DIR_##d, p \
-	}
-#define D(d, p)                            \
-	{                                  \
-		SL_SET_DENY, SL_DIR_##d, p \
-	}
-
 /* Nested prefixes of both kinds, host entries, the same prefix in both
  * directions (length ties), and short prefixes that random addresses hit. */
 static const struct set_def set_defs[] = {
-    D(SRC, "198.18.0.0/16"),	A(SRC, "198.18.0.0/24"),
-    A(SRC, "198.18.0.0/31"),	D(SRC, "198.18.0.1"),
-    A(DST, "198.19.0.0/16"),	D(DST, "198.19.0.0/24"),
-    A(DST, "198.19.0.1"),	D(DST, "10.0.0.0/8"),
-    A(SRC, "10.1.0.0/16"),	A(DST, "10.1.2.3"),
-    D(SRC, "192.0.2.55"),	A(DST, "192.0.2.0/24"),
-    D(DST, "192.0.2.128/25"),	D(SRC, "203.0.113.0/24"),
-    A(DST, "203.0.113.0/24"),	A(SRC, "100.64.0.0/10"),
-    D(DST, "100.64.0.0/10"),	A(SRC, "172.16.5.5"),
-    D(DST, "172.16.5.5"),	A(SRC, "172.16.5.6"),
-    A(DST, "172.16.5.6"),	D(SRC, "172.16.5.7"),
-    D(DST, "172.16.5.7"),	D(SRC, "128.0.0.0/1"),
-    A(DST, "64.0.0.0/2"),	D(SRC, "2001:db8:1::/48"),
-    A(SRC, "2001:db8:1::/64"),	A(SRC, "2001:db8:1:0:8000::/65"),
-    D(SRC, "2001:db8:1::1"),	A(DST, "2001:db8:2::/48"),
-    D(DST, "2001:db8:2::1"),	D(DST, "2001:db8::/32"),
-    D(SRC, "fe80::/10"),	A(DST, "fe80::/10"),
-    A(SRC, "2001:db8:3::5"),	D(DST, "2001:db8:3::5"),
-    A(SRC, "2001:db8:3::6"),	A(DST, "2001:db8:3::6"),
-    D(SRC, "2001:db8:3::7"),	D(DST, "2001:db8:3::7"),
-    A(DST, "2001:db8:4::/127"), D(SRC, "::ffff:198.18.0.0/112"),
-    D(SRC, "8000::/1"),
+    DENY(SRC, "198.18.0.0/16"),	    ALLOW(SRC, "198.18.0.0/24"),
+    ALLOW(SRC, "198.18.0.0/31"),    DENY(SRC, "198.18.0.1"),
+    ALLOW(DST, "198.19.0.0/16"),    DENY(DST, "198.19.0.0/24"),
+    ALLOW(DST, "198.19.0.1"),	    DENY(DST, "10.0.0.0/8"),
+    ALLOW(SRC, "10.1.0.0/16"),	    ALLOW(DST, "10.1.2.3"),
+    DENY(SRC, "192.0.2.55"),	    ALLOW(DST, "192.0.2.0/24"),
+    DENY(DST, "192.0.2.128/25"),    DENY(SRC, "203.0.113.0/24"),
+    ALLOW(DST, "203.0.113.0/24"),   ALLOW(SRC, "100.64.0.0/10"),
+    DENY(DST, "100.64.0.0/10"),	    ALLOW(SRC, "172.16.5.5"),
+    DENY(DST, "172.16.5.5"),	    ALLOW(SRC, "172.16.5.6"),
+    ALLOW(DST, "172.16.5.6"),	    DENY(SRC, "172.16.5.7"),
+    DENY(DST, "172.16.5.7"),	    DENY(SRC, "128.0.0.0/1"),
+    ALLOW(DST, "64.0.0.0/2"),	    DENY(SRC, "2001:db8:1::/48"),
+    ALLOW(SRC, "2001:db8:1::/64"),  ALLOW(SRC, "2001:db8:1:0:8000::/65"),
+    DENY(SRC, "2001:db8:1::1"),	    ALLOW(DST, "2001:db8:2::/48"),
+    DENY(DST, "2001:db8:2::1"),	    DENY(DST, "2001:db8::/32"),
+    DENY(SRC, "fe80::/10"),	    ALLOW(DST, "fe80::/10"),
+    ALLOW(SRC, "2001:db8:3::5"),    DENY(DST, "2001:db8:3::5"),
+    ALLOW(SRC, "2001:db8:3::6"),    ALLOW(DST, "2001:db8:3::6"),
+    DENY(SRC, "2001:db8:3::7"),	    DENY(DST, "2001:db8:3::7"),
+    ALLOW(DST, "2001:db8:4::/127"), DENY(SRC, "::ffff:198.18.0.0/112"),
+    DENY(SRC, "8000::/1"),
 };
 
 #define N_ENTRIES (sizeof(set_defs) / sizeof(set_defs[0]))

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "names.h"
 #include "pkt.h"
+#include "setdef.h"
 #include "sluice.h"
 /* After sluice.h: the skeleton names struct sl_features. */
 #include "sluice_xdp.skel.h"
@@ -38,22 +39,6 @@ static struct env envs[2];
 /* Reasons produced by at least one passing case. */
 static unsigned int reasons_seen;
 
-/* A set entry to install before a case runs. */
-struct entry {
-	uint8_t kind; /* 0 ends the list */
-	uint8_t dir;
-	const char *prefix;
-};
-
-#define ALLOW(d, p)                         \
-	{                                   \
-		SL_SET_ALLOW, SL_DIR_##d, p \
-	}
-#define DENY(d, p)                         \
-	{                                  \
-		SL_SET_DENY, SL_DIR_##d, p \
-	}
-
 #define MAX_ENTRIES 4
 
 struct xdp_case {
@@ -61,7 +46,7 @@ struct xdp_case {
 	struct pkt_spec pkt;
 	/* Optional edit after the frame is built (off->len may change). */
 	void (*fix)(uint8_t *f, struct pkt_off *off);
-	struct entry set[MAX_ENTRIES];
+	struct set_def set[MAX_ENTRIES];
 	int hit;	     /* 1-based index in set of the deciding entry */
 	bool keep_malformed; /* load with drop_malformed=0 */
 	int verdict;	     /* XDP_PASS or XDP_DROP */
@@ -763,7 +748,7 @@ struct entry_key {
 
 /* With host: a full-length prefix goes to the host map (with its presence
  * bit), as the control plane stores it. */
-static bool entry_key(struct env *e, const struct entry *en, bool host,
+static bool entry_key(struct env *e, const struct set_def *en, bool host,
 		      struct entry_key *k)
 {
 	struct sl_prefix p;
@@ -972,7 +957,7 @@ static bool run_trunc(const struct trunc_case *t)
 static bool check_host_bit_clear(void)
 {
 	struct env *e = &envs[0];
-	struct entry en = DENY(SRC, PKT_SRC4);
+	struct set_def en = DENY(SRC, PKT_SRC4);
 	struct pkt_spec spec = V4(TCP);
 	struct sl_set_val v = {.kind = SL_SET_DENY, .plen = 32};
 	struct entry_key k;
@@ -996,8 +981,8 @@ static bool check_host_bit_clear(void)
 static bool check_host_bit_stale(void)
 {
 	struct env *e = &envs[0];
-	struct entry host = DENY(SRC, PKT_SRC4);
-	struct entry net = DENY(SRC, "198.18.0.0/24");
+	struct set_def host = DENY(SRC, PKT_SRC4);
+	struct set_def net = DENY(SRC, "198.18.0.0/24");
 	struct pkt_spec spec = V4(UDP);
 	struct sl_set_val v = {.kind = SL_SET_DENY, .plen = 24};
 	struct entry_key hk, nk;
