@@ -30,13 +30,15 @@ enum sl_action {
  * CLI and metrics name them with sl_reason_name() (src/lib/names.c). Append
  * only: the numbers index pinned counters that survive upgrades. */
 enum sl_reason {
-	SL_R_PASS = 0,	   /* IP packet, no stage objected: default pass */
+	SL_R_PASS = 0,	   /* IP packet, no stage or rule objected */
 	SL_R_NON_IP,	   /* not IPv4/IPv6 (ARP, LLDP, ...): passed */
 	SL_R_ALLOW_SET,	   /* longest matching set prefix is an allow entry */
 	SL_R_DENY_SET,	   /* longest matching set prefix is a deny entry */
 	SL_R_MALFORMED_L2, /* Ethernet/VLAN header truncated */
 	SL_R_MALFORMED_L3, /* bad IPv4/IPv6 header, length or extension chain */
 	SL_R_MALFORMED_L4, /* bad or truncated TCP/UDP/ICMP/ICMPv6 header */
+	SL_R_RULE,	   /* a rule decided (pass or drop); see rule counters */
+	SL_R_POLICY,	   /* no rule matched, the default policy drops */
 	SL_R_MAX,
 };
 
@@ -144,5 +146,89 @@ _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
 #define SL_MAP_HOST_DST_V6 "sl_host_dst_v6"
 #define SL_MAP_HOST_BITS   "sl_host_bits"
 #define SL_MAP_STATS	   "sl_stats"
+
+/* ---- Rules ----
+ * A rule is a box in a space of SL_DIM_MAX dimensions; a packet is a point
+ * (its key vector, u32 per dimension, host order). The classifier finds the
+ * first rule, in rule order, whose box holds the point. */
+#define SL_RULE_MAX (1U << 17) /* rule ids are 1 .. SL_RULE_MAX - 1 */
+
+enum sl_dim {
+	SL_DIM_SRC0 = 0, /* source address, 32-bit words, host order; */
+	SL_DIM_SRC1,	 /* IPv4 uses SRC3 alone (SRC0..2 are 0) */
+	SL_DIM_SRC2,
+	SL_DIM_SRC3,
+	SL_DIM_DST0,
+	SL_DIM_DST1,
+	SL_DIM_DST2,
+	SL_DIM_DST3,
+	SL_DIM_SPORT,	/* TCP/UDP/SCTP ports; 0 for other protocols */
+	SL_DIM_DPORT,
+	SL_DIM_PROTO,	/* IP protocol (final next header for IPv6) */
+	SL_DIM_ICMP,	/* ICMP/ICMPv6 type << 8 | code; 0 otherwise */
+	SL_DIM_IFINDEX, /* interface the hook runs on */
+	SL_DIM_VLAN,	/* outer VLAN id; 0 untagged */
+	SL_DIM_DIR,	/* enum sl_rule_dir */
+	SL_DIM_L3,	/* enum sl_l3_class */
+	SL_DIM_MAX,
+};
+
+/* Direction a hook classifies in (SL_DIM_DIR). */
+enum sl_rule_dir {
+	SL_RDIR_IN = 0,
+	SL_RDIR_OUT = 1,
+	SL_RDIR_MAX,
+};
+
+/* Network-layer class of a frame (SL_DIM_L3). Rules match IP unless they
+ * name ARP; other frames meet no rule and pass (reason non-ip). */
+enum sl_l3_class {
+	SL_L3_OTHER = 0,
+	SL_L3_ARP = 1,
+	SL_L3_IPV4 = 2,
+	SL_L3_IPV6 = 3,
+};
+
+/* Rule actions. count adds to the rule's counters and evaluation goes on;
+ * ratelimit is reserved for the stateful stage (refused by the control
+ * plane until that stage exists). */
+enum sl_rule_action {
+	SL_RACT_PASS = 0,
+	SL_RACT_DROP = 1,
+	SL_RACT_COUNT = 2,
+	SL_RACT_RATELIMIT = 3,
+	SL_RACT_MAX,
+};
+
+/* ---- The config blob ----
+ * The running rule set lives in one BPF_F_MMAPABLE array element of
+ * SL_BLOB_SIZE bytes, reached through the one-slot map SL_MAP_CONFIG
+ * (array of maps). apply builds a whole new blob off to the side and
+ * switches with one map write; the datapath reads the slot once per packet
+ * and uses that blob, and the set generation it names, for the whole
+ * packet. An empty slot means: no rules, set generation 0, policy pass. */
+#define SL_BLOB_SIZE  (32U << 20)
+#define SL_BLOB_MAGIC 0x534c4331U /* "SLC1" */
+
+struct sl_blob_hdr {
+	__u32 magic;
+	__u32 set_gen;			/* slot of the set maps in use: 0 or 1 */
+	__u8 policy[SL_RDIR_MAX];	/* default action per direction */
+	__u8 pad[2];
+	__u32 nrules;			/* rules in the rule table */
+	__u64 serial;			/* increases with every apply */
+	__u8 cls[232];			/* classifier header (struct sl_cls_hdr) */
+};
+_Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
+
+/* Number of set slots: each set map is an array of SL_SET_GENS maps. */
+#define SL_SET_GENS 2
+
+#define SL_MAP_CONFIG	  "sl_config"
+#define SL_MAP_RULE_STATS "sl_rule_stats"
+#define SL_MAP_RULE_DEFS  "sl_rule_defs"
+
+/* ---- classifier (section owned by src/lib/classify.c, bpf/lib/rules.h) ---- */
+/* ---- end of classifier section ---- */
 
 #endif /* SLUICE_ABI_H */

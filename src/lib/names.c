@@ -8,7 +8,7 @@ static const struct {
 	const char *name;
 	const char *help;
 } reasons[SL_R_MAX] = {
-    [SL_R_PASS] = {"pass", "IP packet no stage objected to"},
+    [SL_R_PASS] = {"pass", "IP packet no stage or rule objected to"},
     [SL_R_NON_IP] = {"non-ip", "not IPv4/IPv6 (ARP, LLDP, ...), passed"},
     [SL_R_ALLOW_SET] = {"allow-set", "longest matching prefix allows"},
     [SL_R_DENY_SET] = {"deny-set", "longest matching prefix denies"},
@@ -17,6 +17,8 @@ static const struct {
 			   "bad IPv4/IPv6 header, length or extension chain"},
     [SL_R_MALFORMED_L4] = {"malformed-l4",
 			   "bad or truncated TCP/UDP/ICMP header"},
+    [SL_R_RULE] = {"rule", "a rule passed or dropped it (see rule counters)"},
+    [SL_R_POLICY] = {"policy", "no rule matched; the default policy drops"},
 };
 
 const char *sl_reason_name(unsigned int r)

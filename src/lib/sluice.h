@@ -134,4 +134,58 @@ int sl_stats_read(struct sl_ctx *ctx, struct sl_counter out[SL_STATS_MAX]);
 /* The same for a stats map fd (tests and benchmarks). */
 int sl_stats_read_fd(int map_fd, struct sl_counter out[SL_STATS_MAX]);
 
+/* ---- rules and configs (rules.c, classify.c, config.c, apply.c) ---- */
+
+#define SL_COMMENT_MAX 128
+#define SL_PRIO_DEFAULT 1000
+
+/* Where a value came from in a config file, for errors (line 0: CLI). */
+struct sl_srcpos {
+	uint32_t line, col;
+};
+
+/* One rule as the user wrote it. Unset fields match anything. Rules are
+ * evaluated in ascending (priority, id) order; the first terminal match
+ * (pass/drop) decides, count rules before it add to their counters. */
+struct sl_rule {
+	uint32_t id;	   /* stable id, 1 .. SL_RULE_MAX - 1; 0: assign one */
+	uint32_t priority; /* 0 .. 65535, lower first; SL_PRIO_DEFAULT */
+	uint8_t action;	   /* enum sl_rule_action */
+	uint8_t dirs;	   /* bit (1 << SL_RDIR_IN) | (1 << SL_RDIR_OUT) */
+	uint8_t l3;	   /* 0: IPv4 and IPv6; else enum sl_l3_class */
+	uint8_t has_src, has_dst, has_proto;
+	struct sl_prefix src, dst;
+	uint8_t proto; /* IPPROTO_* when has_proto */
+	uint8_t tcp_mask, tcp_flags; /* match (flags & mask) == tcp_flags */
+	uint16_t sport_lo, sport_hi; /* 0..65535 when unset */
+	uint16_t dport_lo, dport_hi;
+	int16_t icmp_type, icmp_code; /* -1: any */
+	int32_t vlan;		      /* -1: any, else 1..4094 */
+	char iface[16];		      /* "" : any */
+	uint32_t ifindex;	      /* resolved from iface by the control plane */
+	uint32_t rate_pps;	      /* ratelimit parameter (reserved) */
+	char comment[SL_COMMENT_MAX];
+	struct sl_srcpos pos; /* where the rule starts in its config file */
+};
+
+/* A whole desired state, as `apply` takes it and `export` prints it. */
+struct sl_config {
+	uint8_t policy[SL_RDIR_MAX]; /* SL_ACT_PASS or SL_ACT_DROP */
+	/* interfaces to attach and their hooks */
+	struct sl_cfg_iface {
+		char name[16];
+		uint8_t hooks; /* SL_HOOK_* bits */
+		uint8_t mode;  /* enum sl_xdp_mode */
+		struct sl_srcpos pos;
+	} *ifaces;
+	size_t n_ifaces;
+	struct sl_set_entry *sets; /* allow/deny entries, counters unused */
+	size_t n_sets;
+	struct sl_rule *rules;
+	size_t n_rules;
+};
+
+#define SL_HOOK_XDP 1U
+#define SL_HOOK_TC  2U
+
 #endif /* SLUICE_H */
