@@ -61,4 +61,47 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_stats SEC(".maps");
 
+/* The config blob (abi.h): one element of SL_BLOB_SIZE bytes. This is the
+ * template of the blobs that sl_config points at; apply creates a new one
+ * for every change. */
+struct sl_blob_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, 4);
+	__uint(value_size, SL_BLOB_SIZE);
+	__uint(map_flags, BPF_F_MMAPABLE);
+};
+
+/* The one slot holding the running config blob; empty before any apply. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct sl_blob_map);
+} sl_config SEC(".maps");
+
+/* Per-CPU packet and byte counters of each rule, indexed by rule id; index
+ * 0 is unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_RULE_MAX);
+	__type(key, __u32);
+	__type(value, struct sl_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_rule_stats SEC(".maps");
+
+/* The running config blob, or NULL before the first apply. Read it once
+ * per packet and hand the pointer on: a second read could see a newer
+ * config and classify one packet with halves of two. */
+static __always_inline __u8 *sl_blob_get(void)
+{
+	__u32 zero = 0;
+	void *inner = bpf_map_lookup_elem(&sl_config, &zero);
+
+	if (!inner)
+		return NULL;
+	return bpf_map_lookup_elem(inner, &zero);
+}
+
 #endif /* SL_MAPS_H */
