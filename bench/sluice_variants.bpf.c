@@ -81,17 +81,17 @@ int sluice_variant(struct xdp_md *ctx)
 
 	switch (sl_variant) {
 	case V_FULL:
-		r = sl_sets_check(&p);
+		r = sl_sets_check(&p, 0);
 		return exp_verdict(
 		    r, r == SL_R_DENY_SET ? SL_ACT_DROP : SL_ACT_PASS, p.len,
 		    1);
 	case V_NO_COUNTERS:
 		/* sl_sets_check() without the counters. */
-		s = sl_set_lookup_v4(&sl_host_src_v4, &sl_set_src_v4,
+		s = sl_set_lookup_v4(&sl_host_src_v4, &sl_set_src_v4, 0,
 				     SL_DIR_SRC, p.saddr[0]);
 		if (s && s->kind == SL_SET_DENY && s->plen == 32)
 			return XDP_DROP;
-		d = sl_set_lookup_v4(&sl_host_dst_v4, &sl_set_dst_v4,
+		d = sl_set_lookup_v4(&sl_host_dst_v4, &sl_set_dst_v4, 0,
 				     SL_DIR_DST, p.daddr[0]);
 		if (d) {
 			if (!s)
@@ -102,7 +102,7 @@ int sluice_variant(struct xdp_md *ctx)
 		}
 		return s && s->kind == SL_SET_DENY ? XDP_DROP : XDP_PASS;
 	case V_SRC_ONLY:
-		s = sl_set_lookup_v4(&sl_host_src_v4, &sl_set_src_v4,
+		s = sl_set_lookup_v4(&sl_host_src_v4, &sl_set_src_v4, 0,
 				     SL_DIR_SRC, p.saddr[0]);
 		if (!s)
 			return exp_verdict(SL_R_PASS, SL_ACT_PASS, p.len, 1);
@@ -113,7 +113,7 @@ int sluice_variant(struct xdp_md *ctx)
 					   1);
 		return exp_verdict(SL_R_ALLOW_SET, SL_ACT_PASS, p.len, 1);
 	case V_SRC_BARE:
-		s = sl_set_lookup_v4(&sl_host_src_v4, &sl_set_src_v4,
+		s = sl_set_lookup_v4(&sl_host_src_v4, &sl_set_src_v4, 0,
 				     SL_DIR_SRC, p.saddr[0]);
 		return s && s->kind == SL_SET_DENY ? XDP_DROP : XDP_PASS;
 	case V_PARSE_ONLY:

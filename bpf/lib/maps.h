@@ -10,27 +10,45 @@
 
 #include <sluice/abi.h>
 
+/* Every set map is an array of SL_SET_GENS maps: the running config blob
+ * names the slot in use (sl_blob_hdr.set_gen), so apply fills the other
+ * slot off to the side and switches sets and rules with one write. The
+ * inner maps below are the templates; the control plane creates the real
+ * ones (src/lib/sets.c). */
+
 /* A set trie: prefixes shorter than a host, allow and deny entries in one
  * trie so that one lookup finds the longest matching prefix of either. */
-#define SL_SET_TRIE(name, key_t)                         \
-	struct {                                         \
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);     \
-		__uint(map_flags, BPF_F_NO_PREALLOC);    \
-		__uint(max_entries, SL_SET_MAX_ENTRIES); \
-		__type(key, key_t);                      \
-		__type(value, struct sl_set_val);        \
-		__uint(pinning, LIBBPF_PIN_BY_NAME);     \
+#define SL_SET_TRIE(name, key_t)                                 \
+	struct name##_inner {                                    \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);             \
+		__uint(map_flags, BPF_F_NO_PREALLOC);            \
+		__uint(max_entries, SL_SET_MAX_ENTRIES);         \
+		__uint(key_size, sizeof(key_t));                 \
+		__uint(value_size, sizeof(struct sl_set_val));  \
+	};                                                       \
+	struct {                                                 \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);        \
+		__uint(max_entries, SL_SET_GENS);                \
+		__type(key, __u32);                              \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);             \
+		__array(values, struct name##_inner);            \
 	} name SEC(".maps")
 
 /* A set's host entries (/32, /128), exact match; see abi.h. */
-#define SL_SET_HOSTS(name, key_t)                         \
-	struct {                                          \
-		__uint(type, BPF_MAP_TYPE_HASH);          \
-		__uint(map_flags, BPF_F_NO_PREALLOC);     \
-		__uint(max_entries, SL_HOST_MAX_ENTRIES); \
-		__type(key, key_t);                       \
-		__type(value, struct sl_set_val);         \
-		__uint(pinning, LIBBPF_PIN_BY_NAME);      \
+#define SL_SET_HOSTS(name, key_t)                                \
+	struct name##_inner {                                    \
+		__uint(type, BPF_MAP_TYPE_HASH);                 \
+		__uint(map_flags, BPF_F_NO_PREALLOC);            \
+		__uint(max_entries, SL_HOST_MAX_ENTRIES);        \
+		__uint(key_size, sizeof(key_t));                 \
+		__uint(value_size, sizeof(struct sl_set_val));  \
+	};                                                       \
+	struct {                                                 \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);        \
+		__uint(max_entries, SL_SET_GENS);                \
+		__type(key, __u32);                              \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);             \
+		__array(values, struct name##_inner);            \
 	} name SEC(".maps")
 
 /* One trie and one host hash per direction and family. */

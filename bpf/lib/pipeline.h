@@ -24,7 +24,12 @@ static __always_inline int sl_verdict(__u32 reason, __u32 action, __u32 len)
 static __always_inline int sl_pipeline(struct sl_pkt *p, int r, __u32 dir,
 				       __u32 ifindex)
 {
+	__u8 *blob = sl_blob_get();
+	__u32 gen = 0;
+
 	(void)ifindex;
+	if (blob)
+		gen = ((struct sl_blob_hdr *)blob)->set_gen & 1;
 	if (r == SL_R_NON_IP)
 		return sl_verdict(r, SL_ACT_PASS, p->len);
 	if (r != SL_R_PASS) {
@@ -33,13 +38,13 @@ static __always_inline int sl_pipeline(struct sl_pkt *p, int r, __u32 dir,
 		/* Passing malformed frames must not open a way around the
 		 * deny set: a bad L4 header comes with valid addresses. */
 		if (dir == SL_RDIR_IN && r == SL_R_MALFORMED_L4 &&
-		    sl_sets_check(p) == SL_R_DENY_SET)
+		    sl_sets_check(p, gen) == SL_R_DENY_SET)
 			return sl_verdict(SL_R_DENY_SET, SL_ACT_DROP, p->len);
 		return sl_verdict(r, SL_ACT_PASS, p->len);
 	}
 
 	if (dir == SL_RDIR_IN) {
-		r = sl_sets_check(p);
+		r = sl_sets_check(p, gen);
 		if (r == SL_R_DENY_SET)
 			return sl_verdict(r, SL_ACT_DROP, p->len);
 		/* An allow entry ends the pipeline: trusted traffic bypasses

@@ -21,48 +21,58 @@ static __always_inline int sl_host_maybe(__u32 region, __u32 bucket)
 /* The longest entry of one direction's IPv4 set matching addr: the host
  * entry if there is one (nothing is longer), else the trie's. */
 static __always_inline struct sl_set_val *
-sl_set_lookup_v4(void *host, void *trie, __u32 dir, __u32 addr)
+sl_set_lookup_v4(void *hosts, void *tries, __u32 gen, __u32 dir, __u32 addr)
 {
 	struct sl_lpm_v4 key = {.prefixlen = 32};
 	struct sl_set_val *v;
+	void *m;
 
 	if (sl_host_maybe(sl_host_region(0, dir), sl_host_bucket(&addr, 1))) {
-		v = bpf_map_lookup_elem(host, &addr);
+		m = bpf_map_lookup_elem(hosts, &gen);
+		v = m ? bpf_map_lookup_elem(m, &addr) : NULL;
 		if (v)
 			return v;
 	}
+	m = bpf_map_lookup_elem(tries, &gen);
+	if (!m)
+		return NULL;
 	__builtin_memcpy(key.addr, &addr, 4);
-	return bpf_map_lookup_elem(trie, &key);
+	return bpf_map_lookup_elem(m, &key);
 }
 
 static __always_inline struct sl_set_val *
-sl_set_lookup_v6(void *host, void *trie, __u32 dir, __u32 *addr)
+sl_set_lookup_v6(void *hosts, void *tries, __u32 gen, __u32 dir, __u32 *addr)
 {
 	struct sl_lpm_v6 key = {.prefixlen = 128};
 	struct sl_set_val *v;
+	void *m;
 
 	if (sl_host_maybe(sl_host_region(1, dir), sl_host_bucket(addr, 4))) {
-		v = bpf_map_lookup_elem(host, addr);
+		m = bpf_map_lookup_elem(hosts, &gen);
+		v = m ? bpf_map_lookup_elem(m, addr) : NULL;
 		if (v)
 			return v;
 	}
+	m = bpf_map_lookup_elem(tries, &gen);
+	if (!m)
+		return NULL;
 	__builtin_memcpy(key.addr, addr, 16);
-	return bpf_map_lookup_elem(trie, &key);
+	return bpf_map_lookup_elem(m, &key);
 }
 
 /* Returns SL_R_ALLOW_SET, SL_R_DENY_SET, or SL_R_PASS where no entry
- * matches. */
-static __always_inline int sl_sets_check(struct sl_pkt *p)
+ * matches. gen: the set slot the packet's config blob names. */
+static __always_inline int sl_sets_check(struct sl_pkt *p, __u32 gen)
 {
 	struct sl_set_val *s, *d, *win;
 	__u8 full;
 
 	if (p->l3_proto == ETH_P_IP) {
-		s = sl_set_lookup_v4(&sl_host_src_v4, &sl_set_src_v4,
+		s = sl_set_lookup_v4(&sl_host_src_v4, &sl_set_src_v4, gen,
 				     SL_DIR_SRC, p->saddr[0]);
 		full = 32;
 	} else {
-		s = sl_set_lookup_v6(&sl_host_src_v6, &sl_set_src_v6,
+		s = sl_set_lookup_v6(&sl_host_src_v6, &sl_set_src_v6, gen,
 				     SL_DIR_SRC, p->saddr);
 		full = 128;
 	}
@@ -73,10 +83,10 @@ static __always_inline int sl_sets_check(struct sl_pkt *p)
 		goto hit;
 	}
 	if (p->l3_proto == ETH_P_IP)
-		d = sl_set_lookup_v4(&sl_host_dst_v4, &sl_set_dst_v4,
+		d = sl_set_lookup_v4(&sl_host_dst_v4, &sl_set_dst_v4, gen,
 				     SL_DIR_DST, p->daddr[0]);
 	else
-		d = sl_set_lookup_v6(&sl_host_dst_v6, &sl_set_dst_v6,
+		d = sl_set_lookup_v6(&sl_host_dst_v6, &sl_set_dst_v6, gen,
 				     SL_DIR_DST, p->daddr);
 
 	/* Nested tests: clang turns `!s && !d` into `(s | d) == 0`, which the

@@ -47,6 +47,7 @@ struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 	if (feat)
 		skel->rodata->sl_feat = *feat;
 	bpf_program__set_autoload(skel->progs.sluice_xdp, load_prog);
+	sl_sets_capture(skel->obj);
 	err = sluice_xdp__load(skel);
 	if (err) {
 		if (err == -EINVAL && pin_dir)
@@ -63,12 +64,23 @@ struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 		errno = -err;
 		return NULL;
 	}
+	err = sl_sets_prepare(skel);
+	if (err) {
+		sluice_xdp__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
 	return skel;
 }
 
 void sl_xdp_destroy(struct sluice_xdp *skel)
 {
 	sluice_xdp__destroy(skel);
+}
+
+struct bpf_object *sl_xdp_object(struct sluice_xdp *skel)
+{
+	return skel->obj;
 }
 
 int sl_xdp_prog_fd(struct sluice_xdp *skel)
@@ -232,6 +244,12 @@ void sl_ctx_wrap(struct sl_ctx *ctx, struct sluice_xdp *skel)
 
 void sl_close(struct sl_ctx *ctx)
 {
+	for (int g = 0; g < SL_SET_GENS; g++)
+		for (int i = 0; i < SL_N_SET_MAPS; i++) {
+			if (ctx->set_fd[g][i] > 0)
+				close(ctx->set_fd[g][i]);
+			ctx->set_fd[g][i] = 0;
+		}
 	if (ctx->skel && !ctx->wrapped)
 		sluice_xdp__destroy(ctx->skel);
 	ctx->skel = NULL;
@@ -244,6 +262,10 @@ int sl_map_fd(struct sl_ctx *ctx, const char *name)
 {
 	struct bpf_map *map;
 
+	if (!strncmp(name, "sl_set_", 7) || !strncmp(name, "sl_host_", 8)) {
+		if (strcmp(name, SL_MAP_HOST_BITS))
+			return sl_set_inner_fd(ctx, name, ctx->set_gen);
+	}
 	map = bpf_object__find_map_by_name(ctx->skel->obj, name);
 	if (!map)
 		return -ENOENT;

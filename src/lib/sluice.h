@@ -18,6 +18,7 @@
 #define SL_PIN_SUBDIR	 "sluice"
 
 struct sluice_xdp;
+struct bpf_object;
 
 /* ---- loader (ctx.c) ---- */
 
@@ -28,7 +29,10 @@ struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 			       const struct sl_features *feat, bool load_prog);
 void sl_xdp_destroy(struct sluice_xdp *skel);
 int sl_xdp_prog_fd(struct sluice_xdp *skel);
+struct bpf_object *sl_xdp_object(struct sluice_xdp *skel);
 void sl_features_default(struct sl_features *feat);
+
+#define SL_N_SET_MAPS 8 /* tries and host hashes: 2 families x 2 dirs */
 
 /* The running state under <bpffs>/sluice, locked for the life of the ctx. */
 struct sl_ctx {
@@ -37,6 +41,10 @@ struct sl_ctx {
 	int lock_fd;
 	struct sluice_xdp *skel;
 	bool wrapped; /* skel belongs to the caller (sl_ctx_wrap) */
+	/* Set slot that set verbs read and write: the running config's
+	 * (sl_blob_hdr.set_gen), or the one apply is filling. */
+	int set_gen;
+	int set_fd[SL_SET_GENS][SL_N_SET_MAPS]; /* inner map fds, 0: none */
 };
 
 /* bpffs: NULL for $SLUICE_BPFFS or /sys/fs/bpf. Mounts a bpffs there if none
@@ -93,6 +101,18 @@ int sl_set_del(struct sl_ctx *ctx, int kind, int dir, const struct sl_prefix *p,
 /* Every entry of every set trie; *out is malloc'ed. kind 0: both kinds. */
 int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 		size_t *n);
+
+/* Slot management for apply (sets.c). sl_sets_prepare() gives every set
+ * map of a freshly loaded skeleton an empty slot 0 where none is installed.
+ * sl_sets_new_slot() installs new, empty maps in slot gen; sl_sets_drop_slot()
+ * empties slot gen (after the datapath stopped using it). */
+int sl_sets_prepare(struct sluice_xdp *skel);
+void sl_sets_capture(struct bpf_object *obj); /* before load */
+int sl_sets_new_slot(struct sl_ctx *ctx, int gen);
+int sl_sets_drop_slot(struct sl_ctx *ctx, int gen);
+/* The fd of set map `name` (SL_MAP_SET_*, SL_MAP_HOST_*) in slot gen, owned
+ * by ctx; negative errno when the slot is empty. */
+int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen);
 
 /* Reads a prefix list: one prefix per line, '#' or ';' starts a comment.
  * Errors name FILE:LINE:COLUMN. *out is malloc'ed. */

@@ -25,6 +25,7 @@
 /* One loaded program with its private maps. */
 struct env {
 	struct sluice_xdp *skel;
+	struct sl_ctx ctx; /* over skel: resolves the set maps of slot 0 */
 	int prog;
 	int stats;
 	int set[2][SL_DIR_MAX]; /* [0: IPv4, 1: IPv6][direction] */
@@ -1009,9 +1010,9 @@ static bool check_host_bit_stale(void)
 
 static int map_fd(struct env *e, const char *name)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(e->skel->obj, name);
+	int fd = sl_map_fd(&e->ctx, name);
 
-	return m ? bpf_map__fd(m) : -1;
+	return fd < 0 ? -1 : fd;
 }
 
 static bool env_load(struct env *e, const struct sl_features *feat)
@@ -1021,10 +1022,11 @@ static bool env_load(struct env *e, const struct sl_features *feat)
 		return false;
 	e->prog = sl_xdp_prog_fd(e->skel);
 	e->stats = bpf_map__fd(e->skel->maps.sl_stats);
-	e->set[0][SL_DIR_SRC] = bpf_map__fd(e->skel->maps.sl_set_src_v4);
-	e->set[0][SL_DIR_DST] = bpf_map__fd(e->skel->maps.sl_set_dst_v4);
-	e->set[1][SL_DIR_SRC] = bpf_map__fd(e->skel->maps.sl_set_src_v6);
-	e->set[1][SL_DIR_DST] = bpf_map__fd(e->skel->maps.sl_set_dst_v6);
+	sl_ctx_wrap(&e->ctx, e->skel);
+	e->set[0][SL_DIR_SRC] = map_fd(e, SL_MAP_SET_SRC_V4);
+	e->set[0][SL_DIR_DST] = map_fd(e, SL_MAP_SET_DST_V4);
+	e->set[1][SL_DIR_SRC] = map_fd(e, SL_MAP_SET_SRC_V6);
+	e->set[1][SL_DIR_DST] = map_fd(e, SL_MAP_SET_DST_V6);
 	/* By name: the host maps exist only where the ABI has them. */
 	e->host[0][SL_DIR_SRC] = map_fd(e, "sl_host_src_v4");
 	e->host[0][SL_DIR_DST] = map_fd(e, "sl_host_dst_v4");
