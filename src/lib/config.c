@@ -249,10 +249,14 @@ int sl_rule_set_field(struct sl_rule *r, const char *key, const char *value,
 		else
 			r->icmp_code = v;
 	} else if (!strcmp(key, "tcp-flags")) {
+		uint8_t fv, fm;
+
 		want = "flags VALUE/MASK or FLAGS (e.g. syn/syn,ack or "
 		       "syn,ack) from fin, syn, rst, psh, ack, urg, ece, cwr";
-		if (!parse_tcp_flags(value, &r->tcp_flags, &r->tcp_mask))
+		if (!parse_tcp_flags(value, &fv, &fm))
 			goto bad;
+		r->tcp_flags = fv;
+		r->tcp_mask = fm;
 	} else if (!strcmp(key, "vlan")) {
 		want = "a VLAN id 1-4094";
 		if (!parse_uint(value, 4094, &v) || !v)
@@ -277,7 +281,7 @@ int sl_rule_set_field(struct sl_rule *r, const char *key, const char *value,
 		r->rate_pps = v;
 	} else {
 		snprintf(err, errlen,
-			 "unknown rule key '%s' (expected id, priority, "
+			 "%s: unknown rule key (expected id, priority, "
 			 "action, direction, src, dst, proto, sport, dport, "
 			 "icmp-type, icmp-code, tcp-flags, vlan, iface, "
 			 "comment or rate)",
