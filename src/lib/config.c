@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -972,6 +973,7 @@ static int parse_set(struct loader *L, yaml_node_t *n, int kind)
 		} else {
 			char path[PATH_MAX * 2];
 			struct sl_prefix *v = NULL;
+			struct stat st;
 			size_t cnt = 0;
 
 			err = scalar(L, fv, "file", &s);
@@ -987,6 +989,12 @@ static int parse_set(struct loader *L, yaml_node_t *n, int kind)
 			if (access(path, R_OK))
 				return lerr(L, fv, "file: cannot read '%s': %s",
 					    path, strerror(errno));
+			if (!stat(path, &st) && S_ISDIR(st.st_mode))
+				return lerr(
+				    L, fv,
+				    "file: expected a prefix list file, "
+				    "'%s' is a directory",
+				    path);
 			err = sl_prefix_file_read(path, &v, &cnt);
 			if (err)
 				return err;

@@ -876,6 +876,8 @@ static const struct bad_case bad_cases[] = {
      NULL},
     {"bad: list file missing", "deny:\n  - {file: nope.txt}\n",
      "2:12: file: cannot read '", NULL},
+    {"bad: list file is a directory", "deny:\n  - {file: lists}\n",
+     "2:12: file: expected a prefix list file, '", NULL},
     {"bad: bad line in a referenced list file",
      "deny:\n  - {file: bad-list.txt}\n", "3:3: prefix length must be 0-32",
      "bad-list.txt"},
