@@ -1009,67 +1009,82 @@ static int parse_set(struct loader *L, yaml_node_t *n, int kind)
 	return 0;
 }
 
-static int parse_rules(struct loader *L, yaml_node_t *n)
+/* One rule mapping into r (validated, iface resolved). */
+static int parse_rule(struct loader *L, yaml_node_t *m, struct sl_rule *r)
 {
 	static const char *const keys[] = {
 	    "id",    "priority",  "action",    "direction",
 	    "src",   "dst",	  "proto",     "sport",
 	    "dport", "icmp-type", "icmp-code", "tcp-flags",
 	    "vlan",  "iface",	  "comment",   "rate"};
+	yaml_node_pair_t *p;
+	const char *bad;
+	char msg[256];
+	int err;
+
+	err = check_map(L, m, "rule", keys, ARRAY_SIZE(keys),
+			"id, priority, action, direction, src, dst, proto, "
+			"sport, dport, icmp-type, icmp-code, tcp-flags, vlan, "
+			"iface, comment or rate");
+	if (err)
+		return err;
+	sl_rule_init(r);
+	r->pos = node_pos(m);
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+	     p++) {
+		const char *k =
+		    (const char *)node(L, p->key)->data.scalar.value;
+		yaml_node_t *v = node(L, p->value);
+		const char *s;
+
+		err = scalar(L, v, k, &s);
+		if (err)
+			return err;
+		if (sl_rule_set_field(r, k, s, msg, sizeof(msg)))
+			return lerr(L, v, "%s", msg);
+	}
+	if (validate(r, &bad, msg, sizeof(msg))) {
+		yaml_node_t *v = map_get(L, m, bad);
+
+		return lerr(L, v ? v : m, "%s", msg);
+	}
+	if (sl_rule_resolve(r, msg, sizeof(msg)))
+		return lerr(L, map_get(L, m, "iface"), "%s", msg);
+	return 0;
+}
+
+static int parse_rules(struct loader *L, yaml_node_t *n)
+{
 	struct sl_config *cfg = L->cfg;
 	yaml_node_item_t *it, *top;
-	uint32_t max_id = 0;
-	char msg[256];
+	uint32_t max_id = 0, *first = NULL; /* id -> line of its rule */
 	int err;
 
 	err = list(L, n, "rules", &it, &top);
 	if (err)
 		return err;
 	cfg->rules = calloc(top - it + 1, sizeof(*cfg->rules));
-	if (!cfg->rules)
+	first = calloc(SL_RULE_MAX, sizeof(*first));
+	if (!cfg->rules || !first) {
+		free(first);
 		return -ENOMEM;
+	}
 	for (; it < top; it++) {
 		yaml_node_t *m = node(L, *it);
 		struct sl_rule *r = &cfg->rules[cfg->n_rules];
-		yaml_node_pair_t *p;
-		const char *bad;
 
-		err = check_map(L, m, "rule", keys, ARRAY_SIZE(keys),
-				"id, priority, action, direction, src, dst, "
-				"proto, sport, dport, icmp-type, icmp-code, "
-				"tcp-flags, vlan, iface, comment or rate");
+		err = parse_rule(L, m, r);
 		if (err)
-			return err;
-		sl_rule_init(r);
-		r->pos = node_pos(m);
-		for (p = m->data.mapping.pairs.start;
-		     p < m->data.mapping.pairs.top; p++) {
-			const char *k =
-			    (const char *)node(L, p->key)->data.scalar.value;
-			yaml_node_t *v = node(L, p->value);
-			const char *s;
-
-			err = scalar(L, v, k, &s);
-			if (err)
-				return err;
-			if (sl_rule_set_field(r, k, s, msg, sizeof(msg)))
-				return lerr(L, v, "%s", msg);
-		}
-		if (validate(r, &bad, msg, sizeof(msg))) {
-			yaml_node_t *v = map_get(L, m, bad);
-
-			return lerr(L, v ? v : m, "%s", msg);
-		}
-		if (sl_rule_resolve(r, msg, sizeof(msg)))
-			return lerr(L, map_get(L, m, "iface"), "%s", msg);
+			goto out;
 		if (r->id) {
-			for (size_t i = 0; i < cfg->n_rules; i++)
-				if (cfg->rules[i].id == r->id)
-					return lerr(L, map_get(L, m, "id"),
-						    "id: duplicate rule id %u "
-						    "(first at line %u)",
-						    r->id,
-						    cfg->rules[i].pos.line);
+			if (first[r->id]) {
+				err = lerr(L, map_get(L, m, "id"),
+					   "id: duplicate rule id %u (first at "
+					   "line %u)",
+					   r->id, first[r->id]);
+				goto out;
+			}
+			first[r->id] = r->pos.line ? r->pos.line : 1;
 			if (r->id > max_id)
 				max_id = r->id;
 		}
@@ -1079,13 +1094,17 @@ static int parse_rules(struct loader *L, yaml_node_t *n)
 	for (size_t i = 0; i < cfg->n_rules; i++) {
 		if (cfg->rules[i].id)
 			continue;
-		if (max_id + 1 >= SL_RULE_MAX)
-			return lerr_at(L, cfg->rules[i].pos,
-				       "id: no free rule id left; give this "
-				       "rule an id");
+		if (max_id + 1 >= SL_RULE_MAX) {
+			err = lerr_at(L, cfg->rules[i].pos,
+				      "id: no free rule id left; give this "
+				      "rule an id");
+			goto out;
+		}
 		cfg->rules[i].id = ++max_id;
 	}
-	return 0;
+out:
+	free(first);
+	return err;
 }
 
 static int set_cmp(const struct sl_set_entry *a, const struct sl_set_entry *b)
@@ -1510,11 +1529,29 @@ bool sl_config_equal(const struct sl_config *a, const struct sl_config *b)
 		    a->ifaces[i].mode != b->ifaces[j].mode)
 			return false;
 	}
-	for (i = 0; i < a->n_rules; i++) {
-		for (j = 0; j < b->n_rules; j++)
-			if (a->rules[i].id == b->rules[j].id)
-				break;
-		if (j == b->n_rules || !rule_equal(&a->rules[i], &b->rules[j]))
+	if (a->n_rules) {
+		/* b's rules by id: linear, for 100k-rule configs */
+		const struct sl_rule **byid =
+		    calloc(SL_RULE_MAX, sizeof(*byid));
+
+		if (!byid)
+			return false; /* out of memory: "differs" is safe */
+		for (j = 0; j < b->n_rules && eq; j++) {
+			uint32_t id = b->rules[j].id;
+
+			if (id >= SL_RULE_MAX || byid[id])
+				eq = false;
+			else
+				byid[id] = &b->rules[j];
+		}
+		for (i = 0; i < a->n_rules && eq; i++) {
+			uint32_t id = a->rules[i].id;
+
+			eq = id < SL_RULE_MAX && byid[id] &&
+			     rule_equal(&a->rules[i], byid[id]);
+		}
+		free(byid);
+		if (!eq)
 			return false;
 	}
 	sa = sorted_sets(a);
