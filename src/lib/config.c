@@ -1215,7 +1215,7 @@ static int parse_root(struct loader *L, yaml_node_t *root)
 	return finish_sets(L);
 }
 
-static int yaml_syntax_err(struct loader *L, yaml_parser_t *parser)
+static int yaml_syntax_err(struct loader *L, yaml_parser_t *parser, FILE *f)
 {
 	struct sl_srcpos pos = {parser->problem_mark.line + 1,
 				parser->problem_mark.column + 1};
@@ -1224,11 +1224,25 @@ static int yaml_syntax_err(struct loader *L, yaml_parser_t *parser)
 		pr_err("%s: out of memory", L->path);
 		return -ENOMEM;
 	}
-	if (parser->error == YAML_READER_ERROR)
-		return lerr_at(L, (struct sl_srcpos){1, 1},
-			       "expected UTF-8 YAML: %s (at byte %zu)",
-			       parser->problem ? parser->problem : "bad input",
-			       parser->problem_offset);
+	if (parser->error == YAML_READER_ERROR) {
+		/* Only a byte offset is known: count lines up to it. */
+		pos = (struct sl_srcpos){1, 1};
+		rewind(f);
+		for (size_t i = 0; i < parser->problem_offset; i++) {
+			int c = getc(f);
+
+			if (c == EOF)
+				break;
+			if (c == '\n') {
+				pos.line++;
+				pos.col = 1;
+			} else {
+				pos.col++;
+			}
+		}
+		return lerr_at(L, pos, "expected UTF-8 text: %s",
+			       parser->problem ? parser->problem : "bad input");
+	}
 	return lerr_at(L, pos, "YAML syntax error: %s%s%s",
 		       parser->problem ? parser->problem : "bad input",
 		       parser->context ? " " : "",
@@ -1268,7 +1282,7 @@ int sl_config_load(const char *path, struct sl_config *cfg)
 	}
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
-		err = yaml_syntax_err(&L, &parser);
+		err = yaml_syntax_err(&L, &parser, f);
 		goto out;
 	}
 	have_doc = true;
@@ -1278,7 +1292,7 @@ int sl_config_load(const char *path, struct sl_config *cfg)
 		goto out;
 	/* One document only. */
 	if (!yaml_parser_load(&parser, &extra)) {
-		err = yaml_syntax_err(&L, &parser);
+		err = yaml_syntax_err(&L, &parser, f);
 		goto out;
 	}
 	if (yaml_document_get_root_node(&extra)) {

@@ -817,6 +817,9 @@ static const struct bad_case bad_cases[] = {
      "2:1: YAML syntax error: found character that "
      "cannot start any token",
      NULL},
+    {"bad: invalid UTF-8",
+     "policy: pass\nrules:\n  - {id: 1, comment: \"a\xff\"}\n",
+     "3:24: expected UTF-8 text: invalid leading UTF-8 octet", NULL},
     {"bad: missing interface",
      "interfaces:\n  - name: lo\n  - name: sl-nonexist0\n",
      "3:11: name: no interface 'sl-nonexist0' on this host", NULL},
