@@ -12,9 +12,10 @@ ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -I$(ARCH_INC) -Iinclude -Ibpf
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc/lib -I$(BUILD)
-# One binary: the BPF objects are embedded as skeletons; libbpf, libelf and
-# zlib are linked statically so the binary runs wherever the kernel does.
-LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic
+# One binary: the BPF objects are embedded as skeletons; libbpf, libelf,
+# zlib and libyaml (config files) are linked statically so the binary runs
+# wherever the kernel does.
+LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -lyaml -Wl,-Bdynamic
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c) $(wildcard bench/*.bpf.c)
 BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* config: rules from text (shared by the YAML loader and the CLI), rule
+ * validation and formatting, and the YAML config file: load, export,
+ * compare. The schema and the error format are in docs/config.md. */
+#ifndef SL_CONFIG_H
+#define SL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "sluice.h"
+
+/* r->action before an action is given: validation refuses it. */
+#define SL_RACT_UNSET 0xff
+
+/* Defaults: id 0 (assign one), priority SL_PRIO_DEFAULT, no action (must be
+ * given), both directions, IPv4 and IPv6, every port, any ICMP type and
+ * code, any VLAN, any interface, no comment. */
+void sl_rule_init(struct sl_rule *r);
+
+/* Sets one field from text. key is the config key and CLI option name: id,
+ * priority, action, direction, src, dst, proto, sport, dport, icmp-type,
+ * icmp-code, tcp-flags, vlan, iface, comment, rate. Returns -EINVAL with
+ * "KEY: expected ..., got 'VALUE'" in err for a bad key or value. Checks
+ * one field only; sl_rule_validate checks the combination. */
+int sl_rule_set_field(struct sl_rule *r, const char *key, const char *value,
+		      char *err, size_t errlen);
+
+/* Cross-field checks of a complete rule; also sets r->l3 when the
+ * addresses or the ICMP protocol imply a family. -EINVAL with the reason,
+ * which starts with the name of the offending key. */
+int sl_rule_validate(struct sl_rule *r, char *err, size_t errlen);
+
+/* Resolves r->iface to r->ifindex (0 when r->iface is empty). -EINVAL with
+ * "iface: no interface 'X' on this host" when it does not exist. */
+int sl_rule_resolve(struct sl_rule *r, char *err, size_t errlen);
+
+/* One line with the CLI option names, e.g.
+ * id 7 prio 1000 drop in proto tcp dport 80 comment "x" */
+void sl_rule_format(const struct sl_rule *r, char *buf, size_t len);
+
+/* Loads and validates a YAML config. On bad input prints one line
+ * "FILE:LINE:COL: what was expected" and returns -EINVAL; on success cfg
+ * owns its arrays (sl_config_free). cfg is left empty on error. */
+int sl_config_load(const char *path, struct sl_config *cfg);
+
+/* Canonical YAML of cfg: deterministic, loads back to an equal config. */
+int sl_config_write(FILE *f, const struct sl_config *cfg);
+
+/* Semantic equality: interfaces by name, sets as sets, rules by id (file
+ * order and source positions do not matter). */
+bool sl_config_equal(const struct sl_config *a, const struct sl_config *b);
+
+void sl_config_free(struct sl_config *cfg);
+
+#endif /* SL_CONFIG_H */

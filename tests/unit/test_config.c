@@ -1,0 +1,1210 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* test_config: rule fields from text (sl_rule_set_field), cross-field
+ * validation (sl_rule_validate), rule formatting, and YAML configs
+ * (sl_config_load, sl_config_write, sl_config_equal): good files, bad files
+ * with their exact FILE:LINE:COL, round trips. Needs no privileges; the
+ * files are written to a temporary directory and removed. Uses the
+ * interface "lo" where an existing interface is needed. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "log.h"
+#include "sluice.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- sl_rule_set_field ---- */
+
+struct field_ok {
+	const char *key, *value;
+	const char *fmt; /* expected in sl_rule_format of the rule */
+};
+
+static const struct field_ok field_ok[] = {
+    {"id", "7", "id 7 prio"},
+    {"id", "1", "id 1 prio"},
+    {"id", "131071", "id 131071 prio"},
+    {"priority", "0", "prio 0 "},
+    {"priority", "65535", "prio 65535 "},
+    {"priority", "01000", "prio 1000 "},
+    {"action", "pass", " pass"},
+    {"action", "drop", " drop"},
+    {"action", "count", " count"},
+    {"action", "ratelimit", " ratelimit"},
+    {"direction", "in", " drop in"},
+    {"direction", "out", " drop out"},
+    {"src", "198.18.0.0/15", " src 198.18.0.0/15"},
+    {"src", "198.18.0.1", " src 198.18.0.1/32"},
+    {"src", "2001:db8::/32", " src 2001:db8::/32"},
+    {"dst", "0.0.0.0/0", " dst 0.0.0.0/0"},
+    {"dst", "2001:db8::1", " dst 2001:db8::1/128"},
+    {"proto", "tcp", " proto tcp"},
+    {"proto", "udp", " proto udp"},
+    {"proto", "icmp", " proto icmp"},
+    {"proto", "icmpv6", " proto icmpv6"},
+    {"proto", "sctp", " proto sctp"},
+    {"proto", "arp", " proto arp"},
+    {"proto", "6", " proto tcp"},
+    {"proto", "47", " proto 47"},
+    {"proto", "0", " proto 0"},
+    {"proto", "255", " proto 255"},
+    {"sport", "1024-65535", " sport 1024-65535"},
+    {"sport", "0-1023", " sport 0-1023"},
+    {"dport", "80", " dport 80"},
+    {"dport", "0", " dport 0"},
+    {"dport", "65535", " dport 65535"},
+    {"dport", "443-443", " dport 443"},
+    {"icmp-type", "8", " icmp-type 8"},
+    {"icmp-type", "0", " icmp-type 0"},
+    {"icmp-type", "255", " icmp-type 255"},
+    {"icmp-code", "0", " icmp-code 0"},
+    {"icmp-code", "255", " icmp-code 255"},
+    {"tcp-flags", "syn/syn,ack", " tcp-flags syn/syn,ack"},
+    {"tcp-flags", "syn,ack", " tcp-flags syn,ack"},
+    {"tcp-flags", "ack,syn", " tcp-flags syn,ack"},
+    {"tcp-flags", "/rst", " tcp-flags /rst"},
+    {"tcp-flags", "FIN", " tcp-flags fin"},
+    {"tcp-flags", "fin,syn,rst,psh,ack,urg,ece,cwr",
+     " tcp-flags fin,syn,rst,psh,ack,urg,ece,cwr"},
+    {"vlan", "1", " vlan 1"},
+    {"vlan", "4094", " vlan 4094"},
+    {"iface", "eth0", " iface eth0"},
+    {"iface", "abcdefghijklmno", " iface abcdefghijklmno"},
+    {"iface", "veth-a.10", " iface veth-a.10"},
+    {"comment", "hello world", " comment \"hello world\""},
+    {"comment", "say \"hi\" \\o/", " comment \"say \\\"hi\\\" \\\\o/\""},
+    {"comment", "a: #b", " comment \"a: #b\""},
+    {"rate", "1000", " rate 1000"},
+    {"rate", "4294967295", " rate 4294967295"},
+};
+
+static bool check_field_ok(const struct field_ok *t)
+{
+	struct sl_rule r;
+	char err[256] = "", buf[512];
+
+	sl_rule_init(&r);
+	r.action = SL_RACT_DROP;
+	if (!ASSERT_EQ(
+		sl_rule_set_field(&r, t->key, t->value, err, sizeof(err)), 0,
+		"return value"))
+		return false;
+	sl_rule_format(&r, buf, sizeof(buf));
+	return ASSERT_STR_HAS(buf, t->fmt, "formatted rule");
+}
+
+struct field_bad {
+	const char *key, *value;
+	const char *msg; /* a part of the error text */
+};
+
+static const struct field_bad field_bad[] = {
+    {"id", "0", "id: expected an id 1-131071, got '0'"},
+    {"id", "131072", "id: expected an id 1-131071, got '131072'"},
+    {"id", "-1", "id: expected an id 1-131071"},
+    {"id", "abc", "id: expected an id 1-131071, got 'abc'"},
+    {"id", "", "id: expected an id 1-131071, got ''"},
+    {"id", " 7", "id: expected"},
+    {"id", "99999999999999999999999", "id: expected"},
+    {"priority", "65536", "priority: expected a priority 0-65535"},
+    {"priority", "-1", "priority: expected a priority 0-65535"},
+    {"priority", "1.5", "priority: expected a priority 0-65535"},
+    {"action", "accept",
+     "action: expected pass, drop, count or ratelimit, got 'accept'"},
+    {"action", "DROP", "action: expected pass, drop, count or ratelimit"},
+    {"action", "", "action: expected"},
+    {"direction", "inbound",
+     "direction: expected in, out or both, got "
+     "'inbound'"},
+    {"src", "198.18.0.1/24",
+     "src: expected an IPv4 or IPv6 address or "
+     "prefix, got '198.18.0.1/24'"},
+    {"src", "foo", "src: expected an IPv4 or IPv6 address"},
+    {"dst", "2001:db8::/129", "dst: expected an IPv4 or IPv6 address"},
+    {"dst", "", "dst: expected"},
+    {"proto", "tcpx",
+     "proto: expected tcp, udp, icmp, icmpv6, sctp, arp "
+     "or a protocol number 0-255, got 'tcpx'"},
+    {"proto", "256", "proto: expected tcp, udp"},
+    {"proto", "-1", "proto: expected tcp, udp"},
+    {"proto", "TCP", "proto: expected tcp, udp"},
+    {"dport", "80-",
+     "dport: expected a port 0-65535 or a range LO-HI, got "
+     "'80-'"},
+    {"dport", "65536", "dport: expected a port 0-65535 or a range LO-HI"},
+    {"dport", "-80", "dport: expected a port"},
+    {"dport", "90-80",
+     "dport: expected a port 0-65535 or a range LO-HI, "
+     "got '90-80'"},
+    {"dport", "1-2-3", "dport: expected a port"},
+    {"dport", " 80", "dport: expected a port"},
+    {"dport", "80 ", "dport: expected a port"},
+    {"dport", "http", "dport: expected a port"},
+    {"sport", "1024-65536", "sport: expected a port 0-65535 or a range"},
+    {"sport", "", "sport: expected a port"},
+    {"icmp-type", "256", "icmp-type: expected a number 0-255, got '256'"},
+    {"icmp-type", "echo", "icmp-type: expected a number 0-255"},
+    {"icmp-code", "x", "icmp-code: expected a number 0-255, got 'x'"},
+    {"tcp-flags", "ack/syn", "tcp-flags: expected flags VALUE/MASK"},
+    {"tcp-flags", "", "tcp-flags: expected flags"},
+    {"tcp-flags", "syn,", "tcp-flags: expected flags"},
+    {"tcp-flags", ",syn", "tcp-flags: expected flags"},
+    {"tcp-flags", "foo", "tcp-flags: expected flags"},
+    {"tcp-flags", "syn/", "tcp-flags: expected flags"},
+    {"tcp-flags", "syn//syn", "tcp-flags: expected flags"},
+    {"vlan", "0", "vlan: expected a VLAN id 1-4094, got '0'"},
+    {"vlan", "4095", "vlan: expected a VLAN id 1-4094"},
+    {"vlan", "ten", "vlan: expected a VLAN id 1-4094"},
+    {"iface", "", "iface: expected an interface name"},
+    {"iface", "abcdefghijklmnop", "iface: expected an interface name (1-15"},
+    {"iface", "a/b", "iface: expected an interface name"},
+    {"iface", "a b", "iface: expected an interface name"},
+    {"iface", "a:b", "iface: expected an interface name"},
+    {"iface", ".", "iface: expected an interface name"},
+    {"comment", "a\tb", "comment: expected printable text"},
+    {"comment", "a\nb", "comment: expected printable text"},
+    {"rate", "0", "rate: expected a rate in packets per second"},
+    {"rate", "4294967296", "rate: expected a rate"},
+    {"rate", "fast", "rate: expected a rate"},
+    {"port", "80", "port: unknown rule key (expected id, priority"},
+    {"", "80", ": unknown rule key"},
+};
+
+static bool check_field_bad(const struct field_bad *t)
+{
+	struct sl_rule r, before;
+	char err[512] = "";
+
+	sl_rule_init(&r);
+	before = r;
+	return ASSERT_EQ(
+		   sl_rule_set_field(&r, t->key, t->value, err, sizeof(err)),
+		   -EINVAL, "return value") &&
+	       ASSERT_STR_HAS(err, t->msg, "error") &&
+	       ASSERT_TRUE(!t->key[0] || !strncmp(err, t->key, strlen(t->key)),
+			   "error '%s' does not start with the key", err) &&
+	       ASSERT_TRUE(!memcmp(&r, &before, sizeof(r)),
+			   "a bad value changed the rule");
+}
+
+/* Comments: 127 bytes fit, 128 do not. */
+static bool check_comment_length(void)
+{
+	char text[200], err[256] = "";
+	struct sl_rule r;
+
+	sl_rule_init(&r);
+	memset(text, 'c', sizeof(text));
+	text[127] = '\0';
+	if (!ASSERT_EQ(sl_rule_set_field(&r, "comment", text, err, sizeof(err)),
+		       0, "127 bytes") ||
+	    !ASSERT_EQ(strlen(r.comment), 127, "stored length"))
+		return false;
+	text[127] = 'c';
+	text[128] = '\0';
+	return ASSERT_EQ(
+		   sl_rule_set_field(&r, "comment", text, err, sizeof(err)),
+		   -EINVAL, "128 bytes") &&
+	       ASSERT_STR_HAS(err,
+			      "comment: expected printable text of at "
+			      "most 127 bytes",
+			      "error");
+}
+
+/* The fields land where the datapath compiler reads them. */
+static bool check_field_values(void)
+{
+	struct sl_rule r;
+	char err[256];
+
+	sl_rule_init(&r);
+	if (!ASSERT_EQ(r.action, SL_RACT_UNSET, "default action") ||
+	    !ASSERT_EQ(r.priority, SL_PRIO_DEFAULT, "default priority") ||
+	    !ASSERT_EQ(r.dirs, 3, "default dirs") ||
+	    !ASSERT_EQ(r.sport_lo, 0, "sport lo") ||
+	    !ASSERT_EQ(r.sport_hi, 65535, "sport hi") ||
+	    !ASSERT_EQ(r.dport_hi, 65535, "dport hi") ||
+	    !ASSERT_EQ(r.icmp_type, -1, "icmp type") ||
+	    !ASSERT_EQ(r.icmp_code, -1, "icmp code") ||
+	    !ASSERT_EQ(r.vlan, -1, "vlan") || !ASSERT_EQ(r.id, 0, "id") ||
+	    !ASSERT_EQ(r.l3, 0, "l3"))
+		return false;
+	sl_rule_set_field(&r, "tcp-flags", "syn/syn,ack", err, sizeof(err));
+	if (!ASSERT_EQ(r.tcp_flags, 0x02, "tcp flags value") ||
+	    !ASSERT_EQ(r.tcp_mask, 0x12, "tcp flags mask"))
+		return false;
+	sl_rule_set_field(&r, "tcp-flags", "ece,cwr", err, sizeof(err));
+	if (!ASSERT_EQ(r.tcp_flags, 0xc0, "ece,cwr value") ||
+	    !ASSERT_EQ(r.tcp_mask, 0xc0, "ece,cwr mask"))
+		return false;
+	sl_rule_set_field(&r, "sport", "1024-2047", err, sizeof(err));
+	if (!ASSERT_EQ(r.sport_lo, 1024, "sport lo") ||
+	    !ASSERT_EQ(r.sport_hi, 2047, "sport hi"))
+		return false;
+	sl_rule_set_field(&r, "proto", "arp", err, sizeof(err));
+	if (!ASSERT_EQ(r.l3, SL_L3_ARP, "arp l3") ||
+	    !ASSERT_EQ(r.has_proto, 0, "arp has_proto"))
+		return false;
+	sl_rule_set_field(&r, "proto", "sctp", err, sizeof(err));
+	if (!ASSERT_EQ(r.l3, 0, "l3 after arp then sctp") ||
+	    !ASSERT_EQ(r.has_proto, 1, "has_proto") ||
+	    !ASSERT_EQ(r.proto, IPPROTO_SCTP, "proto"))
+		return false;
+	sl_rule_set_field(&r, "direction", "out", err, sizeof(err));
+	if (!ASSERT_EQ(r.dirs, 1U << SL_RDIR_OUT, "dirs out"))
+		return false;
+	sl_rule_set_field(&r, "direction", "both", err, sizeof(err));
+	if (!ASSERT_EQ(r.dirs, 3, "dirs both"))
+		return false;
+	sl_rule_set_field(&r, "vlan", "10", err, sizeof(err));
+	sl_rule_set_field(&r, "rate", "500", err, sizeof(err));
+	return ASSERT_EQ(r.vlan, 10, "vlan") &&
+	       ASSERT_EQ(r.rate_pps, 500, "rate");
+}
+
+/* The whole line, for `rule list`. */
+static bool check_format_line(void)
+{
+	static const char *const kv[][2] = {
+	    {"id", "7"},	 {"priority", "1000"}, {"action", "drop"},
+	    {"direction", "in"}, {"proto", "tcp"},     {"dport", "80"},
+	    {"comment", "x"}};
+	struct sl_rule r;
+	char err[256], buf[256];
+
+	sl_rule_init(&r);
+	for (size_t i = 0; i < ARRAY_SIZE(kv); i++)
+		if (!ASSERT_EQ(sl_rule_set_field(&r, kv[i][0], kv[i][1], err,
+						 sizeof(err)),
+			       0, kv[i][0]))
+			return false;
+	sl_rule_format(&r, buf, sizeof(buf));
+	if (!ASSERT_TRUE(!strcmp(buf, "id 7 prio 1000 drop in proto tcp dport "
+				      "80 comment \"x\""),
+			 "got '%s'", buf))
+		return false;
+	/* Cut to the buffer, never beyond. */
+	memset(buf, 'z', sizeof(buf));
+	sl_rule_format(&r, buf, 10);
+	return ASSERT_EQ(strlen(buf), 9, "cut length") &&
+	       ASSERT_EQ(buf[10], 'z', "byte after len");
+}
+
+/* ---- sl_rule_validate ---- */
+
+struct xcase {
+	const char *name;
+	const char *kv[12]; /* key, value, ..., NULL */
+	const char *msg;    /* NULL: valid */
+	int l3;		    /* with msg NULL: the l3 class set */
+};
+
+static const struct xcase xcases[] = {
+    {"action is required", {"id", "1", NULL}, "action: missing", 0},
+    {"action alone matches IPv4 and IPv6", {"action", "drop", NULL}, NULL, 0},
+    {"IPv4 src implies IPv4",
+     {"action", "drop", "src", "198.18.0.0/15", NULL},
+     NULL,
+     SL_L3_IPV4},
+    {"IPv6 dst implies IPv6",
+     {"action", "pass", "dst", "2001:db8::/32", NULL},
+     NULL,
+     SL_L3_IPV6},
+    {"src and dst of one family",
+     {"action", "drop", "src", "198.18.0.1", "dst", "198.19.0.0/16", NULL},
+     NULL,
+     SL_L3_IPV4},
+    {"src IPv4 and dst IPv6 are refused",
+     {"action", "drop", "src", "198.18.0.1", "dst", "2001:db8::1", NULL},
+     "dst: an IPv6 address, but src is IPv4",
+     0},
+    {"src IPv6 and dst IPv4 are refused",
+     {"action", "drop", "src", "2001:db8::1", "dst", "198.18.0.1", NULL},
+     "dst: an IPv4 address, but src is IPv6",
+     0},
+    {"icmp implies IPv4",
+     {"action", "drop", "proto", "icmp", NULL},
+     NULL,
+     SL_L3_IPV4},
+    {"icmpv6 implies IPv6",
+     {"action", "drop", "proto", "icmpv6", NULL},
+     NULL,
+     SL_L3_IPV6},
+    {"icmp with an IPv6 address is refused",
+     {"action", "drop", "proto", "icmp", "src", "2001:db8::/32", NULL},
+     "proto: icmp does not match IPv6 addresses (expected icmpv6)",
+     0},
+    {"icmpv6 with an IPv4 address is refused",
+     {"action", "drop", "proto", "icmpv6", "dst", "198.18.0.0/24", NULL},
+     "proto: icmpv6 does not match IPv4 addresses (expected icmp)",
+     0},
+    {"icmp type and code with icmp",
+     {"action", "drop", "proto", "icmp", "icmp-type", "8", "icmp-code", "0",
+      NULL},
+     NULL,
+     SL_L3_IPV4},
+    {"icmp type with icmpv6",
+     {"action", "drop", "proto", "icmpv6", "icmp-type", "128", NULL},
+     NULL,
+     SL_L3_IPV6},
+    {"icmp-type without a protocol",
+     {"action", "drop", "icmp-type", "8", NULL},
+     "icmp-type: requires proto icmp or icmpv6",
+     0},
+    {"icmp-type with tcp",
+     {"action", "drop", "proto", "tcp", "icmp-type", "8", NULL},
+     "icmp-type: requires proto icmp or icmpv6",
+     0},
+    {"icmp-code without a protocol",
+     {"action", "drop", "icmp-code", "0", NULL},
+     "icmp-code: requires proto icmp or icmpv6",
+     0},
+    {"icmp-code without icmp-type",
+     {"action", "drop", "proto", "icmp", "icmp-code", "0", NULL},
+     "icmp-code: requires icmp-type",
+     0},
+    {"dport without a protocol",
+     {"action", "drop", "dport", "80", NULL},
+     "dport: requires proto tcp, udp or sctp",
+     0},
+    {"sport with icmp",
+     {"action", "drop", "proto", "icmp", "sport", "53", NULL},
+     "sport: requires proto tcp, udp or sctp",
+     0},
+    {"ports with udp",
+     {"action", "drop", "proto", "udp", "sport", "53", "dport", "1024-65535",
+      NULL},
+     NULL,
+     0},
+    {"ports with sctp",
+     {"action", "drop", "proto", "sctp", "dport", "9", NULL},
+     NULL,
+     0},
+    {"ports with protocol number 6",
+     {"action", "drop", "proto", "6", "dport", "22", NULL},
+     NULL,
+     0},
+    {"ports with protocol 47 are refused",
+     {"action", "drop", "proto", "47", "dport", "22", NULL},
+     "dport: requires proto tcp, udp or sctp",
+     0},
+    {"a full port range is no port condition",
+     {"action", "drop", "dport", "0-65535", NULL},
+     NULL,
+     0},
+    {"tcp-flags with tcp",
+     {"action", "drop", "proto", "tcp", "tcp-flags", "syn/syn,ack", NULL},
+     NULL,
+     0},
+    {"tcp-flags without a protocol",
+     {"action", "drop", "tcp-flags", "syn", NULL},
+     "tcp-flags: requires proto tcp",
+     0},
+    {"tcp-flags with udp",
+     {"action", "drop", "proto", "udp", "tcp-flags", "syn", NULL},
+     "tcp-flags: requires proto tcp",
+     0},
+    {"arp alone", {"action", "drop", "proto", "arp", NULL}, NULL, SL_L3_ARP},
+    {"arp with vlan and iface",
+     {"action", "drop", "proto", "arp", "vlan", "10", "iface", "lo", NULL},
+     NULL,
+     SL_L3_ARP},
+    {"arp with src",
+     {"action", "drop", "proto", "arp", "src", "198.18.0.1", NULL},
+     "src: proto arp matches no addresses",
+     0},
+    {"arp with dst",
+     {"action", "drop", "dst", "2001:db8::1", "proto", "arp", NULL},
+     "dst: proto arp matches no addresses",
+     0},
+    {"arp with dport",
+     {"action", "drop", "proto", "arp", "dport", "80", NULL},
+     "dport: proto arp has no ports",
+     0},
+    {"arp with icmp-type",
+     {"action", "drop", "proto", "arp", "icmp-type", "8", NULL},
+     "icmp-type: proto arp has no ICMP type or code",
+     0},
+    {"arp then tcp is tcp",
+     {"action", "drop", "proto", "arp", "proto", "tcp", "dport", "80", NULL},
+     NULL,
+     0},
+    {"ratelimit without rate",
+     {"action", "ratelimit", NULL},
+     "action ratelimit: requires rate",
+     0},
+    {"ratelimit is refused for now",
+     {"action", "ratelimit", "rate", "1000", NULL},
+     "action ratelimit: not available yet (the stateful stage implements "
+     "it)",
+     0},
+    {"rate without ratelimit",
+     {"action", "drop", "rate", "1000", NULL},
+     "rate: only with action ratelimit",
+     0},
+    {"count rule", {"action", "count", "direction", "out", NULL}, NULL, 0},
+};
+
+static bool check_xcase(const struct xcase *t)
+{
+	char err[256] = "";
+	struct sl_rule r;
+	int ret;
+
+	sl_rule_init(&r);
+	for (size_t i = 0; t->kv[i]; i += 2)
+		if (!ASSERT_EQ(sl_rule_set_field(&r, t->kv[i], t->kv[i + 1],
+						 err, sizeof(err)),
+			       0, t->kv[i]))
+			return false;
+	ret = sl_rule_validate(&r, err, sizeof(err));
+	if (t->msg)
+		return ASSERT_EQ(ret, -EINVAL, "return value") &&
+		       ASSERT_STR_HAS(err, t->msg, "error");
+	return ASSERT_TRUE(ret == 0, "refused: %s", err) &&
+	       ASSERT_EQ(r.l3, t->l3, "l3 class");
+}
+
+static bool check_resolve(void)
+{
+	char err[256] = "";
+	struct sl_rule r;
+
+	sl_rule_init(&r);
+	if (!ASSERT_EQ(sl_rule_resolve(&r, err, sizeof(err)), 0, "no iface") ||
+	    !ASSERT_EQ(r.ifindex, 0, "ifindex without iface"))
+		return false;
+	snprintf(r.iface, sizeof(r.iface), "lo");
+	if (!ASSERT_EQ(sl_rule_resolve(&r, err, sizeof(err)), 0, "lo") ||
+	    !ASSERT_EQ(r.ifindex, if_nametoindex("lo"), "ifindex of lo"))
+		return false;
+	snprintf(r.iface, sizeof(r.iface), "sl-nonexist0");
+	return ASSERT_EQ(sl_rule_resolve(&r, err, sizeof(err)), -EINVAL,
+			 "missing iface") &&
+	       ASSERT_STR_HAS(err, "iface: no interface 'sl-nonexist0'",
+			      "error");
+}
+
+/* ---- config files ---- */
+
+static char tmp_dir[64];
+static char captured[8192];
+
+static void path_in_dir(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", tmp_dir, name);
+}
+
+static bool write_file(const char *name, const char *content)
+{
+	char path[128];
+	FILE *f;
+
+	path_in_dir(name, path, sizeof(path));
+	f = fopen(path, "w");
+	if (!ASSERT_TRUE(f != NULL, "fopen %s: %s", path, strerror(errno)))
+		return false;
+	fputs(content, f);
+	return ASSERT_EQ(fclose(f), 0, "fclose");
+}
+
+/* sl_config_load with stderr captured into `captured`. */
+static int load_captured(const char *path, struct sl_config *cfg)
+{
+	FILE *cap = tmpfile();
+	int saved, err;
+	size_t got;
+
+	captured[0] = '\0';
+	if (!cap)
+		return -errno;
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(cap), 2);
+	err = sl_config_load(path, cfg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(cap);
+	got = fread(captured, 1, sizeof(captured) - 1, cap);
+	captured[got] = '\0';
+	fclose(cap);
+	return err;
+}
+
+static bool load_file(const char *name, const char *content,
+		      struct sl_config *cfg)
+{
+	char path[128];
+	int err;
+
+	if (!write_file(name, content))
+		return false;
+	path_in_dir(name, path, sizeof(path));
+	err = load_captured(path, cfg);
+	return ASSERT_TRUE(err == 0, "load failed (%d): %s", err, captured) &&
+	       ASSERT_TRUE(!captured[0], "printed '%s'", captured);
+}
+
+static const char full_cfg[] = "# every feature\n"
+			       "interfaces:\n"
+			       "  - name: lo\n"
+			       "    hooks: [tc]\n"
+			       "    mode: generic\n"
+			       "policy: {in: drop, out: pass}\n"
+			       "deny:\n"
+			       "  - 198.18.5.0/24\n"
+			       "  - {prefix: 2001:db8:bad::/48, dir: dst}\n"
+			       "  - {file: lists/block.txt}\n"
+			       "  - 198.18.5.0/24\n"
+			       "allow:\n"
+			       "  - 198.18.0.1\n"
+			       "  - prefix: \"198.18.0.2\"\n"
+			       "    dir: src\n"
+			       "rules:\n"
+			       "  - id: 7\n"
+			       "    priority: 1000\n"
+			       "    action: drop\n"
+			       "    direction: in\n"
+			       "    src: 198.18.0.0/15\n"
+			       "    proto: tcp\n"
+			       "    sport: 1024-65535\n"
+			       "    dport: 80\n"
+			       "    tcp-flags: syn/syn,ack\n"
+			       "    vlan: 10\n"
+			       "    iface: lo\n"
+			       "    comment: \"web \\\"syn\\\" a\\\\b: #1\"\n"
+			       "  - id: \"3\"\n"
+			       "    priority: \"10\"\n"
+			       "    action: pass\n"
+			       "    dst: 2001:db8::/32\n"
+			       "    proto: icmpv6\n"
+			       "    icmp-type: 128\n"
+			       "    icmp-code: 0\n"
+			       "  - action: count\n"
+			       "    direction: out\n"
+			       "    proto: arp\n"
+			       "  - id: 9\n"
+			       "    priority: 10\n"
+			       "    action: count\n"
+			       "    comment: plain text\n";
+
+static const char block_list[] = "# blocklist\n"
+				 "203.0.113.0/24\n"
+				 "2001:db8:dead::/48\n"
+				 "198.18.5.0/24\n";
+
+static bool check_load_full(void)
+{
+	struct sl_config cfg;
+	const struct sl_rule *r;
+	char buf[512];
+	bool ok = false;
+
+	if (!write_file("lists/block.txt", block_list) ||
+	    !load_file("full.yaml", full_cfg, &cfg))
+		return false;
+	if (!ASSERT_EQ(cfg.n_ifaces, 1, "interfaces") ||
+	    !ASSERT_TRUE(!strcmp(cfg.ifaces[0].name, "lo"), "iface name") ||
+	    !ASSERT_EQ(cfg.ifaces[0].hooks, SL_HOOK_TC, "hooks") ||
+	    !ASSERT_EQ(cfg.ifaces[0].mode, SL_MODE_GENERIC, "mode") ||
+	    !ASSERT_EQ(cfg.ifaces[0].pos.line, 3, "iface line") ||
+	    !ASSERT_EQ(cfg.policy[SL_RDIR_IN], SL_ACT_DROP, "policy in") ||
+	    !ASSERT_EQ(cfg.policy[SL_RDIR_OUT], SL_ACT_PASS, "policy out"))
+		goto out;
+	/* 198.18.5.0/24 three times (twice inline, once in the file) is one
+	 * entry: 4 deny + 2 allow. */
+	if (!ASSERT_EQ(cfg.n_sets, 6, "set entries"))
+		goto out;
+	{
+		int deny = 0, allow = 0, dst = 0;
+
+		for (size_t i = 0; i < cfg.n_sets; i++) {
+			deny += cfg.sets[i].kind == SL_SET_DENY;
+			allow += cfg.sets[i].kind == SL_SET_ALLOW;
+			dst += cfg.sets[i].dir == SL_DIR_DST;
+		}
+		if (!ASSERT_EQ(deny, 4, "deny entries") ||
+		    !ASSERT_EQ(allow, 2, "allow entries") ||
+		    !ASSERT_EQ(dst, 1, "dst entries"))
+			goto out;
+	}
+	if (!ASSERT_EQ(cfg.n_rules, 4, "rules"))
+		goto out;
+	/* File order is kept. */
+	r = &cfg.rules[0];
+	sl_rule_format(r, buf, sizeof(buf));
+	if (!ASSERT_TRUE(!strcmp(buf, "id 7 prio 1000 drop in src "
+				      "198.18.0.0/15 proto tcp sport "
+				      "1024-65535 dport 80 tcp-flags "
+				      "syn/syn,ack vlan 10 iface lo comment "
+				      "\"web \\\"syn\\\" a\\\\b: #1\""),
+			 "rule 7 is '%s'", buf) ||
+	    !ASSERT_TRUE(!strcmp(r->comment, "web \"syn\" a\\b: #1"),
+			 "comment '%s'", r->comment) ||
+	    !ASSERT_EQ(r->ifindex, if_nametoindex("lo"), "ifindex") ||
+	    !ASSERT_EQ(r->l3, SL_L3_IPV4, "rule 7 l3") ||
+	    !ASSERT_EQ(r->pos.line, 17, "rule 7 line") ||
+	    !ASSERT_EQ(r->pos.col, 5, "rule 7 column"))
+		goto out;
+	r = &cfg.rules[1];
+	sl_rule_format(r, buf, sizeof(buf));
+	if (!ASSERT_TRUE(!strcmp(buf, "id 3 prio 10 pass dst 2001:db8::/32 "
+				      "proto icmpv6 icmp-type 128 icmp-code "
+				      "0"),
+			 "rule 3 is '%s'", buf) ||
+	    !ASSERT_EQ(r->l3, SL_L3_IPV6, "rule 3 l3"))
+		goto out;
+	/* A rule without an id gets the next after the highest (9). */
+	r = &cfg.rules[2];
+	sl_rule_format(r, buf, sizeof(buf));
+	if (!ASSERT_TRUE(!strcmp(buf, "id 10 prio 1000 count out proto arp"),
+			 "rule without id is '%s'", buf) ||
+	    !ASSERT_EQ(r->l3, SL_L3_ARP, "arp l3") ||
+	    !ASSERT_EQ(r->pos.line, 36, "arp rule line"))
+		goto out;
+	ok = ASSERT_TRUE(!strcmp(cfg.rules[3].comment, "plain text"),
+			 "plain comment '%s'", cfg.rules[3].comment);
+out:
+	sl_config_free(&cfg);
+	return ok;
+}
+
+struct empty_case {
+	const char *name, *content;
+	int pol_in, pol_out;
+};
+
+static const struct empty_case empty_cases[] = {
+    {"config: empty file is an empty config", "", SL_ACT_PASS, SL_ACT_PASS},
+    {"config: {} is an empty config", "{}\n", SL_ACT_PASS, SL_ACT_PASS},
+    {"config: comments only", "# nothing here\n\n", SL_ACT_PASS, SL_ACT_PASS},
+    {"config: document start only", "---\n", SL_ACT_PASS, SL_ACT_PASS},
+    {"config: empty lists and null sections",
+     "interfaces: []\ndeny:\nallow: []\nrules: []\n", SL_ACT_PASS, SL_ACT_PASS},
+    {"config: policy drop", "policy: drop\n", SL_ACT_DROP, SL_ACT_DROP},
+    {"config: policy in only", "policy: {in: drop}\n", SL_ACT_DROP,
+     SL_ACT_PASS},
+    {"config: policy out only, block style", "policy:\n  out: drop\n",
+     SL_ACT_PASS, SL_ACT_DROP},
+};
+
+static bool check_empty(const struct empty_case *t)
+{
+	struct sl_config cfg;
+	bool ok;
+
+	if (!load_file("empty.yaml", t->content, &cfg))
+		return false;
+	ok = ASSERT_EQ(cfg.n_ifaces, 0, "interfaces") &&
+	     ASSERT_EQ(cfg.n_sets, 0, "sets") &&
+	     ASSERT_EQ(cfg.n_rules, 0, "rules") &&
+	     ASSERT_EQ(cfg.policy[SL_RDIR_IN], t->pol_in, "policy in") &&
+	     ASSERT_EQ(cfg.policy[SL_RDIR_OUT], t->pol_out, "policy out");
+	sl_config_free(&cfg);
+	return ok;
+}
+
+/* Interface defaults: both hooks, native mode. */
+static bool check_iface_defaults(void)
+{
+	struct sl_config cfg;
+	bool ok;
+
+	if (!load_file("iface.yaml", "interfaces:\n  - name: \"lo\"\n", &cfg))
+		return false;
+	ok =
+	    ASSERT_EQ(cfg.n_ifaces, 1, "interfaces") &&
+	    ASSERT_EQ(cfg.ifaces[0].hooks, SL_HOOK_XDP | SL_HOOK_TC, "hooks") &&
+	    ASSERT_EQ(cfg.ifaces[0].mode, SL_MODE_NATIVE, "mode");
+	sl_config_free(&cfg);
+	return ok;
+}
+
+/* Plain and quoted numbers are the same value. */
+static bool check_quoted_numbers(void)
+{
+	struct sl_config a, b;
+	bool ok;
+
+	if (!load_file("q1.yaml",
+		       "rules:\n  - {id: 1, action: drop, proto: tcp, dport: "
+		       "80, priority: 5}\n",
+		       &a))
+		return false;
+	if (!load_file("q2.yaml",
+		       "rules:\n  - {id: '1', action: \"drop\", proto: '6', "
+		       "dport: \"80\", priority: '5'}\n",
+		       &b)) {
+		sl_config_free(&a);
+		return false;
+	}
+	ok = ASSERT_TRUE(sl_config_equal(&a, &b), "configs differ");
+	sl_config_free(&a);
+	sl_config_free(&b);
+	return ok;
+}
+
+struct bad_case {
+	const char *name;
+	const char *content;
+	const char *where; /* expected "FILE:where" prefix: "LINE:COL: msg" */
+	const char *file;  /* NULL: the config; else a file in tmp_dir */
+};
+
+static const struct bad_case bad_cases[] = {
+    {"bad: unknown top-level key", "policy: pass\nrulez: []\n",
+     "2:1: config: unknown key 'rulez' (expected interfaces, policy, deny, "
+     "allow or rules)",
+     NULL},
+    {"bad: unknown key in a rule",
+     "rules:\n  - id: 1\n    action: drop\n    dprot: 80\n",
+     "4:5: rule: unknown key 'dprot'", NULL},
+    {"bad: unknown key in an interface",
+     "interfaces:\n  - name: lo\n    hook: [xdp]\n",
+     "3:5: interface: unknown key 'hook'", NULL},
+    {"bad: unknown key in a set entry",
+     "deny:\n  - {prefix: 198.18.0.0/24, direction: dst}\n",
+     "2:29: deny: unknown key 'direction'", NULL},
+    {"bad: bad prefix in an inline list",
+     "deny:\n  - 198.18.0.0/24\n  - 198.18.1.1/24\n",
+     "3:5: deny: expected a prefix, got '198.18.1.1/24' (host bits set", NULL},
+    {"bad: bad prefix in a flow mapping",
+     "allow:\n  - 198.18.0.0/24\n  - {prefix: 2001:db8::/129, dir: dst}\n",
+     "3:14: prefix: expected a prefix, got '2001:db8::/129'", NULL},
+    {"bad: bad set dir", "deny:\n  - {prefix: 198.18.0.0/24, dir: both}\n",
+     "2:34: dir: expected src or dst, got 'both'", NULL},
+    {"bad: set entry with prefix and file",
+     "deny:\n  - {prefix: 198.18.0.0/24, file: x.txt}\n",
+     "2:5: deny: expected exactly one of 'prefix' and 'file'", NULL},
+    {"bad: bad port in rule 3",
+     "rules:\n"
+     "  - id: 1\n"
+     "    action: drop\n"
+     "  - id: 2\n"
+     "    action: pass\n"
+     "  - id: 3\n"
+     "    action: drop\n"
+     "    proto: tcp\n"
+     "    dport: 80-\n",
+     "9:12: dport: expected a port 0-65535 or a range LO-HI, got '80-'", NULL},
+    {"bad: duplicate rule id",
+     "rules:\n"
+     "  - id: 5\n"
+     "    action: drop\n"
+     "  - action: pass\n"
+     "    id: 5\n",
+     "5:9: id: duplicate rule id 5 (first at line 2)", NULL},
+    {"bad: rule id out of range", "rules:\n  - id: 131072\n    action: drop\n",
+     "2:9: id: expected an id 1-131071, got '131072'", NULL},
+    {"bad: rule id 0", "rules:\n  - {id: 0, action: drop}\n",
+     "2:10: id: expected an id 1-131071, got '0'", NULL},
+    {"bad: YAML syntax error (bad indentation)",
+     "rules:\n  - id: 1\n   action: drop\n",
+     "3:4: YAML syntax error: did not find expected '-' indicator", NULL},
+    {"bad: YAML syntax error (unclosed flow)", "policy: {in: drop\n",
+     "2:1: YAML syntax error: did not find expected ',' or '}'", NULL},
+    {"bad: YAML syntax error (tab indentation)", "rules:\n\t- id: 1\n",
+     "2:1: YAML syntax error: found character that "
+     "cannot start any token",
+     NULL},
+    {"bad: invalid UTF-8",
+     "policy: pass\nrules:\n  - {id: 1, comment: \"a\xff\"}\n",
+     "3:24: expected UTF-8 text: invalid leading UTF-8 octet", NULL},
+    {"bad: missing interface",
+     "interfaces:\n  - name: lo\n  - name: sl-nonexist0\n",
+     "3:11: name: no interface 'sl-nonexist0' on this host", NULL},
+    {"bad: missing rule iface",
+     "rules:\n  - id: 1\n    action: drop\n    iface: sl-nonexist0\n",
+     "4:12: iface: no interface 'sl-nonexist0' on this host", NULL},
+    {"bad: interface listed twice",
+     "interfaces:\n  - name: lo\n  - {name: lo, hooks: [xdp]}\n",
+     "3:12: name: interface 'lo' is listed twice", NULL},
+    {"bad: interface without a name", "interfaces:\n  - mode: native\n",
+     "2:5: interface: missing key 'name'", NULL},
+    {"bad: bad hook", "interfaces:\n  - name: lo\n    hooks: [xdp, tx]\n",
+     "3:18: hooks: expected xdp or tc, got 'tx'", NULL},
+    {"bad: bad mode", "interfaces:\n  - name: lo\n    mode: turbo\n",
+     "3:11: mode: expected native or generic, got 'turbo'", NULL},
+    {"bad: wrong type (rules is a mapping)", "rules: {id: 1}\n",
+     "1:8: rules: expected a list, got a mapping", NULL},
+    {"bad: wrong type (policy is a list)", "policy: [drop]\n",
+     "1:9: policy: expected pass, drop or a mapping", NULL},
+    {"bad: wrong type (rule field is a list)",
+     "rules:\n  - id: 1\n    action: drop\n    proto: tcp\n    dport: [80, "
+     "81]\n",
+     "5:12: dport: expected a scalar, got a list", NULL},
+    {"bad: wrong type (rule is a scalar)", "rules:\n  - drop\n",
+     "2:5: rule: expected a mapping, got a scalar", NULL},
+    {"bad: wrong type (top level is a list)", "- policy: pass\n",
+     "1:1: config: expected a mapping, got a list", NULL},
+    {"bad: wrong type (interfaces entry is a scalar)", "interfaces:\n  - lo\n",
+     "2:5: interface: expected a mapping, got a "
+     "scalar",
+     NULL},
+    {"bad: duplicate top-level key", "policy: pass\npolicy: drop\n",
+     "2:1: config: duplicate key 'policy' (first at line 1)", NULL},
+    {"bad: duplicate key in a rule",
+     "rules:\n  - id: 1\n    action: drop\n    action: pass\n",
+     "4:5: rule: duplicate key 'action' (first at line 3)", NULL},
+    {"bad: bad policy", "policy: reject\n",
+     "1:9: policy: expected pass or drop, got 'reject'", NULL},
+    {"bad: bad policy direction", "policy: {in: drop, up: pass}\n",
+     "1:20: policy: unknown key 'up' (expected in or out)", NULL},
+    {"bad: missing action points at the rule",
+     "rules:\n  - id: 1\n    proto: tcp\n",
+     "2:5: action: missing (expected pass, drop, count or ratelimit)", NULL},
+    {"bad: cross-field error points at the key's value",
+     "rules:\n  - id: 1\n    action: drop\n    dport: 22\n",
+     "4:12: dport: requires proto tcp, udp or sctp", NULL},
+    {"bad: ratelimit is refused",
+     "rules:\n  - id: 1\n    action: ratelimit\n    rate: 100\n",
+     "3:13: action ratelimit: not available yet (the stateful stage "
+     "implements it)",
+     NULL},
+    {"bad: prefix in both allow and deny",
+     "deny:\n  - 198.18.0.0/24\n  - {prefix: 198.18.1.0/24, dir: dst}\n"
+     "allow:\n  - 198.18.1.0/24\n  - {prefix: 198.18.0.0/24, dir: dst}\n"
+     "  - 198.18.0.0/24\n",
+     "7:5: allow: prefix 198.18.0.0/24 (dir src) is in both allow and deny",
+     NULL},
+    {"bad: list file missing", "deny:\n  - {file: nope.txt}\n",
+     "2:12: file: cannot read '", NULL},
+    {"bad: list file is a directory", "deny:\n  - {file: lists}\n",
+     "2:12: file: expected a prefix list file, '", NULL},
+    {"bad: bad line in a referenced list file",
+     "deny:\n  - {file: bad-list.txt}\n", "3:3: prefix length must be 0-32",
+     "bad-list.txt"},
+    {"bad: two documents", "policy: pass\n---\npolicy: drop\n",
+     "3:1: expected one YAML document, found another", NULL},
+    {"bad: unknown key with a non-scalar key", "{[a]: 1}\n",
+     "1:2: config: expected a scalar key, got a list", NULL},
+};
+
+static bool check_bad(const struct bad_case *t)
+{
+	char path[128], want[512];
+	struct sl_config cfg;
+	size_t lines = 0;
+	int err;
+
+	if (!write_file("bad.yaml", t->content))
+		return false;
+	path_in_dir("bad.yaml", path, sizeof(path));
+	err = load_captured(path, &cfg);
+	if (!ASSERT_EQ(err, -EINVAL, "return value"))
+		return false;
+	if (t->file)
+		snprintf(want, sizeof(want), "%s/%s:%s", tmp_dir, t->file,
+			 t->where);
+	else
+		snprintf(want, sizeof(want), "%s:%s", path, t->where);
+	for (const char *c = captured; *c; c++)
+		lines += *c == '\n';
+	return ASSERT_STR_HAS(captured, want, "stderr") &&
+	       ASSERT_EQ(lines, 1, "error lines") &&
+	       ASSERT_TRUE(!cfg.n_rules && !cfg.n_sets && !cfg.n_ifaces &&
+			       !cfg.rules && !cfg.sets && !cfg.ifaces,
+			   "config not empty after an error");
+}
+
+static bool check_missing_config(void)
+{
+	char path[128];
+	struct sl_config cfg;
+
+	path_in_dir("does-not-exist.yaml", path, sizeof(path));
+	return ASSERT_EQ(load_captured(path, &cfg), -EINVAL, "return value") &&
+	       ASSERT_STR_HAS(captured, path, "stderr");
+}
+
+/* ---- export and comparison ---- */
+
+static char *write_mem(const struct sl_config *cfg, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	if (sl_config_write(f, cfg)) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static const char full_canon[] =
+    "interfaces:\n"
+    "  - name: \"lo\"\n"
+    "    hooks: [tc]\n"
+    "    mode: generic\n"
+    "policy: {in: drop, out: pass}\n"
+    "deny:\n"
+    "  - 198.18.5.0/24\n"
+    "  - 203.0.113.0/24\n"
+    "  - \"2001:db8:dead::/48\"\n"
+    "  - {prefix: \"2001:db8:bad::/48\", dir: dst}\n"
+    "allow:\n"
+    "  - 198.18.0.1/32\n"
+    "  - 198.18.0.2/32\n"
+    "rules:\n"
+    "  - id: 3\n"
+    "    priority: 10\n"
+    "    action: pass\n"
+    "    direction: both\n"
+    "    dst: \"2001:db8::/32\"\n"
+    "    proto: icmpv6\n"
+    "    icmp-type: 128\n"
+    "    icmp-code: 0\n"
+    "  - id: 9\n"
+    "    priority: 10\n"
+    "    action: count\n"
+    "    direction: both\n"
+    "    comment: \"plain text\"\n"
+    "  - id: 7\n"
+    "    priority: 1000\n"
+    "    action: drop\n"
+    "    direction: in\n"
+    "    src: 198.18.0.0/15\n"
+    "    proto: tcp\n"
+    "    sport: 1024-65535\n"
+    "    dport: 80\n"
+    "    tcp-flags: \"syn/syn,ack\"\n"
+    "    vlan: 10\n"
+    "    iface: \"lo\"\n"
+    "    comment: \"web \\\"syn\\\" a\\\\b: #1\"\n"
+    "  - id: 10\n"
+    "    priority: 1000\n"
+    "    action: count\n"
+    "    direction: out\n"
+    "    proto: arp\n";
+
+/* load -> write gives the canonical text; write -> load is equal; a
+ * second write is byte-identical. */
+static bool check_round_trip(void)
+{
+	struct sl_config a, b;
+	char *t1 = NULL, *t2 = NULL;
+	size_t l1 = 0, l2 = 0;
+	bool ok = false;
+
+	memset(&b, 0, sizeof(b));
+	if (!write_file("lists/block.txt", block_list) ||
+	    !load_file("full.yaml", full_cfg, &a))
+		return false;
+	t1 = write_mem(&a, &l1);
+	if (!ASSERT_TRUE(t1 != NULL, "write failed") ||
+	    !ASSERT_TRUE(!strcmp(t1, full_canon), "canonical text differs:\n%s",
+			 t1) ||
+	    !load_file("export.yaml", t1, &b) ||
+	    !ASSERT_TRUE(sl_config_equal(&a, &b), "reloaded config differs"))
+		goto out;
+	t2 = write_mem(&b, &l2);
+	ok = ASSERT_TRUE(t2 != NULL, "second write failed") &&
+	     ASSERT_EQ(l1, l2, "length of the second write") &&
+	     ASSERT_TRUE(!memcmp(t1, t2, l1), "second write differs");
+out:
+	free(t1);
+	free(t2);
+	sl_config_free(&a);
+	sl_config_free(&b);
+	return ok;
+}
+
+/* An empty config writes "policy: pass" and loads back equal. */
+static bool check_round_trip_empty(void)
+{
+	struct sl_config a, b;
+	char *t = NULL;
+	size_t len = 0;
+	bool ok = false;
+
+	if (!load_file("e.yaml", "", &a))
+		return false;
+	t = write_mem(&a, &len);
+	if (ASSERT_TRUE(t && !strcmp(t, "policy: pass\n"), "wrote '%s'",
+			t ? t : "(null)") &&
+	    load_file("e2.yaml", t, &b)) {
+		ok = ASSERT_TRUE(sl_config_equal(&a, &b), "differs");
+		sl_config_free(&b);
+	}
+	free(t);
+	sl_config_free(&a);
+	return ok;
+}
+
+/* Every field value the writer must quote or format survives. */
+static bool check_round_trip_fields(void)
+{
+	static const char cfgtext[] =
+	    "rules:\n"
+	    "  - {id: 1, action: drop, comment: 'it''s \"q\" \\ : # x'}\n"
+	    "  - {id: 2, action: pass, src: '::/0', proto: udp, sport: 0}\n"
+	    "  - {id: 3, action: drop, proto: tcp, tcp-flags: /rst}\n"
+	    "  - {id: 4, action: drop, proto: 132, dport: 1-2}\n"
+	    "  - {id: 5, action: count, proto: 0, direction: in}\n"
+	    "  - {id: 6, action: drop, dst: 0.0.0.0/0, proto: icmp, "
+	    "icmp-type: 3, icmp-code: 4}\n"
+	    "deny:\n"
+	    "  - {prefix: '::/0', dir: dst}\n"
+	    "  - 0.0.0.0/0\n";
+	struct sl_config a, b;
+	char *t = NULL;
+	size_t len = 0;
+	bool ok = false;
+
+	memset(&b, 0, sizeof(b));
+	if (!load_file("f.yaml", cfgtext, &a))
+		return false;
+	if (!ASSERT_TRUE(!strcmp(a.rules[0].comment, "it's \"q\" \\ : # x"),
+			 "comment '%s'", a.rules[0].comment))
+		goto out;
+	t = write_mem(&a, &len);
+	if (!ASSERT_TRUE(t != NULL, "write failed") ||
+	    !load_file("f2.yaml", t, &b))
+		goto out;
+	ok = ASSERT_TRUE(sl_config_equal(&a, &b), "differs after reload:\n%s",
+			 t);
+out:
+	free(t);
+	sl_config_free(&a);
+	sl_config_free(&b);
+	return ok;
+}
+
+/* Equality ignores file order of sets and rules but sees every field. */
+static bool check_equal(void)
+{
+	static const char one[] =
+	    "deny: [198.18.0.0/24, 198.19.0.0/24]\n"
+	    "rules:\n  - {id: 1, action: drop}\n  - {id: 2, action: pass}\n";
+	static const char two[] =
+	    "deny:\n  - 198.19.0.0/24\n  - 198.18.0.0/24\n"
+	    "rules:\n  - {id: 2, action: pass}\n  - {id: 1, action: drop}\n";
+	struct sl_config a, b;
+	bool ok = false;
+
+	if (!load_file("eq1.yaml", one, &a))
+		return false;
+	if (!load_file("eq2.yaml", two, &b)) {
+		sl_config_free(&a);
+		return false;
+	}
+	if (!ASSERT_TRUE(sl_config_equal(&a, &b), "reordered configs differ"))
+		goto out;
+	b.rules[0].comment[0] = 'x';
+	if (!ASSERT_TRUE(!sl_config_equal(&a, &b), "comment change unseen"))
+		goto out;
+	b.rules[0].comment[0] = '\0';
+	b.rules[1].dport_lo = 5;
+	if (!ASSERT_TRUE(!sl_config_equal(&a, &b), "port change unseen"))
+		goto out;
+	b.rules[1].dport_lo = 0;
+	b.rules[1].id = 3;
+	if (!ASSERT_TRUE(!sl_config_equal(&a, &b), "id change unseen"))
+		goto out;
+	b.rules[1].id = 1;
+	b.sets[0].dir = SL_DIR_DST;
+	if (!ASSERT_TRUE(!sl_config_equal(&a, &b), "set dir change unseen"))
+		goto out;
+	b.sets[0].dir = SL_DIR_SRC;
+	b.policy[SL_RDIR_OUT] = SL_ACT_DROP;
+	if (!ASSERT_TRUE(!sl_config_equal(&a, &b), "policy change unseen"))
+		goto out;
+	b.policy[SL_RDIR_OUT] = SL_ACT_PASS;
+	b.rules[0].pos.line = 99; /* positions do not matter */
+	ok = ASSERT_TRUE(sl_config_equal(&a, &b), "restored configs differ");
+out:
+	sl_config_free(&a);
+	sl_config_free(&b);
+	return ok;
+}
+
+static void cleanup(void)
+{
+	static const char *const files[] = {
+	    "lists/block.txt", "full.yaml", "empty.yaml", "iface.yaml",
+	    "q1.yaml",	       "q2.yaml",   "bad.yaml",	  "bad-list.txt",
+	    "export.yaml",     "e.yaml",    "e2.yaml",	  "f.yaml",
+	    "f2.yaml",	       "eq1.yaml",  "eq2.yaml"};
+	char path[128];
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		path_in_dir(files[i], path, sizeof(path));
+		unlink(path);
+	}
+	path_in_dir("lists", path, sizeof(path));
+	rmdir(path);
+	rmdir(tmp_dir);
+}
+
+int main(void)
+{
+	char name[200], path[128];
+	size_t i;
+
+	sl_log_hook_libbpf();
+	for (i = 0; i < ARRAY_SIZE(field_ok); i++) {
+		snprintf(name, sizeof(name), "field %s '%s'", field_ok[i].key,
+			 field_ok[i].value);
+		check_report(name, check_field_ok(&field_ok[i]));
+	}
+	for (i = 0; i < ARRAY_SIZE(field_bad); i++) {
+		snprintf(name, sizeof(name), "field %s '%.30s' fails",
+			 field_bad[i].key, field_bad[i].value);
+		/* keep the name on one line */
+		for (char *c = name; *c; c++)
+			if (*c == '\n' || *c == '\t')
+				*c = ' ';
+		check_report(name, check_field_bad(&field_bad[i]));
+	}
+	check_report("field comment: 127 bytes fit, 128 do not",
+		     check_comment_length());
+	check_report("field values land in the rule", check_field_values());
+	check_report("rule format line", check_format_line());
+	for (i = 0; i < ARRAY_SIZE(xcases); i++) {
+		snprintf(name, sizeof(name), "validate: %s", xcases[i].name);
+		check_report(name, check_xcase(&xcases[i]));
+	}
+	check_report("resolve iface", check_resolve());
+
+	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/sluice-cfg-XXXXXX");
+	if (!mkdtemp(tmp_dir)) {
+		printf("not ok - config temp dir: %s\n", strerror(errno));
+		return 1;
+	}
+	path_in_dir("lists", path, sizeof(path));
+	mkdir(path, 0700);
+	check_report("config: load every feature", check_load_full());
+	for (i = 0; i < ARRAY_SIZE(empty_cases); i++)
+		check_report(empty_cases[i].name, check_empty(&empty_cases[i]));
+	check_report("config: interface defaults", check_iface_defaults());
+	check_report("config: quoted and plain numbers are equal",
+		     check_quoted_numbers());
+	write_file("bad-list.txt", "198.18.0.0/24\n# c\n  198.18.0.0/33\n");
+	for (i = 0; i < ARRAY_SIZE(bad_cases); i++)
+		check_report(bad_cases[i].name, check_bad(&bad_cases[i]));
+	check_report("bad: missing config file", check_missing_config());
+	check_report("round trip: load, write canonical, load equal, write "
+		     "identical",
+		     check_round_trip());
+	check_report("round trip: empty config", check_round_trip_empty());
+	check_report("round trip: quoting and field formats",
+		     check_round_trip_fields());
+	check_report("equal: order-insensitive, field-sensitive",
+		     check_equal());
+	cleanup();
+	return check_failed ? 1 : 0;
+}
