@@ -736,7 +736,7 @@ static int cmd_sluice(const struct opts *o)
 		return 2;
 	}
 	len = build_frame(o->family, frame, sizeof(frame));
-	skel = sl_xdp_load(NULL, NULL, true);
+	skel = sl_xdp_load(NULL, NULL, SL_PROG_XDP);
 	if (!skel)
 		return 1;
 	sl_ctx_wrap(&ctx, skel);
@@ -829,7 +829,7 @@ static int cmd_sweep(const struct opts *o)
 	char name[64];
 	int ret = 1;
 
-	skel = sl_xdp_load(NULL, NULL, true);
+	skel = sl_xdp_load(NULL, NULL, SL_PROG_XDP);
 	if (!skel)
 		return 1;
 	sl_ctx_wrap(&ctx, skel);
@@ -927,7 +927,7 @@ static int cmd_breakdown(const struct opts *o)
 	int ret = 1;
 
 	inet_pton(AF_INET, SRC_V4, &addr);
-	maps = sl_xdp_load(NULL, NULL, false);
+	maps = sl_xdp_load(NULL, NULL, 0);
 	if (!maps)
 		return 1;
 	sl_ctx_wrap(&ctx, maps);

@@ -75,7 +75,7 @@ int sluice_variant(struct xdp_md *ctx)
 		s = exp_trie_v4(&sl_set_src_v4, sl_fixed_addr);
 		return s && s->kind == SL_SET_DENY ? XDP_DROP : XDP_PASS;
 	}
-	r = sl_parse(data, data_end, &p);
+	r = sl_parse(data, data_end, data_end - data, &p);
 	if (r != SL_R_PASS || p.l3_proto != ETH_P_IP)
 		return XDP_ABORTED;
 

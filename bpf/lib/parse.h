@@ -28,6 +28,10 @@
 /* Largest header offset the parser follows; a header chain reaching past it
  * is malformed. */
 #define SL_PARSE_MAX_OFF 4096
+/* Most bytes from the frame's start the parser may read: an L4 header (at
+ * most 60 bytes, TCP with options) at the largest offset. A hook whose
+ * frame may be non-linear (TC) makes this much readable first. */
+#define SL_PARSE_MAX_LEN (SL_PARSE_MAX_OFF + 60)
 
 /* Fragment state of an IP packet. */
 enum sl_frag {
@@ -53,7 +57,7 @@ struct sl_pkt {
 	__u8 tcp_flags;
 	__u8 icmp_type;
 	__u8 icmp_code;
-	__u32 len; /* frame length in bytes */
+	__u32 len; /* frame length in bytes (may exceed the readable area) */
 };
 
 /* A cursor over the frame: every helper checks bounds, then advances. */
@@ -173,7 +177,7 @@ static __always_inline int sl_parse_l4(struct sl_cursor *c, struct sl_pkt *p,
 static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 {
 	struct iphdr *iph = sl_cursor_take(c, sizeof(*iph));
-	__u32 hlen, tot, avail;
+	__u32 hlen, tot, avail, off;
 	__u16 frag;
 
 	if (!iph || iph->version != 4 || iph->ihl < 5)
@@ -183,7 +187,13 @@ static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 		return SL_R_MALFORMED_L3;
 	c->pos += hlen - sizeof(*iph);
 	tot = bpf_ntohs(iph->tot_len);
-	avail = c->end - (void *)iph;
+	/* The frame's length, not the readable area: a non-linear skb has
+	 * more packet than its linear part shows. */
+	off = (void *)iph - c->start;
+	/* A scalar from here: clang must not fold the pointers into p->len
+	 * (32-bit pointer arithmetic the verifier refuses). */
+	asm volatile("" : "+r"(off));
+	avail = p->len - off;
 	if (tot < hlen || tot > avail)
 		return SL_R_MALFORMED_L3;
 
@@ -220,7 +230,9 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 	if (!ip6 || ip6->version != 6)
 		return SL_R_MALFORMED_L3;
 	plen = bpf_ntohs(ip6->payload_len);
-	avail = c->end - c->pos;
+	off = c->pos - c->start;
+	asm volatile("" : "+r"(off)); /* see sl_parse_ipv4() */
+	avail = p->len - off;
 	/* payload_len 0 is a jumbogram: its length is in hop-by-hop. */
 	if (plen == 0)
 		plen = avail;
@@ -289,14 +301,17 @@ l4:
 	return sl_parse_l4(c, p, plen - (off - first));
 }
 
-/* Parses the frame [data, data_end). */
-static __always_inline int sl_parse(void *data, void *data_end,
+/* Parses the frame starting at data; [data, data_end) is what the hook can
+ * read, len is the whole frame's length (>= data_end - data): it is counted
+ * and the IP length fields are checked against it. XDP passes
+ * data_end - data; TC passes skb->len, whose tail may lie in fragments. */
+static __always_inline int sl_parse(void *data, void *data_end, __u32 len,
 				    struct sl_pkt *p)
 {
 	struct sl_cursor c = {.start = data, .pos = data, .end = data_end};
 	int r;
 
-	p->len = data_end - data;
+	p->len = len;
 	r = sl_parse_eth(&c, p);
 	if (r != SL_R_PASS)
 		return r;

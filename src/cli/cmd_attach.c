@@ -13,9 +13,11 @@
 static int run_attach(struct cli *c, int argc, char **argv)
 {
 	const char *mode = cli_opt(c, "mode");
+	const char *hs = cli_opt(c, "hooks");
 	struct sl_features feat;
 	enum sl_xdp_mode m;
 	struct sl_ctx ctx;
+	unsigned hooks;
 	int rc, err;
 
 	(void)argc;
@@ -26,6 +28,9 @@ static int run_attach(struct cli *c, int argc, char **argv)
 	else
 		return cli_usage_error(
 		    c, "--mode is 'native' or 'generic', not '%s'", mode);
+	if (sl_hooks_parse(hs ? hs : "xdp,tc", &hooks))
+		return cli_usage_error(
+		    c, "--hooks is 'xdp,tc', 'xdp' or 'tc', not '%s'", hs);
 	sl_features_default(&feat);
 	if (cli_opt(c, "pass-malformed"))
 		feat.drop_malformed = 0;
@@ -38,34 +43,52 @@ static int run_attach(struct cli *c, int argc, char **argv)
 	rc = cli_open(c, &ctx, true);
 	if (rc)
 		return rc;
-	err = sl_attach_xdp(&ctx, argv[0], m, &feat);
+	err = sl_attach(&ctx, argv[0], m, hooks, &feat);
 	sl_close(&ctx);
-	if (!err && !c->json)
-		printf("attached to %s (xdp, %s mode)\n", argv[0],
-		       m == SL_MODE_NATIVE ? "native" : "generic");
+	if (!err && !c->json) {
+		const char *md = m == SL_MODE_NATIVE ? "native" : "generic";
+
+		if (hooks == SL_HOOK_XDP)
+			printf("attached to %s (xdp, %s mode)\n", argv[0], md);
+		else if (hooks == SL_HOOK_TC)
+			printf("attached to %s (tc ingress and egress)\n",
+			       argv[0]);
+		else
+			printf("attached to %s (xdp, %s mode; tc egress)\n",
+			       argv[0], md);
+	}
 	return cli_exit(err);
 }
 
 const struct cli_cmd cmd_attach = {
     .name = "attach",
     .args = "IFACE",
-    .summary = "Load Sluice if needed and attach its XDP program to IFACE",
+    .summary = "Load Sluice if needed and attach its programs to IFACE",
     .description =
-	"Attaches the XDP firewall to IFACE through a bpf_link pinned "
-	"under <bpffs>/sluice/links/IFACE, so it stays attached after\n"
-	"the command exits. Every attached interface shares one set of "
-	"tables (the allow/deny sets, the counters).\n"
-	"Attaching an interface that is already attached in the same mode "
-	"replaces the program atomically (no packet is missed);\n"
-	"in the other mode it is an error: detach first. Each attach loads "
-	"the current program and moves every attached interface\n"
-	"to it, so the feature switches (--pass-malformed) of the last "
-	"attach apply to all interfaces.",
+	"Attaches the firewall to IFACE on the hooks of --hooks: xdp puts "
+	"the XDP program at ingress (a bpf_link pinned under\n"
+	"<bpffs>/sluice/links/IFACE, so it stays attached after the command "
+	"exits); tc puts the TC program at egress, on a clsact\n"
+	"qdisc (created if missing), and at TC ingress too when xdp is not "
+	"in the list, so that ingress is classified once.\n"
+	"Every attached interface shares one set of tables (the allow/deny "
+	"sets, the counters).\n"
+	"Attaching an interface again replaces its programs atomically (no "
+	"packet is missed); the new hook list replaces the old\n"
+	"one (hooks no longer listed are removed once the new ones are in "
+	"place; on failure the interface is left as it was).\n"
+	"XDP in the other mode than the attached one is an error: detach "
+	"first. Each attach loads the current programs and moves\n"
+	"every attached interface to them, so the feature switches "
+	"(--pass-malformed) of the last attach apply to all interfaces.",
     .opts =
 	(const struct cli_opt[]){
 	    {"mode", 'm', "MODE",
-	     "native (default: in the driver, fastest) or generic "
-	     "(in the stack, works on any interface)."},
+	     "XDP mode: native (default: in the driver, fastest) or "
+	     "generic (in the stack, works on any interface)."},
+	    {"hooks", 0, "HOOKS",
+	     "xdp,tc (default: XDP at ingress, TC at egress), xdp (ingress "
+	     "only) or tc (TC at ingress and egress)."},
 	    {"pass-malformed", 0, NULL,
 	     "Count malformed frames under their malformed-* reason "
 	     "but pass them (default: drop). A frame with a bad L4 header "
@@ -74,6 +97,7 @@ const struct cli_cmd cmd_attach = {
 	},
     .examples = "$ sluice attach eth0\n"
 		"$ sluice attach --mode generic wlan0\n"
+		"$ sluice attach --hooks tc veth0\n"
 		"$ sluice --bpffs /run/sluice/bpf attach veth0",
     .min_args = 1,
     .max_args = 1,
@@ -106,8 +130,11 @@ const struct cli_cmd cmd_detach = {
     .name = "detach",
     .args = "IFACE",
     .summary = "Detach Sluice from IFACE (tables and counters are kept)",
-    .description = "Removes the pinned link of IFACE, which detaches the "
-		   "program. The sets and counters stay until 'sluice reset'.",
+    .description =
+	"Removes every hook of IFACE: the pinned XDP link and the TC "
+	"filters. The clsact qdisc stays (other filters may use it;\n"
+	"'tc qdisc del dev IFACE clsact' removes it). The sets and counters "
+	"stay until 'sluice reset'.",
     .opts = (const struct cli_opt[]){{}},
     .examples = "$ sluice detach eth0",
     .min_args = 1,
@@ -191,13 +218,13 @@ static int run_status(struct cli *c, int argc, char **argv)
 		if (!n)
 			printf("not attached to any interface\n");
 		else
-			printf("%-16s %-5s %-8s %8s %8s  %s\n", "IFACE", "HOOK",
+			printf("%-16s %-6s %-8s %8s %8s  %s\n", "IFACE", "HOOK",
 			       "MODE", "PROG_ID", "LINK_ID", "FEATURES");
 		for (size_t i = 0; i < n; i++) {
 			char feats[64];
 
 			features_list(&a[i], feats, sizeof(feats));
-			printf("%-16s %-5s %-8s %8u %8u  %s%s\n", a[i].ifname,
+			printf("%-16s %-6s %-8s %8u %8u  %s%s\n", a[i].ifname,
 			       a[i].hook, a[i].mode, a[i].prog_id, a[i].link_id,
 			       feats, a[i].ifindex ? "" : " (interface gone)");
 		}
@@ -212,10 +239,13 @@ const struct cli_cmd cmd_status = {
     .args = "",
     .summary = "Show where Sluice is attached, program ids and features",
     .description =
-	"Lists every attachment recorded under <bpffs>/sluice: interface, "
-	"hook, mode, program and link ids, and the features the\n"
-	"program was loaded with. An interface that no longer exists is "
-	"marked '(interface gone)'.",
+	"Lists every attachment recorded under <bpffs>/sluice, one per "
+	"interface and hook (xdp, tc-in, tc-out): mode (native or\n"
+	"generic for xdp, clsact for tc), program and link ids (TC filters "
+	"have no link: 0), and the features the program was\n"
+	"loaded with. An interface that no longer exists (or whose TC "
+	"filter was removed behind Sluice's back) is marked\n"
+	"'(interface gone)'.",
     .opts = (const struct cli_opt[]){{}},
     .examples =
 	"$ sluice status\n$ sluice status -j | jq '.attachments[].prog_id'",
@@ -247,9 +277,9 @@ const struct cli_cmd cmd_reset = {
     .name = "reset",
     .args = "",
     .summary = "Detach everything and remove all pins (drops all state)",
-    .description = "Removes every link, map and folder under "
+    .description = "Removes every TC filter, link, map and folder under "
 		   "<bpffs>/sluice: all interfaces are detached, the sets "
-		   "and counters are gone.",
+		   "and counters are gone. clsact qdiscs stay.",
     .opts = (const struct cli_opt[]){{}},
     .examples = "$ sluice reset",
     .min_args = 0,

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* attach: programs on interfaces through pinned bpf_links.
- * Layout: <bpffs>/sluice/links/<ifname>/xdp-<mode> is the link of the XDP
- * program on <ifname>. A pinned link keeps the program attached after the
- * CLI exits; removing the pin detaches it. Every attached interface runs the
- * same program: an attach loads the current one and moves all links to it
- * with bpf_link_update, which swaps the program atomically. */
+/* attach: programs on interfaces, XDP through pinned bpf_links, TC through
+ * cls_bpf filters on a clsact qdisc.
+ * Layout under <bpffs>/sluice/links/<ifname>/:
+ *   xdp-<mode>  the link of the XDP program. A pinned link keeps the program
+ *               attached after the CLI exits; removing the pin detaches it.
+ *   tc-in       the program of the TC ingress filter, tc-out the egress
+ *               one (handle SL_TC_HANDLE, priority SL_TC_PRIO). The pin only
+ *               records the filter; detach removes the filter itself.
+ * Every attached interface runs the same programs: an attach loads the
+ * current ones and moves every link (bpf_link_update) and every filter
+ * (replace in place) to them; both swaps are atomic. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -61,10 +66,121 @@ static int valid_ifname(const char *ifname)
 	return 0;
 }
 
-/* Calls fn for every pinned XDP link: fn(path, ifname, mode, arg). */
-static int for_each_xdp_pin(struct sl_ctx *ctx,
-			    int (*fn)(const char *, const char *, int, void *),
-			    void *arg)
+/* ---- TC: cls_bpf filters at SL_TC_HANDLE/SL_TC_PRIO on clsact ----
+ * A filter is no bpf_link: the program attached is pinned as
+ * links/<ifname>/tc-in or tc-out, which records the attachment. The pin does
+ * not hold the filter: removing it leaves the filter, so detach and reset
+ * remove the filter first. A pin whose program is not the one the filter
+ * runs (interface gone or re-created, filter removed by hand) is stale. */
+
+static const char *const tc_names[2] = {"tc-in", "tc-out"};
+
+static void tc_hook(struct bpf_tc_hook *h, int ifindex, int egress)
+{
+	memset(h, 0, sizeof(*h));
+	h->sz = sizeof(*h);
+	h->ifindex = ifindex;
+	h->attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+}
+
+/* The program id of Sluice's filter: 0 when there is none. */
+static __u32 tc_query(int ifindex, int egress)
+{
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = SL_TC_HANDLE,
+		    .priority = SL_TC_PRIO);
+	struct bpf_tc_hook h;
+
+	if (!ifindex)
+		return 0;
+	tc_hook(&h, ifindex, egress);
+	return bpf_tc_query(&h, &o) ? 0 : o.prog_id;
+}
+
+/* Attaches prog_fd as Sluice's filter, replacing the program of an existing
+ * one atomically. */
+static int tc_put(int ifindex, int egress, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = SL_TC_HANDLE,
+		    .priority = SL_TC_PRIO, .prog_fd = prog_fd,
+		    .flags = BPF_TC_F_REPLACE);
+	struct bpf_tc_hook h;
+
+	tc_hook(&h, ifindex, egress);
+	return bpf_tc_attach(&h, &o);
+}
+
+static int tc_del(int ifindex, int egress)
+{
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = SL_TC_HANDLE,
+		    .priority = SL_TC_PRIO);
+	struct bpf_tc_hook h;
+
+	tc_hook(&h, ifindex, egress);
+	return bpf_tc_detach(&h, &o);
+}
+
+/* The id of the object pinned at path; 0 when there is none. */
+static __u32 pinned_id(const char *path, bool is_link)
+{
+	struct bpf_link_info li = {};
+	struct bpf_prog_info pi = {};
+	__u32 len, id = 0;
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return 0;
+	if (is_link) {
+		len = sizeof(li);
+		if (!bpf_obj_get_info_by_fd(fd, &li, &len))
+			id = li.prog_id;
+	} else {
+		len = sizeof(pi);
+		if (!bpf_obj_get_info_by_fd(fd, &pi, &len))
+			id = pi.id;
+	}
+	close(fd);
+	return id;
+}
+
+/* Pins fd at path, replacing what is there in one rename (bpffs names
+ * cannot hold a dot, hence the suffix). */
+static int pin_replace(int fd, const char *path)
+{
+	char tmp[700];
+
+	snprintf(tmp, sizeof(tmp), "%s-new", path);
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp))
+		return -errno;
+	if (rename(tmp, path)) {
+		int err = -errno;
+
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}
+
+/* Removes the TC attachment recorded by the pin at path: the filter when it
+ * still runs the pinned program, then the pin. */
+static void tc_remove(const char *path, const char *ifname, int egress)
+{
+	__u32 id = pinned_id(path, false);
+	int ifindex = if_nametoindex(ifname);
+
+	if (id && ifindex && tc_query(ifindex, egress) == id &&
+	    tc_del(ifindex, egress))
+		pr_warn("%s: cannot remove the %s filter: %s", ifname,
+			tc_names[egress], strerror(errno));
+	if (unlink(path) && errno != ENOENT)
+		pr_warn("%s: cannot remove %s: %s", ifname, path,
+			strerror(errno));
+}
+
+/* Calls fn(ctx, ifname, arg) for every interface folder under links/. */
+static int for_each_iface(struct sl_ctx *ctx,
+			  int (*fn)(struct sl_ctx *, const char *, void *),
+			  void *arg)
 {
 	char links[400];
 	struct dirent *de;
@@ -75,36 +191,75 @@ static int for_each_xdp_pin(struct sl_ctx *ctx,
 	d = opendir(links);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
-	while (!err && (de = readdir(d))) {
-		char path[800];
-		int m;
-
-		if (de->d_name[0] == '.')
-			continue;
-		m = find_xdp_pin(ctx, de->d_name, path, sizeof(path));
-		if (m >= 0)
-			err = fn(path, de->d_name, m, arg);
-	}
+	while (!err && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			err = fn(ctx, de->d_name, arg);
 	closedir(d);
 	return err;
 }
 
-static int update_link(const char *path, const char *ifname, int mode,
-		       void *arg)
+static int tc_pin(struct sl_ctx *ctx, const char *ifname, int egress,
+		  char *path, size_t len)
 {
-	int prog_fd = *(int *)arg, fd;
+	char dir[512];
 
-	(void)mode;
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		pr_warn("%s: cannot open link pin %s: %s", ifname, path,
-			strerror(errno));
-		return 0;
+	if (link_dir(ctx, ifname, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	snprintf(path, len, "%s/%s", dir, tc_names[egress]);
+	return 0;
+}
+
+/* The programs the attachments of ifname run (SL_PROG_* bits). */
+static int progs_in_use(struct sl_ctx *ctx, const char *ifname, void *arg)
+{
+	unsigned *progs = arg;
+	char path[600];
+
+	if (find_xdp_pin(ctx, ifname, path, sizeof(path)) >= 0)
+		*progs |= SL_PROG_XDP;
+	for (int e = 0; e < 2; e++)
+		if (!tc_pin(ctx, ifname, e, path, sizeof(path)) &&
+		    !access(path, F_OK))
+			*progs |= e ? SL_PROG_TC_OUT : SL_PROG_TC_IN;
+	return 0;
+}
+
+/* Moves every attachment of ifname to the programs of skel. */
+static int move_iface(struct sl_ctx *ctx, const char *ifname, void *arg)
+{
+	struct sluice_xdp *skel = arg;
+	char path[600];
+	int fd, prog_fd, ifindex;
+
+	if (find_xdp_pin(ctx, ifname, path, sizeof(path)) >= 0) {
+		prog_fd = sl_prog_fd(skel, SL_PROG_XDP);
+		fd = bpf_obj_get(path);
+		if (fd < 0 || prog_fd < 0 || bpf_link_update(fd, prog_fd, NULL))
+			pr_warn("%s: cannot move XDP to the new program: %s",
+				ifname, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 	}
-	if (bpf_link_update(fd, prog_fd, NULL))
-		pr_warn("%s: cannot move to the new program: %s", ifname,
-			strerror(errno));
-	close(fd);
+	ifindex = if_nametoindex(ifname);
+	for (int e = 0; e < 2; e++) {
+		__u32 id;
+
+		if (tc_pin(ctx, ifname, e, path, sizeof(path)))
+			continue;
+		id = pinned_id(path, false);
+		if (!id)
+			continue;
+		if (tc_query(ifindex, e) != id) {
+			pr_debug("%s: %s pin is stale, not moved", ifname,
+				 tc_names[e]);
+			continue;
+		}
+		prog_fd = sl_prog_fd(skel, e ? SL_PROG_TC_OUT : SL_PROG_TC_IN);
+		if (prog_fd < 0 || tc_put(ifindex, e, prog_fd) ||
+		    pin_replace(prog_fd, path))
+			pr_warn("%s: cannot move %s to the new program: %s",
+				ifname, tc_names[e], strerror(errno));
+	}
 	return 0;
 }
 
@@ -124,14 +279,61 @@ static bool stale_link(const char *path, int ifindex)
 	return stale;
 }
 
-int sl_attach_xdp(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
-		  const struct sl_features *feat)
+int sl_hooks_parse(const char *s, unsigned *hooks)
+{
+	char buf[64], *tok, *save = NULL;
+
+	*hooks = 0;
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "xdp"))
+			*hooks |= SL_HOOK_XDP;
+		else if (!strcmp(tok, "tc"))
+			*hooks |= SL_HOOK_TC;
+		else
+			return -EINVAL;
+	}
+	return *hooks ? 0 : -EINVAL;
+}
+
+static int mkdirs_links(struct sl_ctx *ctx, const char *ifname)
+{
+	char dir[512];
+
+	snprintf(dir, sizeof(dir), "%s/links", ctx->dir);
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	if (link_dir(ctx, ifname, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
+	      unsigned hooks, const struct sl_features *feat)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct sluice_xdp *skel = NULL;
-	char dir[512], path[600];
+	char dir[512], xpath[600], tpath[2][600];
+	bool want_xdp = hooks & SL_HOOK_XDP, want_tc[2], done_tc[2] = {};
+	bool xdp_created = false, xdp_updated = false;
+	int old_tc[2] = {-1, -1}, old_xdp = -1;
 	int ifindex, cur, prog_fd, fd = -1, err;
+	__u32 have_tc[2];
+	unsigned progs = 0;
 
+	if (!hooks || (hooks & ~(SL_HOOK_XDP | SL_HOOK_TC))) {
+		pr_err("hooks are 'xdp', 'tc' or both");
+		return -EINVAL;
+	}
+	/* Ingress is classified once: by XDP when it is attached, else by
+	 * TC ingress. */
+	want_tc[0] = (hooks & SL_HOOK_TC) && !want_xdp;
+	want_tc[1] = hooks & SL_HOOK_TC;
 	err = valid_ifname(ifname);
 	if (err)
 		return err;
@@ -141,42 +343,82 @@ int sl_attach_xdp(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 		       ifname);
 		return -EINVAL;
 	}
-	cur = find_xdp_pin(ctx, ifname, path, sizeof(path));
-	if (cur >= 0 && stale_link(path, ifindex)) {
+	if (link_dir(ctx, ifname, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	cur = find_xdp_pin(ctx, ifname, xpath, sizeof(xpath));
+	if (cur >= 0 && stale_link(xpath, ifindex)) {
 		/* The interface was deleted and made again: the old link is
 		 * attached to nothing. Drop it and attach afresh. */
-		pr_debug("%s: removing stale link pin %s", ifname, path);
-		unlink(path);
+		pr_debug("%s: removing stale link pin %s", ifname, xpath);
+		unlink(xpath);
 		cur = -ENOENT;
 	}
-	if (cur >= 0 && cur != (int)mode) {
+	if (want_xdp && cur >= 0 && cur != (int)mode) {
 		pr_err("%s is already attached in %s mode; run 'sluice detach "
 		       "%s' first",
 		       ifname, mode_names[cur], ifname);
 		return -EINVAL;
 	}
-	if (cur < 0 && !bpf_xdp_query(ifindex, 0, &q) && q.prog_id) {
+	if (want_xdp && cur < 0 && !bpf_xdp_query(ifindex, 0, &q) &&
+	    q.prog_id) {
 		pr_err("%s already has an XDP program (id %u) that this Sluice "
 		       "state (%s) does not manage; remove it first",
 		       ifname, q.prog_id, ctx->dir);
 		return -EBUSY;
 	}
+	for (int e = 0; e < 2; e++) {
+		__u32 running = tc_query(ifindex, e);
 
-	skel = sl_xdp_load(ctx->dir, feat, true);
+		snprintf(tpath[e], sizeof(tpath[e]), "%s/%s", dir, tc_names[e]);
+		have_tc[e] = pinned_id(tpath[e], false);
+		if (have_tc[e] && running != have_tc[e]) {
+			pr_debug("%s: removing stale pin %s", ifname, tpath[e]);
+			unlink(tpath[e]);
+			have_tc[e] = 0;
+		}
+		if (want_tc[e] && !have_tc[e] && running) {
+			pr_err("%s already has a TC %s filter at handle %#x "
+			       "priority %u (program id %u) that this Sluice "
+			       "state (%s) does not manage; remove it first",
+			       ifname, e ? "egress" : "ingress", SL_TC_HANDLE,
+			       SL_TC_PRIO, running, ctx->dir);
+			return -EBUSY;
+		}
+	}
+
+	/* The programs this attach needs and those every other attachment
+	 * runs: all move to the new load. */
+	for_each_iface(ctx, progs_in_use, &progs);
+	progs |= (want_xdp ? SL_PROG_XDP : 0) |
+		 (want_tc[0] ? SL_PROG_TC_IN : 0) |
+		 (want_tc[1] ? SL_PROG_TC_OUT : 0);
+	skel = sl_xdp_load(ctx->dir, feat, progs);
 	if (!skel)
 		return -errno ?: -EIO;
-	prog_fd = sl_xdp_prog_fd(skel);
 
-	if (cur >= 0) {
+	err = mkdirs_links(ctx, ifname);
+	if (err) {
+		pr_err("%s: cannot create %s: %s (nothing attached)", ifname,
+		       dir, strerror(-err));
+		goto out;
+	}
+
+	/* 1. XDP. */
+	prog_fd = sl_prog_fd(skel, SL_PROG_XDP);
+	if (want_xdp && cur >= 0) {
 		/* Same interface, same mode: swap the program in place. */
-		fd = bpf_obj_get(path);
+		__u32 old_id = pinned_id(xpath, true);
+
+		fd = bpf_obj_get(xpath);
+		old_xdp = old_id ? bpf_prog_get_fd_by_id(old_id) : -1;
 		if (fd < 0 || bpf_link_update(fd, prog_fd, NULL)) {
 			err = -errno;
 			pr_err("%s: cannot replace the program: %s", ifname,
 			       strerror(errno));
-			goto out;
+			goto rollback;
 		}
-	} else {
+		xdp_updated = true;
+	} else if (want_xdp) {
 		LIBBPF_OPTS(bpf_link_create_opts, lo,
 			    .flags = mode == SL_MODE_NATIVE
 					 ? XDP_FLAGS_DRV_MODE
@@ -195,53 +437,132 @@ int sl_attach_xdp(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 				pr_err("%s: cannot attach XDP in %s mode: %s",
 				       ifname, mode_names[mode],
 				       strerror(errno));
-			goto out;
+			goto rollback;
 		}
-		snprintf(dir, sizeof(dir), "%s/links", ctx->dir);
-		if (mkdir(dir, 0700) && errno != EEXIST)
-			goto pin_fail;
-		if (link_dir(ctx, ifname, dir, sizeof(dir)) ||
-		    (mkdir(dir, 0700) && errno != EEXIST))
-			goto pin_fail;
-		snprintf(path, sizeof(path), "%s/xdp-%s", dir,
+		snprintf(xpath, sizeof(xpath), "%s/xdp-%s", dir,
 			 mode_names[mode]);
-		if (bpf_obj_pin(fd, path)) {
-			rmdir(dir);
-			goto pin_fail;
+		if (bpf_obj_pin(fd, xpath)) {
+			err = -errno;
+			pr_err("%s: cannot pin the link under %s: %s "
+			       "(nothing attached)",
+			       ifname, ctx->dir, strerror(errno));
+			goto rollback;
+		}
+		xdp_created = true;
+	}
+
+	/* 2. TC: the clsact qdisc (kept when it exists), then the filters,
+	 * each replaced in place when it exists. */
+	if (want_tc[0] || want_tc[1]) {
+		struct bpf_tc_hook h;
+
+		tc_hook(&h, ifindex, 0);
+		h.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		err = bpf_tc_hook_create(&h);
+		if (err && err != -EEXIST) {
+			pr_err("%s: cannot create the clsact qdisc: %s", ifname,
+			       strerror(-err));
+			goto rollback;
 		}
 	}
-	/* Every other interface moves to the same program. */
-	for_each_xdp_pin(ctx, update_link, &prog_fd);
+	for (int e = 0; e < 2; e++) {
+		if (!want_tc[e])
+			continue;
+		prog_fd = sl_prog_fd(skel, e ? SL_PROG_TC_OUT : SL_PROG_TC_IN);
+		if (have_tc[e])
+			old_tc[e] = bpf_obj_get(tpath[e]);
+		err = tc_put(ifindex, e, prog_fd);
+		if (err) {
+			pr_err("%s: cannot attach the TC %s filter: %s", ifname,
+			       e ? "egress" : "ingress", strerror(-err));
+			goto rollback;
+		}
+		done_tc[e] = true;
+		err = pin_replace(prog_fd, tpath[e]);
+		if (err) {
+			pr_err("%s: cannot pin %s: %s", ifname, tpath[e],
+			       strerror(-err));
+			goto rollback;
+		}
+	}
+
+	/* 3. Everything new is in place: remove what the hook set drops. */
+	if (!want_xdp && cur >= 0 && unlink(xpath))
+		pr_warn("%s: cannot remove %s: %s", ifname, xpath,
+			strerror(errno));
+	for (int e = 0; e < 2; e++)
+		if (!want_tc[e] && have_tc[e])
+			tc_remove(tpath[e], ifname, e);
+
+	/* 4. Every other interface moves to the same programs. */
+	for_each_iface(ctx, move_iface, skel);
 	err = 0;
 	goto out;
-pin_fail:
-	/* Closing the unpinned link below detaches the program again. */
-	err = -errno;
-	pr_err("%s: cannot pin the link under %s: %s (nothing attached)",
-	       ifname, ctx->dir, strerror(errno));
+
+rollback:
+	/* Back to what was attached before (closing an unpinned new link
+	 * below detaches it). */
+	for (int e = 0; e < 2; e++) {
+		if (!done_tc[e])
+			continue;
+		if (old_tc[e] >= 0) {
+			tc_put(ifindex, e, old_tc[e]);
+			pin_replace(old_tc[e], tpath[e]);
+		} else {
+			tc_del(ifindex, e);
+			unlink(tpath[e]);
+		}
+	}
+	if (xdp_created)
+		unlink(xpath);
+	if (xdp_updated && old_xdp >= 0)
+		bpf_link_update(fd, old_xdp, NULL);
+	rmdir(dir); /* only when nothing else is pinned there */
 out:
+	for (int e = 0; e < 2; e++)
+		if (old_tc[e] >= 0)
+			close(old_tc[e]);
+	if (old_xdp >= 0)
+		close(old_xdp);
 	if (fd >= 0)
 		close(fd);
 	sl_xdp_destroy(skel);
 	return err;
 }
 
+int sl_attach_xdp(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
+		  const struct sl_features *feat)
+{
+	return sl_attach(ctx, ifname, mode, SL_HOOK_XDP, feat);
+}
+
 int sl_detach(struct sl_ctx *ctx, const char *ifname)
 {
 	char path[600], dir[512];
+	bool found = false;
 	int err = valid_ifname(ifname);
 
 	if (err)
 		return err;
-	if (find_xdp_pin(ctx, ifname, path, sizeof(path)) < 0) {
+	if (find_xdp_pin(ctx, ifname, path, sizeof(path)) >= 0) {
+		found = true;
+		if (unlink(path)) {
+			err = -errno;
+			pr_err("%s: cannot remove %s: %s", ifname, path,
+			       strerror(errno));
+			return err;
+		}
+	}
+	for (int e = 0; e < 2; e++) {
+		if (tc_pin(ctx, ifname, e, path, sizeof(path)) ||
+		    access(path, F_OK))
+			continue;
+		found = true;
+		tc_remove(path, ifname, e);
+	}
+	if (!found) {
 		pr_err("%s is not attached (see 'sluice status')", ifname);
 		return -EINVAL;
-	}
-	if (unlink(path)) {
-		err = -errno;
-		pr_err("%s: cannot remove %s: %s", ifname, path,
-		       strerror(errno));
-		return err;
 	}
 	link_dir(ctx, ifname, dir, sizeof(dir));
 	rmdir(dir);
@@ -289,41 +610,71 @@ struct collect {
 	size_t n;
 };
 
-static int collect_one(const char *path, const char *ifname, int mode,
-		       void *arg)
+static struct sl_attachment *collect_new(struct collect *c, const char *ifname,
+					 const char *hook, const char *mode)
 {
-	struct collect *c = arg;
-	struct bpf_link_info li = {};
-	__u32 len = sizeof(li);
 	struct sl_attachment *a, *nv;
-	int fd;
 
 	nv = realloc(c->v, (c->n + 1) * sizeof(*nv));
 	if (!nv)
-		return -ENOMEM;
+		return NULL;
 	c->v = nv;
 	a = &c->v[c->n++];
 	memset(a, 0, sizeof(*a));
 	snprintf(a->ifname, sizeof(a->ifname), "%s", ifname);
-	snprintf(a->hook, sizeof(a->hook), "xdp");
-	snprintf(a->mode, sizeof(a->mode), "%s", mode_names[mode]);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	if (!bpf_obj_get_info_by_fd(fd, &li, &len)) {
-		a->prog_id = li.prog_id;
-		a->link_id = li.id;
-		a->ifindex = li.xdp.ifindex;
-		a->feat_known = read_features(li.prog_id, &a->feat);
+	snprintf(a->hook, sizeof(a->hook), "%s", hook);
+	snprintf(a->mode, sizeof(a->mode), "%s", mode);
+	return a;
+}
+
+/* The attachments of one interface, in hook order: xdp, tc-in, tc-out. */
+static int collect_iface(struct sl_ctx *ctx, const char *ifname, void *arg)
+{
+	struct collect *c = arg;
+	struct sl_attachment *a;
+	char path[600];
+	int mode, fd, ifindex;
+
+	mode = find_xdp_pin(ctx, ifname, path, sizeof(path));
+	if (mode >= 0) {
+		struct bpf_link_info li = {};
+		__u32 len = sizeof(li);
+
+		a = collect_new(c, ifname, "xdp", mode_names[mode]);
+		if (!a)
+			return -ENOMEM;
+		fd = bpf_obj_get(path);
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &li, &len)) {
+			a->prog_id = li.prog_id;
+			a->link_id = li.id;
+			a->ifindex = li.xdp.ifindex;
+			a->feat_known = read_features(li.prog_id, &a->feat);
+		}
+		if (fd >= 0)
+			close(fd);
 	}
-	close(fd);
+	ifindex = if_nametoindex(ifname);
+	for (int e = 0; e < 2; e++) {
+		if (tc_pin(ctx, ifname, e, path, sizeof(path)) ||
+		    access(path, F_OK))
+			continue;
+		a = collect_new(c, ifname, tc_names[e], "clsact");
+		if (!a)
+			return -ENOMEM;
+		a->prog_id = pinned_id(path, false);
+		/* ifindex 0: the filter is gone (and the interface with it,
+		 * usually). */
+		if (a->prog_id && tc_query(ifindex, e) == a->prog_id)
+			a->ifindex = ifindex;
+		a->feat_known = read_features(a->prog_id, &a->feat);
+	}
 	return 0;
 }
 
 int sl_attachments(struct sl_ctx *ctx, struct sl_attachment **out, size_t *n)
 {
 	struct collect c = {};
-	int err = for_each_xdp_pin(ctx, collect_one, &c);
+	int err = for_each_iface(ctx, collect_iface, &c);
 
 	if (err) {
 		free(c.v);
@@ -347,6 +698,32 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
+/* Removes the TC filter of every tc-in/tc-out pin under dir/links. */
+static void reset_tc(const char *dir)
+{
+	char links[400];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(links, sizeof(links), "%s/links", dir);
+	d = opendir(links);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[800];
+
+		if (de->d_name[0] == '.')
+			continue;
+		for (int e = 0; e < 2; e++) {
+			snprintf(path, sizeof(path), "%s/%s/%s", links,
+				 de->d_name, tc_names[e]);
+			if (!access(path, F_OK))
+				tc_remove(path, de->d_name, e);
+		}
+	}
+	closedir(d);
+}
+
 int sl_reset(const char *bpffs)
 {
 	char dir[300];
@@ -361,6 +738,8 @@ int sl_reset(const char *bpffs)
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	flock(fd, LOCK_EX);
+	/* TC filters are not held by their pins: remove them first. */
+	reset_tc(dir);
 	/* Depth first: every pin (a link pin detaches its program), then the
 	 * folders. */
 	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS))

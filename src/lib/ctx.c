@@ -28,7 +28,7 @@ void sl_features_default(struct sl_features *feat)
 }
 
 struct sluice_xdp *sl_xdp_load(const char *pin_dir,
-			       const struct sl_features *feat, bool load_prog)
+			       const struct sl_features *feat, unsigned progs)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
 	struct sluice_xdp *skel;
@@ -46,7 +46,12 @@ struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 	}
 	if (feat)
 		skel->rodata->sl_feat = *feat;
-	bpf_program__set_autoload(skel->progs.sluice_xdp, load_prog);
+	/* Only the programs asked for are verified: each costs load time. */
+	bpf_program__set_autoload(skel->progs.sluice_xdp, progs & SL_PROG_XDP);
+	bpf_program__set_autoload(skel->progs.sluice_tc_in,
+				  progs & SL_PROG_TC_IN);
+	bpf_program__set_autoload(skel->progs.sluice_tc_out,
+				  progs & SL_PROG_TC_OUT);
 	sl_sets_capture(skel->obj);
 	err = sluice_xdp__load(skel);
 	if (err) {
@@ -86,6 +91,19 @@ struct bpf_object *sl_xdp_object(struct sluice_xdp *skel)
 int sl_xdp_prog_fd(struct sluice_xdp *skel)
 {
 	return bpf_program__fd(skel->progs.sluice_xdp);
+}
+
+int sl_prog_fd(struct sluice_xdp *skel, unsigned prog)
+{
+	switch (prog) {
+	case SL_PROG_XDP:
+		return bpf_program__fd(skel->progs.sluice_xdp);
+	case SL_PROG_TC_IN:
+		return bpf_program__fd(skel->progs.sluice_tc_in);
+	case SL_PROG_TC_OUT:
+		return bpf_program__fd(skel->progs.sluice_tc_out);
+	}
+	return -EINVAL;
 }
 
 int sl_check_privileges(void)
@@ -222,7 +240,7 @@ int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create)
 		sl_close(ctx);
 		return err;
 	}
-	ctx->skel = sl_xdp_load(ctx->dir, NULL, false);
+	ctx->skel = sl_xdp_load(ctx->dir, NULL, 0);
 	if (!ctx->skel) {
 		err = -errno ?: -EIO;
 		sl_close(ctx);

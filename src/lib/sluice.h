@@ -22,14 +22,24 @@ struct bpf_object;
 
 /* ---- loader (ctx.c) ---- */
 
-/* Opens and loads the XDP object. pin_dir: where maps are pinned and
- * reused (NULL: private maps, for tests and benchmarks). load_prog: false
- * creates the maps only. feat: NULL for the defaults. */
+/* The programs of the object (bpf/sluice_xdp.bpf.c). */
+#define SL_PROG_XDP    1U /* sluice_xdp: XDP, ingress */
+#define SL_PROG_TC_IN  2U /* sluice_tc_in: TC (clsact) ingress */
+#define SL_PROG_TC_OUT 4U /* sluice_tc_out: TC (clsact) egress */
+#define SL_PROG_ALL    (SL_PROG_XDP | SL_PROG_TC_IN | SL_PROG_TC_OUT)
+
+/* Opens and loads the object (XDP and TC programs, shared maps). pin_dir:
+ * where maps are pinned and reused (NULL: private maps, for tests and
+ * benchmarks). progs: SL_PROG_* bits of the programs to load (0 creates the
+ * maps only; each program costs its verification time). feat: NULL for the
+ * defaults. */
 struct sluice_xdp *sl_xdp_load(const char *pin_dir,
-			       const struct sl_features *feat, bool load_prog);
+			       const struct sl_features *feat, unsigned progs);
 void sl_xdp_destroy(struct sluice_xdp *skel);
 int sl_xdp_prog_fd(struct sluice_xdp *skel);
 struct bpf_object *sl_xdp_object(struct sluice_xdp *skel);
+/* The fd of one loaded program (one SL_PROG_* bit), or a negative errno. */
+int sl_prog_fd(struct sluice_xdp *skel, unsigned prog);
 void sl_features_default(struct sl_features *feat);
 
 #define SL_N_SET_MAPS 8 /* tries and host hashes: 2 families x 2 dirs */
@@ -125,26 +135,51 @@ enum sl_xdp_mode {
 	SL_MODE_GENERIC = 1,
 };
 
+/* Hooks an attach puts Sluice on (SL_HOOK_XDP | SL_HOOK_TC):
+ *   xdp     the XDP program at ingress
+ *   tc      the TC program at egress (clsact), and at TC ingress when xdp
+ *           is not in the set, so that ingress is classified once. */
+#define SL_HOOK_XDP 1U
+#define SL_HOOK_TC  2U
+
+/* Sluice's cls_bpf filters: one per direction, at this handle and
+ * priority on the interface's clsact qdisc. */
+#define SL_TC_HANDLE 0x51ceU
+#define SL_TC_PRIO   0x51ceU
+
 struct sl_attachment {
 	char ifname[64];
-	int ifindex;   /* 0 when the interface is gone */
-	char hook[16]; /* "xdp" */
-	char mode[16]; /* "native" or "generic" */
+	int ifindex;   /* 0 when the interface (or the TC filter) is gone */
+	char hook[16]; /* "xdp", "tc-in" or "tc-out" */
+	char mode[16]; /* xdp: "native" or "generic"; tc: "clsact" */
 	uint32_t prog_id;
-	uint32_t link_id;
+	uint32_t link_id; /* xdp only (TC filters are no links): else 0 */
 	struct sl_features feat;
 	bool feat_known;
 };
 
-/* Loads the current program with feat (NULL: defaults), attaches it to
- * ifname through a pinned bpf_link, and moves every other attached
- * interface to the same program with bpf_link_update. Re-attaching in the
- * same mode replaces the program atomically; another mode is -EINVAL. */
+/* Loads the current programs with feat (NULL: defaults) and puts ifname on
+ * exactly the hooks in `hooks` (SL_HOOK_* bits; mode applies to XDP): XDP
+ * through a pinned bpf_link, TC through filters on a clsact qdisc (created
+ * if missing, otherwise kept). Hooks ifname had that the set lacks are
+ * removed once the new ones are in place; if any part fails, ifname is left
+ * as it was. Then every other attached interface moves to the same
+ * programs. Re-attaching replaces programs atomically; XDP in another mode
+ * than the attached one is -EINVAL (detach first). */
+int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
+	      unsigned hooks, const struct sl_features *feat);
+/* sl_attach() with hooks SL_HOOK_XDP. */
 int sl_attach_xdp(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 		  const struct sl_features *feat);
+/* "xdp,tc", "tc", "xdp" (any order) to SL_HOOK_* bits; -EINVAL (printing
+ * nothing) for an empty list or an unknown name. */
+int sl_hooks_parse(const char *s, unsigned *hooks);
+/* Removes every hook of ifname (XDP link, TC filters). The clsact qdisc is
+ * left in place: other filters may share it. */
 int sl_detach(struct sl_ctx *ctx, const char *ifname);
 int sl_attachments(struct sl_ctx *ctx, struct sl_attachment **out, size_t *n);
-/* Detaches everything and removes every pin under <bpffs>/sluice. */
+/* Detaches everything (XDP links, TC filters) and removes every pin under
+ * <bpffs>/sluice. */
 int sl_reset(const char *bpffs);
 
 /* ---- stats (stats.c) ---- */
@@ -156,7 +191,7 @@ int sl_stats_read_fd(int map_fd, struct sl_counter out[SL_STATS_MAX]);
 
 /* ---- rules and configs (rules.c, classify.c, config.c, apply.c) ---- */
 
-#define SL_COMMENT_MAX 128
+#define SL_COMMENT_MAX	128
 #define SL_PRIO_DEFAULT 1000
 
 /* Where a value came from in a config file, for errors (line 0: CLI). */
@@ -175,15 +210,15 @@ struct sl_rule {
 	uint8_t l3;	   /* 0: IPv4 and IPv6; else enum sl_l3_class */
 	uint8_t has_src, has_dst, has_proto;
 	struct sl_prefix src, dst;
-	uint8_t proto; /* IPPROTO_* when has_proto */
+	uint8_t proto;		     /* IPPROTO_* when has_proto */
 	uint8_t tcp_mask, tcp_flags; /* match (flags & mask) == tcp_flags */
 	uint16_t sport_lo, sport_hi; /* 0..65535 when unset */
 	uint16_t dport_lo, dport_hi;
 	int16_t icmp_type, icmp_code; /* -1: any */
 	int32_t vlan;		      /* -1: any, else 1..4094 */
 	char iface[16];		      /* "" : any */
-	uint32_t ifindex;	      /* resolved from iface by the control plane */
-	uint32_t rate_pps;	      /* ratelimit parameter (reserved) */
+	uint32_t ifindex;  /* resolved from iface by the control plane */
+	uint32_t rate_pps; /* ratelimit parameter (reserved) */
 	char comment[SL_COMMENT_MAX];
 	struct sl_srcpos pos; /* where the rule starts in its config file */
 };
@@ -197,15 +232,12 @@ struct sl_config {
 		uint8_t hooks; /* SL_HOOK_* bits */
 		uint8_t mode;  /* enum sl_xdp_mode */
 		struct sl_srcpos pos;
-	} *ifaces;
+	} * ifaces;
 	size_t n_ifaces;
 	struct sl_set_entry *sets; /* allow/deny entries, counters unused */
 	size_t n_sets;
 	struct sl_rule *rules;
 	size_t n_rules;
 };
-
-#define SL_HOOK_XDP 1U
-#define SL_HOOK_TC  2U
 
 #endif /* SLUICE_H */

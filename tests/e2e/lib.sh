@@ -73,7 +73,7 @@ if [ ! -x "$SLUICE" ]; then
 	echo "not ok - $TEST: $SLUICE is missing (run 'make all')"
 	exit 1
 fi
-for tool in ip ping curl nc jq ss timeout mountpoint; do
+for tool in ip ping curl nc jq ss timeout mountpoint tc bpftool; do
 	if ! command -v "$tool" >/dev/null; then
 		echo "not ok - $TEST: needs $tool"
 		exit 1
@@ -90,7 +90,7 @@ IF_C2=$P-c1
 IF_S2=$P-s1
 C4=198.18.0.1 S4=198.18.0.2 C6=2001:db8::1 S6=2001:db8::2
 C4B=198.18.1.1 S4B=198.18.1.2 C6B=2001:db8:1::1 S6B=2001:db8:1::2
-HTTP_PORT=8080
+HTTP_PORT=${HTTP_PORT:-8080} # a test may set another (80) before sourcing
 NC_PORT=7000
 T=$(mktemp -d /tmp/sluice-e2e.XXXXXX)
 BPF=$T/bpf
@@ -297,11 +297,75 @@ xdp_mode() {
 		jq -r '.[0].xdp.mode // empty'
 }
 
-# status_field IFACE FIELD: a field of IFACE's entry in `status -j`.
+# status_field IFACE FIELD [HOOK]: a field of IFACE's entry for HOOK (xdp,
+# tc-in or tc-out; default xdp) in `status -j`.
 status_field() {
 	sl status -j 2>/dev/null |
-		jq -r --arg i "$1" --arg f "$2" \
-			'.attachments[] | select(.ifname == $i) | .[$f] | if type == "array" then join(",") else tostring end'
+		jq -r --arg i "$1" --arg f "$2" --arg h "${3:-xdp}" \
+			'.attachments[] | select(.ifname == $i and .hook == $h) | .[$f] | if type == "array" then join(",") else tostring end'
+}
+
+# status_hooks IFACE: the hooks `status -j` lists for IFACE, sorted, one
+# line ("tc-in tc-out", "tc-out xdp"; empty when none).
+status_hooks() {
+	sl status -j 2>/dev/null |
+		jq -r --arg i "$1" '[.attachments[] | select(.ifname == $i) | .hook] | sort | join(" ")'
+}
+
+# ---- TC helpers (Sluice's filters: handle 0x51ce, pref 20942) ----
+
+# tc_prog_id NS IFACE ingress|egress: the program id of Sluice's cls_bpf
+# filter there, or empty.
+tc_prog_id() {
+	ip netns exec "$1" tc -j filter show dev "$2" "$3" 2>/dev/null |
+		jq -r '.[] | select(.options.handle == "0x51ce") | .options.prog.id // empty' 2>/dev/null
+}
+
+# tc_filter_count NS IFACE ingress|egress: the number of filters (any
+# owner) on IFACE's clsact hook.
+tc_filter_count() {
+	ip netns exec "$1" tc -j filter show dev "$2" "$3" 2>/dev/null |
+		jq '[.[] | select(.options != null)] | length' 2>/dev/null || echo 0
+}
+
+# hooks_in_kernel NS IFACE: what the kernel runs on IFACE as one line:
+# "xdp=<id|-> tc-in=<id|-> tc-out=<id|->", from ip link and tc.
+hooks_in_kernel() {
+	local x i o
+	x=$(xdp_prog_id "$1" "$2")
+	i=$(tc_prog_id "$1" "$2" ingress)
+	o=$(tc_prog_id "$1" "$2" egress)
+	echo "xdp=${x:--} tc-in=${i:--} tc-out=${o:--}"
+}
+
+# prog_loaded ID: the kernel still has program ID.
+prog_loaded() {
+	bpftool prog show id "$1" >/dev/null 2>&1
+}
+
+# prog_gone ID: waits (bounded, 3 s) for program ID to be freed.
+prog_gone() {
+	for _ in $(seq 30); do
+		prog_loaded "$1" || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# arp_resolves NS IFACE DST: flushes IFACE's neighbour cache, pings DST once
+# and succeeds when DST's MAC address was learnt (ARP went both ways).
+arp_resolves() {
+	ip -n "$1" neigh flush dev "$2" 2>/dev/null
+	timeout 5 ip netns exec "$1" ping -q -n -c 1 -W 1 "$3" >/dev/null 2>&1
+	ip -n "$1" neigh show dev "$2" "$3" 2>/dev/null | grep -q lladdr
+}
+
+# stats_packets REASON [ACTION]: the packets counted under REASON (for
+# ACTION pass or drop, or both) in `stats -j`.
+stats_packets() {
+	sl stats -j 2>/dev/null |
+		jq -r --arg r "$1" --arg a "${2:-}" \
+			'.reasons[$r] | if $a == "" then .packets else .[$a].packets end'
 }
 
 # run_capture CMD...: runs CMD with stdout in $OUT, stderr in $ERR and the

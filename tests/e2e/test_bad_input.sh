@@ -14,7 +14,7 @@ check "attach (native)" sl attach "$IF_S"
 check "block two prefixes" sl block 198.19.1.0/24 2001:db8:ffff::/48
 check "allow a prefix" sl allow 198.19.2.0/24
 before=$(state_snapshot)
-if echo "$before" | jq -s -e 'length == 3 and (.[0].attachments | length) == 1 and (.[1] | length) == 2 and (.[2] | length) == 1' >/dev/null 2>&1; then
+if echo "$before" | jq -s -e 'length == 3 and ([.[0].attachments[] | select(.hook == "xdp")] | length) == 1 and (.[1] | length) == 2 and (.[2] | length) == 1' >/dev/null 2>&1; then
 	ok "state before the bad calls is as set up"
 else
 	fail "state before the bad calls is as set up" "$(echo "$before" | tr -d '\n ' | head -c 300)"

@@ -31,8 +31,8 @@ fi
 if [ "$(echo "$st" | jq -r .bpffs)" = "$BPF" ]; then ok "status -j names the bpffs"; else
 	fail "status -j names the bpffs" "got $(echo "$st" | jq -c .bpffs), want $BPF"
 fi
-n=$(echo "$st" | jq '.attachments | length')
-a=$(echo "$st" | jq -c --arg i "$IF_S" '.attachments[] | select(.ifname == $i)')
+n=$(echo "$st" | jq '[.attachments[] | select(.hook == "xdp")] | length')
+a=$(echo "$st" | jq -c --arg i "$IF_S" '.attachments[] | select(.ifname == $i and .hook == "xdp")')
 if [ "$n" = 1 ] && [ -n "$a" ]; then ok "status -j lists the one attachment"; else
 	fail "status -j lists the one attachment" "$st"
 fi
@@ -96,8 +96,8 @@ fi
 if [ "${rx:-x}" = 0 ]; then ok "no packet passes the blocked prefix during re-attach"; else
 	fail "no packet passes the blocked prefix during re-attach" "${rx:-?} echo replies: $(tail -n2 "$T/ping1" | head -n1)"
 fi
-a2=$(sl status -j | jq -c --arg i "$IF_S" '.attachments[] | select(.ifname == $i)')
-if [ "$(sl status -j | jq '.attachments | length')" = 1 ]; then
+a2=$(sl status -j | jq -c --arg i "$IF_S" '.attachments[] | select(.ifname == $i and .hook == "xdp")')
+if [ "$(sl status -j | jq '[.attachments[] | select(.hook == "xdp")] | length')" = 1 ]; then
 	ok "still one attachment after re-attach"
 else
 	fail "still one attachment after re-attach" "$(sl status -j)"
@@ -129,7 +129,7 @@ pp=$!
 sleep 0.2
 sl attach "$IF_S" --pass-malformed >/dev/null 2>&1
 r2=$?
-a3=$(sl status -j | jq -c --arg i "$IF_S" '.attachments[] | select(.ifname == $i)')
+a3=$(sl status -j | jq -c --arg i "$IF_S" '.attachments[] | select(.ifname == $i and .hook == "xdp")')
 sl attach "$IF_S" >/dev/null 2>&1
 r3=$?
 wait $pp
@@ -147,7 +147,7 @@ fi
 
 # -v keeps stdout clean JSON.
 v=$(timeout 60 ip netns exec "$NS_S" "$SLUICE" -v --bpffs "$BPF" status -j 2>/dev/null)
-if echo "$v" | jq -e '.attachments | length == 1' >/dev/null 2>&1; then
+if echo "$v" | jq -e '[.attachments[] | select(.hook == "xdp")] | length == 1' >/dev/null 2>&1; then
 	ok "-v status -j still prints clean JSON on stdout"
 else
 	fail "-v status -j still prints clean JSON on stdout" "$(echo "$v" | head -c 200)"

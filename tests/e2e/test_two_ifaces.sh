@@ -12,7 +12,7 @@ fi
 
 check "attach server iface 1" sl attach "$IF_S"
 check "attach server iface 2" sl attach "$IF_S2"
-n=$(sl status -j | jq '[.attachments[].ifname] | sort | join(" ")' -r)
+n=$(sl status -j | jq '[.attachments[].ifname] | unique | join(" ")' -r)
 want=$(printf '%s\n' "$IF_S" "$IF_S2" | sort | tr '\n' ' ' | sed 's/ $//')
 if [ "$n" = "$want" ]; then
 	ok "status lists both interfaces"
@@ -56,7 +56,7 @@ check "block 198.18.0.0/24" sl block 198.18.0.0/24
 check "detach server iface 2" sl detach "$IF_S2"
 expect_flows "iface 2 detached, client 2 v4" "$NS_C2" "$S4B"
 expect_blocked "iface 2 detached, client 1 v4" "$NS_C" "$S4"
-n=$(sl status -j | jq -r '[.attachments[].ifname] | join(" ")')
+n=$(sl status -j | jq -r '[.attachments[].ifname] | unique | join(" ")')
 if [ "$n" = "$IF_S" ]; then
 	ok "status lists only iface 1 after detaching iface 2"
 else

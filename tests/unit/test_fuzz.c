@@ -1157,7 +1157,7 @@ out:
 
 static int run_env(struct fenv *e, const struct sl_features *feat)
 {
-	e->skel = sl_xdp_load(NULL, feat, true);
+	e->skel = sl_xdp_load(NULL, feat, SL_PROG_XDP);
 	if (!e->skel) {
 		if (errno == EPERM)
 			printf("not ok - test_fuzz: needs root\n");

@@ -1017,7 +1017,7 @@ static int map_fd(struct env *e, const char *name)
 
 static bool env_load(struct env *e, const struct sl_features *feat)
 {
-	e->skel = sl_xdp_load(NULL, feat, true);
+	e->skel = sl_xdp_load(NULL, feat, SL_PROG_XDP);
 	if (!e->skel)
 		return false;
 	e->prog = sl_xdp_prog_fd(e->skel);

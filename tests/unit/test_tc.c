@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* test_tc: the TC programs (sluice_tc_in, sluice_tc_out), run on crafted
+ * frames through bpf_prog_test_run_opts (BPF_PROG_TYPE_SCHED_CLS: the frame
+ * is given from its Ethernet header, as cls_bpf sees it). Each case checks
+ * the TC verdict, that exactly one counter cell moved by one packet and the
+ * frame's length, and which set entry counted the hit: the sets are
+ * consulted at ingress only. Every frame of the XDP cases' kinds also gets
+ * the same verdict and reason from XDP and TC ingress. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+
+#include "check.h"
+#include "log.h"
+#include "names.h"
+#include "pkt.h"
+#include "setdef.h"
+#include "sluice.h"
+/* After sluice.h: the skeleton names struct sl_features. */
+#include "sluice_xdp.skel.h"
+
+static struct sluice_xdp *skel;
+static struct sl_ctx ctx;
+static int prog_xdp, prog_in, prog_out, stats_fd;
+
+#define V4(...)                                    \
+	{                                          \
+		.ethertype = ETH_P_IP, __VA_ARGS__ \
+	}
+#define V6(...)                                      \
+	{                                            \
+		.ethertype = ETH_P_IPV6, __VA_ARGS__ \
+	}
+#define TCP   .proto = IPPROTO_TCP
+#define UDP   .proto = IPPROTO_UDP
+#define ICMP  .proto = IPPROTO_ICMP
+#define ICMP6 .proto = IPPROTO_ICMPV6
+
+enum hook { IN, OUT };
+
+struct tc_case {
+	const char *name;
+	enum hook hook;
+	struct pkt_spec pkt;
+	struct set_def set; /* kind 0: no entry */
+	bool hit;	    /* the entry counts the frame */
+	int verdict;	    /* TC_ACT_OK or TC_ACT_SHOT */
+	int reason;
+};
+
+#define EXPECT(v, r) .verdict = TC_ACT_##v, .reason = SL_R_##r
+
+static const struct tc_case cases[] = {
+    {"tc ingress: ipv4 tcp passes", IN, V4(TCP, .payload = 10),
+     EXPECT(OK, PASS)},
+    {"tc egress: ipv4 tcp passes", OUT, V4(TCP, .payload = 10),
+     EXPECT(OK, PASS)},
+    {"tc ingress: ipv6 udp passes", IN, V6(UDP, .payload = 10),
+     EXPECT(OK, PASS)},
+    {"tc egress: ipv6 icmpv6 passes", OUT, V6(ICMP6, .payload = 56),
+     EXPECT(OK, PASS)},
+    {"tc ingress: 802.1Q ipv4 in the frame passes", IN,
+     V4(.vlan = {0x8100}, UDP), EXPECT(OK, PASS)},
+    {"tc ingress: arp is non-ip",
+     IN,
+     {.ethertype = ETH_P_ARP},
+     EXPECT(OK, NON_IP)},
+    {"tc egress: arp is non-ip",
+     OUT,
+     {.ethertype = ETH_P_ARP},
+     EXPECT(OK, NON_IP)},
+    {"tc ingress: ipv4 ihl 4 is malformed-l3", IN, V4(TCP, .ihl = 4),
+     EXPECT(SHOT, MALFORMED_L3)},
+    {"tc egress: ipv4 ihl 4 is malformed-l3", OUT, V4(TCP, .ihl = 4),
+     EXPECT(SHOT, MALFORMED_L3)},
+    {"tc ingress: ipv4 tot_len past the frame is malformed-l3", IN,
+     V4(UDP, .ip_len = 200), EXPECT(SHOT, MALFORMED_L3)},
+    {"tc egress: ipv6 payload_len past the frame is malformed-l3", OUT,
+     V6(UDP, .ip_len = 300), EXPECT(SHOT, MALFORMED_L3)},
+    {"tc ingress: truncated tcp header is malformed-l4", IN, V4(TCP, .cut = 8),
+     EXPECT(SHOT, MALFORMED_L4)},
+    {"tc ingress: ipv4 with ethernet padding passes", IN, V4(UDP, .pad = 18),
+     EXPECT(OK, PASS)},
+    /* The sets: ingress only. PKT_SRC4 is 198.18.0.1, PKT_DST4
+     * 198.19.0.1. */
+    {"tc ingress: deny src 198.18.0.0/24 drops", IN, V4(ICMP),
+     DENY(SRC, "198.18.0.0/24"), true, EXPECT(SHOT, DENY_SET)},
+    {"tc egress: deny src 198.18.0.0/24 is not consulted", OUT, V4(ICMP),
+     DENY(SRC, "198.18.0.0/24"), false, EXPECT(OK, PASS)},
+    {"tc ingress: deny dst 198.19.0.1 drops", IN, V4(TCP),
+     DENY(DST, "198.19.0.1"), true, EXPECT(SHOT, DENY_SET)},
+    {"tc egress: deny dst 198.19.0.1 is not consulted", OUT, V4(TCP),
+     DENY(DST, "198.19.0.1"), false, EXPECT(OK, PASS)},
+    {"tc ingress: deny src 2001:db8:1::/48 drops ipv6", IN, V6(TCP),
+     DENY(SRC, "2001:db8:1::/48"), true, EXPECT(SHOT, DENY_SET)},
+    {"tc egress: deny src 2001:db8:1::/48 is not consulted", OUT, V6(TCP),
+     DENY(SRC, "2001:db8:1::/48"), false, EXPECT(OK, PASS)},
+    {"tc ingress: allow src 198.18.0.1 is allow-set", IN, V4(UDP),
+     ALLOW(SRC, "198.18.0.1"), true, EXPECT(OK, ALLOW_SET)},
+    {"tc egress: allow src 198.18.0.1 is not consulted", OUT, V4(UDP),
+     ALLOW(SRC, "198.18.0.1"), false, EXPECT(OK, PASS)},
+};
+
+static const char *act_name(int v)
+{
+	return v == TC_ACT_OK	  ? "TC_ACT_OK"
+	       : v == TC_ACT_SHOT ? "TC_ACT_SHOT"
+				  : "other";
+}
+
+/* Runs f through prog; checks the return code, the counters (one cell
+ * (reason, action) +1/+len) and, for verdict >= 0, the output frame. */
+static bool run(int prog, const uint8_t *f, size_t len, int verdict, int reason,
+		int action)
+{
+	struct sl_counter b[SL_STATS_MAX], a[SL_STATS_MAX];
+	uint8_t out[PKT_MAX + 256];
+	__u32 want = sl_stats_idx(reason, action);
+	int err;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	if (!ASSERT_EQ(sl_stats_read_fd(stats_fd, b), 0, "read counters"))
+		return false;
+	err = bpf_prog_test_run_opts(prog, &o);
+	if (!ASSERT_EQ(err, 0, "bpf_prog_test_run_opts") ||
+	    !ASSERT_EQ(sl_stats_read_fd(stats_fd, a), 0, "read counters"))
+		return false;
+	for (__u32 i = 0; i < SL_STATS_MAX; i++) {
+		__u64 dp = a[i].packets - b[i].packets;
+		__u64 db = a[i].bytes - b[i].bytes;
+		bool w = i == want;
+
+		if (!ASSERT_TRUE(dp == (w ? 1u : 0u) && db == (w ? len : 0),
+				 "counter %s/%s moved +%llu/+%lluB",
+				 sl_reason_name(i / SL_ACT_MAX),
+				 sl_action_name(i % SL_ACT_MAX),
+				 (unsigned long long)dp,
+				 (unsigned long long)db))
+			return false;
+	}
+	return ASSERT_TRUE(o.retval == (__u32)verdict, "verdict %s, want %s",
+			   act_name(o.retval), act_name(verdict)) &&
+	       ASSERT_EQ(o.data_size_out, len, "output length") &&
+	       ASSERT_TRUE(!memcmp(out, f, len), "output frame differs");
+}
+
+static bool entry_packets(const struct sl_prefix *p, int kind, int dir,
+			  uint64_t *packets, uint64_t *bytes)
+{
+	struct sl_set_entry *v = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (sl_set_list(&ctx, kind, &v, &n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].dir == dir && v[i].prefix.family == p->family &&
+		    v[i].prefix.plen == p->plen &&
+		    !memcmp(v[i].prefix.addr, p->addr, 16)) {
+			*packets = v[i].packets;
+			*bytes = v[i].bytes;
+			found = true;
+		}
+	}
+	free(v);
+	return found;
+}
+
+static bool run_case(const struct tc_case *c)
+{
+	int action = c->verdict == TC_ACT_SHOT ? SL_ACT_DROP : SL_ACT_PASS;
+	uint8_t f[PKT_MAX];
+	struct pkt_off off;
+	struct sl_prefix p;
+	uint64_t pk = 0, by = 0;
+	char err[128];
+	bool ok;
+
+	pkt_build(&c->pkt, f, &off);
+	if (c->set.kind) {
+		memset(&p, 0, sizeof(p));
+		if (!ASSERT_EQ(
+			sl_prefix_parse(c->set.prefix, &p, err, sizeof(err)), 0,
+			c->set.prefix) ||
+		    !ASSERT_EQ(
+			sl_set_add(&ctx, c->set.kind, c->set.dir, &p, 1, NULL),
+			0, "add the set entry"))
+			return false;
+	}
+	ok = run(c->hook == IN ? prog_in : prog_out, f, off.len, c->verdict,
+		 c->reason, action);
+	if (c->set.kind) {
+		ok = ok && ASSERT_TRUE(entry_packets(&p, c->set.kind,
+						     c->set.dir, &pk, &by),
+				       "entry %s not listed", c->set.prefix);
+		ok = ok && ASSERT_TRUE(pk == (c->hit ? 1u : 0u) &&
+					   by == (c->hit ? off.len : 0),
+				       "entry %s counted +%llu/+%lluB, want %s",
+				       c->set.prefix, (unsigned long long)pk,
+				       (unsigned long long)by,
+				       c->hit ? "the frame" : "nothing");
+		ok = ASSERT_EQ(sl_set_del(&ctx, c->set.kind, c->set.dir, &p, 1),
+			       0, "remove the set entry") &&
+		     ok;
+	}
+	return ok;
+}
+
+/* XDP and TC ingress agree on every cut of a few frames: the same verdict
+ * and the same reason (TC's reads from the Ethernet header on). */
+static const struct pkt_spec agree_specs[] = {
+    V4(TCP, .ip_opts = 4, .tcp_opts = 12, .payload = 6),
+    V6(.n_ext = 1, .ext = {IPPROTO_HOPOPTS}, .ext_hlen = {1}, UDP,
+       .payload = 4),
+    V4(.vlan = {0x88a8, 0x8100}, ICMP, .payload = 8),
+    {.vlan = {0x8100}, .ethertype = ETH_P_ARP},
+};
+
+static int counter_moved(const struct sl_counter *b, const struct sl_counter *a)
+{
+	for (int i = 0; i < SL_STATS_MAX; i++)
+		if (a[i].packets != b[i].packets)
+			return i;
+	return -1;
+}
+
+static bool run_agree(const struct pkt_spec *s)
+{
+	uint8_t full[PKT_MAX], f[PKT_MAX];
+	struct pkt_off off;
+	size_t n = pkt_build(s, full, &off), tested = 0;
+
+	for (size_t len = 14; len <= n; len++) {
+		struct sl_counter b[SL_STATS_MAX], a[SL_STATS_MAX];
+		__u32 rx = 0, rt = 0;
+		int cx, ct;
+		struct pkt_spec cut = *s;
+
+		/* The IP length follows the cut. */
+		cut.cut += n - len;
+		pkt_build(&cut, f, NULL);
+		for (int k = 0; k < 2; k++) {
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f,
+				    .data_size_in = len, .repeat = 1);
+
+			int err;
+
+			sl_stats_read_fd(stats_fd, b);
+			err =
+			    bpf_prog_test_run_opts(k ? prog_in : prog_xdp, &o);
+			/* The skb test run refuses an IP frame shorter than
+			 * the IP header (the XDP one does not). */
+			if (k && err == -EINVAL && len < off.l3 + 40)
+				goto next;
+			if (!ASSERT_TRUE(!err, "%s test run at %zu bytes: %d",
+					 k ? "tc" : "xdp", len, err))
+				return false;
+			sl_stats_read_fd(stats_fd, a);
+			*(k ? &rt : &rx) = o.retval;
+			*(k ? &ct : &cx) = counter_moved(b, a);
+		}
+		if (!ASSERT_TRUE(cx == ct && cx >= 0 &&
+				     (rx == XDP_DROP) == (rt == TC_ACT_SHOT),
+				 "cut at %zu of %zu: xdp %s (%d), tc %s (%d)",
+				 len, n, rx == XDP_DROP ? "drop" : "pass", cx,
+				 act_name(rt), ct))
+			return false;
+		tested++;
+	next:;
+	}
+	/* Only the cuts the skb test run refuses may be left out. */
+	return ASSERT_TRUE(tested + off.l3 + 40 >= n + 1 || tested == n - 13,
+			   "only %zu of %zu cuts ran", tested, n - 13);
+}
+
+int main(void)
+{
+	size_t i;
+
+	sl_log_hook_libbpf();
+	if (sl_check_privileges()) {
+		printf("not ok - test_tc: needs root\n");
+		return 1;
+	}
+	skel = sl_xdp_load(NULL, NULL, SL_PROG_ALL);
+	if (!skel) {
+		printf("not ok - test_tc: cannot load the programs: %s\n",
+		       strerror(errno));
+		return 1;
+	}
+	sl_ctx_wrap(&ctx, skel);
+	prog_xdp = sl_prog_fd(skel, SL_PROG_XDP);
+	prog_in = sl_prog_fd(skel, SL_PROG_TC_IN);
+	prog_out = sl_prog_fd(skel, SL_PROG_TC_OUT);
+	stats_fd = sl_map_fd(&ctx, SL_MAP_STATS);
+	check_report("the object loads the xdp, tc-in and tc-out programs",
+		     ASSERT_TRUE(prog_xdp >= 0 && prog_in >= 0 &&
+				     prog_out >= 0 && stats_fd >= 0,
+				 "fds %d %d %d %d", prog_xdp, prog_in, prog_out,
+				 stats_fd));
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_report(cases[i].name, run_case(&cases[i]));
+	for (i = 0; i < sizeof(agree_specs) / sizeof(agree_specs[0]); i++) {
+		char name[128];
+
+		snprintf(name, sizeof(name),
+			 "xdp and tc ingress agree on every cut of frame %zu",
+			 i + 1);
+		check_report(name, run_agree(&agree_specs[i]));
+	}
+
+	sl_close(&ctx);
+	sl_xdp_destroy(skel);
+	return check_failed ? 1 : 0;
+}
