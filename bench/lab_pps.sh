@@ -5,7 +5,7 @@
 # generator namespace; the receiver namespace holds the other end and the
 # firewall under test. Each case counts what the receiver dropped (or, for
 # the plain stack, processed) over the generator's sending window, 3 times,
-# and prints the median next to "empty XDP_DROP" measured in the same run.
+# in rounds, and prints the median next to "empty XDP_DROP" of the same rounds.
 # Then the time to load 1,000 / 10,000 / 100,000 rules. Needs root and
 # `make all`. See bench/README.md ("Packets/s lab").
 #   LAB_SECONDS (1)   sending window per repetition    LAB_REPS (3)
@@ -229,134 +229,162 @@ sluice_attach() {
 	fi
 }
 
-# ---- one case ----
+# ---- the cases ----
+# Every case has a label, a counter (above), a note for the table, and a
+# setup and a teardown in case_up/case_down. The cases run in rounds: one
+# window of every case per round, REPS rounds. So a load that comes and goes
+# on the machine touches every case alike, and each ratio is taken against
+# the reference of the same round.
 RES=$OUT/results
-# measure NAME LABEL COUNTER NOTE: REPS bounded sends; one `row` line with
-# the median pps (counted at the receiver / the generator's window) and the
-# median share of the sent frames the counter saw.
-measure() {
-	local name=$1 label=$2 counter=$3 note=$4 i before after line sent secs
-	local pps=() share=()
-	for ((i = 0; i < REPS; i++)); do
-		before=$($counter)
-		line=$(timeout 120 ip netns exec "$NS_G" \
-			"$LIVEGEN" send --ifname "$IF_G" --dst-mac "$DST_MAC" \
-			--src "$SRC" --dst "$DST" --proto udp --sport "$SPORT" \
-			--dport "$DPORT" --seconds "$WINDOW" --count "$MAXCOUNT" \
-			--cpu "$CPU")
-		after=$($counter)
-		sent=$(sed -n 's/.* sent=\([0-9]*\).*/\1/p' <<<"$line")
-		secs=$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$line")
-		[ "$counter" = cnt_none ] && after=$sent
-		pps+=("$(awk -v c="$((after - before))" -v s="$secs" 'BEGIN { printf "%.0f", c / s }')")
-		share+=("$(awk -v c="$((after - before))" -v s="$sent" 'BEGIN { printf "%.4f", c / s }')")
-	done
-	printf 'row name=%s pps=%s all=%s counted=%s note=%s label=%s\n' \
-		"$name" "$(median "${pps[@]}")" "$(
-			IFS=,
-			echo "${pps[*]}"
-		)" "$(median "${share[@]}")" "${note// /\~}" "$label" | tee -a "$RES" >/dev/null
-	printf '  %-46s %s pps (runs: %s)\n' "$label" "$(median "${pps[@]}")" \
-		"$(
-			IFS=' '
-			echo "${pps[*]}"
-		)"
+CASES=()
+declare -A LABEL COUNTER NOTE
+add_case() {
+	CASES+=("$1")
+	LABEL[$1]=$2
+	COUNTER[$1]=$3
+	NOTE[$1]=$4
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-na_row() { printf 'row name=%s pps=na all=- counted=- note=%s label=%s\n' "$1" "${3// /\~}" "$2" >>"$RES"; }
+# na_row NAME LABEL WHY: a row printed as n/a, never measured.
+na_row() { add_case "$1" "$2" na "$3"; }
 
 xdp_off() { ip -n "$NS_R" link set dev "$IF_R" xdp off 2>/dev/null || true; }
-nf_flush() { inr nft flush ruleset; }
+
+case_up() {
+	case $1 in
+	gen-only) ;;
+	empty-drop) inr "$LIVEGEN" attach --ifname "$IF_R" drop ;;
+	xdp-filter)
+		# Loaded and configured in one mount namespace with its own
+		# bpffs; the native attachment outlives it (the program holds
+		# its maps).
+		inr sh -ec 'mount -t bpf bpf /sys/fs/bpf
+			xdp-filter load "$1" --mode native >/dev/null
+			xdp-filter ip "$2" --mode src' sh "$IF_R" "$SRC"
+		;;
+	sluice-deny)
+		sluice_attach
+		inr "$SLUICE" --bpffs "$BPF" block "$SRC" >/dev/null
+		;;
+	sluice-rules-*)
+		sluice_attach
+		load_rules_sluice "$OUT/rules-${1#sluice-rules-}.yaml"
+		;;
+	*)
+		# The stack and netfilter cases: XDP_PASS on the receiver, so
+		# that the veth takes XDP frames at all (its cost is in them).
+		inr "$LIVEGEN" attach --ifname "$IF_R" pass
+		case $1 in
+		iptables-legacy-*)
+			inr iptables-legacy-restore <"$OUT/ipt-${1##*-}.rules"
+			;;
+		iptables-*) inr iptables-restore <"$OUT/ipt-${1##*-}.rules" ;;
+		nft-set-*) inr nft -f "$OUT/nft-set.rules" ;;
+		nft-*) inr nft -f "$OUT/nft-${1##*-}.rules" ;;
+		esac
+		;;
+	esac
+}
+
+case_down() {
+	case $1 in
+	sluice-*) inr "$SLUICE" --bpffs "$BPF" reset >/dev/null ;;
+	iptables-legacy-*) inr iptables-legacy -t raw -F ;;
+	iptables-* | nft-*) inr nft flush ruleset ;;
+	esac
+	xdp_off
+}
+
+# measure_once NAME ROUND: one bounded send; a `sample` line with the rate
+# (the counter's delta / the generator's sending time) and the share of the
+# sent frames the counter saw. Prints the rate.
+measure_once() {
+	local name=$1 round=$2 counter=${COUNTER[$1]} before after line sent secs
+	IPT=iptables
+	[[ "$name" == iptables-legacy-* ]] && IPT=iptables-legacy
+	before=$($counter)
+	line=$(timeout 120 ip netns exec "$NS_G" \
+		"$LIVEGEN" send --ifname "$IF_G" --dst-mac "$DST_MAC" \
+		--src "$SRC" --dst "$DST" --proto udp --sport "$SPORT" \
+		--dport "$DPORT" --seconds "$WINDOW" --count "$MAXCOUNT" \
+		--cpu "$CPU")
+	after=$($counter)
+	sent=$(sed -n 's/.* sent=\([0-9]*\).*/\1/p' <<<"$line")
+	secs=$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+	[ "$counter" = cnt_none ] && after=$sent
+	awk -v n="$name" -v r="$round" -v c="$((after - before))" -v t="$secs" \
+		-v s="$sent" 'BEGIN { printf "sample name=%s round=%d pps=%.0f share=%.4f\n",
+			n, r, c / t, c / s }' >>"$RES"
+	awk -v c="$((after - before))" -v t="$secs" 'BEGIN { printf "%.2f", c / t / 1e6 }'
+}
 
 echo "Packets/s lab: livegen (XDP live frames, XDP_TX) -> veth -> receiver;" \
-	"60-byte UDP $SRC:$SPORT -> $DST:$DPORT, ${WINDOW}s windows," \
-	"median of $REPS; generator pinned to CPU $CPU"
+	"60-byte UDP $SRC:$SPORT -> $DST:$DPORT; ${WINDOW}s per case per round," \
+	"$REPS rounds; generator pinned to CPU $CPU"
 lab_up
 
-# The generator alone: no XDP on the peer, so veth refuses each frame at
-# xmit (counted by the generator only).
-measure gen-only "generator alone (veth refuses: no XDP on peer)" cnt_none \
+# ---- rule files, generated once ----
+for n in 1 1000; do
+	gen_rules "$n" iptables >"$OUT/ipt-$n.rules"
+	KIND_IPT=$GEN_KIND
+done
+gen_rules 1000 nft >"$OUT/nft-1000.rules"
+KIND_NFT=$GEN_KIND
+fallback_rules 10000 nft-set >"$OUT/nft-set.rules"
+
+add_case gen-only "generator alone (veth refuses: no XDP on peer)" cnt_none \
 	"generator count"
-
-inr "$LIVEGEN" attach --ifname "$IF_R" drop
-measure empty-drop "empty XDP_DROP (reference)" cnt_xdp_drops "veth xdp_drops"
-xdp_off
-
+add_case empty-drop "empty XDP_DROP (reference)" cnt_xdp_drops "veth xdp_drops"
 if command -v xdp-filter >/dev/null; then
-	# Loaded and configured in one mount namespace with its own bpffs; the
-	# native attachment outlives it (its maps are held by the program).
-	inr sh -ec 'mount -t bpf bpf /sys/fs/bpf
-		xdp-filter load "$1" --mode native >/dev/null
-		xdp-filter ip "$2" --mode src' sh "$IF_R" "$SRC"
-	measure xdp-filter "xdp-filter, deny src (native)" cnt_xdp_drops \
+	add_case xdp-filter "xdp-filter, deny src (native)" cnt_xdp_drops \
 		"veth xdp_drops"
-	xdp_off
 else
 	na_row xdp-filter "xdp-filter, deny src (native)" "xdp-tools not installed"
 fi
-
-sluice_attach
-inr "$SLUICE" --bpffs "$BPF" block "$SRC" >/dev/null
-measure sluice-deny "Sluice deny set, 1 prefix (native)" cnt_sluice_deny \
+add_case sluice-deny "Sluice deny set, 1 prefix (native)" cnt_sluice_deny \
 	"sluice stats deny-set"
-inr "$SLUICE" --bpffs "$BPF" unblock "$SRC" >/dev/null
-if [ "$HAVE_APPLY" = 1 ]; then
-	for n in 1 1000; do
-		gen_rules "$n" yaml >"$OUT/rules.yaml"
-		load_rules_sluice "$OUT/rules.yaml"
-		measure "sluice-rules-$n" "Sluice rules, $n (match last)" \
+for n in 1 1000; do
+	if [ "$HAVE_APPLY" = 1 ]; then
+		gen_rules "$n" yaml >"$OUT/rules-$n.yaml"
+		add_case "sluice-rules-$n" "Sluice rules, $n (match last)" \
 			cnt_xdp_drops "veth xdp_drops, $GEN_KIND rules"
-	done
-else
-	for n in 1 1000; do
+	else
 		na_row "sluice-rules-$n" "Sluice rules, $n (match last)" \
 			"n/a (apply not built)"
-	done
-fi
-inr "$SLUICE" --bpffs "$BPF" reset >/dev/null
-
-# The netfilter and stack cases: XDP_PASS on the receiver, so that the veth
-# takes XDP frames at all; its cost is in these rows.
-inr "$LIVEGEN" attach --ifname "$IF_R" pass
-measure stack "plain stack (XDP_PASS, closed UDP port)" cnt_udp_noports \
-	"Udp NoPorts"
-
-for n in 1 1000; do
-	gen_rules "$n" iptables >"$OUT/ipt.rules"
-	inr iptables-restore <"$OUT/ipt.rules"
-	measure "iptables-$n" "iptables (nft backend) raw, $n rule(s)" \
-		cnt_iptables "rule counter, $GEN_KIND rules"
-	nf_flush
+	fi
 done
-# The same rules through the legacy xtables backend, when the kernel has it.
-if inr iptables-legacy -t raw -L -n >/dev/null 2>&1; then
-	IPT=iptables-legacy
+add_case stack "plain stack (XDP_PASS, closed UDP port)" cnt_udp_noports \
+	"Udp NoPorts"
+for n in 1 1000; do
+	add_case "iptables-$n" "iptables (nft backend) raw, $n rule(s)" \
+		cnt_iptables "rule counter, $KIND_IPT rules"
+done
+if ip netns exec "$NS_G" iptables-legacy -t raw -L -n >/dev/null 2>&1; then
 	for n in 1 1000; do
-		gen_rules "$n" iptables >"$OUT/ipt.rules"
-		inr iptables-legacy-restore <"$OUT/ipt.rules"
-		measure "iptables-legacy-$n" "iptables-legacy raw, $n rule(s)" \
-			cnt_iptables "rule counter, $GEN_KIND rules"
-		inr iptables-legacy -t raw -F
+		add_case "iptables-legacy-$n" "iptables-legacy raw, $n rule(s)" \
+			cnt_iptables "rule counter, $KIND_IPT rules"
 	done
-	IPT=iptables
 fi
-gen_rules 1000 nft >"$OUT/nft.rules"
-inr nft -f "$OUT/nft.rules"
-measure nft-1000 "nftables, 1000 rules (match last)" cnt_nft \
-	"rule counter, $GEN_KIND rules"
-nf_flush
-fallback_rules 10000 nft-set >"$OUT/nft-set.rules"
-inr nft -f "$OUT/nft-set.rules"
-measure nft-set-10000 "nftables, 10,000-address set" cnt_nft \
+add_case nft-1000 "nftables, 1000 rules (match last)" cnt_nft \
+	"rule counter, $KIND_NFT rules"
+add_case nft-set-10000 "nftables, 10,000-address set" cnt_nft \
 	"rule counter, fallback set"
-nf_flush
-xdp_off
 
-# The reference once more: how far the machine drifted during the run.
-inr "$LIVEGEN" attach --ifname "$IF_R" drop
-measure empty-drop-end "empty XDP_DROP, again at the end" cnt_xdp_drops \
-	"veth xdp_drops"
-xdp_off
+for name in "${CASES[@]}"; do
+	printf 'row name=%s note=%s label=%s\n' "$name" "${NOTE[$name]// /\~}" \
+		"${LABEL[$name]}" >>"$RES"
+	[ "${COUNTER[$name]}" = na ] &&
+		echo "sample name=$name round=1 pps=na share=na" >>"$RES"
+done
+for ((r = 1; r <= REPS; r++)); do
+	line="  round $r, Mpps:"
+	for name in "${CASES[@]}"; do
+		[ "${COUNTER[$name]}" = na ] && continue
+		case_up "$name"
+		line+=" $name $(measure_once "$name" "$r")"
+		case_down "$name"
+	done
+	echo "$line"
+done
 
 # ---- load times, in a namespace of their own ----
 ns_add "$NS_L"
@@ -399,14 +427,20 @@ done
 # ---- the table ----
 echo
 awk '
+function med(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return a[int((n + 1) / 2)]
+}
 /^row / {
-	for (i = 2; i <= NF; i++) {
-		k = $i; sub(/=.*/, "", k); v = $i; sub(/^[^=]*=/, "", v)
-		if (k == "label") { v = $i; sub(/^[^=]*=/, "", v); for (j = i + 1; j <= NF; j++) v = v " " $j; f[k] = v; break }
-		f[k] = v
-	}
-	n = f["name"]; ord[++c] = n; lab[n] = f["label"]; pps[n] = f["pps"]
-	cnt[n] = f["counted"]; note[n] = f["note"]; gsub(/~/, " ", note[n])
+	n = $2; sub(/^name=/, "", n); ord[++c] = n
+	note[n] = $3; sub(/^note=/, "", note[n]); gsub(/~/, " ", note[n])
+	l = $0; sub(/.* label=/, "", l); lab[n] = l
+}
+/^sample / {
+	for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	n = f["name"]; r = f["round"]; rate[n, r] = f["pps"]; sh[n, r] = f["share"]
+	if (r > rounds) rounds = r
 }
 /^load / {
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); g[kv[1]] = kv[2] }
@@ -414,15 +448,24 @@ awk '
 	if (!(g["rules"] in seen)) { seen[g["rules"]] = 1; sizes[++ns] = g["rules"] }
 }
 END {
-	e = pps["empty-drop"]
-	printf "%-46s %8s %8s %8s  %s\n", "case", "Mpps", "x empty", "counted", "counter"
+	printf "%-46s %7s %15s %8s %8s  %s\n", "case", "Mpps", "min..max", "x empty", "counted", "counter"
 	for (i = 1; i <= c; i++) {
 		n = ord[i]
-		if (pps[n] == "na") { printf "%-46s %8s %8s %8s  %s\n", lab[n], "n/a", "-", "-", note[n]; continue }
-		printf "%-46s %8.3f %8.2f %8.3f  %s\n", lab[n], pps[n] / 1e6,
-			(e > 0 ? pps[n] / e : 0), cnt[n], note[n]
+		if (rate[n, 1] == "na") { printf "%-46s %7s %15s %8s %8s  %s\n", lab[n], "n/a", "", "-", "-", note[n]; continue }
+		m = 0; lo = ""; hi = ""
+		for (r = 1; r <= rounds; r++) {
+			if (!((n, r) in rate)) continue
+			v = rate[n, r] / 1e6; p[++m] = v; q[m] = sh[n, r]
+			if (lo == "" || v < lo) lo = v
+			if (hi == "" || v > hi) hi = v
+			x[m] = rate["empty-drop", r] > 0 ? rate[n, r] / rate["empty-drop", r] : 0
+		}
+		printf "%-46s %7.3f %15s %8.2f %8.3f  %s\n", lab[n], med(p, m),
+			sprintf("%.2f..%.2f", lo, hi), med(x, m), med(q, m), note[n]
 	}
-	print "(counted: share of the frames sent that the counter saw, median)"
+	print "(Mpps: median of the rounds; x empty: median of each round'"'"'s ratio to the"
+	print " empty XDP_DROP of the same round; counted: share of the frames sent that"
+	print " the counter saw)"
 	print ""
 	printf "%-24s", "load time (s)"
 	for (j = 1; j <= ns; j++) printf " %10s", sizes[j] " rules"
