@@ -26,8 +26,19 @@ MAXCOUNT=50000000 # per repetition, on top of the time bound
 
 # Names carry the PID; addresses only from 198.18.0.0/15.
 P=lp$$
-NS_G=$P-gen NS_R=$P-dut NS_L=$P-load
-IF_G=$P-g0 IF_R=$P-r0
+NS_L=$P-load
+# use_lab 1|2: the lab the next commands act on. Lab 2 is the same pair in
+# two other namespaces, for the iptables-legacy cases only: an xtables table,
+# once used in a namespace, stays hooked in it (flushed, never removed), and
+# would tax every later case of lab 1.
+use_lab() {
+	local s=${1#1}
+	NS_G=$P-gen$s NS_R=$P-dut$s IF_G=$P-g$s IF_R=$P-r$s
+	DST_MAC=${MACS[$1]:-}
+}
+declare -A MACS
+use_lab 1
+NS_R1=$NS_R
 SRC=198.18.0.1 DST=198.18.0.2 SPORT=1024 DPORT=9
 OUT=$(mktemp -d /tmp/sluice-lab.XXXXXX)
 BPF=$OUT/bpf
@@ -43,7 +54,7 @@ cleanup() {
 	set +e
 	trap - EXIT INT TERM
 	if mountpoint -q "$BPF" 2>/dev/null; then
-		[ -d "$BPF/sluice" ] && timeout 20 ip netns exec "$NS_R" \
+		[ -d "$BPF/sluice" ] && timeout 20 ip netns exec "$NS_R1" \
 			"$SLUICE" --bpffs "$BPF" reset >/dev/null 2>&1
 		umount "$BPF" 2>/dev/null || umount -l "$BPF" 2>/dev/null
 	fi
@@ -74,7 +85,9 @@ ns_add() {
 		net.ipv6.conf.default.disable_ipv6=1
 }
 
+# lab_up N: the two namespaces of lab N and their veth pair.
 lab_up() {
+	use_lab "$1"
 	ns_add "$NS_G"
 	ns_add "$NS_R"
 	ip -n "$NS_G" link add "$IF_G" type veth peer name "$IF_R" netns "$NS_R"
@@ -82,13 +95,12 @@ lab_up() {
 	ip -n "$NS_R" addr add "$DST/24" dev "$IF_R"
 	ip -n "$NS_G" link set "$IF_G" up
 	ip -n "$NS_R" link set "$IF_R" up
-	DST_MAC=$(ip -n "$NS_R" -j link show dev "$IF_R" | jq -r '.[0].address')
+	MACS[$1]=$(ip -n "$NS_R" -j link show dev "$IF_R" | jq -r '.[0].address')
+	DST_MAC=${MACS[$1]}
 	# The ICMP errors of the plain-stack case go back to the generator:
 	# give the receiver the generator's MAC so it does not ARP.
 	ip -n "$NS_R" neigh replace "$SRC" dev "$IF_R" lladdr \
 		"$(ip -n "$NS_G" -j link show dev "$IF_G" | jq -r '.[0].address')"
-	mkdir -p "$BPF"
-	mount -t bpf bpf "$BPF"
 }
 
 # ---- counters at the receiver (each prints one integer) ----
@@ -108,7 +120,7 @@ cnt_udp_noports() {
 # $IPT is iptables (the nf_tables backend on Debian 12) or iptables-legacy.
 IPT=iptables
 cnt_iptables() {
-	inr "$IPT" -t raw -L PREROUTING -v -x -n |
+	inr "$IPT" -t raw -L PREROUTING -v -x -n 2>/dev/null |
 		awk -v s="$SRC" '$3 == "DROP" && $8 == s { print $1; f = 1 }
 			END { if (!f) print 0 }'
 }
@@ -320,7 +332,10 @@ measure_once() {
 echo "Packets/s lab: livegen (XDP live frames, XDP_TX) -> veth -> receiver;" \
 	"60-byte UDP $SRC:$SPORT -> $DST:$DPORT; ${WINDOW}s per case per round," \
 	"$REPS rounds; generator pinned to CPU $CPU"
-lab_up
+lab_up 2
+lab_up 1
+mkdir -p "$BPF"
+mount -t bpf bpf "$BPF"
 
 # ---- rule files, generated once ----
 for n in 1 1000; do
@@ -358,7 +373,7 @@ for n in 1 1000; do
 	add_case "iptables-$n" "iptables (nft backend) raw, $n rule(s)" \
 		cnt_iptables "rule counter, $KIND_IPT rules"
 done
-if ip netns exec "$NS_G" iptables-legacy -t raw -L -n >/dev/null 2>&1; then
+if ip netns exec "$P-gen2" iptables-legacy -t raw -L -n >/dev/null 2>&1; then
 	for n in 1 1000; do
 		add_case "iptables-legacy-$n" "iptables-legacy raw, $n rule(s)" \
 			cnt_iptables "rule counter, $KIND_IPT rules"
@@ -379,9 +394,12 @@ for ((r = 1; r <= REPS; r++)); do
 	line="  round $r, Mpps:"
 	for name in "${CASES[@]}"; do
 		[ "${COUNTER[$name]}" = na ] && continue
+		use_lab 1
+		[[ "$name" == iptables-legacy-* ]] && use_lab 2
 		case_up "$name"
 		line+=" $name $(measure_once "$name" "$r")"
 		case_down "$name"
+		use_lab 1
 	done
 	echo "$line"
 done
