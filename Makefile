@@ -72,6 +72,9 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libsluice.a $(LIB_HDRS) $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(BUILD)/libsluice.a -o $@ $(LDLIBS)
 
+# The generator's header is shared by its program and its CLI.
+$(BUILD)/livegen.bpf.o $(BUILD)/bench/livegen: bench/livegen.h
+
 $(BUILD):
 	@mkdir -p $(BUILD)
 
@@ -92,7 +95,7 @@ docs: $(BUILD)/sluice
 	$(BUILD)/sluice help --markdown > docs/cli.md
 
 format:
-	clang-format -i $(wildcard include/sluice/*.h bpf/*.c bpf/lib/*.h src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h bench/*.c)
+	clang-format -i $(wildcard include/sluice/*.h bpf/*.c bpf/lib/*.h src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h bench/*.c bench/*.h)
 
 clean:
 	rm -rf $(BUILD)

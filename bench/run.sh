@@ -6,6 +6,7 @@
 #   BENCH_REPEAT (1000000)  packets per run    BENCH_RUNS (5)  runs per case
 #   BENCH_EXPLAIN auto|1|0  the breakdown of where the time goes (auto: when a
 #                           target misses)
+#   BENCH_LAB 1|0           then the packets/s veth lab, bench/lab_pps.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -210,4 +211,12 @@ if [ "$EXPLAIN" = 1 ] || { [ "$EXPLAIN" = auto ] &&
 		}
 		print "deny hit vs set size (ns/pkt):" sw
 	}' "$RES"
+fi
+
+# ---- packets/s on a veth lab (bench/lab_pps.sh; BENCH_LAB=0 skips it) ----
+# Real frames between two namespaces, counted at the receiver, next to an
+# empty XDP_DROP measured in the same run; then rule-set load times.
+if [ "${BENCH_LAB:-1}" = 1 ]; then
+	echo
+	bench/lab_pps.sh || echo "bench/run.sh: the packets/s lab failed" >&2
 fi

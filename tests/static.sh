@@ -8,7 +8,7 @@ ok() { echo "ok - $1"; }
 fail() { echo "not ok - $1: $2"; rc=1; }
 
 files=$(ls include/sluice/*.h bpf/*.c bpf/lib/*.h src/*/*.c src/*/*.h \
-	tests/unit/*.c tests/unit/*.h bench/*.c 2>/dev/null)
+	tests/unit/*.c tests/unit/*.h bench/*.c bench/*.h 2>/dev/null)
 if out=$(clang-format --dry-run -Werror $files 2>&1); then
 	ok "sources are clang-formatted"
 else
