@@ -234,9 +234,9 @@ _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
  * docs/classifier.md. Regions of the blob after struct sl_blob_hdr:
  *   rule table: struct sl_cls_rule [SL_CLS_RULE_CAP], indexed by order
  *               position (rules sorted by priority, id)
- *   nodes:      struct sl_cls_node [SL_CLS_NODE_CAP]
  *   leaf lists: __u32 order positions [SL_CLS_LEAF_CAP]
- * Every index is masked to its region, so a bad blob can misclassify but
+ *   nodes:      struct sl_cls_node [SL_CLS_NODE_CAP], to the blob's end
+ * Every index is bounded to its region, so a bad blob can misclassify but
  * never read outside it. */
 #define SL_CLS_TREE_MAX	 16 /* trees walked per packet */
 #define SL_CLS_DEPTH_MAX 16 /* internal nodes on a root-to-leaf path */
@@ -249,11 +249,12 @@ _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 #define SL_CLS_LEAF	0xff /* sl_cls_node.dim of a leaf */
 #define SL_CLS_NONE	0xffffffffU
 #define SL_CLS_RULE_LOG 17
-#define SL_CLS_NODE_LOG 20
-#define SL_CLS_LEAF_LOG 20
+#define SL_CLS_LEAF_LOG 18
 #define SL_CLS_RULE_CAP (1U << SL_CLS_RULE_LOG)
-#define SL_CLS_NODE_CAP (1U << SL_CLS_NODE_LOG)
 #define SL_CLS_LEAF_CAP (1U << SL_CLS_LEAF_LOG)
+/* The nodes take the rest of the blob (not a power of two: node indexes
+ * are bounded by a compare). */
+#define SL_CLS_NODE_CAP ((__u32)((SL_BLOB_SIZE - SL_CLS_NODE_OFF) / 8))
 
 /* Internal node: child = base + ((key[dim] >> shift) & ((1 << n) - 1)).
  * Leaf (dim SL_CLS_LEAF): n order positions at leaf list index base. */
@@ -293,11 +294,10 @@ struct sl_cls_hdr {
 _Static_assert(sizeof(struct sl_cls_hdr) == 232, "sl_cls_hdr size");
 
 #define SL_CLS_RULE_OFF 4096ULL
-#define SL_CLS_NODE_OFF \
-	(SL_CLS_RULE_OFF + (__u64)SL_CLS_RULE_CAP * sizeof(struct sl_cls_rule))
 #define SL_CLS_LEAF_OFF \
-	(SL_CLS_NODE_OFF + (__u64)SL_CLS_NODE_CAP * sizeof(struct sl_cls_node))
-#define SL_CLS_END (SL_CLS_LEAF_OFF + (__u64)SL_CLS_LEAF_CAP * 4)
+	(SL_CLS_RULE_OFF + (__u64)SL_CLS_RULE_CAP * sizeof(struct sl_cls_rule))
+#define SL_CLS_NODE_OFF (SL_CLS_LEAF_OFF + (__u64)SL_CLS_LEAF_CAP * 4)
+#define SL_CLS_END	(SL_CLS_NODE_OFF + (__u64)SL_CLS_NODE_CAP * 8)
 _Static_assert(SL_CLS_END <= SL_BLOB_SIZE, "classifier regions fit the blob");
 _Static_assert(SL_CLS_RULE_CAP >= SL_RULE_MAX, "rule table holds every rule");
 /* ---- end of classifier section ---- */

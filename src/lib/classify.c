@@ -241,7 +241,7 @@ uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
 			uint32_t i =
 			    nd.base + ((f >> nd.shift) & ((1U << nd.n) - 1));
 
-			nd = nodes[i & (SL_CLS_NODE_CAP - 1)];
+			nd = nodes[i < SL_CLS_NODE_CAP ? i : 0];
 		}
 		if (nd.dim != SL_CLS_LEAF)
 			continue;
@@ -402,10 +402,10 @@ static struct sl_cls_node make_leaf(struct tb *b, const uint32_t *ids, int n,
 		b->max_depth = depth;
 	if (n > SL_CLS_LEAF_MAX) {
 		if (!b->err)
-			pr_err("classifier: a leaf holds %d rules, more than "
-			       "%d (too many overlapping tcp-flags or count "
-			       "rules)\n",
-			       n, SL_CLS_LEAF_MAX);
+			pr_err("classifier: a leaf at depth %d holds %d rules, "
+			       "more than %d (too many overlapping tcp-flags "
+			       "or count rules)\n",
+			       depth, n, SL_CLS_LEAF_MAX);
 		b->err = -E2BIG;
 		return h;
 	}
@@ -468,23 +468,29 @@ static bool covers(const struct tb *b, uint32_t p, const uint32_t lo[ND],
 	return true;
 }
 
-/* Truncates a node's rule list after the rules that make the rest dead. */
-static int truncate_list(const struct tb *b, const uint32_t *ids, int n,
+/* Drops the rules of a node's list that can never count there: all after
+ * the first terminal rule covering the node box (it always wins first),
+ * and the count rules after SL_COUNT_HITS_MAX covering count rules (those
+ * always fill the counted hits first). Compacts ids; returns the length. */
+static int truncate_list(const struct tb *b, uint32_t *ids, int n,
 			 const uint32_t lo[ND], const uint8_t wb[ND])
 {
-	int ncount = 0;
+	int ncount = 0, k = 0;
 
 	for (int i = 0; i < n; i++) {
 		uint32_t p = ids[i];
+		bool cov = !b->tcpm[p] && covers(b, p, lo, wb);
 
-		if (b->tcpm[p] || !covers(b, p, lo, wb))
+		if (b->act[p] == SL_RACT_COUNT && ncount >= SL_COUNT_HITS_MAX)
+			continue;
+		ids[k++] = p;
+		if (!cov)
 			continue;
 		if (b->act[p] != SL_RACT_COUNT)
-			return i + 1;
-		if (++ncount == SL_COUNT_HITS_MAX)
-			return i + 1;
+			break;
+		ncount++;
 	}
-	return n;
+	return k;
 }
 
 static struct sl_cls_node build(struct tb *b, uint32_t *ids, int n,
@@ -494,6 +500,8 @@ static struct sl_cls_node build(struct tb *b, uint32_t *ids, int n,
 	struct sl_cls_node self = {SL_CLS_LEAF, 0, 0, 0};
 	uint32_t(*rl)[ND] = NULL, (*rh)[ND] = NULL;
 	uint16_t *nf = NULL;
+	uint32_t nlo[ND];
+	uint8_t nwb[ND];
 	int bd = -1, bbits = 0, allz = 1;
 	uint64_t bmaxc = ~0ULL, bsum = ~0ULL, lim_sum;
 
@@ -519,7 +527,6 @@ static struct sl_cls_node build(struct tb *b, uint32_t *ids, int n,
 		const uint32_t *ql = b->lo + (size_t)ids[i] * ND;
 		const uint32_t *qh = b->hi + (size_t)ids[i] * ND;
 
-		nf[i] = 0;
 		for (int d = 0; d < ND; d++) {
 			uint32_t hi = lo[d] + wmask(wb[d]);
 			uint32_t cl = ql[d] > lo[d] ? ql[d] : lo[d];
@@ -527,17 +534,57 @@ static struct sl_cls_node build(struct tb *b, uint32_t *ids, int n,
 
 			rl[i][d] = cl - lo[d];
 			rh[i][d] = ch - lo[d];
+		}
+	}
+	/* Narrow the box to the aligned part the rules occupy: a key outside
+	 * it matches none of them, so where the walk sends it (the cut bits
+	 * alone pick the child) does not matter. The child then cuts the
+	 * bits where the rules differ, not their common leading bits. */
+	memcpy(nlo, lo, sizeof(nlo));
+	memcpy(nwb, wb, sizeof(nwb));
+	for (int d = 0; d < ND; d++) {
+		uint32_t x = 0, base;
+		int w;
+
+		for (int i = 0; i < n; i++)
+			x |= (rl[i][d] ^ rl[0][d]) | (rh[i][d] ^ rl[0][d]);
+		w = x ? 32 - __builtin_clz(x) : 0;
+		if (w >= wb[d])
+			continue;
+		base = rl[0][d] & ~wmask(w);
+		nlo[d] = lo[d] + base;
+		nwb[d] = w;
+		for (int i = 0; i < n; i++) {
+			rl[i][d] -= base;
+			rh[i][d] -= base;
+		}
+	}
+	lo = nlo;
+	wb = nwb;
+	for (int i = 0; i < n; i++) {
+		nf[i] = 0;
+		for (int d = 0; d < ND; d++)
 			if (rl[i][d] || rh[i][d] != wmask(wb[d]))
 				nf[i] |= 1U << d;
-		}
 	}
 
 	/* Pick the dimension and cut count: per dimension, the most cuts
 	 * within the space measure; across dimensions, the smallest largest
 	 * child, then the smallest average child. Dimensions the tree was
-	 * made for come first; the others only when those cannot cut. */
+	 * made for come first; the others only when no cut of those makes
+	 * the largest child smaller than the node. */
 	lim_sum = (uint64_t)SPFAC * n;
-	for (int pass = 0; pass < 2 && bd < 0; pass++) {
+	/* Families first: a node mixing IPv4 and IPv6 rules cuts the L3
+	 * class, so that no address cut replicates the other family. */
+	for (int i = 0; i < n && wb[SL_DIM_L3]; i++)
+		if (nf[i] & (1U << SL_DIM_L3)) {
+			bd = SL_DIM_L3;
+			bbits = wb[SL_DIM_L3];
+			bmaxc = 0;
+			break;
+		}
+	for (int pass = 0; pass < 2 && (bd < 0 || bmaxc >= (uint64_t)n);
+	     pass++) {
 		for (int d = 0; d < ND; d++) {
 			int any = 0, lim, dbits = 0;
 			uint64_t dmx = 0, dsum = 0;
