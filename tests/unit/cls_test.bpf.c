@@ -2,8 +2,8 @@
 /* cls_test: the rule classifier (bpf/lib/rules.h) alone, for the unit test
  * (tests/unit/test_classify.c) and the benchmark (bench/bench_cls.c). A
  * key vector and tcp flags come from cls_keys; the verdict goes to
- * cls_res at the same index. cls_stream 0: every run uses index 0; else run
- * k uses index k % CLS_NKEYS (a stream of packets for the benchmark). */
+ * cls_res at the same index. cls_mask 0: every run uses index 0; else run
+ * k uses index k & cls_mask (a stream of packets for the benchmark). */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -37,12 +37,12 @@ struct {
 	__type(value, struct cls_out);
 } cls_res SEC(".maps");
 
-__u32 cls_stream = 0;
+__u32 cls_mask = 0;
 __u32 cls_ctr = 0;
 
 static __always_inline struct cls_in *cls_next(__u32 *idx)
 {
-	*idx = cls_stream ? cls_ctr++ & (CLS_NKEYS - 1) : 0;
+	*idx = cls_ctr++ & cls_mask & (CLS_NKEYS - 1);
 	return bpf_map_lookup_elem(&cls_keys, idx);
 }
 
