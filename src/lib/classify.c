@@ -1009,9 +1009,10 @@ int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
 	s.leaf_entries = b.nl;
 	s.max_depth = b.max_depth;
 	s.max_leaf = b.max_leaf;
-	s.bytes = b.nl	 ? SL_CLS_LEAF_OFF + (uint64_t)b.nl * 4
-		  : b.nn ? SL_CLS_NODE_OFF + (uint64_t)b.nn * 8
-			 : SL_CLS_RULE_OFF + n * sizeof(struct sl_cls_rule);
+	/* bytes holding data: header page, rule table, leaf lists, nodes
+	 * (the blob itself is always SL_BLOB_SIZE) */
+	s.bytes = SL_CLS_RULE_OFF + n * sizeof(struct sl_cls_rule) +
+		  (uint64_t)b.nl * 4 + (uint64_t)b.nn * 8;
 	/* header, plus per tree the root entry */
 	s.worst_accesses += nt;
 out:
