@@ -17,7 +17,8 @@ CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc/lib -I$(BUILD)
 # wherever the kernel does.
 LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -lyaml -Wl,-Bdynamic
 
-BPF_SRCS := $(wildcard bpf/*.bpf.c) $(wildcard bench/*.bpf.c)
+BPF_SRCS := $(wildcard bpf/*.bpf.c) $(wildcard bench/*.bpf.c) \
+	    $(wildcard tests/unit/*.bpf.c)
 BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS := $(wildcard bpf/lib/*.h) include/sluice/abi.h
@@ -26,9 +27,13 @@ LIB_OBJS := $(patsubst src/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIB_HDRS := $(wildcard src/lib/*.h) include/sluice/abi.h
 CLI_SRCS := $(wildcard src/cli/*.c)
 CLI_OBJS := $(patsubst src/cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRCS))
-UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
+# bench/rulegen.c is the rule generator shared by the tests and benches;
+# bench/rulegen_main.c its CLI, build/rulegen.
+RULEGEN_OBJ := $(BUILD)/bench/rulegen.o
+BENCH_SRCS := $(filter-out %.bpf.c bench/rulegen.c bench/rulegen_main.c,\
+	$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps test demo bench clean format docs check-docs
@@ -36,7 +41,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Keep the BPF objects and skeletons: the tests and benches load them too.
 .SECONDARY:
 
-all: $(BUILD)/sluice $(UNIT_BINS) $(BENCH_BINS)
+all: $(BUILD)/sluice $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/rulegen
 
 deps:
 	@scripts/deps.sh
@@ -45,6 +50,9 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: tests/unit/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
@@ -66,11 +74,21 @@ $(BUILD)/sluice: $(CLI_OBJS) $(BUILD)/libsluice.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsluice.a $(LIB_HDRS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/libsluice.a -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/unit -Ibench $< $(filter %.o,$^) $(BUILD)/libsluice.a -o $@ $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libsluice.a $(LIB_HDRS) $(SKELS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(BUILD)/libsluice.a -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $< $(filter %.o,$^) $(BUILD)/libsluice.a -o $@ $(LDLIBS)
+
+$(RULEGEN_OBJ): bench/rulegen.c bench/rulegen.h $(LIB_HDRS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# Users of the rule generator and of the classifier's test program.
+$(BUILD)/tests/test_classify $(BUILD)/bench/bench_cls: $(RULEGEN_OBJ) $(SKELS)
+
+$(BUILD)/rulegen: bench/rulegen_main.c $(RULEGEN_OBJ) $(BUILD)/libsluice.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # The generator's header is shared by its program and its CLI.
 $(BUILD)/livegen.bpf.o $(BUILD)/bench/livegen: bench/livegen.h

@@ -37,8 +37,8 @@ enum sl_reason {
 	SL_R_MALFORMED_L2, /* Ethernet/VLAN header truncated */
 	SL_R_MALFORMED_L3, /* bad IPv4/IPv6 header, length or extension chain */
 	SL_R_MALFORMED_L4, /* bad or truncated TCP/UDP/ICMP/ICMPv6 header */
-	SL_R_RULE,	   /* a rule decided (pass or drop); see rule counters */
-	SL_R_POLICY,	   /* no rule matched, the default policy drops */
+	SL_R_RULE,   /* a rule decided (pass or drop); see rule counters */
+	SL_R_POLICY, /* no rule matched, the default policy drops */
 	SL_R_MAX,
 };
 
@@ -162,7 +162,7 @@ enum sl_dim {
 	SL_DIM_DST1,
 	SL_DIM_DST2,
 	SL_DIM_DST3,
-	SL_DIM_SPORT,	/* TCP/UDP/SCTP ports; 0 for other protocols */
+	SL_DIM_SPORT, /* TCP/UDP/SCTP ports; 0 for other protocols */
 	SL_DIM_DPORT,
 	SL_DIM_PROTO,	/* IP protocol (final next header for IPv6) */
 	SL_DIM_ICMP,	/* ICMP/ICMPv6 type << 8 | code; 0 otherwise */
@@ -212,12 +212,12 @@ enum sl_rule_action {
 
 struct sl_blob_hdr {
 	__u32 magic;
-	__u32 set_gen;			/* slot of the set maps in use: 0 or 1 */
-	__u8 policy[SL_RDIR_MAX];	/* default action per direction */
+	__u32 set_gen;		  /* slot of the set maps in use: 0 or 1 */
+	__u8 policy[SL_RDIR_MAX]; /* default action per direction */
 	__u8 pad[2];
-	__u32 nrules;			/* rules in the rule table */
-	__u64 serial;			/* increases with every apply */
-	__u8 cls[232];			/* classifier header (struct sl_cls_hdr) */
+	__u32 nrules;  /* rules in the rule table */
+	__u64 serial;  /* increases with every apply */
+	__u8 cls[232]; /* classifier header (struct sl_cls_hdr) */
 };
 _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 
@@ -228,7 +228,78 @@ _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 #define SL_MAP_RULE_STATS "sl_rule_stats"
 #define SL_MAP_RULE_DEFS  "sl_rule_defs"
 
-/* ---- classifier (section owned by src/lib/classify.c, bpf/lib/rules.h) ---- */
+/* ---- classifier (section owned by src/lib/classify.c, bpf/lib/rules.h) ----
+ */
+/* Decision trees (HiCuts cuts, EffiCuts separation) over the rule boxes;
+ * docs/classifier.md. Regions of the blob after struct sl_blob_hdr:
+ *   rule table: struct sl_cls_rule [SL_CLS_RULE_CAP], indexed by order
+ *               position (rules sorted by priority, id)
+ *   leaf lists: __u32 order positions [SL_CLS_LEAF_CAP]
+ *   nodes:      struct sl_cls_node [SL_CLS_NODE_CAP], to the blob's end
+ * Every index is bounded to its region, so a bad blob can misclassify but
+ * never read outside it. */
+#define SL_CLS_TREE_MAX	 16 /* trees walked per packet */
+#define SL_CLS_DEPTH_MAX 16 /* internal nodes on a root-to-leaf path */
+#define SL_CLS_LEAF_MAX	 16 /* rules scanned per leaf */
+/* A packet adds to the counters of at most this many count rules: the
+ * first SL_COUNT_HITS_MAX matching count rules, in rule order, that come
+ * before the deciding rule. Further matching count rules are not counted. */
+#define SL_COUNT_HITS_MAX 8
+
+#define SL_CLS_LEAF	0xff /* sl_cls_node.dim of a leaf */
+#define SL_CLS_NONE	0xffffffffU
+#define SL_CLS_RULE_LOG 17
+#define SL_CLS_LEAF_LOG 18
+#define SL_CLS_RULE_CAP (1U << SL_CLS_RULE_LOG)
+#define SL_CLS_LEAF_CAP (1U << SL_CLS_LEAF_LOG)
+/* The nodes take the rest of the blob (not a power of two: node indexes
+ * are bounded by a compare). */
+#define SL_CLS_NODE_CAP ((__u32)((SL_BLOB_SIZE - SL_CLS_NODE_OFF) / 8))
+
+/* Internal node: child = base + ((key[dim] >> shift) & ((1 << n) - 1)).
+ * Leaf (dim SL_CLS_LEAF): n order positions at leaf list index base. */
+struct sl_cls_node {
+	__u8 dim;
+	__u8 shift;
+	__u16 n;
+	__u32 base;
+};
+_Static_assert(sizeof(struct sl_cls_node) == 8, "sl_cls_node size");
+
+/* One rule of the rule table: its box and what it does. */
+struct sl_cls_rule {
+	__u32 lo[SL_DIM_MAX];
+	__u32 hi[SL_DIM_MAX];
+	__u32 id;
+	__u8 action;   /* enum sl_rule_action */
+	__u8 tcp_mask; /* match when (tcp flags & tcp_mask) == tcp_val */
+	__u8 tcp_val;
+	__u8 pad;
+};
+_Static_assert(sizeof(struct sl_cls_rule) == 136, "sl_cls_rule size");
+
+/* sl_blob_hdr.cls. Trees are ordered by minpos, the first order position
+ * they hold: a tree whose minpos is after the best match so far is
+ * skipped. none is SL_CLS_NONE (read from the blob so that the verifier
+ * sees an unknown value and its states converge). */
+struct sl_cls_hdr {
+	__u32 ntrees;
+	__u32 none;
+	__u32 nnodes;
+	__u32 nleaf;
+	struct sl_cls_node root[SL_CLS_TREE_MAX];
+	__u32 minpos[SL_CLS_TREE_MAX];
+	__u8 pad[24];
+};
+_Static_assert(sizeof(struct sl_cls_hdr) == 232, "sl_cls_hdr size");
+
+#define SL_CLS_RULE_OFF 4096ULL
+#define SL_CLS_LEAF_OFF \
+	(SL_CLS_RULE_OFF + (__u64)SL_CLS_RULE_CAP * sizeof(struct sl_cls_rule))
+#define SL_CLS_NODE_OFF (SL_CLS_LEAF_OFF + (__u64)SL_CLS_LEAF_CAP * 4)
+#define SL_CLS_END	(SL_CLS_NODE_OFF + (__u64)SL_CLS_NODE_CAP * 8)
+_Static_assert(SL_CLS_END <= SL_BLOB_SIZE, "classifier regions fit the blob");
+_Static_assert(SL_CLS_RULE_CAP >= SL_RULE_MAX, "rule table holds every rule");
 /* ---- end of classifier section ---- */
 
 #endif /* SLUICE_ABI_H */

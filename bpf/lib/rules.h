@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* rules: the rule classifier's datapath. Walks the decision trees that
+ * src/lib/classify.c built into the config blob (layout: abi.h, algorithm:
+ * docs/classifier.md) and counts the deciding rule and the count rules
+ * before it in sl_rule_stats.
+ *
+ * Verifier shape: the work runs in two bpf_loop callbacks, each verified
+ * once whatever the caller's state: walk_cb walks SL_CLS_LEAF_GROUP trees
+ * in lock-step (their node loads are independent, so they overlap), scan_cb
+ * scans one tree's leaf. The blob pointer is read once by the caller and
+ * handed to the callbacks in the context: the whole packet sees one blob. */
+#ifndef SL_RULES_H
+#define SL_RULES_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "maps.h"
+
+#define SL_CLS_GROUP 8 /* trees walked in lock-step */
+
+struct sl_cls_ctx {
+	__u8 *blob;
+	__u32 key[SL_DIM_MAX];
+	__u64 leaf[SL_CLS_TREE_MAX]; /* leaf reached in each tree */
+	/* smallest matching count positions, ascending; none: unused */
+	__u32 hits[SL_COUNT_HITS_MAX];
+	__u32 best; /* order position of the best terminal match so far */
+	__u32 nt;
+	__u32 tcp;
+};
+
+static __always_inline struct sl_cls_hdr *sl_cls_hdr(__u8 *blob)
+{
+	return (void *)(blob + __builtin_offsetof(struct sl_blob_hdr, cls));
+}
+
+static __always_inline struct sl_cls_rule *sl_cls_rule_at(__u8 *blob, __u32 pos)
+{
+	__u64 off = SL_CLS_RULE_OFF + (__u64)(pos & (SL_CLS_RULE_CAP - 1)) *
+					  sizeof(struct sl_cls_rule);
+
+	return (void *)(blob + off);
+}
+
+static __always_inline __u64 sl_cls_descend(__u8 *blob, const __u32 *kv,
+					    __u64 n)
+{
+	__u32 f = kv[n & (SL_DIM_MAX - 1)];
+	__u32 bits = (n >> 16) & 0xffff, sh = (n >> 8) & 0xff;
+	__u32 idx = (__u32)(n >> 32) + ((f >> sh) & ((1U << bits) - 1));
+
+	if (idx >= SL_CLS_NODE_CAP)
+		idx = 0;
+	return *(__u64 *)(blob + SL_CLS_NODE_OFF + (__u64)idx * 8);
+}
+
+static long sl_cls_walk_cb(__u32 g, void *data)
+{
+	struct sl_cls_ctx *c = data;
+	__u8 *blob = c->blob;
+	struct sl_cls_hdr *h = sl_cls_hdr(blob);
+	__u32 t0 = g * SL_CLS_GROUP, nt = c->nt;
+	__u32 kv[SL_DIM_MAX];
+	__u64 cur[SL_CLS_GROUP];
+
+	if (t0 >= nt || t0 >= SL_CLS_TREE_MAX)
+		return 1;
+#pragma unroll
+	for (int d = 0; d < SL_DIM_MAX; d++)
+		kv[d] = c->key[d];
+#pragma unroll
+	for (int j = 0; j < SL_CLS_GROUP; j++)
+		cur[j] =
+		    t0 + j < nt
+			? *(__u64 *)&h->root[(t0 + j) & (SL_CLS_TREE_MAX - 1)]
+			: (__u64)SL_CLS_LEAF;
+	for (int d = 0; d < SL_CLS_DEPTH_MAX; d++) {
+		__u32 active = 0;
+
+#pragma unroll
+		for (int j = 0; j < SL_CLS_GROUP; j++) {
+			if ((cur[j] & 0xff) != SL_CLS_LEAF) {
+				cur[j] = sl_cls_descend(blob, kv, cur[j]);
+				active = 1;
+			}
+		}
+		if (!active)
+			break;
+	}
+#pragma unroll
+	for (int j = 0; j < SL_CLS_GROUP; j++)
+		c->leaf[(t0 + j) & (SL_CLS_TREE_MAX - 1)] = cur[j];
+	return 0;
+}
+
+/* Rule r holds the key: dimensions in the order that rejects soonest. */
+static __always_inline int sl_cls_match(const struct sl_cls_rule *r,
+					const struct sl_cls_ctx *c)
+{
+	static const __u8 order[SL_DIM_MAX] = {
+	    SL_DIM_L3,	  SL_DIM_SRC3,	SL_DIM_DST3,	SL_DIM_DPORT,
+	    SL_DIM_SPORT, SL_DIM_PROTO, SL_DIM_ICMP,	SL_DIM_SRC2,
+	    SL_DIM_DST2,  SL_DIM_SRC1,	SL_DIM_DST1,	SL_DIM_SRC0,
+	    SL_DIM_DST0,  SL_DIM_VLAN,	SL_DIM_IFINDEX, SL_DIM_DIR,
+	};
+
+	if ((c->tcp & r->tcp_mask) != r->tcp_val)
+		return 0;
+#pragma unroll
+	for (int i = 0; i < SL_DIM_MAX; i++) {
+		__u32 k = c->key[order[i]];
+
+		if (k < r->lo[order[i]] || k > r->hi[order[i]])
+			return 0;
+	}
+	return 1;
+}
+
+/* Inserts pos into hits, kept sorted ascending, dropping the largest.
+ * Constant offsets only: no counter for the verifier to track. */
+static __always_inline void sl_cls_hit_count(struct sl_cls_ctx *c, __u32 pos)
+{
+#pragma unroll
+	for (int i = 0; i < SL_COUNT_HITS_MAX; i++) {
+		__u32 h = c->hits[i];
+
+		if (pos < h) {
+			c->hits[i] = pos;
+			pos = h;
+		}
+	}
+}
+
+static long sl_cls_scan_cb(__u32 t, void *data)
+{
+	struct sl_cls_ctx *c = data;
+	__u8 *blob = c->blob;
+	struct sl_cls_hdr *h = sl_cls_hdr(blob);
+	__u64 n;
+	__u32 cnt, base;
+
+	if (t >= c->nt || t >= SL_CLS_TREE_MAX)
+		return 1;
+	if (h->minpos[t] >= c->best)
+		return 1;
+	n = c->leaf[t];
+	if ((n & 0xff) != SL_CLS_LEAF)
+		return 0;
+	cnt = (n >> 16) & 0xffff;
+	base = n >> 32;
+	for (__u32 j = 0; j < SL_CLS_LEAF_MAX; j++) {
+		struct sl_cls_rule *r;
+		__u32 pos;
+
+		if (j >= cnt)
+			break;
+		pos =
+		    *(__u32 *)(blob + SL_CLS_LEAF_OFF +
+			       (__u64)((base + j) & (SL_CLS_LEAF_CAP - 1)) * 4);
+		if (pos >= c->best)
+			break;
+		r = sl_cls_rule_at(blob, pos);
+		if (!sl_cls_match(r, c))
+			continue;
+		if (r->action == SL_RACT_COUNT) {
+			sl_cls_hit_count(c, pos);
+			continue;
+		}
+		c->best = pos;
+		break;
+	}
+	return 0;
+}
+
+static __always_inline void sl_rule_count(__u32 id, __u32 len)
+{
+	struct sl_counter *ctr;
+
+	if (!id || id >= SL_RULE_MAX)
+		return;
+	ctr = bpf_map_lookup_elem(&sl_rule_stats, &id);
+	if (ctr) {
+		ctr->packets++;
+		ctr->bytes += len;
+	}
+}
+
+/* Classifies key (enum sl_dim order, host order) with the tcp flags of
+ * the packet (0 for other protocols). Returns the deciding rule's action
+ * (SL_RACT_PASS or SL_RACT_DROP) and its id in *rule_id, or -1 (and id 0)
+ * when no pass/drop rule holds the packet. Adds 1 packet and len bytes to
+ * the deciding rule and to the first SL_COUNT_HITS_MAX count rules before
+ * it. blob: from sl_blob_get(), non-NULL. */
+static __always_inline int sl_rules_classify(__u8 *blob,
+					     const __u32 key[SL_DIM_MAX],
+					     __u8 tcp_flags, __u32 len,
+					     __u32 *rule_id)
+{
+	struct sl_cls_hdr *h = sl_cls_hdr(blob);
+	struct sl_cls_ctx c;
+	struct sl_cls_rule *r;
+	int action = -1;
+
+	*rule_id = 0;
+	__builtin_memset(&c, 0, sizeof(c));
+	c.blob = blob;
+#pragma unroll
+	for (int d = 0; d < SL_DIM_MAX; d++)
+		c.key[d] = key[d];
+	c.tcp = tcp_flags;
+	c.nt = h->ntrees;
+	c.best = h->none;
+#pragma unroll
+	for (int i = 0; i < SL_COUNT_HITS_MAX; i++)
+		c.hits[i] = c.best;
+	if (c.nt > SL_CLS_TREE_MAX)
+		c.nt = SL_CLS_TREE_MAX;
+	if (!c.nt)
+		return -1;
+	bpf_loop(SL_CLS_TREE_MAX / SL_CLS_GROUP, sl_cls_walk_cb, &c, 0);
+	bpf_loop(SL_CLS_TREE_MAX, sl_cls_scan_cb, &c, 0);
+
+	if (c.best != SL_CLS_NONE) {
+		r = sl_cls_rule_at(blob, c.best);
+		*rule_id = r->id;
+		action = r->action;
+		sl_rule_count(r->id, len);
+	}
+#pragma unroll
+	for (int i = 0; i < SL_COUNT_HITS_MAX; i++) {
+		if (c.hits[i] < c.best)
+			sl_rule_count(sl_cls_rule_at(blob, c.hits[i])->id, len);
+	}
+	return action;
+}
+
+#endif /* SL_RULES_H */

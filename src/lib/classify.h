@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* classify: the rule classifier's builder (rules -> decision trees in the
+ * config blob), its user-space walk and the linear reference (oracle).
+ * Layout and algorithm: include/sluice/abi.h, docs/classifier.md. */
+#ifndef SL_CLASSIFY_H
+#define SL_CLASSIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice.h"
+
+struct sl_cls_stats {
+	double build_ms;	 /* wall time of sl_cls_build */
+	uint32_t trees;		 /* trees built (<= SL_CLS_TREE_MAX) */
+	uint32_t nodes;		 /* node slots used */
+	uint32_t leaf_entries;	 /* leaf list slots used */
+	uint32_t max_depth;	 /* internal nodes on the longest path */
+	uint32_t max_leaf;	 /* rules in the largest leaf */
+	uint32_t worst_accesses; /* bound on blob reads per packet, see doc */
+	uint64_t bytes;		 /* blob bytes in use (header to last byte) */
+};
+
+/* The box of a validated rule: lo[d] <= key[d] <= hi[d] for every
+ * dimension. Fields are taken as they are (sport_lo..sport_hi etc.);
+ * dirs 0 is treated as both directions. */
+void sl_rule_box(const struct sl_rule *r, uint32_t lo[SL_DIM_MAX],
+		 uint32_t hi[SL_DIM_MAX]);
+
+/* qsort-style order of evaluation: ascending (priority, id). */
+int sl_rule_order_cmp(const struct sl_rule *a, const struct sl_rule *b);
+
+/* Builds the classifier of n validated rules (ids assigned, any order)
+ * into blob (SL_BLOB_SIZE bytes, zeroed): hdr->cls, hdr->nrules and the
+ * regions after the header. Leaves magic, set_gen, policy and serial to the
+ * caller. Returns 0, -E2BIG (printed) when the trees do not fit, -EINVAL
+ * for more than SL_RULE_MAX - 1 rules, -ENOMEM. st may be NULL. */
+int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
+		 struct sl_cls_stats *st);
+
+/* Linear reference over rules sorted by sl_rule_order_cmp: the id of the
+ * first pass/drop rule holding key with (tcp_flags & mask) == value, or 0.
+ * count_ids (may be NULL) receives the ids of the first SL_COUNT_HITS_MAX
+ * matching count rules before it, in rule order; *n_count their number. */
+uint32_t sl_cls_oracle(const struct sl_rule *sorted, size_t n,
+		       const uint32_t key[SL_DIM_MAX], uint8_t tcp_flags,
+		       uint32_t *count_ids, size_t *n_count);
+
+/* The same answer from a built blob, by the datapath's algorithm
+ * (bpf/lib/rules.h). *action (may be NULL) gets the winner's action, or -1
+ * when no terminal rule matched. count_ids as for the oracle. */
+uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
+		       uint8_t tcp_flags, int *action, uint32_t *count_ids,
+		       size_t *n_count);
+
+#endif
