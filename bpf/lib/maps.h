@@ -18,37 +18,37 @@
 
 /* A set trie: prefixes shorter than a host, allow and deny entries in one
  * trie so that one lookup finds the longest matching prefix of either. */
-#define SL_SET_TRIE(name, key_t)                                 \
-	struct name##_inner {                                    \
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);             \
-		__uint(map_flags, BPF_F_NO_PREALLOC);            \
-		__uint(max_entries, SL_SET_MAX_ENTRIES);         \
-		__uint(key_size, sizeof(key_t));                 \
-		__uint(value_size, sizeof(struct sl_set_val));  \
-	};                                                       \
-	struct {                                                 \
-		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);        \
-		__uint(max_entries, SL_SET_GENS);                \
-		__type(key, __u32);                              \
-		__uint(pinning, LIBBPF_PIN_BY_NAME);             \
-		__array(values, struct name##_inner);            \
+#define SL_SET_TRIE(name, key_t)                               \
+	struct name##_inner {                                  \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);           \
+		__uint(map_flags, BPF_F_NO_PREALLOC);          \
+		__uint(max_entries, SL_SET_MAX_ENTRIES);       \
+		__uint(key_size, sizeof(key_t));               \
+		__uint(value_size, sizeof(struct sl_set_val)); \
+	};                                                     \
+	struct {                                               \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);      \
+		__uint(max_entries, SL_SET_GENS);              \
+		__type(key, __u32);                            \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);           \
+		__array(values, struct name##_inner);          \
 	} name SEC(".maps")
 
 /* A set's host entries (/32, /128), exact match; see abi.h. */
-#define SL_SET_HOSTS(name, key_t)                                \
-	struct name##_inner {                                    \
-		__uint(type, BPF_MAP_TYPE_HASH);                 \
-		__uint(map_flags, BPF_F_NO_PREALLOC);            \
-		__uint(max_entries, SL_HOST_MAX_ENTRIES);        \
-		__uint(key_size, sizeof(key_t));                 \
-		__uint(value_size, sizeof(struct sl_set_val));  \
-	};                                                       \
-	struct {                                                 \
-		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);        \
-		__uint(max_entries, SL_SET_GENS);                \
-		__type(key, __u32);                              \
-		__uint(pinning, LIBBPF_PIN_BY_NAME);             \
-		__array(values, struct name##_inner);            \
+#define SL_SET_HOSTS(name, key_t)                              \
+	struct name##_inner {                                  \
+		__uint(type, BPF_MAP_TYPE_HASH);               \
+		__uint(map_flags, BPF_F_NO_PREALLOC);          \
+		__uint(max_entries, SL_HOST_MAX_ENTRIES);      \
+		__uint(key_size, sizeof(key_t));               \
+		__uint(value_size, sizeof(struct sl_set_val)); \
+	};                                                     \
+	struct {                                               \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);      \
+		__uint(max_entries, SL_SET_GENS);              \
+		__type(key, __u32);                            \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);           \
+		__array(values, struct name##_inner);          \
 	} name SEC(".maps")
 
 /* One trie and one host hash per direction and family. */
@@ -108,6 +108,25 @@ struct {
 	__type(value, struct sl_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_rule_stats SEC(".maps");
+
+/* The definitions of the running rules (struct sl_rule, user space's
+ * record, SL_RULE_DEF_SIZE bytes) by rule id: what `rule list` and `export`
+ * print. The datapath never reads them; they sit in the same slots as the
+ * sets so that apply switches them together. */
+struct sl_rule_defs_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SL_RULE_MAX);
+	__uint(key_size, 4);
+	__uint(value_size, SL_RULE_DEF_SIZE);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SL_SET_GENS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct sl_rule_defs_inner);
+} sl_rule_defs SEC(".maps");
 
 /* The running config blob, or NULL before the first apply. Read it once
  * per packet and hand the pointer on: a second read could see a newer

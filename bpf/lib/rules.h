@@ -61,14 +61,11 @@ static long sl_cls_walk_cb(__u32 g, void *data)
 	__u8 *blob = c->blob;
 	struct sl_cls_hdr *h = sl_cls_hdr(blob);
 	__u32 t0 = g * SL_CLS_GROUP, nt = c->nt;
-	__u32 kv[SL_DIM_MAX];
+	const __u32 *kv = c->key;
 	__u64 cur[SL_CLS_GROUP];
 
 	if (t0 >= nt || t0 >= SL_CLS_TREE_MAX)
 		return 1;
-#pragma unroll
-	for (int d = 0; d < SL_DIM_MAX; d++)
-		kv[d] = c->key[d];
 #pragma unroll
 	for (int j = 0; j < SL_CLS_GROUP; j++)
 		cur[j] =
@@ -186,51 +183,48 @@ static __always_inline void sl_rule_count(__u32 id, __u32 len)
 	}
 }
 
-/* Classifies key (enum sl_dim order, host order) with the tcp flags of
- * the packet (0 for other protocols). Returns the deciding rule's action
+/* Classifies the key the caller wrote into c->key (enum sl_dim order,
+ * host order; the rest of *c zeroed) with the tcp flags of the packet (0
+ * for other protocols). The caller's ctx saves a copy of the key on a
+ * stack the callbacks share. Returns the deciding rule's action
  * (SL_RACT_PASS or SL_RACT_DROP) and its id in *rule_id, or -1 (and id 0)
  * when no pass/drop rule holds the packet. Adds 1 packet and len bytes to
  * the deciding rule and to the first SL_COUNT_HITS_MAX count rules before
  * it. blob: from sl_blob_get(), non-NULL. */
-static __always_inline int sl_rules_classify(__u8 *blob,
-					     const __u32 key[SL_DIM_MAX],
+static __always_inline int sl_rules_classify(struct sl_cls_ctx *c, __u8 *blob,
 					     __u8 tcp_flags, __u32 len,
 					     __u32 *rule_id)
 {
 	struct sl_cls_hdr *h = sl_cls_hdr(blob);
-	struct sl_cls_ctx c;
 	struct sl_cls_rule *r;
 	int action = -1;
 
 	*rule_id = 0;
-	__builtin_memset(&c, 0, sizeof(c));
-	c.blob = blob;
-#pragma unroll
-	for (int d = 0; d < SL_DIM_MAX; d++)
-		c.key[d] = key[d];
-	c.tcp = tcp_flags;
-	c.nt = h->ntrees;
-	c.best = h->none;
+	c->blob = blob;
+	c->tcp = tcp_flags;
+	c->nt = h->ntrees;
+	c->best = h->none;
 #pragma unroll
 	for (int i = 0; i < SL_COUNT_HITS_MAX; i++)
-		c.hits[i] = c.best;
-	if (c.nt > SL_CLS_TREE_MAX)
-		c.nt = SL_CLS_TREE_MAX;
-	if (!c.nt)
+		c->hits[i] = c->best;
+	if (c->nt > SL_CLS_TREE_MAX)
+		c->nt = SL_CLS_TREE_MAX;
+	if (!c->nt)
 		return -1;
-	bpf_loop(SL_CLS_TREE_MAX / SL_CLS_GROUP, sl_cls_walk_cb, &c, 0);
-	bpf_loop(SL_CLS_TREE_MAX, sl_cls_scan_cb, &c, 0);
+	bpf_loop(SL_CLS_TREE_MAX / SL_CLS_GROUP, sl_cls_walk_cb, c, 0);
+	bpf_loop(SL_CLS_TREE_MAX, sl_cls_scan_cb, c, 0);
 
-	if (c.best != SL_CLS_NONE) {
-		r = sl_cls_rule_at(blob, c.best);
+	if (c->best != SL_CLS_NONE) {
+		r = sl_cls_rule_at(blob, c->best);
 		*rule_id = r->id;
 		action = r->action;
 		sl_rule_count(r->id, len);
 	}
 #pragma unroll
 	for (int i = 0; i < SL_COUNT_HITS_MAX; i++) {
-		if (c.hits[i] < c.best)
-			sl_rule_count(sl_cls_rule_at(blob, c.hits[i])->id, len);
+		if (c->hits[i] < c->best)
+			sl_rule_count(sl_cls_rule_at(blob, c->hits[i])->id,
+				      len);
 	}
 	return action;
 }

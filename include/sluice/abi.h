@@ -228,6 +228,9 @@ _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 #define SL_MAP_RULE_STATS "sl_rule_stats"
 #define SL_MAP_RULE_DEFS  "sl_rule_defs"
 
+/* Size of a stored rule definition (sl_rule_defs values). */
+#define SL_RULE_DEF_SIZE 256
+
 /* ---- classifier (section owned by src/lib/classify.c, bpf/lib/rules.h) ----
  */
 /* Decision trees (HiCuts cuts, EffiCuts separation) over the rule boxes;

@@ -14,7 +14,7 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 
-#define CLI_MAX_OPTS 16
+#define CLI_MAX_OPTS 24
 
 struct cli_opt {
 	const char *name; /* long name */
@@ -69,5 +69,6 @@ int cli_open(struct cli *c, struct sl_ctx *ctx, bool create);
 extern const struct cli_cmd cmd_attach, cmd_detach, cmd_status, cmd_reset;
 extern const struct cli_cmd cmd_block, cmd_unblock, cmd_allow, cmd_unallow;
 extern const struct cli_cmd cmd_stats;
+extern const struct cli_cmd cmd_rule, cmd_apply, cmd_export;
 
 #endif

@@ -10,17 +10,6 @@
 
 #include "sluice.h"
 
-struct sl_cls_stats {
-	double build_ms;	 /* wall time of sl_cls_build */
-	uint32_t trees;		 /* trees built (<= SL_CLS_TREE_MAX) */
-	uint32_t nodes;		 /* node slots used */
-	uint32_t leaf_entries;	 /* leaf list slots used */
-	uint32_t max_depth;	 /* internal nodes on the longest path */
-	uint32_t max_leaf;	 /* rules in the largest leaf */
-	uint32_t worst_accesses; /* bound on blob reads per packet, see doc */
-	uint64_t bytes;		 /* blob bytes in use (header to last byte) */
-};
-
 /* The box of a validated rule: lo[d] <= key[d] <= hi[d] for every
  * dimension. Fields are taken as they are (sport_lo..sport_hi etc.);
  * dirs 0 is treated as both directions. */

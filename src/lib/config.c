@@ -1201,8 +1201,11 @@ static int parse_root(struct loader *L, yaml_node_t *root)
 			"interfaces, policy, deny, allow or rules");
 	if (err)
 		return err;
-	if ((v = map_get(L, root, "interfaces")) && (err = parse_ifaces(L, v)))
-		return err;
+	if ((v = map_get(L, root, "interfaces"))) {
+		L->cfg->has_ifaces = true;
+		if ((err = parse_ifaces(L, v)))
+			return err;
+	}
 	if ((v = map_get(L, root, "policy")) && (err = parse_policy(L, v)))
 		return err;
 	if ((v = map_get(L, root, "deny")) &&
@@ -1454,6 +1457,8 @@ int sl_config_write(FILE *f, const struct sl_config *cfg)
 	qsort(ifs, cfg->n_ifaces, sizeof(*ifs), iface_order);
 	if (cfg->n_ifaces)
 		fprintf(f, "interfaces:\n");
+	else if (cfg->has_ifaces)
+		fprintf(f, "interfaces: []\n");
 	for (i = 0; i < cfg->n_ifaces; i++) {
 		char q[40];
 		uint8_t h = ifs[i]->hooks;

@@ -280,7 +280,8 @@ int sl_map_fd(struct sl_ctx *ctx, const char *name)
 {
 	struct bpf_map *map;
 
-	if (!strncmp(name, "sl_set_", 7) || !strncmp(name, "sl_host_", 8)) {
+	if (!strncmp(name, "sl_set_", 7) || !strncmp(name, "sl_host_", 8) ||
+	    !strcmp(name, SL_MAP_RULE_DEFS)) {
 		if (strcmp(name, SL_MAP_HOST_BITS))
 			return sl_set_inner_fd(ctx, name, ctx->set_gen);
 	}

@@ -49,3 +49,20 @@ const char *sl_set_kind_name(unsigned int k)
 	       : k == SL_SET_DENY ? "deny"
 				  : "unknown";
 }
+
+const char *sl_rule_action_name(unsigned int a)
+{
+	static const char *const n[SL_RACT_MAX] = {
+	    [SL_RACT_PASS] = "pass",
+	    [SL_RACT_DROP] = "drop",
+	    [SL_RACT_COUNT] = "count",
+	    [SL_RACT_RATELIMIT] = "ratelimit",
+	};
+
+	return a < SL_RACT_MAX ? n[a] : "unknown";
+}
+
+const char *sl_rule_dir_name(unsigned int d)
+{
+	return d == SL_RDIR_IN ? "in" : d == SL_RDIR_OUT ? "out" : "unknown";
+}

@@ -500,10 +500,12 @@ int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 
 /* ---- slots ---- */
 
+/* The slotted maps: the sets, and the rule definitions that go with the
+ * config blob naming the slot. */
 static const char *const set_maps[SL_N_SET_MAPS] = {
     SL_MAP_SET_SRC_V4,	SL_MAP_SET_DST_V4,  SL_MAP_SET_SRC_V6,
     SL_MAP_SET_DST_V6,	SL_MAP_HOST_SRC_V4, SL_MAP_HOST_DST_V4,
-    SL_MAP_HOST_SRC_V6, SL_MAP_HOST_DST_V6,
+    SL_MAP_HOST_SRC_V6, SL_MAP_HOST_DST_V6, SL_MAP_RULE_DEFS,
 };
 
 static int set_map_idx(const char *name)
@@ -524,7 +526,8 @@ static struct inner_shape {
 void sl_sets_capture(struct bpf_object *obj)
 {
 	for (int i = 0; i < SL_N_SET_MAPS; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(obj, set_maps[i]);
+		struct bpf_map *m =
+		    bpf_object__find_map_by_name(obj, set_maps[i]);
 		struct bpf_map *t = m ? bpf_map__inner_map(m) : NULL;
 
 		if (!t)
@@ -548,8 +551,8 @@ static int inner_create(int i)
 		return -EINVAL;
 	}
 	o.map_flags = sh->flags;
-	fd = bpf_map_create(sh->type, set_maps[i], sh->key_size,
-			    sh->value_size, sh->max_entries, &o);
+	fd = bpf_map_create(sh->type, set_maps[i], sh->key_size, sh->value_size,
+			    sh->max_entries, &o);
 	if (fd < 0) {
 		fd = -errno;
 		pr_err("cannot create a map for %s: %s", set_maps[i],
@@ -651,12 +654,30 @@ int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen)
 	if (ctx->set_fd[gen][i] > 0)
 		return ctx->set_fd[gen][i];
 	if (bpf_map_lookup_elem(
-		bpf_map__fd(outer_map(sl_xdp_object(ctx->skel), i)), &key,
-		&id))
+		bpf_map__fd(outer_map(sl_xdp_object(ctx->skel), i)), &key, &id))
 		return -ENOENT;
 	fd = bpf_map_get_fd_by_id(id);
 	if (fd < 0)
 		return -errno;
 	ctx->set_fd[gen][i] = fd;
 	return fd;
+}
+
+int sl_outer_fd(struct sl_ctx *ctx, const char *name)
+{
+	struct bpf_map *m =
+	    bpf_object__find_map_by_name(sl_xdp_object(ctx->skel), name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+void sl_set_inner_forget(struct sl_ctx *ctx, const char *name, int gen)
+{
+	int i = set_map_idx(name);
+
+	if (i < 0 || gen < 0 || gen >= SL_SET_GENS)
+		return;
+	if (ctx->set_fd[gen][i] > 0)
+		close(ctx->set_fd[gen][i]);
+	ctx->set_fd[gen][i] = 0;
 }

@@ -42,7 +42,8 @@ struct bpf_object *sl_xdp_object(struct sluice_xdp *skel);
 int sl_prog_fd(struct sluice_xdp *skel, unsigned prog);
 void sl_features_default(struct sl_features *feat);
 
-#define SL_N_SET_MAPS 8 /* tries and host hashes: 2 families x 2 dirs */
+/* Maps with one instance per slot: 4 tries, 4 host hashes, rule defs. */
+#define SL_N_SET_MAPS 9
 
 /* The running state under <bpffs>/sluice, locked for the life of the ctx. */
 struct sl_ctx {
@@ -123,6 +124,9 @@ int sl_sets_drop_slot(struct sl_ctx *ctx, int gen);
 /* The fd of set map `name` (SL_MAP_SET_*, SL_MAP_HOST_*) in slot gen, owned
  * by ctx; negative errno when the slot is empty. */
 int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen);
+/* The fd of the outer (slot array) map of `name`; forget a cached inner fd. */
+int sl_outer_fd(struct sl_ctx *ctx, const char *name);
+void sl_set_inner_forget(struct sl_ctx *ctx, const char *name, int gen);
 
 /* Reads a prefix list: one prefix per line, '#' or ';' starts a comment.
  * Errors name FILE:LINE:COLUMN. *out is malloc'ed. */
@@ -227,6 +231,7 @@ struct sl_rule {
 struct sl_config {
 	uint8_t policy[SL_RDIR_MAX]; /* SL_ACT_PASS or SL_ACT_DROP */
 	/* interfaces to attach and their hooks */
+	bool has_ifaces; /* false: the file names no interfaces (keep them) */
 	struct sl_cfg_iface {
 		char name[16];
 		uint8_t hooks; /* SL_HOOK_* bits */
@@ -239,5 +244,59 @@ struct sl_config {
 	struct sl_rule *rules;
 	size_t n_rules;
 };
+
+/* ---- apply (apply.c) ---- */
+
+#define SL_READ_NO_SETS	  1U /* sl_config_read: skip the (large) sets */
+#define SL_READ_NO_IFACES 2U
+
+#define SL_APPLY_DRY_RUN   1U /* validate and compare, change nothing */
+#define SL_APPLY_KEEP_SETS 4U /* keep the running sets (rule verbs) */
+
+/* What the classifier build produced (sl_cls_build, classify.c). */
+struct sl_cls_stats {
+	double build_ms;	 /* wall time of sl_cls_build */
+	uint32_t trees;		 /* trees built (<= SL_CLS_TREE_MAX) */
+	uint32_t nodes;		 /* node slots used */
+	uint32_t leaf_entries;	 /* leaf list slots used */
+	uint32_t max_depth;	 /* internal nodes on the longest path */
+	uint32_t max_leaf;	 /* rules in the largest leaf */
+	uint32_t worst_accesses; /* bound on blob reads per packet, see doc */
+	uint64_t bytes;		 /* blob bytes in use (header to last byte) */
+};
+
+struct sl_apply_report {
+	bool unchanged; /* the running config already equals the new one */
+	bool dry_run;
+	bool swapped; /* the datapath switched to the new config */
+	size_t rules, set_entries;
+	unsigned ifaces_changed;
+	struct sl_cls_stats cls;
+};
+
+/* The running config: policy, rules (in order), sets (unless
+ * SL_READ_NO_SETS), attached interfaces (unless SL_READ_NO_IFACES). Free
+ * with sl_config_free(). */
+int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags);
+/* The running rules in order; *out is malloc'ed. */
+int sl_rules_read(struct sl_ctx *ctx, struct sl_rule **out, size_t *n);
+/* Replaces the running config by cfg (validated, e.g. by sl_config_load):
+ * assigns ids to rules without one, builds the new tables off to the side
+ * and switches with one map write, then attaches/detaches interfaces.
+ * Before the switch, any failure leaves the datapath as it was. */
+int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
+	     struct sl_apply_report *rep);
+/* Gives every rule without an id (0) the lowest ids not in use, in array
+ * order; -EINVAL when ids run out. */
+int sl_rules_assign_ids(struct sl_rule *r, size_t n);
+/* The running blob: its header (-ENOENT before the first apply), its set
+ * slot, or the whole blob mapped read-only (NULL if none). */
+int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h);
+int sl_running_gen(struct sl_ctx *ctx);
+const void *sl_blob_map(struct sl_ctx *ctx);
+void sl_blob_unmap(const void *blob);
+/* Counters of rules r[0..n), summed over CPUs: out[i] is r[i]'s. */
+int sl_rule_stats_read(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
+		       struct sl_counter *out);
 
 #endif /* SLUICE_H */

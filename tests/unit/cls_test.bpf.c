@@ -60,8 +60,12 @@ int cls_run(struct xdp_md *ctx)
 	if (!in)
 		return XDP_ABORTED;
 	blob = sl_blob_get();
-	if (blob)
-		act = sl_rules_classify(blob, in->key, in->tcp, in->len, &id);
+	if (blob) {
+		struct sl_cls_ctx c = {};
+
+		__builtin_memcpy(c.key, in->key, sizeof(c.key));
+		act = sl_rules_classify(&c, blob, in->tcp, in->len, &id);
+	}
 	out = bpf_map_lookup_elem(&cls_res, &idx);
 	if (out) {
 		out->action = act;

@@ -63,6 +63,8 @@ struct pkt_spec {
 	uint8_t icmp_type; /* 0: echo request */
 	uint16_t payload;  /* bytes after the L4 header (or after L3 for
 			    * other protocols and ethertypes) */
+	uint16_t sport, dport; /* TCP/UDP ports; 0: 40000 and 80 (TCP) or
+				* 53 (UDP) */
 
 	/* Lengths */
 	uint16_t cut; /* bytes cut off the end; the IP length follows */
@@ -204,8 +206,8 @@ static size_t pkt_l4(const struct pkt_spec *s, uint8_t *b)
 	case IPPROTO_TCP:
 		n = 20 + s->tcp_opts;
 		memset(b, 0, n);
-		pkt_put16(b, 40000);
-		pkt_put16(b + 2, 80);
+		pkt_put16(b, s->sport ? s->sport : 40000);
+		pkt_put16(b + 2, s->dport ? s->dport : 80);
 		b[7] = 1;				       /* seq */
 		b[12] = (s->doff ? s->doff : (int)n / 4) << 4; /* doff */
 		b[13] = s->tcp_flags ? s->tcp_flags : 0x10;    /* ACK */
@@ -214,8 +216,8 @@ static size_t pkt_l4(const struct pkt_spec *s, uint8_t *b)
 		return n;
 	case IPPROTO_UDP:
 		memset(b, 0, 8);
-		pkt_put16(b, 40000);
-		pkt_put16(b + 2, 53);
+		pkt_put16(b, s->sport ? s->sport : 40000);
+		pkt_put16(b + 2, s->dport ? s->dport : 53);
 		pkt_put16(b + 4, s->udp_len ? s->udp_len : 8 + s->payload);
 		return 8;
 	case IPPROTO_ICMP:

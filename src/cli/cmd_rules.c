@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* cmd_rules: `rule add|del|list`, `apply` and `export`. Every change goes
+ * through sl_apply(): the rule verbs read the running config, change it and
+ * apply it whole, so they get the same atomic switch as a config file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "json.h"
+#include "log.h"
+#include "names.h"
+
+/* Options of `rule add`, in the order `rule list` prints the fields. The
+ * option names are the config file's keys (sl_rule_set_field). */
+static const struct cli_opt rule_opts[] = {
+    {"id", 0, "N", "Stable rule id (1-131071; default: the lowest free)."},
+    {"priority", 'p', "N",
+     "0-65535, lower first (default 1000); equal priorities go by id."},
+    {"direction", 'D', "DIR", "in, out or both (default both)."},
+    {"src", 's', "CIDR", "Source prefix or address, IPv4 or IPv6."},
+    {"dst", 'd', "CIDR", "Destination prefix or address."},
+    {"proto", 'P', "PROTO",
+     "tcp, udp, icmp, icmpv6, sctp, arp or a number 0-255."},
+    {"sport", 0, "PORT[-PORT]", "Source port or range (tcp, udp, sctp)."},
+    {"dport", 0, "PORT[-PORT]", "Destination port or range."},
+    {"icmp-type", 0, "N", "ICMP/ICMPv6 type 0-255."},
+    {"icmp-code", 0, "N", "ICMP/ICMPv6 code 0-255 (with --icmp-type)."},
+    {"tcp-flags", 0, "VALUE[/MASK]",
+     "TCP flags: syn/syn,ack = SYN set and ACK clear; names fin syn rst "
+     "psh ack urg ece cwr."},
+    {"vlan", 0, "ID", "Outer VLAN id 1-4094."},
+    {"iface", 'i', "IFACE", "Interface the hook runs on."},
+    {"comment", 'c', "TEXT", "Free text shown by list and export."},
+    {},
+};
+
+static int rule_from_opts(struct cli *c, const char *action, struct sl_rule *r)
+{
+	char err[256];
+
+	sl_rule_init(r);
+	if (sl_rule_set_field(r, "action", action, err, sizeof(err)))
+		return cli_usage_error(c, "%s", err);
+	for (int i = 0; rule_opts[i].name; i++) {
+		const char *v = cli_opt(c, rule_opts[i].name);
+
+		if (v && sl_rule_set_field(r, rule_opts[i].name, v, err,
+					   sizeof(err)))
+			return cli_usage_error(c, "%s", err);
+	}
+	if (sl_rule_validate(r, err, sizeof(err)))
+		return cli_usage_error(c, "%s", err);
+	return EXIT_OK;
+}
+
+static bool any_rule_opt(struct cli *c)
+{
+	for (int i = 0; rule_opts[i].name; i++)
+		if (cli_opt(c, rule_opts[i].name))
+			return true;
+	return false;
+}
+
+static void jw_rule(struct jw *w, const struct sl_rule *r,
+		    const struct sl_counter *k)
+{
+	char buf[512];
+
+	sl_rule_format(r, buf, sizeof(buf));
+	jw_obj_open(w);
+	jw_key(w, "id");
+	jw_u64(w, r->id);
+	jw_key(w, "priority");
+	jw_u64(w, r->priority);
+	jw_key(w, "action");
+	jw_str(w, sl_rule_action_name(r->action));
+	jw_key(w, "rule");
+	jw_str(w, buf);
+	jw_key(w, "comment");
+	jw_str(w, r->comment);
+	jw_key(w, "packets");
+	jw_u64(w, k->packets);
+	jw_key(w, "bytes");
+	jw_u64(w, k->bytes);
+	jw_obj_close(w);
+}
+
+static int rule_list(struct cli *c, struct sl_ctx *ctx)
+{
+	struct sl_counter *k = NULL;
+	struct sl_rule *r = NULL;
+	struct sl_blob_hdr h;
+	size_t n = 0;
+	int err;
+
+	ctx->set_gen = sl_running_gen(ctx);
+	if (ctx->set_gen < 0)
+		return cli_exit(ctx->set_gen);
+	err = sl_rules_read(ctx, &r, &n);
+	if (!err) {
+		k = calloc(n ? n : 1, sizeof(*k));
+		err = k ? sl_rule_stats_read(ctx, r, n, k) : -ENOMEM;
+	}
+	if (err) {
+		free(r);
+		free(k);
+		pr_err("cannot read the rules: %s", strerror(-err));
+		return cli_exit(err);
+	}
+	if (sl_blob_hdr_read(ctx, &h))
+		memset(&h, 0, sizeof(h));
+	if (c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "policy");
+		jw_obj_open(&w);
+		jw_key(&w, "in");
+		jw_str(&w, sl_action_name(h.policy[SL_RDIR_IN]));
+		jw_key(&w, "out");
+		jw_str(&w, sl_action_name(h.policy[SL_RDIR_OUT]));
+		jw_obj_close(&w);
+		jw_key(&w, "rules");
+		jw_arr_open(&w);
+		for (size_t i = 0; i < n; i++)
+			jw_rule(&w, &r[i], &k[i]);
+		jw_arr_close(&w);
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else {
+		printf("policy: in %s, out %s; %zu rules\n",
+		       sl_action_name(h.policy[SL_RDIR_IN]),
+		       sl_action_name(h.policy[SL_RDIR_OUT]), n);
+		if (n)
+			printf("%14s %16s  %s\n", "PACKETS", "BYTES", "RULE");
+		for (size_t i = 0; i < n; i++) {
+			char buf[512];
+
+			sl_rule_format(&r[i], buf, sizeof(buf));
+			printf("%14llu %16llu  %s\n",
+			       (unsigned long long)k[i].packets,
+			       (unsigned long long)k[i].bytes, buf);
+		}
+	}
+	free(r);
+	free(k);
+	return EXIT_OK;
+}
+
+/* Applies cur (the running config with a rule change) keeping the sets. */
+static int rule_apply(struct sl_ctx *ctx, struct sl_config *cur)
+{
+	struct sl_apply_report rep;
+	int err = sl_apply(ctx, cur, SL_APPLY_KEEP_SETS, &rep);
+
+	return cli_exit(err);
+}
+
+static int run_rule(struct cli *c, int argc, char **argv)
+{
+	const char *sub = argv[0];
+	struct sl_config cur;
+	struct sl_ctx ctx;
+	struct sl_rule r;
+	int rc;
+
+	if (strcmp(sub, "add") && strcmp(sub, "del") && strcmp(sub, "list"))
+		return cli_usage_error(c,
+				       "unknown subcommand '%s' (expected add, "
+				       "del or list)",
+				       sub);
+	if (strcmp(sub, "add") && any_rule_opt(c))
+		return cli_usage_error(c, "match options go with 'rule add'");
+	if (!strcmp(sub, "list")) {
+		if (argc != 1)
+			return cli_usage_error(c, "'rule list' takes no "
+						  "arguments");
+		rc = cli_open(c, &ctx, true);
+		if (rc)
+			return rc;
+		rc = rule_list(c, &ctx);
+		sl_close(&ctx);
+		return rc;
+	}
+	if (!strcmp(sub, "add")) {
+		if (argc != 2)
+			return cli_usage_error(c, "'rule add' takes one action "
+						  "(pass, drop or count) and "
+						  "match options");
+		rc = rule_from_opts(c, argv[1], &r);
+		if (rc)
+			return rc;
+	} else if (argc < 2) {
+		return cli_usage_error(c, "'rule del' takes rule ids");
+	}
+
+	rc = cli_open(c, &ctx, true);
+	if (rc)
+		return rc;
+	rc = cli_exit(
+	    sl_config_read(&ctx, &cur, SL_READ_NO_SETS | SL_READ_NO_IFACES));
+	if (rc) {
+		sl_close(&ctx);
+		return rc;
+	}
+	/* Interfaces are not touched by rule verbs. */
+	cur.has_ifaces = false;
+	if (!strcmp(sub, "add")) {
+		void *nv;
+
+		for (size_t i = 0; r.id && i < cur.n_rules; i++)
+			if (cur.rules[i].id == r.id) {
+				rc = cli_usage_error(c,
+						     "rule %u exists; delete "
+						     "it first",
+						     r.id);
+				goto out;
+			}
+		nv = realloc(cur.rules, (cur.n_rules + 1) * sizeof(r));
+		if (!nv) {
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		cur.rules = nv;
+		cur.rules[cur.n_rules++] = r;
+		rc = cli_exit(sl_rules_assign_ids(cur.rules, cur.n_rules));
+		if (!rc) {
+			r.id = cur.rules[cur.n_rules - 1].id;
+			rc = rule_apply(&ctx, &cur);
+		}
+		if (!rc) {
+			if (c->json)
+				printf("{\"id\":%u}\n", r.id);
+			else
+				printf("rule %u added\n", r.id);
+		}
+	} else {
+		/* Validate every id before changing anything. */
+		for (int a = 1; a < argc; a++) {
+			char *end;
+			unsigned long id = strtoul(argv[a], &end, 10);
+			size_t i;
+
+			if (*end || !*argv[a] || !id || id >= SL_RULE_MAX) {
+				rc = cli_usage_error(c, "invalid rule id '%s'",
+						     argv[a]);
+				goto out;
+			}
+			for (i = 0; i < cur.n_rules; i++)
+				if (cur.rules[i].id == id)
+					break;
+			if (i == cur.n_rules) {
+				rc = cli_usage_error(c, "no rule %lu", id);
+				goto out;
+			}
+			cur.rules[i] = cur.rules[--cur.n_rules];
+		}
+		rc = rule_apply(&ctx, &cur);
+		if (!rc && !c->json)
+			printf("%d rules deleted\n", argc - 1);
+	}
+out:
+	sl_config_free(&cur);
+	sl_close(&ctx);
+	return rc;
+}
+
+const struct cli_cmd cmd_rule = {
+    .name = "rule",
+    .args = "add ACTION | del ID... | list",
+    .summary = "Add, delete and list ordered multi-field rules",
+    .description =
+	"Rules match any combination of source and destination prefix "
+	"(IPv4 or IPv6), protocol, port ranges, ICMP type\n"
+	"and code, TCP flags, interface, VLAN and direction. ACTION is pass, "
+	"drop or count (count adds to the rule's counters\n"
+	"and evaluation goes on). Rules are evaluated by ascending priority, "
+	"then id; the first pass or drop rule that\n"
+	"matches decides, and packets no rule decides meet the default policy "
+	"(see apply). Fields not given match anything;\n"
+	"a rule without addresses or an IP protocol matches IPv4 and IPv6, "
+	"ARP only with --proto arp. Sets (block/allow)\n"
+	"come first, at ingress. Each change rebuilds the classifier and "
+	"switches to it atomically, keeping rule ids\n"
+	"and their counters. 'rule list' shows every rule with its packets and "
+	"bytes.",
+    .opts = rule_opts,
+    .examples = "$ sluice rule add drop --direction out --proto tcp --dport 80 "
+		"--comment 'no plain http out'\n"
+		"$ sluice rule add pass --src 2001:db8::/32 --proto icmpv6 "
+		"--icmp-type 128\n"
+		"$ sluice rule add drop --proto arp --direction in\n"
+		"$ sluice rule list -j\n"
+		"$ sluice rule del 3",
+    .min_args = 1,
+    .max_args = -1,
+    .needs_root = true,
+    .run = run_rule,
+};
+
+/* ---- apply and export ---- */
+
+static int run_apply(struct cli *c, int argc, char **argv)
+{
+	const char *file = cli_opt(c, "file");
+	bool dry = cli_opt(c, "dry-run") != NULL;
+	struct sl_apply_report rep;
+	struct sl_config cfg;
+	struct sl_ctx ctx;
+	int rc, err;
+
+	(void)argc;
+	(void)argv;
+	if (!file)
+		return cli_usage_error(c, "missing -f FILE");
+	if (sl_check_privileges())
+		return EXIT_RUNTIME;
+	err = sl_config_load(file, &cfg);
+	if (err)
+		return cli_exit(err);
+	rc = cli_open(c, &ctx, true);
+	if (rc) {
+		sl_config_free(&cfg);
+		return rc;
+	}
+	err = sl_apply(&ctx, &cfg, dry ? SL_APPLY_DRY_RUN : 0, &rep);
+	rc = cli_exit(err);
+	if (!err) {
+		const char *what = rep.unchanged ? "unchanged"
+				   : rep.dry_run
+				       ? "valid, not applied (dry run)"
+				       : "applied";
+
+		if (c->json)
+			printf("{\"result\":\"%s\",\"rules\":%zu,"
+			       "\"set_entries\":%zu,\"interfaces_changed\":%u,"
+			       "\"build_ms\":%.1f}\n",
+			       rep.unchanged ? "unchanged"
+			       : rep.dry_run ? "dry-run"
+					     : "applied",
+			       rep.rules, rep.set_entries, rep.ifaces_changed,
+			       rep.cls.build_ms);
+		else
+			printf("%s: %s (%zu rules, %zu set entries, %u "
+			       "interfaces changed)\n",
+			       file, what, rep.rules, rep.set_entries,
+			       rep.ifaces_changed);
+	}
+	sl_config_free(&cfg);
+	sl_close(&ctx);
+	return rc;
+}
+
+const struct cli_cmd cmd_apply = {
+    .name = "apply",
+    .args = "",
+    .summary = "Validate a config file, then atomically replace the running "
+	       "config",
+    .description =
+	"Reads FILE (YAML, see docs/config.md): interfaces and their hooks, "
+	"the default policy per direction, allow and\n"
+	"deny sets (inline or from files of one prefix per line) and rules. "
+	"The whole file is checked first; an error names\n"
+	"FILE:LINE:COLUMN and what was expected, and changes nothing. Then the "
+	"new sets, rules and policy are built off to\n"
+	"the side and the datapath switches to them with one map write: every "
+	"packet is classified entirely by the old or\n"
+	"entirely by the new config. Interfaces named in the file are "
+	"attached with their hooks; attached interfaces\n"
+	"the file does not name are detached (a file without 'interfaces' "
+	"leaves them alone). Applying the running config\n"
+	"again (see export) changes nothing.",
+    .opts =
+	(const struct cli_opt[]){
+	    {"file", 'f', "FILE", "The config file (required)."},
+	    {"dry-run", 'n', NULL,
+	     "Validate and compare with the running config; change nothing."},
+	    {},
+	},
+    .examples = "$ sluice apply -f /etc/sluice/sluice.yaml\n"
+		"$ sluice apply -f new.yaml --dry-run\n"
+		"$ sluice export > saved.yaml && sluice apply -f saved.yaml",
+    .min_args = 0,
+    .max_args = 0,
+    .needs_root = true,
+    .run = run_apply,
+};
+
+static int run_export(struct cli *c, int argc, char **argv)
+{
+	struct sl_config cfg;
+	struct sl_ctx ctx;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	rc = cli_open(c, &ctx, true);
+	if (rc)
+		return rc;
+	rc = cli_exit(sl_config_read(&ctx, &cfg, 0));
+	if (!rc) {
+		rc = cli_exit(sl_config_write(stdout, &cfg));
+		sl_config_free(&cfg);
+	}
+	sl_close(&ctx);
+	return rc;
+}
+
+const struct cli_cmd cmd_export = {
+    .name = "export",
+    .args = "",
+    .summary = "Print the running config as YAML",
+    .description =
+	"Prints the running config in the format apply reads: attached "
+	"interfaces with their hooks, the default policy,\n"
+	"the allow and deny sets inline, and every rule with its id. 'sluice "
+	"apply -f' of the output changes nothing.",
+    .opts = (const struct cli_opt[]){{}},
+    .examples = "$ sluice export > /etc/sluice/sluice.yaml",
+    .min_args = 0,
+    .max_args = 0,
+    .needs_root = true,
+    .run = run_export,
+};
