@@ -36,7 +36,7 @@ BENCH_SRCS := $(filter-out %.bpf.c bench/rulegen.c bench/rulegen_main.c,\
 	$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps test demo bench clean format docs check-docs
+.PHONY: all deps test demo bench clean format docs check-docs install
 .DELETE_ON_ERROR:
 # Keep the BPF objects and skeletons: the tests and benches load them too.
 .SECONDARY:
@@ -107,6 +107,18 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
+
+# Installs the CLI, the systemd unit and the docs; an existing
+# /etc/sluice/sluice.yaml is kept. `systemctl enable --now sluice` then
+# restores that config at every boot.
+PREFIX ?= /usr/local
+install: $(BUILD)/sluice
+	install -D -m 0755 $(BUILD)/sluice $(DESTDIR)$(PREFIX)/sbin/sluice
+	install -D -m 0644 dist/sluice.service $(DESTDIR)/etc/systemd/system/sluice.service
+	install -D -m 0644 docs/config.md $(DESTDIR)$(PREFIX)/share/doc/sluice/config.md
+	install -d $(DESTDIR)/etc/sluice
+	[ -e $(DESTDIR)/etc/sluice/sluice.yaml ] || \
+		printf 'policy: pass\n' > $(DESTDIR)/etc/sluice/sluice.yaml
 
 # docs/cli.md is generated from the same table as --help.
 docs: $(BUILD)/sluice

@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
 	# build
 	make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config
-	linux-libc-dev clang-format libyaml-dev
+	linux-libc-dev clang-format libyaml-dev systemd
 	# labs, tests and benchmark anchors
 	iproute2 iputils-ping curl netcat-openbsd ethtool python3 jq procps
 	xdp-tools nftables iptables

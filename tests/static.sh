@@ -21,7 +21,23 @@ else
 	fail "docs/cli.md is generated from the --help table" "run 'make docs'"
 fi
 
-for v in attach detach status block unblock allow unallow stats reset; do
+# The systemd unit: installed into a scratch root, it passes
+# systemd-analyze verify, and its command is the apply it documents.
+d=$(mktemp -d)
+if make -s install DESTDIR="$d" >/dev/null 2>&1 &&
+	sed "s|/usr/local/sbin/sluice|$d/usr/local/sbin/sluice|g" \
+		"$d/etc/systemd/system/sluice.service" >"$d/sluice.service" &&
+	out=$(systemd-analyze verify "$d/sluice.service" 2>&1) && [ -z "$out" ] &&
+	grep -q '^ExecStart=.*sluice apply -f /etc/sluice/sluice.yaml$' dist/sluice.service &&
+	"$d/usr/local/sbin/sluice" apply --help >/dev/null; then
+	ok "make install: sluice.service verifies and runs sluice apply"
+else
+	fail "make install: sluice.service verifies and runs sluice apply" \
+		"${out:-install failed}"
+fi
+rm -rf "$d"
+
+for v in attach detach status block unblock allow unallow rule apply export stats reset; do
 	if $S "$v" --help | grep -q "^EXIT STATUS"; then
 		ok "sluice $v --help is complete"
 	else
@@ -49,4 +65,10 @@ check_usage "attach without IFACE exits 2" $S attach
 check_usage "attach with a bad mode exits 2" $S attach lo --mode turbo
 check_usage "stats --count without --watch exits 2" $S stats --count 2
 check_usage "block without prefixes exits 2" $S block
+check_usage "rule with an unknown subcommand exits 2" $S rule frob
+check_usage "rule add with a bad port exits 2" $S rule add drop --proto tcp --dport 70000
+check_usage "rule add with ports but no protocol exits 2" $S rule add drop --dport 80
+check_usage "rule add without an action exits 2" $S rule add
+check_usage "rule list with a match option exits 2" $S rule list --dport 80
+check_usage "apply without -f exits 2" $S apply
 exit $rc
