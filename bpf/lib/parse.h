@@ -153,6 +153,16 @@ static __always_inline int sl_parse_l4(struct sl_cursor *c, struct sl_pkt *p,
 		p->dport = bpf_ntohs(uh->dest);
 		return SL_R_PASS;
 	}
+	case IPPROTO_SCTP: {
+		/* The 12-byte common header: ports, verification tag, sum. */
+		__be16 *sh = sl_cursor_take(c, 12);
+
+		if (!sh || room < 12)
+			return SL_R_MALFORMED_L4;
+		p->sport = bpf_ntohs(sh[0]);
+		p->dport = bpf_ntohs(sh[1]);
+		return SL_R_PASS;
+	}
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6: {
 		/* Every ICMP and ICMPv6 message has at least 8 bytes. ICMP

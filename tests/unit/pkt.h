@@ -63,7 +63,8 @@ struct pkt_spec {
 	uint8_t icmp_type; /* 0: echo request */
 	uint16_t payload;  /* bytes after the L4 header (or after L3 for
 			    * other protocols and ethertypes) */
-	uint16_t sport, dport; /* TCP/UDP ports; 0: 40000 and 80 (TCP) or
+	uint8_t icmp_code;
+	uint16_t sport, dport; /* TCP/UDP/SCTP ports; 0: 40000 and 80 (TCP) or
 				* 53 (UDP) */
 
 	/* Lengths */
@@ -220,11 +221,17 @@ static size_t pkt_l4(const struct pkt_spec *s, uint8_t *b)
 		pkt_put16(b + 2, s->dport ? s->dport : 53);
 		pkt_put16(b + 4, s->udp_len ? s->udp_len : 8 + s->payload);
 		return 8;
+	case IPPROTO_SCTP:
+		memset(b, 0, 12);
+		pkt_put16(b, s->sport ? s->sport : 40000);
+		pkt_put16(b + 2, s->dport ? s->dport : 9);
+		return 12;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		memset(b, 0, 8);
 		b[0] = s->icmp_type ? s->icmp_type
 				    : (s->proto == IPPROTO_ICMP ? 8 : 128);
+		b[1] = s->icmp_code;
 		b[5] = 1; /* id */
 		b[7] = 1; /* sequence */
 		return 8;

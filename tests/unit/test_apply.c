@@ -16,9 +16,11 @@
 #include <linux/bpf.h>
 
 #include "check.h"
+#include "classify.h"
 #include "config.h"
 #include "log.h"
 #include "pkt.h"
+#include "rulegen.h"
 #include "sluice.h"
 
 static struct sluice_xdp *skel;
@@ -380,6 +382,268 @@ static void test_switch_under_load(void)
 	sl_config_free(&b);
 }
 
+/* ---- differential: the real program against the linear oracle ---- */
+
+/* Turns a generated packet into a frame the test-run can carry and the key
+ * the datapath will see for it: ingress on lo (ifindex 1), no VLAN tag; ports,
+ * ICMP and TCP flags only where the protocol has them. Returns false for
+ * frames the builder cannot make. */
+static bool diff_frame(struct sl_gen_pkt *g, struct pkt_spec *s, char *src,
+		       char *dst, uint32_t key[SL_DIM_MAX], uint8_t *flags)
+{
+	uint32_t l3 = g->key[SL_DIM_L3];
+	bool v6 = l3 == SL_L3_IPV6;
+
+	memset(s, 0, sizeof(*s));
+	memset(key, 0, SL_DIM_MAX * sizeof(key[0]));
+	*flags = 0;
+	key[SL_DIM_DIR] = SL_RDIR_IN;
+	key[SL_DIM_L3] = l3;
+	/* An XDP test-run receives on the namespace's loopback device. */
+	key[SL_DIM_IFINDEX] = 1;
+	if (l3 == SL_L3_ARP || l3 == SL_L3_OTHER) {
+		s->ethertype = l3 == SL_L3_ARP ? ETH_P_ARP : 0x88b5;
+		return true;
+	}
+	sl_gen_pkt_fields(g);
+	/* An IPv6 extension header number as the protocol would make the
+	 * builder's frame a (malformed) extension chain. */
+	if (v6 &&
+	    (g->proto == IPPROTO_HOPOPTS || g->proto == IPPROTO_ROUTING ||
+	     g->proto == IPPROTO_FRAGMENT || g->proto == IPPROTO_DSTOPTS ||
+	     g->proto == IPPROTO_AH || g->proto == IPPROTO_NONE))
+		return false;
+	s->ethertype = v6 ? ETH_P_IPV6 : ETH_P_IP;
+	inet_ntop(v6 ? AF_INET6 : AF_INET, g->src, src, INET6_ADDRSTRLEN);
+	inet_ntop(v6 ? AF_INET6 : AF_INET, g->dst, dst, INET6_ADDRSTRLEN);
+	s->src = src;
+	s->dst = dst;
+	/* IPv4 is word 3 alone; generated keys may carry junk above it. */
+	for (int i = v6 ? 0 : 3; i < 4; i++) {
+		key[SL_DIM_SRC0 + i] = g->key[SL_DIM_SRC0 + i];
+		key[SL_DIM_DST0 + i] = g->key[SL_DIM_DST0 + i];
+	}
+	s->proto = g->proto;
+	key[SL_DIM_PROTO] = g->proto;
+	switch (g->proto) {
+	case IPPROTO_TCP:
+		/* The builder sends ACK for "no flags". */
+		s->tcp_flags = g->tcp_flags ? g->tcp_flags : 0x10;
+		*flags = s->tcp_flags;
+		/* fall through */
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		/* Port 0 means "default" to the builder. */
+		s->sport = g->sport ? g->sport : 1;
+		s->dport = g->dport ? g->dport : 1;
+		key[SL_DIM_SPORT] = s->sport;
+		key[SL_DIM_DPORT] = s->dport;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if ((g->proto == IPPROTO_ICMPV6) != v6)
+			break; /* the other family's ICMP: just a protocol */
+		/* Type 0 means "echo request" to the builder. */
+		s->icmp_type = g->icmp_type ? g->icmp_type : (v6 ? 128 : 8);
+		s->icmp_code = g->icmp_code;
+		key[SL_DIM_ICMP] = (uint32_t)s->icmp_type << 8 | s->icmp_code;
+		break;
+	}
+	return true;
+}
+
+static uint64_t reason_packets(int reason, int action)
+{
+	return stat_of(reason, action).packets;
+}
+
+static bool diff_one(const struct sl_config *c, struct sl_gen_pkt *g,
+		     int *n_drop, int *n_rule)
+{
+	uint32_t key[SL_DIM_MAX], counts[SL_COUNT_HITS_MAX], want_id;
+	uint64_t before[1 + SL_COUNT_HITS_MAX], pol_before = 0;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	int want_v = XDP_PASS, pol_reason = SL_R_PASS, pol_act = SL_ACT_PASS;
+	size_t nc = 0;
+	struct pkt_spec s;
+	uint8_t flags;
+	int v;
+
+	if (!diff_frame(g, &s, src, dst, key, &flags))
+		return true;
+	want_id = sl_cls_oracle(c->rules, c->n_rules, key, flags, counts, &nc);
+	if (want_id) {
+		for (size_t i = 0; i < c->n_rules; i++)
+			if (c->rules[i].id == want_id &&
+			    c->rules[i].action == SL_RACT_DROP)
+				want_v = XDP_DROP;
+	} else if (key[SL_DIM_L3] >= SL_L3_IPV4 &&
+		   c->policy[SL_RDIR_IN] == SL_ACT_DROP) {
+		want_v = XDP_DROP;
+		pol_reason = SL_R_POLICY;
+		pol_act = SL_ACT_DROP;
+	} else if (key[SL_DIM_L3] < SL_L3_IPV4) {
+		pol_reason = SL_R_NON_IP;
+	}
+	before[0] = want_id ? rule_packets(want_id) : 0;
+	for (size_t i = 0; i < nc; i++)
+		before[1 + i] = rule_packets(counts[i]);
+	if (!want_id)
+		pol_before = reason_packets(pol_reason, pol_act);
+	v = run(&s);
+	if (!ASSERT_EQ(v, want_v, "verdict against the oracle"))
+		goto why;
+	if (want_id && !ASSERT_EQ(rule_packets(want_id) - before[0], 1,
+				  "the oracle's rule counted the packet"))
+		goto why;
+	if (!want_id &&
+	    !ASSERT_EQ(reason_packets(pol_reason, pol_act) - pol_before, 1,
+		       "no rule matched: policy/pass/non-ip counted"))
+		goto why;
+	for (size_t i = 0; i < nc; i++)
+		if (!ASSERT_EQ(rule_packets(counts[i]) - before[1 + i], 1,
+			       "a count rule before the winner counted"))
+			goto why;
+	*n_drop += v == XDP_DROP;
+	*n_rule += want_id != 0;
+	return true;
+why:
+	fprintf(stderr,
+		"# packet: l3 %u proto %u %s -> %s sport %u dport %u icmp %#x "
+		"flags %#x; oracle rule %u, %zu count hits\n",
+		key[SL_DIM_L3], key[SL_DIM_PROTO], src, dst, key[SL_DIM_SPORT],
+		key[SL_DIM_DPORT], key[SL_DIM_ICMP], flags, want_id, nc);
+	{
+		const void *blob = sl_blob_map(&ctx);
+		int act = -1;
+		uint32_t got =
+		    blob ? sl_cls_lookup(blob, key, flags, &act, NULL, NULL)
+			 : 0;
+		char buf[512];
+
+		fprintf(stderr,
+			"# user-space walk of the running blob: rule %u\n",
+			got);
+		for (size_t i = 0; i < c->n_rules; i++)
+			if (c->rules[i].id == got) {
+				sl_rule_format(&c->rules[i], buf, sizeof(buf));
+				fprintf(stderr, "#   %s\n", buf);
+			}
+		sl_blob_unmap(blob);
+	}
+	{
+		struct sl_counter a[SL_STATS_MAX], b[SL_STATS_MAX];
+
+		struct sl_counter *ra = calloc(c->n_rules, sizeof(*ra));
+		struct sl_counter *rb = calloc(c->n_rules, sizeof(*rb));
+		char buf[512];
+
+		sl_rule_stats_read(&ctx, c->rules, c->n_rules, ra);
+		sl_stats_read(&ctx, a);
+		v = run(&s);
+		sl_stats_read(&ctx, b);
+		sl_rule_stats_read(&ctx, c->rules, c->n_rules, rb);
+		for (size_t i = 0; i < c->n_rules; i++)
+			if (ra[i].packets != rb[i].packets) {
+				uint32_t lo[SL_DIM_MAX], hi[SL_DIM_MAX];
+
+				sl_rule_format(&c->rules[i], buf, sizeof(buf));
+				fprintf(stderr, "# rerun counted: %s\n", buf);
+				sl_rule_box(&c->rules[i], lo, hi);
+				for (int d = 0; d < SL_DIM_MAX; d++)
+					if (key[d] < lo[d] || key[d] > hi[d])
+						fprintf(stderr,
+							"#   dim %d: key %#x "
+							"outside %#x..%#x\n",
+							d, key[d], lo[d],
+							hi[d]);
+				fprintf(stderr, "#   tcp mask %#x value %#x\n",
+					c->rules[i].tcp_mask,
+					c->rules[i].tcp_flags);
+			}
+		free(ra);
+		free(rb);
+		for (int i = 0; i < SL_STATS_MAX; i++)
+			if (b[i].packets != a[i].packets)
+				fprintf(
+				    stderr,
+				    "# rerun: verdict %d, counter reason %d "
+				    "action %d moved\n",
+				    v, i / SL_ACT_MAX, i % SL_ACT_MAX);
+	}
+	return false;
+}
+
+static void test_differential(void)
+{
+	static const size_t sizes[] = {1, 10, 100, 1000, 10000};
+	uint64_t seed = getenv("SLUICE_FUZZ_SEED")
+			    ? strtoull(getenv("SLUICE_FUZZ_SEED"), NULL, 0)
+			    : 20261123;
+	int per = getenv("SLUICE_DIFF_PKTS") ? atoi(getenv("SLUICE_DIFF_PKTS"))
+					     : 1500;
+
+	printf("# differential seed %llu (SLUICE_FUZZ_SEED), %d packets per "
+	       "rule set\n",
+	       (unsigned long long)seed, per);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t n = sizes[k];
+		struct sl_gen_opts o;
+		struct sl_gen_pkt *late;
+		struct sl_config c;
+		struct sl_rng g;
+		int drops = 0, hits = 0, i;
+		char name[128];
+		bool ok = true;
+
+		sl_gen_opts_default(&o, seed + n);
+		cfg_init(&c, (seed + n) & 1 ? SL_ACT_DROP : SL_ACT_PASS,
+			 SL_ACT_PASS);
+		c.rules = calloc(n, sizeof(*c.rules));
+		c.n_rules = n;
+		late = calloc(per, sizeof(*late));
+		if (!c.rules || !late || sl_gen_rules(c.rules, n, &o)) {
+			check_report("differential: generate", false);
+			free(late);
+			sl_config_free(&c);
+			return;
+		}
+		/* Interfaces of the generator's profile are not on this host:
+		 * the test-run's ifindex is 0 anyway. */
+		for (size_t r = 0; r < n; r++)
+			c.rules[r].iface[0] = '\0';
+		ok = ASSERT_EQ(sl_apply(&ctx, &c, 0, NULL), 0, "apply");
+		/* sl_apply sorted the rules into evaluation order. */
+		sl_gen_pkts_late(c.rules, n, per / 3, seed + n, late);
+		sl_rng_seed(&g, seed ^ n);
+		for (i = 0; ok && i < per; i++) {
+			struct sl_gen_pkt p;
+
+			if (i < per / 3)
+				p = late[i];
+			else if (i < 2 * per / 3)
+				sl_gen_pkt_random(&g, &p);
+			else if (i % 2)
+				sl_gen_pkt_in(
+				    &c.rules[sl_rng_range(&g, 0, n - 1)], &g,
+				    &p);
+			else
+				sl_gen_pkt_edge(
+				    &c.rules[sl_rng_range(&g, 0, n - 1)], &g,
+				    &p);
+			ok = diff_one(&c, &p, &drops, &hits);
+		}
+		snprintf(name, sizeof(name),
+			 "differential: %zu rules, %d packets (%d decided by "
+			 "a rule, %d dropped) equal the oracle",
+			 n, i, hits, drops);
+		ok = ok && ASSERT_TRUE(hits > per / 8, "too few rule matches");
+		check_report(name, ok);
+		free(late);
+		sl_config_free(&c);
+	}
+}
+
 int main(void)
 {
 	sl_log_hook_libbpf();
@@ -399,6 +663,7 @@ int main(void)
 	test_policy_and_sets();
 	test_failed_apply_untouched();
 	test_noop_and_ids();
+	test_differential();
 	test_switch_under_load();
 
 	sl_close(&ctx);

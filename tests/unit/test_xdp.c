@@ -608,6 +608,12 @@ static const struct trunc_case trunc_cases[] = {
      true,
      {{70, SL_R_MALFORMED_L3}, {TO_END, SL_R_MALFORMED_L4}},
      SL_R_PASS},
+    /* 14 eth | 20 ipv4 | 12 sctp common header | 4 data */
+    {"every cut of sctp/ipv4 (ip length follows)",
+     V4(.proto = IPPROTO_SCTP, .payload = 4),
+     true,
+     {{34, SL_R_MALFORMED_L3}, {46, SL_R_MALFORMED_L4}, {TO_END, SL_R_PASS}},
+     SL_R_PASS},
     /* 14 eth | 20 ipv4 | 8 icmp | 8 data */
     {"every cut of icmp/ipv4 (ip length kept)",
      V4(ICMP, .payload = 8),
