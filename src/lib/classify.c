@@ -30,6 +30,7 @@
 #define BMAX	  16 /* at most 2^BMAX cuts per node */
 #define IP_LARGE  15 /* an address prefix up to /15 is "large" */
 #define MERGE_MIN 64 /* smaller categories are merged into a superset */
+#define MERGE_DIV 50 /* ... or, first, categories below n / MERGE_DIV */
 
 /* Width in bits of each dimension's domain (the root box). */
 static const uint8_t dim_bits[ND] = {
@@ -306,6 +307,7 @@ struct tb {
 	uint32_t cur_worst;
 	uint32_t max_depth, max_leaf;
 	int err;
+	bool quiet;	/* no error messages (a first attempt) */
 	uint32_t allow; /* dims the current tree cuts first */
 };
 
@@ -401,7 +403,7 @@ static struct sl_cls_node make_leaf(struct tb *b, const uint32_t *ids, int n,
 	if ((uint32_t)depth > b->max_depth)
 		b->max_depth = depth;
 	if (n > SL_CLS_LEAF_MAX) {
-		if (!b->err)
+		if (!b->err && !b->quiet)
 			pr_err("classifier: a leaf at depth %d holds %d rules, "
 			       "more than %d (too many overlapping tcp-flags "
 			       "or count rules)\n",
@@ -803,10 +805,10 @@ static int popc(unsigned x)
 /* Groups the categories into at most SL_CLS_TREE_MAX trees: the smallest
  * group merges into the closest superset group (else into the group it
  * overlaps most, widening that group's mask) while there are too many
- * groups or a group smaller than MERGE_MIN has a superset. map[cat] is the
+ * groups or a group smaller than merge_min has a superset. map[cat] is the
  * group, gm[group] its mask. Returns the number of groups. */
 static int group_cats(const uint32_t cnt[16], int map[16], unsigned gm[16],
-		      uint32_t gc[16])
+		      uint32_t gc[16], uint32_t merge_min)
 {
 	int ng = 0;
 	bool keep[16] = {false};
@@ -831,7 +833,7 @@ static int group_cats(const uint32_t cnt[16], int map[16], unsigned gm[16],
 				g = i;
 		if (g < 0)
 			break;
-		if (live <= SL_CLS_TREE_MAX && gc[g] >= MERGE_MIN)
+		if (live <= SL_CLS_TREE_MAX && gc[g] >= merge_min)
 			break;
 		for (int i = 0; i < ng; i++)
 			if (i != g && gc[i] && (gm[i] & gm[g]) == gm[g] &&
@@ -873,8 +875,8 @@ static bool box_ok(const uint32_t *lo, const uint32_t *hi)
 	return true;
 }
 
-int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
-		 struct sl_cls_stats *st)
+static int build_all(const struct sl_rule *rules, size_t n, void *blob,
+		     struct sl_cls_stats *st, uint32_t merge_min, bool quiet)
 {
 	double t0 = now_ms();
 	struct sl_blob_hdr *bh = blob;
@@ -890,7 +892,7 @@ int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
 		int g;
 		uint32_t minpos;
 	} tl[16];
-	struct tb b = {0};
+	struct tb b = {.quiet = quiet};
 	uint8_t *u8 = blob;
 	int err = 0;
 
@@ -943,7 +945,7 @@ int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
 		cnt[cat[i]]++;
 	}
 
-	ng = group_cats(cnt, map, gm, gc);
+	ng = group_cats(cnt, map, gm, gc, merge_min);
 	for (int g = 0; g < ng; g++) {
 		if (!gc[g])
 			continue;
@@ -987,7 +989,7 @@ int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
 	}
 	if (b.err) {
 		err = b.err;
-		if (err == -E2BIG)
+		if (err == -E2BIG && !quiet)
 			pr_err("classifier: %zu rules do not fit the config "
 			       "blob (nodes %u of %u, leaf slots %u of %u)\n",
 			       n, b.nn, SL_CLS_NODE_CAP, b.nl, SL_CLS_LEAF_CAP);
@@ -1032,5 +1034,24 @@ out:
 	free(b.nodes);
 	free(b.leaf);
 	free(b.dt);
+	return err;
+}
+
+/* Fewer trees make a faster walk, but merging categories puts rules with
+ * wide fields in trees that must cut them: first try merging categories
+ * below 2% of the rules (at 100k rules: 9 trees instead of 14), and if a
+ * leaf overflows, build again merging only categories below MERGE_MIN. */
+int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
+		 struct sl_cls_stats *st)
+{
+	double t0 = now_ms();
+	int err = -E2BIG;
+
+	if (n / MERGE_DIV > MERGE_MIN)
+		err = build_all(rules, n, blob, st, n / MERGE_DIV, true);
+	if (err == -E2BIG)
+		err = build_all(rules, n, blob, st, MERGE_MIN, false);
+	if (st)
+		st->build_ms = now_ms() - t0;
 	return err;
 }

@@ -147,6 +147,7 @@ static bool differential(size_t n, size_t npk)
 	struct sl_rng g;
 	char name[96];
 	bool ok_lookup = true, ok_bpf = true, ok_ctr = true;
+	char why_lookup[256] = "", why_bpf[sizeof(check_why)] = "";
 	size_t late = npk / 3, rnd = npk / 3;
 	int err;
 
@@ -194,30 +195,34 @@ static bool differential(size_t n, size_t npk)
 		if (ok_lookup &&
 		    (got != want || lact != want_act || nlc != noc ||
 		     memcmp(oc, lc, noc * sizeof(oc[0])))) {
-			ok_lookup = ASSERT_TRUE(
-			    false,
-			    "packet %zu: lookup id %u action %d counts %zu, "
-			    "oracle id %u action %d counts %zu",
-			    i, got, lact, nlc, want, want_act, noc);
+			ok_lookup = false;
+			snprintf(why_lookup, sizeof(why_lookup),
+				 "packet %zu: lookup id %u action %d counts "
+				 "%zu, oracle id %u action %d counts %zu",
+				 i, got, lact, nlc, want, want_act, noc);
 		}
 		if (!bpf_classify(pk[i].key, pk[i].tcp_flags, &bact, &bid)) {
 			ok_bpf = false;
+			snprintf(why_bpf, sizeof(why_bpf), "%s", check_why);
+			check_why[0] = '\0';
 			break;
 		}
-		if (ok_bpf && (bid != want || bact != want_act))
-			ok_bpf = ASSERT_TRUE(false,
-					     "packet %zu: bpf id %u action %d, "
-					     "oracle id %u action %d",
-					     i, bid, bact, want, want_act);
+		if (ok_bpf && (bid != want || bact != want_act)) {
+			ok_bpf = false;
+			snprintf(why_bpf, sizeof(why_bpf),
+				 "packet %zu: bpf id %u action %d, oracle id "
+				 "%u action %d",
+				 i, bid, bact, want, want_act);
+		}
 		if (want)
 			exp[want]++;
 		for (size_t k = 0; k < noc; k++)
 			exp[oc[k]]++;
 	}
 	snprintf(name, sizeof(name), "differential n=%zu lookup == oracle", n);
-	check_report(name, ok_lookup);
+	check_report(name, ASSERT_TRUE(ok_lookup, "%s", why_lookup));
 	snprintf(name, sizeof(name), "differential n=%zu bpf == oracle", n);
-	check_report(name, ok_bpf);
+	check_report(name, ASSERT_TRUE(ok_bpf, "%s", why_bpf));
 	for (uint32_t id = 1; id <= n && ok_ctr; id++) {
 		uint64_t d = rule_packets(id, NULL) - before[id];
 
