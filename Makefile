@@ -85,7 +85,8 @@ $(RULEGEN_OBJ): bench/rulegen.c bench/rulegen.h $(LIB_HDRS) | $(BUILD)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # Users of the rule generator and of the classifier's test program.
-$(BUILD)/tests/test_classify $(BUILD)/tests/test_apply $(BUILD)/bench/bench_cls: \
+$(BUILD)/tests/test_classify $(BUILD)/tests/test_apply $(BUILD)/bench/bench_cls \
+    $(BUILD)/bench/bench_rules: \
     $(RULEGEN_OBJ) $(SKELS)
 
 $(BUILD)/rulegen: bench/rulegen_main.c $(RULEGEN_OBJ) $(BUILD)/libsluice.a

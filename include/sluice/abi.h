@@ -214,7 +214,8 @@ struct sl_blob_hdr {
 	__u32 magic;
 	__u32 set_gen;		  /* slot of the set maps in use: 0 or 1 */
 	__u8 policy[SL_RDIR_MAX]; /* default action per direction */
-	__u8 pad[2];
+	__u8 defs_gen;		  /* slot of the rule definitions: 0 or 1 */
+	__u8 pad;
 	__u32 nrules;  /* rules in the rule table */
 	__u64 serial;  /* increases with every apply */
 	__u8 cls[232]; /* classifier header (struct sl_cls_hdr) */

@@ -96,9 +96,6 @@ static int rule_list(struct cli *c, struct sl_ctx *ctx)
 	size_t n = 0;
 	int err;
 
-	ctx->set_gen = sl_running_gen(ctx);
-	if (ctx->set_gen < 0)
-		return cli_exit(ctx->set_gen);
 	err = sl_rules_read(ctx, &r, &n);
 	if (!err) {
 		k = calloc(n ? n : 1, sizeof(*k));

@@ -78,14 +78,19 @@ int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h)
 	return 0;
 }
 
-int sl_running_gen(struct sl_ctx *ctx)
+int sl_ctx_sync_slots(struct sl_ctx *ctx)
 {
 	struct sl_blob_hdr h;
 	int err = sl_blob_hdr_read(ctx, &h);
 
+	ctx->set_gen = ctx->defs_gen = 0;
 	if (err == -ENOENT)
 		return 0;
-	return err ? err : (int)(h.set_gen & 1);
+	if (err)
+		return err;
+	ctx->set_gen = h.set_gen & 1;
+	ctx->defs_gen = h.defs_gen & 1;
+	return 0;
 }
 
 /* ---- reading the running config ---- */
@@ -193,6 +198,7 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 	cfg->policy[SL_RDIR_IN] = err ? SL_ACT_PASS : h.policy[SL_RDIR_IN];
 	cfg->policy[SL_RDIR_OUT] = err ? SL_ACT_PASS : h.policy[SL_RDIR_OUT];
 	ctx->set_gen = err ? 0 : (int)(h.set_gen & 1);
+	ctx->defs_gen = err ? 0 : (int)(h.defs_gen & 1);
 
 	err = sl_rules_read(ctx, &cfg->rules, &cfg->n_rules);
 	if (!err && !(flags & SL_READ_NO_SETS))
@@ -314,35 +320,6 @@ static int sets_fill(struct sl_ctx *ctx, const struct sl_config *cfg)
 	return err;
 }
 
-/* Installs the running slot's maps in slot `to` too: a config change that
- * keeps the sets does not copy them. */
-static int slot_share(struct sl_ctx *ctx, int from, int to)
-{
-	static const char *const names[] = {
-	    SL_MAP_SET_SRC_V4,	SL_MAP_SET_DST_V4,  SL_MAP_SET_SRC_V6,
-	    SL_MAP_SET_DST_V6,	SL_MAP_HOST_SRC_V4, SL_MAP_HOST_DST_V4,
-	    SL_MAP_HOST_SRC_V6, SL_MAP_HOST_DST_V6,
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		int fd = sl_set_inner_fd(ctx, names[i], from);
-		int outer = sl_outer_fd(ctx, names[i]);
-		__u32 key = to;
-
-		if (fd < 0 || outer < 0)
-			return fd < 0 ? fd : outer;
-		if (bpf_map_update_elem(outer, &key, &fd, BPF_ANY)) {
-			int err = -errno;
-
-			pr_err("cannot share %s: %s", names[i],
-			       strerror(errno));
-			return err;
-		}
-		sl_set_inner_forget(ctx, names[i], to);
-	}
-	return 0;
-}
-
 static int defs_fill(struct sl_ctx *ctx, const struct sl_rule *r, size_t n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
@@ -407,7 +384,8 @@ static int counters_reset(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 
 /* A new blob map, filled and mapped; returns its fd. */
 static int blob_build(const struct sl_config *cfg, const struct sl_rule *rules,
-		      size_t n, int gen, __u64 serial, struct sl_cls_stats *st)
+		      size_t n, int gen, int defs, __u64 serial,
+		      struct sl_cls_stats *st)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
 	struct sl_blob_hdr *h;
@@ -434,6 +412,7 @@ static int blob_build(const struct sl_config *cfg, const struct sl_rule *rules,
 		h = m;
 		h->magic = SL_BLOB_MAGIC;
 		h->set_gen = gen;
+		h->defs_gen = defs;
 		h->policy[SL_RDIR_IN] = cfg->policy[SL_RDIR_IN];
 		h->policy[SL_RDIR_OUT] = cfg->policy[SL_RDIR_OUT];
 		h->serial = serial;
@@ -494,7 +473,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	struct sl_config cur;
 	struct sl_blob_hdr h;
 	bool keep_sets, had_blob;
-	int err, old_gen, gen, fd = -1, outer;
+	int err, old_gen, gen, old_defs = 0, defs, fd = -1, outer;
 	__u32 key = 0;
 
 	if (!rep)
@@ -531,13 +510,16 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		goto out;
 	}
 
-	/* Off to the side: the other slot, a new blob. */
-	gen = old_gen ^ 1;
-	err = sl_sets_new_slot(ctx, gen);
-	if (err)
-		goto undo;
-	if (keep_sets)
-		err = slot_share(ctx, old_gen, gen);
+	/* Off to the side: new rule definitions in the other defs slot, new
+	 * sets in the other set slot (unless they are unchanged: then the
+	 * running set maps stay where they are), a new blob. */
+	old_defs = ctx->defs_gen;
+	defs = old_defs ^ 1;
+	gen = keep_sets ? old_gen : old_gen ^ 1;
+	err = sl_sets_new_slot(ctx, defs, SL_SLOT_DEFS);
+	if (!err && !keep_sets)
+		err = sl_sets_new_slot(ctx, gen, SL_SLOT_SETS);
+	ctx->defs_gen = defs;
 	ctx->set_gen = gen;
 	if (!err && !keep_sets)
 		err = sets_fill(ctx, cfg);
@@ -548,7 +530,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 				     cur.n_rules);
 	if (err)
 		goto undo;
-	fd = blob_build(cfg, cfg->rules, cfg->n_rules, gen,
+	fd = blob_build(cfg, cfg->rules, cfg->n_rules, gen, defs,
 			had_blob ? h.serial + 1 : 1, &rep->cls);
 	if (fd < 0) {
 		err = fd;
@@ -567,15 +549,20 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	fd = -1;
 	rep->swapped = true;
 
-	/* The old slot is unused now. */
-	err = sl_sets_drop_slot(ctx, old_gen);
+	/* The old slots are unused now. */
+	err = sl_sets_drop_slot(ctx, old_defs, SL_SLOT_DEFS);
+	if (!err && !keep_sets)
+		err = sl_sets_drop_slot(ctx, old_gen, SL_SLOT_SETS);
 	/* A config without interfaces leaves the attachments alone. */
 	if (!err && cfg->has_ifaces)
 		err = ifaces_sync(ctx, &cur, cfg, rep);
 	goto out;
 undo:
 	ctx->set_gen = old_gen;
-	sl_sets_drop_slot(ctx, old_gen ^ 1);
+	ctx->defs_gen = old_defs;
+	sl_sets_drop_slot(ctx, old_defs ^ 1, SL_SLOT_DEFS);
+	if (!keep_sets)
+		sl_sets_drop_slot(ctx, old_gen ^ 1, SL_SLOT_SETS);
 out:
 	if (fd >= 0)
 		close(fd);

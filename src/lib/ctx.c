@@ -246,7 +246,11 @@ int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create)
 		sl_close(ctx);
 		return err;
 	}
-	return 0;
+	/* Set verbs work on the slot the running config uses. */
+	err = sl_ctx_sync_slots(ctx);
+	if (err)
+		sl_close(ctx);
+	return err;
 none:
 	/* Not an error for every caller (status prints "nothing"). */
 	return -ENOENT;
@@ -280,8 +284,9 @@ int sl_map_fd(struct sl_ctx *ctx, const char *name)
 {
 	struct bpf_map *map;
 
-	if (!strncmp(name, "sl_set_", 7) || !strncmp(name, "sl_host_", 8) ||
-	    !strcmp(name, SL_MAP_RULE_DEFS)) {
+	if (!strcmp(name, SL_MAP_RULE_DEFS))
+		return sl_set_inner_fd(ctx, name, ctx->defs_gen);
+	if (!strncmp(name, "sl_set_", 7) || !strncmp(name, "sl_host_", 8)) {
 		if (strcmp(name, SL_MAP_HOST_BITS))
 			return sl_set_inner_fd(ctx, name, ctx->set_gen);
 	}

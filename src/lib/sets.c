@@ -602,22 +602,25 @@ int sl_sets_prepare(struct sluice_xdp *skel)
 	return 0;
 }
 
-static void slot_forget(struct sl_ctx *ctx, int gen)
+/* Map i belongs to the slot maps selected by `which`. */
+static bool slot_selected(int i, unsigned which)
 {
-	for (int i = 0; i < SL_N_SET_MAPS; i++) {
-		if (ctx->set_fd[gen][i] > 0)
-			close(ctx->set_fd[gen][i]);
-		ctx->set_fd[gen][i] = 0;
-	}
+	bool defs = !strcmp(set_maps[i], SL_MAP_RULE_DEFS);
+
+	return defs ? which & SL_SLOT_DEFS : which & SL_SLOT_SETS;
 }
 
-int sl_sets_new_slot(struct sl_ctx *ctx, int gen)
+int sl_sets_new_slot(struct sl_ctx *ctx, int gen, unsigned which)
 {
 	struct bpf_object *obj = sl_xdp_object(ctx->skel);
 
-	slot_forget(ctx, gen);
 	for (int i = 0; i < SL_N_SET_MAPS; i++) {
-		int err = slot_install(outer_map(obj, i), i, gen);
+		int err;
+
+		if (!slot_selected(i, which))
+			continue;
+		sl_set_inner_forget(ctx, set_maps[i], gen);
+		err = slot_install(outer_map(obj, i), i, gen);
 
 		if (err)
 			return err;
@@ -625,15 +628,17 @@ int sl_sets_new_slot(struct sl_ctx *ctx, int gen)
 	return 0;
 }
 
-int sl_sets_drop_slot(struct sl_ctx *ctx, int gen)
+int sl_sets_drop_slot(struct sl_ctx *ctx, int gen, unsigned which)
 {
 	struct bpf_object *obj = sl_xdp_object(ctx->skel);
 	int err = 0;
 
-	slot_forget(ctx, gen);
 	for (int i = 0; i < SL_N_SET_MAPS; i++) {
 		__u32 key = gen;
 
+		if (!slot_selected(i, which))
+			continue;
+		sl_set_inner_forget(ctx, set_maps[i], gen);
 		if (bpf_map_delete_elem(bpf_map__fd(outer_map(obj, i)), &key) &&
 		    errno != ENOENT && !err) {
 			err = -errno;

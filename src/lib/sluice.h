@@ -55,6 +55,7 @@ struct sl_ctx {
 	/* Set slot that set verbs read and write: the running config's
 	 * (sl_blob_hdr.set_gen), or the one apply is filling. */
 	int set_gen;
+	int defs_gen; /* the same for the rule definitions (sl_rule_defs) */
 	int set_fd[SL_SET_GENS][SL_N_SET_MAPS]; /* inner map fds, 0: none */
 };
 
@@ -119,8 +120,10 @@ int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
  * empties slot gen (after the datapath stopped using it). */
 int sl_sets_prepare(struct sluice_xdp *skel);
 void sl_sets_capture(struct bpf_object *obj); /* before load */
-int sl_sets_new_slot(struct sl_ctx *ctx, int gen);
-int sl_sets_drop_slot(struct sl_ctx *ctx, int gen);
+#define SL_SLOT_SETS 1U			      /* the eight set maps */
+#define SL_SLOT_DEFS 2U			      /* the rule definitions */
+int sl_sets_new_slot(struct sl_ctx *ctx, int gen, unsigned which);
+int sl_sets_drop_slot(struct sl_ctx *ctx, int gen, unsigned which);
 /* The fd of set map `name` (SL_MAP_SET_*, SL_MAP_HOST_*) in slot gen, owned
  * by ctx; negative errno when the slot is empty. */
 int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen);
@@ -289,10 +292,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 /* Gives every rule without an id (0) the lowest ids not in use, in array
  * order; -EINVAL when ids run out. */
 int sl_rules_assign_ids(struct sl_rule *r, size_t n);
-/* The running blob: its header (-ENOENT before the first apply), its set
- * slot, or the whole blob mapped read-only (NULL if none). */
+/* The running blob: its header (-ENOENT before the first apply), or the
+ * whole blob mapped read-only (NULL if none). */
 int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h);
-int sl_running_gen(struct sl_ctx *ctx);
+/* Points ctx at the slots the running config uses (sl_open does it). */
+int sl_ctx_sync_slots(struct sl_ctx *ctx);
 const void *sl_blob_map(struct sl_ctx *ctx);
 void sl_blob_unmap(const void *blob);
 /* Counters of rules r[0..n), summed over CPUs: out[i] is r[i]'s. */

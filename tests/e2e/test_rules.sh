@@ -139,6 +139,13 @@ run_capture sl apply -f "$T/a2.yaml" --dry-run
 	ok "apply --dry-run validates and changes nothing" ||
 	fail "apply --dry-run validates and changes nothing" "exit $RC: $OUT $ERR"
 
+# Set verbs after an apply work on the sets the applied config uses.
+check "block after apply" sl block 198.18.5.5
+n=$(sl block --list -j | jq length)
+[ "$n" = 3 ] && ok "block --list after apply shows the file's 2 entries and the new one" ||
+	fail "block --list after apply shows the file's 2 entries and the new one" "got $n"
+check "unblock after apply" sl unblock 198.18.5.5
+
 # ---- the switch under traffic ----
 # A: policy pass, nothing else. B: drops udp/7003 at ingress. Both allow
 # ping. The receiver logs the arrival time of each udp/7003 datagram; the
