@@ -22,6 +22,7 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 
+#include "classify.h"
 #include "config.h"
 #include "log.h"
 #include "rulegen.h"
@@ -106,6 +107,7 @@ static int last_rule(struct sl_rule *r, uint32_t id)
 		if (sl_rule_set_field(r, kv[i][0], kv[i][1], err, sizeof(err)))
 			return -EINVAL;
 	r->id = id;
+	r->priority = 65535; /* after every generated rule */
 	return sl_rule_validate(r, err, sizeof(err));
 }
 
@@ -145,6 +147,8 @@ int main(int argc, char **argv)
 		     nsizes++)
 			sizes[nsizes] = def_sizes[nsizes];
 	sl_log_hook_libbpf();
+	if (getenv("SLUICE_DEBUG"))
+		sl_log_set_level(SL_LOG_DEBUG);
 	if (sl_check_privileges())
 		return 1;
 
@@ -185,8 +189,35 @@ int main(int argc, char **argv)
 				"bench_rules: cannot generate %zu rules\n", n);
 			return 1;
 		}
-		for (size_t i = 0; i + 1 < n; i++)
-			c.rules[i].iface[0] = '\0';
+		/* The frame must meet only the last rule: drop generated
+		 * rules whose box holds it (a wildcard rule of the profile). */
+		{
+			uint32_t fk[SL_DIM_MAX] = {0}, lo[SL_DIM_MAX],
+				 hi[SL_DIM_MAX];
+			size_t m = 0;
+
+			fk[SL_DIM_SRC3] = 0xc6120001; /* 198.18.0.1 */
+			fk[SL_DIM_DST3] = 0xc6130001; /* 198.19.0.1 */
+			fk[SL_DIM_SPORT] = 40000;
+			fk[SL_DIM_DPORT] = 53;
+			fk[SL_DIM_PROTO] = IPPROTO_UDP;
+			fk[SL_DIM_IFINDEX] = 1; /* test-run: lo */
+			fk[SL_DIM_DIR] = SL_RDIR_IN;
+			fk[SL_DIM_L3] = SL_L3_IPV4;
+			for (size_t i = 0; i + 1 < n; i++) {
+				bool hit = true;
+
+				c.rules[i].iface[0] = '\0';
+				sl_rule_box(&c.rules[i], lo, hi);
+				for (int d = 0; d < SL_DIM_MAX; d++)
+					hit = hit && fk[d] >= lo[d] &&
+					      fk[d] <= hi[d];
+				if (!hit)
+					c.rules[m++] = c.rules[i];
+			}
+			c.rules[m++] = c.rules[n - 1];
+			c.n_rules = m;
+		}
 		t0 = now();
 		err = sl_apply(&ctx, &c, 0, &rep);
 		t1 = now();

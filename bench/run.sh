@@ -6,6 +6,7 @@
 #   BENCH_REPEAT (1000000)  packets per run    BENCH_RUNS (5)  runs per case
 #   BENCH_EXPLAIN auto|1|0  the breakdown of where the time goes (auto: when a
 #                           target misses)
+#   BENCH_RULES 1|0         ns/packet by rule count (bench_rules, bench_cls)
 #   BENCH_LAB 1|0           then the packets/s veth lab, bench/lab_pps.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -211,6 +212,20 @@ if [ "$EXPLAIN" = 1 ] || { [ "$EXPLAIN" = auto ] &&
 		}
 		print "deny hit vs set size (ns/pkt):" sw
 	}' "$RES"
+fi
+
+# ---- rules: ns/packet by rule count (issue 3's flatness target) ----
+# The whole program with the matching rule last (bench_rules: IPv4 5-tuple
+# rules as in the lab, then the full profile), and the classifier alone
+# with many distinct packets (bench_cls: hot and streamed). BENCH_RULES=0
+# skips them.
+if [ "${BENCH_RULES:-1}" = 1 ]; then
+	echo
+	build/bench/bench_rules --repeat "$REPEAT" --runs "$RUNS" 1 10 100 10000 100000
+	echo
+	build/bench/bench_rules --repeat "$REPEAT" --runs "$RUNS" --full 1 10 100 10000 100000
+	echo
+	build/bench/bench_cls --repeat "$REPEAT" --runs "$RUNS"
 fi
 
 # ---- packets/s on a veth lab (bench/lab_pps.sh; BENCH_LAB=0 skips it) ----

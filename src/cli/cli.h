@@ -62,6 +62,11 @@ struct sl_set_entry;
  * by 'block --list' and 'stats'. */
 void cli_jw_entry(struct jw *w, const struct sl_set_entry *e);
 void cli_entry_row(const struct sl_set_entry *e);
+/* One rule with its counters, as JSON or as a text row (NULL: the
+ * header). Shared by 'rule list' and 'stats'. */
+void cli_jw_rule(struct jw *w, const struct sl_rule *r,
+		 const struct sl_counter *k);
+void cli_rule_row(const struct sl_rule *r, const struct sl_counter *k);
 
 /* Opens the state: create makes it when absent. Returns 0 or an exit status. */
 int cli_open(struct cli *c, struct sl_ctx *ctx, bool create);

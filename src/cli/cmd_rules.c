@@ -64,8 +64,8 @@ static bool any_rule_opt(struct cli *c)
 	return false;
 }
 
-static void jw_rule(struct jw *w, const struct sl_rule *r,
-		    const struct sl_counter *k)
+void cli_jw_rule(struct jw *w, const struct sl_rule *r,
+		 const struct sl_counter *k)
 {
 	char buf[512];
 
@@ -86,6 +86,19 @@ static void jw_rule(struct jw *w, const struct sl_rule *r,
 	jw_key(w, "bytes");
 	jw_u64(w, k->bytes);
 	jw_obj_close(w);
+}
+
+void cli_rule_row(const struct sl_rule *r, const struct sl_counter *k)
+{
+	char buf[512];
+
+	if (!r) {
+		printf("%14s %16s  %s\n", "PACKETS", "BYTES", "RULE");
+		return;
+	}
+	sl_rule_format(r, buf, sizeof(buf));
+	printf("%14llu %16llu  %s\n", (unsigned long long)k->packets,
+	       (unsigned long long)k->bytes, buf);
 }
 
 static int rule_list(struct cli *c, struct sl_ctx *ctx)
@@ -124,7 +137,7 @@ static int rule_list(struct cli *c, struct sl_ctx *ctx)
 		jw_key(&w, "rules");
 		jw_arr_open(&w);
 		for (size_t i = 0; i < n; i++)
-			jw_rule(&w, &r[i], &k[i]);
+			cli_jw_rule(&w, &r[i], &k[i]);
 		jw_arr_close(&w);
 		jw_obj_close(&w);
 		jw_end(&w);
@@ -133,15 +146,9 @@ static int rule_list(struct cli *c, struct sl_ctx *ctx)
 		       sl_action_name(h.policy[SL_RDIR_IN]),
 		       sl_action_name(h.policy[SL_RDIR_OUT]), n);
 		if (n)
-			printf("%14s %16s  %s\n", "PACKETS", "BYTES", "RULE");
-		for (size_t i = 0; i < n; i++) {
-			char buf[512];
-
-			sl_rule_format(&r[i], buf, sizeof(buf));
-			printf("%14llu %16llu  %s\n",
-			       (unsigned long long)k[i].packets,
-			       (unsigned long long)k[i].bytes, buf);
-		}
+			cli_rule_row(NULL, NULL);
+		for (size_t i = 0; i < n; i++)
+			cli_rule_row(&r[i], &k[i]);
 	}
 	free(r);
 	free(k);

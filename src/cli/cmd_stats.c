@@ -39,8 +39,15 @@ static void jw_counter(struct jw *w, const char *key, struct sl_counter c)
 	jw_obj_close(w);
 }
 
+/* Rules that have counted packets, busiest first. */
+struct rule_hits {
+	struct sl_rule *r;
+	struct sl_counter *k;
+	size_t n;
+};
+
 static void print_json(const struct sl_counter *s, const struct sl_set_entry *e,
-		       size_t n)
+		       size_t n, const struct rule_hits *rh)
 {
 	struct jw w;
 
@@ -86,12 +93,17 @@ static void print_json(const struct sl_counter *s, const struct sl_set_entry *e,
 	for (size_t i = 0; i < n; i++)
 		cli_jw_entry(&w, &e[i]);
 	jw_arr_close(&w);
+	jw_key(&w, "rules");
+	jw_arr_open(&w);
+	for (size_t i = 0; i < rh->n; i++)
+		cli_jw_rule(&w, &rh->r[i], &rh->k[i]);
+	jw_arr_close(&w);
 	jw_obj_close(&w);
 	jw_end(&w);
 }
 
 static void print_text(const struct sl_counter *s, const struct sl_set_entry *e,
-		       size_t n, size_t top)
+		       size_t n, size_t top, const struct rule_hits *rh)
 {
 	bool any = false;
 
@@ -130,21 +142,73 @@ static void print_text(const struct sl_counter *s, const struct sl_set_entry *e,
 	else if (n > top)
 		printf("(%zu more entries with hits; --top N shows more)\n",
 		       n - top);
+	printf("\n");
+	cli_rule_row(NULL, NULL);
+	for (size_t i = 0; i < rh->n && i < top; i++)
+		cli_rule_row(&rh->r[i], &rh->k[i]);
+	if (!rh->n)
+		printf("(no rule has counted a packet yet)\n");
+	else if (rh->n > top)
+		printf("(%zu more rules with hits; --top N shows more)\n",
+		       rh->n - top);
+}
+
+/* Reads the rules and keeps those with hits, busiest first. */
+static int rule_hits_read(struct sl_ctx *ctx, struct rule_hits *rh)
+{
+	size_t m = 0;
+	int err;
+
+	memset(rh, 0, sizeof(*rh));
+	err = sl_rules_read(ctx, &rh->r, &rh->n);
+	if (err)
+		return err;
+	rh->k = calloc(rh->n ? rh->n : 1, sizeof(*rh->k));
+	if (!rh->k)
+		return -ENOMEM;
+	err = sl_rule_stats_read(ctx, rh->r, rh->n, rh->k);
+	if (err)
+		return err;
+	for (size_t i = 0; i < rh->n; i++)
+		if (rh->k[i].packets) {
+			rh->r[m] = rh->r[i];
+			rh->k[m++] = rh->k[i];
+		}
+	rh->n = m;
+	/* Insertion order is rule order; a stable sort by packets. */
+	for (size_t i = 1; i < m; i++)
+		for (size_t j = i;
+		     j > 0 && rh->k[j].packets > rh->k[j - 1].packets; j--) {
+			struct sl_rule tr = rh->r[j];
+			struct sl_counter tk = rh->k[j];
+
+			rh->r[j] = rh->r[j - 1];
+			rh->k[j] = rh->k[j - 1];
+			rh->r[j - 1] = tr;
+			rh->k[j - 1] = tk;
+		}
+	return 0;
 }
 
 static int snapshot(struct cli *c, struct sl_ctx *ctx, size_t top)
 {
 	struct sl_counter s[SL_STATS_MAX];
 	struct sl_set_entry *e = NULL;
+	struct rule_hits rh = {0};
 	size_t n = 0, m = 0;
 	int err;
 
 	err = sl_stats_read(ctx, s);
 	if (!err)
 		err = sl_set_list(ctx, 0, &e, &n);
+	if (!err)
+		err = rule_hits_read(ctx, &rh);
 	if (err) {
 		pr_err("cannot read the counters under %s: %s", ctx->dir,
 		       strerror(-err));
+		free(e);
+		free(rh.r);
+		free(rh.k);
 		return EXIT_RUNTIME;
 	}
 	/* Only the entries that have decided a packet, busiest first. */
@@ -153,10 +217,12 @@ static int snapshot(struct cli *c, struct sl_ctx *ctx, size_t top)
 			e[m++] = e[i];
 	qsort(e, m, sizeof(*e), by_packets);
 	if (c->json)
-		print_json(s, e, m);
+		print_json(s, e, m, &rh);
 	else
-		print_text(s, e, m, top);
+		print_text(s, e, m, top, &rh);
 	free(e);
+	free(rh.r);
+	free(rh.k);
 	fflush(stdout);
 	return EXIT_OK;
 }
@@ -205,22 +271,24 @@ static int run_stats(struct cli *c, int argc, char **argv)
 const struct cli_cmd cmd_stats = {
     .name = "stats",
     .args = "",
-    .summary = "Show counters per action, per reason and per set entry",
+    .summary = "Show counters per action, reason, set entry and rule",
     .description =
 	"Prints the packets and bytes of every verdict by action (pass, "
-	"drop) and by reason (why), then the set entries that\n"
-	"decided packets, busiest first. Counters are per CPU in the "
-	"datapath and summed here; they survive detach and\n"
-	"re-attach and are cleared only by 'sluice reset'. Reasons: pass, "
-	"non-ip, allow-set, deny-set, malformed-l2,\n"
-	"malformed-l3, malformed-l4. JSON lists every reason, zero or not.",
+	"drop) and by reason (why), then the set entries and the\n"
+	"rules that counted packets, busiest first. Counters are per CPU in "
+	"the datapath and summed here; they survive detach\n"
+	"and re-attach (rule counters also applies that keep the rule's id) "
+	"and are cleared only by 'sluice reset'. Reasons:\n"
+	"pass, non-ip, allow-set, deny-set, malformed-l2, malformed-l3, "
+	"malformed-l4, rule, policy. JSON lists every\n"
+	"reason, zero or not.",
     .opts =
 	(const struct cli_opt[]){
 	    {"watch", 'w', "SECONDS",
 	     "Print again every SECONDS seconds until interrupted."},
 	    {"count", 'c', "N", "With --watch: stop after N prints."},
 	    {"top", 't', "N",
-	     "Show at most N set entries in the text output "
+	     "Show at most N set entries and N rules in the text output "
 	     "(default 20; JSON shows all)."},
 	    {},
 	},

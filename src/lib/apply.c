@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
@@ -21,6 +22,14 @@
 
 _Static_assert(sizeof(struct sl_rule) <= SL_RULE_DEF_SIZE,
 	       "struct sl_rule must fit a stored rule definition");
+
+static double mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
 
 /* ---- the running blob ---- */
 
@@ -235,14 +244,6 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 
 /* ---- writing ---- */
 
-static bool rule_ids_contain(const struct sl_rule *r, size_t n, __u32 id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (r[i].id == id)
-			return true;
-	return false;
-}
-
 int sl_rules_assign_ids(struct sl_rule *r, size_t n)
 {
 	unsigned char *used = calloc(SL_RULE_MAX, 1);
@@ -353,31 +354,47 @@ out:
 }
 
 /* Zeroes the counters of rules that are new in this config, so a reused id
- * does not inherit a removed rule's counts. */
+ * does not inherit a removed rule's counts: one batch write. */
 static int counters_reset(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 			  const struct sl_rule *old, size_t nold)
 {
-	int fd = sl_map_fd(ctx, SL_MAP_RULE_STATS),
-	    ncpu = libbpf_num_possible_cpus();
-	struct sl_counter *zero;
-	int err = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
+	int fd = sl_map_fd(ctx, SL_MAP_RULE_STATS);
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	unsigned char *was = calloc(SL_RULE_MAX, 1);
+	struct sl_counter *zero = NULL;
+	__u32 *ids = NULL, count = 0;
 
-	if (fd < 0 || ncpu < 0)
+	if (fd < 0 || ncpu < 0) {
+		free(was);
 		return fd < 0 ? fd : ncpu;
-	zero = calloc(ncpu, sizeof(*zero));
-	if (!zero)
-		return -ENOMEM;
-	for (size_t i = 0; !err && i < n; i++) {
-		__u32 id = r[i].id;
-
-		if (rule_ids_contain(old, nold, id))
-			continue;
-		if (bpf_map_update_elem(fd, &id, zero, BPF_ANY)) {
-			err = -errno;
-			pr_err("cannot reset the counters of rule %u: %s", id,
-			       strerror(errno));
-		}
 	}
+	ids = malloc((n ? n : 1) * sizeof(*ids));
+	if (!was || !ids) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nold; i++)
+		if (old[i].id < SL_RULE_MAX)
+			was[old[i].id] = 1;
+	for (size_t i = 0; i < n; i++)
+		if (r[i].id < SL_RULE_MAX && !was[r[i].id])
+			ids[count++] = r[i].id;
+	if (!count)
+		goto out;
+	zero = calloc((size_t)count * ncpu, sizeof(*zero));
+	if (!zero) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_update_batch(fd, ids, zero, &count, &o)) {
+		err = -errno;
+		pr_err("cannot reset the counters of new rules: %s",
+		       strerror(errno));
+	}
+out:
+	free(was);
+	free(ids);
 	free(zero);
 	return err;
 }
@@ -474,11 +491,14 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	struct sl_blob_hdr h;
 	bool keep_sets, had_blob;
 	int err, old_gen, gen, old_defs = 0, defs, fd = -1, outer;
+	double t_start, t_ids, t_read, t_cmp = 0, t_sets = 0, t_defs = 0,
+				       t_ctr = 0, t_blob = 0, t_swap = 0;
 	__u32 key = 0;
 
 	if (!rep)
 		rep = &dummy;
 	memset(rep, 0, sizeof(*rep));
+	t_start = mono();
 	err = sl_rules_assign_ids(cfg->rules, cfg->n_rules);
 	if (!err)
 		err = resolve_ifaces(cfg->rules, cfg->n_rules);
@@ -486,12 +506,14 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		return err;
 	qsort(cfg->rules, cfg->n_rules, sizeof(*cfg->rules), rule_cmp);
 
+	t_ids = mono();
 	err = sl_config_read(
 	    ctx, &cur,
 	    ((flags & SL_APPLY_KEEP_SETS) ? SL_READ_NO_SETS : 0) |
 		(cfg->has_ifaces ? 0 : SL_READ_NO_IFACES));
 	if (err)
 		return err;
+	t_read = mono();
 	had_blob = !sl_blob_hdr_read(ctx, &h);
 	old_gen = ctx->set_gen;
 	keep_sets = (flags & SL_APPLY_KEEP_SETS) || sets_equal(&cur, cfg);
@@ -513,6 +535,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	/* Off to the side: new rule definitions in the other defs slot, new
 	 * sets in the other set slot (unless they are unchanged: then the
 	 * running set maps stay where they are), a new blob. */
+	t_cmp = mono();
 	old_defs = ctx->defs_gen;
 	defs = old_defs ^ 1;
 	gen = keep_sets ? old_gen : old_gen ^ 1;
@@ -523,13 +546,16 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	ctx->set_gen = gen;
 	if (!err && !keep_sets)
 		err = sets_fill(ctx, cfg);
+	t_sets = mono();
 	if (!err)
 		err = defs_fill(ctx, cfg->rules, cfg->n_rules);
+	t_defs = mono();
 	if (!err)
 		err = counters_reset(ctx, cfg->rules, cfg->n_rules, cur.rules,
 				     cur.n_rules);
 	if (err)
 		goto undo;
+	t_ctr = mono();
 	fd = blob_build(cfg, cfg->rules, cfg->n_rules, gen, defs,
 			had_blob ? h.serial + 1 : 1, &rep->cls);
 	if (fd < 0) {
@@ -537,6 +563,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		goto undo;
 	}
 
+	t_blob = mono();
 	/* The switch: one map write. The kernel returns once no program
 	 * still runs with the old blob. */
 	outer = sl_map_fd(ctx, SL_MAP_CONFIG);
@@ -549,6 +576,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	fd = -1;
 	rep->swapped = true;
 
+	t_swap = mono();
 	/* The old slots are unused now. */
 	err = sl_sets_drop_slot(ctx, old_defs, SL_SLOT_DEFS);
 	if (!err && !keep_sets)
@@ -556,6 +584,15 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	/* A config without interfaces leaves the attachments alone. */
 	if (!err && cfg->has_ifaces)
 		err = ifaces_sync(ctx, &cur, cfg, rep);
+	pr_debug(
+	    "apply: ids %.1f ms, read %.1f, compare %.1f, slots+sets %.1f, "
+	    "defs %.1f, counters %.1f, blob %.1f, switch %.1f, drop "
+	    "%.1f",
+	    (t_ids - t_start) * 1e3, (t_read - t_ids) * 1e3,
+	    (t_cmp - t_read) * 1e3, (t_sets - t_cmp) * 1e3,
+	    (t_defs - t_sets) * 1e3, (t_ctr - t_defs) * 1e3,
+	    (t_blob - t_ctr) * 1e3, (t_swap - t_blob) * 1e3,
+	    (mono() - t_swap) * 1e3);
 	goto out;
 undo:
 	ctx->set_gen = old_gen;
