@@ -151,7 +151,7 @@ cnt_sluice_last_rule() {
 GEN_KIND=fallback
 gen_rules() {
 	local n=$1 fmt=$2
-	if [ -x "$RULEGEN" ] && [ "$fmt" != nft-set ]; then
+	if [ -x "$RULEGEN" ] && [ "$fmt" != nft-set ] && [ "$n" -gt 1 ]; then
 		GEN_KIND=rulegen
 		"$RULEGEN" "$((n - 1))" 1 --format "$fmt" --ipv4-5tuple |
 			add_match_rule "$n" "$fmt"

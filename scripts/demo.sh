@@ -187,7 +187,7 @@ step "attach Sluice to the server's veth" \
 	"The XDP program sees every frame entering $IF_S, before the kernel's stack does."
 sluice_shows "attach $IF_S" attach "$IF_S"
 sluice_shows "status" status
-id=$(sluice status -j 2>/dev/null | jq -r --arg i "$IF_S" '.attachments[] | select(.ifname == $i) | .prog_id')
+id=$(sluice status -j 2>/dev/null | jq -r --arg i "$IF_S" '.attachments[] | select(.ifname == $i and .hook == "xdp") | .prog_id')
 show server "ip link show dev $IF_S" server ip link show dev "$IF_S"
 [ -n "$id" ] && [[ "$OUT" == *"prog/xdp id $id"* ]] ||
 	wrong "ip link does not show the program ($id) that status lists"
@@ -241,7 +241,7 @@ done_step
 
 step "apply a config file: rules both ways and a block list from a file" \
 	"examples/sluice.yaml: attach with XDP (ingress) and TC (egress), drop IPv4 echo requests in, count HTTP requests, forbid HTTP out."
-sed "s/veth0/$IF_S/" examples/sluice.yaml >"$T/sluice.yaml"
+sed "s/name: veth0/name: $IF_S/" examples/sluice.yaml >"$T/sluice.yaml"
 cp examples/blocklist.txt "$T/blocklist.txt"
 show host "cat sluice.yaml" cat "$T/sluice.yaml"
 sluice_shows "apply -f sluice.yaml" apply -f "$T/sluice.yaml"
