@@ -23,21 +23,10 @@
 #include "rulegen.h"
 #include "sluice.h"
 #include "cls_test.skel.h"
+#include "../tests/unit/cls_test.h"
 
-#define CLS_NKEYS 4096
-#define MAX_RUNS  15
-#define HOT_KEYS  64
-
-struct cls_in {
-	uint32_t key[SL_DIM_MAX];
-	uint32_t tcp;
-	uint32_t len;
-};
-
-struct cls_out {
-	int32_t action;
-	uint32_t id;
-};
+#define MAX_RUNS 15
+#define HOT_KEYS 64
 
 static int repeat = 1000000, runs = 5;
 

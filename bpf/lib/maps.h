@@ -16,13 +16,15 @@
  * inner maps below are the templates; the control plane creates the real
  * ones (src/lib/sets.c). */
 
-/* A set trie: prefixes shorter than a host, allow and deny entries in one
- * trie so that one lookup finds the longest matching prefix of either. */
-#define SL_SET_TRIE(name, key_t)                               \
+/* A set map: SL_SET_GENS slots of an inner map of type `mtype`. The tries
+ * hold prefixes shorter than a host, allow and deny entries together so
+ * that one lookup finds the longest matching prefix of either; the hashes
+ * hold host entries (/32, /128), exact match (see abi.h). */
+#define SL_SET_SLOTS(name, mtype, key_t, max)                  \
 	struct name##_inner {                                  \
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);           \
+		__uint(type, mtype);                           \
 		__uint(map_flags, BPF_F_NO_PREALLOC);          \
-		__uint(max_entries, SL_SET_MAX_ENTRIES);       \
+		__uint(max_entries, max);                      \
 		__uint(key_size, sizeof(key_t));               \
 		__uint(value_size, sizeof(struct sl_set_val)); \
 	};                                                     \
@@ -33,23 +35,10 @@
 		__uint(pinning, LIBBPF_PIN_BY_NAME);           \
 		__array(values, struct name##_inner);          \
 	} name SEC(".maps")
-
-/* A set's host entries (/32, /128), exact match; see abi.h. */
-#define SL_SET_HOSTS(name, key_t)                              \
-	struct name##_inner {                                  \
-		__uint(type, BPF_MAP_TYPE_HASH);               \
-		__uint(map_flags, BPF_F_NO_PREALLOC);          \
-		__uint(max_entries, SL_HOST_MAX_ENTRIES);      \
-		__uint(key_size, sizeof(key_t));               \
-		__uint(value_size, sizeof(struct sl_set_val)); \
-	};                                                     \
-	struct {                                               \
-		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);      \
-		__uint(max_entries, SL_SET_GENS);              \
-		__type(key, __u32);                            \
-		__uint(pinning, LIBBPF_PIN_BY_NAME);           \
-		__array(values, struct name##_inner);          \
-	} name SEC(".maps")
+#define SL_SET_TRIE(name, key_t) \
+	SL_SET_SLOTS(name, BPF_MAP_TYPE_LPM_TRIE, key_t, SL_SET_MAX_ENTRIES)
+#define SL_SET_HOSTS(name, key_t) \
+	SL_SET_SLOTS(name, BPF_MAP_TYPE_HASH, key_t, SL_HOST_MAX_ENTRIES)
 
 /* One trie and one host hash per direction and family. */
 SL_SET_TRIE(sl_set_src_v4, struct sl_lpm_v4);

@@ -9,19 +9,7 @@
 
 #include "lib/maps.h"
 #include "lib/rules.h"
-
-#define CLS_NKEYS 4096
-
-struct cls_in {
-	__u32 key[SL_DIM_MAX];
-	__u32 tcp;
-	__u32 len;
-};
-
-struct cls_out {
-	__s32 action; /* SL_RACT_PASS/DROP, -1 no match, -2 no blob */
-	__u32 id;
-};
+#include "cls_test.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -24,17 +24,7 @@
 #include "rulegen.h"
 #include "sluice.h"
 #include "cls_test.skel.h"
-
-struct cls_in {
-	uint32_t key[SL_DIM_MAX];
-	uint32_t tcp;
-	uint32_t len;
-};
-
-struct cls_out {
-	int32_t action;
-	uint32_t id;
-};
+#include "cls_test.h"
 
 static struct cls_test *skel;
 static void *blob;
