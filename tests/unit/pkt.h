@@ -24,6 +24,20 @@
 #define PKT_SRC6 "2001:db8:1::1"
 #define PKT_DST6 "2001:db8:2::1"
 
+/* Shorthands for the specs of test tables: V4(UDP, .payload = 4). */
+#define V4(...)                                    \
+	{                                          \
+		.ethertype = ETH_P_IP, __VA_ARGS__ \
+	}
+#define V6(...)                                      \
+	{                                            \
+		.ethertype = ETH_P_IPV6, __VA_ARGS__ \
+	}
+#define TCP   .proto = IPPROTO_TCP
+#define UDP   .proto = IPPROTO_UDP
+#define ICMP  .proto = IPPROTO_ICMP
+#define ICMP6 .proto = IPPROTO_ICMPV6
+
 /* IPv4 frag_off field: flags and offset in 8-byte units. */
 #define PKT_IP4_DF 0x4000
 #define PKT_IP4_MF 0x2000

@@ -28,19 +28,6 @@ static struct sluice_xdp *skel;
 static struct sl_ctx ctx;
 static int prog_xdp, prog_in, prog_out, stats_fd;
 
-#define V4(...)                                    \
-	{                                          \
-		.ethertype = ETH_P_IP, __VA_ARGS__ \
-	}
-#define V6(...)                                      \
-	{                                            \
-		.ethertype = ETH_P_IPV6, __VA_ARGS__ \
-	}
-#define TCP   .proto = IPPROTO_TCP
-#define UDP   .proto = IPPROTO_UDP
-#define ICMP  .proto = IPPROTO_ICMP
-#define ICMP6 .proto = IPPROTO_ICMPV6
-
 enum hook { IN, OUT };
 
 struct tc_case {

@@ -54,20 +54,8 @@ struct xdp_case {
 	int reason;	     /* enum sl_reason */
 };
 
-#define V4(...)                                    \
-	{                                          \
-		.ethertype = ETH_P_IP, __VA_ARGS__ \
-	}
-#define V6(...)                                      \
-	{                                            \
-		.ethertype = ETH_P_IPV6, __VA_ARGS__ \
-	}
 #define EXPECT(v, r) .verdict = XDP_##v, .reason = SL_R_##r
 #define EXT(...)     .ext = {__VA_ARGS__}
-#define TCP	     .proto = IPPROTO_TCP
-#define UDP	     .proto = IPPROTO_UDP
-#define ICMP	     .proto = IPPROTO_ICMP
-#define ICMP6	     .proto = IPPROTO_ICMPV6
 #define HOP	     IPPROTO_HOPOPTS
 #define RTG	     IPPROTO_ROUTING
 #define DST	     IPPROTO_DSTOPTS
