@@ -100,8 +100,9 @@ struct {
 
 /* The definitions of the running rules (struct sl_rule, user space's
  * record, SL_RULE_DEF_SIZE bytes) by rule id: what `rule list` and `export`
- * print. The datapath never reads them; they sit in the same slots as the
- * sets so that apply switches them together. */
+ * print. The datapath never reads them; they have two slots like the sets
+ * (sl_blob_hdr.defs_gen names the one in use), so apply switches them with
+ * the blob. */
 struct sl_rule_defs_inner {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -31,6 +31,15 @@ static double mono(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* Debug output (-v): how long the phase since *t took; restarts *t. */
+static void lap(double *t, const char *phase)
+{
+	double now = mono();
+
+	pr_debug("apply: %s %.1f ms", phase, (now - *t) * 1e3);
+	*t = now;
+}
+
 /* ---- the running blob ---- */
 
 /* The fd of the running blob map, or -ENOENT before the first apply. */
@@ -491,14 +500,12 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	struct sl_blob_hdr h;
 	bool keep_sets, had_blob;
 	int err, old_gen, gen, old_defs = 0, defs, fd = -1, outer;
-	double t_start, t_ids, t_read, t_cmp = 0, t_sets = 0, t_defs = 0,
-				       t_ctr = 0, t_blob = 0, t_swap = 0;
+	double t = mono();
 	__u32 key = 0;
 
 	if (!rep)
 		rep = &dummy;
 	memset(rep, 0, sizeof(*rep));
-	t_start = mono();
 	err = sl_rules_assign_ids(cfg->rules, cfg->n_rules);
 	if (!err)
 		err = resolve_ifaces(cfg->rules, cfg->n_rules);
@@ -506,14 +513,14 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		return err;
 	qsort(cfg->rules, cfg->n_rules, sizeof(*cfg->rules), rule_cmp);
 
-	t_ids = mono();
+	lap(&t, "ids and order");
 	err = sl_config_read(
 	    ctx, &cur,
 	    ((flags & SL_APPLY_KEEP_SETS) ? SL_READ_NO_SETS : 0) |
 		(cfg->has_ifaces ? 0 : SL_READ_NO_IFACES));
 	if (err)
 		return err;
-	t_read = mono();
+	lap(&t, "read the running config");
 	had_blob = !sl_blob_hdr_read(ctx, &h);
 	old_gen = ctx->set_gen;
 	keep_sets = (flags & SL_APPLY_KEEP_SETS) || sets_equal(&cur, cfg);
@@ -535,7 +542,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	/* Off to the side: new rule definitions in the other defs slot, new
 	 * sets in the other set slot (unless they are unchanged: then the
 	 * running set maps stay where they are), a new blob. */
-	t_cmp = mono();
+	lap(&t, "compare");
 	old_defs = ctx->defs_gen;
 	defs = old_defs ^ 1;
 	gen = keep_sets ? old_gen : old_gen ^ 1;
@@ -546,16 +553,16 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	ctx->set_gen = gen;
 	if (!err && !keep_sets)
 		err = sets_fill(ctx, cfg);
-	t_sets = mono();
+	lap(&t, "new slots and sets");
 	if (!err)
 		err = defs_fill(ctx, cfg->rules, cfg->n_rules);
-	t_defs = mono();
+	lap(&t, "rule definitions");
 	if (!err)
 		err = counters_reset(ctx, cfg->rules, cfg->n_rules, cur.rules,
 				     cur.n_rules);
 	if (err)
 		goto undo;
-	t_ctr = mono();
+	lap(&t, "rule counters");
 	fd = blob_build(cfg, cfg->rules, cfg->n_rules, gen, defs,
 			had_blob ? h.serial + 1 : 1, &rep->cls);
 	if (fd < 0) {
@@ -563,7 +570,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		goto undo;
 	}
 
-	t_blob = mono();
+	lap(&t, "blob (classifier build)");
 	/* The switch: one map write. The kernel returns once no program
 	 * still runs with the old blob. */
 	outer = sl_map_fd(ctx, SL_MAP_CONFIG);
@@ -576,7 +583,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	fd = -1;
 	rep->swapped = true;
 
-	t_swap = mono();
+	lap(&t, "switch");
 	/* The old slots are unused now. */
 	err = sl_sets_drop_slot(ctx, old_defs, SL_SLOT_DEFS);
 	if (!err && !keep_sets)
@@ -584,15 +591,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	/* A config without interfaces leaves the attachments alone. */
 	if (!err && cfg->has_ifaces)
 		err = ifaces_sync(ctx, &cur, cfg, rep);
-	pr_debug(
-	    "apply: ids %.1f ms, read %.1f, compare %.1f, slots+sets %.1f, "
-	    "defs %.1f, counters %.1f, blob %.1f, switch %.1f, drop "
-	    "%.1f",
-	    (t_ids - t_start) * 1e3, (t_read - t_ids) * 1e3,
-	    (t_cmp - t_read) * 1e3, (t_sets - t_cmp) * 1e3,
-	    (t_defs - t_sets) * 1e3, (t_ctr - t_defs) * 1e3,
-	    (t_blob - t_ctr) * 1e3, (t_swap - t_blob) * 1e3,
-	    (mono() - t_swap) * 1e3);
+	lap(&t, "drop old slots, interfaces");
 	goto out;
 undo:
 	ctx->set_gen = old_gen;

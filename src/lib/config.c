@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "names.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -176,16 +177,13 @@ int sl_rule_set_field(struct sl_rule *r, const char *key, const char *value,
 			goto bad;
 		r->priority = v;
 	} else if (!strcmp(key, "action")) {
-		static const char *const acts[] = {"pass", "drop", "count",
-						   "ratelimit"};
-
 		want = "pass, drop, count or ratelimit";
-		for (v = 0; v < ARRAY_SIZE(acts); v++)
-			if (!strcmp(value, acts[v]))
+		for (v = 0; v < SL_RACT_MAX; v++)
+			if (!strcmp(value, sl_rule_action_name(v)))
 				break;
-		if (v == ARRAY_SIZE(acts))
+		if (v == SL_RACT_MAX)
 			goto bad;
-		r->action = v; /* the names are in enum sl_rule_action order */
+		r->action = v;
 	} else if (!strcmp(key, "direction")) {
 		want = "in, out or both";
 		if (!strcmp(value, "in"))
@@ -441,13 +439,6 @@ int sl_rule_resolve(struct sl_rule *r, char *err, size_t errlen)
 	return 0;
 }
 
-static const char *act_name(unsigned int a)
-{
-	static const char *const n[] = {"pass", "drop", "count", "ratelimit"};
-
-	return a < ARRAY_SIZE(n) ? n[a] : "none";
-}
-
 static void proto_name(const struct sl_rule *r, char *buf, size_t len)
 {
 	if (r->l3 == SL_L3_ARP) {
@@ -527,7 +518,8 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 	if (!len)
 		return;
 	buf[0] = '\0';
-	ADD("id %u prio %u %s", r->id, r->priority, act_name(r->action));
+	ADD("id %u prio %u %s", r->id, r->priority,
+	    sl_rule_action_name(r->action));
 	if (r->dirs == (1U << SL_RDIR_IN))
 		ADD(" in");
 	else if (r->dirs == (1U << SL_RDIR_OUT))
@@ -1391,7 +1383,7 @@ static void write_rule(FILE *f, const struct sl_rule *r)
 
 	fprintf(f, "  - id: %u\n", r->id);
 	fprintf(f, "    priority: %u\n", r->priority);
-	fprintf(f, "    action: %s\n", act_name(r->action));
+	fprintf(f, "    action: %s\n", sl_rule_action_name(r->action));
 	fprintf(f, "    direction: %s\n",
 		r->dirs == (1U << SL_RDIR_IN)	 ? "in"
 		: r->dirs == (1U << SL_RDIR_OUT) ? "out"

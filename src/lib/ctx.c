@@ -284,12 +284,12 @@ int sl_map_fd(struct sl_ctx *ctx, const char *name)
 {
 	struct bpf_map *map;
 
-	if (!strcmp(name, SL_MAP_RULE_DEFS))
-		return sl_set_inner_fd(ctx, name, ctx->defs_gen);
-	if (!strncmp(name, "sl_set_", 7) || !strncmp(name, "sl_host_", 8)) {
-		if (strcmp(name, SL_MAP_HOST_BITS))
-			return sl_set_inner_fd(ctx, name, ctx->set_gen);
-	}
+	/* A slotted map: the instance of the slot the ctx works on. */
+	if (sl_set_slotted(name))
+		return sl_set_inner_fd(ctx, name,
+				       strcmp(name, SL_MAP_RULE_DEFS)
+					   ? ctx->set_gen
+					   : ctx->defs_gen);
 	map = bpf_object__find_map_by_name(ctx->skel->obj, name);
 	if (!map)
 		return -ENOENT;

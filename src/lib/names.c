@@ -61,8 +61,3 @@ const char *sl_rule_action_name(unsigned int a)
 
 	return a < SL_RACT_MAX ? n[a] : "unknown";
 }
-
-const char *sl_rule_dir_name(unsigned int d)
-{
-	return d == SL_RDIR_IN ? "in" : d == SL_RDIR_OUT ? "out" : "unknown";
-}

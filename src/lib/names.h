@@ -10,6 +10,5 @@ const char *sl_action_name(unsigned int action);
 const char *sl_dir_name(unsigned int dir);
 const char *sl_set_kind_name(unsigned int kind);
 const char *sl_rule_action_name(unsigned int action);
-const char *sl_rule_dir_name(unsigned int dir);
 
 #endif

@@ -22,16 +22,27 @@ static bool is_host(const struct sl_prefix *p)
 	return p->plen == (p->family == AF_INET ? 32 : 128);
 }
 
+/* The slotted maps: the sets (by kind of entry, family, direction), and
+ * the rule definitions that go with the config blob naming the slot. */
+static const char *const set_maps[SL_N_SET_MAPS] = {
+    SL_MAP_SET_SRC_V4,	SL_MAP_SET_DST_V4,  SL_MAP_SET_SRC_V6,
+    SL_MAP_SET_DST_V6,	SL_MAP_HOST_SRC_V4, SL_MAP_HOST_DST_V4,
+    SL_MAP_HOST_SRC_V6, SL_MAP_HOST_DST_V6, SL_MAP_RULE_DEFS,
+};
+
+static int set_map_idx(const char *name)
+{
+	for (int i = 0; i < SL_N_SET_MAPS; i++)
+		if (!strcmp(set_maps[i], name))
+			return i;
+	return -1;
+}
+
+/* The set map of a family, direction and kind of entry (set_maps order). */
 static const char *set_map_name(int family, int dir, bool host)
 {
-	static const char *const names[2][2][2] = {
-	    {{SL_MAP_SET_SRC_V4, SL_MAP_HOST_SRC_V4},
-	     {SL_MAP_SET_DST_V4, SL_MAP_HOST_DST_V4}},
-	    {{SL_MAP_SET_SRC_V6, SL_MAP_HOST_SRC_V6},
-	     {SL_MAP_SET_DST_V6, SL_MAP_HOST_DST_V6}},
-	};
-
-	return names[family == AF_INET6][dir == SL_DIR_DST][host];
+	return set_maps[(host ? 4 : 0) + (family == AF_INET6 ? 2 : 0) +
+			(dir == SL_DIR_DST ? 1 : 0)];
 }
 
 static size_t key_size(int family, bool host)
@@ -500,22 +511,6 @@ int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 
 /* ---- slots ---- */
 
-/* The slotted maps: the sets, and the rule definitions that go with the
- * config blob naming the slot. */
-static const char *const set_maps[SL_N_SET_MAPS] = {
-    SL_MAP_SET_SRC_V4,	SL_MAP_SET_DST_V4,  SL_MAP_SET_SRC_V6,
-    SL_MAP_SET_DST_V6,	SL_MAP_HOST_SRC_V4, SL_MAP_HOST_DST_V4,
-    SL_MAP_HOST_SRC_V6, SL_MAP_HOST_DST_V6, SL_MAP_RULE_DEFS,
-};
-
-static int set_map_idx(const char *name)
-{
-	for (int i = 0; i < SL_N_SET_MAPS; i++)
-		if (!strcmp(set_maps[i], name))
-			return i;
-	return -1;
-}
-
 /* Shapes of the inner maps, read from the object's templates before load
  * (libbpf frees the templates once the outer maps exist). */
 static struct inner_shape {
@@ -602,6 +597,13 @@ int sl_sets_prepare(struct sluice_xdp *skel)
 	return 0;
 }
 
+static void slot_forget(struct sl_ctx *ctx, int i, int gen)
+{
+	if (ctx->set_fd[gen][i] > 0)
+		close(ctx->set_fd[gen][i]);
+	ctx->set_fd[gen][i] = 0;
+}
+
 /* Map i belongs to the slot maps selected by `which`. */
 static bool slot_selected(int i, unsigned which)
 {
@@ -619,7 +621,7 @@ int sl_sets_new_slot(struct sl_ctx *ctx, int gen, unsigned which)
 
 		if (!slot_selected(i, which))
 			continue;
-		sl_set_inner_forget(ctx, set_maps[i], gen);
+		slot_forget(ctx, i, gen);
 		err = slot_install(outer_map(obj, i), i, gen);
 
 		if (err)
@@ -638,7 +640,7 @@ int sl_sets_drop_slot(struct sl_ctx *ctx, int gen, unsigned which)
 
 		if (!slot_selected(i, which))
 			continue;
-		sl_set_inner_forget(ctx, set_maps[i], gen);
+		slot_forget(ctx, i, gen);
 		if (bpf_map_delete_elem(bpf_map__fd(outer_map(obj, i)), &key) &&
 		    errno != ENOENT && !err) {
 			err = -errno;
@@ -647,6 +649,11 @@ int sl_sets_drop_slot(struct sl_ctx *ctx, int gen, unsigned which)
 		}
 	}
 	return err;
+}
+
+bool sl_set_slotted(const char *name)
+{
+	return set_map_idx(name) >= 0;
 }
 
 int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen)
@@ -666,23 +673,4 @@ int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen)
 		return -errno;
 	ctx->set_fd[gen][i] = fd;
 	return fd;
-}
-
-int sl_outer_fd(struct sl_ctx *ctx, const char *name)
-{
-	struct bpf_map *m =
-	    bpf_object__find_map_by_name(sl_xdp_object(ctx->skel), name);
-
-	return m ? bpf_map__fd(m) : -ENOENT;
-}
-
-void sl_set_inner_forget(struct sl_ctx *ctx, const char *name, int gen)
-{
-	int i = set_map_idx(name);
-
-	if (i < 0 || gen < 0 || gen >= SL_SET_GENS)
-		return;
-	if (ctx->set_fd[gen][i] > 0)
-		close(ctx->set_fd[gen][i]);
-	ctx->set_fd[gen][i] = 0;
 }

@@ -127,9 +127,8 @@ int sl_sets_drop_slot(struct sl_ctx *ctx, int gen, unsigned which);
 /* The fd of set map `name` (SL_MAP_SET_*, SL_MAP_HOST_*) in slot gen, owned
  * by ctx; negative errno when the slot is empty. */
 int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen);
-/* The fd of the outer (slot array) map of `name`; forget a cached inner fd. */
-int sl_outer_fd(struct sl_ctx *ctx, const char *name);
-void sl_set_inner_forget(struct sl_ctx *ctx, const char *name, int gen);
+/* True for the maps that have one instance per slot. */
+bool sl_set_slotted(const char *name);
 
 /* Reads a prefix list: one prefix per line, '#' or ';' starts a comment.
  * Errors name FILE:LINE:COLUMN. *out is malloc'ed. */
