@@ -53,11 +53,13 @@ static __always_inline void sl_rule_key(const struct sl_pkt *p, __u32 dir,
 static __always_inline int sl_rules_stage(__u8 *blob, struct sl_pkt *p,
 					  __u32 dir, __u32 ifindex, int nonip)
 {
-	struct sl_cls_ctx c = {};
 	__u32 id = 0;
 	int act = -1;
 
 	if (blob && ((struct sl_blob_hdr *)blob)->nrules) {
+		/* Zeroed only when there are rules to walk. */
+		struct sl_cls_ctx c = {};
+
 		sl_rule_key(p, dir, ifindex, c.key);
 		act = sl_rules_classify(&c, blob, p->tcp_flags, p->len, &id);
 	}
