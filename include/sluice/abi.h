@@ -19,10 +19,17 @@
 /* Bound on the IPv6 extension-header walk; a longer chain is malformed. */
 #define SL_IPV6_MAX_EXT 8
 
-/* Verdict actions. */
+/* Verdict actions. Each hook maps them onto its return codes (XDP:
+ * XDP_PASS, XDP_DROP, XDP_TX, bpf_redirect_map on a DEVMAP, XDP_ABORTED; TC:
+ * TC_ACT_OK, TC_ACT_SHOT, bpf_redirect back out of the interface,
+ * bpf_redirect, TC_ACT_SHOT). Append only: the numbers index pinned
+ * counters. */
 enum sl_action {
 	SL_ACT_PASS = 0,
 	SL_ACT_DROP = 1,
+	SL_ACT_TX = 2,	     /* send back out of the interface it came in on */
+	SL_ACT_REDIRECT = 3, /* send out of the verdict's target interface */
+	SL_ACT_ABORT = 4,    /* program error: dropped, and traced (XDP) */
 	SL_ACT_MAX,
 };
 
@@ -119,11 +126,19 @@ struct sl_counter {
 };
 _Static_assert(sizeof(struct sl_counter) == 16, "sl_counter size");
 
-#define SL_STATS_MAX (SL_R_MAX * SL_ACT_MAX)
+/* The stats map has room for SL_STATS_REASONS reasons and SL_STATS_ACTIONS
+ * actions, more than exist, so that appending a reason or an action does
+ * not change the pinned map's shape. */
+#define SL_STATS_REASONS 64
+#define SL_STATS_ACTIONS 8
+#define SL_STATS_MAX	 (SL_STATS_REASONS * SL_STATS_ACTIONS)
+_Static_assert(SL_R_MAX <= SL_STATS_REASONS, "stats hold every reason");
+_Static_assert(SL_ACT_MAX <= SL_STATS_ACTIONS, "stats hold every action");
 
 static inline __u32 sl_stats_idx(__u32 reason, __u32 action)
 {
-	return reason * SL_ACT_MAX + action;
+	return (reason & (SL_STATS_REASONS - 1)) * SL_STATS_ACTIONS +
+	       (action & (SL_STATS_ACTIONS - 1));
 }
 
 /* Load-time switches of the XDP program (skeleton rodata). The verifier
@@ -191,12 +206,14 @@ enum sl_l3_class {
 
 /* Rule actions. count adds to the rule's counters and evaluation goes on;
  * ratelimit is reserved for the stateful stage (refused by the control
- * plane until that stage exists). */
+ * plane until that stage exists); redirect sends the packet out of the
+ * rule's target interface (verdict action SL_ACT_REDIRECT). Append only. */
 enum sl_rule_action {
 	SL_RACT_PASS = 0,
 	SL_RACT_DROP = 1,
 	SL_RACT_COUNT = 2,
 	SL_RACT_RATELIMIT = 3,
+	SL_RACT_REDIRECT = 4,
 	SL_RACT_MAX,
 };
 
@@ -229,8 +246,44 @@ _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 #define SL_MAP_RULE_STATS "sl_rule_stats"
 #define SL_MAP_RULE_DEFS  "sl_rule_defs"
 
-/* Size of a stored rule definition (sl_rule_defs values). */
-#define SL_RULE_DEF_SIZE 256
+/* The stored definition of a rule (sl_rule_defs values, by rule id): what
+ * `rule list` and `export` print. The datapath never reads it. It is a
+ * persisted record: new fields are taken from `reserved` (zero means
+ * "unset" for every field added later), so its size never changes. */
+#define SL_RULE_DEF_SIZE 512
+
+/* sl_rule_rec.flags */
+#define SL_RREC_SRC   0x01 /* src/src_plen/src_family hold a prefix */
+#define SL_RREC_DST   0x02
+#define SL_RREC_PROTO 0x04 /* proto is set */
+#define SL_RREC_SMAC  0x08 /* smac is set */
+#define SL_RREC_DMAC  0x10
+
+struct sl_rule_rec {
+	__u32 id;
+	__u32 priority;
+	__u8 action; /* enum sl_rule_action */
+	__u8 dirs;   /* 1 << SL_RDIR_IN | 1 << SL_RDIR_OUT */
+	__u8 l3;     /* 0: IPv4 and IPv6, else enum sl_l3_class */
+	__u8 flags;  /* SL_RREC_* */
+	__u8 src_family, src_plen, dst_family, dst_plen; /* AF_INET(6) */
+	__u8 src[16];
+	__u8 dst[16];
+	__u8 proto;
+	__u8 tcp_mask, tcp_flags;
+	__u8 pad0;
+	__u16 sport_lo, sport_hi, dport_lo, dport_hi;
+	__s16 icmp_type, icmp_code; /* -1: any */
+	__s32 vlan;		    /* -1: any */
+	__u32 rate_pps;
+	__u8 smac[6], dmac[6];
+	char iface[16];	  /* "": any */
+	char to[16];	  /* redirect target interface */
+	char comment[128];
+	__u8 reserved[268];
+};
+_Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
+	       "sl_rule_rec size");
 
 /* ---- classifier (section owned by src/lib/classify.c, bpf/lib/rules.h) ----
  */

@@ -20,8 +20,6 @@
 #include "log.h"
 #include "sluice.h"
 
-_Static_assert(sizeof(struct sl_rule) <= SL_RULE_DEF_SIZE,
-	       "struct sl_rule must fit a stored rule definition");
 
 static double mono(void)
 {
@@ -172,7 +170,7 @@ int sl_rules_read(struct sl_ctx *ctx, struct sl_rule **out, size_t *n)
 	__u32 key, next, *prev = NULL;
 	struct sl_rule *v = NULL;
 	size_t cnt = 0, cap = 0;
-	unsigned char buf[SL_RULE_DEF_SIZE];
+	struct sl_rule_rec rec;
 
 	*out = NULL;
 	*n = 0;
@@ -181,7 +179,7 @@ int sl_rules_read(struct sl_ctx *ctx, struct sl_rule **out, size_t *n)
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, buf))
+		if (bpf_map_lookup_elem(fd, &key, &rec))
 			continue; /* deleted meanwhile */
 		if (cnt == cap) {
 			size_t nc = cap ? cap * 2 : 64;
@@ -194,7 +192,7 @@ int sl_rules_read(struct sl_ctx *ctx, struct sl_rule **out, size_t *n)
 			v = nv;
 			cap = nc;
 		}
-		memcpy(&v[cnt++], buf, sizeof(*v));
+		sl_rule_from_rec(&rec, &v[cnt++]);
 	}
 	qsort(v, cnt, sizeof(*v), rule_cmp);
 	*out = v;
@@ -349,7 +347,7 @@ static int defs_fill(struct sl_ctx *ctx, const struct sl_rule *r, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		keys[i] = r[i].id;
-		memcpy(vals + i * SL_RULE_DEF_SIZE, &r[i], sizeof(r[i]));
+		sl_rule_to_rec(&r[i], (void *)(vals + i * SL_RULE_DEF_SIZE));
 	}
 	if (bpf_map_update_batch(fd, keys, vals, &count, &o)) {
 		err = -errno;

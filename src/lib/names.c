@@ -33,7 +33,11 @@ const char *sl_reason_help(unsigned int r)
 
 const char *sl_action_name(unsigned int a)
 {
-	static const char *const n[SL_ACT_MAX] = {"pass", "drop"};
+	static const char *const n[SL_ACT_MAX] = {
+	    [SL_ACT_PASS] = "pass",	    [SL_ACT_DROP] = "drop",
+	    [SL_ACT_TX] = "tx",	    [SL_ACT_REDIRECT] = "redirect",
+	    [SL_ACT_ABORT] = "abort",
+	};
 
 	return a < SL_ACT_MAX ? n[a] : "unknown";
 }
@@ -57,6 +61,7 @@ const char *sl_rule_action_name(unsigned int a)
 	    [SL_RACT_DROP] = "drop",
 	    [SL_RACT_COUNT] = "count",
 	    [SL_RACT_RATELIMIT] = "ratelimit",
+	    [SL_RACT_REDIRECT] = "redirect",
 	};
 
 	return a < SL_RACT_MAX ? n[a] : "unknown";

@@ -225,9 +225,18 @@ struct sl_rule {
 	char iface[16];		      /* "" : any */
 	uint32_t ifindex;  /* resolved from iface by the control plane */
 	uint32_t rate_pps; /* ratelimit parameter (reserved) */
+	uint8_t has_smac, has_dmac; /* match source/destination MAC */
+	uint8_t smac[6], dmac[6];
+	char to[16];	     /* redirect: target interface */
+	uint32_t to_ifindex; /* resolved from `to` by the control plane */
 	char comment[SL_COMMENT_MAX];
 	struct sl_srcpos pos; /* where the rule starts in its config file */
 };
+
+/* The rule's persisted record (sl_rule_defs values) and back (rulerec.c).
+ * Positions and resolved ifindexes are not stored. */
+void sl_rule_to_rec(const struct sl_rule *r, struct sl_rule_rec *rec);
+void sl_rule_from_rec(const struct sl_rule_rec *rec, struct sl_rule *r);
 
 /* A whole desired state, as `apply` takes it and `export` prints it. */
 struct sl_config {

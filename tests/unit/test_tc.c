@@ -125,8 +125,8 @@ static bool run(int prog, const uint8_t *f, size_t len, int verdict, int reason,
 
 		if (!ASSERT_TRUE(dp == (w ? 1u : 0u) && db == (w ? len : 0),
 				 "counter %s/%s moved +%llu/+%lluB",
-				 sl_reason_name(i / SL_ACT_MAX),
-				 sl_action_name(i % SL_ACT_MAX),
+				 sl_reason_name(i / SL_STATS_ACTIONS),
+				 sl_action_name(i % SL_STATS_ACTIONS),
 				 (unsigned long long)dp,
 				 (unsigned long long)db))
 			return false;
