@@ -277,8 +277,8 @@ struct sl_rule_rec {
 	__s32 vlan;		    /* -1: any */
 	__u32 rate_pps;
 	__u8 smac[6], dmac[6];
-	char iface[16];	  /* "": any */
-	char to[16];	  /* redirect target interface */
+	char iface[16]; /* "": any */
+	char to[16];	/* redirect target interface */
 	char comment[128];
 	__u8 reserved[268];
 };

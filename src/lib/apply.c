@@ -20,7 +20,6 @@
 #include "log.h"
 #include "sluice.h"
 
-
 static double mono(void)
 {
 	struct timespec t;

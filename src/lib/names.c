@@ -34,8 +34,8 @@ const char *sl_reason_help(unsigned int r)
 const char *sl_action_name(unsigned int a)
 {
 	static const char *const n[SL_ACT_MAX] = {
-	    [SL_ACT_PASS] = "pass",	    [SL_ACT_DROP] = "drop",
-	    [SL_ACT_TX] = "tx",	    [SL_ACT_REDIRECT] = "redirect",
+	    [SL_ACT_PASS] = "pass",   [SL_ACT_DROP] = "drop",
+	    [SL_ACT_TX] = "tx",	      [SL_ACT_REDIRECT] = "redirect",
 	    [SL_ACT_ABORT] = "abort",
 	};
 
@@ -57,10 +57,8 @@ const char *sl_set_kind_name(unsigned int k)
 const char *sl_rule_action_name(unsigned int a)
 {
 	static const char *const n[SL_RACT_MAX] = {
-	    [SL_RACT_PASS] = "pass",
-	    [SL_RACT_DROP] = "drop",
-	    [SL_RACT_COUNT] = "count",
-	    [SL_RACT_RATELIMIT] = "ratelimit",
+	    [SL_RACT_PASS] = "pass",	     [SL_RACT_DROP] = "drop",
+	    [SL_RACT_COUNT] = "count",	     [SL_RACT_RATELIMIT] = "ratelimit",
 	    [SL_RACT_REDIRECT] = "redirect",
 	};
 

@@ -32,11 +32,10 @@ void sl_rule_to_rec(const struct sl_rule *r, struct sl_rule_rec *rec)
 	rec->action = r->action;
 	rec->dirs = r->dirs;
 	rec->l3 = r->l3;
-	rec->flags = (r->has_src ? SL_RREC_SRC : 0) |
-		     (r->has_dst ? SL_RREC_DST : 0) |
-		     (r->has_proto ? SL_RREC_PROTO : 0) |
-		     (r->has_smac ? SL_RREC_SMAC : 0) |
-		     (r->has_dmac ? SL_RREC_DMAC : 0);
+	rec->flags =
+	    (r->has_src ? SL_RREC_SRC : 0) | (r->has_dst ? SL_RREC_DST : 0) |
+	    (r->has_proto ? SL_RREC_PROTO : 0) |
+	    (r->has_smac ? SL_RREC_SMAC : 0) | (r->has_dmac ? SL_RREC_DMAC : 0);
 	prefix_to(&r->src, &rec->src_family, &rec->src_plen, rec->src);
 	prefix_to(&r->dst, &rec->dst_family, &rec->dst_plen, rec->dst);
 	rec->proto = r->proto;

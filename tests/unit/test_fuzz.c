@@ -461,7 +461,8 @@ static void cell_name(int cell, char *buf, size_t len)
 	if (cell < 0)
 		snprintf(buf, len, "nothing");
 	else
-		snprintf(buf, len, "%s/%s", sl_reason_name(cell / SL_STATS_ACTIONS),
+		snprintf(buf, len, "%s/%s",
+			 sl_reason_name(cell / SL_STATS_ACTIONS),
 			 sl_action_name(cell % SL_STATS_ACTIONS));
 }
 
