@@ -600,7 +600,7 @@ why:
 				    stderr,
 				    "# rerun: verdict %d, counter reason %d "
 				    "action %d moved\n",
-				    v, i / SL_ACT_MAX, i % SL_ACT_MAX);
+				    v, i / SL_STATS_ACTIONS, i % SL_STATS_ACTIONS);
 	}
 	return false;
 }

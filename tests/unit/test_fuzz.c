@@ -495,8 +495,8 @@ static int check_frame(struct fenv *e, int base, const struct frame *fr,
 		if (o->ncell != 1)
 			return -1;
 	}
-	reason = o->cell / SL_ACT_MAX;
-	action = o->cell % SL_ACT_MAX;
+	reason = o->cell / SL_STATS_ACTIONS;
+	action = o->cell % SL_STATS_ACTIONS;
 	e->reached[o->cell]++;
 	if (!pair_possible(e, reason, action) ||
 	    o->retval != (action == SL_ACT_DROP ? XDP_DROP : XDP_PASS))
@@ -1066,7 +1066,7 @@ static void check_totals(struct fenv *e)
 		char c[64];
 
 		if (e->reached[i] ||
-		    !pair_possible(e, i / SL_ACT_MAX, i % SL_ACT_MAX))
+		    !pair_possible(e, i / SL_STATS_ACTIONS, i % SL_STATS_ACTIONS))
 			continue;
 		cell_name(i, c, sizeof(c));
 		prop_fail(e, P_COVERAGE, "no frame was counted as %s", c);
