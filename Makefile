@@ -15,6 +15,12 @@ CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc/lib -I$(BUILD)
 # One binary: the BPF objects are embedded as skeletons; libbpf, libelf,
 # zlib and libyaml (config files) are linked statically so the binary runs
 # wherever the kernel does.
+# `make NEXT_LAYOUT=1 BUILD=build/next` builds a "next release" for the
+# upgrade tests: one more reason, action and pinned map (abi.h).
+ifeq ($(NEXT_LAYOUT),1)
+BPF_CFLAGS += -DSL_NEXT_LAYOUT
+CFLAGS += -DSL_NEXT_LAYOUT
+endif
 LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -lyaml -Wl,-Bdynamic
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c) $(wildcard bench/*.bpf.c) \

@@ -21,6 +21,14 @@ else
 	fail "docs/cli.md is generated from the --help table" "run 'make docs'"
 fi
 
+# src/lib is layered: its files call only downward (tests/layers.py).
+if out=$(tests/layers.py build/lib 2>&1); then
+	ok "src/lib calls only downward (no cycle among its files)"
+	echo "$out" | sed 's/^/# /'
+else
+	fail "src/lib calls only downward (no cycle among its files)" "$out"
+fi
+
 # The systemd unit: installed into a scratch root, it passes
 # systemd-analyze verify, and its command is the apply it documents.
 d=$(mktemp -d)

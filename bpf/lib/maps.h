@@ -118,6 +118,27 @@ struct {
 	__array(values, struct sl_rule_defs_inner);
 } sl_rule_defs SEC(".maps");
 
+/* The layout version of the pinned maps (struct sl_meta, abi.h); written
+ * by the control plane, never read by the datapath. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_meta SEC(".maps");
+
+#ifdef SL_NEXT_LAYOUT
+/* Test build only: the map a next release adds (upgrade tests). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_next_test SEC(".maps");
+#endif
+
 /* The running config blob, or NULL before the first apply. Read it once
  * per packet and hand the pointer on: a second read could see a newer
  * config and classify one packet with halves of two. */

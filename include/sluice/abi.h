@@ -30,6 +30,10 @@ enum sl_action {
 	SL_ACT_TX = 2,	     /* send back out of the interface it came in on */
 	SL_ACT_REDIRECT = 3, /* send out of the verdict's target interface */
 	SL_ACT_ABORT = 4,    /* program error: dropped, and traced (XDP) */
+#ifdef SL_NEXT_LAYOUT
+	SL_ACT_NEXT_TEST, /* test build only: an action a next release appends
+			   */
+#endif
 	SL_ACT_MAX,
 };
 
@@ -46,6 +50,10 @@ enum sl_reason {
 	SL_R_MALFORMED_L4, /* bad or truncated TCP/UDP/ICMP/ICMPv6 header */
 	SL_R_RULE,   /* a rule decided (pass or drop); see rule counters */
 	SL_R_POLICY, /* no rule matched, the default policy drops */
+#ifdef SL_NEXT_LAYOUT
+	SL_R_NEXT_TEST, /* test build only: a reason appended by a next release
+			 */
+#endif
 	SL_R_MAX,
 };
 
@@ -148,6 +156,30 @@ struct sl_features {
 	__u8 pad[7];
 };
 _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
+
+/* ---- Pinned layout ----
+ * The pinned maps under <bpffs>/sluice carry a layout version in sl_meta.
+ * Layout 1 is the release before the version existed (no sl_meta); every
+ * change of a pinned map's shape or of a value's format bumps the version
+ * and adds a migration step (src/lib/upgrade.c), so a newer binary upgrades
+ * the state of the one before it in place, and an older binary refuses
+ * newer state without touching it. Building with SL_NEXT_LAYOUT (make
+ * NEXT_LAYOUT=1) makes a "next release" for the upgrade tests: one more
+ * reason, one more action and one more map, layout 3. */
+#ifdef SL_NEXT_LAYOUT
+#define SL_LAYOUT_VERSION 3
+#else
+#define SL_LAYOUT_VERSION 2
+#endif
+#define SL_META_MAGIC 0x534c4d54U /* "SLMT" */
+#define SL_MAP_META   "sl_meta"
+
+struct sl_meta {
+	__u32 magic;  /* SL_META_MAGIC */
+	__u32 layout; /* SL_LAYOUT_VERSION of the binary that wrote the maps */
+	__u64 reserved[7];
+};
+_Static_assert(sizeof(struct sl_meta) == 64, "sl_meta size");
 
 /* Names of the pinned maps, relative to <bpffs>/sluice. Map names in the
  * BPF object are the same (libbpf pins by name). */

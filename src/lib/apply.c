@@ -37,77 +37,6 @@ static void lap(double *t, const char *phase)
 	*t = now;
 }
 
-/* ---- the running blob ---- */
-
-/* The fd of the running blob map, or -ENOENT before the first apply. */
-static int blob_fd(struct sl_ctx *ctx)
-{
-	__u32 key = 0, id;
-	int outer = sl_map_fd(ctx, SL_MAP_CONFIG), fd;
-
-	if (outer < 0)
-		return outer;
-	if (bpf_map_lookup_elem(outer, &key, &id))
-		return -ENOENT;
-	fd = bpf_map_get_fd_by_id(id);
-	return fd < 0 ? -errno : fd;
-}
-
-const void *sl_blob_map(struct sl_ctx *ctx)
-{
-	int fd = blob_fd(ctx);
-	void *m;
-
-	if (fd < 0)
-		return NULL;
-	m = mmap(NULL, SL_BLOB_SIZE, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	return m == MAP_FAILED ? NULL : m;
-}
-
-void sl_blob_unmap(const void *blob)
-{
-	if (blob)
-		munmap((void *)blob, SL_BLOB_SIZE);
-}
-
-int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h)
-{
-	int fd = blob_fd(ctx);
-	void *m;
-
-	memset(h, 0, sizeof(*h));
-	if (fd < 0)
-		return fd;
-	m = mmap(NULL, sizeof(*h), PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return -errno;
-	memcpy(h, m, sizeof(*h));
-	munmap(m, sizeof(*h));
-	if (h->magic != SL_BLOB_MAGIC) {
-		pr_err("the running config was written by another version of "
-		       "Sluice; run 'sluice reset'");
-		return -EIO;
-	}
-	return 0;
-}
-
-int sl_ctx_sync_slots(struct sl_ctx *ctx)
-{
-	struct sl_blob_hdr h;
-	int err = sl_blob_hdr_read(ctx, &h);
-
-	ctx->set_gen = ctx->defs_gen = 0;
-	if (err == -ENOENT)
-		return 0;
-	if (err)
-		return err;
-	ctx->set_gen = h.set_gen & 1;
-	ctx->defs_gen = h.defs_gen & 1;
-	return 0;
-}
-
 /* ---- reading the running config ---- */
 
 static unsigned sl_hook_bit(const char *hook)
@@ -446,6 +375,46 @@ static int blob_build(const struct sl_config *cfg, const struct sl_rule *rules,
 		return err;
 	}
 	return fd;
+}
+
+int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
+		    __u64 serial)
+{
+	struct sl_config cfg = {};
+	struct sl_cls_stats st;
+	struct sl_rule *rules;
+	__u32 key = 0;
+	size_t n;
+	int err, fd, outer;
+
+	err = sl_rules_read(ctx, &rules, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		char msg[160];
+
+		/* As in the blob it replaces, a rule on an interface that is
+		 * gone matches nothing (ifindex 0); apply will refuse it. */
+		if (sl_rule_resolve(&rules[i], msg, sizeof(msg)))
+			pr_warn("rule %u: %s; kept, matching nothing",
+				rules[i].id, msg);
+	}
+	memcpy(cfg.policy, policy, sizeof(cfg.policy));
+	fd = blob_build(&cfg, rules, n, ctx->set_gen, ctx->defs_gen, serial,
+			&st);
+	if (fd < 0) {
+		err = fd;
+		goto out;
+	}
+	outer = sl_map_fd(ctx, SL_MAP_CONFIG);
+	if (outer < 0 || bpf_map_update_elem(outer, &key, &fd, BPF_ANY)) {
+		err = outer < 0 ? outer : -errno;
+		pr_err("cannot install the config blob: %s", strerror(-err));
+	}
+	close(fd);
+out:
+	free(rules);
+	return err;
 }
 
 static const struct sl_cfg_iface *cfg_iface(const struct sl_config *c,

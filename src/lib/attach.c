@@ -23,6 +23,7 @@
 #include <linux/if_link.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <bpf/btf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -569,6 +570,45 @@ int sl_detach(struct sl_ctx *ctx, const char *ifname)
 	return 0;
 }
 
+/* The bytes of variable `var` in the datasec map value `val` (a loaded
+ * program's .rodata), found through the map's BTF: any release's programs
+ * can be read, whatever else its .rodata holds. */
+static bool rodata_var(const struct bpf_map_info *mi, const void *val,
+		       const char *var, void *out, size_t len)
+{
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *t;
+	bool found = false;
+	struct btf *btf;
+
+	if (!mi->btf_id || !mi->btf_value_type_id)
+		return false;
+	btf = btf__load_from_kernel_by_id(mi->btf_id);
+	if (!btf)
+		return false;
+	t = btf__type_by_id(btf, mi->btf_value_type_id);
+	if (!t || !btf_is_datasec(t))
+		goto out;
+	vs = btf_var_secinfos(t);
+	for (__u16 i = 0; i < btf_vlen(t) && !found; i++, vs++) {
+		const struct btf_type *v = btf__type_by_id(btf, vs->type);
+		const char *name =
+		    v ? btf__name_by_offset(btf, v->name_off) : NULL;
+
+		if (!name || strcmp(name, var) ||
+		    vs->offset + vs->size > mi->value_size)
+			continue;
+		/* A newer struct only grows: take what both know. */
+		memset(out, 0, len);
+		memcpy(out, (const char *)val + vs->offset,
+		       vs->size < len ? vs->size : len);
+		found = true;
+	}
+out:
+	btf__free(btf);
+	return found;
+}
+
 /* Reads the feature switches from the .rodata map of a loaded program. */
 static bool read_features(__u32 prog_id, struct sl_features *feat)
 {
@@ -587,16 +627,18 @@ static bool read_features(__u32 prog_id, struct sl_features *feat)
 	for (__u32 i = 0; i < info.nr_map_ids && i < 16 && !found; i++) {
 		struct bpf_map_info mi = {};
 		__u32 mlen = sizeof(mi), zero = 0;
-		struct sluice_xdp__rodata ro;
 		int mfd = bpf_map_get_fd_by_id(ids[i]);
+		void *val;
 
 		if (mfd < 0)
 			continue;
 		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mlen) &&
-		    strstr(mi.name, ".rodata") && mi.value_size == sizeof(ro) &&
-		    !bpf_map_lookup_elem(mfd, &zero, &ro)) {
-			*feat = ro.sl_feat;
-			found = true;
+		    strstr(mi.name, ".rodata") && mi.value_size &&
+		    (val = calloc(1, mi.value_size))) {
+			if (!bpf_map_lookup_elem(mfd, &zero, val))
+				found = rodata_var(&mi, val, "sl_feat", feat,
+						   sizeof(*feat));
+			free(val);
 		}
 		close(mfd);
 	}
@@ -683,6 +725,157 @@ int sl_attachments(struct sl_ctx *ctx, struct sl_attachment **out, size_t *n)
 	*out = c.v;
 	*n = c.n;
 	return 0;
+}
+
+/* ---- reload: every attachment onto freshly loaded programs ---- */
+
+/* One attachment sl_reload moved, with the program it ran before. */
+struct reload_undo {
+	char ifname[IF_NAMESIZE];
+	int hook; /* -1: XDP, else the TC direction (0 in, 1 out) */
+	__u32 old_id;
+};
+
+struct reload {
+	struct sluice_xdp *skel;
+	struct reload_undo *v;
+	size_t n;
+	int err;
+};
+
+static int reload_note(struct reload *r, const char *ifname, int hook,
+		       __u32 old_id)
+{
+	struct reload_undo *nv = realloc(r->v, (r->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	r->v = nv;
+	snprintf(nv[r->n].ifname, sizeof(nv[r->n].ifname), "%s", ifname);
+	nv[r->n].hook = hook;
+	nv[r->n].old_id = old_id;
+	r->n++;
+	return 0;
+}
+
+/* Moves the attachments of ifname to r->skel; fails on the first error
+ * (the caller undoes what moved). Stale pins (interface gone or made
+ * again) are left alone, as attach and status treat them. */
+static int reload_iface(struct sl_ctx *ctx, const char *ifname, void *arg)
+{
+	struct reload *r = arg;
+	int ifindex = if_nametoindex(ifname), fd, prog_fd, err;
+	char path[600];
+
+	if (find_xdp_pin(ctx, ifname, path, sizeof(path)) >= 0 && ifindex &&
+	    !stale_link(path, ifindex)) {
+		__u32 old = pinned_id(path, true);
+
+		prog_fd = sl_prog_fd(r->skel, SL_PROG_XDP);
+		fd = bpf_obj_get(path);
+		err = fd < 0 || prog_fd < 0 ? -ENOENT : 0;
+		if (!err && bpf_link_update(fd, prog_fd, NULL))
+			err = -errno;
+		if (fd >= 0)
+			close(fd);
+		if (err) {
+			pr_err("%s: cannot move XDP to the new program: %s",
+			       ifname, strerror(-err));
+			return err;
+		}
+		err = reload_note(r, ifname, -1, old);
+		if (err)
+			return err;
+	}
+	for (int e = 0; e < 2 && ifindex; e++) {
+		__u32 id;
+
+		if (tc_pin(ctx, ifname, e, path, sizeof(path)))
+			continue;
+		id = pinned_id(path, false);
+		if (!id || tc_query(ifindex, e) != id)
+			continue;
+		prog_fd =
+		    sl_prog_fd(r->skel, e ? SL_PROG_TC_OUT : SL_PROG_TC_IN);
+		err = prog_fd < 0 ? -ENOENT : tc_put(ifindex, e, prog_fd);
+		if (!err)
+			err = reload_note(r, ifname, e, id);
+		if (!err)
+			err = pin_replace(prog_fd, path);
+		if (err) {
+			pr_err("%s: cannot move the TC %s filter to the new "
+			       "program: %s",
+			       ifname, tc_names[e], strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Puts every moved attachment back on the program it ran before. */
+static void reload_undo(struct sl_ctx *ctx, struct reload *r)
+{
+	for (size_t i = r->n; i-- > 0;) {
+		struct reload_undo *u = &r->v[i];
+		int old = bpf_prog_get_fd_by_id(u->old_id);
+		int ifindex = if_nametoindex(u->ifname), fd;
+		char path[600];
+
+		if (old < 0) {
+			pr_warn("%s: the previous program (id %u) is gone",
+				u->ifname, u->old_id);
+			continue;
+		}
+		if (u->hook < 0) {
+			if (find_xdp_pin(ctx, u->ifname, path, sizeof(path)) >=
+				0 &&
+			    (fd = bpf_obj_get(path)) >= 0) {
+				bpf_link_update(fd, old, NULL);
+				close(fd);
+			}
+		} else if (!tc_pin(ctx, u->ifname, u->hook, path,
+				   sizeof(path))) {
+			tc_put(ifindex, u->hook, old);
+			pin_replace(old, path);
+		}
+		close(old);
+	}
+}
+
+int sl_reload(struct sl_ctx *ctx, size_t *moved)
+{
+	struct sl_attachment *att = NULL;
+	struct reload r = {};
+	struct sl_features feat;
+	bool have_feat = false;
+	unsigned progs = 0;
+	size_t natt = 0;
+	int err;
+
+	if (moved)
+		*moved = 0;
+	for_each_iface(ctx, progs_in_use, &progs);
+	if (!progs)
+		return 0;
+	/* Every attachment runs one load: keep its load-time switches. */
+	if (!sl_attachments(ctx, &att, &natt))
+		for (size_t i = 0; i < natt && !have_feat; i++)
+			if (att[i].feat_known) {
+				feat = att[i].feat;
+				have_feat = true;
+			}
+	free(att);
+	r.skel = sl_xdp_load(ctx->dir, have_feat ? &feat : NULL, progs);
+	if (!r.skel)
+		return -errno ?: -EIO;
+	err = for_each_iface(ctx, reload_iface, &r);
+	if (err)
+		reload_undo(ctx, &r);
+	else if (moved)
+		*moved = r.n;
+	free(r.v);
+	sl_xdp_destroy(r.skel);
+	return err;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag,

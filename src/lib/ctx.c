@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* ctx: the loader and the running state. Finds (or mounts) the bpffs, takes
- * the lock on <bpffs>/sluice, and loads the skeleton with its maps pinned by
+/* ctx: the running state, the top of libsluice. Finds (or mounts) the
+ * bpffs, takes the lock on <bpffs>/sluice, upgrades an older release's
+ * pinned state (upgrade.c), and loads the skeleton with its maps pinned by
  * name there, so every invocation shares one set of tables. */
 #include <dirent.h>
 #include <errno.h>
@@ -20,113 +21,6 @@
 #include "log.h"
 #include "sluice.h"
 #include "sluice_xdp.skel.h"
-
-void sl_features_default(struct sl_features *feat)
-{
-	memset(feat, 0, sizeof(*feat));
-	feat->drop_malformed = 1;
-}
-
-struct sluice_xdp *sl_xdp_load(const char *pin_dir,
-			       const struct sl_features *feat, unsigned progs)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
-	struct sluice_xdp *skel;
-	struct bpf_map *map;
-	int err;
-
-	skel = sluice_xdp__open_opts(&oo);
-	if (!skel) {
-		pr_err("cannot open the XDP object: %s", strerror(errno));
-		return NULL;
-	}
-	if (!pin_dir) {
-		bpf_object__for_each_map (map, skel->obj)
-			bpf_map__set_pin_path(map, NULL);
-	}
-	if (feat)
-		skel->rodata->sl_feat = *feat;
-	/* Only the programs asked for are verified: each costs load time. */
-	bpf_program__set_autoload(skel->progs.sluice_xdp, progs & SL_PROG_XDP);
-	bpf_program__set_autoload(skel->progs.sluice_tc_in,
-				  progs & SL_PROG_TC_IN);
-	bpf_program__set_autoload(skel->progs.sluice_tc_out,
-				  progs & SL_PROG_TC_OUT);
-	sl_sets_capture(skel->obj);
-	err = sluice_xdp__load(skel);
-	if (err) {
-		if (err == -EINVAL && pin_dir)
-			pr_err("cannot load the XDP object: the maps pinned in "
-			       "%s do not match this version of Sluice; run "
-			       "'sluice reset' (drops all state)",
-			       pin_dir);
-		else
-			pr_err(
-			    "cannot load the XDP object: %s (run with -v for "
-			    "the verifier log)",
-			    strerror(-err));
-		sluice_xdp__destroy(skel);
-		errno = -err;
-		return NULL;
-	}
-	err = sl_sets_prepare(skel);
-	if (err) {
-		sluice_xdp__destroy(skel);
-		errno = -err;
-		return NULL;
-	}
-	return skel;
-}
-
-void sl_xdp_destroy(struct sluice_xdp *skel)
-{
-	sluice_xdp__destroy(skel);
-}
-
-struct bpf_object *sl_xdp_object(struct sluice_xdp *skel)
-{
-	return skel->obj;
-}
-
-int sl_xdp_prog_fd(struct sluice_xdp *skel)
-{
-	return bpf_program__fd(skel->progs.sluice_xdp);
-}
-
-int sl_prog_fd(struct sluice_xdp *skel, unsigned prog)
-{
-	switch (prog) {
-	case SL_PROG_XDP:
-		return bpf_program__fd(skel->progs.sluice_xdp);
-	case SL_PROG_TC_IN:
-		return bpf_program__fd(skel->progs.sluice_tc_in);
-	case SL_PROG_TC_OUT:
-		return bpf_program__fd(skel->progs.sluice_tc_out);
-	}
-	return -EINVAL;
-}
-
-int sl_check_privileges(void)
-{
-	unsigned long long eff = 0;
-	char line[256];
-	FILE *f;
-
-	f = fopen("/proc/self/status", "r");
-	if (f) {
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "CapEff: %llx", &eff) == 1)
-				break;
-		fclose(f);
-	}
-	/* CAP_SYS_ADMIN (21), or CAP_BPF (39) with CAP_NET_ADMIN (12). */
-	if ((eff & (1ULL << 21)) ||
-	    ((eff & (1ULL << 39)) && (eff & (1ULL << 12))))
-		return 0;
-	pr_err("permission denied: Sluice needs root (CAP_BPF and "
-	       "CAP_NET_ADMIN, or CAP_SYS_ADMIN); try sudo");
-	return -EPERM;
-}
 
 static int mkdir_p(const char *path)
 {
@@ -199,6 +93,7 @@ static int ensure_bpffs(const char *path, bool create)
 
 int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create)
 {
+	__u32 layout = 0;
 	int err;
 
 	memset(ctx, 0, sizeof(*ctx));
@@ -240,11 +135,29 @@ int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create)
 		sl_close(ctx);
 		return err;
 	}
-	ctx->skel = sl_xdp_load(ctx->dir, NULL, 0);
+	/* An older release's state is upgraded in place (upgrade.c); a newer
+	 * one's is refused untouched. */
+	err = sl_layout_read(ctx, &layout);
+	if (!err)
+		err = sl_upgrade(ctx, layout);
+	if (err) {
+		sl_close(ctx);
+		return err;
+	}
+	if (!ctx->skel)
+		ctx->skel = sl_xdp_load(ctx->dir, NULL, 0);
 	if (!ctx->skel) {
 		err = -errno ?: -EIO;
 		sl_close(ctx);
 		return err;
+	}
+	if (!layout) {
+		/* New state (or state whose first load was cut short). */
+		err = sl_meta_write(ctx, SL_LAYOUT_VERSION);
+		if (err) {
+			sl_close(ctx);
+			return err;
+		}
 	}
 	/* Set verbs work on the slot the running config uses. */
 	err = sl_ctx_sync_slots(ctx);
@@ -266,32 +179,8 @@ void sl_ctx_wrap(struct sl_ctx *ctx, struct sluice_xdp *skel)
 
 void sl_close(struct sl_ctx *ctx)
 {
-	for (int g = 0; g < SL_SET_GENS; g++)
-		for (int i = 0; i < SL_N_SET_MAPS; i++) {
-			if (ctx->set_fd[g][i] > 0)
-				close(ctx->set_fd[g][i]);
-			ctx->set_fd[g][i] = 0;
-		}
-	if (ctx->skel && !ctx->wrapped)
-		sluice_xdp__destroy(ctx->skel);
-	ctx->skel = NULL;
+	sl_close_skel(ctx);
 	if (ctx->lock_fd >= 0)
 		close(ctx->lock_fd);
 	ctx->lock_fd = -1;
-}
-
-int sl_map_fd(struct sl_ctx *ctx, const char *name)
-{
-	struct bpf_map *map;
-
-	/* A slotted map: the instance of the slot the ctx works on. */
-	if (sl_set_slotted(name))
-		return sl_set_inner_fd(ctx, name,
-				       strcmp(name, SL_MAP_RULE_DEFS)
-					   ? ctx->set_gen
-					   : ctx->defs_gen);
-	map = bpf_object__find_map_by_name(ctx->skel->obj, name);
-	if (!map)
-		return -ENOENT;
-	return bpf_map__fd(map);
 }

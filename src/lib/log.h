@@ -20,9 +20,11 @@ void sl_log(enum sl_log_level lvl, const char *fmt, ...)
 /* Routes libbpf's messages through sl_log. */
 void sl_log_hook_libbpf(void);
 
-#define pr_err(...)   sl_log(SL_LOG_ERR, __VA_ARGS__)
-#define pr_warn(...)  sl_log(SL_LOG_WARN, __VA_ARGS__)
-#define pr_info(...)  sl_log(SL_LOG_INFO, __VA_ARGS__)
-#define pr_debug(...) sl_log(SL_LOG_DEBUG, __VA_ARGS__)
+#define pr_err(...)  sl_log(SL_LOG_ERR, __VA_ARGS__)
+#define pr_warn(...) sl_log(SL_LOG_WARN, __VA_ARGS__)
+#define pr_info(...) sl_log(SL_LOG_INFO, __VA_ARGS__)
+/* Shown at the default level, untagged: what a verb did beyond its job. */
+#define pr_notice(...) sl_log(SL_LOG_ERR, __VA_ARGS__)
+#define pr_debug(...)  sl_log(SL_LOG_DEBUG, __VA_ARGS__)
 
 #endif

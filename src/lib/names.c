@@ -19,6 +19,9 @@ static const struct {
 			   "bad or truncated TCP/UDP/ICMP header"},
     [SL_R_RULE] = {"rule", "a rule passed or dropped it (see rule counters)"},
     [SL_R_POLICY] = {"policy", "no rule matched; the default policy drops"},
+#ifdef SL_NEXT_LAYOUT
+    [SL_R_NEXT_TEST] = {"next-test", "test build: a reason appended later"},
+#endif
 };
 
 const char *sl_reason_name(unsigned int r)
@@ -34,9 +37,14 @@ const char *sl_reason_help(unsigned int r)
 const char *sl_action_name(unsigned int a)
 {
 	static const char *const n[SL_ACT_MAX] = {
-	    [SL_ACT_PASS] = "pass",   [SL_ACT_DROP] = "drop",
-	    [SL_ACT_TX] = "tx",	      [SL_ACT_REDIRECT] = "redirect",
+	    [SL_ACT_PASS] = "pass",
+	    [SL_ACT_DROP] = "drop",
+	    [SL_ACT_TX] = "tx",
+	    [SL_ACT_REDIRECT] = "redirect",
 	    [SL_ACT_ABORT] = "abort",
+#ifdef SL_NEXT_LAYOUT
+	    [SL_ACT_NEXT_TEST] = "next-test",
+#endif
 	};
 
 	return a < SL_ACT_MAX ? n[a] : "unknown";

@@ -65,6 +65,19 @@ struct sl_ctx {
  * there). */
 int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create);
 void sl_close(struct sl_ctx *ctx);
+/* Drops ctx's skeleton and map fds, keeping the lock. */
+void sl_close_skel(struct sl_ctx *ctx);
+
+/* ---- pinned layout (upgrade.c) ---- */
+/* The layout version of the state in ctx->dir: 0 for none (new state),
+ * 1 for pins from before the version existed, else sl_meta's; a step folder
+ * left by a killed upgrade names the layout it was upgrading. */
+int sl_layout_read(const struct sl_ctx *ctx, __u32 *layout);
+/* Brings state of `layout` to SL_LAYOUT_VERSION in place (may leave
+ * ctx->skel loaded); -EPROTO, changing nothing, for a newer layout. */
+int sl_upgrade(struct sl_ctx *ctx, __u32 layout);
+/* Records `layout` in sl_meta. */
+int sl_meta_write(struct sl_ctx *ctx, __u32 layout);
 /* A ctx over a skeleton from sl_xdp_load(NULL, ...): private maps, no
  * bpffs, no lock (tests and benchmarks drive the real control plane on
  * it). sl_close() on it does not destroy the skeleton. */
@@ -114,7 +127,7 @@ int sl_set_del(struct sl_ctx *ctx, int kind, int dir, const struct sl_prefix *p,
 int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 		size_t *n);
 
-/* Slot management for apply (sets.c). sl_sets_prepare() gives every set
+/* Slot management for apply (slots.c). sl_sets_prepare() gives every set
  * map of a freshly loaded skeleton an empty slot 0 where none is installed.
  * sl_sets_new_slot() installs new, empty maps in slot gen; sl_sets_drop_slot()
  * empties slot gen (after the datapath stopped using it). */
@@ -127,6 +140,10 @@ int sl_sets_drop_slot(struct sl_ctx *ctx, int gen, unsigned which);
 /* The fd of set map `name` (SL_MAP_SET_*, SL_MAP_HOST_*) in slot gen, owned
  * by ctx; negative errno when the slot is empty. */
 int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen);
+/* The name of slotted map i (0 .. SL_N_SET_MAPS - 1): the eight set maps
+ * (tries, then host hashes; v4 src, v4 dst, v6 src, v6 dst), then
+ * SL_MAP_RULE_DEFS. */
+const char *sl_slot_name(int i);
 /* True for the maps that have one instance per slot. */
 bool sl_set_slotted(const char *name);
 
@@ -184,6 +201,11 @@ int sl_hooks_parse(const char *s, unsigned *hooks);
  * left in place: other filters may share it. */
 int sl_detach(struct sl_ctx *ctx, const char *ifname);
 int sl_attachments(struct sl_ctx *ctx, struct sl_attachment **out, size_t *n);
+/* Loads the current programs (with the load-time switches the attached ones
+ * run) and moves every attachment onto them atomically, link by link and
+ * filter by filter; all or nothing: on a failure every moved attachment
+ * goes back to its previous program. *moved: attachments moved. */
+int sl_reload(struct sl_ctx *ctx, size_t *moved);
 /* Detaches everything (XDP links, TC filters) and removes every pin under
  * <bpffs>/sluice. */
 int sl_reset(const char *bpffs);
@@ -291,6 +313,12 @@ struct sl_apply_report {
 int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags);
 /* The running rules in order; *out is malloc'ed. */
 int sl_rules_read(struct sl_ctx *ctx, struct sl_rule **out, size_t *n);
+/* Builds a config blob from the rule definitions of slot ctx->defs_gen,
+ * naming set slot ctx->set_gen, with the given policy and serial, and makes
+ * it the running one (the upgrade uses it: the blob is the datapath's
+ * format, rebuilt by each release from the persisted records). */
+int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
+		    __u64 serial);
 /* Replaces the running config by cfg (validated, e.g. by sl_config_load):
  * assigns ids to rules without one, builds the new tables off to the side
  * and switches with one map write, then attaches/detaches interfaces.

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* blob: reading the running config blob (sl_config's one slot): its
+ * mapping, its header, and the slots it names. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+
+#include "log.h"
+#include "sluice.h"
+
+/* ---- the running blob ---- */
+
+/* The fd of the running blob map, or -ENOENT before the first apply. */
+static int blob_fd(struct sl_ctx *ctx)
+{
+	__u32 key = 0, id;
+	int outer = sl_map_fd(ctx, SL_MAP_CONFIG), fd;
+
+	if (outer < 0)
+		return outer;
+	if (bpf_map_lookup_elem(outer, &key, &id))
+		return -ENOENT;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+const void *sl_blob_map(struct sl_ctx *ctx)
+{
+	int fd = blob_fd(ctx);
+	void *m;
+
+	if (fd < 0)
+		return NULL;
+	m = mmap(NULL, SL_BLOB_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+void sl_blob_unmap(const void *blob)
+{
+	if (blob)
+		munmap((void *)blob, SL_BLOB_SIZE);
+}
+
+int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h)
+{
+	int fd = blob_fd(ctx);
+	void *m;
+
+	memset(h, 0, sizeof(*h));
+	if (fd < 0)
+		return fd;
+	m = mmap(NULL, sizeof(*h), PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -errno;
+	memcpy(h, m, sizeof(*h));
+	munmap(m, sizeof(*h));
+	if (h->magic != SL_BLOB_MAGIC) {
+		pr_err("the running config was written by another version of "
+		       "Sluice; run 'sluice reset'");
+		return -EIO;
+	}
+	return 0;
+}
+
+int sl_ctx_sync_slots(struct sl_ctx *ctx)
+{
+	struct sl_blob_hdr h;
+	int err = sl_blob_hdr_read(ctx, &h);
+
+	ctx->set_gen = ctx->defs_gen = 0;
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	ctx->set_gen = h.set_gen & 1;
+	ctx->defs_gen = h.defs_gen & 1;
+	return 0;
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* loader: opens and loads the BPF object (all hooks' programs in one
+ * skeleton), with its maps pinned by name in a pin directory or private,
+ * the load-time feature switches set and only the programs asked for
+ * verified; and the privilege check. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "sluice.h"
+#include "sluice_xdp.skel.h"
+
+void sl_features_default(struct sl_features *feat)
+{
+	memset(feat, 0, sizeof(*feat));
+	feat->drop_malformed = 1;
+}
+
+struct sluice_xdp *sl_xdp_load(const char *pin_dir,
+			       const struct sl_features *feat, unsigned progs)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
+	struct sluice_xdp *skel;
+	struct bpf_map *map;
+	int err;
+
+	skel = sluice_xdp__open_opts(&oo);
+	if (!skel) {
+		pr_err("cannot open the XDP object: %s", strerror(errno));
+		return NULL;
+	}
+	if (!pin_dir) {
+		bpf_object__for_each_map (map, skel->obj)
+			bpf_map__set_pin_path(map, NULL);
+	}
+	if (feat)
+		skel->rodata->sl_feat = *feat;
+	/* Only the programs asked for are verified: each costs load time. */
+	bpf_program__set_autoload(skel->progs.sluice_xdp, progs & SL_PROG_XDP);
+	bpf_program__set_autoload(skel->progs.sluice_tc_in,
+				  progs & SL_PROG_TC_IN);
+	bpf_program__set_autoload(skel->progs.sluice_tc_out,
+				  progs & SL_PROG_TC_OUT);
+	sl_sets_capture(skel->obj);
+	err = sluice_xdp__load(skel);
+	if (err) {
+		if (err == -EINVAL && pin_dir)
+			pr_err("cannot load the XDP object: the maps pinned in "
+			       "%s do not match this version of Sluice; run "
+			       "'sluice reset' (drops all state)",
+			       pin_dir);
+		else
+			pr_err(
+			    "cannot load the XDP object: %s (run with -v for "
+			    "the verifier log)",
+			    strerror(-err));
+		sluice_xdp__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	err = sl_sets_prepare(skel);
+	if (err) {
+		sluice_xdp__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	return skel;
+}
+
+void sl_xdp_destroy(struct sluice_xdp *skel)
+{
+	sluice_xdp__destroy(skel);
+}
+
+struct bpf_object *sl_xdp_object(struct sluice_xdp *skel)
+{
+	return skel->obj;
+}
+
+int sl_xdp_prog_fd(struct sluice_xdp *skel)
+{
+	return bpf_program__fd(skel->progs.sluice_xdp);
+}
+
+int sl_prog_fd(struct sluice_xdp *skel, unsigned prog)
+{
+	switch (prog) {
+	case SL_PROG_XDP:
+		return bpf_program__fd(skel->progs.sluice_xdp);
+	case SL_PROG_TC_IN:
+		return bpf_program__fd(skel->progs.sluice_tc_in);
+	case SL_PROG_TC_OUT:
+		return bpf_program__fd(skel->progs.sluice_tc_out);
+	}
+	return -EINVAL;
+}
+
+int sl_check_privileges(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "CapEff: %llx", &eff) == 1)
+				break;
+		fclose(f);
+	}
+	/* CAP_SYS_ADMIN (21), or CAP_BPF (39) with CAP_NET_ADMIN (12). */
+	if ((eff & (1ULL << 21)) ||
+	    ((eff & (1ULL << 39)) && (eff & (1ULL << 12))))
+		return 0;
+	pr_err("permission denied: Sluice needs root (CAP_BPF and "
+	       "CAP_NET_ADMIN, or CAP_SYS_ADMIN); try sudo");
+	return -EPERM;
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* slots: the registry of slotted maps. Config-owned tables (the sets, the
+ * rule definitions) are arrays of SL_SET_GENS slots (ARRAY_OF_MAPS); apply
+ * fills a new inner map in the unused slot off to the side and one write
+ * of the config blob switches to it. Here: which maps are slotted, their
+ * inner maps' shapes, making and dropping a slot's maps, and the map fds
+ * by name (sl_map_fd: a slotted map resolves to the slot the ctx works
+ * on). Runtime-owned state is never slotted. Below the loader: it needs
+ * only the object. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "sluice.h"
+#include "sluice_xdp.skel.h"
+
+/* The slotted maps: the sets (by kind of entry, family, direction), and
+ * the rule definitions that go with the config blob naming the slot. */
+static const char *const set_maps[SL_N_SET_MAPS] = {
+    SL_MAP_SET_SRC_V4,	SL_MAP_SET_DST_V4,  SL_MAP_SET_SRC_V6,
+    SL_MAP_SET_DST_V6,	SL_MAP_HOST_SRC_V4, SL_MAP_HOST_DST_V4,
+    SL_MAP_HOST_SRC_V6, SL_MAP_HOST_DST_V6, SL_MAP_RULE_DEFS,
+};
+
+static int set_map_idx(const char *name)
+{
+	for (int i = 0; i < SL_N_SET_MAPS; i++)
+		if (!strcmp(set_maps[i], name))
+			return i;
+	return -1;
+}
+
+const char *sl_slot_name(int i)
+{
+	return i >= 0 && i < SL_N_SET_MAPS ? set_maps[i] : NULL;
+}
+
+/* ---- slots ---- */
+
+/* Shapes of the inner maps, read from the object's templates before load
+ * (libbpf frees the templates once the outer maps exist). */
+static struct inner_shape {
+	enum bpf_map_type type;
+	__u32 key_size, value_size, max_entries, flags;
+} shapes[SL_N_SET_MAPS];
+
+void sl_sets_capture(struct bpf_object *obj)
+{
+	for (int i = 0; i < SL_N_SET_MAPS; i++) {
+		struct bpf_map *m =
+		    bpf_object__find_map_by_name(obj, set_maps[i]);
+		struct bpf_map *t = m ? bpf_map__inner_map(m) : NULL;
+
+		if (!t)
+			continue;
+		shapes[i] = (struct inner_shape){
+		    bpf_map__type(t), bpf_map__key_size(t),
+		    bpf_map__value_size(t), bpf_map__max_entries(t),
+		    bpf_map__map_flags(t)};
+	}
+}
+
+/* A new, empty inner map for set map i. */
+static int inner_create(int i)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	struct inner_shape *sh = &shapes[i];
+	int fd;
+
+	if (!sh->key_size) {
+		pr_err("%s: no inner map template captured", set_maps[i]);
+		return -EINVAL;
+	}
+	o.map_flags = sh->flags;
+	fd = bpf_map_create(sh->type, set_maps[i], sh->key_size, sh->value_size,
+			    sh->max_entries, &o);
+	if (fd < 0) {
+		fd = -errno;
+		pr_err("cannot create a map for %s: %s", set_maps[i],
+		       strerror(errno));
+	}
+	return fd;
+}
+
+static int slot_install(struct bpf_map *outer, int i, int gen)
+{
+	__u32 key = gen;
+	int fd = inner_create(i), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(bpf_map__fd(outer), &key, &fd, BPF_ANY)) {
+		err = -errno;
+		pr_err("cannot install a map in %s: %s", bpf_map__name(outer),
+		       strerror(errno));
+	}
+	close(fd);
+	return err;
+}
+
+static struct bpf_map *outer_map(struct bpf_object *obj, int i)
+{
+	return bpf_object__find_map_by_name(obj, set_maps[i]);
+}
+
+int sl_sets_prepare(struct sluice_xdp *skel)
+{
+	struct bpf_object *obj = skel->obj;
+
+	for (int i = 0; i < SL_N_SET_MAPS; i++) {
+		struct bpf_map *m = outer_map(obj, i);
+		__u32 key = 0, id;
+		int err;
+
+		if (!m)
+			return -ENOENT;
+		if (!bpf_map_lookup_elem(bpf_map__fd(m), &key, &id))
+			continue;
+		err = slot_install(m, i, 0);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void slot_forget(struct sl_ctx *ctx, int i, int gen)
+{
+	if (ctx->set_fd[gen][i] > 0)
+		close(ctx->set_fd[gen][i]);
+	ctx->set_fd[gen][i] = 0;
+}
+
+/* Map i belongs to the slot maps selected by `which`. */
+static bool slot_selected(int i, unsigned which)
+{
+	bool defs = !strcmp(set_maps[i], SL_MAP_RULE_DEFS);
+
+	return defs ? which & SL_SLOT_DEFS : which & SL_SLOT_SETS;
+}
+
+int sl_sets_new_slot(struct sl_ctx *ctx, int gen, unsigned which)
+{
+	struct bpf_object *obj = ctx->skel->obj;
+
+	for (int i = 0; i < SL_N_SET_MAPS; i++) {
+		int err;
+
+		if (!slot_selected(i, which))
+			continue;
+		slot_forget(ctx, i, gen);
+		err = slot_install(outer_map(obj, i), i, gen);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int sl_sets_drop_slot(struct sl_ctx *ctx, int gen, unsigned which)
+{
+	struct bpf_object *obj = ctx->skel->obj;
+	int err = 0;
+
+	for (int i = 0; i < SL_N_SET_MAPS; i++) {
+		__u32 key = gen;
+
+		if (!slot_selected(i, which))
+			continue;
+		slot_forget(ctx, i, gen);
+		if (bpf_map_delete_elem(bpf_map__fd(outer_map(obj, i)), &key) &&
+		    errno != ENOENT && !err) {
+			err = -errno;
+			pr_err("cannot empty slot %d of %s: %s", gen,
+			       set_maps[i], strerror(errno));
+		}
+	}
+	return err;
+}
+
+bool sl_set_slotted(const char *name)
+{
+	return set_map_idx(name) >= 0;
+}
+
+int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen)
+{
+	int i = set_map_idx(name), fd;
+	__u32 key = gen, id;
+
+	if (i < 0 || gen < 0 || gen >= SL_SET_GENS)
+		return -EINVAL;
+	if (ctx->set_fd[gen][i] > 0)
+		return ctx->set_fd[gen][i];
+	if (bpf_map_lookup_elem(bpf_map__fd(outer_map(ctx->skel->obj, i)), &key,
+				&id))
+		return -ENOENT;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	ctx->set_fd[gen][i] = fd;
+	return fd;
+}
+
+int sl_map_fd(struct sl_ctx *ctx, const char *name)
+{
+	struct bpf_map *map;
+
+	/* A slotted map: the instance of the slot the ctx works on. */
+	if (sl_set_slotted(name))
+		return sl_set_inner_fd(ctx, name,
+				       strcmp(name, SL_MAP_RULE_DEFS)
+					   ? ctx->set_gen
+					   : ctx->defs_gen);
+	map = bpf_object__find_map_by_name(ctx->skel->obj, name);
+	if (!map)
+		return -ENOENT;
+	return bpf_map__fd(map);
+}
+
+void sl_close_skel(struct sl_ctx *ctx)
+{
+	for (int g = 0; g < SL_SET_GENS; g++)
+		for (int i = 0; i < SL_N_SET_MAPS; i++) {
+			if (ctx->set_fd[g][i] > 0)
+				close(ctx->set_fd[g][i]);
+			ctx->set_fd[g][i] = 0;
+		}
+	if (ctx->skel && !ctx->wrapped)
+		sluice_xdp__destroy(ctx->skel);
+	ctx->skel = NULL;
+}

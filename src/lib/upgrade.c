@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* upgrade: the layout version of the pinned state, and the migrations that
+ * carry an older release's state into this one in place.
+ *
+ * The pinned maps under <bpffs>/sluice carry a layout version (sl_meta,
+ * abi.h; layout 1 is the release before the version existed). When
+ * sl_open() meets an older layout it runs the steps from that layout to
+ * this binary's, under the state's lock. A step:
+ *   1. moves the pins of the maps whose shape or format changed into
+ *      <dir>/upgrade-v<from>/ (the running programs keep the maps: a pin is
+ *      only a name);
+ *   2. loads this release's object, which reuses every unchanged pinned map
+ *      (sets, host bitmap, rule counters, links) and creates the changed
+ *      ones afresh;
+ *   3. converts what the changed maps held that is needed before the
+ *      switch (rule definitions, the config blob rebuilt from them);
+ *   4. moves every attachment to the new programs (sl_reload: bpf_link
+ *      update and filter replace, atomic per hook; all or nothing);
+ *   5. adds the old counters into the new maps (after the switch, so no
+ *      packet the old programs counted is lost), removes the old pins and
+ *      writes the new layout into sl_meta.
+ * A failure before 4 completes puts the old pins back: the old release's
+ * state is as it was. A run killed part way is resumed by the next one
+ * (the upgrade-v<from> folder says where it stopped). A binary that meets
+ * a newer layout refuses with one line and changes nothing. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "sluice.h"
+
+/* ---- layout 1: the frozen formats of the release before versions ---- */
+
+/* A stored rule definition of layout 1 (the control plane's struct sl_rule
+ * of that release, in SL_RULE_DEF_SIZE 256-byte values). */
+struct rule_v1 {
+	__u32 id, priority;
+	__u8 action, dirs, l3, has_src, has_dst, has_proto;
+	struct {
+		__u8 family, plen, addr[16];
+	} src, dst;
+	__u8 proto, tcp_mask, tcp_flags;
+	__u16 sport_lo, sport_hi, dport_lo, dport_hi;
+	__s16 icmp_type, icmp_code;
+	__s32 vlan;
+	char iface[16];
+	__u32 ifindex, rate_pps;
+	char comment[128];
+	__u32 line, col;
+};
+_Static_assert(sizeof(struct rule_v1) == 232, "layout 1 rule size");
+_Static_assert(__builtin_offsetof(struct rule_v1, rate_pps) == 92,
+	       "layout 1 rule_pps offset");
+_Static_assert(__builtin_offsetof(struct rule_v1, comment) == 96,
+	       "layout 1 comment offset");
+#define RULE_V1_VALUE 256
+
+/* The config blob header of layout 1. */
+struct blob_hdr_v1 {
+	__u32 magic; /* "SLC1" */
+	__u32 set_gen;
+	__u8 policy[2];
+	__u8 defs_gen, pad;
+	__u32 nrules;
+	__u64 serial;
+};
+#define BLOB_V1_MAGIC 0x534c4331U
+
+/* sl_stats of layout 1: reason * 2 + action, 9 reasons, 2 actions. */
+#define STATS_V1_REASONS 9
+#define STATS_V1_ACTIONS 2
+
+/* ---- helpers ---- */
+
+static int aside_path(const struct sl_ctx *ctx, __u32 from, const char *name,
+		      char *buf, size_t len)
+{
+	int n =
+	    name ? snprintf(buf, len, "%s/upgrade-v%u/%s", ctx->dir, from, name)
+		 : snprintf(buf, len, "%s/upgrade-v%u", ctx->dir, from);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int pin_path(const struct sl_ctx *ctx, const char *name, char *buf,
+		    size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", ctx->dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static bool exists(const char *path)
+{
+	return !access(path, F_OK);
+}
+
+/* The fd of the map pinned as `name` in the aside folder of a step. */
+static int aside_fd(const struct sl_ctx *ctx, __u32 from, const char *name)
+{
+	char p[700];
+	int fd;
+
+	if (aside_path(ctx, from, name, p, sizeof(p)))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(p);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The fd of the inner map in slot `key` of an outer map, -ENOENT if none. */
+static int inner_of(int outer, __u32 key)
+{
+	__u32 id;
+	int fd;
+
+	if (bpf_map_lookup_elem(outer, &key, &id))
+		return -ENOENT;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+/* ---- layout 1 -> 2 ---- */
+
+static void rule_from_v1(const struct rule_v1 *o, struct sl_rule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = o->id;
+	r->priority = o->priority;
+	r->action = o->action;
+	r->dirs = o->dirs;
+	r->l3 = o->l3;
+	r->has_src = o->has_src;
+	r->has_dst = o->has_dst;
+	r->has_proto = o->has_proto;
+	r->src.family = o->src.family;
+	r->src.plen = o->src.plen;
+	memcpy(r->src.addr, o->src.addr, 16);
+	r->dst.family = o->dst.family;
+	r->dst.plen = o->dst.plen;
+	memcpy(r->dst.addr, o->dst.addr, 16);
+	r->proto = o->proto;
+	r->tcp_mask = o->tcp_mask;
+	r->tcp_flags = o->tcp_flags;
+	r->sport_lo = o->sport_lo;
+	r->sport_hi = o->sport_hi;
+	r->dport_lo = o->dport_lo;
+	r->dport_hi = o->dport_hi;
+	r->icmp_type = o->icmp_type;
+	r->icmp_code = o->icmp_code;
+	r->vlan = o->vlan;
+	memcpy(r->iface, o->iface, sizeof(r->iface));
+	r->iface[sizeof(r->iface) - 1] = '\0';
+	r->rate_pps = o->rate_pps;
+	memcpy(r->comment, o->comment, sizeof(o->comment));
+	r->comment[sizeof(o->comment) - 1] = '\0';
+}
+
+/* Rule definitions: each slot of the old sl_rule_defs, record by record,
+ * into a new inner map of the same slot. */
+static int v1_defs(struct sl_ctx *ctx, int old_outer)
+{
+	unsigned char val[RULE_V1_VALUE];
+	int err = 0;
+
+	for (int gen = 0; gen < SL_SET_GENS && !err; gen++) {
+		int in = inner_of(old_outer, gen), out;
+		__u32 key, next, *prev = NULL;
+
+		if (in == -ENOENT)
+			continue;
+		if (in < 0)
+			return in;
+		err = sl_sets_new_slot(ctx, gen, SL_SLOT_DEFS);
+		out = err ? err : sl_set_inner_fd(ctx, SL_MAP_RULE_DEFS, gen);
+		if (out < 0)
+			err = out;
+		while (!err && !bpf_map_get_next_key(in, prev, &next)) {
+			struct sl_rule_rec rec;
+			struct rule_v1 o;
+			struct sl_rule r;
+
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(in, &key, val))
+				continue;
+			memcpy(&o, val, sizeof(o));
+			rule_from_v1(&o, &r);
+			sl_rule_to_rec(&r, &rec);
+			if (bpf_map_update_elem(out, &key, &rec, BPF_ANY)) {
+				err = -errno;
+				pr_err("upgrade: cannot store rule %u: %s", key,
+				       strerror(errno));
+			}
+		}
+		close(in);
+	}
+	return err;
+}
+
+/* The config blob: rebuilt by this release from the converted rules, with
+ * the old one's slots, policy and serial (+1). */
+static int v1_blob(struct sl_ctx *ctx, int old_outer)
+{
+	struct blob_hdr_v1 h;
+	int fd = inner_of(old_outer, 0);
+	void *m;
+
+	if (fd == -ENOENT)
+		return 0; /* never applied: nothing to carry */
+	if (fd < 0)
+		return fd;
+	m = mmap(NULL, sizeof(h), PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -errno;
+	memcpy(&h, m, sizeof(h));
+	munmap(m, sizeof(h));
+	if (h.magic != BLOB_V1_MAGIC) {
+		pr_err("upgrade: the running config blob is not one of layout "
+		       "1 (magic %#x)",
+		       h.magic);
+		return -EIO;
+	}
+	ctx->set_gen = h.set_gen & 1;
+	ctx->defs_gen = h.defs_gen & 1;
+	return sl_blob_rebuild(ctx, h.policy, h.serial + 1);
+}
+
+static int v1_pre(struct sl_ctx *ctx)
+{
+	int defs = aside_fd(ctx, 1, SL_MAP_RULE_DEFS);
+	int cfg = aside_fd(ctx, 1, SL_MAP_CONFIG);
+	int err = 0;
+
+	if (defs >= 0)
+		err = v1_defs(ctx, defs);
+	if (!err && cfg >= 0)
+		err = v1_blob(ctx, cfg);
+	if (defs >= 0)
+		close(defs);
+	if (cfg >= 0)
+		close(cfg);
+	return err;
+}
+
+/* Adds per-CPU counters `old` into the cell `idx` of map fd. */
+static int counters_add(int fd, __u32 idx, const struct sl_counter *old,
+			struct sl_counter *buf, int ncpu)
+{
+	if (bpf_map_lookup_elem(fd, &idx, buf))
+		return -errno;
+	for (int c = 0; c < ncpu; c++) {
+		buf[c].packets += old[c].packets;
+		buf[c].bytes += old[c].bytes;
+	}
+	return bpf_map_update_elem(fd, &idx, buf, BPF_EXIST) ? -errno : 0;
+}
+
+/* Reason and action counters, remapped to the new cells. */
+static int v1_post(struct sl_ctx *ctx)
+{
+	int old = aside_fd(ctx, 1, SL_MAP_STATS), fd, err = 0;
+	int ncpu = libbpf_num_possible_cpus();
+	struct sl_counter *o, *n;
+
+	if (old < 0)
+		return old == -ENOENT ? 0 : old;
+	fd = sl_map_fd(ctx, SL_MAP_STATS);
+	o = calloc(ncpu, sizeof(*o));
+	n = calloc(ncpu, sizeof(*n));
+	if (fd < 0 || !o || !n)
+		err = fd < 0 ? fd : -ENOMEM;
+	for (__u32 k = 0; !err && k < STATS_V1_REASONS * STATS_V1_ACTIONS;
+	     k++) {
+		if (bpf_map_lookup_elem(old, &k, o))
+			continue;
+		err = counters_add(
+		    fd,
+		    sl_stats_idx(k / STATS_V1_ACTIONS, k % STATS_V1_ACTIONS), o,
+		    n, ncpu);
+	}
+	if (err)
+		pr_err("upgrade: cannot carry the counters over: %s",
+		       strerror(-err));
+	free(o);
+	free(n);
+	close(old);
+	return err;
+}
+
+/* ---- the steps ---- */
+
+struct step {
+	__u32 from; /* upgrades layout `from` to from + 1 */
+	/* Maps whose pins go aside and are made afresh. */
+	const char *moved[8];
+	int (*pre)(struct sl_ctx *ctx);	 /* before the programs move */
+	int (*post)(struct sl_ctx *ctx); /* after */
+};
+
+static const struct step steps[] = {
+    /* Layout 2: sl_stats holds 64 reasons x 8 actions; rule definitions
+     * are struct sl_rule_rec (512 bytes); the config blob is rebuilt; new
+     * map sl_meta. */
+    {1, {SL_MAP_STATS, SL_MAP_RULE_DEFS, SL_MAP_CONFIG}, v1_pre, v1_post},
+#ifdef SL_NEXT_LAYOUT
+    /* The test build's next release: a new map (made by the load), a
+     * reason and an action (counter cells that exist and start at 0). */
+    {2, {NULL}, NULL, NULL},
+#endif
+};
+
+/* Moves the step's pins aside (or, resuming, drops the new maps a killed
+ * run left in their place). */
+static int pins_aside(struct sl_ctx *ctx, const struct step *st)
+{
+	char from[700], to[700];
+
+	if (aside_path(ctx, st->from, NULL, to, sizeof(to)))
+		return -ENAMETOOLONG;
+	if (mkdir(to, 0700) && errno != EEXIST) {
+		pr_err("upgrade: cannot create %s: %s", to, strerror(errno));
+		return -errno;
+	}
+	for (int i = 0; i < 8 && st->moved[i]; i++) {
+		pin_path(ctx, st->moved[i], from, sizeof(from));
+		aside_path(ctx, st->from, st->moved[i], to, sizeof(to));
+		if (exists(to)) {
+			if (exists(from) && unlink(from))
+				return -errno;
+		} else if (exists(from) && rename(from, to)) {
+			pr_err("upgrade: cannot move %s to %s: %s", from, to,
+			       strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* Puts the step's pins back where the old release has them. */
+static void pins_back(struct sl_ctx *ctx, const struct step *st)
+{
+	char from[700], to[700];
+
+	for (int i = 0; i < 8 && st->moved[i]; i++) {
+		pin_path(ctx, st->moved[i], to, sizeof(to));
+		aside_path(ctx, st->from, st->moved[i], from, sizeof(from));
+		if (!exists(from))
+			continue;
+		unlink(to);
+		if (rename(from, to))
+			pr_err("upgrade: cannot move %s back to %s: %s", from,
+			       to, strerror(errno));
+	}
+	if (st->from == 1) {
+		/* Layout 1 has no sl_meta: without it, it is layout 1 again. */
+		pin_path(ctx, SL_MAP_META, to, sizeof(to));
+		unlink(to);
+	}
+	aside_path(ctx, st->from, NULL, from, sizeof(from));
+	rmdir(from);
+}
+
+/* Removes the step's old pins (the old maps go with the last program
+ * holding them). */
+static void pins_drop(struct sl_ctx *ctx, const struct step *st)
+{
+	char p[700];
+
+	for (int i = 0; i < 8 && st->moved[i]; i++) {
+		aside_path(ctx, st->from, st->moved[i], p, sizeof(p));
+		if (unlink(p) && errno != ENOENT)
+			pr_warn("upgrade: cannot remove %s: %s", p,
+				strerror(errno));
+	}
+	aside_path(ctx, st->from, NULL, p, sizeof(p));
+	if (rmdir(p) && errno != ENOENT)
+		pr_warn("upgrade: cannot remove %s: %s", p, strerror(errno));
+}
+
+int sl_meta_write(struct sl_ctx *ctx, __u32 layout)
+{
+	struct sl_meta m = {.magic = SL_META_MAGIC, .layout = layout};
+	int fd = sl_map_fd(ctx, SL_MAP_META);
+	__u32 key = 0;
+
+	if (fd < 0 || bpf_map_update_elem(fd, &key, &m, BPF_ANY)) {
+		int err = fd < 0 ? fd : -errno;
+
+		pr_err("cannot record the layout version: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int run_step(struct sl_ctx *ctx, const struct step *st)
+{
+	size_t moved = 0;
+	int err;
+
+	err = pins_aside(ctx, st);
+	if (err)
+		goto back;
+	ctx->skel = sl_xdp_load(ctx->dir, NULL, 0);
+	if (!ctx->skel) {
+		err = -errno ?: -EIO;
+		goto back;
+	}
+	if (st->pre) {
+		err = st->pre(ctx);
+		if (err)
+			goto back;
+	}
+	/* The switch: from here on the new maps count every packet. */
+	err = sl_reload(ctx, &moved);
+	if (err)
+		goto back;
+	if (st->post)
+		err = st->post(ctx);
+	pins_drop(ctx, st);
+	if (!err)
+		err = sl_meta_write(ctx, st->from + 1);
+	pr_notice("upgraded the state in %s from layout %u to %u (%zu "
+		  "attachments moved to the new programs)",
+		  ctx->dir, st->from, st->from + 1, moved);
+	return err;
+back:
+	pr_err("upgrade from layout %u failed; the state stays as the older "
+	       "release left it",
+	       st->from);
+	sl_close_skel(ctx);
+	pins_back(ctx, st);
+	return err;
+}
+
+/* A step's folder left by a killed run: the layout it was upgrading. */
+static __u32 interrupted(const struct sl_ctx *ctx)
+{
+	__u32 from = 0;
+	struct dirent *de;
+	DIR *d = opendir(ctx->dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (sscanf(de->d_name, "upgrade-v%u", &from) == 1)
+			break;
+	closedir(d);
+	return de ? from : 0;
+}
+
+int sl_layout_read(const struct sl_ctx *ctx, __u32 *layout)
+{
+	struct sl_meta m = {};
+	char p[700];
+	__u32 key = 0;
+	int fd;
+
+	*layout = interrupted(ctx);
+	if (*layout)
+		return 0;
+	pin_path(ctx, SL_MAP_META, p, sizeof(p));
+	fd = bpf_obj_get(p);
+	if (fd >= 0) {
+		if (!bpf_map_lookup_elem(fd, &key, &m) &&
+		    m.magic == SL_META_MAGIC)
+			*layout = m.layout;
+		close(fd);
+		/* 0: made by this release's load, not yet written. */
+		return 0;
+	}
+	pin_path(ctx, SL_MAP_STATS, p, sizeof(p));
+	if (exists(p))
+		*layout = 1; /* pins from before the version existed */
+	return 0;
+}
+
+int sl_upgrade(struct sl_ctx *ctx, __u32 layout)
+{
+	if (layout > SL_LAYOUT_VERSION) {
+		pr_err(
+		    "the state in %s has pinned layout %u, written by a newer "
+		    "Sluice; this one (layout %u) changed nothing: use the "
+		    "newer binary, or 'sluice reset' to drop all state",
+		    ctx->dir, layout, SL_LAYOUT_VERSION);
+		return -EPROTO;
+	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		int err;
+
+		if (!layout || steps[i].from < layout)
+			continue;
+		err = run_step(ctx, &steps[i]);
+		if (err)
+			return err;
+		layout = steps[i].from + 1;
+		if (layout < SL_LAYOUT_VERSION)
+			sl_close_skel(ctx);
+	}
+	return 0;
+}
