@@ -8,6 +8,7 @@
 #                           target misses)
 #   BENCH_RULES 1|0         ns/packet by rule count (bench_rules, bench_cls)
 #   BENCH_LAB 1|0           then the packets/s veth lab, bench/lab_pps.sh
+#   BENCH_MEM 1|0           then the memory of the whole state, bench/mem.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -234,4 +235,12 @@ fi
 if [ "${BENCH_LAB:-1}" = 1 ]; then
 	echo
 	bench/lab_pps.sh || echo "bench/run.sh: the packets/s lab failed" >&2
+fi
+
+# ---- memory of the whole state (bench/mem.sh; BENCH_MEM=0 skips it) ----
+# Empty attach, an empty config, 1M set entries, 100k rules: bytes_memlock
+# of every map of the state, next to issue 7's target.
+if [ "${BENCH_MEM:-1}" = 1 ]; then
+	echo
+	bench/mem.sh || echo "bench/run.sh: the memory benchmark failed" >&2
 fi

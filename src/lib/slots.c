@@ -114,16 +114,22 @@ int sl_sets_prepare(struct sluice_xdp *skel)
 
 	for (int i = 0; i < SL_N_SET_MAPS; i++) {
 		struct bpf_map *m = outer_map(obj, i);
-		__u32 key = 0, id;
+		__u32 id;
 		int err;
 
 		if (!m)
 			return -ENOENT;
-		if (!bpf_map_lookup_elem(bpf_map__fd(m), &key, &id))
-			continue;
+		/* Only a map with no slot at all (new state) gets slot 0: a
+		 * running config may use slot 1 alone, and an empty slot 0
+		 * beside it would only cost memory (16 MiB of buckets for
+		 * each host hash). */
+		for (__u32 key = 0; key < SL_SET_GENS; key++)
+			if (!bpf_map_lookup_elem(bpf_map__fd(m), &key, &id))
+				goto next;
 		err = slot_install(m, i, 0);
 		if (err)
 			return err;
+	next:;
 	}
 	return 0;
 }

@@ -128,7 +128,7 @@ int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 		size_t *n);
 
 /* Slot management for apply (slots.c). sl_sets_prepare() gives every set
- * map of a freshly loaded skeleton an empty slot 0 where none is installed.
+ * map of a freshly loaded skeleton an empty slot 0 when it has no slot yet.
  * sl_sets_new_slot() installs new, empty maps in slot gen; sl_sets_drop_slot()
  * empties slot gen (after the datapath stopped using it). */
 int sl_sets_prepare(struct sluice_xdp *skel);
