@@ -231,7 +231,8 @@ static int run_rule(struct cli *c, int argc, char **argv)
 		}
 		cur.rules = nv;
 		cur.rules[cur.n_rules++] = r;
-		rc = cli_exit(sl_rules_assign_ids(cur.rules, cur.n_rules));
+		rc = cli_exit(
+		    sl_rules_assign_ids(cur.rules, cur.n_rules, NULL, 0));
 		if (!rc) {
 			r.id = cur.rules[cur.n_rules - 1].id;
 			rc = rule_apply(&ctx, &cur);

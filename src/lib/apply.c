@@ -179,31 +179,110 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 
 /* ---- writing ---- */
 
-int sl_rules_assign_ids(struct sl_rule *r, size_t n)
+/* A rule's match and action as bytes (its canonical record without id,
+ * priority and comment), for finding a running rule's twin. */
+struct match_key {
+	struct sl_rule_rec rec;
+	__u32 idx;
+};
+
+static void match_key(const struct sl_rule *r, struct match_key *k, __u32 idx)
 {
+	sl_rule_to_rec(r, &k->rec);
+	k->rec.id = 0;
+	k->rec.priority = 0;
+	memset(k->rec.comment, 0, sizeof(k->rec.comment));
+	k->idx = idx;
+}
+
+static int match_key_cmp(const void *a, const void *b)
+{
+	const struct match_key *x = a, *y = b;
+	int c = memcmp(&x->rec, &y->rec, sizeof(x->rec));
+
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+int sl_rules_assign_ids(struct sl_rule *r, size_t n, const struct sl_rule *old,
+			size_t nold)
+{
+	/* 1: taken by this config; 2: a running rule's (counters of its own) */
 	unsigned char *used = calloc(SL_RULE_MAX, 1);
+	struct match_key *ok = NULL, k;
 	__u32 next = 1;
+	int err = 0;
 
 	if (!used)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		if (r[i].id && r[i].id < SL_RULE_MAX)
 			used[r[i].id] = 1;
-	for (size_t i = 0; i < n; i++) {
+	/* A rule without an id takes the id of a running rule with the same
+	 * match and action (so it keeps its counters), if no rule of this
+	 * config names that id. */
+	if (nold) {
+		ok = malloc(nold * sizeof(*ok));
+		if (!ok) {
+			free(used);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < nold; i++)
+			match_key(&old[i], &ok[i], i);
+		qsort(ok, nold, sizeof(*ok), match_key_cmp);
+	}
+	for (size_t i = 0; i < n && nold; i++) {
+		size_t lo = 0, hi = nold;
+
 		if (r[i].id)
 			continue;
-		while (next < SL_RULE_MAX && used[next])
-			next++;
-		if (next >= SL_RULE_MAX) {
-			free(used);
-			pr_err("too many rules: at most %u", SL_RULE_MAX - 1);
-			return -EINVAL;
+		match_key(&r[i], &k, 0);
+		while (lo < hi) { /* the first record >= k */
+			size_t mid = (lo + hi) / 2;
+
+			if (memcmp(&ok[mid].rec, &k.rec, sizeof(k.rec)) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
 		}
-		r[i].id = next;
-		used[next] = 1;
+		for (; lo < nold && !memcmp(&ok[lo].rec, &k.rec, sizeof(k.rec));
+		     lo++) {
+			__u32 id = old[ok[lo].idx].id;
+
+			if (id && id < SL_RULE_MAX && used[id] != 1) {
+				r[i].id = id;
+				used[id] = 1;
+				break;
+			}
+		}
 	}
+	/* The others take the lowest ids neither this config nor a running
+	 * rule holds: an id never passes one rule's counters to another. */
+	for (size_t i = 0; i < nold; i++)
+		if (old[i].id < SL_RULE_MAX && !used[old[i].id])
+			used[old[i].id] = 2;
+	for (int pass = 0; pass < 2 && !err; pass++) {
+		next = 1;
+		for (size_t i = 0; i < n; i++) {
+			if (r[i].id)
+				continue;
+			while (next < SL_RULE_MAX && used[next] &&
+			       (pass == 0 || used[next] == 1))
+				next++;
+			if (next >= SL_RULE_MAX)
+				break; /* pass 1 takes running rules' ids */
+			r[i].id = next;
+			used[next] = 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!r[i].id) {
+			pr_err("too many rules: at most %u", SL_RULE_MAX - 1);
+			err = -EINVAL;
+			break;
+		}
+	free(ok);
 	free(used);
-	return 0;
+	return err;
 }
 
 /* Resolves rule interfaces to ifindexes (they must exist now). */
@@ -288,15 +367,16 @@ out:
 	return err;
 }
 
-/* Zeroes the counters of rules that are new in this config, so a reused id
- * does not inherit a removed rule's counts: one batch write. */
+/* Zeroes the counters of rules that are new in this config or that replace
+ * a running rule of another match or action under its id, so counters
+ * belong to a rule, not to an id: one batch write. */
 static int counters_reset(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 			  const struct sl_rule *old, size_t nold)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
 	int fd = sl_map_fd(ctx, SL_MAP_RULE_STATS);
 	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	unsigned char *was = calloc(SL_RULE_MAX, 1);
+	size_t *was = calloc(SL_RULE_MAX, sizeof(*was));
 	struct sl_counter *zero = NULL;
 	__u32 *ids = NULL, count = 0;
 
@@ -309,11 +389,14 @@ static int counters_reset(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 		err = -ENOMEM;
 		goto out;
 	}
+	/* was[id]: 1 + the index of the running rule with that id */
 	for (size_t i = 0; i < nold; i++)
 		if (old[i].id < SL_RULE_MAX)
-			was[old[i].id] = 1;
+			was[old[i].id] = i + 1;
 	for (size_t i = 0; i < n; i++)
-		if (r[i].id < SL_RULE_MAX && !was[r[i].id])
+		if (r[i].id < SL_RULE_MAX &&
+		    (!was[r[i].id] ||
+		     !sl_rule_same_match(&r[i], &old[was[r[i].id] - 1])))
 			ids[count++] = r[i].id;
 	if (!count)
 		goto out;
@@ -472,14 +555,6 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	if (!rep)
 		rep = &dummy;
 	memset(rep, 0, sizeof(*rep));
-	err = sl_rules_assign_ids(cfg->rules, cfg->n_rules);
-	if (!err)
-		err = resolve_ifaces(cfg->rules, cfg->n_rules);
-	if (err)
-		return err;
-	qsort(cfg->rules, cfg->n_rules, sizeof(*cfg->rules), rule_cmp);
-
-	lap(&t, "ids and order");
 	err = sl_config_read(
 	    ctx, &cur,
 	    ((flags & SL_APPLY_KEEP_SETS) ? SL_READ_NO_SETS : 0) |
@@ -487,6 +562,18 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	if (err)
 		return err;
 	lap(&t, "read the running config");
+	/* Rules without ids take their running twin's (counters follow the
+	 * rule), else ids no running rule holds. */
+	err = sl_rules_assign_ids(cfg->rules, cfg->n_rules, cur.rules,
+				  cur.n_rules);
+	if (!err)
+		err = resolve_ifaces(cfg->rules, cfg->n_rules);
+	if (err) {
+		sl_config_free(&cur);
+		return err;
+	}
+	qsort(cfg->rules, cfg->n_rules, sizeof(*cfg->rules), rule_cmp);
+	lap(&t, "ids and order");
 	had_blob = !sl_blob_hdr_read(ctx, &h);
 	old_gen = ctx->set_gen;
 	keep_sets = (flags & SL_APPLY_KEEP_SETS) || sets_equal(&cur, cfg);

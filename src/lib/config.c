@@ -1489,21 +1489,25 @@ out:
 
 /* ---- comparison ---- */
 
+bool sl_rule_same_match(const struct sl_rule *a, const struct sl_rule *b)
+{
+	struct sl_rule_rec x, y;
+
+	/* The persisted record is canonical (zeroed, unset fields cleared):
+	 * compare it whole but for what is not match or action. */
+	sl_rule_to_rec(a, &x);
+	sl_rule_to_rec(b, &y);
+	x.id = y.id = 0;
+	x.priority = y.priority = 0;
+	memset(x.comment, 0, sizeof(x.comment));
+	memset(y.comment, 0, sizeof(y.comment));
+	return !memcmp(&x, &y, sizeof(x));
+}
+
 static bool rule_equal(const struct sl_rule *a, const struct sl_rule *b)
 {
 	return a->id == b->id && a->priority == b->priority &&
-	       a->action == b->action && a->dirs == b->dirs && a->l3 == b->l3 &&
-	       a->has_src == b->has_src && a->has_dst == b->has_dst &&
-	       a->has_proto == b->has_proto &&
-	       (!a->has_src || !memcmp(&a->src, &b->src, sizeof(a->src))) &&
-	       (!a->has_dst || !memcmp(&a->dst, &b->dst, sizeof(a->dst))) &&
-	       (!a->has_proto || a->proto == b->proto) &&
-	       a->tcp_mask == b->tcp_mask && a->tcp_flags == b->tcp_flags &&
-	       a->sport_lo == b->sport_lo && a->sport_hi == b->sport_hi &&
-	       a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
-	       a->icmp_type == b->icmp_type && a->icmp_code == b->icmp_code &&
-	       a->vlan == b->vlan && !strcmp(a->iface, b->iface) &&
-	       a->rate_pps == b->rate_pps && !strcmp(a->comment, b->comment);
+	       !strcmp(a->comment, b->comment) && sl_rule_same_match(a, b);
 }
 
 static struct sl_set_entry *sorted_sets(const struct sl_config *c)

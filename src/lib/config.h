@@ -51,6 +51,9 @@ int sl_config_write(FILE *f, const struct sl_config *cfg);
 /* Semantic equality: interfaces by name, sets as sets, rules by id (file
  * order and source positions do not matter). */
 bool sl_config_equal(const struct sl_config *a, const struct sl_config *b);
+/* a and b match the same packets and do the same with them: equal but for
+ * id, priority and comment (a rule's counters follow this identity). */
+bool sl_rule_same_match(const struct sl_rule *a, const struct sl_rule *b);
 
 void sl_config_free(struct sl_config *cfg);
 

@@ -24,6 +24,15 @@ static void prefix_from(struct sl_prefix *p, __u8 fam, __u8 plen,
 	memcpy(p->addr, addr, 16);
 }
 
+/* Copies the string src (at most len - 1 bytes of it) into dst, which the
+ * caller zeroed: the bytes after its end stay zero. */
+static void str_to(char *dst, const char *src, size_t len)
+{
+	size_t n = strnlen(src, len - 1);
+
+	memcpy(dst, src, n);
+}
+
 void sl_rule_to_rec(const struct sl_rule *r, struct sl_rule_rec *rec)
 {
 	memset(rec, 0, sizeof(*rec));
@@ -36,9 +45,14 @@ void sl_rule_to_rec(const struct sl_rule *r, struct sl_rule_rec *rec)
 	    (r->has_src ? SL_RREC_SRC : 0) | (r->has_dst ? SL_RREC_DST : 0) |
 	    (r->has_proto ? SL_RREC_PROTO : 0) |
 	    (r->has_smac ? SL_RREC_SMAC : 0) | (r->has_dmac ? SL_RREC_DMAC : 0);
-	prefix_to(&r->src, &rec->src_family, &rec->src_plen, rec->src);
-	prefix_to(&r->dst, &rec->dst_family, &rec->dst_plen, rec->dst);
-	rec->proto = r->proto;
+	/* Canonical: a field that is unset stays zero, strings are zero
+	 * after their end, so equal rules have equal records. */
+	if (r->has_src)
+		prefix_to(&r->src, &rec->src_family, &rec->src_plen, rec->src);
+	if (r->has_dst)
+		prefix_to(&r->dst, &rec->dst_family, &rec->dst_plen, rec->dst);
+	if (r->has_proto)
+		rec->proto = r->proto;
 	rec->tcp_mask = r->tcp_mask;
 	rec->tcp_flags = r->tcp_flags;
 	rec->sport_lo = r->sport_lo;
@@ -49,14 +63,13 @@ void sl_rule_to_rec(const struct sl_rule *r, struct sl_rule_rec *rec)
 	rec->icmp_code = r->icmp_code;
 	rec->vlan = r->vlan;
 	rec->rate_pps = r->rate_pps;
-	memcpy(rec->smac, r->smac, 6);
-	memcpy(rec->dmac, r->dmac, 6);
-	memcpy(rec->iface, r->iface, sizeof(rec->iface));
-	memcpy(rec->to, r->to, sizeof(rec->to));
-	memcpy(rec->comment, r->comment, sizeof(rec->comment));
-	rec->iface[sizeof(rec->iface) - 1] = '\0';
-	rec->to[sizeof(rec->to) - 1] = '\0';
-	rec->comment[sizeof(rec->comment) - 1] = '\0';
+	if (r->has_smac)
+		memcpy(rec->smac, r->smac, 6);
+	if (r->has_dmac)
+		memcpy(rec->dmac, r->dmac, 6);
+	str_to(rec->iface, r->iface, sizeof(rec->iface));
+	str_to(rec->to, r->to, sizeof(rec->to));
+	str_to(rec->comment, r->comment, sizeof(rec->comment));
 }
 
 void sl_rule_from_rec(const struct sl_rule_rec *rec, struct sl_rule *r)

@@ -325,9 +325,13 @@ int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
  * Before the switch, any failure leaves the datapath as it was. */
 int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	     struct sl_apply_report *rep);
-/* Gives every rule without an id (0) the lowest ids not in use, in array
- * order; -EINVAL when ids run out. */
-int sl_rules_assign_ids(struct sl_rule *r, size_t n);
+/* Gives every rule without an id (0) an id, in array order: the id of a
+ * rule of `old` (the running rules) with the same match and action when
+ * no rule of r names it, so a rule keeps its counters when others are
+ * inserted before it; else the lowest id that neither r nor old uses (then
+ * the lowest r does not use). -EINVAL when ids run out. */
+int sl_rules_assign_ids(struct sl_rule *r, size_t n, const struct sl_rule *old,
+			size_t nold);
 /* The running blob: its header (-ENOENT before the first apply), or the
  * whole blob mapped read-only (NULL if none). */
 int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h);

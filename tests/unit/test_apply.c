@@ -302,6 +302,75 @@ static void test_noop_and_ids(void)
 	sl_config_free(&c);
 }
 
+/* Counters follow the rule, not the id (issue 8): rules without ids keep
+ * their counters when a rule is inserted before them; a rule replaced
+ * under its id by another match starts at zero; a new rule never gets the
+ * id (and counters) of a running one. */
+static void test_counters_follow_rules(void)
+{
+	static const struct pkt_spec U1 = {
+	    .ethertype = ETH_P_IP, .proto = IPPROTO_UDP, .dport = 1001};
+	static const struct pkt_spec U2 = {
+	    .ethertype = ETH_P_IP, .proto = IPPROTO_UDP, .dport = 1002};
+	struct sl_apply_report rep;
+	struct sl_config c;
+	uint32_t id1, id2, id0 = 0;
+	bool ok;
+
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	ok = apply(&c, &rep); /* no rules: every id free */
+	sl_config_free(&c);
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_rule(&c, rule("drop", "proto", "udp", "dport", "1001", NULL));
+	cfg_rule(&c, rule("drop", "proto", "udp", "dport", "1002", NULL));
+	ok = ok && apply(&c, &rep);
+	id1 = c.rules[0].id;
+	id2 = c.rules[1].id;
+	ok = ok && expect("udp/1002 dropped", &U2, XDP_DROP, SL_R_RULE, id2) &&
+	     expect("udp/1002 dropped", &U2, XDP_DROP, SL_R_RULE, id2) &&
+	     ASSERT_EQ(rule_packets(id2), 2, "rule udp/1002 counted 2");
+	sl_config_free(&c);
+
+	/* Insert a rule first, still without ids: the two keep theirs. */
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_rule(&c, rule("drop", "proto", "udp", "dport", "1000", NULL));
+	cfg_rule(&c, rule("drop", "proto", "udp", "dport", "1001", NULL));
+	cfg_rule(&c, rule("drop", "proto", "udp", "dport", "1002", NULL));
+	ok = ok && apply(&c, &rep);
+	for (size_t i = 0; i < c.n_rules; i++) {
+		if (c.rules[i].dport_lo == 1000)
+			id0 = c.rules[i].id;
+		if (c.rules[i].dport_lo == 1001)
+			ok = ok && ASSERT_EQ(c.rules[i].id, id1,
+					     "udp/1001 kept its id");
+		if (c.rules[i].dport_lo == 1002)
+			ok = ok && ASSERT_EQ(c.rules[i].id, id2,
+					     "udp/1002 kept its id");
+	}
+	ok = ok && ASSERT_TRUE(id0 != id1 && id0 != id2, "new rule, new id") &&
+	     ASSERT_EQ(rule_packets(id2), 2, "udp/1002 kept its 2 packets") &&
+	     ASSERT_EQ(rule_packets(id1), 0, "udp/1001 inherited nothing") &&
+	     ASSERT_EQ(rule_packets(id0), 0, "the new rule starts at zero") &&
+	     expect("udp/1001 dropped by its rule", &U1, XDP_DROP, SL_R_RULE,
+		    id1);
+	sl_config_free(&c);
+
+	/* Replace udp/1002 under its id by another match: counters go. */
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	{
+		char idbuf[16];
+
+		snprintf(idbuf, sizeof(idbuf), "%u", id2);
+		cfg_rule(&c, rule("drop", "id", idbuf, "proto", "udp", "dport",
+				  "1003", NULL));
+	}
+	ok = ok && apply(&c, &rep) &&
+	     ASSERT_EQ(rule_packets(id2), 0,
+		       "a rule replaced under its id starts at zero");
+	check_report("counters follow the rule, not the id", ok);
+	sl_config_free(&c);
+}
+
 /* ---- the switch under load ---- */
 
 static atomic_int phase; /* even: config phase/2 % 2 stable; odd: switching */
@@ -695,6 +764,7 @@ int main(void)
 	test_policy_and_sets();
 	test_failed_apply_untouched();
 	test_noop_and_ids();
+	test_counters_follow_rules();
 	test_differential();
 	test_switch_under_load();
 
