@@ -457,35 +457,99 @@ static const struct sl_cfg_iface *cfg_iface(const struct sl_config *c,
 	return NULL;
 }
 
-/* Attaches and detaches so that the interfaces match cfg's. */
-static int ifaces_sync(struct sl_ctx *ctx, const struct sl_config *cur,
-		       const struct sl_config *cfg, struct sl_apply_report *rep)
-{
-	int err = 0;
+/* An interface whose attachments differ between the running config and
+ * the new one: have (NULL: not attached) becomes want (NULL: detach). */
+struct iface_change {
+	const char *name;
+	const struct sl_cfg_iface *have, *want;
+};
 
-	for (size_t i = 0; i < cfg->n_ifaces && !err; i++) {
+static bool iface_same(const struct sl_cfg_iface *a,
+		       const struct sl_cfg_iface *b)
+{
+	return a->hooks == b->hooks &&
+	       (!(a->hooks & SL_HOOK_XDP) || a->mode == b->mode);
+}
+
+/* The interface changes from cur to cfg, attachments (and mode or hook
+ * changes) first, detaches last. *out is malloc'ed. */
+static int ifaces_plan(const struct sl_config *cur, const struct sl_config *cfg,
+		       struct iface_change **out, size_t *n)
+{
+	struct iface_change *v =
+	    calloc(cfg->n_ifaces + cur->n_ifaces + 1, sizeof(*v));
+
+	*out = v;
+	*n = 0;
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_ifaces; i++) {
 		const struct sl_cfg_iface *want = &cfg->ifaces[i];
 		const struct sl_cfg_iface *have = cfg_iface(cur, want->name);
 
-		if (have && have->hooks == want->hooks &&
-		    (!(want->hooks & SL_HOOK_XDP) || have->mode == want->mode))
-			continue;
-		if (have && (have->hooks & SL_HOOK_XDP) &&
-		    (want->hooks & SL_HOOK_XDP) && have->mode != want->mode)
-			err = sl_detach(ctx, want->name);
-		if (!err)
-			err = sl_attach(ctx, want->name, want->mode,
-					want->hooks, NULL);
-		if (!err)
-			rep->ifaces_changed++;
+		if (!have || !iface_same(have, want))
+			v[(*n)++] =
+			    (struct iface_change){want->name, have, want};
 	}
-	for (size_t i = 0; i < cur->n_ifaces && !err; i++) {
-		if (cfg_iface(cfg, cur->ifaces[i].name))
-			continue;
-		err = sl_detach(ctx, cur->ifaces[i].name);
-		if (!err)
-			rep->ifaces_changed++;
-	}
+	for (size_t i = 0; i < cur->n_ifaces; i++)
+		if (!cfg_iface(cfg, cur->ifaces[i].name))
+			v[(*n)++] = (struct iface_change){
+			    cur->ifaces[i].name, &cur->ifaces[i], NULL};
+	return 0;
+}
+
+/* The feature switches the attached programs run with (the last attach's),
+ * so that attaching from apply keeps them; false when nothing is attached. */
+static bool running_features(struct sl_ctx *ctx, struct sl_features *feat)
+{
+	struct sl_attachment *att = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (sl_attachments(ctx, &att, &n))
+		return false;
+	for (size_t i = 0; i < n && !found; i++)
+		if (att[i].ifindex && att[i].feat_known) {
+			*feat = att[i].feat;
+			found = true;
+		}
+	free(att);
+	return found;
+}
+
+/* Puts one interface on the hooks of c (NULL: none). */
+static int iface_set(struct sl_ctx *ctx, const char *name,
+		     const struct sl_cfg_iface *c,
+		     const struct sl_features *feat)
+{
+	return c ? sl_attach(ctx, name, c->mode, c->hooks, feat)
+		 : sl_detach(ctx, name);
+}
+
+/* Puts the interfaces of ch[0..n) back as they were, last change first. */
+static void ifaces_undo(struct sl_ctx *ctx, const struct iface_change *ch,
+			size_t n, const struct sl_features *feat)
+{
+	while (n-- > 0)
+		if (iface_set(ctx, ch[n].name, ch[n].have, feat))
+			pr_warn("%s: could not be put back as it was",
+				ch[n].name);
+}
+
+/* Makes the changes of ch[0..n). A failing change leaves its own interface
+ * as it was (sl_attach does); the changes made before it are undone, in
+ * reverse order, by the same gapless attaches (a detach is undone by
+ * attaching again), so a failure changes nothing. */
+static int ifaces_apply(struct sl_ctx *ctx, const struct iface_change *ch,
+			size_t n, const struct sl_features *feat)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++)
+		err = iface_set(ctx, ch[i].name, ch[i].want, feat);
+	if (err)
+		ifaces_undo(ctx, ch, i - 1, feat);
 	return err;
 }
 
@@ -493,8 +557,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	     struct sl_apply_report *rep)
 {
 	struct sl_apply_report dummy;
+	struct iface_change *ch = NULL;
+	struct sl_features feat, *featp = NULL;
 	struct sl_config cur;
 	struct sl_blob_hdr h;
+	size_t n_ch = 0;
 	bool keep_sets, had_blob;
 	int err, old_gen, gen, old_defs = 0, defs, fd = -1, outer;
 	double t = mono();
@@ -531,6 +598,13 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		rep->unchanged = true;
 		goto out;
 	}
+	/* A config without interfaces leaves the attachments alone. */
+	if (cfg->has_ifaces) {
+		err = ifaces_plan(&cur, cfg, &ch, &n_ch);
+		if (err)
+			goto out;
+	}
+	rep->ifaces_changed = n_ch;
 	if (flags & SL_APPLY_DRY_RUN) {
 		rep->dry_run = true;
 		goto out;
@@ -568,12 +642,24 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	}
 
 	lap(&t, "blob (classifier build)");
+	/* The interfaces, before the switch: they run the old config until
+	 * it, and if one cannot be changed, the others are put back and the
+	 * new config never goes live. */
+	if (n_ch) {
+		if (running_features(ctx, &feat))
+			featp = &feat;
+		err = ifaces_apply(ctx, ch, n_ch, featp);
+		lap(&t, "interfaces");
+		if (err)
+			goto undo;
+	}
 	/* The switch: one map write. The kernel returns once no program
 	 * still runs with the old blob. */
 	outer = sl_map_fd(ctx, SL_MAP_CONFIG);
 	if (outer < 0 || bpf_map_update_elem(outer, &key, &fd, BPF_ANY)) {
 		err = outer < 0 ? outer : -errno;
 		pr_err("cannot switch to the new config: %s", strerror(-err));
+		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
 	}
 	close(fd);
@@ -585,12 +671,10 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	err = sl_sets_drop_slot(ctx, old_defs, SL_SLOT_DEFS);
 	if (!err && !keep_sets)
 		err = sl_sets_drop_slot(ctx, old_gen, SL_SLOT_SETS);
-	/* A config without interfaces leaves the attachments alone. */
-	if (!err && cfg->has_ifaces)
-		err = ifaces_sync(ctx, &cur, cfg, rep);
-	lap(&t, "drop old slots, interfaces");
+	lap(&t, "drop old slots");
 	goto out;
 undo:
+	rep->ifaces_changed = 0;
 	ctx->set_gen = old_gen;
 	ctx->defs_gen = old_defs;
 	sl_sets_drop_slot(ctx, old_defs ^ 1, SL_SLOT_DEFS);
@@ -599,6 +683,7 @@ undo:
 out:
 	if (fd >= 0)
 		close(fd);
+	free(ch);
 	sl_config_free(&cur);
 	return err;
 }

@@ -167,11 +167,13 @@ struct sl_attachment {
 /* Loads the current programs with feat (NULL: defaults) and puts ifname on
  * exactly the hooks in `hooks` (SL_HOOK_* bits; mode applies to XDP): XDP
  * through a pinned bpf_link, TC through filters on a clsact qdisc (created
- * if missing, otherwise kept). Hooks ifname had that the set lacks are
- * removed once the new ones are in place; if any part fails, ifname is left
- * as it was. Then every other attached interface moves to the same
- * programs. Re-attaching replaces programs atomically; XDP in another mode
- * than the attached one is -EINVAL (detach first). */
+ * if missing, otherwise kept). Every other attached interface moves to the
+ * same programs, then the hooks ifname had that the set lacks are removed.
+ * If any part fails (a move included), ifname and the other interfaces are
+ * left on what they ran. Re-attaching replaces programs atomically; XDP in
+ * the other mode than the attached one switches modes with Sluice's TC
+ * ingress filter classifying the ingress in between (the kernel runs one
+ * XDP mode at a time). */
 int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 	      unsigned hooks, const struct sl_features *feat);
 /* sl_attach() with hooks SL_HOOK_XDP. */
