@@ -375,9 +375,13 @@ const struct cli_cmd cmd_apply = {
 	"packet is classified entirely by the old or\n"
 	"entirely by the new config. Interfaces named in the file are "
 	"attached with their hooks; attached interfaces\n"
-	"the file does not name are detached (a file without 'interfaces' "
-	"leaves them alone). Applying the running config\n"
-	"again (see export) changes nothing.",
+	"the file does not name are detached: 'interfaces: []' detaches "
+	"every interface, a file without 'interfaces'\n"
+	"leaves the attachments alone. Interfaces change before the new "
+	"config goes live; if one cannot be changed, the\n"
+	"others are put back and nothing of the file goes live. Applying "
+	"the running config again (see export) changes\n"
+	"nothing.",
     .opts =
 	(const struct cli_opt[]){
 	    {"file", 'f', "FILE", "The config file (required)."},
