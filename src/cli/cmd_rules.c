@@ -426,7 +426,10 @@ const struct cli_cmd cmd_export = {
 	"Prints the running config in the format apply reads: attached "
 	"interfaces with their hooks, the default policy,\n"
 	"the allow and deny sets inline, and every rule with its id. 'sluice "
-	"apply -f' of the output changes nothing.",
+	"apply -f' of the output changes nothing.\n"
+	"An interface deleted while attached runs nothing and is left out "
+	"('status' marks it '(interface gone)'), so the\n"
+	"output can be applied and saved for the boot-time restore.",
     .opts = (const struct cli_opt[]){{}},
     .examples = "$ sluice export > /etc/sluice/sluice.yaml",
     .min_args = 0,

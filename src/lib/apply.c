@@ -227,6 +227,11 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 		for (size_t i = 0; !err && i < natt; i++) {
 			struct sl_cfg_iface *f = NULL;
 
+			/* A hook whose interface is gone (deleted, or made
+			 * again: the new one is not attached) runs nothing:
+			 * it is not part of the running config. */
+			if (!att[i].ifindex)
+				continue;
 			for (size_t j = 0; j < cfg->n_ifaces; j++)
 				if (!strcmp(cfg->ifaces[j].name, att[i].ifname))
 					f = &cfg->ifaces[j];

@@ -288,8 +288,9 @@ struct sl_apply_report {
 };
 
 /* The running config: policy, rules (in order), sets (unless
- * SL_READ_NO_SETS), attached interfaces (unless SL_READ_NO_IFACES). Free
- * with sl_config_free(). */
+ * SL_READ_NO_SETS), attached interfaces (unless SL_READ_NO_IFACES; hooks
+ * whose interface is gone run nothing and are left out). Free with
+ * sl_config_free(). */
 int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags);
 /* The running rules in order; *out is malloc'ed. */
 int sl_rules_read(struct sl_ctx *ctx, struct sl_rule **out, size_t *n);

@@ -94,4 +94,53 @@ if [ "$(sl export | head -n1)" = "interfaces: []" ]; then ok "export says interf
 	fail "export says interfaces: [] when none is attached" "$(sl export | head -n1)"
 fi
 
+# ---- a deleted interface leaves the export ----
+cat >"$T/two.yaml" <<EOF
+interfaces:
+  - name: $IF_S
+    hooks: [xdp, tc]
+  - name: $IF_S2
+    hooks: [xdp, tc]
+deny:
+  - $C4
+EOF
+check "apply two interfaces and a deny entry" sl apply -f "$T/two.yaml"
+ip -n "$NS_S" link del "$IF_S2"
+if sl status 2>/dev/null | grep -q "$IF_S2.*interface gone"; then
+	ok "status shows $IF_S2 as interface gone"
+else
+	fail "status shows $IF_S2 as interface gone" "$(sl status 2>&1 | tr '\n' ' ')"
+fi
+sl export >"$T/saved.yaml" 2>"$T/err"
+if grep -q "$IF_S2" "$T/saved.yaml"; then
+	fail "export leaves the deleted interface out" "$(tr '\n' ' ' <"$T/saved.yaml")"
+elif grep -q "name: \"$IF_S\"" "$T/saved.yaml"; then
+	ok "export leaves the deleted interface out"
+else
+	fail "export leaves the deleted interface out" "$IF_S missing too: $(tr '\n' ' ' <"$T/saved.yaml") $(cat "$T/err")"
+fi
+run_capture sl apply -f "$T/saved.yaml"
+if [ "$RC" -eq 0 ] && [[ "$OUT" == *unchanged* ]]; then
+	ok "applying that export changes nothing (unchanged)"
+else
+	fail "applying that export changes nothing (unchanged)" "exit $RC: $OUT $ERR"
+fi
+# The boot-time restore of sluice.service: fresh state, then its
+# ExecStartPre (dry run) and ExecStart (apply) on the saved export.
+check "reset (as after a reboot)" sl reset
+run_capture sl apply --dry-run -f "$T/saved.yaml"
+r1=$RC
+run_capture sl apply -f "$T/saved.yaml"
+if [ "$r1" -eq 0 ] && [ "$RC" -eq 0 ] && [ "$(attached)" = "$IF_S" ]; then
+	ok "boot-time restore of the export: dry run and apply succeed, $IF_S attached"
+else
+	fail "boot-time restore of the export: dry run and apply succeed, $IF_S attached" "exits $r1 $RC: $OUT $ERR; status '$(attached)'"
+fi
+if try_ping "$NS_C" "$S4"; then fail "the restored deny entry drops client 1" "got a reply"; else
+	ok "the restored deny entry drops client 1"
+fi
+if [ "$(sl export)" = "$(cat "$T/saved.yaml")" ]; then ok "export after the restore is the saved one"; else
+	fail "export after the restore is the saved one" "$(diff "$T/saved.yaml" <(sl export) | tr '\n' ' ')"
+fi
+
 finish
