@@ -558,6 +558,168 @@ static int ifaces_apply(struct sl_ctx *ctx, const struct iface_change *ch,
 	return err;
 }
 
+/* ---- the diff (what an apply changes) ---- */
+
+void sl_apply_report_free(struct sl_apply_report *rep)
+{
+	struct sl_apply_diff *d = rep->diff;
+
+	if (!d)
+		return;
+	free(d->rules_added);
+	free(d->rules_removed);
+	free(d->rules_from);
+	free(d->rules_to);
+	free(d->sets_added);
+	free(d->sets_removed);
+	free(d->ifaces);
+	free(d);
+	rep->diff = NULL;
+}
+
+static int entry_order(const void *pa, const void *pb)
+{
+	const struct sl_set_entry *a = pa, *b = pb;
+
+	if (a->kind != b->kind)
+		return a->kind - b->kind;
+	if (a->dir != b->dir)
+		return a->dir - b->dir;
+	if (a->prefix.family != b->prefix.family)
+		return a->prefix.family - b->prefix.family;
+	if (a->prefix.plen != b->prefix.plen)
+		return a->prefix.plen - b->prefix.plen;
+	return memcmp(a->prefix.addr, b->prefix.addr, sizeof(a->prefix.addr));
+}
+
+/* A sorted copy of n entries, counters cleared. */
+static struct sl_set_entry *entries_sorted(const struct sl_set_entry *e,
+					   size_t n)
+{
+	struct sl_set_entry *v = calloc(n + 1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		v[i].prefix = e[i].prefix;
+		v[i].kind = e[i].kind;
+		v[i].dir = e[i].dir;
+	}
+	qsort(v, n, sizeof(*v), entry_order);
+	return v;
+}
+
+static int diff_sets(const struct sl_config *cur, const struct sl_config *cfg,
+		     struct sl_apply_diff *d)
+{
+	struct sl_set_entry *a = entries_sorted(cur->sets, cur->n_sets);
+	struct sl_set_entry *b = entries_sorted(cfg->sets, cfg->n_sets);
+	size_t i = 0, j = 0;
+	int err = -ENOMEM;
+
+	d->sets_removed = calloc(cur->n_sets + 1, sizeof(*a));
+	d->sets_added = calloc(cfg->n_sets + 1, sizeof(*b));
+	if (!a || !b || !d->sets_removed || !d->sets_added)
+		goto out;
+	while (i < cur->n_sets || j < cfg->n_sets) {
+		int c = i == cur->n_sets   ? 1
+			: j == cfg->n_sets ? -1
+					   : entry_order(&a[i], &b[j]);
+
+		if (c < 0)
+			d->sets_removed[d->n_sets_removed++] = a[i++];
+		else if (c > 0)
+			d->sets_added[d->n_sets_added++] = b[j++];
+		else
+			i++, j++;
+	}
+	err = 0;
+out:
+	free(a);
+	free(b);
+	return err;
+}
+
+/* Rules matched by id (both lists have unique ids). */
+static int diff_rules(const struct sl_config *cur, const struct sl_config *cfg,
+		      struct sl_apply_diff *d)
+{
+	const struct sl_rule **old = calloc(SL_RULE_MAX, sizeof(*old));
+	unsigned char *kept = calloc(SL_RULE_MAX, 1);
+	size_t nc = cfg->n_rules + 1;
+	int err = -ENOMEM;
+
+	d->rules_added = calloc(nc, sizeof(struct sl_rule));
+	d->rules_from = calloc(nc, sizeof(struct sl_rule));
+	d->rules_to = calloc(nc, sizeof(struct sl_rule));
+	d->rules_removed = calloc(cur->n_rules + 1, sizeof(struct sl_rule));
+	if (!old || !kept || !d->rules_added || !d->rules_from ||
+	    !d->rules_to || !d->rules_removed)
+		goto out;
+	for (size_t i = 0; i < cur->n_rules; i++)
+		if (cur->rules[i].id < SL_RULE_MAX)
+			old[cur->rules[i].id] = &cur->rules[i];
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct sl_rule *r = &cfg->rules[i];
+		const struct sl_rule *o =
+		    r->id < SL_RULE_MAX ? old[r->id] : NULL;
+
+		if (!o) {
+			d->rules_added[d->n_rules_added++] = *r;
+			continue;
+		}
+		kept[r->id] = 1;
+		if (!sl_rule_equal(o, r)) {
+			d->rules_from[d->n_rules_changed] = *o;
+			d->rules_to[d->n_rules_changed++] = *r;
+		}
+	}
+	for (size_t i = 0; i < cur->n_rules; i++)
+		if (cur->rules[i].id >= SL_RULE_MAX || !kept[cur->rules[i].id])
+			d->rules_removed[d->n_rules_removed++] = cur->rules[i];
+	err = 0;
+out:
+	free(old);
+	free(kept);
+	return err;
+}
+
+static int diff_build(const struct sl_config *cur, const struct sl_config *cfg,
+		      bool sets, const struct iface_change *ch, size_t n_ch,
+		      struct sl_apply_report *rep)
+{
+	struct sl_apply_diff *d = calloc(1, sizeof(*d));
+	int err;
+
+	if (!d)
+		return -ENOMEM;
+	rep->diff = d;
+	memcpy(d->policy_from, cur->policy, sizeof(d->policy_from));
+	memcpy(d->policy_to, cfg->policy, sizeof(d->policy_to));
+	err = diff_rules(cur, cfg, d);
+	if (!err && sets)
+		err = diff_sets(cur, cfg, d);
+	d->ifaces = calloc(n_ch + 1, sizeof(*d->ifaces));
+	if (!err && !d->ifaces)
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < n_ch; i++) {
+		struct sl_iface_diff *f = &d->ifaces[d->n_ifaces++];
+
+		snprintf(f->name, sizeof(f->name), "%.15s", ch[i].name);
+		if (ch[i].have) {
+			f->from_hooks = ch[i].have->hooks;
+			f->from_mode = ch[i].have->mode;
+		}
+		if (ch[i].want) {
+			f->to_hooks = ch[i].want->hooks;
+			f->to_mode = ch[i].want->mode;
+		}
+	}
+	if (err)
+		sl_apply_report_free(rep);
+	return err;
+}
+
 int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	     struct sl_apply_report *rep)
 {
@@ -610,10 +772,19 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 			goto out;
 	}
 	rep->ifaces_changed = n_ch;
-	if (flags & SL_APPLY_DRY_RUN) {
-		rep->dry_run = true;
+	rep->dry_run = flags & SL_APPLY_DRY_RUN;
+	if ((flags & SL_APPLY_DIFF) &&
+	    (err = diff_build(&cur, cfg, !(flags & SL_APPLY_KEEP_SETS), ch,
+			      n_ch, rep)))
 		goto out;
-	}
+	/* What can be told without changing anything fails first: an
+	 * interface that carries programs Sluice does not manage. */
+	for (size_t i = 0; i < n_ch && !err; i++)
+		if (ch[i].want)
+			err = sl_attach_check(ctx, ch[i].name, ch[i].want->mode,
+					      ch[i].want->hooks);
+	if (err)
+		goto out;
 
 	/* Off to the side: new rule definitions in the other defs slot, new
 	 * sets in the other set slot (unless they are unchanged: then the
@@ -633,7 +804,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	if (!err)
 		err = defs_fill(ctx, cfg->rules, cfg->n_rules);
 	lap(&t, "rule definitions");
-	if (!err)
+	if (!err && !rep->dry_run)
 		err = counters_reset(ctx, cfg->rules, cfg->n_rules, cur.rules,
 				     cur.n_rules);
 	if (err)
@@ -647,6 +818,10 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	}
 
 	lap(&t, "blob (classifier build)");
+	/* A dry run stops here: everything was built and checked, nothing
+	 * went live; what it built goes again. */
+	if (rep->dry_run)
+		goto undo;
 	/* The interfaces, before the switch: they run the old config until
 	 * it, and if one cannot be changed, the others are put back and the
 	 * new config never goes live. */
@@ -679,7 +854,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	lap(&t, "drop old slots");
 	goto out;
 undo:
-	rep->ifaces_changed = 0;
+	if (err)
+		rep->ifaces_changed = 0;
 	ctx->set_gen = old_gen;
 	ctx->defs_gen = old_defs;
 	sl_sets_drop_slot(ctx, old_defs ^ 1, SL_SLOT_DEFS);

@@ -558,10 +558,71 @@ static int xdp_switch_mode(const char *ifname, int ifindex, const char *from,
 	return fd;
 }
 
+int sl_attach_check(struct sl_ctx *ctx, const char *ifname,
+		    enum sl_xdp_mode mode, unsigned hooks)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	bool want_xdp = hooks & SL_HOOK_XDP, want_tc[2], switching;
+	char dir[512], path[600];
+	int ifindex, cur, err;
+
+	if (!hooks || (hooks & ~(SL_HOOK_XDP | SL_HOOK_TC))) {
+		pr_err("hooks are 'xdp', 'tc' or both");
+		return -EINVAL;
+	}
+	want_tc[0] = (hooks & SL_HOOK_TC) && !want_xdp;
+	want_tc[1] = hooks & SL_HOOK_TC;
+	err = valid_ifname(ifname);
+	if (err)
+		return err;
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		pr_err("no interface named '%s' in this network namespace",
+		       ifname);
+		return -EINVAL;
+	}
+	if (link_dir(ctx, ifname, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	/* Stale pins (interface made again, filter removed) count as none. */
+	cur = find_xdp_pin(ctx, ifname, path, sizeof(path));
+	if (cur >= 0 && stale_link(path, ifindex))
+		cur = -ENOENT;
+	switching = want_xdp && cur >= 0 && cur != (int)mode;
+	if (want_xdp && cur < 0 && !bpf_xdp_query(ifindex, 0, &q) &&
+	    q.attach_mode != XDP_ATTACHED_NONE) {
+		__u32 id = q.prog_id	   ? q.prog_id
+			   : q.drv_prog_id ? q.drv_prog_id
+			   : q.skb_prog_id ? q.skb_prog_id
+					   : q.hw_prog_id;
+
+		pr_err("%s already has an XDP program (id %u) that this Sluice "
+		       "state (%s) does not manage; remove it first",
+		       ifname, id, ctx->dir);
+		return -EBUSY;
+	}
+	for (int e = 0; e < 2; e++) {
+		__u32 running = tc_query(ifindex, e), have;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, tc_names[e]);
+		have = pinned_id(path, false);
+		if (have != running)
+			have = 0;
+		/* (A mode change puts a TC ingress filter in for a moment.) */
+		if ((want_tc[e] || (!e && switching)) && !have && running) {
+			pr_err("%s already has a TC %s filter at handle %#x "
+			       "priority %u (program id %u) that this Sluice "
+			       "state (%s) does not manage; remove it first",
+			       ifname, e ? "egress" : "ingress", SL_TC_HANDLE,
+			       SL_TC_PRIO, running, ctx->dir);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
 int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 	      unsigned hooks, const struct sl_features *feat)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct sluice_xdp *skel = NULL;
 	struct moves mv = {};
 	char dir[512], xpath[600], tpath[2][600], oldx[600] = "";
@@ -605,38 +666,18 @@ int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 		old_mode = cur;
 		cur = -ENOENT;
 	}
-	if (want_xdp && cur < 0 && !*oldx && !bpf_xdp_query(ifindex, 0, &q) &&
-	    q.attach_mode != XDP_ATTACHED_NONE) {
-		__u32 id = q.prog_id	   ? q.prog_id
-			   : q.drv_prog_id ? q.drv_prog_id
-			   : q.skb_prog_id ? q.skb_prog_id
-					   : q.hw_prog_id;
-
-		pr_err("%s already has an XDP program (id %u) that this Sluice "
-		       "state (%s) does not manage; remove it first",
-		       ifname, id, ctx->dir);
-		return -EBUSY;
-	}
 	for (int e = 0; e < 2; e++) {
-		__u32 running = tc_query(ifindex, e);
-
 		snprintf(tpath[e], sizeof(tpath[e]), "%s/%s", dir, tc_names[e]);
 		have_tc[e] = pinned_id(tpath[e], false);
-		if (have_tc[e] && running != have_tc[e]) {
+		if (have_tc[e] && tc_query(ifindex, e) != have_tc[e]) {
 			pr_debug("%s: removing stale pin %s", ifname, tpath[e]);
 			unlink(tpath[e]);
 			have_tc[e] = 0;
 		}
-		/* (A mode change puts a TC ingress filter in for a moment.) */
-		if ((want_tc[e] || (!e && *oldx)) && !have_tc[e] && running) {
-			pr_err("%s already has a TC %s filter at handle %#x "
-			       "priority %u (program id %u) that this Sluice "
-			       "state (%s) does not manage; remove it first",
-			       ifname, e ? "egress" : "ingress", SL_TC_HANDLE,
-			       SL_TC_PRIO, running, ctx->dir);
-			return -EBUSY;
-		}
 	}
+	err = sl_attach_check(ctx, ifname, mode, hooks);
+	if (err)
+		return err;
 
 	/* The programs this attach needs and those every other attachment
 	 * runs: all move to the new load. */

@@ -1489,7 +1489,7 @@ out:
 
 /* ---- comparison ---- */
 
-static bool rule_equal(const struct sl_rule *a, const struct sl_rule *b)
+bool sl_rule_equal(const struct sl_rule *a, const struct sl_rule *b)
 {
 	return a->id == b->id && a->priority == b->priority &&
 	       a->action == b->action && a->dirs == b->dirs && a->l3 == b->l3 &&
@@ -1560,7 +1560,7 @@ bool sl_config_equal(const struct sl_config *a, const struct sl_config *b)
 			uint32_t id = a->rules[i].id;
 
 			eq = id < SL_RULE_MAX && byid[id] &&
-			     rule_equal(&a->rules[i], byid[id]);
+			     sl_rule_equal(&a->rules[i], byid[id]);
 		}
 		free(byid);
 		if (!eq)
