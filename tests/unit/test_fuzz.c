@@ -1065,8 +1065,8 @@ static void check_totals(struct fenv *e)
 	for (int i = 0; i < SL_STATS_MAX; i++) {
 		char c[64];
 
-		if (e->reached[i] ||
-		    !pair_possible(e, i / SL_STATS_ACTIONS, i % SL_STATS_ACTIONS))
+		if (e->reached[i] || !pair_possible(e, i / SL_STATS_ACTIONS,
+						    i % SL_STATS_ACTIONS))
 			continue;
 		cell_name(i, c, sizeof(c));
 		prop_fail(e, P_COVERAGE, "no frame was counted as %s", c);
