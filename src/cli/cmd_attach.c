@@ -77,10 +77,15 @@ const struct cli_cmd cmd_attach = {
 	"packet is missed); the new hook list replaces the old\n"
 	"one (hooks no longer listed are removed once the new ones are in "
 	"place; on failure the interface is left as it was).\n"
-	"XDP in the other mode than the attached one is an error: detach "
-	"first. Each attach loads the current programs and moves\n"
-	"every attached interface to them, so the feature switches "
-	"(--pass-malformed) of the last attach apply to all interfaces.",
+	"XDP in the other mode than the attached one switches modes: the "
+	"kernel runs one XDP mode at a time, so Sluice's TC\n"
+	"ingress filter classifies the ingress while the old mode's link goes "
+	"and the new one comes (no packet goes unfiltered).\n"
+	"Each attach loads the current programs and moves every attached "
+	"interface to them, so the feature switches\n"
+	"(--pass-malformed) of the last attach apply to all interfaces; if "
+	"one cannot be moved, the attach fails and every\n"
+	"interface is left on the programs it ran.",
     .opts =
 	(const struct cli_opt[]){
 	    {"mode", 'm', "MODE",

@@ -309,6 +309,241 @@ const struct cli_cmd cmd_rule = {
 
 /* ---- apply and export ---- */
 
+/* The text output lists at most this many items of each kind of change;
+ * -j lists them all. */
+#define DIFF_TEXT_MAX 100
+
+static const char *const pol_names[] = {"pass", "drop"};
+
+static const char *hooks_text(uint8_t hooks, uint8_t mode, char *buf,
+			      size_t len)
+{
+	snprintf(buf, len, "hooks [%s]%s",
+		 hooks == (SL_HOOK_XDP | SL_HOOK_TC) ? "xdp, tc"
+		 : hooks == SL_HOOK_TC		     ? "tc"
+						     : "xdp",
+		 !(hooks & SL_HOOK_XDP)	   ? ""
+		 : mode == SL_MODE_GENERIC ? ", mode generic"
+					   : ", mode native");
+	return buf;
+}
+
+static void entry_text(const struct sl_set_entry *e, char *buf, size_t len)
+{
+	char p[64];
+
+	sl_prefix_format(&e->prefix, p, sizeof(p));
+	snprintf(buf, len, "%s %s%s",
+		 e->kind == SL_SET_ALLOW ? "allow" : "deny", p,
+		 e->dir == SL_DIR_DST ? " (dst)" : "");
+}
+
+/* "... and N more" after DIFF_TEXT_MAX lines of one kind. */
+static bool diff_more(size_t i, size_t n, const char *what)
+{
+	if (i < DIFF_TEXT_MAX)
+		return false;
+	if (i == DIFF_TEXT_MAX)
+		printf("  ... and %zu more %s (-j lists all)\n", n - i, what);
+	return true;
+}
+
+static void diff_print(const struct sl_apply_diff *d)
+{
+	char a[1024], b[1024];
+
+	for (int dir = 0; dir < SL_RDIR_MAX; dir++)
+		if (d->policy_from[dir] != d->policy_to[dir])
+			printf("  ~ policy %s: %s -> %s\n",
+			       dir == SL_RDIR_IN ? "in" : "out",
+			       pol_names[d->policy_from[dir] & 1],
+			       pol_names[d->policy_to[dir] & 1]);
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		const struct sl_iface_diff *f = &d->ifaces[i];
+
+		if (diff_more(i, d->n_ifaces, "interface changes"))
+			break;
+		if (!f->from_hooks)
+			printf(
+			    "  + interface %s: %s\n", f->name,
+			    hooks_text(f->to_hooks, f->to_mode, a, sizeof(a)));
+		else if (!f->to_hooks)
+			printf("  - interface %s: %s\n", f->name,
+			       hooks_text(f->from_hooks, f->from_mode, a,
+					  sizeof(a)));
+		else
+			printf(
+			    "  ~ interface %s: %s -> %s\n", f->name,
+			    hooks_text(f->from_hooks, f->from_mode, a,
+				       sizeof(a)),
+			    hooks_text(f->to_hooks, f->to_mode, b, sizeof(b)));
+	}
+	for (size_t i = 0; i < d->n_rules_added; i++) {
+		if (diff_more(i, d->n_rules_added, "rules added"))
+			break;
+		sl_rule_format(&d->rules_added[i], a, sizeof(a));
+		printf("  + rule %s\n", a);
+	}
+	for (size_t i = 0; i < d->n_rules_removed; i++) {
+		if (diff_more(i, d->n_rules_removed, "rules removed"))
+			break;
+		sl_rule_format(&d->rules_removed[i], a, sizeof(a));
+		printf("  - rule %s\n", a);
+	}
+	for (size_t i = 0; i < d->n_rules_changed; i++) {
+		if (diff_more(i, d->n_rules_changed, "rules changed"))
+			break;
+		sl_rule_format(&d->rules_from[i], a, sizeof(a));
+		sl_rule_format(&d->rules_to[i], b, sizeof(b));
+		printf("  ~ rule %s\n      was %s\n", b, a);
+	}
+	for (size_t i = 0; i < d->n_sets_added; i++) {
+		if (diff_more(i, d->n_sets_added, "set entries added"))
+			break;
+		entry_text(&d->sets_added[i], a, sizeof(a));
+		printf("  + %s\n", a);
+	}
+	for (size_t i = 0; i < d->n_sets_removed; i++) {
+		if (diff_more(i, d->n_sets_removed, "set entries removed"))
+			break;
+		entry_text(&d->sets_removed[i], a, sizeof(a));
+		printf("  - %s\n", a);
+	}
+}
+
+static void jw_rules(struct jw *w, const char *key, const struct sl_rule *r,
+		     size_t n)
+{
+	char buf[1024];
+
+	jw_key(w, key);
+	jw_arr_open(w);
+	for (size_t i = 0; i < n; i++) {
+		sl_rule_format(&r[i], buf, sizeof(buf));
+		jw_obj_open(w);
+		jw_key(w, "id");
+		jw_u64(w, r[i].id);
+		jw_key(w, "rule");
+		jw_str(w, buf);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+}
+
+static void jw_entries(struct jw *w, const char *key,
+		       const struct sl_set_entry *e, size_t n)
+{
+	char buf[64];
+
+	jw_key(w, key);
+	jw_arr_open(w);
+	for (size_t i = 0; i < n; i++) {
+		sl_prefix_format(&e[i].prefix, buf, sizeof(buf));
+		jw_obj_open(w);
+		jw_key(w, "set");
+		jw_str(w, e[i].kind == SL_SET_ALLOW ? "allow" : "deny");
+		jw_key(w, "dir");
+		jw_str(w, e[i].dir == SL_DIR_DST ? "dst" : "src");
+		jw_key(w, "prefix");
+		jw_str(w, buf);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+}
+
+/* {"hooks": [...], "mode": ...}; mode null for tc only. */
+static void jw_hooks(struct jw *w, uint8_t hooks, uint8_t mode)
+{
+	jw_obj_open(w);
+	jw_key(w, "hooks");
+	jw_arr_open(w);
+	if (hooks & SL_HOOK_XDP)
+		jw_str(w, "xdp");
+	if (hooks & SL_HOOK_TC)
+		jw_str(w, "tc");
+	jw_arr_close(w);
+	jw_key(w, "mode");
+	if (hooks & SL_HOOK_XDP)
+		jw_str(w, mode == SL_MODE_GENERIC ? "generic" : "native");
+	else
+		jw_null(w);
+	jw_obj_close(w);
+}
+
+static void diff_json(struct jw *w, const struct sl_apply_diff *d)
+{
+	jw_key(w, "diff");
+	jw_obj_open(w);
+	jw_key(w, "policy");
+	jw_arr_open(w);
+	for (int dir = 0; dir < SL_RDIR_MAX; dir++) {
+		if (d->policy_from[dir] == d->policy_to[dir])
+			continue;
+		jw_obj_open(w);
+		jw_key(w, "direction");
+		jw_str(w, dir == SL_RDIR_IN ? "in" : "out");
+		jw_key(w, "from");
+		jw_str(w, pol_names[d->policy_from[dir] & 1]);
+		jw_key(w, "to");
+		jw_str(w, pol_names[d->policy_to[dir] & 1]);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	jw_key(w, "interfaces");
+	jw_arr_open(w);
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		const struct sl_iface_diff *f = &d->ifaces[i];
+
+		jw_obj_open(w);
+		jw_key(w, "name");
+		jw_str(w, f->name);
+		jw_key(w, "change");
+		jw_str(w, !f->from_hooks ? "added"
+			  : !f->to_hooks ? "removed"
+					 : "changed");
+		jw_key(w, "from");
+		if (f->from_hooks)
+			jw_hooks(w, f->from_hooks, f->from_mode);
+		else
+			jw_null(w);
+		jw_key(w, "to");
+		if (f->to_hooks)
+			jw_hooks(w, f->to_hooks, f->to_mode);
+		else
+			jw_null(w);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	jw_key(w, "rules");
+	jw_obj_open(w);
+	jw_rules(w, "added", d->rules_added, d->n_rules_added);
+	jw_rules(w, "removed", d->rules_removed, d->n_rules_removed);
+	jw_key(w, "changed");
+	jw_arr_open(w);
+	for (size_t i = 0; i < d->n_rules_changed; i++) {
+		char a[1024], b[1024];
+
+		sl_rule_format(&d->rules_from[i], a, sizeof(a));
+		sl_rule_format(&d->rules_to[i], b, sizeof(b));
+		jw_obj_open(w);
+		jw_key(w, "id");
+		jw_u64(w, d->rules_to[i].id);
+		jw_key(w, "from");
+		jw_str(w, a);
+		jw_key(w, "to");
+		jw_str(w, b);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	jw_obj_close(w);
+	jw_key(w, "set_entries");
+	jw_obj_open(w);
+	jw_entries(w, "added", d->sets_added, d->n_sets_added);
+	jw_entries(w, "removed", d->sets_removed, d->n_sets_removed);
+	jw_obj_close(w);
+	jw_obj_close(w);
+}
+
 static int run_apply(struct cli *c, int argc, char **argv)
 {
 	const char *file = cli_opt(c, "file");
@@ -332,29 +567,44 @@ static int run_apply(struct cli *c, int argc, char **argv)
 		sl_config_free(&cfg);
 		return rc;
 	}
-	err = sl_apply(&ctx, &cfg, dry ? SL_APPLY_DRY_RUN : 0, &rep);
+	err = sl_apply(&ctx, &cfg, dry ? SL_APPLY_DRY_RUN | SL_APPLY_DIFF : 0,
+		       &rep);
 	rc = cli_exit(err);
-	if (!err) {
+	if (!err && c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "result");
+		jw_str(&w, rep.unchanged ? "unchanged"
+			   : rep.dry_run ? "dry-run"
+					 : "applied");
+		jw_key(&w, "rules");
+		jw_u64(&w, rep.rules);
+		jw_key(&w, "set_entries");
+		jw_u64(&w, rep.set_entries);
+		jw_key(&w, "interfaces_changed");
+		jw_u64(&w, rep.ifaces_changed);
+		jw_key(&w, "build_ms");
+		jw_f1(&w, rep.cls.build_ms);
+		if (rep.diff)
+			diff_json(&w, rep.diff);
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else if (!err) {
 		const char *what = rep.unchanged ? "unchanged"
 				   : rep.dry_run
 				       ? "valid, not applied (dry run)"
 				       : "applied";
 
-		if (c->json)
-			printf("{\"result\":\"%s\",\"rules\":%zu,"
-			       "\"set_entries\":%zu,\"interfaces_changed\":%u,"
-			       "\"build_ms\":%.1f}\n",
-			       rep.unchanged ? "unchanged"
-			       : rep.dry_run ? "dry-run"
-					     : "applied",
-			       rep.rules, rep.set_entries, rep.ifaces_changed,
-			       rep.cls.build_ms);
-		else
-			printf("%s: %s (%zu rules, %zu set entries, %u "
-			       "interfaces changed)\n",
-			       file, what, rep.rules, rep.set_entries,
-			       rep.ifaces_changed);
+		printf("%s: %s (%zu rules, %zu set entries, %u "
+		       "interfaces changed)\n",
+		       file, what, rep.rules, rep.set_entries,
+		       rep.ifaces_changed);
+		if (rep.dry_run && rep.diff)
+			diff_print(rep.diff);
 	}
+	sl_apply_report_free(&rep);
 	sl_config_free(&cfg);
 	sl_close(&ctx);
 	return rc;
@@ -376,14 +626,23 @@ const struct cli_cmd cmd_apply = {
 	"packet is classified entirely by the old or\n"
 	"entirely by the new config. Interfaces named in the file are "
 	"attached with their hooks; attached interfaces\n"
-	"the file does not name are detached (a file without 'interfaces' "
-	"leaves them alone). Applying the running config\n"
-	"again (see export) changes nothing.",
+	"the file does not name are detached: 'interfaces: []' detaches "
+	"every interface, a file without 'interfaces'\n"
+	"leaves the attachments alone. Interfaces change before the new "
+	"config goes live; if one cannot be changed, the\n"
+	"others are put back and nothing of the file goes live. Applying "
+	"the running config again (see export) changes\n"
+	"nothing.",
     .opts =
 	(const struct cli_opt[]){
 	    {"file", 'f', "FILE", "The config file (required)."},
 	    {"dry-run", 'n', NULL,
-	     "Validate and compare with the running config; change nothing."},
+	     "Run every check of the apply (the sets are filled off to "
+	     "the side, so their capacities; the classifier is built; "
+	     "interfaces carrying programs Sluice does not manage are "
+	     "refused), change nothing, and print what would change: "
+	     "policy, interfaces, rules and set entries added (+), removed "
+	     "(-) or changed (~); with -j as \"diff\"."},
 	    {},
 	},
     .examples = "$ sluice apply -f /etc/sluice/sluice.yaml\n"
@@ -423,7 +682,10 @@ const struct cli_cmd cmd_export = {
 	"Prints the running config in the format apply reads: attached "
 	"interfaces with their hooks, the default policy,\n"
 	"the allow and deny sets inline, and every rule with its id. 'sluice "
-	"apply -f' of the output changes nothing.",
+	"apply -f' of the output changes nothing.\n"
+	"An interface deleted while attached runs nothing and is left out "
+	"('status' marks it '(interface gone)'), so the\n"
+	"output can be applied and saved for the boot-time restore.",
     .opts = (const struct cli_opt[]){{}},
     .examples = "$ sluice export > /etc/sluice/sluice.yaml",
     .min_args = 0,

@@ -156,6 +156,11 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 		for (size_t i = 0; !err && i < natt; i++) {
 			struct sl_cfg_iface *f = NULL;
 
+			/* A hook whose interface is gone (deleted, or made
+			 * again: the new one is not attached) runs nothing:
+			 * it is not part of the running config. */
+			if (!att[i].ifindex)
+				continue;
 			for (size_t j = 0; j < cfg->n_ifaces; j++)
 				if (!strcmp(cfg->ifaces[j].name, att[i].ifname))
 					f = &cfg->ifaces[j];
@@ -509,35 +514,261 @@ static const struct sl_cfg_iface *cfg_iface(const struct sl_config *c,
 	return NULL;
 }
 
-/* Attaches and detaches so that the interfaces match cfg's. */
-static int ifaces_sync(struct sl_ctx *ctx, const struct sl_config *cur,
-		       const struct sl_config *cfg, struct sl_apply_report *rep)
-{
-	int err = 0;
+/* An interface whose attachments differ between the running config and
+ * the new one: have (NULL: not attached) becomes want (NULL: detach). */
+struct iface_change {
+	const char *name;
+	const struct sl_cfg_iface *have, *want;
+};
 
-	for (size_t i = 0; i < cfg->n_ifaces && !err; i++) {
+static bool iface_same(const struct sl_cfg_iface *a,
+		       const struct sl_cfg_iface *b)
+{
+	return a->hooks == b->hooks &&
+	       (!(a->hooks & SL_HOOK_XDP) || a->mode == b->mode);
+}
+
+/* The interface changes from cur to cfg, attachments (and mode or hook
+ * changes) first, detaches last. *out is malloc'ed. */
+static int ifaces_plan(const struct sl_config *cur, const struct sl_config *cfg,
+		       struct iface_change **out, size_t *n)
+{
+	struct iface_change *v =
+	    calloc(cfg->n_ifaces + cur->n_ifaces + 1, sizeof(*v));
+
+	*out = v;
+	*n = 0;
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_ifaces; i++) {
 		const struct sl_cfg_iface *want = &cfg->ifaces[i];
 		const struct sl_cfg_iface *have = cfg_iface(cur, want->name);
 
-		if (have && have->hooks == want->hooks &&
-		    (!(want->hooks & SL_HOOK_XDP) || have->mode == want->mode))
-			continue;
-		if (have && (have->hooks & SL_HOOK_XDP) &&
-		    (want->hooks & SL_HOOK_XDP) && have->mode != want->mode)
-			err = sl_detach(ctx, want->name);
-		if (!err)
-			err = sl_attach(ctx, want->name, want->mode,
-					want->hooks, NULL);
-		if (!err)
-			rep->ifaces_changed++;
+		if (!have || !iface_same(have, want))
+			v[(*n)++] =
+			    (struct iface_change){want->name, have, want};
 	}
-	for (size_t i = 0; i < cur->n_ifaces && !err; i++) {
-		if (cfg_iface(cfg, cur->ifaces[i].name))
-			continue;
-		err = sl_detach(ctx, cur->ifaces[i].name);
-		if (!err)
-			rep->ifaces_changed++;
+	for (size_t i = 0; i < cur->n_ifaces; i++)
+		if (!cfg_iface(cfg, cur->ifaces[i].name))
+			v[(*n)++] = (struct iface_change){
+			    cur->ifaces[i].name, &cur->ifaces[i], NULL};
+	return 0;
+}
+
+/* The feature switches the attached programs run with (the last attach's),
+ * so that attaching from apply keeps them; false when nothing is attached. */
+static bool running_features(struct sl_ctx *ctx, struct sl_features *feat)
+{
+	struct sl_attachment *att = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (sl_attachments(ctx, &att, &n))
+		return false;
+	for (size_t i = 0; i < n && !found; i++)
+		if (att[i].ifindex && att[i].feat_known) {
+			*feat = att[i].feat;
+			found = true;
+		}
+	free(att);
+	return found;
+}
+
+/* Puts one interface on the hooks of c (NULL: none). */
+static int iface_set(struct sl_ctx *ctx, const char *name,
+		     const struct sl_cfg_iface *c,
+		     const struct sl_features *feat)
+{
+	return c ? sl_attach(ctx, name, c->mode, c->hooks, feat)
+		 : sl_detach(ctx, name);
+}
+
+/* Puts the interfaces of ch[0..n) back as they were, last change first. */
+static void ifaces_undo(struct sl_ctx *ctx, const struct iface_change *ch,
+			size_t n, const struct sl_features *feat)
+{
+	while (n-- > 0)
+		if (iface_set(ctx, ch[n].name, ch[n].have, feat))
+			pr_warn("%s: could not be put back as it was",
+				ch[n].name);
+}
+
+/* Makes the changes of ch[0..n). A failing change leaves its own interface
+ * as it was (sl_attach does); the changes made before it are undone, in
+ * reverse order, by the same gapless attaches (a detach is undone by
+ * attaching again), so a failure changes nothing. */
+static int ifaces_apply(struct sl_ctx *ctx, const struct iface_change *ch,
+			size_t n, const struct sl_features *feat)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++)
+		err = iface_set(ctx, ch[i].name, ch[i].want, feat);
+	if (err)
+		ifaces_undo(ctx, ch, i - 1, feat);
+	return err;
+}
+
+/* ---- the diff (what an apply changes) ---- */
+
+void sl_apply_report_free(struct sl_apply_report *rep)
+{
+	struct sl_apply_diff *d = rep->diff;
+
+	if (!d)
+		return;
+	free(d->rules_added);
+	free(d->rules_removed);
+	free(d->rules_from);
+	free(d->rules_to);
+	free(d->sets_added);
+	free(d->sets_removed);
+	free(d->ifaces);
+	free(d);
+	rep->diff = NULL;
+}
+
+static int entry_order(const void *pa, const void *pb)
+{
+	const struct sl_set_entry *a = pa, *b = pb;
+
+	if (a->kind != b->kind)
+		return a->kind - b->kind;
+	if (a->dir != b->dir)
+		return a->dir - b->dir;
+	if (a->prefix.family != b->prefix.family)
+		return a->prefix.family - b->prefix.family;
+	if (a->prefix.plen != b->prefix.plen)
+		return a->prefix.plen - b->prefix.plen;
+	return memcmp(a->prefix.addr, b->prefix.addr, sizeof(a->prefix.addr));
+}
+
+/* A sorted copy of n entries, counters cleared. */
+static struct sl_set_entry *entries_sorted(const struct sl_set_entry *e,
+					   size_t n)
+{
+	struct sl_set_entry *v = calloc(n + 1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		v[i].prefix = e[i].prefix;
+		v[i].kind = e[i].kind;
+		v[i].dir = e[i].dir;
 	}
+	qsort(v, n, sizeof(*v), entry_order);
+	return v;
+}
+
+static int diff_sets(const struct sl_config *cur, const struct sl_config *cfg,
+		     struct sl_apply_diff *d)
+{
+	struct sl_set_entry *a = entries_sorted(cur->sets, cur->n_sets);
+	struct sl_set_entry *b = entries_sorted(cfg->sets, cfg->n_sets);
+	size_t i = 0, j = 0;
+	int err = -ENOMEM;
+
+	d->sets_removed = calloc(cur->n_sets + 1, sizeof(*a));
+	d->sets_added = calloc(cfg->n_sets + 1, sizeof(*b));
+	if (!a || !b || !d->sets_removed || !d->sets_added)
+		goto out;
+	while (i < cur->n_sets || j < cfg->n_sets) {
+		int c = i == cur->n_sets   ? 1
+			: j == cfg->n_sets ? -1
+					   : entry_order(&a[i], &b[j]);
+
+		if (c < 0)
+			d->sets_removed[d->n_sets_removed++] = a[i++];
+		else if (c > 0)
+			d->sets_added[d->n_sets_added++] = b[j++];
+		else
+			i++, j++;
+	}
+	err = 0;
+out:
+	free(a);
+	free(b);
+	return err;
+}
+
+/* Rules matched by id (both lists have unique ids). */
+static int diff_rules(const struct sl_config *cur, const struct sl_config *cfg,
+		      struct sl_apply_diff *d)
+{
+	const struct sl_rule **old = calloc(SL_RULE_MAX, sizeof(*old));
+	unsigned char *kept = calloc(SL_RULE_MAX, 1);
+	size_t nc = cfg->n_rules + 1;
+	int err = -ENOMEM;
+
+	d->rules_added = calloc(nc, sizeof(struct sl_rule));
+	d->rules_from = calloc(nc, sizeof(struct sl_rule));
+	d->rules_to = calloc(nc, sizeof(struct sl_rule));
+	d->rules_removed = calloc(cur->n_rules + 1, sizeof(struct sl_rule));
+	if (!old || !kept || !d->rules_added || !d->rules_from ||
+	    !d->rules_to || !d->rules_removed)
+		goto out;
+	for (size_t i = 0; i < cur->n_rules; i++)
+		if (cur->rules[i].id < SL_RULE_MAX)
+			old[cur->rules[i].id] = &cur->rules[i];
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct sl_rule *r = &cfg->rules[i];
+		const struct sl_rule *o =
+		    r->id < SL_RULE_MAX ? old[r->id] : NULL;
+
+		if (!o) {
+			d->rules_added[d->n_rules_added++] = *r;
+			continue;
+		}
+		kept[r->id] = 1;
+		if (!sl_rule_equal(o, r)) {
+			d->rules_from[d->n_rules_changed] = *o;
+			d->rules_to[d->n_rules_changed++] = *r;
+		}
+	}
+	for (size_t i = 0; i < cur->n_rules; i++)
+		if (cur->rules[i].id >= SL_RULE_MAX || !kept[cur->rules[i].id])
+			d->rules_removed[d->n_rules_removed++] = cur->rules[i];
+	err = 0;
+out:
+	free(old);
+	free(kept);
+	return err;
+}
+
+static int diff_build(const struct sl_config *cur, const struct sl_config *cfg,
+		      bool sets, const struct iface_change *ch, size_t n_ch,
+		      struct sl_apply_report *rep)
+{
+	struct sl_apply_diff *d = calloc(1, sizeof(*d));
+	int err;
+
+	if (!d)
+		return -ENOMEM;
+	rep->diff = d;
+	memcpy(d->policy_from, cur->policy, sizeof(d->policy_from));
+	memcpy(d->policy_to, cfg->policy, sizeof(d->policy_to));
+	err = diff_rules(cur, cfg, d);
+	if (!err && sets)
+		err = diff_sets(cur, cfg, d);
+	d->ifaces = calloc(n_ch + 1, sizeof(*d->ifaces));
+	if (!err && !d->ifaces)
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < n_ch; i++) {
+		struct sl_iface_diff *f = &d->ifaces[d->n_ifaces++];
+
+		snprintf(f->name, sizeof(f->name), "%.15s", ch[i].name);
+		if (ch[i].have) {
+			f->from_hooks = ch[i].have->hooks;
+			f->from_mode = ch[i].have->mode;
+		}
+		if (ch[i].want) {
+			f->to_hooks = ch[i].want->hooks;
+			f->to_mode = ch[i].want->mode;
+		}
+	}
+	if (err)
+		sl_apply_report_free(rep);
 	return err;
 }
 
@@ -545,8 +776,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	     struct sl_apply_report *rep)
 {
 	struct sl_apply_report dummy;
+	struct iface_change *ch = NULL;
+	struct sl_features feat, *featp = NULL;
 	struct sl_config cur;
 	struct sl_blob_hdr h;
+	size_t n_ch = 0;
 	bool keep_sets, had_blob;
 	int err, old_gen, gen, old_defs = 0, defs, fd = -1, outer;
 	double t = mono();
@@ -587,10 +821,26 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		rep->unchanged = true;
 		goto out;
 	}
-	if (flags & SL_APPLY_DRY_RUN) {
-		rep->dry_run = true;
-		goto out;
+	/* A config without interfaces leaves the attachments alone. */
+	if (cfg->has_ifaces) {
+		err = ifaces_plan(&cur, cfg, &ch, &n_ch);
+		if (err)
+			goto out;
 	}
+	rep->ifaces_changed = n_ch;
+	rep->dry_run = flags & SL_APPLY_DRY_RUN;
+	if ((flags & SL_APPLY_DIFF) &&
+	    (err = diff_build(&cur, cfg, !(flags & SL_APPLY_KEEP_SETS), ch,
+			      n_ch, rep)))
+		goto out;
+	/* What can be told without changing anything fails first: an
+	 * interface that carries programs Sluice does not manage. */
+	for (size_t i = 0; i < n_ch && !err; i++)
+		if (ch[i].want)
+			err = sl_attach_check(ctx, ch[i].name, ch[i].want->mode,
+					      ch[i].want->hooks);
+	if (err)
+		goto out;
 
 	/* Off to the side: new rule definitions in the other defs slot, new
 	 * sets in the other set slot (unless they are unchanged: then the
@@ -610,7 +860,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	if (!err)
 		err = defs_fill(ctx, cfg->rules, cfg->n_rules);
 	lap(&t, "rule definitions");
-	if (!err)
+	if (!err && !rep->dry_run)
 		err = counters_reset(ctx, cfg->rules, cfg->n_rules, cur.rules,
 				     cur.n_rules);
 	if (err)
@@ -624,12 +874,28 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	}
 
 	lap(&t, "blob (classifier build)");
+	/* A dry run stops here: everything was built and checked, nothing
+	 * went live; what it built goes again. */
+	if (rep->dry_run)
+		goto undo;
+	/* The interfaces, before the switch: they run the old config until
+	 * it, and if one cannot be changed, the others are put back and the
+	 * new config never goes live. */
+	if (n_ch) {
+		if (running_features(ctx, &feat))
+			featp = &feat;
+		err = ifaces_apply(ctx, ch, n_ch, featp);
+		lap(&t, "interfaces");
+		if (err)
+			goto undo;
+	}
 	/* The switch: one map write. The kernel returns once no program
 	 * still runs with the old blob. */
 	outer = sl_map_fd(ctx, SL_MAP_CONFIG);
 	if (outer < 0 || bpf_map_update_elem(outer, &key, &fd, BPF_ANY)) {
 		err = outer < 0 ? outer : -errno;
 		pr_err("cannot switch to the new config: %s", strerror(-err));
+		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
 	}
 	close(fd);
@@ -641,12 +907,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	err = sl_sets_drop_slot(ctx, old_defs, SL_SLOT_DEFS);
 	if (!err && !keep_sets)
 		err = sl_sets_drop_slot(ctx, old_gen, SL_SLOT_SETS);
-	/* A config without interfaces leaves the attachments alone. */
-	if (!err && cfg->has_ifaces)
-		err = ifaces_sync(ctx, &cur, cfg, rep);
-	lap(&t, "drop old slots, interfaces");
+	lap(&t, "drop old slots");
 	goto out;
 undo:
+	if (err)
+		rep->ifaces_changed = 0;
 	ctx->set_gen = old_gen;
 	ctx->defs_gen = old_defs;
 	sl_sets_drop_slot(ctx, old_defs ^ 1, SL_SLOT_DEFS);
@@ -655,6 +920,7 @@ undo:
 out:
 	if (fd >= 0)
 		close(fd);
+	free(ch);
 	sl_config_free(&cur);
 	return err;
 }

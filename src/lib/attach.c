@@ -225,23 +225,155 @@ static int progs_in_use(struct sl_ctx *ctx, const char *ifname, void *arg)
 	return 0;
 }
 
-/* Moves every attachment of ifname to the programs of skel. */
+/* Removes the XDP link pinned at path. The link is detached first, so the
+ * kernel takes the program off the interface now: the reference the unlink
+ * drops is released later, from a work queue, and until then the interface
+ * would still carry the program (an attach in the other mode right after
+ * would find it there). */
+static int xdp_unpin(const char *path)
+{
+	int fd = bpf_obj_get(path);
+
+	if (fd >= 0) {
+		if (bpf_link_detach(fd))
+			pr_debug("%s: link detach: %s", path, strerror(errno));
+		close(fd);
+	}
+	return unlink(path) && errno != ENOENT ? -errno : 0;
+}
+
+/* An attachment that a move switched to the new programs, with the program
+ * it ran before (to put back if a later step fails). */
+struct moved {
+	char ifname[IFNAMSIZ];
+	int hook; /* 0: tc-in, 1: tc-out, 2: xdp */
+	int old_fd;
+	bool repinned; /* tc: the pin records the new program */
+};
+
+struct moves {
+	struct sluice_xdp *skel;
+	const char *skip; /* the interface the attach itself set up */
+	struct moved *v;
+	size_t n;
+};
+
+#define MOVED_XDP 2
+
+static int moved_add(struct moves *m, const char *ifname, int hook, int old_fd)
+{
+	struct moved *nv = realloc(m->v, (m->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	m->v = nv;
+	snprintf(nv[m->n].ifname, sizeof(nv[m->n].ifname), "%s", ifname);
+	nv[m->n].hook = hook;
+	nv[m->n].old_fd = old_fd;
+	nv[m->n].repinned = false;
+	m->n++;
+	return 0;
+}
+
+/* Puts every moved attachment back on the program it ran before. */
+static void moves_undo(struct sl_ctx *ctx, struct moves *m)
+{
+	for (size_t i = m->n; i-- > 0;) {
+		struct moved *v = &m->v[i];
+		char path[600];
+		int fd;
+
+		if (v->hook == MOVED_XDP) {
+			fd = find_xdp_pin(ctx, v->ifname, path, sizeof(path)) >=
+				     0
+				 ? bpf_obj_get(path)
+				 : -1;
+			if (fd < 0 || bpf_link_update(fd, v->old_fd, NULL))
+				pr_warn(
+				    "%s: cannot put the previous XDP program "
+				    "back: %s",
+				    v->ifname, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		if (tc_pin(ctx, v->ifname, v->hook, path, sizeof(path)) ||
+		    tc_put(if_nametoindex(v->ifname), v->hook, v->old_fd) ||
+		    (v->repinned && pin_replace(v->old_fd, path)))
+			pr_warn("%s: cannot put the previous %s program back",
+				v->ifname, tc_names[v->hook]);
+	}
+}
+
+static void moves_free(struct moves *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		close(m->v[i].old_fd);
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
+
+/* Moves the XDP link of ifname (pinned at path) to the new program. A link
+ * whose interface is gone is attached to nothing and stays as it is. */
+static int move_xdp(struct moves *m, const char *ifname, int ifindex,
+		    const char *path)
+{
+	struct bpf_link_info li = {};
+	__u32 len = sizeof(li);
+	int fd, old = -1, prog_fd = sl_prog_fd(m->skel, SL_PROG_XDP), err;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &li, &len)) {
+		err = -errno;
+		pr_err("%s: cannot move XDP to the new program: cannot read "
+		       "%s: %s",
+		       ifname, path, strerror(errno));
+		goto out;
+	}
+	if (!ifindex || (int)li.xdp.ifindex != ifindex) {
+		pr_debug("%s: the XDP link is attached to nothing (interface "
+			 "gone), not moved",
+			 ifname);
+		err = 0;
+		goto out;
+	}
+	old = bpf_prog_get_fd_by_id(li.prog_id);
+	if (old < 0 || prog_fd < 0 || bpf_link_update(fd, prog_fd, NULL)) {
+		err = prog_fd < 0 ? prog_fd : -errno;
+		pr_err("%s: cannot move XDP to the new program: %s", ifname,
+		       strerror(-err));
+		goto out;
+	}
+	err = moved_add(m, ifname, MOVED_XDP, old);
+	if (err)
+		bpf_link_update(fd, old, NULL);
+	else
+		old = -1; /* owned by m now */
+out:
+	if (old >= 0)
+		close(old);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* Moves every attachment of ifname to the programs of m->skel; on failure
+ * returns a negative errno (what was moved is in m, for moves_undo). */
 static int move_iface(struct sl_ctx *ctx, const char *ifname, void *arg)
 {
-	struct sluice_xdp *skel = arg;
+	struct moves *m = arg;
 	char path[600];
-	int fd, prog_fd, ifindex;
+	int prog_fd, ifindex, old, err;
 
-	if (find_xdp_pin(ctx, ifname, path, sizeof(path)) >= 0) {
-		prog_fd = sl_prog_fd(skel, SL_PROG_XDP);
-		fd = bpf_obj_get(path);
-		if (fd < 0 || prog_fd < 0 || bpf_link_update(fd, prog_fd, NULL))
-			pr_warn("%s: cannot move XDP to the new program: %s",
-				ifname, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-	}
+	if (m->skip && !strcmp(ifname, m->skip))
+		return 0;
 	ifindex = if_nametoindex(ifname);
+	if (find_xdp_pin(ctx, ifname, path, sizeof(path)) >= 0) {
+		err = move_xdp(m, ifname, ifindex, path);
+		if (err)
+			return err;
+	}
 	for (int e = 0; e < 2; e++) {
 		__u32 id;
 
@@ -255,11 +387,38 @@ static int move_iface(struct sl_ctx *ctx, const char *ifname, void *arg)
 				 tc_names[e]);
 			continue;
 		}
-		prog_fd = sl_prog_fd(skel, e ? SL_PROG_TC_OUT : SL_PROG_TC_IN);
-		if (prog_fd < 0 || tc_put(ifindex, e, prog_fd) ||
-		    pin_replace(prog_fd, path))
-			pr_warn("%s: cannot move %s to the new program: %s",
-				ifname, tc_names[e], strerror(errno));
+		prog_fd =
+		    sl_prog_fd(m->skel, e ? SL_PROG_TC_OUT : SL_PROG_TC_IN);
+		old = bpf_obj_get(path);
+		if (old < 0 || prog_fd < 0) {
+			err = old < 0 ? -errno : prog_fd;
+			if (old >= 0)
+				close(old);
+			pr_err("%s: cannot move %s to the new program: %s",
+			       ifname, tc_names[e], strerror(-err));
+			return err;
+		}
+		err = tc_put(ifindex, e, prog_fd);
+		if (err) {
+			close(old);
+			pr_err("%s: cannot move %s to the new program: %s",
+			       ifname, tc_names[e], strerror(-err));
+			return err;
+		}
+		err = moved_add(m, ifname, e, old);
+		if (err) {
+			tc_put(ifindex, e, old);
+			close(old);
+			return err;
+		}
+		err = pin_replace(prog_fd, path);
+		if (err) {
+			pr_err("%s: cannot move %s to the new program: cannot "
+			       "pin it at %s: %s",
+			       ifname, tc_names[e], path, strerror(-err));
+			return err;
+		}
+		m->v[m->n - 1].repinned = true;
 	}
 	return 0;
 }
@@ -314,15 +473,163 @@ static int mkdirs_links(struct sl_ctx *ctx, const char *ifname)
 	return 0;
 }
 
+/* A new XDP link of prog_fd on ifindex in `mode`, pinned at path: its fd,
+ * or a negative errno (and nothing attached). */
+static int xdp_link_new(int prog_fd, int ifindex, int mode, const char *path)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo,
+		    .flags = mode == SL_MODE_NATIVE ? XDP_FLAGS_DRV_MODE
+						    : XDP_FLAGS_SKB_MODE);
+	int fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo), err;
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_pin(fd, path)) {
+		err = -errno;
+		close(fd); /* the last reference: detaches now */
+		return err;
+	}
+	return fd;
+}
+
+static void xdp_attach_error(const char *ifname, int mode, int err)
+{
+	if (mode == SL_MODE_NATIVE && (err == -EOPNOTSUPP || err == -EINVAL))
+		pr_err("%s does not support native XDP (%s); use --mode "
+		       "generic",
+		       ifname, strerror(-err));
+	else
+		pr_err("%s: cannot attach XDP in %s mode: %s", ifname,
+		       mode_names[mode], strerror(-err));
+}
+
+/* Switches ifname's XDP from the link pinned at from (mode from_mode) to a
+ * new link of prog in to_mode, pinned at to; returns its fd. The kernel
+ * runs one XDP mode at a time ("Native and generic XDP can't be active at
+ * the same time"), so while no XDP program runs, Sluice's TC ingress filter
+ * (tc_in, pinned at tcpath) classifies the ingress instead: filter in, old
+ * link detached, new link attached, filter out. A packet that arrives in
+ * between meets the filter (and may be counted by both). If the new mode
+ * cannot be attached, back_prog goes back on in from_mode and the filter
+ * is removed; if even that fails, the filter stays (pinned, so status shows
+ * hook tc-in) and ingress stays filtered. */
+static int xdp_switch_mode(const char *ifname, int ifindex, const char *from,
+			   int from_mode, int back_prog, const char *to,
+			   int to_mode, int prog, int tc_in, const char *tcpath)
+{
+	struct bpf_tc_hook h;
+	int fd, back, err;
+
+	tc_hook(&h, ifindex, 0);
+	err = bpf_tc_hook_create(&h);
+	if (err == -EEXIST)
+		err = 0;
+	if (!err)
+		err = tc_put(ifindex, 0, tc_in);
+	if (!err && (err = pin_replace(tc_in, tcpath)))
+		tc_del(ifindex, 0);
+	if (err) {
+		pr_err("%s: cannot put the TC ingress filter that filters "
+		       "during the mode change: %s (nothing changed)",
+		       ifname, strerror(-err));
+		return err;
+	}
+	err = xdp_unpin(from);
+	if (err) {
+		pr_err("%s: cannot remove %s: %s", ifname, from,
+		       strerror(-err));
+		tc_remove(tcpath, ifname, 0);
+		return err;
+	}
+	fd = xdp_link_new(prog, ifindex, to_mode, to);
+	if (fd < 0) {
+		xdp_attach_error(ifname, to_mode, fd);
+		back = xdp_link_new(back_prog, ifindex, from_mode, from);
+		if (back < 0) {
+			pr_err("%s: cannot attach XDP in %s mode again (%s); "
+			       "Sluice's TC ingress filter stays in its place",
+			       ifname, mode_names[from_mode], strerror(-back));
+			return fd;
+		}
+		close(back); /* pinned: stays attached */
+		tc_remove(tcpath, ifname, 0);
+		return fd;
+	}
+	tc_remove(tcpath, ifname, 0);
+	return fd;
+}
+
+int sl_attach_check(struct sl_ctx *ctx, const char *ifname,
+		    enum sl_xdp_mode mode, unsigned hooks)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	bool want_xdp = hooks & SL_HOOK_XDP, want_tc[2], switching;
+	char dir[512], path[600];
+	int ifindex, cur, err;
+
+	if (!hooks || (hooks & ~(SL_HOOK_XDP | SL_HOOK_TC))) {
+		pr_err("hooks are 'xdp', 'tc' or both");
+		return -EINVAL;
+	}
+	want_tc[0] = (hooks & SL_HOOK_TC) && !want_xdp;
+	want_tc[1] = hooks & SL_HOOK_TC;
+	err = valid_ifname(ifname);
+	if (err)
+		return err;
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		pr_err("no interface named '%s' in this network namespace",
+		       ifname);
+		return -EINVAL;
+	}
+	if (link_dir(ctx, ifname, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	/* Stale pins (interface made again, filter removed) count as none. */
+	cur = find_xdp_pin(ctx, ifname, path, sizeof(path));
+	if (cur >= 0 && stale_link(path, ifindex))
+		cur = -ENOENT;
+	switching = want_xdp && cur >= 0 && cur != (int)mode;
+	if (want_xdp && cur < 0 && !bpf_xdp_query(ifindex, 0, &q) &&
+	    q.attach_mode != XDP_ATTACHED_NONE) {
+		__u32 id = q.prog_id	   ? q.prog_id
+			   : q.drv_prog_id ? q.drv_prog_id
+			   : q.skb_prog_id ? q.skb_prog_id
+					   : q.hw_prog_id;
+
+		pr_err("%s already has an XDP program (id %u) that this Sluice "
+		       "state (%s) does not manage; remove it first",
+		       ifname, id, ctx->dir);
+		return -EBUSY;
+	}
+	for (int e = 0; e < 2; e++) {
+		__u32 running = tc_query(ifindex, e), have;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, tc_names[e]);
+		have = pinned_id(path, false);
+		if (have != running)
+			have = 0;
+		/* (A mode change puts a TC ingress filter in for a moment.) */
+		if ((want_tc[e] || (!e && switching)) && !have && running) {
+			pr_err("%s already has a TC %s filter at handle %#x "
+			       "priority %u (program id %u) that this Sluice "
+			       "state (%s) does not manage; remove it first",
+			       ifname, e ? "egress" : "ingress", SL_TC_HANDLE,
+			       SL_TC_PRIO, running, ctx->dir);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
 int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 	      unsigned hooks, const struct sl_features *feat)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct sluice_xdp *skel = NULL;
-	char dir[512], xpath[600], tpath[2][600];
+	struct moves mv = {};
+	char dir[512], xpath[600], tpath[2][600], oldx[600] = "";
 	bool want_xdp = hooks & SL_HOOK_XDP, want_tc[2], done_tc[2] = {};
-	bool xdp_created = false, xdp_updated = false;
-	int old_tc[2] = {-1, -1}, old_xdp = -1;
+	bool xdp_created = false, xdp_updated = false, xdp_switched = false;
+	int old_tc[2] = {-1, -1}, old_xdp = -1, old_mode = -1;
 	int ifindex, cur, prog_fd, fd = -1, err;
 	__u32 have_tc[2];
 	unsigned progs = 0;
@@ -355,43 +662,29 @@ int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 		cur = -ENOENT;
 	}
 	if (want_xdp && cur >= 0 && cur != (int)mode) {
-		pr_err("%s is already attached in %s mode; run 'sluice detach "
-		       "%s' first",
-		       ifname, mode_names[cur], ifname);
-		return -EINVAL;
-	}
-	if (want_xdp && cur < 0 && !bpf_xdp_query(ifindex, 0, &q) &&
-	    q.prog_id) {
-		pr_err("%s already has an XDP program (id %u) that this Sluice "
-		       "state (%s) does not manage; remove it first",
-		       ifname, q.prog_id, ctx->dir);
-		return -EBUSY;
+		/* A mode change (see xdp_switch_mode). */
+		snprintf(oldx, sizeof(oldx), "%s", xpath);
+		old_mode = cur;
+		cur = -ENOENT;
 	}
 	for (int e = 0; e < 2; e++) {
-		__u32 running = tc_query(ifindex, e);
-
 		snprintf(tpath[e], sizeof(tpath[e]), "%s/%s", dir, tc_names[e]);
 		have_tc[e] = pinned_id(tpath[e], false);
-		if (have_tc[e] && running != have_tc[e]) {
+		if (have_tc[e] && tc_query(ifindex, e) != have_tc[e]) {
 			pr_debug("%s: removing stale pin %s", ifname, tpath[e]);
 			unlink(tpath[e]);
 			have_tc[e] = 0;
 		}
-		if (want_tc[e] && !have_tc[e] && running) {
-			pr_err("%s already has a TC %s filter at handle %#x "
-			       "priority %u (program id %u) that this Sluice "
-			       "state (%s) does not manage; remove it first",
-			       ifname, e ? "egress" : "ingress", SL_TC_HANDLE,
-			       SL_TC_PRIO, running, ctx->dir);
-			return -EBUSY;
-		}
 	}
+	err = sl_attach_check(ctx, ifname, mode, hooks);
+	if (err)
+		return err;
 
 	/* The programs this attach needs and those every other attachment
 	 * runs: all move to the new load. */
 	for_each_iface(ctx, progs_in_use, &progs);
 	progs |= (want_xdp ? SL_PROG_XDP : 0) |
-		 (want_tc[0] ? SL_PROG_TC_IN : 0) |
+		 (want_tc[0] || *oldx ? SL_PROG_TC_IN : 0) |
 		 (want_tc[1] ? SL_PROG_TC_OUT : 0);
 	skel = sl_xdp_load(ctx->dir, feat, progs);
 	if (!skel)
@@ -419,6 +712,26 @@ int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 			goto rollback;
 		}
 		xdp_updated = true;
+	} else if (want_xdp && *oldx) {
+		/* The other mode: switch under cover of TC ingress. */
+		old_xdp = bpf_prog_get_fd_by_id(pinned_id(oldx, true));
+		if (old_xdp < 0) {
+			err = -errno;
+			pr_err("%s: cannot read the program of %s: %s", ifname,
+			       oldx, strerror(errno));
+			goto rollback;
+		}
+		snprintf(xpath, sizeof(xpath), "%s/xdp-%s", dir,
+			 mode_names[mode]);
+		fd = xdp_switch_mode(ifname, ifindex, oldx, old_mode, old_xdp,
+				     xpath, mode, prog_fd,
+				     sl_prog_fd(skel, SL_PROG_TC_IN), tpath[0]);
+		if (fd < 0) {
+			err = fd;
+			fd = -1;
+			goto rollback;
+		}
+		xdp_switched = true;
 	} else if (want_xdp) {
 		LIBBPF_OPTS(bpf_link_create_opts, lo,
 			    .flags = mode == SL_MODE_NATIVE
@@ -487,20 +800,27 @@ int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 		}
 	}
 
-	/* 3. Everything new is in place: remove what the hook set drops. */
-	if (!want_xdp && cur >= 0 && unlink(xpath))
+	/* 3. Every other interface moves to the same programs. A move that
+	 * fails puts everything back: the other interfaces on their old
+	 * programs, this one as it was. */
+	mv.skel = skel;
+	mv.skip = ifname;
+	err = for_each_iface(ctx, move_iface, &mv);
+	if (err)
+		goto rollback;
+
+	/* 4. Everything new is in place: remove what the hook set drops. */
+	if (!want_xdp && cur >= 0 && (err = xdp_unpin(xpath)))
 		pr_warn("%s: cannot remove %s: %s", ifname, xpath,
-			strerror(errno));
+			strerror(-err));
 	for (int e = 0; e < 2; e++)
 		if (!want_tc[e] && have_tc[e])
 			tc_remove(tpath[e], ifname, e);
-
-	/* 4. Every other interface moves to the same programs. */
-	for_each_iface(ctx, move_iface, skel);
 	err = 0;
 	goto out;
 
 rollback:
+	moves_undo(ctx, &mv);
 	/* Back to what was attached before (closing an unpinned new link
 	 * below detaches it). */
 	for (int e = 0; e < 2; e++) {
@@ -514,12 +834,24 @@ rollback:
 			unlink(tpath[e]);
 		}
 	}
-	if (xdp_created)
+	if (xdp_created) {
+		bpf_link_detach(fd);
 		unlink(xpath);
+	}
+	if (xdp_switched) {
+		int back = xdp_switch_mode(
+		    ifname, ifindex, xpath, mode, sl_prog_fd(skel, SL_PROG_XDP),
+		    oldx, old_mode, old_xdp, sl_prog_fd(skel, SL_PROG_TC_IN),
+		    tpath[0]);
+
+		if (back >= 0)
+			close(back); /* pinned: stays attached */
+	}
 	if (xdp_updated && old_xdp >= 0)
 		bpf_link_update(fd, old_xdp, NULL);
 	rmdir(dir); /* only when nothing else is pinned there */
 out:
+	moves_free(&mv);
 	for (int e = 0; e < 2; e++)
 		if (old_tc[e] >= 0)
 			close(old_tc[e]);
@@ -547,10 +879,10 @@ int sl_detach(struct sl_ctx *ctx, const char *ifname)
 		return err;
 	if (find_xdp_pin(ctx, ifname, path, sizeof(path)) >= 0) {
 		found = true;
-		if (unlink(path)) {
-			err = -errno;
+		err = xdp_unpin(path);
+		if (err) {
 			pr_err("%s: cannot remove %s: %s", ifname, path,
-			       strerror(errno));
+			       strerror(-err));
 			return err;
 		}
 	}

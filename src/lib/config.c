@@ -1504,7 +1504,7 @@ bool sl_rule_same_match(const struct sl_rule *a, const struct sl_rule *b)
 	return !memcmp(&x, &y, sizeof(x));
 }
 
-static bool rule_equal(const struct sl_rule *a, const struct sl_rule *b)
+bool sl_rule_equal(const struct sl_rule *a, const struct sl_rule *b)
 {
 	return a->id == b->id && a->priority == b->priority &&
 	       !strcmp(a->comment, b->comment) && sl_rule_same_match(a, b);
@@ -1564,7 +1564,7 @@ bool sl_config_equal(const struct sl_config *a, const struct sl_config *b)
 			uint32_t id = a->rules[i].id;
 
 			eq = id < SL_RULE_MAX && byid[id] &&
-			     rule_equal(&a->rules[i], byid[id]);
+			     sl_rule_equal(&a->rules[i], byid[id]);
 		}
 		free(byid);
 		if (!eq)

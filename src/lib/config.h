@@ -39,6 +39,9 @@ int sl_rule_resolve(struct sl_rule *r, char *err, size_t errlen);
 /* One line with the CLI option names, e.g.
  * id 7 prio 1000 drop in proto tcp dport 80 comment "x" */
 void sl_rule_format(const struct sl_rule *r, char *buf, size_t len);
+/* Two rules have the same id and definition (as sl_config_equal sees
+ * them). */
+bool sl_rule_equal(const struct sl_rule *a, const struct sl_rule *b);
 
 /* Loads and validates a YAML config. On bad input prints one line
  * "FILE:LINE:COL: what was expected" and returns -EINVAL; on success cfg

@@ -96,6 +96,12 @@ void jw_u64(struct jw *w, uint64_t v)
 	fprintf(w->f, "%" PRIu64, v);
 }
 
+void jw_f1(struct jw *w, double v)
+{
+	sep(w);
+	fprintf(w->f, "%.1f", v);
+}
+
 void jw_bool(struct jw *w, bool v)
 {
 	sep(w);

@@ -22,6 +22,8 @@ void jw_arr_close(struct jw *w);
 void jw_key(struct jw *w, const char *k);
 void jw_str(struct jw *w, const char *s);
 void jw_u64(struct jw *w, uint64_t v);
+/* A number with one decimal (%.1f). */
+void jw_f1(struct jw *w, double v);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 /* Ends the document with a newline. */

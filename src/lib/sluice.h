@@ -184,13 +184,22 @@ struct sl_attachment {
 /* Loads the current programs with feat (NULL: defaults) and puts ifname on
  * exactly the hooks in `hooks` (SL_HOOK_* bits; mode applies to XDP): XDP
  * through a pinned bpf_link, TC through filters on a clsact qdisc (created
- * if missing, otherwise kept). Hooks ifname had that the set lacks are
- * removed once the new ones are in place; if any part fails, ifname is left
- * as it was. Then every other attached interface moves to the same
- * programs. Re-attaching replaces programs atomically; XDP in another mode
- * than the attached one is -EINVAL (detach first). */
+ * if missing, otherwise kept). Every other attached interface moves to the
+ * same programs, then the hooks ifname had that the set lacks are removed.
+ * If any part fails (a move included), ifname and the other interfaces are
+ * left on what they ran. Re-attaching replaces programs atomically; XDP in
+ * the other mode than the attached one switches modes with Sluice's TC
+ * ingress filter classifying the ingress in between (the kernel runs one
+ * XDP mode at a time). */
 int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 	      unsigned hooks, const struct sl_features *feat);
+/* The refusals of sl_attach() without changing anything: a bad or missing
+ * interface, an XDP program or a TC filter at Sluice's handle/priority that
+ * this state does not manage (0, or a negative errno after one line on
+ * stderr). What only the kernel can tell (a driver without native XDP)
+ * shows when attaching. */
+int sl_attach_check(struct sl_ctx *ctx, const char *ifname,
+		    enum sl_xdp_mode mode, unsigned hooks);
 /* sl_attach() with hooks SL_HOOK_XDP. */
 int sl_attach_xdp(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 		  const struct sl_features *feat);
@@ -283,8 +292,9 @@ struct sl_config {
 #define SL_READ_NO_SETS	  1U /* sl_config_read: skip the (large) sets */
 #define SL_READ_NO_IFACES 2U
 
-#define SL_APPLY_DRY_RUN   1U /* validate and compare, change nothing */
+#define SL_APPLY_DRY_RUN   1U /* every check of an apply, change nothing */
 #define SL_APPLY_KEEP_SETS 4U /* keep the running sets (rule verbs) */
+#define SL_APPLY_DIFF	   8U /* fill sl_apply_report.diff */
 
 /* What the classifier build produced (sl_cls_build, classify.c). */
 struct sl_cls_stats {
@@ -298,6 +308,27 @@ struct sl_cls_stats {
 	uint64_t bytes;		 /* blob bytes in use (header to last byte) */
 };
 
+/* One interface whose attachment changes (hooks 0: not attached). */
+struct sl_iface_diff {
+	char name[16];
+	uint8_t from_hooks, from_mode, to_hooks, to_mode;
+};
+
+/* What an apply changes, running config -> new one. Rules are matched by
+ * id (after ids are assigned); a rule with the same id and another
+ * definition is changed (rules_from[i] -> rules_to[i]). */
+struct sl_apply_diff {
+	uint8_t policy_from[SL_RDIR_MAX], policy_to[SL_RDIR_MAX];
+	struct sl_rule *rules_added, *rules_removed;
+	size_t n_rules_added, n_rules_removed;
+	struct sl_rule *rules_from, *rules_to;
+	size_t n_rules_changed;
+	struct sl_set_entry *sets_added, *sets_removed;
+	size_t n_sets_added, n_sets_removed;
+	struct sl_iface_diff *ifaces; /* in the order apply changes them */
+	size_t n_ifaces;
+};
+
 struct sl_apply_report {
 	bool unchanged; /* the running config already equals the new one */
 	bool dry_run;
@@ -305,11 +336,16 @@ struct sl_apply_report {
 	size_t rules, set_entries;
 	unsigned ifaces_changed;
 	struct sl_cls_stats cls;
+	struct sl_apply_diff *diff; /* SL_APPLY_DIFF; sl_apply_report_free */
 };
 
+/* Frees what sl_apply() allocated in rep (the diff). */
+void sl_apply_report_free(struct sl_apply_report *rep);
+
 /* The running config: policy, rules (in order), sets (unless
- * SL_READ_NO_SETS), attached interfaces (unless SL_READ_NO_IFACES). Free
- * with sl_config_free(). */
+ * SL_READ_NO_SETS), attached interfaces (unless SL_READ_NO_IFACES; hooks
+ * whose interface is gone run nothing and are left out). Free with
+ * sl_config_free(). */
 int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags);
 /* The running rules in order; *out is malloc'ed. */
 int sl_rules_read(struct sl_ctx *ctx, struct sl_rule **out, size_t *n);
@@ -320,9 +356,12 @@ int sl_rules_read(struct sl_ctx *ctx, struct sl_rule **out, size_t *n);
 int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
 		    __u64 serial);
 /* Replaces the running config by cfg (validated, e.g. by sl_config_load):
- * assigns ids to rules without one, builds the new tables off to the side
- * and switches with one map write, then attaches/detaches interfaces.
- * Before the switch, any failure leaves the datapath as it was. */
+ * assigns ids to rules without one, builds the new tables off to the side,
+ * changes the interfaces, then switches with one map write. Any failure
+ * leaves the datapath as it was (interface changes are undone). With
+ * SL_APPLY_DRY_RUN it runs every step and check up to the interface
+ * changes (sets filled, classifier built, interfaces checked), then drops
+ * what it built. */
 int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	     struct sl_apply_report *rep);
 /* Gives every rule without an id (0) an id, in array order: the id of a

@@ -50,7 +50,7 @@ bad "allow 198.18.0.0/24/8" 2 sl allow 198.18.0.0/24/8
 bad "unblock not-a-cidr" 2 sl unblock not-a-cidr
 bad "block --dst with an empty prefix" 2 sl block --dst ""
 bad "attach an unknown interface" 2 sl attach "sl$$-nosuch"
-bad "attach in generic mode over native" 2 sl attach "$IF_S" --mode generic
+bad "attach --hooks xdp,udp" 2 sl attach "$IF_S" --hooks xdp,udp
 bad "attach --mode turbo" 2 sl attach "$IF_S" --mode turbo
 bad "detach an interface not attached" 2 sl detach lo
 bad "an unknown verb" 2 sl frobnicate
