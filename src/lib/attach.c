@@ -559,6 +559,32 @@ static int xdp_switch_mode(const char *ifname, int ifindex, const char *from,
 	return fd;
 }
 
+/* Checks the hook set and the interface name of an attach; the TC hooks it
+ * wants (ingress is classified once: by XDP when it is attached, else by
+ * TC ingress) and the interface's index. */
+static int attach_target(const char *ifname, unsigned hooks, bool want_tc[2],
+			 int *ifindex)
+{
+	int err;
+
+	if (!hooks || (hooks & ~(SL_HOOK_XDP | SL_HOOK_TC))) {
+		pr_err("hooks are 'xdp', 'tc' or both");
+		return -EINVAL;
+	}
+	want_tc[0] = (hooks & SL_HOOK_TC) && !(hooks & SL_HOOK_XDP);
+	want_tc[1] = hooks & SL_HOOK_TC;
+	err = valid_ifname(ifname);
+	if (err)
+		return err;
+	*ifindex = if_nametoindex(ifname);
+	if (!*ifindex) {
+		pr_err("no interface named '%s' in this network namespace",
+		       ifname);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int sl_attach_check(struct sl_ctx *ctx, const char *ifname,
 		    enum sl_xdp_mode mode, unsigned hooks)
 {
@@ -567,21 +593,9 @@ int sl_attach_check(struct sl_ctx *ctx, const char *ifname,
 	char dir[512], path[600];
 	int ifindex, cur, err;
 
-	if (!hooks || (hooks & ~(SL_HOOK_XDP | SL_HOOK_TC))) {
-		pr_err("hooks are 'xdp', 'tc' or both");
-		return -EINVAL;
-	}
-	want_tc[0] = (hooks & SL_HOOK_TC) && !want_xdp;
-	want_tc[1] = hooks & SL_HOOK_TC;
-	err = valid_ifname(ifname);
+	err = attach_target(ifname, hooks, want_tc, &ifindex);
 	if (err)
 		return err;
-	ifindex = if_nametoindex(ifname);
-	if (!ifindex) {
-		pr_err("no interface named '%s' in this network namespace",
-		       ifname);
-		return -EINVAL;
-	}
 	if (link_dir(ctx, ifname, dir, sizeof(dir)))
 		return -ENAMETOOLONG;
 	/* Stale pins (interface made again, filter removed) count as none. */
@@ -634,23 +648,9 @@ int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 	__u32 have_tc[2];
 	unsigned progs = 0;
 
-	if (!hooks || (hooks & ~(SL_HOOK_XDP | SL_HOOK_TC))) {
-		pr_err("hooks are 'xdp', 'tc' or both");
-		return -EINVAL;
-	}
-	/* Ingress is classified once: by XDP when it is attached, else by
-	 * TC ingress. */
-	want_tc[0] = (hooks & SL_HOOK_TC) && !want_xdp;
-	want_tc[1] = hooks & SL_HOOK_TC;
-	err = valid_ifname(ifname);
+	err = attach_target(ifname, hooks, want_tc, &ifindex);
 	if (err)
 		return err;
-	ifindex = if_nametoindex(ifname);
-	if (!ifindex) {
-		pr_err("no interface named '%s' in this network namespace",
-		       ifname);
-		return -EINVAL;
-	}
 	if (link_dir(ctx, ifname, dir, sizeof(dir)))
 		return -ENAMETOOLONG;
 	cur = find_xdp_pin(ctx, ifname, xpath, sizeof(xpath));
@@ -1061,123 +1061,10 @@ int sl_attachments(struct sl_ctx *ctx, struct sl_attachment **out, size_t *n)
 
 /* ---- reload: every attachment onto freshly loaded programs ---- */
 
-/* One attachment sl_reload moved, with the program it ran before. */
-struct reload_undo {
-	char ifname[IF_NAMESIZE];
-	int hook; /* -1: XDP, else the TC direction (0 in, 1 out) */
-	__u32 old_id;
-};
-
-struct reload {
-	struct sluice_xdp *skel;
-	struct reload_undo *v;
-	size_t n;
-	int err;
-};
-
-static int reload_note(struct reload *r, const char *ifname, int hook,
-		       __u32 old_id)
-{
-	struct reload_undo *nv = realloc(r->v, (r->n + 1) * sizeof(*nv));
-
-	if (!nv)
-		return -ENOMEM;
-	r->v = nv;
-	snprintf(nv[r->n].ifname, sizeof(nv[r->n].ifname), "%s", ifname);
-	nv[r->n].hook = hook;
-	nv[r->n].old_id = old_id;
-	r->n++;
-	return 0;
-}
-
-/* Moves the attachments of ifname to r->skel; fails on the first error
- * (the caller undoes what moved). Stale pins (interface gone or made
- * again) are left alone, as attach and status treat them. */
-static int reload_iface(struct sl_ctx *ctx, const char *ifname, void *arg)
-{
-	struct reload *r = arg;
-	int ifindex = if_nametoindex(ifname), fd, prog_fd, err;
-	char path[600];
-
-	if (find_xdp_pin(ctx, ifname, path, sizeof(path)) >= 0 && ifindex &&
-	    !stale_link(path, ifindex)) {
-		__u32 old = pinned_id(path, true);
-
-		prog_fd = sl_prog_fd(r->skel, SL_PROG_XDP);
-		fd = bpf_obj_get(path);
-		err = fd < 0 || prog_fd < 0 ? -ENOENT : 0;
-		if (!err && bpf_link_update(fd, prog_fd, NULL))
-			err = -errno;
-		if (fd >= 0)
-			close(fd);
-		if (err) {
-			pr_err("%s: cannot move XDP to the new program: %s",
-			       ifname, strerror(-err));
-			return err;
-		}
-		err = reload_note(r, ifname, -1, old);
-		if (err)
-			return err;
-	}
-	for (int e = 0; e < 2 && ifindex; e++) {
-		__u32 id;
-
-		if (tc_pin(ctx, ifname, e, path, sizeof(path)))
-			continue;
-		id = pinned_id(path, false);
-		if (!id || tc_query(ifindex, e) != id)
-			continue;
-		prog_fd =
-		    sl_prog_fd(r->skel, e ? SL_PROG_TC_OUT : SL_PROG_TC_IN);
-		err = prog_fd < 0 ? -ENOENT : tc_put(ifindex, e, prog_fd);
-		if (!err)
-			err = reload_note(r, ifname, e, id);
-		if (!err)
-			err = pin_replace(prog_fd, path);
-		if (err) {
-			pr_err("%s: cannot move the TC %s filter to the new "
-			       "program: %s",
-			       ifname, tc_names[e], strerror(-err));
-			return err;
-		}
-	}
-	return 0;
-}
-
-/* Puts every moved attachment back on the program it ran before. */
-static void reload_undo(struct sl_ctx *ctx, struct reload *r)
-{
-	for (size_t i = r->n; i-- > 0;) {
-		struct reload_undo *u = &r->v[i];
-		int old = bpf_prog_get_fd_by_id(u->old_id);
-		int ifindex = if_nametoindex(u->ifname), fd;
-		char path[600];
-
-		if (old < 0) {
-			pr_warn("%s: the previous program (id %u) is gone",
-				u->ifname, u->old_id);
-			continue;
-		}
-		if (u->hook < 0) {
-			if (find_xdp_pin(ctx, u->ifname, path, sizeof(path)) >=
-				0 &&
-			    (fd = bpf_obj_get(path)) >= 0) {
-				bpf_link_update(fd, old, NULL);
-				close(fd);
-			}
-		} else if (!tc_pin(ctx, u->ifname, u->hook, path,
-				   sizeof(path))) {
-			tc_put(ifindex, u->hook, old);
-			pin_replace(old, path);
-		}
-		close(old);
-	}
-}
-
 int sl_reload(struct sl_ctx *ctx, size_t *moved)
 {
 	struct sl_attachment *att = NULL;
-	struct reload r = {};
+	struct moves mv = {};
 	struct sl_features feat;
 	bool have_feat = false;
 	unsigned progs = 0;
@@ -1197,16 +1084,16 @@ int sl_reload(struct sl_ctx *ctx, size_t *moved)
 				have_feat = true;
 			}
 	free(att);
-	r.skel = sl_xdp_load(ctx->dir, have_feat ? &feat : NULL, progs);
-	if (!r.skel)
+	mv.skel = sl_xdp_load(ctx->dir, have_feat ? &feat : NULL, progs);
+	if (!mv.skel)
 		return -errno ?: -EIO;
-	err = for_each_iface(ctx, reload_iface, &r);
+	err = for_each_iface(ctx, move_iface, &mv);
 	if (err)
-		reload_undo(ctx, &r);
+		moves_undo(ctx, &mv);
 	else if (moved)
-		*moved = r.n;
-	free(r.v);
-	sl_xdp_destroy(r.skel);
+		*moved = mv.n;
+	moves_free(&mv);
+	sl_xdp_destroy(mv.skel);
 	return err;
 }
 
