@@ -70,6 +70,9 @@ void cli_rule_row(const struct sl_rule *r, const struct sl_counter *k);
 
 /* Opens the state: create makes it when absent. Returns 0 or an exit status. */
 int cli_open(struct cli *c, struct sl_ctx *ctx, bool create);
+/* For verbs that only read (and dry runs): the state, or when there is
+ * none an empty private one; never creates state. */
+int cli_open_ro(struct cli *c, struct sl_ctx *ctx);
 
 extern const struct cli_cmd cmd_attach, cmd_detach, cmd_status, cmd_reset;
 extern const struct cli_cmd cmd_block, cmd_unblock, cmd_allow, cmd_unallow;

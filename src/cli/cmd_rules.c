@@ -183,7 +183,7 @@ static int run_rule(struct cli *c, int argc, char **argv)
 		if (argc != 1)
 			return cli_usage_error(c, "'rule list' takes no "
 						  "arguments");
-		rc = cli_open(c, &ctx, true);
+		rc = cli_open_ro(c, &ctx);
 		if (rc)
 			return rc;
 		rc = rule_list(c, &ctx);
@@ -562,7 +562,7 @@ static int run_apply(struct cli *c, int argc, char **argv)
 	err = sl_config_load(file, &cfg);
 	if (err)
 		return cli_exit(err);
-	rc = cli_open(c, &ctx, true);
+	rc = dry ? cli_open_ro(c, &ctx) : cli_open(c, &ctx, true);
 	if (rc) {
 		sl_config_free(&cfg);
 		return rc;
@@ -662,7 +662,7 @@ static int run_export(struct cli *c, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	rc = cli_open(c, &ctx, true);
+	rc = cli_open_ro(c, &ctx);
 	if (rc)
 		return rc;
 	rc = cli_exit(sl_config_read(&ctx, &cfg, 0));

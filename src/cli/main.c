@@ -110,6 +110,18 @@ int cli_open(struct cli *c, struct sl_ctx *ctx, bool create)
 	return cli_exit(err);
 }
 
+int cli_open_ro(struct cli *c, struct sl_ctx *ctx)
+{
+	int err;
+
+	if (c->cmd->needs_root && sl_check_privileges())
+		return EXIT_RUNTIME;
+	err = sl_open(ctx, c->bpffs, false);
+	if (err == -ENOENT)
+		err = sl_open_private(ctx, c->bpffs);
+	return cli_exit(err);
+}
+
 /* ---- help ---- */
 
 static void synopsis(FILE *f, const struct cli_cmd *cmd)

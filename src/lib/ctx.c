@@ -169,6 +169,26 @@ none:
 	return -ENOENT;
 }
 
+int sl_open_private(struct sl_ctx *ctx, const char *bpffs)
+{
+	struct sluice_xdp *skel = sl_xdp_load(NULL, NULL, 0);
+	char dir[sizeof(ctx->dir)];
+
+	if (!skel)
+		return -errno ?: -EIO;
+	if (!bpffs)
+		bpffs = getenv("SLUICE_BPFFS");
+	if (!bpffs || !*bpffs)
+		bpffs = SL_DEFAULT_BPFFS;
+	snprintf(dir, sizeof(dir), "%.255s/" SL_PIN_SUBDIR, bpffs);
+	sl_ctx_wrap(ctx, skel);
+	ctx->wrapped = false; /* sl_close() frees it */
+	/* Paths for messages and interface checks: nothing is there. */
+	snprintf(ctx->bpffs, sizeof(ctx->bpffs), "%s", bpffs);
+	snprintf(ctx->dir, sizeof(ctx->dir), "%s", dir);
+	return 0;
+}
+
 void sl_ctx_wrap(struct sl_ctx *ctx, struct sluice_xdp *skel)
 {
 	memset(ctx, 0, sizeof(*ctx));

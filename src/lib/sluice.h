@@ -65,6 +65,10 @@ struct sl_ctx {
  * there). */
 int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create);
 void sl_close(struct sl_ctx *ctx);
+/* A ctx over private, empty maps (nothing pinned, nothing created under
+ * bpffs): what read-only verbs and dry runs use when there is no state, so
+ * they never create any. */
+int sl_open_private(struct sl_ctx *ctx, const char *bpffs);
 /* Drops ctx's skeleton and map fds, keeping the lock. */
 void sl_close_skel(struct sl_ctx *ctx);
 

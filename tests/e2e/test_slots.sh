@@ -2,7 +2,8 @@
 # Slotted maps keep only the slots in use: after an apply moves the sets
 # and rule definitions to slot 1, later commands do not re-create an empty
 # slot 0 beside them (each empty host hash costs 16 MiB of buckets), and
-# the datapath still filters with the running slot.
+# the datapath still filters with the running slot. Read-only verbs on a
+# bpffs without state create none.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -16,6 +17,20 @@ slots() {
 	bpftool -j map dump pinned "$BPF/sluice/$1" 2>/dev/null |
 		jq -r '[.[] | .key | if type == "array" then (.[0] | ltrimstr("0x") | tonumber) else . end] | map(tostring) | join(" ")'
 }
+
+# Read-only verbs (and a dry run) on a bpffs without state create nothing
+# (issue 8: export and rule list used to pin every map).
+echo "policy: pass" >"$T/empty.yaml"
+for v in status export "block --list" "allow --list" "rule list" "rule list -j" \
+	"apply -f $T/empty.yaml --dry-run"; do
+	# shellcheck disable=SC2086
+	run_capture sl $v
+	if [ "$RC" -eq 0 ] && [ ! -e "$BPF/sluice" ]; then
+		ok "no state: '$v' exits 0 and creates nothing"
+	else
+		fail "no state: '$v' exits 0 and creates nothing" "exit $RC, $(ls "$BPF" | tr '\n' ' '): $ERR"
+	fi
+done
 
 check "attach" sl attach "$IF_S"
 for m in sl_host_src_v4 sl_set_src_v4 sl_rule_defs; do
