@@ -93,8 +93,10 @@ static __always_inline int sl_pipeline(struct sl_pkt *p, int r, __u32 dir,
 		if (sl_feat.drop_malformed)
 			return sl_verdict(r, SL_ACT_DROP, p->len);
 		/* Passing malformed frames must not open a way around the
-		 * deny set: a bad L4 header comes with valid addresses. */
-		if (dir == SL_RDIR_IN && r == SL_R_MALFORMED_L4 &&
+		 * deny set: every frame whose addresses the parser could read
+		 * (bad IP lengths, a too-long IPv6 extension chain, a bad L4
+		 * header) meets the sets. */
+		if (dir == SL_RDIR_IN && p->addrs &&
 		    sl_sets_check(p, gen) == SL_R_DENY_SET)
 			return sl_verdict(SL_R_DENY_SET, SL_ACT_DROP, p->len);
 		return sl_verdict(r, SL_ACT_PASS, p->len);

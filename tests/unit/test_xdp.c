@@ -529,18 +529,69 @@ static const struct xdp_case cases[] = {
      .keep_malformed = true, EXPECT(PASS, MALFORMED_L4)},
     {"no drop_malformed: icmpv6 4 bytes passes as malformed-l4",
      V6(ICMP6, .cut = 4), .keep_malformed = true, EXPECT(PASS, MALFORMED_L4)},
-    /* A bad L4 header comes with valid addresses: the deny set still
-     * drops it, so passing malformed frames opens no way around it. A
-     * frame with a bad L3 header has no trustworthy addresses. */
+    /* Every frame whose addresses the parser could read (a whole fixed
+     * IPv4/IPv6 header of the right version) meets the sets, whatever is
+     * wrong after them: passing malformed frames opens no way around the
+     * deny set. */
     {"no drop_malformed: malformed-l4 frame from a denied source drops",
      V4(UDP, .udp_len = 7), .set = {DENY(SRC, PKT_SRC4)}, .hit = 1,
      .keep_malformed = true, EXPECT(DROP, DENY_SET)},
     {"no drop_malformed: malformed-l4 frame from an allowed source passes",
      V4(UDP, .udp_len = 7), .set = {ALLOW(SRC, PKT_SRC4)}, .hit = 1,
      .keep_malformed = true, EXPECT(PASS, MALFORMED_L4)},
-    {"no drop_malformed: malformed-l3 frame from a denied source passes",
-     V4(UDP, .ihl = 4), .set = {DENY(SRC, PKT_SRC4)}, .keep_malformed = true,
+    {"no drop_malformed: ipv4 ihl 4 from a denied source drops",
+     V4(UDP, .ihl = 4), .set = {DENY(SRC, PKT_SRC4)}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv4 tot_len past the frame to a denied "
+     "destination drops",
+     V4(TCP, .ip_len = 41), .set = {DENY(DST, "198.19.0.0/16")}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv4 ihl 15 past the frame from a denied source "
+     "drops",
+     V4(UDP, .ihl = 15), .set = {DENY(SRC, PKT_SRC4)}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv6 chain of 9 from a denied source drops",
+     V6(.n_ext = 9, EXT(HOP, DST, DST, DST, DST, DST, DST, DST, DST), UDP),
+     .set = {DENY(SRC, PKT_SRC6)}, .hit = 1, .keep_malformed = true,
+     EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv6 chain of 12 from a denied /48 drops",
+     V6(.n_ext = 12,
+	EXT(HOP, RTG, DST, DST, DST, DST, DST, DST, DST, DST, DST, DST), TCP),
+     .set = {DENY(SRC, "2001:db8:1::/48")}, .hit = 1, .keep_malformed = true,
+     EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv6 chain of 9 to a denied destination drops",
+     V6(.n_ext = 9, EXT(HOP, DST, DST, DST, DST, DST, DST, DST, DST), TCP),
+     .set = {DENY(DST, PKT_DST6)}, .hit = 1, .keep_malformed = true,
+     EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv6 chain of 9 from an allowed source passes as "
+     "malformed-l3",
+     V6(.n_ext = 9, EXT(HOP, DST, DST, DST, DST, DST, DST, DST, DST), UDP),
+     .set = {ALLOW(SRC, PKT_SRC6)}, .hit = 1, .keep_malformed = true,
      EXPECT(PASS, MALFORMED_L3)},
+    {"no drop_malformed: ipv6 truncated extension header from a denied "
+     "source drops",
+     V6(.n_ext = 1, EXT(HOP), .proto = IPPROTO_NONE, .cut = 4),
+     .set = {DENY(SRC, PKT_SRC6)}, .hit = 1, .keep_malformed = true,
+     EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv6 payload_len past the frame from a denied "
+     "source drops",
+     V6(TCP, .ip_len = 21), .set = {DENY(SRC, PKT_SRC6)}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv6 truncated tcp from a denied source drops",
+     V6(TCP, .cut = 1), .set = {DENY(SRC, PKT_SRC6)}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
+    /* A header of the wrong version carries no addresses to judge. */
+    {"no drop_malformed: ipv4 ethertype with version 6 is not judged by "
+     "the sets",
+     V4(TCP, .version = 6), .set = {DENY(SRC, "0.0.0.0/0")},
+     .keep_malformed = true, EXPECT(PASS, MALFORMED_L3)},
+    {"no drop_malformed: ipv4 header cut short is not judged by the sets",
+     V4(TCP, .cut = 30), .set = {DENY(SRC, "0.0.0.0/0")},
+     .keep_malformed = true, EXPECT(PASS, MALFORMED_L3)},
+    /* With the default features these frames drop as malformed. */
+    {"ipv6 chain of 9 from a denied source drops as malformed-l3",
+     V6(.n_ext = 9, EXT(HOP, DST, DST, DST, DST, DST, DST, DST, DST), UDP),
+     .set = {DENY(SRC, PKT_SRC6)}, EXPECT(DROP, MALFORMED_L3)},
     {"no drop_malformed: well-formed frame from a denied source drops", V4(UDP),
      .set = {DENY(SRC, PKT_SRC4)}, .hit = 1, .keep_malformed = true,
      EXPECT(DROP, DENY_SET)},
