@@ -145,8 +145,13 @@ static inline __u32 sl_stats_idx(__u32 reason, __u32 action)
  * removes the code of stages that are off. */
 struct sl_features {
 	__u8 drop_malformed; /* 1: malformed frames are dropped (default) */
-	__u8 pad[7];
+	__u8 stages_off;     /* SL_STAGE_OFF_*: stages left out (default 0) */
+	__u8 pad[6];
 };
+/* sl_features.stages_off: optional stages switched off at load time (the
+ * verifier removes them; 0 ns). */
+#define SL_STAGE_OFF_SETS  0x01 /* allow/deny sets */
+#define SL_STAGE_OFF_RULES 0x02 /* the rule classifier */
 _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
 
 /* Names of the pinned maps, relative to <bpffs>/sluice. Map names in the
@@ -242,6 +247,16 @@ _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 /* Number of set slots: each set map is an array of SL_SET_GENS maps. */
 #define SL_SET_GENS 2
 
+/* Redirect targets (rule action redirect), by slot: SL_MAP_REDIRECT is a
+ * DEVMAP of SL_REDIRECT_SLOTS slots, slot -> struct bpf_devmap_val (for
+ * XDP); SL_MAP_REDIRECT_IFX an ARRAY, slot -> __u32 ifindex of the same
+ * target (for TC; 0: empty). Slot 0 is never used (a rule's target 0 means
+ * none). The control plane fills a slot before the config naming it is
+ * switched in and never changes a slot the running config names. */
+#define SL_MAP_REDIRECT	    "sl_redirect_ports"
+#define SL_MAP_REDIRECT_IFX "sl_redirect_ifindex"
+#define SL_REDIRECT_SLOTS   256
+
 #define SL_MAP_CONFIG	  "sl_config"
 #define SL_MAP_RULE_STATS "sl_rule_stats"
 #define SL_MAP_RULE_DEFS  "sl_rule_defs"
@@ -331,7 +346,7 @@ struct sl_cls_rule {
 	__u8 action;   /* enum sl_rule_action */
 	__u8 tcp_mask; /* match when (tcp flags & tcp_mask) == tcp_val */
 	__u8 tcp_val;
-	__u8 pad;
+	__u8 target; /* SL_RACT_REDIRECT: slot of SL_MAP_REDIRECT, else 0 */
 };
 _Static_assert(sizeof(struct sl_cls_rule) == 136, "sl_cls_rule size");
 

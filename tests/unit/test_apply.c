@@ -600,7 +600,8 @@ why:
 				    stderr,
 				    "# rerun: verdict %d, counter reason %d "
 				    "action %d moved\n",
-				    v, i / SL_STATS_ACTIONS, i % SL_STATS_ACTIONS);
+				    v, i / SL_STATS_ACTIONS,
+				    i % SL_STATS_ACTIONS);
 	}
 	return false;
 }
