@@ -133,18 +133,21 @@ static const struct tc_case cases[] = {
 
 static const char *act_name(int v)
 {
-	return v == TC_ACT_OK	  ? "TC_ACT_OK"
-	       : v == TC_ACT_SHOT ? "TC_ACT_SHOT"
-				  : "other";
+	return pkt_tc_name(v);
 }
 
-/* Runs f through prog; checks the return code, the counters (one cell
- * (reason, action) +1/+len) and, for verdict >= 0, the output frame. */
-static bool run(int prog, const uint8_t *f, size_t len, int verdict, int reason,
-		int action)
+/* Runs f through prog; checks the return code (any TC code), the counters
+ * (one cell (reason, action) +1/+len; action says which Sluice action a
+ * shared code stands for: TC_ACT_SHOT is drop or abort, TC_ACT_REDIRECT tx
+ * or redirect) and the output frame byte by byte against want (NULL: the
+ * input). */
+static bool run_out(int prog, const uint8_t *f, size_t len, int verdict,
+		    int reason, int action, const uint8_t *want_f,
+		    size_t want_len)
 {
 	struct sl_counter b[SL_STATS_MAX], a[SL_STATS_MAX];
 	uint8_t out[PKT_MAX + 256];
+	char why[256];
 	__u32 want = sl_stats_idx(reason, action);
 	int err;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len,
@@ -169,10 +172,21 @@ static bool run(int prog, const uint8_t *f, size_t len, int verdict, int reason,
 				 (unsigned long long)db))
 			return false;
 	}
+	if (!want_f) {
+		want_f = f;
+		want_len = len;
+	}
 	return ASSERT_TRUE(o.retval == (__u32)verdict, "verdict %s, want %s",
 			   act_name(o.retval), act_name(verdict)) &&
-	       ASSERT_EQ(o.data_size_out, len, "output length") &&
-	       ASSERT_TRUE(!memcmp(out, f, len), "output frame differs");
+	       ASSERT_TRUE(pkt_same(out, o.data_size_out, want_f, want_len, why,
+				    sizeof(why)),
+			   "%s", why);
+}
+
+static bool run(int prog, const uint8_t *f, size_t len, int verdict, int reason,
+		int action)
+{
+	return run_out(prog, f, len, verdict, reason, action, NULL, 0);
 }
 
 static bool entry_packets(struct sl_ctx *cx, const struct sl_prefix *p,

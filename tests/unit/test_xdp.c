@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* test_xdp: the XDP program, run on crafted frames through
  * bpf_prog_test_run_opts. Each case names a frame, the set entries in the
- * tries, the features, and the expected verdict and reason; every run also
- * checks that the frame comes back unchanged, that exactly one counter cell
- * (reason, action) moved by one packet and the frame's length in bytes, and
- * that only the deciding set entry counted the hit. */
+ * tries, the features, and the expected verdict (any XDP action) and
+ * reason; every run also checks the output frame byte by byte against the
+ * expected one (the input, unless the case says how the program rewrites
+ * it), that exactly one counter cell (reason, the verdict's action) moved by
+ * one packet and the frame's length in bytes, and that only the deciding
+ * set entry counted the hit. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,10 +49,12 @@ struct xdp_case {
 	struct pkt_spec pkt;
 	/* Optional edit after the frame is built (off->len may change). */
 	void (*fix)(uint8_t *f, struct pkt_off *off);
+	/* The expected output from the input frame (NULL: unchanged). */
+	void (*out)(uint8_t *f, struct pkt_off *off);
 	struct set_def set[MAX_ENTRIES];
 	int hit;	     /* 1-based index in set of the deciding entry */
 	bool keep_malformed; /* load with drop_malformed=0 */
-	int verdict;	     /* XDP_PASS or XDP_DROP */
+	int verdict;	     /* an XDP action */
 	int reason;	     /* enum sl_reason */
 };
 
@@ -729,15 +733,18 @@ static void describe_moved(const struct sl_counter *b,
 		snprintf(buf, len, "nothing");
 }
 
-/* Runs one frame through e's program once and checks the verdict, the
- * output frame and the counters. reason < 0: test-run must reject the frame
- * with -EINVAL and count nothing. */
-static bool run_frame(struct env *e, const uint8_t *f, size_t len, int verdict,
-		      int reason)
+/* Runs one frame through e's program once and checks the verdict (any XDP
+ * action), the output frame against want (NULL: the input) and the
+ * counters: the cell (reason, the verdict's action). reason < 0: test-run
+ * must reject the frame with -EINVAL and count nothing. */
+static bool run_frame_out(struct env *e, const uint8_t *f, size_t len,
+			  int verdict, int reason, const uint8_t *want,
+			  size_t want_len)
 {
 	struct sl_counter before[SL_STATS_MAX], after[SL_STATS_MAX];
-	int action = verdict == XDP_DROP ? SL_ACT_DROP : SL_ACT_PASS;
+	int action = pkt_xdp_action(verdict);
 	uint8_t out[PKT_MAX + 256];
+	char why[256];
 	char moved[1024];
 	bool counted = true;
 	int err;
@@ -767,14 +774,22 @@ static bool run_frame(struct env *e, const uint8_t *f, size_t len, int verdict,
 	if (!ASSERT_TRUE(o.retval == (__u32)verdict && counted,
 			 "verdict %s, counted %s; want %s, counted "
 			 "%s/%s +1/+%zuB",
-			 o.retval == XDP_PASS	? "XDP_PASS"
-			 : o.retval == XDP_DROP ? "XDP_DROP"
-						: "other",
-			 moved, verdict == XDP_PASS ? "XDP_PASS" : "XDP_DROP",
+			 pkt_xdp_name(o.retval), moved, pkt_xdp_name(verdict),
 			 sl_reason_name(reason), sl_action_name(action), len))
 		return false;
-	return ASSERT_EQ(o.data_size_out, len, "output length") &&
-	       ASSERT_TRUE(!memcmp(out, f, len), "output frame differs");
+	if (!want) {
+		want = f;
+		want_len = len;
+	}
+	return ASSERT_TRUE(
+	    pkt_same(out, o.data_size_out, want, want_len, why, sizeof(why)),
+	    "%s", why);
+}
+
+static bool run_frame(struct env *e, const uint8_t *f, size_t len, int verdict,
+		      int reason)
+{
+	return run_frame_out(e, f, len, verdict, reason, NULL, 0);
 }
 
 /* The map and key of a set entry. */
@@ -892,13 +907,17 @@ static bool run_case(const struct xdp_case *c, bool host)
 	struct env *e = &envs[c->keep_malformed];
 	struct entry_key keys[MAX_ENTRIES];
 	int n = 0, i;
-	uint8_t f[PKT_MAX];
-	struct pkt_off off;
+	uint8_t f[PKT_MAX], want[PKT_MAX];
+	struct pkt_off off, woff;
 	bool ok = false;
 
 	pkt_build(&c->pkt, f, &off);
 	if (c->fix)
 		c->fix(f, &off);
+	memcpy(want, f, sizeof(want));
+	woff = off;
+	if (c->out)
+		c->out(want, &woff);
 
 	if (!sets_empty(e))
 		return false;
@@ -917,7 +936,8 @@ static bool run_case(const struct xdp_case *c, bool host)
 		}
 	}
 
-	if (!run_frame(e, f, off.len, c->verdict, c->reason))
+	if (!run_frame_out(e, f, off.len, c->verdict, c->reason, want,
+			   woff.len))
 		goto out;
 
 	/* Only the deciding entry counted the frame. */
@@ -1104,6 +1124,28 @@ int main(void)
 		return 1;
 	}
 
+	/* The harness itself: a one-byte difference between the output and
+	 * the expected frame, or a different verdict, is a failure. */
+	{
+		struct pkt_spec s = V4(TCP, .payload = 4);
+		uint8_t f[PKT_MAX], w[PKT_MAX];
+		size_t n = pkt_build(&s, f, NULL);
+		bool caught;
+
+		memcpy(w, f, n);
+		w[n - 1] ^= 0x01;
+		caught =
+		    !run_frame_out(&envs[0], f, n, XDP_PASS, SL_R_PASS, w, n) &&
+		    strstr(check_why, "output byte");
+		check_why[0] = '\0';
+		caught =
+		    caught && !run_frame(&envs[0], f, n, XDP_TX, SL_R_PASS);
+		check_why[0] = '\0';
+		check_report(
+		    "harness: a different output byte or verdict fails "
+		    "a case",
+		    ASSERT_TRUE(caught, "not caught"));
+	}
 	sl_features_default(&keep);
 	check_report("default features drop malformed frames",
 		     ASSERT_EQ(keep.drop_malformed, 1, "drop_malformed"));
