@@ -62,6 +62,8 @@ struct sl_pkt {
 	 * frame malformed: the sets judge every frame whose addresses could
 	 * be read, so a malformed frame is no way around a deny entry. */
 	__u8 addrs;
+	__u8 dmac[6]; /* the Ethernet header's addresses */
+	__u8 smac[6];
 	__u32 len; /* frame length in bytes (may exceed the readable area) */
 };
 
@@ -95,6 +97,8 @@ static __always_inline int sl_parse_eth(struct sl_cursor *c, struct sl_pkt *p)
 
 	if (!eth)
 		return SL_R_MALFORMED_L2;
+	__builtin_memcpy(p->dmac, eth->h_dest, 6);
+	__builtin_memcpy(p->smac, eth->h_source, 6);
 	proto = eth->h_proto;
 #pragma unroll
 	for (int i = 0; i < 2; i++) {

@@ -31,6 +31,8 @@ struct sl_cls_ctx {
 	__u32 best; /* order position of the best terminal match so far */
 	__u32 nt;
 	__u32 tcp;
+	__u8 dmac[6]; /* the frame's MAC addresses, for MAC conditions */
+	__u8 smac[6];
 };
 
 /* What the bpf_loop callbacks get (on the caller's stack). */
@@ -139,6 +141,36 @@ static __always_inline void sl_cls_hit_count(struct sl_cls_ctx *c, __u32 pos)
 	}
 }
 
+static __always_inline int sl_mac_eq(const __u8 *a, const __u8 *b)
+{
+	__u8 d = 0;
+
+#pragma unroll
+	for (int i = 0; i < 6; i++)
+		d |= a[i] ^ b[i];
+	return !d;
+}
+
+/* The MAC condition of rule r (top byte of its id) holds for the frame. */
+static __always_inline int sl_cls_mac_ok(__u8 *blob,
+					 const struct sl_cls_rule *r,
+					 const struct sl_cls_ctx *c)
+{
+	__u32 idx = r->id >> SL_CLS_MAC_SHIFT;
+	struct sl_cls_mac *m;
+
+	if (!idx)
+		return 1;
+	if (idx >= SL_CLS_MAC_MAX)
+		return 0;
+	m = (void *)(blob + SL_CLS_MAC_OFF + idx * sizeof(*m));
+	if ((m->flags & SL_CLS_MAC_SRC) && !sl_mac_eq(m->smac, c->smac))
+		return 0;
+	if ((m->flags & SL_CLS_MAC_DST) && !sl_mac_eq(m->dmac, c->dmac))
+		return 0;
+	return 1;
+}
+
 static long sl_cls_scan_cb(__u32 t, void *data)
 {
 	struct sl_cls_loop *l = data;
@@ -169,7 +201,7 @@ static long sl_cls_scan_cb(__u32 t, void *data)
 		if (pos >= c->best)
 			break;
 		r = sl_cls_rule_at(blob, pos);
-		if (!sl_cls_match(r, c))
+		if (!sl_cls_match(r, c) || !sl_cls_mac_ok(blob, r, c))
 			continue;
 		if (r->action == SL_RACT_COUNT) {
 			sl_cls_hit_count(c, pos);
@@ -228,15 +260,16 @@ static __always_inline int sl_rules_classify(struct sl_cls_ctx *c, __u8 *blob,
 
 	if (c->best != SL_CLS_NONE) {
 		r = sl_cls_rule_at(blob, c->best);
-		*rule_id = r->id;
+		*rule_id = r->id & SL_CLS_ID_MASK;
 		*target = r->target;
 		action = r->action;
-		sl_rule_count(r->id, len);
+		sl_rule_count(r->id & SL_CLS_ID_MASK, len);
 	}
 #pragma unroll
 	for (int i = 0; i < SL_COUNT_HITS_MAX; i++) {
 		if (c->hits[i] < c->best)
-			sl_rule_count(sl_cls_rule_at(blob, c->hits[i])->id,
+			sl_rule_count(sl_cls_rule_at(blob, c->hits[i])->id &
+					  SL_CLS_ID_MASK,
 				      len);
 	}
 	return action;
@@ -290,6 +323,8 @@ static __always_inline int sl_stage_rules(struct sl_pctx *c,
 		return SL_CONT;
 	__builtin_memset(cc->key, 0, sizeof(cc->key));
 	sl_rule_key(&c->pkt, h->dir, h->ifindex, cc->key);
+	__builtin_memcpy(cc->dmac, c->pkt.dmac, 6);
+	__builtin_memcpy(cc->smac, c->pkt.smac, 6);
 	act = sl_rules_classify(cc, h->blob, c->pkt.tcp_flags, c->pkt.len, &id,
 				&target);
 	if (act < 0)

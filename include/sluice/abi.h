@@ -338,7 +338,9 @@ struct sl_cls_node {
 };
 _Static_assert(sizeof(struct sl_cls_node) == 8, "sl_cls_node size");
 
-/* One rule of the rule table: its box and what it does. */
+/* One rule of the rule table: its box and what it does. id holds the rule
+ * id in its low 24 bits (SL_CLS_ID_MASK) and, in its top byte, the rule's
+ * MAC condition: an index of the blob's MAC table (0: none). */
 struct sl_cls_rule {
 	__u32 lo[SL_DIM_MAX];
 	__u32 hi[SL_DIM_MAX];
@@ -366,6 +368,30 @@ struct sl_cls_hdr {
 _Static_assert(sizeof(struct sl_cls_hdr) == 232, "sl_cls_hdr size");
 
 #define SL_CLS_RULE_OFF 4096ULL
+
+/* MAC conditions of rules (source and/or destination MAC, matched after
+ * the box like the TCP flags), in the free space between the blob header
+ * and the rule table: SL_CLS_MAC_MAX entries, entry 0 unused. A blob
+ * built before MAC matching has zeros there and in the ids' top bytes. */
+#define SL_CLS_MAC_OFF	 256ULL
+#define SL_CLS_MAC_MAX	 240
+#define SL_CLS_MAC_SHIFT 24
+#define SL_CLS_ID_MASK	 0x00ffffffU
+#define SL_CLS_MAC_SRC	 0x01 /* smac must equal the frame's source */
+#define SL_CLS_MAC_DST	 0x02 /* dmac must equal the frame's destination */
+
+struct sl_cls_mac {
+	__u8 flags; /* SL_CLS_MAC_* */
+	__u8 pad;
+	__u8 smac[6];
+	__u8 dmac[6];
+	__u8 pad2[2];
+};
+_Static_assert(sizeof(struct sl_cls_mac) == 16, "sl_cls_mac size");
+_Static_assert(SL_CLS_MAC_OFF + SL_CLS_MAC_MAX * sizeof(struct sl_cls_mac) <=
+		   SL_CLS_RULE_OFF,
+	       "the MAC table fits between the header and the rule table");
+_Static_assert(SL_RULE_MAX - 1 <= SL_CLS_ID_MASK, "rule ids fit 24 bits");
 #define SL_CLS_LEAF_OFF \
 	(SL_CLS_RULE_OFF + (__u64)SL_CLS_RULE_CAP * sizeof(struct sl_cls_rule))
 #define SL_CLS_NODE_OFF (SL_CLS_LEAF_OFF + (__u64)SL_CLS_LEAF_CAP * 4)

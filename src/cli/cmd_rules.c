@@ -37,6 +37,8 @@ static const struct cli_opt rule_opts[] = {
      "psh ack urg ece cwr."},
     {"vlan", 0, "ID", "Outer VLAN id 1-4094."},
     {"iface", 'i', "IFACE", "Interface the hook runs on."},
+    {"src-mac", 0, "MAC", "Source MAC address (aa:bb:cc:dd:ee:ff)."},
+    {"dst-mac", 0, "MAC", "Destination MAC address."},
     {"comment", 'c', "TEXT", "Free text shown by list and export."},
     {},
 };
@@ -291,7 +293,8 @@ const struct cli_cmd cmd_rule = {
     .description =
 	"Rules match any combination of source and destination prefix "
 	"(IPv4 or IPv6), protocol, port ranges, ICMP type\n"
-	"and code, TCP flags, interface, VLAN and direction. ACTION (or "
+	"and code, TCP flags, interface, VLAN, source and destination MAC and "
+	"direction. ACTION (or "
 	"--action) is pass, drop, count (count adds to the\n"
 	"rule's counters and evaluation goes on) or redirect (sends the "
 	"packet out of the interface --to names: XDP\n"

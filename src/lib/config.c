@@ -55,6 +55,37 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return true;
 }
 
+/* "aa:bb:cc:dd:ee:ff": six two-digit hex bytes (any case), ':' between. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++) {
+		unsigned v = 0;
+
+		for (int j = 0; j < 2; j++, s++) {
+			char ch = *s;
+
+			if (ch >= '0' && ch <= '9')
+				v = v * 16 + (ch - '0');
+			else if (ch >= 'a' && ch <= 'f')
+				v = v * 16 + (ch - 'a' + 10);
+			else if (ch >= 'A' && ch <= 'F')
+				v = v * 16 + (ch - 'A' + 10);
+			else
+				return false;
+		}
+		mac[i] = v;
+		if (i < 5 && *s++ != ':')
+			return false;
+	}
+	return *s == '\0';
+}
+
+static void mac_text(const uint8_t m[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+}
+
 static bool parse_range(const char *s, uint16_t *lo, uint16_t *hi)
 {
 	const char *dash = strchr(s, '-');
@@ -268,6 +299,18 @@ int sl_rule_set_field(struct sl_rule *r, const char *key, const char *value,
 			goto bad;
 		snprintf(r->iface, sizeof(r->iface), "%s", value);
 		r->ifindex = 0;
+	} else if (!strcmp(key, "src-mac") || !strcmp(key, "dst-mac")) {
+		bool src = key[0] == 's';
+		uint8_t mac[6];
+
+		want = "a MAC address aa:bb:cc:dd:ee:ff";
+		if (!parse_mac(value, mac))
+			goto bad;
+		memcpy(src ? r->smac : r->dmac, mac, 6);
+		if (src)
+			r->has_smac = 1;
+		else
+			r->has_dmac = 1;
 	} else if (!strcmp(key, "to")) {
 		want = "an interface name (1-15 characters, no blanks, '/' or "
 		       "':')";
@@ -290,7 +333,7 @@ int sl_rule_set_field(struct sl_rule *r, const char *key, const char *value,
 			 "%s: unknown rule key (expected id, priority, "
 			 "action, direction, src, dst, proto, sport, dport, "
 			 "icmp-type, icmp-code, tcp-flags, vlan, iface, to, "
-			 "comment or rate)",
+			 "src-mac, dst-mac, comment or rate)",
 			 key);
 		return -EINVAL;
 	}
@@ -581,6 +624,14 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 		ADD(" vlan %d", r->vlan);
 	if (r->iface[0])
 		ADD(" iface %s", r->iface);
+	if (r->has_smac) {
+		mac_text(r->smac, t, sizeof(t));
+		ADD(" src-mac %s", t);
+	}
+	if (r->has_dmac) {
+		mac_text(r->dmac, t, sizeof(t));
+		ADD(" dst-mac %s", t);
+	}
 	if (r->to[0])
 		ADD(" to %s", r->to);
 	if (r->rate_pps)
@@ -1033,10 +1084,10 @@ static int parse_set(struct loader *L, yaml_node_t *n, int kind)
 static int parse_rule(struct loader *L, yaml_node_t *m, struct sl_rule *r)
 {
 	static const char *const keys[] = {
-	    "id",	 "priority",  "action", "direction", "src",
-	    "dst",	 "proto",     "sport",	"dport",     "icmp-type",
-	    "icmp-code", "tcp-flags", "vlan",	"iface",     "comment",
-	    "rate",	 "to"};
+	    "id",	 "priority",  "action",	 "direction", "src",
+	    "dst",	 "proto",     "sport",	 "dport",     "icmp-type",
+	    "icmp-code", "tcp-flags", "vlan",	 "iface",     "comment",
+	    "rate",	 "to",	      "src-mac", "dst-mac"};
 	yaml_node_pair_t *p;
 	const char *bad;
 	char msg[256];
@@ -1045,7 +1096,7 @@ static int parse_rule(struct loader *L, yaml_node_t *m, struct sl_rule *r)
 	err = check_map(L, m, "rule", keys, ARRAY_SIZE(keys),
 			"id, priority, action, direction, src, dst, proto, "
 			"sport, dport, icmp-type, icmp-code, tcp-flags, vlan, "
-			"iface, to, comment or rate");
+			"iface, to, src-mac, dst-mac, comment or rate");
 	if (err)
 		return err;
 	sl_rule_init(r);
@@ -1451,6 +1502,14 @@ static void write_rule(FILE *f, const struct sl_rule *r)
 		quote(r->iface, q, sizeof(q));
 		fprintf(f, "    iface: %s\n", q);
 	}
+	if (r->has_smac) {
+		mac_text(r->smac, t, sizeof(t));
+		fprintf(f, "    src-mac: \"%s\"\n", t);
+	}
+	if (r->has_dmac) {
+		mac_text(r->dmac, t, sizeof(t));
+		fprintf(f, "    dst-mac: \"%s\"\n", t);
+	}
 	if (r->to[0]) {
 		quote(r->to, q, sizeof(q));
 		fprintf(f, "    to: %s\n", q);
@@ -1536,8 +1595,11 @@ static bool rule_equal(const struct sl_rule *a, const struct sl_rule *b)
 	       a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
 	       a->icmp_type == b->icmp_type && a->icmp_code == b->icmp_code &&
 	       a->vlan == b->vlan && !strcmp(a->iface, b->iface) &&
-	       !strcmp(a->to, b->to) && a->rate_pps == b->rate_pps &&
-	       !strcmp(a->comment, b->comment);
+	       !strcmp(a->to, b->to) && a->has_smac == b->has_smac &&
+	       (!a->has_smac || !memcmp(a->smac, b->smac, 6)) &&
+	       a->has_dmac == b->has_dmac &&
+	       (!a->has_dmac || !memcmp(a->dmac, b->dmac, 6)) &&
+	       a->rate_pps == b->rate_pps && !strcmp(a->comment, b->comment);
 }
 
 static struct sl_set_entry *sorted_sets(const struct sl_config *c)

@@ -87,8 +87,9 @@ struct pkt_spec {
 				* 53 (UDP) */
 
 	/* Lengths */
-	uint16_t cut; /* bytes cut off the end; the IP length follows */
-	uint16_t pad; /* bytes after the IP packet (Ethernet padding) */
+	uint16_t cut;	 /* bytes cut off the end; the IP length follows */
+	uint8_t smac[6]; /* source MAC; all zero: 02:00:00:00:00:01 */
+	uint16_t pad;	 /* bytes after the IP packet (Ethernet padding) */
 };
 
 /* Where the builder put things. */
@@ -130,6 +131,8 @@ static size_t pkt_eth(const struct pkt_spec *s, uint8_t *b)
 	int i;
 
 	memcpy(b, mac, 12);
+	if (memcmp(s->smac, "\0\0\0\0\0\0", 6))
+		memcpy(b + 6, s->smac, 6);
 	for (i = 0; i < 3 && s->vlan[i]; i++) {
 		pkt_put16(b + n, s->vlan[i]);
 		pkt_put16(b + n + 2, 100 + i); /* TCI: VLAN id 100, 101, ... */

@@ -366,6 +366,48 @@ static void test_redirect(void)
 	sl_config_free(&c);
 }
 
+/* Rules matching source/destination MAC (checked after the box, like the
+ * TCP flags), at XDP and TC, IP and ARP; a MAC rule never shadows the
+ * rules after it for frames of other MACs. */
+static void test_mac(void)
+{
+	struct pkt_spec udp_y = UDP53, arp_y = ARP;
+	static const uint8_t y[6] = {0x02, 0, 0, 0, 0, 0x07};
+	struct sl_config c;
+	bool ok;
+
+	memcpy(udp_y.smac, y, 6);
+	memcpy(arp_y.smac, y, 6);
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_rule(&c, rule("drop", "id", "40", "priority", "5", "proto", "udp",
+			  "src-mac", "02:00:00:00:00:07", NULL));
+	cfg_rule(&c, rule("pass", "id", "41", "priority", "10", "proto", "udp",
+			  NULL));
+	cfg_rule(&c, rule("drop", "id", "42", "proto", "tcp", "dst-mac",
+			  "02:00:00:00:00:09", NULL));
+	cfg_rule(&c, rule("drop", "id", "43", "proto", "arp", "src-mac",
+			  "02:00:00:00:00:07", "dst-mac", "02:00:00:00:00:02",
+			  NULL));
+	ok = apply(&c, NULL) &&
+	     expect_on("xdp: udp from the listed mac dropped", prog, &udp_y,
+		       XDP_DROP, SL_R_RULE, SL_ACT_DROP, 40) &&
+	     expect_on("xdp: udp from another mac meets the next rule", prog,
+		       &UDP53, XDP_PASS, SL_R_RULE, SL_ACT_PASS, 41) &&
+	     expect_on("xdp: tcp to another dst mac passes", prog, &TCP80,
+		       XDP_PASS, SL_R_PASS, SL_ACT_PASS, 0) &&
+	     expect_on("xdp: arp from the listed mac pair dropped", prog,
+		       &arp_y, XDP_DROP, SL_R_RULE, SL_ACT_DROP, 43) &&
+	     expect_on("xdp: arp from another mac passes", prog, &ARP, XDP_PASS,
+		       SL_R_NON_IP, SL_ACT_PASS, 0) &&
+	     expect_on("tc in: udp from the listed mac dropped", prog_tc_in,
+		       &udp_y, TC_ACT_SHOT, SL_R_RULE, SL_ACT_DROP, 40) &&
+	     expect_on("tc out: udp from another mac passes by rule",
+		       prog_tc_out, &UDP53, TC_ACT_OK, SL_R_RULE, SL_ACT_PASS,
+		       41);
+	check_report("mac: rules match source and destination MAC", ok);
+	sl_config_free(&c);
+}
+
 static void test_failed_apply_untouched(void)
 {
 	struct sl_apply_report rep;
@@ -840,6 +882,7 @@ int main(void)
 	test_policy_and_sets();
 	test_failed_apply_untouched();
 	test_redirect();
+	test_mac();
 	test_noop_and_ids();
 	test_differential();
 	test_switch_under_load();

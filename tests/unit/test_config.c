@@ -81,6 +81,9 @@ static const struct field_ok field_ok[] = {
     {"iface", "abcdefghijklmno", " iface abcdefghijklmno"},
     {"iface", "veth-a.10", " iface veth-a.10"},
     {"to", "eth1", " to eth1"},
+    {"src-mac", "02:00:00:00:00:01", " src-mac 02:00:00:00:00:01"},
+    {"dst-mac", "AA:bb:CC:dd:EE:ff", " dst-mac aa:bb:cc:dd:ee:ff"},
+    {"dst-mac", "ff:ff:ff:ff:ff:ff", " dst-mac ff:ff:ff:ff:ff:ff"},
     {"to", "veth-b.20", " to veth-b.20"},
     {"comment", "hello world", " comment \"hello world\""},
     {"comment", "say \"hi\" \\o/", " comment \"say \\\"hi\\\" \\\\o/\""},
@@ -174,6 +177,12 @@ static const struct field_bad field_bad[] = {
     {"iface", "a:b", "iface: expected an interface name"},
     {"iface", ".", "iface: expected an interface name"},
     {"to", "", "to: expected an interface name"},
+    {"src-mac", "", "src-mac: expected a MAC address aa:bb:cc:dd:ee:ff"},
+    {"src-mac", "02:00:00:00:00", "src-mac: expected a MAC address"},
+    {"src-mac", "02:00:00:00:00:01:02", "src-mac: expected a MAC address"},
+    {"dst-mac", "2:0:0:0:0:1", "dst-mac: expected a MAC address"},
+    {"dst-mac", "0g:00:00:00:00:01", "dst-mac: expected a MAC address"},
+    {"dst-mac", "02-00-00-00-00-01", "dst-mac: expected a MAC address"},
     {"to", "abcdefghijklmnop", "to: expected an interface name (1-15"},
     {"to", "a/b", "to: expected an interface name"},
     {"action", "bounce",
@@ -1097,6 +1106,8 @@ static bool check_round_trip_fields(void)
 	    "  - {id: 6, action: drop, dst: 0.0.0.0/0, proto: icmp, "
 	    "icmp-type: 3, icmp-code: 4}\n"
 	    "  - {id: 7, action: redirect, to: lo, proto: udp, dport: 53}\n"
+	    "  - {id: 8, action: drop, src-mac: '02:00:00:00:00:01', "
+	    "dst-mac: 'FF:ff:ff:ff:ff:ff', proto: arp}\n"
 	    "deny:\n"
 	    "  - {prefix: '::/0', dir: dst}\n"
 	    "  - 0.0.0.0/0\n";
