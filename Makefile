@@ -47,7 +47,8 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Keep the BPF objects and skeletons: the tests and benches load them too.
 .SECONDARY:
 
-all: $(BUILD)/sluice $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/rulegen
+all: $(BUILD)/sluice $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/rulegen \
+	$(BUILD)/verifier_stats
 
 deps:
 	@scripts/deps.sh
@@ -95,6 +96,10 @@ $(BUILD)/tests/test_classify $(BUILD)/tests/test_apply $(BUILD)/bench/bench_cls 
     $(BUILD)/bench/bench_rules: \
     $(RULEGEN_OBJ) $(SKELS)
 
+# The verifier's work per program (stack, insns, time): tests/static.sh.
+$(BUILD)/verifier_stats: tests/verifier_stats.c $(BUILD)/libsluice.a $(LIB_HDRS) $(SKELS)
+	$(CC) $(CFLAGS) $< $(BUILD)/libsluice.a -o $@ $(LDLIBS)
+
 $(BUILD)/rulegen: bench/rulegen_main.c $(RULEGEN_OBJ) $(BUILD)/libsluice.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
@@ -133,7 +138,7 @@ docs: $(BUILD)/sluice
 	$(BUILD)/sluice help --markdown > docs/cli.md
 
 format:
-	clang-format -i $(wildcard include/sluice/*.h bpf/*.c bpf/lib/*.h src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h bench/*.c bench/*.h)
+	clang-format -i $(wildcard include/sluice/*.h bpf/*.c bpf/lib/*.h src/*/*.c src/*/*.h tests/*.c tests/unit/*.c tests/unit/*.h bench/*.c bench/*.h)
 
 clean:
 	rm -rf $(BUILD)

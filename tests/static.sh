@@ -45,6 +45,15 @@ else
 fi
 rm -rf "$d"
 
+# The verifier's work per program and feature set (stack, insns, time);
+# fails when a program's stack leaves less than 192 bytes free.
+if [ -x build/verifier_stats ]; then
+	build/verifier_stats
+	[ $? -eq 0 ] || rc=1
+else
+	fail "verifier work of every program" "build/verifier_stats is not built"
+fi
+
 for v in attach detach status block unblock allow unallow rule apply export stats reset; do
 	if $S "$v" --help | grep -q "^EXIT STATUS"; then
 		ok "sluice $v --help is complete"

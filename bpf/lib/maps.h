@@ -139,6 +139,39 @@ struct {
 } sl_next_test SEC(".maps");
 #endif
 
+/* Redirect targets of the rules, by slot (abi.h, SL_MAP_REDIRECT): XDP
+ * sends through the DEVMAP with bpf_redirect_map (bulked per flush). A
+ * map holding programs (a DEVMAP may) belongs to the program type that
+ * used it first, so TC cannot use it: TC and the rules stage read the
+ * slot's ifindex from sl_redirect_ifindex, which the control plane fills
+ * alongside. (The kernel reports every DEVMAP with BPF_F_RDONLY_PROG, a
+ * flag that cannot be given at creation, so libbpf 1.1 refuses to reuse
+ * its pin: the loader reuses it itself, src/lib/loader.c.) */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, SL_REDIRECT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_redirect_ports SEC(".maps");
+
+/* slot -> ifindex of the same target; 0: the slot is empty. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_REDIRECT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_redirect_ifindex SEC(".maps");
+
+/* The ifindex of redirect slot `slot`, or 0 when it is empty. */
+static __always_inline __u32 sl_redirect_target(__u32 slot)
+{
+	__u32 *ifx = bpf_map_lookup_elem(&sl_redirect_ifindex, &slot);
+
+	return ifx ? *ifx : 0;
+}
+
 /* The running config blob, or NULL before the first apply. Read it once
  * per packet and hand the pointer on: a second read could see a newer
  * config and classify one packet with halves of two. */

@@ -57,6 +57,13 @@ struct sl_pkt {
 	__u8 tcp_flags;
 	__u8 icmp_type;
 	__u8 icmp_code;
+	/* 1 once saddr/daddr hold the addresses of a whole fixed IPv4 or IPv6
+	 * header of the right version, even when a later check calls the
+	 * frame malformed: the sets judge every frame whose addresses could
+	 * be read, so a malformed frame is no way around a deny entry. */
+	__u8 addrs;
+	__u8 dmac[6]; /* the Ethernet header's addresses */
+	__u8 smac[6];
 	__u32 len; /* frame length in bytes (may exceed the readable area) */
 };
 
@@ -90,6 +97,8 @@ static __always_inline int sl_parse_eth(struct sl_cursor *c, struct sl_pkt *p)
 
 	if (!eth)
 		return SL_R_MALFORMED_L2;
+	__builtin_memcpy(p->dmac, eth->h_dest, 6);
+	__builtin_memcpy(p->smac, eth->h_source, 6);
 	proto = eth->h_proto;
 #pragma unroll
 	for (int i = 0; i < 2; i++) {
@@ -190,7 +199,12 @@ static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 	__u32 hlen, tot, avail, off;
 	__u16 frag;
 
-	if (!iph || iph->version != 4 || iph->ihl < 5)
+	if (!iph || iph->version != 4)
+		return SL_R_MALFORMED_L3;
+	p->saddr[0] = iph->saddr;
+	p->daddr[0] = iph->daddr;
+	p->addrs = 1;
+	if (iph->ihl < 5)
 		return SL_R_MALFORMED_L3;
 	hlen = iph->ihl * 4;
 	if (c->pos + (hlen - sizeof(*iph)) > c->end)
@@ -207,8 +221,6 @@ static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 	if (tot < hlen || tot > avail)
 		return SL_R_MALFORMED_L3;
 
-	p->saddr[0] = iph->saddr;
-	p->daddr[0] = iph->daddr;
 	p->l4_proto = iph->protocol;
 	frag = bpf_ntohs(iph->frag_off);
 	if (frag & 0x1fff)
@@ -239,6 +251,9 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 
 	if (!ip6 || ip6->version != 6)
 		return SL_R_MALFORMED_L3;
+	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	p->addrs = 1;
 	plen = bpf_ntohs(ip6->payload_len);
 	off = c->pos - c->start;
 	asm volatile("" : "+r"(off)); /* see sl_parse_ipv4() */
@@ -248,8 +263,6 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 		plen = avail;
 	if (plen > avail)
 		return SL_R_MALFORMED_L3;
-	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
-	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
 	nh = ip6->nexthdr;
 	first = c->pos - c->start;
 	off = first;

@@ -1,115 +1,53 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* pipeline: the stages every hook runs after parsing, in order
- *   malformed checks -> allow/deny sets (ingress) -> rules -> policy
- * Hooks (XDP, TC ingress, TC egress) parse the frame, call sl_pipeline()
- * and map the returned SL_ACT_* onto their own return codes. */
+/* pipeline: the stage table every hook runs, and the one choke point every
+ * verdict passes through. The contract of a stage is in stage.h; adding a
+ * stage is one header and one row of SL_STAGES below. */
 #ifndef SL_PIPELINE_H
 #define SL_PIPELINE_H
 
-#include "parse.h"
+#include "malformed.h"
+#include "policy.h"
 #include "rules.h"
 #include "sets.h"
+#include "stage.h"
 #include "stats.h"
 
-/* Load-time switches, set by the loader before the programs are verified. */
-const volatile struct sl_features sl_feat = {.drop_malformed = 1};
+/* The stages, in order: X(name, on). `on` must be a load-time constant
+ * (a literal or an sl_feat switch): a row that is off is removed by the
+ * verifier, costing 0 ns. The last row always decides. */
+#define SL_STAGES(X)                                         \
+	X(parse, 1)                                          \
+	X(malformed, 1)                                      \
+	X(sets, !(sl_feat.stages_off & SL_STAGE_OFF_SETS))   \
+	X(rules, !(sl_feat.stages_off & SL_STAGE_OFF_RULES)) \
+	X(policy, 1)
 
-static __always_inline int sl_verdict(__u32 reason, __u32 action, __u32 len)
+/* The choke point: every verdict is counted here, per CPU, by reason and
+ * action (sl_stats). Observability (events, sampling) hooks in here. */
+static __always_inline void sl_verdict_commit(struct sl_pctx *c)
 {
-	sl_count(reason, action, len);
-	return action;
+	sl_count(c->v.reason, c->v.action, c->pkt.len);
 }
 
-/* The packet as a point of the rule space (abi.h, enum sl_dim). */
-static __always_inline void sl_rule_key(const struct sl_pkt *p, __u32 dir,
-					__u32 ifindex, __u32 *kv)
+#define SL_STAGE_ROW(name, on)                        \
+	if ((on) && sl_stage_##name(c, h) != SL_CONT) \
+		goto done;
+
+/* Runs the table on the frame h describes and commits the verdict, which
+ * the hook then maps onto its return code. NULL only if the per-CPU
+ * scratch is missing (never: the map has its one slot). */
+static __always_inline struct sl_pctx *sl_pipeline(const struct sl_hook *h)
 {
-	if (p->l3_proto == ETH_P_IP) {
-		kv[SL_DIM_SRC3] = bpf_ntohl(p->saddr[0]);
-		kv[SL_DIM_DST3] = bpf_ntohl(p->daddr[0]);
-		kv[SL_DIM_L3] = SL_L3_IPV4;
-	} else if (p->l3_proto == ETH_P_IPV6) {
-#pragma unroll
-		for (int i = 0; i < 4; i++) {
-			kv[SL_DIM_SRC0 + i] = bpf_ntohl(p->saddr[i]);
-			kv[SL_DIM_DST0 + i] = bpf_ntohl(p->daddr[i]);
-		}
-		kv[SL_DIM_L3] = SL_L3_IPV6;
-	} else {
-		kv[SL_DIM_L3] =
-		    p->l3_proto == ETH_P_ARP ? SL_L3_ARP : SL_L3_OTHER;
-	}
-	kv[SL_DIM_SPORT] = p->sport;
-	kv[SL_DIM_DPORT] = p->dport;
-	kv[SL_DIM_PROTO] = p->l4_proto;
-	if (p->l4_proto == IPPROTO_ICMP || p->l4_proto == IPPROTO_ICMPV6)
-		kv[SL_DIM_ICMP] = (__u32)p->icmp_type << 8 | p->icmp_code;
-	kv[SL_DIM_IFINDEX] = ifindex;
-	kv[SL_DIM_VLAN] = p->vlan_id[0] & 0xfff;
-	kv[SL_DIM_DIR] = dir;
-}
+	struct sl_pctx *c = sl_pctx_get();
 
-/* The rules stage, then the direction's default policy. */
-static __always_inline int sl_rules_stage(__u8 *blob, struct sl_pkt *p,
-					  __u32 dir, __u32 ifindex, int nonip)
-{
-	__u32 id = 0;
-	int act = -1;
-
-	if (blob && ((struct sl_blob_hdr *)blob)->nrules) {
-		/* Zeroed only when there are rules to walk. */
-		struct sl_cls_ctx c = {};
-
-		sl_rule_key(p, dir, ifindex, c.key);
-		act = sl_rules_classify(&c, blob, p->tcp_flags, p->len, &id);
-	}
-	if (act >= 0)
-		return sl_verdict(
-		    SL_R_RULE, act == SL_RACT_DROP ? SL_ACT_DROP : SL_ACT_PASS,
-		    p->len);
-	if (nonip)
-		return sl_verdict(SL_R_NON_IP, SL_ACT_PASS, p->len);
-	if (blob &&
-	    ((struct sl_blob_hdr *)blob)->policy[dir & 1] == SL_ACT_DROP)
-		return sl_verdict(SL_R_POLICY, SL_ACT_DROP, p->len);
-	return sl_verdict(SL_R_PASS, SL_ACT_PASS, p->len);
-}
-
-/* r: what sl_parse() returned for p. dir: enum sl_rule_dir of the hook.
- * Returns SL_ACT_PASS or SL_ACT_DROP, counted by reason. */
-static __always_inline int sl_pipeline(struct sl_pkt *p, int r, __u32 dir,
-				       __u32 ifindex)
-{
-	__u8 *blob = sl_blob_get();
-	__u32 gen = 0;
-
-	if (blob)
-		gen = ((struct sl_blob_hdr *)blob)->set_gen & 1;
-	if (r == SL_R_NON_IP) {
-		/* Non-IP frames meet only the rules that name them (ARP). */
-		if (p->l3_proto != ETH_P_ARP)
-			return sl_verdict(r, SL_ACT_PASS, p->len);
-	} else if (r != SL_R_PASS) {
-		if (sl_feat.drop_malformed)
-			return sl_verdict(r, SL_ACT_DROP, p->len);
-		/* Passing malformed frames must not open a way around the
-		 * deny set: a bad L4 header comes with valid addresses. */
-		if (dir == SL_RDIR_IN && r == SL_R_MALFORMED_L4 &&
-		    sl_sets_check(p, gen) == SL_R_DENY_SET)
-			return sl_verdict(SL_R_DENY_SET, SL_ACT_DROP, p->len);
-		return sl_verdict(r, SL_ACT_PASS, p->len);
-	} else if (dir == SL_RDIR_IN) {
-		int s = sl_sets_check(p, gen);
-
-		if (s == SL_R_DENY_SET)
-			return sl_verdict(s, SL_ACT_DROP, p->len);
-		/* An allow entry ends the pipeline: trusted traffic bypasses
-		 * every later stage. */
-		if (s == SL_R_ALLOW_SET)
-			return sl_verdict(s, SL_ACT_PASS, p->len);
-	}
-	/* One call site: the classifier is inlined once. */
-	return sl_rules_stage(blob, p, dir, ifindex, r == SL_R_NON_IP);
+	if (!c)
+		return NULL;
+	SL_STAGES(SL_STAGE_ROW)
+	/* Not reached: the policy row always decides. */
+	sl_done(c, SL_ACT_ABORT, SL_R_PASS, 0);
+done:
+	sl_verdict_commit(c);
+	return c;
 }
 
 #endif /* SL_PIPELINE_H */

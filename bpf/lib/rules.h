@@ -8,7 +8,10 @@
  * once whatever the caller's state: walk_cb walks SL_CLS_LEAF_GROUP trees
  * in lock-step (their node loads are independent, so they overlap), scan_cb
  * scans one tree's leaf. The blob pointer is read once by the caller and
- * handed to the callbacks in the context: the whole packet sees one blob. */
+ * handed to the callbacks next to the walk state (struct sl_cls_loop, on
+ * the caller's stack: a pointer kept in a map value would come back as a
+ * scalar): the whole packet sees one blob. The walk state itself may live
+ * anywhere (the pipeline keeps it in the per-CPU context's scratch). */
 #ifndef SL_RULES_H
 #define SL_RULES_H
 
@@ -16,11 +19,11 @@
 #include <bpf/bpf_helpers.h>
 
 #include "maps.h"
+#include "stage.h"
 
 #define SL_CLS_GROUP 8 /* trees walked in lock-step */
 
 struct sl_cls_ctx {
-	__u8 *blob;
 	__u32 key[SL_DIM_MAX];
 	__u64 leaf[SL_CLS_TREE_MAX]; /* leaf reached in each tree */
 	/* smallest matching count positions, ascending; none: unused */
@@ -28,6 +31,14 @@ struct sl_cls_ctx {
 	__u32 best; /* order position of the best terminal match so far */
 	__u32 nt;
 	__u32 tcp;
+	__u8 dmac[6]; /* the frame's MAC addresses, for MAC conditions */
+	__u8 smac[6];
+};
+
+/* What the bpf_loop callbacks get (on the caller's stack). */
+struct sl_cls_loop {
+	struct sl_cls_ctx *c;
+	__u8 *blob;
 };
 
 static __always_inline struct sl_cls_hdr *sl_cls_hdr(__u8 *blob)
@@ -57,8 +68,9 @@ static __always_inline __u64 sl_cls_descend(__u8 *blob, const __u32 *kv,
 
 static long sl_cls_walk_cb(__u32 g, void *data)
 {
-	struct sl_cls_ctx *c = data;
-	__u8 *blob = c->blob;
+	struct sl_cls_loop *l = data;
+	struct sl_cls_ctx *c = l->c;
+	__u8 *blob = l->blob;
 	struct sl_cls_hdr *h = sl_cls_hdr(blob);
 	__u32 t0 = g * SL_CLS_GROUP, nt = c->nt;
 	const __u32 *kv = c->key;
@@ -129,10 +141,41 @@ static __always_inline void sl_cls_hit_count(struct sl_cls_ctx *c, __u32 pos)
 	}
 }
 
+static __always_inline int sl_mac_eq(const __u8 *a, const __u8 *b)
+{
+	__u8 d = 0;
+
+#pragma unroll
+	for (int i = 0; i < 6; i++)
+		d |= a[i] ^ b[i];
+	return !d;
+}
+
+/* The MAC condition of rule r (top byte of its id) holds for the frame. */
+static __always_inline int sl_cls_mac_ok(__u8 *blob,
+					 const struct sl_cls_rule *r,
+					 const struct sl_cls_ctx *c)
+{
+	__u32 idx = r->id >> SL_CLS_MAC_SHIFT;
+	struct sl_cls_mac *m;
+
+	if (!idx)
+		return 1;
+	if (idx >= SL_CLS_MAC_MAX)
+		return 0;
+	m = (void *)(blob + SL_CLS_MAC_OFF + idx * sizeof(*m));
+	if ((m->flags & SL_CLS_MAC_SRC) && !sl_mac_eq(m->smac, c->smac))
+		return 0;
+	if ((m->flags & SL_CLS_MAC_DST) && !sl_mac_eq(m->dmac, c->dmac))
+		return 0;
+	return 1;
+}
+
 static long sl_cls_scan_cb(__u32 t, void *data)
 {
-	struct sl_cls_ctx *c = data;
-	__u8 *blob = c->blob;
+	struct sl_cls_loop *l = data;
+	struct sl_cls_ctx *c = l->c;
+	__u8 *blob = l->blob;
 	struct sl_cls_hdr *h = sl_cls_hdr(blob);
 	__u64 n;
 	__u32 cnt, base;
@@ -158,7 +201,7 @@ static long sl_cls_scan_cb(__u32 t, void *data)
 		if (pos >= c->best)
 			break;
 		r = sl_cls_rule_at(blob, pos);
-		if (!sl_cls_match(r, c))
+		if (!sl_cls_match(r, c) || !sl_cls_mac_ok(blob, r, c))
 			continue;
 		if (r->action == SL_RACT_COUNT) {
 			sl_cls_hit_count(c, pos);
@@ -184,23 +227,24 @@ static __always_inline void sl_rule_count(__u32 id, __u32 len)
 }
 
 /* Classifies the key the caller wrote into c->key (enum sl_dim order,
- * host order; the rest of *c zeroed) with the tcp flags of the packet (0
- * for other protocols). The caller's ctx saves a copy of the key on a
- * stack the callbacks share. Returns the deciding rule's action
- * (SL_RACT_PASS or SL_RACT_DROP) and its id in *rule_id, or -1 (and id 0)
- * when no pass/drop rule holds the packet. Adds 1 packet and len bytes to
- * the deciding rule and to the first SL_COUNT_HITS_MAX count rules before
- * it. blob: from sl_blob_get(), non-NULL. */
+ * host order; the rest of *c need not be initialised) with the tcp flags of
+ * the packet (0 for other protocols). Returns the deciding rule's action
+ * (SL_RACT_PASS, SL_RACT_DROP or SL_RACT_REDIRECT) with its id in *rule_id
+ * and its redirect slot in *target (0 for other actions), or -1 (id and
+ * target 0) when no deciding rule holds the packet. Adds 1 packet and len
+ * bytes to the deciding rule and to the first SL_COUNT_HITS_MAX count rules
+ * before it. blob: from sl_blob_get(), non-NULL. */
 static __always_inline int sl_rules_classify(struct sl_cls_ctx *c, __u8 *blob,
 					     __u8 tcp_flags, __u32 len,
-					     __u32 *rule_id)
+					     __u32 *rule_id, __u32 *target)
 {
 	struct sl_cls_hdr *h = sl_cls_hdr(blob);
+	struct sl_cls_loop l = {.c = c, .blob = blob};
 	struct sl_cls_rule *r;
 	int action = -1;
 
 	*rule_id = 0;
-	c->blob = blob;
+	*target = 0;
 	c->tcp = tcp_flags;
 	c->nt = h->ntrees;
 	c->best = h->none;
@@ -211,22 +255,88 @@ static __always_inline int sl_rules_classify(struct sl_cls_ctx *c, __u8 *blob,
 		c->nt = SL_CLS_TREE_MAX;
 	if (!c->nt)
 		return -1;
-	bpf_loop(SL_CLS_TREE_MAX / SL_CLS_GROUP, sl_cls_walk_cb, c, 0);
-	bpf_loop(SL_CLS_TREE_MAX, sl_cls_scan_cb, c, 0);
+	bpf_loop(SL_CLS_TREE_MAX / SL_CLS_GROUP, sl_cls_walk_cb, &l, 0);
+	bpf_loop(SL_CLS_TREE_MAX, sl_cls_scan_cb, &l, 0);
 
 	if (c->best != SL_CLS_NONE) {
 		r = sl_cls_rule_at(blob, c->best);
-		*rule_id = r->id;
+		*rule_id = r->id & SL_CLS_ID_MASK;
+		*target = r->target;
 		action = r->action;
-		sl_rule_count(r->id, len);
+		sl_rule_count(r->id & SL_CLS_ID_MASK, len);
 	}
 #pragma unroll
 	for (int i = 0; i < SL_COUNT_HITS_MAX; i++) {
 		if (c->hits[i] < c->best)
-			sl_rule_count(sl_cls_rule_at(blob, c->hits[i])->id,
+			sl_rule_count(sl_cls_rule_at(blob, c->hits[i])->id &
+					  SL_CLS_ID_MASK,
 				      len);
 	}
 	return action;
+}
+
+/* The packet as a point of the rule space (abi.h, enum sl_dim); kv must
+ * be zeroed. */
+static __always_inline void sl_rule_key(const struct sl_pkt *p, __u32 dir,
+					__u32 ifindex, __u32 *kv)
+{
+	if (p->l3_proto == ETH_P_IP) {
+		kv[SL_DIM_SRC3] = bpf_ntohl(p->saddr[0]);
+		kv[SL_DIM_DST3] = bpf_ntohl(p->daddr[0]);
+		kv[SL_DIM_L3] = SL_L3_IPV4;
+	} else if (p->l3_proto == ETH_P_IPV6) {
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			kv[SL_DIM_SRC0 + i] = bpf_ntohl(p->saddr[i]);
+			kv[SL_DIM_DST0 + i] = bpf_ntohl(p->daddr[i]);
+		}
+		kv[SL_DIM_L3] = SL_L3_IPV6;
+	} else {
+		kv[SL_DIM_L3] =
+		    p->l3_proto == ETH_P_ARP ? SL_L3_ARP : SL_L3_OTHER;
+	}
+	kv[SL_DIM_SPORT] = p->sport;
+	kv[SL_DIM_DPORT] = p->dport;
+	kv[SL_DIM_PROTO] = p->l4_proto;
+	if (p->l4_proto == IPPROTO_ICMP || p->l4_proto == IPPROTO_ICMPV6)
+		kv[SL_DIM_ICMP] = (__u32)p->icmp_type << 8 | p->icmp_code;
+	kv[SL_DIM_IFINDEX] = ifindex;
+	kv[SL_DIM_VLAN] = p->vlan_id[0] & 0xfff;
+	kv[SL_DIM_DIR] = dir;
+}
+
+_Static_assert(sizeof(struct sl_cls_ctx) <= SL_STAGE_SCRATCH,
+	       "the classifier's walk state fits the stage scratch");
+
+/* The stage (IP and ARP frames that reached it, both directions): the
+ * first pass/drop/redirect rule decides with reason rule. A redirect
+ * rule whose slot is empty (its interface went away) aborts: dropped, and
+ * traced at XDP. No rule: go on to the policy. */
+static __always_inline int sl_stage_rules(struct sl_pctx *c,
+					  const struct sl_hook *h)
+{
+	struct sl_cls_ctx *cc = (void *)c->scratch;
+	__u32 id, target;
+	int act;
+
+	if (!h->blob || !((struct sl_blob_hdr *)h->blob)->nrules)
+		return SL_CONT;
+	__builtin_memset(cc->key, 0, sizeof(cc->key));
+	sl_rule_key(&c->pkt, h->dir, h->ifindex, cc->key);
+	__builtin_memcpy(cc->dmac, c->pkt.dmac, 6);
+	__builtin_memcpy(cc->smac, c->pkt.smac, 6);
+	act = sl_rules_classify(cc, h->blob, c->pkt.tcp_flags, c->pkt.len, &id,
+				&target);
+	if (act < 0)
+		return SL_CONT;
+	if (act == SL_RACT_DROP)
+		return sl_done(c, SL_ACT_DROP, SL_R_RULE, 0);
+	if (act == SL_RACT_REDIRECT) {
+		if (!target || !sl_redirect_target(target))
+			return sl_done(c, SL_ACT_ABORT, SL_R_RULE, 0);
+		return sl_done(c, SL_ACT_REDIRECT, SL_R_RULE, target);
+	}
+	return sl_done(c, SL_ACT_PASS, SL_R_RULE, 0);
 }
 
 #endif /* SL_RULES_H */

@@ -8,6 +8,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "stage.h"
 
 /* True when the presence bitmap says a host entry may exist. */
 static __always_inline int sl_host_maybe(__u32 region, __u32 bucket)
@@ -105,6 +106,24 @@ hit:
 	__sync_fetch_and_add(&win->packets, 1);
 	__sync_fetch_and_add(&win->bytes, p->len);
 	return win->kind == SL_SET_DENY ? SL_R_DENY_SET : SL_R_ALLOW_SET;
+}
+
+/* The stage (ingress, well-formed IP): a deny entry drops; an allow entry
+ * passes and ends the pipeline (trusted traffic bypasses every later
+ * stage). */
+static __always_inline int sl_stage_sets(struct sl_pctx *c,
+					 const struct sl_hook *h)
+{
+	int s;
+
+	if (h->dir != SL_RDIR_IN || c->parsed != SL_R_PASS)
+		return SL_CONT;
+	s = sl_sets_check(&c->pkt, c->gen);
+	if (s == SL_R_DENY_SET)
+		return sl_done(c, SL_ACT_DROP, s, 0);
+	if (s == SL_R_ALLOW_SET)
+		return sl_done(c, SL_ACT_PASS, s, 0);
+	return SL_CONT;
 }
 
 #endif /* SL_SETS_H */

@@ -153,8 +153,13 @@ static inline __u32 sl_stats_idx(__u32 reason, __u32 action)
  * removes the code of stages that are off. */
 struct sl_features {
 	__u8 drop_malformed; /* 1: malformed frames are dropped (default) */
-	__u8 pad[7];
+	__u8 stages_off;     /* SL_STAGE_OFF_*: stages left out (default 0) */
+	__u8 pad[6];
 };
+/* sl_features.stages_off: optional stages switched off at load time (the
+ * verifier removes them; 0 ns). */
+#define SL_STAGE_OFF_SETS  0x01 /* allow/deny sets */
+#define SL_STAGE_OFF_RULES 0x02 /* the rule classifier */
 _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
 
 /* ---- Pinned layout ----
@@ -274,6 +279,16 @@ _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 /* Number of set slots: each set map is an array of SL_SET_GENS maps. */
 #define SL_SET_GENS 2
 
+/* Redirect targets (rule action redirect), by slot: SL_MAP_REDIRECT is a
+ * DEVMAP of SL_REDIRECT_SLOTS slots, slot -> struct bpf_devmap_val (for
+ * XDP); SL_MAP_REDIRECT_IFX an ARRAY, slot -> __u32 ifindex of the same
+ * target (for TC; 0: empty). Slot 0 is never used (a rule's target 0 means
+ * none). The control plane fills a slot before the config naming it is
+ * switched in and never changes a slot the running config names. */
+#define SL_MAP_REDIRECT	    "sl_redirect_ports"
+#define SL_MAP_REDIRECT_IFX "sl_redirect_ifindex"
+#define SL_REDIRECT_SLOTS   256
+
 #define SL_MAP_CONFIG	  "sl_config"
 #define SL_MAP_RULE_STATS "sl_rule_stats"
 #define SL_MAP_RULE_DEFS  "sl_rule_defs"
@@ -355,7 +370,9 @@ struct sl_cls_node {
 };
 _Static_assert(sizeof(struct sl_cls_node) == 8, "sl_cls_node size");
 
-/* One rule of the rule table: its box and what it does. */
+/* One rule of the rule table: its box and what it does. id holds the rule
+ * id in its low 24 bits (SL_CLS_ID_MASK) and, in its top byte, the rule's
+ * MAC condition: an index of the blob's MAC table (0: none). */
 struct sl_cls_rule {
 	__u32 lo[SL_DIM_MAX];
 	__u32 hi[SL_DIM_MAX];
@@ -363,7 +380,7 @@ struct sl_cls_rule {
 	__u8 action;   /* enum sl_rule_action */
 	__u8 tcp_mask; /* match when (tcp flags & tcp_mask) == tcp_val */
 	__u8 tcp_val;
-	__u8 pad;
+	__u8 target; /* SL_RACT_REDIRECT: slot of SL_MAP_REDIRECT, else 0 */
 };
 _Static_assert(sizeof(struct sl_cls_rule) == 136, "sl_cls_rule size");
 
@@ -383,6 +400,30 @@ struct sl_cls_hdr {
 _Static_assert(sizeof(struct sl_cls_hdr) == 232, "sl_cls_hdr size");
 
 #define SL_CLS_RULE_OFF 4096ULL
+
+/* MAC conditions of rules (source and/or destination MAC, matched after
+ * the box like the TCP flags), in the free space between the blob header
+ * and the rule table: SL_CLS_MAC_MAX entries, entry 0 unused. A blob
+ * built before MAC matching has zeros there and in the ids' top bytes. */
+#define SL_CLS_MAC_OFF	 256ULL
+#define SL_CLS_MAC_MAX	 240
+#define SL_CLS_MAC_SHIFT 24
+#define SL_CLS_ID_MASK	 0x00ffffffU
+#define SL_CLS_MAC_SRC	 0x01 /* smac must equal the frame's source */
+#define SL_CLS_MAC_DST	 0x02 /* dmac must equal the frame's destination */
+
+struct sl_cls_mac {
+	__u8 flags; /* SL_CLS_MAC_* */
+	__u8 pad;
+	__u8 smac[6];
+	__u8 dmac[6];
+	__u8 pad2[2];
+};
+_Static_assert(sizeof(struct sl_cls_mac) == 16, "sl_cls_mac size");
+_Static_assert(SL_CLS_MAC_OFF + SL_CLS_MAC_MAX * sizeof(struct sl_cls_mac) <=
+		   SL_CLS_RULE_OFF,
+	       "the MAC table fits between the header and the rule table");
+_Static_assert(SL_RULE_MAX - 1 <= SL_CLS_ID_MASK, "rule ids fit 24 bits");
 #define SL_CLS_LEAF_OFF \
 	(SL_CLS_RULE_OFF + (__u64)SL_CLS_RULE_CAP * sizeof(struct sl_cls_rule))
 #define SL_CLS_NODE_OFF (SL_CLS_LEAF_OFF + (__u64)SL_CLS_LEAF_CAP * 4)

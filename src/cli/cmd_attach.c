@@ -154,8 +154,10 @@ static void features_list(const struct sl_attachment *a, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 		return;
 	}
-	snprintf(buf, len, "%s,sets",
-		 a->feat.drop_malformed ? "malformed-drop" : "malformed-pass");
+	snprintf(buf, len, "%s%s%s",
+		 a->feat.drop_malformed ? "malformed-drop" : "malformed-pass",
+		 a->feat.stages_off & SL_STAGE_OFF_SETS ? "" : ",sets",
+		 a->feat.stages_off & SL_STAGE_OFF_RULES ? "" : ",rules");
 }
 
 static int run_status(struct cli *c, int argc, char **argv)
@@ -210,7 +212,11 @@ static int run_status(struct cli *c, int argc, char **argv)
 				jw_str(&w, a[i].feat.drop_malformed
 					       ? "malformed-drop"
 					       : "malformed-pass");
-				jw_str(&w, "sets");
+				if (!(a[i].feat.stages_off & SL_STAGE_OFF_SETS))
+					jw_str(&w, "sets");
+				if (!(a[i].feat.stages_off &
+				      SL_STAGE_OFF_RULES))
+					jw_str(&w, "rules");
 			}
 			jw_arr_close(&w);
 			jw_obj_close(&w);

@@ -16,6 +16,10 @@
 /* Options of `rule add`, in the order `rule list` prints the fields. The
  * option names are the config file's keys (sl_rule_set_field). */
 static const struct cli_opt rule_opts[] = {
+    {"action", 'a', "ACTION",
+     "pass, drop, count or redirect (instead of the ACTION argument)."},
+    {"to", 0, "IFACE",
+     "redirect: the interface matching packets are sent out of."},
     {"id", 0, "N", "Stable rule id (1-131071; default: the lowest free)."},
     {"priority", 'p', "N",
      "0-65535, lower first (default 1000); equal priorities go by id."},
@@ -33,6 +37,8 @@ static const struct cli_opt rule_opts[] = {
      "psh ack urg ece cwr."},
     {"vlan", 0, "ID", "Outer VLAN id 1-4094."},
     {"iface", 'i', "IFACE", "Interface the hook runs on."},
+    {"src-mac", 0, "MAC", "Source MAC address (aa:bb:cc:dd:ee:ff)."},
+    {"dst-mac", 0, "MAC", "Destination MAC address."},
     {"comment", 'c', "TEXT", "Free text shown by list and export."},
     {},
 };
@@ -42,7 +48,13 @@ static int rule_from_opts(struct cli *c, const char *action, struct sl_rule *r)
 	char err[256];
 
 	sl_rule_init(r);
-	if (sl_rule_set_field(r, "action", action, err, sizeof(err)))
+	if (action && cli_opt(c, "action"))
+		return cli_usage_error(c, "give the action once: as ACTION or "
+					  "as --action");
+	if (!action && !cli_opt(c, "action"))
+		return cli_usage_error(c, "'rule add' takes an action (pass, "
+					  "drop, count or redirect)");
+	if (action && sl_rule_set_field(r, "action", action, err, sizeof(err)))
 		return cli_usage_error(c, "%s", err);
 	for (int i = 0; rule_opts[i].name; i++) {
 		const char *v = cli_opt(c, rule_opts[i].name);
@@ -191,11 +203,12 @@ static int run_rule(struct cli *c, int argc, char **argv)
 		return rc;
 	}
 	if (!strcmp(sub, "add")) {
-		if (argc != 2)
+		if (argc > 2)
 			return cli_usage_error(c, "'rule add' takes one action "
-						  "(pass, drop or count) and "
-						  "match options");
-		rc = rule_from_opts(c, argv[1], &r);
+						  "(pass, drop, count or "
+						  "redirect) and match "
+						  "options");
+		rc = rule_from_opts(c, argc == 2 ? argv[1] : NULL, &r);
 		if (rc)
 			return rc;
 	} else if (argc < 2) {
@@ -276,15 +289,19 @@ out:
 
 const struct cli_cmd cmd_rule = {
     .name = "rule",
-    .args = "add ACTION | del ID... | list",
+    .args = "add [ACTION] | del ID... | list",
     .summary = "Add, delete and list ordered multi-field rules",
     .description =
 	"Rules match any combination of source and destination prefix "
 	"(IPv4 or IPv6), protocol, port ranges, ICMP type\n"
-	"and code, TCP flags, interface, VLAN and direction. ACTION is pass, "
-	"drop or count (count adds to the rule's counters\n"
-	"and evaluation goes on). Rules are evaluated by ascending priority, "
-	"then id; the first pass or drop rule that\n"
+	"and code, TCP flags, interface, VLAN, source and destination MAC and "
+	"direction. ACTION (or "
+	"--action) is pass, drop, count (count adds to the\n"
+	"rule's counters and evaluation goes on) or redirect (sends the "
+	"packet out of the interface --to names: XDP\n"
+	"through a DEVMAP, TC with bpf_redirect). Rules are evaluated by "
+	"ascending priority, "
+	"then id; the first pass, drop or redirect rule that\n"
 	"matches decides, and packets no rule decides meet the default policy "
 	"(see apply). Fields not given match anything;\n"
 	"a rule without addresses or an IP protocol matches IPv4 and IPv6, "
@@ -299,6 +316,8 @@ const struct cli_cmd cmd_rule = {
 		"$ sluice rule add pass --src 2001:db8::/32 --proto icmpv6 "
 		"--icmp-type 128\n"
 		"$ sluice rule add drop --proto arp --direction in\n"
+		"$ sluice rule add --action redirect --to eth2 --proto udp "
+		"--dport 53\n"
 		"$ sluice rule list -j\n"
 		"$ sluice rule del 3",
     .min_args = 1,

@@ -304,6 +304,130 @@ static int resolve_ifaces(struct sl_rule *r, size_t n)
 	return 0;
 }
 
+/* ---- redirect targets ----
+ * A redirect rule names its target by a slot of the redirect maps
+ * (SL_MAP_REDIRECT for XDP, SL_MAP_REDIRECT_IFX for TC, abi.h). A slot
+ * holding the target's ifindex is reused; otherwise a free one (ifindex 0)
+ * is filled before the switch. The running config only names filled
+ * slots, so it never sees one change; after the switch the slots the new
+ * config does not name are emptied. */
+
+static int redirect_read(struct sl_ctx *ctx, __u32 ifx[SL_REDIRECT_SLOTS],
+			 int *ifx_fd, int *dev_fd)
+{
+	*ifx_fd = sl_map_fd(ctx, SL_MAP_REDIRECT_IFX);
+	*dev_fd = sl_map_fd(ctx, SL_MAP_REDIRECT);
+	if (*ifx_fd < 0 || *dev_fd < 0) {
+		pr_err("cannot find the redirect maps (%s, %s)",
+		       SL_MAP_REDIRECT, SL_MAP_REDIRECT_IFX);
+		return -ENOENT;
+	}
+	for (__u32 s = 0; s < SL_REDIRECT_SLOTS; s++)
+		if (bpf_map_lookup_elem(*ifx_fd, &s, &ifx[s]))
+			ifx[s] = 0;
+	return 0;
+}
+
+static int redirect_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
+{
+	__u32 ifx[SL_REDIRECT_SLOTS];
+	int ifx_fd, dev_fd, err = 0;
+
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		r[i].to_slot = 0;
+		any |= r[i].action == SL_RACT_REDIRECT;
+	}
+	if (!any)
+		return 0;
+	err = redirect_read(ctx, ifx, &ifx_fd, &dev_fd);
+	for (size_t i = 0; i < n && !err; i++) {
+		struct bpf_devmap_val v = {.ifindex = r[i].to_ifindex};
+		__u32 s, free_s = 0;
+
+		if (r[i].action != SL_RACT_REDIRECT)
+			continue;
+		for (s = 1; s < SL_REDIRECT_SLOTS; s++) {
+			if (ifx[s] == r[i].to_ifindex)
+				break;
+			if (!ifx[s] && !free_s)
+				free_s = s;
+		}
+		if (s < SL_REDIRECT_SLOTS) {
+			r[i].to_slot = s;
+			continue;
+		}
+		if (!free_s) {
+			pr_err("rule %u: to: more than %u redirect target "
+			       "interfaces",
+			       r[i].id, SL_REDIRECT_SLOTS - 1);
+			return -EINVAL;
+		}
+		/* The DEVMAP refuses an interface that cannot be a target. */
+		if (bpf_map_update_elem(dev_fd, &free_s, &v, BPF_ANY) ||
+		    bpf_map_update_elem(ifx_fd, &free_s, &v.ifindex, BPF_ANY)) {
+			err = -errno;
+			pr_err("rule %u: to: cannot use '%s' as a redirect "
+			       "target: %s",
+			       r[i].id, r[i].to, strerror(-err));
+			bpf_map_delete_elem(dev_fd, &free_s);
+			return err == -EINVAL ? -EINVAL : err;
+		}
+		ifx[free_s] = v.ifindex;
+		r[i].to_slot = free_s;
+	}
+	return err;
+}
+
+/* Every redirect target of r holds a slot with its current ifindex (an
+ * interface re-created under the same name gets a new one: then an apply
+ * of the same config is no no-op, it fills a slot again). */
+static bool redirect_slots_current(struct sl_ctx *ctx, const struct sl_rule *r,
+				   size_t n)
+{
+	__u32 ifx[SL_REDIRECT_SLOTS];
+	int ifx_fd, dev_fd;
+	bool read = false;
+
+	for (size_t i = 0; i < n; i++) {
+		__u32 s;
+
+		if (r[i].action != SL_RACT_REDIRECT)
+			continue;
+		if (!read && redirect_read(ctx, ifx, &ifx_fd, &dev_fd))
+			return false;
+		read = true;
+		for (s = 1; s < SL_REDIRECT_SLOTS; s++)
+			if (ifx[s] == r[i].to_ifindex)
+				break;
+		if (s == SL_REDIRECT_SLOTS)
+			return false;
+	}
+	return true;
+}
+
+/* After the switch: empties the slots the running rules do not name. */
+static void redirect_slots_prune(struct sl_ctx *ctx, const struct sl_rule *r,
+				 size_t n)
+{
+	__u32 ifx[SL_REDIRECT_SLOTS], zero = 0;
+	bool used[SL_REDIRECT_SLOTS] = {false};
+	int ifx_fd, dev_fd;
+
+	if (redirect_read(ctx, ifx, &ifx_fd, &dev_fd))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (r[i].action == SL_RACT_REDIRECT)
+			used[r[i].to_slot] = true;
+	for (__u32 s = 1; s < SL_REDIRECT_SLOTS; s++) {
+		if (!ifx[s] || used[s])
+			continue;
+		bpf_map_update_elem(ifx_fd, &s, &zero, BPF_ANY);
+		bpf_map_delete_elem(dev_fd, &s);
+	}
+}
+
 /* Two configs have the same set entries (in any order). */
 static bool sets_equal(const struct sl_config *a, const struct sl_config *b)
 {
@@ -817,7 +941,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	}
 	rep->rules = cfg->n_rules;
 	rep->set_entries = keep_sets ? cur.n_sets : cfg->n_sets;
-	if (had_blob && keep_sets && equal_but_sets(&cur, cfg)) {
+	if (had_blob && keep_sets && equal_but_sets(&cur, cfg) &&
+	    redirect_slots_current(ctx, cfg->rules, cfg->n_rules)) {
 		rep->unchanged = true;
 		goto out;
 	}
@@ -863,9 +988,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	if (!err && !rep->dry_run)
 		err = counters_reset(ctx, cfg->rules, cfg->n_rules, cur.rules,
 				     cur.n_rules);
+	if (!err)
+		err = redirect_slots_fill(ctx, cfg->rules, cfg->n_rules);
 	if (err)
 		goto undo;
-	lap(&t, "rule counters");
+	lap(&t, "rule counters, redirect slots");
 	fd = blob_build(cfg, cfg->rules, cfg->n_rules, gen, defs,
 			had_blob ? h.serial + 1 : 1, &rep->cls);
 	if (fd < 0) {
@@ -904,6 +1031,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 
 	lap(&t, "switch");
 	/* The old slots are unused now. */
+	redirect_slots_prune(ctx, cfg->rules, cfg->n_rules);
 	err = sl_sets_drop_slot(ctx, old_defs, SL_SLOT_DEFS);
 	if (!err && !keep_sets)
 		err = sl_sets_drop_slot(ctx, old_gen, SL_SLOT_SETS);

@@ -160,6 +160,10 @@ uint32_t sl_cls_oracle(const struct sl_rule *sorted, size_t n,
 
 		if ((tcp_flags & r->tcp_mask) != r->tcp_flags)
 			continue;
+		/* The frame's MACs are not part of the key: a rule with a
+		 * MAC condition never holds it here. */
+		if (r->has_smac || r->has_dmac)
+			continue;
 		sl_rule_box(r, lo, hi);
 		if (!in_box(lo, hi, key))
 			continue;
@@ -171,7 +175,8 @@ uint32_t sl_cls_oracle(const struct sl_rule *sorted, size_t n,
 			}
 			continue;
 		}
-		if (r->action == SL_RACT_PASS || r->action == SL_RACT_DROP) {
+		if (r->action == SL_RACT_PASS || r->action == SL_RACT_DROP ||
+		    r->action == SL_RACT_REDIRECT) {
 			win = r->id;
 			break;
 		}
@@ -193,7 +198,9 @@ static const struct sl_cls_rule *blob_rule(const uint8_t *b, uint32_t pos)
 static bool rule_hit(const struct sl_cls_rule *r, const uint32_t key[ND],
 		     uint8_t tcp)
 {
-	return in_box(r->lo, r->hi, key) && (tcp & r->tcp_mask) == r->tcp_val;
+	/* No MACs in the key: a rule with a MAC condition never matches. */
+	return in_box(r->lo, r->hi, key) && (tcp & r->tcp_mask) == r->tcp_val &&
+	       !(r->id >> SL_CLS_MAC_SHIFT);
 }
 
 /* Keeps the SL_COUNT_HITS_MAX smallest positions seen. */
@@ -269,7 +276,8 @@ uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
 		if (hits[i] >= best)
 			break;
 		if (count_ids)
-			count_ids[nc] = blob_rule(b, hits[i])->id;
+			count_ids[nc] =
+			    blob_rule(b, hits[i])->id & SL_CLS_ID_MASK;
 		nc++;
 	}
 	if (n_count)
@@ -281,10 +289,37 @@ uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
 	}
 	if (action)
 		*action = blob_rule(b, best)->action;
-	return blob_rule(b, best)->id;
+	return blob_rule(b, best)->id & SL_CLS_ID_MASK;
 }
 
 /* ---- builder ---- */
+
+/* The index of r's MAC condition in the blob's MAC table (mt, *n entries
+ * in use, entry 0 unused), added if new; 0 when r has none; -1 when the
+ * table is full. */
+static int mac_index(struct sl_cls_mac *mt, uint32_t *n,
+		     const struct sl_rule *r)
+{
+	struct sl_cls_mac m = {0};
+
+	if (!r->has_smac && !r->has_dmac)
+		return 0;
+	if (r->has_smac) {
+		m.flags |= SL_CLS_MAC_SRC;
+		memcpy(m.smac, r->smac, 6);
+	}
+	if (r->has_dmac) {
+		m.flags |= SL_CLS_MAC_DST;
+		memcpy(m.dmac, r->dmac, 6);
+	}
+	for (uint32_t i = 1; i < *n; i++)
+		if (!memcmp(&mt[i], &m, sizeof(m)))
+			return i;
+	if (*n >= SL_CLS_MAC_MAX)
+		return -1;
+	mt[*n] = m;
+	return (*n)++;
+}
 
 /* Hash-consing table: signature -> node built for it. */
 struct dent {
@@ -894,6 +929,8 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	} tl[16];
 	struct tb b = {.quiet = quiet};
 	uint8_t *u8 = blob;
+	struct sl_cls_mac *mt = (void *)(u8 + SL_CLS_MAC_OFF);
+	uint32_t nmac = 1;
 	int err = 0;
 
 	if (n >= SL_RULE_MAX) {
@@ -916,10 +953,20 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	}
 	memcpy(sorted, rules, sizeof(*sorted) * n);
 	qsort(sorted, n, sizeof(*sorted), order_cmp_q);
+	memset(u8 + SL_CLS_MAC_OFF, 0, SL_CLS_MAC_MAX * sizeof(*mt));
 
 	for (size_t i = 0; i < n; i++) {
 		struct sl_cls_rule *cr =
 		    (void *)(u8 + SL_CLS_RULE_OFF + i * sizeof(*cr));
+		int mi = mac_index(mt, &nmac, &sorted[i]);
+
+		if (mi < 0) {
+			pr_err("classifier: more than %u different MAC "
+			       "conditions (src-mac/dst-mac pairs)",
+			       SL_CLS_MAC_MAX - 1);
+			err = -EINVAL;
+			goto out;
+		}
 
 		sl_rule_box(&sorted[i], lo + i * ND, hi + i * ND);
 		act[i] = sorted[i].action;
@@ -927,15 +974,23 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		cat[i] = rule_cat(&sorted[i], lo + i * ND, hi + i * ND);
 		memcpy(cr->lo, lo + i * ND, sizeof(cr->lo));
 		memcpy(cr->hi, hi + i * ND, sizeof(cr->hi));
-		cr->id = sorted[i].id;
+		/* A MAC condition is checked after the box, like the TCP
+		 * flags: such a rule covers no region alone. */
+		cr->id = sorted[i].id | (uint32_t)mi << SL_CLS_MAC_SHIFT;
+		if (mi && !tcpm[i])
+			tcpm[i] = 1;
 		cr->action = sorted[i].action;
 		cr->tcp_mask = sorted[i].tcp_mask;
 		cr->tcp_val = sorted[i].tcp_flags & sorted[i].tcp_mask;
+		cr->target = sorted[i].action == SL_RACT_REDIRECT
+				 ? sorted[i].to_slot
+				 : 0;
 		/* A rule that can match no packet (tcp value outside its
 		 * mask, an empty range, a terminal action it does not have)
 		 * stays in the table but in no tree. */
 		if ((sorted[i].tcp_flags & ~sorted[i].tcp_mask) ||
-		    sorted[i].action > SL_RACT_COUNT ||
+		    (sorted[i].action > SL_RACT_COUNT &&
+		     sorted[i].action != SL_RACT_REDIRECT) ||
 		    !box_ok(lo + i * ND, hi + i * ND)) {
 			cr->tcp_mask = 0xff;
 			cr->tcp_val = 0;

@@ -28,9 +28,11 @@ int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
 		 struct sl_cls_stats *st);
 
 /* Linear reference over rules sorted by sl_rule_order_cmp: the id of the
- * first pass/drop rule holding key with (tcp_flags & mask) == value, or 0.
- * count_ids (may be NULL) receives the ids of the first SL_COUNT_HITS_MAX
- * matching count rules before it, in rule order; *n_count their number. */
+ * first pass/drop/redirect rule holding key (rules with a MAC condition
+ * never do: the key has no MACs; the datapath checks them) with (tcp_flags &
+ * mask) == value, or 0. count_ids (may be NULL) receives the ids of the first
+ * SL_COUNT_HITS_MAX matching count rules before it, in rule order; *n_count
+ * their number. */
 uint32_t sl_cls_oracle(const struct sl_rule *sorted, size_t n,
 		       const uint32_t key[SL_DIM_MAX], uint8_t tcp_flags,
 		       uint32_t *count_ids, size_t *n_count);

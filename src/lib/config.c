@@ -55,6 +55,37 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return true;
 }
 
+/* "aa:bb:cc:dd:ee:ff": six two-digit hex bytes (any case), ':' between. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++) {
+		unsigned v = 0;
+
+		for (int j = 0; j < 2; j++, s++) {
+			char ch = *s;
+
+			if (ch >= '0' && ch <= '9')
+				v = v * 16 + (ch - '0');
+			else if (ch >= 'a' && ch <= 'f')
+				v = v * 16 + (ch - 'a' + 10);
+			else if (ch >= 'A' && ch <= 'F')
+				v = v * 16 + (ch - 'A' + 10);
+			else
+				return false;
+		}
+		mac[i] = v;
+		if (i < 5 && *s++ != ':')
+			return false;
+	}
+	return *s == '\0';
+}
+
+static void mac_text(const uint8_t m[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+}
+
 static bool parse_range(const char *s, uint16_t *lo, uint16_t *hi)
 {
 	const char *dash = strchr(s, '-');
@@ -177,7 +208,7 @@ int sl_rule_set_field(struct sl_rule *r, const char *key, const char *value,
 			goto bad;
 		r->priority = v;
 	} else if (!strcmp(key, "action")) {
-		want = "pass, drop, count or ratelimit";
+		want = "pass, drop, count, ratelimit or redirect";
 		for (v = 0; v < SL_RACT_MAX; v++)
 			if (!strcmp(value, sl_rule_action_name(v)))
 				break;
@@ -268,6 +299,25 @@ int sl_rule_set_field(struct sl_rule *r, const char *key, const char *value,
 			goto bad;
 		snprintf(r->iface, sizeof(r->iface), "%s", value);
 		r->ifindex = 0;
+	} else if (!strcmp(key, "src-mac") || !strcmp(key, "dst-mac")) {
+		bool src = key[0] == 's';
+		uint8_t mac[6];
+
+		want = "a MAC address aa:bb:cc:dd:ee:ff";
+		if (!parse_mac(value, mac))
+			goto bad;
+		memcpy(src ? r->smac : r->dmac, mac, 6);
+		if (src)
+			r->has_smac = 1;
+		else
+			r->has_dmac = 1;
+	} else if (!strcmp(key, "to")) {
+		want = "an interface name (1-15 characters, no blanks, '/' or "
+		       "':')";
+		if (!iface_name_ok(value))
+			goto bad;
+		snprintf(r->to, sizeof(r->to), "%s", value);
+		r->to_ifindex = 0;
 	} else if (!strcmp(key, "comment")) {
 		want = "printable text of at most 127 bytes";
 		if (!comment_ok(value))
@@ -282,8 +332,8 @@ int sl_rule_set_field(struct sl_rule *r, const char *key, const char *value,
 		snprintf(err, errlen,
 			 "%s: unknown rule key (expected id, priority, "
 			 "action, direction, src, dst, proto, sport, dport, "
-			 "icmp-type, icmp-code, tcp-flags, vlan, iface, "
-			 "comment or rate)",
+			 "icmp-type, icmp-code, tcp-flags, vlan, iface, to, "
+			 "src-mac, dst-mac, comment or rate)",
 			 key);
 		return -EINVAL;
 	}
@@ -319,11 +369,11 @@ static int validate(struct sl_rule *r, const char **key, char *err,
 	} while (0)
 
 	if (r->action == SL_RACT_UNSET)
-		FAIL("action", "action: missing (expected pass, drop, count "
-			       "or ratelimit)");
+		FAIL("action", "action: missing (expected pass, drop, count, "
+			       "ratelimit or redirect)");
 	if (r->action >= SL_RACT_MAX)
-		FAIL("action", "action: expected pass, drop, count or "
-			       "ratelimit");
+		FAIL("action", "action: expected pass, drop, count, ratelimit "
+			       "or redirect");
 	if (r->dirs == 0 ||
 	    r->dirs & ~((1U << SL_RDIR_IN) | (1U << SL_RDIR_OUT)))
 		FAIL("direction", "direction: expected in, out or both");
@@ -394,6 +444,12 @@ static int validate(struct sl_rule *r, const char **key, char *err,
 	if ((r->tcp_flags & ~r->tcp_mask) != 0)
 		FAIL("tcp-flags", "tcp-flags: the value has flags outside the "
 				  "mask");
+	if (r->to[0] && r->action != SL_RACT_REDIRECT)
+		FAIL("to", "to: only with action redirect (the interface "
+			   "matching packets are sent out of)");
+	if (r->action == SL_RACT_REDIRECT && !r->to[0])
+		FAIL("action", "action redirect: requires to (the interface "
+			       "to send matching packets out of)");
 	if (r->rate_pps && r->action != SL_RACT_RATELIMIT)
 		FAIL("rate", "rate: only with action ratelimit");
 	if (r->action == SL_RACT_RATELIMIT) {
@@ -428,13 +484,25 @@ int sl_rule_validate(struct sl_rule *r, char *err, size_t errlen)
 int sl_rule_resolve(struct sl_rule *r, char *err, size_t errlen)
 {
 	r->ifindex = 0;
-	if (!r->iface[0])
-		return 0;
-	r->ifindex = if_nametoindex(r->iface);
-	if (!r->ifindex) {
-		snprintf(err, errlen, "iface: no interface '%s' on this host",
-			 r->iface);
-		return -EINVAL;
+	r->to_ifindex = 0;
+	if (r->iface[0]) {
+		r->ifindex = if_nametoindex(r->iface);
+		if (!r->ifindex) {
+			snprintf(err, errlen,
+				 "iface: no interface '%s' on this host",
+				 r->iface);
+			return -EINVAL;
+		}
+	}
+	if (r->to[0]) {
+		r->to_ifindex = if_nametoindex(r->to);
+		if (!r->to_ifindex) {
+			snprintf(err, errlen,
+				 "to: no interface '%s' on this host (the "
+				 "redirect target must exist)",
+				 r->to);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -556,6 +624,16 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 		ADD(" vlan %d", r->vlan);
 	if (r->iface[0])
 		ADD(" iface %s", r->iface);
+	if (r->has_smac) {
+		mac_text(r->smac, t, sizeof(t));
+		ADD(" src-mac %s", t);
+	}
+	if (r->has_dmac) {
+		mac_text(r->dmac, t, sizeof(t));
+		ADD(" dst-mac %s", t);
+	}
+	if (r->to[0])
+		ADD(" to %s", r->to);
 	if (r->rate_pps)
 		ADD(" rate %u", r->rate_pps);
 	if (r->comment[0]) {
@@ -1006,10 +1084,10 @@ static int parse_set(struct loader *L, yaml_node_t *n, int kind)
 static int parse_rule(struct loader *L, yaml_node_t *m, struct sl_rule *r)
 {
 	static const char *const keys[] = {
-	    "id",    "priority",  "action",    "direction",
-	    "src",   "dst",	  "proto",     "sport",
-	    "dport", "icmp-type", "icmp-code", "tcp-flags",
-	    "vlan",  "iface",	  "comment",   "rate"};
+	    "id",	 "priority",  "action",	 "direction", "src",
+	    "dst",	 "proto",     "sport",	 "dport",     "icmp-type",
+	    "icmp-code", "tcp-flags", "vlan",	 "iface",     "comment",
+	    "rate",	 "to",	      "src-mac", "dst-mac"};
 	yaml_node_pair_t *p;
 	const char *bad;
 	char msg[256];
@@ -1018,7 +1096,7 @@ static int parse_rule(struct loader *L, yaml_node_t *m, struct sl_rule *r)
 	err = check_map(L, m, "rule", keys, ARRAY_SIZE(keys),
 			"id, priority, action, direction, src, dst, proto, "
 			"sport, dport, icmp-type, icmp-code, tcp-flags, vlan, "
-			"iface, comment or rate");
+			"iface, to, src-mac, dst-mac, comment or rate");
 	if (err)
 		return err;
 	sl_rule_init(r);
@@ -1042,7 +1120,9 @@ static int parse_rule(struct loader *L, yaml_node_t *m, struct sl_rule *r)
 		return lerr(L, v ? v : m, "%s", msg);
 	}
 	if (sl_rule_resolve(r, msg, sizeof(msg)))
-		return lerr(L, map_get(L, m, "iface"), "%s", msg);
+		return lerr(
+		    L, map_get(L, m, strncmp(msg, "to:", 3) ? "iface" : "to"),
+		    "%s", msg);
 	return 0;
 }
 
@@ -1421,6 +1501,18 @@ static void write_rule(FILE *f, const struct sl_rule *r)
 	if (r->iface[0]) {
 		quote(r->iface, q, sizeof(q));
 		fprintf(f, "    iface: %s\n", q);
+	}
+	if (r->has_smac) {
+		mac_text(r->smac, t, sizeof(t));
+		fprintf(f, "    src-mac: \"%s\"\n", t);
+	}
+	if (r->has_dmac) {
+		mac_text(r->dmac, t, sizeof(t));
+		fprintf(f, "    dst-mac: \"%s\"\n", t);
+	}
+	if (r->to[0]) {
+		quote(r->to, q, sizeof(q));
+		fprintf(f, "    to: %s\n", q);
 	}
 	if (r->rate_pps)
 		fprintf(f, "    rate: %u\n", r->rate_pps);

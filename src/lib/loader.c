@@ -21,6 +21,35 @@ void sl_features_default(struct sl_features *feat)
 	feat->drop_malformed = 1;
 }
 
+/* libbpf reuses a pinned map only when its flags equal the definition's,
+ * and the kernel reports a DEVMAP with BPF_F_RDONLY_PROG added (a flag
+ * that cannot be given at creation): reuse such a pin by hand, after the
+ * checks libbpf would make. */
+static int reuse_devmap(struct bpf_map *map, const char *pin_dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[512];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno; /* libbpf creates it */
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (!err && (info.type != bpf_map__type(map) ||
+		     info.key_size != bpf_map__key_size(map) ||
+		     info.value_size != bpf_map__value_size(map) ||
+		     info.max_entries != bpf_map__max_entries(map)))
+		err = -EINVAL;
+	if (!err)
+		err = bpf_map__reuse_fd(map, fd);
+	if (!err)
+		err = bpf_map__set_pin_path(map, NULL);
+	close(fd);
+	return err;
+}
+
 struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 			       const struct sl_features *feat, unsigned progs)
 {
@@ -34,9 +63,22 @@ struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 		pr_err("cannot open the XDP object: %s", strerror(errno));
 		return NULL;
 	}
-	if (!pin_dir) {
-		bpf_object__for_each_map (map, skel->obj)
-			bpf_map__set_pin_path(map, NULL);
+	bpf_object__for_each_map (map, skel->obj) {
+		if (!pin_dir)
+			err = bpf_map__set_pin_path(map, NULL);
+		else if (bpf_map__type(map) == BPF_MAP_TYPE_DEVMAP)
+			err = reuse_devmap(map, pin_dir);
+		else
+			err = 0;
+		if (err) {
+			pr_err("cannot load the XDP object: the map pinned at "
+			       "%s/%s does not match this version of Sluice "
+			       "(%s)",
+			       pin_dir, bpf_map__name(map), strerror(-err));
+			sluice_xdp__destroy(skel);
+			errno = -err;
+			return NULL;
+		}
 	}
 	if (feat)
 		skel->rodata->sl_feat = *feat;

@@ -264,6 +264,7 @@ struct sl_rule {
 	uint8_t smac[6], dmac[6];
 	char to[16];	     /* redirect: target interface */
 	uint32_t to_ifindex; /* resolved from `to` by the control plane */
+	uint8_t to_slot;     /* its slot of the redirect maps (apply) */
 	char comment[SL_COMMENT_MAX];
 	struct sl_srcpos pos; /* where the rule starts in its config file */
 };

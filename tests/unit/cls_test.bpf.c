@@ -39,7 +39,7 @@ int cls_run(struct xdp_md *ctx)
 {
 	struct cls_out *out;
 	struct cls_in *in;
-	__u32 idx, id = 0;
+	__u32 idx, id = 0, target = 0;
 	__u8 *blob;
 	int act = -2;
 
@@ -52,7 +52,8 @@ int cls_run(struct xdp_md *ctx)
 		struct sl_cls_ctx c = {};
 
 		__builtin_memcpy(c.key, in->key, sizeof(c.key));
-		act = sl_rules_classify(&c, blob, in->tcp, in->len, &id);
+		act =
+		    sl_rules_classify(&c, blob, in->tcp, in->len, &id, &target);
 	}
 	out = bpf_map_lookup_elem(&cls_res, &idx);
 	if (out) {

@@ -14,8 +14,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+
+#include <sluice/abi.h>
 
 #define PKT_MAX 2048
 
@@ -82,8 +87,9 @@ struct pkt_spec {
 				* 53 (UDP) */
 
 	/* Lengths */
-	uint16_t cut; /* bytes cut off the end; the IP length follows */
-	uint16_t pad; /* bytes after the IP packet (Ethernet padding) */
+	uint16_t cut;	 /* bytes cut off the end; the IP length follows */
+	uint8_t smac[6]; /* source MAC; all zero: 02:00:00:00:00:01 */
+	uint16_t pad;	 /* bytes after the IP packet (Ethernet padding) */
 };
 
 /* Where the builder put things. */
@@ -125,6 +131,8 @@ static size_t pkt_eth(const struct pkt_spec *s, uint8_t *b)
 	int i;
 
 	memcpy(b, mac, 12);
+	if (memcmp(s->smac, "\0\0\0\0\0\0", 6))
+		memcpy(b + 6, s->smac, 6);
 	for (i = 0; i < 3 && s->vlan[i]; i++) {
 		pkt_put16(b + n, s->vlan[i]);
 		pkt_put16(b + n + 2, 100 + i); /* TCI: VLAN id 100, 101, ... */
@@ -298,6 +306,76 @@ static size_t pkt_build(const struct pkt_spec *s, uint8_t *b,
 		off->len = n;
 	}
 	return n;
+}
+
+/* ---- verdicts and output frames (every hook, every action) ---- */
+
+/* The Sluice action a hook's return code stands for, or -1. XDP codes are
+ * one to one; at TC, TC_ACT_SHOT is drop or abort and TC_ACT_REDIRECT tx or
+ * redirect, so TC cases name the action they expect. */
+static inline int pkt_xdp_action(unsigned int retval)
+{
+	switch (retval) {
+	case XDP_PASS:
+		return SL_ACT_PASS;
+	case XDP_DROP:
+		return SL_ACT_DROP;
+	case XDP_TX:
+		return SL_ACT_TX;
+	case XDP_REDIRECT:
+		return SL_ACT_REDIRECT;
+	case XDP_ABORTED:
+		return SL_ACT_ABORT;
+	}
+	return -1;
+}
+
+static inline const char *pkt_xdp_name(unsigned int retval)
+{
+	static const char *const n[] = {"XDP_ABORTED", "XDP_DROP", "XDP_PASS",
+					"XDP_TX", "XDP_REDIRECT"};
+
+	return retval < 5 ? n[retval] : "XDP_(unknown)";
+}
+
+static inline const char *pkt_tc_name(int retval)
+{
+	switch (retval) {
+	case TC_ACT_OK:
+		return "TC_ACT_OK";
+	case TC_ACT_SHOT:
+		return "TC_ACT_SHOT";
+	case TC_ACT_REDIRECT:
+		return "TC_ACT_REDIRECT";
+	}
+	return "TC_ACT_(other)";
+}
+
+/* Compares the frame a program returned with the expected one, byte by
+ * byte; on a difference writes where (offset, both bytes, or the lengths)
+ * into why and returns false. */
+static inline bool pkt_same(const uint8_t *got, size_t glen,
+			    const uint8_t *want, size_t wlen, char *why,
+			    size_t whylen)
+{
+	size_t n = glen < wlen ? glen : wlen;
+
+	for (size_t i = 0; i < n; i++) {
+		if (got[i] != want[i]) {
+			snprintf(why, whylen,
+				 "output byte %zu is 0x%02x, want 0x%02x "
+				 "(%zu bytes out, %zu expected)",
+				 i, got[i], want[i], glen, wlen);
+			return false;
+		}
+	}
+	if (glen != wlen) {
+		snprintf(why, whylen,
+			 "output is %zu bytes, want %zu (equal up to byte %zu)",
+			 glen, wlen, n);
+		return false;
+	}
+	return true;
 }
 
 #endif /* SL_TEST_PKT_H */

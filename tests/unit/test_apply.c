@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -19,13 +20,14 @@
 #include "classify.h"
 #include "config.h"
 #include "log.h"
+#include "names.h"
 #include "pkt.h"
 #include "rulegen.h"
 #include "sluice.h"
 
 static struct sluice_xdp *skel;
 static struct sl_ctx ctx;
-static int prog;
+static int prog, prog_tc_in, prog_tc_out;
 
 /* A rule from "key", "value" pairs (the config file's keys). */
 static struct sl_rule rule(const char *action, ...)
@@ -220,6 +222,189 @@ static void test_policy_and_sets(void)
 	    expect("non-ip passes under drop policy", &ARP, XDP_PASS,
 		   SL_R_NON_IP, 0);
 	check_report("policy, sets before rules, non-ip", ok);
+	sl_config_free(&c);
+}
+
+/* Runs s once through program p; checks its return code, that the cell
+ * (reason, action) moved by one packet and no other, that rule id (if set)
+ * counted it, and that the frame came back byte for byte. */
+static bool expect_on(const char *what, int p, const struct pkt_spec *s,
+		      int retval, int reason, int action, uint32_t id)
+{
+	struct sl_counter b[SL_STATS_MAX], a[SL_STATS_MAX];
+	uint8_t f[PKT_MAX], out[PKT_MAX + 256];
+	size_t len = pkt_build(s, f, NULL);
+	uint64_t rbefore = id ? rule_packets(id) : 0;
+	char why[256];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	if (!ASSERT_EQ(sl_stats_read(&ctx, b), 0, "read counters") ||
+	    !ASSERT_EQ(bpf_prog_test_run_opts(p, &o), 0, "test run") ||
+	    !ASSERT_EQ(sl_stats_read(&ctx, a), 0, "read counters"))
+		return false;
+	if (!ASSERT_TRUE(o.retval == (__u32)retval, "%s: returned %d, want %d",
+			 what, o.retval, retval))
+		return false;
+	for (int i = 0; i < SL_STATS_MAX; i++) {
+		uint64_t d = a[i].packets - b[i].packets;
+		bool want = i == (int)sl_stats_idx(reason, action);
+
+		if (!ASSERT_TRUE(d == (want ? 1u : 0u),
+				 "%s: counter %s/%s moved +%llu", what,
+				 sl_reason_name(i / SL_STATS_ACTIONS),
+				 sl_action_name(i % SL_STATS_ACTIONS),
+				 (unsigned long long)d))
+			return false;
+	}
+	if (id && !ASSERT_TRUE(rule_packets(id) - rbefore == 1,
+			       "%s: rule %u did not count", what, id))
+		return false;
+	return ASSERT_TRUE(
+	    pkt_same(out, o.data_size_out, f, len, why, sizeof(why)), "%s: %s",
+	    what, why);
+}
+
+/* The redirect slot holding ifindex ifx, or 0. */
+static __u32 redirect_slot_of(__u32 ifx)
+{
+	int fd = sl_map_fd(&ctx, SL_MAP_REDIRECT_IFX);
+
+	for (__u32 s = 1; fd >= 0 && s < SL_REDIRECT_SLOTS; s++) {
+		__u32 v = 0;
+
+		if (!bpf_map_lookup_elem(fd, &s, &v) && v == ifx)
+			return s;
+	}
+	return 0;
+}
+
+/* Rule action redirect: the verdict (XDP_REDIRECT through the DEVMAP,
+ * TC_ACT_REDIRECT), its counters, the slot the control plane fills, an
+ * emptied slot (abort), and the errors. */
+static void test_redirect(void)
+{
+	__u32 lo = if_nametoindex("lo"), slot, zero = 0, ifx = 0;
+	struct bpf_devmap_val dv = {};
+	struct sl_blob_hdr h0, h1;
+	struct sl_config c;
+	bool ok;
+	int dev = sl_map_fd(&ctx, SL_MAP_REDIRECT);
+	int ifxm = sl_map_fd(&ctx, SL_MAP_REDIRECT_IFX);
+
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_rule(
+	    &c, rule("redirect", "id", "30", "proto", "udp", "to", "lo", NULL));
+	cfg_rule(&c,
+		 rule("drop", "id", "31", "proto", "tcp", "dport", "80", NULL));
+	ok = apply(&c, NULL);
+	slot = redirect_slot_of(lo);
+	ok =
+	    ok &&
+	    ASSERT_TRUE(slot > 0, "no redirect slot holds lo's ifindex") &&
+	    ASSERT_EQ(bpf_map_lookup_elem(dev, &slot, &dv), 0, "devmap slot") &&
+	    ASSERT_EQ(dv.ifindex, lo, "devmap slot's ifindex") &&
+	    expect_on("xdp: udp redirected", prog, &UDP53, XDP_REDIRECT,
+		      SL_R_RULE, SL_ACT_REDIRECT, 30) &&
+	    expect_on("tc in: udp redirected", prog_tc_in, &UDP53,
+		      TC_ACT_REDIRECT, SL_R_RULE, SL_ACT_REDIRECT, 30) &&
+	    expect_on("tc out: udp redirected", prog_tc_out, &UDP53,
+		      TC_ACT_REDIRECT, SL_R_RULE, SL_ACT_REDIRECT, 30) &&
+	    expect_on("xdp: tcp/80 dropped", prog, &TCP80, XDP_DROP, SL_R_RULE,
+		      SL_ACT_DROP, 31) &&
+	    expect_on("xdp: tcp/22 passes", prog, &TCP22, XDP_PASS, SL_R_PASS,
+		      SL_ACT_PASS, 0);
+	check_report("redirect: verdicts and counters at xdp and tc", ok);
+
+	/* A slot emptied under the running config (its interface went
+	 * away): the rule aborts. Applying the same config fills it again. */
+	ok = ASSERT_EQ(bpf_map_update_elem(ifxm, &slot, &zero, BPF_ANY), 0,
+		       "empty the slot") &&
+	     ASSERT_EQ(bpf_map_delete_elem(dev, &slot), 0, "empty devmap") &&
+	     expect_on("xdp: empty slot aborts", prog, &UDP53, XDP_ABORTED,
+		       SL_R_RULE, SL_ACT_ABORT, 30) &&
+	     expect_on("tc: empty slot aborts", prog_tc_in, &UDP53, TC_ACT_SHOT,
+		       SL_R_RULE, SL_ACT_ABORT, 30) &&
+	     apply(&c, NULL) &&
+	     ASSERT_TRUE(redirect_slot_of(lo) > 0, "refill") &&
+	     expect_on("xdp: redirected again", prog, &UDP53, XDP_REDIRECT,
+		       SL_R_RULE, SL_ACT_REDIRECT, 30);
+	check_report("redirect: an emptied slot aborts, apply fills it again",
+		     ok);
+	sl_config_free(&c);
+
+	/* An unknown target is refused before anything changes. */
+	ok = ASSERT_EQ(sl_blob_hdr_read(&ctx, &h0), 0, "blob header");
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_rule(&c, rule("redirect", "id", "32", "proto", "udp", "to",
+			  "slnone7", NULL));
+	ok = ok &&
+	     ASSERT_EQ(sl_apply(&ctx, &c, 0, NULL), -EINVAL,
+		       "apply with an unknown target") &&
+	     ASSERT_EQ(sl_blob_hdr_read(&ctx, &h1), 0, "blob header") &&
+	     ASSERT_EQ(h1.serial, h0.serial, "serial after refusal") &&
+	     expect_on("xdp: still redirected", prog, &UDP53, XDP_REDIRECT,
+		       SL_R_RULE, SL_ACT_REDIRECT, 30);
+	sl_config_free(&c);
+	check_report("redirect: an unknown interface is refused, nothing "
+		     "changes",
+		     ok);
+
+	/* A config without redirect rules empties the slots. */
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_rule(&c,
+		 rule("drop", "id", "31", "proto", "tcp", "dport", "80", NULL));
+	slot = redirect_slot_of(lo);
+	ok = apply(&c, NULL) &&
+	     ASSERT_EQ(bpf_map_lookup_elem(ifxm, &slot, &ifx), 0, "slot") &&
+	     ASSERT_EQ(ifx, 0, "ifindex left in the slot") &&
+	     ASSERT_TRUE(bpf_map_lookup_elem(dev, &slot, &dv) != 0,
+			 "devmap slot still filled") &&
+	     expect_on("xdp: udp passes", prog, &UDP53, XDP_PASS, SL_R_PASS,
+		       SL_ACT_PASS, 0);
+	check_report("redirect: slots no rule names are emptied", ok);
+	sl_config_free(&c);
+}
+
+/* Rules matching source/destination MAC (checked after the box, like the
+ * TCP flags), at XDP and TC, IP and ARP; a MAC rule never shadows the
+ * rules after it for frames of other MACs. */
+static void test_mac(void)
+{
+	struct pkt_spec udp_y = UDP53, arp_y = ARP;
+	static const uint8_t y[6] = {0x02, 0, 0, 0, 0, 0x07};
+	struct sl_config c;
+	bool ok;
+
+	memcpy(udp_y.smac, y, 6);
+	memcpy(arp_y.smac, y, 6);
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_rule(&c, rule("drop", "id", "40", "priority", "5", "proto", "udp",
+			  "src-mac", "02:00:00:00:00:07", NULL));
+	cfg_rule(&c, rule("pass", "id", "41", "priority", "10", "proto", "udp",
+			  NULL));
+	cfg_rule(&c, rule("drop", "id", "42", "proto", "tcp", "dst-mac",
+			  "02:00:00:00:00:09", NULL));
+	cfg_rule(&c, rule("drop", "id", "43", "proto", "arp", "src-mac",
+			  "02:00:00:00:00:07", "dst-mac", "02:00:00:00:00:02",
+			  NULL));
+	ok = apply(&c, NULL) &&
+	     expect_on("xdp: udp from the listed mac dropped", prog, &udp_y,
+		       XDP_DROP, SL_R_RULE, SL_ACT_DROP, 40) &&
+	     expect_on("xdp: udp from another mac meets the next rule", prog,
+		       &UDP53, XDP_PASS, SL_R_RULE, SL_ACT_PASS, 41) &&
+	     expect_on("xdp: tcp to another dst mac passes", prog, &TCP80,
+		       XDP_PASS, SL_R_PASS, SL_ACT_PASS, 0) &&
+	     expect_on("xdp: arp from the listed mac pair dropped", prog,
+		       &arp_y, XDP_DROP, SL_R_RULE, SL_ACT_DROP, 43) &&
+	     expect_on("xdp: arp from another mac passes", prog, &ARP, XDP_PASS,
+		       SL_R_NON_IP, SL_ACT_PASS, 0) &&
+	     expect_on("tc in: udp from the listed mac dropped", prog_tc_in,
+		       &udp_y, TC_ACT_SHOT, SL_R_RULE, SL_ACT_DROP, 40) &&
+	     expect_on("tc out: udp from another mac passes by rule",
+		       prog_tc_out, &UDP53, TC_ACT_OK, SL_R_RULE, SL_ACT_PASS,
+		       41);
+	check_report("mac: rules match source and destination MAC", ok);
 	sl_config_free(&c);
 }
 
@@ -752,17 +937,21 @@ int main(void)
 		printf("not ok - test_apply: needs root\n");
 		return 1;
 	}
-	skel = sl_xdp_load(NULL, NULL, SL_PROG_XDP);
+	skel = sl_xdp_load(NULL, NULL, SL_PROG_ALL);
 	if (!skel) {
 		printf("not ok - test_apply: cannot load the XDP program\n");
 		return 1;
 	}
 	sl_ctx_wrap(&ctx, skel);
 	prog = sl_xdp_prog_fd(skel);
+	prog_tc_in = sl_prog_fd(skel, SL_PROG_TC_IN);
+	prog_tc_out = sl_prog_fd(skel, SL_PROG_TC_OUT);
 
 	test_rules_basic();
 	test_policy_and_sets();
 	test_failed_apply_untouched();
+	test_redirect();
+	test_mac();
 	test_noop_and_ids();
 	test_counters_follow_rules();
 	test_differential();

@@ -80,6 +80,11 @@ static const struct field_ok field_ok[] = {
     {"iface", "eth0", " iface eth0"},
     {"iface", "abcdefghijklmno", " iface abcdefghijklmno"},
     {"iface", "veth-a.10", " iface veth-a.10"},
+    {"to", "eth1", " to eth1"},
+    {"src-mac", "02:00:00:00:00:01", " src-mac 02:00:00:00:00:01"},
+    {"dst-mac", "AA:bb:CC:dd:EE:ff", " dst-mac aa:bb:cc:dd:ee:ff"},
+    {"dst-mac", "ff:ff:ff:ff:ff:ff", " dst-mac ff:ff:ff:ff:ff:ff"},
+    {"to", "veth-b.20", " to veth-b.20"},
     {"comment", "hello world", " comment \"hello world\""},
     {"comment", "say \"hi\" \\o/", " comment \"say \\\"hi\\\" \\\\o/\""},
     {"comment", "a: #b", " comment \"a: #b\""},
@@ -119,8 +124,9 @@ static const struct field_bad field_bad[] = {
     {"priority", "-1", "priority: expected a priority 0-65535"},
     {"priority", "1.5", "priority: expected a priority 0-65535"},
     {"action", "accept",
-     "action: expected pass, drop, count or ratelimit, got 'accept'"},
-    {"action", "DROP", "action: expected pass, drop, count or ratelimit"},
+     "action: expected pass, drop, count, ratelimit or redirect, got 'accept'"},
+    {"action", "DROP",
+     "action: expected pass, drop, count, ratelimit or redirect"},
     {"action", "", "action: expected"},
     {"direction", "inbound",
      "direction: expected in, out or both, got "
@@ -170,6 +176,17 @@ static const struct field_bad field_bad[] = {
     {"iface", "a b", "iface: expected an interface name"},
     {"iface", "a:b", "iface: expected an interface name"},
     {"iface", ".", "iface: expected an interface name"},
+    {"to", "", "to: expected an interface name"},
+    {"src-mac", "", "src-mac: expected a MAC address aa:bb:cc:dd:ee:ff"},
+    {"src-mac", "02:00:00:00:00", "src-mac: expected a MAC address"},
+    {"src-mac", "02:00:00:00:00:01:02", "src-mac: expected a MAC address"},
+    {"dst-mac", "2:0:0:0:0:1", "dst-mac: expected a MAC address"},
+    {"dst-mac", "0g:00:00:00:00:01", "dst-mac: expected a MAC address"},
+    {"dst-mac", "02-00-00-00-00-01", "dst-mac: expected a MAC address"},
+    {"to", "abcdefghijklmnop", "to: expected an interface name (1-15"},
+    {"to", "a/b", "to: expected an interface name"},
+    {"action", "bounce",
+     "action: expected pass, drop, count, ratelimit or redirect"},
     {"comment", "a\tb", "comment: expected printable text"},
     {"comment", "a\nb", "comment: expected printable text"},
     {"rate", "0", "rate: expected a rate in packets per second"},
@@ -452,6 +469,18 @@ static const struct xcase xcases[] = {
      "rate: only with action ratelimit",
      0},
     {"count rule", {"action", "count", "direction", "out", NULL}, NULL, 0},
+    {"redirect with to",
+     {"action", "redirect", "to", "lo", "proto", "udp", "dport", "53", NULL},
+     NULL,
+     0},
+    {"redirect without to",
+     {"action", "redirect", "proto", "udp", NULL},
+     "action redirect: requires to",
+     0},
+    {"to without redirect",
+     {"action", "drop", "to", "lo", NULL},
+     "to: only with action redirect",
+     0},
 };
 
 static bool check_xcase(const struct xcase *t)
@@ -487,6 +516,16 @@ static bool check_resolve(void)
 	if (!ASSERT_EQ(sl_rule_resolve(&r, err, sizeof(err)), 0, "lo") ||
 	    !ASSERT_EQ(r.ifindex, if_nametoindex("lo"), "ifindex of lo"))
 		return false;
+	snprintf(r.to, sizeof(r.to), "lo");
+	if (!ASSERT_EQ(sl_rule_resolve(&r, err, sizeof(err)), 0, "to lo") ||
+	    !ASSERT_EQ(r.to_ifindex, if_nametoindex("lo"), "to_ifindex"))
+		return false;
+	snprintf(r.to, sizeof(r.to), "sl-nonexist1");
+	if (!ASSERT_EQ(sl_rule_resolve(&r, err, sizeof(err)), -EINVAL,
+		       "missing to") ||
+	    !ASSERT_STR_HAS(err, "to: no interface 'sl-nonexist1'", "error"))
+		return false;
+	r.to[0] = '\0';
 	snprintf(r.iface, sizeof(r.iface), "sl-nonexist0");
 	return ASSERT_EQ(sl_rule_resolve(&r, err, sizeof(err)), -EINVAL,
 			 "missing iface") &&
@@ -786,6 +825,14 @@ static const struct bad_case bad_cases[] = {
     {"bad: set entry with prefix and file",
      "deny:\n  - {prefix: 198.18.0.0/24, file: x.txt}\n",
      "2:5: deny: expected exactly one of 'prefix' and 'file'", NULL},
+    {"bad: redirect to an unknown interface",
+     "rules:\n  - id: 1\n    action: redirect\n    to: slnone9\n",
+     "4:9: to: no interface 'slnone9' on this host", NULL},
+    {"bad: to without redirect",
+     "rules:\n  - id: 1\n    action: pass\n    to: lo\n",
+     "4:9: to: only with action redirect", NULL},
+    {"bad: redirect without to", "rules:\n  - id: 1\n    action: redirect\n",
+     "3:13: action redirect: requires to", NULL},
     {"bad: bad port in rule 3",
      "rules:\n"
      "  - id: 1\n"
@@ -862,7 +909,8 @@ static const struct bad_case bad_cases[] = {
      "1:20: policy: unknown key 'up' (expected in or out)", NULL},
     {"bad: missing action points at the rule",
      "rules:\n  - id: 1\n    proto: tcp\n",
-     "2:5: action: missing (expected pass, drop, count or ratelimit)", NULL},
+     "2:5: action: missing (expected pass, drop, count, ratelimit or redirect)",
+     NULL},
     {"bad: cross-field error points at the key's value",
      "rules:\n  - id: 1\n    action: drop\n    dport: 22\n",
      "4:12: dport: requires proto tcp, udp or sctp", NULL},
@@ -1057,6 +1105,9 @@ static bool check_round_trip_fields(void)
 	    "  - {id: 5, action: count, proto: 0, direction: in}\n"
 	    "  - {id: 6, action: drop, dst: 0.0.0.0/0, proto: icmp, "
 	    "icmp-type: 3, icmp-code: 4}\n"
+	    "  - {id: 7, action: redirect, to: lo, proto: udp, dport: 53}\n"
+	    "  - {id: 8, action: drop, src-mac: '02:00:00:00:00:01', "
+	    "dst-mac: 'FF:ff:ff:ff:ff:ff', proto: arp}\n"
 	    "deny:\n"
 	    "  - {prefix: '::/0', dir: dst}\n"
 	    "  - 0.0.0.0/0\n";
@@ -1069,7 +1120,12 @@ static bool check_round_trip_fields(void)
 	if (!load_file("f.yaml", cfgtext, &a))
 		return false;
 	if (!ASSERT_TRUE(!strcmp(a.rules[0].comment, "it's \"q\" \\ : # x"),
-			 "comment '%s'", a.rules[0].comment))
+			 "comment '%s'", a.rules[0].comment) ||
+	    !ASSERT_TRUE(a.rules[6].action == SL_RACT_REDIRECT &&
+			     !strcmp(a.rules[6].to, "lo") &&
+			     a.rules[6].to_ifindex == if_nametoindex("lo"),
+			 "rule 7: action %d to '%s' (%u)", a.rules[6].action,
+			 a.rules[6].to, a.rules[6].to_ifindex))
 		goto out;
 	t = write_mem(&a, &len);
 	if (!ASSERT_TRUE(t != NULL, "write failed") ||

@@ -274,7 +274,7 @@ struct fenv {
 	uint64_t seen_pk[N_ENTRIES], seen_by[N_ENTRIES]; /* as last read */
 	uint64_t attr_pk[N_ENTRIES], attr_by[N_ENTRIES]; /* attributed */
 	uint64_t frames, bytes;
-	uint64_t l4_pk, l4_by; /* malformed-l4 passes an entry counted */
+	uint64_t l4_pk, l4_by; /* malformed-l3/l4 passes an entry counted */
 	unsigned long reached[SL_STATS_MAX];
 	unsigned long oracle_l3, oracle_full;
 	struct prop_state prop[NPROP];
@@ -519,12 +519,15 @@ static int check_frame(struct fenv *e, int base, const struct frame *fr,
 		if (o->nent != 1 || entries[o->ent].kind != want)
 			frame_fail(e, base + P_SET_HIT, fr,
 				   "counted %s, entry counted: %s", c, en);
-	} else if (o->nent && !(reason == SL_R_MALFORMED_L4 && e->keep &&
-				entries[o->ent].kind == SL_SET_ALLOW)) {
+	} else if (o->nent &&
+		   !((reason == SL_R_MALFORMED_L3 ||
+		      reason == SL_R_MALFORMED_L4) &&
+		     e->keep && entries[o->ent].kind == SL_SET_ALLOW)) {
 		frame_fail(e, base + P_SET_HIT, fr,
 			   "counted %s, yet entry %s counted it", c, en);
 	}
-	if (o->nent == 1 && reason == SL_R_MALFORMED_L4) {
+	if (o->nent == 1 &&
+	    (reason == SL_R_MALFORMED_L3 || reason == SL_R_MALFORMED_L4)) {
 		e->l4_pk++;
 		e->l4_by += fr->len;
 	}
@@ -1023,7 +1026,8 @@ static void check_list(struct fenv *e)
 	free(v);
 
 	/* Every entry hit is an allow-set or deny-set verdict, or (with
-	 * drop_malformed=0) a malformed-l4 pass from an allowed address. */
+	 * drop_malformed=0) a malformed-l3/l4 pass from an allowed address
+	 * (the parser read the addresses). */
 	want_pk = e->cnt[sl_stats_idx(SL_R_ALLOW_SET, SL_ACT_PASS)].packets +
 		  e->cnt[sl_stats_idx(SL_R_DENY_SET, SL_ACT_DROP)].packets;
 	want_by = e->cnt[sl_stats_idx(SL_R_ALLOW_SET, SL_ACT_PASS)].bytes +
@@ -1032,7 +1036,7 @@ static void check_list(struct fenv *e)
 		prop_fail(
 		    e, P_ENTRY_COUNTERS,
 		    "entries counted %llu packets/%llu bytes; allow-set "
-		    "+ deny-set counted %llu/%llu, malformed-l4 passes "
+		    "+ deny-set counted %llu/%llu, malformed passes "
 		    "an entry counted %llu/%llu",
 		    (unsigned long long)hits_pk, (unsigned long long)hits_by,
 		    (unsigned long long)want_pk, (unsigned long long)want_by,

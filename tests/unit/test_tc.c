@@ -24,8 +24,14 @@
 /* After sluice.h: the skeleton names struct sl_features. */
 #include "sluice_xdp.skel.h"
 
-static struct sluice_xdp *skel;
-static struct sl_ctx ctx;
+/* One loaded object with its private maps. envs[0]: the default features;
+ * envs[1]: drop_malformed=0. */
+struct env {
+	struct sluice_xdp *skel;
+	struct sl_ctx ctx;
+	int prog_xdp, prog_in, prog_out, stats_fd;
+};
+static struct env envs[2];
 static int prog_xdp, prog_in, prog_out, stats_fd;
 
 enum hook { IN, OUT };
@@ -38,7 +44,14 @@ struct tc_case {
 	bool hit;	    /* the entry counts the frame */
 	int verdict;	    /* TC_ACT_OK or TC_ACT_SHOT */
 	int reason;
+	bool keep_malformed; /* load with drop_malformed=0 */
 };
+
+#define KEEP .keep_malformed = true
+#define EXT9                                                                   \
+	.n_ext = 9, .ext = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS, \
+			    IPPROTO_DSTOPTS, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS, \
+			    IPPROTO_DSTOPTS, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS}
 
 #define EXPECT(v, r) .verdict = TC_ACT_##v, .reason = SL_R_##r
 
@@ -91,22 +104,50 @@ static const struct tc_case cases[] = {
      ALLOW(SRC, "198.18.0.1"), true, EXPECT(OK, ALLOW_SET)},
     {"tc egress: allow src 198.18.0.1 is not consulted", OUT, V4(UDP),
      ALLOW(SRC, "198.18.0.1"), false, EXPECT(OK, PASS)},
+    /* drop_malformed=0: a malformed frame whose addresses could be read
+     * still meets the sets at ingress (no way around the deny set). */
+    {"tc ingress, no drop_malformed: ipv6 chain of 9 from a denied source "
+     "drops",
+     IN, V6(EXT9, UDP), DENY(SRC, "2001:db8:1::1"), true,
+     EXPECT(SHOT, DENY_SET), KEEP},
+    {"tc ingress, no drop_malformed: ipv6 chain of 9 from an unlisted "
+     "source passes as malformed-l3",
+     IN, V6(EXT9, UDP), DENY(SRC, "2001:db8:7::/48"), false,
+     EXPECT(OK, MALFORMED_L3), KEEP},
+    {"tc ingress, no drop_malformed: ipv4 ihl 4 from a denied source drops", IN,
+     V4(TCP, .ihl = 4), DENY(SRC, "198.18.0.0/24"), true,
+     EXPECT(SHOT, DENY_SET), KEEP},
+    {"tc ingress, no drop_malformed: ipv6 truncated tcp to a denied "
+     "destination drops",
+     IN, V6(TCP, .cut = 1), DENY(DST, "2001:db8:2::1"), true,
+     EXPECT(SHOT, DENY_SET), KEEP},
+    {"tc egress, no drop_malformed: ipv6 chain of 9 passes as malformed-l3 "
+     "(sets are ingress only)",
+     OUT, V6(EXT9, UDP), DENY(SRC, "2001:db8:1::1"), false,
+     EXPECT(OK, MALFORMED_L3), KEEP},
+    {"tc ingress: ipv6 chain of 9 from a denied source drops as "
+     "malformed-l3",
+     IN, V6(EXT9, UDP), DENY(SRC, "2001:db8:1::1"), false,
+     EXPECT(SHOT, MALFORMED_L3)},
 };
 
 static const char *act_name(int v)
 {
-	return v == TC_ACT_OK	  ? "TC_ACT_OK"
-	       : v == TC_ACT_SHOT ? "TC_ACT_SHOT"
-				  : "other";
+	return pkt_tc_name(v);
 }
 
-/* Runs f through prog; checks the return code, the counters (one cell
- * (reason, action) +1/+len) and, for verdict >= 0, the output frame. */
-static bool run(int prog, const uint8_t *f, size_t len, int verdict, int reason,
-		int action)
+/* Runs f through prog; checks the return code (any TC code), the counters
+ * (one cell (reason, action) +1/+len; action says which Sluice action a
+ * shared code stands for: TC_ACT_SHOT is drop or abort, TC_ACT_REDIRECT tx
+ * or redirect) and the output frame byte by byte against want (NULL: the
+ * input). */
+static bool run_out(int prog, const uint8_t *f, size_t len, int verdict,
+		    int reason, int action, const uint8_t *want_f,
+		    size_t want_len)
 {
 	struct sl_counter b[SL_STATS_MAX], a[SL_STATS_MAX];
 	uint8_t out[PKT_MAX + 256];
+	char why[256];
 	__u32 want = sl_stats_idx(reason, action);
 	int err;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len,
@@ -131,20 +172,31 @@ static bool run(int prog, const uint8_t *f, size_t len, int verdict, int reason,
 				 (unsigned long long)db))
 			return false;
 	}
+	if (!want_f) {
+		want_f = f;
+		want_len = len;
+	}
 	return ASSERT_TRUE(o.retval == (__u32)verdict, "verdict %s, want %s",
 			   act_name(o.retval), act_name(verdict)) &&
-	       ASSERT_EQ(o.data_size_out, len, "output length") &&
-	       ASSERT_TRUE(!memcmp(out, f, len), "output frame differs");
+	       ASSERT_TRUE(pkt_same(out, o.data_size_out, want_f, want_len, why,
+				    sizeof(why)),
+			   "%s", why);
 }
 
-static bool entry_packets(const struct sl_prefix *p, int kind, int dir,
-			  uint64_t *packets, uint64_t *bytes)
+static bool run(int prog, const uint8_t *f, size_t len, int verdict, int reason,
+		int action)
+{
+	return run_out(prog, f, len, verdict, reason, action, NULL, 0);
+}
+
+static bool entry_packets(struct sl_ctx *cx, const struct sl_prefix *p,
+			  int kind, int dir, uint64_t *packets, uint64_t *bytes)
 {
 	struct sl_set_entry *v = NULL;
 	size_t n = 0;
 	bool found = false;
 
-	if (sl_set_list(&ctx, kind, &v, &n))
+	if (sl_set_list(cx, kind, &v, &n))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].dir == dir && v[i].prefix.family == p->family &&
@@ -161,6 +213,8 @@ static bool entry_packets(const struct sl_prefix *p, int kind, int dir,
 
 static bool run_case(const struct tc_case *c)
 {
+	struct env *e = &envs[c->keep_malformed];
+	struct sl_ctx *cx = &e->ctx;
 	int action = c->verdict == TC_ACT_SHOT ? SL_ACT_DROP : SL_ACT_PASS;
 	uint8_t f[PKT_MAX];
 	struct pkt_off off;
@@ -176,14 +230,15 @@ static bool run_case(const struct tc_case *c)
 			sl_prefix_parse(c->set.prefix, &p, err, sizeof(err)), 0,
 			c->set.prefix) ||
 		    !ASSERT_EQ(
-			sl_set_add(&ctx, c->set.kind, c->set.dir, &p, 1, NULL),
-			0, "add the set entry"))
+			sl_set_add(cx, c->set.kind, c->set.dir, &p, 1, NULL), 0,
+			"add the set entry"))
 			return false;
 	}
-	ok = run(c->hook == IN ? prog_in : prog_out, f, off.len, c->verdict,
-		 c->reason, action);
+	stats_fd = e->stats_fd;
+	ok = run(c->hook == IN ? e->prog_in : e->prog_out, f, off.len,
+		 c->verdict, c->reason, action);
 	if (c->set.kind) {
-		ok = ok && ASSERT_TRUE(entry_packets(&p, c->set.kind,
+		ok = ok && ASSERT_TRUE(entry_packets(cx, &p, c->set.kind,
 						     c->set.dir, &pk, &by),
 				       "entry %s not listed", c->set.prefix);
 		ok = ok && ASSERT_TRUE(pk == (c->hit ? 1u : 0u) &&
@@ -192,7 +247,7 @@ static bool run_case(const struct tc_case *c)
 				       c->set.prefix, (unsigned long long)pk,
 				       (unsigned long long)by,
 				       c->hit ? "the frame" : "nothing");
-		ok = ASSERT_EQ(sl_set_del(&ctx, c->set.kind, c->set.dir, &p, 1),
+		ok = ASSERT_EQ(sl_set_del(cx, c->set.kind, c->set.dir, &p, 1),
 			       0, "remove the set entry") &&
 		     ok;
 	}
@@ -268,6 +323,7 @@ static bool run_agree(const struct pkt_spec *s)
 
 int main(void)
 {
+	struct sl_features keep;
 	size_t i;
 
 	sl_log_hook_libbpf();
@@ -275,17 +331,28 @@ int main(void)
 		printf("not ok - test_tc: needs root\n");
 		return 1;
 	}
-	skel = sl_xdp_load(NULL, NULL, SL_PROG_ALL);
-	if (!skel) {
-		printf("not ok - test_tc: cannot load the programs: %s\n",
-		       strerror(errno));
-		return 1;
+	sl_features_default(&keep);
+	keep.drop_malformed = 0;
+	for (i = 0; i < 2; i++) {
+		struct env *e = &envs[i];
+
+		e->skel = sl_xdp_load(NULL, i ? &keep : NULL, SL_PROG_ALL);
+		if (!e->skel) {
+			printf("not ok - test_tc: cannot load the programs: "
+			       "%s\n",
+			       strerror(errno));
+			return 1;
+		}
+		sl_ctx_wrap(&e->ctx, e->skel);
+		e->prog_xdp = sl_prog_fd(e->skel, SL_PROG_XDP);
+		e->prog_in = sl_prog_fd(e->skel, SL_PROG_TC_IN);
+		e->prog_out = sl_prog_fd(e->skel, SL_PROG_TC_OUT);
+		e->stats_fd = sl_map_fd(&e->ctx, SL_MAP_STATS);
 	}
-	sl_ctx_wrap(&ctx, skel);
-	prog_xdp = sl_prog_fd(skel, SL_PROG_XDP);
-	prog_in = sl_prog_fd(skel, SL_PROG_TC_IN);
-	prog_out = sl_prog_fd(skel, SL_PROG_TC_OUT);
-	stats_fd = sl_map_fd(&ctx, SL_MAP_STATS);
+	prog_xdp = envs[0].prog_xdp;
+	prog_in = envs[0].prog_in;
+	prog_out = envs[0].prog_out;
+	stats_fd = envs[0].stats_fd;
 	check_report("the object loads the xdp, tc-in and tc-out programs",
 		     ASSERT_TRUE(prog_xdp >= 0 && prog_in >= 0 &&
 				     prog_out >= 0 && stats_fd >= 0,
@@ -294,6 +361,7 @@ int main(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_report(cases[i].name, run_case(&cases[i]));
+	stats_fd = envs[0].stats_fd;
 	for (i = 0; i < sizeof(agree_specs) / sizeof(agree_specs[0]); i++) {
 		char name[128];
 
@@ -303,7 +371,9 @@ int main(void)
 		check_report(name, run_agree(&agree_specs[i]));
 	}
 
-	sl_close(&ctx);
-	sl_xdp_destroy(skel);
+	for (i = 0; i < 2; i++) {
+		sl_close(&envs[i].ctx);
+		sl_xdp_destroy(envs[i].skel);
+	}
 	return check_failed ? 1 : 0;
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* test_xdp: the XDP program, run on crafted frames through
  * bpf_prog_test_run_opts. Each case names a frame, the set entries in the
- * tries, the features, and the expected verdict and reason; every run also
- * checks that the frame comes back unchanged, that exactly one counter cell
- * (reason, action) moved by one packet and the frame's length in bytes, and
- * that only the deciding set entry counted the hit. */
+ * tries, the features, and the expected verdict (any XDP action) and
+ * reason; every run also checks the output frame byte by byte against the
+ * expected one (the input, unless the case says how the program rewrites
+ * it), that exactly one counter cell (reason, the verdict's action) moved by
+ * one packet and the frame's length in bytes, and that only the deciding
+ * set entry counted the hit. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,10 +49,12 @@ struct xdp_case {
 	struct pkt_spec pkt;
 	/* Optional edit after the frame is built (off->len may change). */
 	void (*fix)(uint8_t *f, struct pkt_off *off);
+	/* The expected output from the input frame (NULL: unchanged). */
+	void (*out)(uint8_t *f, struct pkt_off *off);
 	struct set_def set[MAX_ENTRIES];
 	int hit;	     /* 1-based index in set of the deciding entry */
 	bool keep_malformed; /* load with drop_malformed=0 */
-	int verdict;	     /* XDP_PASS or XDP_DROP */
+	int verdict;	     /* an XDP action */
 	int reason;	     /* enum sl_reason */
 };
 
@@ -529,18 +533,69 @@ static const struct xdp_case cases[] = {
      .keep_malformed = true, EXPECT(PASS, MALFORMED_L4)},
     {"no drop_malformed: icmpv6 4 bytes passes as malformed-l4",
      V6(ICMP6, .cut = 4), .keep_malformed = true, EXPECT(PASS, MALFORMED_L4)},
-    /* A bad L4 header comes with valid addresses: the deny set still
-     * drops it, so passing malformed frames opens no way around it. A
-     * frame with a bad L3 header has no trustworthy addresses. */
+    /* Every frame whose addresses the parser could read (a whole fixed
+     * IPv4/IPv6 header of the right version) meets the sets, whatever is
+     * wrong after them: passing malformed frames opens no way around the
+     * deny set. */
     {"no drop_malformed: malformed-l4 frame from a denied source drops",
      V4(UDP, .udp_len = 7), .set = {DENY(SRC, PKT_SRC4)}, .hit = 1,
      .keep_malformed = true, EXPECT(DROP, DENY_SET)},
     {"no drop_malformed: malformed-l4 frame from an allowed source passes",
      V4(UDP, .udp_len = 7), .set = {ALLOW(SRC, PKT_SRC4)}, .hit = 1,
      .keep_malformed = true, EXPECT(PASS, MALFORMED_L4)},
-    {"no drop_malformed: malformed-l3 frame from a denied source passes",
-     V4(UDP, .ihl = 4), .set = {DENY(SRC, PKT_SRC4)}, .keep_malformed = true,
+    {"no drop_malformed: ipv4 ihl 4 from a denied source drops",
+     V4(UDP, .ihl = 4), .set = {DENY(SRC, PKT_SRC4)}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv4 tot_len past the frame to a denied "
+     "destination drops",
+     V4(TCP, .ip_len = 41), .set = {DENY(DST, "198.19.0.0/16")}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv4 ihl 15 past the frame from a denied source "
+     "drops",
+     V4(UDP, .ihl = 15), .set = {DENY(SRC, PKT_SRC4)}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv6 chain of 9 from a denied source drops",
+     V6(.n_ext = 9, EXT(HOP, DST, DST, DST, DST, DST, DST, DST, DST), UDP),
+     .set = {DENY(SRC, PKT_SRC6)}, .hit = 1, .keep_malformed = true,
+     EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv6 chain of 12 from a denied /48 drops",
+     V6(.n_ext = 12,
+	EXT(HOP, RTG, DST, DST, DST, DST, DST, DST, DST, DST, DST, DST), TCP),
+     .set = {DENY(SRC, "2001:db8:1::/48")}, .hit = 1, .keep_malformed = true,
+     EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv6 chain of 9 to a denied destination drops",
+     V6(.n_ext = 9, EXT(HOP, DST, DST, DST, DST, DST, DST, DST, DST), TCP),
+     .set = {DENY(DST, PKT_DST6)}, .hit = 1, .keep_malformed = true,
+     EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv6 chain of 9 from an allowed source passes as "
+     "malformed-l3",
+     V6(.n_ext = 9, EXT(HOP, DST, DST, DST, DST, DST, DST, DST, DST), UDP),
+     .set = {ALLOW(SRC, PKT_SRC6)}, .hit = 1, .keep_malformed = true,
      EXPECT(PASS, MALFORMED_L3)},
+    {"no drop_malformed: ipv6 truncated extension header from a denied "
+     "source drops",
+     V6(.n_ext = 1, EXT(HOP), .proto = IPPROTO_NONE, .cut = 4),
+     .set = {DENY(SRC, PKT_SRC6)}, .hit = 1, .keep_malformed = true,
+     EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv6 payload_len past the frame from a denied "
+     "source drops",
+     V6(TCP, .ip_len = 21), .set = {DENY(SRC, PKT_SRC6)}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
+    {"no drop_malformed: ipv6 truncated tcp from a denied source drops",
+     V6(TCP, .cut = 1), .set = {DENY(SRC, PKT_SRC6)}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
+    /* A header of the wrong version carries no addresses to judge. */
+    {"no drop_malformed: ipv4 ethertype with version 6 is not judged by "
+     "the sets",
+     V4(TCP, .version = 6), .set = {DENY(SRC, "0.0.0.0/0")},
+     .keep_malformed = true, EXPECT(PASS, MALFORMED_L3)},
+    {"no drop_malformed: ipv4 header cut short is not judged by the sets",
+     V4(TCP, .cut = 30), .set = {DENY(SRC, "0.0.0.0/0")},
+     .keep_malformed = true, EXPECT(PASS, MALFORMED_L3)},
+    /* With the default features these frames drop as malformed. */
+    {"ipv6 chain of 9 from a denied source drops as malformed-l3",
+     V6(.n_ext = 9, EXT(HOP, DST, DST, DST, DST, DST, DST, DST, DST), UDP),
+     .set = {DENY(SRC, PKT_SRC6)}, EXPECT(DROP, MALFORMED_L3)},
     {"no drop_malformed: well-formed frame from a denied source drops", V4(UDP),
      .set = {DENY(SRC, PKT_SRC4)}, .hit = 1, .keep_malformed = true,
      EXPECT(DROP, DENY_SET)},
@@ -678,15 +733,18 @@ static void describe_moved(const struct sl_counter *b,
 		snprintf(buf, len, "nothing");
 }
 
-/* Runs one frame through e's program once and checks the verdict, the
- * output frame and the counters. reason < 0: test-run must reject the frame
- * with -EINVAL and count nothing. */
-static bool run_frame(struct env *e, const uint8_t *f, size_t len, int verdict,
-		      int reason)
+/* Runs one frame through e's program once and checks the verdict (any XDP
+ * action), the output frame against want (NULL: the input) and the
+ * counters: the cell (reason, the verdict's action). reason < 0: test-run
+ * must reject the frame with -EINVAL and count nothing. */
+static bool run_frame_out(struct env *e, const uint8_t *f, size_t len,
+			  int verdict, int reason, const uint8_t *want,
+			  size_t want_len)
 {
 	struct sl_counter before[SL_STATS_MAX], after[SL_STATS_MAX];
-	int action = verdict == XDP_DROP ? SL_ACT_DROP : SL_ACT_PASS;
+	int action = pkt_xdp_action(verdict);
 	uint8_t out[PKT_MAX + 256];
+	char why[256];
 	char moved[1024];
 	bool counted = true;
 	int err;
@@ -716,14 +774,22 @@ static bool run_frame(struct env *e, const uint8_t *f, size_t len, int verdict,
 	if (!ASSERT_TRUE(o.retval == (__u32)verdict && counted,
 			 "verdict %s, counted %s; want %s, counted "
 			 "%s/%s +1/+%zuB",
-			 o.retval == XDP_PASS	? "XDP_PASS"
-			 : o.retval == XDP_DROP ? "XDP_DROP"
-						: "other",
-			 moved, verdict == XDP_PASS ? "XDP_PASS" : "XDP_DROP",
+			 pkt_xdp_name(o.retval), moved, pkt_xdp_name(verdict),
 			 sl_reason_name(reason), sl_action_name(action), len))
 		return false;
-	return ASSERT_EQ(o.data_size_out, len, "output length") &&
-	       ASSERT_TRUE(!memcmp(out, f, len), "output frame differs");
+	if (!want) {
+		want = f;
+		want_len = len;
+	}
+	return ASSERT_TRUE(
+	    pkt_same(out, o.data_size_out, want, want_len, why, sizeof(why)),
+	    "%s", why);
+}
+
+static bool run_frame(struct env *e, const uint8_t *f, size_t len, int verdict,
+		      int reason)
+{
+	return run_frame_out(e, f, len, verdict, reason, NULL, 0);
 }
 
 /* The map and key of a set entry. */
@@ -841,13 +907,17 @@ static bool run_case(const struct xdp_case *c, bool host)
 	struct env *e = &envs[c->keep_malformed];
 	struct entry_key keys[MAX_ENTRIES];
 	int n = 0, i;
-	uint8_t f[PKT_MAX];
-	struct pkt_off off;
+	uint8_t f[PKT_MAX], want[PKT_MAX];
+	struct pkt_off off, woff;
 	bool ok = false;
 
 	pkt_build(&c->pkt, f, &off);
 	if (c->fix)
 		c->fix(f, &off);
+	memcpy(want, f, sizeof(want));
+	woff = off;
+	if (c->out)
+		c->out(want, &woff);
 
 	if (!sets_empty(e))
 		return false;
@@ -866,7 +936,8 @@ static bool run_case(const struct xdp_case *c, bool host)
 		}
 	}
 
-	if (!run_frame(e, f, off.len, c->verdict, c->reason))
+	if (!run_frame_out(e, f, off.len, c->verdict, c->reason, want,
+			   woff.len))
 		goto out;
 
 	/* Only the deciding entry counted the frame. */
@@ -1053,6 +1124,28 @@ int main(void)
 		return 1;
 	}
 
+	/* The harness itself: a one-byte difference between the output and
+	 * the expected frame, or a different verdict, is a failure. */
+	{
+		struct pkt_spec s = V4(TCP, .payload = 4);
+		uint8_t f[PKT_MAX], w[PKT_MAX];
+		size_t n = pkt_build(&s, f, NULL);
+		bool caught;
+
+		memcpy(w, f, n);
+		w[n - 1] ^= 0x01;
+		caught =
+		    !run_frame_out(&envs[0], f, n, XDP_PASS, SL_R_PASS, w, n) &&
+		    strstr(check_why, "output byte");
+		check_why[0] = '\0';
+		caught =
+		    caught && !run_frame(&envs[0], f, n, XDP_TX, SL_R_PASS);
+		check_why[0] = '\0';
+		check_report(
+		    "harness: a different output byte or verdict fails "
+		    "a case",
+		    ASSERT_TRUE(caught, "not caught"));
+	}
 	sl_features_default(&keep);
 	check_report("default features drop malformed frames",
 		     ASSERT_EQ(keep.drop_malformed, 1, "drop_malformed"));
