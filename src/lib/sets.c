@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -266,6 +267,14 @@ static struct sl_prefix *unique_prefixes(const struct sl_prefix *p, size_t n,
 	}
 	*out_n = m;
 	return v;
+}
+
+static double mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
 static bool map_empty(int fd)
@@ -977,6 +986,22 @@ static void slot_forget(struct sl_ctx *ctx, int i, int gen)
 	if (ctx->set_fd[gen][i] > 0)
 		close(ctx->set_fd[gen][i]);
 	ctx->set_fd[gen][i] = 0;
+	ctx->set_cow[gen][i] = false;
+}
+
+/* Slot gen of set map i gets the other slot's map when that one is empty:
+ * no new map until something is written (sl_set_inner_fd). */
+static bool slot_share_empty(struct sl_ctx *ctx, int i, int gen)
+{
+	struct bpf_map *outer = outer_map(sl_xdp_object(ctx->skel), i);
+	int fd = sl_set_inner_fd(ctx, set_maps[i], gen ^ 1);
+	__u32 key = gen;
+
+	if (fd < 0 || !outer || !map_empty(fd) ||
+	    bpf_map_update_elem(bpf_map__fd(outer), &key, &fd, BPF_ANY))
+		return false;
+	ctx->set_cow[gen][i] = true;
+	return true;
 }
 
 /* Map i belongs to the slot maps selected by `which`. */
@@ -990,6 +1015,7 @@ static bool slot_selected(int i, unsigned which)
 int sl_sets_new_slot(struct sl_ctx *ctx, int gen, unsigned which)
 {
 	struct bpf_object *obj = sl_xdp_object(ctx->skel);
+	double t0 = mono_ms();
 
 	for (int i = 0; i < SL_N_SET_MAPS; i++) {
 		int err;
@@ -997,11 +1023,15 @@ int sl_sets_new_slot(struct sl_ctx *ctx, int gen, unsigned which)
 		if (!slot_selected(i, which))
 			continue;
 		slot_forget(ctx, i, gen);
+		if (!slot_selected(i, SL_SLOT_DEFS) &&
+		    slot_share_empty(ctx, i, gen))
+			continue;
 		err = slot_install(outer_map(obj, i), i, gen);
 
 		if (err)
 			return err;
 	}
+	pr_debug("sets: new maps in slot %d: %.1f ms", gen, mono_ms() - t0);
 	return 0;
 }
 
@@ -1016,6 +1046,8 @@ int sl_sets_drop_slot(struct sl_ctx *ctx, int gen, unsigned which)
 		if (!slot_selected(i, which))
 			continue;
 		slot_forget(ctx, i, gen);
+		/* A map the other slot shared with this one is its own now. */
+		ctx->set_cow[gen ^ 1][i] = false;
 		if (bpf_map_delete_elem(bpf_map__fd(outer_map(obj, i)), &key) &&
 		    errno != ENOENT && !err) {
 			err = -errno;
@@ -1038,6 +1070,16 @@ int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen)
 
 	if (i < 0 || gen < 0 || gen >= SL_SET_GENS)
 		return -EINVAL;
+	if (ctx->set_cow[gen][i]) {
+		/* Still the other slot's map: a new one of its own first. */
+		int err;
+
+		slot_forget(ctx, i, gen);
+		err = slot_install(outer_map(sl_xdp_object(ctx->skel), i), i,
+				   gen);
+		if (err)
+			return err;
+	}
 	if (ctx->set_fd[gen][i] > 0)
 		return ctx->set_fd[gen][i];
 	if (bpf_map_lookup_elem(
@@ -1251,6 +1293,7 @@ int sl_sets_fill(struct sl_ctx *ctx, const struct sl_set_entry *e, size_t n,
 	struct rrec *r = NULL, *rr = NULL;
 	int gen = ctx->set_gen, from = gen ^ 1, njobs = 0, err = 0;
 	int bits = sl_map_fd(ctx, SL_MAP_HOST_BITS);
+	double t0 = mono_ms();
 	char msg[512];
 
 	if (bits < 0)
@@ -1269,6 +1312,9 @@ int sl_sets_fill(struct sl_ctx *ctx, const struct sl_set_entry *e, size_t n,
 	map_runs(r, n, lo, hi);
 	if (run)
 		map_runs(rr, nrun, rlo, rhi);
+	pr_debug("sets: %zu entries (and %zu running) in map order: %.1f ms", n,
+		 nrun, mono_ms() - t0);
+	t0 = mono_ms();
 	for (int m = 0; m < N_SET_MAPS && !err; m++) {
 		bool host = m >= 4, v6 = m & 2;
 		size_t alen = v6 ? 16 : 4, k = 0;
@@ -1332,7 +1378,11 @@ int sl_sets_fill(struct sl_ctx *ctx, const struct sl_set_entry *e, size_t n,
 	}
 	if (err)
 		goto out;
+	pr_debug("sets: %d maps shared, %d to fill: %.1f ms",
+		 N_SET_MAPS - njobs, njobs, mono_ms() - t0);
+	t0 = mono_ms();
 	fill_run(jobs, njobs);
+	pr_debug("sets: maps filled: %.1f ms", mono_ms() - t0);
 	for (int i = 0; i < njobs && !err; i++)
 		if (jobs[i].err) {
 			err = jobs[i].err;

@@ -57,6 +57,10 @@ struct sl_ctx {
 	int set_gen;
 	int defs_gen; /* the same for the rule definitions (sl_rule_defs) */
 	int set_fd[SL_SET_GENS][SL_N_SET_MAPS]; /* inner map fds, 0: none */
+	/* The slot's map is the other slot's (empty) map, installed by
+	 * sl_sets_new_slot(): replaced by a new one before the first write
+	 * through this ctx (sets.c). */
+	bool set_cow[SL_SET_GENS][SL_N_SET_MAPS];
 };
 
 /* bpffs: NULL for $SLUICE_BPFFS or /sys/fs/bpf. Mounts a bpffs there if none
@@ -150,8 +154,11 @@ int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 
 /* Slot management for apply (sets.c). sl_sets_prepare() gives every set
  * map of a freshly loaded skeleton an empty slot 0 where none is installed.
- * sl_sets_new_slot() installs new, empty maps in slot gen; sl_sets_drop_slot()
- * empties slot gen (after the datapath stopped using it). */
+ * sl_sets_new_slot() installs new, empty maps in slot gen (a set map whose
+ * other slot holds an empty map gets that one, copied on the first write
+ * through this ctx: an empty 1M-entry hash costs a 16 MiB bucket array);
+ * sl_sets_drop_slot() empties slot gen (after the datapath stopped using
+ * it). */
 int sl_sets_prepare(struct sluice_xdp *skel);
 void sl_sets_capture(struct bpf_object *obj); /* before load */
 #define SL_SLOT_SETS 1U			      /* the eight set maps */

@@ -559,6 +559,52 @@ static bool check_fill_capacity(void)
 	return ok;
 }
 
+/* The id of the running slot's map `name`, or 0. */
+static __u32 map_id(const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = sl_map_fd(&ctx, name);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+/* An apply that writes only IPv4 source entries makes no new map for the
+ * six other tables: they stay the ones in use (empty maps are shared). */
+static bool check_no_new_maps(void)
+{
+	static const char *const other[] = {
+	    SL_MAP_SET_DST_V4,	SL_MAP_SET_SRC_V6,  SL_MAP_SET_DST_V6,
+	    SL_MAP_HOST_DST_V4, SL_MAP_HOST_SRC_V6, SL_MAP_HOST_DST_V6,
+	};
+	struct sl_set_entry v[2];
+	__u32 before[6];
+	bool ok = ASSERT_EQ(sets_clear(), 0, "clear");
+
+	for (int i = 0; ok && i < 6; i++)
+		ok = ASSERT_TRUE((before[i] = map_id(other[i])) != 0,
+				 "no map %s", other[i]);
+	entry(&v[0], "198.18.4.0/24", SL_SET_DENY, SL_DIR_SRC);
+	entry(&v[1], "198.18.4.9", SL_SET_ALLOW, SL_DIR_SRC);
+	ok = ok && apply_sets(v, 2) && listed_equal(v, 2);
+	for (int i = 0; ok && i < 6; i++)
+		ok = ASSERT_EQ(map_id(other[i]), before[i], other[i]);
+	/* A later write into one of them gets a map of its own. */
+	if (ok) {
+		struct sl_prefix p = pfx("2001:db8:4::1");
+
+		ok = ASSERT_EQ(
+			 sl_set_add(&ctx, SL_SET_DENY, SL_DIR_DST, &p, 1, NULL),
+			 0, "block --dst") &&
+		     ASSERT_EQ(
+			 packets_of("2001:db8:4::1", SL_SET_DENY, SL_DIR_DST),
+			 0, "the entry is listed");
+	}
+	return ok;
+}
+
 /* ---- orders ---- */
 
 static int ref_cmp(const void *x, const void *y)
@@ -643,6 +689,9 @@ int main(void)
 	check_report("apply fills every map, keeps unchanged maps and their "
 		     "counters",
 		     check_fill_and_share());
+	check_report("apply of IPv4 source entries makes no new map for the "
+		     "other six tables",
+		     check_no_new_maps());
 	check_report("apply of a prefix in both kinds is refused, nothing "
 		     "changes",
 		     check_fill_conflict());
