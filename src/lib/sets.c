@@ -277,6 +277,8 @@ static double mono_ms(void)
 	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
+static int inner_fd(struct sl_ctx *ctx, int i, int gen, bool create);
+
 static bool map_empty(int fd)
 {
 	unsigned char next[sizeof(struct sl_lpm_v6)];
@@ -541,6 +543,32 @@ static int target_of(const struct sl_prefix *p)
 
 #define NTARGETS 4
 
+/* Opens the batches of the targets that p[0..m) has entries for (the
+ * others keep fd -1: their maps need not exist). */
+static int batches_open(struct sl_ctx *ctx, int dir, const struct sl_prefix *p,
+			size_t m, struct batch *b)
+{
+	size_t cnt[NTARGETS] = {0};
+
+	for (size_t i = 0; i < m; i++)
+		cnt[target_of(&p[i])]++;
+	for (int t = 0; t < NTARGETS; t++) {
+		int family = t / 2 ? AF_INET6 : AF_INET;
+		bool host = t % 2;
+
+		b[t].fd = -1;
+		b[t].ksz = key_size(family, host);
+		if (!cnt[t])
+			continue;
+		b[t].fd = sl_map_fd(ctx, set_map_name(family, dir, host));
+		b[t].keys = sl_malloc_big(cnt[t] * b[t].ksz);
+		b[t].vals = sl_calloc_big(cnt[t], sizeof(struct sl_set_val));
+		if (b[t].fd < 0 || !b[t].keys || !b[t].vals)
+			return b[t].fd < 0 ? b[t].fd : -ENOMEM;
+	}
+	return 0;
+}
+
 /* The set map index (set_maps order) of batch target t and direction. */
 static int target_map(int t, int dir)
 {
@@ -566,20 +594,11 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 	p = unique_prefixes(in, n, &m);
 	if (!p)
 		return -ENOMEM;
-	for (int t = 0; t < NTARGETS; t++) {
-		int family = t / 2 ? AF_INET6 : AF_INET;
-		bool host = t % 2;
-
-		b[t].fd = sl_map_fd(ctx, set_map_name(family, dir, host));
-		b[t].ksz = key_size(family, host);
-		b[t].keys = sl_malloc_big((m ? m : 1) * b[t].ksz);
-		b[t].vals = sl_calloc_big(m ? m : 1, sizeof(struct sl_set_val));
-		if (b[t].fd < 0 || !b[t].keys || !b[t].vals) {
-			err = b[t].fd < 0 ? b[t].fd : -ENOMEM;
-			goto out;
-		}
-		b[t].empty = map_empty(b[t].fd);
-	}
+	err = batches_open(ctx, dir, p, m, b);
+	if (err)
+		goto out;
+	for (int t = 0; t < NTARGETS; t++)
+		b[t].empty = b[t].fd < 0 || map_empty(b[t].fd);
 	/* Validate everything against the running tables first. */
 	for (size_t i = 0; i < m; i++) {
 		struct batch *t = &b[target_of(&p[i])];
@@ -701,19 +720,9 @@ int sl_set_del(struct sl_ctx *ctx, int kind, int dir,
 	p = unique_prefixes(in, n, &m);
 	if (!p)
 		return -ENOMEM;
-	for (int t = 0; t < NTARGETS; t++) {
-		int family = t / 2 ? AF_INET6 : AF_INET;
-		bool host = t % 2;
-
-		b[t].fd = sl_map_fd(ctx, set_map_name(family, dir, host));
-		b[t].ksz = key_size(family, host);
-		b[t].keys = sl_malloc_big((m ? m : 1) * b[t].ksz);
-		b[t].vals = sl_calloc_big(m ? m : 1, sizeof(struct sl_set_val));
-		if (b[t].fd < 0 || !b[t].keys || !b[t].vals) {
-			err = b[t].fd < 0 ? b[t].fd : -ENOMEM;
-			goto out;
-		}
-	}
+	err = batches_open(ctx, dir, p, m, b);
+	if (err)
+		goto out;
 	/* Every prefix must be there with that kind; keep each entry's value
 	 * (counters included) to put it back if the kernel refuses a later
 	 * delete. */
@@ -876,11 +885,15 @@ int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 		for (int dir = 0; dir < SL_DIR_MAX; dir++) {
 			int family = t / 2 ? AF_INET6 : AF_INET;
 			bool host = t % 2;
-			int fd =
-			    sl_map_fd(ctx, set_map_name(family, dir, host));
+			int fd = inner_fd(
+			    ctx, set_map_idx(set_map_name(family, dir, host)),
+			    ctx->set_gen, false);
 			int err = fd < 0 ? fd
 					 : list_map(fd, family, dir, host, kind,
 						    &v, &cnt, &cap);
+
+			if (fd == -ENOENT)
+				continue; /* no map in the slot: empty */
 
 			if (err) {
 				free(v);
@@ -961,10 +974,22 @@ static struct bpf_map *outer_map(struct bpf_object *obj, int i)
 	return bpf_object__find_map_by_name(obj, set_maps[i]);
 }
 
+/* Map i belongs to the slot maps selected by `which`. */
+static bool slot_selected(int i, unsigned which)
+{
+	bool defs = !strcmp(set_maps[i], SL_MAP_RULE_DEFS);
+
+	return defs ? which & SL_SLOT_DEFS : which & SL_SLOT_SETS;
+}
+
 int sl_sets_prepare(struct sluice_xdp *skel)
 {
 	struct bpf_object *obj = sl_xdp_object(skel);
 
+	/* The eight set maps start without inner maps: a slot without one
+	 * is an empty set to the datapath, and sl_set_inner_fd() creates
+	 * the map on the first write (an empty attach saves four 16 MiB
+	 * hash bucket arrays). The rule definitions get theirs now. */
 	for (int i = 0; i < SL_N_SET_MAPS; i++) {
 		struct bpf_map *m = outer_map(obj, i);
 		__u32 key = 0, id;
@@ -972,7 +997,8 @@ int sl_sets_prepare(struct sluice_xdp *skel)
 
 		if (!m)
 			return -ENOENT;
-		if (!bpf_map_lookup_elem(bpf_map__fd(m), &key, &id))
+		if (!slot_selected(i, SL_SLOT_DEFS) ||
+		    !bpf_map_lookup_elem(bpf_map__fd(m), &key, &id))
 			continue;
 		err = slot_install(m, i, 0);
 		if (err)
@@ -994,22 +1020,21 @@ static void slot_forget(struct sl_ctx *ctx, int i, int gen)
 static bool slot_share_empty(struct sl_ctx *ctx, int i, int gen)
 {
 	struct bpf_map *outer = outer_map(sl_xdp_object(ctx->skel), i);
-	int fd = sl_set_inner_fd(ctx, set_maps[i], gen ^ 1);
+	int fd = inner_fd(ctx, i, gen ^ 1, false);
 	__u32 key = gen;
 
+	if (fd == -ENOENT && outer) {
+		/* No map there either: none here until written. */
+		if (bpf_map_delete_elem(bpf_map__fd(outer), &key) &&
+		    errno != ENOENT)
+			return false;
+		return true;
+	}
 	if (fd < 0 || !outer || !map_empty(fd) ||
 	    bpf_map_update_elem(bpf_map__fd(outer), &key, &fd, BPF_ANY))
 		return false;
 	ctx->set_cow[gen][i] = true;
 	return true;
-}
-
-/* Map i belongs to the slot maps selected by `which`. */
-static bool slot_selected(int i, unsigned which)
-{
-	bool defs = !strcmp(set_maps[i], SL_MAP_RULE_DEFS);
-
-	return defs ? which & SL_SLOT_DEFS : which & SL_SLOT_SETS;
 }
 
 int sl_sets_new_slot(struct sl_ctx *ctx, int gen, unsigned which)
@@ -1063,33 +1088,44 @@ bool sl_set_slotted(const char *name)
 	return set_map_idx(name) >= 0;
 }
 
-int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen)
+/* The fd of set map i in slot gen. A slot without a map (an empty set)
+ * gets a new one when `create`, else -ENOENT. */
+static int inner_fd(struct sl_ctx *ctx, int i, int gen, bool create)
 {
-	int i = set_map_idx(name), fd;
+	struct bpf_map *outer = outer_map(sl_xdp_object(ctx->skel), i);
 	__u32 key = gen, id;
+	int fd, err;
 
-	if (i < 0 || gen < 0 || gen >= SL_SET_GENS)
+	if (i < 0 || gen < 0 || gen >= SL_SET_GENS || !outer)
 		return -EINVAL;
-	if (ctx->set_cow[gen][i]) {
+	if (ctx->set_cow[gen][i] && create) {
 		/* Still the other slot's map: a new one of its own first. */
-		int err;
-
 		slot_forget(ctx, i, gen);
-		err = slot_install(outer_map(sl_xdp_object(ctx->skel), i), i,
-				   gen);
+		err = slot_install(outer, i, gen);
 		if (err)
 			return err;
 	}
 	if (ctx->set_fd[gen][i] > 0)
 		return ctx->set_fd[gen][i];
-	if (bpf_map_lookup_elem(
-		bpf_map__fd(outer_map(sl_xdp_object(ctx->skel), i)), &key, &id))
-		return -ENOENT;
+	if (bpf_map_lookup_elem(bpf_map__fd(outer), &key, &id)) {
+		if (errno != ENOENT || !create)
+			return -ENOENT;
+		err = slot_install(outer, i, gen);
+		if (err)
+			return err;
+		if (bpf_map_lookup_elem(bpf_map__fd(outer), &key, &id))
+			return -ENOENT;
+	}
 	fd = bpf_map_get_fd_by_id(id);
 	if (fd < 0)
 		return -errno;
 	ctx->set_fd[gen][i] = fd;
 	return fd;
+}
+
+int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen)
+{
+	return inner_fd(ctx, set_map_idx(name), gen, true);
 }
 
 /* ---- filling a whole slot (apply) ---- */
@@ -1257,11 +1293,21 @@ static void fill_run(struct fill_job *jobs, int njobs)
 static int slot_share(struct sl_ctx *ctx, int m, int gen, int from)
 {
 	struct bpf_map *outer = outer_map(sl_xdp_object(ctx->skel), m);
-	int fd = sl_set_inner_fd(ctx, set_maps[m], from);
+	int fd = inner_fd(ctx, m, from, false);
 	__u32 key = gen;
 
-	if (fd < 0 || !outer)
-		return fd < 0 ? fd : -ENOENT;
+	if (!outer)
+		return -ENOENT;
+	if (fd == -ENOENT) {
+		/* The running slot has no map (empty): nor does this one. */
+		slot_forget(ctx, m, gen);
+		if (bpf_map_delete_elem(bpf_map__fd(outer), &key) &&
+		    errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (fd < 0)
+		return fd;
 	if (bpf_map_update_elem(bpf_map__fd(outer), &key, &fd, BPF_ANY)) {
 		pr_err("cannot install a map in %s: %s", set_maps[m],
 		       strerror(errno));
