@@ -7,6 +7,7 @@
 #   BENCH_EXPLAIN auto|1|0  the breakdown of where the time goes (auto: when a
 #                           target misses)
 #   BENCH_RULES 1|0         ns/packet by rule count (bench_rules, bench_cls)
+#   BENCH_SETS 1|0          seconds to apply 1M set entries (bench_sets)
 #   BENCH_LAB 1|0           then the packets/s veth lab, bench/lab_pps.sh
 #   BENCH_MEM 1|0           then the memory of the whole state, bench/mem.sh
 set -euo pipefail
@@ -227,6 +228,18 @@ if [ "${BENCH_RULES:-1}" = 1 ]; then
 	build/bench/bench_rules --repeat "$REPEAT" --runs "$RUNS" --full 1 10 100 10000 100000
 	echo
 	build/bench/bench_cls --repeat "$REPEAT" --runs "$RUNS"
+fi
+
+# ---- control plane: seconds to apply 1,000,000 set entries ----
+# bench_sets: sl_config_load and sl_apply of a config whose deny lists hold
+# 1M prefixes, and the whole CLI on a bpffs of its own, next to plain batch
+# updates of the same keys into fresh maps (the anchor), in one run.
+# BENCH_SETS=0 skips it.
+if [ "${BENCH_SETS:-1}" = 1 ]; then
+	echo
+	build/bench/bench_sets -n 1000000 --runs 3 --cli build/sluice
+	echo
+	build/bench/bench_sets -n 1000000 --v6 30 --dst 20 --runs 3
 fi
 
 # ---- packets/s on a veth lab (bench/lab_pps.sh; BENCH_LAB=0 skips it) ----

@@ -203,7 +203,10 @@ static const struct cli_opt add_opts[] = {
     {"dst", 'd', NULL, "Match the destination address instead of the source."},
     {"file", 'f', "FILE",
      "Also read prefixes from FILE: one per line, '#' or ';' starts a "
-     "comment. Loaded with batch map updates."},
+     "comment. FILE is a regular file, or '-' for standard input; lines "
+     "are at most 4096 bytes, a NUL byte is an error, and a list is at "
+     "most 256 MiB (SLUICE_LIST_MAX_BYTES=N[k|M|G] sets another cap, 0 "
+     "none). Loaded with batch map updates."},
     {"list", 'l', NULL, "List the set's entries with their hit counters."},
     {},
 };
@@ -211,7 +214,8 @@ static const struct cli_opt add_opts[] = {
 static const struct cli_opt del_opts[] = {
     {"dst", 'd', NULL, "Remove destination entries instead of source ones."},
     {"file", 'f', "FILE",
-     "Also read prefixes from FILE (same format as block)."},
+     "Also read prefixes from FILE (same format and limits as block; '-' "
+     "is standard input)."},
     {},
 };
 

@@ -440,28 +440,13 @@ static bool sets_equal(const struct sl_config *a, const struct sl_config *b)
 	return sl_config_equal(&x, &y);
 }
 
-/* Writes the config's set entries into the slot ctx->set_gen. */
-static int sets_fill(struct sl_ctx *ctx, const struct sl_config *cfg)
+/* Writes the config's set entries into the slot ctx->set_gen; maps equal
+ * to the running slot's (cur's entries) are shared with it. */
+static int sets_fill(struct sl_ctx *ctx, const struct sl_config *cfg,
+		     const struct sl_config *cur)
 {
-	struct sl_prefix *p =
-	    malloc((cfg->n_sets ? cfg->n_sets : 1) * sizeof(*p));
-	int err = 0;
-
-	if (!p)
-		return -ENOMEM;
-	for (int kind = SL_SET_ALLOW; !err && kind <= SL_SET_DENY; kind++)
-		for (int dir = 0; !err && dir < SL_DIR_MAX; dir++) {
-			size_t n = 0;
-
-			for (size_t i = 0; i < cfg->n_sets; i++)
-				if (cfg->sets[i].kind == kind &&
-				    cfg->sets[i].dir == dir)
-					p[n++] = cfg->sets[i].prefix;
-			if (n)
-				err = sl_set_add(ctx, kind, dir, p, n, NULL);
-		}
-	free(p);
-	return err;
+	return sl_sets_fill(ctx, cfg->sets, cfg->n_sets, cur->sets,
+			    cur->n_sets);
 }
 
 static int defs_fill(struct sl_ctx *ctx, const struct sl_rule *r, size_t n)
@@ -980,7 +965,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	ctx->defs_gen = defs;
 	ctx->set_gen = gen;
 	if (!err && !keep_sets)
-		err = sets_fill(ctx, cfg);
+		err = sets_fill(ctx, cfg, &cur);
 	lap(&t, "new slots and sets");
 	if (!err)
 		err = defs_fill(ctx, cfg->rules, cfg->n_rules);

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "mem.h"
 #include "names.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -948,7 +949,7 @@ static int add_set(struct loader *L, int kind, int dir,
 	if (L->n_sets == L->cap_sets) {
 		size_t ncap = L->cap_sets ? L->cap_sets * 2 : 64;
 		struct pending_set *nv =
-		    realloc(L->sets, ncap * sizeof(*L->sets));
+		    sl_realloc_big(L->sets, ncap * sizeof(*L->sets));
 
 		if (!nv) {
 			pr_err("%s: out of memory", L->path);
@@ -965,6 +966,20 @@ static int add_set(struct loader *L, int kind, int dir,
 	s->pos = pos;
 	s->seq = L->n_sets++;
 	return 0;
+}
+
+/* The entries of a prefix-list file go straight into the pending list. */
+struct file_add {
+	struct loader *L;
+	int kind, dir;
+	struct sl_srcpos pos;
+};
+
+static int file_add_one(void *arg, const struct sl_prefix *p)
+{
+	struct file_add *f = arg;
+
+	return add_set(f->L, f->kind, f->dir, p, f->pos);
 }
 
 static int parse_set(struct loader *L, yaml_node_t *n, int kind)
@@ -1043,9 +1058,8 @@ static int parse_set(struct loader *L, yaml_node_t *n, int kind)
 				return err;
 		} else {
 			char path[PATH_MAX * 2];
-			struct sl_prefix *v = NULL;
+			struct file_add fa;
 			struct stat st;
-			size_t cnt = 0;
 
 			err = scalar(L, fv, "file", &s);
 			if (err)
@@ -1066,13 +1080,8 @@ static int parse_set(struct loader *L, yaml_node_t *n, int kind)
 				    "file: expected a prefix list file, "
 				    "'%s' is a directory",
 				    path);
-			err = sl_prefix_file_read(path, &v, &cnt);
-			if (err)
-				return err;
-			for (size_t i = 0; i < cnt && !err; i++)
-				err =
-				    add_set(L, kind, dir, &v[i], node_pos(fv));
-			free(v);
+			fa = (struct file_add){L, kind, dir, node_pos(fv)};
+			err = sl_prefix_file_each(path, file_add_one, &fa);
 			if (err)
 				return err;
 		}
@@ -1180,34 +1189,6 @@ out:
 	return err;
 }
 
-static int set_cmp(const struct sl_set_entry *a, const struct sl_set_entry *b)
-{
-	if (a->kind != b->kind) /* deny first, then allow */
-		return a->kind == SL_SET_DENY ? -1 : 1;
-	if (a->dir != b->dir)
-		return a->dir < b->dir ? -1 : 1;
-	if (a->prefix.family != b->prefix.family)
-		return a->prefix.family < b->prefix.family ? -1 : 1;
-	int c = memcmp(a->prefix.addr, b->prefix.addr, sizeof(a->prefix.addr));
-	if (c)
-		return c;
-	return (int)a->prefix.plen - (int)b->prefix.plen;
-}
-
-/* Same prefix and direction, whatever the kind. */
-static int pending_cmp(const void *x, const void *y)
-{
-	const struct pending_set *a = x, *b = y;
-	struct sl_set_entry ea = a->e, eb = b->e;
-	int c;
-
-	ea.kind = eb.kind = SL_SET_DENY;
-	c = set_cmp(&ea, &eb);
-	if (c)
-		return c;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
 static bool same_place(const struct sl_set_entry *a,
 		       const struct sl_set_entry *b)
 {
@@ -1216,33 +1197,38 @@ static bool same_place(const struct sl_set_entry *a,
 	       !memcmp(a->prefix.addr, b->prefix.addr, sizeof(a->prefix.addr));
 }
 
-static int entry_cmp(const void *x, const void *y)
-{
-	return set_cmp(x, y);
-}
-
 /* Drops repeated entries, refuses a prefix in both kinds for one direction
  * and stores the sets in canonical order. */
 static int finish_sets(struct loader *L)
 {
 	struct sl_config *cfg = L->cfg;
 	size_t i, n = 0;
+	char msg[512];
+	uint32_t *perm;
+	int err = 0;
 
 	if (!L->n_sets)
 		return 0;
-	qsort(L->sets, L->n_sets, sizeof(*L->sets), pending_cmp);
-	cfg->sets = calloc(L->n_sets, sizeof(*cfg->sets));
-	if (!cfg->sets)
+	/* File order among equal prefixes (a stable sort), so the error
+	 * names the later listing. */
+	perm = sl_malloc_big(L->n_sets * sizeof(*perm));
+	cfg->sets = sl_calloc_big(L->n_sets, sizeof(*cfg->sets));
+	if (!perm || !cfg->sets ||
+	    sl_set_order(L->sets, sizeof(*L->sets), L->n_sets, false, perm)) {
+		free(perm);
 		return -ENOMEM;
+	}
 	for (i = 0; i < L->n_sets; i++) {
-		struct pending_set *s = &L->sets[i];
+		struct pending_set *s = &L->sets[perm[i]];
+		struct pending_set *p = i ? &L->sets[perm[i - 1]] : NULL;
 
-		if (i && same_place(&s[-1].e, &s->e)) {
-			if (s[-1].e.kind != s->e.kind) {
+		if (p && same_place(&p->e, &s->e)) {
+			if (p->e.kind != s->e.kind) {
 				char buf[64];
 
 				sl_prefix_format(&s->e.prefix, buf,
 						 sizeof(buf));
+				free(perm);
 				return lerr_at(
 				    L, s->pos,
 				    "%s: prefix %s (dir %s) is in both "
@@ -1255,9 +1241,33 @@ static int finish_sets(struct loader *L)
 		}
 		cfg->sets[n++] = s->e;
 	}
+	free(perm);
 	cfg->n_sets = n;
-	qsort(cfg->sets, n, sizeof(*cfg->sets), entry_cmp);
-	return 0;
+	/* Canonical order: deny first, each kind in the order above (a
+	 * stable partition; allow entries are usually few). */
+	{
+		struct sl_set_entry *allow;
+		size_t na = 0, nd = 0;
+
+		for (i = 0; i < n; i++)
+			na += cfg->sets[i].kind != SL_SET_DENY;
+		allow = malloc((na ? na : 1) * sizeof(*allow));
+		if (!allow)
+			return -ENOMEM;
+		for (i = 0, na = 0; i < n; i++) {
+			if (cfg->sets[i].kind == SL_SET_DENY)
+				cfg->sets[nd++] = cfg->sets[i];
+			else
+				allow[na++] = cfg->sets[i];
+		}
+		memcpy(cfg->sets + nd, allow, na * sizeof(*allow));
+		free(allow);
+	}
+	if (sl_set_capacity_check(cfg->sets, n, msg, sizeof(msg))) {
+		pr_err("%s: %s", L->path, msg);
+		err = -EINVAL;
+	}
+	return err;
 }
 
 static int parse_root(struct loader *L, yaml_node_t *root)
@@ -1602,24 +1612,8 @@ bool sl_rule_equal(const struct sl_rule *a, const struct sl_rule *b)
 	       !strcmp(a->comment, b->comment) && sl_rule_same_match(a, b);
 }
 
-static struct sl_set_entry *sorted_sets(const struct sl_config *c)
-{
-	struct sl_set_entry *v = calloc(c->n_sets + 1, sizeof(*v));
-
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < c->n_sets; i++) {
-		v[i].prefix = c->sets[i].prefix;
-		v[i].kind = c->sets[i].kind;
-		v[i].dir = c->sets[i].dir;
-	}
-	qsort(v, c->n_sets, sizeof(*v), entry_cmp);
-	return v;
-}
-
 bool sl_config_equal(const struct sl_config *a, const struct sl_config *b)
 {
-	struct sl_set_entry *sa, *sb;
 	bool eq = true;
 	size_t i, j;
 
@@ -1662,15 +1656,5 @@ bool sl_config_equal(const struct sl_config *a, const struct sl_config *b)
 		if (!eq)
 			return false;
 	}
-	sa = sorted_sets(a);
-	sb = sorted_sets(b);
-	if (!sa || !sb) {
-		eq = false; /* out of memory: "not equal" is the safe answer */
-	} else {
-		for (i = 0; i < a->n_sets && eq; i++)
-			eq = !set_cmp(&sa[i], &sb[i]);
-	}
-	free(sa);
-	free(sb);
-	return eq;
+	return sl_set_entries_equal(a->sets, a->n_sets, b->sets, b->n_sets);
 }

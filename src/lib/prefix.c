@@ -4,11 +4,15 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "log.h"
+#include "mem.h"
 #include "sluice.h"
 
 int sl_prefix_parse(const char *s, struct sl_prefix *p, char *err,
@@ -83,73 +87,241 @@ void sl_prefix_format(const struct sl_prefix *p, char *buf, size_t len)
 	snprintf(buf, len, "%s/%u", a, p->plen);
 }
 
-int sl_prefix_file_read(const char *path, struct sl_prefix **out, size_t *n)
-{
-	struct sl_prefix *v = NULL;
-	size_t cnt = 0, cap = 0, lineno = 0, llen = 0;
-	char *line = NULL;
-	ssize_t got;
-	FILE *f;
-	int err = 0;
+/* ---- prefix-list files ---- */
 
-	f = fopen(path, "r");
-	if (!f) {
-		err = errno == ENOENT ? -EINVAL : -errno;
+/* The size cap of a prefix list, SL_LIST_MAX_DEFAULT or
+ * $SLUICE_LIST_MAX_BYTES (a number of bytes, suffix k, M or G; 0: none). */
+static int list_cap(unsigned long long *cap)
+{
+	const char *s = getenv("SLUICE_LIST_MAX_BYTES");
+	unsigned long long v;
+	char *end;
+
+	*cap = SL_LIST_MAX_DEFAULT;
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		v <<= 10, end++;
+	else if (*end == 'M')
+		v <<= 20, end++;
+	else if (*end == 'G')
+		v <<= 30, end++;
+	if (errno || *end || !isdigit((unsigned char)*s) || v > (1ULL << 50)) {
+		pr_err("SLUICE_LIST_MAX_BYTES: expected a number of bytes "
+		       "(suffix k, M or G; 0: no cap), got '%.32s'",
+		       s);
+		return -EINVAL;
+	}
+	*cap = v ? v : ~0ULL;
+	return 0;
+}
+
+/* Parses one line (len bytes, no newline) into v; 0 for a blank or comment
+ * line, 1 for a prefix, or a negative errno (reported). */
+static int list_line(const char *name, size_t lineno, const char *line,
+		     size_t len, struct sl_prefix *p)
+{
+	const char *nul = memchr(line, '\0', len), *s = line, *e;
+	char tok[128], msg[128];
+	size_t tl;
+
+	if (nul) {
+		pr_err("%s:%zu:%zu: NUL byte (a prefix list is text: one "
+		       "prefix per line)",
+		       name, lineno, (size_t)(nul - line) + 1);
+		return -EINVAL;
+	}
+	if (len > SL_LIST_LINE_MAX) {
+		pr_err("%s:%zu:%u: line longer than %u bytes", name, lineno,
+		       SL_LIST_LINE_MAX + 1, SL_LIST_LINE_MAX);
+		return -EINVAL;
+	}
+	/* '#' and ';' start a comment; a CR ends the line (CRLF files). */
+	for (e = line; e < line + len; e++)
+		if (*e == '#' || *e == ';' || *e == '\r')
+			break;
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	if (s == e)
+		return 0;
+	for (tl = 0; s + tl < e; tl++)
+		if (s[tl] == ' ' || s[tl] == '\t') {
+			pr_err("%s:%zu:%zu: expected one prefix per line", name,
+			       lineno, (size_t)(s - line) + tl + 1);
+			return -EINVAL;
+		}
+	if (tl >= sizeof(tok)) {
+		pr_err("%s:%zu:%zu: expected an address or prefix, got %zu "
+		       "characters",
+		       name, lineno, (size_t)(s - line) + 1, tl);
+		return -EINVAL;
+	}
+	memcpy(tok, s, tl);
+	tok[tl] = '\0';
+	if (sl_prefix_parse(tok, p, msg, sizeof(msg))) {
+		pr_err("%s:%zu:%zu: %s", name, lineno, (size_t)(s - line) + 1,
+		       msg);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* Opens a prefix list: a regular file, or standard input for "-". Never
+ * blocks in open (a FIFO is refused, not waited on). */
+static int list_open(const char *path, const char **name)
+{
+	struct stat st;
+	int fd, err;
+
+	if (!strcmp(path, "-")) {
+		*name = "stdin";
+		return 0;
+	}
+	*name = path;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno == ENOENT || errno == ENOTDIR || errno == ELOOP
+			  ? -EINVAL
+			  : -errno;
 		pr_err("%s: %s", path, strerror(errno));
 		return err;
 	}
-	while ((got = getline(&line, &llen, f)) >= 0) {
-		char *s = line, *e, msg[128];
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		pr_err("%s: not a regular file (a prefix list must be a "
+		       "regular file, or '-' for standard input)",
+		       path);
+		close(fd);
+		return -EINVAL;
+	}
+	/* Regular files never block; clear the flag for clarity. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+int sl_prefix_file_each(const char *path,
+			int (*fn)(void *arg, const struct sl_prefix *p),
+			void *arg)
+{
+	const size_t bufsz = 256 << 10; /* one read; lines fit 64 times */
+	size_t lineno = 0, len = 0, pos = 0;
+	unsigned long long total = 0, max;
+	const char *name;
+	bool eof = false;
+	char *buf = NULL;
+	int fd, err;
+
+	err = list_cap(&max);
+	if (err)
+		return err;
+	fd = list_open(path, &name);
+	if (fd < 0)
+		return fd;
+	buf = malloc(bufsz);
+	if (!buf) {
+		err = -ENOMEM;
+		pr_err("%s: out of memory", name);
+		goto out;
+	}
+	for (;;) {
+		char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - (buf + pos)) : len - pos;
 		struct sl_prefix p;
+		ssize_t got;
 
-		lineno++;
-		(void)got;
-		s[strcspn(s, "#;\r\n")] = '\0';
-		while (isspace((unsigned char)*s))
-			s++;
-		e = s + strlen(s);
-		while (e > s && isspace((unsigned char)e[-1]))
-			*--e = '\0';
-		if (!*s)
-			continue;
-		if (strcspn(s, " \t") != strlen(s)) {
-			pr_err("%s:%zu:%zu: expected one prefix per line", path,
-			       lineno,
-			       (size_t)(s - line) + strcspn(s, " \t") + 1);
-			err = -EINVAL;
-			break;
-		}
-		if (sl_prefix_parse(s, &p, msg, sizeof(msg))) {
-			pr_err("%s:%zu:%zu: %s", path, lineno,
-			       (size_t)(s - line) + 1, msg);
-			err = -EINVAL;
-			break;
-		}
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 1024;
-			struct sl_prefix *nv = realloc(v, ncap * sizeof(*v));
-
-			if (!nv) {
-				err = -ENOMEM;
-				pr_err("%s: out of memory", path);
+		if (!nl && !eof) {
+			/* An incomplete line: keep it, read more. */
+			if (ll > SL_LIST_LINE_MAX) {
+				pr_err("%s:%zu:%u: line longer than %u bytes",
+				       name, lineno + 1, SL_LIST_LINE_MAX + 1,
+				       SL_LIST_LINE_MAX);
+				err = -EINVAL;
 				break;
 			}
-			v = nv;
-			cap = ncap;
+			memmove(buf, buf + pos, ll);
+			len = ll;
+			pos = 0;
+			got = read(fd, buf + len, bufsz - len);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0) {
+				err = -EIO;
+				pr_err("%s: cannot read: %s", name,
+				       strerror(errno));
+				break;
+			}
+			total += got;
+			if (total > max) {
+				pr_err("%s: larger than the prefix-list size "
+				       "cap of %llu bytes (set "
+				       "SLUICE_LIST_MAX_BYTES to raise it)",
+				       name, max);
+				err = -EINVAL;
+				break;
+			}
+			len += got;
+			eof = !got;
+			continue;
 		}
-		v[cnt++] = p;
+		if (!nl && !ll)
+			break; /* end of input */
+		lineno++;
+		err = list_line(name, lineno, buf + pos, ll, &p);
+		if (err < 0)
+			break;
+		pos += ll + !!nl;
+		if (!err)
+			continue;
+		err = fn(arg, &p);
+		if (err)
+			break;
 	}
-	if (!err && ferror(f)) {
-		err = errno == EISDIR ? -EINVAL : -EIO;
-		pr_err("%s: cannot read: %s", path, strerror(errno));
+out:
+	free(buf);
+	if (fd > 0)
+		close(fd);
+	return err;
+}
+
+struct vec {
+	struct sl_prefix *v;
+	size_t n, cap;
+	const char *path;
+};
+
+static int vec_push(void *arg, const struct sl_prefix *p)
+{
+	struct vec *x = arg;
+
+	if (x->n == x->cap) {
+		size_t ncap = x->cap ? x->cap * 2 : 1024;
+		struct sl_prefix *nv = sl_realloc_big(x->v, ncap * sizeof(*nv));
+
+		if (!nv) {
+			pr_err("%s: out of memory after %zu prefixes", x->path,
+			       x->n);
+			return -ENOMEM;
+		}
+		x->v = nv;
+		x->cap = ncap;
 	}
-	free(line);
-	fclose(f);
+	x->v[x->n++] = *p;
+	return 0;
+}
+
+int sl_prefix_file_read(const char *path, struct sl_prefix **out, size_t *n)
+{
+	struct vec x = {.path = path};
+	int err = sl_prefix_file_each(path, vec_push, &x);
+
 	if (err) {
-		free(v);
+		free(x.v);
 		return err;
 	}
-	*out = v;
-	*n = cnt;
+	*out = x.v;
+	*n = x.n;
 	return 0;
 }

@@ -40,6 +40,13 @@ const char *sl_slot_name(int i)
 	return i >= 0 && i < SL_N_SET_MAPS ? set_maps[i] : NULL;
 }
 
+bool sl_map_empty(int fd)
+{
+	unsigned char next[sizeof(struct sl_lpm_v6)];
+
+	return bpf_map_get_next_key(fd, NULL, next) && errno == ENOENT;
+}
+
 /* ---- slots ---- */
 
 /* Shapes of the inner maps, read from the object's templates before load
@@ -108,28 +115,41 @@ static struct bpf_map *outer_map(struct bpf_object *obj, int i)
 	return bpf_object__find_map_by_name(obj, set_maps[i]);
 }
 
+/* Map i belongs to the slot maps selected by `which`. */
+static bool slot_selected(int i, unsigned which)
+{
+	bool defs = !strcmp(set_maps[i], SL_MAP_RULE_DEFS);
+
+	return defs ? which & SL_SLOT_DEFS : which & SL_SLOT_SETS;
+}
+
 int sl_sets_prepare(struct sluice_xdp *skel)
 {
 	struct bpf_object *obj = skel->obj;
 
+	/* The eight set maps start without inner maps: a slot without one
+	 * is an empty set to the datapath, and sl_set_inner_fd() creates
+	 * the map on the first write (an empty attach saves four 16 MiB
+	 * hash bucket arrays). The rule definitions get theirs now. */
 	for (int i = 0; i < SL_N_SET_MAPS; i++) {
 		struct bpf_map *m = outer_map(obj, i);
-		__u32 id;
+		__u32 key = 0, id;
 		int err;
 
 		if (!m)
 			return -ENOENT;
-		/* Only a map with no slot at all (new state) gets slot 0: a
-		 * running config may use slot 1 alone, and an empty slot 0
-		 * beside it would only cost memory (16 MiB of buckets for
-		 * each host hash). */
-		for (__u32 key = 0; key < SL_SET_GENS; key++)
+		if (!slot_selected(i, SL_SLOT_DEFS))
+			continue;
+		/* Only when no slot holds one (new state): the running
+		 * config may use slot 1 alone. */
+		for (key = 0; key < SL_SET_GENS; key++)
 			if (!bpf_map_lookup_elem(bpf_map__fd(m), &key, &id))
-				goto next;
+				break;
+		if (key < SL_SET_GENS)
+			continue;
 		err = slot_install(m, i, 0);
 		if (err)
 			return err;
-	next:;
 	}
 	return 0;
 }
@@ -139,14 +159,29 @@ static void slot_forget(struct sl_ctx *ctx, int i, int gen)
 	if (ctx->set_fd[gen][i] > 0)
 		close(ctx->set_fd[gen][i]);
 	ctx->set_fd[gen][i] = 0;
+	ctx->set_cow[gen][i] = false;
 }
 
-/* Map i belongs to the slot maps selected by `which`. */
-static bool slot_selected(int i, unsigned which)
+/* Slot gen of set map i gets the other slot's map when that one is empty:
+ * no new map until something is written (sl_set_inner_fd). */
+static bool slot_share_empty(struct sl_ctx *ctx, int i, int gen)
 {
-	bool defs = !strcmp(set_maps[i], SL_MAP_RULE_DEFS);
+	struct bpf_map *outer = outer_map(ctx->skel->obj, i);
+	int fd = sl_slot_inner_fd(ctx, i, gen ^ 1, false);
+	__u32 key = gen;
 
-	return defs ? which & SL_SLOT_DEFS : which & SL_SLOT_SETS;
+	if (fd == -ENOENT && outer) {
+		/* No map there either: none here until written. */
+		if (bpf_map_delete_elem(bpf_map__fd(outer), &key) &&
+		    errno != ENOENT)
+			return false;
+		return true;
+	}
+	if (fd < 0 || !outer || !sl_map_empty(fd) ||
+	    bpf_map_update_elem(bpf_map__fd(outer), &key, &fd, BPF_ANY))
+		return false;
+	ctx->set_cow[gen][i] = true;
+	return true;
 }
 
 int sl_sets_new_slot(struct sl_ctx *ctx, int gen, unsigned which)
@@ -159,6 +194,9 @@ int sl_sets_new_slot(struct sl_ctx *ctx, int gen, unsigned which)
 		if (!slot_selected(i, which))
 			continue;
 		slot_forget(ctx, i, gen);
+		if (!slot_selected(i, SL_SLOT_DEFS) &&
+		    slot_share_empty(ctx, i, gen))
+			continue;
 		err = slot_install(outer_map(obj, i), i, gen);
 
 		if (err)
@@ -178,6 +216,8 @@ int sl_sets_drop_slot(struct sl_ctx *ctx, int gen, unsigned which)
 		if (!slot_selected(i, which))
 			continue;
 		slot_forget(ctx, i, gen);
+		/* A map the other slot shared with this one is its own now. */
+		ctx->set_cow[gen ^ 1][i] = false;
 		if (bpf_map_delete_elem(bpf_map__fd(outer_map(obj, i)), &key) &&
 		    errno != ENOENT && !err) {
 			err = -errno;
@@ -193,23 +233,72 @@ bool sl_set_slotted(const char *name)
 	return set_map_idx(name) >= 0;
 }
 
-int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen)
+/* The fd of set map i in slot gen. A slot without a map (an empty set)
+ * gets a new one when `create`, else -ENOENT. */
+int sl_slot_inner_fd(struct sl_ctx *ctx, int i, int gen, bool create)
 {
-	int i = set_map_idx(name), fd;
+	struct bpf_map *outer = outer_map(ctx->skel->obj, i);
 	__u32 key = gen, id;
+	int fd, err;
 
-	if (i < 0 || gen < 0 || gen >= SL_SET_GENS)
+	if (i < 0 || gen < 0 || gen >= SL_SET_GENS || !outer)
 		return -EINVAL;
+	if (ctx->set_cow[gen][i] && create) {
+		/* Still the other slot's map: a new one of its own first. */
+		slot_forget(ctx, i, gen);
+		err = slot_install(outer, i, gen);
+		if (err)
+			return err;
+	}
 	if (ctx->set_fd[gen][i] > 0)
 		return ctx->set_fd[gen][i];
-	if (bpf_map_lookup_elem(bpf_map__fd(outer_map(ctx->skel->obj, i)), &key,
-				&id))
-		return -ENOENT;
+	if (bpf_map_lookup_elem(bpf_map__fd(outer), &key, &id)) {
+		if (errno != ENOENT || !create)
+			return -ENOENT;
+		err = slot_install(outer, i, gen);
+		if (err)
+			return err;
+		if (bpf_map_lookup_elem(bpf_map__fd(outer), &key, &id))
+			return -ENOENT;
+	}
 	fd = bpf_map_get_fd_by_id(id);
 	if (fd < 0)
 		return -errno;
 	ctx->set_fd[gen][i] = fd;
 	return fd;
+}
+
+int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen)
+{
+	return sl_slot_inner_fd(ctx, set_map_idx(name), gen, true);
+}
+
+/* Puts the running slot's map m into slot gen as well. */
+int sl_slot_share(struct sl_ctx *ctx, int m, int gen, int from)
+{
+	struct bpf_map *outer = outer_map(ctx->skel->obj, m);
+	int fd = sl_slot_inner_fd(ctx, m, from, false);
+	__u32 key = gen;
+
+	if (!outer)
+		return -ENOENT;
+	if (fd == -ENOENT) {
+		/* The running slot has no map (empty): nor does this one. */
+		slot_forget(ctx, m, gen);
+		if (bpf_map_delete_elem(bpf_map__fd(outer), &key) &&
+		    errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(bpf_map__fd(outer), &key, &fd, BPF_ANY)) {
+		pr_err("cannot install a map in %s: %s", sl_slot_name(m),
+		       strerror(errno));
+		return -errno;
+	}
+	slot_forget(ctx, m, gen);
+	return 0;
 }
 
 int sl_map_fd(struct sl_ctx *ctx, const char *name)
@@ -236,6 +325,7 @@ void sl_close_skel(struct sl_ctx *ctx)
 				close(ctx->set_fd[g][i]);
 			ctx->set_fd[g][i] = 0;
 		}
+	memset(ctx->set_cow, 0, sizeof(ctx->set_cow));
 	if (ctx->skel && !ctx->wrapped)
 		sluice_xdp__destroy(ctx->skel);
 	ctx->skel = NULL;

@@ -57,6 +57,10 @@ struct sl_ctx {
 	int set_gen;
 	int defs_gen; /* the same for the rule definitions (sl_rule_defs) */
 	int set_fd[SL_SET_GENS][SL_N_SET_MAPS]; /* inner map fds, 0: none */
+	/* The slot's map is the other slot's (empty) map, installed by
+	 * sl_sets_new_slot(): replaced by a new one before the first write
+	 * through this ctx (sets.c). */
+	bool set_cow[SL_SET_GENS][SL_N_SET_MAPS];
 };
 
 /* bpffs: NULL for $SLUICE_BPFFS or /sys/fs/bpf. Mounts a bpffs there if none
@@ -127,14 +131,52 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir, const struct sl_prefix *p,
  * nothing is removed. */
 int sl_set_del(struct sl_ctx *ctx, int kind, int dir, const struct sl_prefix *p,
 	       size_t n);
+/* The capacity of the sets (fixed at build time, include/sluice/abi.h). */
+#define SL_CAPACITY_HINT                                                      \
+	"the capacities are fixed at build time: raise SL_SET_MAX_ENTRIES "   \
+	"(prefixes) or SL_HOST_MAX_ENTRIES (hosts) in include/sluice/abi.h, " \
+	"rebuild and run 'sluice reset' (capacities in the config file are "  \
+	"planned)"
+/* Refuses (-EINVAL, reason in msg) entries that do not fit the sets: per
+ * family and direction SL_SET_MAX_ENTRIES prefixes and SL_HOST_MAX_ENTRIES
+ * hosts (/32, /128), allow and deny together. Repeated entries count once
+ * per listing (an upper bound). */
+int sl_set_capacity_check(const struct sl_set_entry *e, size_t n, char *msg,
+			  size_t len);
+/* Writes a whole config's set entries into slot ctx->set_gen, which
+ * sl_sets_new_slot() just made (fresh, empty), off to the side of the
+ * running slot ctx->set_gen ^ 1 whose entries are run[0..nrun) (NULL: not
+ * known). Maps whose entries equal the running slot's are shared with it
+ * (nothing written, counters kept); the others are filled in address
+ * order, one thread per map. A prefix in both kinds (one direction) is
+ * -EINVAL, and so are too many entries (checked before anything is
+ * written). */
+int sl_sets_fill(struct sl_ctx *ctx, const struct sl_set_entry *e, size_t n,
+		 const struct sl_set_entry *run, size_t nrun);
+/* A stable order of n set entries, each at the start of an element of
+ * `stride` bytes of base: by direction, family, address, prefix length
+ * (by kind first, deny before allow, when by_kind). perm[i] is the index
+ * of the i-th. Linear time (radix sort); -ENOMEM. */
+int sl_set_order(const void *base, size_t stride, size_t n, bool by_kind,
+		 uint32_t *perm);
+/* Same entries (prefix, direction, kind; counters aside), in any order.
+ * Repeated entries count: compare de-duplicated lists. */
+bool sl_set_entries_equal(const struct sl_set_entry *a, size_t na,
+			  const struct sl_set_entry *b, size_t nb);
+/* Sorts entries in the canonical order of configs (sl_set_order by kind). */
+int sl_set_entries_sort(struct sl_set_entry *v, size_t n);
 /* Every entry of every set trie; *out is malloc'ed. kind 0: both kinds. */
 int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 		size_t *n);
 
-/* Slot management for apply (slots.c). sl_sets_prepare() gives every set
- * map of a freshly loaded skeleton an empty slot 0 when it has no slot yet.
- * sl_sets_new_slot() installs new, empty maps in slot gen; sl_sets_drop_slot()
- * empties slot gen (after the datapath stopped using it). */
+/* Slot management for apply (slots.c). sl_sets_prepare() gives the rule
+ * definitions of a freshly loaded skeleton an empty slot 0 when no slot
+ * holds one (set maps get theirs on the first write).
+ * sl_sets_new_slot() installs new, empty maps in slot gen (a set map whose
+ * other slot holds an empty map gets that one, copied on the first write
+ * through this ctx: an empty 1M-entry hash costs a 16 MiB bucket array);
+ * sl_sets_drop_slot() empties slot gen (after the datapath stopped using
+ * it). */
 int sl_sets_prepare(struct sluice_xdp *skel);
 void sl_sets_capture(struct bpf_object *obj); /* before load */
 #define SL_SLOT_SETS 1U			      /* the eight set maps */
@@ -148,11 +190,30 @@ int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen);
  * (tries, then host hashes; v4 src, v4 dst, v6 src, v6 dst), then
  * SL_MAP_RULE_DEFS. */
 const char *sl_slot_name(int i);
+/* The fd of slotted map i in slot gen; a slot without a map (an empty set)
+ * gets a new one when `create`, else -ENOENT. */
+int sl_slot_inner_fd(struct sl_ctx *ctx, int i, int gen, bool create);
+/* True when the map holds no entry. */
+bool sl_map_empty(int fd);
+/* Puts slot `from`'s map m into slot gen as well (none when it has none). */
+int sl_slot_share(struct sl_ctx *ctx, int m, int gen, int from);
 /* True for the maps that have one instance per slot. */
 bool sl_set_slotted(const char *name);
 
 /* Reads a prefix list: one prefix per line, '#' or ';' starts a comment.
- * Errors name FILE:LINE:COLUMN. *out is malloc'ed. */
+ * path is a regular file, or "-" for standard input (anything else, a FIFO
+ * or a device, is -EINVAL). Lines are at most SL_LIST_LINE_MAX bytes; a
+ * longer line or a NUL byte is -EINVAL, as is a list larger than
+ * SL_LIST_MAX_DEFAULT bytes ($SLUICE_LIST_MAX_BYTES: another cap, suffix
+ * k, M, G; 0: none). Errors name FILE:LINE:COLUMN; out of memory is
+ * -ENOMEM, a read error -EIO. *out is malloc'ed. */
+#define SL_LIST_LINE_MAX    4096U
+#define SL_LIST_MAX_DEFAULT (256ULL << 20)
+/* The same, calling fn for each prefix in file order instead of making an
+ * array; a non-zero return from fn stops the read and is returned. */
+int sl_prefix_file_each(const char *path,
+			int (*fn)(void *arg, const struct sl_prefix *p),
+			void *arg);
 int sl_prefix_file_read(const char *path, struct sl_prefix **out, size_t *n);
 
 /* ---- attachments (attach.c) ---- */

@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -332,6 +336,262 @@ static bool check_file_directory(void)
 	return ok;
 }
 
+/* ---- lists read wrongly (issue 8, defect 2) ---- */
+
+/* Writes len bytes (NULs allowed) to a fresh file; name in tmp_path. */
+static bool tmp_write_len(const char *content, size_t len)
+{
+	int fd;
+
+	snprintf(tmp_path, sizeof(tmp_path), "/tmp/sluice-test-XXXXXX");
+	fd = mkstemp(tmp_path);
+	if (!ASSERT_TRUE(fd >= 0, "mkstemp: %s", strerror(errno)))
+		return false;
+	if (!ASSERT_EQ(write(fd, content, len), len, "write")) {
+		close(fd);
+		unlink(tmp_path);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* Reads content (len bytes) as a list; expects ret and, on error, msg
+ * after "PATH". */
+static bool check_bytes(const char *content, size_t len, int ret,
+			const char *msg, size_t want_n)
+{
+	struct sl_prefix *v = NULL;
+	char want[256];
+	size_t n = 0;
+	bool ok;
+	int err;
+
+	if (!tmp_write_len(content, len))
+		return false;
+	err = read_captured(tmp_path, &v, &n);
+	snprintf(want, sizeof(want), "%s%s", tmp_path, msg ? msg : "");
+	ok = ASSERT_EQ(err, ret, "return value") &&
+	     (ret ? ASSERT_STR_HAS(captured, want, "stderr")
+		  : ASSERT_EQ(n, want_n, "prefixes read"));
+	if (!err)
+		free(v);
+	unlink(tmp_path);
+	return ok;
+}
+
+static bool check_nul(void)
+{
+	static const char c[] = "198.18.0.0/24\n198.18.1.0/2\0"
+				"4\n"
+				"198.18.2.0/24\n";
+
+	return check_bytes(c, sizeof(c) - 1, -EINVAL, ":2:13: NUL byte", 0);
+}
+
+static bool check_nul_in_comment(void)
+{
+	static const char c[] = "198.18.0.0/24 # a\0b\n198.18.2.0/24\n";
+
+	return check_bytes(c, sizeof(c) - 1, -EINVAL, ":1:18: NUL byte", 0);
+}
+
+/* A line of `len` bytes: a prefix, then a comment of '-'. */
+static char *long_line(size_t len, const char *tail)
+{
+	char *c = malloc(len + strlen(tail) + 2);
+
+	if (!c)
+		return NULL;
+	memset(c, '-', len);
+	memcpy(c, "198.18.0.0/24 #", 15);
+	c[len] = '\n';
+	strcpy(c + len + 1, tail);
+	return c;
+}
+
+static bool check_long_line(void)
+{
+	char *c = long_line(SL_LIST_LINE_MAX + 1, "198.18.1.0/24\n");
+	bool ok;
+
+	if (!ASSERT_TRUE(c != NULL, "out of memory"))
+		return false;
+	ok = check_bytes(c, strlen(c), -EINVAL,
+			 ":1:4097: line longer than 4096 bytes", 0);
+	free(c);
+	return ok;
+}
+
+/* The longest line allowed is read, and so is a last line without a
+ * newline. */
+static bool check_longest_line(void)
+{
+	char *c = long_line(SL_LIST_LINE_MAX, "198.18.1.0/24");
+	bool ok;
+
+	if (!ASSERT_TRUE(c != NULL, "out of memory"))
+		return false;
+	ok = check_bytes(c, strlen(c), 0, NULL, 2);
+	free(c);
+	return ok;
+}
+
+/* A 1 MiB line without a newline is refused as such, not read whole. */
+static bool check_huge_line(void)
+{
+	size_t len = 1 << 20;
+	char *c = malloc(len);
+	bool ok;
+
+	if (!ASSERT_TRUE(c != NULL, "out of memory"))
+		return false;
+	memset(c, '1', len);
+	ok = check_bytes(c, len, -EINVAL, ":1:4097: line longer than", 0);
+	free(c);
+	return ok;
+}
+
+static bool check_size_cap(void)
+{
+	static const char c[] = "198.18.0.0/24\n198.18.1.0/24\n198.18.2.0/24\n";
+	bool ok;
+
+	setenv("SLUICE_LIST_MAX_BYTES", "30", 1);
+	ok = check_bytes(c, sizeof(c) - 1, -EINVAL,
+			 ": larger than the prefix-list size cap of 30 bytes "
+			 "(set SLUICE_LIST_MAX_BYTES to raise it)",
+			 0);
+	setenv("SLUICE_LIST_MAX_BYTES", "1k", 1);
+	ok = ok && check_bytes(c, sizeof(c) - 1, 0, NULL, 3);
+	setenv("SLUICE_LIST_MAX_BYTES", "0", 1);
+	ok = ok && check_bytes(c, sizeof(c) - 1, 0, NULL, 3);
+	setenv("SLUICE_LIST_MAX_BYTES", "12q", 1);
+	if (ok) {
+		struct sl_prefix *v = NULL;
+		size_t n = 0;
+
+		ok = tmp_write_len(c, sizeof(c) - 1) &&
+		     ASSERT_EQ(read_captured(tmp_path, &v, &n), -EINVAL,
+			       "return value with a bad cap") &&
+		     ASSERT_STR_HAS(captured,
+				    "SLUICE_LIST_MAX_BYTES: expected a number",
+				    "stderr");
+		unlink(tmp_path);
+	}
+	unsetenv("SLUICE_LIST_MAX_BYTES");
+	return ok;
+}
+
+/* "-" reads standard input (here a pipe). */
+static bool check_stdin(void)
+{
+	static const char c[] = "198.18.0.0/24\n# c\n2001:db8::1\n";
+	struct sl_prefix *v = NULL;
+	int pfd[2], saved;
+	size_t n = 0;
+	bool ok;
+	int err;
+
+	if (!ASSERT_EQ(pipe(pfd), 0, "pipe"))
+		return false;
+	ok = ASSERT_EQ(write(pfd[1], c, sizeof(c) - 1), sizeof(c) - 1, "write");
+	close(pfd[1]);
+	saved = dup(0);
+	dup2(pfd[0], 0);
+	close(pfd[0]);
+	err = read_captured("-", &v, &n);
+	dup2(saved, 0);
+	close(saved);
+	ok = ok && ASSERT_EQ(err, 0, "return value") &&
+	     ASSERT_EQ(n, 2, "prefixes read");
+	if (!err)
+		free(v);
+	return ok;
+}
+
+/* Runs sl_prefix_file_read(path) in a child limited to 1 GiB of address
+ * space; gives up after `secs`. Returns the child's result, or 1 when it
+ * did not finish (it is killed), 2 when it died. */
+struct child_res {
+	int err;
+	size_t n;
+	char msg[512];
+};
+
+static int read_in_child(const char *path, int secs, struct child_res *res)
+{
+	struct pollfd pf;
+	int pfd[2], st;
+	pid_t pid;
+	ssize_t got;
+
+	memset(res, 0, sizeof(*res));
+	if (pipe(pfd))
+		return 2;
+	pid = fork();
+	if (pid < 0)
+		return 2;
+	if (!pid) {
+		struct rlimit rl = {1ULL << 30, 1ULL << 30};
+		struct sl_prefix *v = NULL;
+
+		close(pfd[0]);
+		setrlimit(RLIMIT_AS, &rl);
+		res->err = read_captured(path, &v, &res->n);
+		snprintf(res->msg, sizeof(res->msg), "%.500s", captured);
+		if (write(pfd[1], res, sizeof(*res)) != sizeof(*res))
+			_exit(1);
+		_exit(0);
+	}
+	close(pfd[1]);
+	pf = (struct pollfd){.fd = pfd[0], .events = POLLIN};
+	if (poll(&pf, 1, secs * 1000) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		close(pfd[0]);
+		return 1;
+	}
+	got = read(pfd[0], res, sizeof(*res));
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	return got == sizeof(*res) ? 0 : 2;
+}
+
+static bool check_special(const char *path, const char *what)
+{
+	struct child_res r;
+	int rc = read_in_child(path, 10, &r);
+
+	return ASSERT_TRUE(rc != 1, "reading %s blocked for 10 s", what) &&
+	       ASSERT_TRUE(rc == 0, "the reader died reading %s", what) &&
+	       ASSERT_EQ(r.err, -EINVAL, "return value") &&
+	       ASSERT_STR_HAS(r.msg, "not a regular file", "stderr");
+}
+
+/* A FIFO is refused at once, whether or not a writer ever comes. */
+static bool check_fifo(void)
+{
+	char dir[] = "/tmp/sluice-test-fifo-XXXXXX", path[64];
+	bool ok;
+
+	if (!ASSERT_TRUE(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno)))
+		return false;
+	snprintf(path, sizeof(path), "%s/list", dir);
+	ok = ASSERT_EQ(mkfifo(path, 0600), 0, "mkfifo") &&
+	     check_special(path, "a FIFO");
+	unlink(path);
+	rmdir(dir);
+	return ok;
+}
+
+/* /dev/zero: endless NULs. Refused, never read until memory runs out and
+ * then taken for an empty list. */
+static bool check_dev_zero(void)
+{
+	return check_special("/dev/zero", "/dev/zero");
+}
+
 int main(void)
 {
 	char name[160];
@@ -356,5 +616,25 @@ int main(void)
 		     check_file_missing());
 	check_report("prefix file: a directory is an error",
 		     check_file_directory());
+	check_report("prefix file: a NUL byte names line and column",
+		     check_nul());
+	check_report("prefix file: a NUL byte in a comment is an error too",
+		     check_nul_in_comment());
+	check_report("prefix file: a line over 4096 bytes is an error",
+		     check_long_line());
+	check_report("prefix file: a 4096-byte line and a last line without "
+		     "newline are read",
+		     check_longest_line());
+	check_report("prefix file: 1 MiB without a newline is an over-long "
+		     "line",
+		     check_huge_line());
+	check_report("prefix file: size cap, SLUICE_LIST_MAX_BYTES",
+		     check_size_cap());
+	check_report("prefix file: '-' reads standard input", check_stdin());
+	check_report("prefix file: a FIFO is refused without blocking",
+		     check_fifo());
+	check_report("prefix file: /dev/zero is refused (not read until out "
+		     "of memory)",
+		     check_dev_zero());
 	return check_failed ? 1 : 0;
 }
