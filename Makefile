@@ -42,7 +42,7 @@ BENCH_SRCS := $(filter-out %.bpf.c bench/rulegen.c bench/rulegen_main.c,\
 	$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps test demo bench clean format docs check-docs install
+.PHONY: all deps test demo bench clean format docs check-docs install FORCE
 .DELETE_ON_ERROR:
 # Keep the BPF objects and skeletons: the tests and benches load them too.
 .SECONDARY:
@@ -108,6 +108,15 @@ $(BUILD)/livegen.bpf.o $(BUILD)/bench/livegen: bench/livegen.h
 
 $(BUILD):
 	@mkdir -p $(BUILD)
+
+# The version `sluice --version` and `status` print: git describe of the
+# tree (rewritten only when it changes, so nothing rebuilds needlessly).
+SLUICE_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/version.h: FORCE | $(BUILD)
+	@v='#define SLUICE_VERSION "$(SLUICE_VERSION)"'; \
+	[ -f $@ ] && [ "$$(cat $@)" = "$$v" ] || echo "$$v" > $@
+FORCE:
+$(BUILD)/cli/main.o $(BUILD)/cli/cmd_attach.o: $(BUILD)/version.h
 
 test: deps
 	@$(MAKE) --no-print-directory all

@@ -21,6 +21,13 @@ else
 	fail "docs/cli.md is generated from the --help table" "run 'make docs'"
 fi
 
+# --version names the build and the pinned layout.
+if out=$($S --version) && echo "$out" | grep -Eq '^sluice [^ ]+ \(pinned layout [0-9]+\)$'; then
+	ok "sluice --version names the build and the pinned layout"
+else
+	fail "sluice --version names the build and the pinned layout" "$out"
+fi
+
 # src/lib is layered: its files call only downward (tests/layers.py).
 if out=$(tests/layers.py build/lib 2>&1); then
 	ok "src/lib calls only downward (no cycle among its files)"

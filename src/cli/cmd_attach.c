@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "version.h"
 #include "json.h"
 #include "log.h"
 
@@ -190,6 +191,10 @@ static int run_status(struct cli *c, int argc, char **argv)
 		jw_obj_open(&w);
 		jw_key(&w, "bpffs");
 		jw_str(&w, ctx.bpffs);
+		jw_key(&w, "version");
+		jw_str(&w, SLUICE_VERSION);
+		jw_key(&w, "layout");
+		jw_u64(&w, SL_LAYOUT_VERSION);
 		jw_key(&w, "attachments");
 		jw_arr_open(&w);
 		for (size_t i = 0; i < n; i++) {
@@ -225,7 +230,9 @@ static int run_status(struct cli *c, int argc, char **argv)
 		jw_obj_close(&w);
 		jw_end(&w);
 	} else {
-		printf("state: %s/%s\n", ctx.bpffs, SL_PIN_SUBDIR);
+		printf("state: %s/%s (sluice %s, pinned layout %u)\n",
+		       ctx.bpffs, SL_PIN_SUBDIR, SLUICE_VERSION,
+		       SL_LAYOUT_VERSION);
 		if (!n)
 			printf("not attached to any interface\n");
 		else

@@ -218,6 +218,11 @@ if [ -e "$BPF/sluice/sl_meta" ] && ! ls -d "$BPF"/sluice/upgrade-* >/dev/null 2>
 else
 	fail "the state records its layout and no old pin is left" "$(ls "$BPF/sluice" | tr '\n' ' ')"
 fi
+if [ "$(sl status -j | jq .layout)" = 2 ] && sl status | head -n1 | grep -q "pinned layout 2"; then
+	ok "status names the pinned layout (2)"
+else
+	fail "status names the pinned layout (2)" "$(sl status -j | jq -c '{version, layout}')"
+fi
 # Still enforcing, with the same tables.
 udp_send "$NS_C2" "$S4B" "$UDP_PORT" 3
 udp_send "$NS_C" "$S4" "$RULE_PORT" 3
@@ -246,6 +251,10 @@ if jq -s -e '.[3].reasons["next-test"].packets == 0 and .[3].actions["next-test"
 else
 	fail "the appended reason, action and map exist, counters at zero" \
 		"$(jq -s -c '.[3].actions' "$T/v3.json"); $(ls "$BPF/sluice" | tr '\n' ' ')"
+fi
+
+if [ "$(with "$NEXT" status -j | jq .layout)" = 3 ]; then ok "the next release's status names layout 3"; else
+	fail "the next release's status names layout 3" "$(with "$NEXT" status -j | jq -c '{version, layout}')"
 fi
 
 # ---- 3. downgrade: this build meets the next release's state ----
