@@ -33,6 +33,7 @@ struct sl_cls_ctx {
 	__u32 tcp;
 	__u8 dmac[6]; /* the frame's MAC addresses, for MAC conditions */
 	__u8 smac[6];
+	__u32 tail_base; /* leaf list start of the long leaf being scanned */
 };
 
 /* What the bpf_loop callbacks get (on the caller's stack). */
@@ -171,6 +172,38 @@ static __always_inline int sl_cls_mac_ok(__u8 *blob,
 	return 1;
 }
 
+/* One rule of a leaf: 1 when the scan of the leaf ends here. */
+static __always_inline long sl_cls_scan_one(struct sl_cls_ctx *c, __u8 *blob,
+					    __u32 base, __u32 j)
+{
+	struct sl_cls_rule *r;
+	__u32 pos;
+
+	pos = *(__u32 *)(blob + SL_CLS_LEAF_OFF +
+			 (__u64)((base + j) & (SL_CLS_LEAF_CAP - 1)) * 4);
+	if (pos >= c->best)
+		return 1;
+	r = sl_cls_rule_at(blob, pos);
+	if (!sl_cls_match(r, c) || !sl_cls_mac_ok(blob, r, c))
+		return 0;
+	if (r->action == SL_RACT_COUNT) {
+		sl_cls_hit_count(c, pos);
+		return 0;
+	}
+	c->best = pos;
+	return 1;
+}
+
+/* The tail of a long leaf, past its first SL_CLS_LEAF_MAX rules (data:
+ * the struct sl_cls_loop of the scan; the leaf's start in c->tail_base). */
+static long sl_cls_tail_cb(__u32 j, void *data)
+{
+	struct sl_cls_loop *l = data;
+
+	return sl_cls_scan_one(l->c, l->blob, l->c->tail_base,
+			       SL_CLS_LEAF_MAX + j);
+}
+
 static long sl_cls_scan_cb(__u32 t, void *data)
 {
 	struct sl_cls_loop *l = data;
@@ -190,25 +223,14 @@ static long sl_cls_scan_cb(__u32 t, void *data)
 	cnt = (n >> 16) & 0xffff;
 	base = n >> 32;
 	for (__u32 j = 0; j < SL_CLS_LEAF_MAX; j++) {
-		struct sl_cls_rule *r;
-		__u32 pos;
-
 		if (j >= cnt)
-			break;
-		pos =
-		    *(__u32 *)(blob + SL_CLS_LEAF_OFF +
-			       (__u64)((base + j) & (SL_CLS_LEAF_CAP - 1)) * 4);
-		if (pos >= c->best)
-			break;
-		r = sl_cls_rule_at(blob, pos);
-		if (!sl_cls_match(r, c) || !sl_cls_mac_ok(blob, r, c))
-			continue;
-		if (r->action == SL_RACT_COUNT) {
-			sl_cls_hit_count(c, pos);
-			continue;
-		}
-		c->best = pos;
-		break;
+			return 0;
+		if (sl_cls_scan_one(c, blob, base, j))
+			return 0;
+	}
+	if (cnt > SL_CLS_LEAF_MAX) {
+		c->tail_base = base;
+		bpf_loop(cnt - SL_CLS_LEAF_MAX, sl_cls_tail_cb, l, 0);
 	}
 	return 0;
 }

@@ -344,7 +344,12 @@ _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
  * never read outside it. */
 #define SL_CLS_TREE_MAX	 16 /* trees walked per packet */
 #define SL_CLS_DEPTH_MAX 16 /* internal nodes on a root-to-leaf path */
-#define SL_CLS_LEAF_MAX	 16 /* rules scanned per leaf */
+#define SL_CLS_LEAF_MAX	 16 /* rules of a leaf scanned inline */
+/* A leaf holds at most this many rules: those past SL_CLS_LEAF_MAX (rules
+ * that no cut separates, e.g. hundreds sharing one box and differing only
+ * in TCP flags, MAC or action) are scanned in a bpf_loop, paid only by the
+ * packets that reach such a leaf. */
+#define SL_CLS_LEAF_LONG 4096
 /* A packet adds to the counters of at most this many count rules: the
  * first SL_COUNT_HITS_MAX matching count rules, in rule order, that come
  * before the deciding rule. Further matching count rules are not counted. */

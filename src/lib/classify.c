@@ -253,7 +253,7 @@ uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
 		}
 		if (nd.dim != SL_CLS_LEAF)
 			continue;
-		for (uint32_t j = 0; j < nd.n && j < SL_CLS_LEAF_MAX; j++) {
+		for (uint32_t j = 0; j < nd.n && j < SL_CLS_LEAF_LONG; j++) {
 			uint32_t pos =
 			    leaf[(nd.base + j) & (SL_CLS_LEAF_CAP - 1)];
 			const struct sl_cls_rule *r;
@@ -437,12 +437,12 @@ static struct sl_cls_node make_leaf(struct tb *b, const uint32_t *ids, int n,
 		b->max_leaf = n;
 	if ((uint32_t)depth > b->max_depth)
 		b->max_depth = depth;
-	if (n > SL_CLS_LEAF_MAX) {
+	if (n > SL_CLS_LEAF_LONG) {
 		if (!b->err && !b->quiet)
 			pr_err("classifier: a leaf at depth %d holds %d rules, "
 			       "more than %d (too many overlapping tcp-flags "
 			       "or count rules)\n",
-			       depth, n, SL_CLS_LEAF_MAX);
+			       depth, n, SL_CLS_LEAF_LONG);
 		b->err = -E2BIG;
 		return h;
 	}

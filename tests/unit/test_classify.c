@@ -654,18 +654,70 @@ static bool case_priority_ties(void)
 		      9, "lower priority value first");
 }
 
+/* Hundreds of rules in one box, differing only in TCP flags, action and
+ * priority: no cut separates them, so they share one leaf, longer than the
+ * SL_CLS_LEAF_MAX scanned inline; the datapath scans the tail in a loop.
+ * Every flags value is classified as the oracle says, and some packets are
+ * decided past the inline part. */
+static bool case_shared_box(void)
+{
+	enum { N = 300 };
+	static struct sl_rule r[N];
+	uint32_t deep = 0;
+	bool ok;
+
+	for (int i = 0; i < N; i++) {
+		rule_init(&r[i], i + 1,
+			  i % 5 == 0   ? SL_RACT_COUNT
+			  : i % 2 == 0 ? SL_RACT_PASS
+				       : SL_RACT_DROP);
+		r[i].priority = 1000 + (i * 7919) % N;
+		r[i].has_src = 1;
+		set_prefix(&r[i].src, "198.18.0.0/16");
+		r[i].has_proto = 1;
+		r[i].proto = 6;
+		r[i].dport_lo = r[i].dport_hi = 443;
+		r[i].tcp_mask = i < 256 ? 0xff : 0x12;
+		r[i].tcp_flags = i < 256 ? i : 0x02;
+	}
+	ok = build_sorted(r, N);
+	for (int v = 0; ok && v < 256; v++) {
+		struct pkt pk = {.src = "198.18.1.1",
+				 .dst = "198.19.0.1",
+				 .proto = 6,
+				 .sport = 1000,
+				 .dport = 443,
+				 .tcp = v};
+		uint32_t k[SL_DIM_MAX], want;
+		char what[32];
+
+		pkt_key(&pk, k);
+		want = sl_cls_oracle(r, N, k, v, NULL, NULL);
+		for (int pos = 0; pos < N; pos++)
+			if (want && r[pos].id == want && pos >= SL_CLS_LEAF_MAX)
+				deep++;
+		snprintf(what, sizeof(what), "tcp flags %#x", v);
+		ok = expect(r, N, &pk, want, what);
+	}
+	return ok && ASSERT_TRUE(deep > 0,
+				 "no packet was decided past the "
+				 "first %d rules of the leaf",
+				 SL_CLS_LEAF_MAX);
+}
+
 static bool case_too_big(void)
 {
-	/* 17 rules that differ only by tcp flags: one leaf of 17 > 16 */
-	struct sl_rule r[SL_CLS_LEAF_MAX + 1];
+	/* More rules than a leaf holds, differing only by tcp flags. */
+	enum { N = SL_CLS_LEAF_LONG + 1 };
+	static struct sl_rule r[N];
 	int err;
 
-	for (int i = 0; i <= SL_CLS_LEAF_MAX; i++) {
+	for (int i = 0; i < N; i++) {
 		rule_init(&r[i], i + 1, SL_RACT_DROP);
 		r[i].tcp_mask = 0xff;
-		r[i].tcp_flags = i;
+		r[i].tcp_flags = i & 0xff;
 	}
-	err = load_rules(r, SL_CLS_LEAF_MAX + 1, NULL);
+	err = load_rules(r, N, NULL);
 	return ASSERT_EQ(err, -E2BIG, "build of an overfull leaf");
 }
 
@@ -701,6 +753,8 @@ int main(void)
 	check_report("tcp flags mask and value", case_tcp_flags());
 	check_report("count rules beyond the bound", case_count_bound());
 	check_report("priority ties broken by id", case_priority_ties());
+	check_report("300 rules sharing one box (a long leaf)",
+		     case_shared_box());
 	check_report("overfull leaf is E2BIG", case_too_big());
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		differential(sizes[i], sizes[i] >= 10000 ? 3000 : 4500);
