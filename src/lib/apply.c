@@ -346,7 +346,9 @@ static int redirect_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
 		struct bpf_devmap_val v = {.ifindex = r[i].to_ifindex};
 		__u32 s, free_s = 0;
 
-		if (r[i].action != SL_RACT_REDIRECT)
+		/* (0: the target is missing; only a rebuild keeps such a
+		 * rule, with no slot: the datapath drops as 'abort'.) */
+		if (r[i].action != SL_RACT_REDIRECT || !r[i].to_ifindex)
 			continue;
 		for (s = 1; s < SL_REDIRECT_SLOTS; s++) {
 			if (ifx[s] == r[i].to_ifindex)
@@ -591,11 +593,17 @@ int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
 		char msg[160];
 
 		/* As in the blob it replaces, a rule on an interface that is
-		 * gone matches nothing (ifindex 0); apply will refuse it. */
+		 * gone matches nothing (ifindex 0), and a redirect to one that
+		 * is gone has no target (abort); apply will refuse them. */
 		if (sl_rule_resolve(&rules[i], msg, sizeof(msg)))
-			pr_warn("rule %u: %s; kept, matching nothing",
+			pr_warn("rule %u: %s; kept (it matches nothing, or its "
+				"packets are dropped as 'abort' while the "
+				"redirect target is missing)",
 				rules[i].id, msg);
 	}
+	err = redirect_slots_fill(ctx, rules, n);
+	if (err)
+		goto out;
 	memcpy(cfg.policy, policy, sizeof(cfg.policy));
 	fd = blob_build(&cfg, rules, n, ctx->set_gen, ctx->defs_gen, serial,
 			&st);

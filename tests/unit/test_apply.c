@@ -316,6 +316,19 @@ static void test_redirect(void)
 		      SL_ACT_PASS, 0);
 	check_report("redirect: verdicts and counters at xdp and tc", ok);
 
+	/* The upgrade rebuilds the blob from the stored rules: the redirect
+	 * rule keeps its target, the other rules their verdicts. */
+	ok = ASSERT_EQ(sl_blob_hdr_read(&ctx, &h0), 0, "header") &&
+	     ASSERT_EQ(sl_blob_rebuild(&ctx, h0.policy, h0.serial + 1), 0,
+		       "sl_blob_rebuild") &&
+	     ASSERT_EQ(sl_blob_hdr_read(&ctx, &h1), 0, "header") &&
+	     ASSERT_EQ(h1.serial, h0.serial + 1, "rebuilt blob's serial") &&
+	     expect_on("rebuilt: udp redirected", prog, &UDP53, XDP_REDIRECT,
+		       SL_R_RULE, SL_ACT_REDIRECT, 30) &&
+	     expect_on("rebuilt: tcp/80 dropped", prog, &TCP80, XDP_DROP,
+		       SL_R_RULE, SL_ACT_DROP, 31);
+	check_report("redirect: a rebuilt blob (upgrade) keeps the target", ok);
+
 	/* A slot emptied under the running config (its interface went
 	 * away): the rule aborts. Applying the same config fills it again. */
 	ok = ASSERT_EQ(bpf_map_update_elem(ifxm, &slot, &zero, BPF_ANY), 0,
