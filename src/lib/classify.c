@@ -14,6 +14,7 @@
  * lists and equal clipped geometry share one subtree; leaves with equal
  * lists share one leaf list. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -329,9 +330,10 @@ struct dent {
 };
 
 struct tb {
-	const uint32_t *lo, *hi; /* boxes by position, ND words each */
-	const uint8_t *act;	 /* action by position */
-	const uint8_t *tcpm;	 /* tcp mask by position */
+	const uint32_t *lo, *hi;     /* boxes by position, ND words each */
+	const uint8_t *act;	     /* action by position */
+	const uint8_t *tcpm;	     /* tcp mask by position */
+	const struct sl_rule *rules; /* by position */
 	struct sl_cls_node *nodes;
 	uint32_t nn, ncap;
 	uint32_t *leaf;
@@ -423,6 +425,96 @@ static int64_t node_alloc(struct tb *b, uint32_t k)
 	return r;
 }
 
+/* Refuses a rule set in which a packet can match more than
+ * SL_COUNT_HITS_MAX count rules (the later ones would never count): names
+ * the rule that would not and the ones before it. */
+static void count_overflow(struct tb *b, const uint32_t *ids, int upto,
+			   uint32_t p)
+{
+	const struct sl_rule *r = &b->rules[p];
+	char before[96];
+	size_t len = 0;
+
+	if (b->err)
+		return;
+	/* Bad input, not a capacity: no second attempt, say it now. */
+	b->err = -EINVAL;
+	before[0] = '\0';
+	for (int i = 0, k = 0; i < upto && k < 3 && len < sizeof(before); i++)
+		if (b->act[ids[i]] == SL_RACT_COUNT)
+			len +=
+			    snprintf(before + len, sizeof(before) - len, "%s%u",
+				     k++ ? ", " : "", b->rules[ids[i]].id);
+	if (r->pos.line)
+		pr_err("line %u:%u: rule %u: a packet can match it after %d "
+		       "other count rules (rules %s, ...), and a packet counts "
+		       "at most %d count rules: it would never count (see "
+		       "docs/classifier.md, the count-rule bound)",
+		       r->pos.line, r->pos.col, r->id, SL_COUNT_HITS_MAX,
+		       before, SL_COUNT_HITS_MAX);
+	else
+		pr_err("rule %u: a packet can match it after %d other count "
+		       "rules (rules %s, ...), and a packet counts at most %d "
+		       "count rules: it would never count (see "
+		       "docs/classifier.md, the count-rule bound)",
+		       r->id, SL_COUNT_HITS_MAX, before, SL_COUNT_HITS_MAX);
+}
+
+/* Rules at positions p and q share a packet: their boxes intersect and
+ * their TCP-flags and MAC tests can hold at once. */
+static bool rules_meet(const struct tb *b, uint32_t p, uint32_t q)
+{
+	const struct sl_rule *x = &b->rules[p], *y = &b->rules[q];
+
+	for (int d = 0; d < ND; d++)
+		if (b->lo[p * ND + d] > b->hi[q * ND + d] ||
+		    b->lo[q * ND + d] > b->hi[p * ND + d])
+			return false;
+	if ((x->tcp_flags ^ y->tcp_flags) & x->tcp_mask & y->tcp_mask)
+		return false;
+	if (x->has_smac && y->has_smac && memcmp(x->smac, y->smac, 6))
+		return false;
+	if (x->has_dmac && y->has_dmac && memcmp(x->dmac, y->dmac, 6))
+		return false;
+	return true;
+}
+
+/* A packet reaching this leaf can match more than SL_COUNT_HITS_MAX of its
+ * count rules when that many pairwise meet (boxes and bit tests have a
+ * common point as soon as every pair has one): refuse, naming the rule
+ * that would never count. Greedy from each of the first 64 count rules:
+ * it finds the usual case (identical or nested count rules) and never
+ * refuses a set where no packet matches that many. */
+static void leaf_count_check(struct tb *b, const uint32_t *ids, int n)
+{
+	uint32_t c[SL_COUNT_HITS_MAX + 1];
+	int nc = 0, starts = 0;
+
+	for (int i = 0; i < n; i++)
+		nc += b->act[ids[i]] == SL_RACT_COUNT;
+	if (nc <= SL_COUNT_HITS_MAX)
+		return;
+	for (int i = 0; i < n && starts < 64 && !b->err; i++) {
+		int k = 0;
+
+		if (b->act[ids[i]] != SL_RACT_COUNT)
+			continue;
+		starts++;
+		c[k++] = ids[i];
+		for (int j = i + 1; j < n && k <= SL_COUNT_HITS_MAX; j++) {
+			bool all = b->act[ids[j]] == SL_RACT_COUNT;
+
+			for (int m = 0; m < k && all; m++)
+				all = rules_meet(b, c[m], ids[j]);
+			if (all)
+				c[k++] = ids[j];
+		}
+		if (k > SL_COUNT_HITS_MAX)
+			count_overflow(b, c, SL_COUNT_HITS_MAX,
+				       c[SL_COUNT_HITS_MAX]);
+	}
+}
+
 static struct sl_cls_node make_leaf(struct tb *b, const uint32_t *ids, int n,
 				    int depth)
 {
@@ -446,6 +538,9 @@ static struct sl_cls_node make_leaf(struct tb *b, const uint32_t *ids, int n,
 		b->err = -E2BIG;
 		return h;
 	}
+	leaf_count_check(b, ids, n);
+	if (b->err)
+		return h;
 	if (!n)
 		return h;
 	for (int i = 0; i < n; i++) {
@@ -518,8 +613,12 @@ static int truncate_list(const struct tb *b, uint32_t *ids, int n,
 		uint32_t p = ids[i];
 		bool cov = !b->tcpm[p] && covers(b, p, lo, wb);
 
-		if (b->act[p] == SL_RACT_COUNT && ncount >= SL_COUNT_HITS_MAX)
+		if (b->act[p] == SL_RACT_COUNT && ncount >= SL_COUNT_HITS_MAX) {
+			/* A packet here matches the SL_COUNT_HITS_MAX count
+			 * rules before p and p: p would never count. */
+			count_overflow((struct tb *)b, ids, i, p);
 			continue;
+		}
 		ids[k++] = p;
 		if (!cov)
 			continue;
@@ -1027,6 +1126,7 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	b.hi = hi;
 	b.act = act;
 	b.tcpm = tcpm;
+	b.rules = sorted;
 	for (int t = 0; t < nt && !b.err; t++) {
 		uint32_t rlo[ND] = {0};
 		uint8_t wb[ND];
