@@ -144,27 +144,59 @@ static void key_canonical(struct rrec *r, const struct sl_set_entry *e,
 	r->k[19] = e->prefix.plen;
 }
 
-int sl_set_order(const void *base, size_t stride, size_t n, bool by_kind,
-		 uint32_t *perm)
+/* Where sorted_recs() takes its entries, and which key it makes. */
+struct rec_src {
+	const char *base; /* entry i at base + i * stride */
+	size_t stride;
+	bool by_kind; /* canonical key: kind first */
+	bool fill;    /* fill-order key (fill_order) instead */
+};
+
+static void rec_key(struct rrec *r, const struct rec_src *s, size_t i)
+{
+	const struct sl_set_entry *e = (const void *)(s->base + i * s->stride);
+
+	if (s->fill) {
+		memset(r->k, 0, RKEY);
+		r->k[0] = map_of(e);
+		memcpy(r->k + 1, e->prefix.addr, 16);
+		r->k[17] = e->prefix.plen;
+		r->k[18] = e->kind;
+	} else {
+		key_canonical(r, e, s->by_kind);
+	}
+	r->idx = i;
+}
+
+/* The n records of s, radix-sorted (malloc'ed: free it), or NULL when out
+ * of memory. */
+static struct rrec *sorted_recs(const struct rec_src *s, size_t n)
 {
 	struct rrec *r = sl_malloc_big((n ? n : 1) * sizeof(*r));
 	struct rrec *tmp = sl_malloc_big((n ? n : 1) * sizeof(*tmp));
 	struct rrec *out = NULL;
 
 	if (r && tmp && n <= UINT32_MAX) {
-		for (size_t i = 0; i < n; i++) {
-			key_canonical(
-			    &r[i],
-			    (const void *)((const char *)base + i * stride),
-			    by_kind);
-			r[i].idx = i;
-		}
+		for (size_t i = 0; i < n; i++)
+			rec_key(&r[i], s, i);
 		out = radix_sort(r, tmp, n);
-		for (size_t i = 0; out && i < n; i++)
-			perm[i] = out[i].idx;
 	}
-	free(r);
-	free(tmp);
+	if (out != r)
+		free(r);
+	if (out != tmp)
+		free(tmp);
+	return out;
+}
+
+int sl_set_order(const void *base, size_t stride, size_t n, bool by_kind,
+		 uint32_t *perm)
+{
+	struct rec_src src = {base, stride, by_kind, false};
+	struct rrec *out = sorted_recs(&src, n);
+
+	for (size_t i = 0; out && i < n; i++)
+		perm[i] = out[i].idx;
+	free(out);
 	return out ? 0 : -ENOMEM;
 }
 
@@ -172,21 +204,10 @@ int sl_set_order(const void *base, size_t stride, size_t n, bool by_kind,
 static struct rrec *canonical(const struct sl_set_entry *v, size_t n,
 			      struct rrec **mem)
 {
-	struct rrec *r = sl_malloc_big((n ? n : 1) * sizeof(*r));
-	struct rrec *tmp = sl_malloc_big((n ? n : 1) * sizeof(*tmp));
-	struct rrec *out = NULL;
+	struct rec_src src = {(const char *)v, sizeof(*v), true, false};
 
-	if (r && tmp) {
-		for (size_t i = 0; i < n; i++)
-			key_canonical(&r[i], &v[i], true);
-		out = radix_sort(r, tmp, n);
-	}
-	if (out != r)
-		free(r);
-	if (out != tmp)
-		free(tmp);
-	*mem = out;
-	return out;
+	*mem = sorted_recs(&src, n);
+	return *mem;
 }
 
 bool sl_set_entries_equal(const struct sl_set_entry *a, size_t na,
@@ -908,27 +929,10 @@ static int entry_check(const struct sl_set_entry *e)
 static struct rrec *fill_order(const struct sl_set_entry *e, size_t n,
 			       struct rrec **mem)
 {
-	struct rrec *r = sl_malloc_big((n ? n : 1) * sizeof(*r));
-	struct rrec *tmp = sl_malloc_big((n ? n : 1) * sizeof(*tmp));
-	struct rrec *out = NULL;
+	struct rec_src src = {(const char *)e, sizeof(*e), false, true};
 
-	if (r && tmp && n <= UINT32_MAX) {
-		for (size_t i = 0; i < n; i++) {
-			memset(r[i].k, 0, RKEY);
-			r[i].k[0] = map_of(&e[i]);
-			memcpy(r[i].k + 1, e[i].prefix.addr, 16);
-			r[i].k[17] = e[i].prefix.plen;
-			r[i].k[18] = e[i].kind;
-			r[i].idx = i;
-		}
-		out = radix_sort(r, tmp, n);
-	}
-	if (out != r)
-		free(r);
-	if (out != tmp)
-		free(tmp);
-	*mem = out;
-	return out;
+	*mem = sorted_recs(&src, n);
+	return *mem;
 }
 
 /* The same place in the same map (kind aside). */
