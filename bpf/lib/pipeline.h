@@ -14,13 +14,17 @@
 
 /* The stages, in order: X(name, on). `on` must be a load-time constant
  * (a literal or an sl_feat switch): a row that is off is removed by the
- * verifier, costing 0 ns. The last row always decides. */
+ * verifier, costing 0 ns (bench_xdp `stages` compares such a program with
+ * one built without the rows, bench/sluice_nostage.bpf.c, which defines
+ * its own table first). The last row always decides. */
+#ifndef SL_STAGES
 #define SL_STAGES(X)                                         \
 	X(parse, 1)                                          \
 	X(malformed, 1)                                      \
 	X(sets, !(sl_feat.stages_off & SL_STAGE_OFF_SETS))   \
 	X(rules, !(sl_feat.stages_off & SL_STAGE_OFF_RULES)) \
 	X(policy, 1)
+#endif
 
 /* The choke point: every verdict is counted here, per CPU, by reason and
  * action (sl_stats). Observability (events, sampling) hooks in here. */

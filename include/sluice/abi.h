@@ -400,9 +400,24 @@ struct sl_cls_hdr {
 	__u32 nleaf;
 	struct sl_cls_node root[SL_CLS_TREE_MAX];
 	__u32 minpos[SL_CLS_TREE_MAX];
-	__u8 pad[24];
+	/* SL_CLS_F_*: what this blob's builder guarantees; a blob of an
+	 * earlier release has 0 here and gets the general walk. */
+	__u32 flags;
+	/* SL_CLS_F_CLASSES: bit dir * 4 + l3 (enum sl_rule_dir, enum
+	 * sl_l3_class) set when some rule can match a packet of that class;
+	 * a packet of a class with no rule skips the stage. */
+	__u32 classes;
+	__u8 pad[16];
 };
 _Static_assert(sizeof(struct sl_cls_hdr) == 232, "sl_cls_hdr size");
+
+/* sl_cls_hdr.flags */
+#define SL_CLS_F_CLASSES 0x1 /* classes is filled in */
+/* Rules that can match no packet have an empty box in the rule table
+ * (lo > hi in SL_DIM_L3), so a scan of the table in order equals the
+ * walk: a rule set of at most SL_CLS_LINEAR_MAX rules is scanned so. */
+#define SL_CLS_F_LINEAR	  0x2
+#define SL_CLS_LINEAR_MAX 2
 
 #define SL_CLS_RULE_OFF 4096ULL
 

@@ -1001,6 +1001,18 @@ static int group_cats(const uint32_t cnt[16], int map[16], unsigned gm[16],
 
 #define CAT_DEAD 0xff
 
+/* The packet classes (sl_cls_hdr.classes) a rule box can hold. */
+static uint32_t box_classes(const uint32_t *lo, const uint32_t *hi)
+{
+	uint32_t m = 0;
+
+	for (uint32_t d = lo[SL_DIM_DIR]; d <= hi[SL_DIM_DIR] && d < 2; d++)
+		for (uint32_t l = lo[SL_DIM_L3]; l <= hi[SL_DIM_L3] && l < 4;
+		     l++)
+			m |= 1U << (d * 4 + l);
+	return m;
+}
+
 static bool box_ok(const uint32_t *lo, const uint32_t *hi)
 {
 	for (int d = 0; d < ND; d++)
@@ -1029,7 +1041,7 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	struct tb b = {.quiet = quiet};
 	uint8_t *u8 = blob;
 	struct sl_cls_mac *mt = (void *)(u8 + SL_CLS_MAC_OFF);
-	uint32_t nmac = 1;
+	uint32_t nmac = 1, classes = 0;
 	int err = 0;
 
 	if (n >= SL_RULE_MAX) {
@@ -1093,9 +1105,14 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		    !box_ok(lo + i * ND, hi + i * ND)) {
 			cr->tcp_mask = 0xff;
 			cr->tcp_val = 0;
+			/* and an empty box: a scan of the table in order
+			 * (SL_CLS_F_LINEAR) never matches it either */
+			cr->lo[SL_DIM_L3] = 1;
+			cr->hi[SL_DIM_L3] = 0;
 			cat[i] = CAT_DEAD;
 			continue;
 		}
+		classes |= box_classes(lo + i * ND, hi + i * ND);
 		cnt[cat[i]]++;
 	}
 
@@ -1152,6 +1169,8 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	}
 	ch->ntrees = nt;
 	ch->none = SL_CLS_NONE;
+	ch->flags = SL_CLS_F_CLASSES | SL_CLS_F_LINEAR;
+	ch->classes = classes;
 	ch->nnodes = b.nn;
 	ch->nleaf = b.nl;
 	bh->nrules = n;
