@@ -12,36 +12,22 @@
 #include "json.h"
 #include "log.h"
 #include "names.h"
+#include "rulefield.h"
 
-/* Options of `rule add`, in the order `rule list` prints the fields. The
- * option names are the config file's keys (sl_rule_set_field). */
-static const struct cli_opt rule_opts[] = {
-    {"action", 'a', "ACTION",
-     "pass, drop, count or redirect (instead of the ACTION argument)."},
-    {"to", 0, "IFACE",
-     "redirect: the interface matching packets are sent out of."},
-    {"id", 0, "N", "Stable rule id (1-131071; default: the lowest free)."},
-    {"priority", 'p', "N",
-     "0-65535, lower first (default 1000); equal priorities go by id."},
-    {"direction", 'D', "DIR", "in, out or both (default both)."},
-    {"src", 's', "CIDR", "Source prefix or address, IPv4 or IPv6."},
-    {"dst", 'd', "CIDR", "Destination prefix or address."},
-    {"proto", 'P', "PROTO",
-     "tcp, udp, icmp, icmpv6, sctp, arp or a number 0-255."},
-    {"sport", 0, "PORT[-PORT]", "Source port or range (tcp, udp, sctp)."},
-    {"dport", 0, "PORT[-PORT]", "Destination port or range."},
-    {"icmp-type", 0, "N", "ICMP/ICMPv6 type 0-255."},
-    {"icmp-code", 0, "N", "ICMP/ICMPv6 code 0-255 (with --icmp-type)."},
-    {"tcp-flags", 0, "VALUE[/MASK]",
-     "TCP flags: syn/syn,ack = SYN set and ACK clear; names fin syn rst "
-     "psh ack urg ece cwr."},
-    {"vlan", 0, "ID", "Outer VLAN id 1-4094."},
-    {"iface", 'i', "IFACE", "Interface the hook runs on."},
-    {"src-mac", 0, "MAC", "Source MAC address (aa:bb:cc:dd:ee:ff)."},
-    {"dst-mac", 0, "MAC", "Destination MAC address."},
-    {"comment", 'c', "TEXT", "Free text shown by list and export."},
-    {},
-};
+/* Options of `rule add`: the rule fields that are options (cli_rank), from
+ * the table of rule fields (rulefield.h). The option names are the config
+ * file's keys (sl_rule_set_field). */
+static struct cli_opt rule_opts[SL_RULE_NFIELDS + 1];
+
+__attribute__((constructor)) static void rule_opts_fill(void)
+{
+	const struct sl_rule_field *f[SL_RULE_NFIELDS];
+	size_t n = sl_rule_fields_sorted(true, f);
+
+	for (size_t i = 0; i < n; i++)
+		rule_opts[i] = (struct cli_opt){f[i]->key, f[i]->short_opt,
+						f[i]->metavar, f[i]->help};
+}
 
 static int rule_from_opts(struct cli *c, const char *action, struct sl_rule *r)
 {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "version.h"
 #include "log.h"
 
@@ -159,15 +160,15 @@ static void opt_line(FILE *f, const struct cli_opt *o, bool md)
 /* "add, del or list": the names of an object's sub-commands. */
 static void sub_names(const struct cli_cmd *cmd, char *buf, size_t len)
 {
-	size_t o = 0;
+	const char *names[16];
+	int n = 0;
 
-	buf[0] = '\0';
-	for (int i = 0; cmd->subs[i] && o < len; i++)
-		o += snprintf(buf + o, len - o, "%s%s",
-			      !i		 ? ""
-			      : cmd->subs[i + 1] ? ", "
-						 : " or ",
-			      cmd->subs[i]->name);
+	while (cmd->subs[n] && n < 15) {
+		names[n] = cmd->subs[n]->name;
+		n++;
+	}
+	names[n] = NULL;
+	sl_join_or(names, buf, len);
 }
 
 /* The sub-commands of an object verb, one line each, and `OBJ help`. */
