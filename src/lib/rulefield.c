@@ -1003,8 +1003,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      F(to)},
     {.key = "rate",
      .key_rank = 19,
-     .want = "a rate in packets per second "
-	     "1-4294967295",
+     .want = "a rate in packets per second 1-4294967295",
      .flags = SL_RF_MATCH,
      F(rate)},
     {.key = "comment",
