@@ -407,40 +407,29 @@ void sl_quote(const char *s, char *buf, size_t len)
 
 /* ---- the fields: parse, text, same ---- */
 
-static int parse_id(struct sl_rule *r, const char *v, char *err, size_t len)
-{
-	unsigned long n;
-
-	(void)err, (void)len;
-	if (!parse_uint(v, SL_RULE_MAX - 1, &n) || !n)
-		return 1;
-	r->id = n;
-	return 0;
-}
-
-static bool text_id(const struct sl_rule *r, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u", r->id);
-	return true;
-}
-
-static int parse_priority(struct sl_rule *r, const char *v, char *err,
-			  size_t len)
-{
-	unsigned long n;
-
-	(void)err, (void)len;
-	if (!parse_uint(v, 65535, &n))
-		return 1;
-	r->priority = n;
-	return 0;
-}
-
-static bool text_priority(const struct sl_rule *r, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u", r->priority);
-	return true;
-}
+/* Unsigned numbers min..max (min 0 or 1) in member m; unset when 0, unless
+ * `always` (id and priority are always printed). */
+#define UINT_FIELD(name, m, min, max, always)                                \
+	static int parse_##name(struct sl_rule *r, const char *v, char *err, \
+				size_t len)                                  \
+	{                                                                    \
+		unsigned long n;                                             \
+                                                                             \
+		(void)err, (void)len;                                        \
+		if (!parse_uint(v, max, &n) || ((min) && !n))                \
+			return 1;                                            \
+		r->m = n;                                                    \
+		return 0;                                                    \
+	}                                                                    \
+	static bool text_##name(const struct sl_rule *r, char *buf,          \
+				size_t len)                                  \
+	{                                                                    \
+		snprintf(buf, len, "%u", (unsigned)r->m);                    \
+		return (always) || r->m;                                     \
+	}
+UINT_FIELD(id, id, 1, SL_RULE_MAX - 1, true)
+UINT_FIELD(priority, priority, 0, 65535, true)
+UINT_FIELD(rate, rate_pps, 1, UINT32_MAX, false)
 
 static int parse_action(struct sl_rule *r, const char *v, char *err, size_t len)
 {
@@ -520,35 +509,23 @@ static bool same_prefix(const struct sl_prefix *a, bool ha,
 			!memcmp(a->addr, b->addr, sizeof(a->addr))));
 }
 
-static int parse_src(struct sl_rule *r, const char *v, char *err, size_t len)
-{
-	return parse_prefix("src", &r->src, &r->has_src, v, err, len);
-}
-
-static bool text_src(const struct sl_rule *r, char *buf, size_t len)
-{
-	return text_prefix(&r->src, r->has_src, buf, len);
-}
-
-static bool same_src(const struct sl_rule *a, const struct sl_rule *b)
-{
-	return same_prefix(&a->src, a->has_src, &b->src, b->has_src);
-}
-
-static int parse_dst(struct sl_rule *r, const char *v, char *err, size_t len)
-{
-	return parse_prefix("dst", &r->dst, &r->has_dst, v, err, len);
-}
-
-static bool text_dst(const struct sl_rule *r, char *buf, size_t len)
-{
-	return text_prefix(&r->dst, r->has_dst, buf, len);
-}
-
-static bool same_dst(const struct sl_rule *a, const struct sl_rule *b)
-{
-	return same_prefix(&a->dst, a->has_dst, &b->dst, b->has_dst);
-}
+/* src and dst: a prefix member and its has_ flag. */
+#define PREFIX_FIELD(m)                                                        \
+	static int parse_##m(struct sl_rule *r, const char *v, char *err,      \
+			     size_t len)                                       \
+	{                                                                      \
+		return parse_prefix(#m, &r->m, &r->has_##m, v, err, len);      \
+	}                                                                      \
+	static bool text_##m(const struct sl_rule *r, char *buf, size_t len)   \
+	{                                                                      \
+		return text_prefix(&r->m, r->has_##m, buf, len);               \
+	}                                                                      \
+	static bool same_##m(const struct sl_rule *a, const struct sl_rule *b) \
+	{                                                                      \
+		return same_prefix(&a->m, a->has_##m, &b->m, b->has_##m);      \
+	}
+PREFIX_FIELD(src)
+PREFIX_FIELD(dst)
 
 static int parse_proto(struct sl_rule *r, const char *v, char *err, size_t len)
 {
@@ -588,75 +565,48 @@ static bool same_proto(const struct sl_rule *a, const struct sl_rule *b)
 	       (!a->has_proto || a->proto == b->proto);
 }
 
-static int parse_sport(struct sl_rule *r, const char *v, char *err, size_t len)
-{
-	(void)err, (void)len;
-	return !parse_range(v, &r->sport_lo, &r->sport_hi);
-}
+/* sport and dport: a range m_lo..m_hi, unset when 0..65535. */
+#define PORT_FIELD(m, is_src)                                                  \
+	static int parse_##m(struct sl_rule *r, const char *v, char *err,      \
+			     size_t len)                                       \
+	{                                                                      \
+		(void)err, (void)len;                                          \
+		return !parse_range(v, &r->m##_lo, &r->m##_hi);                \
+	}                                                                      \
+	static bool text_##m(const struct sl_rule *r, char *buf, size_t len)   \
+	{                                                                      \
+		range_text(r->m##_lo, r->m##_hi, buf, len);                    \
+		return ports_set(r, is_src);                                   \
+	}                                                                      \
+	static bool same_##m(const struct sl_rule *a, const struct sl_rule *b) \
+	{                                                                      \
+		return a->m##_lo == b->m##_lo && a->m##_hi == b->m##_hi;       \
+	}
+PORT_FIELD(sport, true)
+PORT_FIELD(dport, false)
 
-static bool text_sport(const struct sl_rule *r, char *buf, size_t len)
-{
-	range_text(r->sport_lo, r->sport_hi, buf, len);
-	return ports_set(r, true);
-}
-
-static bool same_sport(const struct sl_rule *a, const struct sl_rule *b)
-{
-	return a->sport_lo == b->sport_lo && a->sport_hi == b->sport_hi;
-}
-
-static int parse_dport(struct sl_rule *r, const char *v, char *err, size_t len)
-{
-	(void)err, (void)len;
-	return !parse_range(v, &r->dport_lo, &r->dport_hi);
-}
-
-static bool text_dport(const struct sl_rule *r, char *buf, size_t len)
-{
-	range_text(r->dport_lo, r->dport_hi, buf, len);
-	return ports_set(r, false);
-}
-
-static bool same_dport(const struct sl_rule *a, const struct sl_rule *b)
-{
-	return a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi;
-}
-
-static int parse_byte(int16_t *out, const char *v)
-{
-	unsigned long n;
-
-	if (!parse_uint(v, 255, &n))
-		return 1;
-	*out = n;
-	return 0;
-}
-
-static int parse_icmp_type(struct sl_rule *r, const char *v, char *err,
-			   size_t len)
-{
-	(void)err, (void)len;
-	return parse_byte(&r->icmp_type, v);
-}
-
-static bool text_icmp_type(const struct sl_rule *r, char *buf, size_t len)
-{
-	snprintf(buf, len, "%d", r->icmp_type);
-	return r->icmp_type >= 0;
-}
-
-static int parse_icmp_code(struct sl_rule *r, const char *v, char *err,
-			   size_t len)
-{
-	(void)err, (void)len;
-	return parse_byte(&r->icmp_code, v);
-}
-
-static bool text_icmp_code(const struct sl_rule *r, char *buf, size_t len)
-{
-	snprintf(buf, len, "%d", r->icmp_code);
-	return r->icmp_code >= 0;
-}
+/* icmp-type, icmp-code (0-255) and vlan (1-4094): a number min..max (min
+ * 0 or 1), -1 when unset. */
+#define SIGNED_FIELD(m, min, max)                                            \
+	static int parse_##m(struct sl_rule *r, const char *v, char *err,    \
+			     size_t len)                                     \
+	{                                                                    \
+		unsigned long n;                                             \
+                                                                             \
+		(void)err, (void)len;                                        \
+		if (!parse_uint(v, max, &n) || ((min) && !n))                \
+			return 1;                                            \
+		r->m = n;                                                    \
+		return 0;                                                    \
+	}                                                                    \
+	static bool text_##m(const struct sl_rule *r, char *buf, size_t len) \
+	{                                                                    \
+		snprintf(buf, len, "%d", r->m);                              \
+		return r->m >= 0;                                            \
+	}
+SIGNED_FIELD(icmp_type, 0, 255)
+SIGNED_FIELD(icmp_code, 0, 255)
+SIGNED_FIELD(vlan, 1, 4094)
 
 static int parse_tcp_flags(struct sl_rule *r, const char *v, char *err,
 			   size_t len)
@@ -682,43 +632,29 @@ static bool same_tcp_flags(const struct sl_rule *a, const struct sl_rule *b)
 	return a->tcp_mask == b->tcp_mask && a->tcp_flags == b->tcp_flags;
 }
 
-static int parse_vlan(struct sl_rule *r, const char *v, char *err, size_t len)
-{
-	unsigned long n;
-
-	(void)err, (void)len;
-	if (!parse_uint(v, 4094, &n) || !n)
-		return 1;
-	r->vlan = n;
-	return 0;
-}
-
-static bool text_vlan(const struct sl_rule *r, char *buf, size_t len)
-{
-	snprintf(buf, len, "%d", r->vlan);
-	return r->vlan >= 0;
-}
-
-static int parse_iface(struct sl_rule *r, const char *v, char *err, size_t len)
-{
-	(void)err, (void)len;
-	if (!sl_ifname_ok(v))
-		return 1;
-	snprintf(r->iface, sizeof(r->iface), "%s", v);
-	r->ifindex = 0;
-	return 0;
-}
-
-static bool text_iface(const struct sl_rule *r, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s", r->iface);
-	return r->iface[0];
-}
-
-static bool same_iface(const struct sl_rule *a, const struct sl_rule *b)
-{
-	return !strncmp(a->iface, b->iface, sizeof(a->iface) - 1);
-}
+/* iface and to: an interface name and the ifindex resolved from it. */
+#define IFNAME_FIELD(m, idx)                                                   \
+	static int parse_##m(struct sl_rule *r, const char *v, char *err,      \
+			     size_t len)                                       \
+	{                                                                      \
+		(void)err, (void)len;                                          \
+		if (!sl_ifname_ok(v))                                          \
+			return 1;                                              \
+		snprintf(r->m, sizeof(r->m), "%s", v);                         \
+		r->idx = 0;                                                    \
+		return 0;                                                      \
+	}                                                                      \
+	static bool text_##m(const struct sl_rule *r, char *buf, size_t len)   \
+	{                                                                      \
+		snprintf(buf, len, "%s", r->m);                                \
+		return r->m[0];                                                \
+	}                                                                      \
+	static bool same_##m(const struct sl_rule *a, const struct sl_rule *b) \
+	{                                                                      \
+		return !strncmp(a->m, b->m, sizeof(a->m) - 1);                 \
+	}
+IFNAME_FIELD(iface, ifindex)
+IFNAME_FIELD(to, to_ifindex)
 
 static int parse_mac_field(uint8_t mac[6], uint8_t *has, const char *v)
 {
@@ -737,77 +673,25 @@ static bool text_mac(const uint8_t mac[6], bool has, char *buf, size_t len)
 	return has;
 }
 
-static int parse_smac(struct sl_rule *r, const char *v, char *err, size_t len)
-{
-	(void)err, (void)len;
-	return parse_mac_field(r->smac, &r->has_smac, v);
-}
-
-static bool text_smac(const struct sl_rule *r, char *buf, size_t len)
-{
-	return text_mac(r->smac, r->has_smac, buf, len);
-}
-
-static bool same_smac(const struct sl_rule *a, const struct sl_rule *b)
-{
-	return a->has_smac == b->has_smac &&
-	       (!a->has_smac || !memcmp(a->smac, b->smac, 6));
-}
-
-static int parse_dmac(struct sl_rule *r, const char *v, char *err, size_t len)
-{
-	(void)err, (void)len;
-	return parse_mac_field(r->dmac, &r->has_dmac, v);
-}
-
-static bool text_dmac(const struct sl_rule *r, char *buf, size_t len)
-{
-	return text_mac(r->dmac, r->has_dmac, buf, len);
-}
-
-static bool same_dmac(const struct sl_rule *a, const struct sl_rule *b)
-{
-	return a->has_dmac == b->has_dmac &&
-	       (!a->has_dmac || !memcmp(a->dmac, b->dmac, 6));
-}
-
-static int parse_to(struct sl_rule *r, const char *v, char *err, size_t len)
-{
-	(void)err, (void)len;
-	if (!sl_ifname_ok(v))
-		return 1;
-	snprintf(r->to, sizeof(r->to), "%s", v);
-	r->to_ifindex = 0;
-	return 0;
-}
-
-static bool text_to(const struct sl_rule *r, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s", r->to);
-	return r->to[0];
-}
-
-static bool same_to(const struct sl_rule *a, const struct sl_rule *b)
-{
-	return !strncmp(a->to, b->to, sizeof(a->to) - 1);
-}
-
-static int parse_rate(struct sl_rule *r, const char *v, char *err, size_t len)
-{
-	unsigned long n;
-
-	(void)err, (void)len;
-	if (!parse_uint(v, UINT32_MAX, &n) || !n)
-		return 1;
-	r->rate_pps = n;
-	return 0;
-}
-
-static bool text_rate(const struct sl_rule *r, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u", r->rate_pps);
-	return r->rate_pps;
-}
+/* src-mac and dst-mac: six bytes and their has_ flag. */
+#define MAC_FIELD(m)                                                           \
+	static int parse_##m(struct sl_rule *r, const char *v, char *err,      \
+			     size_t len)                                       \
+	{                                                                      \
+		(void)err, (void)len;                                          \
+		return parse_mac_field(r->m, &r->has_##m, v);                  \
+	}                                                                      \
+	static bool text_##m(const struct sl_rule *r, char *buf, size_t len)   \
+	{                                                                      \
+		return text_mac(r->m, r->has_##m, buf, len);                   \
+	}                                                                      \
+	static bool same_##m(const struct sl_rule *a, const struct sl_rule *b) \
+	{                                                                      \
+		return a->has_##m == b->has_##m &&                             \
+		       (!a->has_##m || !memcmp(a->m, b->m, 6));                \
+	}
+MAC_FIELD(smac)
+MAC_FIELD(dmac)
 
 static int parse_comment(struct sl_rule *r, const char *v, char *err,
 			 size_t len)
