@@ -424,8 +424,10 @@ void sl_quote(const char *s, char *buf, size_t len)
 	static bool text_##name(const struct sl_rule *r, char *buf,          \
 				size_t len)                                  \
 	{                                                                    \
+		if (!(always) && !r->m)                                      \
+			return false;                                        \
 		snprintf(buf, len, "%u", (unsigned)r->m);                    \
-		return (always) || r->m;                                     \
+		return true;                                                 \
 	}
 UINT_FIELD(id, id, 1, SL_RULE_MAX - 1, true)
 UINT_FIELD(priority, priority, 0, 65535, true)
@@ -554,8 +556,10 @@ static int parse_proto(struct sl_rule *r, const char *v, char *err, size_t len)
 
 static bool text_proto(const struct sl_rule *r, char *buf, size_t len)
 {
+	if (!r->has_proto && r->l3 != SL_L3_ARP)
+		return false;
 	proto_name(r, buf, len);
-	return r->has_proto || r->l3 == SL_L3_ARP;
+	return true;
 }
 
 /* proto arp is l3, compared by the comparers themselves. */
@@ -575,8 +579,10 @@ static bool same_proto(const struct sl_rule *a, const struct sl_rule *b)
 	}                                                                      \
 	static bool text_##m(const struct sl_rule *r, char *buf, size_t len)   \
 	{                                                                      \
+		if (!ports_set(r, is_src))                                     \
+			return false;                                          \
 		range_text(r->m##_lo, r->m##_hi, buf, len);                    \
-		return ports_set(r, is_src);                                   \
+		return true;                                                   \
 	}                                                                      \
 	static bool same_##m(const struct sl_rule *a, const struct sl_rule *b) \
 	{                                                                      \
@@ -601,8 +607,10 @@ PORT_FIELD(dport, false)
 	}                                                                    \
 	static bool text_##m(const struct sl_rule *r, char *buf, size_t len) \
 	{                                                                    \
+		if (r->m < 0)                                                \
+			return false;                                        \
 		snprintf(buf, len, "%d", r->m);                              \
-		return r->m >= 0;                                            \
+		return true;                                                 \
 	}
 SIGNED_FIELD(icmp_type, 0, 255)
 SIGNED_FIELD(icmp_code, 0, 255)
@@ -623,8 +631,10 @@ static int parse_tcp_flags(struct sl_rule *r, const char *v, char *err,
 
 static bool text_tcp_flags(const struct sl_rule *r, char *buf, size_t len)
 {
+	if (!r->tcp_mask)
+		return false;
 	tcp_flags_text(r, buf, len);
-	return r->tcp_mask;
+	return true;
 }
 
 static bool same_tcp_flags(const struct sl_rule *a, const struct sl_rule *b)
@@ -646,8 +656,10 @@ static bool same_tcp_flags(const struct sl_rule *a, const struct sl_rule *b)
 	}                                                                      \
 	static bool text_##m(const struct sl_rule *r, char *buf, size_t len)   \
 	{                                                                      \
+		if (!r->m[0])                                                  \
+			return false;                                          \
 		snprintf(buf, len, "%s", r->m);                                \
-		return r->m[0];                                                \
+		return true;                                                   \
 	}                                                                      \
 	static bool same_##m(const struct sl_rule *a, const struct sl_rule *b) \
 	{                                                                      \
@@ -669,7 +681,8 @@ static int parse_mac_field(uint8_t mac[6], uint8_t *has, const char *v)
 
 static bool text_mac(const uint8_t mac[6], bool has, char *buf, size_t len)
 {
-	mac_text(mac, buf, len);
+	if (has)
+		mac_text(mac, buf, len);
 	return has;
 }
 
@@ -705,8 +718,10 @@ static int parse_comment(struct sl_rule *r, const char *v, char *err,
 
 static bool text_comment(const struct sl_rule *r, char *buf, size_t len)
 {
+	if (!r->comment[0])
+		return false;
 	snprintf(buf, len, "%s", r->comment);
-	return r->comment[0];
+	return true;
 }
 
 static bool same_comment(const struct sl_rule *a, const struct sl_rule *b)

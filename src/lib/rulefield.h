@@ -39,7 +39,9 @@ struct sl_rule_field {
 	 * "expected WANT"); -EINVAL with its own message in err. */
 	int (*parse)(struct sl_rule *r, const char *v, char *err, size_t len);
 	/* The field's value as text (canonical: parses back to the same
-	 * field); false when the field is unset (matches anything). */
+	 * field); false when the field is unset (matches anything), with buf
+	 * then written only for fields printed even when unset
+	 * (SL_RF_ALWAYS, SL_RF_YAML_ALWAYS: the default's text). */
 	bool (*text)(const struct sl_rule *r, char *buf, size_t len);
 	/* a and b hold the same value of the field. */
 	bool (*same)(const struct sl_rule *a, const struct sl_rule *b);
