@@ -31,7 +31,8 @@ struct cli;
 
 struct cli_cmd {
 	const char *name;
-	const char *args;	    /* positional synopsis, e.g. "IFACE" */
+	const char *args;	    /* positional synopsis, e.g. "IFACE"
+				     * (an object's: from its subs) */
 	const char *summary;	    /* one line */
 	const char *description;    /* paragraphs, '\n' separated */
 	const struct cli_opt *opts; /* terminated by a zeroed entry */

@@ -304,7 +304,6 @@ static const struct cli_cmd rule_list_cmd = {
 
 const struct cli_cmd cmd_rule = {
     .name = "rule",
-    .args = "add [ACTION] | del ID... | list",
     .summary = "Add, delete and list ordered multi-field rules",
     .description =
 	"Rules match any combination of source and destination prefix "

@@ -127,8 +127,28 @@ int cli_open_ro(struct cli *c, struct sl_ctx *ctx)
 
 /* ---- help ---- */
 
+/* The positional synopsis: the verb's, or an object's sub-commands with
+ * theirs ("add [ACTION] | del ID... | list"). */
+static const char *cmd_args(const struct cli_cmd *cmd, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (!cmd->subs)
+		return cmd->args ? cmd->args : "";
+	buf[0] = '\0';
+	for (int i = 0; cmd->subs[i] && o < len; i++)
+		o +=
+		    snprintf(buf + o, len - o, "%s%s%s%s", i ? " | " : "",
+			     cmd->subs[i]->name, *cmd->subs[i]->args ? " " : "",
+			     cmd->subs[i]->args);
+	return buf;
+}
+
 static void synopsis(FILE *f, const struct cli_cmd *cmd)
 {
+	char buf[256];
+	const char *args = cmd_args(cmd, buf, sizeof(buf));
+
 	fprintf(f, "sluice %s", cmd->name);
 	for (int i = 0; i < nopts(cmd->opts); i++) {
 		const struct cli_opt *o = &cmd->opts[i];
@@ -136,8 +156,8 @@ static void synopsis(FILE *f, const struct cli_cmd *cmd)
 		fprintf(f, " [--%s%s%s]", o->name, o->arg ? " " : "",
 			o->arg ? o->arg : "");
 	}
-	if (cmd->args && *cmd->args)
-		fprintf(f, " %s", cmd->args);
+	if (*args)
+		fprintf(f, " %s", args);
 	fputc('\n', f);
 }
 
@@ -331,10 +351,11 @@ static bool any_opt(const struct cli *c)
 static int run_sub(struct cli *c, int argc, char **argv)
 {
 	const struct cli_cmd *cmd = c->cmd, *sub = NULL;
-	char names[128];
+	char names[256];
 
 	if (!argc)
-		return cli_usage_error(c, "expected %s", cmd->args);
+		return cli_usage_error(c, "expected %s",
+				       cmd_args(cmd, names, sizeof(names)));
 	if (!strcmp(argv[0], "help")) {
 		cmd_help(stdout, cmd, false);
 		return EXIT_OK;
@@ -358,6 +379,7 @@ static int run_sub(struct cli *c, int argc, char **argv)
 
 static int run_cmd(struct cli *c, int argc, char **argv)
 {
+	char names[256];
 	const struct cli_cmd *cmd = c->cmd;
 	int n = nopts(cmd->opts), ng = nopts(global_opts), opt, npos;
 	struct option lo[CLI_MAX_OPTS + 8] = {};
@@ -425,7 +447,8 @@ static int run_cmd(struct cli *c, int argc, char **argv)
 	}
 	npos = argc - optind;
 	if (npos < cmd->min_args)
-		return cli_usage_error(c, "expected %s", cmd->args);
+		return cli_usage_error(c, "expected %s",
+				       cmd_args(cmd, names, sizeof(names)));
 	if (cmd->max_args >= 0 && npos > cmd->max_args)
 		return cli_usage_error(c, "unexpected argument '%s'",
 				       argv[optind + cmd->max_args]);

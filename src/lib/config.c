@@ -19,6 +19,9 @@ const struct sl_cfg_section *const sl_cfg_sections[] = {
 };
 
 #define SL_CFG_MAX_SECTIONS 16
+_Static_assert(sizeof(sl_cfg_sections) / sizeof(sl_cfg_sections[0]) <=
+		   SL_CFG_MAX_SECTIONS + 1,
+	       "raise SL_CFG_MAX_SECTIONS");
 
 /* A zeroed config with every section's defaults: the empty file. */
 static void config_init(struct sl_config *cfg)
