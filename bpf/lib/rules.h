@@ -258,6 +258,14 @@ static __always_inline void sl_rule_count(__u32 id, __u32 len)
 
 	if (!id || id >= SL_RULE_MAX)
 		return;
+	if (sl_feat.trace) {
+		/* sluice explain: a count rule is listed, nothing counts. */
+		struct sl_trace *t = sl_trace_get();
+
+		if (t && t->n_count < SL_TRACE_COUNTS)
+			t->count_ids[t->n_count++ & (SL_TRACE_COUNTS - 1)] = id;
+		return;
+	}
 	ctr = bpf_map_lookup_elem(&sl_rule_stats, &id);
 	if (ctr) {
 		ctr->packets++;
@@ -350,6 +358,9 @@ static __always_inline void sl_rule_key(const struct sl_pkt *p, __u32 dir,
 	kv[SL_DIM_DIR] = dir;
 }
 
+_Static_assert(SL_TRACE_COUNTS > SL_COUNT_HITS_MAX,
+	       "a trace lists every count rule a packet meets, and the "
+	       "deciding rule");
 _Static_assert(sizeof(struct sl_cls_ctx) <= SL_STAGE_SCRATCH,
 	       "the classifier's walk state fits the stage scratch");
 
@@ -384,6 +395,19 @@ static __always_inline int sl_stage_rules(struct sl_pctx *c,
 	__builtin_memcpy(cc->smac, c->pkt.smac, 6);
 	act = sl_rules_classify(cc, h->blob, c->pkt.tcp_flags, c->pkt.len, &id,
 				&target);
+	if (sl_feat.trace && act >= 0) {
+		struct sl_trace *t = sl_trace_get();
+
+		if (t && t->n_count) {
+			/* The deciding rule went through sl_rule_count
+			 * first: take it out of the count rules. */
+			t->rule_id = id;
+#pragma unroll
+			for (int i = 0; i < SL_TRACE_COUNTS - 1; i++)
+				t->count_ids[i] = t->count_ids[i + 1];
+			t->n_count--;
+		}
+	}
 	if (act < 0)
 		return SL_CONT;
 	if (act == SL_RACT_DROP)

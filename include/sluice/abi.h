@@ -154,13 +154,37 @@ static inline __u32 sl_stats_idx(__u32 reason, __u32 action)
 struct sl_features {
 	__u8 drop_malformed; /* 1: malformed frames are dropped (default) */
 	__u8 stages_off;     /* SL_STAGE_OFF_*: stages left out (default 0) */
-	__u8 pad[6];
+	/* 1 only in the private copy `sluice explain` loads: it counts
+	 * nothing (reasons, set entries, rules) and writes why it decided
+	 * into its struct sl_trace instead. Never attached. */
+	__u8 trace;
+	__u8 pad[5];
 };
 /* sl_features.stages_off: optional stages switched off at load time (the
  * verifier removes them; 0 ns). */
 #define SL_STAGE_OFF_SETS  0x01 /* allow/deny sets */
 #define SL_STAGE_OFF_RULES 0x02 /* the rule classifier */
 _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
+
+#define SL_TRACE_COUNTS 16 /* > SL_COUNT_HITS_MAX, asserted in rules.h */
+
+/* What a trace copy (sl_features.trace) learnt about the last packet it
+ * ran: the one slot of its per-CPU map sl_trace (not pinned). */
+struct sl_trace {
+	__u32 action;  /* enum sl_action of the verdict */
+	__u32 reason;  /* enum sl_reason */
+	__u32 target;  /* redirect slot */
+	__s32 parsed;  /* the parser's result (SL_R_PASS when well-formed) */
+	__u32 rule_id; /* deciding rule (reason rule), else 0 */
+	__u8 set_hit;  /* 1: a set entry decided (or was looked up) */
+	__u8 set_kind; /* SL_SET_ALLOW or SL_SET_DENY */
+	__u8 set_dir;  /* SL_DIR_SRC or SL_DIR_DST */
+	__u8 set_plen; /* the entry's prefix length */
+	__u32 n_count; /* count rules the packet met before the decision */
+	/* their ids, first n_count (the deciding rule is not among them) */
+	__u32 count_ids[SL_TRACE_COUNTS];
+	__u64 serial; /* serial of the config blob the packet saw, 0: none */
+};
 
 /* ---- Pinned layout ----
  * The pinned maps under <bpffs>/sluice carry a layout version in sl_meta.
