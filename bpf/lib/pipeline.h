@@ -35,6 +35,7 @@ static __always_inline void sl_verdict_commit(struct sl_pctx *c,
 
 	if (!sl_feat.trace) {
 		sl_count(c->v.reason, c->v.action, c->pkt.len);
+		sl_count_iface(h->ifindex, h->dir, c->v.action, c->pkt.len);
 		return;
 	}
 	/* A trace copy (sluice explain) says why instead of counting. */

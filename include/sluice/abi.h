@@ -476,4 +476,20 @@ _Static_assert(SL_CLS_END <= SL_BLOB_SIZE, "classifier regions fit the blob");
 _Static_assert(SL_CLS_RULE_CAP >= SL_RULE_MAX, "rule table holds every rule");
 /* ---- end of classifier section ---- */
 
+/* ---- Per-interface counters ----
+ * sl_iface_stats: a per-CPU ARRAY of SL_IFACE_SLOTS cells. Slot
+ * ifindex % SL_IFACE_SLOTS counts the verdicts of interface `ifindex` by
+ * direction and action once the control plane has claimed it for that
+ * interface (at attach; it writes the owner into every CPU's cell). A
+ * packet of an interface whose slot another interface holds is counted in
+ * the reason/action counters only (sluice status says so). */
+#define SL_IFACE_SLOTS	   64
+#define SL_MAP_IFACE_STATS "sl_iface_stats"
+
+struct sl_iface_ctr {
+	__u32 ifindex; /* the owner; 0: the slot is free */
+	__u32 pad;
+	struct sl_counter c[SL_RDIR_MAX][SL_STATS_ACTIONS];
+};
+
 #endif /* SLUICE_ABI_H */

@@ -110,6 +110,21 @@ static void rate_text(char *buf, size_t len, bool have, double v)
 	snprintf(buf, len, u ? "%.1f%s" : "%.0f%s", v, unit[u]);
 }
 
+/* The per-interface counters (claimed slots). */
+struct iface_hits {
+	struct sl_iface_stat *v;
+	size_t n;
+};
+
+static const char *iface_label(const struct sl_iface_stat *x, char *buf,
+			       size_t len)
+{
+	if (x->name[0])
+		return x->name;
+	snprintf(buf, len, "ifindex %d (gone)", x->ifindex);
+	return buf;
+}
+
 /* Rules that have counted packets, busiest first. */
 struct rule_hits {
 	struct sl_rule *r;
@@ -119,7 +134,7 @@ struct rule_hits {
 
 static void print_json(const struct sl_counter *s, const struct sl_set_entry *e,
 		       size_t n, const struct rule_hits *rh,
-		       const struct rates *rt)
+		       const struct rates *rt, const struct iface_hits *ih)
 {
 	struct jw w;
 
@@ -164,6 +179,26 @@ static void print_json(const struct sl_counter *s, const struct sl_set_entry *e,
 		jw_obj_close(&w);
 	}
 	jw_obj_close(&w);
+	jw_key(&w, "interfaces");
+	jw_arr_open(&w);
+	for (size_t i = 0; i < ih->n; i++) {
+		const struct sl_iface_stat *x = &ih->v[i];
+
+		jw_obj_open(&w);
+		jw_key(&w, "name");
+		jw_str(&w, x->name);
+		jw_key(&w, "ifindex");
+		jw_u64(&w, x->ifindex);
+		for (int d = 0; d < SL_RDIR_MAX; d++) {
+			jw_key(&w, d == SL_RDIR_IN ? "in" : "out");
+			jw_obj_open(&w);
+			for (int a = 0; a < SL_ACT_MAX; a++)
+				jw_counter(&w, sl_action_name(a), x->c[d][a]);
+			jw_obj_close(&w);
+		}
+		jw_obj_close(&w);
+	}
+	jw_arr_close(&w);
 	jw_key(&w, "entries");
 	jw_arr_open(&w);
 	for (size_t i = 0; i < n; i++)
@@ -180,7 +215,7 @@ static void print_json(const struct sl_counter *s, const struct sl_set_entry *e,
 
 static void print_text(const struct sl_counter *s, const struct sl_set_entry *e,
 		       size_t n, size_t top, const struct rule_hits *rh,
-		       const struct rates *rt)
+		       const struct rates *rt, const struct iface_hits *ih)
 {
 	bool any = false, watch = rt != NULL;
 	char pb[16], bb[16];
@@ -224,6 +259,27 @@ static void print_text(const struct sl_counter *s, const struct sl_set_entry *e,
 		}
 	if (!any)
 		printf("(no packets counted yet)\n");
+	printf("\n%-16s %-4s %-8s %14s %16s\n", "INTERFACE", "DIR", "ACTION",
+	       "PACKETS", "BYTES");
+	any = false;
+	for (size_t i = 0; i < ih->n; i++)
+		for (int d = 0; d < SL_RDIR_MAX; d++)
+			for (int a = 0; a < SL_ACT_MAX; a++) {
+				const struct sl_counter *k = &ih->v[i].c[d][a];
+				char lb[40];
+
+				if (!k->packets)
+					continue;
+				any = true;
+				printf("%-16s %-4s %-8s %14llu %16llu\n",
+				       iface_label(&ih->v[i], lb, sizeof(lb)),
+				       d == SL_RDIR_IN ? "in" : "out",
+				       sl_action_name(a),
+				       (unsigned long long)k->packets,
+				       (unsigned long long)k->bytes);
+			}
+	if (!any)
+		printf("(no interface has counted a packet yet)\n");
 	printf("\n");
 	cli_entry_row(NULL);
 	for (size_t i = 0; i < n && i < top; i++)
@@ -296,6 +352,7 @@ static int snapshot(struct cli *c, struct sl_ctx *ctx, size_t top,
 {
 	struct sl_counter s[SL_STATS_MAX];
 	struct rates rt = {0}, *rtp = NULL;
+	struct iface_hits ih = {0};
 	double now;
 	struct sl_set_entry *e = NULL;
 	struct rule_hits rh = {0};
@@ -307,6 +364,8 @@ static int snapshot(struct cli *c, struct sl_ctx *ctx, size_t top,
 		err = sl_set_list(ctx, 0, &e, &n);
 	if (!err)
 		err = rule_hits_read(ctx, &rh);
+	if (!err)
+		err = sl_iface_stats_read(ctx, &ih.v, &ih.n);
 	if (err) {
 		pr_err("cannot read the counters under %s: %s", ctx->dir,
 		       strerror(-err));
@@ -329,9 +388,9 @@ static int snapshot(struct cli *c, struct sl_ctx *ctx, size_t top,
 		}
 	}
 	if (c->json)
-		print_json(s, e, m, &rh, rtp);
+		print_json(s, e, m, &rh, rtp, &ih);
 	else
-		print_text(s, e, m, top, &rh, rtp);
+		print_text(s, e, m, top, &rh, rtp, &ih);
 	if (prev) {
 		memcpy(prev, s, sizeof(s));
 		*prev_t = now;
@@ -340,6 +399,7 @@ static int snapshot(struct cli *c, struct sl_ctx *ctx, size_t top,
 	free(e);
 	free(rh.r);
 	free(rh.k);
+	free(ih.v);
 	fflush(stdout);
 	return EXIT_OK;
 }
@@ -395,8 +455,9 @@ const struct cli_cmd cmd_stats = {
     .summary = "Show counters per action, reason, set entry and rule",
     .description =
 	"Prints the packets and bytes of every verdict by action (pass, "
-	"drop) and by reason (why), then the set entries and the\n"
-	"rules that counted packets, busiest first. Counters are per CPU in "
+	"drop) and by reason (why), per attached interface and\n"
+	"direction, then the set entries and the rules that counted packets, "
+	"busiest first. Counters are per CPU in "
 	"the datapath and summed here; they survive detach\n"
 	"and re-attach (rule counters also applies that keep the rule's id) "
 	"and are cleared only by 'sluice reset'. Reasons:\n"

@@ -635,6 +635,32 @@ int sl_attach_check(struct sl_ctx *ctx, const char *ifname,
 	return 0;
 }
 
+/* Claims the interface's per-interface counter slot (ifstats.c); a slot
+ * another attached interface holds is left to it, with a warning. */
+static void claim_counters(struct sl_ctx *ctx, const char *ifname, int ifindex)
+{
+	struct sl_attachment *a = NULL;
+	int *live = NULL, err;
+	size_t n = 0, k = 0;
+
+	if (!sl_attachments(ctx, &a, &n))
+		live = calloc(n ? n : 1, sizeof(*live));
+	for (size_t i = 0; live && i < n; i++)
+		if (a[i].ifindex && a[i].ifindex != ifindex)
+			live[k++] = a[i].ifindex;
+	err = sl_iface_claim(ctx, ifindex, live, k);
+	if (err == -EBUSY)
+		pr_warn("%s: its per-interface counter slot is another "
+			"attached interface's (ifindex %% %d); its packets "
+			"count in the totals only",
+			ifname, SL_IFACE_SLOTS);
+	else if (err)
+		pr_warn("%s: cannot set up its per-interface counters: %s",
+			ifname, strerror(-err));
+	free(live);
+	free(a);
+}
+
 int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 	      unsigned hooks, const struct sl_features *feat)
 {
@@ -816,6 +842,7 @@ int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 	for (int e = 0; e < 2; e++)
 		if (!want_tc[e] && have_tc[e])
 			tc_remove(tpath[e], ifname, e);
+	claim_counters(ctx, ifname, ifindex);
 	err = 0;
 	goto out;
 
@@ -1092,6 +1119,16 @@ int sl_reload(struct sl_ctx *ctx, size_t *moved)
 		moves_undo(ctx, &mv);
 	else if (moved)
 		*moved = mv.n;
+	/* The moved interfaces count per interface from here (a state of
+	 * an earlier release had no per-interface counters). */
+	if (!err && !sl_attachments(ctx, &att, &natt)) {
+		for (size_t i = 0; i < natt; i++)
+			if (att[i].ifindex &&
+			    (i == 0 || att[i].ifindex != att[i - 1].ifindex))
+				claim_counters(ctx, att[i].ifname,
+					       att[i].ifindex);
+		free(att);
+	}
 	moves_free(&mv);
 	sl_xdp_destroy(mv.skel);
 	return err;

@@ -288,6 +288,20 @@ int sl_reset(const char *bpffs);
 
 /* Sums the per-CPU counters: out[sl_stats_idx(reason, action)]. */
 int sl_stats_read(struct sl_ctx *ctx, struct sl_counter out[SL_STATS_MAX]);
+
+/* Per-interface counters (ifstats.c). Claims interface ifindex's slot of
+ * sl_iface_stats (counters from zero) unless it holds it already; -EBUSY
+ * when an interface of `live` (the attached ones) holds the slot. */
+int sl_iface_claim(struct sl_ctx *ctx, int ifindex, const int *live,
+		   size_t nlive);
+struct sl_iface_stat {
+	int ifindex;
+	char name[16]; /* "" when the interface is gone */
+	struct sl_counter c[SL_RDIR_MAX][SL_ACT_MAX]; /* summed over CPUs */
+};
+/* The claimed slots (malloc'ed, *n of them). */
+int sl_iface_stats_read(struct sl_ctx *ctx, struct sl_iface_stat **out,
+			size_t *n);
 /* The same for a stats map fd (tests and benchmarks). */
 int sl_stats_read_fd(int map_fd, struct sl_counter out[SL_STATS_MAX]);
 
