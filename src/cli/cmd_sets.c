@@ -163,8 +163,13 @@ static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
 		free(p);
 		return err == -ENOENT ? EXIT_USAGE : cli_exit(err);
 	}
-	err = add ? sl_set_add(&ctx, kind, dir, p, n, &added)
-		  : sl_set_del(&ctx, kind, dir, p, n);
+	/* Lists from a file go through the apply path: all or nothing even
+	 * if the process is killed (SIGKILL included) part-way. */
+	if (cli_opt(c, "file"))
+		err = sl_set_write_aside(&ctx, kind, dir, p, n, add, &added);
+	else
+		err = add ? sl_set_add(&ctx, kind, dir, p, n, &added)
+			  : sl_set_del(&ctx, kind, dir, p, n);
 	sl_close(&ctx);
 	free(p);
 	if (!err && !c->json) {
@@ -206,7 +211,9 @@ static const struct cli_opt add_opts[] = {
      "comment. FILE is a regular file, or '-' for standard input; lines "
      "are at most 4096 bytes, a NUL byte is an error, and a list is at "
      "most 256 MiB (SLUICE_LIST_MAX_BYTES=N[k|M|G] sets another cap, 0 "
-     "none). Loaded with batch map updates."},
+     "none). With --file the whole write goes the way apply does: built "
+     "off to the side and switched in at once, so even a killed process "
+     "leaves the set as it was."},
     {"list", 'l', NULL, "List the set's entries with their hit counters."},
     {},
 };
@@ -215,7 +222,7 @@ static const struct cli_opt del_opts[] = {
     {"dst", 'd', NULL, "Remove destination entries instead of source ones."},
     {"file", 'f', "FILE",
      "Also read prefixes from FILE (same format and limits as block; '-' "
-     "is standard input)."},
+     "is standard input); all or nothing even if the process is killed."},
     {},
 };
 

@@ -979,6 +979,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		err = defs_fill(ctx, cfg->rules, cfg->n_rules);
 	lap(&t, "rule definitions");
 	if (!err && !rep->dry_run)
+		sl_die_point("apply-filled");
+	if (!err && !rep->dry_run)
 		err = counters_reset(ctx, cfg->rules, cfg->n_rules, cur.rules,
 				     cur.n_rules);
 	if (!err)

@@ -161,9 +161,17 @@ int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create)
 	}
 	/* Set verbs work on the slot the running config uses. */
 	err = sl_ctx_sync_slots(ctx);
-	if (err)
+	if (err) {
 		sl_close(ctx);
-	return err;
+		return err;
+	}
+	/* At rest the slots the running config does not name are empty: an
+	 * apply (or bulk write) killed while it filled them leaves their maps
+	 * behind. Free them; every writer holds the lock taken above, so no
+	 * one is filling them now. */
+	sl_sets_drop_slot(ctx, ctx->set_gen ^ 1, SL_SLOT_SETS);
+	sl_sets_drop_slot(ctx, ctx->defs_gen ^ 1, SL_SLOT_DEFS);
+	return 0;
 none:
 	/* Not an error for every caller (status prints "nothing"). */
 	return -ENOENT;

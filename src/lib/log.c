@@ -2,6 +2,8 @@
 /* log: leveled messages to stderr; libbpf's chatter is demoted to debug. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 
@@ -59,4 +61,12 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt,
 void sl_log_hook_libbpf(void)
 {
 	libbpf_set_print(libbpf_print);
+}
+
+void sl_die_point(const char *name)
+{
+	const char *at = getenv("SLUICE_TEST_DIE_AT");
+
+	if (at && !strcmp(at, name))
+		raise(SIGKILL);
 }

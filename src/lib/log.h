@@ -20,6 +20,12 @@ void sl_log(enum sl_log_level lvl, const char *fmt, ...)
 /* Routes libbpf's messages through sl_log. */
 void sl_log_hook_libbpf(void);
 
+/* Fault injection for the kill tests: the process kills itself with
+ * SIGKILL (no handler runs) at the point named `name` when the
+ * environment variable SLUICE_TEST_DIE_AT equals it. Points: apply-filled
+ * (an apply's new slots are written, nothing switched). */
+void sl_die_point(const char *name);
+
 #define pr_err(...)  sl_log(SL_LOG_ERR, __VA_ARGS__)
 #define pr_warn(...) sl_log(SL_LOG_WARN, __VA_ARGS__)
 #define pr_info(...) sl_log(SL_LOG_INFO, __VA_ARGS__)

@@ -121,6 +121,16 @@ struct sl_set_entry {
 	uint64_t bytes;
 };
 
+/* The same as sl_set_add (add) or sl_set_del, but through the apply path
+ * (setbulk.c): the running config with the change is built in the unused
+ * slot and switched with one map write, so the writer's death at any
+ * point, by SIGKILL too, leaves the sets as they were. Costs a rebuild of
+ * the changed set maps (and of the config blob). *changed: entries added
+ * or removed. */
+int sl_set_write_aside(struct sl_ctx *ctx, int kind, int dir,
+		       const struct sl_prefix *p, size_t n, bool add,
+		       size_t *changed);
+
 /* Adds prefixes as `kind` entries matching direction `dir`, with batch map
  * updates. A prefix already present with the same kind is kept (and its
  * counters); one present with the other kind is an error (-EINVAL) and
