@@ -64,7 +64,7 @@ static __always_inline __u64 sl_cls_descend(__u8 *blob, const __u32 *kv,
 
 	if (idx >= SL_CLS_NODE_CAP)
 		idx = 0;
-	return *(__u64 *)(blob + SL_CLS_NODE_OFF + (__u64)idx * 8);
+	return *(__u64 *)(blob + SL_CLS_POOL_OFF + (__u64)idx * 8);
 }
 
 static long sl_cls_walk_cb(__u32 g, void *data)
@@ -177,10 +177,11 @@ static __always_inline long sl_cls_scan_one(struct sl_cls_ctx *c, __u8 *blob,
 					    __u32 base, __u32 j)
 {
 	struct sl_cls_rule *r;
-	__u32 pos;
+	__u32 pos, w = base + j;
 
-	pos = *(__u32 *)(blob + SL_CLS_LEAF_OFF +
-			 (__u64)((base + j) & (SL_CLS_LEAF_CAP - 1)) * 4);
+	if (w >= SL_CLS_POOL_WORDS)
+		w = 0;
+	pos = *(__u32 *)(blob + SL_CLS_POOL_OFF + (__u64)w * 4);
 	if (pos >= c->best)
 		return 1;
 	r = sl_cls_rule_at(blob, pos);

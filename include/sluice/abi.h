@@ -338,8 +338,10 @@ _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
  * docs/classifier.md. Regions of the blob after struct sl_blob_hdr:
  *   rule table: struct sl_cls_rule [SL_CLS_RULE_CAP], indexed by order
  *               position (rules sorted by priority, id)
- *   leaf lists: __u32 order positions [SL_CLS_LEAF_CAP]
- *   nodes:      struct sl_cls_node [SL_CLS_NODE_CAP], to the blob's end
+ *   pool:       to the blob's end, SL_CLS_POOL_WORDS 32-bit words: the
+ *               nodes (struct sl_cls_node, 2 words each, node i at word
+ *               2i) from its start, the leaf lists (__u32 order
+ *               positions) from its end: one budget for both
  * Every index is bounded to its region, so a bad blob can misclassify but
  * never read outside it. */
 #define SL_CLS_TREE_MAX	 16 /* trees walked per packet */
@@ -358,12 +360,7 @@ _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
 #define SL_CLS_LEAF	0xff /* sl_cls_node.dim of a leaf */
 #define SL_CLS_NONE	0xffffffffU
 #define SL_CLS_RULE_LOG 17
-#define SL_CLS_LEAF_LOG 18
 #define SL_CLS_RULE_CAP (1U << SL_CLS_RULE_LOG)
-#define SL_CLS_LEAF_CAP (1U << SL_CLS_LEAF_LOG)
-/* The nodes take the rest of the blob (not a power of two: node indexes
- * are bounded by a compare). */
-#define SL_CLS_NODE_CAP ((__u32)((SL_BLOB_SIZE - SL_CLS_NODE_OFF) / 8))
 
 /* Internal node: child = base + ((key[dim] >> shift) & ((1 << n) - 1)).
  * Leaf (dim SL_CLS_LEAF): n order positions at leaf list index base. */
@@ -429,11 +426,14 @@ _Static_assert(SL_CLS_MAC_OFF + SL_CLS_MAC_MAX * sizeof(struct sl_cls_mac) <=
 		   SL_CLS_RULE_OFF,
 	       "the MAC table fits between the header and the rule table");
 _Static_assert(SL_RULE_MAX - 1 <= SL_CLS_ID_MASK, "rule ids fit 24 bits");
-#define SL_CLS_LEAF_OFF \
+#define SL_CLS_POOL_OFF \
 	(SL_CLS_RULE_OFF + (__u64)SL_CLS_RULE_CAP * sizeof(struct sl_cls_rule))
-#define SL_CLS_NODE_OFF (SL_CLS_LEAF_OFF + (__u64)SL_CLS_LEAF_CAP * 4)
-#define SL_CLS_END	(SL_CLS_NODE_OFF + (__u64)SL_CLS_NODE_CAP * 8)
-_Static_assert(SL_CLS_END <= SL_BLOB_SIZE, "classifier regions fit the blob");
+/* Not a power of two: pool indexes are bounded by a compare. */
+#define SL_CLS_POOL_WORDS ((__u32)((SL_BLOB_SIZE - SL_CLS_POOL_OFF) / 4))
+#define SL_CLS_NODE_CAP	  (SL_CLS_POOL_WORDS / 2) /* node index bound */
+_Static_assert(SL_CLS_POOL_OFF % 8 == 0, "nodes are 8-byte aligned");
+_Static_assert(SL_CLS_POOL_OFF + (__u64)SL_CLS_POOL_WORDS * 4 <= SL_BLOB_SIZE,
+	       "classifier regions fit the blob");
 _Static_assert(SL_CLS_RULE_CAP >= SL_RULE_MAX, "rule table holds every rule");
 /* ---- end of classifier section ---- */
 

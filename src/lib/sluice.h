@@ -371,6 +371,7 @@ struct sl_cls_stats {
 	uint32_t max_depth;	 /* internal nodes on the longest path */
 	uint32_t max_leaf;	 /* rules in the largest leaf */
 	uint32_t worst_accesses; /* bound on blob reads per packet, see doc */
+	uint32_t coarse_trees;	 /* trees built coarser (longer leaves) */
 	uint64_t bytes;		 /* blob bytes in use (header to last byte) */
 };
 
