@@ -168,13 +168,14 @@ _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
  * change of a pinned map's shape or of a value's format bumps the version
  * and adds a migration step (src/lib/upgrade.c), so a newer binary upgrades
  * the state of the one before it in place, and an older binary refuses
- * newer state without touching it. Building with SL_NEXT_LAYOUT (make
- * NEXT_LAYOUT=1) makes a "next release" for the upgrade tests: one more
- * reason, one more action and one more map, layout 3. */
+ * newer state without touching it. Layout 3: the config blob's classifier
+ * pool (nodes and leaf lists in one region). Building with SL_NEXT_LAYOUT
+ * (make NEXT_LAYOUT=1) makes a "next release" for the upgrade tests: one
+ * more reason, one more action and one more map, layout 4. */
 #ifdef SL_NEXT_LAYOUT
-#define SL_LAYOUT_VERSION 3
+#define SL_LAYOUT_VERSION 4
 #else
-#define SL_LAYOUT_VERSION 2
+#define SL_LAYOUT_VERSION 3
 #endif
 #define SL_META_MAGIC 0x534c4d54U /* "SLMT" */
 #define SL_MAP_META   "sl_meta"
