@@ -154,7 +154,11 @@ static inline __u32 sl_stats_idx(__u32 reason, __u32 action)
 struct sl_features {
 	__u8 drop_malformed; /* 1: malformed frames are dropped (default) */
 	__u8 stages_off;     /* SL_STAGE_OFF_*: stages left out (default 0) */
-	__u8 pad[6];
+	/* log2 of the config blob's size (its class, SL_BLOB_LOG_MIN..MAX);
+	 * 0: SL_BLOB_LOG_V2. The loader sets it with the blob map template's
+	 * value size; the rules stage's bounds are constants of it. */
+	__u8 blob_log;
+	__u8 pad[5];
 };
 /* sl_features.stages_off: optional stages switched off at load time (the
  * verifier removes them; 0 ns). */
@@ -183,7 +187,9 @@ _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
 struct sl_meta {
 	__u32 magic;  /* SL_META_MAGIC */
 	__u32 layout; /* SL_LAYOUT_VERSION of the binary that wrote the maps */
-	__u64 reserved[7];
+	__u32 blob_log; /* class of sl_config's blobs; 0: SL_BLOB_LOG_V2 */
+	__u32 pad;
+	__u64 reserved[6];
 };
 _Static_assert(sizeof(struct sl_meta) == 64, "sl_meta size");
 
@@ -256,14 +262,21 @@ enum sl_rule_action {
 };
 
 /* ---- The config blob ----
- * The running rule set lives in one BPF_F_MMAPABLE array element of
- * SL_BLOB_SIZE bytes, reached through the one-slot map SL_MAP_CONFIG
- * (array of maps). apply builds a whole new blob off to the side and
- * switches with one map write; the datapath reads the slot once per packet
- * and uses that blob, and the set generation it names, for the whole
- * packet. An empty slot means: no rules, set generation 0, policy pass. */
-#define SL_BLOB_SIZE  (32U << 20)
-#define SL_BLOB_MAGIC 0x534c4331U /* "SLC1" */
+ * The running rule set lives in one BPF_F_MMAPABLE array element of 2^log
+ * bytes (its size class, SL_BLOB_LOG_MIN..SL_BLOB_LOG_MAX), reached
+ * through the one-slot map SL_MAP_CONFIG (array of maps), whose template
+ * has the class's size: the class is a load-time choice (sl_features,
+ * sl_meta), and apply moves to another class by loading programs for it
+ * (docs/classifier.md, size classes). apply builds a whole new blob off to
+ * the side and switches with one map write; the datapath reads the slot
+ * once per packet and uses that blob, and the set generation it names,
+ * for the whole packet. An empty slot means: no rules, set generation 0,
+ * policy pass. */
+#define SL_BLOB_LOG_MIN 18 /* 256 KiB: up to 1,023 rules */
+#define SL_BLOB_LOG_MAX 28 /* 256 MiB */
+#define SL_BLOB_LOG_V2	25 /* 32 MiB: the one size of layouts 1 and 2 */
+#define SL_BLOB_SIZE	(1U << SL_BLOB_LOG_V2) /* the template's default */
+#define SL_BLOB_MAGIC	0x534c4331U	       /* "SLC1" */
 
 struct sl_blob_hdr {
 	__u32 magic;
@@ -362,6 +375,15 @@ _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
 #define SL_CLS_NONE	0xffffffffU
 #define SL_CLS_RULE_LOG 17
 #define SL_CLS_RULE_CAP (1U << SL_CLS_RULE_LOG)
+/* Per class (log2 of the blob size): the rule table holds 2^(log - 8)
+ * rules, at most SL_CLS_RULE_CAP; the pool takes the rest. */
+#define SL_CLS_RULE_CAP_OF(log) \
+	(1U << ((log)-8 < SL_CLS_RULE_LOG ? (log)-8 : SL_CLS_RULE_LOG))
+#define SL_CLS_POOL_OFF_OF(log) \
+	(SL_CLS_RULE_OFF +      \
+	 (__u64)SL_CLS_RULE_CAP_OF(log) * sizeof(struct sl_cls_rule))
+#define SL_CLS_POOL_WORDS_OF(log) \
+	((__u32)(((1ULL << (log)) - SL_CLS_POOL_OFF_OF(log)) / 4))
 
 /* Internal node: child = base + ((key[dim] >> shift) & ((1 << n) - 1)).
  * Leaf (dim SL_CLS_LEAF): n order positions at leaf list index base. */
@@ -398,7 +420,8 @@ struct sl_cls_hdr {
 	__u32 nleaf;
 	struct sl_cls_node root[SL_CLS_TREE_MAX];
 	__u32 minpos[SL_CLS_TREE_MAX];
-	__u8 pad[24];
+	__u8 blob_log; /* the blob's class (0: SL_BLOB_LOG_V2), for readers */
+	__u8 pad[23];
 };
 _Static_assert(sizeof(struct sl_cls_hdr) == 232, "sl_cls_hdr size");
 
@@ -427,14 +450,13 @@ _Static_assert(SL_CLS_MAC_OFF + SL_CLS_MAC_MAX * sizeof(struct sl_cls_mac) <=
 		   SL_CLS_RULE_OFF,
 	       "the MAC table fits between the header and the rule table");
 _Static_assert(SL_RULE_MAX - 1 <= SL_CLS_ID_MASK, "rule ids fit 24 bits");
-#define SL_CLS_POOL_OFF \
-	(SL_CLS_RULE_OFF + (__u64)SL_CLS_RULE_CAP * sizeof(struct sl_cls_rule))
 /* Not a power of two: pool indexes are bounded by a compare. */
-#define SL_CLS_POOL_WORDS ((__u32)((SL_BLOB_SIZE - SL_CLS_POOL_OFF) / 4))
-#define SL_CLS_NODE_CAP	  (SL_CLS_POOL_WORDS / 2) /* node index bound */
-_Static_assert(SL_CLS_POOL_OFF % 8 == 0, "nodes are 8-byte aligned");
-_Static_assert(SL_CLS_POOL_OFF + (__u64)SL_CLS_POOL_WORDS * 4 <= SL_BLOB_SIZE,
-	       "classifier regions fit the blob");
+_Static_assert(SL_CLS_POOL_OFF_OF(SL_BLOB_LOG_MIN) % 8 == 0,
+	       "nodes are 8-byte aligned");
+_Static_assert(SL_CLS_POOL_OFF_OF(SL_BLOB_LOG_MIN) < (1U << SL_BLOB_LOG_MIN),
+	       "the smallest class has a pool");
+_Static_assert(SL_CLS_RULE_CAP_OF(SL_BLOB_LOG_V2) == SL_CLS_RULE_CAP,
+	       "classes from SL_BLOB_LOG_V2 on hold every rule");
 _Static_assert(SL_CLS_RULE_CAP >= SL_RULE_MAX, "rule table holds every rule");
 /* ---- end of classifier section ---- */
 

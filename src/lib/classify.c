@@ -198,9 +198,20 @@ uint32_t sl_cls_oracle(const struct sl_rule *sorted, size_t n,
 
 /* ---- user-space walk, the same algorithm as bpf/lib/rules.h ---- */
 
+/* The class of a built blob (its header says). */
+static unsigned blob_log_of(const void *blob)
+{
+	const struct sl_cls_hdr *h =
+	    (const void *)((const struct sl_blob_hdr *)blob)->cls;
+
+	return h->blob_log >= SL_BLOB_LOG_MIN && h->blob_log <= SL_BLOB_LOG_MAX
+		   ? h->blob_log
+		   : SL_BLOB_LOG_V2;
+}
+
 static const struct sl_cls_rule *blob_rule(const uint8_t *b, uint32_t pos)
 {
-	pos &= SL_CLS_RULE_CAP - 1;
+	pos &= SL_CLS_RULE_CAP_OF(blob_log_of(b)) - 1;
 	return (const void *)(b + SL_CLS_RULE_OFF +
 			      (uint64_t)pos * sizeof(struct sl_cls_rule));
 }
@@ -243,8 +254,11 @@ uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
 	const uint8_t *b = blob;
 	const struct sl_blob_hdr *bh = blob;
 	const struct sl_cls_hdr *h = (const void *)bh->cls;
-	const struct sl_cls_node *nodes = (const void *)(b + SL_CLS_POOL_OFF);
-	const uint32_t *pool = (const void *)(b + SL_CLS_POOL_OFF);
+	unsigned log = blob_log_of(blob);
+	uint32_t pwords = SL_CLS_POOL_WORDS_OF(log);
+	const struct sl_cls_node *nodes =
+	    (const void *)(b + SL_CLS_POOL_OFF_OF(log));
+	const uint32_t *pool = (const void *)(b + SL_CLS_POOL_OFF_OF(log));
 	uint32_t best = SL_CLS_NONE, hits[SL_COUNT_HITS_MAX], nh = 0;
 	size_t nc = 0;
 
@@ -259,13 +273,13 @@ uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
 			uint32_t i =
 			    nd.base + ((f >> nd.shift) & ((1U << nd.n) - 1));
 
-			nd = nodes[i < SL_CLS_NODE_CAP ? i : 0];
+			nd = nodes[i < pwords / 2 ? i : 0];
 		}
 		if (nd.dim != SL_CLS_LEAF)
 			continue;
 		for (uint32_t j = 0; j < nd.n && j < SL_CLS_LEAF_LONG; j++) {
 			uint32_t w = nd.base + j;
-			uint32_t pos = pool[w < SL_CLS_POOL_WORDS ? w : 0];
+			uint32_t pos = pool[w < pwords ? w : 0];
 			const struct sl_cls_rule *r;
 
 			if (pos >= best)
@@ -1091,8 +1105,11 @@ static bool box_ok(const uint32_t *lo, const uint32_t *hi)
 }
 
 static int build_all(const struct sl_rule *rules, size_t n, void *blob,
-		     struct sl_cls_stats *st, uint32_t merge_min, bool quiet)
+		     unsigned log, struct sl_cls_stats *st, uint32_t merge_min,
+		     bool quiet)
 {
+	const uint32_t pwords = SL_CLS_POOL_WORDS_OF(log);
+	const uint64_t pool_off = SL_CLS_POOL_OFF_OF(log);
 	double t0 = now_ms();
 	struct sl_blob_hdr *bh = blob;
 	struct sl_cls_hdr *ch = (void *)bh->cls;
@@ -1118,6 +1135,15 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		pr_err("classifier: %zu rules, at most %u\n", n,
 		       SL_RULE_MAX - 1);
 		return -EINVAL;
+	}
+	if (n >= SL_CLS_RULE_CAP_OF(log)) {
+		/* a larger class holds them */
+		if (!quiet)
+			pr_err("classifier: %zu rules, a blob of %u KiB holds "
+			       "%u\n",
+			       n, (1U << log) >> 10,
+			       SL_CLS_RULE_CAP_OF(log) - 1);
+		return -E2BIG;
 	}
 	sorted = malloc(sizeof(*sorted) * (n + 1));
 	lo = malloc(sizeof(*lo) * ND * (n + 1));
@@ -1226,8 +1252,7 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		/* A tree may take its share of what is left; past it, it is
 		 * built again one level coarser. A first attempt (quiet)
 		 * builds at the finest level only. */
-		b.pool_lim = share_end(2 * b.nn + b.nl, SL_CLS_POOL_WORDS,
-				       tl[t].k, later);
+		b.pool_lim = share_end(2 * b.nn + b.nl, pwords, tl[t].k, later);
 		for (int lv = 0; lv < NLEVELS; lv++) {
 			uint32_t rlo[ND] = {0};
 			uint8_t wb[ND];
@@ -1265,8 +1290,7 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 			pr_err("classifier: %zu rules do not fit the config "
 			       "blob (nodes %u and leaf slots %u, %u words of "
 			       "%u)\n",
-			       n, b.nn, b.nl, 2 * b.nn + b.nl,
-			       SL_CLS_POOL_WORDS);
+			       n, b.nn, b.nl, 2 * b.nn + b.nl, pwords);
 		goto out;
 	}
 	ch->ntrees = nt;
@@ -1277,17 +1301,16 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	/* Leaf lists at the pool's end: their bases move there. */
 	for (uint32_t i = 0; i < b.nn; i++)
 		if (b.nodes[i].dim == SL_CLS_LEAF)
-			b.nodes[i].base += SL_CLS_POOL_WORDS - b.nl;
+			b.nodes[i].base += pwords - b.nl;
 	for (int t = 0; t < nt; t++)
 		if (ch->root[t].dim == SL_CLS_LEAF)
-			ch->root[t].base += SL_CLS_POOL_WORDS - b.nl;
+			ch->root[t].base += pwords - b.nl;
 	if (b.nn)
-		memcpy(u8 + SL_CLS_POOL_OFF, b.nodes,
-		       (size_t)b.nn * sizeof(*b.nodes));
+		memcpy(u8 + pool_off, b.nodes, (size_t)b.nn * sizeof(*b.nodes));
 	if (b.nl)
-		memcpy(u8 + SL_CLS_POOL_OFF +
-			   ((uint64_t)SL_CLS_POOL_WORDS - b.nl) * 4,
-		       b.leaf, (size_t)b.nl * sizeof(*b.leaf));
+		memcpy(u8 + pool_off + ((uint64_t)pwords - b.nl) * 4, b.leaf,
+		       (size_t)b.nl * sizeof(*b.leaf));
+	ch->blob_log = log;
 	s.trees = nt;
 	s.nodes = b.nn;
 	s.leaf_entries = b.nl;
@@ -1323,17 +1346,32 @@ out:
  * wide fields in trees that must cut them: first try merging categories
  * below 2% of the rules (at 100k rules: 9 trees instead of 14), and if a
  * leaf overflows, build again merging only categories below MERGE_MIN. */
-int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
-		 struct sl_cls_stats *st)
+int sl_cls_build_class(const struct sl_rule *rules, size_t n, void *blob,
+		       unsigned log, bool fine_only, struct sl_cls_stats *st)
 {
 	double t0 = now_ms();
 	int err = -E2BIG;
 
 	if (n / MERGE_DIV > MERGE_MIN)
-		err = build_all(rules, n, blob, st, n / MERGE_DIV, true);
+		err = build_all(rules, n, blob, log, st, n / MERGE_DIV, true);
 	if (err == -E2BIG)
-		err = build_all(rules, n, blob, st, MERGE_MIN, false);
+		err = build_all(rules, n, blob, log, st, MERGE_MIN, fine_only);
 	if (st)
 		st->build_ms = now_ms() - t0;
 	return err;
+}
+
+int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
+		 struct sl_cls_stats *st)
+{
+	return sl_cls_build_class(rules, n, blob, SL_BLOB_LOG_V2, false, st);
+}
+
+unsigned sl_cls_min_log(size_t n)
+{
+	unsigned log = SL_BLOB_LOG_MIN;
+
+	while (log < SL_BLOB_LOG_MAX && n >= SL_CLS_RULE_CAP_OF(log))
+		log++;
+	return log;
 }

@@ -410,21 +410,6 @@ static void pins_drop(struct sl_ctx *ctx, const struct step *st)
 		pr_warn("upgrade: cannot remove %s: %s", p, strerror(errno));
 }
 
-int sl_meta_write(struct sl_ctx *ctx, __u32 layout)
-{
-	struct sl_meta m = {.magic = SL_META_MAGIC, .layout = layout};
-	int fd = sl_map_fd(ctx, SL_MAP_META);
-	__u32 key = 0;
-
-	if (fd < 0 || bpf_map_update_elem(fd, &key, &m, BPF_ANY)) {
-		int err = fd < 0 ? fd : -errno;
-
-		pr_err("cannot record the layout version: %s", strerror(-err));
-		return err;
-	}
-	return 0;
-}
-
 static int run_step(struct sl_ctx *ctx, const struct step *st)
 {
 	size_t moved = 0;
