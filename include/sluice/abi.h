@@ -352,7 +352,7 @@ _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
  * docs/classifier.md. Regions of the blob after struct sl_blob_hdr:
  *   rule table: struct sl_cls_rule [SL_CLS_RULE_CAP], indexed by order
  *               position (rules sorted by priority, id)
- *   pool:       to the blob's end, SL_CLS_POOL_WORDS 32-bit words: the
+ *   pool:       to the blob's end, SL_CLS_POOL_WORDS_OF(log) words: the
  *               nodes (struct sl_cls_node, 2 words each, node i at word
  *               2i) from its start, the leaf lists (__u32 order
  *               positions) from its end: one budget for both
