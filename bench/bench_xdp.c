@@ -28,8 +28,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "config.h"
 #include "log.h"
 #include "sluice.h"
+#include "sluice_nostage.skel.h"
 #include "sluice_variants.skel.h"
 #include "sluice_xdp.skel.h"
 #include "xdp_empty.skel.h"
@@ -980,21 +982,135 @@ out:
 	return ret;
 }
 
+/* Translated instructions of a loaded program; 0 if unknown. */
+static __u32 prog_insns(int fd)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.xlated_prog_len / 8;
+}
+
+/* A stage switched off at load time costs 0 ns: Sluice with every stage
+ * on, with sets and rules off (sl_feat.stages_off), and built without
+ * those rows (bench/sluice_nostage.bpf.c), on an IPv4 frame that meets a
+ * deny set of N entries and a rule set, neither of which holds it (pass
+ * by policy). Each loads on maps of its own holding the same config. */
+static int cmd_stages(const struct opts *o)
+{
+	static const char *const names[] = {"stages-all-on", "stages-off",
+					    "stages-built-without"};
+	size_t n = o->prefixes > 0 ? (size_t)o->prefixes : 1000;
+	struct sluice_xdp *skel[2] = {NULL, NULL};
+	struct sluice_nostage *bare = NULL;
+	struct sl_ctx ctx[2];
+	struct sl_features feat;
+	struct sl_prefix *p = NULL;
+	unsigned long long pkts;
+	__u8 frame[128];
+	size_t len = build_frame(4, frame, sizeof(frame));
+	int fd[3], ret = 1, k;
+
+	p = calloc(n, sizeof(*p));
+	if (!p || gen_prefixes(4, p, n))
+		goto out;
+	for (k = 0; k < 2; k++) {
+		struct sl_config c = {0};
+		struct sl_apply_report rep;
+		struct sl_rule r;
+		char err[128];
+
+		sl_features_default(&feat);
+		if (k)
+			feat.stages_off =
+			    SL_STAGE_OFF_SETS | SL_STAGE_OFF_RULES;
+		skel[k] = sl_xdp_load(NULL, &feat, SL_PROG_XDP);
+		if (!skel[k])
+			goto out;
+		sl_ctx_wrap(&ctx[k], skel[k]);
+		/* One rule, not for this frame (dport 1). */
+		sl_rule_init(&r);
+		if (sl_rule_set_field(&r, "action", "drop", err, sizeof(err)) ||
+		    sl_rule_set_field(&r, "proto", "tcp", err, sizeof(err)) ||
+		    sl_rule_set_field(&r, "dport", "1", err, sizeof(err)) ||
+		    sl_rule_validate(&r, err, sizeof(err))) {
+			pr_err("stages: rule: %s", err);
+			goto out;
+		}
+		r.id = 1;
+		c.rules = &r;
+		c.n_rules = 1;
+		if (set_add(&ctx[k], p, n) || sl_apply(&ctx[k], &c, 0, &rep))
+			goto out;
+		fd[k] = sl_xdp_prog_fd(skel[k]);
+	}
+	bare = sluice_nostage__open();
+	if (!bare)
+		goto out;
+	{
+		struct bpf_map *m, *f;
+
+		bpf_object__for_each_map (m, bare->obj) {
+			bpf_map__set_pin_path(m, NULL);
+			if (bpf_map__is_internal(m))
+				continue;
+			f = bpf_object__find_map_by_name(skel[1]->obj,
+							 bpf_map__name(m));
+			if (f && bpf_map__reuse_fd(m, bpf_map__fd(f)))
+				goto out;
+		}
+		for (k = 0; k < 3; k++) {
+			struct bpf_program *pr =
+			    k == 0   ? bare->progs.sluice_xdp
+			    : k == 1 ? bare->progs.sluice_tc_in
+				     : bare->progs.sluice_tc_out;
+
+			bpf_program__set_autoload(pr, k == 0);
+		}
+	}
+	if (sluice_nostage__load(bare)) {
+		pr_err("stages: cannot load bench/sluice_nostage.bpf.c");
+		goto out;
+	}
+	fd[2] = bpf_program__fd(bare->progs.sluice_xdp);
+	for (k = 0; k < 3; k++) {
+		if (bench_case(o, names[k], fd[k], frame, len, XDP_PASS, &pkts))
+			goto out;
+		printf("insns name=%s xlated=%u\n", names[k],
+		       prog_insns(fd[k]));
+	}
+	ret = 0;
+out:
+	free(p);
+	sluice_nostage__destroy(bare);
+	for (k = 0; k < 2; k++)
+		if (skel[k]) {
+			sl_close(&ctx[k]);
+			sl_xdp_destroy(skel[k]);
+		}
+	return ret;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: bench_xdp [OPTIONS] empty\n"
-		"       bench_xdp [OPTIONS] sluice -f 4|6 -n N [--pass "
-		"[--shared]] [--deny] [--hit-plen P]\n"
-		"       bench_xdp [OPTIONS] prog --prog-id ID --name NAME "
-		"[--expect pass|drop] [-f 4|6]\n"
-		"       bench_xdp [OPTIONS] sweep [-n MAX]      (deny, IPv4, "
-		"1..MAX prefixes)\n"
-		"       bench_xdp [OPTIONS] breakdown [-n N]    (variants of "
-		"the program)\n"
-		"options: --repeat N (1000000)  --runs N (5, odd, <= %d)  "
-		"--cpu N (pin; -1: none; default the last CPU)  --seed N\n",
-		MAX_RUNS);
+	fprintf(
+	    f,
+	    "usage: bench_xdp [OPTIONS] empty\n"
+	    "       bench_xdp [OPTIONS] sluice -f 4|6 -n N [--pass "
+	    "[--shared]] [--deny] [--hit-plen P]\n"
+	    "       bench_xdp [OPTIONS] prog --prog-id ID --name NAME "
+	    "[--expect pass|drop] [-f 4|6]\n"
+	    "       bench_xdp [OPTIONS] sweep [-n MAX]      (deny, IPv4, "
+	    "1..MAX prefixes)\n"
+	    "       bench_xdp [OPTIONS] breakdown [-n N]    (variants of "
+	    "the program)\n"
+	    "       bench_xdp [OPTIONS] stages [-n N]       (sets and rules "
+	    "on, off, built without)\n"
+	    "options: --repeat N (1000000)  --runs N (5, odd, <= %d)  "
+	    "--cpu N (pin; -1: none; default the last CPU)  --seed N\n",
+	    MAX_RUNS);
 }
 
 int main(int argc, char **argv)
@@ -1115,6 +1231,8 @@ int main(int argc, char **argv)
 		return cmd_sweep(&o);
 	if (!strcmp(o.cmd, "breakdown"))
 		return cmd_breakdown(&o);
+	if (!strcmp(o.cmd, "stages"))
+		return cmd_stages(&o);
 	usage(stderr);
 	return 2;
 }

@@ -14,19 +14,39 @@
 
 /* The stages, in order: X(name, on). `on` must be a load-time constant
  * (a literal or an sl_feat switch): a row that is off is removed by the
- * verifier, costing 0 ns. The last row always decides. */
+ * verifier, costing 0 ns (bench_xdp `stages` compares such a program with
+ * one built without the rows, bench/sluice_nostage.bpf.c, which defines
+ * its own table first). The last row always decides. */
+#ifndef SL_STAGES
 #define SL_STAGES(X)                                         \
 	X(parse, 1)                                          \
 	X(malformed, 1)                                      \
 	X(sets, !(sl_feat.stages_off & SL_STAGE_OFF_SETS))   \
 	X(rules, !(sl_feat.stages_off & SL_STAGE_OFF_RULES)) \
 	X(policy, 1)
+#endif
 
 /* The choke point: every verdict is counted here, per CPU, by reason and
  * action (sl_stats). Observability (events, sampling) hooks in here. */
-static __always_inline void sl_verdict_commit(struct sl_pctx *c)
+static __always_inline void sl_verdict_commit(struct sl_pctx *c,
+					      const struct sl_hook *h)
 {
-	sl_count(c->v.reason, c->v.action, c->pkt.len);
+	struct sl_trace *t;
+
+	if (!sl_feat.trace) {
+		sl_count(c->v.reason, c->v.action, c->pkt.len);
+		return;
+	}
+	/* A trace copy (sluice explain) says why instead of counting. */
+	t = sl_trace_get();
+	if (t) {
+		t->action = c->v.action;
+		t->reason = c->v.reason;
+		t->target = c->v.target;
+		t->parsed = c->parsed;
+		t->serial =
+		    h->blob ? ((struct sl_blob_hdr *)h->blob)->serial : 0;
+	}
 }
 
 #define SL_STAGE_ROW(name, on)                        \
@@ -42,11 +62,17 @@ static __always_inline struct sl_pctx *sl_pipeline(const struct sl_hook *h)
 
 	if (!c)
 		return NULL;
+	if (sl_feat.trace) {
+		struct sl_trace *t = sl_trace_get();
+
+		if (t)
+			__builtin_memset(t, 0, sizeof(*t));
+	}
 	SL_STAGES(SL_STAGE_ROW)
 	/* Not reached: the policy row always decides. */
 	sl_done(c, SL_ACT_ABORT, SL_R_PASS, 0);
 done:
-	sl_verdict_commit(c);
+	sl_verdict_commit(c, h);
 	return c;
 }
 

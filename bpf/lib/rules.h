@@ -186,19 +186,12 @@ static __always_inline int sl_cls_mac_ok(__u8 *blob,
 	return 1;
 }
 
-/* One rule of a leaf: 1 when the scan of the leaf ends here. */
-static __always_inline long sl_cls_scan_one(struct sl_cls_ctx *c, __u8 *blob,
-					    __u32 base, __u32 j)
+/* The rule at order position pos: 1 when it decides (c->best = pos). */
+static __always_inline long sl_cls_try(struct sl_cls_ctx *c, __u8 *blob,
+				       __u32 pos)
 {
-	struct sl_cls_rule *r;
-	__u32 pos, w = base + j;
+	struct sl_cls_rule *r = sl_cls_rule_at(blob, pos);
 
-	if (w >= SL_CLS_PWORD)
-		w = 0;
-	pos = *(__u32 *)(blob + SL_CLS_POFF + (__u64)w * 4);
-	if (pos >= c->best)
-		return 1;
-	r = sl_cls_rule_at(blob, pos);
 	if (!sl_cls_match(r, c) || !sl_cls_mac_ok(blob, r, c))
 		return 0;
 	if (r->action == SL_RACT_COUNT) {
@@ -209,6 +202,20 @@ static __always_inline long sl_cls_scan_one(struct sl_cls_ctx *c, __u8 *blob,
 	return 1;
 }
 
+/* One rule of a leaf: 1 when the scan of the leaf ends here. */
+static __always_inline long sl_cls_scan_one(struct sl_cls_ctx *c, __u8 *blob,
+					    __u32 base, __u32 j)
+{
+	__u32 pos, w = base + j;
+
+	if (w >= SL_CLS_PWORD)
+		w = 0;
+	pos = *(__u32 *)(blob + SL_CLS_POFF + (__u64)w * 4);
+	if (pos >= c->best)
+		return 1;
+	return sl_cls_try(c, blob, pos);
+}
+
 /* The tail of a long leaf, past its first SL_CLS_LEAF_MAX rules (data:
  * the struct sl_cls_loop of the scan; the leaf's start in c->tail_base). */
 static long sl_cls_tail_cb(__u32 j, void *data)
@@ -217,6 +224,16 @@ static long sl_cls_tail_cb(__u32 j, void *data)
 
 	return sl_cls_scan_one(l->c, l->blob, l->c->tail_base,
 			       SL_CLS_LEAF_MAX + j);
+}
+
+/* The first n (at most SL_CLS_LINEAR_MAX) rules of the table in order
+ * (SL_CLS_F_LINEAR). A function of its own: inlined, its locals would sit
+ * in the frame of every program. */
+static __noinline int sl_cls_linear(struct sl_cls_ctx *c, __u8 *blob, __u32 n)
+{
+	if (!sl_cls_try(c, blob, 0) && n > 1)
+		sl_cls_try(c, blob, 1);
+	return 0;
 }
 
 static long sl_cls_scan_cb(__u32 t, void *data)
@@ -256,6 +273,14 @@ static __always_inline void sl_rule_count(__u32 id, __u32 len)
 
 	if (!id || id >= SL_RULE_MAX)
 		return;
+	if (sl_feat.trace) {
+		/* sluice explain: a count rule is listed, nothing counts. */
+		struct sl_trace *t = sl_trace_get();
+
+		if (t && t->n_count < SL_TRACE_COUNTS)
+			t->count_ids[t->n_count++ & (SL_TRACE_COUNTS - 1)] = id;
+		return;
+	}
 	ctr = bpf_map_lookup_elem(&sl_rule_stats, &id);
 	if (ctr) {
 		ctr->packets++;
@@ -292,8 +317,14 @@ static __always_inline int sl_rules_classify(struct sl_cls_ctx *c, __u8 *blob,
 		c->nt = SL_CLS_TREE_MAX;
 	if (!c->nt)
 		return -1;
-	bpf_loop(SL_CLS_TREE_MAX / SL_CLS_GROUP, sl_cls_walk_cb, &l, 0);
-	bpf_loop(SL_CLS_TREE_MAX, sl_cls_scan_cb, &l, 0);
+	if ((h->flags & SL_CLS_F_LINEAR) &&
+	    ((struct sl_blob_hdr *)blob)->nrules <= SL_CLS_LINEAR_MAX) {
+		/* A few rules: the table in order is cheaper than a walk. */
+		sl_cls_linear(c, blob, ((struct sl_blob_hdr *)blob)->nrules);
+	} else {
+		bpf_loop(SL_CLS_TREE_MAX / SL_CLS_GROUP, sl_cls_walk_cb, &l, 0);
+		bpf_loop(SL_CLS_TREE_MAX, sl_cls_scan_cb, &l, 0);
+	}
 
 	if (c->best != SL_CLS_NONE) {
 		r = sl_cls_rule_at(blob, c->best);
@@ -342,6 +373,9 @@ static __always_inline void sl_rule_key(const struct sl_pkt *p, __u32 dir,
 	kv[SL_DIM_DIR] = dir;
 }
 
+_Static_assert(SL_TRACE_COUNTS > SL_COUNT_HITS_MAX,
+	       "a trace lists every count rule a packet meets, and the "
+	       "deciding rule");
 _Static_assert(sizeof(struct sl_cls_ctx) <= SL_STAGE_SCRATCH,
 	       "the classifier's walk state fits the stage scratch");
 
@@ -353,17 +387,42 @@ static __always_inline int sl_stage_rules(struct sl_pctx *c,
 					  const struct sl_hook *h)
 {
 	struct sl_cls_ctx *cc = (void *)c->scratch;
+	struct sl_cls_hdr *ch;
 	__u32 id, target;
 	int act;
 
 	if (!h->blob || !((struct sl_blob_hdr *)h->blob)->nrules)
 		return SL_CONT;
+	ch = sl_cls_hdr(h->blob);
+	if (ch->flags & SL_CLS_F_CLASSES) {
+		/* No rule for the packet's direction and family: skip. */
+		__u32 l3 = c->pkt.l3_proto == ETH_P_IP	   ? SL_L3_IPV4
+			   : c->pkt.l3_proto == ETH_P_IPV6 ? SL_L3_IPV6
+			   : c->pkt.l3_proto == ETH_P_ARP  ? SL_L3_ARP
+							   : SL_L3_OTHER;
+
+		if (!((ch->classes >> ((h->dir & 1) * 4 + l3)) & 1))
+			return SL_CONT;
+	}
 	__builtin_memset(cc->key, 0, sizeof(cc->key));
 	sl_rule_key(&c->pkt, h->dir, h->ifindex, cc->key);
 	__builtin_memcpy(cc->dmac, c->pkt.dmac, 6);
 	__builtin_memcpy(cc->smac, c->pkt.smac, 6);
 	act = sl_rules_classify(cc, h->blob, c->pkt.tcp_flags, c->pkt.len, &id,
 				&target);
+	if (sl_feat.trace && act >= 0) {
+		struct sl_trace *t = sl_trace_get();
+
+		if (t && t->n_count) {
+			/* The deciding rule went through sl_rule_count
+			 * first: take it out of the count rules. */
+			t->rule_id = id;
+#pragma unroll
+			for (int i = 0; i < SL_TRACE_COUNTS - 1; i++)
+				t->count_ids[i] = t->count_ids[i + 1];
+			t->n_count--;
+		}
+	}
 	if (act < 0)
 		return SL_CONT;
 	if (act == SL_RACT_DROP)

@@ -103,8 +103,20 @@ static __always_inline int sl_sets_check(struct sl_pkt *p, __u32 gen)
 	else
 		win = s->kind == SL_SET_DENY ? s : d;
 hit:
-	__sync_fetch_and_add(&win->packets, 1);
-	__sync_fetch_and_add(&win->bytes, p->len);
+	if (sl_feat.trace) {
+		/* sluice explain: the entry, not a hit. */
+		struct sl_trace *t = sl_trace_get();
+
+		if (t) {
+			t->set_hit = 1;
+			t->set_kind = win->kind;
+			t->set_dir = win == s ? SL_DIR_SRC : SL_DIR_DST;
+			t->set_plen = win->plen;
+		}
+	} else {
+		__sync_fetch_and_add(&win->packets, 1);
+		__sync_fetch_and_add(&win->bytes, p->len);
+	}
 	return win->kind == SL_SET_DENY ? SL_R_DENY_SET : SL_R_ALLOW_SET;
 }
 

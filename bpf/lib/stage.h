@@ -62,6 +62,23 @@ struct {
 	__type(value, struct sl_pctx);
 } sl_scratch SEC(".maps");
 
+/* The trace record of a copy loaded with sl_feat.trace (sluice explain):
+ * written instead of the counters; unused (and removed by the verifier)
+ * in the attached programs. Not pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_trace);
+} sl_trace SEC(".maps");
+
+static __always_inline struct sl_trace *sl_trace_get(void)
+{
+	__u32 zero = 0;
+
+	return sl_feat.trace ? bpf_map_lookup_elem(&sl_trace, &zero) : NULL;
+}
+
 /* What the hook hands every stage, on the stack: the frame and the config
  * blob (pointers), and the facts of the hook. dir is a constant of each
  * program, so the verifier drops the stages a direction does not run. */

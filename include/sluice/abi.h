@@ -158,13 +158,37 @@ struct sl_features {
 	 * 0: SL_BLOB_LOG_V2. The loader sets it with the blob map template's
 	 * value size; the rules stage's bounds are constants of it. */
 	__u8 blob_log;
-	__u8 pad[5];
+	/* 1 only in the private copy `sluice explain` loads: it counts
+	 * nothing (reasons, set entries, rules) and writes why it decided
+	 * into its struct sl_trace instead. Never attached. */
+	__u8 trace;
+	__u8 pad[4];
 };
 /* sl_features.stages_off: optional stages switched off at load time (the
  * verifier removes them; 0 ns). */
 #define SL_STAGE_OFF_SETS  0x01 /* allow/deny sets */
 #define SL_STAGE_OFF_RULES 0x02 /* the rule classifier */
 _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
+
+#define SL_TRACE_COUNTS 16 /* > SL_COUNT_HITS_MAX, asserted in rules.h */
+
+/* What a trace copy (sl_features.trace) learnt about the last packet it
+ * ran: the one slot of its per-CPU map sl_trace (not pinned). */
+struct sl_trace {
+	__u32 action;  /* enum sl_action of the verdict */
+	__u32 reason;  /* enum sl_reason */
+	__u32 target;  /* redirect slot */
+	__s32 parsed;  /* the parser's result (SL_R_PASS when well-formed) */
+	__u32 rule_id; /* deciding rule (reason rule), else 0 */
+	__u8 set_hit;  /* 1: a set entry decided (or was looked up) */
+	__u8 set_kind; /* SL_SET_ALLOW or SL_SET_DENY */
+	__u8 set_dir;  /* SL_DIR_SRC or SL_DIR_DST */
+	__u8 set_plen; /* the entry's prefix length */
+	__u32 n_count; /* count rules the packet met before the decision */
+	/* their ids, first n_count (the deciding rule is not among them) */
+	__u32 count_ids[SL_TRACE_COUNTS];
+	__u64 serial; /* serial of the config blob the packet saw, 0: none */
+};
 
 /* ---- Pinned layout ----
  * The pinned maps under <bpffs>/sluice carry a layout version in sl_meta.
@@ -420,10 +444,25 @@ struct sl_cls_hdr {
 	__u32 nleaf;
 	struct sl_cls_node root[SL_CLS_TREE_MAX];
 	__u32 minpos[SL_CLS_TREE_MAX];
+	/* SL_CLS_F_*: what this blob's builder guarantees; a blob of an
+	 * earlier release has 0 here and gets the general walk. */
+	__u32 flags;
+	/* SL_CLS_F_CLASSES: bit dir * 4 + l3 (enum sl_rule_dir, enum
+	 * sl_l3_class) set when some rule can match a packet of that class;
+	 * a packet of a class with no rule skips the stage. */
+	__u32 classes;
 	__u8 blob_log; /* the blob's class (0: SL_BLOB_LOG_V2), for readers */
-	__u8 pad[23];
+	__u8 pad[15];
 };
 _Static_assert(sizeof(struct sl_cls_hdr) == 232, "sl_cls_hdr size");
+
+/* sl_cls_hdr.flags */
+#define SL_CLS_F_CLASSES 0x1 /* classes is filled in */
+/* Rules that can match no packet have an empty box in the rule table
+ * (lo > hi in SL_DIM_L3), so a scan of the table in order equals the
+ * walk: a rule set of at most SL_CLS_LINEAR_MAX rules is scanned so. */
+#define SL_CLS_F_LINEAR	  0x2
+#define SL_CLS_LINEAR_MAX 2
 
 #define SL_CLS_RULE_OFF 4096ULL
 

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* cli: the command table. Each verb is declared once: its options, its
- * help text and its handler; main.c derives option parsing, `--help` and
- * docs/cli.md (`sluice help --markdown`) from the declaration. */
+/* cli: the command tables, nested like bpftool's. main.c holds the
+ * top-level table; a verb is declared once (its options, help text and
+ * handler), and an object verb (`rule`) carries its own table of
+ * sub-commands (`rule add|del|list`). main.c derives option parsing,
+ * dispatch, `--help`, `sluice OBJ help` and docs/cli.md (`sluice help
+ * --markdown`) from the tables, so a new object (`sluice ct list`) is one
+ * table in its own file and one row in main.c. */
 #ifndef SL_CLI_H
 #define SL_CLI_H
 
@@ -27,18 +31,31 @@ struct cli;
 
 struct cli_cmd {
 	const char *name;
-	const char *args;	    /* positional synopsis, e.g. "IFACE" */
+	const char *args;	    /* positional synopsis, e.g. "IFACE"
+				     * (an object's: from its subs) */
 	const char *summary;	    /* one line */
 	const char *description;    /* paragraphs, '\n' separated */
 	const struct cli_opt *opts; /* terminated by a zeroed entry */
 	const char *examples;	    /* lines: "$ command  # comment" */
 	int min_args, max_args;	    /* max_args -1: unlimited */
 	bool needs_root;
+	/* A leaf verb: runs with the positional arguments. An object verb
+	 * (subs set): its first positional argument names a sub-command of
+	 * subs, which runs with the arguments after it; the object's
+	 * options are parsed first (they may come anywhere on the line). */
 	int (*run)(struct cli *c, int argc, char **argv);
+	/* Sub-commands, NULL-terminated. Fields they use: name, args,
+	 * summary, min_args/max_args with arity_err (the usage error when
+	 * the count is off), opts (non-NULL: the sub-command takes the
+	 * object's options; NULL: none of them, else opts_err), run. */
+	const struct cli_cmd *const *subs;
+	const char *arity_err; /* sub-command: wrong number of arguments */
+	const char *opts_err;  /* object: an option its sub-command refuses */
 };
 
 struct cli {
-	const struct cli_cmd *cmd;
+	const struct cli_cmd *cmd; /* the verb (the object for a sub-command) */
+	const struct cli_cmd *sub; /* the sub-command, or NULL */
 	const char *val[CLI_MAX_OPTS]; /* per cmd->opts index; flags: "1" */
 	const char *bpffs;
 	bool json;
@@ -76,7 +93,7 @@ int cli_open_ro(struct cli *c, struct sl_ctx *ctx);
 
 extern const struct cli_cmd cmd_attach, cmd_detach, cmd_status, cmd_reset;
 extern const struct cli_cmd cmd_block, cmd_unblock, cmd_allow, cmd_unallow;
-extern const struct cli_cmd cmd_stats;
+extern const struct cli_cmd cmd_stats, cmd_explain;
 extern const struct cli_cmd cmd_rule, cmd_apply, cmd_export;
 
 #endif

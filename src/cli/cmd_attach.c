@@ -11,6 +11,44 @@
 #include "json.h"
 #include "log.h"
 
+/* The optional stages (attach --stages, status "features"). */
+static const struct {
+	const char *name;
+	__u8 off; /* its SL_STAGE_OFF_* bit */
+} stage_names[] = {
+    {"sets", SL_STAGE_OFF_SETS},
+    {"rules", SL_STAGE_OFF_RULES},
+};
+
+/* "sets,rules", "sets", "rules" or "none" -> the stages_off bits; -1 on
+ * anything else. */
+static int stages_parse(const char *s, __u8 *off)
+{
+	char buf[64], *save = NULL, *t;
+	__u8 on = 0;
+
+	if (!strcmp(s, "none")) {
+		*off = SL_STAGE_OFF_SETS | SL_STAGE_OFF_RULES;
+		return 0;
+	}
+	if (!*s || strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < sizeof(stage_names) / sizeof(stage_names[0]);
+		     i++)
+			if (!strcmp(t, stage_names[i].name))
+				break;
+		if (i == sizeof(stage_names) / sizeof(stage_names[0]))
+			return -1;
+		on |= stage_names[i].off;
+	}
+	*off = (SL_STAGE_OFF_SETS | SL_STAGE_OFF_RULES) & ~on;
+	return 0;
+}
+
 static int run_attach(struct cli *c, int argc, char **argv)
 {
 	const char *mode = cli_opt(c, "mode");
@@ -35,6 +73,12 @@ static int run_attach(struct cli *c, int argc, char **argv)
 	sl_features_default(&feat);
 	if (cli_opt(c, "pass-malformed"))
 		feat.drop_malformed = 0;
+	if (cli_opt(c, "stages") &&
+	    stages_parse(cli_opt(c, "stages"), &feat.stages_off))
+		return cli_usage_error(c,
+				       "--stages is a comma list of sets and "
+				       "rules, or none, not '%s'",
+				       cli_opt(c, "stages"));
 	/* Refuse a bad interface before any state is made. */
 	if (!if_nametoindex(argv[0])) {
 		pr_err("no interface named '%s' in this network namespace",
@@ -84,8 +128,8 @@ const struct cli_cmd cmd_attach = {
 	"and the new one comes (no packet goes unfiltered).\n"
 	"Each attach loads the current programs and moves every attached "
 	"interface to them, so the feature switches\n"
-	"(--pass-malformed) of the last attach apply to all interfaces; if "
-	"one cannot be moved, the attach fails and every\n"
+	"(--pass-malformed, --stages) of the last attach apply to all "
+	"interfaces; if one cannot be moved, the attach fails and every\n"
 	"interface is left on the programs it ran.",
     .opts =
 	(const struct cli_opt[]){
@@ -99,11 +143,20 @@ const struct cli_cmd cmd_attach = {
 	     "Count malformed frames under their malformed-* reason "
 	     "but pass them (default: drop). A frame with a bad L4 header "
 	     "from a denied source is still dropped."},
+	    {"stages", 0, "LIST",
+	     "The optional stages to run, a comma list of sets and rules "
+	     "(default: sets,rules), or none. A stage left out is removed "
+	     "from the programs when they load and costs no time per "
+	     "packet; its tables are kept and still written by block, "
+	     "allow, rule and apply, but do not act until an attach "
+	     "without --stages (or naming the stage) puts it back. "
+	     "status lists the stages that run under features."},
 	    {},
 	},
     .examples = "$ sluice attach eth0\n"
 		"$ sluice attach --mode generic wlan0\n"
 		"$ sluice attach --hooks tc veth0\n"
+		"$ sluice attach --stages rules eth0\n"
 		"$ sluice --bpffs /run/sluice/bpf attach veth0",
     .min_args = 1,
     .max_args = 1,
@@ -155,10 +208,15 @@ static void features_list(const struct sl_attachment *a, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 		return;
 	}
-	snprintf(buf, len, "%s%s%s",
-		 a->feat.drop_malformed ? "malformed-drop" : "malformed-pass",
-		 a->feat.stages_off & SL_STAGE_OFF_SETS ? "" : ",sets",
-		 a->feat.stages_off & SL_STAGE_OFF_RULES ? "" : ",rules");
+	snprintf(buf, len, "%s",
+		 a->feat.drop_malformed ? "malformed-drop" : "malformed-pass");
+	for (size_t i = 0; i < sizeof(stage_names) / sizeof(stage_names[0]);
+	     i++)
+		if (!(a->feat.stages_off & stage_names[i].off) &&
+		    strlen(buf) + strlen(stage_names[i].name) + 2 <= len) {
+			strcat(buf, ",");
+			strcat(buf, stage_names[i].name);
+		}
 }
 
 static int run_status(struct cli *c, int argc, char **argv)
@@ -217,11 +275,13 @@ static int run_status(struct cli *c, int argc, char **argv)
 				jw_str(&w, a[i].feat.drop_malformed
 					       ? "malformed-drop"
 					       : "malformed-pass");
-				if (!(a[i].feat.stages_off & SL_STAGE_OFF_SETS))
-					jw_str(&w, "sets");
-				if (!(a[i].feat.stages_off &
-				      SL_STAGE_OFF_RULES))
-					jw_str(&w, "rules");
+				for (size_t k = 0;
+				     k < sizeof(stage_names) /
+					     sizeof(stage_names[0]);
+				     k++)
+					if (!(a[i].feat.stages_off &
+					      stage_names[k].off))
+						jw_str(&w, stage_names[k].name);
 			}
 			jw_arr_close(&w);
 			jw_obj_close(&w);

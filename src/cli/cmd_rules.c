@@ -12,36 +12,22 @@
 #include "json.h"
 #include "log.h"
 #include "names.h"
+#include "rulefield.h"
 
-/* Options of `rule add`, in the order `rule list` prints the fields. The
- * option names are the config file's keys (sl_rule_set_field). */
-static const struct cli_opt rule_opts[] = {
-    {"action", 'a', "ACTION",
-     "pass, drop, count or redirect (instead of the ACTION argument)."},
-    {"to", 0, "IFACE",
-     "redirect: the interface matching packets are sent out of."},
-    {"id", 0, "N", "Stable rule id (1-131071; default: the lowest free)."},
-    {"priority", 'p', "N",
-     "0-65535, lower first (default 1000); equal priorities go by id."},
-    {"direction", 'D', "DIR", "in, out or both (default both)."},
-    {"src", 's', "CIDR", "Source prefix or address, IPv4 or IPv6."},
-    {"dst", 'd', "CIDR", "Destination prefix or address."},
-    {"proto", 'P', "PROTO",
-     "tcp, udp, icmp, icmpv6, sctp, arp or a number 0-255."},
-    {"sport", 0, "PORT[-PORT]", "Source port or range (tcp, udp, sctp)."},
-    {"dport", 0, "PORT[-PORT]", "Destination port or range."},
-    {"icmp-type", 0, "N", "ICMP/ICMPv6 type 0-255."},
-    {"icmp-code", 0, "N", "ICMP/ICMPv6 code 0-255 (with --icmp-type)."},
-    {"tcp-flags", 0, "VALUE[/MASK]",
-     "TCP flags: syn/syn,ack = SYN set and ACK clear; names fin syn rst "
-     "psh ack urg ece cwr."},
-    {"vlan", 0, "ID", "Outer VLAN id 1-4094."},
-    {"iface", 'i', "IFACE", "Interface the hook runs on."},
-    {"src-mac", 0, "MAC", "Source MAC address (aa:bb:cc:dd:ee:ff)."},
-    {"dst-mac", 0, "MAC", "Destination MAC address."},
-    {"comment", 'c', "TEXT", "Free text shown by list and export."},
-    {},
-};
+/* Options of `rule add`: the rule fields that are options (cli_rank), from
+ * the table of rule fields (rulefield.h). The option names are the config
+ * file's keys (sl_rule_set_field). */
+static struct cli_opt rule_opts[SL_RULE_NFIELDS + 1];
+
+__attribute__((constructor)) static void rule_opts_fill(void)
+{
+	const struct sl_rule_field *f[SL_RULE_NFIELDS];
+	size_t n = sl_rule_fields_sorted(true, f);
+
+	for (size_t i = 0; i < n; i++)
+		rule_opts[i] = (struct cli_opt){f[i]->key, f[i]->short_opt,
+						f[i]->metavar, f[i]->help};
+}
 
 static int rule_from_opts(struct cli *c, const char *action, struct sl_rule *r)
 {
@@ -66,14 +52,6 @@ static int rule_from_opts(struct cli *c, const char *action, struct sl_rule *r)
 	if (sl_rule_validate(r, err, sizeof(err)))
 		return cli_usage_error(c, "%s", err);
 	return EXIT_OK;
-}
-
-static bool any_rule_opt(struct cli *c)
-{
-	for (int i = 0; rule_opts[i].name; i++)
-		if (cli_opt(c, rule_opts[i].name))
-			return true;
-	return false;
 }
 
 void cli_jw_rule(struct jw *w, const struct sl_rule *r,
@@ -176,110 +154,76 @@ static int rule_apply(struct sl_ctx *ctx, struct sl_config *cur)
 	return cli_exit(err);
 }
 
-static int run_rule(struct cli *c, int argc, char **argv)
+static int run_rule_list(struct cli *c, int argc, char **argv)
 {
-	const char *sub = argv[0];
-	struct sl_config cur;
 	struct sl_ctx ctx;
-	struct sl_rule r;
 	int rc;
 
-	if (strcmp(sub, "add") && strcmp(sub, "del") && strcmp(sub, "list"))
-		return cli_usage_error(c,
-				       "unknown subcommand '%s' (expected add, "
-				       "del or list)",
-				       sub);
-	if (strcmp(sub, "add") && any_rule_opt(c))
-		return cli_usage_error(c, "match options go with 'rule add'");
-	if (!strcmp(sub, "list")) {
-		if (argc != 1)
-			return cli_usage_error(c, "'rule list' takes no "
-						  "arguments");
-		rc = cli_open_ro(c, &ctx);
-		if (rc)
-			return rc;
-		rc = rule_list(c, &ctx);
-		sl_close(&ctx);
+	(void)argc;
+	(void)argv;
+	rc = cli_open_ro(c, &ctx);
+	if (rc)
 		return rc;
-	}
-	if (!strcmp(sub, "add")) {
-		if (argc > 2)
-			return cli_usage_error(c, "'rule add' takes one action "
-						  "(pass, drop, count or "
-						  "redirect) and match "
-						  "options");
-		rc = rule_from_opts(c, argc == 2 ? argv[1] : NULL, &r);
-		if (rc)
-			return rc;
-	} else if (argc < 2) {
-		return cli_usage_error(c, "'rule del' takes rule ids");
-	}
+	rc = rule_list(c, &ctx);
+	sl_close(&ctx);
+	return rc;
+}
 
-	rc = cli_open(c, &ctx, true);
+/* Reads the running rules (not the sets or interfaces, which rule verbs
+ * leave alone) into cur, with ctx open. Returns 0 or an exit status. */
+static int rule_read(struct cli *c, struct sl_ctx *ctx, struct sl_config *cur)
+{
+	int rc = cli_open(c, ctx, true);
+
 	if (rc)
 		return rc;
 	rc = cli_exit(
-	    sl_config_read(&ctx, &cur, SL_READ_NO_SETS | SL_READ_NO_IFACES));
+	    sl_config_read(ctx, cur, SL_READ_NO_SETS | SL_READ_NO_IFACES));
 	if (rc) {
-		sl_close(&ctx);
+		sl_close(ctx);
 		return rc;
 	}
-	/* Interfaces are not touched by rule verbs. */
-	cur.has_ifaces = false;
-	if (!strcmp(sub, "add")) {
-		void *nv;
+	cur->has_ifaces = false;
+	return EXIT_OK;
+}
 
-		for (size_t i = 0; r.id && i < cur.n_rules; i++)
-			if (cur.rules[i].id == r.id) {
-				rc = cli_usage_error(c,
-						     "rule %u exists; delete "
-						     "it first",
-						     r.id);
-				goto out;
-			}
-		nv = realloc(cur.rules, (cur.n_rules + 1) * sizeof(r));
-		if (!nv) {
-			rc = EXIT_RUNTIME;
+static int run_rule_add(struct cli *c, int argc, char **argv)
+{
+	struct sl_config cur;
+	struct sl_ctx ctx;
+	struct sl_rule r;
+	void *nv;
+	int rc;
+
+	rc = rule_from_opts(c, argc ? argv[0] : NULL, &r);
+	if (rc)
+		return rc;
+	rc = rule_read(c, &ctx, &cur);
+	if (rc)
+		return rc;
+	for (size_t i = 0; r.id && i < cur.n_rules; i++)
+		if (cur.rules[i].id == r.id) {
+			rc = cli_usage_error(
+			    c, "rule %u exists; delete it first", r.id);
 			goto out;
 		}
-		cur.rules = nv;
-		cur.rules[cur.n_rules++] = r;
-		rc = cli_exit(
-		    sl_rules_assign_ids(cur.rules, cur.n_rules, NULL, 0));
-		if (!rc) {
-			r.id = cur.rules[cur.n_rules - 1].id;
-			rc = rule_apply(&ctx, &cur);
-		}
-		if (!rc) {
-			if (c->json)
-				printf("{\"id\":%u}\n", r.id);
-			else
-				printf("rule %u added\n", r.id);
-		}
-	} else {
-		/* Validate every id before changing anything. */
-		for (int a = 1; a < argc; a++) {
-			char *end;
-			unsigned long id = strtoul(argv[a], &end, 10);
-			size_t i;
-
-			if (*end || !*argv[a] || !id || id >= SL_RULE_MAX) {
-				rc = cli_usage_error(c, "invalid rule id '%s'",
-						     argv[a]);
-				goto out;
-			}
-			for (i = 0; i < cur.n_rules; i++)
-				if (cur.rules[i].id == id)
-					break;
-			if (i == cur.n_rules) {
-				rc = cli_usage_error(c, "no rule %lu", id);
-				goto out;
-			}
-			cur.rules[i] = cur.rules[--cur.n_rules];
-		}
+	nv = realloc(cur.rules, (cur.n_rules + 1) * sizeof(r));
+	if (!nv) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	cur.rules = nv;
+	cur.rules[cur.n_rules++] = r;
+	rc = cli_exit(sl_rules_assign_ids(cur.rules, cur.n_rules, NULL, 0));
+	if (!rc) {
+		r.id = cur.rules[cur.n_rules - 1].id;
 		rc = rule_apply(&ctx, &cur);
-		if (!rc && !c->json)
-			printf("%d rules deleted\n", argc - 1);
+	}
+	if (!rc) {
+		if (c->json)
+			printf("{\"id\":%u}\n", r.id);
+		else
+			printf("rule %u added\n", r.id);
 	}
 out:
 	sl_config_free(&cur);
@@ -287,9 +231,79 @@ out:
 	return rc;
 }
 
+static int run_rule_del(struct cli *c, int argc, char **argv)
+{
+	struct sl_config cur;
+	struct sl_ctx ctx;
+	int rc;
+
+	rc = rule_read(c, &ctx, &cur);
+	if (rc)
+		return rc;
+	/* Validate every id before changing anything. */
+	for (int a = 0; a < argc; a++) {
+		char *end;
+		unsigned long id = strtoul(argv[a], &end, 10);
+		size_t i;
+
+		if (*end || !*argv[a] || !id || id >= SL_RULE_MAX) {
+			rc =
+			    cli_usage_error(c, "invalid rule id '%s'", argv[a]);
+			goto out;
+		}
+		for (i = 0; i < cur.n_rules; i++)
+			if (cur.rules[i].id == id)
+				break;
+		if (i == cur.n_rules) {
+			rc = cli_usage_error(c, "no rule %lu", id);
+			goto out;
+		}
+		cur.rules[i] = cur.rules[--cur.n_rules];
+	}
+	rc = rule_apply(&ctx, &cur);
+	if (!rc && !c->json)
+		printf("%d rules deleted\n", argc);
+out:
+	sl_config_free(&cur);
+	sl_close(&ctx);
+	return rc;
+}
+
+/* `rule`'s sub-commands; only add takes the rule options. */
+static const struct cli_cmd rule_add = {
+    .name = "add",
+    .args = "[ACTION]",
+    .summary = "Add a rule: ACTION (or --action) and match options",
+    .opts = rule_opts,
+    .min_args = 0,
+    .max_args = 1,
+    .arity_err = "'rule add' takes one action (pass, drop, count or "
+		 "redirect) and match options",
+    .run = run_rule_add,
+};
+
+static const struct cli_cmd rule_del = {
+    .name = "del",
+    .args = "ID...",
+    .summary = "Delete rules by id (all or none)",
+    .min_args = 1,
+    .max_args = -1,
+    .arity_err = "'rule del' takes rule ids",
+    .run = run_rule_del,
+};
+
+static const struct cli_cmd rule_list_cmd = {
+    .name = "list",
+    .args = "",
+    .summary = "List the rules in order with their counters",
+    .min_args = 0,
+    .max_args = 0,
+    .arity_err = "'rule list' takes no arguments",
+    .run = run_rule_list,
+};
+
 const struct cli_cmd cmd_rule = {
     .name = "rule",
-    .args = "add [ACTION] | del ID... | list",
     .summary = "Add, delete and list ordered multi-field rules",
     .description =
 	"Rules match any combination of source and destination prefix "
@@ -323,7 +337,9 @@ const struct cli_cmd cmd_rule = {
     .min_args = 1,
     .max_args = -1,
     .needs_root = true,
-    .run = run_rule,
+    .subs = (const struct cli_cmd *const[]){&rule_add, &rule_del,
+					    &rule_list_cmd, NULL},
+    .opts_err = "match options go with 'rule add'",
 };
 
 /* ---- apply and export ---- */

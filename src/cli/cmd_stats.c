@@ -28,6 +28,46 @@ static int by_packets(const void *a, const void *b)
 	return x->packets < y->packets ? 1 : x->packets > y->packets ? -1 : 0;
 }
 
+/* With --watch, from the second print: the counters of the print before
+ * and the seconds since, for packets/s and bits/s. */
+struct rates {
+	const struct sl_counter *prev; /* SL_STATS_MAX cells; NULL: none */
+	double dt;
+};
+
+/* The sum of the cells of reason r (-1: all) and action a (-1: all). */
+static struct sl_counter cell_sum(const struct sl_counter *s, int r, int a)
+{
+	struct sl_counter t = {};
+
+	for (int i = 0; i < SL_R_MAX; i++)
+		for (int j = 0; j < SL_ACT_MAX; j++)
+			if ((r < 0 || r == i) && (a < 0 || a == j)) {
+				t.packets += s[sl_stats_idx(i, j)].packets;
+				t.bytes += s[sl_stats_idx(i, j)].bytes;
+			}
+	return t;
+}
+
+/* Packets/s and bits/s of cell (r, a) over the interval; false without one.
+ * A counter that went down (a reset between prints) counts from zero. */
+static bool cell_rate(const struct rates *rt, const struct sl_counter *s, int r,
+		      int a, double *pps, double *bps)
+{
+	struct sl_counter now, then;
+
+	if (!rt || !rt->prev || rt->dt <= 0)
+		return false;
+	now = cell_sum(s, r, a);
+	then = cell_sum(rt->prev, r, a);
+	*pps = (now.packets >= then.packets ? now.packets - then.packets
+					    : now.packets) /
+	       rt->dt;
+	*bps = (now.bytes >= then.bytes ? now.bytes - then.bytes : now.bytes) *
+	       8.0 / rt->dt;
+	return true;
+}
+
 static void jw_counter(struct jw *w, const char *key, struct sl_counter c)
 {
 	jw_key(w, key);
@@ -39,6 +79,37 @@ static void jw_counter(struct jw *w, const char *key, struct sl_counter c)
 	jw_obj_close(w);
 }
 
+/* "pps" and "bps" keys of cell (r, a), when there is an interval. */
+static void jw_rate(struct jw *w, const struct rates *rt,
+		    const struct sl_counter *s, int r, int a)
+{
+	double pps, bps;
+
+	if (!cell_rate(rt, s, r, a, &pps, &bps))
+		return;
+	jw_key(w, "pps");
+	jw_f1(w, pps);
+	jw_key(w, "bps");
+	jw_f1(w, bps);
+}
+
+/* A rate as text: 1234 -> "1.2k", "-" without an interval. */
+static void rate_text(char *buf, size_t len, bool have, double v)
+{
+	static const char *const unit[] = {"", "k", "M", "G", "T"};
+	int u = 0;
+
+	if (!have) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	while (v >= 1000 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f%s" : "%.0f%s", v, unit[u]);
+}
+
 /* Rules that have counted packets, busiest first. */
 struct rule_hits {
 	struct sl_rule *r;
@@ -47,7 +118,8 @@ struct rule_hits {
 };
 
 static void print_json(const struct sl_counter *s, const struct sl_set_entry *e,
-		       size_t n, const struct rule_hits *rh)
+		       size_t n, const struct rule_hits *rh,
+		       const struct rates *rt)
 {
 	struct jw w;
 
@@ -55,33 +127,37 @@ static void print_json(const struct sl_counter *s, const struct sl_set_entry *e,
 	jw_obj_open(&w);
 	jw_key(&w, "time");
 	jw_u64(&w, (uint64_t)time(NULL));
+	if (rt && rt->prev) {
+		jw_key(&w, "interval");
+		jw_f1(&w, rt->dt);
+	}
 	jw_key(&w, "actions");
 	jw_obj_open(&w);
 	for (int a = 0; a < SL_ACT_MAX; a++) {
-		struct sl_counter t = {};
+		struct sl_counter t = cell_sum(s, -1, a);
 
-		for (int r = 0; r < SL_R_MAX; r++) {
-			t.packets += s[sl_stats_idx(r, a)].packets;
-			t.bytes += s[sl_stats_idx(r, a)].bytes;
-		}
-		jw_counter(&w, sl_action_name(a), t);
+		jw_key(&w, sl_action_name(a));
+		jw_obj_open(&w);
+		jw_key(&w, "packets");
+		jw_u64(&w, t.packets);
+		jw_key(&w, "bytes");
+		jw_u64(&w, t.bytes);
+		jw_rate(&w, rt, s, -1, a);
+		jw_obj_close(&w);
 	}
 	jw_obj_close(&w);
 	jw_key(&w, "reasons");
 	jw_obj_open(&w);
 	for (int r = 0; r < SL_R_MAX; r++) {
-		struct sl_counter t = {};
+		struct sl_counter t = cell_sum(s, r, -1);
 
-		for (int a = 0; a < SL_ACT_MAX; a++) {
-			t.packets += s[sl_stats_idx(r, a)].packets;
-			t.bytes += s[sl_stats_idx(r, a)].bytes;
-		}
 		jw_key(&w, sl_reason_name(r));
 		jw_obj_open(&w);
 		jw_key(&w, "packets");
 		jw_u64(&w, t.packets);
 		jw_key(&w, "bytes");
 		jw_u64(&w, t.bytes);
+		jw_rate(&w, rt, s, r, -1);
 		for (int a = 0; a < SL_ACT_MAX; a++)
 			jw_counter(&w, sl_action_name(a),
 				   s[sl_stats_idx(r, a)]);
@@ -103,33 +179,48 @@ static void print_json(const struct sl_counter *s, const struct sl_set_entry *e,
 }
 
 static void print_text(const struct sl_counter *s, const struct sl_set_entry *e,
-		       size_t n, size_t top, const struct rule_hits *rh)
+		       size_t n, size_t top, const struct rule_hits *rh,
+		       const struct rates *rt)
 {
-	bool any = false;
+	bool any = false, watch = rt != NULL;
+	char pb[16], bb[16];
+	double pps = 0, bps = 0;
 
-	printf("%-8s %14s %16s\n", "ACTION", "PACKETS", "BYTES");
+	/* --watch adds packets/s and bits/s since the print before. */
+	printf("%-8s %14s %16s", "ACTION", "PACKETS", "BYTES");
+	printf(watch ? " %9s %9s\n" : "\n", "PPS", "BPS");
 	for (int a = 0; a < SL_ACT_MAX; a++) {
-		unsigned long long p = 0, b = 0;
+		struct sl_counter t = cell_sum(s, -1, a);
+		bool have = cell_rate(rt, s, -1, a, &pps, &bps);
 
-		for (int r = 0; r < SL_R_MAX; r++) {
-			p += s[sl_stats_idx(r, a)].packets;
-			b += s[sl_stats_idx(r, a)].bytes;
-		}
-		printf("%-8s %14llu %16llu\n", sl_action_name(a), p, b);
+		printf("%-8s %14llu %16llu", sl_action_name(a),
+		       (unsigned long long)t.packets,
+		       (unsigned long long)t.bytes);
+		rate_text(pb, sizeof(pb), have, pps);
+		rate_text(bb, sizeof(bb), have, bps);
+		printf(watch ? " %9s %9s\n" : "\n", pb, bb);
 	}
-	printf("\n%-14s %-6s %14s %16s  %s\n", "REASON", "ACTION", "PACKETS",
-	       "BYTES", "MEANING");
+	printf("\n%-14s %-6s %14s %16s", "REASON", "ACTION", "PACKETS",
+	       "BYTES");
+	printf(watch ? " %9s %9s  %s\n" : "  %s\n", watch ? "PPS" : "MEANING",
+	       "BPS", "MEANING");
 	for (int r = 0; r < SL_R_MAX; r++)
 		for (int a = 0; a < SL_ACT_MAX; a++) {
 			const struct sl_counter *c = &s[sl_stats_idx(r, a)];
+			bool have = cell_rate(rt, s, r, a, &pps, &bps);
 
 			if (!c->packets)
 				continue;
 			any = true;
-			printf("%-14s %-6s %14llu %16llu  %s\n",
-			       sl_reason_name(r), sl_action_name(a),
+			printf("%-14s %-6s %14llu %16llu", sl_reason_name(r),
+			       sl_action_name(a),
 			       (unsigned long long)c->packets,
-			       (unsigned long long)c->bytes, sl_reason_help(r));
+			       (unsigned long long)c->bytes);
+			rate_text(pb, sizeof(pb), have, pps);
+			rate_text(bb, sizeof(bb), have, bps);
+			if (watch)
+				printf(" %9s %9s", pb, bb);
+			printf("  %s\n", sl_reason_help(r));
 		}
 	if (!any)
 		printf("(no packets counted yet)\n");
@@ -190,9 +281,22 @@ static int rule_hits_read(struct sl_ctx *ctx, struct rule_hits *rh)
 	return 0;
 }
 
-static int snapshot(struct cli *c, struct sl_ctx *ctx, size_t top)
+static double mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* One print. prev (--watch; NULL otherwise): the counters of the print
+ * before and its time, *have_prev whether there was one; updated. */
+static int snapshot(struct cli *c, struct sl_ctx *ctx, size_t top,
+		    struct sl_counter *prev, double *prev_t, bool *have_prev)
 {
 	struct sl_counter s[SL_STATS_MAX];
+	struct rates rt = {0}, *rtp = NULL;
+	double now;
 	struct sl_set_entry *e = NULL;
 	struct rule_hits rh = {0};
 	size_t n = 0, m = 0;
@@ -216,10 +320,23 @@ static int snapshot(struct cli *c, struct sl_ctx *ctx, size_t top)
 		if (e[i].packets)
 			e[m++] = e[i];
 	qsort(e, m, sizeof(*e), by_packets);
+	now = mono_s();
+	if (prev) {
+		rtp = &rt;
+		if (*have_prev) {
+			rt.prev = prev;
+			rt.dt = now - *prev_t;
+		}
+	}
 	if (c->json)
-		print_json(s, e, m, &rh);
+		print_json(s, e, m, &rh, rtp);
 	else
-		print_text(s, e, m, top, &rh);
+		print_text(s, e, m, top, &rh, rtp);
+	if (prev) {
+		memcpy(prev, s, sizeof(s));
+		*prev_t = now;
+		*have_prev = true;
+	}
 	free(e);
 	free(rh.r);
 	free(rh.k);
@@ -232,6 +349,9 @@ static int run_stats(struct cli *c, int argc, char **argv)
 	long watch = cli_opt_long(c, "watch", 0, 1, 86400);
 	long count = cli_opt_long(c, "count", 0, 1, 1000000000);
 	size_t top = cli_opt_long(c, "top", 20, 1, 100000000);
+	struct sl_counter prev[SL_STATS_MAX];
+	double prev_t = 0;
+	bool have_prev = false;
 	struct sl_ctx ctx;
 	int rc;
 
@@ -252,7 +372,8 @@ static int run_stats(struct cli *c, int argc, char **argv)
 			strftime(ts, sizeof(ts), "%F %T", localtime(&t));
 			printf("%s--- %s ---\n", i ? "\n" : "", ts);
 		}
-		rc = snapshot(c, &ctx, top);
+		rc = snapshot(c, &ctx, top, watch ? prev : NULL, &prev_t,
+			      &have_prev);
 		if (rc || !watch || (count && i + 1 >= count))
 			break;
 		/* Release the lock while waiting so writers are not held up. */
@@ -285,7 +406,9 @@ const struct cli_cmd cmd_stats = {
     .opts =
 	(const struct cli_opt[]){
 	    {"watch", 'w', "SECONDS",
-	     "Print again every SECONDS seconds until interrupted."},
+	     "Print again every SECONDS seconds until interrupted, with "
+	     "packets/s (PPS) and bits/s (BPS) per action and reason since "
+	     "the print before (JSON: pps, bps and interval)."},
 	    {"count", 'c', "N", "With --watch: stop after N prints."},
 	    {"top", 't', "N",
 	     "Show at most N set entries and N rules in the text output "

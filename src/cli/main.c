@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* main: dispatch, option parsing and help, all derived from the command
- * table, so `--help`, docs/cli.md and the parser never disagree. */
+ * tables (the top-level one here, an object's sub-commands in its file), so
+ * `--help`, `sluice OBJ help`, docs/cli.md and the parser never disagree. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -10,13 +11,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "version.h"
 #include "log.h"
 
 static const struct cli_cmd *const commands[] = {
-    &cmd_attach,  &cmd_detach, &cmd_status,  &cmd_block,
-    &cmd_unblock, &cmd_allow,  &cmd_unallow, &cmd_rule,
-    &cmd_apply,	  &cmd_export, &cmd_stats,   &cmd_reset,
+    &cmd_attach, &cmd_detach,  &cmd_status, &cmd_block, &cmd_unblock,
+    &cmd_allow,	 &cmd_unallow, &cmd_rule,   &cmd_apply, &cmd_export,
+    &cmd_stats,	 &cmd_explain, &cmd_reset,
 };
 #define NCOMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
 
@@ -125,8 +127,28 @@ int cli_open_ro(struct cli *c, struct sl_ctx *ctx)
 
 /* ---- help ---- */
 
+/* The positional synopsis: the verb's, or an object's sub-commands with
+ * theirs ("add [ACTION] | del ID... | list"). */
+static const char *cmd_args(const struct cli_cmd *cmd, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (!cmd->subs)
+		return cmd->args ? cmd->args : "";
+	buf[0] = '\0';
+	for (int i = 0; cmd->subs[i] && o < len; i++)
+		o +=
+		    snprintf(buf + o, len - o, "%s%s%s%s", i ? " | " : "",
+			     cmd->subs[i]->name, *cmd->subs[i]->args ? " " : "",
+			     cmd->subs[i]->args);
+	return buf;
+}
+
 static void synopsis(FILE *f, const struct cli_cmd *cmd)
 {
+	char buf[256];
+	const char *args = cmd_args(cmd, buf, sizeof(buf));
+
 	fprintf(f, "sluice %s", cmd->name);
 	for (int i = 0; i < nopts(cmd->opts); i++) {
 		const struct cli_opt *o = &cmd->opts[i];
@@ -134,8 +156,8 @@ static void synopsis(FILE *f, const struct cli_cmd *cmd)
 		fprintf(f, " [--%s%s%s]", o->name, o->arg ? " " : "",
 			o->arg ? o->arg : "");
 	}
-	if (cmd->args && *cmd->args)
-		fprintf(f, " %s", cmd->args);
+	if (*args)
+		fprintf(f, " %s", args);
 	fputc('\n', f);
 }
 
@@ -155,6 +177,43 @@ static void opt_line(FILE *f, const struct cli_opt *o, bool md)
 		fprintf(f, "  %-24s %s\n", head, o->help);
 }
 
+/* "add, del or list": the names of an object's sub-commands. */
+static void sub_names(const struct cli_cmd *cmd, char *buf, size_t len)
+{
+	const char *names[16];
+	int n = 0;
+
+	while (cmd->subs[n] && n < 15) {
+		names[n] = cmd->subs[n]->name;
+		n++;
+	}
+	names[n] = NULL;
+	sl_join_or(names, buf, len);
+}
+
+/* The sub-commands of an object verb, one line each, and `OBJ help`. */
+static void subs_help(FILE *f, const struct cli_cmd *cmd, bool md)
+{
+	char head[64];
+
+	fprintf(f, md ? "Commands:\n\n" : "\nCOMMANDS\n");
+	for (int i = 0; cmd->subs[i]; i++) {
+		const struct cli_cmd *s = cmd->subs[i];
+
+		snprintf(head, sizeof(head), "%s %s%s%s", cmd->name, s->name,
+			 *s->args ? " " : "", s->args);
+		if (md)
+			fprintf(f, "- `sluice %s`: %s.\n", head, s->summary);
+		else
+			fprintf(f, "  %-24s %s\n", head, s->summary);
+	}
+	snprintf(head, sizeof(head), "%s help", cmd->name);
+	if (md)
+		fprintf(f, "- `sluice %s`: Show this help.\n\n", head);
+	else
+		fprintf(f, "  %-24s %s\n", head, "Show this help");
+}
+
 static void cmd_help(FILE *f, const struct cli_cmd *cmd, bool md)
 {
 	const char *d;
@@ -164,6 +223,8 @@ static void cmd_help(FILE *f, const struct cli_cmd *cmd, bool md)
 			cmd->summary);
 		synopsis(f, cmd);
 		fprintf(f, "```\n\n%s\n\n", cmd->description);
+		if (cmd->subs)
+			subs_help(f, cmd, true);
 		fprintf(f, "Options:\n\n");
 	} else {
 		fprintf(f, "NAME\n  sluice %s - %s\n\nSYNOPSIS\n  ", cmd->name,
@@ -175,7 +236,10 @@ static void cmd_help(FILE *f, const struct cli_cmd *cmd, bool md)
 			if (*d == '\n')
 				fputs("  ", f);
 		}
-		fprintf(f, "\n\nOPTIONS\n");
+		fputc('\n', f);
+		if (cmd->subs)
+			subs_help(f, cmd, false);
+		fprintf(f, "\nOPTIONS\n");
 	}
 	for (int i = 0; i < nopts(cmd->opts); i++)
 		opt_line(f, &cmd->opts[i], md);
@@ -211,9 +275,19 @@ static void main_help(FILE *f, bool md)
 	fprintf(f, "Usage: sluice [--bpffs DIR] [-j] [-v] COMMAND [ARGS...]\n"
 		   "       sluice --version\n\n"
 		   "Sluice: a programmable XDP datapath. Commands:\n");
-	for (int i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-9s %s\n", commands[i]->name,
-			commands[i]->summary);
+	for (int i = 0; i < NCOMMANDS; i++) {
+		const struct cli_cmd *cmd = commands[i];
+
+		fprintf(f, "  %-9s %s\n", cmd->name, cmd->summary);
+		for (int j = 0; cmd->subs && cmd->subs[j]; j++) {
+			char head[32];
+
+			snprintf(head, sizeof(head), "%s %s", cmd->name,
+				 cmd->subs[j]->name);
+			fprintf(f, "    %-13s %s\n", head,
+				cmd->subs[j]->summary);
+		}
+	}
 	fprintf(f, "  %-9s %s\n", "help",
 		"Show help for a command: sluice help COMMAND");
 	fprintf(
@@ -222,7 +296,8 @@ static void main_help(FILE *f, bool md)
 	    "A newer sluice upgrades an older release's state in place; an "
 	    "older one\nrefuses newer state (see --version for the pinned "
 	    "layout).\n"
-	    "Run 'sluice COMMAND --help' for the options of a command.\n");
+	    "Run 'sluice COMMAND --help' for the options of a command, "
+	    "'sluice OBJECT help'\nfor the sub-commands of an object.\n");
 	if (md) {
 		fprintf(f, "```\n\n");
 		for (int i = 0; i < NCOMMANDS; i++)
@@ -263,8 +338,48 @@ static int do_help(int argc, char **argv)
 
 /* ---- parsing ---- */
 
+/* A value was given for one of the verb's own options. */
+static bool any_opt(const struct cli *c)
+{
+	for (int i = 0; i < nopts(c->cmd->opts); i++)
+		if (c->val[i])
+			return true;
+	return false;
+}
+
+/* An object verb: argv[0] names the sub-command (its table: cmd->subs). */
+static int run_sub(struct cli *c, int argc, char **argv)
+{
+	const struct cli_cmd *cmd = c->cmd, *sub = NULL;
+	char names[256];
+
+	if (!argc)
+		return cli_usage_error(c, "expected %s",
+				       cmd_args(cmd, names, sizeof(names)));
+	if (!strcmp(argv[0], "help")) {
+		cmd_help(stdout, cmd, false);
+		return EXIT_OK;
+	}
+	for (int i = 0; cmd->subs[i] && !sub; i++)
+		if (!strcmp(cmd->subs[i]->name, argv[0]))
+			sub = cmd->subs[i];
+	if (!sub) {
+		sub_names(cmd, names, sizeof(names));
+		return cli_usage_error(
+		    c, "unknown subcommand '%s' (expected %s)", argv[0], names);
+	}
+	if (!sub->opts && any_opt(c))
+		return cli_usage_error(c, "%s", cmd->opts_err);
+	if (argc - 1 < sub->min_args ||
+	    (sub->max_args >= 0 && argc - 1 > sub->max_args))
+		return cli_usage_error(c, "%s", sub->arity_err);
+	c->sub = sub;
+	return sub->run(c, argc - 1, argv + 1);
+}
+
 static int run_cmd(struct cli *c, int argc, char **argv)
 {
+	char names[256];
 	const struct cli_cmd *cmd = c->cmd;
 	int n = nopts(cmd->opts), ng = nopts(global_opts), opt, npos;
 	struct option lo[CLI_MAX_OPTS + 8] = {};
@@ -332,12 +447,15 @@ static int run_cmd(struct cli *c, int argc, char **argv)
 	}
 	npos = argc - optind;
 	if (npos < cmd->min_args)
-		return cli_usage_error(c, "expected %s", cmd->args);
+		return cli_usage_error(c, "expected %s",
+				       cmd_args(cmd, names, sizeof(names)));
 	if (cmd->max_args >= 0 && npos > cmd->max_args)
 		return cli_usage_error(c, "unexpected argument '%s'",
 				       argv[optind + cmd->max_args]);
 	if (c->verbose)
 		sl_log_set_level(SL_LOG_DEBUG);
+	if (cmd->subs)
+		return run_sub(c, npos, argv + optind);
 	return cmd->run(c, npos, argv + optind);
 }
 

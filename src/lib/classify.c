@@ -1096,6 +1096,18 @@ static uint32_t share_end(uint32_t used, uint32_t cap, uint64_t k,
 	return used + (uint32_t)((uint64_t)(cap - used) * k / (k + later));
 }
 
+/* The packet classes (sl_cls_hdr.classes) a rule box can hold. */
+static uint32_t box_classes(const uint32_t *lo, const uint32_t *hi)
+{
+	uint32_t m = 0;
+
+	for (uint32_t d = lo[SL_DIM_DIR]; d <= hi[SL_DIM_DIR] && d < 2; d++)
+		for (uint32_t l = lo[SL_DIM_L3]; l <= hi[SL_DIM_L3] && l < 4;
+		     l++)
+			m |= 1U << (d * 4 + l);
+	return m;
+}
+
 static bool box_ok(const uint32_t *lo, const uint32_t *hi)
 {
 	for (int d = 0; d < ND; d++)
@@ -1128,7 +1140,7 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	struct tb b = {.quiet = quiet};
 	uint8_t *u8 = blob;
 	struct sl_cls_mac *mt = (void *)(u8 + SL_CLS_MAC_OFF);
-	uint32_t nmac = 1;
+	uint32_t nmac = 1, classes = 0;
 	int err = 0;
 
 	if (n >= SL_RULE_MAX) {
@@ -1201,9 +1213,14 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		    !box_ok(lo + i * ND, hi + i * ND)) {
 			cr->tcp_mask = 0xff;
 			cr->tcp_val = 0;
+			/* and an empty box: a scan of the table in order
+			 * (SL_CLS_F_LINEAR) never matches it either */
+			cr->lo[SL_DIM_L3] = 1;
+			cr->hi[SL_DIM_L3] = 0;
 			cat[i] = CAT_DEAD;
 			continue;
 		}
+		classes |= box_classes(lo + i * ND, hi + i * ND);
 		cnt[cat[i]]++;
 	}
 
@@ -1295,6 +1312,8 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	}
 	ch->ntrees = nt;
 	ch->none = SL_CLS_NONE;
+	ch->flags = SL_CLS_F_CLASSES | SL_CLS_F_LINEAR;
+	ch->classes = classes;
 	ch->nnodes = b.nn;
 	ch->nleaf = b.nl;
 	bh->nrules = n;
@@ -1317,7 +1336,7 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	s.max_depth = b.max_depth;
 	s.max_leaf = b.max_leaf;
 	/* bytes holding data: header page, rule table, leaf lists, nodes
-	 * (the blob itself is always SL_BLOB_SIZE) */
+	 * (the blob itself is 2^log bytes) */
 	s.bytes = SL_CLS_RULE_OFF + n * sizeof(struct sl_cls_rule) +
 		  (uint64_t)b.nl * 4 + (uint64_t)b.nn * 8;
 	/* header, plus per tree the root entry */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* config: rules from text (shared by the YAML loader and the CLI), rule
- * validation and formatting, and the YAML config file: load, export,
- * compare. The schema and the error format are in docs/config.md. */
+ * validation and formatting (rulefield.c, driven by the table of rule
+ * fields in rulefield.h), and the YAML config file: load, export, compare
+ * (config.c, walking the registry of sections in config_sec.h). The
+ * schema and the error format are in docs/config.md. */
 #ifndef SL_CONFIG_H
 #define SL_CONFIG_H
 
@@ -19,9 +21,8 @@
  * code, any VLAN, any interface, no comment. */
 void sl_rule_init(struct sl_rule *r);
 
-/* Sets one field from text. key is the config key and CLI option name: id,
- * priority, action, direction, src, dst, proto, sport, dport, icmp-type,
- * icmp-code, tcp-flags, vlan, iface, comment, rate. Returns -EINVAL with
+/* Sets one field from text. key is the config key and CLI option name
+ * (sl_rule_fields[], rulefield.h). Returns -EINVAL with
  * "KEY: expected ..., got 'VALUE'" in err for a bad key or value. Checks
  * one field only; sl_rule_validate checks the combination. */
 int sl_rule_set_field(struct sl_rule *r, const char *key, const char *value,
@@ -31,6 +32,9 @@ int sl_rule_set_field(struct sl_rule *r, const char *key, const char *value,
  * addresses or the ICMP protocol imply a family. -EINVAL with the reason,
  * which starts with the name of the offending key. */
 int sl_rule_validate(struct sl_rule *r, char *err, size_t errlen);
+/* The same, naming the offending key in *key (for FILE:LINE:COL). */
+int sl_rule_check(struct sl_rule *r, const char **key, char *err,
+		  size_t errlen);
 
 /* Resolves r->iface to r->ifindex (0 when r->iface is empty). -EINVAL with
  * "iface: no interface 'X' on this host" when it does not exist. */
@@ -59,5 +63,9 @@ bool sl_config_equal(const struct sl_config *a, const struct sl_config *b);
 bool sl_rule_same_match(const struct sl_rule *a, const struct sl_rule *b);
 
 void sl_config_free(struct sl_config *cfg);
+
+/* "a, b or c" of the NULL-terminated words, into buf (the lists of keys
+ * and sub-commands that errors print). */
+void sl_join_or(const char *const *words, char *buf, size_t len);
 
 #endif /* SL_CONFIG_H */

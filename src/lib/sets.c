@@ -1126,6 +1126,8 @@ int sl_sets_fill(struct sl_ctx *ctx, const struct sl_set_entry *e, size_t n,
 			err = j->fd < 0 ? j->fd : -ENOMEM;
 			break;
 		}
+		size_t ri = run ? rlo[m] : 0;
+
 		for (size_t i = lo[m]; i < hi[m]; i++) {
 			const struct sl_set_entry *x = &e[r[i].idx];
 			unsigned char *key = j->keys + k * j->ksz;
@@ -1152,6 +1154,17 @@ int sl_sets_fill(struct sl_ctx *ctx, const struct sl_set_entry *e, size_t n,
 			}
 			j->vals[k].kind = x->kind;
 			j->vals[k].plen = x->prefix.plen;
+			/* An entry that stays (same prefix, direction and
+			 * set) keeps its hit counters: both lists are in map
+			 * order, so one pass finds it. */
+			while (run && ri < rhi[m] &&
+			       memcmp(rr[ri].k, r[i].k, RKEY) < 0)
+				ri++;
+			if (run && ri < rhi[m] &&
+			    !memcmp(rr[ri].k, r[i].k, RKEY)) {
+				j->vals[k].packets = run[rr[ri].idx].packets;
+				j->vals[k].bytes = run[rr[ri].idx].bytes;
+			}
 			k++;
 		}
 		j->n = k;

@@ -458,4 +458,27 @@ void sl_blob_unmap(const void *blob);
 int sl_rule_stats_read(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 		       struct sl_counter *out);
 
+/* ---- explain (explain.c) ---- */
+
+#define SL_EXPLAIN_FRAME_MAX 128
+
+/* What sl_explain() saw. */
+struct sl_explain {
+	struct sl_trace t; /* the trace copy's record (abi.h) */
+	size_t len;	   /* bytes of the frame built */
+	int dir;	 /* SL_RDIR_IN (the XDP program) or _OUT (TC egress) */
+	uint32_t retval; /* the program's return code */
+	unsigned char frame[SL_EXPLAIN_FRAME_MAX];
+};
+
+/* Runs one packet through a private copy of the running program of its
+ * direction (pkt->dirs: 1 << SL_RDIR_OUT for egress, else ingress), loaded
+ * on the pinned maps with the attached programs' switches and `trace` on:
+ * nothing is counted. pkt's match fields name one value each (src, dst:
+ * whole addresses; ports: one port; l3 SL_L3_ARP: an ARP request);
+ * pkt->ifindex is the interface the packet comes in on or leaves by (0:
+ * none). -EINVAL with err set for a packet that cannot be built. */
+int sl_explain(struct sl_ctx *ctx, const struct sl_rule *pkt,
+	       struct sl_explain *out, char *err, size_t errlen);
+
 #endif /* SLUICE_H */

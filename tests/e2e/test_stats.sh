@@ -152,4 +152,25 @@ if [ "$rc" = 0 ] && [ "$(echo "$w" | wc -l)" = 2 ] &&
 else
 	fail "stats -j --watch 1 --count 2 prints two JSON lines" "exit $rc, $(echo "$w" | wc -l) lines"
 fi
+
+# Rates: under a ping flood of about 50 pps from the client, the second
+# print of --watch has pps and bps (the first has none: no interval).
+ip netns exec "$NS_C" ping -q -n -i 0.02 -c 150 -W 1 "$S4" >/dev/null 2>&1 &
+ppid=$!
+w=$(timeout 10 ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" stats -j --watch 1 --count 2 2>&1)
+t=$(timeout 10 ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" stats --watch 1 --count 2 2>&1)
+wait "$ppid" 2>/dev/null
+first=$(echo "$w" | head -n1) second=$(echo "$w" | sed -n 2p)
+if echo "$first" | jq -e '(.interval == null) and (.actions.pass.pps == null)' >/dev/null 2>&1 &&
+	echo "$second" | jq -e '.interval > 0.5 and .actions.pass.pps >= 20 and .actions.pass.pps <= 200 and .actions.pass.bps > 0 and .reasons.pass.pps >= 20' >/dev/null 2>&1; then
+	ok "stats -j --watch: pps and bps from the second print (ping at 50 pps)"
+else
+	fail "stats -j --watch: pps and bps from the second print (ping at 50 pps)" "$(echo "$second" | jq -c '{interval, pass: .actions.pass}' 2>/dev/null || echo "$w")"
+fi
+if echo "$t" | grep -q '^ACTION  *PACKETS  *BYTES  *PPS  *BPS' &&
+	echo "$t" | awk '/^--- /{n++} n==2 && $1=="pass" && NF==5 && $4 != "-" {f=1} END{exit !f}'; then
+	ok "stats --watch prints PPS and BPS columns"
+else
+	fail "stats --watch prints PPS and BPS columns" "$t"
+fi
 finish

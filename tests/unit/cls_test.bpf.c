@@ -25,6 +25,14 @@ struct {
 	__type(value, struct cls_out);
 } cls_res SEC(".maps");
 
+/* The walk state, off the stack as in the pipeline (stage scratch). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_cls_ctx);
+} cls_ctx SEC(".maps");
+
 __u32 cls_mask = 0;
 __u32 cls_ctr = 0;
 
@@ -49,11 +57,14 @@ int cls_run(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	blob = sl_blob_get();
 	if (blob) {
-		struct sl_cls_ctx c = {};
+		__u32 zero = 0;
+		struct sl_cls_ctx *c = bpf_map_lookup_elem(&cls_ctx, &zero);
 
-		__builtin_memcpy(c.key, in->key, sizeof(c.key));
+		if (!c)
+			return XDP_ABORTED;
+		__builtin_memcpy(c->key, in->key, sizeof(c->key));
 		act =
-		    sl_rules_classify(&c, blob, in->tcp, in->len, &id, &target);
+		    sl_rules_classify(c, blob, in->tcp, in->len, &id, &target);
 	}
 	out = bpf_map_lookup_elem(&cls_res, &idx);
 	if (out) {

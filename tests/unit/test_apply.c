@@ -569,6 +569,94 @@ static void test_counters_follow_rules(void)
 	sl_config_free(&c);
 }
 
+/* The hit counters of set entry p (dir, kind) as sl_set_list reads them;
+ * ~0 when it is not listed. */
+static uint64_t entry_packets(int kind, int dir, const char *p)
+{
+	struct sl_set_entry *v = NULL;
+	struct sl_prefix want;
+	uint64_t got = ~0ULL;
+	char err[64];
+	size_t n = 0;
+
+	if (sl_prefix_parse(p, &want, err, sizeof(err)) ||
+	    sl_set_list(&ctx, 0, &v, &n))
+		return ~0ULL;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].kind == kind && v[i].dir == dir &&
+		    v[i].prefix.family == want.family &&
+		    v[i].prefix.plen == want.plen &&
+		    !memcmp(v[i].prefix.addr, want.addr, 16))
+			got = v[i].packets;
+	free(v);
+	return got;
+}
+
+/* An apply that changes a set keeps the hit counters of every entry that
+ * stays (issue 8 defect 3); an entry that changes set (deny to allow)
+ * starts at zero. The host hash and the trie both change here. */
+static void test_set_counters_kept(void)
+{
+	static const struct pkt_spec D4 = {
+	    .ethertype = ETH_P_IP, .proto = IPPROTO_UDP, .dport = 7};
+	struct sl_apply_report rep;
+	struct sl_config c;
+	bool ok;
+
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_set(&c, SL_SET_DENY, SL_DIR_SRC, "198.18.0.1");
+	cfg_set(&c, SL_SET_DENY, SL_DIR_DST, "198.19.0.0/16");
+	cfg_set(&c, SL_SET_DENY, SL_DIR_SRC, "198.18.9.9");
+	ok = apply(&c, &rep) &&
+	     ASSERT_EQ(run_n(&D4, 3), XDP_DROP, "denied source dropped") &&
+	     ASSERT_EQ(entry_packets(SL_SET_DENY, SL_DIR_SRC, "198.18.0.1"), 3,
+		       "the host entry counted 3");
+	sl_config_free(&c);
+
+	/* Drop the source entry: the /16 destination entry decides now. */
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_set(&c, SL_SET_DENY, SL_DIR_DST, "198.19.0.0/16");
+	cfg_set(&c, SL_SET_DENY, SL_DIR_SRC, "198.18.0.1");
+	ok = ok && apply(&c, &rep);
+	sl_config_free(&c);
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_set(&c, SL_SET_DENY, SL_DIR_DST, "198.19.0.0/16");
+	cfg_set(&c, SL_SET_DENY, SL_DIR_SRC, "198.18.7.7");
+	ok = ok && apply(&c, &rep) &&
+	     ASSERT_EQ(run_n(&D4, 2), XDP_DROP, "denied destination dropped") &&
+	     ASSERT_EQ(entry_packets(SL_SET_DENY, SL_DIR_DST, "198.19.0.0/16"),
+		       2, "the /16 counted 2");
+	sl_config_free(&c);
+
+	/* New entries in both maps: the /16 keeps its 2. */
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_set(&c, SL_SET_DENY, SL_DIR_DST, "198.19.0.0/16");
+	cfg_set(&c, SL_SET_DENY, SL_DIR_DST, "198.18.128.0/17");
+	cfg_set(&c, SL_SET_DENY, SL_DIR_SRC, "198.18.7.7");
+	cfg_set(&c, SL_SET_DENY, SL_DIR_SRC, "198.18.7.8");
+	ok =
+	    ok && apply(&c, &rep) &&
+	    ASSERT_EQ(entry_packets(SL_SET_DENY, SL_DIR_DST, "198.19.0.0/16"),
+		      2, "the /16 kept its 2 packets across the apply") &&
+	    ASSERT_EQ(entry_packets(SL_SET_DENY, SL_DIR_DST, "198.18.128.0/17"),
+		      0, "the new /17 starts at zero");
+	sl_config_free(&c);
+
+	/* The /16 moves to the allow set: a new entry, from zero. */
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_set(&c, SL_SET_ALLOW, SL_DIR_DST, "198.19.0.0/16");
+	cfg_set(&c, SL_SET_DENY, SL_DIR_DST, "198.18.128.0/17");
+	ok = ok && apply(&c, &rep) &&
+	     ASSERT_EQ(entry_packets(SL_SET_ALLOW, SL_DIR_DST, "198.19.0.0/16"),
+		       0, "an entry that changed set starts at zero");
+	sl_config_free(&c);
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	ok = ok && apply(&c, &rep);
+	check_report(
+	    "apply keeps the hit counters of the set entries that stay", ok);
+	sl_config_free(&c);
+}
+
 /* ---- the switch under load ---- */
 
 static atomic_int phase; /* even: config phase/2 % 2 stable; odd: switching */
@@ -967,6 +1055,7 @@ int main(void)
 	test_mac();
 	test_noop_and_ids();
 	test_counters_follow_rules();
+	test_set_counters_kept();
 	test_differential();
 	test_switch_under_load();
 

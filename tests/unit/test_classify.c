@@ -601,6 +601,28 @@ static bool case_tcp_flags(void)
 		      1, "syn,fin");
 }
 
+/* A rule that can match no packet (tcp value outside its mask) stays in
+ * the rule table but must never decide, also when a set this small is
+ * scanned in order (SL_CLS_F_LINEAR) instead of walked. */
+static bool case_dead_rule(void)
+{
+	struct sl_rule r[2];
+	struct pkt udp = {.src = "198.18.0.1",
+			  .dst = "198.18.0.2",
+			  .proto = 17,
+			  .sport = 1,
+			  .dport = 2};
+
+	rule_init(&r[0], 1, SL_RACT_DROP);
+	r[0].tcp_mask = 0x02;
+	r[0].tcp_flags = 0x10; /* ack, outside the mask: matches nothing */
+	rule_init(&r[1], 2, SL_RACT_PASS);
+	r[1].has_proto = 1;
+	r[1].proto = 6;
+	return build_sorted(r, 2) && expect(r, 2, &udp, 0, "udp") &&
+	       build_sorted(r, 1) && expect(r, 1, &udp, 0, "udp, alone");
+}
+
 /* A packet counts at most SL_COUNT_HITS_MAX count rules: the build
  * refuses a set where one packet matches more (EINVAL, naming the rule
  * that would never count), and with exactly that many, every one counts,
@@ -848,6 +870,8 @@ int main(void)
 	check_report("ARP rules", case_arp());
 	check_report("direction in and out", case_dir());
 	check_report("tcp flags mask and value", case_tcp_flags());
+	check_report("a rule that matches nothing never decides",
+		     case_dead_rule());
 	check_report("count rules beyond the bound", case_count_bound());
 	check_report("priority ties broken by id", case_priority_ties());
 	check_report("300 rules sharing one box (a long leaf)",

@@ -16,6 +16,7 @@
 #include <linux/pkt_cls.h>
 
 #include "check.h"
+#include "config.h"
 #include "log.h"
 #include "names.h"
 #include "pkt.h"
@@ -321,6 +322,94 @@ static bool run_agree(const struct pkt_spec *s)
 			   "only %zu of %zu cuts ran", tested, n - 13);
 }
 
+/* One drop rule of each family and direction against frames of each
+ * family at each hook. The rules stage skips a packet of a class
+ * (direction, family) that no rule holds (sl_cls_hdr.classes): it must skip
+ * exactly those. */
+static bool run_classes(void)
+{
+	static const struct {
+		const char *key, *value;
+		unsigned fams; /* 1 IPv4, 2 IPv6, 4 ARP */
+	} rules[] = {
+	    {"proto", "udp", 1 | 2},
+	    {"src", "198.18.0.0/15", 1},
+	    {"src", "2001:db8::/32", 2},
+	    {"proto", "arp", 4},
+	};
+	static const char *const dirs[] = {"in", "out", "both"};
+	static const struct pkt_spec frames[] = {
+	    V4(UDP, .payload = 4),
+	    V6(UDP, .payload = 4),
+	    {.ethertype = ETH_P_ARP},
+	};
+	struct sl_ctx *cx = &envs[0].ctx;
+	struct sl_apply_report rep;
+	struct sl_config none = {0};
+	bool ok = true;
+
+	stats_fd = envs[0].stats_fd;
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		for (unsigned d = 0; d < 3; d++) {
+			struct sl_config c = {0};
+			struct sl_rule r;
+			char err[256];
+
+			sl_rule_init(&r);
+			if (!ASSERT_TRUE(
+				!sl_rule_set_field(&r, "action", "drop", err,
+						   sizeof(err)) &&
+				    !sl_rule_set_field(&r, "direction", dirs[d],
+						       err, sizeof(err)) &&
+				    !sl_rule_set_field(&r, rules[i].key,
+						       rules[i].value, err,
+						       sizeof(err)),
+				"rule: %s", err))
+				return false;
+			r.id = 1;
+			c.rules = &r;
+			c.n_rules = 1;
+			if (!ASSERT_TRUE(
+				!sl_rule_validate(&r, err, sizeof(err)),
+				"rule: %s", err) ||
+			    !ASSERT_TRUE(!sl_apply(cx, &c, 0, &rep),
+					 "apply %s %s direction %s",
+					 rules[i].key, rules[i].value, dirs[d]))
+				return false;
+			for (unsigned f = 0; f < 3; f++) {
+				uint8_t fr[PKT_MAX];
+				struct pkt_off off;
+				bool fam = rules[i].fams & (1U << f);
+				bool in = fam && d != 1, out = fam && d != 0;
+				int pass_r = f == 2 ? SL_R_NON_IP : SL_R_PASS;
+
+				pkt_build(&frames[f], fr, &off);
+				ok = ASSERT_TRUE(
+					 run(prog_xdp, fr, off.len,
+					     in ? XDP_DROP : XDP_PASS,
+					     in ? SL_R_RULE : pass_r,
+					     in ? SL_ACT_DROP : SL_ACT_PASS) &&
+					     run(prog_in, fr, off.len,
+						 in ? TC_ACT_SHOT : TC_ACT_OK,
+						 in ? SL_R_RULE : pass_r,
+						 in ? SL_ACT_DROP
+						    : SL_ACT_PASS) &&
+					     run(prog_out, fr, off.len,
+						 out ? TC_ACT_SHOT : TC_ACT_OK,
+						 out ? SL_R_RULE : pass_r,
+						 out ? SL_ACT_DROP
+						     : SL_ACT_PASS),
+					 "rule %s %s direction %s, frame %u",
+					 rules[i].key, rules[i].value, dirs[d],
+					 f) &&
+				     ok;
+			}
+		}
+	}
+	return ASSERT_EQ(sl_apply(cx, &none, 0, &rep), 0, "apply no rules") &&
+	       ok;
+}
+
 int main(void)
 {
 	struct sl_features keep;
@@ -370,6 +459,11 @@ int main(void)
 			 i + 1);
 		check_report(name, run_agree(&agree_specs[i]));
 	}
+
+	check_report("a rule of each family and direction meets exactly its "
+		     "packets at every hook (rules skip only classes no rule "
+		     "holds)",
+		     run_classes());
 
 	for (i = 0; i < 2; i++) {
 		sl_close(&envs[i].ctx);
