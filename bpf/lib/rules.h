@@ -52,9 +52,10 @@ static __always_inline __u32 sl_blob_log(void)
 	return l >= SL_BLOB_LOG_MIN && l <= SL_BLOB_LOG_MAX ? l
 							    : SL_BLOB_LOG_V2;
 }
-#define SL_CLS_RCAP  SL_CLS_RULE_CAP_OF(sl_blob_log())
-#define SL_CLS_POFF  SL_CLS_POOL_OFF_OF(sl_blob_log())
-#define SL_CLS_PWORD SL_CLS_POOL_WORDS_OF(sl_blob_log())
+#define SL_CLS_RCAP SL_CLS_RULE_CAP_OF(sl_blob_log())
+/* node and leaf-slot indexes count from the blob's start (abi.h) */
+#define SL_CLS_NMASK ((1U << (sl_blob_log() - 3)) - 1)
+#define SL_CLS_WMASK ((1U << (sl_blob_log() - 2)) - 1)
 
 static __always_inline struct sl_cls_hdr *sl_cls_hdr(__u8 *blob)
 {
@@ -76,9 +77,8 @@ static __always_inline __u64 sl_cls_descend(__u8 *blob, const __u32 *kv,
 	__u32 bits = (n >> 16) & 0xffff, sh = (n >> 8) & 0xff;
 	__u32 idx = (__u32)(n >> 32) + ((f >> sh) & ((1U << bits) - 1));
 
-	if (idx >= SL_CLS_PWORD / 2)
-		idx = 0;
-	return *(__u64 *)(blob + SL_CLS_POFF + (__u64)idx * 8);
+	/* from the blob's start, masked to its size: no compare */
+	return *(__u64 *)(blob + (__u64)(idx & SL_CLS_NMASK) * 8);
 }
 
 static long sl_cls_walk_cb(__u32 g, void *data)
@@ -206,11 +206,9 @@ static __always_inline long sl_cls_try(struct sl_cls_ctx *c, __u8 *blob,
 static __always_inline long sl_cls_scan_one(struct sl_cls_ctx *c, __u8 *blob,
 					    __u32 base, __u32 j)
 {
-	__u32 pos, w = base + j;
+	__u32 pos, w = (base + j) & SL_CLS_WMASK;
 
-	if (w >= SL_CLS_PWORD)
-		w = 0;
-	pos = *(__u32 *)(blob + SL_CLS_POFF + (__u64)w * 4);
+	pos = *(__u32 *)(blob + (__u64)w * 4);
 	if (pos >= c->best)
 		return 1;
 	return sl_cls_try(c, blob, pos);

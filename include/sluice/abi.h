@@ -377,11 +377,13 @@ _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
  *   rule table: struct sl_cls_rule [SL_CLS_RULE_CAP], indexed by order
  *               position (rules sorted by priority, id)
  *   pool:       to the blob's end, SL_CLS_POOL_WORDS_OF(log) words: the
- *               nodes (struct sl_cls_node, 2 words each, node i at word
- *               2i) from its start, the leaf lists (__u32 order
- *               positions) from its end: one budget for both
- * Every index is bounded to its region, so a bad blob can misclassify but
- * never read outside it. */
+ *               nodes (struct sl_cls_node, 8 bytes) from its start, the
+ *               leaf lists (__u32 order positions) from its end: one
+ *               budget for both
+ * Node indexes (roots' and internal nodes' base) count 8-byte units and
+ * leaf-list indexes (a leaf's base) 4-byte units from the blob's start;
+ * the walk masks them to the blob's size (no compare), so a bad blob can
+ * misclassify but never read outside it. */
 #define SL_CLS_TREE_MAX	 16 /* trees walked per packet */
 #define SL_CLS_DEPTH_MAX 16 /* internal nodes on a root-to-leaf path */
 #define SL_CLS_LEAF_MAX	 16 /* rules of a leaf scanned inline */

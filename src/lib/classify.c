@@ -255,10 +255,10 @@ uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
 	const struct sl_blob_hdr *bh = blob;
 	const struct sl_cls_hdr *h = (const void *)bh->cls;
 	unsigned log = blob_log_of(blob);
-	uint32_t pwords = SL_CLS_POOL_WORDS_OF(log);
-	const struct sl_cls_node *nodes =
-	    (const void *)(b + SL_CLS_POOL_OFF_OF(log));
-	const uint32_t *pool = (const void *)(b + SL_CLS_POOL_OFF_OF(log));
+	/* indexes count from the blob's start (abi.h): masked, no compare */
+	uint32_t nmask = (1U << (log - 3)) - 1, wmask = (1U << (log - 2)) - 1;
+	const struct sl_cls_node *nodes = (const void *)b;
+	const uint32_t *pool = (const void *)b;
 	uint32_t best = SL_CLS_NONE, hits[SL_COUNT_HITS_MAX], nh = 0;
 	size_t nc = 0;
 
@@ -273,13 +273,13 @@ uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
 			uint32_t i =
 			    nd.base + ((f >> nd.shift) & ((1U << nd.n) - 1));
 
-			nd = nodes[i < pwords / 2 ? i : 0];
+			nd = nodes[i & nmask];
 		}
 		if (nd.dim != SL_CLS_LEAF)
 			continue;
 		for (uint32_t j = 0; j < nd.n && j < SL_CLS_LEAF_LONG; j++) {
 			uint32_t w = nd.base + j;
-			uint32_t pos = pool[w < pwords ? w : 0];
+			uint32_t pos = pool[w & wmask];
 			const struct sl_cls_rule *r;
 
 			if (pos >= best)
@@ -1317,13 +1317,17 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	ch->nnodes = b.nn;
 	ch->nleaf = b.nl;
 	bh->nrules = n;
-	/* Leaf lists at the pool's end: their bases move there. */
+	/* Indexes count from the blob's start (8-byte units for nodes, 4 for
+	 * leaf slots), so the walk masks them to the blob's size, no
+	 * compare; the leaf lists sit at the pool's end. */
 	for (uint32_t i = 0; i < b.nn; i++)
-		if (b.nodes[i].dim == SL_CLS_LEAF)
-			b.nodes[i].base += pwords - b.nl;
+		b.nodes[i].base += b.nodes[i].dim == SL_CLS_LEAF
+				       ? pool_off / 4 + pwords - b.nl
+				       : pool_off / 8;
 	for (int t = 0; t < nt; t++)
-		if (ch->root[t].dim == SL_CLS_LEAF)
-			ch->root[t].base += pwords - b.nl;
+		ch->root[t].base += ch->root[t].dim == SL_CLS_LEAF
+					? pool_off / 4 + pwords - b.nl
+					: pool_off / 8;
 	if (b.nn)
 		memcpy(u8 + pool_off, b.nodes, (size_t)b.nn * sizeof(*b.nodes));
 	if (b.nl)
