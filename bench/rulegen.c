@@ -164,6 +164,131 @@ static void make_prefix(struct sl_rng *g, struct pools *pl, int v6, int dst,
 	}
 }
 
+static void base_rule(struct sl_rule *r, uint32_t id)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->priority = SL_PRIO_DEFAULT;
+	r->action = SL_RACT_DROP;
+	r->dirs = 3;
+	r->sport_hi = r->dport_hi = 65535;
+	r->icmp_type = r->icmp_code = -1;
+	r->vlan = -1;
+}
+
+/* A random prefix of family v6 and length plen. */
+static void rand_prefix(struct sl_rng *g, int v6, int plen, struct sl_prefix *p)
+{
+	int bytes = v6 ? 16 : 4;
+
+	memset(p, 0, sizeof(*p));
+	p->family = v6 ? AF_INET6 : AF_INET;
+	p->plen = plen;
+	for (int i = 0; i < bytes; i++) {
+		int keep = plen - 8 * i;
+
+		p->addr[i] = keep <= 0	? 0
+			     : keep < 8 ? sl_rng_next(g) & (0xff << (8 - keep))
+					: sl_rng_next(g);
+	}
+}
+
+/* A random port range at least min_len long. */
+static void rand_range(struct sl_rng *g, uint32_t min_len, uint16_t *lo,
+		       uint16_t *hi)
+{
+	uint32_t len = sl_rng_range(g, min_len, 65535);
+	uint32_t a = sl_rng_range(g, 0, 65535 - len);
+
+	*lo = a;
+	*hi = a + len;
+}
+
+static uint8_t rand_action(struct sl_rng *g, double count_frac)
+{
+	double a = sl_rng_unit(g);
+
+	return a < count_frac ? SL_RACT_COUNT
+	       : a < 0.6      ? SL_RACT_DROP
+			      : SL_RACT_PASS;
+}
+
+static void gen_shape(struct sl_rule *out, size_t n,
+		      const struct sl_gen_opts *o)
+{
+	struct sl_rng g;
+
+	sl_rng_seed(&g, o->seed);
+	for (size_t i = 0; i < n; i++) {
+		struct sl_rule *r = &out[i];
+
+		base_rule(r, i + 1);
+		r->priority = sl_rng_range(&g, 1, 1000);
+		r->action = rand_action(&g, o->count_frac);
+		switch (o->shape) {
+		case SL_GEN_SPLIT:
+		case SL_GEN_SPLIT_HALVES: {
+			bool src =
+			    o->shape == SL_GEN_SPLIT ? !(i & 1) : i < n / 2;
+
+			if (src) {
+				r->has_src = 1;
+				rand_prefix(&g, 0, sl_rng_range(&g, 8, 32),
+					    &r->src);
+			} else {
+				r->has_dst = 1;
+				rand_prefix(&g, 0, sl_rng_range(&g, 8, 32),
+					    &r->dst);
+			}
+			r->has_proto = 1;
+			r->proto = sl_rng_unit(&g) < 0.6 ? 6 : 17;
+			rand_range(&g, 0, &r->sport_lo, &r->sport_hi);
+			rand_range(&g, 0, &r->dport_lo, &r->dport_hi);
+			break;
+		}
+		case SL_GEN_SHARED_BOX: {
+			r->has_src = 1;
+			rand_prefix(&g, 0, 15, &r->src);
+			r->src.addr[0] = 198;
+			r->src.addr[1] = 18;
+			r->has_proto = 1;
+			r->proto = 6;
+			r->dport_lo = r->dport_hi = 443;
+			/* count rules only with exact, distinct-enough
+			 * flags: a packet counts at most 8 of them */
+			if (r->action == SL_RACT_COUNT) {
+				r->tcp_mask = 0xff;
+				r->tcp_flags = sl_rng_range(&g, 0, 255);
+			} else {
+				/* a test on at least one flag: no rule
+				 * covers the box for all packets */
+				r->tcp_mask = sl_rng_range(&g, 1, 255);
+				r->tcp_flags =
+				    sl_rng_range(&g, 0, 255) & r->tcp_mask;
+			}
+			r->dirs = (uint8_t)sl_rng_range(&g, 1, 3);
+			break;
+		}
+		default: { /* SL_GEN_WIDE */
+			int v6 = sl_rng_unit(&g) < 0.3;
+
+			r->has_src = 1;
+			rand_prefix(&g, v6, sl_rng_range(&g, 1, 12), &r->src);
+			if (sl_rng_unit(&g) < 0.7) {
+				r->has_dst = 1;
+				rand_prefix(&g, v6, sl_rng_range(&g, 1, 12),
+					    &r->dst);
+			}
+			r->has_proto = 1;
+			r->proto = sl_rng_unit(&g) < 0.6 ? 6 : 17;
+			rand_range(&g, 4096, &r->sport_lo, &r->sport_hi);
+			rand_range(&g, 4096, &r->dport_lo, &r->dport_hi);
+			break;
+		}
+		}
+	}
+}
+
 int sl_gen_rules(struct sl_rule *out, size_t n, const struct sl_gen_opts *o)
 {
 	static const uint8_t icmp4_types[] = {8, 0, 3, 11};
@@ -173,6 +298,10 @@ int sl_gen_rules(struct sl_rule *out, size_t n, const struct sl_gen_opts *o)
 	struct pools pl;
 	bool full = !o->ipv4_5tuple;
 
+	if (o->shape != SL_GEN_CLASSBENCH) {
+		gen_shape(out, n, o);
+		return 0;
+	}
 	sl_rng_seed(&g, o->seed);
 	pl.P = 64 + n / 16;
 	for (int f = 0; f < 2; f++)

@@ -23,8 +23,27 @@ uint64_t sl_rng_next(struct sl_rng *g);
 uint32_t sl_rng_range(struct sl_rng *g, uint32_t lo, uint32_t hi);
 double sl_rng_unit(struct sl_rng *g);
 
+/* Rule set shapes beside the ClassBench-like default (sl_gen_opts.shape),
+ * the ones a decision tree finds hardest (tests/unit/test_classify.c). */
+enum sl_gen_shape {
+	SL_GEN_CLASSBENCH = 0, /* the ClassBench-like profile below */
+	/* IPv4, alternating source-only and destination-only rules (first
+	 * half source-only with --split-halves), prefixes /8../32 at random,
+	 * random sport and dport ranges, random action and priority */
+	SL_GEN_SPLIT,
+	SL_GEN_SPLIT_HALVES,
+	/* every rule in one box (198.18.0.0/15 -> any, TCP dport 443),
+	 * differing only in priority, action, tcp flags (each tests at least
+	 * one) and direction */
+	SL_GEN_SHARED_BOX,
+	/* wide prefixes (/1../12, IPv4 and IPv6) with wide port ranges
+	 * (4096..65535 long) at random offsets, on both addresses */
+	SL_GEN_WIDE,
+};
+
 struct sl_gen_opts {
 	uint64_t seed;
+	enum sl_gen_shape shape;
 	/* IPv4 5-tuple rules only (src, dst, tcp/udp/icmp/any, ports; pass
 	 * and drop; direction in), for comparisons with iptables/nftables. */
 	bool ipv4_5tuple;

@@ -2,12 +2,16 @@
 /* rulegen: prints one generated rule set for sluice, iptables and nft, so
  * that benchmarks load the identical rules into each.
  *   rulegen N SEED --format yaml|iptables|nft|keys [--ipv4-5tuple]
- *                  [--packets K]
+ *                  [--packets K] [--shape NAME]
  * yaml: a sluice `rules:` list. iptables: iptables-restore input (table
  * raw, chain PREROUTING). nft: an `nft -f` file (table inet sluice_bench,
  * a prerouting chain at raw priority). Rules the target cannot express
  * (IPv6 in iptables, VLAN, ARP) become comments there. keys: K packets
- * matching late rules, one per line: 16 key words then tcp flags. */
+ * matching late rules, one per line: 16 key words then tcp flags.
+ * --shape: classbench (default), split (alternating source-only and
+ * destination-only rules with port ranges), split-halves (source-only
+ * first half, destination-only second), shared-box (every rule in one
+ * box), wide (wide prefixes, wide port ranges); see rulegen.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,8 +245,10 @@ static void print_nft(const struct sl_rule *r, size_t n)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: rulegen N SEED --format yaml|iptables|nft|keys "
-			"[--ipv4-5tuple] [--packets K]\n");
+	fprintf(stderr,
+		"usage: rulegen N SEED --format yaml|iptables|nft|keys "
+		"[--ipv4-5tuple] [--packets K] [--shape classbench|split|"
+		"split-halves|shared-box|wide]\n");
 	return 2;
 }
 
@@ -253,6 +259,9 @@ int main(int argc, char **argv)
 	struct sl_rule *rules;
 	size_t n, npk = 1000;
 	bool v4 = false;
+	int shape = SL_GEN_CLASSBENCH;
+	static const char *shapes[] = {"classbench", "split", "split-halves",
+				       "shared-box", "wide"};
 
 	if (argc < 3)
 		return usage();
@@ -264,7 +273,15 @@ int main(int argc, char **argv)
 			v4 = true;
 		else if (!strcmp(argv[i], "--packets") && i + 1 < argc)
 			npk = strtoul(argv[++i], NULL, 0);
-		else
+		else if (!strcmp(argv[i], "--shape") && i + 1 < argc) {
+			const char *v = argv[++i];
+
+			for (shape = 0; shape < 5; shape++)
+				if (!strcmp(v, shapes[shape]))
+					break;
+			if (shape == 5)
+				return usage();
+		} else
 			return usage();
 	}
 	if (n < 1 || n >= SL_RULE_MAX) {
@@ -273,6 +290,7 @@ int main(int argc, char **argv)
 	}
 	sl_gen_opts_default(&o, strtoull(argv[2], NULL, 0));
 	o.ipv4_5tuple = v4;
+	o.shape = shape;
 	rules = calloc(n, sizeof(*rules));
 	if (!rules || sl_gen_rules(rules, n, &o))
 		return 1;

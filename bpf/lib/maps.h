@@ -68,9 +68,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_stats SEC(".maps");
 
-/* The config blob (abi.h): one element of SL_BLOB_SIZE bytes. This is the
- * template of the blobs that sl_config points at; apply creates a new one
- * for every change. */
+/* The config blob (abi.h): one element of 2^blob_log bytes, its size class.
+ * This is the template of the blobs that sl_config points at: the loader
+ * sets its value size to the class it loads for (sl_features.blob_log,
+ * src/lib/loader.c); SL_BLOB_SIZE is only the default. apply creates a new
+ * blob for every change. */
 struct sl_blob_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

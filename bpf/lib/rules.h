@@ -42,6 +42,21 @@ struct sl_cls_loop {
 	__u8 *blob;
 };
 
+/* The blob's class, a load-time constant (sl_features.blob_log): the
+ * verifier knows it, so the bounds below are constants it checks against
+ * the blob map's value size. */
+static __always_inline __u32 sl_blob_log(void)
+{
+	__u32 l = sl_feat.blob_log;
+
+	return l >= SL_BLOB_LOG_MIN && l <= SL_BLOB_LOG_MAX ? l
+							    : SL_BLOB_LOG_V2;
+}
+#define SL_CLS_RCAP SL_CLS_RULE_CAP_OF(sl_blob_log())
+/* node and leaf-slot indexes count from the blob's start (abi.h) */
+#define SL_CLS_NMASK ((1U << (sl_blob_log() - 3)) - 1)
+#define SL_CLS_WMASK ((1U << (sl_blob_log() - 2)) - 1)
+
 static __always_inline struct sl_cls_hdr *sl_cls_hdr(__u8 *blob)
 {
 	return (void *)(blob + __builtin_offsetof(struct sl_blob_hdr, cls));
@@ -49,7 +64,7 @@ static __always_inline struct sl_cls_hdr *sl_cls_hdr(__u8 *blob)
 
 static __always_inline struct sl_cls_rule *sl_cls_rule_at(__u8 *blob, __u32 pos)
 {
-	__u64 off = SL_CLS_RULE_OFF + (__u64)(pos & (SL_CLS_RULE_CAP - 1)) *
+	__u64 off = SL_CLS_RULE_OFF + (__u64)(pos & (SL_CLS_RCAP - 1)) *
 					  sizeof(struct sl_cls_rule);
 
 	return (void *)(blob + off);
@@ -62,9 +77,8 @@ static __always_inline __u64 sl_cls_descend(__u8 *blob, const __u32 *kv,
 	__u32 bits = (n >> 16) & 0xffff, sh = (n >> 8) & 0xff;
 	__u32 idx = (__u32)(n >> 32) + ((f >> sh) & ((1U << bits) - 1));
 
-	if (idx >= SL_CLS_NODE_CAP)
-		idx = 0;
-	return *(__u64 *)(blob + SL_CLS_NODE_OFF + (__u64)idx * 8);
+	/* from the blob's start, masked to its size: no compare */
+	return *(__u64 *)(blob + (__u64)(idx & SL_CLS_NMASK) * 8);
 }
 
 static long sl_cls_walk_cb(__u32 g, void *data)
@@ -192,10 +206,9 @@ static __always_inline long sl_cls_try(struct sl_cls_ctx *c, __u8 *blob,
 static __always_inline long sl_cls_scan_one(struct sl_cls_ctx *c, __u8 *blob,
 					    __u32 base, __u32 j)
 {
-	__u32 pos;
+	__u32 pos, w = (base + j) & SL_CLS_WMASK;
 
-	pos = *(__u32 *)(blob + SL_CLS_LEAF_OFF +
-			 (__u64)((base + j) & (SL_CLS_LEAF_CAP - 1)) * 4);
+	pos = *(__u32 *)(blob + (__u64)w * 4);
 	if (pos >= c->best)
 		return 1;
 	return sl_cls_try(c, blob, pos);

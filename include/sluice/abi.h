@@ -154,11 +154,15 @@ static inline __u32 sl_stats_idx(__u32 reason, __u32 action)
 struct sl_features {
 	__u8 drop_malformed; /* 1: malformed frames are dropped (default) */
 	__u8 stages_off;     /* SL_STAGE_OFF_*: stages left out (default 0) */
+	/* log2 of the config blob's size (its class, SL_BLOB_LOG_MIN..MAX);
+	 * 0: SL_BLOB_LOG_V2. The loader sets it with the blob map template's
+	 * value size; the rules stage's bounds are constants of it. */
+	__u8 blob_log;
 	/* 1 only in the private copy `sluice explain` loads: it counts
 	 * nothing (reasons, set entries, rules) and writes why it decided
 	 * into its struct sl_trace instead. Never attached. */
 	__u8 trace;
-	__u8 pad[5];
+	__u8 pad[4];
 };
 /* sl_features.stages_off: optional stages switched off at load time (the
  * verifier removes them; 0 ns). */
@@ -192,13 +196,14 @@ struct sl_trace {
  * change of a pinned map's shape or of a value's format bumps the version
  * and adds a migration step (src/lib/upgrade.c), so a newer binary upgrades
  * the state of the one before it in place, and an older binary refuses
- * newer state without touching it. Building with SL_NEXT_LAYOUT (make
- * NEXT_LAYOUT=1) makes a "next release" for the upgrade tests: one more
- * reason, one more action and one more map, layout 3. */
+ * newer state without touching it. Layout 3: the config blob's classifier
+ * pool (nodes and leaf lists in one region). Building with SL_NEXT_LAYOUT
+ * (make NEXT_LAYOUT=1) makes a "next release" for the upgrade tests: one
+ * more reason, one more action and one more map, layout 4. */
 #ifdef SL_NEXT_LAYOUT
-#define SL_LAYOUT_VERSION 3
+#define SL_LAYOUT_VERSION 4
 #else
-#define SL_LAYOUT_VERSION 2
+#define SL_LAYOUT_VERSION 3
 #endif
 #define SL_META_MAGIC 0x534c4d54U /* "SLMT" */
 #define SL_MAP_META   "sl_meta"
@@ -206,7 +211,9 @@ struct sl_trace {
 struct sl_meta {
 	__u32 magic;  /* SL_META_MAGIC */
 	__u32 layout; /* SL_LAYOUT_VERSION of the binary that wrote the maps */
-	__u64 reserved[7];
+	__u32 blob_log; /* class of sl_config's blobs; 0: SL_BLOB_LOG_V2 */
+	__u32 pad;
+	__u64 reserved[6];
 };
 _Static_assert(sizeof(struct sl_meta) == 64, "sl_meta size");
 
@@ -279,14 +286,21 @@ enum sl_rule_action {
 };
 
 /* ---- The config blob ----
- * The running rule set lives in one BPF_F_MMAPABLE array element of
- * SL_BLOB_SIZE bytes, reached through the one-slot map SL_MAP_CONFIG
- * (array of maps). apply builds a whole new blob off to the side and
- * switches with one map write; the datapath reads the slot once per packet
- * and uses that blob, and the set generation it names, for the whole
- * packet. An empty slot means: no rules, set generation 0, policy pass. */
-#define SL_BLOB_SIZE  (32U << 20)
-#define SL_BLOB_MAGIC 0x534c4331U /* "SLC1" */
+ * The running rule set lives in one BPF_F_MMAPABLE array element of 2^log
+ * bytes (its size class, SL_BLOB_LOG_MIN..SL_BLOB_LOG_MAX), reached
+ * through the one-slot map SL_MAP_CONFIG (array of maps), whose template
+ * has the class's size: the class is a load-time choice (sl_features,
+ * sl_meta), and apply moves to another class by loading programs for it
+ * (docs/classifier.md, size classes). apply builds a whole new blob off to
+ * the side and switches with one map write; the datapath reads the slot
+ * once per packet and uses that blob, and the set generation it names,
+ * for the whole packet. An empty slot means: no rules, set generation 0,
+ * policy pass. */
+#define SL_BLOB_LOG_MIN 18 /* 256 KiB: up to 1,023 rules */
+#define SL_BLOB_LOG_MAX 28 /* 256 MiB */
+#define SL_BLOB_LOG_V2	25 /* 32 MiB: the one size of layouts 1 and 2 */
+#define SL_BLOB_SIZE	(1U << SL_BLOB_LOG_V2) /* the template's default */
+#define SL_BLOB_MAGIC	0x534c4331U	       /* "SLC1" */
 
 struct sl_blob_hdr {
 	__u32 magic;
@@ -362,10 +376,14 @@ _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
  * docs/classifier.md. Regions of the blob after struct sl_blob_hdr:
  *   rule table: struct sl_cls_rule [SL_CLS_RULE_CAP], indexed by order
  *               position (rules sorted by priority, id)
- *   leaf lists: __u32 order positions [SL_CLS_LEAF_CAP]
- *   nodes:      struct sl_cls_node [SL_CLS_NODE_CAP], to the blob's end
- * Every index is bounded to its region, so a bad blob can misclassify but
- * never read outside it. */
+ *   pool:       to the blob's end, SL_CLS_POOL_WORDS_OF(log) words: the
+ *               nodes (struct sl_cls_node, 8 bytes) from its start, the
+ *               leaf lists (__u32 order positions) from its end: one
+ *               budget for both
+ * Node indexes (roots' and internal nodes' base) count 8-byte units and
+ * leaf-list indexes (a leaf's base) 4-byte units from the blob's start;
+ * the walk masks them to the blob's size (no compare), so a bad blob can
+ * misclassify but never read outside it. */
 #define SL_CLS_TREE_MAX	 16 /* trees walked per packet */
 #define SL_CLS_DEPTH_MAX 16 /* internal nodes on a root-to-leaf path */
 #define SL_CLS_LEAF_MAX	 16 /* rules of a leaf scanned inline */
@@ -382,12 +400,16 @@ _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
 #define SL_CLS_LEAF	0xff /* sl_cls_node.dim of a leaf */
 #define SL_CLS_NONE	0xffffffffU
 #define SL_CLS_RULE_LOG 17
-#define SL_CLS_LEAF_LOG 18
 #define SL_CLS_RULE_CAP (1U << SL_CLS_RULE_LOG)
-#define SL_CLS_LEAF_CAP (1U << SL_CLS_LEAF_LOG)
-/* The nodes take the rest of the blob (not a power of two: node indexes
- * are bounded by a compare). */
-#define SL_CLS_NODE_CAP ((__u32)((SL_BLOB_SIZE - SL_CLS_NODE_OFF) / 8))
+/* Per class (log2 of the blob size): the rule table holds 2^(log - 8)
+ * rules, at most SL_CLS_RULE_CAP; the pool takes the rest. */
+#define SL_CLS_RULE_CAP_OF(log) \
+	(1U << ((log)-8 < SL_CLS_RULE_LOG ? (log)-8 : SL_CLS_RULE_LOG))
+#define SL_CLS_POOL_OFF_OF(log) \
+	(SL_CLS_RULE_OFF +      \
+	 (__u64)SL_CLS_RULE_CAP_OF(log) * sizeof(struct sl_cls_rule))
+#define SL_CLS_POOL_WORDS_OF(log) \
+	((__u32)(((1ULL << (log)) - SL_CLS_POOL_OFF_OF(log)) / 4))
 
 /* Internal node: child = base + ((key[dim] >> shift) & ((1 << n) - 1)).
  * Leaf (dim SL_CLS_LEAF): n order positions at leaf list index base. */
@@ -431,7 +453,8 @@ struct sl_cls_hdr {
 	 * sl_l3_class) set when some rule can match a packet of that class;
 	 * a packet of a class with no rule skips the stage. */
 	__u32 classes;
-	__u8 pad[16];
+	__u8 blob_log; /* the blob's class (0: SL_BLOB_LOG_V2), for readers */
+	__u8 pad[15];
 };
 _Static_assert(sizeof(struct sl_cls_hdr) == 232, "sl_cls_hdr size");
 
@@ -468,11 +491,13 @@ _Static_assert(SL_CLS_MAC_OFF + SL_CLS_MAC_MAX * sizeof(struct sl_cls_mac) <=
 		   SL_CLS_RULE_OFF,
 	       "the MAC table fits between the header and the rule table");
 _Static_assert(SL_RULE_MAX - 1 <= SL_CLS_ID_MASK, "rule ids fit 24 bits");
-#define SL_CLS_LEAF_OFF \
-	(SL_CLS_RULE_OFF + (__u64)SL_CLS_RULE_CAP * sizeof(struct sl_cls_rule))
-#define SL_CLS_NODE_OFF (SL_CLS_LEAF_OFF + (__u64)SL_CLS_LEAF_CAP * 4)
-#define SL_CLS_END	(SL_CLS_NODE_OFF + (__u64)SL_CLS_NODE_CAP * 8)
-_Static_assert(SL_CLS_END <= SL_BLOB_SIZE, "classifier regions fit the blob");
+/* Not a power of two: pool indexes are bounded by a compare. */
+_Static_assert(SL_CLS_POOL_OFF_OF(SL_BLOB_LOG_MIN) % 8 == 0,
+	       "nodes are 8-byte aligned");
+_Static_assert(SL_CLS_POOL_OFF_OF(SL_BLOB_LOG_MIN) < (1U << SL_BLOB_LOG_MIN),
+	       "the smallest class has a pool");
+_Static_assert(SL_CLS_RULE_CAP_OF(SL_BLOB_LOG_V2) == SL_CLS_RULE_CAP,
+	       "classes from SL_BLOB_LOG_V2 on hold every rule");
 _Static_assert(SL_CLS_RULE_CAP >= SL_RULE_MAX, "rule table holds every rule");
 /* ---- end of classifier section ---- */
 

@@ -533,32 +533,34 @@ out:
 	return err;
 }
 
-/* A new blob map, filled and mapped; returns its fd. */
-static int blob_build(const struct sl_config *cfg, const struct sl_rule *rules,
-		      size_t n, int gen, int defs, __u64 serial,
-		      struct sl_cls_stats *st)
+/* A new blob map of class log (2^log bytes), filled; returns its fd.
+ * fine_only: as sl_cls_build_class(). */
+static int blob_build_class(const struct sl_config *cfg,
+			    const struct sl_rule *rules, size_t n, int gen,
+			    int defs, __u64 serial, unsigned log,
+			    bool fine_only, struct sl_cls_stats *st)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+	size_t size = (size_t)1 << log;
 	struct sl_blob_hdr *h;
 	void *m;
 	int fd, err;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_blob", 4, SL_BLOB_SIZE, 1,
-			    &o);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_blob", 4, size, 1, &o);
 	if (fd < 0) {
 		err = -errno;
-		pr_err("cannot create a config blob (%u MiB): %s",
-		       SL_BLOB_SIZE >> 20, strerror(errno));
+		pr_err("cannot create a config blob (%zu KiB): %s", size >> 10,
+		       strerror(errno));
 		return err;
 	}
-	m = mmap(NULL, SL_BLOB_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED) {
 		err = -errno;
 		pr_err("cannot map the config blob: %s", strerror(errno));
 		close(fd);
 		return err;
 	}
-	err = sl_cls_build(rules, n, m, st);
+	err = sl_cls_build_class(rules, n, m, log, fine_only, st);
 	if (!err) {
 		h = m;
 		h->magic = SL_BLOB_MAGIC;
@@ -568,10 +570,42 @@ static int blob_build(const struct sl_config *cfg, const struct sl_rule *rules,
 		h->policy[SL_RDIR_OUT] = cfg->policy[SL_RDIR_OUT];
 		h->serial = serial;
 	}
-	munmap(m, SL_BLOB_SIZE);
+	munmap(m, size);
 	if (err) {
 		close(fd);
 		return err;
+	}
+	return fd;
+}
+
+/* The blob of rules in the class they need (docs/classifier.md, size
+ * classes): the smallest class, from the one whose rule table holds them,
+ * whose trees fit without a coarse level; else 2 classes above that one,
+ * where the trees may be coarse. A class up to 16 times larger than needed
+ * that the programs run with (run_log) is kept: no reload for small
+ * changes. fixed: run_log only (the programs cannot change here). Returns
+ * the fd, the class in *log. */
+static int blob_build(const struct sl_config *cfg, const struct sl_rule *rules,
+		      size_t n, int gen, int defs, __u64 serial,
+		      unsigned run_log, bool fixed, unsigned *log,
+		      struct sl_cls_stats *st)
+{
+	unsigned lo = sl_cls_min_log(n), last = lo + 2;
+	int fd = -E2BIG;
+
+	if (last > SL_BLOB_LOG_MAX)
+		last = SL_BLOB_LOG_MAX;
+	if (fixed) {
+		*log = run_log;
+		return blob_build_class(cfg, rules, n, gen, defs, serial,
+					run_log, false, st);
+	}
+	for (unsigned l = lo; l <= last && fd == -E2BIG; l++) {
+		if (l < run_log && l + 2 >= run_log)
+			l = run_log;
+		*log = l;
+		fd = blob_build_class(cfg, rules, n, gen, defs, serial, l,
+				      l < last, st);
 	}
 	return fd;
 }
@@ -582,6 +616,7 @@ int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
 	struct sl_config cfg = {};
 	struct sl_cls_stats st;
 	struct sl_rule *rules;
+	unsigned log;
 	__u32 key = 0;
 	size_t n;
 	int err, fd, outer;
@@ -605,8 +640,9 @@ int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
 	if (err)
 		goto out;
 	memcpy(cfg.policy, policy, sizeof(cfg.policy));
+	/* Into the class of the loaded programs (an upgrade's). */
 	fd = blob_build(&cfg, rules, n, ctx->set_gen, ctx->defs_gen, serial,
-			&st);
+			sl_xdp_blob_log(ctx->skel), true, &log, &st);
 	if (fd < 0) {
 		err = fd;
 		goto out;
@@ -889,6 +925,73 @@ static int diff_build(const struct sl_config *cur, const struct sl_config *cfg,
 	return err;
 }
 
+/* Moves the running config to a blob of another class (blob_fd, class
+ * log): the pin of sl_config goes aside, a load for the class makes a new
+ * sl_config (its template has the class's size) holding the blob, and
+ * every attachment moves to programs loaded for the class (sl_reload:
+ * bpf_link_update / filter replace, atomic per hook, all or nothing). A
+ * packet sees the old programs with the old blob or the new with the new.
+ * On failure the old pin is put back: nothing changed. */
+static int class_switch(struct sl_ctx *ctx, int blob_fd, unsigned log)
+{
+	char pin[400], aside[420];
+	unsigned was = sl_xdp_blob_log(ctx->skel);
+	struct sl_features feat;
+	struct sluice_xdp *skel, *old;
+	struct bpf_map *map;
+	size_t moved = 0;
+	__u32 key = 0;
+	int err;
+
+	snprintf(pin, sizeof(pin), "%s/%s", ctx->dir, SL_MAP_CONFIG);
+	/* (bpffs names have no dots) */
+	snprintf(aside, sizeof(aside), "%s/%s_old", ctx->dir, SL_MAP_CONFIG);
+	if (rename(pin, aside))
+		return -errno;
+	if (!running_features(ctx, &feat))
+		sl_features_default(&feat);
+	feat.blob_log = log;
+	skel = sl_xdp_load(ctx->dir, &feat, 0); /* pins the new sl_config */
+	if (!skel) {
+		err = -errno ?: -EIO;
+		goto back;
+	}
+	map = bpf_object__find_map_by_name(sl_xdp_object(skel), SL_MAP_CONFIG);
+	if (!map ||
+	    bpf_map_update_elem(bpf_map__fd(map), &key, &blob_fd, BPF_ANY)) {
+		err = map ? -errno : -ENOENT;
+		goto back_skel;
+	}
+	ctx->blob_log_next = log;
+	err = sl_reload(ctx, &moved);
+	ctx->blob_log_next = 0;
+	if (err)
+		goto back_skel;
+	unlink(aside);
+	/* From here on the ctx works on the new sl_config. */
+	old = ctx->skel;
+	ctx->skel = skel;
+	if (!ctx->wrapped)
+		sl_xdp_destroy(old);
+	ctx->wrapped = false;
+	pr_info("config blob: %u KiB (was %u KiB); %zu attachments moved to "
+		"programs for it",
+		(1U << log) >> 10, (1U << was) >> 10, moved);
+	/* Loads take the class from the installed blob first: a failed
+	 * write only leaves sl_meta behind. */
+	if (sl_meta_write(ctx, SL_LAYOUT_VERSION))
+		pr_warn("the blob class (%u KiB) is not recorded in sl_meta",
+			(1U << log) >> 10);
+	return 0;
+back_skel:
+	sl_xdp_destroy(skel);
+	unlink(pin);
+back:
+	if (rename(aside, pin))
+		pr_warn("cannot put %s back: %s", pin, strerror(errno));
+	return err;
+}
+
 int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	     struct sl_apply_report *rep)
 {
@@ -899,6 +1002,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	struct sl_blob_hdr h;
 	size_t n_ch = 0;
 	bool keep_sets, had_blob;
+	unsigned run_log, new_log;
 	int err, old_gen, gen, old_defs = 0, defs, fd = -1, outer;
 	double t = mono();
 	__u32 key = 0;
@@ -988,8 +1092,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	if (err)
 		goto undo;
 	lap(&t, "rule counters, redirect slots");
+	run_log = sl_xdp_blob_log(ctx->skel);
+	/* Another class needs other programs: only for pinned state. */
 	fd = blob_build(cfg, cfg->rules, cfg->n_rules, gen, defs,
-			had_blob ? h.serial + 1 : 1, &rep->cls);
+			had_blob ? h.serial + 1 : 1, run_log,
+			ctx->lock_fd < 0 || ctx->wrapped, &new_log, &rep->cls);
 	if (fd < 0) {
 		err = fd;
 		goto undo;
@@ -1012,10 +1119,14 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 			goto undo;
 	}
 	/* The switch: one map write. The kernel returns once no program
-	 * still runs with the old blob. */
+	 * still runs with the old blob. Or, to another class, new programs
+	 * and sl_config (class_switch). */
 	outer = sl_map_fd(ctx, SL_MAP_CONFIG);
-	if (outer < 0 || bpf_map_update_elem(outer, &key, &fd, BPF_ANY)) {
+	if (new_log != run_log)
+		err = class_switch(ctx, fd, new_log);
+	else if (outer < 0 || bpf_map_update_elem(outer, &key, &fd, BPF_ANY))
 		err = outer < 0 ? outer : -errno;
+	if (err) {
 		pr_err("cannot switch to the new config: %s", strerror(-err));
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;

@@ -1111,6 +1111,13 @@ int sl_reload(struct sl_ctx *ctx, size_t *moved)
 				have_feat = true;
 			}
 	free(att);
+	/* apply moving to another blob class: the programs for it */
+	if (ctx->blob_log_next) {
+		if (!have_feat)
+			sl_features_default(&feat);
+		feat.blob_log = ctx->blob_log_next;
+		have_feat = true;
+	}
 	mv.skel = sl_xdp_load(ctx->dir, have_feat ? &feat : NULL, progs);
 	if (!mv.skel)
 		return -errno ?: -EIO;

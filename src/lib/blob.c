@@ -27,22 +27,46 @@ static int blob_fd(struct sl_ctx *ctx)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Bytes of a blob: its class (the classifier header names it). */
+static size_t blob_size(const void *blob)
+{
+	const struct sl_cls_hdr *c =
+	    (const void *)((const struct sl_blob_hdr *)blob)->cls;
+
+	return (size_t)1 << (c->blob_log >= SL_BLOB_LOG_MIN &&
+				     c->blob_log <= SL_BLOB_LOG_MAX
+				 ? c->blob_log
+				 : SL_BLOB_LOG_V2);
+}
+
 const void *sl_blob_map(struct sl_ctx *ctx)
 {
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	int fd = blob_fd(ctx);
 	void *m;
 
 	if (fd < 0)
 		return NULL;
-	m = mmap(NULL, SL_BLOB_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		close(fd);
+		return NULL;
+	}
+	m = mmap(NULL, info.value_size, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
-	return m == MAP_FAILED ? NULL : m;
+	if (m == MAP_FAILED)
+		return NULL;
+	if (blob_size(m) != info.value_size) {
+		munmap(m, info.value_size);
+		return NULL;
+	}
+	return m;
 }
 
 void sl_blob_unmap(const void *blob)
 {
 	if (blob)
-		munmap((void *)blob, SL_BLOB_SIZE);
+		munmap((void *)blob, blob_size(blob));
 }
 
 int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h)
@@ -79,5 +103,24 @@ int sl_ctx_sync_slots(struct sl_ctx *ctx)
 		return err;
 	ctx->set_gen = h.set_gen & 1;
 	ctx->defs_gen = h.defs_gen & 1;
+	return 0;
+}
+
+/* ---- the layout record (sl_meta) ---- */
+
+int sl_meta_write(struct sl_ctx *ctx, __u32 layout)
+{
+	struct sl_meta m = {.magic = SL_META_MAGIC,
+			    .layout = layout,
+			    .blob_log = sl_xdp_blob_log(ctx->skel)};
+	int fd = sl_map_fd(ctx, SL_MAP_META);
+	__u32 key = 0;
+
+	if (fd < 0 || bpf_map_update_elem(fd, &key, &m, BPF_ANY)) {
+		int err = fd < 0 ? fd : -errno;
+
+		pr_err("cannot record the layout version: %s", strerror(-err));
+		return err;
+	}
 	return 0;
 }

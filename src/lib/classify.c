@@ -26,12 +26,21 @@
 #define ND SL_DIM_MAX
 
 /* Build parameters (docs/classifier.md). */
-#define BINTH	  4  /* a node of at most BINTH rules is a leaf */
-#define SPFAC	  8  /* children rule copies + cuts <= SPFAC * rules */
 #define BMAX	  16 /* at most 2^BMAX cuts per node */
-#define IP_LARGE  15 /* an address prefix up to /15 is "large" */
+#define IP_LARGE  7  /* an address prefix up to /7 is "large" */
 #define MERGE_MIN 64 /* smaller categories are merged into a superset */
 #define MERGE_DIV 50 /* ... or, first, categories below n / MERGE_DIV */
+
+/* The build levels of a tree, finest first: a node of at most binth rules
+ * is a leaf; a node's children hold at most spfac x its rules (copies)
+ * plus cuts. A tree that does not fit its share of the blob is built
+ * again at the next level: fewer, longer leaves (docs/classifier.md,
+ * coarse trees). The last level cuts only nodes of more than
+ * SL_CLS_LEAF_LONG rules, and only where a cut does not copy rules. */
+static const struct {
+	uint16_t binth, spfac;
+} levels[] = {{4, 8}, {32, 4}, {256, 2}, {4096, 1}};
+#define NLEVELS ((int)(sizeof(levels) / sizeof(levels[0])))
 
 /* Width in bits of each dimension's domain (the root box). */
 static const uint8_t dim_bits[ND] = {
@@ -189,9 +198,20 @@ uint32_t sl_cls_oracle(const struct sl_rule *sorted, size_t n,
 
 /* ---- user-space walk, the same algorithm as bpf/lib/rules.h ---- */
 
+/* The class of a built blob (its header says). */
+static unsigned blob_log_of(const void *blob)
+{
+	const struct sl_cls_hdr *h =
+	    (const void *)((const struct sl_blob_hdr *)blob)->cls;
+
+	return h->blob_log >= SL_BLOB_LOG_MIN && h->blob_log <= SL_BLOB_LOG_MAX
+		   ? h->blob_log
+		   : SL_BLOB_LOG_V2;
+}
+
 static const struct sl_cls_rule *blob_rule(const uint8_t *b, uint32_t pos)
 {
-	pos &= SL_CLS_RULE_CAP - 1;
+	pos &= SL_CLS_RULE_CAP_OF(blob_log_of(b)) - 1;
 	return (const void *)(b + SL_CLS_RULE_OFF +
 			      (uint64_t)pos * sizeof(struct sl_cls_rule));
 }
@@ -234,8 +254,11 @@ uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
 	const uint8_t *b = blob;
 	const struct sl_blob_hdr *bh = blob;
 	const struct sl_cls_hdr *h = (const void *)bh->cls;
-	const struct sl_cls_node *nodes = (const void *)(b + SL_CLS_NODE_OFF);
-	const uint32_t *leaf = (const void *)(b + SL_CLS_LEAF_OFF);
+	unsigned log = blob_log_of(blob);
+	/* indexes count from the blob's start (abi.h): masked, no compare */
+	uint32_t nmask = (1U << (log - 3)) - 1, wmask = (1U << (log - 2)) - 1;
+	const struct sl_cls_node *nodes = (const void *)b;
+	const uint32_t *pool = (const void *)b;
 	uint32_t best = SL_CLS_NONE, hits[SL_COUNT_HITS_MAX], nh = 0;
 	size_t nc = 0;
 
@@ -250,13 +273,13 @@ uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
 			uint32_t i =
 			    nd.base + ((f >> nd.shift) & ((1U << nd.n) - 1));
 
-			nd = nodes[i < SL_CLS_NODE_CAP ? i : 0];
+			nd = nodes[i & nmask];
 		}
 		if (nd.dim != SL_CLS_LEAF)
 			continue;
 		for (uint32_t j = 0; j < nd.n && j < SL_CLS_LEAF_LONG; j++) {
-			uint32_t pos =
-			    leaf[(nd.base + j) & (SL_CLS_LEAF_CAP - 1)];
+			uint32_t w = nd.base + j;
+			uint32_t pos = pool[w & wmask];
 			const struct sl_cls_rule *r;
 
 			if (pos >= best)
@@ -345,7 +368,10 @@ struct tb {
 	uint32_t max_depth, max_leaf;
 	int err;
 	bool quiet;	/* no error messages (a first attempt) */
+	bool overfull;	/* a leaf held more than SL_CLS_LEAF_LONG rules */
 	uint32_t allow; /* dims the current tree cuts first */
+	uint32_t binth, spfac; /* the current tree's level */
+	uint32_t pool_lim; /* the current tree's share of the pool ends here */
 };
 
 static inline uint64_t mix(uint64_t h, uint64_t x)
@@ -402,7 +428,7 @@ static int64_t node_alloc(struct tb *b, uint32_t k)
 {
 	uint32_t r;
 
-	if ((uint64_t)b->nn + k > SL_CLS_NODE_CAP) {
+	if (2 * ((uint64_t)b->nn + k) + b->nl > b->pool_lim) {
 		b->err = -E2BIG;
 		return -1;
 	}
@@ -530,6 +556,7 @@ static struct sl_cls_node make_leaf(struct tb *b, const uint32_t *ids, int n,
 	if ((uint32_t)depth > b->max_depth)
 		b->max_depth = depth;
 	if (n > SL_CLS_LEAF_LONG) {
+		b->overfull = true;
 		if (!b->err && !b->quiet)
 			pr_err("classifier: a leaf at depth %d holds %d rules, "
 			       "more than %d (too many overlapping tcp-flags "
@@ -554,7 +581,7 @@ static struct sl_cls_node make_leaf(struct tb *b, const uint32_t *ids, int n,
 	}
 	if (e->used)
 		return e->h;
-	if ((uint64_t)b->nl + n > SL_CLS_LEAF_CAP) {
+	if (2 * (uint64_t)b->nn + b->nl + n > b->pool_lim) {
 		b->err = -E2BIG;
 		return h;
 	}
@@ -629,6 +656,55 @@ static int truncate_list(const struct tb *b, uint32_t *ids, int n,
 	return k;
 }
 
+/* Rule q can never count in the node box (lo, widths wb): an earlier
+ * terminal rule p without a MAC condition holds every point of q's box in
+ * the node box, and p's TCP-flags test holds whenever q's does. */
+static bool shadowed(const struct tb *b, uint32_t p, uint32_t q,
+		     const uint32_t lo[ND], const uint8_t wb[ND])
+{
+	const struct sl_rule *x = &b->rules[p], *y = &b->rules[q];
+
+	if (b->act[p] == SL_RACT_COUNT || x->has_smac || x->has_dmac)
+		return false;
+	if ((x->tcp_mask & ~y->tcp_mask) ||
+	    ((y->tcp_flags ^ x->tcp_flags) & x->tcp_mask))
+		return false;
+	for (int d = 0; d < ND; d++) {
+		uint32_t ql = b->lo[q * ND + d], qh = b->hi[q * ND + d];
+		uint32_t nh = lo[d] + wmask(wb[d]);
+
+		ql = ql > lo[d] ? ql : lo[d];
+		qh = qh < nh ? qh : nh;
+		if (ql > qh)
+			return true; /* q holds no point of the node */
+		if (b->lo[p * ND + d] > ql || b->hi[p * ND + d] < qh)
+			return false;
+	}
+	return true;
+}
+
+/* Drops the rules of a long leaf's list (more than SL_CLS_LEAF_MAX: rules
+ * no cut separates) that an earlier terminal rule shadows in the node box,
+ * e.g. a rule repeating an earlier one's box with a stricter TCP-flags
+ * test. Returns the new length. */
+static int drop_shadowed(const struct tb *b, uint32_t *ids, int n,
+			 const uint32_t lo[ND], const uint8_t wb[ND])
+{
+	/* Against the first 128 kept rules; all of them only when the list
+	 * would not fit a leaf otherwise (the build time is n x that). */
+	int k = 0, lim = n > SL_CLS_LEAF_LONG ? n : 128;
+
+	for (int i = 0; i < n; i++) {
+		bool sh = false;
+
+		for (int j = 0; j < k && j < lim && !sh; j++)
+			sh = shadowed(b, ids[j], ids[i], lo, wb);
+		if (!sh)
+			ids[k++] = ids[i];
+	}
+	return k;
+}
+
 static struct sl_cls_node build(struct tb *b, uint32_t *ids, int n,
 				const uint32_t lo[ND], const uint8_t wb[ND],
 				int depth)
@@ -647,8 +723,11 @@ static struct sl_cls_node build(struct tb *b, uint32_t *ids, int n,
 	for (int d = 0; d < ND; d++)
 		if (wb[d])
 			allz = 0;
-	if (n <= BINTH || depth >= SL_CLS_DEPTH_MAX || allz)
+	if ((uint32_t)n <= b->binth || depth >= SL_CLS_DEPTH_MAX || allz) {
+		if (n > SL_CLS_LEAF_MAX)
+			n = drop_shadowed(b, ids, n, lo, wb);
 		return make_leaf(b, ids, n, depth);
+	}
 
 	/* Rule boxes clipped to the node box, relative to its corner; nf:
 	 * the dimensions where a rule does not span the node box. */
@@ -709,7 +788,7 @@ static struct sl_cls_node build(struct tb *b, uint32_t *ids, int n,
 	 * child, then the smallest average child. Dimensions the tree was
 	 * made for come first; the others only when no cut of those makes
 	 * the largest child smaller than the node. */
-	lim_sum = (uint64_t)SPFAC * n;
+	lim_sum = (uint64_t)b->spfac * n;
 	/* Families first: a node mixing IPv4 and IPv6 rules cuts the L3
 	 * class, so that no address cut replicates the other family. */
 	for (int i = 0; i < n && wb[SL_DIM_L3]; i++)
@@ -748,9 +827,12 @@ static struct sl_cls_node build(struct tb *b, uint32_t *ids, int n,
 					    !b->tcpm[ids[i]] &&
 					    b->act[ids[i]] != SL_RACT_COUNT;
 
-					for (uint32_t c = a0; c <= z0; c++) {
+					for (uint32_t c = a0; c <= z0 && !over;
+					     c++) {
 						if (cl[c])
 							continue;
+						over = bits > 1 &&
+						       sum + np >= lim_sum;
 						cc[c]++;
 						sum++;
 						if (cc[c] > mx)
@@ -785,6 +867,8 @@ static struct sl_cls_node build(struct tb *b, uint32_t *ids, int n,
 		}
 	}
 	if (bd < 0) {
+		if (n > SL_CLS_LEAF_MAX)
+			n = drop_shadowed(b, ids, n, lo, wb);
 		self = make_leaf(b, ids, n, depth);
 		goto out;
 	}
@@ -1001,6 +1085,17 @@ static int group_cats(const uint32_t cnt[16], int map[16], unsigned gm[16],
 
 #define CAT_DEAD 0xff
 
+/* The end of a tree's share of a region of cap slots, used up to used:
+ * the rest in proportion to its rules (k) among those still to build (k +
+ * later). What a tree leaves goes to the later ones. (A greedy share made
+ * the failing attempts of hard trees slow: 56 s instead of 12 s for 70,000
+ * "wide" rules.) */
+static uint32_t share_end(uint32_t used, uint32_t cap, uint64_t k,
+			  uint64_t later)
+{
+	return used + (uint32_t)((uint64_t)(cap - used) * k / (k + later));
+}
+
 /* The packet classes (sl_cls_hdr.classes) a rule box can hold. */
 static uint32_t box_classes(const uint32_t *lo, const uint32_t *hi)
 {
@@ -1022,8 +1117,11 @@ static bool box_ok(const uint32_t *lo, const uint32_t *hi)
 }
 
 static int build_all(const struct sl_rule *rules, size_t n, void *blob,
-		     struct sl_cls_stats *st, uint32_t merge_min, bool quiet)
+		     unsigned log, struct sl_cls_stats *st, uint32_t merge_min,
+		     bool quiet)
 {
+	const uint32_t pwords = SL_CLS_POOL_WORDS_OF(log);
+	const uint64_t pool_off = SL_CLS_POOL_OFF_OF(log);
 	double t0 = now_ms();
 	struct sl_blob_hdr *bh = blob;
 	struct sl_cls_hdr *ch = (void *)bh->cls;
@@ -1037,6 +1135,7 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	struct {
 		int g;
 		uint32_t minpos;
+		uint32_t k; /* rules */
 	} tl[16];
 	struct tb b = {.quiet = quiet};
 	uint8_t *u8 = blob;
@@ -1048,6 +1147,15 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		pr_err("classifier: %zu rules, at most %u\n", n,
 		       SL_RULE_MAX - 1);
 		return -EINVAL;
+	}
+	if (n >= SL_CLS_RULE_CAP_OF(log)) {
+		/* a larger class holds them */
+		if (!quiet)
+			pr_err("classifier: %zu rules, a blob of %u KiB holds "
+			       "%u\n",
+			       n, (1U << log) >> 10,
+			       SL_CLS_RULE_CAP_OF(log) - 1);
+		return -E2BIG;
 	}
 	sorted = malloc(sizeof(*sorted) * (n + 1));
 	lo = malloc(sizeof(*lo) * ND * (n + 1));
@@ -1144,18 +1252,52 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	b.act = act;
 	b.tcpm = tcpm;
 	b.rules = sorted;
-	for (int t = 0; t < nt && !b.err; t++) {
-		uint32_t rlo[ND] = {0};
-		uint8_t wb[ND];
-		int k = 0;
-
-		memcpy(wb, dim_bits, ND);
+	/* rules of the trees after each one, for the shares */
+	for (int t = 0; t < nt; t++) {
+		tl[t].k = 0;
 		for (size_t i = 0; i < n; i++)
-			if (cat[i] != CAT_DEAD && map[cat[i]] == tl[t].g)
-				ids[k++] = i;
-		b.cur_worst = 0;
+			tl[t].k += cat[i] != CAT_DEAD && map[cat[i]] == tl[t].g;
+	}
+	for (int t = 0; t < nt && !b.err; t++) {
+		uint64_t later = 0;
+		uint32_t nn0 = b.nn, nl0 = b.nl;
+		int k;
+
+		for (int u = t + 1; u < nt; u++)
+			later += tl[u].k;
 		b.allow = cat_allow(gm[tl[t].g]);
-		ch->root[t] = build(&b, ids, k, rlo, wb, 0);
+		/* A tree may take its share of what is left; past it, it is
+		 * built again one level coarser. A first attempt (quiet)
+		 * builds at the finest level only. */
+		b.pool_lim = share_end(2 * b.nn + b.nl, pwords, tl[t].k, later);
+		for (int lv = 0; lv < NLEVELS; lv++) {
+			uint32_t rlo[ND] = {0};
+			uint8_t wb[ND];
+
+			memcpy(wb, dim_bits, ND);
+			b.binth = levels[lv].binth;
+			b.spfac = levels[lv].spfac;
+			b.cur_worst = 0;
+			b.err = 0;
+			b.nn = nn0;
+			b.nl = nl0;
+			/* no sharing with a dropped attempt's nodes */
+			if (lv && b.dt) {
+				memset(b.dt, 0, b.dcap * sizeof(*b.dt));
+				b.dn = 0;
+			}
+			/* build() compacts ids: refilled per attempt */
+			k = 0;
+			for (size_t i = 0; i < n; i++)
+				if (cat[i] != CAT_DEAD &&
+				    map[cat[i]] == tl[t].g)
+					ids[k++] = i;
+			ch->root[t] = build(&b, ids, k, rlo, wb, 0);
+			if (b.err != -E2BIG || b.overfull || quiet)
+				break;
+		}
+		if (b.binth != levels[0].binth)
+			s.coarse_trees++;
 		ch->minpos[t] = tl[t].minpos;
 		s.worst_accesses += b.cur_worst;
 	}
@@ -1163,8 +1305,9 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		err = b.err;
 		if (err == -E2BIG && !quiet)
 			pr_err("classifier: %zu rules do not fit the config "
-			       "blob (nodes %u of %u, leaf slots %u of %u)\n",
-			       n, b.nn, SL_CLS_NODE_CAP, b.nl, SL_CLS_LEAF_CAP);
+			       "blob (nodes %u and leaf slots %u, %u words of "
+			       "%u)\n",
+			       n, b.nn, b.nl, 2 * b.nn + b.nl, pwords);
 		goto out;
 	}
 	ch->ntrees = nt;
@@ -1174,19 +1317,30 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	ch->nnodes = b.nn;
 	ch->nleaf = b.nl;
 	bh->nrules = n;
+	/* Indexes count from the blob's start (8-byte units for nodes, 4 for
+	 * leaf slots), so the walk masks them to the blob's size, no
+	 * compare; the leaf lists sit at the pool's end. */
+	for (uint32_t i = 0; i < b.nn; i++)
+		b.nodes[i].base += b.nodes[i].dim == SL_CLS_LEAF
+				       ? pool_off / 4 + pwords - b.nl
+				       : pool_off / 8;
+	for (int t = 0; t < nt; t++)
+		ch->root[t].base += ch->root[t].dim == SL_CLS_LEAF
+					? pool_off / 4 + pwords - b.nl
+					: pool_off / 8;
 	if (b.nn)
-		memcpy(u8 + SL_CLS_NODE_OFF, b.nodes,
-		       (size_t)b.nn * sizeof(*b.nodes));
+		memcpy(u8 + pool_off, b.nodes, (size_t)b.nn * sizeof(*b.nodes));
 	if (b.nl)
-		memcpy(u8 + SL_CLS_LEAF_OFF, b.leaf,
+		memcpy(u8 + pool_off + ((uint64_t)pwords - b.nl) * 4, b.leaf,
 		       (size_t)b.nl * sizeof(*b.leaf));
+	ch->blob_log = log;
 	s.trees = nt;
 	s.nodes = b.nn;
 	s.leaf_entries = b.nl;
 	s.max_depth = b.max_depth;
 	s.max_leaf = b.max_leaf;
 	/* bytes holding data: header page, rule table, leaf lists, nodes
-	 * (the blob itself is always SL_BLOB_SIZE) */
+	 * (the blob itself is 2^log bytes) */
 	s.bytes = SL_CLS_RULE_OFF + n * sizeof(struct sl_cls_rule) +
 		  (uint64_t)b.nl * 4 + (uint64_t)b.nn * 8;
 	/* header, plus per tree the root entry */
@@ -1215,17 +1369,32 @@ out:
  * wide fields in trees that must cut them: first try merging categories
  * below 2% of the rules (at 100k rules: 9 trees instead of 14), and if a
  * leaf overflows, build again merging only categories below MERGE_MIN. */
-int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
-		 struct sl_cls_stats *st)
+int sl_cls_build_class(const struct sl_rule *rules, size_t n, void *blob,
+		       unsigned log, bool fine_only, struct sl_cls_stats *st)
 {
 	double t0 = now_ms();
 	int err = -E2BIG;
 
 	if (n / MERGE_DIV > MERGE_MIN)
-		err = build_all(rules, n, blob, st, n / MERGE_DIV, true);
+		err = build_all(rules, n, blob, log, st, n / MERGE_DIV, true);
 	if (err == -E2BIG)
-		err = build_all(rules, n, blob, st, MERGE_MIN, false);
+		err = build_all(rules, n, blob, log, st, MERGE_MIN, fine_only);
 	if (st)
 		st->build_ms = now_ms() - t0;
 	return err;
+}
+
+int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
+		 struct sl_cls_stats *st)
+{
+	return sl_cls_build_class(rules, n, blob, SL_BLOB_LOG_V2, false, st);
+}
+
+unsigned sl_cls_min_log(size_t n)
+{
+	unsigned log = SL_BLOB_LOG_MIN;
+
+	while (log < SL_BLOB_LOG_MAX && n >= SL_CLS_RULE_CAP_OF(log))
+		log++;
+	return log;
 }

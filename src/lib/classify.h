@@ -5,6 +5,7 @@
 #ifndef SL_CLASSIFY_H
 #define SL_CLASSIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,16 @@ int sl_rule_order_cmp(const struct sl_rule *a, const struct sl_rule *b);
  * for more than SL_RULE_MAX - 1 rules, -ENOMEM. st may be NULL. */
 int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
 		 struct sl_cls_stats *st);
+
+/* The same into a blob of class log (2^log bytes, zeroed; abi.h,
+ * SL_BLOB_LOG_*). fine_only: -E2BIG, quietly, rather than building any
+ * tree at a coarser level (a larger class may hold the fine trees);
+ * -E2BIG, quietly, too when the class's rule table is too small. */
+int sl_cls_build_class(const struct sl_rule *rules, size_t n, void *blob,
+		       unsigned log, bool fine_only, struct sl_cls_stats *st);
+
+/* The smallest class whose rule table holds n rules. */
+unsigned sl_cls_min_log(size_t n);
 
 /* Linear reference over rules sorted by sl_rule_order_cmp: the id of the
  * first pass/drop/redirect rule holding key (rules with a MAC condition

@@ -3,6 +3,7 @@
  * skeleton), with its maps pinned by name in a pin directory or private,
  * the load-time feature switches set and only the programs asked for
  * verified; and the privilege check. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,83 @@ static int reuse_devmap(struct bpf_map *map, const char *pin_dir)
 	return err;
 }
 
+static bool log_ok(unsigned log)
+{
+	return log >= SL_BLOB_LOG_MIN && log <= SL_BLOB_LOG_MAX;
+}
+
+/* No map of Sluice's is pinned in dir yet. */
+static bool fresh_dir(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	bool fresh = true;
+
+	if (!d)
+		return true;
+	while (fresh && (de = readdir(d)))
+		fresh = strncmp(de->d_name, "sl_", 3) &&
+			strncmp(de->d_name, "upgrade-", 8);
+	closedir(d);
+	return fresh;
+}
+
+unsigned sl_blob_log_for(const char *pin_dir, const struct sl_features *feat)
+{
+	struct sl_meta m = {};
+	char path[512];
+	__u32 key = 0;
+	int fd;
+
+	if (feat && log_ok(feat->blob_log))
+		return feat->blob_log;
+	if (!pin_dir)
+		return SL_BLOB_LOG_V2;
+	/* The running blob's size is the class, when there is one. */
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, SL_MAP_CONFIG);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		struct bpf_map_info info = {};
+		__u32 id, len = sizeof(info);
+		int in = bpf_map_lookup_elem(fd, &key, &id)
+			     ? -1
+			     : bpf_map_get_fd_by_id(id);
+
+		close(fd);
+		if (in >= 0) {
+			int err = bpf_obj_get_info_by_fd(in, &info, &len);
+
+			close(in);
+			for (unsigned l = SL_BLOB_LOG_MIN;
+			     !err && l <= SL_BLOB_LOG_MAX; l++)
+				if (info.value_size == 1U << l)
+					return l;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, SL_MAP_META);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (!bpf_map_lookup_elem(fd, &key, &m) &&
+		    m.magic == SL_META_MAGIC && log_ok(m.blob_log)) {
+			close(fd);
+			return m.blob_log;
+		}
+		close(fd);
+	}
+	/* State of a release before classes, or whose class is not recorded
+	 * (an upgrade's maps, made before its sl_meta is written): the one
+	 * size there was. Only new state (no pin of Sluice's yet) starts
+	 * small; sl_open records its class right after the first load. */
+	return fresh_dir(pin_dir) ? SL_BLOB_LOG_MIN : SL_BLOB_LOG_V2;
+}
+
+unsigned sl_xdp_blob_log(struct sluice_xdp *skel)
+{
+	unsigned log = skel->rodata->sl_feat.blob_log;
+
+	return log_ok(log) ? log : SL_BLOB_LOG_V2;
+}
+
 struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 			       const struct sl_features *feat, unsigned progs)
 {
@@ -82,6 +160,17 @@ struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 	}
 	if (feat)
 		skel->rodata->sl_feat = *feat;
+	/* The blob class: the rules stage's bounds (rodata) and the size of
+	 * sl_config's blobs (its template) go together. */
+	skel->rodata->sl_feat.blob_log = sl_blob_log_for(pin_dir, feat);
+	err = bpf_map__set_value_size(bpf_map__inner_map(skel->maps.sl_config),
+				      1U << skel->rodata->sl_feat.blob_log);
+	if (err) {
+		pr_err("cannot size the config blob: %s", strerror(-err));
+		sluice_xdp__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
 	/* Only the programs asked for are verified: each costs load time. */
 	bpf_program__set_autoload(skel->progs.sluice_xdp, progs & SL_PROG_XDP);
 	bpf_program__set_autoload(skel->progs.sluice_tc_in,

@@ -41,6 +41,12 @@ struct bpf_object *sl_xdp_object(struct sluice_xdp *skel);
 /* The fd of one loaded program (one SL_PROG_* bit), or a negative errno. */
 int sl_prog_fd(struct sluice_xdp *skel, unsigned prog);
 void sl_features_default(struct sl_features *feat);
+/* The blob class (SL_BLOB_LOG_*) a load uses: feat->blob_log when set,
+ * else the pinned state's (sl_meta; SL_BLOB_LOG_V2 for state that names
+ * none), else, for new state, SL_BLOB_LOG_MIN. */
+unsigned sl_blob_log_for(const char *pin_dir, const struct sl_features *feat);
+/* The blob class a loaded object runs with. */
+unsigned sl_xdp_blob_log(struct sluice_xdp *skel);
 
 /* Maps with one instance per slot: 4 tries, 4 host hashes, rule defs. */
 #define SL_N_SET_MAPS 9
@@ -61,6 +67,9 @@ struct sl_ctx {
 	 * sl_sets_new_slot(): replaced by a new one before the first write
 	 * through this ctx (sets.c). */
 	bool set_cow[SL_SET_GENS][SL_N_SET_MAPS];
+	/* Nonzero while apply moves to another blob class: sl_reload loads
+	 * the programs for this class (SL_BLOB_LOG_*). */
+	unsigned blob_log_next;
 };
 
 /* bpffs: NULL for $SLUICE_BPFFS or /sys/fs/bpf. Mounts a bpffs there if none
@@ -395,6 +404,7 @@ struct sl_cls_stats {
 	uint32_t max_depth;	 /* internal nodes on the longest path */
 	uint32_t max_leaf;	 /* rules in the largest leaf */
 	uint32_t worst_accesses; /* bound on blob reads per packet, see doc */
+	uint32_t coarse_trees;	 /* trees built coarser (longer leaves) */
 	uint64_t bytes;		 /* blob bytes in use (header to last byte) */
 };
 

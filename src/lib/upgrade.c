@@ -63,7 +63,8 @@ _Static_assert(__builtin_offsetof(struct rule_v1, comment) == 96,
 	       "layout 1 comment offset");
 #define RULE_V1_VALUE 256
 
-/* The config blob header of layout 1. */
+/* The config blob header of layouts 1 and 2 (what follows it differs:
+ * layout 3 puts the classifier's nodes and leaf lists in one pool). */
 struct blob_hdr_v1 {
 	__u32 magic; /* "SLC1" */
 	__u32 set_gen;
@@ -205,9 +206,10 @@ static int v1_defs(struct sl_ctx *ctx, int old_outer)
 	return err;
 }
 
-/* The config blob: rebuilt by this release from the converted rules, with
- * the old one's slots, policy and serial (+1). */
-static int v1_blob(struct sl_ctx *ctx, int old_outer)
+/* The config blob: rebuilt by this release from the (converted) rules,
+ * with the old one's slots, policy and serial (+1). old_outer: the aside
+ * sl_config of the step from layout `from`. */
+static int blob_rebuild_from(struct sl_ctx *ctx, int old_outer, __u32 from)
 {
 	struct blob_hdr_v1 h;
 	int fd = inner_of(old_outer, 0);
@@ -225,8 +227,8 @@ static int v1_blob(struct sl_ctx *ctx, int old_outer)
 	munmap(m, sizeof(h));
 	if (h.magic != BLOB_V1_MAGIC) {
 		pr_err("upgrade: the running config blob is not one of layout "
-		       "1 (magic %#x)",
-		       h.magic);
+		       "%u (magic %#x)",
+		       from, h.magic);
 		return -EIO;
 	}
 	ctx->set_gen = h.set_gen & 1;
@@ -243,7 +245,7 @@ static int v1_pre(struct sl_ctx *ctx)
 	if (defs >= 0)
 		err = v1_defs(ctx, defs);
 	if (!err && cfg >= 0)
-		err = v1_blob(ctx, cfg);
+		err = blob_rebuild_from(ctx, cfg, 1);
 	if (defs >= 0)
 		close(defs);
 	if (cfg >= 0)
@@ -296,6 +298,25 @@ static int v1_post(struct sl_ctx *ctx)
 	return err;
 }
 
+/* ---- layout 2 -> 3 ---- */
+
+/* The blob's classifier regions changed (one pool for nodes and leaf
+ * lists): the blob is rebuilt from the stored rules into the new
+ * sl_config before the programs that read the new format move. */
+static int v2_pre(struct sl_ctx *ctx)
+{
+	int cfg = aside_fd(ctx, 2, SL_MAP_CONFIG);
+	int err;
+
+	if (cfg == -ENOENT)
+		return 0;
+	if (cfg < 0)
+		return cfg;
+	err = blob_rebuild_from(ctx, cfg, 2);
+	close(cfg);
+	return err;
+}
+
 /* ---- the steps ---- */
 
 struct step {
@@ -311,10 +332,13 @@ static const struct step steps[] = {
      * are struct sl_rule_rec (512 bytes); the config blob is rebuilt; new
      * map sl_meta. */
     {1, {SL_MAP_STATS, SL_MAP_RULE_DEFS, SL_MAP_CONFIG}, v1_pre, v1_post},
+    /* Layout 3: the config blob's classifier pool; sl_config is made
+     * afresh and the blob rebuilt. */
+    {2, {SL_MAP_CONFIG}, v2_pre, NULL},
 #ifdef SL_NEXT_LAYOUT
     /* The test build's next release: a new map (made by the load), a
      * reason and an action (counter cells that exist and start at 0). */
-    {2, {NULL}, NULL, NULL},
+    {3, {NULL}, NULL, NULL},
 #endif
 };
 
@@ -384,21 +408,6 @@ static void pins_drop(struct sl_ctx *ctx, const struct step *st)
 	aside_path(ctx, st->from, NULL, p, sizeof(p));
 	if (rmdir(p) && errno != ENOENT)
 		pr_warn("upgrade: cannot remove %s: %s", p, strerror(errno));
-}
-
-int sl_meta_write(struct sl_ctx *ctx, __u32 layout)
-{
-	struct sl_meta m = {.magic = SL_META_MAGIC, .layout = layout};
-	int fd = sl_map_fd(ctx, SL_MAP_META);
-	__u32 key = 0;
-
-	if (fd < 0 || bpf_map_update_elem(fd, &key, &m, BPF_ANY)) {
-		int err = fd < 0 ? fd : -errno;
-
-		pr_err("cannot record the layout version: %s", strerror(-err));
-		return err;
-	}
-	return 0;
 }
 
 static int run_step(struct sl_ctx *ctx, const struct step *st)

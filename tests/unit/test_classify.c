@@ -127,7 +127,14 @@ static int oracle_action(const struct sl_rule *sorted, size_t n, uint32_t id)
 
 static uint64_t seed;
 
-static bool differential(size_t n, size_t npk)
+/* A generated rule set: its shape (rulegen.h) and share of count rules. */
+struct diff_set {
+	const char *name;
+	enum sl_gen_shape shape;
+	double count_frac;
+};
+
+static bool differential(size_t n, size_t npk, const struct diff_set *set)
 {
 	struct sl_rule *rules = calloc(n, sizeof(*rules));
 	struct sl_gen_pkt *pk = calloc(npk, sizeof(*pk));
@@ -143,23 +150,26 @@ static bool differential(size_t n, size_t npk)
 
 	before = calloc(n + 1, sizeof(*before));
 	sl_gen_opts_default(&o, seed + n);
-	/* more count rules than the default, to exercise the bound */
-	o.count_frac = 0.15;
+	o.shape = set->shape;
+	o.count_frac = set->count_frac;
 	if (!rules || !pk || !exp || !before || sl_gen_rules(rules, n, &o)) {
-		snprintf(name, sizeof(name), "differential n=%zu setup", n);
+		snprintf(name, sizeof(name), "differential %s n=%zu setup",
+			 set->name, n);
 		check_report(name, ASSERT_TRUE(false, "out of memory"));
 		return false;
 	}
 	sort_rules(rules, n);
 	err = load_rules(rules, n, &st);
-	snprintf(name, sizeof(name), "differential n=%zu build", n);
+	snprintf(name, sizeof(name), "differential %s n=%zu build", set->name,
+		 n);
 	check_report(name, ASSERT_EQ(err, 0, "sl_cls_build"));
 	if (err)
 		return false;
-	printf("# n=%zu: build %.1f ms, trees %u, nodes %u, leaf slots %u, "
-	       "max depth %u, max leaf %u, worst accesses %u, bytes %llu\n",
-	       n, st.build_ms, st.trees, st.nodes, st.leaf_entries,
-	       st.max_depth, st.max_leaf, st.worst_accesses,
+	printf("# %s n=%zu: build %.1f ms, trees %u (%u coarse), nodes %u, "
+	       "leaf slots %u, max depth %u, max leaf %u, worst accesses %u, "
+	       "bytes %llu\n",
+	       set->name, n, st.build_ms, st.trees, st.coarse_trees, st.nodes,
+	       st.leaf_entries, st.max_depth, st.max_leaf, st.worst_accesses,
 	       (unsigned long long)st.bytes);
 
 	sl_gen_pkts_late(rules, n, late, seed + n + 1, pk);
@@ -209,9 +219,11 @@ static bool differential(size_t n, size_t npk)
 		for (size_t k = 0; k < noc; k++)
 			exp[oc[k]]++;
 	}
-	snprintf(name, sizeof(name), "differential n=%zu lookup == oracle", n);
+	snprintf(name, sizeof(name), "differential %s n=%zu lookup == oracle",
+		 set->name, n);
 	check_report(name, ASSERT_TRUE(ok_lookup, "%s", why_lookup));
-	snprintf(name, sizeof(name), "differential n=%zu bpf == oracle", n);
+	snprintf(name, sizeof(name), "differential %s n=%zu bpf == oracle",
+		 set->name, n);
 	check_report(name, ASSERT_TRUE(ok_bpf, "%s", why_bpf));
 	for (uint32_t id = 1; id <= n && ok_ctr; id++) {
 		uint64_t d = rule_packets(id, NULL) - before[id];
@@ -223,7 +235,8 @@ static bool differential(size_t n, size_t npk)
 					     id, (unsigned long long)d,
 					     (unsigned long long)exp[id]);
 	}
-	snprintf(name, sizeof(name), "differential n=%zu rule counters", n);
+	snprintf(name, sizeof(name), "differential %s n=%zu rule counters",
+		 set->name, n);
 	check_report(name, ok_ctr);
 	free(rules);
 	free(pk);
@@ -766,25 +779,70 @@ static bool case_count_overlap(void)
 	return ok;
 }
 
+/* More rules than a leaf holds, in one box, that no cut separates and no
+ * earlier rule shadows: distinct TCP-flags tests (mask, value), stricter
+ * masks first (an earlier mask is never a subset of a later one). One
+ * fewer builds. Repeating tests (4,097 rules over 256 exact values) are
+ * shadowed by their first: that builds, and classifies as the oracle. */
 static bool case_too_big(void)
 {
-	/* More rules than a leaf holds, differing only by tcp flags. */
 	enum { N = SL_CLS_LEAF_LONG + 1 };
 	static struct sl_rule r[N];
-	int err;
+	struct pkt pk = {.src = "1.1.1.1", .dst = "2.2.2.2", .proto = 6};
+	int k = 0, err;
+	bool ok;
 
-	for (int i = 0; i < N; i++) {
-		rule_init(&r[i], i + 1, SL_RACT_DROP);
-		r[i].tcp_mask = 0xff;
-		r[i].tcp_flags = i & 0xff;
-	}
+	for (int bits = 8; bits >= 1 && k < N; bits--)
+		for (int m = 1; m < 256 && k < N; m++) {
+			if (__builtin_popcount(m) != bits)
+				continue;
+			for (int v = 0; v < 256 && k < N; v++) {
+				if (v & ~m)
+					continue;
+				rule_init(&r[k], k + 1, SL_RACT_DROP);
+				r[k].tcp_mask = m;
+				r[k].tcp_flags = v;
+				k++;
+			}
+		}
 	err = load_rules(r, N, NULL);
-	return ASSERT_EQ(err, -E2BIG, "build of an overfull leaf");
+	ok = ASSERT_EQ(err, -E2BIG, "build of an overfull leaf") &&
+	     ASSERT_EQ(load_rules(r, N - 1, NULL), 0,
+		       "a leaf of SL_CLS_LEAF_LONG rules");
+	for (int i = 0; ok && i < N; i++) {
+		rule_init(&r[i], i + 1, i & 1 ? SL_RACT_PASS : SL_RACT_DROP);
+		r[i].tcp_mask = 0xff;
+		r[i].tcp_flags = (i * 7) & 0xff;
+	}
+	ok = ok && build_sorted(r, N);
+	for (int v = 0; ok && v < 256; v += 5) {
+		char what[48];
+
+		pk.tcp = v;
+		snprintf(what, sizeof(what), "shadowed repeats, flags %#x", v);
+		ok = expect(r, N, &pk, (v * 183 % 256) + 1, what);
+	}
+	return ok;
 }
 
 int main(void)
 {
 	static const size_t sizes[] = {1, 10, 100, 1000, 10000};
+	/* ClassBench-like, with more count rules than the default, to
+	 * exercise the bound */
+	static const struct diff_set classbench = {"classbench",
+						   SL_GEN_CLASSBENCH, 0.15};
+	/* The shapes a decision tree finds hardest (rulegen.h), each with
+	 * the rule count it is tested at and its packets. */
+	static const struct {
+		struct diff_set set;
+		size_t n, npk;
+	} shapes[] = {
+	    {{"shared-box", SL_GEN_SHARED_BOX, 0.03}, 10000, 3000},
+	    {{"wide", SL_GEN_WIDE, 0}, 5000, 2000},
+	    {{"split", SL_GEN_SPLIT, 0}, 70000, 600},
+	    {{"split-halves", SL_GEN_SPLIT_HALVES, 0}, 100000, 600},
+	};
 	const char *s = getenv("SLUICE_FUZZ_SEED");
 	int err;
 
@@ -820,9 +878,13 @@ int main(void)
 		     case_shared_box());
 	check_report("overlapping count rules beyond the bound are refused",
 		     case_count_overlap());
-	check_report("overfull leaf is E2BIG", case_too_big());
+	check_report("overfull leaf is E2BIG, shadowed repeats are dropped",
+		     case_too_big());
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		differential(sizes[i], sizes[i] >= 10000 ? 3000 : 4500);
+		differential(sizes[i], sizes[i] >= 10000 ? 3000 : 4500,
+			     &classbench);
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		differential(shapes[i].n, shapes[i].npk, &shapes[i].set);
 	cls_test__destroy(skel);
 	return check_failed ? 1 : 0;
 }
