@@ -67,6 +67,8 @@ const char *cli_opt(const struct cli *c, const char *name);
 /* Parses a whole positive number for option `name`; exits 2 on bad input. */
 long cli_opt_long(const struct cli *c, const char *name, long def, long min,
 		  long max);
+/* one when n is 1, else many ("1 prefix", "2 prefixes"). */
+const char *cli_plural(size_t n, const char *one, const char *many);
 /* Maps a libsluice error to the exit status. */
 int cli_exit(int err);
 /* Prints "sluice: VERB: msg" and returns EXIT_USAGE. */

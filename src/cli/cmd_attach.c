@@ -90,7 +90,33 @@ static int run_attach(struct cli *c, int argc, char **argv)
 		return rc;
 	err = sl_attach(&ctx, argv[0], m, hooks, &feat);
 	sl_close(&ctx);
-	if (!err && !c->json) {
+	if (!err && c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "attached");
+		jw_arr_open(&w);
+		jw_obj_open(&w);
+		jw_key(&w, "ifname");
+		jw_str(&w, argv[0]);
+		jw_key(&w, "hooks");
+		jw_arr_open(&w);
+		if (hooks & SL_HOOK_XDP)
+			jw_str(&w, "xdp");
+		if (hooks & SL_HOOK_TC)
+			jw_str(&w, "tc");
+		jw_arr_close(&w);
+		jw_key(&w, "mode");
+		if (hooks & SL_HOOK_XDP)
+			jw_str(&w, m == SL_MODE_NATIVE ? "native" : "generic");
+		else
+			jw_null(&w);
+		jw_obj_close(&w);
+		jw_arr_close(&w);
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else if (!err) {
 		const char *md = m == SL_MODE_NATIVE ? "native" : "generic";
 
 		if (hooks == SL_HOOK_XDP)
@@ -180,8 +206,20 @@ static int run_detach(struct cli *c, int argc, char **argv)
 		return err == -ENOENT ? EXIT_USAGE : cli_exit(err);
 	err = sl_detach(&ctx, argv[0]);
 	sl_close(&ctx);
-	if (!err && !c->json)
+	if (!err && c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "detached");
+		jw_arr_open(&w);
+		jw_str(&w, argv[0]);
+		jw_arr_close(&w);
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else if (!err) {
 		printf("detached from %s\n", argv[0]);
+	}
 	return cli_exit(err);
 }
 
@@ -346,8 +384,18 @@ static int run_reset(struct cli *c, int argc, char **argv)
 		pr_err("reset incomplete: %s", strerror(-err));
 		return EXIT_RUNTIME;
 	}
-	if (!c->json)
+	if (c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "reset");
+		jw_bool(&w, true);
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else {
 		printf("detached everywhere; all Sluice pins removed\n");
+	}
 	return EXIT_OK;
 }
 

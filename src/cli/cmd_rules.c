@@ -61,16 +61,15 @@ void cli_jw_rule(struct jw *w, const struct sl_rule *r,
 
 	sl_rule_format(r, buf, sizeof(buf));
 	jw_obj_open(w);
-	jw_key(w, "id");
-	jw_u64(w, r->id);
-	jw_key(w, "priority");
-	jw_u64(w, r->priority);
-	jw_key(w, "action");
-	jw_str(w, sl_rule_action_name(r->action));
+	/* Each field separately, named as in the config file ... */
+	sl_rule_jw_fields(w, r);
+	if (!r->comment[0]) {
+		jw_key(w, "comment");
+		jw_str(w, "");
+	}
+	/* ... and the one-line form 'rule list' prints, for display. */
 	jw_key(w, "rule");
 	jw_str(w, buf);
-	jw_key(w, "comment");
-	jw_str(w, r->comment);
 	jw_key(w, "packets");
 	jw_u64(w, k->packets);
 	jw_key(w, "bytes");
@@ -219,11 +218,21 @@ static int run_rule_add(struct cli *c, int argc, char **argv)
 		r.id = cur.rules[cur.n_rules - 1].id;
 		rc = rule_apply(&ctx, &cur);
 	}
-	if (!rc) {
-		if (c->json)
-			printf("{\"id\":%u}\n", r.id);
-		else
-			printf("rule %u added\n", r.id);
+	if (!rc && c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "id");
+		jw_u64(&w, r.id);
+		jw_key(&w, "added");
+		jw_obj_open(&w);
+		sl_rule_jw_fields(&w, &cur.rules[cur.n_rules - 1]);
+		jw_obj_close(&w);
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else if (!rc) {
+		printf("rule %u added\n", r.id);
 	}
 out:
 	sl_config_free(&cur);
@@ -261,8 +270,22 @@ static int run_rule_del(struct cli *c, int argc, char **argv)
 		cur.rules[i] = cur.rules[--cur.n_rules];
 	}
 	rc = rule_apply(&ctx, &cur);
-	if (!rc && !c->json)
-		printf("%d rules deleted\n", argc);
+	if (!rc && c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "deleted");
+		jw_arr_open(&w);
+		for (int a = 0; a < argc; a++)
+			jw_u64(&w, strtoul(argv[a], NULL, 10));
+		jw_arr_close(&w);
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else if (!rc) {
+		printf("%d %s deleted\n", argc,
+		       cli_plural(argc, "rule", "rules"));
+	}
 out:
 	sl_config_free(&cur);
 	sl_close(&ctx);
@@ -702,7 +725,8 @@ static int run_export(struct cli *c, int argc, char **argv)
 		return rc;
 	rc = cli_exit(sl_config_read(&ctx, &cfg, 0));
 	if (!rc) {
-		rc = cli_exit(sl_config_write(stdout, &cfg));
+		rc = cli_exit(c->json ? sl_config_write_json(stdout, &cfg)
+				      : sl_config_write(stdout, &cfg));
 		sl_config_free(&cfg);
 	}
 	sl_close(&ctx);
@@ -712,7 +736,7 @@ static int run_export(struct cli *c, int argc, char **argv)
 const struct cli_cmd cmd_export = {
     .name = "export",
     .args = "",
-    .summary = "Print the running config as YAML",
+    .summary = "Print the running config as YAML (-j: as JSON)",
     .description =
 	"Prints the running config in the format apply reads: attached "
 	"interfaces with their hooks, the default policy,\n"
@@ -720,7 +744,10 @@ const struct cli_cmd cmd_export = {
 	"apply -f' of the output changes nothing.\n"
 	"An interface deleted while attached runs nothing and is left out "
 	"('status' marks it '(interface gone)'), so the\n"
-	"output can be applied and saved for the boot-time restore.",
+	"output can be applied and saved for the boot-time restore.\n"
+	"With -j the same config is one JSON document with the same keys "
+	"(each rule field separately); apply reads it\n"
+	"too (JSON is YAML).",
     .opts = (const struct cli_opt[]){{}},
     .examples = "$ sluice export > /etc/sluice/sluice.yaml",
     .min_args = 0,

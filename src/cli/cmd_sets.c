@@ -49,6 +49,32 @@ static int gather(struct cli *c, int argc, char **argv, struct sl_prefix **out,
 	return EXIT_OK;
 }
 
+static int prefix_cmp(const void *x, const void *y)
+{
+	const struct sl_prefix *a = x, *b = y;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->plen != b->plen)
+		return a->plen < b->plen ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* Drops repeated prefixes (a prefix named twice is one entry); returns the
+ * count left. */
+static size_t dedup(struct sl_prefix *p, size_t n)
+{
+	size_t o = 0;
+
+	if (n < 2)
+		return n;
+	qsort(p, n, sizeof(*p), prefix_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!o || prefix_cmp(&p[o - 1], &p[i]))
+			p[o++] = p[i];
+	return o;
+}
+
 void cli_jw_entry(struct jw *w, const struct sl_set_entry *e)
 {
 	char buf[64];
@@ -163,18 +189,39 @@ static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
 		free(p);
 		return err == -ENOENT ? EXIT_USAGE : cli_exit(err);
 	}
+	n = dedup(p, n);
 	err = add ? sl_set_add(&ctx, kind, dir, p, n, &added)
 		  : sl_set_del(&ctx, kind, dir, p, n);
 	sl_close(&ctx);
 	free(p);
-	if (!err && !c->json) {
+	if (!err && c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "set");
+		jw_str(&w, name);
+		jw_key(&w, "dir");
+		jw_str(&w, sl_dir_name(dir));
+		jw_key(&w, add ? "added" : "removed");
+		jw_u64(&w, add ? added : n);
+		if (add) {
+			jw_key(&w, "present");
+			jw_u64(&w, n - added);
+		}
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else if (!err) {
 		if (add)
-			printf("%s set (%s): added %zu prefixes, %zu already "
+			printf("%s set (%s): added %zu %s, %zu already "
 			       "present\n",
-			       name, sl_dir_name(dir), added, n - added);
+			       name, sl_dir_name(dir), added,
+			       cli_plural(added, "prefix", "prefixes"),
+			       n - added);
 		else
-			printf("%s set (%s): removed %zu prefixes\n", name,
-			       sl_dir_name(dir), n);
+			printf("%s set (%s): removed %zu %s\n", name,
+			       sl_dir_name(dir), n,
+			       cli_plural(n, "prefix", "prefixes"));
 	}
 	return cli_exit(err);
 }

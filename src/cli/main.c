@@ -90,6 +90,11 @@ long cli_opt_long(const struct cli *c, const char *name, long def, long min,
 	return v;
 }
 
+const char *cli_plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 int cli_exit(int err)
 {
 	if (!err)

@@ -187,6 +187,22 @@ int sl_config_write(FILE *f, const struct sl_config *cfg)
 	return err;
 }
 
+int sl_config_write_json(FILE *f, const struct sl_config *cfg)
+{
+	struct jw w;
+	int err = 0;
+
+	jw_init(&w, f);
+	jw_obj_open(&w);
+	for (int i = 0; !err && sl_cfg_sections[i]; i++)
+		err = sl_cfg_sections[i]->write_json(&w, cfg);
+	jw_obj_close(&w);
+	jw_end(&w);
+	if (!err && ferror(f))
+		err = -EIO;
+	return err;
+}
+
 bool sl_config_equal(const struct sl_config *a, const struct sl_config *b)
 {
 	for (int i = 0; sl_cfg_sections[i]; i++)

@@ -55,6 +55,10 @@ int sl_config_load(const char *path, struct sl_config *cfg);
 /* Canonical YAML of cfg: deterministic, loads back to an equal config. */
 int sl_config_write(FILE *f, const struct sl_config *cfg);
 
+/* The same config as one JSON document (the keys and values of the YAML;
+ * `apply` reads it back, JSON being YAML). */
+int sl_config_write_json(FILE *f, const struct sl_config *cfg);
+
 /* Semantic equality: interfaces by name, sets as sets, rules by id (file
  * order and source positions do not matter). */
 bool sl_config_equal(const struct sl_config *a, const struct sl_config *b);

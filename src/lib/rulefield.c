@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "json.h"
 #include "names.h"
 #include "rulefield.h"
 
@@ -757,7 +758,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .metavar = "N",
      .help = "Stable rule id (1-131071; default: the lowest free).",
      .want = "an id 1-131071",
-     .flags = SL_RF_ALWAYS,
+     .flags = SL_RF_ALWAYS | SL_RF_NUM,
      F(id)},
     {.key = "priority",
      .line_key = "prio",
@@ -768,7 +769,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .help = "0-65535, lower first (default 1000); equal priorities go by "
 	     "id.",
      .want = "a priority 0-65535",
-     .flags = SL_RF_ALWAYS,
+     .flags = SL_RF_ALWAYS | SL_RF_NUM,
      F(priority)},
     {.key = "action",
      .line_key = "",
@@ -839,7 +840,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .metavar = "N",
      .help = "ICMP/ICMPv6 type 0-255.",
      .want = "a number 0-255",
-     .flags = SL_RF_MATCH,
+     .flags = SL_RF_MATCH | SL_RF_NUM,
      F(icmp_type)},
     {.key = "icmp-code",
      .key_rank = 11,
@@ -847,7 +848,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .metavar = "N",
      .help = "ICMP/ICMPv6 code 0-255 (with --icmp-type).",
      .want = "a number 0-255",
-     .flags = SL_RF_MATCH,
+     .flags = SL_RF_MATCH | SL_RF_NUM,
      F(icmp_code)},
     {.key = "tcp-flags",
      .key_rank = 12,
@@ -865,7 +866,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .metavar = "ID",
      .help = "Outer VLAN id 1-4094.",
      .want = "a VLAN id 1-4094",
-     .flags = SL_RF_MATCH,
+     .flags = SL_RF_MATCH | SL_RF_NUM,
      F(vlan)},
     {.key = "iface",
      .key_rank = 14,
@@ -903,7 +904,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
     {.key = "rate",
      .key_rank = 19,
      .want = "a rate in packets per second 1-4294967295",
-     .flags = SL_RF_MATCH,
+     .flags = SL_RF_MATCH | SL_RF_NUM,
      F(rate)},
     {.key = "comment",
      .key_rank = 18,
@@ -1007,6 +1008,24 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 		o += snprintf(buf + o, len - o, "%s%s%s%s", o ? " " : "", k,
 			      *k ? " " : "",
 			      f->flags & SL_RF_LINE_QUOTE ? q : t);
+	}
+}
+
+void sl_rule_jw_fields(struct jw *w, const struct sl_rule *r)
+{
+	char t[2 * SL_COMMENT_MAX + 4];
+
+	for (int i = 0; i < SL_RULE_NFIELDS; i++) {
+		const struct sl_rule_field *f = &sl_rule_fields[i];
+
+		if (!f->text(r, t, sizeof(t)) &&
+		    !(f->flags & (SL_RF_ALWAYS | SL_RF_YAML_ALWAYS)))
+			continue;
+		jw_key(w, f->key);
+		if (f->flags & SL_RF_NUM)
+			jw_u64(w, strtoull(t, NULL, 10));
+		else
+			jw_str(w, t);
 	}
 }
 

@@ -1071,6 +1071,43 @@ out:
 	return ok;
 }
 
+/* export -j: the full config as JSON loads back (JSON is YAML) equal, and
+ * every section and rule field is there under its config key. */
+static bool check_round_trip_json(void)
+{
+	struct sl_config a, b;
+	char *t = NULL;
+	size_t len = 0;
+	bool ok = false;
+	FILE *f;
+
+	memset(&b, 0, sizeof(b));
+	if (!write_file("lists/block.txt", block_list) ||
+	    !load_file("full.yaml", full_cfg, &a))
+		return false;
+	f = open_memstream(&t, &len);
+	if (!ASSERT_TRUE(f != NULL, "open_memstream"))
+		goto out;
+	if (!ASSERT_EQ(sl_config_write_json(f, &a), 0, "write_json")) {
+		fclose(f);
+		goto out;
+	}
+	fclose(f);
+	ok = ASSERT_TRUE(t[0] == '{' && strchr(t, '\n') == t + len - 1,
+			 "not one JSON line: %.200s", t) &&
+	     ASSERT_STR_HAS(t, "\"interfaces\":[{\"name\":\"lo\"", "json") &&
+	     ASSERT_STR_HAS(t, "\"policy\":", "json") &&
+	     ASSERT_STR_HAS(t, "\"deny\":[", "json") &&
+	     ASSERT_STR_HAS(t, "\"rules\":[{\"id\":", "json") &&
+	     load_file("export.json", t, &b) &&
+	     ASSERT_TRUE(sl_config_equal(&a, &b), "reloaded config differs");
+out:
+	free(t);
+	sl_config_free(&a);
+	sl_config_free(&b);
+	return ok;
+}
+
 /* An empty config writes "policy: pass" and loads back equal. */
 static bool check_round_trip_empty(void)
 {
@@ -1194,7 +1231,7 @@ static void cleanup(void)
 	    "lists/block.txt", "full.yaml", "empty.yaml", "iface.yaml",
 	    "q1.yaml",	       "q2.yaml",   "bad.yaml",	  "bad-list.txt",
 	    "export.yaml",     "e.yaml",    "e2.yaml",	  "f.yaml",
-	    "f2.yaml",	       "eq1.yaml",  "eq2.yaml"};
+	    "f2.yaml",	       "eq1.yaml",  "eq2.yaml",	  "export.json"};
 	char path[128];
 
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -1257,6 +1294,8 @@ int main(void)
 		     "identical",
 		     check_round_trip());
 	check_report("round trip: empty config", check_round_trip_empty());
+	check_report("round trip: export -j (JSON) loads back equal",
+		     check_round_trip_json());
 	check_report("round trip: quoting and field formats",
 		     check_round_trip_fields());
 	check_report("equal: order-insensitive, field-sensitive",
