@@ -405,7 +405,8 @@ const struct cli_cmd cmd_reset = {
     .summary = "Detach everything and remove all pins (drops all state)",
     .description = "Removes every TC filter, link, map and folder under "
 		   "<bpffs>/sluice: all interfaces are detached, the sets "
-		   "and counters are gone. clsact qdiscs stay.",
+		   "and counters are gone. clsact qdiscs stay. A bpffs that "
+		   "Sluice mounted itself (see --bpffs) is unmounted.",
     .opts = (const struct cli_opt[]){{}},
     .examples = "$ sluice reset",
     .min_args = 0,

@@ -255,11 +255,20 @@ static int run_rule_del(struct cli *c, int argc, char **argv)
 		unsigned long id = strtoul(argv[a], &end, 10);
 		size_t i;
 
-		if (*end || !*argv[a] || !id || id >= SL_RULE_MAX) {
-			rc =
-			    cli_usage_error(c, "invalid rule id '%s'", argv[a]);
+		if (*end || !*argv[a] || !id || id >= SL_RULE_MAX ||
+		    argv[a][0] < '1' || argv[a][0] > '9') {
+			rc = cli_usage_error(c,
+					     "invalid rule id '%s' (expected "
+					     "1-%u)",
+					     argv[a], SL_RULE_MAX - 1);
 			goto out;
 		}
+		for (int b = 0; b < a; b++)
+			if (strtoul(argv[b], NULL, 10) == id) {
+				rc = cli_usage_error(
+				    c, "rule id %lu given twice", id);
+				goto out;
+			}
 		for (i = 0; i < cur.n_rules; i++)
 			if (cur.rules[i].id == id)
 				break;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "config.h"
@@ -28,7 +29,9 @@ static const struct cli_opt global_opts[] = {
      "Print JSON (one document; one per line with --watch)."},
     {"bpffs", 0, "DIR",
      "bpffs holding the state (pins under DIR/sluice). Default: "
-     "$SLUICE_BPFFS, else /sys/fs/bpf. A bpffs is mounted at DIR if none is."},
+     "$SLUICE_BPFFS, else /sys/fs/bpf. DIR must be a directory (attach "
+     "creates a missing one); a bpffs is mounted at DIR if none is, and "
+     "reset unmounts it again."},
     {"verbose", 'v', NULL,
      "Print debug messages, including libbpf's and the verifier's."},
     {"help", 'h', NULL, "Show this help."},
@@ -59,13 +62,15 @@ const char *cli_opt(const struct cli *c, const char *name)
 
 int cli_usage_error(const struct cli *c, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "sluice: %s: ", c->cmd->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'sluice %s --help')\n", c->cmd->name);
+	/* Through the log (prefix "sluice: VERB"): control characters of
+	 * the arguments quoted here are printed escaped. */
+	pr_err("%s (see 'sluice %s --help')", msg, c->cmd->name);
 	return EXIT_USAGE;
 }
 
@@ -332,9 +337,7 @@ static int do_help(int argc, char **argv)
 	}
 	cmd = find_cmd(argv[1]);
 	if (!cmd) {
-		fprintf(stderr,
-			"sluice: help: no command '%s' (see 'sluice help')\n",
-			argv[1]);
+		pr_err("help: no command '%s' (see 'sluice help')", argv[1]);
 		return EXIT_USAGE;
 	}
 	cmd_help(stdout, cmd, false);
@@ -382,11 +385,45 @@ static int run_sub(struct cli *c, int argc, char **argv)
 	return sub->run(c, argc - 1, argv + 1);
 }
 
+/* --bpffs (or $SLUICE_BPFFS) names a directory: refused when empty (it
+ * would silently mean the default), a file, or missing (only attach
+ * creates it, mounting a bpffs there). */
+static int bpffs_check(const struct cli *c)
+{
+	const char *p = c->bpffs, *what = "--bpffs";
+	struct stat st;
+
+	if (p && !*p)
+		return cli_usage_error(c, "--bpffs: expected a directory, got "
+					  "an empty path");
+	if (!p) {
+		p = getenv("SLUICE_BPFFS");
+		what = "SLUICE_BPFFS";
+		if (!p || !*p)
+			return EXIT_OK;
+	}
+	if (stat(p, &st)) {
+		if (errno == ENOENT && c->cmd == &cmd_attach)
+			return EXIT_OK;
+		pr_err("%s %s: %s (expected a directory; 'sluice attach' "
+		       "creates it and mounts a bpffs there)",
+		       what, p, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pr_err("%s %s: not a directory (expected the directory of a "
+		       "bpffs, or an empty one to mount a bpffs on)",
+		       what, p);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
 static int run_cmd(struct cli *c, int argc, char **argv)
 {
 	char names[256];
 	const struct cli_cmd *cmd = c->cmd;
-	int n = nopts(cmd->opts), ng = nopts(global_opts), opt, npos;
+	int n = nopts(cmd->opts), ng = nopts(global_opts), opt, npos, rc;
 	struct option lo[CLI_MAX_OPTS + 8] = {};
 	/* Leading ':' reports a missing value as ':'; no '+', so getopt_long
 	 * permutes and options may follow the positional arguments. */
@@ -450,6 +487,9 @@ static int run_cmd(struct cli *c, int argc, char **argv)
 			return EXIT_OK;
 		}
 	}
+	rc = bpffs_check(c);
+	if (rc)
+		return rc;
 	npos = argc - optind;
 	if (npos < cmd->min_args)
 		return cli_usage_error(c, "expected %s",
@@ -489,10 +529,8 @@ int main(int argc, char **argv)
 			       SL_LAYOUT_VERSION);
 			return EXIT_OK;
 		} else {
-			fprintf(stderr,
-				"sluice: unknown option '%s' (see 'sluice "
-				"help')\n",
-				argv[i]);
+			pr_err("unknown option '%s' (see 'sluice help')",
+			       argv[i]);
 			return EXIT_USAGE;
 		}
 		i++;
@@ -505,9 +543,7 @@ int main(int argc, char **argv)
 		return do_help(argc - i, argv + i);
 	c.cmd = find_cmd(argv[i]);
 	if (!c.cmd) {
-		fprintf(stderr,
-			"sluice: unknown command '%s' (see 'sluice help')\n",
-			argv[i]);
+		pr_err("unknown command '%s' (see 'sluice help')", argv[i]);
 		return EXIT_USAGE;
 	}
 	{

@@ -47,9 +47,19 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len);
  * them). */
 bool sl_rule_equal(const struct sl_rule *a, const struct sl_rule *b);
 
+/* The limits of a config file: its size (SL_CONFIG_MAX_DEFAULT bytes,
+ * $SLUICE_CONFIG_MAX_BYTES: another cap, suffix k, M, G; 0: none) and its
+ * nesting depth (mappings and lists in one another). */
+#define SL_CONFIG_MAX_DEFAULT (256ULL << 20)
+#define SL_CONFIG_MAX_DEPTH   64
+
 /* Loads and validates a YAML config. On bad input prints one line
  * "FILE:LINE:COL: what was expected" and returns -EINVAL; on success cfg
- * owns its arrays (sl_config_free). cfg is left empty on error. */
+ * owns its arrays (sl_config_free). cfg is left empty on error. path "-"
+ * reads standard input (named "stdin" in errors; relative prefix-list
+ * paths then start in the current directory). YAML merge keys
+ * ("<<: *anchor", or a list of aliases) merge mappings: the mapping's own
+ * keys win, then the merged ones in order. */
 int sl_config_load(const char *path, struct sl_config *cfg);
 
 /* Canonical YAML of cfg: deterministic, loads back to an equal config. */

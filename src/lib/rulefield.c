@@ -285,14 +285,14 @@ int sl_rule_check(struct sl_rule *r, const char **key, char *err, size_t errlen)
 	if (r->action == SL_RACT_REDIRECT && !r->to[0])
 		FAIL("action", "action redirect: requires to (the interface "
 			       "to send matching packets out of)");
-	if (r->rate_pps && r->action != SL_RACT_RATELIMIT)
-		FAIL("rate", "rate: only with action ratelimit");
-	if (r->action == SL_RACT_RATELIMIT) {
-		if (!r->rate_pps)
-			FAIL("action", "action ratelimit: requires rate");
+	/* Reserved: refused whatever else the rule says (the CLI has no
+	 * --rate to give, so asking for one would mislead). */
+	if (r->action == SL_RACT_RATELIMIT)
 		FAIL("action", "action ratelimit: not available yet (the "
-			       "stateful stage implements it)");
-	}
+			       "stateful stage implements it); use pass, drop, "
+			       "count or redirect");
+	if (r->rate_pps)
+		FAIL("rate", "rate: only with action ratelimit");
 	if (r->l3 != SL_L3_ARP) {
 		if (fam == AF_INET)
 			r->l3 = SL_L3_IPV4;
@@ -620,11 +620,28 @@ SIGNED_FIELD(vlan, 1, 4094)
 static int parse_tcp_flags(struct sl_rule *r, const char *v, char *err,
 			   size_t len)
 {
+	const char *slash = strchr(v, '/');
 	uint8_t fv, fm;
 
-	(void)err, (void)len;
-	if (!parse_flags_mask(v, &fv, &fm))
-		return 1;
+	if (!parse_flags_mask(v, &fv, &fm)) {
+		char a[40], b[40];
+
+		/* Well-formed lists whose value has flags the mask does not
+		 * check: say so, and what the form means. */
+		if (!slash || strchr(slash + 1, '/') ||
+		    !parse_flag_list(v, slash - v, &fv) ||
+		    !parse_flag_list(slash + 1, strlen(slash + 1), &fm) || !fm)
+			return 1;
+		flags_text(fv & ~fm, a, sizeof(a));
+		flags_text(fv | fm, b, sizeof(b));
+		snprintf(err, len,
+			 "tcp-flags: '%.40s': %s is in the value but not in "
+			 "the mask; VALUE/MASK checks the flags of MASK and "
+			 "wants those of VALUE set, so MASK must name every "
+			 "flag of VALUE (e.g. %.*s/%s)",
+			 v, a, (int)(slash - v), v, b);
+		return -EINVAL;
+	}
 	r->tcp_flags = fv;
 	r->tcp_mask = fm;
 	return 0;

@@ -6,8 +6,7 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-if ! { ns_up "$NS_C" && ns_up "$NS_S" &&
-	pair_up "$NS_C" "$IF_C" "$C4" "$C6" "$NS_S" "$IF_S" "$S4" "$S6"; }; then
+if ! lab_pair_up; then
 	fail "lab is built" "namespaces or veth failed"
 	finish
 fi
