@@ -86,6 +86,9 @@ void cli_entry_row(const struct sl_set_entry *e);
 void cli_jw_rule(struct jw *w, const struct sl_rule *r,
 		 const struct sl_counter *k);
 void cli_rule_row(const struct sl_rule *r, const struct sl_counter *k);
+/* The members "hooks" (["xdp", "tc"]) and "mode" (null without xdp) of an
+ * interface's JSON object. */
+void cli_jw_hooks(struct jw *w, unsigned hooks, unsigned mode);
 
 /* Opens the state: create makes it when absent. Returns 0 or an exit status. */
 int cli_open(struct cli *c, struct sl_ctx *ctx, bool create);

@@ -506,6 +506,49 @@ int sl_config_write_json(FILE *f, const struct sl_config *cfg)
 	return err;
 }
 
+bool sl_config_lockout(const struct sl_config *cfg,
+		       const struct sl_config *running, char *what, size_t len,
+		       struct sl_srcpos *pos)
+{
+	for (size_t i = 0; i < cfg->n_sets; i++) {
+		const struct sl_set_entry *e = &cfg->sets[i];
+		bool known = false;
+		char p[64];
+
+		if (e->kind != SL_SET_DENY || e->prefix.plen)
+			continue;
+		for (size_t j = 0; running && j < running->n_sets; j++)
+			known |=
+			    running->sets[j].kind == SL_SET_DENY &&
+			    !running->sets[j].prefix.plen &&
+			    running->sets[j].dir == e->dir &&
+			    running->sets[j].prefix.family == e->prefix.family;
+		if (known)
+			continue;
+		sl_prefix_format(&e->prefix, p, sizeof(p));
+		snprintf(what, len, "deny %s%s", p,
+			 e->dir == SL_DIR_DST ? " (dst)" : "");
+		*pos = cfg->deny_all_pos;
+		return true;
+	}
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct sl_rule *r = &cfg->rules[i];
+		bool known = false;
+
+		if (!sl_rule_drops_all(r))
+			continue;
+		for (size_t j = 0; running && j < running->n_rules; j++)
+			known |= sl_rule_same_match(r, &running->rules[j]);
+		if (known)
+			continue;
+		snprintf(what, len, "rule %u (drop without match fields)",
+			 r->id);
+		*pos = r->pos;
+		return true;
+	}
+	return false;
+}
+
 bool sl_config_equal(const struct sl_config *a, const struct sl_config *b)
 {
 	for (int i = 0; sl_cfg_sections[i]; i++)

@@ -78,6 +78,18 @@ bool sl_rule_same_match(const struct sl_rule *a, const struct sl_rule *b);
 
 void sl_config_free(struct sl_config *cfg);
 
+/* The lockout guard: a drop rule without any match field (but direction)
+ * drops every packet of its directions, like a deny entry for every
+ * address (prefix length 0). */
+bool sl_rule_drops_all(const struct sl_rule *r);
+/* The first item of cfg that drops everything and that `running` (NULL:
+ * nothing) does not already hold: its text in what ("deny 0.0.0.0/0",
+ * "rule 3 (drop without match fields)") and its file position in *pos;
+ * false when there is none. */
+bool sl_config_lockout(const struct sl_config *cfg,
+		       const struct sl_config *running, char *what, size_t len,
+		       struct sl_srcpos *pos);
+
 /* "a, b or c" of the NULL-terminated words, into buf (the lists of keys
  * and sub-commands that errors print). */
 void sl_join_or(const char *const *words, char *buf, size_t len);

@@ -231,6 +231,10 @@ static int finish_sets(struct sl_cfg_loader *L, struct pending *P)
 			}
 			continue;
 		}
+		if (s->e.kind == SL_SET_DENY && !s->e.prefix.plen &&
+		    (!cfg->deny_all_pos.line ||
+		     s->pos.line < cfg->deny_all_pos.line))
+			cfg->deny_all_pos = s->pos;
 		cfg->sets[n++] = s->e;
 	}
 	free(perm);

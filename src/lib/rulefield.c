@@ -1046,6 +1046,22 @@ void sl_rule_jw_fields(struct jw *w, const struct sl_rule *r)
 	}
 }
 
+bool sl_rule_drops_all(const struct sl_rule *r)
+{
+	char t[2 * SL_COMMENT_MAX + 4];
+
+	if (r->action != SL_RACT_DROP || r->l3 == SL_L3_ARP)
+		return false;
+	for (int i = 0; i < SL_RULE_NFIELDS; i++) {
+		const struct sl_rule_field *f = &sl_rule_fields[i];
+
+		if ((f->flags & SL_RF_MATCH) && strcmp(f->key, "action") &&
+		    strcmp(f->key, "direction") && f->text(r, t, sizeof(t)))
+			return false;
+	}
+	return true;
+}
+
 /* Every field of `flags` (0: all) the same, and the address class. */
 static bool same_fields(const struct sl_rule *a, const struct sl_rule *b,
 			unsigned flags)

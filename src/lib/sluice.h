@@ -358,6 +358,10 @@ struct sl_config {
 	size_t n_sets;
 	struct sl_rule *rules;
 	size_t n_rules;
+	/* Set by the loader: where the first deny entry for every address
+	 * (0.0.0.0/0, ::/0) is in the file (line 0: none). Rules carry
+	 * their own pos. See sl_config_lockout (config.h). */
+	struct sl_srcpos deny_all_pos;
 };
 
 /* ---- apply (apply.c) ---- */

@@ -1095,6 +1095,45 @@ static bool check_merge_keys(void)
 	return ok;
 }
 
+/* The lockout guard's view of a config: deny 0/0 and match-less drop
+ * rules, with their file positions, unless already running. */
+static bool check_lockout(void)
+{
+	struct sl_config a, none;
+	struct sl_srcpos pos;
+	char what[96];
+	bool ok;
+
+	memset(&none, 0, sizeof(none));
+	if (!load_file("lock.yaml",
+		       "deny:\n  - 198.18.0.0/24\n  - {prefix: \"::/0\", dir: "
+		       "dst}\nrules:\n  - {id: 4, action: drop, comment: x}\n"
+		       "  - {id: 5, action: drop, proto: arp}\n"
+		       "  - {id: 6, action: pass}\n",
+		       &a))
+		return false;
+	ok = ASSERT_TRUE(sl_config_lockout(&a, NULL, what, sizeof(what), &pos),
+			 "no lockout found") &&
+	     ASSERT_TRUE(!strcmp(what, "deny ::/0 (dst)"), "what: %s", what) &&
+	     ASSERT_EQ(pos.line, 3, "line") && ASSERT_EQ(pos.col, 14, "col");
+	/* Running already: the deny entry is no news; the rule is. */
+	ok = ok && ASSERT_TRUE(sl_config_lockout(&a, &a, what, sizeof(what),
+						 &pos) == false,
+			       "found '%s' although running", what);
+	a.n_sets = 1; /* drop the deny ::/0 */
+	ok = ok &&
+	     ASSERT_TRUE(sl_config_lockout(&a, &none, what, sizeof(what), &pos),
+			 "rule not found") &&
+	     ASSERT_TRUE(!strcmp(what, "rule 4 (drop without match fields)"),
+			 "what: %s", what) &&
+	     ASSERT_EQ(pos.line, 5, "rule line") &&
+	     ASSERT_TRUE(!sl_rule_drops_all(&a.rules[1]), "arp drop") &&
+	     ASSERT_TRUE(!sl_rule_drops_all(&a.rules[2]), "pass");
+	a.n_sets = 2;
+	sl_config_free(&a);
+	return ok;
+}
+
 static bool check_missing_config(void)
 {
 	char path[128];
@@ -1427,6 +1466,9 @@ int main(void)
 		     check_size_cap());
 	check_report("config: YAML merge keys (<<) merge mappings",
 		     check_merge_keys());
+	check_report("config: the lockout guard finds deny 0/0 and match-less "
+		     "drop rules",
+		     check_lockout());
 	check_report("round trip: load, write canonical, load equal, write "
 		     "identical",
 		     check_round_trip());
