@@ -337,19 +337,26 @@ static void man_text(FILE *f, const char *s)
 	}
 }
 
+/* "\fBNAME\fR \fIARGS\fR" (NAME after prefix; no ARGS when NULL or ""). */
+static void man_item(FILE *f, const char *prefix, const char *name,
+		     const char *args)
+{
+	fprintf(f, "\\fB%s", prefix);
+	man_text(f, name);
+	fputs("\\fR", f);
+	if (args && *args) {
+		fputs(" \\fI", f);
+		man_text(f, args);
+		fputs("\\fR", f);
+	}
+}
+
 static void man_opt(FILE *f, const struct cli_opt *o)
 {
 	fputs(".TP\n", f);
 	if (o->short_name)
 		fprintf(f, "\\fB\\-%c\\fR, ", o->short_name);
-	fputs("\\fB\\-\\-", f);
-	man_text(f, o->name);
-	fputs("\\fR", f);
-	if (o->arg) {
-		fputs(" \\fI", f);
-		man_text(f, o->arg);
-		fputs("\\fR", f);
-	}
+	man_item(f, "\\-\\-", o->name, o->arg);
 	fputc('\n', f);
 	man_text(f, o->help);
 	fputc('\n', f);
@@ -390,14 +397,9 @@ static void man_page(FILE *f)
 		man_text(f, cmd->name);
 		fputc('\n', f);
 		for (int k = 0; k < nopts(cmd->opts); k++) {
-			fputs("[\\fB\\-\\-", f);
-			man_text(f, cmd->opts[k].name);
-			fputs("\\fR", f);
-			if (cmd->opts[k].arg) {
-				fputs(" \\fI", f);
-				man_text(f, cmd->opts[k].arg);
-				fputs("\\fR", f);
-			}
+			fputc('[', f);
+			man_item(f, "\\-\\-", cmd->opts[k].name,
+				 cmd->opts[k].arg);
 			fputs("]\n", f);
 		}
 		if (*args) {
@@ -410,16 +412,12 @@ static void man_page(FILE *f)
 		for (int k = 0; cmd->subs && cmd->subs[k]; k++) {
 			const struct cli_cmd *sub = cmd->subs[k];
 
-			fputs(".TP\n\\fBsluice ", f);
-			man_text(f, cmd->name);
-			fputc(' ', f);
-			man_text(f, sub->name);
-			fputs("\\fR", f);
-			if (*sub->args) {
-				fputs(" \\fI", f);
-				man_text(f, sub->args);
-				fputs("\\fR", f);
-			}
+			char head[64];
+
+			snprintf(head, sizeof(head), "%s %s", cmd->name,
+				 sub->name);
+			fputs(".TP\n", f);
+			man_item(f, "sluice ", head, sub->args);
 			fputc('\n', f);
 			man_text(f, sub->summary);
 			fputs(".\n", f);
