@@ -164,12 +164,19 @@ static int flush_set(struct cli *c, int kind)
 	struct sl_config cur;
 	struct sl_ctx ctx;
 	size_t n = 0, kept = 0;
-	int rc, err;
+	int err;
 
-	rc = cli_open(c, &ctx, true);
-	if (rc)
-		return rc;
-	err = sl_config_read(&ctx, &cur, SL_READ_NO_IFACES);
+	if (sl_check_privileges())
+		return EXIT_RUNTIME;
+	/* No state: nothing to flush, and nothing is created. */
+	err = sl_open(&ctx, c->bpffs, false);
+	if (err && err != -ENOENT)
+		return cli_exit(err);
+	memset(&cur, 0, sizeof(cur));
+	if (!err)
+		err = sl_config_read(&ctx, &cur, SL_READ_NO_IFACES);
+	else
+		err = 0; /* no state: an empty set */
 	if (err) {
 		sl_close(&ctx);
 		return cli_exit(err);

@@ -103,6 +103,15 @@ else
 fi
 refused "block --flush with a prefix is bad usage" 2 "--flush takes no prefixes" \
 	sl block --flush 198.18.0.0/24
+B2=$T/bpf2
+mkdir -p "$B2" && mount -t bpf bpf "$B2" && MOUNTS+=("$B2")
+run_capture timeout 60 ip netns exec "$NS_S" "$SLUICE" --bpffs "$B2" allow --flush -j
+if [ "$RC" = 0 ] && [ "$OUT" = '{"set":"allow","flushed":0}' ] && [ ! -e "$B2/sluice" ]; then
+	ok "allow --flush on an empty bpffs flushes nothing and creates no state"
+else
+	fail "allow --flush on an empty bpffs flushes nothing and creates no state" \
+		"exit $RC: $OUT $ERR; $(ls "$B2" | tr '\n' ' ')"
+fi
 
 # ---- lockout guard ----
 for p in 0.0.0.0/0 ::/0; do
