@@ -47,8 +47,8 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Keep the BPF objects and skeletons: the tests and benches load them too.
 .SECONDARY:
 
-all: $(BUILD)/sluice $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/rulegen \
-	$(BUILD)/verifier_stats
+all: $(BUILD)/sluice $(BUILD)/sluice.8 $(UNIT_BINS) $(BENCH_BINS) \
+	$(BUILD)/rulegen $(BUILD)/verifier_stats
 
 deps:
 	@scripts/deps.sh
@@ -130,17 +130,24 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
 
-# Installs the CLI, the systemd unit and the docs; an existing
+# Installs the CLI, its man page, the systemd unit and the docs; an existing
 # /etc/sluice/sluice.yaml is kept. `systemctl enable --now sluice` then
 # restores that config at every boot.
 PREFIX ?= /usr/local
-install: $(BUILD)/sluice
+install: $(BUILD)/sluice $(BUILD)/sluice.8
 	install -D -m 0755 $(BUILD)/sluice $(DESTDIR)$(PREFIX)/sbin/sluice
+	install -D -m 0644 $(BUILD)/sluice.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/sluice.8
 	install -D -m 0644 dist/sluice.service $(DESTDIR)/etc/systemd/system/sluice.service
 	install -D -m 0644 docs/config.md $(DESTDIR)$(PREFIX)/share/doc/sluice/config.md
 	install -d $(DESTDIR)/etc/sluice
 	[ -e $(DESTDIR)/etc/sluice/sluice.yaml ] || \
 		printf 'policy: pass\n' > $(DESTDIR)/etc/sluice/sluice.yaml
+
+# The man page, sluice(8): generated from the same tables as --help and
+# docs/cli.md (`sluice help --man`).
+$(BUILD)/sluice.8: $(BUILD)/sluice
+	$< help --man > $@
 
 # docs/cli.md is generated from the same table as --help.
 docs: $(BUILD)/sluice

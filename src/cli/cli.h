@@ -67,6 +67,8 @@ const char *cli_opt(const struct cli *c, const char *name);
 /* Parses a whole positive number for option `name`; exits 2 on bad input. */
 long cli_opt_long(const struct cli *c, const char *name, long def, long min,
 		  long max);
+/* one when n is 1, else many ("1 prefix", "2 prefixes"). */
+const char *cli_plural(size_t n, const char *one, const char *many);
 /* Maps a libsluice error to the exit status. */
 int cli_exit(int err);
 /* Prints "sluice: VERB: msg" and returns EXIT_USAGE. */
@@ -84,6 +86,9 @@ void cli_entry_row(const struct sl_set_entry *e);
 void cli_jw_rule(struct jw *w, const struct sl_rule *r,
 		 const struct sl_counter *k);
 void cli_rule_row(const struct sl_rule *r, const struct sl_counter *k);
+/* The members "hooks" (["xdp", "tc"]) and "mode" (null without xdp) of an
+ * interface's JSON object. */
+void cli_jw_hooks(struct jw *w, unsigned hooks, unsigned mode);
 
 /* Opens the state: create makes it when absent. Returns 0 or an exit status. */
 int cli_open(struct cli *c, struct sl_ctx *ctx, bool create);

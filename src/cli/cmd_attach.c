@@ -49,6 +49,104 @@ static int stages_parse(const char *s, __u8 *off)
 	return 0;
 }
 
+/* What one interface ran before this attach: its hooks (0: none) and XDP
+ * mode, from the attachments. */
+struct was {
+	unsigned hooks;
+	enum sl_xdp_mode mode;
+};
+
+static void was_read(const struct sl_attachment *a, size_t n, const char *name,
+		     struct was *w)
+{
+	w->hooks = 0;
+	w->mode = SL_MODE_NATIVE;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(a[i].ifname, name) || !a[i].ifindex)
+			continue;
+		if (!strcmp(a[i].hook, "xdp")) {
+			w->hooks |= SL_HOOK_XDP;
+			if (!strcmp(a[i].mode, "generic"))
+				w->mode = SL_MODE_GENERIC;
+		} else {
+			w->hooks |= SL_HOOK_TC;
+		}
+	}
+}
+
+void cli_jw_hooks(struct jw *w, unsigned hooks, unsigned mode)
+{
+	jw_key(w, "hooks");
+	jw_arr_open(w);
+	if (hooks & SL_HOOK_XDP)
+		jw_str(w, "xdp");
+	if (hooks & SL_HOOK_TC)
+		jw_str(w, "tc");
+	jw_arr_close(w);
+	jw_key(w, "mode");
+	if (hooks & SL_HOOK_XDP)
+		jw_str(w, mode == SL_MODE_GENERIC ? "generic" : "native");
+	else
+		jw_null(w);
+}
+
+/* Attaches every interface, or none: each is checked first; if one
+ * attach fails, those made before it are put back as they were (detached,
+ * or re-attached with their hooks, mode and the programs' features), last
+ * first, as apply does. */
+static int attach_all(struct cli *c, struct sl_ctx *ctx, int argc, char **argv,
+		      enum sl_xdp_mode m, unsigned hooks,
+		      const struct sl_features *feat)
+{
+	struct sl_attachment *a = NULL;
+	struct sl_features old_feat;
+	bool have_old = false;
+	struct was *was;
+	size_t n = 0;
+	int i, err;
+
+	(void)c;
+	for (i = 0; i < argc; i++) {
+		err = sl_attach_check(ctx, argv[i], m, hooks);
+		if (err)
+			return err;
+	}
+	was = calloc(argc, sizeof(*was));
+	if (!was)
+		return -ENOMEM;
+	err = sl_attachments(ctx, &a, &n);
+	if (err) {
+		free(was);
+		return err;
+	}
+	for (size_t k = 0; k < n && !have_old; k++)
+		if (a[k].ifindex && a[k].feat_known) {
+			old_feat = a[k].feat;
+			have_old = true;
+		}
+	for (i = 0; i < argc; i++)
+		was_read(a, n, argv[i], &was[i]);
+	free(a);
+	for (i = 0; i < argc && !err; i++)
+		err = sl_attach(ctx, argv[i], m, hooks, feat);
+	if (err) {
+		/* argv[i - 1] failed and is as it was; undo the others. */
+		for (int k = i - 2; k >= 0; k--) {
+			int e = was[k].hooks
+				    ? sl_attach(ctx, argv[k], was[k].mode,
+						was[k].hooks,
+						have_old ? &old_feat : feat)
+				    : sl_detach(ctx, argv[k]);
+
+			if (e)
+				pr_warn("%s: could not be put back as it was",
+					argv[k]);
+		}
+	}
+	free(was);
+	return err;
+}
+
 static int run_attach(struct cli *c, int argc, char **argv)
 {
 	const char *mode = cli_opt(c, "mode");
@@ -59,7 +157,6 @@ static int run_attach(struct cli *c, int argc, char **argv)
 	unsigned hooks;
 	int rc, err;
 
-	(void)argc;
 	if (!mode || !strcmp(mode, "native"))
 		m = SL_MODE_NATIVE;
 	else if (!strcmp(mode, "generic"))
@@ -79,36 +176,63 @@ static int run_attach(struct cli *c, int argc, char **argv)
 				       "--stages is a comma list of sets and "
 				       "rules, or none, not '%s'",
 				       cli_opt(c, "stages"));
-	/* Refuse a bad interface before any state is made. */
-	if (!if_nametoindex(argv[0])) {
-		pr_err("no interface named '%s' in this network namespace",
-		       argv[0]);
-		return EXIT_USAGE;
+	/* Refuse a bad interface (or one named twice) before any state is
+	 * made. */
+	for (int i = 0; i < argc; i++) {
+		if (!if_nametoindex(argv[i])) {
+			pr_err("no interface named '%s' in this network "
+			       "namespace (nothing was attached)",
+			       argv[i]);
+			return EXIT_USAGE;
+		}
+		for (int k = 0; k < i; k++)
+			if (!strcmp(argv[k], argv[i]))
+				return cli_usage_error(
+				    c, "interface '%s' given twice", argv[i]);
 	}
 	rc = cli_open(c, &ctx, true);
 	if (rc)
 		return rc;
-	err = sl_attach(&ctx, argv[0], m, hooks, &feat);
+	err = argc == 1 ? sl_attach(&ctx, argv[0], m, hooks, &feat)
+			: attach_all(c, &ctx, argc, argv, m, hooks, &feat);
 	sl_close(&ctx);
-	if (!err && !c->json) {
+	if (!err && c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "attached");
+		jw_arr_open(&w);
+		for (int i = 0; i < argc; i++) {
+			jw_obj_open(&w);
+			jw_key(&w, "ifname");
+			jw_str(&w, argv[i]);
+			cli_jw_hooks(&w, hooks, m);
+			jw_obj_close(&w);
+		}
+		jw_arr_close(&w);
+		jw_obj_close(&w);
+		jw_end(&w);
+	}
+	for (int i = 0; !err && !c->json && i < argc; i++) {
 		const char *md = m == SL_MODE_NATIVE ? "native" : "generic";
 
 		if (hooks == SL_HOOK_XDP)
-			printf("attached to %s (xdp, %s mode)\n", argv[0], md);
+			printf("attached to %s (xdp, %s mode)\n", argv[i], md);
 		else if (hooks == SL_HOOK_TC)
 			printf("attached to %s (tc ingress and egress)\n",
-			       argv[0]);
+			       argv[i]);
 		else
 			printf("attached to %s (xdp, %s mode; tc egress)\n",
-			       argv[0], md);
+			       argv[i], md);
 	}
 	return cli_exit(err);
 }
 
 const struct cli_cmd cmd_attach = {
     .name = "attach",
-    .args = "IFACE",
-    .summary = "Load Sluice if needed and attach its programs to IFACE",
+    .args = "IFACE...",
+    .summary = "Load Sluice if needed and attach its programs to each IFACE",
     .description =
 	"Attaches the firewall to IFACE on the hooks of --hooks: xdp puts "
 	"the XDP program at ingress (a bpf_link pinned under\n"
@@ -130,7 +254,10 @@ const struct cli_cmd cmd_attach = {
 	"interface to them, so the feature switches\n"
 	"(--pass-malformed, --stages) of the last attach apply to all "
 	"interfaces; if one cannot be moved, the attach fails and every\n"
-	"interface is left on the programs it ran.",
+	"interface is left on the programs it ran.\n"
+	"Several interfaces are attached all or nothing: each is checked "
+	"first, and if one attach fails those made before it are put\n"
+	"back as they were (detached, or on their former hooks and mode).",
     .opts =
 	(const struct cli_opt[]){
 	    {"mode", 'm', "MODE",
@@ -154,12 +281,13 @@ const struct cli_cmd cmd_attach = {
 	    {},
 	},
     .examples = "$ sluice attach eth0\n"
+		"$ sluice attach eth0 eth1 eth2\n"
 		"$ sluice attach --mode generic wlan0\n"
 		"$ sluice attach --hooks tc veth0\n"
 		"$ sluice attach --stages rules eth0\n"
 		"$ sluice --bpffs /run/sluice/bpf attach veth0",
     .min_args = 1,
-    .max_args = 1,
+    .max_args = -1,
     .needs_root = true,
     .run = run_attach,
 };
@@ -180,8 +308,20 @@ static int run_detach(struct cli *c, int argc, char **argv)
 		return err == -ENOENT ? EXIT_USAGE : cli_exit(err);
 	err = sl_detach(&ctx, argv[0]);
 	sl_close(&ctx);
-	if (!err && !c->json)
+	if (!err && c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "detached");
+		jw_arr_open(&w);
+		jw_str(&w, argv[0]);
+		jw_arr_close(&w);
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else if (!err) {
 		printf("detached from %s\n", argv[0]);
+	}
 	return cli_exit(err);
 }
 
@@ -346,8 +486,18 @@ static int run_reset(struct cli *c, int argc, char **argv)
 		pr_err("reset incomplete: %s", strerror(-err));
 		return EXIT_RUNTIME;
 	}
-	if (!c->json)
+	if (c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "reset");
+		jw_bool(&w, true);
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else {
 		printf("detached everywhere; all Sluice pins removed\n");
+	}
 	return EXIT_OK;
 }
 
@@ -357,7 +507,8 @@ const struct cli_cmd cmd_reset = {
     .summary = "Detach everything and remove all pins (drops all state)",
     .description = "Removes every TC filter, link, map and folder under "
 		   "<bpffs>/sluice: all interfaces are detached, the sets "
-		   "and counters are gone. clsact qdiscs stay.",
+		   "and counters are gone. clsact qdiscs stay. A bpffs that "
+		   "Sluice mounted itself (see --bpffs) is unmounted.",
     .opts = (const struct cli_opt[]){{}},
     .examples = "$ sluice reset",
     .min_args = 0,

@@ -17,7 +17,13 @@
 /* Options of `rule add`: the rule fields that are options (cli_rank), from
  * the table of rule fields (rulefield.h). The option names are the config
  * file's keys (sl_rule_set_field). */
-static struct cli_opt rule_opts[SL_RULE_NFIELDS + 1];
+static struct cli_opt rule_opts[SL_RULE_NFIELDS + 2];
+
+/* The one option of `rule add` that is no rule field. */
+static const struct cli_opt force_opt = {
+    "force", 0, NULL,
+    "Add a drop rule without match fields anyway (it drops every packet "
+    "of its directions; refused without --force: the lockout guard)."};
 
 __attribute__((constructor)) static void rule_opts_fill(void)
 {
@@ -27,6 +33,7 @@ __attribute__((constructor)) static void rule_opts_fill(void)
 	for (size_t i = 0; i < n; i++)
 		rule_opts[i] = (struct cli_opt){f[i]->key, f[i]->short_opt,
 						f[i]->metavar, f[i]->help};
+	rule_opts[n] = force_opt;
 }
 
 static int rule_from_opts(struct cli *c, const char *action, struct sl_rule *r)
@@ -45,12 +52,22 @@ static int rule_from_opts(struct cli *c, const char *action, struct sl_rule *r)
 	for (int i = 0; rule_opts[i].name; i++) {
 		const char *v = cli_opt(c, rule_opts[i].name);
 
-		if (v && sl_rule_set_field(r, rule_opts[i].name, v, err,
-					   sizeof(err)))
+		if (v && rule_opts[i].name != force_opt.name &&
+		    sl_rule_set_field(r, rule_opts[i].name, v, err,
+				      sizeof(err)))
 			return cli_usage_error(c, "%s", err);
 	}
 	if (sl_rule_validate(r, err, sizeof(err)))
 		return cli_usage_error(c, "%s", err);
+	if (sl_rule_drops_all(r) && !cli_opt(c, "force"))
+		return cli_usage_error(
+		    c,
+		    "a drop rule without match fields drops "
+		    "every packet%s (lockout guard): add "
+		    "--force to add it anyway",
+		    r->dirs == 1U << SL_RDIR_IN	   ? " coming in"
+		    : r->dirs == 1U << SL_RDIR_OUT ? " going out"
+						   : "");
 	return EXIT_OK;
 }
 
@@ -61,16 +78,15 @@ void cli_jw_rule(struct jw *w, const struct sl_rule *r,
 
 	sl_rule_format(r, buf, sizeof(buf));
 	jw_obj_open(w);
-	jw_key(w, "id");
-	jw_u64(w, r->id);
-	jw_key(w, "priority");
-	jw_u64(w, r->priority);
-	jw_key(w, "action");
-	jw_str(w, sl_rule_action_name(r->action));
+	/* Each field separately, named as in the config file ... */
+	sl_rule_jw_fields(w, r);
+	if (!r->comment[0]) {
+		jw_key(w, "comment");
+		jw_str(w, "");
+	}
+	/* ... and the one-line form 'rule list' prints, for display. */
 	jw_key(w, "rule");
 	jw_str(w, buf);
-	jw_key(w, "comment");
-	jw_str(w, r->comment);
 	jw_key(w, "packets");
 	jw_u64(w, k->packets);
 	jw_key(w, "bytes");
@@ -219,11 +235,21 @@ static int run_rule_add(struct cli *c, int argc, char **argv)
 		r.id = cur.rules[cur.n_rules - 1].id;
 		rc = rule_apply(&ctx, &cur);
 	}
-	if (!rc) {
-		if (c->json)
-			printf("{\"id\":%u}\n", r.id);
-		else
-			printf("rule %u added\n", r.id);
+	if (!rc && c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "id");
+		jw_u64(&w, r.id);
+		jw_key(&w, "added");
+		jw_obj_open(&w);
+		sl_rule_jw_fields(&w, &cur.rules[cur.n_rules - 1]);
+		jw_obj_close(&w);
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else if (!rc) {
+		printf("rule %u added\n", r.id);
 	}
 out:
 	sl_config_free(&cur);
@@ -246,11 +272,20 @@ static int run_rule_del(struct cli *c, int argc, char **argv)
 		unsigned long id = strtoul(argv[a], &end, 10);
 		size_t i;
 
-		if (*end || !*argv[a] || !id || id >= SL_RULE_MAX) {
-			rc =
-			    cli_usage_error(c, "invalid rule id '%s'", argv[a]);
+		if (*end || !*argv[a] || !id || id >= SL_RULE_MAX ||
+		    argv[a][0] < '1' || argv[a][0] > '9') {
+			rc = cli_usage_error(c,
+					     "invalid rule id '%s' (expected "
+					     "1-%u)",
+					     argv[a], SL_RULE_MAX - 1);
 			goto out;
 		}
+		for (int b = 0; b < a; b++)
+			if (strtoul(argv[b], NULL, 10) == id) {
+				rc = cli_usage_error(
+				    c, "rule id %lu given twice", id);
+				goto out;
+			}
 		for (i = 0; i < cur.n_rules; i++)
 			if (cur.rules[i].id == id)
 				break;
@@ -261,8 +296,22 @@ static int run_rule_del(struct cli *c, int argc, char **argv)
 		cur.rules[i] = cur.rules[--cur.n_rules];
 	}
 	rc = rule_apply(&ctx, &cur);
-	if (!rc && !c->json)
-		printf("%d rules deleted\n", argc);
+	if (!rc && c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "deleted");
+		jw_arr_open(&w);
+		for (int a = 0; a < argc; a++)
+			jw_u64(&w, strtoul(argv[a], NULL, 10));
+		jw_arr_close(&w);
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else if (!rc) {
+		printf("%d %s deleted\n", argc,
+		       cli_plural(argc, "rule", "rules"));
+	}
 out:
 	sl_config_free(&cur);
 	sl_close(&ctx);
@@ -490,18 +539,7 @@ static void jw_entries(struct jw *w, const char *key,
 static void jw_hooks(struct jw *w, uint8_t hooks, uint8_t mode)
 {
 	jw_obj_open(w);
-	jw_key(w, "hooks");
-	jw_arr_open(w);
-	if (hooks & SL_HOOK_XDP)
-		jw_str(w, "xdp");
-	if (hooks & SL_HOOK_TC)
-		jw_str(w, "tc");
-	jw_arr_close(w);
-	jw_key(w, "mode");
-	if (hooks & SL_HOOK_XDP)
-		jw_str(w, mode == SL_MODE_GENERIC ? "generic" : "native");
-	else
-		jw_null(w);
+	cli_jw_hooks(w, hooks, mode);
 	jw_obj_close(w);
 }
 
@@ -579,6 +617,31 @@ static void diff_json(struct jw *w, const struct sl_apply_diff *d)
 	jw_obj_close(w);
 }
 
+/* The lockout guard of apply: an entry or rule that drops everything and
+ * that the running config does not hold already needs --force. */
+static int lockout_guard(struct cli *c, struct sl_ctx *ctx,
+			 const struct sl_config *cfg, const char *file)
+{
+	struct sl_config running;
+	struct sl_srcpos pos;
+	char what[96];
+	bool hit;
+
+	if (cli_opt(c, "force") ||
+	    !sl_config_lockout(cfg, NULL, what, sizeof(what), &pos))
+		return EXIT_OK;
+	if (sl_config_read(ctx, &running, SL_READ_NO_IFACES))
+		return EXIT_RUNTIME;
+	hit = sl_config_lockout(cfg, &running, what, sizeof(what), &pos);
+	sl_config_free(&running);
+	if (!hit)
+		return EXIT_OK;
+	pr_err("%s:%u:%u: %s drops every packet (lockout guard): apply "
+	       "--force applies it anyway",
+	       file, pos.line, pos.col, what);
+	return EXIT_USAGE;
+}
+
 static int run_apply(struct cli *c, int argc, char **argv)
 {
 	const char *file = cli_opt(c, "file");
@@ -591,15 +654,24 @@ static int run_apply(struct cli *c, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	if (!file)
-		return cli_usage_error(c, "missing -f FILE");
+		return cli_usage_error(c, "missing -f FILE (or -f - for "
+					  "standard input)");
 	if (sl_check_privileges())
 		return EXIT_RUNTIME;
 	err = sl_config_load(file, &cfg);
 	if (err)
 		return cli_exit(err);
+	if (!strcmp(file, "-"))
+		file = "stdin";
 	rc = dry ? cli_open_ro(c, &ctx) : cli_open(c, &ctx, true);
 	if (rc) {
 		sl_config_free(&cfg);
+		return rc;
+	}
+	rc = lockout_guard(c, &ctx, &cfg, file);
+	if (rc) {
+		sl_config_free(&cfg);
+		sl_close(&ctx);
 		return rc;
 	}
 	err = sl_apply(&ctx, &cfg, dry ? SL_APPLY_DRY_RUN | SL_APPLY_DIFF : 0,
@@ -667,10 +739,19 @@ const struct cli_cmd cmd_apply = {
 	"config goes live; if one cannot be changed, the\n"
 	"others are put back and nothing of the file goes live. Applying "
 	"the running config again (see export) changes\n"
-	"nothing.",
+	"nothing. An entry or rule that drops every packet (deny 0.0.0.0/0 or "
+	"::/0, a drop rule without match fields) that\n"
+	"is not running yet is refused with its FILE:LINE:COLUMN unless "
+	"--force is given (the lockout guard).",
     .opts =
 	(const struct cli_opt[]){
-	    {"file", 'f', "FILE", "The config file (required)."},
+	    {"file", 'f', "FILE",
+	     "The config file (required); - reads standard input."},
+	    {"force", 0, NULL,
+	     "Apply even an entry or rule that drops every packet (deny "
+	     "0.0.0.0/0 or ::/0, a drop rule without match fields) that "
+	     "the running config does not hold yet; without it such a file "
+	     "is refused with its FILE:LINE:COL (the lockout guard)."},
 	    {"dry-run", 'n', NULL,
 	     "Run every check of the apply (the sets are filled off to "
 	     "the side, so their capacities; the classifier is built; "
@@ -682,6 +763,7 @@ const struct cli_cmd cmd_apply = {
 	},
     .examples = "$ sluice apply -f /etc/sluice/sluice.yaml\n"
 		"$ sluice apply -f new.yaml --dry-run\n"
+		"$ generate-config | sluice apply -f -\n"
 		"$ sluice export > saved.yaml && sluice apply -f saved.yaml",
     .min_args = 0,
     .max_args = 0,
@@ -702,7 +784,8 @@ static int run_export(struct cli *c, int argc, char **argv)
 		return rc;
 	rc = cli_exit(sl_config_read(&ctx, &cfg, 0));
 	if (!rc) {
-		rc = cli_exit(sl_config_write(stdout, &cfg));
+		rc = cli_exit(c->json ? sl_config_write_json(stdout, &cfg)
+				      : sl_config_write(stdout, &cfg));
 		sl_config_free(&cfg);
 	}
 	sl_close(&ctx);
@@ -712,7 +795,7 @@ static int run_export(struct cli *c, int argc, char **argv)
 const struct cli_cmd cmd_export = {
     .name = "export",
     .args = "",
-    .summary = "Print the running config as YAML",
+    .summary = "Print the running config as YAML (-j: as JSON)",
     .description =
 	"Prints the running config in the format apply reads: attached "
 	"interfaces with their hooks, the default policy,\n"
@@ -720,7 +803,10 @@ const struct cli_cmd cmd_export = {
 	"apply -f' of the output changes nothing.\n"
 	"An interface deleted while attached runs nothing and is left out "
 	"('status' marks it '(interface gone)'), so the\n"
-	"output can be applied and saved for the boot-time restore.",
+	"output can be applied and saved for the boot-time restore.\n"
+	"With -j the same config is one JSON document with the same keys "
+	"(each rule field separately); apply reads it\n"
+	"too (JSON is YAML).",
     .opts = (const struct cli_opt[]){{}},
     .examples = "$ sluice export > /etc/sluice/sluice.yaml",
     .min_args = 0,

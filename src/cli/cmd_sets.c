@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cli.h"
 #include "json.h"
+#include "config.h"
 #include "log.h"
 #include "names.h"
 
@@ -47,6 +49,32 @@ static int gather(struct cli *c, int argc, char **argv, struct sl_prefix **out,
 	*out = v;
 	*n = argc + fn;
 	return EXIT_OK;
+}
+
+static int prefix_cmp(const void *x, const void *y)
+{
+	const struct sl_prefix *a = x, *b = y;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->plen != b->plen)
+		return a->plen < b->plen ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* Drops repeated prefixes (a prefix named twice is one entry); returns the
+ * count left. */
+static size_t dedup(struct sl_prefix *p, size_t n)
+{
+	size_t o = 0;
+
+	if (n < 2)
+		return n;
+	qsort(p, n, sizeof(*p), prefix_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!o || prefix_cmp(&p[o - 1], &p[i]))
+			p[o++] = p[i];
+	return o;
 }
 
 void cli_jw_entry(struct jw *w, const struct sl_set_entry *e)
@@ -127,6 +155,63 @@ static int list_set(struct cli *c, int kind)
 	return EXIT_OK;
 }
 
+/* Empties one set: the running config without that set's entries, applied
+ * whole (built off to the side, one switch), the other set and the rules
+ * kept. */
+static int flush_set(struct cli *c, int kind)
+{
+	struct sl_apply_report rep;
+	struct sl_config cur;
+	struct sl_ctx ctx;
+	size_t n = 0, kept = 0;
+	int err;
+
+	if (sl_check_privileges())
+		return EXIT_RUNTIME;
+	/* No state: nothing to flush, and nothing is created. */
+	err = sl_open(&ctx, c->bpffs, false);
+	if (err && err != -ENOENT)
+		return cli_exit(err);
+	memset(&cur, 0, sizeof(cur));
+	if (!err)
+		err = sl_config_read(&ctx, &cur, SL_READ_NO_IFACES);
+	else
+		err = 0; /* no state: an empty set */
+	if (err) {
+		sl_close(&ctx);
+		return cli_exit(err);
+	}
+	cur.has_ifaces = false;
+	for (size_t i = 0; i < cur.n_sets; i++)
+		if (cur.sets[i].kind == kind)
+			n++;
+		else
+			cur.sets[kept++] = cur.sets[i];
+	cur.n_sets = kept;
+	err = n ? sl_apply(&ctx, &cur, 0, &rep) : 0;
+	if (n)
+		sl_apply_report_free(&rep);
+	sl_config_free(&cur);
+	sl_close(&ctx);
+	if (!err && c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "set");
+		jw_str(&w, sl_set_kind_name(kind));
+		jw_key(&w, "flushed");
+		jw_u64(&w, n);
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else if (!err) {
+		printf("%s set: flushed (%zu %s removed)\n",
+		       sl_set_kind_name(kind), n,
+		       cli_plural(n, "entry", "entries"));
+	}
+	return cli_exit(err);
+}
+
 static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
 {
 	int dir = cli_opt(c, "dst") ? SL_DIR_DST : SL_DIR_SRC;
@@ -141,12 +226,33 @@ static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
 			return cli_usage_error(c, "--list takes no prefixes");
 		return list_set(c, kind);
 	}
+	if (add && cli_opt(c, "flush")) {
+		if (argc || cli_opt(c, "file") || cli_opt(c, "list") ||
+		    cli_opt(c, "dst"))
+			return cli_usage_error(c, "--flush takes no prefixes "
+						  "and no other option");
+		return flush_set(c, kind);
+	}
 	if (!argc && !cli_opt(c, "file"))
 		return cli_usage_error(
 		    c, "expected one or more prefixes or --file");
 	rc = gather(c, argc, argv, &p, &n);
 	if (rc)
 		return rc;
+	/* The lockout guard: a deny entry for every address. */
+	for (size_t i = 0; add && kind == SL_SET_DENY && i < n; i++)
+		if (!p[i].plen && !cli_opt(c, "force")) {
+			bool v4 = p[i].family == AF_INET;
+			char buf[64];
+
+			sl_prefix_format(&p[i], buf, sizeof(buf));
+			free(p);
+			return cli_usage_error(
+			    c,
+			    "%s would drop every %s packet (lockout guard): "
+			    "add --force to block it anyway",
+			    buf, v4 ? "IPv4" : "IPv6");
+		}
 	if (sl_check_privileges()) {
 		free(p);
 		return EXIT_RUNTIME;
@@ -163,6 +269,7 @@ static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
 		free(p);
 		return err == -ENOENT ? EXIT_USAGE : cli_exit(err);
 	}
+	n = dedup(p, n);
 	/* Lists from a file go through the apply path: all or nothing even
 	 * if the process is killed (SIGKILL included) part-way. */
 	if (cli_opt(c, "file"))
@@ -172,14 +279,34 @@ static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
 			  : sl_set_del(&ctx, kind, dir, p, n);
 	sl_close(&ctx);
 	free(p);
-	if (!err && !c->json) {
+	if (!err && c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "set");
+		jw_str(&w, name);
+		jw_key(&w, "dir");
+		jw_str(&w, sl_dir_name(dir));
+		jw_key(&w, add ? "added" : "removed");
+		jw_u64(&w, add ? added : n);
+		if (add) {
+			jw_key(&w, "present");
+			jw_u64(&w, n - added);
+		}
+		jw_obj_close(&w);
+		jw_end(&w);
+	} else if (!err) {
 		if (add)
-			printf("%s set (%s): added %zu prefixes, %zu already "
+			printf("%s set (%s): added %zu %s, %zu already "
 			       "present\n",
-			       name, sl_dir_name(dir), added, n - added);
+			       name, sl_dir_name(dir), added,
+			       cli_plural(added, "prefix", "prefixes"),
+			       n - added);
 		else
-			printf("%s set (%s): removed %zu prefixes\n", name,
-			       sl_dir_name(dir), n);
+			printf("%s set (%s): removed %zu %s\n", name,
+			       sl_dir_name(dir), n,
+			       cli_plural(n, "prefix", "prefixes"));
 	}
 	return cli_exit(err);
 }
@@ -204,17 +331,38 @@ static int run_unallow(struct cli *c, int argc, char **argv)
 	return run_set(c, argc, argv, SL_SET_ALLOW, false);
 }
 
-static const struct cli_opt add_opts[] = {
-    {"dst", 'd', NULL, "Match the destination address instead of the source."},
-    {"file", 'f', "FILE",
-     "Also read prefixes from FILE: one per line, '#' or ';' starts a "
-     "comment. FILE is a regular file, or '-' for standard input; lines "
-     "are at most 4096 bytes, a NUL byte is an error, and a list is at "
-     "most 256 MiB (SLUICE_LIST_MAX_BYTES=N[k|M|G] sets another cap, 0 "
-     "none). With --file the whole write goes the way apply does: built "
-     "off to the side and switched in at once, so even a killed process "
-     "leaves the set as it was."},
-    {"list", 'l', NULL, "List the set's entries with their hit counters."},
+#define ADD_OPTS                                                               \
+	{"dst", 'd', NULL,                                                     \
+	 "Match the destination address instead of the source."},              \
+	    {"file", 'f', "FILE",                                              \
+	     "Also read prefixes from FILE: one per line, '#' or ';' starts "  \
+	     "a comment. FILE is a regular file, or '-' for standard input; "  \
+	     "lines are at most 4096 bytes, a NUL byte is an error, and a "    \
+	     "list is at most 256 MiB (SLUICE_LIST_MAX_BYTES=N[k|M|G] sets "   \
+	     "another cap, 0 none). With --file the whole write goes the way " \
+	     "apply does: built off to the side and switched in at once, so "  \
+	     "even a killed process leaves the set as it was."},               \
+	    {"list", 'l', NULL,                                                \
+	     "List the set's entries with their hit counters."},               \
+	{                                                                      \
+		"flush", 0, NULL,                                              \
+		    "Empty the set (source and destination entries) in one "   \
+		    "atomic "                                                  \
+		    "switch: every packet sees the full or the empty set, "    \
+		    "and on "                                                  \
+		    "any error nothing changed. Takes no prefixes."            \
+	}
+
+static const struct cli_opt block_opts[] = {
+    ADD_OPTS,
+    {"force", 0, NULL,
+     "Block even 0.0.0.0/0 or ::/0, which drops every packet of the "
+     "family (refused without --force: the lockout guard)."},
+    {},
+};
+
+static const struct cli_opt allow_opts[] = {
+    ADD_OPTS,
     {},
 };
 
@@ -248,11 +396,12 @@ const struct cli_cmd cmd_block = {
     .description = "Adds each CIDR to the deny set: matching packets are "
 		   "dropped at XDP with reason deny-set. Prefixes already "
 		   "in the deny set\nkeep their counters.\n" SET_RULES,
-    .opts = add_opts,
+    .opts = block_opts,
     .examples = "$ sluice block 198.18.0.0/24 2001:db8::/64\n"
 		"$ sluice block --dst 198.19.0.1\n"
 		"$ sluice block --file drop-list.txt\n"
-		"$ sluice block --list -j",
+		"$ sluice block --list -j\n"
+		"$ sluice block --flush",
     .min_args = 0,
     .max_args = -1,
     .needs_root = true,
@@ -281,8 +430,9 @@ const struct cli_cmd cmd_allow = {
     .description =
 	"Adds each CIDR to the allow set: matching packets pass "
 	"with reason allow-set and bypass every later stage.\n" SET_RULES,
-    .opts = add_opts,
-    .examples = "$ sluice allow 198.18.0.1\n$ sluice allow --list",
+    .opts = allow_opts,
+    .examples = "$ sluice allow 198.18.0.1\n$ sluice allow --list\n"
+		"$ sluice allow --flush -j",
     .min_args = 0,
     .max_args = -1,
     .needs_root = true,

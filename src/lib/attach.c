@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <bpf/btf.h>
 #include <bpf/bpf.h>
@@ -1184,6 +1185,7 @@ int sl_reset(const char *bpffs)
 {
 	char dir[300];
 	int fd, err = 0;
+	bool ours;
 
 	if (!bpffs)
 		bpffs = getenv("SLUICE_BPFFS");
@@ -1194,6 +1196,7 @@ int sl_reset(const char *bpffs)
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	flock(fd, LOCK_EX);
+	ours = !faccessat(fd, SL_MOUNTED_MARK, F_OK, 0);
 	/* TC filters are not held by their pins: remove them first. */
 	reset_tc(dir);
 	/* Depth first: every pin (a link pin detaches its program), then the
@@ -1203,5 +1206,9 @@ int sl_reset(const char *bpffs)
 	else if (rmdir(dir) && errno != ENOENT)
 		err = -errno;
 	close(fd);
+	/* A bpffs Sluice mounted goes with its state. */
+	if (!err && ours && umount2(bpffs, UMOUNT_NOFOLLOW))
+		pr_warn("could not unmount the bpffs Sluice mounted at %s: %s",
+			bpffs, strerror(errno));
 	return err;
 }

@@ -4,9 +4,12 @@
  * comparison and freeing each walk sl_cfg_sections[]. The sections live in
  * config_<section>.c (config_sec.h), the rule fields in rulefield.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "config_sec.h"
@@ -105,18 +108,303 @@ static int yaml_syntax_err(struct sl_cfg_loader *L, yaml_parser_t *parser,
 			     parser->context ? parser->context : "");
 }
 
+/* The whole input (path, or standard input for "-") in memory, at most
+ * the size cap: *buf (malloc'ed) and *len. */
+static int read_all(const char *path, const char *name, char **buf, size_t *len)
+{
+	unsigned long long max;
+	size_t cap = 0, n = 0;
+	struct stat st;
+	char *b = NULL;
+	int fd = 0, err;
+
+	err = sl_bytes_cap("SLUICE_CONFIG_MAX_BYTES", SL_CONFIG_MAX_DEFAULT,
+			   &max);
+	if (err)
+		return err;
+	if (strcmp(path, "-")) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			err = errno == ENOENT || errno == ENOTDIR ? -EINVAL
+								  : -errno;
+			pr_err("%s: %s", path, strerror(errno));
+			return err;
+		}
+	}
+	if (!fstat(fd, &st) && S_ISDIR(st.st_mode)) {
+		pr_err("%s: %s", name, strerror(EISDIR));
+		err = -EINVAL;
+		goto out;
+	}
+	/* A regular file larger than the cap is refused before reading. */
+	if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max)
+		goto too_big;
+	for (;;) {
+		ssize_t got;
+
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64 << 10;
+			char *nb = realloc(b, ncap + 1);
+
+			if (!nb) {
+				pr_err("%s: out of memory", name);
+				err = -ENOMEM;
+				goto out;
+			}
+			b = nb;
+			cap = ncap;
+		}
+		got = read(fd, b + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			pr_err("%s: cannot read: %s", name, strerror(errno));
+			err = -EIO;
+			goto out;
+		}
+		if (!got)
+			break;
+		n += got;
+		if (n > max)
+			goto too_big;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	b = NULL;
+	goto out;
+too_big:
+	pr_err("%s: larger than the config size cap of %llu bytes (set "
+	       "SLUICE_CONFIG_MAX_BYTES=N[k|M|G] to raise it, 0 for none)",
+	       name, max);
+	err = -EINVAL;
+out:
+	free(b);
+	if (fd > 0)
+		close(fd);
+	return err;
+}
+
+/* Walks the events once, without building anything, and refuses nesting
+ * deeper than SL_CONFIG_MAX_DEPTH at its first level too many: libyaml's
+ * own cost grows with the square of the depth, so a crafted file stops
+ * here after a few thousand bytes instead of running for minutes. */
+static int depth_check(struct sl_cfg_loader *L, FILE *f)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, err = 0;
+	bool end = false;
+
+	if (!yaml_parser_initialize(&parser)) {
+		pr_err("%s: out of memory", L->path);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	while (!err && !end) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			err = yaml_syntax_err(L, &parser, f);
+			break;
+		}
+		if (ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > SL_CONFIG_MAX_DEPTH) {
+				struct sl_srcpos pos = {ev.start_mark.line + 1,
+							ev.start_mark.column +
+							    1};
+
+				err = sl_cfg_err_at(
+				    L, pos,
+				    "nested deeper than %d levels (the limit "
+				    "of a config file)",
+				    SL_CONFIG_MAX_DEPTH);
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			   ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		end = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	rewind(f);
+	return err;
+}
+
+/* ---- merge keys ("<<: *anchor") ---- */
+
+static bool is_merge_key(const yaml_node_t *k)
+{
+	return k->type == YAML_SCALAR_NODE &&
+	       k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       !strcmp((const char *)k->data.scalar.value, "<<");
+}
+
+static bool has_key(struct sl_cfg_loader *L, const yaml_node_pair_t *p,
+		    size_t n, const yaml_node_t *k)
+{
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *o = sl_cfg_node(L, p[i].key);
+
+		if (o->type == YAML_SCALAR_NODE &&
+		    k->type == YAML_SCALAR_NODE &&
+		    !strcmp((const char *)o->data.scalar.value,
+			    (const char *)k->data.scalar.value))
+			return true;
+	}
+	return false;
+}
+
+static int merge_node(struct sl_cfg_loader *L, int idx, uint8_t *state,
+		      int depth);
+
+/* Appends the pairs of the mapping src (merged first) that out lacks. */
+static int merge_from(struct sl_cfg_loader *L, yaml_node_t *src,
+		      yaml_node_pair_t *out, size_t *n, uint8_t *state,
+		      int depth)
+{
+	yaml_node_pair_t *q;
+	int err;
+
+	if (src->type != YAML_MAPPING_NODE)
+		return sl_cfg_err(L, src,
+				  "<<: expected a mapping or a list of "
+				  "mappings to merge, got %s",
+				  sl_cfg_type_name(src));
+	err = merge_node(L, src - L->doc->nodes.start + 1, state, depth + 1);
+	if (err)
+		return err;
+	for (q = src->data.mapping.pairs.start; q < src->data.mapping.pairs.top;
+	     q++)
+		if (!has_key(L, out, *n, sl_cfg_node(L, q->key)))
+			out[(*n)++] = *q;
+	return 0;
+}
+
+/* Replaces the "<<" keys of mapping idx by the pairs they merge: its own
+ * keys win, then the merged mappings in order (YAML's merge key). */
+static int merge_node(struct sl_cfg_loader *L, int idx, uint8_t *state,
+		      int depth)
+{
+	yaml_node_t *m = sl_cfg_node(L, idx);
+	yaml_node_pair_t *p, *out;
+	size_t n = 0, cap = 0;
+	bool any = false;
+	int err = 0;
+
+	if (m->type != YAML_MAPPING_NODE || state[idx] == 2)
+		return 0;
+	if (state[idx] == 1 || depth > SL_CONFIG_MAX_DEPTH)
+		return sl_cfg_err(L, m, "<<: merges nested too deep");
+	state[idx] = 1;
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+	     p++)
+		any |= is_merge_key(sl_cfg_node(L, p->key));
+	if (!any) {
+		state[idx] = 2;
+		return 0;
+	}
+	/* Merged mappings may merge too: their pairs count once merged, so
+	 * size the array after merging them. */
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *v = sl_cfg_node(L, p->value);
+
+		if (!is_merge_key(sl_cfg_node(L, p->key)))
+			continue;
+		if (v->type == YAML_MAPPING_NODE)
+			err = merge_node(L, p->value, state, depth + 1);
+		for (yaml_node_item_t *it = v->type == YAML_SEQUENCE_NODE
+						? v->data.sequence.items.start
+						: NULL;
+		     !err && it && it < v->data.sequence.items.top; it++)
+			err = merge_node(L, *it, state, depth + 1);
+		if (err)
+			return err;
+	}
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *v = sl_cfg_node(L, p->value);
+
+		cap++;
+		if (v->type == YAML_MAPPING_NODE)
+			cap += v->data.mapping.pairs.top -
+			       v->data.mapping.pairs.start;
+		for (yaml_node_item_t *it = v->type == YAML_SEQUENCE_NODE
+						? v->data.sequence.items.start
+						: NULL;
+		     it && it < v->data.sequence.items.top; it++) {
+			yaml_node_t *s = sl_cfg_node(L, *it);
+
+			if (s->type == YAML_MAPPING_NODE)
+				cap += s->data.mapping.pairs.top -
+				       s->data.mapping.pairs.start;
+		}
+	}
+	out = malloc((cap + 1) * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+	     p++)
+		if (!is_merge_key(sl_cfg_node(L, p->key)))
+			out[n++] = *p;
+	for (p = m->data.mapping.pairs.start;
+	     !err && p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *v = sl_cfg_node(L, p->value);
+
+		if (!is_merge_key(sl_cfg_node(L, p->key)))
+			continue;
+		if (v->type != YAML_SEQUENCE_NODE) {
+			err = merge_from(L, v, out, &n, state, depth);
+			continue;
+		}
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     !err && it < v->data.sequence.items.top; it++)
+			err = merge_from(L, sl_cfg_node(L, *it), out, &n, state,
+					 depth);
+	}
+	if (err) {
+		free(out);
+		return err;
+	}
+	/* libyaml frees the pair stack with free() (yaml_free). */
+	free(m->data.mapping.pairs.start);
+	m->data.mapping.pairs.start = out;
+	m->data.mapping.pairs.top = out + n;
+	m->data.mapping.pairs.end = out + cap + 1;
+	state[idx] = 2;
+	return 0;
+}
+
+static int expand_merges(struct sl_cfg_loader *L)
+{
+	size_t nn = L->doc->nodes.top - L->doc->nodes.start;
+	uint8_t *state = calloc(nn + 1, 1);
+	int err = 0;
+
+	if (!state)
+		return -ENOMEM;
+	for (size_t i = 1; !err && i <= nn; i++)
+		err = merge_node(L, i, state, 0);
+	free(state);
+	return err;
+}
+
 int sl_config_load(const char *path, struct sl_config *cfg)
 {
-	struct sl_cfg_loader L = {.path = path, .cfg = cfg};
+	bool std_in = !strcmp(path, "-");
+	struct sl_cfg_loader L = {.path = std_in ? "stdin" : path, .cfg = cfg};
 	yaml_document_t doc, extra;
 	yaml_parser_t parser;
 	const char *slash;
 	bool have_doc = false;
+	char *text = NULL;
+	size_t len = 0;
 	FILE *f;
 	int err;
 
 	config_init(cfg);
-	slash = strrchr(path, '/');
+	slash = std_in ? NULL : strrchr(path, '/');
 	if (!slash)
 		snprintf(L.dir, sizeof(L.dir), ".");
 	else if (slash == path)
@@ -124,15 +412,27 @@ int sl_config_load(const char *path, struct sl_config *cfg)
 	else
 		snprintf(L.dir, sizeof(L.dir), "%.*s", (int)(slash - path),
 			 path);
-	f = fopen(path, "r");
+	err = read_all(path, L.path, &text, &len);
+	if (err)
+		return err;
+	/* A FILE over the text (the reader errors count lines in it). */
+	f = len ? fmemopen(text, len, "r") : fopen("/dev/null", "r");
 	if (!f) {
-		err = errno == ENOENT || errno == EISDIR ? -EINVAL : -errno;
-		pr_err("%s: %s", path, strerror(errno));
+		free(text);
+		pr_err("%s: out of memory", L.path);
+		return -ENOMEM;
+	}
+	err = depth_check(&L, f);
+	if (err) {
+		fclose(f);
+		free(text);
+		config_init(cfg);
 		return err;
 	}
 	if (!yaml_parser_initialize(&parser)) {
 		fclose(f);
-		pr_err("%s: out of memory", path);
+		free(text);
+		pr_err("%s: out of memory", L.path);
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_file(&parser, f);
@@ -142,7 +442,9 @@ int sl_config_load(const char *path, struct sl_config *cfg)
 	}
 	have_doc = true;
 	L.doc = &doc;
-	err = parse_root(&L, yaml_document_get_root_node(&doc));
+	err = expand_merges(&L);
+	if (!err)
+		err = parse_root(&L, yaml_document_get_root_node(&doc));
 	if (err)
 		goto out;
 	/* One document only. */
@@ -160,9 +462,10 @@ out:
 		yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	fclose(f);
+	free(text);
 	if (err) {
 		if (err == -ENOMEM)
-			pr_err("%s: out of memory", path);
+			pr_err("%s: out of memory", L.path);
 		sl_config_free(cfg);
 		config_init(cfg);
 	}
@@ -185,6 +488,65 @@ int sl_config_write(FILE *f, const struct sl_config *cfg)
 	if (!err && (fflush(f) || ferror(f)))
 		err = -EIO;
 	return err;
+}
+
+int sl_config_write_json(FILE *f, const struct sl_config *cfg)
+{
+	struct jw w;
+	int err = 0;
+
+	jw_init(&w, f);
+	jw_obj_open(&w);
+	for (int i = 0; !err && sl_cfg_sections[i]; i++)
+		err = sl_cfg_sections[i]->write_json(&w, cfg);
+	jw_obj_close(&w);
+	jw_end(&w);
+	if (!err && ferror(f))
+		err = -EIO;
+	return err;
+}
+
+bool sl_config_lockout(const struct sl_config *cfg,
+		       const struct sl_config *running, char *what, size_t len,
+		       struct sl_srcpos *pos)
+{
+	for (size_t i = 0; i < cfg->n_sets; i++) {
+		const struct sl_set_entry *e = &cfg->sets[i];
+		bool known = false;
+		char p[64];
+
+		if (e->kind != SL_SET_DENY || e->prefix.plen)
+			continue;
+		for (size_t j = 0; running && j < running->n_sets; j++)
+			known |=
+			    running->sets[j].kind == SL_SET_DENY &&
+			    !running->sets[j].prefix.plen &&
+			    running->sets[j].dir == e->dir &&
+			    running->sets[j].prefix.family == e->prefix.family;
+		if (known)
+			continue;
+		sl_prefix_format(&e->prefix, p, sizeof(p));
+		snprintf(what, len, "deny %s%s", p,
+			 e->dir == SL_DIR_DST ? " (dst)" : "");
+		*pos = cfg->deny_all_pos;
+		return true;
+	}
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct sl_rule *r = &cfg->rules[i];
+		bool known = false;
+
+		if (!sl_rule_drops_all(r))
+			continue;
+		for (size_t j = 0; running && j < running->n_rules; j++)
+			known |= sl_rule_same_match(r, &running->rules[j]);
+		if (known)
+			continue;
+		snprintf(what, len, "rule %u (drop without match fields)",
+			 r->id);
+		*pos = r->pos;
+		return true;
+	}
+	return false;
 }
 
 bool sl_config_equal(const struct sl_config *a, const struct sl_config *b)

@@ -47,13 +47,27 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len);
  * them). */
 bool sl_rule_equal(const struct sl_rule *a, const struct sl_rule *b);
 
+/* The limits of a config file: its size (SL_CONFIG_MAX_DEFAULT bytes,
+ * $SLUICE_CONFIG_MAX_BYTES: another cap, suffix k, M, G; 0: none) and its
+ * nesting depth (mappings and lists in one another). */
+#define SL_CONFIG_MAX_DEFAULT (256ULL << 20)
+#define SL_CONFIG_MAX_DEPTH   64
+
 /* Loads and validates a YAML config. On bad input prints one line
  * "FILE:LINE:COL: what was expected" and returns -EINVAL; on success cfg
- * owns its arrays (sl_config_free). cfg is left empty on error. */
+ * owns its arrays (sl_config_free). cfg is left empty on error. path "-"
+ * reads standard input (named "stdin" in errors; relative prefix-list
+ * paths then start in the current directory). YAML merge keys
+ * ("<<: *anchor", or a list of aliases) merge mappings: the mapping's own
+ * keys win, then the merged ones in order. */
 int sl_config_load(const char *path, struct sl_config *cfg);
 
 /* Canonical YAML of cfg: deterministic, loads back to an equal config. */
 int sl_config_write(FILE *f, const struct sl_config *cfg);
+
+/* The same config as one JSON document (the keys and values of the YAML;
+ * `apply` reads it back, JSON being YAML). */
+int sl_config_write_json(FILE *f, const struct sl_config *cfg);
 
 /* Semantic equality: interfaces by name, sets as sets, rules by id (file
  * order and source positions do not matter). */
@@ -63,6 +77,18 @@ bool sl_config_equal(const struct sl_config *a, const struct sl_config *b);
 bool sl_rule_same_match(const struct sl_rule *a, const struct sl_rule *b);
 
 void sl_config_free(struct sl_config *cfg);
+
+/* The lockout guard: a drop rule without any match field (but direction)
+ * drops every packet of its directions, like a deny entry for every
+ * address (prefix length 0). */
+bool sl_rule_drops_all(const struct sl_rule *r);
+/* The first item of cfg that drops everything and that `running` (NULL:
+ * nothing) does not already hold: its text in what ("deny 0.0.0.0/0",
+ * "rule 3 (drop without match fields)") and its file position in *pos;
+ * false when there is none. */
+bool sl_config_lockout(const struct sl_config *cfg,
+		       const struct sl_config *running, char *what, size_t len,
+		       struct sl_srcpos *pos);
 
 /* "a, b or c" of the NULL-terminated words, into buf (the lists of keys
  * and sub-commands that errors print). */

@@ -125,18 +125,28 @@ static int iface_order(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
-/* By name; `interfaces: []` when the file detaches everything. */
-static int write_ifaces(FILE *f, const struct sl_config *cfg)
+/* The interfaces by name; free() it. */
+static const struct sl_cfg_iface **sorted_ifaces(const struct sl_config *cfg)
 {
 	const struct sl_cfg_iface **ifs =
 	    calloc(cfg->n_ifaces + 1, sizeof(*ifs));
+
+	if (!ifs)
+		return NULL;
+	for (size_t i = 0; i < cfg->n_ifaces; i++)
+		ifs[i] = &cfg->ifaces[i];
+	qsort(ifs, cfg->n_ifaces, sizeof(*ifs), iface_order);
+	return ifs;
+}
+
+/* By name; `interfaces: []` when the file detaches everything. */
+static int write_ifaces(FILE *f, const struct sl_config *cfg)
+{
+	const struct sl_cfg_iface **ifs = sorted_ifaces(cfg);
 	size_t i;
 
 	if (!ifs)
 		return -ENOMEM;
-	for (i = 0; i < cfg->n_ifaces; i++)
-		ifs[i] = &cfg->ifaces[i];
-	qsort(ifs, cfg->n_ifaces, sizeof(*ifs), iface_order);
 	if (cfg->n_ifaces)
 		fprintf(f, "interfaces:\n");
 	else if (cfg->has_ifaces)
@@ -154,6 +164,38 @@ static int write_ifaces(FILE *f, const struct sl_config *cfg)
 		fprintf(f, "    mode: %s\n",
 			ifs[i]->mode == SL_MODE_GENERIC ? "generic" : "native");
 	}
+	free(ifs);
+	return 0;
+}
+
+static int json_ifaces(struct jw *w, const struct sl_config *cfg)
+{
+	const struct sl_cfg_iface **ifs = sorted_ifaces(cfg);
+
+	if (!ifs)
+		return -ENOMEM;
+	if (cfg->n_ifaces || cfg->has_ifaces) {
+		jw_key(w, "interfaces");
+		jw_arr_open(w);
+	}
+	for (size_t i = 0; i < cfg->n_ifaces; i++) {
+		jw_obj_open(w);
+		jw_key(w, "name");
+		jw_str(w, ifs[i]->name);
+		jw_key(w, "hooks");
+		jw_arr_open(w);
+		if (ifs[i]->hooks & SL_HOOK_XDP)
+			jw_str(w, "xdp");
+		if (ifs[i]->hooks & SL_HOOK_TC)
+			jw_str(w, "tc");
+		jw_arr_close(w);
+		jw_key(w, "mode");
+		jw_str(w,
+		       ifs[i]->mode == SL_MODE_GENERIC ? "generic" : "native");
+		jw_obj_close(w);
+	}
+	if (cfg->n_ifaces || cfg->has_ifaces)
+		jw_arr_close(w);
 	free(ifs);
 	return 0;
 }
@@ -189,6 +231,7 @@ const struct sl_cfg_section sl_cfg_ifaces = {
     .keys = (const char *const[]){"interfaces", NULL},
     .parse = parse_ifaces,
     .write = write_ifaces,
+    .write_json = json_ifaces,
     .equal = ifaces_equal,
     .free = ifaces_free,
 };

@@ -67,6 +67,24 @@ static int write_policy(FILE *f, const struct sl_config *cfg)
 	return 0;
 }
 
+static int json_policy(struct jw *w, const struct sl_config *cfg)
+{
+	static const char *const pol[] = {"pass", "drop"};
+
+	jw_key(w, "policy");
+	if (cfg->policy[SL_RDIR_IN] == cfg->policy[SL_RDIR_OUT]) {
+		jw_str(w, pol[cfg->policy[SL_RDIR_IN] & 1]);
+		return 0;
+	}
+	jw_obj_open(w);
+	jw_key(w, "in");
+	jw_str(w, pol[cfg->policy[SL_RDIR_IN] & 1]);
+	jw_key(w, "out");
+	jw_str(w, pol[cfg->policy[SL_RDIR_OUT] & 1]);
+	jw_obj_close(w);
+	return 0;
+}
+
 static bool policy_equal(const struct sl_config *a, const struct sl_config *b)
 {
 	return a->policy[SL_RDIR_IN] == b->policy[SL_RDIR_IN] &&
@@ -84,6 +102,7 @@ const struct sl_cfg_section sl_cfg_policy = {
     .keys = (const char *const[]){"policy", NULL},
     .parse = parse_policy,
     .write = write_policy,
+    .write_json = json_policy,
     .equal = policy_equal,
     .init = policy_init,
 };

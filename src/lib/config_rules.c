@@ -118,6 +118,19 @@ static int rule_order(const void *x, const void *y)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/* The rules in evaluation order (priority, id); free() it. */
+static const struct sl_rule **sorted_rules(const struct sl_config *cfg)
+{
+	const struct sl_rule **rs = calloc(cfg->n_rules + 1, sizeof(*rs));
+
+	if (!rs)
+		return NULL;
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		rs[i] = &cfg->rules[i];
+	qsort(rs, cfg->n_rules, sizeof(*rs), rule_order);
+	return rs;
+}
+
 /* One rule: its fields in table order, unset ones left out. */
 static void write_rule(FILE *f, const struct sl_rule *r)
 {
@@ -143,17 +156,36 @@ static void write_rule(FILE *f, const struct sl_rule *r)
 /* Rules in evaluation order (priority, id). */
 static int write_rules(FILE *f, const struct sl_config *cfg)
 {
-	const struct sl_rule **rs = calloc(cfg->n_rules + 1, sizeof(*rs));
+	const struct sl_rule **rs = sorted_rules(cfg);
 
 	if (!rs)
 		return -ENOMEM;
-	for (size_t i = 0; i < cfg->n_rules; i++)
-		rs[i] = &cfg->rules[i];
-	qsort(rs, cfg->n_rules, sizeof(*rs), rule_order);
 	if (cfg->n_rules)
 		fprintf(f, "rules:\n");
 	for (size_t i = 0; i < cfg->n_rules; i++)
 		write_rule(f, rs[i]);
+	free(rs);
+	return 0;
+}
+
+/* Rules in evaluation order, each an object of its fields. */
+static int json_rules(struct jw *w, const struct sl_config *cfg)
+{
+	const struct sl_rule **rs = sorted_rules(cfg);
+
+	if (!rs)
+		return -ENOMEM;
+	if (cfg->n_rules) {
+		jw_key(w, "rules");
+		jw_arr_open(w);
+	}
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		jw_obj_open(w);
+		sl_rule_jw_fields(w, rs[i]);
+		jw_obj_close(w);
+	}
+	if (cfg->n_rules)
+		jw_arr_close(w);
 	free(rs);
 	return 0;
 }
@@ -203,6 +235,7 @@ const struct sl_cfg_section sl_cfg_rules = {
     .keys = (const char *const[]){"rules", NULL},
     .parse = parse_rules,
     .write = write_rules,
+    .write_json = json_rules,
     .equal = rules_equal,
     .free = rules_free,
 };

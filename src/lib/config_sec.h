@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "json.h"
 
 /* The state of one load: the file, its document and the config filled. */
 struct sl_cfg_loader {
@@ -42,6 +43,10 @@ struct sl_cfg_section {
 	/* Writes the section in canonical YAML (keys in order); 0 or a
 	 * negative errno. */
 	int (*write)(FILE *f, const struct sl_config *cfg);
+	/* The same as members of the JSON object being written (export -j):
+	 * the same keys and values, so `apply` reads it back (JSON is YAML);
+	 * 0 or a negative errno. */
+	int (*write_json)(struct jw *w, const struct sl_config *cfg);
 	/* The section of a and b is semantically equal. */
 	bool (*equal)(const struct sl_config *a, const struct sl_config *b);
 	/* Sets the section's defaults in a zeroed cfg (NULL: zero is the

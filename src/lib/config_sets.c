@@ -231,6 +231,10 @@ static int finish_sets(struct sl_cfg_loader *L, struct pending *P)
 			}
 			continue;
 		}
+		if (s->e.kind == SL_SET_DENY && !s->e.prefix.plen &&
+		    (!cfg->deny_all_pos.line ||
+		     s->pos.line < cfg->deny_all_pos.line))
+			cfg->deny_all_pos = s->pos;
 		cfg->sets[n++] = s->e;
 	}
 	free(perm);
@@ -296,6 +300,37 @@ static void write_set(FILE *f, const struct sl_config *cfg, int kind)
 	}
 }
 
+static void json_set(struct jw *w, const struct sl_config *cfg, int kind)
+{
+	bool any = false;
+	char buf[64];
+
+	for (size_t i = 0; i < cfg->n_sets; i++) {
+		const struct sl_set_entry *e = &cfg->sets[i];
+
+		if (e->kind != kind)
+			continue;
+		if (!any) {
+			jw_key(w, kind == SL_SET_DENY ? "deny" : "allow");
+			jw_arr_open(w);
+		}
+		any = true;
+		sl_prefix_format(&e->prefix, buf, sizeof(buf));
+		if (e->dir == SL_DIR_DST) {
+			jw_obj_open(w);
+			jw_key(w, "prefix");
+			jw_str(w, buf);
+			jw_key(w, "dir");
+			jw_str(w, "dst");
+			jw_obj_close(w);
+		} else {
+			jw_str(w, buf);
+		}
+	}
+	if (any)
+		jw_arr_close(w);
+}
+
 static int parse_sets(struct sl_cfg_loader *L, const char *key, yaml_node_t *n,
 		      void **state)
 {
@@ -334,6 +369,13 @@ static int write_sets(FILE *f, const struct sl_config *cfg)
 	return 0;
 }
 
+static int json_sets(struct jw *w, const struct sl_config *cfg)
+{
+	json_set(w, cfg, SL_SET_DENY);
+	json_set(w, cfg, SL_SET_ALLOW);
+	return 0;
+}
+
 /* The same entries, as sets. */
 static bool sets_equal(const struct sl_config *a, const struct sl_config *b)
 {
@@ -355,6 +397,7 @@ const struct sl_cfg_section sl_cfg_sets = {
     .finish = sets_finish,
     .drop = sets_drop,
     .write = write_sets,
+    .write_json = json_sets,
     .equal = sets_equal,
     .free = sets_free,
 };

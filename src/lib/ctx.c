@@ -88,7 +88,7 @@ static int ensure_bpffs(const char *path, bool create)
 		return err;
 	}
 	pr_debug("mounted a bpffs at %s", path);
-	return 0;
+	return 1;
 }
 
 int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create)
@@ -112,12 +112,19 @@ int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create)
 	err = ensure_bpffs(ctx->bpffs, create);
 	if (err == -ENOENT)
 		goto none;
-	if (err)
+	if (err < 0)
 		return err;
 	if (create && mkdir(ctx->dir, 0700) && errno != EEXIST) {
 		err = -errno;
 		pr_err("cannot create %s: %s", ctx->dir, strerror(errno));
 		return err;
+	}
+	/* Sluice mounted this bpffs: `reset` unmounts it (the mark). */
+	if (err == 1) {
+		char mark[sizeof(ctx->dir) + sizeof(SL_MOUNTED_MARK) + 1];
+
+		snprintf(mark, sizeof(mark), "%s/" SL_MOUNTED_MARK, ctx->dir);
+		mkdir(mark, 0700);
 	}
 	ctx->lock_fd = open(ctx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->lock_fd < 0) {
@@ -148,6 +155,10 @@ int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create)
 		ctx->skel = sl_xdp_load(ctx->dir, NULL, 0);
 	if (!ctx->skel) {
 		err = -errno ?: -EIO;
+		/* Pins that do not match this binary (EINVAL from the map
+		 * reuse) are state, not bad input: a runtime failure. */
+		if (err == -EINVAL)
+			err = -EPROTO;
 		sl_close(ctx);
 		return err;
 	}

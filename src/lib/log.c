@@ -31,12 +31,24 @@ static void vlog(enum sl_log_level lvl, const char *fmt, va_list ap)
 {
 	static const char *const tag[] = {"", "warning: ", "", "debug: "};
 
+	char msg[2048];
+	size_t n;
+
 	if (lvl > level)
 		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	if (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	/* One line, whatever the message quotes (names, comments, file
+	 * contents): control characters are printed escaped. */
 	fprintf(stderr, "%s: %s", prefix, tag[lvl]);
-	vfprintf(stderr, fmt, ap);
-	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
-		fputc('\n', stderr);
+	for (const char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			fprintf(stderr, "\\x%02x", (unsigned char)*c);
+		else
+			fputc(*c, stderr);
+	fputc('\n', stderr);
 }
 
 void sl_log(enum sl_log_level lvl, const char *fmt, ...)

@@ -59,9 +59,30 @@ int sl_prefix_parse(const char *s, struct sl_prefix *p, char *err,
 				 max);
 			return -EINVAL;
 		}
+		/* "/024" is not octal 20 nor 24 for sure: refuse. */
+		if (q[0] == '0' && q[1]) {
+			snprintf(err, errlen,
+				 "prefix length '%.8s' has a leading zero "
+				 "(write /%lu)",
+				 q, v);
+			return -EINVAL;
+		}
 		plen = v;
 	}
 	p->plen = plen;
+	/* ::ffff:a.b.c.d reads as IPv4 but matches only IPv6 packets that
+	 * carry the mapped address, never IPv4 a.b.c.d: refuse. */
+	if (p->family == AF_INET6 && plen >= 96 &&
+	    !memcmp(p->addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+		char v4[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, p->addr + 12, v4, sizeof(v4));
+		snprintf(err, errlen,
+			 "IPv4-mapped IPv6 address: it would match only IPv6 "
+			 "packets, never IPv4 %s (write %s/%u)",
+			 v4, v4, plen - 96);
+		return -EINVAL;
+	}
 	for (unsigned int bit = plen; bit < max; bit++) {
 		if (p->addr[bit / 8] & (0x80 >> (bit % 8))) {
 			struct sl_prefix net = *p;
@@ -89,15 +110,14 @@ void sl_prefix_format(const struct sl_prefix *p, char *buf, size_t len)
 
 /* ---- prefix-list files ---- */
 
-/* The size cap of a prefix list, SL_LIST_MAX_DEFAULT or
- * $SLUICE_LIST_MAX_BYTES (a number of bytes, suffix k, M or G; 0: none). */
-static int list_cap(unsigned long long *cap)
+int sl_bytes_cap(const char *var, unsigned long long def,
+		 unsigned long long *cap)
 {
-	const char *s = getenv("SLUICE_LIST_MAX_BYTES");
+	const char *s = getenv(var);
 	unsigned long long v;
 	char *end;
 
-	*cap = SL_LIST_MAX_DEFAULT;
+	*cap = def;
 	if (!s || !*s)
 		return 0;
 	errno = 0;
@@ -109,9 +129,9 @@ static int list_cap(unsigned long long *cap)
 	else if (*end == 'G')
 		v <<= 30, end++;
 	if (errno || *end || !isdigit((unsigned char)*s) || v > (1ULL << 50)) {
-		pr_err("SLUICE_LIST_MAX_BYTES: expected a number of bytes "
-		       "(suffix k, M or G; 0: no cap), got '%.32s'",
-		       s);
+		pr_err("%s: expected a number of bytes (suffix k, M or G; 0: "
+		       "no cap), got '%.32s'",
+		       var, s);
 		return -EINVAL;
 	}
 	*cap = v ? v : ~0ULL;
@@ -214,7 +234,7 @@ int sl_prefix_file_each(const char *path,
 	char *buf = NULL;
 	int fd, err;
 
-	err = list_cap(&max);
+	err = sl_bytes_cap("SLUICE_LIST_MAX_BYTES", SL_LIST_MAX_DEFAULT, &max);
 	if (err)
 		return err;
 	fd = list_open(path, &name);

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "json.h"
 #include "names.h"
 #include "rulefield.h"
 
@@ -284,14 +285,14 @@ int sl_rule_check(struct sl_rule *r, const char **key, char *err, size_t errlen)
 	if (r->action == SL_RACT_REDIRECT && !r->to[0])
 		FAIL("action", "action redirect: requires to (the interface "
 			       "to send matching packets out of)");
-	if (r->rate_pps && r->action != SL_RACT_RATELIMIT)
-		FAIL("rate", "rate: only with action ratelimit");
-	if (r->action == SL_RACT_RATELIMIT) {
-		if (!r->rate_pps)
-			FAIL("action", "action ratelimit: requires rate");
+	/* Reserved: refused whatever else the rule says (the CLI has no
+	 * --rate to give, so asking for one would mislead). */
+	if (r->action == SL_RACT_RATELIMIT)
 		FAIL("action", "action ratelimit: not available yet (the "
-			       "stateful stage implements it)");
-	}
+			       "stateful stage implements it); use pass, drop, "
+			       "count or redirect");
+	if (r->rate_pps)
+		FAIL("rate", "rate: only with action ratelimit");
 	if (r->l3 != SL_L3_ARP) {
 		if (fam == AF_INET)
 			r->l3 = SL_L3_IPV4;
@@ -619,11 +620,28 @@ SIGNED_FIELD(vlan, 1, 4094)
 static int parse_tcp_flags(struct sl_rule *r, const char *v, char *err,
 			   size_t len)
 {
+	const char *slash = strchr(v, '/');
 	uint8_t fv, fm;
 
-	(void)err, (void)len;
-	if (!parse_flags_mask(v, &fv, &fm))
-		return 1;
+	if (!parse_flags_mask(v, &fv, &fm)) {
+		char a[40], b[40];
+
+		/* Well-formed lists whose value has flags the mask does not
+		 * check: say so, and what the form means. */
+		if (!slash || strchr(slash + 1, '/') ||
+		    !parse_flag_list(v, slash - v, &fv) ||
+		    !parse_flag_list(slash + 1, strlen(slash + 1), &fm) || !fm)
+			return 1;
+		flags_text(fv & ~fm, a, sizeof(a));
+		flags_text(fv | fm, b, sizeof(b));
+		snprintf(err, len,
+			 "tcp-flags: '%.40s': %s is in the value but not in "
+			 "the mask; VALUE/MASK checks the flags of MASK and "
+			 "wants those of VALUE set, so MASK must name every "
+			 "flag of VALUE (e.g. %.*s/%s)",
+			 v, a, (int)(slash - v), v, b);
+		return -EINVAL;
+	}
 	r->tcp_flags = fv;
 	r->tcp_mask = fm;
 	return 0;
@@ -757,7 +775,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .metavar = "N",
      .help = "Stable rule id (1-131071; default: the lowest free).",
      .want = "an id 1-131071",
-     .flags = SL_RF_ALWAYS,
+     .flags = SL_RF_ALWAYS | SL_RF_NUM,
      F(id)},
     {.key = "priority",
      .line_key = "prio",
@@ -768,7 +786,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .help = "0-65535, lower first (default 1000); equal priorities go by "
 	     "id.",
      .want = "a priority 0-65535",
-     .flags = SL_RF_ALWAYS,
+     .flags = SL_RF_ALWAYS | SL_RF_NUM,
      F(priority)},
     {.key = "action",
      .line_key = "",
@@ -839,7 +857,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .metavar = "N",
      .help = "ICMP/ICMPv6 type 0-255.",
      .want = "a number 0-255",
-     .flags = SL_RF_MATCH,
+     .flags = SL_RF_MATCH | SL_RF_NUM,
      F(icmp_type)},
     {.key = "icmp-code",
      .key_rank = 11,
@@ -847,7 +865,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .metavar = "N",
      .help = "ICMP/ICMPv6 code 0-255 (with --icmp-type).",
      .want = "a number 0-255",
-     .flags = SL_RF_MATCH,
+     .flags = SL_RF_MATCH | SL_RF_NUM,
      F(icmp_code)},
     {.key = "tcp-flags",
      .key_rank = 12,
@@ -865,7 +883,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .metavar = "ID",
      .help = "Outer VLAN id 1-4094.",
      .want = "a VLAN id 1-4094",
-     .flags = SL_RF_MATCH,
+     .flags = SL_RF_MATCH | SL_RF_NUM,
      F(vlan)},
     {.key = "iface",
      .key_rank = 14,
@@ -903,7 +921,7 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
     {.key = "rate",
      .key_rank = 19,
      .want = "a rate in packets per second 1-4294967295",
-     .flags = SL_RF_MATCH,
+     .flags = SL_RF_MATCH | SL_RF_NUM,
      F(rate)},
     {.key = "comment",
      .key_rank = 18,
@@ -1008,6 +1026,40 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 			      *k ? " " : "",
 			      f->flags & SL_RF_LINE_QUOTE ? q : t);
 	}
+}
+
+void sl_rule_jw_fields(struct jw *w, const struct sl_rule *r)
+{
+	char t[2 * SL_COMMENT_MAX + 4];
+
+	for (int i = 0; i < SL_RULE_NFIELDS; i++) {
+		const struct sl_rule_field *f = &sl_rule_fields[i];
+
+		if (!f->text(r, t, sizeof(t)) &&
+		    !(f->flags & (SL_RF_ALWAYS | SL_RF_YAML_ALWAYS)))
+			continue;
+		jw_key(w, f->key);
+		if (f->flags & SL_RF_NUM)
+			jw_u64(w, strtoull(t, NULL, 10));
+		else
+			jw_str(w, t);
+	}
+}
+
+bool sl_rule_drops_all(const struct sl_rule *r)
+{
+	char t[2 * SL_COMMENT_MAX + 4];
+
+	if (r->action != SL_RACT_DROP || r->l3 == SL_L3_ARP)
+		return false;
+	for (int i = 0; i < SL_RULE_NFIELDS; i++) {
+		const struct sl_rule_field *f = &sl_rule_fields[i];
+
+		if ((f->flags & SL_RF_MATCH) && strcmp(f->key, "action") &&
+		    strcmp(f->key, "direction") && f->text(r, t, sizeof(t)))
+			return false;
+	}
+	return true;
 }
 
 /* Every field of `flags` (0: all) the same, and the address class. */

@@ -22,6 +22,7 @@
 #define SL_RF_YAML_ALWAYS 0x04 /* written to YAML even when unset */
 #define SL_RF_YAML_QUOTE  0x08 /* quoted in YAML (else only with a ':') */
 #define SL_RF_LINE_QUOTE  0x10 /* quoted in sl_rule_format's line */
+#define SL_RF_NUM	  0x20 /* a JSON number (else a JSON string) */
 
 struct sl_rule_field {
 	const char *key; /* config key and `rule add` option (--KEY) */
@@ -59,6 +60,13 @@ size_t sl_rule_fields_sorted(bool by_cli,
 			     const struct sl_rule_field *out[SL_RULE_NFIELDS]);
 /* The config keys in key_rank order, NULL-terminated. */
 void sl_rule_keys(const char *out[SL_RULE_NFIELDS + 1]);
+
+struct jw;
+/* The rule's fields as members of the JSON object being written (open it
+ * first): "KEY": value for each field the YAML writer writes, in table
+ * order (numbers for SL_RF_NUM fields, else strings). The config file
+ * reads the same keys, so such an object is a rule `apply` accepts. */
+void sl_rule_jw_fields(struct jw *w, const struct sl_rule *r);
 
 /* An interface name a rule or config may hold: 1-15 bytes, no blanks,
  * '/' or ':', not "." or "..". */

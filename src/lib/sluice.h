@@ -16,6 +16,9 @@
 
 #define SL_DEFAULT_BPFFS "/sys/fs/bpf"
 #define SL_PIN_SUBDIR	 "sluice"
+/* A folder in <bpffs>/sluice when Sluice mounted the bpffs (reset
+ * unmounts it then). */
+#define SL_MOUNTED_MARK "mounted-by-sluice"
 
 struct sluice_xdp;
 struct bpf_object;
@@ -228,6 +231,10 @@ bool sl_set_slotted(const char *name);
  * -ENOMEM, a read error -EIO. *out is malloc'ed. */
 #define SL_LIST_LINE_MAX    4096U
 #define SL_LIST_MAX_DEFAULT (256ULL << 20)
+/* A size cap in bytes: def, or $var (a number, suffix k, M or G; 0: no
+ * cap, ~0). -EINVAL (reported) when $var is not such a number. */
+int sl_bytes_cap(const char *var, unsigned long long def,
+		 unsigned long long *cap);
 /* The same, calling fn for each prefix in file order instead of making an
  * array; a non-zero return from fn stops the read and is returned. */
 int sl_prefix_file_each(const char *path,
@@ -384,6 +391,10 @@ struct sl_config {
 	size_t n_sets;
 	struct sl_rule *rules;
 	size_t n_rules;
+	/* Set by the loader: where the first deny entry for every address
+	 * (0.0.0.0/0, ::/0) is in the file (line 0: none). Rules carry
+	 * their own pos. See sl_config_lockout (config.h). */
+	struct sl_srcpos deny_all_pos;
 };
 
 /* ---- apply (apply.c) ---- */

@@ -188,11 +188,16 @@ http_up() {
 	return 1
 }
 
-# lab_up: client and server namespaces, one veth pair, HTTP server.
-lab_up() {
+# lab_pair_up: client and server namespaces joined by one veth pair (for
+# tests that need interfaces but no traffic).
+lab_pair_up() {
 	ns_up "$NS_C" && ns_up "$NS_S" &&
-		pair_up "$NS_C" "$IF_C" "$C4" "$C6" "$NS_S" "$IF_S" "$S4" "$S6" &&
-		http_up "$NS_S"
+		pair_up "$NS_C" "$IF_C" "$C4" "$C6" "$NS_S" "$IF_S" "$S4" "$S6"
+}
+
+# lab_up: lab_pair_up and an HTTP server.
+lab_up() {
+	lab_pair_up && http_up "$NS_S"
 }
 
 # lab_add_client: a second client namespace with its own pair into the

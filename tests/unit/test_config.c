@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -160,7 +161,11 @@ static const struct field_bad field_bad[] = {
     {"icmp-type", "256", "icmp-type: expected a number 0-255, got '256'"},
     {"icmp-type", "echo", "icmp-type: expected a number 0-255"},
     {"icmp-code", "x", "icmp-code: expected a number 0-255, got 'x'"},
-    {"tcp-flags", "ack/syn", "tcp-flags: expected flags VALUE/MASK"},
+    {"tcp-flags", "ack/syn",
+     "tcp-flags: 'ack/syn': ack is in the value but not in the mask; "
+     "VALUE/MASK checks the flags of MASK and wants those of VALUE set, so "
+     "MASK must name every flag of VALUE (e.g. ack/syn,ack)"},
+    {"tcp-flags", "syn,fin/syn", "fin is in the value but not in the mask"},
     {"tcp-flags", "", "tcp-flags: expected flags"},
     {"tcp-flags", "syn,", "tcp-flags: expected flags"},
     {"tcp-flags", ",syn", "tcp-flags: expected flags"},
@@ -455,9 +460,10 @@ static const struct xcase xcases[] = {
      {"action", "drop", "proto", "arp", "proto", "tcp", "dport", "80", NULL},
      NULL,
      0},
-    {"ratelimit without rate",
+    {"ratelimit without rate: refused as reserved, not asked for a rate",
      {"action", "ratelimit", NULL},
-     "action ratelimit: requires rate",
+     "action ratelimit: not available yet (the stateful stage implements "
+     "it); use pass, drop, count or redirect",
      0},
     {"ratelimit is refused for now",
      {"action", "ratelimit", "rate", "1000", NULL},
@@ -801,6 +807,22 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+    {"bad: merge key of a scalar", "rules:\n  - <<: 5\n    action: drop\n",
+     "2:9: <<: expected a mapping or a list of mappings to merge, got a "
+     "scalar",
+     NULL},
+    {"bad: merge key of a list holding a scalar",
+     "rules:\n  - <<: [{action: drop}, x]\n    id: 1\n",
+     "2:26: <<: expected a mapping or a list of mappings to merge, got a "
+     "scalar",
+     NULL},
+    {"bad: merged keys are checked like the mapping's own",
+     "rules:\n  - &r {action: drop, port: 22}\n  - <<: *r\n    id: 2\n",
+     "2:23: rule: unknown key 'port'", NULL},
+    {"bad: 65 levels of nesting (flow)",
+     "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+     "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+     "1:67: nested deeper than 64 levels (the limit of a config file)", NULL},
     {"bad: unknown top-level key", "policy: pass\nrulez: []\n",
      "2:1: config: unknown key 'rulez' (expected interfaces, policy, deny, "
      "allow or rules)",
@@ -965,6 +987,153 @@ static bool check_bad(const struct bad_case *t)
 			   "config not empty after an error");
 }
 
+/* Defect 9: 100,000 levels of nesting (flow and block) fail fast with
+ * FILE:LINE:COL at the first level too many (libyaml alone: ~30 s). */
+static bool check_deep_nesting(void)
+{
+	const size_t depth = 100000;
+	char *flow = malloc(2 * depth + 8), *block, path[128];
+	struct sl_config cfg;
+	struct timespec t0, t1;
+	bool ok = false;
+	size_t o = 0;
+	double secs;
+
+	block = malloc(3 * depth + 8);
+	if (!flow || !block)
+		goto out;
+	o = sprintf(flow, "a: ");
+	memset(flow + o, '[', depth);
+	memset(flow + o + depth, ']', depth);
+	flow[o + 2 * depth] = '\0';
+	/* "a:\n- - - - ...": block sequences in one another, on one line. */
+	o = sprintf(block, "a:\n");
+	for (size_t i = 0; i < depth; i++)
+		o += sprintf(block + o, "- ");
+	sprintf(block + o, "x\n");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!write_file("deep.yaml", flow))
+		goto out;
+	path_in_dir("deep.yaml", path, sizeof(path));
+	if (!ASSERT_EQ(load_captured(path, &cfg), -EINVAL, "flow: return") ||
+	    !ASSERT_STR_HAS(captured, ":1:67: nested deeper than 64 levels",
+			    "flow: stderr") ||
+	    !write_file("deep.yaml", block) ||
+	    !ASSERT_EQ(load_captured(path, &cfg), -EINVAL, "block: return") ||
+	    !ASSERT_STR_HAS(captured, ":2:127: nested deeper than 64 levels",
+			    "block: stderr"))
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ok = ASSERT_TRUE(secs < 1.0, "took %.2f s", secs);
+out:
+	free(flow);
+	free(block);
+	return ok;
+}
+
+/* $SLUICE_CONFIG_MAX_BYTES caps the size of a config (and 0 lifts it). */
+static bool check_size_cap(void)
+{
+	char path[128];
+	struct sl_config cfg;
+	bool ok;
+
+	if (!write_file("big.yaml", "policy: pass\n# padding padding\n"))
+		return false;
+	path_in_dir("big.yaml", path, sizeof(path));
+	setenv("SLUICE_CONFIG_MAX_BYTES", "16", 1);
+	ok = ASSERT_EQ(load_captured(path, &cfg), -EINVAL, "capped: return") &&
+	     ASSERT_STR_HAS(captured,
+			    "big.yaml: larger than the config size cap of 16 "
+			    "bytes",
+			    "capped: stderr");
+	setenv("SLUICE_CONFIG_MAX_BYTES", "0", 1);
+	ok = ok && ASSERT_EQ(load_captured(path, &cfg), 0, "uncapped: return");
+	sl_config_free(&cfg);
+	setenv("SLUICE_CONFIG_MAX_BYTES", "1x", 1);
+	ok = ok && ASSERT_EQ(load_captured(path, &cfg), -EINVAL, "bad cap") &&
+	     ASSERT_STR_HAS(captured, "SLUICE_CONFIG_MAX_BYTES: expected",
+			    "bad cap: stderr");
+	unsetenv("SLUICE_CONFIG_MAX_BYTES");
+	return ok;
+}
+
+/* YAML merge keys: a mapping's own keys win over merged ones, merged
+ * lists go in order (the first naming a key wins). */
+static bool check_merge_keys(void)
+{
+	struct sl_config cfg;
+	char buf[256];
+	bool ok;
+
+	if (!load_file(
+		"merge.yaml",
+		"rules:\n"
+		"  - &base {id: 1, action: drop, proto: tcp, dport: 22}\n"
+		"  - <<: *base\n"
+		"    id: 2\n"
+		"    dport: 23\n"
+		"  - <<: [{action: pass}, *base]\n"
+		"    id: 3\n",
+		&cfg))
+		return false;
+	ok = ASSERT_EQ(cfg.n_rules, 3, "rules");
+	if (ok) {
+		sl_rule_format(&cfg.rules[1], buf, sizeof(buf));
+		ok = ASSERT_TRUE(!strcmp(buf, "id 2 prio 1000 drop proto tcp "
+					      "dport 23"),
+				 "rule 2: %s", buf);
+	}
+	if (ok) {
+		sl_rule_format(&cfg.rules[2], buf, sizeof(buf));
+		ok = ASSERT_TRUE(!strcmp(buf, "id 3 prio 1000 pass proto tcp "
+					      "dport 22"),
+				 "rule 3: %s", buf);
+	}
+	sl_config_free(&cfg);
+	return ok;
+}
+
+/* The lockout guard's view of a config: deny 0/0 and match-less drop
+ * rules, with their file positions, unless already running. */
+static bool check_lockout(void)
+{
+	struct sl_config a, none;
+	struct sl_srcpos pos;
+	char what[96];
+	bool ok;
+
+	memset(&none, 0, sizeof(none));
+	if (!load_file("lock.yaml",
+		       "deny:\n  - 198.18.0.0/24\n  - {prefix: \"::/0\", dir: "
+		       "dst}\nrules:\n  - {id: 4, action: drop, comment: x}\n"
+		       "  - {id: 5, action: drop, proto: arp}\n"
+		       "  - {id: 6, action: pass}\n",
+		       &a))
+		return false;
+	ok = ASSERT_TRUE(sl_config_lockout(&a, NULL, what, sizeof(what), &pos),
+			 "no lockout found") &&
+	     ASSERT_TRUE(!strcmp(what, "deny ::/0 (dst)"), "what: %s", what) &&
+	     ASSERT_EQ(pos.line, 3, "line") && ASSERT_EQ(pos.col, 14, "col");
+	/* Running already: the deny entry is no news; the rule is. */
+	ok = ok && ASSERT_TRUE(sl_config_lockout(&a, &a, what, sizeof(what),
+						 &pos) == false,
+			       "found '%s' although running", what);
+	a.n_sets = 1; /* drop the deny ::/0 */
+	ok = ok &&
+	     ASSERT_TRUE(sl_config_lockout(&a, &none, what, sizeof(what), &pos),
+			 "rule not found") &&
+	     ASSERT_TRUE(!strcmp(what, "rule 4 (drop without match fields)"),
+			 "what: %s", what) &&
+	     ASSERT_EQ(pos.line, 5, "rule line") &&
+	     ASSERT_TRUE(!sl_rule_drops_all(&a.rules[1]), "arp drop") &&
+	     ASSERT_TRUE(!sl_rule_drops_all(&a.rules[2]), "pass");
+	a.n_sets = 2;
+	sl_config_free(&a);
+	return ok;
+}
+
 static bool check_missing_config(void)
 {
 	char path[128];
@@ -1066,6 +1235,43 @@ static bool check_round_trip(void)
 out:
 	free(t1);
 	free(t2);
+	sl_config_free(&a);
+	sl_config_free(&b);
+	return ok;
+}
+
+/* export -j: the full config as JSON loads back (JSON is YAML) equal, and
+ * every section and rule field is there under its config key. */
+static bool check_round_trip_json(void)
+{
+	struct sl_config a, b;
+	char *t = NULL;
+	size_t len = 0;
+	bool ok = false;
+	FILE *f;
+
+	memset(&b, 0, sizeof(b));
+	if (!write_file("lists/block.txt", block_list) ||
+	    !load_file("full.yaml", full_cfg, &a))
+		return false;
+	f = open_memstream(&t, &len);
+	if (!ASSERT_TRUE(f != NULL, "open_memstream"))
+		goto out;
+	if (!ASSERT_EQ(sl_config_write_json(f, &a), 0, "write_json")) {
+		fclose(f);
+		goto out;
+	}
+	fclose(f);
+	ok = ASSERT_TRUE(t[0] == '{' && strchr(t, '\n') == t + len - 1,
+			 "not one JSON line: %.200s", t) &&
+	     ASSERT_STR_HAS(t, "\"interfaces\":[{\"name\":\"lo\"", "json") &&
+	     ASSERT_STR_HAS(t, "\"policy\":", "json") &&
+	     ASSERT_STR_HAS(t, "\"deny\":[", "json") &&
+	     ASSERT_STR_HAS(t, "\"rules\":[{\"id\":", "json") &&
+	     load_file("export.json", t, &b) &&
+	     ASSERT_TRUE(sl_config_equal(&a, &b), "reloaded config differs");
+out:
+	free(t);
 	sl_config_free(&a);
 	sl_config_free(&b);
 	return ok;
@@ -1194,7 +1400,7 @@ static void cleanup(void)
 	    "lists/block.txt", "full.yaml", "empty.yaml", "iface.yaml",
 	    "q1.yaml",	       "q2.yaml",   "bad.yaml",	  "bad-list.txt",
 	    "export.yaml",     "e.yaml",    "e2.yaml",	  "f.yaml",
-	    "f2.yaml",	       "eq1.yaml",  "eq2.yaml"};
+	    "f2.yaml",	       "eq1.yaml",  "eq2.yaml",	  "export.json"};
 	char path[128];
 
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -1253,10 +1459,22 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(bad_cases); i++)
 		check_report(bad_cases[i].name, check_bad(&bad_cases[i]));
 	check_report("bad: missing config file", check_missing_config());
+	check_report("bad: 100,000 levels of nesting fail fast with "
+		     "FILE:LINE:COL",
+		     check_deep_nesting());
+	check_report("bad: SLUICE_CONFIG_MAX_BYTES caps the config size",
+		     check_size_cap());
+	check_report("config: YAML merge keys (<<) merge mappings",
+		     check_merge_keys());
+	check_report("config: the lockout guard finds deny 0/0 and match-less "
+		     "drop rules",
+		     check_lockout());
 	check_report("round trip: load, write canonical, load equal, write "
 		     "identical",
 		     check_round_trip());
 	check_report("round trip: empty config", check_round_trip_empty());
+	check_report("round trip: export -j (JSON) loads back equal",
+		     check_round_trip_json());
 	check_report("round trip: quoting and field formats",
 		     check_round_trip_fields());
 	check_report("equal: order-insensitive, field-sensitive",

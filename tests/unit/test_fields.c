@@ -289,8 +289,9 @@ static bool check_field_yaml(const struct sl_rule_field *f)
 	return ok;
 }
 
-/* `sluice rule add`'s options are the fields with a cli_rank, and rate
- * (reserved for the ratelimit stage) is the only field without one. */
+/* `sluice rule add`'s options are the fields with a cli_rank (and --force,
+ * the lockout guard's), and rate (reserved for the ratelimit stage) is the
+ * only field without one. */
 static bool check_cli_options(void)
 {
 	FILE *p = popen("build/sluice rule --help 2>&1", "r");
@@ -309,7 +310,8 @@ static bool check_cli_options(void)
 		sscanf(o + 2, "%63[a-z-]", name);
 		f = sl_rule_field_find(name);
 		if (!strcmp(name, "json") || !strcmp(name, "bpffs") ||
-		    !strcmp(name, "verbose") || !strcmp(name, "help"))
+		    !strcmp(name, "verbose") || !strcmp(name, "help") ||
+		    !strcmp(name, "force"))
 			continue;
 		ok = ok && ASSERT_TRUE(f && f->cli_rank,
 				       "option --%s is no rule field", name);

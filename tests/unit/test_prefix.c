@@ -41,8 +41,8 @@ static const struct parse_ok parse_ok[] = {
     {"2001:0DB8:0000:0000::/64", AF_INET6, 64, "2001:db8::", "2001:db8::/64"},
     {"::/0", AF_INET6, 0, "::", "::/0"},
     {"fe80::/10", AF_INET6, 10, "fe80::", "fe80::/10"},
-    {"::ffff:198.18.0.1", AF_INET6, 128, "::ffff:198.18.0.1",
-     "::ffff:198.18.0.1/128"},
+    {"64:ff9b::198.18.0.1", AF_INET6, 128, "64:ff9b::c612:1",
+     "64:ff9b::c612:1/128"},
 };
 
 static bool check_parse_ok(const struct parse_ok *t)
@@ -87,6 +87,13 @@ static const struct parse_bad parse_bad[] = {
     {"198.18.0.0/ 24", "expected a prefix length after '/'"},
     {"198.18.0.0//24", "expected a prefix length after '/'"},
     {"198.18.0.0/24/8", "prefix length must be 0-32"},
+    /* Ambiguous (issue 8 defect 12): refused, saying what they mean. */
+    {"198.18.0.0/024", "leading zero (write /24)"},
+    {"198.18.0.0/00", "leading zero (write /0)"},
+    {"::ffff:198.18.0.1", "IPv4-mapped IPv6 address: it would match only "
+			  "IPv6 packets, never IPv4 198.18.0.1 (write "
+			  "198.18.0.1/32)"},
+    {"::ffff:c612:0/120", "never IPv4 198.18.0.0 (write 198.18.0.0/24)"},
     /* Not an address. */
     {"", "expected an address or prefix"},
     {"/24", "expected an address or prefix"},
