@@ -170,11 +170,13 @@ _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
  * the state of the one before it in place, and an older binary refuses
  * newer state without touching it. Building with SL_NEXT_LAYOUT (make
  * NEXT_LAYOUT=1) makes a "next release" for the upgrade tests: one more
- * reason, one more action and one more map, layout 3. */
+ * reason, one more action and one more map, layout 4.
+ * Layout 3 ("rule counters in chunks"): SL_MAP_RULE_STATS is an array of
+ * per-CPU chunks of SL_RULE_CHUNK rule ids; new map SL_MAP_RULE_BASE. */
 #ifdef SL_NEXT_LAYOUT
-#define SL_LAYOUT_VERSION 3
+#define SL_LAYOUT_VERSION 4
 #else
-#define SL_LAYOUT_VERSION 2
+#define SL_LAYOUT_VERSION 3
 #endif
 #define SL_META_MAGIC 0x534c4d54U /* "SLMT" */
 #define SL_MAP_META   "sl_meta"
@@ -292,6 +294,13 @@ _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 #define SL_MAP_CONFIG	  "sl_config"
 #define SL_MAP_RULE_STATS "sl_rule_stats"
 #define SL_MAP_RULE_DEFS  "sl_rule_defs"
+#define SL_MAP_RULE_BASE  "sl_rule_base"
+
+/* The per-CPU rule counters come in chunks of SL_RULE_CHUNK rule ids: slot
+ * id / SL_RULE_CHUNK of SL_MAP_RULE_STATS (an array of maps) holds the
+ * chunk of id, a per-CPU array, when a running rule is in it. */
+#define SL_RULE_CHUNK  512U
+#define SL_RULE_CHUNKS (SL_RULE_MAX / SL_RULE_CHUNK)
 
 /* The stored definition of a rule (sl_rule_defs values, by rule id): what
  * `rule list` and `export` print. The datapath never reads it. It is a

@@ -59,33 +59,6 @@ static bool equal_but_sets(const struct sl_config *a, const struct sl_config *b)
 	return sl_config_equal(&x, &y);
 }
 
-int sl_rule_stats_read(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
-		       struct sl_counter *out)
-{
-	int fd = sl_map_fd(ctx, SL_MAP_RULE_STATS);
-	int ncpu = libbpf_num_possible_cpus();
-	struct sl_counter *pc;
-
-	if (fd < 0 || ncpu < 0)
-		return fd < 0 ? fd : ncpu;
-	pc = calloc(ncpu, sizeof(*pc));
-	if (!pc)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		__u32 id = r[i].id;
-
-		memset(&out[i], 0, sizeof(out[i]));
-		if (bpf_map_lookup_elem(fd, &id, pc))
-			continue;
-		for (int c = 0; c < ncpu; c++) {
-			out[i].packets += pc[c].packets;
-			out[i].bytes += pc[c].bytes;
-		}
-	}
-	free(pc);
-	return 0;
-}
-
 static int rule_cmp(const void *a, const void *b)
 {
 	return sl_rule_order_cmp(a, b);
@@ -485,22 +458,16 @@ out:
 
 /* Zeroes the counters of rules that are new in this config or that replace
  * a running rule of another match or action under its id, so counters
- * belong to a rule, not to an id: one batch write. */
+ * belong to a rule, not to an id. First makes the counter chunks of the
+ * config's ids (before the switch: every packet of the new config is
+ * counted). */
 static int counters_reset(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 			  const struct sl_rule *old, size_t nold)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
-	int fd = sl_map_fd(ctx, SL_MAP_RULE_STATS);
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
 	size_t *was = calloc(SL_RULE_MAX, sizeof(*was));
-	struct sl_counter *zero = NULL;
-	__u32 *ids = NULL, count = 0;
+	__u32 *ids = malloc((n ? n : 1) * sizeof(*ids)), count = 0;
+	int err = 0;
 
-	if (fd < 0 || ncpu < 0) {
-		free(was);
-		return fd < 0 ? fd : ncpu;
-	}
-	ids = malloc((n ? n : 1) * sizeof(*ids));
 	if (!was || !ids) {
 		err = -ENOMEM;
 		goto out;
@@ -514,22 +481,12 @@ static int counters_reset(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 		    (!was[r[i].id] ||
 		     !sl_rule_same_match(&r[i], &old[was[r[i].id] - 1])))
 			ids[count++] = r[i].id;
-	if (!count)
-		goto out;
-	zero = calloc((size_t)count * ncpu, sizeof(*zero));
-	if (!zero) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (bpf_map_update_batch(fd, ids, zero, &count, &o)) {
-		err = -errno;
-		pr_err("cannot reset the counters of new rules: %s",
-		       strerror(errno));
-	}
+	err = sl_rule_stats_fit(ctx, r, n);
+	if (!err)
+		err = sl_rule_stats_reset(ctx, ids, count);
 out:
 	free(was);
 	free(ids);
-	free(zero);
 	return err;
 }
 
@@ -1023,8 +980,10 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	rep->swapped = true;
 
 	lap(&t, "switch");
-	/* The old slots are unused now. */
+	/* The old slots are unused now, and the counter chunks no running
+	 * rule is in. */
 	redirect_slots_prune(ctx, cfg->rules, cfg->n_rules);
+	sl_rule_stats_prune(ctx, cfg->rules, cfg->n_rules);
 	err = sl_sets_drop_slot(ctx, old_defs, SL_SLOT_DEFS);
 	if (!err && !keep_sets)
 		err = sl_sets_drop_slot(ctx, old_gen, SL_SLOT_SETS);

@@ -444,8 +444,18 @@ int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h);
 int sl_ctx_sync_slots(struct sl_ctx *ctx);
 const void *sl_blob_map(struct sl_ctx *ctx);
 void sl_blob_unmap(const void *blob);
-/* Counters of rules r[0..n), summed over CPUs: out[i] is r[i]'s. */
+/* Counters of rules r[0..n), summed over CPUs: out[i] is r[i]'s (stats.c). */
 int sl_rule_stats_read(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 		       struct sl_counter *out);
+/* Makes the counter chunks the rules r[0..n) need (before they go live). */
+int sl_rule_stats_fit(struct sl_ctx *ctx, const struct sl_rule *r, size_t n);
+/* Drops the chunks (and carried counts) no rule of r[0..n), the running
+ * config, needs. */
+int sl_rule_stats_prune(struct sl_ctx *ctx, const struct sl_rule *r, size_t n);
+/* Adds the counts of a per-CPU rule counter array that no program uses any
+ * more (an upgrade's) to the carried counts. */
+int sl_rule_stats_carry(struct sl_ctx *ctx, int old_fd);
+/* Zeroes the counters of rule ids[0..n) (new rules). */
+int sl_rule_stats_reset(struct sl_ctx *ctx, const __u32 *ids, __u32 n);
 
 #endif /* SLUICE_H */
