@@ -184,7 +184,14 @@ _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
 struct sl_meta {
 	__u32 magic;  /* SL_META_MAGIC */
 	__u32 layout; /* SL_LAYOUT_VERSION of the binary that wrote the maps */
-	__u64 reserved[7];
+	/* Capacities the set and rule maps are made with (the config file's
+	 * `limits:`); 0: the default. Taken from `reserved`: no layout
+	 * change (older binaries wrote zeros). */
+	__u32 lim_prefixes; /* set trie entries per family and direction */
+	__u32 lim_hosts;    /* host hash entries per family and direction */
+	__u32 lim_rules;
+	__u32 lim_pad;
+	__u64 reserved[5];
 };
 _Static_assert(sizeof(struct sl_meta) == 64, "sl_meta size");
 

@@ -112,6 +112,7 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 	err = sl_blob_hdr_read(ctx, &h);
 	if (err && err != -ENOENT)
 		return err;
+	cfg->limits = *sl_ctx_limits(ctx);
 	cfg->policy[SL_RDIR_IN] = err ? SL_ACT_PASS : h.policy[SL_RDIR_IN];
 	cfg->policy[SL_RDIR_OUT] = err ? SL_ACT_PASS : h.policy[SL_RDIR_OUT];
 	ctx->set_gen = err ? 0 : (int)(h.set_gen & 1);
@@ -854,8 +855,9 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	struct sl_features feat, *featp = NULL;
 	struct sl_config cur;
 	struct sl_blob_hdr h;
+	struct sl_limits run_lim;
 	size_t n_ch = 0;
-	bool keep_sets, had_blob;
+	bool keep_sets, had_blob, lim_changed;
 	int err, old_gen, gen, old_defs = 0, defs, fd = -1, outer;
 	double t = mono();
 	__u32 key = 0;
@@ -870,6 +872,18 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	if (err)
 		return err;
 	lap(&t, "read the running config");
+	/* Capacities: the config's (the rule verbs keep the running ones). */
+	run_lim = cur.limits;
+	if (flags & SL_APPLY_KEEP_SETS)
+		cfg->limits = run_lim;
+	sl_limits_effective(&cfg->limits, &cfg->limits);
+	lim_changed = !sl_limits_equal(&cfg->limits, &run_lim);
+	if (cfg->n_rules > cfg->limits.rules) {
+		pr_err("too many rules: %zu, at most %u (limits: rules)",
+		       cfg->n_rules, cfg->limits.rules);
+		sl_config_free(&cur);
+		return -EINVAL;
+	}
 	/* Rules without ids take their running twin's (counters follow the
 	 * rule), else ids no running rule holds. */
 	err = sl_rules_assign_ids(cfg->rules, cfg->n_rules, cur.rules,
@@ -884,7 +898,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	lap(&t, "ids and order");
 	had_blob = !sl_blob_hdr_read(ctx, &h);
 	old_gen = ctx->set_gen;
-	keep_sets = (flags & SL_APPLY_KEEP_SETS) || sets_equal(&cur, cfg);
+	keep_sets = (flags & SL_APPLY_KEEP_SETS) ||
+		    (!lim_changed && sets_equal(&cur, cfg));
 	if (flags & SL_APPLY_KEEP_SETS) {
 		/* The rule verbs pass no sets; the running ones stay. */
 		cfg->n_sets = 0;
@@ -924,6 +939,12 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	old_defs = ctx->defs_gen;
 	defs = old_defs ^ 1;
 	gen = keep_sets ? old_gen : old_gen ^ 1;
+	/* New maps take the new capacities; the rule definitions map holds
+	 * these rules (a power of two, at least 64). */
+	ctx->limits = cfg->limits;
+	ctx->limits_known = true;
+	for (ctx->defs_cap = 64; ctx->defs_cap < cfg->n_rules;)
+		ctx->defs_cap *= 2;
 	err = sl_sets_new_slot(ctx, defs, SL_SLOT_DEFS);
 	if (!err && !keep_sets)
 		err = sl_sets_new_slot(ctx, gen, SL_SLOT_SETS);
@@ -980,11 +1001,13 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	rep->swapped = true;
 
 	lap(&t, "switch");
+	if (lim_changed)
+		err = sl_meta_limits_write(ctx, &cfg->limits);
 	/* The old slots are unused now, and the counter chunks no running
 	 * rule is in. */
 	redirect_slots_prune(ctx, cfg->rules, cfg->n_rules);
 	sl_rule_stats_prune(ctx, cfg->rules, cfg->n_rules);
-	err = sl_sets_drop_slot(ctx, old_defs, SL_SLOT_DEFS);
+	err = sl_sets_drop_slot(ctx, old_defs, SL_SLOT_DEFS) ?: err;
 	if (!err && !keep_sets)
 		err = sl_sets_drop_slot(ctx, old_gen, SL_SLOT_SETS);
 	lap(&t, "drop old slots");
@@ -994,12 +1017,14 @@ undo:
 		rep->ifaces_changed = 0;
 	ctx->set_gen = old_gen;
 	ctx->defs_gen = old_defs;
+	ctx->limits = run_lim;
 	sl_sets_drop_slot(ctx, old_defs ^ 1, SL_SLOT_DEFS);
 	if (!keep_sets)
 		sl_sets_drop_slot(ctx, old_gen ^ 1, SL_SLOT_SETS);
 out:
 	if (fd >= 0)
 		close(fd);
+	ctx->defs_cap = 0;
 	free(ch);
 	sl_config_free(&cur);
 	return err;

@@ -17,6 +17,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "config_limits.h"
 #include "log.h"
 #include "mem.h"
 #include "names.h"
@@ -1263,24 +1264,36 @@ static int finish_sets(struct loader *L)
 		memcpy(cfg->sets + nd, allow, na * sizeof(*allow));
 		free(allow);
 	}
-	if (sl_set_capacity_check(cfg->sets, n, msg, sizeof(msg))) {
+	if (sl_set_capacity_check(cfg->sets, n, &cfg->limits, msg,
+				  sizeof(msg))) {
 		pr_err("%s: %s", L->path, msg);
 		err = -EINVAL;
 	}
 	return err;
 }
 
+/* The `limits:` section (config_limits.c). */
+static int parse_limits(struct loader *L, yaml_node_t *n)
+{
+	yaml_node_t *at = n;
+	char msg[256];
+
+	if (sl_limits_parse(L->doc, n, &L->cfg->limits, msg, sizeof(msg), &at))
+		return lerr(L, at, "%s", msg);
+	return 0;
+}
+
 static int parse_root(struct loader *L, yaml_node_t *root)
 {
 	static const char *const keys[] = {"interfaces", "policy", "deny",
-					   "allow", "rules"};
+					   "allow",	 "rules",  "limits"};
 	yaml_node_t *v;
 	int err;
 
 	if (!root || is_null(root))
 		return 0;
 	err = check_map(L, root, "config", keys, ARRAY_SIZE(keys),
-			"interfaces, policy, deny, allow or rules");
+			"interfaces, policy, deny, allow, rules or limits");
 	if (err)
 		return err;
 	if ((v = map_get(L, root, "interfaces"))) {
@@ -1289,6 +1302,8 @@ static int parse_root(struct loader *L, yaml_node_t *root)
 			return err;
 	}
 	if ((v = map_get(L, root, "policy")) && (err = parse_policy(L, v)))
+		return err;
+	if ((v = map_get(L, root, "limits")) && (err = parse_limits(L, v)))
 		return err;
 	if ((v = map_get(L, root, "deny")) &&
 	    (err = parse_set(L, v, SL_SET_DENY)))
@@ -1572,6 +1587,7 @@ int sl_config_write(FILE *f, const struct sl_config *cfg)
 		fprintf(f, "policy: {in: %s, out: %s}\n",
 			pol[cfg->policy[SL_RDIR_IN] & 1],
 			pol[cfg->policy[SL_RDIR_OUT] & 1]);
+	sl_limits_write(f, &cfg->limits);
 	write_set(f, cfg, SL_SET_DENY);
 	write_set(f, cfg, SL_SET_ALLOW);
 	for (i = 0; i < cfg->n_rules; i++)
@@ -1620,7 +1636,8 @@ bool sl_config_equal(const struct sl_config *a, const struct sl_config *b)
 	if (a->policy[SL_RDIR_IN] != b->policy[SL_RDIR_IN] ||
 	    a->policy[SL_RDIR_OUT] != b->policy[SL_RDIR_OUT] ||
 	    a->n_ifaces != b->n_ifaces || a->n_sets != b->n_sets ||
-	    a->n_rules != b->n_rules)
+	    a->n_rules != b->n_rules ||
+	    !sl_limits_equal(&a->limits, &b->limits))
 		return false;
 	for (i = 0; i < a->n_ifaces; i++) {
 		for (j = 0; j < b->n_ifaces; j++)

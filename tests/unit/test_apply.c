@@ -740,6 +740,110 @@ static void test_rule_counter_memory(void)
 	sl_config_free(&c);
 }
 
+/* The capacity of the map of set map `name` in the running slot. */
+static long long set_map_max(const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = sl_map_fd(&ctx, name);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -1;
+	return info.max_entries;
+}
+
+static long long entry_packets(const char *prefix)
+{
+	struct sl_set_entry *e = NULL;
+	long long p = -1;
+	char buf[64];
+	size_t n = 0;
+
+	if (sl_set_list(&ctx, 0, &e, &n))
+		return -2;
+	for (size_t i = 0; i < n; i++) {
+		sl_prefix_format(&e[i].prefix, buf, sizeof(buf));
+		if (!strcmp(buf, prefix))
+			p = e[i].packets;
+	}
+	free(e);
+	return p;
+}
+
+/* Capacities from the config (limits): new maps take them; changing one
+ * keeps every entry and its counters; one too small for the entries, or
+ * for the rules, is refused and changes nothing. */
+static void test_limits(void)
+{
+	static const struct pkt_spec H = {
+	    .ethertype = ETH_P_IP, .proto = IPPROTO_UDP, .src = "198.18.0.7"};
+	struct sl_apply_report rep;
+	struct sl_config c;
+	bool ok;
+
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	c.limits.hosts = 4096;
+	c.limits.prefixes = 2048;
+	cfg_set(&c, SL_SET_DENY, SL_DIR_SRC, "198.18.0.7/32");
+	cfg_set(&c, SL_SET_DENY, SL_DIR_SRC, "198.18.9.0/24");
+	ok = apply(&c, &rep) &&
+	     ASSERT_EQ(set_map_max(SL_MAP_HOST_SRC_V4), 4096,
+		       "host map capacity") &&
+	     ASSERT_EQ(set_map_max(SL_MAP_SET_SRC_V4), 2048,
+		       "prefix map capacity") &&
+	     ASSERT_EQ(run(&H), XDP_DROP, "denied host dropped") &&
+	     ASSERT_EQ(entry_packets("198.18.0.7/32"), 1, "entry counted 1");
+	c.limits.hosts = 8192;
+	ok = ok && apply(&c, &rep) &&
+	     ASSERT_TRUE(!rep.unchanged, "a capacity change is a change") &&
+	     ASSERT_EQ(set_map_max(SL_MAP_HOST_SRC_V4), 8192,
+		       "host map capacity raised") &&
+	     ASSERT_EQ(set_map_max(SL_MAP_SET_SRC_V4), 2048,
+		       "prefix map capacity kept") &&
+	     ASSERT_EQ(entry_packets("198.18.0.7/32"), 1,
+		       "the entry and its counter kept") &&
+	     ASSERT_EQ(run(&H), XDP_DROP, "still dropped") &&
+	     ASSERT_EQ(entry_packets("198.18.0.7/32"), 2, "entry counted 2");
+	ok = ok && apply(&c, &rep) &&
+	     ASSERT_TRUE(rep.unchanged, "the same capacities: unchanged");
+	sl_config_free(&c);
+
+	/* Too small for the entries: refused, nothing changes. */
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	c.limits.hosts = 1024;
+	c.limits.prefixes = 2048;
+	for (int i = 0; i < 1100; i++) {
+		char p[32];
+
+		snprintf(p, sizeof(p), "198.19.%d.%d/32", i / 256, i % 256);
+		cfg_set(&c, SL_SET_DENY, SL_DIR_SRC, p);
+	}
+	ok = ok &&
+	     ASSERT_EQ(sl_apply(&ctx, &c, 0, &rep), -EINVAL,
+		       "1100 hosts in 1024") &&
+	     ASSERT_EQ(set_map_max(SL_MAP_HOST_SRC_V4), 8192,
+		       "capacity unchanged") &&
+	     ASSERT_EQ(entry_packets("198.18.0.7/32"), 2, "entry unchanged");
+	sl_config_free(&c);
+
+	/* More rules than the limit: refused. */
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	c.limits.rules = 1;
+	cfg_rule(&c, rule("drop", "proto", "udp", "dport", "1", NULL));
+	cfg_rule(&c, rule("drop", "proto", "udp", "dport", "2", NULL));
+	ok = ok && ASSERT_EQ(sl_apply(&ctx, &c, 0, &rep), -EINVAL,
+			     "2 rules with limits: rules: 1");
+	sl_config_free(&c);
+
+	/* Back to the defaults (no limits). */
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	ok = ok && apply(&c, &rep);
+	sl_config_free(&c);
+	check_report("limits: capacities from the config, changed at apply "
+		     "without losing an entry",
+		     ok);
+}
+
 static void test_switch_under_load(void)
 {
 	int n = getenv("SLUICE_SWAPS") ? atoi(getenv("SLUICE_SWAPS")) : 200;
@@ -1067,6 +1171,7 @@ int main(void)
 	test_noop_and_ids();
 	test_counters_follow_rules();
 	test_rule_counter_memory();
+	test_limits();
 	test_differential();
 	test_switch_under_load();
 
