@@ -111,16 +111,22 @@ struct {
 
 /* Rule id -> counts carried over from the rule counters of an older layout
  * (summed over the CPUs; written after the datapath stopped using them, so
- * none is lost), added to the chunk's by every reader. Only rules that
- * were counted then have one; a new rule's id loses its entry. Control
- * plane only. */
-struct {
+ * none is lost), added to the chunk's by every reader. The one slot holds a
+ * hash sized to the rules that had counts then, or nothing (no memory);
+ * entries go with their rules. Control plane only. */
+struct sl_rule_base_inner {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_RULE_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct sl_counter);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct sl_rule_base_inner);
 } sl_rule_base SEC(".maps");
 
 /* The definitions of the running rules (struct sl_rule, user space's

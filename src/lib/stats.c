@@ -93,6 +93,30 @@ static void chunks_close(struct chunks *c)
 			close(c->fd[i]);
 }
 
+/* The hash of carried counts in SL_MAP_RULE_BASE's slot; -ENOENT: none. */
+static int base_open(struct sl_ctx *ctx)
+{
+	int outer = sl_map_fd(ctx, SL_MAP_RULE_BASE), fd;
+	__u32 key = 0, id;
+
+	if (outer < 0)
+		return outer;
+	if (bpf_map_lookup_elem(outer, &key, &id))
+		return -ENOENT;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Empties SL_MAP_RULE_BASE's slot when its hash holds nothing any more. */
+static void base_drop_if_empty(struct sl_ctx *ctx, int base)
+{
+	int outer = sl_map_fd(ctx, SL_MAP_RULE_BASE);
+	__u32 key = 0;
+
+	if (outer >= 0 && sl_map_empty(base))
+		bpf_map_delete_elem(outer, &key);
+}
+
 int sl_rule_stats_fit(struct sl_ctx *ctx, const struct sl_rule *r, size_t n)
 {
 	bool need[SL_RULE_CHUNKS] = {false};
@@ -126,13 +150,13 @@ int sl_rule_stats_fit(struct sl_ctx *ctx, const struct sl_rule *r, size_t n)
 
 int sl_rule_stats_prune(struct sl_ctx *ctx, const struct sl_rule *r, size_t n)
 {
-	int base = sl_map_fd(ctx, SL_MAP_RULE_BASE);
 	bool need[SL_RULE_CHUNKS] = {false};
 	struct chunks c;
-	int err = chunks_open(ctx, &c);
+	int err = chunks_open(ctx, &c), base;
 
 	if (err)
 		return err;
+	base = base_open(ctx);
 	for (size_t i = 0; i < n; i++)
 		if (r[i].id / SL_RULE_CHUNK < SL_RULE_CHUNKS)
 			need[r[i].id / SL_RULE_CHUNK] = true;
@@ -145,7 +169,7 @@ int sl_rule_stats_prune(struct sl_ctx *ctx, const struct sl_rule *r, size_t n)
 			       strerror(errno));
 		}
 	/* Carried counts of ids no running rule has. */
-	if (base >= 0 && !sl_map_empty(base)) {
+	if (base >= 0) {
 		unsigned char *run = calloc(SL_RULE_MAX, 1);
 		__u32 key, next, *prev = NULL;
 
@@ -161,15 +185,17 @@ int sl_rule_stats_prune(struct sl_ctx *ctx, const struct sl_rule *r, size_t n)
 			}
 		}
 		free(run);
+		base_drop_if_empty(ctx, base);
+		close(base);
 	}
+	chunks_close(&c);
 	return err;
 }
 
 int sl_rule_stats_reset(struct sl_ctx *ctx, const __u32 *ids, __u32 n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
-	int base = sl_map_fd(ctx, SL_MAP_RULE_BASE);
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	int base = -ENOENT, ncpu = libbpf_num_possible_cpus(), err = 0;
 	struct sl_counter *zero = NULL;
 	__u32 *cells = NULL, cnt[SL_RULE_CHUNKS] = {0};
 	struct chunks c;
@@ -201,11 +227,15 @@ int sl_rule_stats_reset(struct sl_ctx *ctx, const __u32 *ids, __u32 n)
 				   fd, cells + s * SL_RULE_CHUNK, zero, &k, &o))
 			err = -errno;
 	}
-	if (!err && base >= 0 && !sl_map_empty(base))
+	base = err ? -ENOENT : base_open(ctx);
+	if (base >= 0) {
 		for (__u32 i = 0; i < n; i++)
 			if (bpf_map_delete_elem(base, &ids[i]) &&
 			    errno != ENOENT && !err)
 				err = -errno;
+		base_drop_if_empty(ctx, base);
+		close(base);
+	}
 	if (err)
 		pr_err("cannot reset the counters of new rules: %s",
 		       strerror(-err));
@@ -219,20 +249,20 @@ out:
 int sl_rule_stats_read(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 		       struct sl_counter *out)
 {
-	int base = sl_map_fd(ctx, SL_MAP_RULE_BASE);
-	int ncpu = libbpf_num_possible_cpus(), err;
-	bool carried = base >= 0 && !sl_map_empty(base);
+	int base = base_open(ctx), ncpu = libbpf_num_possible_cpus(), err;
+	bool carried = base >= 0;
 	struct sl_counter *pc, b;
 	struct chunks c;
 
 	memset(out, 0, n * sizeof(*out));
 	err = chunks_open(ctx, &c);
-	if (err || ncpu <= 0)
-		return err ?: -EINVAL;
-	pc = calloc(ncpu, sizeof(*pc));
+	pc = err || ncpu <= 0 ? NULL : calloc(ncpu, sizeof(*pc));
 	if (!pc) {
-		chunks_close(&c);
-		return -ENOMEM;
+		if (!err)
+			chunks_close(&c);
+		if (base >= 0)
+			close(base);
+		return err ?: ncpu <= 0 ? -EINVAL : -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
 		__u32 id = r[i].id, cell = id % SL_RULE_CHUNK;
@@ -250,6 +280,8 @@ int sl_rule_stats_read(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 	}
 	free(pc);
 	chunks_close(&c);
+	if (base >= 0)
+		close(base);
 	return 0;
 }
 
@@ -272,22 +304,33 @@ static int wait_programs(struct chunks *c)
 
 int sl_rule_stats_carry(struct sl_ctx *ctx, int old)
 {
-	int base = sl_map_fd(ctx, SL_MAP_RULE_BASE);
-	int ncpu = libbpf_num_possible_cpus(), err;
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_NO_PREALLOC);
+	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
+	int outer = sl_map_fd(ctx, SL_MAP_RULE_BASE), prev = base_open(ctx);
+	int ncpu = libbpf_num_possible_cpus(), err, fd = -1;
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	struct sl_counter *v, b;
+	__u32 len = sizeof(info), n = 0, key = 0;
+	struct sl_counter *v = NULL, *vals = NULL, b;
+	__u32 *ids = NULL;
 	struct chunks c;
 
 	err = chunks_open(ctx, &c);
-	if (err || base < 0 || ncpu <= 0)
-		return err ?: base < 0 ? base : -EINVAL;
-	if (bpf_obj_get_info_by_fd(old, &info, &len)) {
-		chunks_close(&c);
-		return -errno;
+	if (err || outer < 0 || ncpu <= 0) {
+		if (!err)
+			chunks_close(&c);
+		if (prev >= 0)
+			close(prev);
+		return err ?: outer < 0 ? outer : -EINVAL;
 	}
+	if (bpf_obj_get_info_by_fd(old, &info, &len))
+		err = -errno;
 	v = calloc(ncpu, sizeof(*v));
-	err = v ? wait_programs(&c) : -ENOMEM;
+	ids = calloc(info.max_entries + 1, sizeof(*ids));
+	vals = calloc(info.max_entries + 1, sizeof(*vals));
+	if (!err && (!v || !ids || !vals))
+		err = -ENOMEM;
+	if (!err)
+		err = wait_programs(&c);
 	for (__u32 id = 1; !err && id < info.max_entries; id++) {
 		struct sl_counter d = {};
 
@@ -297,19 +340,36 @@ int sl_rule_stats_carry(struct sl_ctx *ctx, int old)
 			d.packets += v[k].packets;
 			d.bytes += v[k].bytes;
 		}
+		if (prev >= 0 && !bpf_map_lookup_elem(prev, &id, &b)) {
+			d.packets += b.packets;
+			d.bytes += b.bytes;
+		}
 		if (!d.packets && !d.bytes)
 			continue;
-		memset(&b, 0, sizeof(b));
-		bpf_map_lookup_elem(base, &id, &b);
-		b.packets += d.packets;
-		b.bytes += d.bytes;
-		if (bpf_map_update_elem(base, &id, &b, BPF_ANY))
+		ids[n] = id;
+		vals[n++] = d;
+	}
+	/* A hash of just these (its bucket array is sized by them). */
+	if (!err && n) {
+		__u32 cnt = n;
+
+		fd = bpf_map_create(BPF_MAP_TYPE_HASH, SL_MAP_RULE_BASE,
+				    sizeof(__u32), sizeof(struct sl_counter), n,
+				    &mo);
+		if (fd < 0 || bpf_map_update_batch(fd, ids, vals, &cnt, &o) ||
+		    bpf_map_update_elem(outer, &key, &fd, BPF_ANY))
 			err = -errno;
 	}
 	if (err)
 		pr_err("cannot carry the rule counters over: %s",
 		       strerror(-err));
+	if (fd >= 0)
+		close(fd);
+	if (prev >= 0)
+		close(prev);
 	free(v);
+	free(ids);
+	free(vals);
 	chunks_close(&c);
 	return err;
 }
