@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "config_limits.h"
+#include "yaml_doc.h"
 #include "log.h"
 #include "mem.h"
 #include "names.h"
@@ -1353,7 +1354,7 @@ static int yaml_syntax_err(struct loader *L, yaml_parser_t *parser, FILE *f)
 int sl_config_load(const char *path, struct sl_config *cfg)
 {
 	struct loader L = {.path = path, .cfg = cfg};
-	yaml_document_t doc, extra;
+	struct sl_yaml_doc doc, extra; /* yaml_doc.c: libyaml's, smaller */
 	yaml_parser_t parser;
 	const char *slash;
 	bool have_doc = false;
@@ -1382,28 +1383,28 @@ int sl_config_load(const char *path, struct sl_config *cfg)
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
+	if (!sl_yaml_load(&parser, &doc)) {
 		err = yaml_syntax_err(&L, &parser, f);
 		goto out;
 	}
 	have_doc = true;
-	L.doc = &doc;
-	err = parse_root(&L, yaml_document_get_root_node(&doc));
+	L.doc = &doc.doc;
+	err = parse_root(&L, yaml_document_get_root_node(&doc.doc));
 	if (err)
 		goto out;
 	/* One document only. */
-	if (!yaml_parser_load(&parser, &extra)) {
+	if (!sl_yaml_load(&parser, &extra)) {
 		err = yaml_syntax_err(&L, &parser, f);
 		goto out;
 	}
-	if (yaml_document_get_root_node(&extra)) {
-		err = lerr(&L, yaml_document_get_root_node(&extra),
+	if (yaml_document_get_root_node(&extra.doc)) {
+		err = lerr(&L, yaml_document_get_root_node(&extra.doc),
 			   "expected one YAML document, found another");
 	}
-	yaml_document_delete(&extra);
+	sl_yaml_doc_free(&extra);
 out:
 	if (have_doc)
-		yaml_document_delete(&doc);
+		sl_yaml_doc_free(&doc);
 	yaml_parser_delete(&parser);
 	fclose(f);
 	free(L.sets);

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "log.h"
 #include "sluice.h"
+#include "yaml_doc.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1136,6 +1137,115 @@ static bool check_limits(void)
 	return ok;
 }
 
+/* sl_yaml_load composes the same documents as libyaml's yaml_parser_load
+ * (node types, tags, values, styles, marks, children, aliases shared), and
+ * fails where it fails, with the same problem and mark. */
+static const char *const yaml_docs[] = {
+    "policy: pass\ndeny:\n  - 198.18.0.0/24\n  - {prefix: 2001:db8::/32, "
+    "dir: dst}\nrules: []\n",
+    "a: &x [1, 'two', \"three\"]\nb: *x\nc: !!str 5\nd: !custom {k: v}\n"
+    "e: |\n  block\n  text\n",
+    "",
+    "# only a comment\n",
+    "--- 1\n--- [2]\n...\n",
+    "- &a x\n- &b {*a : y}\n- *b\n",
+    "a: *nope\n",
+    "- &a 1\n- &a 2\n",
+    "a: [1, 2\n",
+    "? [k]\n: v\n",
+};
+
+static bool same_node(yaml_document_t *a, yaml_document_t *b, int i)
+{
+	yaml_node_t *x = yaml_document_get_node(a, i);
+	yaml_node_t *y = yaml_document_get_node(b, i);
+
+	if (!x || !y || x->type != y->type ||
+	    strcmp((char *)x->tag, (char *)y->tag) ||
+	    memcmp(&x->start_mark, &y->start_mark, sizeof(x->start_mark)) ||
+	    memcmp(&x->end_mark, &y->end_mark, sizeof(x->end_mark)))
+		return false;
+	switch (x->type) {
+	case YAML_SCALAR_NODE:
+		return x->data.scalar.length == y->data.scalar.length &&
+		       x->data.scalar.style == y->data.scalar.style &&
+		       !memcmp(x->data.scalar.value, y->data.scalar.value,
+			       x->data.scalar.length + 1);
+	case YAML_SEQUENCE_NODE: {
+		size_t n =
+		    x->data.sequence.items.top - x->data.sequence.items.start;
+
+		return x->data.sequence.style == y->data.sequence.style &&
+		       n == (size_t)(y->data.sequence.items.top -
+				     y->data.sequence.items.start) &&
+		       !memcmp(x->data.sequence.items.start,
+			       y->data.sequence.items.start,
+			       n * sizeof(yaml_node_item_t));
+	}
+	case YAML_MAPPING_NODE: {
+		size_t n =
+		    x->data.mapping.pairs.top - x->data.mapping.pairs.start;
+
+		return x->data.mapping.style == y->data.mapping.style &&
+		       n == (size_t)(y->data.mapping.pairs.top -
+				     y->data.mapping.pairs.start) &&
+		       !memcmp(x->data.mapping.pairs.start,
+			       y->data.mapping.pairs.start,
+			       n * sizeof(yaml_node_pair_t));
+	}
+	default:
+		return false;
+	}
+}
+
+static bool check_yaml_doc(const char *text)
+{
+	yaml_parser_t p1, p2;
+	bool ok = true;
+
+	yaml_parser_initialize(&p1);
+	yaml_parser_initialize(&p2);
+	yaml_parser_set_input_string(&p1, (const unsigned char *)text,
+				     strlen(text));
+	yaml_parser_set_input_string(&p2, (const unsigned char *)text,
+				     strlen(text));
+	for (int k = 0; ok && k < 4; k++) {
+		yaml_document_t a;
+		struct sl_yaml_doc b;
+		int ra = yaml_parser_load(&p1, &a), rb = sl_yaml_load(&p2, &b);
+		size_t na, nb;
+
+		ok = ASSERT_EQ(rb, ra, "result");
+		if (!ra) {
+			ok = ok && ASSERT_EQ(p2.error, p1.error, "error") &&
+			     ASSERT_TRUE(!strcmp(p1.problem, p2.problem),
+					 "problem '%s', want '%s'", p2.problem,
+					 p1.problem) &&
+			     ASSERT_EQ(p2.problem_mark.index,
+				       p1.problem_mark.index, "problem mark");
+			if (rb)
+				sl_yaml_doc_free(&b);
+			break;
+		}
+		na = a.nodes.top - a.nodes.start;
+		nb = ok ? (size_t)(b.doc.nodes.top - b.doc.nodes.start) : 0;
+		ok = ok &&
+		     ASSERT_TRUE(nb == na, "document %d: %zu nodes, want %zu",
+				 k, nb, na);
+		for (size_t i = 1; ok && i <= na; i++)
+			ok = ASSERT_TRUE(same_node(&a, &b.doc, (int)i),
+					 "node %zu of document %d differs", i,
+					 k);
+		yaml_document_delete(&a);
+		sl_yaml_doc_free(&b);
+		if (!na)
+			break; /* the stream has ended */
+	}
+	yaml_parser_delete(&p1);
+	yaml_parser_delete(&p2);
+	return ok;
+}
+
 /* An empty config writes "policy: pass" and loads back equal. */
 static bool check_round_trip_empty(void)
 {
@@ -1333,6 +1443,11 @@ int main(void)
 		     check_round_trip());
 	check_report("round trip: empty config", check_round_trip_empty());
 	check_report("limits: load, write, load equal", check_limits());
+	for (i = 0; i < ARRAY_SIZE(yaml_docs); i++) {
+		snprintf(name, sizeof(name),
+			 "yaml_doc: document %zu composed as libyaml does", i);
+		check_report(name, check_yaml_doc(yaml_docs[i]));
+	}
 	check_report("round trip: quoting and field formats",
 		     check_round_trip_fields());
 	check_report("equal: order-insensitive, field-sensitive",
