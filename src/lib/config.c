@@ -995,6 +995,18 @@ static int parse_set(struct loader *L, yaml_node_t *n, int kind)
 	err = list(L, n, what, &it, &top);
 	if (err)
 		return err;
+	/* Room for every item at once: a million entries grown by doubling
+	 * were copied (and their pages faulted) about twice over. */
+	if (L->n_sets + (size_t)(top - it) > L->cap_sets) {
+		size_t ncap = L->n_sets + (size_t)(top - it);
+		struct pending_set *nv =
+		    sl_realloc_big(L->sets, ncap * sizeof(*L->sets));
+
+		if (!nv)
+			return lerr(L, n, "%s: out of memory", what);
+		L->sets = nv;
+		L->cap_sets = ncap;
+	}
 	for (; it < top; it++) {
 		yaml_node_t *m = node(L, *it), *pv, *fv, *dv;
 		struct sl_prefix p;
@@ -1356,6 +1368,7 @@ int sl_config_load(const char *path, struct sl_config *cfg)
 	struct loader L = {.path = path, .cfg = cfg};
 	struct sl_yaml_doc doc, extra; /* yaml_doc.c: libyaml's, smaller */
 	yaml_parser_t parser;
+	struct stat st;
 	const char *slash;
 	bool have_doc = false;
 	FILE *f;
@@ -1383,7 +1396,8 @@ int sl_config_load(const char *path, struct sl_config *cfg)
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_file(&parser, f);
-	if (!sl_yaml_load(&parser, &doc)) {
+	if (!sl_yaml_load(&parser, &doc,
+			  fstat(fileno(f), &st) ? 0 : (size_t)st.st_size)) {
 		err = yaml_syntax_err(&L, &parser, f);
 		goto out;
 	}
@@ -1393,7 +1407,7 @@ int sl_config_load(const char *path, struct sl_config *cfg)
 	if (err)
 		goto out;
 	/* One document only. */
-	if (!sl_yaml_load(&parser, &extra)) {
+	if (!sl_yaml_load(&parser, &extra, 0)) {
 		err = yaml_syntax_err(&L, &parser, f);
 		goto out;
 	}

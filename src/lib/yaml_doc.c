@@ -246,7 +246,26 @@ static void compose_end(struct compose *c)
 	free(c->keys);
 }
 
-int sl_yaml_load(yaml_parser_t *p, struct sl_yaml_doc *d)
+/* Reserves the nodes and the text the input can hold at most (a node
+ * takes at least 4 bytes of a block sequence's text, a scalar's value at
+ * most its bytes): untouched memory costs nothing, and growing a 96 MB
+ * node array by doubling copied it and faulted its pages twice over. */
+static bool presize(struct compose *c, size_t len)
+{
+	size_t cap = 0;
+
+	if (len < (1U << 20))
+		return true; /* small: grow as needed */
+	if (!grow((void **)&c->d->doc.nodes.start, &cap, len / 4,
+		  sizeof(yaml_node_t)))
+		return false;
+	c->d->doc.nodes.top = c->d->doc.nodes.start;
+	c->d->doc.nodes.end = c->d->doc.nodes.start + cap;
+	c->text_cap = 0;
+	return grow((void **)&c->d->text, &c->text_cap, len + 1, 1);
+}
+
+int sl_yaml_load(yaml_parser_t *p, struct sl_yaml_doc *d, size_t len)
 {
 	struct compose c = {.p = p, .d = d};
 	yaml_event_t e;
@@ -269,6 +288,11 @@ int sl_yaml_load(yaml_parser_t *p, struct sl_yaml_doc *d)
 	d->doc.start_mark = e.start_mark;
 	d->doc.start_implicit = e.data.document_start.implicit;
 	yaml_event_delete(&e);
+	if (!presize(&c, len)) {
+		memerr(&c);
+		sl_yaml_doc_free(d);
+		return 0;
+	}
 	while (ok && !done) {
 		int idx;
 

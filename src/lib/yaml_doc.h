@@ -19,8 +19,9 @@ struct sl_yaml_doc {
 
 /* As yaml_parser_load: the next document of p (no root node: the stream
  * has ended); 0 on error, with p->error, p->problem and p->problem_mark set
- * as libyaml sets them. */
-int sl_yaml_load(yaml_parser_t *p, struct sl_yaml_doc *d);
+ * as libyaml sets them. len: the input's size in bytes if known, else 0
+ * (a big input's arrays are reserved at once). */
+int sl_yaml_load(yaml_parser_t *p, struct sl_yaml_doc *d, size_t len);
 void sl_yaml_doc_free(struct sl_yaml_doc *d);
 
 #endif /* SL_YAML_DOC_H */

@@ -1198,7 +1198,7 @@ static bool same_node(yaml_document_t *a, yaml_document_t *b, int i)
 	}
 }
 
-static bool check_yaml_doc(const char *text)
+static bool check_yaml_doc(const char *text, size_t hint)
 {
 	yaml_parser_t p1, p2;
 	bool ok = true;
@@ -1212,7 +1212,8 @@ static bool check_yaml_doc(const char *text)
 	for (int k = 0; ok && k < 4; k++) {
 		yaml_document_t a;
 		struct sl_yaml_doc b;
-		int ra = yaml_parser_load(&p1, &a), rb = sl_yaml_load(&p2, &b);
+		int ra = yaml_parser_load(&p1, &a),
+		    rb = sl_yaml_load(&p2, &b, hint);
 		size_t na, nb;
 
 		ok = ASSERT_EQ(rb, ra, "result");
@@ -1446,7 +1447,24 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(yaml_docs); i++) {
 		snprintf(name, sizeof(name),
 			 "yaml_doc: document %zu composed as libyaml does", i);
-		check_report(name, check_yaml_doc(yaml_docs[i]));
+		check_report(name, check_yaml_doc(yaml_docs[i], 0));
+	}
+	{
+		/* Big enough for the arrays reserved from the size. */
+		size_t cap = 3 << 20, len = 0;
+		char *big = malloc(cap);
+
+		len += snprintf(big, cap, "policy: drop\ndeny:\n");
+		for (int k = 0; big && len + 64 < cap - (1 << 20); k++)
+			len += snprintf(big + len, cap - len,
+					"  - 198.%d.%d.%d/32\n", 18 + k / 65536,
+					k / 256 % 256, k % 256);
+		if (big)
+			snprintf(big + len, cap - len, "rules: [{id: 1}]\n");
+		check_report("yaml_doc: a 2 MB document (arrays reserved from "
+			     "its size) composed as libyaml does",
+			     big && check_yaml_doc(big, strlen(big)));
+		free(big);
 	}
 	check_report("round trip: quoting and field formats",
 		     check_round_trip_fields());
