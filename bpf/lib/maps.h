@@ -90,15 +90,46 @@ struct {
 	__array(values, struct sl_blob_map);
 } sl_config SEC(".maps");
 
-/* Per-CPU packet and byte counters of each rule, indexed by rule id; index
- * 0 is unused. */
-struct {
+/* Per-CPU packet and byte counters of each rule, by rule id (id 0 unused),
+ * in chunks of SL_RULE_CHUNK ids: slot id / SL_RULE_CHUNK of sl_rule_stats
+ * holds a per-CPU array of the chunk's counters, cell id % SL_RULE_CHUNK.
+ * The control plane installs a chunk before a config with a rule in it
+ * goes live and removes it once no running rule is in it (src/lib/stats.c),
+ * so the memory follows the rules in use; a chunk never moves, so no count
+ * is lost or doubled. An empty slot counts nothing. */
+struct sl_rule_chunk {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SL_RULE_MAX);
+	__uint(max_entries, SL_RULE_CHUNK);
 	__type(key, __u32);
 	__type(value, struct sl_counter);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SL_RULE_CHUNKS);
+	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct sl_rule_chunk);
 } sl_rule_stats SEC(".maps");
+
+/* Rule id -> counts carried over from the rule counters of an older layout
+ * (summed over the CPUs; written after the datapath stopped using them, so
+ * none is lost), added to the chunk's by every reader. The one slot holds a
+ * hash sized to the rules that had counts then, or nothing (no memory);
+ * entries go with their rules. Control plane only. */
+struct sl_rule_base_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_counter);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct sl_rule_base_inner);
+} sl_rule_base SEC(".maps");
 
 /* The definitions of the running rules (struct sl_rule, user space's
  * record, SL_RULE_DEF_SIZE bytes) by rule id: what `rule list` and `export`

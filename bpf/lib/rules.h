@@ -267,9 +267,11 @@ static long sl_cls_scan_cb(__u32 t, void *data)
 
 static __always_inline void sl_rule_count(__u32 id, __u32 len)
 {
+	__u32 slot = id / SL_RULE_CHUNK, cell = id % SL_RULE_CHUNK;
 	struct sl_counter *ctr;
+	void *chunk;
 
-	if (!id || id >= SL_RULE_MAX)
+	if (!id)
 		return;
 	if (sl_feat.trace) {
 		/* sluice explain: a count rule is listed, nothing counts. */
@@ -279,7 +281,10 @@ static __always_inline void sl_rule_count(__u32 id, __u32 len)
 			t->count_ids[t->n_count++ & (SL_TRACE_COUNTS - 1)] = id;
 		return;
 	}
-	ctr = bpf_map_lookup_elem(&sl_rule_stats, &id);
+	chunk = bpf_map_lookup_elem(&sl_rule_stats, &slot);
+	if (!chunk)
+		return;
+	ctr = bpf_map_lookup_elem(chunk, &cell);
 	if (ctr) {
 		ctr->packets++;
 		ctr->bytes += len;

@@ -197,9 +197,12 @@ struct sl_trace {
  * and adds a migration step (src/lib/upgrade.c), so a newer binary upgrades
  * the state of the one before it in place, and an older binary refuses
  * newer state without touching it. Layout 3: the config blob's classifier
- * pool (nodes and leaf lists in one region). Building with SL_NEXT_LAYOUT
- * (make NEXT_LAYOUT=1) makes a "next release" for the upgrade tests: one
- * more reason, one more action and one more map, layout 4. */
+ * pool (nodes and leaf lists in one region); SL_MAP_RULE_STATS is an array
+ * of per-CPU chunks of SL_RULE_CHUNK rule ids and SL_MAP_RULE_BASE is new
+ * ("rule counters in chunks"); SL_MAP_IFACE_STATS is new. Building with
+ * SL_NEXT_LAYOUT (make NEXT_LAYOUT=1) makes a "next release" for the
+ * upgrade tests: one more reason, one more action and one more map,
+ * layout 4. */
 #ifdef SL_NEXT_LAYOUT
 #define SL_LAYOUT_VERSION 4
 #else
@@ -212,8 +215,13 @@ struct sl_meta {
 	__u32 magic;  /* SL_META_MAGIC */
 	__u32 layout; /* SL_LAYOUT_VERSION of the binary that wrote the maps */
 	__u32 blob_log; /* class of sl_config's blobs; 0: SL_BLOB_LOG_V2 */
-	__u32 pad;
-	__u64 reserved[6];
+	/* Capacities the set and rule maps are made with (the config file's
+	 * `limits:`); 0: the default. Taken from `reserved`: no layout
+	 * change (older binaries wrote zeros). */
+	__u32 lim_prefixes; /* set trie entries per family and direction */
+	__u32 lim_hosts;    /* host hash entries per family and direction */
+	__u32 lim_rules;
+	__u64 reserved[5];
 };
 _Static_assert(sizeof(struct sl_meta) == 64, "sl_meta size");
 
@@ -330,6 +338,13 @@ _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 #define SL_MAP_CONFIG	  "sl_config"
 #define SL_MAP_RULE_STATS "sl_rule_stats"
 #define SL_MAP_RULE_DEFS  "sl_rule_defs"
+#define SL_MAP_RULE_BASE  "sl_rule_base"
+
+/* The per-CPU rule counters come in chunks of SL_RULE_CHUNK rule ids: slot
+ * id / SL_RULE_CHUNK of SL_MAP_RULE_STATS (an array of maps) holds the
+ * chunk of id, a per-CPU array, when a running rule is in it. */
+#define SL_RULE_CHUNK  512U
+#define SL_RULE_CHUNKS (SL_RULE_MAX / SL_RULE_CHUNK)
 
 /* The stored definition of a rule (sl_rule_defs values, by rule id): what
  * `rule list` and `export` print. The datapath never reads it. It is a

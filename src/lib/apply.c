@@ -59,33 +59,6 @@ static bool equal_but_sets(const struct sl_config *a, const struct sl_config *b)
 	return sl_config_equal(&x, &y);
 }
 
-int sl_rule_stats_read(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
-		       struct sl_counter *out)
-{
-	int fd = sl_map_fd(ctx, SL_MAP_RULE_STATS);
-	int ncpu = libbpf_num_possible_cpus();
-	struct sl_counter *pc;
-
-	if (fd < 0 || ncpu < 0)
-		return fd < 0 ? fd : ncpu;
-	pc = calloc(ncpu, sizeof(*pc));
-	if (!pc)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		__u32 id = r[i].id;
-
-		memset(&out[i], 0, sizeof(out[i]));
-		if (bpf_map_lookup_elem(fd, &id, pc))
-			continue;
-		for (int c = 0; c < ncpu; c++) {
-			out[i].packets += pc[c].packets;
-			out[i].bytes += pc[c].bytes;
-		}
-	}
-	free(pc);
-	return 0;
-}
-
 static int rule_cmp(const void *a, const void *b)
 {
 	return sl_rule_order_cmp(a, b);
@@ -139,6 +112,7 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 	err = sl_blob_hdr_read(ctx, &h);
 	if (err && err != -ENOENT)
 		return err;
+	cfg->limits = *sl_ctx_limits(ctx);
 	cfg->policy[SL_RDIR_IN] = err ? SL_ACT_PASS : h.policy[SL_RDIR_IN];
 	cfg->policy[SL_RDIR_OUT] = err ? SL_ACT_PASS : h.policy[SL_RDIR_OUT];
 	ctx->set_gen = err ? 0 : (int)(h.set_gen & 1);
@@ -485,22 +459,16 @@ out:
 
 /* Zeroes the counters of rules that are new in this config or that replace
  * a running rule of another match or action under its id, so counters
- * belong to a rule, not to an id: one batch write. */
+ * belong to a rule, not to an id. First makes the counter chunks of the
+ * config's ids (before the switch: every packet of the new config is
+ * counted). */
 static int counters_reset(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 			  const struct sl_rule *old, size_t nold)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
-	int fd = sl_map_fd(ctx, SL_MAP_RULE_STATS);
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
 	size_t *was = calloc(SL_RULE_MAX, sizeof(*was));
-	struct sl_counter *zero = NULL;
-	__u32 *ids = NULL, count = 0;
+	__u32 *ids = malloc((n ? n : 1) * sizeof(*ids)), count = 0;
+	int err = 0;
 
-	if (fd < 0 || ncpu < 0) {
-		free(was);
-		return fd < 0 ? fd : ncpu;
-	}
-	ids = malloc((n ? n : 1) * sizeof(*ids));
 	if (!was || !ids) {
 		err = -ENOMEM;
 		goto out;
@@ -514,22 +482,12 @@ static int counters_reset(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 		    (!was[r[i].id] ||
 		     !sl_rule_same_match(&r[i], &old[was[r[i].id] - 1])))
 			ids[count++] = r[i].id;
-	if (!count)
-		goto out;
-	zero = calloc((size_t)count * ncpu, sizeof(*zero));
-	if (!zero) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (bpf_map_update_batch(fd, ids, zero, &count, &o)) {
-		err = -errno;
-		pr_err("cannot reset the counters of new rules: %s",
-		       strerror(errno));
-	}
+	err = sl_rule_stats_fit(ctx, r, n);
+	if (!err)
+		err = sl_rule_stats_reset(ctx, ids, count);
 out:
 	free(was);
 	free(ids);
-	free(zero);
 	return err;
 }
 
@@ -1000,8 +958,9 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	struct sl_features feat, *featp = NULL;
 	struct sl_config cur;
 	struct sl_blob_hdr h;
+	struct sl_limits run_lim;
 	size_t n_ch = 0;
-	bool keep_sets, had_blob;
+	bool keep_sets, had_blob, lim_changed;
 	unsigned run_log, new_log;
 	int err, old_gen, gen, old_defs = 0, defs, fd = -1, outer;
 	double t = mono();
@@ -1017,6 +976,18 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	if (err)
 		return err;
 	lap(&t, "read the running config");
+	/* Capacities: the config's (the rule verbs keep the running ones). */
+	run_lim = cur.limits;
+	if (flags & SL_APPLY_KEEP_SETS)
+		cfg->limits = run_lim;
+	sl_limits_effective(&cfg->limits, &cfg->limits);
+	lim_changed = !sl_limits_equal(&cfg->limits, &run_lim);
+	if (cfg->n_rules > cfg->limits.rules) {
+		pr_err("too many rules: %zu, at most %u (limits: rules)",
+		       cfg->n_rules, cfg->limits.rules);
+		sl_config_free(&cur);
+		return -EINVAL;
+	}
 	/* Rules without ids take their running twin's (counters follow the
 	 * rule), else ids no running rule holds. */
 	err = sl_rules_assign_ids(cfg->rules, cfg->n_rules, cur.rules,
@@ -1031,7 +1002,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	lap(&t, "ids and order");
 	had_blob = !sl_blob_hdr_read(ctx, &h);
 	old_gen = ctx->set_gen;
-	keep_sets = (flags & SL_APPLY_KEEP_SETS) || sets_equal(&cur, cfg);
+	keep_sets = (flags & SL_APPLY_KEEP_SETS) ||
+		    (!lim_changed && sets_equal(&cur, cfg));
 	if (flags & SL_APPLY_KEEP_SETS) {
 		/* The rule verbs pass no sets; the running ones stay. */
 		cfg->n_sets = 0;
@@ -1071,6 +1043,12 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	old_defs = ctx->defs_gen;
 	defs = old_defs ^ 1;
 	gen = keep_sets ? old_gen : old_gen ^ 1;
+	/* New maps take the new capacities; the rule definitions map holds
+	 * these rules (a power of two, at least 64). */
+	ctx->limits = cfg->limits;
+	ctx->limits_known = true;
+	for (ctx->defs_cap = 64; ctx->defs_cap < cfg->n_rules;)
+		ctx->defs_cap *= 2;
 	err = sl_sets_new_slot(ctx, defs, SL_SLOT_DEFS);
 	if (!err && !keep_sets)
 		err = sl_sets_new_slot(ctx, gen, SL_SLOT_SETS);
@@ -1136,9 +1114,13 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	rep->swapped = true;
 
 	lap(&t, "switch");
-	/* The old slots are unused now. */
+	if (lim_changed)
+		err = sl_meta_limits_write(ctx, &cfg->limits);
+	/* The old slots are unused now, and the counter chunks no running
+	 * rule is in. */
 	redirect_slots_prune(ctx, cfg->rules, cfg->n_rules);
-	err = sl_sets_drop_slot(ctx, old_defs, SL_SLOT_DEFS);
+	sl_rule_stats_prune(ctx, cfg->rules, cfg->n_rules);
+	err = sl_sets_drop_slot(ctx, old_defs, SL_SLOT_DEFS) ?: err;
 	if (!err && !keep_sets)
 		err = sl_sets_drop_slot(ctx, old_gen, SL_SLOT_SETS);
 	lap(&t, "drop old slots");
@@ -1148,12 +1130,14 @@ undo:
 		rep->ifaces_changed = 0;
 	ctx->set_gen = old_gen;
 	ctx->defs_gen = old_defs;
+	ctx->limits = run_lim;
 	sl_sets_drop_slot(ctx, old_defs ^ 1, SL_SLOT_DEFS);
 	if (!keep_sets)
 		sl_sets_drop_slot(ctx, old_gen ^ 1, SL_SLOT_SETS);
 out:
 	if (fd >= 0)
 		close(fd);
+	ctx->defs_cap = 0;
 	free(ch);
 	sl_config_free(&cur);
 	return err;

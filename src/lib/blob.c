@@ -110,12 +110,17 @@ int sl_ctx_sync_slots(struct sl_ctx *ctx)
 
 int sl_meta_write(struct sl_ctx *ctx, __u32 layout)
 {
-	struct sl_meta m = {.magic = SL_META_MAGIC,
-			    .layout = layout,
-			    .blob_log = sl_xdp_blob_log(ctx->skel)};
+	struct sl_meta m = {};
 	int fd = sl_map_fd(ctx, SL_MAP_META);
 	__u32 key = 0;
 
+	/* The other fields (capacities) stay. */
+	if (fd >= 0 &&
+	    (bpf_map_lookup_elem(fd, &key, &m) || m.magic != SL_META_MAGIC))
+		memset(&m, 0, sizeof(m));
+	m.magic = SL_META_MAGIC;
+	m.layout = layout;
+	m.blob_log = sl_xdp_blob_log(ctx->skel);
 	if (fd < 0 || bpf_map_update_elem(fd, &key, &m, BPF_ANY)) {
 		int err = fd < 0 ? fd : -errno;
 

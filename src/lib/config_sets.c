@@ -259,7 +259,8 @@ static int finish_sets(struct sl_cfg_loader *L, struct pending *P)
 		memcpy(cfg->sets + nd, allow, na * sizeof(*allow));
 		free(allow);
 	}
-	if (sl_set_capacity_check(cfg->sets, n, msg, sizeof(msg))) {
+	if (sl_set_capacity_check(cfg->sets, n, &cfg->limits, msg,
+				  sizeof(msg))) {
 		pr_err("%s: %s", L->path, msg);
 		err = -EINVAL;
 	}

@@ -576,9 +576,11 @@ static int target_map(int t, int dir)
 	return (t % 2 ? 4 : 0) + (t / 2 ? 2 : 0) + (dir == SL_DIR_DST);
 }
 
-static size_t target_max(int t)
+static size_t target_max(struct sl_ctx *ctx, int t)
 {
-	return t % 2 ? SL_HOST_MAX_ENTRIES : SL_SET_MAX_ENTRIES;
+	const struct sl_limits *l = sl_ctx_limits(ctx);
+
+	return t % 2 ? l->hosts : l->prefixes;
 }
 
 int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
@@ -628,12 +630,12 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 	}
 	/* Capacity up front: more new entries than a table holds at all. */
 	for (int t = 0; t < NTARGETS; t++)
-		if (b[t].n > target_max(t)) {
+		if (b[t].n > target_max(ctx, t)) {
 			pr_err("cannot add %zu %s: at most %zu fit (allow and "
 			       "deny together, per family and direction); "
 			       "nothing was added; %s",
 			       b[t].n, map_what(target_map(t, dir)),
-			       target_max(t), SL_CAPACITY_HINT);
+			       target_max(ctx, t), SL_CAPACITY_HINT);
 			err = -EINVAL;
 			goto out;
 		}
@@ -664,7 +666,7 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 			       "most %zu (allow and deny together, per family "
 			       "and direction); nothing was added; %s",
 			       b[t].n, map_what(target_map(t, dir)), have,
-			       target_max(t), SL_CAPACITY_HINT);
+			       target_max(ctx, t), SL_CAPACITY_HINT);
 			err = -EINVAL;
 		} else {
 			pr_err(
@@ -942,17 +944,19 @@ static bool same_key(const struct rrec *a, const struct rrec *b)
 }
 
 /* Counts of the capacity check: entries per set map. */
-int sl_set_capacity_check(const struct sl_set_entry *e, size_t n, char *msg,
-			  size_t len)
+int sl_set_capacity_check(const struct sl_set_entry *e, size_t n,
+			  const struct sl_limits *lim, char *msg, size_t len)
 {
 	size_t cnt[N_SET_MAPS] = {0};
+	struct sl_limits l;
 
+	sl_limits_effective(lim, &l);
 	for (size_t i = 0; i < n; i++)
 		if (!entry_check(&e[i]))
 			cnt[map_of(&e[i])]++;
 	for (int m = 0; m < N_SET_MAPS; m++) {
 		bool host = m >= 4;
-		size_t max = host ? SL_HOST_MAX_ENTRIES : SL_SET_MAX_ENTRIES;
+		size_t max = host ? l.hosts : l.prefixes;
 
 		if (cnt[m] <= max)
 			continue;
@@ -1081,7 +1085,7 @@ int sl_sets_fill(struct sl_ctx *ctx, const struct sl_set_entry *e, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (entry_check(&e[i]))
 			return -EINVAL;
-	if (sl_set_capacity_check(e, n, msg, sizeof(msg))) {
+	if (sl_set_capacity_check(e, n, sl_ctx_limits(ctx), msg, sizeof(msg))) {
 		pr_err("%s", msg);
 		return -EINVAL;
 	}

@@ -72,8 +72,76 @@ void sl_sets_capture(struct bpf_object *obj)
 	}
 }
 
+/* ---- capacities ---- */
+
+#define DEFS_MIN 64 /* rule definitions of a new state's first slot */
+
+/* The capacity of a map (0: unknown). */
+static __u32 map_max(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+const struct sl_limits *sl_ctx_limits(struct sl_ctx *ctx)
+{
+	struct sl_meta m = {};
+	struct sl_limits l = {};
+	__u32 key = 0;
+	int fd;
+
+	if (ctx->limits_known)
+		return &ctx->limits;
+	fd = ctx->skel ? sl_map_fd(ctx, SL_MAP_META) : -ENOENT;
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &key, &m) &&
+	    m.magic == SL_META_MAGIC)
+		l = (struct sl_limits){m.lim_prefixes, m.lim_hosts,
+				       m.lim_rules};
+	sl_limits_effective(&l, &ctx->limits);
+	ctx->limits_known = true;
+	return &ctx->limits;
+}
+
+int sl_meta_limits_write(struct sl_ctx *ctx, const struct sl_limits *lim)
+{
+	int fd = sl_map_fd(ctx, SL_MAP_META);
+	struct sl_meta m = {};
+	__u32 key = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &key, &m) || m.magic != SL_META_MAGIC)
+		m = (struct sl_meta){.magic = SL_META_MAGIC,
+				     .layout = SL_LAYOUT_VERSION};
+	m.lim_prefixes = lim->prefixes;
+	m.lim_hosts = lim->hosts;
+	m.lim_rules = lim->rules;
+	if (bpf_map_update_elem(fd, &key, &m, BPF_ANY)) {
+		pr_err("cannot record the capacities: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Entries of a new inner map for set map i: the set maps take the ctx's
+ * capacities, the rule definitions as many as apply asked for (without a
+ * ctx, a new state's first slot: a few). */
+static __u32 inner_max(struct sl_ctx *ctx, int i)
+{
+	if (!strcmp(set_maps[i], SL_MAP_RULE_DEFS))
+		return !ctx	       ? DEFS_MIN
+		       : ctx->defs_cap ? ctx->defs_cap
+				       : shapes[i].max_entries;
+	if (!ctx)
+		return shapes[i].max_entries;
+	return i >= 4 ? sl_ctx_limits(ctx)->hosts
+		      : sl_ctx_limits(ctx)->prefixes;
+}
+
 /* A new, empty inner map for set map i. */
-static int inner_create(int i)
+static int inner_create(struct sl_ctx *ctx, int i)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o);
 	struct inner_shape *sh = &shapes[i];
@@ -85,7 +153,7 @@ static int inner_create(int i)
 	}
 	o.map_flags = sh->flags;
 	fd = bpf_map_create(sh->type, set_maps[i], sh->key_size, sh->value_size,
-			    sh->max_entries, &o);
+			    inner_max(ctx, i), &o);
 	if (fd < 0) {
 		fd = -errno;
 		pr_err("cannot create a map for %s: %s", set_maps[i],
@@ -94,10 +162,11 @@ static int inner_create(int i)
 	return fd;
 }
 
-static int slot_install(struct bpf_map *outer, int i, int gen)
+static int slot_install(struct sl_ctx *ctx, struct bpf_map *outer, int i,
+			int gen)
 {
 	__u32 key = gen;
-	int fd = inner_create(i), err = 0;
+	int fd = inner_create(ctx, i), err = 0;
 
 	if (fd < 0)
 		return fd;
@@ -147,7 +216,7 @@ int sl_sets_prepare(struct sluice_xdp *skel)
 				break;
 		if (key < SL_SET_GENS)
 			continue;
-		err = slot_install(m, i, 0);
+		err = slot_install(NULL, m, i, 0);
 		if (err)
 			return err;
 	}
@@ -178,6 +247,7 @@ static bool slot_share_empty(struct sl_ctx *ctx, int i, int gen)
 		return true;
 	}
 	if (fd < 0 || !outer || !sl_map_empty(fd) ||
+	    map_max(fd) != inner_max(ctx, i) ||
 	    bpf_map_update_elem(bpf_map__fd(outer), &key, &fd, BPF_ANY))
 		return false;
 	ctx->set_cow[gen][i] = true;
@@ -197,7 +267,7 @@ int sl_sets_new_slot(struct sl_ctx *ctx, int gen, unsigned which)
 		if (!slot_selected(i, SL_SLOT_DEFS) &&
 		    slot_share_empty(ctx, i, gen))
 			continue;
-		err = slot_install(outer_map(obj, i), i, gen);
+		err = slot_install(ctx, outer_map(obj, i), i, gen);
 
 		if (err)
 			return err;
@@ -246,7 +316,7 @@ int sl_slot_inner_fd(struct sl_ctx *ctx, int i, int gen, bool create)
 	if (ctx->set_cow[gen][i] && create) {
 		/* Still the other slot's map: a new one of its own first. */
 		slot_forget(ctx, i, gen);
-		err = slot_install(outer, i, gen);
+		err = slot_install(ctx, outer, i, gen);
 		if (err)
 			return err;
 	}
@@ -255,7 +325,7 @@ int sl_slot_inner_fd(struct sl_ctx *ctx, int i, int gen, bool create)
 	if (bpf_map_lookup_elem(bpf_map__fd(outer), &key, &id)) {
 		if (errno != ENOENT || !create)
 			return -ENOENT;
-		err = slot_install(outer, i, gen);
+		err = slot_install(ctx, outer, i, gen);
 		if (err)
 			return err;
 		if (bpf_map_lookup_elem(bpf_map__fd(outer), &key, &id))
@@ -273,7 +343,57 @@ int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen)
 	return sl_slot_inner_fd(ctx, set_map_idx(name), gen, true);
 }
 
-/* Puts the running slot's map m into slot gen as well. */
+/* A copy of map fd (entries and their counters) in a new map of
+ * capacity m's (the capacities changed) in slot gen. Counts the datapath
+ * adds to the running map after the copy are not carried. */
+static int slot_copy(struct sl_ctx *ctx, int m, int gen, int fd)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
+	struct inner_shape *sh = &shapes[m];
+	unsigned char *k = NULL, *v = NULL, key[64];
+	size_t n = 0, cap = 0;
+	int out, err = 0;
+	__u32 cnt;
+
+	out = sl_slot_inner_fd(ctx, m, gen, true);
+	if (out < 0)
+		return out;
+	if (sh->key_size > sizeof(key))
+		return -EINVAL;
+	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, key);
+	     prev = k + (n - 1) * sh->key_size) {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 4096;
+			void *nk = realloc(k, nc * sh->key_size);
+			void *nv = nk ? realloc(v, nc * sh->value_size) : NULL;
+
+			if (nk)
+				k = nk;
+			if (!nk || !nv) {
+				err = -ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = nc;
+		}
+		memcpy(k + n * sh->key_size, key, sh->key_size);
+		if (bpf_map_lookup_elem(fd, key, v + n * sh->value_size))
+			continue; /* deleted meanwhile */
+		n++;
+	}
+	cnt = n;
+	if (!err && n && bpf_map_update_batch(out, k, v, &cnt, &o))
+		err = -errno;
+	if (err)
+		pr_err("cannot copy %s into a map of the new capacity: %s",
+		       set_maps[m], strerror(-err));
+	free(k);
+	free(v);
+	return err;
+}
+
+/* Puts the running slot's map m into slot gen as well (a copy when the
+ * capacities changed). */
 int sl_slot_share(struct sl_ctx *ctx, int m, int gen, int from)
 {
 	struct bpf_map *outer = outer_map(ctx->skel->obj, m);
@@ -292,6 +412,8 @@ int sl_slot_share(struct sl_ctx *ctx, int m, int gen, int from)
 	}
 	if (fd < 0)
 		return fd;
+	if (map_max(fd) != inner_max(ctx, m))
+		return slot_copy(ctx, m, gen, fd);
 	if (bpf_map_update_elem(bpf_map__fd(outer), &key, &fd, BPF_ANY)) {
 		pr_err("cannot install a map in %s: %s", sl_slot_name(m),
 		       strerror(errno));

@@ -55,6 +55,19 @@ unsigned sl_xdp_blob_log(struct sluice_xdp *skel);
 #define SL_N_SET_MAPS 9
 
 /* The running state under <bpffs>/sluice, locked for the life of the ctx. */
+/* Capacities of the state (the config file's `limits:` section,
+ * config_limits.c); 0: the default. Stored in sl_meta by apply. */
+struct sl_limits {
+	uint32_t prefixes; /* set trie entries per family and direction */
+	uint32_t hosts;	   /* host hash entries per family and direction */
+	uint32_t rules;	   /* rules */
+};
+#define SL_LIMIT_SET_MIN 1024U
+#define SL_LIMIT_SET_MAX (1U << 24)
+/* Every 0 of in replaced by its default. */
+void sl_limits_effective(const struct sl_limits *in, struct sl_limits *out);
+bool sl_limits_equal(const struct sl_limits *a, const struct sl_limits *b);
+
 struct sl_ctx {
 	char bpffs[256];
 	char dir[300]; /* <bpffs>/sluice */
@@ -73,6 +86,11 @@ struct sl_ctx {
 	/* Nonzero while apply moves to another blob class: sl_reload loads
 	 * the programs for this class (SL_BLOB_LOG_*). */
 	unsigned blob_log_next;
+	/* Capacities new set maps are made with (effective values): the
+	 * running ones (sl_meta), or the config apply is building. */
+	struct sl_limits limits;
+	bool limits_known;
+	uint32_t defs_cap; /* entries of a new rule definitions map; 0: max */
 };
 
 /* bpffs: NULL for $SLUICE_BPFFS or /sys/fs/bpf. Mounts a bpffs there if none
@@ -153,18 +171,21 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir, const struct sl_prefix *p,
  * nothing is removed. */
 int sl_set_del(struct sl_ctx *ctx, int kind, int dir, const struct sl_prefix *p,
 	       size_t n);
-/* The capacity of the sets (fixed at build time, include/sluice/abi.h). */
-#define SL_CAPACITY_HINT                                                      \
-	"the capacities are fixed at build time: raise SL_SET_MAX_ENTRIES "   \
-	"(prefixes) or SL_HOST_MAX_ENTRIES (hosts) in include/sluice/abi.h, " \
-	"rebuild and run 'sluice reset' (capacities in the config file are "  \
-	"planned)"
+/* The capacity of the sets (the config file's limits, docs/config.md). */
+#define SL_CAPACITY_HINT                                                     \
+	"raise the capacity with 'limits: {set-prefixes: N}' (prefixes) or " \
+	"'limits: {set-hosts: N}' (hosts) in the config file and apply it"
 /* Refuses (-EINVAL, reason in msg) entries that do not fit the sets: per
- * family and direction SL_SET_MAX_ENTRIES prefixes and SL_HOST_MAX_ENTRIES
- * hosts (/32, /128), allow and deny together. Repeated entries count once
+ * family and direction lim->prefixes prefixes and lim->hosts hosts (NULL:
+ * the defaults), allow and deny together. Repeated entries count once
  * per listing (an upper bound). */
-int sl_set_capacity_check(const struct sl_set_entry *e, size_t n, char *msg,
-			  size_t len);
+int sl_set_capacity_check(const struct sl_set_entry *e, size_t n,
+			  const struct sl_limits *lim, char *msg, size_t len);
+/* The capacities new maps of ctx are made with (effective values): the
+ * running state's (sl_meta) unless apply set others (slots.c). */
+const struct sl_limits *sl_ctx_limits(struct sl_ctx *ctx);
+/* Records the running capacities in sl_meta (after an apply's switch). */
+int sl_meta_limits_write(struct sl_ctx *ctx, const struct sl_limits *lim);
 /* Writes a whole config's set entries into slot ctx->set_gen, which
  * sl_sets_new_slot() just made (fresh, empty), off to the side of the
  * running slot ctx->set_gen ^ 1 whose entries are run[0..nrun) (NULL: not
@@ -378,6 +399,7 @@ void sl_rule_from_rec(const struct sl_rule_rec *rec, struct sl_rule *r);
 /* A whole desired state, as `apply` takes it and `export` prints it. */
 struct sl_config {
 	uint8_t policy[SL_RDIR_MAX]; /* SL_ACT_PASS or SL_ACT_DROP */
+	struct sl_limits limits;     /* capacities; 0: default */
 	/* interfaces to attach and their hooks */
 	bool has_ifaces; /* false: the file names no interfaces (keep them) */
 	struct sl_cfg_iface {
@@ -489,9 +511,19 @@ int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h);
 int sl_ctx_sync_slots(struct sl_ctx *ctx);
 const void *sl_blob_map(struct sl_ctx *ctx);
 void sl_blob_unmap(const void *blob);
-/* Counters of rules r[0..n), summed over CPUs: out[i] is r[i]'s. */
+/* Counters of rules r[0..n), summed over CPUs: out[i] is r[i]'s (stats.c). */
 int sl_rule_stats_read(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 		       struct sl_counter *out);
+/* Makes the counter chunks the rules r[0..n) need (before they go live). */
+int sl_rule_stats_fit(struct sl_ctx *ctx, const struct sl_rule *r, size_t n);
+/* Drops the chunks (and carried counts) no rule of r[0..n), the running
+ * config, needs. */
+int sl_rule_stats_prune(struct sl_ctx *ctx, const struct sl_rule *r, size_t n);
+/* Adds the counts of a per-CPU rule counter array that no program uses any
+ * more (an upgrade's) to the carried counts. */
+int sl_rule_stats_carry(struct sl_ctx *ctx, int old_fd);
+/* Zeroes the counters of rule ids[0..n) (new rules). */
+int sl_rule_stats_reset(struct sl_ctx *ctx, const __u32 *ids, __u32 n);
 
 /* ---- explain (explain.c) ---- */
 

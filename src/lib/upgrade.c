@@ -8,7 +8,8 @@
  * this binary's, under the state's lock. A step:
  *   1. moves the pins of the maps whose shape or format changed into
  *      <dir>/upgrade-v<from>/ (the running programs keep the maps: a pin is
- *      only a name);
+ *      only a name); the steps from an older layout all do this first,
+ *      then share one load, one switch and one meta write;
  *   2. loads this release's object, which reuses every unchanged pinned map
  *      (sets, host bitmap, rule counters, links) and creates the changed
  *      ones afresh;
@@ -303,7 +304,7 @@ static int v1_post(struct sl_ctx *ctx)
 /* The blob's classifier regions changed (one pool for nodes and leaf
  * lists): the blob is rebuilt from the stored rules into the new
  * sl_config before the programs that read the new format move. */
-static int v2_pre(struct sl_ctx *ctx)
+static int v2_pre_blob(struct sl_ctx *ctx)
 {
 	int cfg = aside_fd(ctx, 2, SL_MAP_CONFIG);
 	int err;
@@ -314,6 +315,45 @@ static int v2_pre(struct sl_ctx *ctx)
 		return cfg;
 	err = blob_rebuild_from(ctx, cfg, 2);
 	close(cfg);
+	return err;
+}
+
+/* The rule counters come in chunks (the new sl_rule_stats): the chunks of
+ * the running rules are made before the programs move. */
+static int v2_pre_chunks(struct sl_ctx *ctx)
+{
+	struct sl_rule *r = NULL;
+	size_t n = 0;
+	int err = sl_ctx_sync_slots(ctx);
+
+	if (!err)
+		err = sl_rules_read(ctx, &r, &n);
+	if (!err)
+		err = sl_rule_stats_fit(ctx, r, n);
+	free(r);
+	return err;
+}
+
+/* Both, the blob first: the rules are read through the slot the rebuilt
+ * blob names. */
+static int v2_pre(struct sl_ctx *ctx)
+{
+	int err = v2_pre_blob(ctx);
+
+	return err ? err : v2_pre_chunks(ctx);
+}
+
+/* After the switch: the old per-CPU array's counts into sl_rule_base
+ * (written by user space only, once no program still runs with the old
+ * array: no count is lost or doubled). */
+static int v2_post(struct sl_ctx *ctx)
+{
+	int old = aside_fd(ctx, 2, SL_MAP_RULE_STATS), err;
+
+	if (old < 0)
+		return old == -ENOENT ? 0 : old;
+	err = sl_rule_stats_carry(ctx, old);
+	close(old);
 	return err;
 }
 
@@ -332,9 +372,12 @@ static const struct step steps[] = {
      * are struct sl_rule_rec (512 bytes); the config blob is rebuilt; new
      * map sl_meta. */
     {1, {SL_MAP_STATS, SL_MAP_RULE_DEFS, SL_MAP_CONFIG}, v1_pre, v1_post},
-    /* Layout 3: the config blob's classifier pool; sl_config is made
-     * afresh and the blob rebuilt. */
-    {2, {SL_MAP_CONFIG}, v2_pre, NULL},
+    /* Layout 3: the config blob's classifier pool (sl_config is made
+     * afresh and the blob rebuilt); the rule counters in chunks
+     * (sl_rule_stats is an array of per-CPU chunks of SL_RULE_CHUNK rule
+     * ids, present where rules are; new map sl_rule_base, carried
+     * counts); new map sl_iface_stats (made by the load). */
+    {2, {SL_MAP_CONFIG, SL_MAP_RULE_STATS}, v2_pre, v2_post},
 #ifdef SL_NEXT_LAYOUT
     /* The test build's next release: a new map (made by the load), a
      * reason and an action (counter cells that exist and start at 0). */
@@ -410,12 +453,16 @@ static void pins_drop(struct sl_ctx *ctx, const struct step *st)
 		pr_warn("upgrade: cannot remove %s: %s", p, strerror(errno));
 }
 
-static int run_step(struct sl_ctx *ctx, const struct step *st)
+/* Runs steps st[0..n) with one load of this release's object: the pins
+ * of every step go aside first (the object's maps must meet no pin of an
+ * older shape), then each step's pre, the switch, each step's post. */
+static int run_steps(struct sl_ctx *ctx, const struct step *st, size_t n)
 {
-	size_t moved = 0;
-	int err;
+	size_t moved = 0, aside = 0;
+	int err = 0;
 
-	err = pins_aside(ctx, st);
+	while (aside < n && !err)
+		err = pins_aside(ctx, &st[aside++]);
 	if (err)
 		goto back;
 	ctx->skel = sl_xdp_load(ctx->dir, NULL, 0);
@@ -423,47 +470,53 @@ static int run_step(struct sl_ctx *ctx, const struct step *st)
 		err = -errno ?: -EIO;
 		goto back;
 	}
-	if (st->pre) {
-		err = st->pre(ctx);
-		if (err)
-			goto back;
-	}
+	for (size_t i = 0; i < n && !err; i++)
+		if (st[i].pre)
+			err = st[i].pre(ctx);
+	if (err)
+		goto back;
 	/* The switch: from here on the new maps count every packet. */
 	err = sl_reload(ctx, &moved);
 	if (err)
 		goto back;
-	if (st->post)
-		err = st->post(ctx);
-	pins_drop(ctx, st);
+	for (size_t i = 0; i < n; i++) {
+		int e = st[i].post ? st[i].post(ctx) : 0;
+
+		err = err ?: e;
+		pins_drop(ctx, &st[i]);
+	}
 	if (!err)
-		err = sl_meta_write(ctx, st->from + 1);
+		err = sl_meta_write(ctx, st[n - 1].from + 1);
 	pr_notice("upgraded the state in %s from layout %u to %u (%zu "
 		  "attachments moved to the new programs)",
-		  ctx->dir, st->from, st->from + 1, moved);
+		  ctx->dir, st[0].from, st[n - 1].from + 1, moved);
 	return err;
 back:
 	pr_err("upgrade from layout %u failed; the state stays as the older "
 	       "release left it",
-	       st->from);
+	       st[0].from);
 	sl_close_skel(ctx);
-	pins_back(ctx, st);
+	while (aside-- > 0)
+		pins_back(ctx, &st[aside]);
 	return err;
 }
 
-/* A step's folder left by a killed run: the layout it was upgrading. */
+/* The steps' folders left by a killed run: the first layout it was
+ * upgrading. */
 static __u32 interrupted(const struct sl_ctx *ctx)
 {
-	__u32 from = 0;
+	__u32 from, first = 0;
 	struct dirent *de;
 	DIR *d = opendir(ctx->dir);
 
 	if (!d)
 		return 0;
 	while ((de = readdir(d)))
-		if (sscanf(de->d_name, "upgrade-v%u", &from) == 1)
-			break;
+		if (sscanf(de->d_name, "upgrade-v%u", &from) == 1 && from &&
+		    (!first || from < first))
+			first = from;
 	closedir(d);
-	return de ? from : 0;
+	return first;
 }
 
 int sl_layout_read(const struct sl_ctx *ctx, __u32 *layout)
@@ -502,17 +555,9 @@ int sl_upgrade(struct sl_ctx *ctx, __u32 layout)
 		    ctx->dir, layout, SL_LAYOUT_VERSION);
 		return -EPROTO;
 	}
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		int err;
-
-		if (!layout || steps[i].from < layout)
-			continue;
-		err = run_step(ctx, &steps[i]);
-		if (err)
-			return err;
-		layout = steps[i].from + 1;
-		if (layout < SL_LAYOUT_VERSION)
-			sl_close_skel(ctx);
-	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (layout && steps[i].from >= layout)
+			return run_steps(ctx, &steps[i],
+					 sizeof(steps) / sizeof(steps[0]) - i);
 	return 0;
 }

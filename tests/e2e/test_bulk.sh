@@ -130,7 +130,7 @@ run_capture sl block --file "$hosts"
 secs=$(awk "BEGIN { printf \"%.2f\", $(date +%s.%N) - $start }")
 echo "# block --file of 1,048,577 IPv6 hosts: exit $RC after ${secs}s: $ERR"
 if [ "$RC" = 2 ] && grep -q "1048577 IPv6 hosts, /128 (src)" <<<"$ERR" &&
-	grep -q "at most 1048576" <<<"$ERR" && grep -q "SL_HOST_MAX_ENTRIES" <<<"$ERR"; then
+	grep -q "at most 1048576" <<<"$ERR" && grep -q "limits: {set-hosts: N}" <<<"$ERR"; then
 	ok "1,048,577 hosts are refused (exit 2) naming the count, the limit and how to raise it"
 else
 	fail "1,048,577 hosts are refused (exit 2) naming the count, the limit and how to raise it" \

@@ -18,6 +18,9 @@
 
 # The release before pinned layouts were versioned (layout 1).
 PREV_RELEASE=93add9f
+# This build's layout and the test build's (abi.h: NEXT first, then this).
+NEXT_L=$(sed -n 's/^#define SL_LAYOUT_VERSION \([0-9]*\)$/\1/p' "$ROOT_DIR/include/sluice/abi.h" | sed -n 1p)
+NEW_L=$(sed -n 's/^#define SL_LAYOUT_VERSION \([0-9]*\)$/\1/p' "$ROOT_DIR/include/sluice/abi.h" | sed -n 2p)
 
 if ! lab_up || ! lab_add_client; then
 	fail "lab is built" "namespaces, veth or HTTP server failed"
@@ -191,11 +194,11 @@ ids_before=$(xdp_prog_id "$NS_S" "$IF_S")
 
 upgrade_under_traffic "upgrade from the previous release by 'attach $IF_S'" \
 	"$NEW" attach "$IF_S" --hooks xdp,tc
-if echo "$ERR" | grep -q "from layout 1 to 2"; then ok "the upgrade says what it did"; else
+if echo "$ERR" | grep -q "from layout 1 to $NEW_L"; then ok "the upgrade says what it did"; else
 	fail "the upgrade says what it did" "stderr: $ERR"
 fi
 snapshot "$NEW" "$T/v2.json"
-kept "every entry, rule, rule id, comment and counter is kept (1 -> 3)" "$T/v1.json" "$T/v2.json"
+kept "every entry, rule, rule id, comment and counter is kept (1 -> $NEW_L)" "$T/v1.json" "$T/v2.json"
 if jq -s -e '.[3].reasons.pass.tx.packets == 0 and .[3].actions.redirect.packets == 0' "$T/v2.json" >/dev/null; then
 	ok "counters of actions that did not exist before start at zero"
 else
@@ -218,10 +221,10 @@ if [ -e "$BPF/sluice/sl_meta" ] && ! ls -d "$BPF"/sluice/upgrade-* >/dev/null 2>
 else
 	fail "the state records its layout and no old pin is left" "$(ls "$BPF/sluice" | tr '\n' ' ')"
 fi
-if [ "$(sl status -j | jq .layout)" = 3 ] && sl status | head -n1 | grep -q "pinned layout 3"; then
-	ok "status names the pinned layout (3)"
+if [ "$(sl status -j | jq .layout)" = "$NEW_L" ] && sl status | head -n1 | grep -q "pinned layout $NEW_L"; then
+	ok "status names the pinned layout ($NEW_L)"
 else
-	fail "status names the pinned layout (3)" "$(sl status -j | jq -c '{version, layout}')"
+	fail "status names the pinned layout ($NEW_L)" "$(sl status -j | jq -c '{version, layout}')"
 fi
 # Still enforcing, with the same tables.
 udp_send "$NS_C2" "$S4B" "$UDP_PORT" 3
@@ -240,11 +243,11 @@ fi
 snapshot "$NEW" "$T/v2.json"
 upgrade_under_traffic "upgrade to the next release by 'attach $IF_S2'" \
 	"$NEXT" attach "$IF_S2"
-if echo "$ERR" | grep -q "from layout 3 to 4"; then ok "the next release says it upgraded 3 -> 4"; else
-	fail "the next release says it upgraded 3 -> 4" "stderr: $ERR"
+if echo "$ERR" | grep -q "from layout $NEW_L to $NEXT_L"; then ok "the next release says it upgraded $NEW_L -> $NEXT_L"; else
+	fail "the next release says it upgraded $NEW_L -> $NEXT_L" "stderr: $ERR"
 fi
 snapshot "$NEXT" "$T/v3.json"
-kept "every entry, rule and counter is kept (3 -> 4)" "$T/v2.json" "$T/v3.json"
+kept "every entry, rule and counter is kept ($NEW_L -> $NEXT_L)" "$T/v2.json" "$T/v3.json"
 if jq -s -e '.[3].reasons["next-test"].packets == 0 and .[3].actions["next-test"].packets == 0' \
 	"$T/v3.json" >/dev/null && [ -e "$BPF/sluice/sl_next_test" ]; then
 	ok "the appended reason, action and map exist, counters at zero"
@@ -253,8 +256,8 @@ else
 		"$(jq -s -c '.[3].actions' "$T/v3.json"); $(ls "$BPF/sluice" | tr '\n' ' ')"
 fi
 
-if [ "$(with "$NEXT" status -j | jq .layout)" = 4 ]; then ok "the next release's status names layout 4"; else
-	fail "the next release's status names layout 4" "$(with "$NEXT" status -j | jq -c '{version, layout}')"
+if [ "$(with "$NEXT" status -j | jq .layout)" = "$NEXT_L" ]; then ok "the next release's status names layout $NEXT_L"; else
+	fail "the next release's status names layout $NEXT_L" "$(with "$NEXT" status -j | jq -c '{version, layout}')"
 fi
 
 # ---- 3. downgrade: this build meets the next release's state ----
@@ -264,7 +267,7 @@ for verb in status "block --list" "attach $IF_S"; do
 	# shellcheck disable=SC2086
 	run_capture with "$NEW" $verb
 	if [ "$RC" -eq 1 ] && [ "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 ] &&
-		echo "$ERR" | grep -q "layout 4" && echo "$ERR" | grep -q "layout 3"; then
+		echo "$ERR" | grep -q "layout $NEXT_L" && echo "$ERR" | grep -q "layout $NEW_L"; then
 		ok "downgrade: '$verb' refuses with one line naming both layouts"
 	else
 		fail "downgrade: '$verb' refuses with one line naming both layouts" "exit $RC: $ERR"
@@ -295,7 +298,7 @@ else
 	fail "a killed upgrade is staged" "mkdir, mv or bpftool failed"
 fi
 run_capture sl status
-if [ "$RC" -eq 0 ] && echo "$ERR" | grep -q "from layout 1 to 2"; then
+if [ "$RC" -eq 0 ] && echo "$ERR" | grep -q "from layout 1 to $NEW_L"; then
 	ok "the next run resumes the killed upgrade"
 else
 	fail "the next run resumes the killed upgrade" "exit $RC: $ERR"

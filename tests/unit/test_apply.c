@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -729,6 +730,193 @@ static void *classifier(void *arg)
 	return NULL;
 }
 
+/* Kernel memory (bytes_memlock) of the rule counters: the map and, when it
+ * is an array of maps, the maps in its slots; *chunks: those maps. */
+static long long memlock_of(int fd)
+{
+	char path[64], line[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %lld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static long long rule_counter_bytes(int *chunks)
+{
+	int outer = sl_map_fd(&ctx, SL_MAP_RULE_STATS);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), id;
+	long long sum;
+
+	*chunks = 0;
+	if (outer < 0 || bpf_obj_get_info_by_fd(outer, &info, &len))
+		return -1;
+	sum = memlock_of(outer);
+	if (info.type != BPF_MAP_TYPE_ARRAY_OF_MAPS)
+		return sum;
+	for (__u32 k = 0; k < info.max_entries; k++) {
+		int fd;
+
+		if (bpf_map_lookup_elem(outer, &k, &id))
+			continue;
+		fd = bpf_map_get_fd_by_id(id);
+		if (fd < 0)
+			return -1;
+		sum += memlock_of(fd);
+		(*chunks)++;
+		close(fd);
+	}
+	return sum;
+}
+
+/* The per-CPU rule counters take memory for the rule ids in use, not for
+ * SL_RULE_MAX; a rule's counter stays exact when ids far from it come and
+ * go. */
+static void test_rule_counter_memory(void)
+{
+	static const struct pkt_spec U1 = {
+	    .ethertype = ETH_P_IP, .proto = IPPROTO_UDP, .dport = 1001};
+	static const struct pkt_spec U2 = {
+	    .ethertype = ETH_P_IP, .proto = IPPROTO_UDP, .dport = 1002};
+	long long one_chunk = (long long)SL_RULE_CHUNK * 16 *
+			      libbpf_num_possible_cpus(),
+		  b1, b2, b3;
+	struct sl_apply_report rep;
+	struct sl_config c;
+	int n1 = 0, n2 = 0, n3 = 0;
+	bool ok;
+
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_rule(
+	    &c, rule("drop", "id", "3", "proto", "udp", "dport", "1001", NULL));
+	ok = apply(&c, &rep) && ASSERT_EQ(run_n(&U1, 3), XDP_DROP, "udp/1001");
+	b1 = rule_counter_bytes(&n1);
+	ok = ok && ASSERT_EQ(rule_packets(3), 3, "rule 3 counted 3") &&
+	     ASSERT_TRUE(b1 > 0 && b1 <= 2 * one_chunk,
+			 "one rule: rule counters take %lld bytes, want at "
+			 "most %lld",
+			 b1, 2 * one_chunk) &&
+	     ASSERT_EQ(n1, 1, "one rule: counter chunks");
+	cfg_rule(&c, rule("drop", "id", "5000", "proto", "udp", "dport", "1002",
+			  NULL));
+	ok = ok && apply(&c, &rep) &&
+	     ASSERT_EQ(run_n(&U2, 2), XDP_DROP, "udp/1002");
+	b2 = rule_counter_bytes(&n2);
+	ok = ok && ASSERT_EQ(n2, 2, "ids 3 and 5000: counter chunks") &&
+	     ASSERT_TRUE(b2 > b1 && b2 <= 3 * one_chunk,
+			 "ids 3 and 5000: %lld bytes (one id: %lld)", b2, b1) &&
+	     ASSERT_EQ(rule_packets(3), 3, "rule 3 kept its 3 packets") &&
+	     ASSERT_EQ(rule_packets(5000), 2, "rule 5000 counted 2");
+	sl_config_free(&c);
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	cfg_rule(
+	    &c, rule("drop", "id", "3", "proto", "udp", "dport", "1001", NULL));
+	ok = ok && apply(&c, &rep) &&
+	     ASSERT_EQ(run_n(&U1, 1), XDP_DROP, "udp/1001 again");
+	b3 = rule_counter_bytes(&n3);
+	ok = ok && ASSERT_EQ(n3, 1, "id 5000 gone: counter chunks") &&
+	     ASSERT_EQ(b3, b1, "id 5000 gone: bytes as with one rule") &&
+	     ASSERT_EQ(rule_packets(3), 4, "rule 3 counted on, exactly");
+	check_report("rule counters take memory for the ids in use", ok);
+	sl_config_free(&c);
+}
+
+/* The capacity of the map of set map `name` in the running slot. */
+static long long set_map_max(const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = sl_map_fd(&ctx, name);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -1;
+	return info.max_entries;
+}
+
+/* Capacities from the config (limits): new maps take them; changing one
+ * keeps every entry and its counters; one too small for the entries, or
+ * for the rules, is refused and changes nothing. */
+static void test_limits(void)
+{
+	static const struct pkt_spec H = {
+	    .ethertype = ETH_P_IP, .proto = IPPROTO_UDP, .src = "198.18.0.7"};
+	struct sl_apply_report rep;
+	struct sl_config c;
+	bool ok;
+
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	c.limits.hosts = 4096;
+	c.limits.prefixes = 2048;
+	cfg_set(&c, SL_SET_DENY, SL_DIR_SRC, "198.18.0.7/32");
+	cfg_set(&c, SL_SET_DENY, SL_DIR_SRC, "198.18.9.0/24");
+	ok = apply(&c, &rep) &&
+	     ASSERT_EQ(set_map_max(SL_MAP_HOST_SRC_V4), 4096,
+		       "host map capacity") &&
+	     ASSERT_EQ(set_map_max(SL_MAP_SET_SRC_V4), 2048,
+		       "prefix map capacity") &&
+	     ASSERT_EQ(run(&H), XDP_DROP, "denied host dropped") &&
+	     ASSERT_EQ(entry_packets(SL_SET_DENY, SL_DIR_SRC, "198.18.0.7/32"),
+		       1, "entry counted 1");
+	c.limits.hosts = 8192;
+	ok = ok && apply(&c, &rep) &&
+	     ASSERT_TRUE(!rep.unchanged, "a capacity change is a change") &&
+	     ASSERT_EQ(set_map_max(SL_MAP_HOST_SRC_V4), 8192,
+		       "host map capacity raised") &&
+	     ASSERT_EQ(set_map_max(SL_MAP_SET_SRC_V4), 2048,
+		       "prefix map capacity kept") &&
+	     ASSERT_EQ(entry_packets(SL_SET_DENY, SL_DIR_SRC, "198.18.0.7/32"),
+		       1, "the entry and its counter kept") &&
+	     ASSERT_EQ(run(&H), XDP_DROP, "still dropped") &&
+	     ASSERT_EQ(entry_packets(SL_SET_DENY, SL_DIR_SRC, "198.18.0.7/32"),
+		       2, "entry counted 2");
+	ok = ok && apply(&c, &rep) &&
+	     ASSERT_TRUE(rep.unchanged, "the same capacities: unchanged");
+	sl_config_free(&c);
+
+	/* Too small for the entries: refused, nothing changes. */
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	c.limits.hosts = 1024;
+	c.limits.prefixes = 2048;
+	for (int i = 0; i < 1100; i++) {
+		char p[32];
+
+		snprintf(p, sizeof(p), "198.19.%d.%d/32", i / 256, i % 256);
+		cfg_set(&c, SL_SET_DENY, SL_DIR_SRC, p);
+	}
+	ok = ok &&
+	     ASSERT_EQ(sl_apply(&ctx, &c, 0, &rep), -EINVAL,
+		       "1100 hosts in 1024") &&
+	     ASSERT_EQ(set_map_max(SL_MAP_HOST_SRC_V4), 8192,
+		       "capacity unchanged") &&
+	     ASSERT_EQ(entry_packets(SL_SET_DENY, SL_DIR_SRC, "198.18.0.7/32"),
+		       2, "entry unchanged");
+	sl_config_free(&c);
+
+	/* More rules than the limit: refused. */
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	c.limits.rules = 1;
+	cfg_rule(&c, rule("drop", "proto", "udp", "dport", "1", NULL));
+	cfg_rule(&c, rule("drop", "proto", "udp", "dport", "2", NULL));
+	ok = ok && ASSERT_EQ(sl_apply(&ctx, &c, 0, &rep), -EINVAL,
+			     "2 rules with limits: rules: 1");
+	sl_config_free(&c);
+
+	/* Back to the defaults (no limits). */
+	cfg_init(&c, SL_ACT_PASS, SL_ACT_PASS);
+	ok = ok && apply(&c, &rep);
+	sl_config_free(&c);
+	check_report("limits: capacities from the config, changed at apply "
+		     "without losing an entry",
+		     ok);
+}
+
 static void test_switch_under_load(void)
 {
 	int n = getenv("SLUICE_SWAPS") ? atoi(getenv("SLUICE_SWAPS")) : 200;
@@ -1056,6 +1244,8 @@ int main(void)
 	test_noop_and_ids();
 	test_counters_follow_rules();
 	test_set_counters_kept();
+	test_rule_counter_memory();
+	test_limits();
 	test_differential();
 	test_switch_under_load();
 

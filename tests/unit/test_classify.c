@@ -29,6 +29,7 @@
 static struct cls_test *skel;
 static void *blob;
 static int ncpu;
+static int stats_fd[SL_RULE_CHUNKS];
 
 static int env_init(void)
 {
@@ -56,7 +57,21 @@ static int env_init(void)
 	err = bpf_map_update_elem(bpf_map__fd(skel->maps.sl_config), &zero, &fd,
 				  0);
 	close(fd); /* the slot keeps the map */
-	return err;
+	if (err)
+		return err;
+	/* Rule counters for every id: every chunk of sl_rule_stats. */
+	for (uint32_t s = 0; s < SL_RULE_CHUNKS; s++) {
+		stats_fd[s] = bpf_map_create(
+		    BPF_MAP_TYPE_PERCPU_ARRAY, "sl_rule_chunk", 4,
+		    sizeof(struct sl_counter), SL_RULE_CHUNK, NULL);
+		if (stats_fd[s] < 0)
+			return -errno;
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.sl_rule_stats),
+					  &s, &stats_fd[s], 0);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* Builds rules into the blob; returns sl_cls_build's result. */
@@ -98,7 +113,10 @@ static uint64_t rule_packets(uint32_t id, uint64_t *bytes)
 	struct sl_counter v[ncpu];
 	uint64_t p = 0, b = 0;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.sl_rule_stats), &id, v))
+	uint32_t cell = id % SL_RULE_CHUNK;
+
+	if (id / SL_RULE_CHUNK >= SL_RULE_CHUNKS ||
+	    bpf_map_lookup_elem(stats_fd[id / SL_RULE_CHUNK], &cell, v))
 		return ~0ULL;
 	for (int i = 0; i < ncpu; i++) {
 		p += v[i].packets;

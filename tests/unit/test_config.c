@@ -824,8 +824,8 @@ static const struct bad_case bad_cases[] = {
      "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
      "1:67: nested deeper than 64 levels (the limit of a config file)", NULL},
     {"bad: unknown top-level key", "policy: pass\nrulez: []\n",
-     "2:1: config: unknown key 'rulez' (expected interfaces, policy, deny, "
-     "allow or rules)",
+     "2:1: config: unknown key 'rulez' (expected interfaces, policy, "
+     "limits, deny, allow or rules)",
      NULL},
     {"bad: unknown key in a rule",
      "rules:\n  - id: 1\n    action: drop\n    dprot: 80\n",
@@ -954,6 +954,29 @@ static const struct bad_case bad_cases[] = {
     {"bad: bad line in a referenced list file",
      "deny:\n  - {file: bad-list.txt}\n", "3:3: prefix length must be 0-32",
      "bad-list.txt"},
+    {"bad: limits: a capacity below its bound", "limits:\n  set-hosts: 10\n",
+     "2:14: set-hosts: expected a number of host entries per family and "
+     "direction from 1024 to 16777216 (default 1048576), got '10'",
+     NULL},
+    {"bad: limits: a capacity above its bound",
+     "limits:\n  set-prefixes: 16777217\n",
+     "2:17: set-prefixes: expected a number of prefix entries per family "
+     "and direction from 1024 to 16777216 (default 2097152)",
+     NULL},
+    {"bad: limits: rules not a number", "limits: {rules: lots}\n",
+     "1:17: rules: expected a number of rules from 1 to 131071 (default "
+     "131071), got 'lots'",
+     NULL},
+    {"bad: limits: unknown key", "limits:\n  hosts: 4096\n",
+     "2:3: limits: unknown key 'hosts' (expected set-prefixes, set-hosts or "
+     "rules)",
+     NULL},
+    {"bad: limits: not a mapping", "limits: [1]\n",
+     "1:9: limits: expected a mapping of set-prefixes, set-hosts and rules",
+     NULL},
+    {"bad: more entries than the limits hold",
+     "limits: {set-prefixes: 1024}\ndeny:\n  - {file: many.txt}\n",
+     " too many set entries: 1025 IPv4 prefixes", NULL},
     {"bad: two documents", "policy: pass\n---\npolicy: drop\n",
      "3:1: expected one YAML document, found another", NULL},
     {"bad: unknown key with a non-scalar key", "{[a]: 1}\n",
@@ -1277,6 +1300,48 @@ out:
 	return ok;
 }
 
+/* The limits section: loaded, written (only capacities off their
+ * default), loaded back equal; a default written out equals none. */
+static bool check_limits(void)
+{
+	struct sl_config a, b, c;
+	char *t = NULL;
+	size_t l = 0;
+	bool ok;
+
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	if (!load_file("lim.yaml",
+		       "limits:\n  set-hosts: 2048\n  rules: 100\n"
+		       "  set-prefixes: 2097152\n",
+		       &a))
+		return false;
+	t = write_mem(&a, &l);
+	ok =
+	    ASSERT_EQ(a.limits.hosts, 2048, "set-hosts") &&
+	    ASSERT_EQ(a.limits.rules, 100, "rules") &&
+	    ASSERT_TRUE(t &&
+			    strstr(t, "limits:\n  set-hosts: 2048\n  rules: "
+				      "100\n") &&
+			    !strstr(t, "set-prefixes"),
+			"written: %s", t ? t : "(null)") &&
+	    load_file("lim2.yaml", t, &b) &&
+	    ASSERT_TRUE(sl_config_equal(&a, &b), "reloaded limits differ") &&
+	    load_file("lim3.yaml", "limits:\n  set-hosts: 1048576\n", &c) &&
+	    ASSERT_TRUE(!sl_config_equal(&a, &c), "other limits compare equal");
+	sl_config_free(&b);
+	if (ok) {
+		struct sl_config none = {0};
+
+		ok = ASSERT_TRUE(sl_config_equal(&c, &none),
+				 "default limits differ from none");
+	}
+	free(t);
+	sl_config_free(&a);
+	sl_config_free(&c);
+	return ok;
+}
+
 /* An empty config writes "policy: pass" and loads back equal. */
 static bool check_round_trip_empty(void)
 {
@@ -1456,6 +1521,16 @@ int main(void)
 	check_report("config: quoted and plain numbers are equal",
 		     check_quoted_numbers());
 	write_file("bad-list.txt", "198.18.0.0/24\n# c\n  198.18.0.0/33\n");
+	{
+		FILE *f;
+
+		path_in_dir("many.txt", path, sizeof(path));
+		f = fopen(path, "w");
+		for (int k = 0; f && k < 1025; k++)
+			fprintf(f, "198.%d.%d.0/24\n", 18 + k / 256, k % 256);
+		if (f)
+			fclose(f);
+	}
 	for (i = 0; i < ARRAY_SIZE(bad_cases); i++)
 		check_report(bad_cases[i].name, check_bad(&bad_cases[i]));
 	check_report("bad: missing config file", check_missing_config());
@@ -1475,6 +1550,7 @@ int main(void)
 	check_report("round trip: empty config", check_round_trip_empty());
 	check_report("round trip: export -j (JSON) loads back equal",
 		     check_round_trip_json());
+	check_report("limits: load, write, load equal", check_limits());
 	check_report("round trip: quoting and field formats",
 		     check_round_trip_fields());
 	check_report("equal: order-insensitive, field-sensitive",

@@ -303,7 +303,7 @@ static bool check_block_full_midway(void)
 		 "at most %u",
 		 SL_HOST_MAX_ENTRIES - 1, SL_HOST_MAX_ENTRIES);
 	ok = ok && fails_unchanged(&o, -EINVAL, want) &&
-	     ASSERT_STR_HAS(captured, "SL_HOST_MAX_ENTRIES", "stderr");
+	     ASSERT_STR_HAS(captured, "limits: {set-hosts: N}", "stderr");
 	return ok;
 }
 
@@ -326,7 +326,7 @@ static bool check_block_too_many(void)
 		 SL_HOST_MAX_ENTRIES + 1, SL_HOST_MAX_ENTRIES);
 	ok = fails_unchanged(&o, -EINVAL, want) &&
 	     ASSERT_STR_HAS(captured, "nothing was added", "stderr") &&
-	     ASSERT_STR_HAS(captured, "SL_HOST_MAX_ENTRIES", "stderr");
+	     ASSERT_STR_HAS(captured, "limits: {set-hosts: N}", "stderr");
 	free(h);
 	return ok;
 }
@@ -552,7 +552,7 @@ static bool check_fill_capacity(void)
 		 n, SL_HOST_MAX_ENTRIES);
 	ok = ASSERT_EQ(captured_call(apply_run, &f), -EINVAL, "apply") &&
 	     ASSERT_STR_HAS(captured, want, "stderr") &&
-	     ASSERT_STR_HAS(captured, "SL_HOST_MAX_ENTRIES", "stderr") &&
+	     ASSERT_STR_HAS(captured, "limits: {set-hosts: N}", "stderr") &&
 	     ASSERT_EQ(packets_of("198.18.1.0/24", SL_SET_DENY, SL_DIR_SRC),
 		       1000, "the running sets are kept");
 	free(v);
