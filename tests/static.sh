@@ -43,7 +43,7 @@ if make -s install DESTDIR="$d" >/dev/null 2>&1 &&
 	sed "s|/usr/local/sbin/sluice|$d/usr/local/sbin/sluice|g" \
 		"$d/etc/systemd/system/sluice.service" >"$d/sluice.service" &&
 	out=$(systemd-analyze verify "$d/sluice.service" 2>&1) && [ -z "$out" ] &&
-	grep -q '^ExecStart=.*sluice apply -f /etc/sluice/sluice.yaml$' dist/sluice.service &&
+	grep -q '^ExecStart=.*sluice apply --force -f /etc/sluice/sluice.yaml$' dist/sluice.service &&
 	"$d/usr/local/sbin/sluice" apply --help >/dev/null; then
 	ok "make install: sluice.service verifies and runs sluice apply"
 else
