@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* maps: every map of the datapath. All are pinned by name under
- * <bpffs>/sluice, so each program and each attached interface shares one set
- * of tables, and the tables outlive the programs. */
+/* maps: the maps every hook shares (the config blob, the redirect targets)
+ * and those only the control plane reads or writes (rule definitions,
+ * carried counts, the layout version). A stage's own maps are declared in
+ * its header (sets.h: the set tables; rules.h: the rule counters;
+ * stats.h: the reason and interface counters). All are pinned by name
+ * under <bpffs>/sluice, so each program and each attached interface shares
+ * one set of tables, and the tables outlive the programs. */
 #ifndef SL_MAPS_H
 #define SL_MAPS_H
 
@@ -9,64 +13,6 @@
 #include <bpf/bpf_helpers.h>
 
 #include <sluice/abi.h>
-
-/* Every set map is an array of SL_SET_GENS maps: the running config blob
- * names the slot in use (sl_blob_hdr.set_gen), so apply fills the other
- * slot off to the side and switches sets and rules with one write. The
- * inner maps below are the templates; the control plane creates the real
- * ones (src/lib/sets.c). */
-
-/* A set map: SL_SET_GENS slots of an inner map of type `mtype`. The tries
- * hold prefixes shorter than a host, allow and deny entries together so
- * that one lookup finds the longest matching prefix of either; the hashes
- * hold host entries (/32, /128), exact match (see abi.h). */
-#define SL_SET_SLOTS(name, mtype, key_t, max)                  \
-	struct name##_inner {                                  \
-		__uint(type, mtype);                           \
-		__uint(map_flags, BPF_F_NO_PREALLOC);          \
-		__uint(max_entries, max);                      \
-		__uint(key_size, sizeof(key_t));               \
-		__uint(value_size, sizeof(struct sl_set_val)); \
-	};                                                     \
-	struct {                                               \
-		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);      \
-		__uint(max_entries, SL_SET_GENS);              \
-		__type(key, __u32);                            \
-		__uint(pinning, LIBBPF_PIN_BY_NAME);           \
-		__array(values, struct name##_inner);          \
-	} name SEC(".maps")
-#define SL_SET_TRIE(name, key_t) \
-	SL_SET_SLOTS(name, BPF_MAP_TYPE_LPM_TRIE, key_t, SL_SET_MAX_ENTRIES)
-#define SL_SET_HOSTS(name, key_t) \
-	SL_SET_SLOTS(name, BPF_MAP_TYPE_HASH, key_t, SL_HOST_MAX_ENTRIES)
-
-/* One trie and one host hash per direction and family. */
-SL_SET_TRIE(sl_set_src_v4, struct sl_lpm_v4);
-SL_SET_TRIE(sl_set_dst_v4, struct sl_lpm_v4);
-SL_SET_TRIE(sl_set_src_v6, struct sl_lpm_v6);
-SL_SET_TRIE(sl_set_dst_v6, struct sl_lpm_v6);
-SL_SET_HOSTS(sl_host_src_v4, __u32);
-SL_SET_HOSTS(sl_host_dst_v4, __u32);
-SL_SET_HOSTS(sl_host_src_v6, struct sl_host_v6);
-SL_SET_HOSTS(sl_host_dst_v6, struct sl_host_v6);
-
-/* Presence bitmap gating the host probes (8 MiB); see abi.h. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SL_HOST_BITS_WORDS);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_host_bits SEC(".maps");
-
-/* Per-CPU counters by reason and action, indexed by sl_stats_idx(). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SL_STATS_MAX);
-	__type(key, __u32);
-	__type(value, struct sl_counter);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_stats SEC(".maps");
 
 /* The config blob (abi.h): one element of 2^blob_log bytes, its size class.
  * This is the template of the blobs that sl_config points at: the loader
@@ -90,27 +36,6 @@ struct {
 	__array(values, struct sl_blob_map);
 } sl_config SEC(".maps");
 
-/* Per-CPU packet and byte counters of each rule, by rule id (id 0 unused),
- * in chunks of SL_RULE_CHUNK ids: slot id / SL_RULE_CHUNK of sl_rule_stats
- * holds a per-CPU array of the chunk's counters, cell id % SL_RULE_CHUNK.
- * The control plane installs a chunk before a config with a rule in it
- * goes live and removes it once no running rule is in it (src/lib/stats.c),
- * so the memory follows the rules in use; a chunk never moves, so no count
- * is lost or doubled. An empty slot counts nothing. */
-struct sl_rule_chunk {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SL_RULE_CHUNK);
-	__type(key, __u32);
-	__type(value, struct sl_counter);
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SL_RULE_CHUNKS);
-	__type(key, __u32);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-	__array(values, struct sl_rule_chunk);
-} sl_rule_stats SEC(".maps");
-
 /* Rule id -> counts carried over from the rule counters of an older layout
  * (summed over the CPUs; written after the datapath stopped using them, so
  * none is lost), added to the chunk's by every reader. The one slot holds a
@@ -120,8 +45,9 @@ struct sl_rule_base_inner {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sl_counter);
+	__uint(key_size, sizeof(__u32));
+	/* by size: see struct sl_rule_chunk (rules.h) */
+	__uint(value_size, sizeof(struct sl_counter));
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);

@@ -21,6 +21,29 @@
 #include "maps.h"
 #include "stage.h"
 
+/* Per-CPU packet and byte counters of each rule, by rule id (id 0 unused),
+ * in chunks of SL_RULE_CHUNK ids: slot id / SL_RULE_CHUNK of sl_rule_stats
+ * holds a per-CPU array of the chunk's counters, cell id % SL_RULE_CHUNK.
+ * The control plane installs a chunk before a config with a rule in it
+ * goes live and removes it once no running rule is in it (src/lib/stats.c),
+ * so the memory follows the rules in use; a chunk never moves, so no count
+ * is lost or doubled. An empty slot counts nothing. */
+struct sl_rule_chunk {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_RULE_CHUNK);
+	/* by size: an inner map's types reach the BTF only as declarations
+	 * in an object without another use of them (tests/unit/cls_test) */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct sl_counter));
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SL_RULE_CHUNKS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct sl_rule_chunk);
+} sl_rule_stats SEC(".maps");
+
 #define SL_CLS_GROUP 8 /* trees walked in lock-step */
 
 struct sl_cls_ctx {

@@ -10,6 +10,57 @@
 #include "parse.h"
 #include "stage.h"
 
+/* ---- the stage's maps ---- */
+
+/* Every set map is an array of SL_SET_GENS maps: the running config blob
+ * names the slot in use (sl_blob_hdr.set_gen), so apply fills the other
+ * slot off to the side and switches sets and rules with one write. The
+ * inner maps below are the templates; the control plane creates the real
+ * ones (src/lib/sets.c). */
+
+/* A set map: SL_SET_GENS slots of an inner map of type `mtype`. The tries
+ * hold prefixes shorter than a host, allow and deny entries together so
+ * that one lookup finds the longest matching prefix of either; the hashes
+ * hold host entries (/32, /128), exact match (see abi.h). */
+#define SL_SET_SLOTS(name, mtype, key_t, max)                  \
+	struct name##_inner {                                  \
+		__uint(type, mtype);                           \
+		__uint(map_flags, BPF_F_NO_PREALLOC);          \
+		__uint(max_entries, max);                      \
+		__uint(key_size, sizeof(key_t));               \
+		__uint(value_size, sizeof(struct sl_set_val)); \
+	};                                                     \
+	struct {                                               \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);      \
+		__uint(max_entries, SL_SET_GENS);              \
+		__type(key, __u32);                            \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);           \
+		__array(values, struct name##_inner);          \
+	} name SEC(".maps")
+#define SL_SET_TRIE(name, key_t) \
+	SL_SET_SLOTS(name, BPF_MAP_TYPE_LPM_TRIE, key_t, SL_SET_MAX_ENTRIES)
+#define SL_SET_HOSTS(name, key_t) \
+	SL_SET_SLOTS(name, BPF_MAP_TYPE_HASH, key_t, SL_HOST_MAX_ENTRIES)
+
+/* One trie and one host hash per direction and family. */
+SL_SET_TRIE(sl_set_src_v4, struct sl_lpm_v4);
+SL_SET_TRIE(sl_set_dst_v4, struct sl_lpm_v4);
+SL_SET_TRIE(sl_set_src_v6, struct sl_lpm_v6);
+SL_SET_TRIE(sl_set_dst_v6, struct sl_lpm_v6);
+SL_SET_HOSTS(sl_host_src_v4, __u32);
+SL_SET_HOSTS(sl_host_dst_v4, __u32);
+SL_SET_HOSTS(sl_host_src_v6, struct sl_host_v6);
+SL_SET_HOSTS(sl_host_dst_v6, struct sl_host_v6);
+
+/* Presence bitmap gating the host probes (8 MiB); see abi.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_HOST_BITS_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_host_bits SEC(".maps");
+
 /* True when the presence bitmap says a host entry may exist. */
 static __always_inline int sl_host_maybe(__u32 region, __u32 bucket)
 {

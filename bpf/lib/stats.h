@@ -5,6 +5,15 @@
 
 #include "maps.h"
 
+/* Per-CPU counters by reason and action, indexed by sl_stats_idx(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_STATS_MAX);
+	__type(key, __u32);
+	__type(value, struct sl_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_stats SEC(".maps");
+
 static __always_inline void sl_count(__u32 reason, __u32 action, __u32 len)
 {
 	__u32 idx = sl_stats_idx(reason, action);
