@@ -86,7 +86,7 @@ static const struct set_def set_defs[] = {
     ALLOW(SRC, "2001:db8:3::5"),    DENY(DST, "2001:db8:3::5"),
     ALLOW(SRC, "2001:db8:3::6"),    ALLOW(DST, "2001:db8:3::6"),
     DENY(SRC, "2001:db8:3::7"),	    DENY(DST, "2001:db8:3::7"),
-    ALLOW(DST, "2001:db8:4::/127"), DENY(SRC, "::ffff:198.18.0.0/112"),
+    ALLOW(DST, "2001:db8:4::/127"), DENY(SRC, "2001:db8:5::/112"),
     DENY(SRC, "8000::/1"),
 };
 
@@ -123,6 +123,7 @@ static const char *const pool6[] = {
     "2001:db8:3::7",
     "2001:db8:4::1",
     "2001:db8:4::2",
+    "2001:db8:5::9",
     "::1",
     "::",
     "ffff::1",
