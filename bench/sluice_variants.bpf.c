@@ -72,7 +72,12 @@ int sluice_variant(struct xdp_md *ctx)
 	int r;
 
 	if (sl_variant == V_LPM_ONLY) {
-		s = exp_trie_v4(&sl_set_src_v4, sl_fixed_addr);
+		/* The trie of set slot 0 (no config applied: the slot the
+		 * writes went to). */
+		__u32 gen = 0;
+		void *trie = bpf_map_lookup_elem(&sl_set_src_v4, &gen);
+
+		s = trie ? exp_trie_v4(trie, sl_fixed_addr) : NULL;
 		return s && s->kind == SL_SET_DENY ? XDP_DROP : XDP_PASS;
 	}
 	r = sl_parse(data, data_end, data_end - data, &p);
