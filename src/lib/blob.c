@@ -16,15 +16,7 @@
 /* The fd of the running blob map, or -ENOENT before the first apply. */
 static int blob_fd(struct sl_ctx *ctx)
 {
-	__u32 key = 0, id;
-	int outer = sl_map_fd(ctx, SL_MAP_CONFIG), fd;
-
-	if (outer < 0)
-		return outer;
-	if (bpf_map_lookup_elem(outer, &key, &id))
-		return -ENOENT;
-	fd = bpf_map_get_fd_by_id(id);
-	return fd < 0 ? -errno : fd;
+	return sl_inner_fd(sl_map_fd(ctx, SL_MAP_CONFIG), 0);
 }
 
 /* Bytes of a blob: its class (the classifier header names it). */

@@ -338,6 +338,19 @@ int sl_slot_inner_fd(struct sl_ctx *ctx, int i, int gen, bool create)
 	return fd;
 }
 
+int sl_inner_fd(int outer_fd, __u32 key)
+{
+	__u32 id;
+	int fd;
+
+	if (outer_fd < 0)
+		return outer_fd;
+	if (bpf_map_lookup_elem(outer_fd, &key, &id))
+		return -ENOENT;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
 int sl_set_inner_fd(struct sl_ctx *ctx, const char *name, int gen)
 {
 	return sl_slot_inner_fd(ctx, set_map_idx(name), gen, true);

@@ -236,6 +236,9 @@ const char *sl_slot_name(int i);
 /* The fd of slotted map i in slot gen; a slot without a map (an empty set)
  * gets a new one when `create`, else -ENOENT. */
 int sl_slot_inner_fd(struct sl_ctx *ctx, int i, int gen, bool create);
+/* The fd of the map in slot `key` of the array of maps outer_fd (the
+ * caller closes it); -ENOENT when the slot is empty. */
+int sl_inner_fd(int outer_fd, __u32 key);
 /* True when the map holds no entry. */
 bool sl_map_empty(int fd);
 /* Puts slot `from`'s map m into slot gen as well (none when it has none). */

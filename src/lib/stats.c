@@ -70,19 +70,12 @@ static int chunks_open(struct sl_ctx *ctx, struct chunks *c)
 /* The chunk of rule id, -ENOENT if none. */
 static int chunk_fd(struct chunks *c, __u32 id)
 {
-	__u32 slot = id / SL_RULE_CHUNK, mid;
+	__u32 slot = id / SL_RULE_CHUNK;
 
 	if (slot >= SL_RULE_CHUNKS)
 		return -ENOENT;
-	if (c->fd[slot] == -1) {
-		if (bpf_map_lookup_elem(c->outer, &slot, &mid))
-			c->fd[slot] = -ENOENT;
-		else {
-			c->fd[slot] = bpf_map_get_fd_by_id(mid);
-			if (c->fd[slot] < 0)
-				c->fd[slot] = -errno;
-		}
-	}
+	if (c->fd[slot] == -1)
+		c->fd[slot] = sl_inner_fd(c->outer, slot);
 	return c->fd[slot];
 }
 
@@ -96,15 +89,7 @@ static void chunks_close(struct chunks *c)
 /* The hash of carried counts in SL_MAP_RULE_BASE's slot; -ENOENT: none. */
 static int base_open(struct sl_ctx *ctx)
 {
-	int outer = sl_map_fd(ctx, SL_MAP_RULE_BASE), fd;
-	__u32 key = 0, id;
-
-	if (outer < 0)
-		return outer;
-	if (bpf_map_lookup_elem(outer, &key, &id))
-		return -ENOENT;
-	fd = bpf_map_get_fd_by_id(id);
-	return fd < 0 ? -errno : fd;
+	return sl_inner_fd(sl_map_fd(ctx, SL_MAP_RULE_BASE), 0);
 }
 
 /* Empties SL_MAP_RULE_BASE's slot when its hash holds nothing any more. */
