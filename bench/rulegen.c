@@ -289,6 +289,47 @@ static void gen_shape(struct sl_rule *out, size_t n,
 	}
 }
 
+/* Count rules as users write them, per host: a ClassBench-like count
+ * rule keeps its match but its source becomes one host (of its source
+ * prefix, or of the family's pool), so that no packet meets more count
+ * rules than it counts (the count-rule bound, docs/classifier.md); ARP
+ * count rules drop instead. A second generator, so that the other rules
+ * come out as before. */
+static void count_hosts(struct sl_rule *out, size_t n, uint64_t seed)
+{
+	struct sl_rng h;
+
+	sl_rng_seed(&h, seed ^ 0x636f756e74ULL);
+	for (size_t i = 0; i < n; i++) {
+		struct sl_rule *r = &out[i];
+		bool v6;
+		int alen;
+
+		if (r->action != SL_RACT_COUNT)
+			continue;
+		if (r->l3 == SL_L3_ARP) {
+			r->action = SL_RACT_DROP;
+			continue;
+		}
+		v6 = r->has_src	  ? r->src.family == AF_INET6
+		     : r->has_dst ? r->dst.family == AF_INET6
+				  : r->l3 == SL_L3_IPV6;
+		alen = v6 ? 16 : 4;
+		if (!r->has_src) {
+			memset(&r->src, 0, sizeof(r->src));
+			r->src.family = v6 ? AF_INET6 : AF_INET;
+			r->src.addr[0] = v6 ? 0x20 : 198;
+		}
+		/* the host bits below the prefix drawn at random */
+		for (int b = r->has_src ? r->src.plen : 8; b < alen * 8; b++)
+			if (sl_rng_next(&h) & 1)
+				r->src.addr[b / 8] |= 0x80 >> (b % 8);
+		r->has_src = 1;
+		r->src.plen = alen * 8;
+		r->l3 = 0;
+	}
+}
+
 int sl_gen_rules(struct sl_rule *out, size_t n, const struct sl_gen_opts *o)
 {
 	static const uint8_t icmp4_types[] = {8, 0, 3, 11};
@@ -412,6 +453,7 @@ int sl_gen_rules(struct sl_rule *out, size_t n, const struct sl_gen_opts *o)
 	for (int f = 0; f < 2; f++)
 		for (int d = 0; d < 2; d++)
 			free(pl.a[f][d]);
+	count_hosts(out, n, o->seed);
 	return 0;
 }
 

@@ -47,7 +47,7 @@ struct sl_gen_opts {
 	/* IPv4 5-tuple rules only (src, dst, tcp/udp/icmp/any, ports; pass
 	 * and drop; direction in), for comparisons with iptables/nftables. */
 	bool ipv4_5tuple;
-	double count_frac; /* share of count rules (full profile) */
+	double count_frac; /* share of count rules (full profile; per host) */
 	double v6_frac;	   /* share of IPv6 rules (full profile) */
 };
 

@@ -270,13 +270,11 @@ static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
 		return err == -ENOENT ? EXIT_USAGE : cli_exit(err);
 	}
 	n = dedup(p, n);
-	/* Lists from a file go through the apply path: all or nothing even
-	 * if the process is killed (SIGKILL included) part-way. */
-	if (cli_opt(c, "file"))
-		err = sl_set_write_aside(&ctx, kind, dir, p, n, add, &added);
-	else
-		err = add ? sl_set_add(&ctx, kind, dir, p, n, &added)
-			  : sl_set_del(&ctx, kind, dir, p, n);
+	/* All or nothing even if the process is killed (SIGKILL included)
+	 * part-way: lists from a file, and prefixes of several set maps, go
+	 * through the apply path. */
+	err = sl_set_write(&ctx, kind, dir, p, n, add, cli_opt(c, "file"),
+			   &added);
 	sl_close(&ctx);
 	free(p);
 	if (!err && c->json) {
@@ -331,26 +329,29 @@ static int run_unallow(struct cli *c, int argc, char **argv)
 	return run_set(c, argc, argv, SL_SET_ALLOW, false);
 }
 
-#define ADD_OPTS                                                               \
-	{"dst", 'd', NULL,                                                     \
-	 "Match the destination address instead of the source."},              \
-	    {"file", 'f', "FILE",                                              \
-	     "Also read prefixes from FILE: one per line, '#' or ';' starts "  \
-	     "a comment. FILE is a regular file, or '-' for standard input; "  \
-	     "lines are at most 4096 bytes, a NUL byte is an error, and a "    \
-	     "list is at most 256 MiB (SLUICE_LIST_MAX_BYTES=N[k|M|G] sets "   \
-	     "another cap, 0 none). With --file the whole write goes the way " \
-	     "apply does: built off to the side and switched in at once, so "  \
-	     "even a killed process leaves the set as it was."},               \
-	    {"list", 'l', NULL,                                                \
-	     "List the set's entries with their hit counters."},               \
-	{                                                                      \
-		"flush", 0, NULL,                                              \
-		    "Empty the set (source and destination entries) in one "   \
-		    "atomic "                                                  \
-		    "switch: every packet sees the full or the empty set, "    \
-		    "and on "                                                  \
-		    "any error nothing changed. Takes no prefixes."            \
+#define ADD_OPTS                                                              \
+	{"dst", 'd', NULL,                                                    \
+	 "Match the destination address instead of the source."},             \
+	    {"file", 'f', "FILE",                                             \
+	     "Also read prefixes from FILE: one per line, '#' or ';' starts " \
+	     "a comment. FILE is a regular file, or '-' for standard input; " \
+	     "lines are at most 4096 bytes, a NUL byte is an error, and a "   \
+	     "list is at most 256 MiB (SLUICE_LIST_MAX_BYTES=N[k|M|G] sets "  \
+	     "another cap, 0 none). With --file (and whenever the prefixes "  \
+	     "fall in more than one set map: IPv4 and IPv6, hosts and "       \
+	     "shorter prefixes) the whole write goes the way apply does: "    \
+	     "built off to the side and switched in at once, so even a "      \
+	     "killed process leaves the set as it was; otherwise it is one "  \
+	     "map write."},                                                   \
+	    {"list", 'l', NULL,                                               \
+	     "List the set's entries with their hit counters."},              \
+	{                                                                     \
+		"flush", 0, NULL,                                             \
+		    "Empty the set (source and destination entries) in one "  \
+		    "atomic "                                                 \
+		    "switch: every packet sees the full or the empty set, "   \
+		    "and on "                                                 \
+		    "any error nothing changed. Takes no prefixes."           \
 	}
 
 static const struct cli_opt block_opts[] = {

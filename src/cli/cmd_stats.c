@@ -404,6 +404,47 @@ static int snapshot(struct cli *c, struct sl_ctx *ctx, size_t top,
 	return EXIT_OK;
 }
 
+/* --zero: every counter to zero, state untouched. */
+static int run_zero(struct cli *c)
+{
+	struct sl_zeroed z;
+	struct sl_ctx ctx;
+	struct jw w;
+	int rc = cli_open(c, &ctx, false), err;
+
+	if (rc)
+		return rc;
+	err = sl_counters_zero(&ctx, &z);
+	sl_close(&ctx);
+	if (err)
+		return EXIT_RUNTIME;
+	if (!c->json) {
+		printf(
+		    "zeroed the action and reason counters, %zu interface%s, "
+		    "%zu rule%s and %zu set entr%s\n",
+		    z.ifaces, z.ifaces == 1 ? "" : "s", z.rules,
+		    z.rules == 1 ? "" : "s", z.set_entries,
+		    z.set_entries == 1 ? "y" : "ies");
+		return EXIT_OK;
+	}
+	jw_init(&w, stdout);
+	jw_obj_open(&w);
+	jw_key(&w, "zeroed");
+	jw_obj_open(&w);
+	jw_key(&w, "verdicts");
+	jw_bool(&w, z.verdicts);
+	jw_key(&w, "interfaces");
+	jw_u64(&w, z.ifaces);
+	jw_key(&w, "rules");
+	jw_u64(&w, z.rules);
+	jw_key(&w, "set_entries");
+	jw_u64(&w, z.set_entries);
+	jw_obj_close(&w);
+	jw_obj_close(&w);
+	jw_end(&w);
+	return EXIT_OK;
+}
+
 static int run_stats(struct cli *c, int argc, char **argv)
 {
 	long watch = cli_opt_long(c, "watch", 0, 1, 86400);
@@ -419,6 +460,12 @@ static int run_stats(struct cli *c, int argc, char **argv)
 	(void)argv;
 	if (count && !watch)
 		return cli_usage_error(c, "--count goes with --watch");
+	if (cli_opt(c, "zero")) {
+		if (watch || cli_opt(c, "top"))
+			return cli_usage_error(
+			    c, "--zero goes alone (not with --watch or --top)");
+		return run_zero(c);
+	}
 	rc = cli_open(c, &ctx, false);
 	if (rc)
 		return rc;
@@ -460,7 +507,8 @@ const struct cli_cmd cmd_stats = {
 	"busiest first. Counters are per CPU in "
 	"the datapath and summed here; they survive detach\n"
 	"and re-attach (rule counters also applies that keep the rule's id) "
-	"and are cleared only by 'sluice reset'. Reasons:\n"
+	"and are cleared only by 'sluice stats --zero' and 'sluice reset'. "
+	"Reasons:\n"
 	"pass, non-ip, allow-set, deny-set, malformed-l2, malformed-l3, "
 	"malformed-l4, rule, policy. JSON lists every\n"
 	"reason, zero or not.",
@@ -471,12 +519,18 @@ const struct cli_cmd cmd_stats = {
 	     "packets/s (PPS) and bits/s (BPS) per action and reason since "
 	     "the print before (JSON: pps, bps and interval)."},
 	    {"count", 'c', "N", "With --watch: stop after N prints."},
+	    {"zero", 0, NULL,
+	     "Set every counter to zero (actions and reasons, interfaces, "
+	     "rules, set entries) and print how many were zeroed; set entries, "
+	     "rules and attachments stay. Packets counted "
+	     "while it runs may or may not be kept."},
 	    {"top", 't', "N",
 	     "Show at most N set entries and N rules in the text output "
 	     "(default 20; JSON shows all)."},
 	    {},
 	},
     .examples = "$ sluice stats\n$ sluice stats --watch 1\n"
+		"$ sluice stats --zero\n"
 		"$ sluice stats -j | jq '.reasons[\"deny-set\"].packets'",
     .min_args = 0,
     .max_args = 0,

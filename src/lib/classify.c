@@ -505,21 +505,18 @@ static bool rules_meet(const struct tb *b, uint32_t p, uint32_t q)
 	return true;
 }
 
-/* A packet reaching this leaf can match more than SL_COUNT_HITS_MAX of its
- * count rules when that many pairwise meet (boxes and bit tests have a
- * common point as soon as every pair has one): refuse, naming the rule
- * that would never count. Greedy from each of the first 64 count rules:
- * it finds the usual case (identical or nested count rules) and never
- * refuses a set where no packet matches that many. */
-static void leaf_count_check(struct tb *b, const uint32_t *ids, int n)
+/* Greedy from each of the first 64 count rules of ids[0..n) (positions
+ * in rule order; other rules are skipped): the count rules after it that
+ * meet every one taken so far. SL_COUNT_HITS_MAX + 1 of them pairwise
+ * meet, and so share a packet (boxes and bit tests have a common point as
+ * soon as every pair has one): refuse, naming the rule that would never
+ * count. It finds the usual case (identical or nested count rules) and
+ * never refuses a set where no packet matches that many. */
+static void count_clique(struct tb *b, const uint32_t *ids, int n)
 {
 	uint32_t c[SL_COUNT_HITS_MAX + 1];
-	int nc = 0, starts = 0;
+	int starts = 0;
 
-	for (int i = 0; i < n; i++)
-		nc += b->act[ids[i]] == SL_RACT_COUNT;
-	if (nc <= SL_COUNT_HITS_MAX)
-		return;
 	for (int i = 0; i < n && starts < 64 && !b->err; i++) {
 		int k = 0;
 
@@ -539,6 +536,18 @@ static void leaf_count_check(struct tb *b, const uint32_t *ids, int n)
 			count_overflow(b, c, SL_COUNT_HITS_MAX,
 				       c[SL_COUNT_HITS_MAX]);
 	}
+}
+
+/* A packet reaching this leaf can match more than SL_COUNT_HITS_MAX of its
+ * count rules: refuse (count_clique). */
+static void leaf_count_check(struct tb *b, const uint32_t *ids, int n)
+{
+	int nc = 0;
+
+	for (int i = 0; i < n; i++)
+		nc += b->act[ids[i]] == SL_RACT_COUNT;
+	if (nc > SL_COUNT_HITS_MAX)
+		count_clique(b, ids, n);
 }
 
 static struct sl_cls_node make_leaf(struct tb *b, const uint32_t *ids, int n,
@@ -1116,6 +1125,41 @@ static bool box_ok(const uint32_t *lo, const uint32_t *hi)
 	return true;
 }
 
+/* The same across trees: count rules in different trees meet in no leaf,
+ * yet one packet can match them all (every tree is walked). So when the
+ * count rules are in more than one tree (in one tree its leaves check),
+ * count_clique runs over all live count rules of the set. */
+static void tree_count_check(struct tb *b, const uint8_t *cat, const int *map,
+			     size_t n)
+{
+	int nc = 0, g0 = -1;
+	bool trees = false;
+	uint32_t *ids;
+
+	for (size_t i = 0; i < n; i++) {
+		if (cat[i] == CAT_DEAD || b->act[i] != SL_RACT_COUNT)
+			continue;
+		nc++;
+		if (g0 < 0)
+			g0 = map[cat[i]];
+		else if (map[cat[i]] != g0)
+			trees = true;
+	}
+	if (nc <= SL_COUNT_HITS_MAX || !trees)
+		return;
+	ids = malloc(sizeof(*ids) * nc);
+	if (!ids) {
+		b->err = -ENOMEM;
+		return;
+	}
+	nc = 0;
+	for (size_t i = 0; i < n; i++)
+		if (cat[i] != CAT_DEAD && b->act[i] == SL_RACT_COUNT)
+			ids[nc++] = i;
+	count_clique(b, ids, nc);
+	free(ids);
+}
+
 static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		     unsigned log, struct sl_cls_stats *st, uint32_t merge_min,
 		     bool quiet)
@@ -1257,6 +1301,11 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		tl[t].k = 0;
 		for (size_t i = 0; i < n; i++)
 			tl[t].k += cat[i] != CAT_DEAD && map[cat[i]] == tl[t].g;
+	}
+	tree_count_check(&b, cat, map, n);
+	if (b.err) {
+		err = b.err;
+		goto out;
 	}
 	for (int t = 0; t < nt && !b.err; t++) {
 		uint64_t later = 0;

@@ -103,3 +103,32 @@ int sl_iface_stats_read(struct sl_ctx *ctx, struct sl_iface_stat **out,
 	*out = r;
 	return 0;
 }
+
+int sl_iface_stats_zero(struct sl_ctx *ctx, size_t *zeroed)
+{
+	int fd = sl_map_fd(ctx, SL_MAP_IFACE_STATS), ncpu, err = 0;
+
+	*zeroed = 0;
+	if (fd < 0)
+		return fd;
+	for (__u32 s = 0; !err && s < SL_IFACE_SLOTS; s++) {
+		struct sl_iface_ctr *v = slot_read(fd, s, &ncpu);
+		__u32 owner;
+
+		if (!v)
+			return -errno ?: -ENOMEM;
+		owner = v[0].ifindex;
+		if (owner) {
+			/* The slot stays its owner's; only the counts go. */
+			memset(v, 0, sizeof(*v) * ncpu);
+			for (int c = 0; c < ncpu; c++)
+				v[c].ifindex = owner;
+			if (bpf_map_update_elem(fd, &s, v, BPF_EXIST))
+				err = -errno;
+			else
+				(*zeroed)++;
+		}
+		free(v);
+	}
+	return err;
+}

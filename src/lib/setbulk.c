@@ -133,3 +133,19 @@ out:
 	sl_config_free(&cfg);
 	return err;
 }
+
+int sl_set_write(struct sl_ctx *ctx, int kind, int dir,
+		 const struct sl_prefix *p, size_t n, bool add, bool aside,
+		 size_t *changed)
+{
+	int err;
+
+	if (aside || sl_set_maps_touched(p, n) > 1)
+		return sl_set_write_aside(ctx, kind, dir, p, n, add, changed);
+	if (add)
+		return sl_set_add(ctx, kind, dir, p, n, changed);
+	err = sl_set_del(ctx, kind, dir, p, n);
+	if (!err && changed)
+		*changed = n;
+	return err;
+}

@@ -45,9 +45,7 @@ static const char *set_map_name(int family, int dir, bool host)
 /* The set map (set_maps index) of an entry. */
 static int map_of(const struct sl_set_entry *e)
 {
-	return (is_host(&e->prefix) ? 4 : 0) +
-	       (e->prefix.family == AF_INET6 ? 2 : 0) +
-	       (e->dir == SL_DIR_DST ? 1 : 0);
+	return set_map_index(e->prefix.family, e->dir, is_host(&e->prefix));
 }
 
 static const char *map_what(int m)
@@ -544,6 +542,15 @@ static int target_of(const struct sl_prefix *p)
 
 #define NTARGETS 4
 
+int sl_set_maps_touched(const struct sl_prefix *p, size_t n)
+{
+	unsigned seen = 0;
+
+	for (size_t i = 0; i < n; i++)
+		seen |= 1U << target_of(&p[i]);
+	return __builtin_popcount(seen);
+}
+
 /* Opens the batches of the targets that p[0..m) has entries for (the
  * others keep fd -1: their maps need not exist). */
 static int batches_open(struct sl_ctx *ctx, int dir, const struct sl_prefix *p,
@@ -653,6 +660,9 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 		goto out;
 	}
 	for (int t = 0; t < NTARGETS; t++) {
+		if (t && done[t - 1])
+			/* Tests: a writer dead between two maps. */
+			sl_die_point("set-between-maps");
 		err = batch_update(&b[t], &done[t]);
 		if (!err)
 			continue;
@@ -751,6 +761,8 @@ int sl_set_del(struct sl_ctx *ctx, int kind, int dir,
 	 * wrong verdict. */
 	signals_hold(&sig);
 	for (int t = 0; t < NTARGETS; t++) {
+		if (t && done[t - 1])
+			sl_die_point("set-between-maps");
 		err = batch_delete(&b[t], &done[t]);
 		if (!err)
 			continue;
@@ -878,34 +890,57 @@ static int list_map(int fd, int family, int dir, bool host, int kind,
 	return 0;
 }
 
-int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
-		size_t *n)
+/* Calls fn on every set map of the running slot (a map not made yet is
+ * empty and skipped); stops at the first error. */
+static int running_maps(struct sl_ctx *ctx,
+			int (*fn)(int fd, int family, int dir, bool host,
+				  void *arg),
+			void *arg)
 {
-	struct sl_set_entry *v = NULL;
-	size_t cnt = 0, cap = 0;
-
-	for (int t = 0; t < NTARGETS; t++) {
+	for (int t = 0; t < NTARGETS; t++)
 		for (int dir = 0; dir < SL_DIR_MAX; dir++) {
 			int family = t / 2 ? AF_INET6 : AF_INET;
 			bool host = t % 2;
 			int fd = sl_slot_inner_fd(
 			    ctx, set_map_index(family, dir, host), ctx->set_gen,
 			    false);
-			int err = fd < 0 ? fd
-					 : list_map(fd, family, dir, host, kind,
-						    &v, &cnt, &cap);
+			int err;
 
 			if (fd == -ENOENT)
 				continue; /* no map in the slot: empty */
-
-			if (err) {
-				free(v);
+			err = fd < 0 ? fd : fn(fd, family, dir, host, arg);
+			if (err)
 				return err;
-			}
 		}
+	return 0;
+}
+
+struct list_arg {
+	int kind;
+	struct sl_set_entry *v;
+	size_t cnt, cap;
+};
+
+static int list_one(int fd, int family, int dir, bool host, void *arg)
+{
+	struct list_arg *l = arg;
+
+	return list_map(fd, family, dir, host, l->kind, &l->v, &l->cnt,
+			&l->cap);
+}
+
+int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
+		size_t *n)
+{
+	struct list_arg l = {.kind = kind};
+	int err = running_maps(ctx, list_one, &l);
+
+	if (err) {
+		free(l.v);
+		return err;
 	}
-	*out = v;
-	*n = cnt;
+	*out = l.v;
+	*n = l.cnt;
 	return 0;
 }
 
@@ -1194,4 +1229,70 @@ out:
 	free(r);
 	free(rr);
 	return err;
+}
+
+/* ---- zeroing the hit counters (stats --zero) ---- */
+
+/* Zeroes the packets and bytes of every entry of one map in place: the
+ * kind and prefix length stay; an entry deleted meanwhile is skipped. */
+static int zero_map(int fd, size_t ksz, size_t *done)
+{
+	unsigned char in[32], out[32], *keys = malloc(4096 * ksz);
+	struct sl_set_val *vals = malloc(4096 * sizeof(*vals));
+	bool first = true;
+	int err = 0;
+
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	for (;;) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		__u32 cnt = 4096;
+		int e = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys,
+					     vals, &cnt, &o);
+
+		if (e && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		for (__u32 i = 0; i < cnt; i++) {
+			if (!vals[i].packets && !vals[i].bytes)
+				continue;
+			vals[i].packets = 0;
+			vals[i].bytes = 0;
+			if (bpf_map_update_elem(fd, keys + i * ksz, &vals[i],
+						BPF_EXIST) &&
+			    errno != ENOENT) {
+				err = -errno;
+				break;
+			}
+			(*done)++;
+		}
+		if (err || e) /* e: ENOENT, the map is done */
+			break;
+		memcpy(in, out, sizeof(in));
+		first = false;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static int zero_one(int fd, int family, int dir, bool host, void *arg)
+{
+	int err = zero_map(fd, key_size(family, host), arg);
+
+	if (err)
+		pr_err("cannot zero the counters of %s: %s",
+		       map_what(set_map_index(family, dir, host)),
+		       strerror(-err));
+	return err;
+}
+
+int sl_set_counters_zero(struct sl_ctx *ctx, size_t *zeroed)
+{
+	*zeroed = 0;
+	return running_maps(ctx, zero_one, zeroed);
 }

@@ -161,6 +161,17 @@ int sl_set_write_aside(struct sl_ctx *ctx, int kind, int dir,
 		       const struct sl_prefix *p, size_t n, bool add,
 		       size_t *changed);
 
+/* Adds (add) or removes prefixes all or nothing, even if the writer dies
+ * part-way (SIGKILL included): where the prefixes fall in one set map (one
+ * batch syscall), in place with sl_set_add or sl_set_del; where they fall
+ * in several (IPv4 and IPv6, hosts and shorter prefixes), or with aside,
+ * through sl_set_write_aside. *changed: entries added or removed. */
+int sl_set_write(struct sl_ctx *ctx, int kind, int dir,
+		 const struct sl_prefix *p, size_t n, bool add, bool aside,
+		 size_t *changed);
+/* The number of set maps prefixes p[0..n) fall in (1..4). */
+int sl_set_maps_touched(const struct sl_prefix *p, size_t n);
+
 /* Adds prefixes as `kind` entries matching direction `dir`, with batch map
  * updates. A prefix already present with the same kind is kept (and its
  * counters); one present with the other kind is an error (-EINVAL) and
@@ -354,6 +365,27 @@ int sl_iface_stats_read(struct sl_ctx *ctx, struct sl_iface_stat **out,
 			size_t *n);
 /* The same for a stats map fd (tests and benchmarks). */
 int sl_stats_read_fd(int map_fd, struct sl_counter out[SL_STATS_MAX]);
+
+/* ---- zeroing the counters (stats.c, ifstats.c, sets.c, zero.c) ---- */
+
+/* Zeroes the action and reason counters on every CPU. */
+int sl_stats_zero(struct sl_ctx *ctx);
+/* Zeroes the counters of every claimed interface slot (the slots stay
+ * claimed); *zeroed: slots zeroed. */
+int sl_iface_stats_zero(struct sl_ctx *ctx, size_t *zeroed);
+/* Zeroes the hit counters of every entry of the running sets in place;
+ * *zeroed: entries that had counted something. */
+int sl_set_counters_zero(struct sl_ctx *ctx, size_t *zeroed);
+struct sl_zeroed {
+	bool verdicts;	    /* action and reason counters */
+	size_t ifaces;	    /* interface slots */
+	size_t rules;	    /* rules of the running config */
+	size_t set_entries; /* entries that had counted something */
+};
+/* Zeroes every counter and nothing else, in the order of struct
+ * sl_zeroed; *z says how far it got when it fails. Packets counted while
+ * it runs may or may not be kept (each counter is zeroed on its own). */
+int sl_counters_zero(struct sl_ctx *ctx, struct sl_zeroed *z);
 
 /* ---- rules and configs (rules.c, classify.c, config.c, apply.c) ---- */
 

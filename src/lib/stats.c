@@ -358,3 +358,24 @@ int sl_rule_stats_carry(struct sl_ctx *ctx, int old)
 	chunks_close(&c);
 	return err;
 }
+
+int sl_stats_zero(struct sl_ctx *ctx)
+{
+	int fd = sl_map_fd(ctx, SL_MAP_STATS),
+	    ncpu = libbpf_num_possible_cpus();
+	struct sl_counter *zero;
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (ncpu <= 0)
+		return ncpu ?: -EINVAL;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	for (__u32 i = 0; !err && i < SL_STATS_MAX; i++)
+		if (bpf_map_update_elem(fd, &i, zero, BPF_ANY))
+			err = -errno;
+	free(zero);
+	return err;
+}

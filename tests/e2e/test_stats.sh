@@ -173,4 +173,60 @@ if echo "$t" | grep -q '^ACTION  *PACKETS  *BYTES  *PPS  *BPS' &&
 else
 	fail "stats --watch prints PPS and BPS columns" "$t"
 fi
+# --zero: every counter goes to zero; the entries, the rules and the
+# attachment stay, and counting starts again from zero.
+check "rule add pass icmp (counts)" sl rule add pass --proto icmp --comment zero-test
+check "block 198.18.0.0/24 again" sl block 198.18.0.0/24
+timeout 30 ip netns exec "$NS_C" ping -q -n -c 5 -i 0.05 -W 1 "$S4" >/dev/null 2>&1
+check "unblock 198.18.0.0/24" sl unblock 198.18.0.0/24
+check "block 198.18.7.0/24 (another entry)" sl block 198.18.7.0/24
+timeout 30 ip netns exec "$NS_C" ping -q -n -c 5 -i 0.05 -W 1 "$S4" >/dev/null 2>&1
+check "block 198.18.0.0/24" sl block 198.18.0.0/24
+timeout 30 ip netns exec "$NS_C" ping -q -n -c 5 -i 0.05 -W 1 "$S4" >/dev/null 2>&1
+z0=$(sl stats -j)
+if echo "$z0" | jq -e '.reasons["deny-set"].packets > 0 and ([.rules[] | select(.comment == "zero-test")][0].packets > 0) and ([.interfaces[].in.pass.packets] | add) > 0' >/dev/null 2>&1; then
+	ok "before --zero: deny-set, the rule and the interface counted"
+else
+	fail "before --zero: deny-set, the rule and the interface counted" "$(echo "$z0" | jq -c '{d: .reasons["deny-set"], r: .rules, i: .interfaces}' 2>/dev/null)"
+fi
+zj=$(sl stats --zero -j 2>&1)
+if echo "$zj" | jq -e '.zeroed.verdicts == true and .zeroed.interfaces >= 1 and .zeroed.rules == 1 and .zeroed.set_entries >= 1' >/dev/null 2>&1; then
+	ok "stats --zero -j says what it zeroed"
+else
+	fail "stats --zero -j says what it zeroed" "$zj"
+fi
+z1=$(sl stats -j)
+if echo "$z1" | jq -e '.reasons["deny-set"].packets == 0 and .reasons.rule.packets == 0 and ([.rules[].packets] | add // 0) == 0 and ([.entries[].packets] | add // 0) == 0 and ([.interfaces[] | .in[], .out[] | .packets] | add) <= 4' >/dev/null 2>&1; then
+	ok "after --zero: reasons, rules, entries and interfaces at zero"
+else
+	fail "after --zero: reasons, rules, entries and interfaces at zero" "$(echo "$z1" | jq -c '{d: .reasons["deny-set"], r: [.rules[].packets], e: [.entries[].packets], i: .interfaces}' 2>/dev/null)"
+fi
+if sl block --list | grep -q '198.18.0.0/24' && sl block --list | grep -q '198.18.7.0/24' &&
+	sl rule list | grep -q 'zero-test' && sl status | grep -q "$IF_S"; then
+	ok "after --zero: entries, the rule and the attachment stay"
+else
+	fail "after --zero: entries, the rule and the attachment stay" "$(sl block --list; sl rule list)"
+fi
+out=$(timeout 30 ip netns exec "$NS_C" ping -n -c 5 -i 0.05 -W 1 "$S4" 2>&1)
+z2=$(sl stats -j)
+e=$(echo "$z2" | jq -c '[.entries[] | select(.prefix == "198.18.0.0/24")][0].packets')
+if echo "$out" | grep -q ' 0 received' && [ "$e" -ge 5 ] 2>/dev/null && [ "$e" -le 7 ] &&
+	echo "$z2" | jq -e '.reasons["deny-set"].packets >= 5 and .reasons["deny-set"].packets <= 7' >/dev/null 2>&1; then
+	ok "after --zero: the blocked prefix still drops and counts from zero (5 pings)"
+else
+	fail "after --zero: the blocked prefix still drops and counts from zero (5 pings)" "entry $e, $(echo "$z2" | jq -c '.reasons["deny-set"]' 2>/dev/null)"
+fi
+t=$(sl stats --zero 2>&1)
+if echo "$t" | grep -q '^zeroed the action and reason counters, [0-9]* interfaces\?, 1 rule and [0-9]* set entr'; then
+	ok "stats --zero prints what it zeroed"
+else
+	fail "stats --zero prints what it zeroed" "$t"
+fi
+out=$(sl stats --zero --watch 1 2>&1)
+rc=$?
+if [ "$rc" = 2 ] && echo "$out" | grep -q -- '--zero goes alone'; then
+	ok "stats --zero --watch 1 is refused (exit 2)"
+else
+	fail "stats --zero --watch 1 is refused (exit 2)" "exit $rc: $out"
+fi
 finish

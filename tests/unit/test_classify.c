@@ -794,6 +794,35 @@ static bool case_count_overlap(void)
 				     "8 identical count rules, or 16 "
 				     "that never overlap");
 	}
+	/* Across trees: src-only and dst-only rules go to different trees
+	 * and meet in no leaf, yet one packet (10.1.1.1 -> 10.2.2.2) matches
+	 * them all. 5 + 4 are refused; 4 + 4 build. */
+	for (int round = 0; round < 2 && ok; round++) {
+		int n = round ? 8 : 9, err;
+		struct sl_cls_stats st = {0};
+
+		for (int i = 0; i < n; i++) {
+			rule_init(&r[i], i + 1, SL_RACT_COUNT);
+			if (i < n - 4) {
+				r[i].has_src = 1;
+				set_prefix(&r[i].src, "10.0.0.0/8");
+			} else {
+				r[i].has_dst = 1;
+				set_prefix(&r[i].dst, "10.0.0.0/8");
+			}
+		}
+		err = load_rules(r, n, &st);
+		ok = round == 0 ? ASSERT_EQ(err, -EINVAL,
+					    "9 count rules meeting across "
+					    "trees")
+				: ASSERT_EQ(err, 0,
+					    "8 count rules meeting across "
+					    "trees") &&
+				      ASSERT_TRUE(st.trees >= 2,
+						  "src-only and dst-only rules "
+						  "in %u trees, want 2",
+						  st.trees);
+	}
 	return ok;
 }
 
