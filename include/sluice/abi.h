@@ -385,6 +385,31 @@ struct sl_rule_rec {
 _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
 	       "sl_rule_rec size");
 
+/* Key 0 of the rule definitions (no rule has id 0) holds the config's own
+ * record, so that it is switched with the rules: what the config file's
+ * `management:` lists (the trusted prefixes of the lockout guard). Absent
+ * (an older state, or no management prefixes): none. User space only. */
+#define SL_CFG_REC_KEY	 0U
+#define SL_CFG_REC_MAGIC 0x534c4347U /* "SLCG" */
+#define SL_MGMT_MAX	 24
+
+struct sl_rec_prefix {
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 plen;
+	__u8 pad[2];
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct sl_rec_prefix) == 20, "sl_rec_prefix size");
+
+struct sl_cfg_rec {
+	__u32 magic; /* SL_CFG_REC_MAGIC */
+	__u32 n_mgmt;
+	struct sl_rec_prefix mgmt[SL_MGMT_MAX];
+	__u8 reserved[SL_RULE_DEF_SIZE - 8 - SL_MGMT_MAX * 20];
+};
+_Static_assert(sizeof(struct sl_cfg_rec) == SL_RULE_DEF_SIZE,
+	       "the config record is a rule definition's size");
+
 /* ---- classifier (section owned by src/lib/classify.c, bpf/lib/rules.h) ----
  */
 /* Decision trees (HiCuts cuts, EffiCuts separation) over the rule boxes;

@@ -95,6 +95,15 @@ int cli_open(struct cli *c, struct sl_ctx *ctx, bool create);
 /* For verbs that only read (and dry runs): the state, or when there is
  * none an empty private one; never creates state. */
 int cli_open_ro(struct cli *c, struct sl_ctx *ctx);
+/* The lockout guard of the CLI verbs for the management path (config
+ * `management:`): `after` is the running config as the verb leaves it,
+ * without sets (its allow entries are read here: the running ones, minus
+ * unallow[0..n_unallow) of direction unallow_dir). EXIT_OK, or the exit
+ * status after saying what would cut the management path and that --force
+ * does it anyway. */
+int cli_mgmt_guard(struct cli *c, struct sl_ctx *ctx, struct sl_config *after,
+		   const struct sl_prefix *unallow, size_t n_unallow,
+		   int unallow_dir);
 
 extern const struct cli_cmd cmd_attach, cmd_detach, cmd_status, cmd_reset;
 extern const struct cli_cmd cmd_block, cmd_unblock, cmd_allow, cmd_unallow;

@@ -23,7 +23,8 @@ static struct cli_opt rule_opts[SL_RULE_NFIELDS + 2];
 static const struct cli_opt force_opt = {
     "force", 0, NULL,
     "Add a drop rule without match fields anyway (it drops every packet "
-    "of its directions; refused without --force: the lockout guard)."};
+    "of its directions), or one whose addresses hold a management prefix "
+    "(refused without --force: the lockout guard)."};
 
 __attribute__((constructor)) static void rule_opts_fill(void)
 {
@@ -161,6 +162,67 @@ static int rule_list(struct cli *c, struct sl_ctx *ctx)
 	return EXIT_OK;
 }
 
+int cli_mgmt_guard(struct cli *c, struct sl_ctx *ctx, struct sl_config *after,
+		   const struct sl_prefix *unallow, size_t n_unallow,
+		   int unallow_dir)
+{
+	struct sl_set_entry *allow = NULL;
+	struct sl_config run;
+	struct sl_srcpos pos;
+	size_t na = 0, k = 0;
+	char what[192];
+	bool hit;
+	int rc = EXIT_OK;
+
+	if (cli_opt(c, "force"))
+		return EXIT_OK;
+	if (sl_config_read(ctx, &run, SL_READ_NO_SETS | SL_READ_NO_IFACES))
+		return EXIT_RUNTIME;
+	if (!run.n_mgmt) {
+		sl_config_free(&run);
+		return EXIT_OK;
+	}
+	memcpy(after->mgmt, run.mgmt, sizeof(run.mgmt));
+	after->n_mgmt = run.n_mgmt;
+	/* The policies need the allow entries (usually few) on both sides. */
+	if ((run.policy[SL_RDIR_IN] == SL_ACT_DROP ||
+	     run.policy[SL_RDIR_OUT] == SL_ACT_DROP) &&
+	    sl_set_list(ctx, SL_SET_ALLOW, &allow, &na)) {
+		sl_config_free(&run);
+		return EXIT_RUNTIME;
+	}
+	run.sets = allow;
+	run.n_sets = na;
+	if (after->n_sets) {
+		/* (a set verb's own entries: checked by the caller) */
+		sl_config_free(&run);
+		return EXIT_OK;
+	}
+	after->sets = na ? malloc(na * sizeof(*allow)) : NULL;
+	for (size_t i = 0; after->sets && i < na; i++) {
+		bool gone = false;
+
+		for (size_t j = 0; j < n_unallow && !gone; j++)
+			gone = allow[i].dir == unallow_dir &&
+			       !memcmp(&allow[i].prefix, &unallow[j],
+				       sizeof(unallow[j]));
+		if (!gone)
+			after->sets[k++] = allow[i];
+	}
+	after->n_sets = k;
+	hit = sl_config_lockout(after, &run, what, sizeof(what), &pos);
+	free(after->sets);
+	after->sets = NULL;
+	after->n_sets = 0;
+	if (hit)
+		rc = cli_usage_error(c,
+				     "%s (lockout guard): add --force to do it "
+				     "anyway",
+				     what);
+	sl_config_free(&run);
+	return rc;
+}
+
 /* Applies cur (the running config with a rule change) keeping the sets. */
 static int rule_apply(struct sl_ctx *ctx, struct sl_config *cur)
 {
@@ -231,6 +293,8 @@ static int run_rule_add(struct cli *c, int argc, char **argv)
 	cur.rules = nv;
 	cur.rules[cur.n_rules++] = r;
 	rc = cli_exit(sl_rules_assign_ids(cur.rules, cur.n_rules, NULL, 0));
+	if (!rc)
+		rc = cli_mgmt_guard(c, &ctx, &cur, NULL, 0, 0);
 	if (!rc) {
 		r.id = cur.rules[cur.n_rules - 1].id;
 		rc = rule_apply(&ctx, &cur);
@@ -295,7 +359,9 @@ static int run_rule_del(struct cli *c, int argc, char **argv)
 		}
 		cur.rules[i] = cur.rules[--cur.n_rules];
 	}
-	rc = rule_apply(&ctx, &cur);
+	rc = cli_mgmt_guard(c, &ctx, &cur, NULL, 0, 0);
+	if (!rc)
+		rc = rule_apply(&ctx, &cur);
 	if (!rc && c->json) {
 		struct jw w;
 
@@ -331,10 +397,18 @@ static const struct cli_cmd rule_add = {
     .run = run_rule_add,
 };
 
+static const struct cli_opt rule_del_opts[] = {
+    {"force", 0, NULL,
+     "Delete even a pass rule that lets a management prefix through a "
+     "drop policy (refused without --force: the lockout guard)."},
+    {},
+};
+
 static const struct cli_cmd rule_del = {
     .name = "del",
     .args = "ID...",
     .summary = "Delete rules by id (all or none)",
+    .opts = rule_del_opts,
     .min_args = 1,
     .max_args = -1,
     .arity_err = "'rule del' takes rule ids",
@@ -624,7 +698,7 @@ static int lockout_guard(struct cli *c, struct sl_ctx *ctx,
 {
 	struct sl_config running;
 	struct sl_srcpos pos;
-	char what[96];
+	char what[256];
 	bool hit;
 
 	if (cli_opt(c, "force") ||
@@ -636,8 +710,8 @@ static int lockout_guard(struct cli *c, struct sl_ctx *ctx,
 	sl_config_free(&running);
 	if (!hit)
 		return EXIT_OK;
-	pr_err("%s:%u:%u: %s drops every packet (lockout guard): apply "
-	       "--force applies it anyway",
+	pr_err("%s:%u:%u: %s (lockout guard): apply --force applies it "
+	       "anyway",
 	       file, pos.line, pos.col, what);
 	return EXIT_USAGE;
 }

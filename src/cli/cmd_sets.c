@@ -188,6 +188,29 @@ static int flush_set(struct cli *c, int kind)
 		else
 			cur.sets[kept++] = cur.sets[i];
 	cur.n_sets = kept;
+	if (n && kind == SL_SET_ALLOW && cur.n_mgmt && !cli_opt(c, "force")) {
+		/* The lockout guard: allow entries may be what lets the
+		 * management path through a drop policy. */
+		struct sl_config run;
+		struct sl_srcpos pos;
+		char what[192];
+		bool hit;
+
+		err = sl_config_read(&ctx, &run, SL_READ_NO_IFACES);
+		hit = !err &&
+		      sl_config_lockout(&cur, &run, what, sizeof(what), &pos);
+		if (!err)
+			sl_config_free(&run);
+		if (err || hit) {
+			sl_config_free(&cur);
+			sl_close(&ctx);
+			return err ? cli_exit(err)
+				   : cli_usage_error(c,
+						     "%s (lockout guard): add "
+						     "--force to flush anyway",
+						     what);
+		}
+	}
 	err = n ? sl_apply(&ctx, &cur, 0, &rep) : 0;
 	if (n)
 		sl_apply_report_free(&rep);
@@ -210,6 +233,43 @@ static int flush_set(struct cli *c, int kind)
 		       cli_plural(n, "entry", "entries"));
 	}
 	return cli_exit(err);
+}
+
+/* The lockout guard for the management path (config `management:`): a
+ * deny entry overlapping a management prefix, or removing an allow entry
+ * that lets one through a drop policy, needs --force. */
+static int sets_mgmt_guard(struct cli *c, struct sl_ctx *ctx, int kind, int dir,
+			   const struct sl_prefix *p, size_t n, bool add)
+{
+	struct sl_config run;
+	char a[64], m[64];
+	int rc = EXIT_OK;
+
+	if (cli_opt(c, "force") || (add && kind != SL_SET_DENY) ||
+	    (!add && kind != SL_SET_ALLOW))
+		return EXIT_OK;
+	if (sl_config_read(ctx, &run, SL_READ_NO_SETS | SL_READ_NO_IFACES))
+		return EXIT_RUNTIME;
+	if (!add) {
+		rc = run.n_mgmt ? cli_mgmt_guard(c, ctx, &run, p, n, dir)
+				: EXIT_OK;
+		sl_config_free(&run);
+		return rc;
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		for (size_t k = 0; k < run.n_mgmt && !rc; k++)
+			if (sl_prefix_overlap(&p[i], &run.mgmt[k])) {
+				sl_prefix_format(&p[i], a, sizeof(a));
+				sl_prefix_format(&run.mgmt[k], m, sizeof(m));
+				rc = cli_usage_error(
+				    c,
+				    "deny %s%s drops the management path (%s) "
+				    "(lockout guard): add --force to block it "
+				    "anyway",
+				    a, dir == SL_DIR_DST ? " (dst)" : "", m);
+			}
+	sl_config_free(&run);
+	return rc;
 }
 
 static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
@@ -270,6 +330,12 @@ static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
 		return err == -ENOENT ? EXIT_USAGE : cli_exit(err);
 	}
 	n = dedup(p, n);
+	rc = sets_mgmt_guard(c, &ctx, kind, dir, p, n, add);
+	if (rc) {
+		sl_close(&ctx);
+		free(p);
+		return rc;
+	}
 	/* All or nothing even if the process is killed (SIGKILL included)
 	 * part-way: lists from a file, and prefixes of several set maps, go
 	 * through the apply path. */
@@ -358,17 +424,26 @@ static const struct cli_opt block_opts[] = {
     ADD_OPTS,
     {"force", 0, NULL,
      "Block even 0.0.0.0/0 or ::/0, which drops every packet of the "
-     "family (refused without --force: the lockout guard)."},
+     "family, or a prefix overlapping a management prefix (config "
+     "'management:'; refused without --force: the lockout guard)."},
     {},
 };
 
 static const struct cli_opt allow_opts[] = {
     ADD_OPTS,
+    {"force", 0, NULL,
+     "With --flush: flush even the allow entries that let a management "
+     "prefix through a drop policy (refused without --force: the lockout "
+     "guard)."},
     {},
 };
 
 static const struct cli_opt del_opts[] = {
     {"dst", 'd', NULL, "Remove destination entries instead of source ones."},
+    {"force", 0, NULL,
+     "unallow: remove even an allow entry that lets a management prefix "
+     "through a drop policy (refused without --force: the lockout "
+     "guard)."},
     {"file", 'f', "FILE",
      "Also read prefixes from FILE (same format and limits as block; '-' "
      "is standard input); all or nothing even if the process is killed."},

@@ -64,6 +64,55 @@ static int rule_cmp(const void *a, const void *b)
 	return sl_rule_order_cmp(a, b);
 }
 
+/* The config's record of the current defs slot into cfg (none: nothing). */
+static int cfg_rec_read(struct sl_ctx *ctx, struct sl_config *cfg)
+{
+	int fd = sl_map_fd(ctx, SL_MAP_RULE_DEFS);
+	struct sl_cfg_rec rec;
+	__u32 key = SL_CFG_REC_KEY;
+
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	if (bpf_map_lookup_elem(fd, &key, &rec))
+		return errno == ENOENT ? 0 : -errno;
+	if (rec.magic != SL_CFG_REC_MAGIC)
+		return 0;
+	for (__u32 i = 0; i < rec.n_mgmt && i < SL_MGMT_MAX; i++) {
+		struct sl_prefix *p = &cfg->mgmt[cfg->n_mgmt++];
+
+		p->family = rec.mgmt[i].family;
+		p->plen = rec.mgmt[i].plen;
+		memcpy(p->addr, rec.mgmt[i].addr, sizeof(p->addr));
+	}
+	return 0;
+}
+
+/* Writes cfg's record into the current defs slot (none when it has
+ * nothing to say). */
+static int cfg_rec_write(struct sl_ctx *ctx, const struct sl_config *cfg)
+{
+	int fd = sl_map_fd(ctx, SL_MAP_RULE_DEFS);
+	struct sl_cfg_rec rec = {.magic = SL_CFG_REC_MAGIC};
+	__u32 key = SL_CFG_REC_KEY;
+
+	if (fd < 0)
+		return fd;
+	if (!cfg->n_mgmt)
+		return 0;
+	rec.n_mgmt = cfg->n_mgmt;
+	for (size_t i = 0; i < cfg->n_mgmt; i++) {
+		rec.mgmt[i].family = cfg->mgmt[i].family;
+		rec.mgmt[i].plen = cfg->mgmt[i].plen;
+		memcpy(rec.mgmt[i].addr, cfg->mgmt[i].addr,
+		       sizeof(rec.mgmt[i].addr));
+	}
+	if (bpf_map_update_elem(fd, &key, &rec, BPF_ANY)) {
+		pr_err("cannot store the config record: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 /* Every stored rule definition of the current slot, in rule order. */
 int sl_rules_read(struct sl_ctx *ctx, struct sl_rule **out, size_t *n)
 {
@@ -80,6 +129,8 @@ int sl_rules_read(struct sl_ctx *ctx, struct sl_rule **out, size_t *n)
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
+		if (key == SL_CFG_REC_KEY)
+			continue; /* the config's record (sl_cfg_rec_read) */
 		if (bpf_map_lookup_elem(fd, &key, &rec))
 			continue; /* deleted meanwhile */
 		if (cnt == cap) {
@@ -119,6 +170,8 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 	ctx->defs_gen = err ? 0 : (int)(h.defs_gen & 1);
 
 	err = sl_rules_read(ctx, &cfg->rules, &cfg->n_rules);
+	if (!err)
+		err = cfg_rec_read(ctx, cfg);
 	if (!err && !(flags & SL_READ_NO_SETS))
 		err = sl_set_list(ctx, 0, &cfg->sets, &cfg->n_sets);
 	if (!err && !(flags & SL_READ_NO_IFACES)) {
@@ -1047,7 +1100,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	 * these rules (a power of two, at least 64). */
 	ctx->limits = cfg->limits;
 	ctx->limits_known = true;
-	for (ctx->defs_cap = 64; ctx->defs_cap < cfg->n_rules;)
+	/* (and the config's record, key 0) */
+	for (ctx->defs_cap = 64; ctx->defs_cap < cfg->n_rules + 1;)
 		ctx->defs_cap *= 2;
 	err = sl_sets_new_slot(ctx, defs, SL_SLOT_DEFS);
 	if (!err && !keep_sets)
@@ -1059,6 +1113,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	lap(&t, "new slots and sets");
 	if (!err)
 		err = defs_fill(ctx, cfg->rules, cfg->n_rules);
+	if (!err)
+		err = cfg_rec_write(ctx, cfg);
 	lap(&t, "rule definitions");
 	if (!err && !rep->dry_run)
 		sl_die_point("apply-filled");

@@ -18,7 +18,7 @@
 /* The sections in file order: loaded in this order and written in it.
  * Adding a section: its file, its fields in struct sl_config, one row. */
 const struct sl_cfg_section *const sl_cfg_sections[] = {
-    &sl_cfg_ifaces, &sl_cfg_policy, &sl_cfg_limits,
+    &sl_cfg_ifaces, &sl_cfg_policy, &sl_cfg_mgmt, &sl_cfg_limits,
     &sl_cfg_sets,   &sl_cfg_rules,  NULL,
 };
 
@@ -507,14 +507,71 @@ int sl_config_write_json(FILE *f, const struct sl_config *cfg)
 	return err;
 }
 
+/* A drop rule of direction d (0 in, 1 out) that names addresses holding
+ * some of management prefix m: the source going in, the destination going
+ * out. */
+static bool rule_hits_mgmt(const struct sl_rule *r, int d,
+			   const struct sl_prefix *m)
+{
+	const struct sl_prefix *a = d == SL_RDIR_IN ? &r->src : &r->dst;
+	bool has = d == SL_RDIR_IN ? r->has_src : r->has_dst;
+
+	return r->action == SL_RACT_DROP && (r->dirs & (1U << d)) && has &&
+	       sl_prefix_overlap(a, m);
+}
+
+/* Management prefix m is let through in direction d by cfg: an allow
+ * entry holding it (source going in, destination going out), or a pass
+ * rule of that direction whose address there is absent or holds it. */
+static bool mgmt_let_through(const struct sl_config *cfg, int d,
+			     const struct sl_prefix *m)
+{
+	int sd = d == SL_RDIR_IN ? SL_DIR_SRC : SL_DIR_DST;
+
+	for (size_t i = 0; i < cfg->n_sets; i++)
+		if (cfg->sets[i].kind == SL_SET_ALLOW &&
+		    cfg->sets[i].dir == sd &&
+		    sl_prefix_within(m, &cfg->sets[i].prefix))
+			return true;
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct sl_rule *r = &cfg->rules[i];
+		bool has = d == SL_RDIR_IN ? r->has_src : r->has_dst;
+		const struct sl_prefix *a = d == SL_RDIR_IN ? &r->src : &r->dst;
+
+		if (r->action == SL_RACT_PASS && (r->dirs & (1U << d)) &&
+		    (!has || sl_prefix_within(m, a)))
+			return true;
+	}
+	return false;
+}
+
+/* The policy of cfg drops direction d and management prefix m is not let
+ * through. */
+static bool policy_locks(const struct sl_config *cfg, int d,
+			 const struct sl_prefix *m)
+{
+	return cfg->policy[d] == SL_ACT_DROP && !mgmt_let_through(cfg, d, m);
+}
+
+/* running (NULL: nothing) holds a rule with r's match and action. */
+static bool rule_running(const struct sl_rule *r,
+			 const struct sl_config *running)
+{
+	for (size_t j = 0; running && j < running->n_rules; j++)
+		if (sl_rule_same_match(r, &running->rules[j]))
+			return true;
+	return false;
+}
+
 bool sl_config_lockout(const struct sl_config *cfg,
 		       const struct sl_config *running, char *what, size_t len,
 		       struct sl_srcpos *pos)
 {
+	char p[64], mp[64];
+
 	for (size_t i = 0; i < cfg->n_sets; i++) {
 		const struct sl_set_entry *e = &cfg->sets[i];
 		bool known = false;
-		char p[64];
 
 		if (e->kind != SL_SET_DENY || e->prefix.plen)
 			continue;
@@ -527,26 +584,82 @@ bool sl_config_lockout(const struct sl_config *cfg,
 		if (known)
 			continue;
 		sl_prefix_format(&e->prefix, p, sizeof(p));
-		snprintf(what, len, "deny %s%s", p,
+		snprintf(what, len, "deny %s%s drops every packet", p,
 			 e->dir == SL_DIR_DST ? " (dst)" : "");
 		*pos = cfg->deny_all_pos;
 		return true;
 	}
 	for (size_t i = 0; i < cfg->n_rules; i++) {
 		const struct sl_rule *r = &cfg->rules[i];
-		bool known = false;
 
-		if (!sl_rule_drops_all(r))
+		if (!sl_rule_drops_all(r) || rule_running(r, running))
 			continue;
-		for (size_t j = 0; running && j < running->n_rules; j++)
-			known |= sl_rule_same_match(r, &running->rules[j]);
-		if (known)
-			continue;
-		snprintf(what, len, "rule %u (drop without match fields)",
+		snprintf(what, len,
+			 "rule %u (drop without match fields) drops every "
+			 "packet",
 			 r->id);
 		*pos = r->pos;
 		return true;
 	}
+	/* The management path. */
+	for (size_t i = 0; i < cfg->n_deny_mgmt; i++) {
+		const struct sl_guard_hit *g = &cfg->deny_mgmt[i];
+		bool known = false;
+
+		for (size_t j = 0; running && j < running->n_sets && !known;
+		     j++)
+			known = running->sets[j].kind == SL_SET_DENY &&
+				running->sets[j].dir == g->e.dir &&
+				!memcmp(&running->sets[j].prefix, &g->e.prefix,
+					sizeof(g->e.prefix));
+		if (known)
+			continue;
+		for (size_t m = 0; m < cfg->n_mgmt; m++)
+			if (sl_prefix_overlap(&g->e.prefix, &cfg->mgmt[m])) {
+				sl_prefix_format(&g->e.prefix, p, sizeof(p));
+				sl_prefix_format(&cfg->mgmt[m], mp, sizeof(mp));
+				snprintf(what, len,
+					 "deny %s%s drops the management "
+					 "path (%s)",
+					 p,
+					 g->e.dir == SL_DIR_DST ? " (dst)" : "",
+					 mp);
+				*pos = g->pos;
+				return true;
+			}
+	}
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct sl_rule *r = &cfg->rules[i];
+		bool known = rule_running(r, running);
+
+		for (size_t m = 0; !known && m < cfg->n_mgmt; m++)
+			for (int d = 0; d < SL_RDIR_MAX; d++)
+				if (rule_hits_mgmt(r, d, &cfg->mgmt[m])) {
+					sl_prefix_format(&cfg->mgmt[m], mp,
+							 sizeof(mp));
+					snprintf(what, len,
+						 "rule %u drops the management "
+						 "path (%s)",
+						 r->id, mp);
+					*pos = r->pos;
+					return true;
+				}
+	}
+	for (int d = 0; d < SL_RDIR_MAX; d++)
+		for (size_t m = 0; m < cfg->n_mgmt; m++) {
+			if (!policy_locks(cfg, d, &cfg->mgmt[m]) ||
+			    (running &&
+			     policy_locks(running, d, &cfg->mgmt[m])))
+				continue;
+			sl_prefix_format(&cfg->mgmt[m], mp, sizeof(mp));
+			snprintf(what, len,
+				 "policy %s: drop drops the management path "
+				 "(%s: no allow entry or pass rule lets it %s)",
+				 d == SL_RDIR_IN ? "in" : "out", mp,
+				 d == SL_RDIR_IN ? "in" : "out");
+			*pos = cfg->policy_pos;
+			return true;
+		}
 	return false;
 }
 

@@ -82,10 +82,13 @@ void sl_config_free(struct sl_config *cfg);
  * drops every packet of its directions, like a deny entry for every
  * address (prefix length 0). */
 bool sl_rule_drops_all(const struct sl_rule *r);
-/* The first item of cfg that drops everything and that `running` (NULL:
- * nothing) does not already hold: its text in what ("deny 0.0.0.0/0",
- * "rule 3 (drop without match fields)") and its file position in *pos;
- * false when there is none. */
+/* The first item of cfg that drops everything, or the management path
+ * (cfg->mgmt: a deny entry overlapping a management prefix, a drop rule
+ * naming addresses that overlap one, or a drop policy that no allow entry
+ * or pass rule lets one through), and that `running` (NULL: nothing) does
+ * not already hold: what it does in what ("deny 0.0.0.0/0 drops every
+ * packet", "rule 3 drops the management path (198.18.0.10/32)") and its
+ * file position in *pos; false when there is none. */
 bool sl_config_lockout(const struct sl_config *cfg,
 		       const struct sl_config *running, char *what, size_t len,
 		       struct sl_srcpos *pos);

@@ -32,6 +32,7 @@ static int parse_policy(struct sl_cfg_loader *L, const char *key,
 	int err;
 
 	(void)state;
+	L->cfg->policy_pos = sl_cfg_pos(n);
 	if (n->type == YAML_SCALAR_NODE) {
 		err = policy_value(L, n, key, &pol[SL_RDIR_IN]);
 		pol[SL_RDIR_OUT] = pol[SL_RDIR_IN];

@@ -345,3 +345,18 @@ int sl_prefix_file_read(const char *path, struct sl_prefix **out, size_t *n)
 	*n = x.n;
 	return 0;
 }
+
+bool sl_prefix_within(const struct sl_prefix *in, const struct sl_prefix *out)
+{
+	if (in->family != out->family || in->plen < out->plen)
+		return false;
+	for (int b = 0; b < out->plen; b++)
+		if ((in->addr[b / 8] ^ out->addr[b / 8]) & (0x80 >> (b % 8)))
+			return false;
+	return true;
+}
+
+bool sl_prefix_overlap(const struct sl_prefix *a, const struct sl_prefix *b)
+{
+	return sl_prefix_within(a, b) || sl_prefix_within(b, a);
+}

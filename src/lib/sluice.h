@@ -140,6 +140,10 @@ struct sl_prefix {
 int sl_prefix_parse(const char *s, struct sl_prefix *p, char *err,
 		    size_t errlen);
 void sl_prefix_format(const struct sl_prefix *p, char *buf, size_t len);
+/* Every address of `in` is in `out` (same family). */
+bool sl_prefix_within(const struct sl_prefix *in, const struct sl_prefix *out);
+/* The prefixes share an address (one holds the other). */
+bool sl_prefix_overlap(const struct sl_prefix *a, const struct sl_prefix *b);
 
 /* ---- sets (sets.c) ---- */
 
@@ -452,6 +456,19 @@ struct sl_config {
 	 * (0.0.0.0/0, ::/0) is in the file (line 0: none). Rules carry
 	 * their own pos. See sl_config_lockout (config.h). */
 	struct sl_srcpos deny_all_pos;
+	/* The management path (`management:`): trusted prefixes that the
+	 * lockout guard keeps reachable. */
+	struct sl_prefix mgmt[SL_MGMT_MAX];
+	size_t n_mgmt;
+	/* Set by the loader for the guard: where `policy` is, and the first
+	 * deny entries that overlap a management prefix, with their place. */
+	struct sl_srcpos policy_pos;
+#define SL_GUARD_HITS 16
+	struct sl_guard_hit {
+		struct sl_set_entry e;
+		struct sl_srcpos pos;
+	} deny_mgmt[SL_GUARD_HITS];
+	size_t n_deny_mgmt;
 };
 
 /* ---- apply (apply.c) ---- */

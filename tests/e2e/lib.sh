@@ -383,6 +383,19 @@ run_capture() {
 	ERR=$(cat "$T/err")
 }
 
+# refused NAME STATUS TEXT CMD...: CMD exits STATUS with one stderr line
+# containing TEXT.
+refused() {
+	local name=$1 want=$2 text=$3
+	shift 3
+	run_capture "$@"
+	if [ "$RC" = "$want" ] && [ "$(wc -l <"$T/err")" = 1 ] && [[ "$ERR" == *"$text"* ]]; then
+		ok "$name"
+	else
+		fail "$name" "exit $RC (want $want): $ERR"
+	fi
+}
+
 # state_snapshot: `status -j` and both set listings, normalised.
 state_snapshot() {
 	{

@@ -13,19 +13,6 @@ if ! lab_up || ! lab_add_client; then
 	finish
 fi
 
-# refused NAME STATUS TEXT CMD...: CMD exits STATUS with one stderr line
-# containing TEXT.
-refused() {
-	local name=$1 want=$2 text=$3
-	shift 3
-	run_capture "$@"
-	if [ "$RC" = "$want" ] && [ "$(wc -l <"$T/err")" = 1 ] && [[ "$ERR" == *"$text"* ]]; then
-		ok "$name"
-	else
-		fail "$name" "exit $RC (want $want): $ERR"
-	fi
-}
-
 hooks_of() { status_hooks "$1"; }
 
 # ---- attach IFACE... ----

@@ -825,7 +825,7 @@ static const struct bad_case bad_cases[] = {
      "1:67: nested deeper than 64 levels (the limit of a config file)", NULL},
     {"bad: unknown top-level key", "policy: pass\nrulez: []\n",
      "2:1: config: unknown key 'rulez' (expected interfaces, policy, "
-     "limits, deny, allow or rules)",
+     "management, limits, deny, allow or rules)",
      NULL},
     {"bad: unknown key in a rule",
      "rules:\n  - id: 1\n    action: drop\n    dprot: 80\n",
@@ -1137,7 +1137,8 @@ static bool check_lockout(void)
 		return false;
 	ok = ASSERT_TRUE(sl_config_lockout(&a, NULL, what, sizeof(what), &pos),
 			 "no lockout found") &&
-	     ASSERT_TRUE(!strcmp(what, "deny ::/0 (dst)"), "what: %s", what) &&
+	     ASSERT_TRUE(!strcmp(what, "deny ::/0 (dst) drops every packet"),
+			 "what: %s", what) &&
 	     ASSERT_EQ(pos.line, 3, "line") && ASSERT_EQ(pos.col, 14, "col");
 	/* Running already: the deny entry is no news; the rule is. */
 	ok = ok && ASSERT_TRUE(sl_config_lockout(&a, &a, what, sizeof(what),
@@ -1147,12 +1148,60 @@ static bool check_lockout(void)
 	ok = ok &&
 	     ASSERT_TRUE(sl_config_lockout(&a, &none, what, sizeof(what), &pos),
 			 "rule not found") &&
-	     ASSERT_TRUE(!strcmp(what, "rule 4 (drop without match fields)"),
+	     ASSERT_TRUE(!strcmp(what, "rule 4 (drop without match fields) "
+				       "drops every packet"),
 			 "what: %s", what) &&
 	     ASSERT_EQ(pos.line, 5, "rule line") &&
 	     ASSERT_TRUE(!sl_rule_drops_all(&a.rules[1]), "arp drop") &&
 	     ASSERT_TRUE(!sl_rule_drops_all(&a.rules[2]), "pass");
 	a.n_sets = 2;
+	sl_config_free(&a);
+	if (!ok)
+		return false;
+	/* The management path: a deny entry overlapping a management
+	 * prefix (at its line), a drop rule naming one, a drop policy that
+	 * nothing lets it through; none of them when running already. */
+	if (!load_file("mgmt.yaml",
+		       "management: [198.18.0.10, \"2001:db8::/64\"]\n"
+		       "policy: {in: drop}\n"
+		       "rules:\n  - {id: 2, action: pass, proto: tcp, dport: "
+		       "22}\n"
+		       "  - {id: 3, action: drop, dst: \"2001:db8::5\", "
+		       "direction: out}\n"
+		       "deny:\n  - 198.18.1.0/24\n  - 198.18.0.0/23\n",
+		       &a))
+		return false;
+	ok = ASSERT_TRUE(sl_config_lockout(&a, NULL, what, sizeof(what), &pos),
+			 "no management lockout found") &&
+	     ASSERT_TRUE(!strcmp(what, "deny 198.18.0.0/23 drops the "
+				       "management path (198.18.0.10/32)"),
+			 "what: %s", what) &&
+	     ASSERT_EQ(pos.line, 8, "deny line");
+	a.n_deny_mgmt = 0;
+	ok = ok &&
+	     ASSERT_TRUE(sl_config_lockout(&a, NULL, what, sizeof(what), &pos),
+			 "rule not found") &&
+	     ASSERT_TRUE(!strcmp(what, "rule 3 drops the management path "
+				       "(2001:db8::/64)"),
+			 "what: %s", what) &&
+	     ASSERT_EQ(pos.line, 5, "rule line");
+	/* a pass rule without addresses lets everyone in: no policy lock */
+	a.n_rules = 1;
+	ok = ok &&
+	     ASSERT_TRUE(!sl_config_lockout(&a, NULL, what, sizeof(what), &pos),
+			 "found '%s' with a pass rule for all", what);
+	a.rules[0].action = SL_RACT_COUNT;
+	ok = ok &&
+	     ASSERT_TRUE(sl_config_lockout(&a, NULL, what, sizeof(what), &pos),
+			 "policy lock not found") &&
+	     ASSERT_TRUE(strstr(what, "policy in: drop drops the management "
+				      "path (198.18.0.10/32: no allow") != NULL,
+			 "what: %s", what) &&
+	     ASSERT_EQ(pos.line, 2, "policy line") &&
+	     ASSERT_TRUE(!sl_config_lockout(&a, &a, what, sizeof(what), &pos),
+			 "found '%s' although running", what);
+	a.rules[0].action = SL_RACT_PASS;
+	a.n_rules = 2;
 	sl_config_free(&a);
 	return ok;
 }
