@@ -50,6 +50,15 @@ enum sl_reason {
 	SL_R_MALFORMED_L4, /* bad or truncated TCP/UDP/ICMP/ICMPv6 header */
 	SL_R_RULE,   /* a rule decided (pass or drop); see rule counters */
 	SL_R_POLICY, /* no rule matched, the default policy drops */
+	/* Abusive packets (the malformed stage's sanity checks, dropped
+	 * unless drop_malformed is off); a packet matching several gets the
+	 * first of land, syn-fin, syn-rst, no-flags, xmas, fin-no-ack. */
+	SL_R_TCP_SYNFIN,    /* TCP SYN and FIN together */
+	SL_R_TCP_SYNRST,    /* TCP SYN and RST together */
+	SL_R_TCP_NOFLAGS,   /* TCP without FIN, SYN, RST, PSH, ACK, URG */
+	SL_R_TCP_FIN_NOACK, /* TCP FIN without ACK */
+	SL_R_TCP_XMAS,	    /* TCP FIN, PSH and URG without ACK */
+	SL_R_LAND,	    /* source address equals destination address */
 #ifdef SL_NEXT_LAYOUT
 	SL_R_NEXT_TEST, /* test build only: a reason appended by a next release
 			 */

@@ -269,7 +269,10 @@ const struct cli_cmd cmd_attach = {
 	    {"pass-malformed", 0, NULL,
 	     "Count malformed frames under their malformed-* reason "
 	     "but pass them (default: drop). A frame with a bad L4 header "
-	     "from a denied source is still dropped."},
+	     "from a denied source is still dropped. Abusive packets (land, "
+	     "TCP SYN+FIN, SYN+RST, no flags, XMAS, FIN without ACK) are "
+	     "then not dropped for it either: they go on through the sets, "
+	     "rules and policy like any packet."},
 	    {"stages", 0, "LIST",
 	     "The optional stages to run, a comma list of sets and rules "
 	     "(default: sets,rules), or none. A stage left out is removed "

@@ -40,7 +40,7 @@ struct env {
 /* envs[0]: the program's default features; envs[1]: drop_malformed=0. */
 static struct env envs[2];
 /* Reasons produced by at least one passing case. */
-static unsigned int reasons_seen;
+static unsigned long long reasons_seen;
 
 #define MAX_ENTRIES 4
 
@@ -114,6 +114,11 @@ static void fix_udp_len0(uint8_t *f, struct pkt_off *o)
 static void fix_ip6_plen0(uint8_t *f, struct pkt_off *o)
 {
 	pkt_put16(f + o->l3 + 4, 0);
+}
+
+static void fix_tcp_noflags(uint8_t *f, struct pkt_off *o)
+{
+	f[o->l4 + 13] = 0;
 }
 
 /* ---- the cases ---- */
@@ -359,6 +364,100 @@ static const struct xdp_case cases[] = {
     {"ipv6 atomic fragment (offset 0, no m) checks the udp length",
      V6(.n_ext = 1, EXT(FRG), .frag = 0, UDP, .udp_len = 1000),
      EXPECT(DROP, MALFORMED_L4)},
+
+    /* Abusive TCP and land: well-formed, dropped with their own reason
+     * by the malformed stage (TCP flags: FIN 01 SYN 02 RST 04 PSH 08 ACK 10
+     * URG 20 ECE 40 CWR 80). */
+    {"ipv4 tcp syn+fin drops as tcp-syn-fin", V4(TCP, .tcp_flags = 0x03),
+     EXPECT(DROP, TCP_SYNFIN)},
+    {"ipv6 tcp syn+fin drops as tcp-syn-fin", V6(TCP, .tcp_flags = 0x03),
+     EXPECT(DROP, TCP_SYNFIN)},
+    {"802.1Q ipv4 tcp syn+fin drops as tcp-syn-fin",
+     V4(VLAN(Q), TCP, .tcp_flags = 0x03), EXPECT(DROP, TCP_SYNFIN)},
+    {"qinq ipv6 tcp syn+fin+ack drops as tcp-syn-fin",
+     V6(VLAN(AD, Q), TCP, .tcp_flags = 0x13), EXPECT(DROP, TCP_SYNFIN)},
+    {"ipv4 tcp with all six flags drops as tcp-syn-fin",
+     V4(TCP, .tcp_flags = 0x3f), EXPECT(DROP, TCP_SYNFIN)},
+    {"ipv4 tcp syn+rst drops as tcp-syn-rst", V4(TCP, .tcp_flags = 0x06),
+     EXPECT(DROP, TCP_SYNRST)},
+    {"ipv6 tcp syn+rst+ack drops as tcp-syn-rst", V6(TCP, .tcp_flags = 0x16),
+     EXPECT(DROP, TCP_SYNRST)},
+    {"802.1ad ipv6 tcp syn+rst drops as tcp-syn-rst",
+     V6(VLAN(AD), TCP, .tcp_flags = 0x06), EXPECT(DROP, TCP_SYNRST)},
+    {"ipv4 tcp without flags drops as tcp-no-flags", V4(TCP),
+     .fix = fix_tcp_noflags, EXPECT(DROP, TCP_NOFLAGS)},
+    {"ipv6 tcp without flags drops as tcp-no-flags", V6(TCP, .payload = 4),
+     .fix = fix_tcp_noflags, EXPECT(DROP, TCP_NOFLAGS)},
+    {"802.1Q ipv4 tcp without flags drops as tcp-no-flags", V4(VLAN(Q), TCP),
+     .fix = fix_tcp_noflags, EXPECT(DROP, TCP_NOFLAGS)},
+    {"ipv6 tcp with only ece+cwr drops as tcp-no-flags",
+     V6(TCP, .tcp_flags = 0xc0), EXPECT(DROP, TCP_NOFLAGS)},
+    {"ipv4 tcp fin without ack drops as tcp-fin-no-ack",
+     V4(TCP, .tcp_flags = 0x01), EXPECT(DROP, TCP_FIN_NOACK)},
+    {"ipv6 tcp fin+psh without ack drops as tcp-fin-no-ack",
+     V6(TCP, .tcp_flags = 0x09), EXPECT(DROP, TCP_FIN_NOACK)},
+    {"qinq ipv4 tcp fin without ack drops as tcp-fin-no-ack",
+     V4(VLAN(AD, Q), TCP, .tcp_flags = 0x01), EXPECT(DROP, TCP_FIN_NOACK)},
+    {"ipv4 tcp fin+psh+urg (xmas) drops as tcp-xmas",
+     V4(TCP, .tcp_flags = 0x29), EXPECT(DROP, TCP_XMAS)},
+    {"ipv6 tcp fin+psh+urg+ece+cwr (xmas) drops as tcp-xmas",
+     V6(TCP, .tcp_flags = 0xe9), EXPECT(DROP, TCP_XMAS)},
+    {"802.1Q ipv6 tcp xmas drops as tcp-xmas",
+     V6(VLAN(Q), TCP, .tcp_flags = 0x29), EXPECT(DROP, TCP_XMAS)},
+    {"ipv4 first fragment with syn+fin drops as tcp-syn-fin",
+     V4(TCP, .frag = PKT_IP4_MF, .tcp_flags = 0x03, .payload = 8),
+     EXPECT(DROP, TCP_SYNFIN)},
+    {"ipv6 tcp syn+fin after an extension chain drops as tcp-syn-fin",
+     V6(.n_ext = 2, EXT(HOP, DST), TCP, .tcp_flags = 0x03),
+     EXPECT(DROP, TCP_SYNFIN)},
+    {"ipv4 tcp land (src == dst) drops as land",
+     V4(TCP, .src = PKT_DST4, .tcp_flags = 0x02), EXPECT(DROP, LAND)},
+    {"ipv4 udp land drops as land", V4(UDP, .src = PKT_DST4),
+     EXPECT(DROP, LAND)},
+    {"ipv6 icmpv6 land drops as land", V6(ICMP6, .src = PKT_DST6),
+     EXPECT(DROP, LAND)},
+    {"802.1Q ipv6 tcp land drops as land", V6(VLAN(Q), TCP, .src = PKT_DST6),
+     EXPECT(DROP, LAND)},
+    {"qinq ipv4 land later fragment drops as land",
+     V4(VLAN(AD, Q), UDP, .src = PKT_DST4, .frag = 1, .cut = 8),
+     EXPECT(DROP, LAND)},
+    {"ipv4 land syn+fin drops as land (first match)",
+     V4(TCP, .src = PKT_DST4, .tcp_flags = 0x03), EXPECT(DROP, LAND)},
+    {"ipv4 src differing from dst in the last bit is no land",
+     V4(TCP, .src = "198.19.0.0"), EXPECT(PASS, PASS)},
+    {"ipv6 src differing from dst in the first word is no land",
+     V6(TCP, .src = "3001:db8:2::1"), EXPECT(PASS, PASS)},
+    /* The normal flags pass. */
+    {"ipv4 tcp syn+ack passes", V4(TCP, .tcp_flags = 0x12), EXPECT(PASS, PASS)},
+    {"ipv4 tcp ack passes", V4(TCP, .tcp_flags = 0x10), EXPECT(PASS, PASS)},
+    {"ipv4 tcp fin+ack passes", V4(TCP, .tcp_flags = 0x11), EXPECT(PASS, PASS)},
+    {"ipv4 tcp rst passes", V4(TCP, .tcp_flags = 0x04), EXPECT(PASS, PASS)},
+    {"ipv4 tcp rst+ack passes", V4(TCP, .tcp_flags = 0x14), EXPECT(PASS, PASS)},
+    {"ipv4 tcp psh+ack passes", V4(TCP, .tcp_flags = 0x18), EXPECT(PASS, PASS)},
+    {"ipv4 tcp fin+psh+urg+ack passes", V4(TCP, .tcp_flags = 0x39),
+     EXPECT(PASS, PASS)},
+    {"ipv4 tcp syn+ece+cwr passes", V4(TCP, .tcp_flags = 0xc2),
+     EXPECT(PASS, PASS)},
+    {"ipv6 tcp syn passes", V6(TCP, .tcp_flags = 0x02), EXPECT(PASS, PASS)},
+    {"ipv6 tcp syn+ack passes", V6(TCP, .tcp_flags = 0x12), EXPECT(PASS, PASS)},
+    {"ipv6 tcp fin+ack passes", V6(TCP, .tcp_flags = 0x11), EXPECT(PASS, PASS)},
+    {"ipv6 tcp rst passes", V6(TCP, .tcp_flags = 0x04), EXPECT(PASS, PASS)},
+    {"ipv6 tcp rst+ack passes", V6(TCP, .tcp_flags = 0x14), EXPECT(PASS, PASS)},
+    {"802.1Q ipv4 tcp syn passes", V4(VLAN(Q), TCP, .tcp_flags = 0x02),
+     EXPECT(PASS, PASS)},
+    {"qinq ipv6 tcp fin+ack passes", V6(VLAN(AD, Q), TCP, .tcp_flags = 0x11),
+     EXPECT(PASS, PASS)},
+    {"ipv6 later fragment (flags unreadable) passes",
+     V6(.n_ext = 1, EXT(FRG), .frag = PKT_IP6_OFF(2), TCP, .tcp_flags = 0x03,
+	.payload = 4),
+     EXPECT(PASS, PASS)},
+    /* A sanity check, before the sets: an allowed source is no
+     * exception. */
+    {"ipv4 syn+fin from an allowed source drops as tcp-syn-fin",
+     V4(TCP, .tcp_flags = 0x03), .set = {ALLOW(SRC, PKT_SRC4)},
+     EXPECT(DROP, TCP_SYNFIN)},
+    {"ipv6 land from an allowed source drops as land", V6(UDP, .src = PKT_DST6),
+     .set = {ALLOW(SRC, "2001:db8::/32")}, EXPECT(DROP, LAND)},
 
     /* Sets, IPv4. The packet is PKT_SRC4 198.18.0.1 -> PKT_DST4
      * 198.19.0.1 unless the spec says otherwise. */
@@ -608,6 +707,16 @@ static const struct xdp_case cases[] = {
      EXPECT(PASS, NON_IP)},
     {"no drop_malformed: tcp passes", V4(TCP), .keep_malformed = true,
      EXPECT(PASS, PASS)},
+    /* drop_malformed off: abusive packets go on through the table. */
+    {"no drop_malformed: tcp syn+fin passes on", V4(TCP, .tcp_flags = 0x03),
+     .keep_malformed = true, EXPECT(PASS, PASS)},
+    {"no drop_malformed: ipv6 tcp xmas passes on", V6(TCP, .tcp_flags = 0x29),
+     .keep_malformed = true, EXPECT(PASS, PASS)},
+    {"no drop_malformed: land passes on", V4(UDP, .src = PKT_DST4),
+     .keep_malformed = true, EXPECT(PASS, PASS)},
+    {"no drop_malformed: tcp without flags from a denied source drops", V4(TCP),
+     .fix = fix_tcp_noflags, .set = {DENY(SRC, PKT_SRC4)}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
 };
 
 /* ---- truncation: a frame cut at every length ---- */
@@ -966,7 +1075,7 @@ out:
 		host_bit(e, &keys[i], false);
 	}
 	if (ok)
-		reasons_seen |= 1u << c->reason;
+		reasons_seen |= 1ULL << c->reason;
 	return ok && sets_empty(e);
 }
 
@@ -1176,8 +1285,8 @@ int main(void)
 	check_report("every reason of the stateless stages is produced by a "
 		     "passing case",
 		     ASSERT_EQ(reasons_seen,
-			       ((1u << SL_R_MAX) - 1) &
-				   ~(1u << SL_R_RULE | 1u << SL_R_POLICY),
+			       ((1ULL << SL_R_MAX) - 1) &
+				   ~(1ULL << SL_R_RULE | 1ULL << SL_R_POLICY),
 			       "mask of reasons seen"));
 
 	sl_xdp_destroy(envs[0].skel);
