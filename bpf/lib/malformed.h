@@ -4,7 +4,8 @@
  * a malformed frame is dropped with its malformed-* reason, or, with the
  * load-time switch drop_malformed off (attach --pass-malformed), passed and
  * counted, except that a frame whose addresses could be read still meets
- * the deny set: passing malformed frames opens no way around it.
+ * the deny set and the bans (unless an allow entry covers it): passing
+ * malformed frames opens no way around them.
  * Well-formed but abusive packets (land, impossible TCP flag combinations)
  * are dropped here too, under the same switch: before the sets, so an
  * allowed source is no exception (a sanity check, not a trust decision);
@@ -12,6 +13,7 @@
 #ifndef SL_MALFORMED_H
 #define SL_MALFORMED_H
 
+#include "bans.h"
 #include "sets.h"
 #include "stage.h"
 
@@ -68,10 +70,18 @@ static __always_inline int sl_stage_malformed(struct sl_pctx *c,
 			   : sl_done(c, SL_ACT_PASS, SL_R_NON_IP, 0);
 	if (sl_feat.drop_malformed)
 		return sl_done(c, SL_ACT_DROP, r, 0);
-	if (h->dir == SL_RDIR_IN && c->pkt.addrs &&
-	    !(sl_feat.stages_off & SL_STAGE_OFF_SETS) &&
-	    sl_sets_check(&c->pkt, c->gen) == SL_R_DENY_SET)
-		return sl_done(c, SL_ACT_DROP, SL_R_DENY_SET, 0);
+	if (h->dir == SL_RDIR_IN && c->pkt.addrs) {
+		int s = SL_R_PASS;
+
+		if (!(sl_feat.stages_off & SL_STAGE_OFF_SETS))
+			s = sl_sets_check(&c->pkt, c->gen);
+		if (s == SL_R_DENY_SET)
+			return sl_done(c, SL_ACT_DROP, SL_R_DENY_SET, 0);
+		if (s != SL_R_ALLOW_SET &&
+		    !(sl_feat.stages_off & SL_STAGE_OFF_BANS) &&
+		    sl_bans_check(c))
+			return sl_done(c, SL_ACT_DROP, SL_R_BANNED, 0);
+	}
 	return sl_done(c, SL_ACT_PASS, r, 0);
 }
 

@@ -11,24 +11,37 @@
 #include "json.h"
 #include "log.h"
 
-/* The optional stages (attach --stages, status "features"). */
+/* The optional stages (attach --stages, status "features"), in pipeline
+ * order. */
 static const struct {
 	const char *name;
 	__u8 off; /* its SL_STAGE_OFF_* bit */
 } stage_names[] = {
     {"sets", SL_STAGE_OFF_SETS},
+    {"bans", SL_STAGE_OFF_BANS},
     {"rules", SL_STAGE_OFF_RULES},
 };
+#define N_STAGES (sizeof(stage_names) / sizeof(stage_names[0]))
 
-/* "sets,rules", "sets", "rules" or "none" -> the stages_off bits; -1 on
- * anything else. */
+/* Every optional stage's bit. */
+static __u8 stages_all(void)
+{
+	__u8 all = 0;
+
+	for (size_t i = 0; i < N_STAGES; i++)
+		all |= stage_names[i].off;
+	return all;
+}
+
+/* A comma list of stage names ("sets,bans,rules", "rules", ...) or "none"
+ * -> the stages_off bits; -1 on anything else. */
 static int stages_parse(const char *s, __u8 *off)
 {
 	char buf[64], *save = NULL, *t;
 	__u8 on = 0;
 
 	if (!strcmp(s, "none")) {
-		*off = SL_STAGE_OFF_SETS | SL_STAGE_OFF_RULES;
+		*off = stages_all();
 		return 0;
 	}
 	if (!*s || strlen(s) >= sizeof(buf))
@@ -37,15 +50,14 @@ static int stages_parse(const char *s, __u8 *off)
 	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		size_t i;
 
-		for (i = 0; i < sizeof(stage_names) / sizeof(stage_names[0]);
-		     i++)
+		for (i = 0; i < N_STAGES; i++)
 			if (!strcmp(t, stage_names[i].name))
 				break;
-		if (i == sizeof(stage_names) / sizeof(stage_names[0]))
+		if (i == N_STAGES)
 			return -1;
 		on |= stage_names[i].off;
 	}
-	*off = (SL_STAGE_OFF_SETS | SL_STAGE_OFF_RULES) & ~on;
+	*off = stages_all() & ~on;
 	return 0;
 }
 
@@ -173,8 +185,8 @@ static int run_attach(struct cli *c, int argc, char **argv)
 	if (cli_opt(c, "stages") &&
 	    stages_parse(cli_opt(c, "stages"), &feat.stages_off))
 		return cli_usage_error(c,
-				       "--stages is a comma list of sets and "
-				       "rules, or none, not '%s'",
+				       "--stages is a comma list of sets, bans "
+				       "and rules, or none, not '%s'",
 				       cli_opt(c, "stages"));
 	/* Refuse a bad interface (or one named twice) before any state is
 	 * made. */
@@ -272,10 +284,11 @@ const struct cli_cmd cmd_attach = {
 	     "from a denied source is still dropped. Abusive packets (land, "
 	     "TCP SYN+FIN, SYN+RST, no flags, XMAS, FIN without ACK) are "
 	     "then not dropped for it either: they go on through the sets, "
-	     "rules and policy like any packet."},
+	     "bans, rules and policy like any packet."},
 	    {"stages", 0, "LIST",
-	     "The optional stages to run, a comma list of sets and rules "
-	     "(default: sets,rules), or none. A stage left out is removed "
+	     "The optional stages to run, a comma list of sets, bans and "
+	     "rules (default: sets,bans,rules), or none. A stage left out is "
+	     "removed "
 	     "from the programs when they load and costs no time per "
 	     "packet; its tables are kept and still written by block, "
 	     "allow, rule and apply, but do not act until an attach "
@@ -353,8 +366,7 @@ static void features_list(const struct sl_attachment *a, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%s",
 		 a->feat.drop_malformed ? "malformed-drop" : "malformed-pass");
-	for (size_t i = 0; i < sizeof(stage_names) / sizeof(stage_names[0]);
-	     i++)
+	for (size_t i = 0; i < N_STAGES; i++)
 		if (!(a->feat.stages_off & stage_names[i].off) &&
 		    strlen(buf) + strlen(stage_names[i].name) + 2 <= len) {
 			strcat(buf, ",");

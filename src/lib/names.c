@@ -28,6 +28,7 @@ static const struct {
     [SL_R_TCP_XMAS] = {"tcp-xmas", "TCP FIN, PSH and URG without ACK (XMAS "
 				   "scan)"},
     [SL_R_LAND] = {"land", "source address equals destination address"},
+    [SL_R_BANNED] = {"banned", "the source is banned (sluice ban)"},
 #ifdef SL_NEXT_LAYOUT
     [SL_R_NEXT_TEST] = {"next-test", "test build: a reason appended later"},
 #endif

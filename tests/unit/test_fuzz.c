@@ -460,7 +460,7 @@ static bool pair_possible(const struct fenv *e, int reason, int action)
 	case SL_R_TCP_XMAS:
 	case SL_R_LAND:
 		/* Abusive packets: dropped with drop_malformed, else judged
-		 * like any packet. */
+		 * like any packet. No ban is installed: never banned. */
 		return !e->keep && action == SL_ACT_DROP;
 	}
 	return false;
