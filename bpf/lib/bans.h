@@ -15,23 +15,18 @@
 /* Banned source prefixes per family (abi.h, Bans). Pinned, made by the
  * load when missing, kept by apply, upgrades and detach; reset removes
  * them. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_BAN_MAX_ENTRIES);
-	__type(key, struct sl_lpm_v4);
-	__type(value, struct sl_ban_val);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_ban_v4 SEC(".maps");
+#define SL_BAN_TRIE(name, key_t)                         \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);     \
+		__uint(map_flags, BPF_F_NO_PREALLOC);    \
+		__uint(max_entries, SL_BAN_MAX_ENTRIES); \
+		__type(key, key_t);                      \
+		__type(value, struct sl_ban_val);        \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);     \
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SL_BAN_MAX_ENTRIES);
-	__type(key, struct sl_lpm_v6);
-	__type(value, struct sl_ban_val);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_ban_v6 SEC(".maps");
+SL_BAN_TRIE(sl_ban_v4, struct sl_lpm_v4);
+SL_BAN_TRIE(sl_ban_v6, struct sl_lpm_v6);
 
 /* The stage's scratch: the lookup key, off the stack. An IPv4 key is the
  * first 8 bytes (prefixlen, 4 address bytes). */

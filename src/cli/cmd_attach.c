@@ -291,7 +291,7 @@ const struct cli_cmd cmd_attach = {
 	     "removed "
 	     "from the programs when they load and costs no time per "
 	     "packet; its tables are kept and still written by block, "
-	     "allow, rule and apply, but do not act until an attach "
+	     "allow, ban, rule and apply, but do not act until an attach "
 	     "without --stages (or naming the stage) puts it back. "
 	     "status lists the stages that run under features."},
 	    {},

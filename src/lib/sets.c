@@ -490,7 +490,7 @@ static int host_bits_set(struct sl_ctx *ctx, int family, int dir,
 /* Holds back SIGINT, SIGTERM, SIGHUP and SIGQUIT while a write and its
  * undo run: a signal that comes meanwhile takes effect once the sets are
  * as before or as asked, never between. (SIGKILL cannot be held.) */
-static void signals_hold(sigset_t *old)
+void sl_signals_hold(sigset_t *old)
 {
 	sigset_t s;
 
@@ -502,7 +502,7 @@ static void signals_hold(sigset_t *old)
 	pthread_sigmask(SIG_BLOCK, &s, old);
 }
 
-static void signals_release(const sigset_t *old)
+void sl_signals_release(const sigset_t *old)
 {
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
@@ -639,14 +639,14 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 			err = -EINVAL;
 			goto out;
 		}
-	signals_hold(&sig);
+	sl_signals_hold(&sig);
 	/* Presence bits first: a host entry is never in place unseen. */
 	if (b[1].n)
 		err = host_bits_set(ctx, AF_INET, dir, p, m);
 	if (!err && b[3].n)
 		err = host_bits_set(ctx, AF_INET6, dir, p, m);
 	if (err) {
-		signals_release(&sig);
+		sl_signals_release(&sig);
 		pr_err("cannot update the host presence bits: %s (nothing was "
 		       "added)",
 		       strerror(-err));
@@ -658,7 +658,7 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 			continue;
 		for (int u = 0; u <= t; u++)
 			batch_undo(&b[u], done[u]);
-		signals_release(&sig);
+		sl_signals_release(&sig);
 		if (err == -E2BIG || err == -ENOSPC) {
 			size_t have = map_count(b[t].fd, b[t].ksz);
 
@@ -675,7 +675,7 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 		}
 		goto out;
 	}
-	signals_release(&sig);
+	sl_signals_release(&sig);
 	if (added)
 		for (int t = 0; t < NTARGETS; t++)
 			*added += b[t].n;
@@ -749,7 +749,7 @@ int sl_set_del(struct sl_ctx *ctx, int kind, int dir,
 	}
 	/* Presence bits stay set: a stale bit costs one probe, never a
 	 * wrong verdict. */
-	signals_hold(&sig);
+	sl_signals_hold(&sig);
 	for (int t = 0; t < NTARGETS; t++) {
 		err = batch_delete(&b[t], &done[t]);
 		if (!err)
@@ -768,7 +768,7 @@ int sl_set_del(struct sl_ctx *ctx, int kind, int dir,
 		       sl_set_kind_name(kind), strerror(-err));
 		break;
 	}
-	signals_release(&sig);
+	sl_signals_release(&sig);
 out:
 	batches_free(b, NTARGETS);
 	free(p);
