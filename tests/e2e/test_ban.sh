@@ -105,6 +105,24 @@ else
 	fail "stats count the drops under reason banned" "$(sl stats -j 2>&1 | head -c 400)"
 fi
 
+# explain: the trace copy names the reason and counts nothing.
+pk=$(sl ban list -j 2>/dev/null | jq '.[0].packets')
+out=$(sl explain --src "$C4" --dst "$S4" --proto icmp -j 2>&1)
+pk2=$(sl ban list -j 2>/dev/null | jq '.[0].packets')
+if [ "$(jq -r '"\(.action) \(.reason)"' <<<"$out" 2>/dev/null)" = "drop banned" ] && [ "$pk" = "$pk2" ]; then
+	ok "explain of a banned source: drop, reason banned, no ban counter moved"
+else
+	fail "explain of a banned source: drop, reason banned, no ban counter moved" "$pk -> $pk2: $out"
+fi
+# Abusive packets (a sanity check before the sets and bans), at the
+# stage level through explain: SYN+FIN and land from a client not banned.
+got=$(sl explain --src "$C4B" --dst "$S4B" --proto tcp --tcp-flags syn,fin -j 2>/dev/null | jq -r .reason)
+[ "$got" = tcp-syn-fin ] && ok "explain of a SYN+FIN: reason tcp-syn-fin" ||
+	fail "explain of a SYN+FIN: reason tcp-syn-fin" "reason $got"
+got=$(sl explain --src "$S6B" --dst "$S6B" --proto udp -j 2>/dev/null | jq -r .reason)
+[ "$got" = land ] && ok "explain of src == dst (IPv6): reason land" ||
+	fail "explain of src == dst (IPv6): reason land" "reason $got"
+
 # ---- apply leaves the bans ----
 printf 'policy:\n  in: pass\ndeny:\n  - 198.19.9.0/24\nrules:\n  - action: count\n    proto: icmp\n' >"$T/cfg.yaml"
 check "apply a config (deny set, a rule)" sl apply -f "$T/cfg.yaml"

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* test_xdp: the XDP program, run on crafted frames through
  * bpf_prog_test_run_opts. Each case names a frame, the set entries in the
- * tries, the features, and the expected verdict (any XDP action) and
+ * tries, the bans (active, permanent or expired, written straight into the
+ * ban tries), the features, and the expected verdict (any XDP action) and
  * reason; every run also checks the output frame byte by byte against the
  * expected one (the input, unless the case says how the program rewrites
  * it), that exactly one counter cell (reason, the verdict's action) moved by
  * one packet and the frame's length in bytes, and that only the deciding
- * set entry counted the hit. */
+ * set entry or ban counted the hit. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
