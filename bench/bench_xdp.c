@@ -994,7 +994,7 @@ static __u32 prog_insns(int fd)
 }
 
 /* A stage switched off at load time costs 0 ns: Sluice with every stage
- * on, with sets and rules off (sl_feat.stages_off), and built without
+ * on, with sets, bans and rules off (sl_feat.stages_off), and built without
  * those rows (bench/sluice_nostage.bpf.c), on an IPv4 frame that meets a
  * deny set of N entries and a rule set, neither of which holds it (pass
  * by policy). Each loads on maps of its own holding the same config. */
@@ -1024,8 +1024,9 @@ static int cmd_stages(const struct opts *o)
 
 		sl_features_default(&feat);
 		if (k)
-			feat.stages_off =
-			    SL_STAGE_OFF_SETS | SL_STAGE_OFF_RULES;
+			feat.stages_off = SL_STAGE_OFF_SETS |
+					  SL_STAGE_OFF_BANS |
+					  SL_STAGE_OFF_RULES;
 		skel[k] = sl_xdp_load(NULL, &feat, SL_PROG_XDP);
 		if (!skel[k])
 			goto out;

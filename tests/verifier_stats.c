@@ -187,9 +187,10 @@ int main(void)
 	sl_features_default(&feats[1].feat);
 	feats[1].feat.drop_malformed = 0;
 	/* Optional stages off: the verifier must remove them (fewer insns). */
-	feats[2].name = "sets,rules off";
+	feats[2].name = "stages off";
 	sl_features_default(&feats[2].feat);
-	feats[2].feat.stages_off = SL_STAGE_OFF_SETS | SL_STAGE_OFF_RULES;
+	feats[2].feat.stages_off =
+	    SL_STAGE_OFF_SETS | SL_STAGE_OFF_BANS | SL_STAGE_OFF_RULES;
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		for (size_t j = 0; j < sizeof(feats) / sizeof(feats[0]); j++)
 			if (run(progs[i], &feats[j], &failed))

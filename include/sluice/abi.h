@@ -50,6 +50,16 @@ enum sl_reason {
 	SL_R_MALFORMED_L4, /* bad or truncated TCP/UDP/ICMP/ICMPv6 header */
 	SL_R_RULE,   /* a rule decided (pass or drop); see rule counters */
 	SL_R_POLICY, /* no rule matched, the default policy drops */
+	/* Abusive packets (the malformed stage's sanity checks, dropped
+	 * unless drop_malformed is off); a packet matching several gets the
+	 * first of land, syn-fin, syn-rst, no-flags, xmas, fin-no-ack. */
+	SL_R_TCP_SYNFIN,    /* TCP SYN and FIN together */
+	SL_R_TCP_SYNRST,    /* TCP SYN and RST together */
+	SL_R_TCP_NOFLAGS,   /* TCP without FIN, SYN, RST, PSH, ACK, URG */
+	SL_R_TCP_FIN_NOACK, /* TCP FIN without ACK */
+	SL_R_TCP_XMAS,	    /* TCP FIN, PSH and URG without ACK */
+	SL_R_LAND,	    /* source address equals destination address */
+	SL_R_BANNED,	    /* the source is banned (bans stage) */
 #ifdef SL_NEXT_LAYOUT
 	SL_R_NEXT_TEST, /* test build only: a reason appended by a next release
 			 */
@@ -168,6 +178,7 @@ struct sl_features {
  * verifier removes them; 0 ns). */
 #define SL_STAGE_OFF_SETS  0x01 /* allow/deny sets */
 #define SL_STAGE_OFF_RULES 0x02 /* the rule classifier */
+#define SL_STAGE_OFF_BANS  0x04 /* banned source prefixes */
 _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
 
 #define SL_TRACE_COUNTS 16 /* > SL_COUNT_HITS_MAX, asserted in rules.h */
@@ -199,14 +210,17 @@ struct sl_trace {
  * newer state without touching it. Layout 3: the config blob's classifier
  * pool (nodes and leaf lists in one region); SL_MAP_RULE_STATS is an array
  * of per-CPU chunks of SL_RULE_CHUNK rule ids and SL_MAP_RULE_BASE is new
- * ("rule counters in chunks"); SL_MAP_IFACE_STATS is new. Building with
- * SL_NEXT_LAYOUT (make NEXT_LAYOUT=1) makes a "next release" for the
- * upgrade tests: one more reason, one more action and one more map,
- * layout 4. */
+ * ("rule counters in chunks"); SL_MAP_IFACE_STATS is new. Layout 4:
+ * runtime-owned bans (SL_MAP_BAN_V4/V6, new), the abusive-packet and ban
+ * reasons, and the config record at key 0 of the rule definitions (an
+ * older binary would read it as a rule: it must refuse this state).
+ * Building with SL_NEXT_LAYOUT (make NEXT_LAYOUT=1) makes a "next
+ * release" for the upgrade tests: one more reason, one more action and
+ * one more map, layout 5. */
 #ifdef SL_NEXT_LAYOUT
-#define SL_LAYOUT_VERSION 4
+#define SL_LAYOUT_VERSION 5
 #else
-#define SL_LAYOUT_VERSION 3
+#define SL_LAYOUT_VERSION 4
 #endif
 #define SL_META_MAGIC 0x534c4d54U /* "SLMT" */
 #define SL_MAP_META   "sl_meta"
@@ -237,6 +251,31 @@ _Static_assert(sizeof(struct sl_meta) == 64, "sl_meta size");
 #define SL_MAP_HOST_DST_V6 "sl_host_dst_v6"
 #define SL_MAP_HOST_BITS   "sl_host_bits"
 #define SL_MAP_STATS	   "sl_stats"
+
+/* ---- Bans ----
+ * Runtime-owned: banned source prefixes, one LPM trie per family
+ * (SL_MAP_BAN_V4: struct sl_lpm_v4 keys, SL_MAP_BAN_V6: struct sl_lpm_v6),
+ * written by `sluice ban` (and, later, by the rate limits), never by apply.
+ * An entry whose expiry has passed is absent for the datapath: bans end
+ * by themselves, with no user-space timer. The datapath looks the source
+ * up at most SL_BAN_PROBES times: an expired entry sends it on to the
+ * longest shorter prefix, so an active ban under up to SL_BAN_PROBES - 1
+ * expired longer ones still holds (`ban add` removes expired entries). */
+#define SL_MAP_BAN_V4	   "sl_ban_v4"
+#define SL_MAP_BAN_V6	   "sl_ban_v6"
+#define SL_BAN_MAX_ENTRIES 65536 /* per family */
+#define SL_BAN_PROBES	   2
+
+struct sl_ban_val {
+	/* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) in ns from which the entry
+	 * counts as absent; 0: permanent. */
+	__u64 expires;
+	__u64 packets; /* dropped by this entry, atomic adds */
+	__u64 bytes;
+	__u8 plen; /* the key's prefix length (a lookup does not return it) */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct sl_ban_val) == 32, "sl_ban_val size");
 
 /* ---- Rules ----
  * A rule is a box in a space of SL_DIM_MAX dimensions; a packet is a point

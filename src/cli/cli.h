@@ -75,6 +75,15 @@ int cli_exit(int err);
 int cli_usage_error(const struct cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Collects the prefixes of the arguments and of the verb's --file, if it has
+ * one; all are validated before anything is written. Returns 0 or an exit
+ * status (free *out). */
+int cli_prefixes(struct cli *c, int argc, char **argv, struct sl_prefix **out,
+		 size_t *n);
+/* Sorts p and drops repeated prefixes (a prefix named twice is one entry);
+ * returns the count left. */
+size_t cli_prefixes_dedup(struct sl_prefix *p, size_t n);
+
 struct jw;
 struct sl_set_entry;
 /* One set entry as a JSON object; as a text row (NULL: the header). Shared
@@ -109,5 +118,6 @@ extern const struct cli_cmd cmd_attach, cmd_detach, cmd_status, cmd_reset;
 extern const struct cli_cmd cmd_block, cmd_unblock, cmd_allow, cmd_unallow;
 extern const struct cli_cmd cmd_stats, cmd_explain;
 extern const struct cli_cmd cmd_rule, cmd_apply, cmd_export;
+extern const struct cli_cmd cmd_ban;
 
 #endif

@@ -5,30 +5,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "cli.h"
+#include "config.h"
 #include "version.h"
 #include "json.h"
 #include "log.h"
 
-/* The optional stages (attach --stages, status "features"). */
+/* The optional stages (attach --stages, status "features"), in pipeline
+ * order. */
 static const struct {
 	const char *name;
 	__u8 off; /* its SL_STAGE_OFF_* bit */
 } stage_names[] = {
     {"sets", SL_STAGE_OFF_SETS},
+    {"bans", SL_STAGE_OFF_BANS},
     {"rules", SL_STAGE_OFF_RULES},
 };
+#define N_STAGES (sizeof(stage_names) / sizeof(stage_names[0]))
 
-/* "sets,rules", "sets", "rules" or "none" -> the stages_off bits; -1 on
- * anything else. */
+/* Every optional stage's bit. */
+static __u8 stages_all(void)
+{
+	__u8 all = 0;
+
+	for (size_t i = 0; i < N_STAGES; i++)
+		all |= stage_names[i].off;
+	return all;
+}
+
+/* A comma list of stage names ("sets,bans,rules", "rules", ...) or "none"
+ * -> the stages_off bits; -1 on anything else. */
 static int stages_parse(const char *s, __u8 *off)
 {
 	char buf[64], *save = NULL, *t;
 	__u8 on = 0;
 
 	if (!strcmp(s, "none")) {
-		*off = SL_STAGE_OFF_SETS | SL_STAGE_OFF_RULES;
+		*off = stages_all();
 		return 0;
 	}
 	if (!*s || strlen(s) >= sizeof(buf))
@@ -37,15 +54,14 @@ static int stages_parse(const char *s, __u8 *off)
 	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		size_t i;
 
-		for (i = 0; i < sizeof(stage_names) / sizeof(stage_names[0]);
-		     i++)
+		for (i = 0; i < N_STAGES; i++)
 			if (!strcmp(t, stage_names[i].name))
 				break;
-		if (i == sizeof(stage_names) / sizeof(stage_names[0]))
+		if (i == N_STAGES)
 			return -1;
 		on |= stage_names[i].off;
 	}
-	*off = (SL_STAGE_OFF_SETS | SL_STAGE_OFF_RULES) & ~on;
+	*off = stages_all() & ~on;
 	return 0;
 }
 
@@ -173,8 +189,8 @@ static int run_attach(struct cli *c, int argc, char **argv)
 	if (cli_opt(c, "stages") &&
 	    stages_parse(cli_opt(c, "stages"), &feat.stages_off))
 		return cli_usage_error(c,
-				       "--stages is a comma list of sets and "
-				       "rules, or none, not '%s'",
+				       "--stages is a comma list of sets, bans "
+				       "and rules, or none, not '%s'",
 				       cli_opt(c, "stages"));
 	/* Refuse a bad interface (or one named twice) before any state is
 	 * made. */
@@ -269,13 +285,17 @@ const struct cli_cmd cmd_attach = {
 	    {"pass-malformed", 0, NULL,
 	     "Count malformed frames under their malformed-* reason "
 	     "but pass them (default: drop). A frame with a bad L4 header "
-	     "from a denied source is still dropped."},
+	     "from a denied source is still dropped. Abusive packets (land, "
+	     "TCP SYN+FIN, SYN+RST, no flags, XMAS, FIN without ACK) are "
+	     "then not dropped for it either: they go on through the sets, "
+	     "bans, rules and policy like any packet."},
 	    {"stages", 0, "LIST",
-	     "The optional stages to run, a comma list of sets and rules "
-	     "(default: sets,rules), or none. A stage left out is removed "
+	     "The optional stages to run, a comma list of sets, bans and "
+	     "rules (default: sets,bans,rules), or none. A stage left out is "
+	     "removed "
 	     "from the programs when they load and costs no time per "
 	     "packet; its tables are kept and still written by block, "
-	     "allow, rule and apply, but do not act until an attach "
+	     "allow, ban, rule and apply, but do not act until an attach "
 	     "without --stages (or naming the stage) puts it back. "
 	     "status lists the stages that run under features."},
 	    {},
@@ -350,8 +370,7 @@ static void features_list(const struct sl_attachment *a, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%s",
 		 a->feat.drop_malformed ? "malformed-drop" : "malformed-pass");
-	for (size_t i = 0; i < sizeof(stage_names) / sizeof(stage_names[0]);
-	     i++)
+	for (size_t i = 0; i < N_STAGES; i++)
 		if (!(a->feat.stages_off & stage_names[i].off) &&
 		    strlen(buf) + strlen(stage_names[i].name) + 2 <= len) {
 			strcat(buf, ",");
@@ -359,10 +378,109 @@ static void features_list(const struct sl_attachment *a, char *buf, size_t len)
 		}
 }
 
+/* What status tells beyond the attachments: the running config's size and
+ * policy, the capacities in use. */
+struct status_cfg {
+	bool known; /* there is state */
+	size_t rules, set_entries, n_mgmt;
+	uint8_t policy[SL_RDIR_MAX];
+	struct sl_limits lim;
+	unsigned blob_kib;
+};
+
+static int status_cfg_read(struct sl_ctx *ctx, struct status_cfg *s)
+{
+	struct sl_config cfg;
+	int err =
+	    sl_config_read(ctx, &cfg, SL_READ_NO_SETS | SL_READ_NO_IFACES);
+
+	if (err)
+		return err;
+	s->known = true;
+	s->rules = cfg.n_rules;
+	s->n_mgmt = cfg.n_mgmt;
+	memcpy(s->policy, cfg.policy, sizeof(s->policy));
+	sl_limits_effective(&cfg.limits, &s->lim);
+	sl_config_free(&cfg);
+	s->blob_kib = (1U << sl_blob_log_for(ctx->dir, NULL)) >> 10;
+	return sl_set_count(ctx, &s->set_entries);
+}
+
+/* The program's tag (bpf_prog_info.tag) in hex, or "-". */
+static void prog_tag(uint32_t id, char out[17])
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = id ? bpf_prog_get_fd_by_id(id) : -1;
+
+	strcpy(out, "-");
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		for (int i = 0; i < 8; i++)
+			sprintf(out + 2 * i, "%02x", info.tag[i]);
+	close(fd);
+}
+
+static const char *pol_name(uint8_t a)
+{
+	return a == SL_ACT_DROP ? "drop" : "pass";
+}
+
+static void status_json_extra(struct jw *w, const struct status_cfg *s)
+{
+	jw_key(w, "build");
+	jw_obj_open(w);
+	jw_key(w, "version");
+	jw_str(w, SLUICE_VERSION);
+	jw_key(w, "compiler");
+	jw_str(w, __VERSION__);
+	jw_key(w, "libbpf");
+	{
+		char v[32];
+
+		snprintf(v, sizeof(v), "%u.%u", libbpf_major_version(),
+			 libbpf_minor_version());
+		jw_str(w, v);
+	}
+	jw_obj_close(w);
+	if (!s->known)
+		return;
+	jw_key(w, "config");
+	jw_obj_open(w);
+	jw_key(w, "rules");
+	jw_u64(w, s->rules);
+	jw_key(w, "set_entries");
+	jw_u64(w, s->set_entries);
+	jw_key(w, "management_prefixes");
+	jw_u64(w, s->n_mgmt);
+	jw_key(w, "policy");
+	jw_obj_open(w);
+	jw_key(w, "in");
+	jw_str(w, pol_name(s->policy[SL_RDIR_IN]));
+	jw_key(w, "out");
+	jw_str(w, pol_name(s->policy[SL_RDIR_OUT]));
+	jw_obj_close(w);
+	jw_obj_close(w);
+	jw_key(w, "limits");
+	jw_obj_open(w);
+	jw_key(w, "set-prefixes");
+	jw_u64(w, s->lim.prefixes);
+	jw_key(w, "set-hosts");
+	jw_u64(w, s->lim.hosts);
+	jw_key(w, "rules");
+	jw_u64(w, s->lim.rules);
+	jw_key(w, "config_blob_kib");
+	jw_u64(w, s->blob_kib);
+	jw_obj_close(w);
+}
+
 static int run_status(struct cli *c, int argc, char **argv)
 {
 	struct sl_attachment *a = NULL;
+	struct status_cfg sc = {0};
 	struct sl_ctx ctx;
+	char tag[17];
 	size_t n = 0;
 	int err;
 
@@ -381,6 +499,14 @@ static int run_status(struct cli *c, int argc, char **argv)
 			sl_close(&ctx);
 			return EXIT_RUNTIME;
 		}
+		err = status_cfg_read(&ctx, &sc);
+		if (err) {
+			pr_err("cannot read the running config under %s: %s",
+			       ctx.dir, strerror(-err));
+			free(a);
+			sl_close(&ctx);
+			return EXIT_RUNTIME;
+		}
 	}
 	if (c->json) {
 		struct jw w;
@@ -393,6 +519,7 @@ static int run_status(struct cli *c, int argc, char **argv)
 		jw_str(&w, SLUICE_VERSION);
 		jw_key(&w, "layout");
 		jw_u64(&w, SL_LAYOUT_VERSION);
+		status_json_extra(&w, &sc);
 		jw_key(&w, "attachments");
 		jw_arr_open(&w);
 		for (size_t i = 0; i < n; i++) {
@@ -409,6 +536,9 @@ static int run_status(struct cli *c, int argc, char **argv)
 			jw_u64(&w, a[i].prog_id);
 			jw_key(&w, "link_id");
 			jw_u64(&w, a[i].link_id);
+			prog_tag(a[i].prog_id, tag);
+			jw_key(&w, "tag");
+			jw_str(&w, tag);
 			jw_key(&w, "features");
 			jw_arr_open(&w);
 			if (a[i].feat_known) {
@@ -430,21 +560,41 @@ static int run_status(struct cli *c, int argc, char **argv)
 		jw_obj_close(&w);
 		jw_end(&w);
 	} else {
-		printf("state: %s/%s (sluice %s, pinned layout %u)\n",
+		printf("state: %s/%s (sluice %s, pinned layout %u; built with "
+		       "%s, libbpf %u.%u)\n",
 		       ctx.bpffs, SL_PIN_SUBDIR, SLUICE_VERSION,
-		       SL_LAYOUT_VERSION);
+		       SL_LAYOUT_VERSION, __VERSION__, libbpf_major_version(),
+		       libbpf_minor_version());
+		if (sc.known) {
+			printf("config: %zu rule%s, %zu set entr%s, policy in "
+			       "%s out %s, %zu management prefix%s\n",
+			       sc.rules, sc.rules == 1 ? "" : "s",
+			       sc.set_entries,
+			       sc.set_entries == 1 ? "y" : "ies",
+			       pol_name(sc.policy[SL_RDIR_IN]),
+			       pol_name(sc.policy[SL_RDIR_OUT]), sc.n_mgmt,
+			       sc.n_mgmt == 1 ? "" : "es");
+			printf("capacities: set-prefixes %u and set-hosts %u "
+			       "per family and direction, rules %u, config "
+			       "blob %u KiB\n",
+			       sc.lim.prefixes, sc.lim.hosts, sc.lim.rules,
+			       sc.blob_kib);
+		}
 		if (!n)
 			printf("not attached to any interface\n");
 		else
-			printf("%-16s %-6s %-8s %8s %8s  %s\n", "IFACE", "HOOK",
-			       "MODE", "PROG_ID", "LINK_ID", "FEATURES");
+			printf("%-16s %-6s %-8s %8s %8s %-16s  %s\n", "IFACE",
+			       "HOOK", "MODE", "PROG_ID", "LINK_ID", "TAG",
+			       "FEATURES");
 		for (size_t i = 0; i < n; i++) {
 			char feats[64];
 
 			features_list(&a[i], feats, sizeof(feats));
-			printf("%-16s %-6s %-8s %8u %8u  %s%s\n", a[i].ifname,
-			       a[i].hook, a[i].mode, a[i].prog_id, a[i].link_id,
-			       feats, a[i].ifindex ? "" : " (interface gone)");
+			prog_tag(a[i].prog_id, tag);
+			printf("%-16s %-6s %-8s %8u %8u %-16s  %s%s\n",
+			       a[i].ifname, a[i].hook, a[i].mode, a[i].prog_id,
+			       a[i].link_id, tag, feats,
+			       a[i].ifindex ? "" : " (interface gone)");
 		}
 	}
 	free(a);
@@ -463,7 +613,10 @@ const struct cli_cmd cmd_status = {
 	"have no link: 0), and the features the program was\n"
 	"loaded with. An interface that no longer exists (or whose TC "
 	"filter was removed behind Sluice's back) is marked\n"
-	"'(interface gone)'.",
+	"'(interface gone)'. Also the version and build, the program "
+	"tags, the running config's rules, set entries, policy\n"
+	"and management prefixes, and the capacities in use (limits and "
+	"the config blob's class).",
     .opts = (const struct cli_opt[]){{}},
     .examples =
 	"$ sluice status\n$ sluice status -j | jq '.attachments[].prog_id'",

@@ -12,10 +12,8 @@
 #include "log.h"
 #include "names.h"
 
-/* Collects the prefixes of the arguments and of --file; all are validated
- * before anything is written. */
-static int gather(struct cli *c, int argc, char **argv, struct sl_prefix **out,
-		  size_t *n)
+int cli_prefixes(struct cli *c, int argc, char **argv, struct sl_prefix **out,
+		 size_t *n)
 {
 	const char *file = cli_opt(c, "file");
 	struct sl_prefix *fp = NULL, *v;
@@ -62,9 +60,7 @@ static int prefix_cmp(const void *x, const void *y)
 	return memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
-/* Drops repeated prefixes (a prefix named twice is one entry); returns the
- * count left. */
-static size_t dedup(struct sl_prefix *p, size_t n)
+size_t cli_prefixes_dedup(struct sl_prefix *p, size_t n)
 {
 	size_t o = 0;
 
@@ -296,7 +292,7 @@ static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
 	if (!argc && !cli_opt(c, "file"))
 		return cli_usage_error(
 		    c, "expected one or more prefixes or --file");
-	rc = gather(c, argc, argv, &p, &n);
+	rc = cli_prefixes(c, argc, argv, &p, &n);
 	if (rc)
 		return rc;
 	/* The lockout guard: a deny entry for every address. */
@@ -329,7 +325,7 @@ static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
 		free(p);
 		return err == -ENOENT ? EXIT_USAGE : cli_exit(err);
 	}
-	n = dedup(p, n);
+	n = cli_prefixes_dedup(p, n);
 	rc = sets_mgmt_guard(c, &ctx, kind, dir, p, n, add);
 	if (rc) {
 		sl_close(&ctx);

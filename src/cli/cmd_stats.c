@@ -510,7 +510,9 @@ const struct cli_cmd cmd_stats = {
 	"and are cleared only by 'sluice stats --zero' and 'sluice reset'. "
 	"Reasons:\n"
 	"pass, non-ip, allow-set, deny-set, malformed-l2, malformed-l3, "
-	"malformed-l4, rule, policy. JSON lists every\n"
+	"malformed-l4, rule, policy, tcp-syn-fin, tcp-syn-rst, "
+	"tcp-no-flags, tcp-fin-no-ack, tcp-xmas, land, banned.\nJSON lists "
+	"every\n"
 	"reason, zero or not.",
     .opts =
 	(const struct cli_opt[]){

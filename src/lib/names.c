@@ -19,6 +19,16 @@ static const struct {
 			   "bad or truncated TCP/UDP/ICMP header"},
     [SL_R_RULE] = {"rule", "a rule passed or dropped it (see rule counters)"},
     [SL_R_POLICY] = {"policy", "no rule matched; the default policy drops"},
+    [SL_R_TCP_SYNFIN] = {"tcp-syn-fin", "TCP with SYN and FIN set"},
+    [SL_R_TCP_SYNRST] = {"tcp-syn-rst", "TCP with SYN and RST set"},
+    [SL_R_TCP_NOFLAGS] = {"tcp-no-flags",
+			  "TCP without FIN, SYN, RST, PSH, ACK or URG (null "
+			  "scan)"},
+    [SL_R_TCP_FIN_NOACK] = {"tcp-fin-no-ack", "TCP FIN without ACK"},
+    [SL_R_TCP_XMAS] = {"tcp-xmas", "TCP FIN, PSH and URG without ACK (XMAS "
+				   "scan)"},
+    [SL_R_LAND] = {"land", "source address equals destination address"},
+    [SL_R_BANNED] = {"banned", "the source is banned (sluice ban)"},
 #ifdef SL_NEXT_LAYOUT
     [SL_R_NEXT_TEST] = {"next-test", "test build: a reason appended later"},
 #endif

@@ -488,7 +488,7 @@ static int host_bits_set(struct sl_ctx *ctx, int family, int dir,
 /* Holds back SIGINT, SIGTERM, SIGHUP and SIGQUIT while a write and its
  * undo run: a signal that comes meanwhile takes effect once the sets are
  * as before or as asked, never between. (SIGKILL cannot be held.) */
-static void signals_hold(sigset_t *old)
+void sl_signals_hold(sigset_t *old)
 {
 	sigset_t s;
 
@@ -500,7 +500,7 @@ static void signals_hold(sigset_t *old)
 	pthread_sigmask(SIG_BLOCK, &s, old);
 }
 
-static void signals_release(const sigset_t *old)
+void sl_signals_release(const sigset_t *old)
 {
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
@@ -646,14 +646,14 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 			err = -EINVAL;
 			goto out;
 		}
-	signals_hold(&sig);
+	sl_signals_hold(&sig);
 	/* Presence bits first: a host entry is never in place unseen. */
 	if (b[1].n)
 		err = host_bits_set(ctx, AF_INET, dir, p, m);
 	if (!err && b[3].n)
 		err = host_bits_set(ctx, AF_INET6, dir, p, m);
 	if (err) {
-		signals_release(&sig);
+		sl_signals_release(&sig);
 		pr_err("cannot update the host presence bits: %s (nothing was "
 		       "added)",
 		       strerror(-err));
@@ -668,7 +668,7 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 			continue;
 		for (int u = 0; u <= t; u++)
 			batch_undo(&b[u], done[u]);
-		signals_release(&sig);
+		sl_signals_release(&sig);
 		if (err == -E2BIG || err == -ENOSPC) {
 			size_t have = map_count(b[t].fd, b[t].ksz);
 
@@ -685,7 +685,7 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 		}
 		goto out;
 	}
-	signals_release(&sig);
+	sl_signals_release(&sig);
 	if (added)
 		for (int t = 0; t < NTARGETS; t++)
 			*added += b[t].n;
@@ -759,7 +759,7 @@ int sl_set_del(struct sl_ctx *ctx, int kind, int dir,
 	}
 	/* Presence bits stay set: a stale bit costs one probe, never a
 	 * wrong verdict. */
-	signals_hold(&sig);
+	sl_signals_hold(&sig);
 	for (int t = 0; t < NTARGETS; t++) {
 		if (t && done[t - 1])
 			sl_die_point("set-between-maps");
@@ -780,7 +780,7 @@ int sl_set_del(struct sl_ctx *ctx, int kind, int dir,
 		       sl_set_kind_name(kind), strerror(-err));
 		break;
 	}
-	signals_release(&sig);
+	sl_signals_release(&sig);
 out:
 	batches_free(b, NTARGETS);
 	free(p);
@@ -1295,4 +1295,17 @@ int sl_set_counters_zero(struct sl_ctx *ctx, size_t *zeroed)
 {
 	*zeroed = 0;
 	return running_maps(ctx, zero_one, zeroed);
+}
+
+static int count_one(int fd, int family, int dir, bool host, void *arg)
+{
+	(void)dir;
+	*(size_t *)arg += map_count(fd, key_size(family, host));
+	return 0;
+}
+
+int sl_set_count(struct sl_ctx *ctx, size_t *n)
+{
+	*n = 0;
+	return running_maps(ctx, count_one, n);
 }

@@ -8,6 +8,7 @@
 #ifndef SLUICE_H
 #define SLUICE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -145,7 +146,40 @@ bool sl_prefix_within(const struct sl_prefix *in, const struct sl_prefix *out);
 /* The prefixes share an address (one holds the other). */
 bool sl_prefix_overlap(const struct sl_prefix *a, const struct sl_prefix *b);
 
+/* ---- bans (bans.c) ----
+ * Banned source prefixes (abi.h, Bans): runtime-owned, never touched by
+ * apply. Expiry times are on the datapath's clock, CLOCK_BOOTTIME. */
+struct sl_ban {
+	struct sl_prefix prefix;
+	uint64_t expires; /* CLOCK_BOOTTIME ns; 0: permanent */
+	uint64_t packets; /* dropped by this ban */
+	uint64_t bytes;
+};
+
+/* Now on the datapath's clock (bpf_ktime_get_boot_ns), in ns. */
+uint64_t sl_ban_now(void);
+/* Bans every prefix of p for dur_ns from now (0: permanent): a prefix
+ * banned already gets the new expiry and keeps its counters. Expired
+ * entries are removed first. All or nothing: -ENOSPC, writing nothing,
+ * when the new ones do not fit (SL_BAN_MAX_ENTRIES per family). added:
+ * the prefixes that were not banned. p must hold no prefix twice. */
+int sl_ban_add(struct sl_ctx *ctx, const struct sl_prefix *p, size_t n,
+	       uint64_t dur_ns, size_t *added);
+/* Lifts the bans of p; -EINVAL, changing nothing, if one is not banned
+ * (an expired ban is not). */
+int sl_ban_del(struct sl_ctx *ctx, const struct sl_prefix *p, size_t n);
+/* The active bans, IPv4 first, in address order (free *out). */
+int sl_ban_list(struct sl_ctx *ctx, struct sl_ban **out, size_t *n);
+/* Removes every ban; n: the active ones among them. */
+int sl_ban_flush(struct sl_ctx *ctx, size_t *n);
+
 /* ---- sets (sets.c) ---- */
+
+/* Hold back SIGINT, SIGTERM, SIGHUP and SIGQUIT while a write and its undo
+ * run (a signal that comes meanwhile takes effect after), and let them go
+ * again. */
+void sl_signals_hold(sigset_t *old);
+void sl_signals_release(const sigset_t *old);
 
 struct sl_set_entry {
 	struct sl_prefix prefix;
@@ -224,6 +258,8 @@ bool sl_set_entries_equal(const struct sl_set_entry *a, size_t na,
 /* Sorts entries in the canonical order of configs (sl_set_order by kind). */
 int sl_set_entries_sort(struct sl_set_entry *v, size_t n);
 /* Every entry of every set trie; *out is malloc'ed. kind 0: both kinds. */
+/* The number of entries of the running sets, allow and deny (status). */
+int sl_set_count(struct sl_ctx *ctx, size_t *n);
 int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
 		size_t *n);
 

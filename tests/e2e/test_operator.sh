@@ -161,4 +161,24 @@ check "block --flush takes it away" sl block --flush
 check "apply of an empty config" sh -c "echo 'policy: pass' | timeout 60 ip netns exec $NS_S $SLUICE --bpffs $BPF apply -f -"
 expect_flows "traffic flows again" "$NS_C" "$S4"
 
+# ---- status: version, build, program tags, config and capacities ----
+printf 'policy: {in: pass, out: drop}\nmanagement: [198.18.0.1]\ndeny: [198.18.9.0/24, "2001:db8:9::/48"]\nrules:\n  - {action: pass, direction: out}\nlimits: {rules: 5000}\n' >"$T/st.yaml"
+check "apply a config for status" sl apply -f "$T/st.yaml"
+st=$(sl status -j)
+tag=$(bpftool -j prog show id "$(echo "$st" | jq '.attachments[0].prog_id')" 2>/dev/null | jq -r .tag)
+if echo "$st" | jq -e --arg t "$tag" '(.build.version | length > 0) and (.build.libbpf | test("^[0-9]+[.][0-9]+$")) and (.build.compiler | length > 0) and .config.rules == 1 and .config.set_entries == 2 and .config.management_prefixes == 1 and .config.policy == {"in": "pass", "out": "drop"} and .limits.rules == 5000 and .limits["set-hosts"] > 0 and .limits.config_blob_kib >= 256 and ([.attachments[].tag | test("^[0-9a-f]{16}$")] | all) and .attachments[0].tag == $t' >/dev/null 2>&1; then
+	ok "status -j: build, config (rules, entries, policy, management), limits, program tags (as bpftool)"
+else
+	fail "status -j: build, config (rules, entries, policy, management), limits, program tags (as bpftool)" "bpftool tag $tag: $(echo "$st" | jq -c 'del(.attachments)') $(echo "$st" | jq -c '[.attachments[].tag]')"
+fi
+txt=$(sl status)
+if echo "$txt" | grep -q '^config: 1 rule, 2 set entries, policy in pass out drop, 1 management prefix$' &&
+	echo "$txt" | grep -q '^capacities: .*rules 5000, config blob [0-9]* KiB$' &&
+	echo "$txt" | grep -q "^IFACE .*TAG .*FEATURES" && echo "$txt" | grep -q "$tag"; then
+	ok "status: config, capacities and program tags in the text"
+else
+	fail "status: config, capacities and program tags in the text" "$txt"
+fi
+check "apply policy pass again" sh -c "echo 'policy: pass' | timeout 60 ip netns exec $NS_S $SLUICE --bpffs $BPF apply -f -"
+
 finish

@@ -453,6 +453,15 @@ static bool pair_possible(const struct fenv *e, int reason, int action)
 	case SL_R_MALFORMED_L3:
 	case SL_R_MALFORMED_L4:
 		return action == (e->keep ? SL_ACT_PASS : SL_ACT_DROP);
+	case SL_R_TCP_SYNFIN:
+	case SL_R_TCP_SYNRST:
+	case SL_R_TCP_NOFLAGS:
+	case SL_R_TCP_FIN_NOACK:
+	case SL_R_TCP_XMAS:
+	case SL_R_LAND:
+		/* Abusive packets: dropped with drop_malformed, else judged
+		 * like any packet. No ban is installed: never banned. */
+		return !e->keep && action == SL_ACT_DROP;
 	}
 	return false;
 }
@@ -631,6 +640,9 @@ struct gen {
 	size_t hdr_end; /* end of the L2 and L3 headers */
 	size_t l4_end;	/* end of the L4 header */
 	size_t len;
+	bool tcp;   /* carries TCP (its header, unless a later fragment) */
+	bool later; /* a later fragment: no L4 header */
+	uint8_t tcp_flags; /* as built */
 };
 
 /* A valid frame: IPv4 (options, fragments) or IPv6 (extension headers)
@@ -725,6 +737,13 @@ static size_t gen_valid(uint8_t *b, struct gen *g)
 					(chance(50) ? PKT_IP6_M : 0);
 	}
 	g->len = pkt_build(&s, b, &off);
+	g->tcp = s.proto == IPPROTO_TCP;
+	g->tcp_flags = s.tcp_flags;
+	if (g->family == AF_INET)
+		g->later = (s.frag & 0x1fff) != 0;
+	for (int i = 0; g->family == AF_INET6 && i < s.n_ext; i++)
+		if (s.ext[i] == IPPROTO_FRAGMENT && (s.frag & 0xfff8))
+			g->later = true;
 	g->hdr_end = non_ip ? off.l3 : off.l4;
 	g->l4_end = non_ip ? off.l3 : off.l4 + l4hdr;
 	if (non_ip)
@@ -774,6 +793,40 @@ static size_t mutate(uint8_t *b, const struct gen *g, size_t *first_flip)
 	return len;
 }
 
+static bool tcp_abusive(int reason)
+{
+	return reason == SL_R_TCP_SYNFIN || reason == SL_R_TCP_SYNRST ||
+	       reason == SL_R_TCP_NOFLAGS || reason == SL_R_TCP_FIN_NOACK ||
+	       reason == SL_R_TCP_XMAS;
+}
+
+/* What the abusive-packet checks make of a frame whose L2-L3 headers are
+ * intact, from the generator's record: a land or tcp-* reason, SL_R_PASS,
+ * or -1 when it depends on a mutated TCP header (full: L4 intact). */
+static int oracle_abusive(const struct gen *g, bool full)
+{
+	/* FIN 01, SYN 02, RST 04, PSH 08, ACK 10, URG 20 */
+	static const struct {
+		uint8_t mask, val;
+		int reason;
+	} order[] = {
+	    {0x03, 0x03, SL_R_TCP_SYNFIN},    {0x06, 0x06, SL_R_TCP_SYNRST},
+	    {0x3f, 0x00, SL_R_TCP_NOFLAGS},   {0x39, 0x29, SL_R_TCP_XMAS},
+	    {0x11, 0x01, SL_R_TCP_FIN_NOACK},
+	};
+
+	if (!memcmp(g->src, g->dst, alen_of(g->family)))
+		return SL_R_LAND;
+	if (!g->tcp || g->later)
+		return SL_R_PASS;
+	if (!full)
+		return -1;
+	for (size_t i = 0; i < NELEM(order); i++)
+		if ((g->tcp_flags & order[i].mask) == order[i].val)
+			return order[i].reason;
+	return SL_R_PASS;
+}
+
 /* The oracle's checks of a mutated frame whose headers are intact. */
 static void check_oracle(struct fenv *e, const struct frame *fr,
 			 const struct gen *g, const struct obs *o, int reason,
@@ -794,6 +847,17 @@ static void check_oracle(struct fenv *e, const struct frame *fr,
 	}
 	w = oracle_winner(g->family, g->src, g->dst);
 	entry_name(w, want, sizeof(want));
+	/* Abusive packets drop before the sets (a bad L4 header is judged
+	 * first); with drop_malformed=0 they are judged like any packet. */
+	if (!e->keep && reason != SL_R_MALFORMED_L4) {
+		int ab = oracle_abusive(g, full);
+
+		if (ab < 0 ? tcp_abusive(reason) : ab != SL_R_PASS) {
+			if ((ab >= 0 && reason != ab) || o->nent)
+				goto bad;
+			return;
+		}
+	}
 	switch (reason) {
 	case SL_R_PASS:
 		if (w >= 0)

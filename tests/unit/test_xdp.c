@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* test_xdp: the XDP program, run on crafted frames through
  * bpf_prog_test_run_opts. Each case names a frame, the set entries in the
- * tries, the features, and the expected verdict (any XDP action) and
+ * tries, the bans (active, permanent or expired, written straight into the
+ * ban tries), the features, and the expected verdict (any XDP action) and
  * reason; every run also checks the output frame byte by byte against the
  * expected one (the input, unless the case says how the program rewrites
  * it), that exactly one counter cell (reason, the verdict's action) moved by
  * one packet and the frame's length in bytes, and that only the deciding
- * set entry counted the hit. */
+ * set entry or ban counted the hit. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -35,14 +37,28 @@ struct env {
 	 * the ABI has them (SL_HOST_BUCKET_BITS); -1 otherwise. */
 	int host[2][SL_DIR_MAX];
 	int host_bits;
+	int ban[2]; /* the ban tries: [0: IPv4, 1: IPv6] */
 };
 
 /* envs[0]: the program's default features; envs[1]: drop_malformed=0. */
 static struct env envs[2];
 /* Reasons produced by at least one passing case. */
-static unsigned int reasons_seen;
+static unsigned long long reasons_seen;
 
 #define MAX_ENTRIES 4
+#define MAX_BANS    2
+
+/* A ban as a case installs it, straight into the ban trie. */
+enum ban_state {
+	BAN_ACTIVE = 1, /* expires in an hour */
+	BAN_PERMANENT,	/* expires 0 */
+	BAN_EXPIRED,	/* expired a second ago */
+};
+
+struct ban_def {
+	const char *prefix; /* NULL ends a list */
+	int state;	    /* enum ban_state */
+};
 
 struct xdp_case {
 	const char *name;
@@ -52,22 +68,28 @@ struct xdp_case {
 	/* The expected output from the input frame (NULL: unchanged). */
 	void (*out)(uint8_t *f, struct pkt_off *off);
 	struct set_def set[MAX_ENTRIES];
-	int hit;	     /* 1-based index in set of the deciding entry */
+	int hit; /* 1-based index in set of the deciding entry */
+	struct ban_def ban[MAX_BANS];
+	int ban_hit;	     /* 1-based index in ban of the ban that drops it */
 	bool keep_malformed; /* load with drop_malformed=0 */
 	int verdict;	     /* an XDP action */
 	int reason;	     /* enum sl_reason */
 };
 
 #define EXPECT(v, r) .verdict = XDP_##v, .reason = SL_R_##r
-#define EXT(...)     .ext = {__VA_ARGS__}
-#define HOP	     IPPROTO_HOPOPTS
-#define RTG	     IPPROTO_ROUTING
-#define DST	     IPPROTO_DSTOPTS
-#define FRG	     IPPROTO_FRAGMENT
-#define AH	     IPPROTO_AH
-#define VLAN(...)    .vlan = {__VA_ARGS__}
-#define Q	     0x8100
-#define AD	     0x88a8
+#define BAN(p, st)          \
+	{                   \
+		p, BAN_##st \
+	}
+#define EXT(...)  .ext = {__VA_ARGS__}
+#define HOP	  IPPROTO_HOPOPTS
+#define RTG	  IPPROTO_ROUTING
+#define DST	  IPPROTO_DSTOPTS
+#define FRG	  IPPROTO_FRAGMENT
+#define AH	  IPPROTO_AH
+#define VLAN(...) .vlan = {__VA_ARGS__}
+#define Q	  0x8100
+#define AD	  0x88a8
 
 static bool is_malformed(int reason)
 {
@@ -114,6 +136,11 @@ static void fix_udp_len0(uint8_t *f, struct pkt_off *o)
 static void fix_ip6_plen0(uint8_t *f, struct pkt_off *o)
 {
 	pkt_put16(f + o->l3 + 4, 0);
+}
+
+static void fix_tcp_noflags(uint8_t *f, struct pkt_off *o)
+{
+	f[o->l4 + 13] = 0;
 }
 
 /* ---- the cases ---- */
@@ -359,6 +386,154 @@ static const struct xdp_case cases[] = {
     {"ipv6 atomic fragment (offset 0, no m) checks the udp length",
      V6(.n_ext = 1, EXT(FRG), .frag = 0, UDP, .udp_len = 1000),
      EXPECT(DROP, MALFORMED_L4)},
+
+    /* Abusive TCP and land: well-formed, dropped with their own reason
+     * by the malformed stage (TCP flags: FIN 01 SYN 02 RST 04 PSH 08 ACK 10
+     * URG 20 ECE 40 CWR 80). */
+    {"ipv4 tcp syn+fin drops as tcp-syn-fin", V4(TCP, .tcp_flags = 0x03),
+     EXPECT(DROP, TCP_SYNFIN)},
+    {"ipv6 tcp syn+fin drops as tcp-syn-fin", V6(TCP, .tcp_flags = 0x03),
+     EXPECT(DROP, TCP_SYNFIN)},
+    {"802.1Q ipv4 tcp syn+fin drops as tcp-syn-fin",
+     V4(VLAN(Q), TCP, .tcp_flags = 0x03), EXPECT(DROP, TCP_SYNFIN)},
+    {"qinq ipv6 tcp syn+fin+ack drops as tcp-syn-fin",
+     V6(VLAN(AD, Q), TCP, .tcp_flags = 0x13), EXPECT(DROP, TCP_SYNFIN)},
+    {"ipv4 tcp with all six flags drops as tcp-syn-fin",
+     V4(TCP, .tcp_flags = 0x3f), EXPECT(DROP, TCP_SYNFIN)},
+    {"ipv4 tcp syn+rst drops as tcp-syn-rst", V4(TCP, .tcp_flags = 0x06),
+     EXPECT(DROP, TCP_SYNRST)},
+    {"ipv6 tcp syn+rst+ack drops as tcp-syn-rst", V6(TCP, .tcp_flags = 0x16),
+     EXPECT(DROP, TCP_SYNRST)},
+    {"802.1ad ipv6 tcp syn+rst drops as tcp-syn-rst",
+     V6(VLAN(AD), TCP, .tcp_flags = 0x06), EXPECT(DROP, TCP_SYNRST)},
+    {"ipv4 tcp without flags drops as tcp-no-flags", V4(TCP),
+     .fix = fix_tcp_noflags, EXPECT(DROP, TCP_NOFLAGS)},
+    {"ipv6 tcp without flags drops as tcp-no-flags", V6(TCP, .payload = 4),
+     .fix = fix_tcp_noflags, EXPECT(DROP, TCP_NOFLAGS)},
+    {"802.1Q ipv4 tcp without flags drops as tcp-no-flags", V4(VLAN(Q), TCP),
+     .fix = fix_tcp_noflags, EXPECT(DROP, TCP_NOFLAGS)},
+    {"ipv6 tcp with only ece+cwr drops as tcp-no-flags",
+     V6(TCP, .tcp_flags = 0xc0), EXPECT(DROP, TCP_NOFLAGS)},
+    {"ipv4 tcp fin without ack drops as tcp-fin-no-ack",
+     V4(TCP, .tcp_flags = 0x01), EXPECT(DROP, TCP_FIN_NOACK)},
+    {"ipv6 tcp fin+psh without ack drops as tcp-fin-no-ack",
+     V6(TCP, .tcp_flags = 0x09), EXPECT(DROP, TCP_FIN_NOACK)},
+    {"qinq ipv4 tcp fin without ack drops as tcp-fin-no-ack",
+     V4(VLAN(AD, Q), TCP, .tcp_flags = 0x01), EXPECT(DROP, TCP_FIN_NOACK)},
+    {"ipv4 tcp fin+psh+urg (xmas) drops as tcp-xmas",
+     V4(TCP, .tcp_flags = 0x29), EXPECT(DROP, TCP_XMAS)},
+    {"ipv6 tcp fin+psh+urg+ece+cwr (xmas) drops as tcp-xmas",
+     V6(TCP, .tcp_flags = 0xe9), EXPECT(DROP, TCP_XMAS)},
+    {"802.1Q ipv6 tcp xmas drops as tcp-xmas",
+     V6(VLAN(Q), TCP, .tcp_flags = 0x29), EXPECT(DROP, TCP_XMAS)},
+    {"ipv4 first fragment with syn+fin drops as tcp-syn-fin",
+     V4(TCP, .frag = PKT_IP4_MF, .tcp_flags = 0x03, .payload = 8),
+     EXPECT(DROP, TCP_SYNFIN)},
+    {"ipv6 tcp syn+fin after an extension chain drops as tcp-syn-fin",
+     V6(.n_ext = 2, EXT(HOP, DST), TCP, .tcp_flags = 0x03),
+     EXPECT(DROP, TCP_SYNFIN)},
+    {"ipv4 tcp land (src == dst) drops as land",
+     V4(TCP, .src = PKT_DST4, .tcp_flags = 0x02), EXPECT(DROP, LAND)},
+    {"ipv4 udp land drops as land", V4(UDP, .src = PKT_DST4),
+     EXPECT(DROP, LAND)},
+    {"ipv6 icmpv6 land drops as land", V6(ICMP6, .src = PKT_DST6),
+     EXPECT(DROP, LAND)},
+    {"802.1Q ipv6 tcp land drops as land", V6(VLAN(Q), TCP, .src = PKT_DST6),
+     EXPECT(DROP, LAND)},
+    {"qinq ipv4 land later fragment drops as land",
+     V4(VLAN(AD, Q), UDP, .src = PKT_DST4, .frag = 1, .cut = 8),
+     EXPECT(DROP, LAND)},
+    {"ipv4 land syn+fin drops as land (first match)",
+     V4(TCP, .src = PKT_DST4, .tcp_flags = 0x03), EXPECT(DROP, LAND)},
+    {"ipv4 src differing from dst in the last bit is no land",
+     V4(TCP, .src = "198.19.0.0"), EXPECT(PASS, PASS)},
+    {"ipv6 src differing from dst in the first word is no land",
+     V6(TCP, .src = "3001:db8:2::1"), EXPECT(PASS, PASS)},
+    /* The normal flags pass. */
+    {"ipv4 tcp syn+ack passes", V4(TCP, .tcp_flags = 0x12), EXPECT(PASS, PASS)},
+    {"ipv4 tcp ack passes", V4(TCP, .tcp_flags = 0x10), EXPECT(PASS, PASS)},
+    {"ipv4 tcp fin+ack passes", V4(TCP, .tcp_flags = 0x11), EXPECT(PASS, PASS)},
+    {"ipv4 tcp rst passes", V4(TCP, .tcp_flags = 0x04), EXPECT(PASS, PASS)},
+    {"ipv4 tcp rst+ack passes", V4(TCP, .tcp_flags = 0x14), EXPECT(PASS, PASS)},
+    {"ipv4 tcp psh+ack passes", V4(TCP, .tcp_flags = 0x18), EXPECT(PASS, PASS)},
+    {"ipv4 tcp fin+psh+urg+ack passes", V4(TCP, .tcp_flags = 0x39),
+     EXPECT(PASS, PASS)},
+    {"ipv4 tcp syn+ece+cwr passes", V4(TCP, .tcp_flags = 0xc2),
+     EXPECT(PASS, PASS)},
+    {"ipv6 tcp syn passes", V6(TCP, .tcp_flags = 0x02), EXPECT(PASS, PASS)},
+    {"ipv6 tcp syn+ack passes", V6(TCP, .tcp_flags = 0x12), EXPECT(PASS, PASS)},
+    {"ipv6 tcp fin+ack passes", V6(TCP, .tcp_flags = 0x11), EXPECT(PASS, PASS)},
+    {"ipv6 tcp rst passes", V6(TCP, .tcp_flags = 0x04), EXPECT(PASS, PASS)},
+    {"ipv6 tcp rst+ack passes", V6(TCP, .tcp_flags = 0x14), EXPECT(PASS, PASS)},
+    {"802.1Q ipv4 tcp syn passes", V4(VLAN(Q), TCP, .tcp_flags = 0x02),
+     EXPECT(PASS, PASS)},
+    {"qinq ipv6 tcp fin+ack passes", V6(VLAN(AD, Q), TCP, .tcp_flags = 0x11),
+     EXPECT(PASS, PASS)},
+    {"ipv6 later fragment (flags unreadable) passes",
+     V6(.n_ext = 1, EXT(FRG), .frag = PKT_IP6_OFF(2), TCP, .tcp_flags = 0x03,
+	.payload = 4),
+     EXPECT(PASS, PASS)},
+    /* A sanity check, before the sets: an allowed source is no
+     * exception. */
+    {"ipv4 syn+fin from an allowed source drops as tcp-syn-fin",
+     V4(TCP, .tcp_flags = 0x03), .set = {ALLOW(SRC, PKT_SRC4)},
+     EXPECT(DROP, TCP_SYNFIN)},
+    {"ipv6 land from an allowed source drops as land", V6(UDP, .src = PKT_DST6),
+     .set = {ALLOW(SRC, "2001:db8::/32")}, EXPECT(DROP, LAND)},
+
+    /* Bans (after the sets; source only). */
+    {"v4 banned source /32 drops as banned", V4(TCP),
+     .ban = {BAN(PKT_SRC4, ACTIVE)}, .ban_hit = 1, EXPECT(DROP, BANNED)},
+    {"v4 source in a permanent /24 ban drops as banned", V4(UDP),
+     .ban = {BAN("198.18.0.0/24", PERMANENT)}, .ban_hit = 1,
+     EXPECT(DROP, BANNED)},
+    {"v4 source in 0.0.0.0/0 ban drops as banned", V4(ICMP),
+     .ban = {BAN("0.0.0.0/0", ACTIVE)}, .ban_hit = 1, EXPECT(DROP, BANNED)},
+    {"v4 expired ban passes", V4(TCP), .ban = {BAN(PKT_SRC4, EXPIRED)},
+     EXPECT(PASS, PASS)},
+    {"v4 expired /32 ban over an active /16 drops by the /16", V4(TCP),
+     .ban = {BAN(PKT_SRC4, EXPIRED), BAN("198.18.0.0/16", ACTIVE)},
+     .ban_hit = 2, EXPECT(DROP, BANNED)},
+    {"v4 active /32 ban over an expired /16 drops by the /32", V4(TCP),
+     .ban = {BAN(PKT_SRC4, ACTIVE), BAN("198.18.0.0/16", EXPIRED)},
+     .ban_hit = 1, EXPECT(DROP, BANNED)},
+    {"v4 expired /32 and /16 bans pass", V4(UDP),
+     .ban = {BAN(PKT_SRC4, EXPIRED), BAN("198.18.0.0/16", EXPIRED)},
+     EXPECT(PASS, PASS)},
+    {"v4 ban of the destination does not drop", V4(TCP),
+     .ban = {BAN(PKT_DST4, ACTIVE)}, EXPECT(PASS, PASS)},
+    {"v4 ban of a neighbour /32 does not drop", V4(TCP),
+     .ban = {BAN("198.18.0.2", ACTIVE)}, EXPECT(PASS, PASS)},
+    {"v4 ban applies inside qinq", V4(VLAN(AD, Q), TCP),
+     .ban = {BAN(PKT_SRC4, ACTIVE)}, .ban_hit = 1, EXPECT(DROP, BANNED)},
+    {"v4 ban applies to a later fragment", V4(TCP, .frag = 185, .cut = 16),
+     .ban = {BAN("198.18.0.0/15", ACTIVE)}, .ban_hit = 1, EXPECT(DROP, BANNED)},
+    {"v6 banned source /128 drops as banned", V6(TCP),
+     .ban = {BAN(PKT_SRC6, ACTIVE)}, .ban_hit = 1, EXPECT(DROP, BANNED)},
+    {"v6 source in a /48 ban drops as banned", V6(VLAN(Q), UDP),
+     .ban = {BAN("2001:db8:1::/48", PERMANENT)}, .ban_hit = 1,
+     EXPECT(DROP, BANNED)},
+    {"v6 expired ban passes", V6(ICMP6), .ban = {BAN(PKT_SRC6, EXPIRED)},
+     EXPECT(PASS, PASS)},
+    {"v6 expired /128 ban over an active /32 drops by the /32", V6(TCP),
+     .ban = {BAN(PKT_SRC6, EXPIRED), BAN("2001:db8::/32", ACTIVE)},
+     .ban_hit = 2, EXPECT(DROP, BANNED)},
+    {"v6 packet ignores ipv4 bans", V6(UDP), .ban = {BAN("0.0.0.0/0", ACTIVE)},
+     EXPECT(PASS, PASS)},
+    {"v4 packet ignores ipv6 bans", V4(UDP), .ban = {BAN("::/0", ACTIVE)},
+     EXPECT(PASS, PASS)},
+    /* The allow set stays above the bans; the deny set decides first. */
+    {"v4 allowed source is not banned", V4(TCP), .set = {ALLOW(SRC, PKT_SRC4)},
+     .hit = 1, .ban = {BAN(PKT_SRC4, ACTIVE)}, EXPECT(PASS, ALLOW_SET)},
+    {"v6 source in an allowed /48 is not banned by its /128", V6(TCP),
+     .set = {ALLOW(SRC, "2001:db8:1::/48")}, .hit = 1,
+     .ban = {BAN(PKT_SRC6, PERMANENT)}, EXPECT(PASS, ALLOW_SET)},
+    {"v4 denied and banned source drops as deny-set", V4(UDP),
+     .set = {DENY(SRC, PKT_SRC4)}, .hit = 1, .ban = {BAN(PKT_SRC4, ACTIVE)},
+     EXPECT(DROP, DENY_SET)},
+    {"v4 syn+fin from a banned source drops as tcp-syn-fin",
+     V4(TCP, .tcp_flags = 0x03), .ban = {BAN(PKT_SRC4, ACTIVE)},
+     EXPECT(DROP, TCP_SYNFIN)},
 
     /* Sets, IPv4. The packet is PKT_SRC4 198.18.0.1 -> PKT_DST4
      * 198.19.0.1 unless the spec says otherwise. */
@@ -608,6 +783,34 @@ static const struct xdp_case cases[] = {
      EXPECT(PASS, NON_IP)},
     {"no drop_malformed: tcp passes", V4(TCP), .keep_malformed = true,
      EXPECT(PASS, PASS)},
+    {"no drop_malformed: malformed-l4 frame from a banned source drops",
+     V4(UDP, .udp_len = 7), .ban = {BAN("198.18.0.0/24", ACTIVE)}, .ban_hit = 1,
+     .keep_malformed = true, EXPECT(DROP, BANNED)},
+    {"no drop_malformed: ipv6 chain of 9 from a banned source drops",
+     V6(.n_ext = 9, EXT(HOP, DST, DST, DST, DST, DST, DST, DST, DST), UDP),
+     .ban = {BAN(PKT_SRC6, ACTIVE)}, .ban_hit = 1, .keep_malformed = true,
+     EXPECT(DROP, BANNED)},
+    {"no drop_malformed: malformed frame from an allowed, banned source "
+     "passes",
+     V4(UDP, .udp_len = 7), .set = {ALLOW(SRC, PKT_SRC4)}, .hit = 1,
+     .ban = {BAN(PKT_SRC4, ACTIVE)}, .keep_malformed = true,
+     EXPECT(PASS, MALFORMED_L4)},
+    {"no drop_malformed: malformed frame with an expired ban passes",
+     V4(UDP, .udp_len = 7), .ban = {BAN(PKT_SRC4, EXPIRED)},
+     .keep_malformed = true, EXPECT(PASS, MALFORMED_L4)},
+    {"no drop_malformed: land from a banned source drops as banned",
+     V4(UDP, .src = PKT_DST4), .ban = {BAN(PKT_DST4, ACTIVE)}, .ban_hit = 1,
+     .keep_malformed = true, EXPECT(DROP, BANNED)},
+    /* drop_malformed off: abusive packets go on through the table. */
+    {"no drop_malformed: tcp syn+fin passes on", V4(TCP, .tcp_flags = 0x03),
+     .keep_malformed = true, EXPECT(PASS, PASS)},
+    {"no drop_malformed: ipv6 tcp xmas passes on", V6(TCP, .tcp_flags = 0x29),
+     .keep_malformed = true, EXPECT(PASS, PASS)},
+    {"no drop_malformed: land passes on", V4(UDP, .src = PKT_DST4),
+     .keep_malformed = true, EXPECT(PASS, PASS)},
+    {"no drop_malformed: tcp without flags from a denied source drops", V4(TCP),
+     .fix = fix_tcp_noflags, .set = {DENY(SRC, PKT_SRC4)}, .hit = 1,
+     .keep_malformed = true, EXPECT(DROP, DENY_SET)},
 };
 
 /* ---- truncation: a frame cut at every length ---- */
@@ -902,11 +1105,50 @@ static bool has_host_entry(const struct xdp_case *c)
 	return false;
 }
 
+static __u64 boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static bool bans_empty(struct env *e)
+{
+	struct sl_lpm_v6 k;
+
+	for (int fam = 0; fam < 2; fam++)
+		if (!ASSERT_TRUE(bpf_map_get_next_key(e->ban[fam], NULL, &k) ==
+				     -ENOENT,
+				 "a ban trie is not empty"))
+			return false;
+	return true;
+}
+
+/* The ban trie and key of a ban. */
+static bool ban_key(struct env *e, const struct ban_def *b, int *fd,
+		    struct sl_lpm_v6 *k)
+{
+	struct sl_prefix p;
+	char err[128];
+
+	if (!ASSERT_EQ(sl_prefix_parse(b->prefix, &p, err, sizeof(err)), 0,
+		       b->prefix))
+		return false;
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = p.plen;
+	memcpy(k->addr, p.addr, p.family == AF_INET ? 4 : 16);
+	*fd = e->ban[p.family == AF_INET6];
+	return true;
+}
+
 static bool run_case(const struct xdp_case *c, bool host)
 {
 	struct env *e = &envs[c->keep_malformed];
 	struct entry_key keys[MAX_ENTRIES];
-	int n = 0, i;
+	struct sl_lpm_v6 bkeys[MAX_BANS];
+	int bfd[MAX_BANS];
+	int n = 0, nb = 0, i;
 	uint8_t f[PKT_MAX], want[PKT_MAX];
 	struct pkt_off off, woff;
 	bool ok = false;
@@ -919,8 +1161,24 @@ static bool run_case(const struct xdp_case *c, bool host)
 	if (c->out)
 		c->out(want, &woff);
 
-	if (!sets_empty(e))
+	if (!sets_empty(e) || !bans_empty(e))
 		return false;
+	for (; nb < MAX_BANS && c->ban[nb].prefix; nb++) {
+		struct sl_ban_val v = {0};
+		__u64 now = boot_ns();
+
+		if (!ban_key(e, &c->ban[nb], &bfd[nb], &bkeys[nb]))
+			goto out;
+		v.plen = bkeys[nb].prefixlen;
+		v.expires = c->ban[nb].state == BAN_PERMANENT ? 0
+			    : c->ban[nb].state == BAN_EXPIRED
+				? now - 1000000000ULL
+				: now + 3600 * 1000000000ULL;
+		if (!ASSERT_EQ(bpf_map_update_elem(bfd[nb], &bkeys[nb], &v,
+						   BPF_NOEXIST),
+			       0, c->ban[nb].prefix))
+			goto out;
+	}
 	for (; n < MAX_ENTRIES && c->set[n].kind; n++) {
 		struct sl_set_val v = {.kind = c->set[n].kind};
 
@@ -959,15 +1217,32 @@ static bool run_case(const struct xdp_case *c, bool host)
 			"entry %s changed kind or plen", c->set[i].prefix))
 			goto out;
 	}
+	/* Only the deciding ban counted the frame. */
+	for (i = 0; i < nb; i++) {
+		struct sl_ban_val v;
+		bool hit = c->ban_hit == i + 1;
+
+		if (!ASSERT_EQ(bpf_map_lookup_elem(bfd[i], &bkeys[i], &v), 0,
+			       c->ban[i].prefix) ||
+		    !ASSERT_TRUE(
+			v.packets == (__u64)hit &&
+			    v.bytes == (hit ? off.len : 0),
+			"ban %s counted +%llu/+%lluB, want +%d/+%zuB",
+			c->ban[i].prefix, (unsigned long long)v.packets,
+			(unsigned long long)v.bytes, hit, hit ? off.len : 0))
+			goto out;
+	}
 	ok = true;
 out:
 	for (i = 0; i < n; i++) {
 		bpf_map_delete_elem(keys[i].fd, &keys[i].k);
 		host_bit(e, &keys[i], false);
 	}
+	for (i = 0; i < nb; i++)
+		bpf_map_delete_elem(bfd[i], &bkeys[i]);
 	if (ok)
-		reasons_seen |= 1u << c->reason;
-	return ok && sets_empty(e);
+		reasons_seen |= 1ULL << c->reason;
+	return ok && sets_empty(e) && bans_empty(e);
 }
 
 static int trunc_expect(const struct trunc_case *t, size_t cut, size_t full)
@@ -1098,7 +1373,9 @@ static bool env_load(struct env *e, const struct sl_features *feat)
 	e->host[1][SL_DIR_SRC] = map_fd(e, "sl_host_src_v6");
 	e->host[1][SL_DIR_DST] = map_fd(e, "sl_host_dst_v6");
 	e->host_bits = map_fd(e, "sl_host_bits");
-	return true;
+	e->ban[0] = map_fd(e, SL_MAP_BAN_V4);
+	e->ban[1] = map_fd(e, SL_MAP_BAN_V6);
+	return e->ban[0] >= 0 && e->ban[1] >= 0;
 }
 
 int main(void)
@@ -1176,8 +1453,8 @@ int main(void)
 	check_report("every reason of the stateless stages is produced by a "
 		     "passing case",
 		     ASSERT_EQ(reasons_seen,
-			       ((1u << SL_R_MAX) - 1) &
-				   ~(1u << SL_R_RULE | 1u << SL_R_POLICY),
+			       ((1ULL << SL_R_MAX) - 1) &
+				   ~(1ULL << SL_R_RULE | 1ULL << SL_R_POLICY),
 			       "mask of reasons seen"));
 
 	sl_xdp_destroy(envs[0].skel);
