@@ -285,6 +285,19 @@ sluice_shows "apply -f empty.yaml   # no rules, no sets; interfaces stay" apply 
 works "$S4" IPv4
 done_step
 
+step "ban the client for 3 seconds; the ban expires by itself" \
+	"Bans are runtime state (kept by apply and upgrades); the datapath ignores an expired ban, no timer needed."
+sluice_shows "ban add $C4 --for 3s" ban add "$C4" --for 3s
+sluice_shows "ban list" ban list
+ping_shows "$S4" && wrong "ping still answered while banned"
+curl_shows "$S6" || curl_shows "$S6" || wrong "IPv6 (not banned) failed"
+show host "sleep 3.5" sleep 3.5
+curl_shows "$S4" || curl_shows "$S4" || wrong "curl failed after the ban expired"
+sluice_shows "stats   # the banned packets have their reason" stats
+sluice stats -j 2>/dev/null | jq -e '.reasons.banned.drop.packets > 0' >/dev/null 2>&1 ||
+	wrong "stats show no drops for reason banned"
+done_step
+
 step "teardown" "Detach and unpin everything, delete the namespaces, unmount the bpffs."
 sluice_shows "reset" reset
 [ ! -e "$BPF/sluice" ] || wrong "pins are left under $BPF/sluice"

@@ -444,7 +444,12 @@ struct sl_cfg_rec {
 	__u32 magic; /* SL_CFG_REC_MAGIC */
 	__u32 n_mgmt;
 	struct sl_rec_prefix mgmt[SL_MGMT_MAX];
-	__u8 reserved[SL_RULE_DEF_SIZE - 8 - SL_MGMT_MAX * 20];
+	/* Digest of the running sets' entries (kind, direction, prefix;
+	 * order-free), so that an apply whose sets are the same need not
+	 * read them back; 0: unknown (a CLI verb changed the sets in place
+	 * and cleared it first). */
+	__u64 sets_digest;
+	__u8 reserved[SL_RULE_DEF_SIZE - 16 - SL_MGMT_MAX * 20];
 };
 _Static_assert(sizeof(struct sl_cfg_rec) == SL_RULE_DEF_SIZE,
 	       "the config record is a rule definition's size");

@@ -378,6 +378,13 @@ static void features_list(const struct sl_attachment *a, char *buf, size_t len)
 		}
 }
 
+/* The compiler of this binary, for status. */
+#ifdef __clang__
+#define SL_CC "clang " __clang_version__
+#else
+#define SL_CC "gcc " __VERSION__
+#endif
+
 /* What status tells beyond the attachments: the running config's size and
  * policy, the capacities in use. */
 struct status_cfg {
@@ -434,7 +441,7 @@ static void status_json_extra(struct jw *w, const struct status_cfg *s)
 	jw_key(w, "version");
 	jw_str(w, SLUICE_VERSION);
 	jw_key(w, "compiler");
-	jw_str(w, __VERSION__);
+	jw_str(w, SL_CC);
 	jw_key(w, "libbpf");
 	{
 		char v[32];
@@ -563,7 +570,7 @@ static int run_status(struct cli *c, int argc, char **argv)
 		printf("state: %s/%s (sluice %s, pinned layout %u; built with "
 		       "%s, libbpf %u.%u)\n",
 		       ctx.bpffs, SL_PIN_SUBDIR, SLUICE_VERSION,
-		       SL_LAYOUT_VERSION, __VERSION__, libbpf_major_version(),
+		       SL_LAYOUT_VERSION, SL_CC, libbpf_major_version(),
 		       libbpf_minor_version());
 		if (sc.known) {
 			printf("config: %zu rule%s, %zu set entr%s, policy in "

@@ -67,16 +67,11 @@ static int rule_cmp(const void *a, const void *b)
 /* The config's record of the current defs slot into cfg (none: nothing). */
 static int cfg_rec_read(struct sl_ctx *ctx, struct sl_config *cfg)
 {
-	int fd = sl_map_fd(ctx, SL_MAP_RULE_DEFS);
 	struct sl_cfg_rec rec;
-	__u32 key = SL_CFG_REC_KEY;
+	int err = sl_cfg_rec_get(ctx, &rec);
 
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	if (bpf_map_lookup_elem(fd, &key, &rec))
-		return errno == ENOENT ? 0 : -errno;
-	if (rec.magic != SL_CFG_REC_MAGIC)
-		return 0;
+	if (err)
+		return err == -ENOENT ? 0 : err;
 	for (__u32 i = 0; i < rec.n_mgmt && i < SL_MGMT_MAX; i++) {
 		struct sl_prefix *p = &cfg->mgmt[cfg->n_mgmt++];
 
@@ -84,33 +79,26 @@ static int cfg_rec_read(struct sl_ctx *ctx, struct sl_config *cfg)
 		p->plen = rec.mgmt[i].plen;
 		memcpy(p->addr, rec.mgmt[i].addr, sizeof(p->addr));
 	}
+	cfg->sets_digest = rec.sets_digest;
 	return 0;
 }
 
-/* Writes cfg's record into the current defs slot (none when it has
- * nothing to say). */
-static int cfg_rec_write(struct sl_ctx *ctx, const struct sl_config *cfg)
+/* Writes cfg's record, with the digest of the sets that go live, into the
+ * current defs slot. */
+static int cfg_rec_write(struct sl_ctx *ctx, const struct sl_config *cfg,
+			 __u64 sets_digest)
 {
-	int fd = sl_map_fd(ctx, SL_MAP_RULE_DEFS);
 	struct sl_cfg_rec rec = {.magic = SL_CFG_REC_MAGIC};
-	__u32 key = SL_CFG_REC_KEY;
 
-	if (fd < 0)
-		return fd;
-	if (!cfg->n_mgmt)
-		return 0;
 	rec.n_mgmt = cfg->n_mgmt;
+	rec.sets_digest = sets_digest;
 	for (size_t i = 0; i < cfg->n_mgmt; i++) {
 		rec.mgmt[i].family = cfg->mgmt[i].family;
 		rec.mgmt[i].plen = cfg->mgmt[i].plen;
 		memcpy(rec.mgmt[i].addr, cfg->mgmt[i].addr,
 		       sizeof(rec.mgmt[i].addr));
 	}
-	if (bpf_map_update_elem(fd, &key, &rec, BPF_ANY)) {
-		pr_err("cannot store the config record: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return sl_cfg_rec_put(ctx, &rec);
 }
 
 /* Every stored rule definition of the current slot, in rule order. */
@@ -1013,7 +1001,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	struct sl_blob_hdr h;
 	struct sl_limits run_lim;
 	size_t n_ch = 0;
-	bool keep_sets, had_blob, lim_changed;
+	bool keep_sets, had_blob, lim_changed, same_by_digest;
+	__u64 new_digest;
 	unsigned run_log, new_log;
 	int err, old_gen, gen, old_defs = 0, defs, fd = -1, outer;
 	double t = mono();
@@ -1022,19 +1011,32 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	if (!rep)
 		rep = &dummy;
 	memset(rep, 0, sizeof(*rep));
-	err = sl_config_read(
-	    ctx, &cur,
-	    ((flags & SL_APPLY_KEEP_SETS) ? SL_READ_NO_SETS : 0) |
-		(cfg->has_ifaces ? 0 : SL_READ_NO_IFACES));
+	err = sl_config_read(ctx, &cur,
+			     SL_READ_NO_SETS |
+				 (cfg->has_ifaces ? 0 : SL_READ_NO_IFACES));
 	if (err)
 		return err;
-	lap(&t, "read the running config");
 	/* Capacities: the config's (the rule verbs keep the running ones). */
 	run_lim = cur.limits;
 	if (flags & SL_APPLY_KEEP_SETS)
 		cfg->limits = run_lim;
 	sl_limits_effective(&cfg->limits, &cfg->limits);
 	lim_changed = !sl_limits_equal(&cfg->limits, &run_lim);
+	/* The running sets are read back only when they may differ (their
+	 * stored digest is unknown or another) or move to maps of other
+	 * capacities: reading a million entries costs about half a second. */
+	new_digest = (flags & SL_APPLY_KEEP_SETS)
+			 ? cur.sets_digest
+			 : sl_sets_digest(cfg->sets, cfg->n_sets);
+	same_by_digest = !(flags & SL_APPLY_KEEP_SETS) && cur.sets_digest &&
+			 cur.sets_digest == new_digest;
+	if (!(flags & SL_APPLY_KEEP_SETS) && (!same_by_digest || lim_changed))
+		err = sl_set_list(ctx, 0, &cur.sets, &cur.n_sets);
+	if (err) {
+		sl_config_free(&cur);
+		return err;
+	}
+	lap(&t, "read the running config");
 	if (cfg->n_rules > cfg->limits.rules) {
 		pr_err("too many rules: %zu, at most %u (limits: rules)",
 		       cfg->n_rules, cfg->limits.rules);
@@ -1056,16 +1058,22 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	had_blob = !sl_blob_hdr_read(ctx, &h);
 	old_gen = ctx->set_gen;
 	keep_sets = (flags & SL_APPLY_KEEP_SETS) ||
-		    (!lim_changed && sets_equal(&cur, cfg));
+		    (!lim_changed && (same_by_digest || sets_equal(&cur, cfg)));
 	if (flags & SL_APPLY_KEEP_SETS) {
 		/* The rule verbs pass no sets; the running ones stay. */
 		cfg->n_sets = 0;
 	}
 	rep->rules = cfg->n_rules;
-	rep->set_entries = keep_sets ? cur.n_sets : cfg->n_sets;
+	rep->set_entries =
+	    (flags & SL_APPLY_KEEP_SETS) ? cur.n_sets : cfg->n_sets;
 	if (had_blob && keep_sets && equal_but_sets(&cur, cfg) &&
 	    redirect_slots_current(ctx, cfg->rules, cfg->n_rules)) {
 		rep->unchanged = true;
+		/* Found equal by reading: remember it for the next apply
+		 * (user-space data of the running slot; nothing else moves). */
+		if (!(flags & (SL_APPLY_KEEP_SETS | SL_APPLY_DRY_RUN)) &&
+		    cur.sets_digest != new_digest)
+			err = cfg_rec_write(ctx, cfg, new_digest);
 		goto out;
 	}
 	/* A config without interfaces leaves the attachments alone. */
@@ -1077,8 +1085,9 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	rep->ifaces_changed = n_ch;
 	rep->dry_run = flags & SL_APPLY_DRY_RUN;
 	if ((flags & SL_APPLY_DIFF) &&
-	    (err = diff_build(&cur, cfg, !(flags & SL_APPLY_KEEP_SETS), ch,
-			      n_ch, rep)))
+	    (err = diff_build(&cur, cfg,
+			      !(flags & SL_APPLY_KEEP_SETS) && !same_by_digest,
+			      ch, n_ch, rep)))
 		goto out;
 	/* What can be told without changing anything fails first: an
 	 * interface that carries programs Sluice does not manage. */
@@ -1114,7 +1123,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	if (!err)
 		err = defs_fill(ctx, cfg->rules, cfg->n_rules);
 	if (!err)
-		err = cfg_rec_write(ctx, cfg);
+		err = cfg_rec_write(ctx, cfg, new_digest);
 	lap(&t, "rule definitions");
 	if (!err && !rep->dry_run)
 		sl_die_point("apply-filled");

@@ -542,6 +542,54 @@ static int target_of(const struct sl_prefix *p)
 
 #define NTARGETS 4
 
+/* A 64-bit mix of one entry (splitmix64 over its fields). */
+static __u64 entry_hash(const struct sl_set_entry *e)
+{
+	__u64 h = 0x9e3779b97f4a7c15ULL ^ ((__u64)e->kind << 48) ^
+		  ((__u64)e->dir << 40) ^ ((__u64)e->prefix.family << 32) ^
+		  e->prefix.plen;
+
+	for (int i = 0; i < 16; i += 8) {
+		__u64 w;
+
+		memcpy(&w, e->prefix.addr + i, 8);
+		h ^= w;
+		h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+		h ^= h >> 31;
+	}
+	return h;
+}
+
+uint64_t sl_sets_digest(const struct sl_set_entry *e, size_t n)
+{
+	__u64 sum = 0, x = 0;
+
+	/* Order-free: a sum and an xor of the entries' hashes, and the
+	 * count. */
+	for (size_t i = 0; i < n; i++) {
+		__u64 h = entry_hash(&e[i]);
+
+		sum += h;
+		x ^= h * 0x2545f4914f6cdd1dULL;
+	}
+	sum ^= x ^ ((__u64)n * 0xff51afd7ed558ccdULL);
+	return sum ? sum : 1;
+}
+
+/* Before a verb changes the running sets in place: the stored digest no
+ * longer holds (the next apply reads the sets back). */
+static int digest_forget(struct sl_ctx *ctx)
+{
+	struct sl_cfg_rec rec;
+	int err = sl_cfg_rec_get(ctx, &rec);
+
+	if (err || !rec.sets_digest)
+		return err == -ENOENT ? 0 : err;
+	rec.sets_digest = 0;
+	return sl_cfg_rec_put(ctx, &rec);
+}
+
 int sl_set_maps_touched(const struct sl_prefix *p, size_t n)
 {
 	unsigned seen = 0;
@@ -646,6 +694,9 @@ int sl_set_add(struct sl_ctx *ctx, int kind, int dir,
 			err = -EINVAL;
 			goto out;
 		}
+	err = digest_forget(ctx);
+	if (err)
+		goto out;
 	sl_signals_hold(&sig);
 	/* Presence bits first: a host entry is never in place unseen. */
 	if (b[1].n)
@@ -757,6 +808,9 @@ int sl_set_del(struct sl_ctx *ctx, int kind, int dir,
 		err = -EINVAL;
 		goto out;
 	}
+	err = digest_forget(ctx);
+	if (err)
+		goto out;
 	/* Presence bits stay set: a stale bit costs one probe, never a
 	 * wrong verdict. */
 	sl_signals_hold(&sig);

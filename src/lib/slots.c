@@ -465,3 +465,29 @@ void sl_close_skel(struct sl_ctx *ctx)
 		sluice_xdp__destroy(ctx->skel);
 	ctx->skel = NULL;
 }
+
+int sl_cfg_rec_get(struct sl_ctx *ctx, struct sl_cfg_rec *rec)
+{
+	int fd = sl_map_fd(ctx, SL_MAP_RULE_DEFS);
+	__u32 key = SL_CFG_REC_KEY;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &key, rec))
+		return -errno;
+	return rec->magic == SL_CFG_REC_MAGIC ? 0 : -ENOENT;
+}
+
+int sl_cfg_rec_put(struct sl_ctx *ctx, const struct sl_cfg_rec *rec)
+{
+	int fd = sl_map_fd(ctx, SL_MAP_RULE_DEFS);
+	__u32 key = SL_CFG_REC_KEY;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(fd, &key, rec, BPF_ANY)) {
+		pr_err("cannot store the config record: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}

@@ -258,6 +258,14 @@ bool sl_set_entries_equal(const struct sl_set_entry *a, size_t na,
 /* Sorts entries in the canonical order of configs (sl_set_order by kind). */
 int sl_set_entries_sort(struct sl_set_entry *v, size_t n);
 /* Every entry of every set trie; *out is malloc'ed. kind 0: both kinds. */
+/* An order-free digest of set entries (kind, direction, prefix; not the
+ * counters), never 0. */
+uint64_t sl_sets_digest(const struct sl_set_entry *e, size_t n);
+/* The config record of the running rule definitions (key 0): 0, or
+ * -ENOENT when there is none. */
+int sl_cfg_rec_get(struct sl_ctx *ctx, struct sl_cfg_rec *rec);
+/* Stores it in the current defs slot. */
+int sl_cfg_rec_put(struct sl_ctx *ctx, const struct sl_cfg_rec *rec);
 /* The number of entries of the running sets, allow and deny (status). */
 int sl_set_count(struct sl_ctx *ctx, size_t *n);
 int sl_set_list(struct sl_ctx *ctx, int kind, struct sl_set_entry **out,
@@ -496,6 +504,9 @@ struct sl_config {
 	 * lockout guard keeps reachable. */
 	struct sl_prefix mgmt[SL_MGMT_MAX];
 	size_t n_mgmt;
+	/* Read from the running state: the stored digest of its sets
+	 * (sl_sets_digest), 0 when unknown. Not part of the config. */
+	uint64_t sets_digest;
 	/* Set by the loader for the guard: where `policy` is, and the first
 	 * deny entries that overlap a management prefix, with their place. */
 	struct sl_srcpos policy_pos;

@@ -378,4 +378,25 @@ static inline bool pkt_same(const uint8_t *got, size_t glen,
 	return true;
 }
 
+/* What the datapath's abusive-TCP check (bpf/lib/malformed.h) makes of a
+ * well-formed TCP header's flags: its reason, or SL_R_PASS. The first of
+ * these that holds decides (FIN 01, SYN 02, RST 04, PSH 08, ACK 10, URG
+ * 20). */
+static inline int pkt_tcp_abusive(uint8_t flags)
+{
+	static const struct {
+		uint8_t mask, val;
+		int reason;
+	} order[] = {
+	    {0x03, 0x03, SL_R_TCP_SYNFIN},    {0x06, 0x06, SL_R_TCP_SYNRST},
+	    {0x3f, 0x00, SL_R_TCP_NOFLAGS},   {0x39, 0x29, SL_R_TCP_XMAS},
+	    {0x11, 0x01, SL_R_TCP_FIN_NOACK},
+	};
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if ((flags & order[i].mask) == order[i].val)
+			return order[i].reason;
+	return SL_R_PASS;
+}
+
 #endif /* SL_TEST_PKT_H */

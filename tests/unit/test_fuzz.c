@@ -805,26 +805,13 @@ static bool tcp_abusive(int reason)
  * or -1 when it depends on a mutated TCP header (full: L4 intact). */
 static int oracle_abusive(const struct gen *g, bool full)
 {
-	/* FIN 01, SYN 02, RST 04, PSH 08, ACK 10, URG 20 */
-	static const struct {
-		uint8_t mask, val;
-		int reason;
-	} order[] = {
-	    {0x03, 0x03, SL_R_TCP_SYNFIN},    {0x06, 0x06, SL_R_TCP_SYNRST},
-	    {0x3f, 0x00, SL_R_TCP_NOFLAGS},   {0x39, 0x29, SL_R_TCP_XMAS},
-	    {0x11, 0x01, SL_R_TCP_FIN_NOACK},
-	};
-
 	if (!memcmp(g->src, g->dst, alen_of(g->family)))
 		return SL_R_LAND;
 	if (!g->tcp || g->later)
 		return SL_R_PASS;
 	if (!full)
 		return -1;
-	for (size_t i = 0; i < NELEM(order); i++)
-		if ((g->tcp_flags & order[i].mask) == order[i].val)
-			return order[i].reason;
-	return SL_R_PASS;
+	return pkt_tcp_abusive(g->tcp_flags);
 }
 
 /* The oracle's checks of a mutated frame whose headers are intact. */
