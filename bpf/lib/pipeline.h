@@ -5,6 +5,7 @@
 #ifndef SL_PIPELINE_H
 #define SL_PIPELINE_H
 
+#include "conntrack.h"
 #include "malformed.h"
 #include "policy.h"
 #include "rules.h"
@@ -22,6 +23,7 @@
 	X(parse, 1)                                          \
 	X(malformed, 1)                                      \
 	X(sets, !(sl_feat.stages_off & SL_STAGE_OFF_SETS))   \
+	X(conntrack, sl_feat.conntrack)                      \
 	X(rules, !(sl_feat.stages_off & SL_STAGE_OFF_RULES)) \
 	X(policy, 1)
 #endif

@@ -19,6 +19,8 @@ static const struct {
 			   "bad or truncated TCP/UDP/ICMP header"},
     [SL_R_RULE] = {"rule", "a rule passed or dropped it (see rule counters)"},
     [SL_R_POLICY] = {"policy", "no rule matched; the default policy drops"},
+    [SL_R_CT_INVALID] = {"ct-invalid",
+			 "fits no connection state (conntrack drop-invalid)"},
 #ifdef SL_NEXT_LAYOUT
     [SL_R_NEXT_TEST] = {"next-test", "test build: a reason appended later"},
 #endif

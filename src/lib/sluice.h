@@ -38,6 +38,12 @@ struct bpf_object;
  * defaults. */
 struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 			       const struct sl_features *feat, unsigned progs);
+/* The same; a connection table (sl_ct) this load creates gets ct_max
+ * entries (0: SL_CT_MAX_DEFAULT with feat->conntrack, else 1, a
+ * placeholder). A pinned one is reused with its capacity. */
+struct sluice_xdp *sl_xdp_load_ct(const char *pin_dir,
+				  const struct sl_features *feat,
+				  unsigned progs, __u32 ct_max);
 void sl_xdp_destroy(struct sluice_xdp *skel);
 int sl_xdp_prog_fd(struct sluice_xdp *skel);
 struct bpf_object *sl_xdp_object(struct sluice_xdp *skel);
@@ -86,6 +92,9 @@ struct sl_ctx {
 	/* Nonzero while apply moves to another blob class: sl_reload loads
 	 * the programs for this class (SL_BLOB_LOG_*). */
 	unsigned blob_log_next;
+	/* Nonzero while apply switches conntrack: sl_reload loads the
+	 * programs with sl_features.conntrack = ct_next - 1. */
+	unsigned ct_next;
 	/* Capacities new set maps are made with (effective values): the
 	 * running ones (sl_meta), or the config apply is building. */
 	struct sl_limits limits;
