@@ -99,6 +99,6 @@ int cli_open_ro(struct cli *c, struct sl_ctx *ctx);
 extern const struct cli_cmd cmd_attach, cmd_detach, cmd_status, cmd_reset;
 extern const struct cli_cmd cmd_block, cmd_unblock, cmd_allow, cmd_unallow;
 extern const struct cli_cmd cmd_stats, cmd_explain;
-extern const struct cli_cmd cmd_rule, cmd_apply, cmd_export;
+extern const struct cli_cmd cmd_rule, cmd_apply, cmd_export, cmd_ct;
 
 #endif

@@ -121,3 +121,50 @@ int sl_meta_write(struct sl_ctx *ctx, __u32 layout)
 	}
 	return 0;
 }
+
+/* ---- the conntrack settings in the blob (abi.h, SL_CT_CONF_OFF) ---- */
+
+void sl_blob_ct_put(void *blob, const struct sl_ct_cfg *ct)
+{
+	struct sl_blob_hdr *h = blob;
+	struct sl_ct_conf *c = (void *)((char *)blob + SL_CT_CONF_OFF);
+
+	h->ct_flags = SL_BLOB_CT_CONF | (ct->enabled ? SL_BLOB_CT_ENABLED : 0) |
+		      (ct->drop_invalid ? SL_BLOB_CT_DROP_INVALID : 0);
+	memset(c, 0, sizeof(*c));
+	c->max = ct->max;
+	memcpy(c->tmo, ct->tmo, sizeof(c->tmo));
+}
+
+void sl_blob_ct_get(const void *blob, struct sl_ct_cfg *ct)
+{
+	const struct sl_blob_hdr *h = blob;
+	const struct sl_ct_conf *c =
+	    (const void *)((const char *)blob + SL_CT_CONF_OFF);
+
+	memset(ct, 0, sizeof(*ct));
+	/* a blob of an earlier release: every default */
+	if (!(h->ct_flags & SL_BLOB_CT_CONF))
+		return;
+	ct->enabled = h->ct_flags & SL_BLOB_CT_ENABLED;
+	ct->drop_invalid = h->ct_flags & SL_BLOB_CT_DROP_INVALID;
+	ct->max = c->max;
+	memcpy(ct->tmo, c->tmo, sizeof(ct->tmo));
+}
+
+int sl_blob_ct_read(struct sl_ctx *ctx, struct sl_ct_cfg *ct)
+{
+	int fd = blob_fd(ctx);
+	void *m;
+
+	memset(ct, 0, sizeof(*ct));
+	if (fd < 0)
+		return fd;
+	m = mmap(NULL, SL_CLS_RULE_OFF, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -errno;
+	sl_blob_ct_get(m, ct);
+	munmap(m, SL_CLS_RULE_OFF);
+	return 0;
+}

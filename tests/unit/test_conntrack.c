@@ -21,6 +21,7 @@
 #include <linux/bpf.h>
 
 #include "check.h"
+#include "config.h"
 #include "log.h"
 #include "pkt.h"
 #include "sluice.h"
@@ -500,6 +501,90 @@ static bool check_expiry(void)
 	return true;
 }
 
+/* The config's conntrack settings reach the datapath through the blob:
+ * apply (on the test's private maps) with drop-invalid and a syn-sent
+ * timeout of 5 s; a lone ACK is dropped with reason ct-invalid (counted),
+ * a SYN is not; a SYN_SENT entry 6 s old has expired. */
+static bool check_config(void)
+{
+	static const char yaml[] = "conntrack:\n  enabled: true\n"
+				   "  drop-invalid: true\n"
+				   "  timeouts: {syn-sent: 5s}\n";
+	const struct step syn[] = {{"SYN", T4(SYN, A4, B4, 40010, 80), 0,
+				    NOTYPE, 0, CK(NEW, SYN_SENT, 1, 0)}};
+	const struct step ack = {"ACK", T4(ACK, A4, B4, 40011, 80), 0, NOTYPE};
+	const struct step ack2 = {"ACK", T4(ACK, A4, B4, 40010, 80), 0, NOTYPE};
+	struct sl_counter before[SL_STATS_MAX], after[SL_STATS_MAX];
+	char path[] = "/tmp/test_conntrack_XXXXXX";
+	struct sl_apply_report rep;
+	struct sl_config cfg, back;
+	uint8_t f[PKT_MAX];
+	struct pkt_off o;
+	struct sl_ct_key k;
+	struct sl_ct_val v;
+	struct sl_ctx ctx;
+	uint32_t side;
+	size_t len;
+	int fd = mkstemp(path), idx, stats;
+	bool ok;
+
+	if (fd < 0 || write(fd, yaml, sizeof(yaml) - 1) < 0)
+		return ASSERT_TRUE(false, "temp file: %s", strerror(errno));
+	close(fd);
+	ok = ASSERT_EQ(sl_config_load(path, &cfg), 0, "config load");
+	unlink(path);
+	if (!ok)
+		return false;
+	sl_ctx_wrap(&ctx, on.skel);
+	ok =
+	    ASSERT_EQ(sl_apply(&ctx, &cfg, 0, &rep), 0, "apply") &&
+	    ASSERT_EQ(sl_config_read(&ctx, &back, SL_READ_NO_IFACES), 0,
+		      "read back") &&
+	    ASSERT_TRUE(sl_ct_cfg_equal(&cfg.ct, &back.ct) && back.ct.enabled &&
+			    back.ct.drop_invalid &&
+			    back.ct.tmo[SL_CT_TMO_SYN_SENT] == 5,
+			"the running config's conntrack differs from the file");
+	sl_config_free(&cfg);
+	if (ok)
+		sl_config_free(&back);
+	stats = bpf_map__fd(on.skel->maps.sl_stats);
+	idx = sl_stats_idx(SL_R_CT_INVALID, SL_ACT_DROP);
+	ok = ok && ASSERT_EQ(sl_stats_read_fd(stats, before), 0, "stats");
+	len = build(&ack, f, &o);
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f,
+			    .data_size_in = len, .repeat = 1);
+
+		ok = ok &&
+		     ASSERT_EQ(bpf_prog_test_run_opts(on.xdp, &t), 0,
+			       "test run") &&
+		     ASSERT_EQ(t.retval, XDP_DROP, "a lone ACK: XDP verdict") &&
+		     ASSERT_EQ(sl_stats_read_fd(stats, after), 0, "stats") &&
+		     ASSERT_EQ(after[idx].packets - before[idx].packets, 1,
+			       "ct-invalid drops counted");
+	}
+	ok = ok && run_steps("config", &on, syn, 1);
+	spec_key(&syn[0].pkt, &k, &side);
+	ok = ok && ASSERT_EQ(bpf_map_lookup_elem(on.ct, &k, &v), 0, "entry");
+	if (!ok)
+		goto out;
+	v.last -= 6ULL * 1000000000ULL; /* syn-sent: 5 s */
+	bpf_map_update_elem(on.ct, &k, &v, BPF_EXIST);
+	len = build(&ack2, f, &o);
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f,
+			    .data_size_in = len, .repeat = 1);
+
+		ok = ASSERT_EQ(bpf_prog_test_run_opts(on.xdp, &t), 0,
+			       "test run") &&
+		     ASSERT_EQ(t.retval, XDP_DROP,
+			       "an ACK on a SYN_SENT 6 s old (timeout 5 s)");
+	}
+out:
+	sl_close(&ctx);
+	return ok;
+}
+
 int main(void)
 {
 	cpu_set_t cpus;
@@ -537,6 +622,9 @@ int main(void)
 	RUN("vlan-tagged frames share the untagged flow", &on, vlan_flow);
 	check_report("icmp errors make no entry", check_entries());
 	check_report("expired entries count as absent", check_expiry());
+	check_report("config: drop-invalid drops as ct-invalid; timeouts from "
+		     "the blob",
+		     check_config());
 	RUN("conntrack off: untracked, no entry", &off, off_flow);
 	check_report("conntrack off: the table stays empty",
 		     ASSERT_EQ(ct_count(&off), 0, "entries"));

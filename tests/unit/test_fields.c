@@ -336,6 +336,8 @@ static const struct {
     {"interfaces", "interfaces:\n  - name: lo\n    hooks: [tc]\n"},
     {"policy", "policy: {in: drop, out: pass}\n"},
     {"limits", "limits:\n  set-hosts: 4096\n  rules: 1000\n"},
+    {"conntrack", "conntrack:\n  enabled: true\n  max: 1000000\n  "
+		  "timeouts: {established: 1h, udp: 45s}\n"},
     {"sets", "deny:\n  - 198.18.0.0/24\nallow:\n  - {prefix: "
 	     "\"2001:db8::1\", dir: dst}\n"},
     {"rules", "rules:\n  - {id: 3, action: drop, proto: tcp, dport: 22}\n"},
