@@ -273,20 +273,20 @@ static int run_ct_stats(struct cli *c, int argc, char **argv)
 		jw_obj_open(&w);
 		jw_key(&w, "enabled");
 		jw_bool(&w, st.enabled);
-		jw_key(&w, "capacity");
-		jw_u64(&w, st.capacity);
-		jw_key(&w, "flows");
-		jw_u64(&w, st.entries);
-		jw_key(&w, "expired");
-		jw_u64(&w, st.expired);
-		jw_key(&w, "tcp");
-		jw_u64(&w, st.tcp);
-		jw_key(&w, "udp");
-		jw_u64(&w, st.udp);
-		jw_key(&w, "icmp");
-		jw_u64(&w, st.icmp);
-		jw_key(&w, "ipv6");
-		jw_u64(&w, st.ipv6);
+		const struct {
+			const char *key;
+			uint64_t v;
+		} nums[] = {
+		    {"capacity", st.capacity}, {"flows", st.entries},
+		    {"expired", st.expired},   {"tcp", st.tcp},
+		    {"udp", st.udp},	       {"icmp", st.icmp},
+		    {"ipv6", st.ipv6},
+		};
+
+		for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+			jw_key(&w, nums[i].key);
+			jw_u64(&w, nums[i].v);
+		}
 		jw_key(&w, "states");
 		jw_obj_open(&w);
 		for (int s = 1; s < SL_CTS_MAX; s++) {

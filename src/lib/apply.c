@@ -981,30 +981,6 @@ static __u32 ct_pinned_cap(const char *path)
 	return info.max_entries;
 }
 
-/* Copies the entries of the table pinned at from into the map to, as many
- * as it holds (flows packets touch meanwhile are refreshed in the old
- * table: they may be missing or older in the new one). */
-static size_t ct_copy(const char *from, int to)
-{
-	struct sl_ct_key k, next;
-	struct sl_ct_val v;
-	size_t n = 0;
-	void *prev = NULL;
-	int fd = bpf_obj_get(from);
-
-	if (fd < 0)
-		return 0;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (!bpf_map_lookup_elem(fd, &k, &v) &&
-		    !bpf_map_update_elem(to, &k, &v, BPF_NOEXIST))
-			n++;
-	}
-	close(fd);
-	return n;
-}
-
 /* Before the switch to a config whose conntrack settings are want (the
  * running ones: run): with conntrack on, a table of another capacity than
  * the pinned one is made (its pin replaces the old one, which goes aside,
@@ -1050,10 +1026,17 @@ static int ct_prepare(struct sl_ctx *ctx, const struct sl_ct_cfg *run,
 		}
 		ch->remade = true;
 		if (ch->had_old) {
-			size_t n = ct_copy(
-			    ch->aside, bpf_map__fd(bpf_object__find_map_by_name(
-					   sl_xdp_object(skel), SL_MAP_CT)));
+			/* flows packets touch meanwhile are refreshed in the
+			 * old table: they may be older in the new one */
+			struct bpf_map *m = bpf_object__find_map_by_name(
+			    sl_xdp_object(skel), SL_MAP_CT);
+			int from = bpf_obj_get(ch->aside);
+			size_t n = 0;
 
+			if (from >= 0 && m)
+				n = sl_ct_copy(from, bpf_map__fd(m));
+			if (from >= 0)
+				close(from);
 			pr_info("connection table: %u entries (was %u); %zu "
 				"flows carried over",
 				w.max, cap, n);

@@ -61,18 +61,33 @@ void sl_blob_unmap(const void *blob)
 		munmap((void *)blob, blob_size(blob));
 }
 
-int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h)
+/* The first len bytes of the running blob mapped read-only (munmap them),
+ * or NULL with *err: -ENOENT before the first apply. */
+static void *blob_head(struct sl_ctx *ctx, size_t len, int *err)
 {
 	int fd = blob_fd(ctx);
 	void *m;
 
-	memset(h, 0, sizeof(*h));
+	*err = fd < 0 ? fd : 0;
 	if (fd < 0)
-		return fd;
-	m = mmap(NULL, sizeof(*h), PROT_READ, MAP_SHARED, fd, 0);
+		return NULL;
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
-	if (m == MAP_FAILED)
-		return -errno;
+	if (m == MAP_FAILED) {
+		*err = -errno;
+		return NULL;
+	}
+	return m;
+}
+
+int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h)
+{
+	int err;
+	void *m = blob_head(ctx, sizeof(*h), &err);
+
+	memset(h, 0, sizeof(*h));
+	if (!m)
+		return err;
 	memcpy(h, m, sizeof(*h));
 	munmap(m, sizeof(*h));
 	if (h->magic != SL_BLOB_MAGIC) {
@@ -154,16 +169,12 @@ void sl_blob_ct_get(const void *blob, struct sl_ct_cfg *ct)
 
 int sl_blob_ct_read(struct sl_ctx *ctx, struct sl_ct_cfg *ct)
 {
-	int fd = blob_fd(ctx);
-	void *m;
+	int err;
+	void *m = blob_head(ctx, SL_CLS_RULE_OFF, &err);
 
 	memset(ct, 0, sizeof(*ct));
-	if (fd < 0)
-		return fd;
-	m = mmap(NULL, SL_CLS_RULE_OFF, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return -errno;
+	if (!m)
+		return err;
 	sl_blob_ct_get(m, ct);
 	munmap(m, SL_CLS_RULE_OFF);
 	return 0;

@@ -167,23 +167,34 @@ static void list_init(struct sl_ctx *ctx, struct list_arg *a,
 	a->now = mono_ns();
 }
 
+/* The entries matching f into a->v (expired ones when expired_too). */
+static int ct_collect(struct sl_ctx *ctx, const struct sl_ct_filter *f,
+		      bool expired_too, struct list_arg *a)
+{
+	int fd = ct_fd(ctx), err;
+
+	list_init(ctx, a, f);
+	if (fd < 0)
+		return fd;
+	a->expired_too = expired_too;
+	err = ct_walk(fd, list_one, a);
+	if (err) {
+		free(a->v);
+		a->v = NULL;
+	}
+	return err ? err : fd;
+}
+
 int sl_ct_list(struct sl_ctx *ctx, const struct sl_ct_filter *f,
 	       bool expired_too, struct sl_ct_entry **out, size_t *n)
 {
 	struct list_arg a;
-	int fd = ct_fd(ctx), err;
+	int err = ct_collect(ctx, f, expired_too, &a);
 
 	*out = NULL;
 	*n = 0;
-	if (fd < 0)
-		return fd;
-	list_init(ctx, &a, f);
-	a.expired_too = expired_too;
-	err = ct_walk(fd, list_one, &a);
-	if (err) {
-		free(a.v);
+	if (err < 0)
 		return err;
-	}
 	if (a.n)
 		qsort(a.v, a.n, sizeof(*a.v), entry_cmp);
 	*out = a.v;
@@ -195,15 +206,12 @@ int sl_ct_flush(struct sl_ctx *ctx, const struct sl_ct_filter *f,
 		size_t *deleted)
 {
 	struct list_arg a;
-	int fd = ct_fd(ctx), err;
+	/* the matching entries, expired ones too, then their keys go */
+	int fd = ct_collect(ctx, f, true, &a), err = 0;
 
 	*deleted = 0;
 	if (fd < 0)
 		return fd;
-	/* the matching entries, expired ones too, then their keys go */
-	list_init(ctx, &a, f);
-	a.expired_too = true;
-	err = ct_walk(fd, list_one, &a);
 	for (size_t i = 0; !err && i < a.n; i++)
 		if (!bpf_map_delete_elem(fd, &a.v[i].key))
 			(*deleted)++;
@@ -213,6 +221,29 @@ int sl_ct_flush(struct sl_ctx *ctx, const struct sl_ct_filter *f,
 		pr_err("cannot flush the connection table: %s", strerror(-err));
 	free(a.v);
 	return err;
+}
+
+struct copy_arg {
+	int to;
+	size_t n;
+};
+
+static int copy_one(void *arg, const struct sl_ct_key *k,
+		    const struct sl_ct_val *v)
+{
+	struct copy_arg *a = arg;
+
+	if (!bpf_map_update_elem(a->to, k, v, BPF_NOEXIST))
+		a->n++;
+	return 0;
+}
+
+size_t sl_ct_copy(int from, int to)
+{
+	struct copy_arg a = {.to = to};
+
+	ct_walk(from, copy_one, &a);
+	return a.n;
 }
 
 static int stats_one(void *arg, const struct sl_ct_key *k,

@@ -595,6 +595,9 @@ int sl_ct_list(struct sl_ctx *ctx, const struct sl_ct_filter *f,
 int sl_ct_flush(struct sl_ctx *ctx, const struct sl_ct_filter *f,
 		size_t *deleted);
 bool sl_ct_match(const struct sl_ct_filter *f, const struct sl_ct_entry *e);
+/* Copies the entries of table fd from into table fd to, as many as it
+ * holds (none replaced); returns how many. */
+size_t sl_ct_copy(int from, int to);
 
 struct sl_ct_stats {
 	uint32_t capacity; /* the table's */

@@ -153,6 +153,21 @@ static size_t build(const struct step *st, uint8_t *f, struct pkt_off *o)
 	return n;
 }
 
+/* Runs one step's frame (no quote) through its hook: the return code, or
+ * -1 when the test run fails. */
+static int run_one(struct env *e, const struct step *st)
+{
+	uint8_t f[PKT_MAX];
+	struct pkt_off o;
+	size_t len = build(st, f, &o);
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f, .data_size_in = len,
+		    .repeat = 1);
+
+	if (bpf_prog_test_run_opts(st->egress ? e->tc_out : e->xdp, &t))
+		return -1;
+	return (int)t.retval;
+}
+
 /* The flow key of a frame's spec (addresses as the builder writes them). */
 static void spec_key(const struct pkt_spec *s, struct sl_ct_key *k,
 		     uint32_t *side)
@@ -461,19 +476,10 @@ static bool check_expiry(void)
 	v.first = v.last;
 	bpf_map_update_elem(on.ct, &k, &v, BPF_EXIST);
 	/* run_steps flushes: run the ACK by hand */
-	{
-		uint8_t f[PKT_MAX];
-		struct pkt_off o;
-		size_t len = build(&ack[0], f, &o);
-		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f,
-			    .data_size_in = len, .repeat = 1);
-
-		if (!ASSERT_EQ(bpf_prog_test_run_opts(on.xdp, &t), 0,
-			       "test run") ||
-		    !ASSERT_EQ(last_ct(&on), SL_CT_INVALID,
-			       "ACK on an expired SYN_SENT"))
-			return false;
-	}
+	if (!ASSERT_EQ(run_one(&on, &ack[0]), XDP_PASS, "ACK verdict") ||
+	    !ASSERT_EQ(last_ct(&on), SL_CT_INVALID,
+		       "ACK on an expired SYN_SENT"))
+		return false;
 	if (!run_steps("expiry udp", &on, udp, 2))
 		return false;
 	spec_key(&udp[0].pkt, &k, &side);
@@ -481,24 +487,13 @@ static bool check_expiry(void)
 		return ASSERT_TRUE(false, "no UDP entry");
 	v.last -= 121ULL * 1000000000ULL; /* assured: 120 s */
 	bpf_map_update_elem(on.ct, &k, &v, BPF_EXIST);
-	{
-		uint8_t f[PKT_MAX];
-		struct pkt_off o;
-		size_t len = build(&udp_late[0], f, &o);
-		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f,
-			    .data_size_in = len, .repeat = 1);
-
-		if (!ASSERT_EQ(bpf_prog_test_run_opts(on.tc_out, &t), 0,
-			       "test run") ||
-		    !ASSERT_EQ(last_ct(&on), SL_CT_NEW,
-			       "a late reply starts the flow over") ||
-		    !ASSERT_EQ(bpf_map_lookup_elem(on.ct, &k, &v), 0,
-			       "lookup") ||
-		    !ASSERT_EQ(v.orig, side ^ 1, "the late replier's end") ||
-		    !ASSERT_EQ(v.packets[0], 1, "packets restarted"))
-			return false;
-	}
-	return true;
+	return ASSERT_EQ(run_one(&on, &udp_late[0]), TC_ACT_OK,
+			 "late reply verdict") &&
+	       ASSERT_EQ(last_ct(&on), SL_CT_NEW,
+			 "a late reply starts the flow over") &&
+	       ASSERT_EQ(bpf_map_lookup_elem(on.ct, &k, &v), 0, "lookup") &&
+	       ASSERT_EQ(v.orig, side ^ 1, "the late replier's end") &&
+	       ASSERT_EQ(v.packets[0], 1, "packets restarted");
 }
 
 /* The config's conntrack settings reach the datapath through the blob:
@@ -518,13 +513,10 @@ static bool check_config(void)
 	char path[] = "/tmp/test_conntrack_XXXXXX";
 	struct sl_apply_report rep;
 	struct sl_config cfg, back;
-	uint8_t f[PKT_MAX];
-	struct pkt_off o;
 	struct sl_ct_key k;
 	struct sl_ct_val v;
 	struct sl_ctx ctx;
 	uint32_t side;
-	size_t len;
 	int fd = mkstemp(path), idx, stats;
 	bool ok;
 
@@ -550,19 +542,12 @@ static bool check_config(void)
 	stats = bpf_map__fd(on.skel->maps.sl_stats);
 	idx = sl_stats_idx(SL_R_CT_INVALID, SL_ACT_DROP);
 	ok = ok && ASSERT_EQ(sl_stats_read_fd(stats, before), 0, "stats");
-	len = build(&ack, f, &o);
-	{
-		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f,
-			    .data_size_in = len, .repeat = 1);
-
-		ok = ok &&
-		     ASSERT_EQ(bpf_prog_test_run_opts(on.xdp, &t), 0,
-			       "test run") &&
-		     ASSERT_EQ(t.retval, XDP_DROP, "a lone ACK: XDP verdict") &&
-		     ASSERT_EQ(sl_stats_read_fd(stats, after), 0, "stats") &&
-		     ASSERT_EQ(after[idx].packets - before[idx].packets, 1,
-			       "ct-invalid drops counted");
-	}
+	ok = ok &&
+	     ASSERT_EQ(run_one(&on, &ack), XDP_DROP,
+		       "a lone ACK: XDP verdict") &&
+	     ASSERT_EQ(sl_stats_read_fd(stats, after), 0, "stats") &&
+	     ASSERT_EQ(after[idx].packets - before[idx].packets, 1,
+		       "ct-invalid drops counted");
 	ok = ok && run_steps("config", &on, syn, 1);
 	spec_key(&syn[0].pkt, &k, &side);
 	ok = ok && ASSERT_EQ(bpf_map_lookup_elem(on.ct, &k, &v), 0, "entry");
@@ -570,16 +555,8 @@ static bool check_config(void)
 		goto out;
 	v.last -= 6ULL * 1000000000ULL; /* syn-sent: 5 s */
 	bpf_map_update_elem(on.ct, &k, &v, BPF_EXIST);
-	len = build(&ack2, f, &o);
-	{
-		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f,
-			    .data_size_in = len, .repeat = 1);
-
-		ok = ASSERT_EQ(bpf_prog_test_run_opts(on.xdp, &t), 0,
-			       "test run") &&
-		     ASSERT_EQ(t.retval, XDP_DROP,
-			       "an ACK on a SYN_SENT 6 s old (timeout 5 s)");
-	}
+	ok = ASSERT_EQ(run_one(&on, &ack2), XDP_DROP,
+		       "an ACK on a SYN_SENT 6 s old (timeout 5 s)");
 out:
 	sl_close(&ctx);
 	return ok;
