@@ -386,7 +386,9 @@ struct sl_rule_rec {
 	char iface[16]; /* "": any */
 	char to[16];	/* redirect target interface */
 	char comment[128];
-	__u8 reserved[268];
+	/* 1 << enum sl_ct_pkt of the states the rule matches; 0: any */
+	__u8 ct_state;
+	__u8 reserved[267];
 };
 _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
 	       "sl_rule_rec size");
@@ -443,7 +445,8 @@ struct sl_cls_node {
 _Static_assert(sizeof(struct sl_cls_node) == 8, "sl_cls_node size");
 
 /* One rule of the rule table: its box and what it does. id holds the rule
- * id in its low 24 bits (SL_CLS_ID_MASK) and, in its top byte, the rule's
+ * id in its low 17 bits (SL_CLS_ID_MASK), the connection states it
+ * excludes in bits 17-21 (SL_CLS_CT_SHIFT) and, in its top byte, the rule's
  * MAC condition: an index of the blob's MAC table (0: none). */
 struct sl_cls_rule {
 	__u32 lo[SL_DIM_MAX];
@@ -530,9 +533,15 @@ _Static_assert(sizeof(struct sl_ct_conf) == 48, "sl_ct_conf size");
 #define SL_CLS_MAC_OFF	 256ULL
 #define SL_CLS_MAC_MAX	 237
 #define SL_CLS_MAC_SHIFT 24
-#define SL_CLS_ID_MASK	 0x00ffffffU
-#define SL_CLS_MAC_SRC	 0x01 /* smac must equal the frame's source */
-#define SL_CLS_MAC_DST	 0x02 /* dmac must equal the frame's destination */
+#define SL_CLS_ID_MASK	 0x0001ffffU
+/* Bits SL_CLS_CT_SHIFT.. of sl_cls_rule.id: 1 << enum sl_ct_pkt of the
+ * connection states the rule does not match (the complement of its
+ * `ct-state`), 0: it matches any. Checked after the box, like the TCP
+ * flags; a blob built before has zeros there. */
+#define SL_CLS_CT_SHIFT 17
+#define SL_CLS_CT_BITS	0x1fU
+#define SL_CLS_MAC_SRC	0x01 /* smac must equal the frame's source */
+#define SL_CLS_MAC_DST	0x02 /* dmac must equal the frame's destination */
 
 struct sl_cls_mac {
 	__u8 flags; /* SL_CLS_MAC_* */
@@ -546,7 +555,9 @@ _Static_assert(SL_CLS_MAC_OFF + SL_CLS_MAC_MAX * sizeof(struct sl_cls_mac) <=
 		   SL_CT_CONF_OFF,
 	       "the MAC table fits between the header and the conntrack "
 	       "settings");
-_Static_assert(SL_RULE_MAX - 1 <= SL_CLS_ID_MASK, "rule ids fit 24 bits");
+_Static_assert(SL_RULE_MAX - 1 <= SL_CLS_ID_MASK, "rule ids fit 17 bits");
+_Static_assert((SL_CLS_CT_BITS << SL_CLS_CT_SHIFT) < (1U << SL_CLS_MAC_SHIFT),
+	       "the ct-state bits sit between the id and the MAC index");
 /* Not a power of two: pool indexes are bounded by a compare. */
 _Static_assert(SL_CLS_POOL_OFF_OF(SL_BLOB_LOG_MIN) % 8 == 0,
 	       "nodes are 8-byte aligned");
@@ -720,5 +731,7 @@ enum sl_ct_pkt {
 	SL_CT_INVALID,	     /* fits no valid state */
 	SL_CT_PKT_MAX,
 };
+_Static_assert((1U << SL_CT_PKT_MAX) - 1 == SL_CLS_CT_BITS,
+	       "a rule's ct-state condition holds every state");
 
 #endif /* SLUICE_ABI_H */

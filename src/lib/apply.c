@@ -1127,6 +1127,16 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		sl_config_free(&cur);
 		return -EINVAL;
 	}
+	/* ct-state conditions need the conntrack stage (off, every packet is
+	 * untracked). */
+	for (size_t i = 0; !cfg->ct.enabled && i < cfg->n_rules; i++)
+		if (cfg->rules[i].ct_state) {
+			pr_err("rule %u: ct-state needs the conntrack stage; "
+			       "apply 'conntrack: {enabled: true}' first",
+			       cfg->rules[i].id);
+			sl_config_free(&cur);
+			return -EINVAL;
+		}
 	/* Rules without ids take their running twin's (counters follow the
 	 * rule), else ids no running rule holds. */
 	err = sl_rules_assign_ids(cfg->rules, cfg->n_rules, cur.rules,

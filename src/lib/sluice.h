@@ -400,6 +400,8 @@ struct sl_rule {
 	uint32_t to_ifindex; /* resolved from `to` by the control plane */
 	uint8_t to_slot;     /* its slot of the redirect maps (apply) */
 	char comment[SL_COMMENT_MAX];
+	/* 1 << enum sl_ct_pkt of the connection states it matches; 0: any */
+	uint8_t ct_state;
 	struct sl_srcpos pos; /* where the rule starts in its config file */
 };
 

@@ -6,7 +6,9 @@
 # initiator with the right states; `ct stats` counts them; an apply (no-op,
 # a rule change, another capacity) keeps them; `ct flush` with a filter
 # removes only its flows and without one empties the table; turning
-# conntrack off keeps the table and stops tracking. Namespaces ct-PID-*.
+# conntrack off keeps the table and stops tracking; the stateful host
+# policy (rules on ct-state, policy in drop) lets the server's own flows
+# and new TCP to the HTTP port in, nothing else. Namespaces ct-PID-*.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -214,6 +216,78 @@ if [ "$n" -ge 1 ] && [ "$(flows | jq length)" = "$n" ]; then
 	ok "off: the table is kept and nothing new is tracked"
 else
 	fail "off: the table is kept and nothing new is tracked" "$n, then $(flows | jq length)"
+fi
+
+# ---- the stateful host policy (rules match ct-state) ----
+printf 'rules:\n  - {action: pass, ct-state: established}\n' >"$T/bad.yaml"
+run_capture sl apply -f "$T/bad.yaml"
+if [ "$RC" -eq 2 ] && [[ "$ERR" == *"ct-state needs the conntrack stage"* ]]; then
+	ok "ct-state without conntrack is refused (exit 2)"
+else
+	fail "ct-state without conntrack is refused (exit 2)" "exit $RC: $ERR"
+fi
+cat >"$T/stateful.yaml" <<EOF
+policy: {in: drop, out: pass}
+conntrack: {enabled: true}
+rules:
+  - {action: pass, ct-state: [established, related]}
+  - {action: drop, ct-state: invalid}
+  - {action: pass, proto: icmpv6, icmp-type: 135}
+  - {action: pass, proto: icmpv6, icmp-type: 136}
+  - {action: pass, proto: tcp, dport: $HTTP_PORT, ct-state: new}
+EOF
+check "apply the stateful policy" sl apply -f "$T/stateful.yaml"
+for a in "$S4" "$S6"; do
+	if try_curl "$NS_C" "$a" || try_curl "$NS_C" "$a"; then
+		ok "stateful: new tcp to $HTTP_PORT passes ($a)"
+	else
+		fail "stateful: new tcp to $HTTP_PORT passes ($a)" "curl got no answer"
+	fi
+done
+if try_nc "$NS_C" "$NS_S" "$S4"; then
+	fail "stateful: new tcp to $NC_PORT is dropped" "got through"
+else
+	ok "stateful: new tcp to $NC_PORT is dropped"
+fi
+if try_ping "$NS_C" "$S4"; then
+	fail "stateful: ping in is dropped" "answered"
+else
+	ok "stateful: ping in is dropped"
+fi
+for a in "$C4" "$C6"; do
+	if try_ping "$NS_S" "$a"; then ok "stateful: ping out is answered ($a)"; else
+		fail "stateful: ping out is answered ($a)" "no reply"
+	fi
+done
+if try_nc "$NS_S" "$NS_C" "$C4"; then ok "stateful: tcp out passes both ways"; else
+	fail "stateful: tcp out passes both ways" "token not received"
+fi
+udp_echo "$NS_C" "$C4"
+if udp_ask "$NS_S" "$C4" 40060; then ok "stateful: udp out is answered"; else
+	fail "stateful: udp out is answered" "no reply"
+fi
+udp_echo "$NS_S" "$S4"
+if udp_ask "$NS_C" "$S4" 40061; then
+	fail "stateful: new udp in is dropped" "answered"
+else
+	ok "stateful: new udp in is dropped"
+fi
+# (the responder above is still waiting: its datagram was dropped)
+run_capture sl rule add pass --proto udp --dport "$UDP_PORT" --ct-state new
+if [ "$RC" -eq 0 ] && udp_ask "$NS_C" "$S4" 40062; then
+	ok "rule add --ct-state new opens udp $UDP_PORT"
+else
+	fail "rule add --ct-state new opens udp $UDP_PORT" "exit $RC: $ERR"
+fi
+if sl rule list | grep -q 'ct-state new'; then ok "rule list shows ct-state"; else
+	fail "rule list shows ct-state" "$(sl rule list)"
+fi
+sl export >"$T/export2.yaml"
+run_capture sl apply -f "$T/export2.yaml"
+if [ "$RC" -eq 0 ] && [[ "$OUT" == *unchanged* ]]; then
+	ok "stateful: apply of the export is a no-op"
+else
+	fail "stateful: apply of the export is a no-op" "exit $RC: $OUT $ERR"
 fi
 
 # ---- read-only verbs create no state ----

@@ -836,6 +836,11 @@ static const struct bad_case bad_cases[] = {
      "2:14: conntrack timeouts: unknown key 'syn'", NULL},
     {"bad: conntrack enabled not a bool", "conntrack: {enabled: 2}\n",
      "1:22: enabled: expected true or false, got '2'", NULL},
+    {"bad: ct-state with an unknown state",
+     "rules:\n  - {action: pass, ct-state: [established, relat]}\n",
+     "2:30: ct-state: expected a comma list (or a YAML list) of new, "
+     "established, related, invalid and untracked, got 'established,relat'",
+     NULL},
     {"bad: unknown top-level key", "policy: pass\nrulez: []\n",
      "2:1: config: unknown key 'rulez' (expected interfaces, policy, "
      "limits, conntrack, deny, allow or rules)",

@@ -496,6 +496,107 @@ static bool check_expiry(void)
 	       ASSERT_EQ(v.packets[0], 1, "packets restarted");
 }
 
+/* Loads yaml and applies it on the `on` programs' private maps through
+ * *ctx (sl_ctx_wrap; sl_close it); the loaded config in *cfg. */
+static bool apply_text(const char *yaml, struct sl_ctx *ctx,
+		       struct sl_config *cfg)
+{
+	char path[] = "/tmp/test_conntrack_XXXXXX";
+	struct sl_apply_report rep;
+	int fd = mkstemp(path);
+	bool ok;
+
+	if (fd < 0 || write(fd, yaml, strlen(yaml)) < 0)
+		return ASSERT_TRUE(false, "temp file: %s", strerror(errno));
+	close(fd);
+	ok = ASSERT_EQ(sl_config_load(path, cfg), 0, "config load");
+	unlink(path);
+	if (!ok)
+		return false;
+	sl_ctx_wrap(ctx, on.skel);
+	if (ASSERT_EQ(sl_apply(ctx, cfg, 0, &rep), 0, "apply"))
+		return true;
+	sl_config_free(cfg);
+	sl_close(ctx);
+	return false;
+}
+
+/* The stateful host policy through the rules stage: pass established and
+ * related, drop invalid, pass new TCP to port 80, ingress policy drop. */
+static bool check_ct_rules(void)
+{
+	static const char yaml[] =
+	    "policy: {in: drop, out: pass}\n"
+	    "conntrack: {enabled: true}\n"
+	    "rules:\n"
+	    "  - {action: pass, ct-state: [established, related]}\n"
+	    "  - {action: drop, ct-state: invalid}\n"
+	    "  - {action: pass, proto: tcp, dport: 80, ct-state: new}\n";
+	static const struct {
+		struct step st;
+		int ret, ct;
+	} v[] = {
+	    {{"SYN to 80", T4(SYN, A4, B4, 40020, 80), 0, NOTYPE},
+	     XDP_PASS,
+	     SL_CT_NEW},
+	    {{"SYN-ACK out", T4(SYNACK, B4, A4, 80, 40020), 1, NOTYPE},
+	     TC_ACT_OK,
+	     SL_CT_ESTABLISHED},
+	    {{"ACK in", T4(ACK, A4, B4, 40020, 80), 0, NOTYPE},
+	     XDP_PASS,
+	     SL_CT_ESTABLISHED},
+	    {{"SYN to 22", T4(SYN, A4, B4, 40021, 22), 0, NOTYPE},
+	     XDP_DROP,
+	     SL_CT_NEW},
+	    {{"lone ACK", T4(ACK, A4, B4, 40022, 443), 0, NOTYPE},
+	     XDP_DROP,
+	     SL_CT_INVALID},
+	    {{"UDP out",
+	      V4(UDP, .src = B4, .dst = A4, .sport = 5000, .dport = 53), 1,
+	      NOTYPE},
+	     TC_ACT_OK,
+	     SL_CT_NEW},
+	    {{"its answer in",
+	      V4(UDP, .src = A4, .dst = B4, .sport = 53, .dport = 5000), 0,
+	      NOTYPE},
+	     XDP_PASS,
+	     SL_CT_ESTABLISHED},
+	    {{"UDP in, new",
+	      V4(UDP, .src = A4, .dst = B4, .sport = 53, .dport = 5001), 0,
+	      NOTYPE},
+	     XDP_DROP,
+	     SL_CT_NEW},
+	    {{"ping out", V4(ICMP, .src = B4, .dst = A4), 1, NOTYPE},
+	     TC_ACT_OK,
+	     SL_CT_NEW},
+	    {{"its reply in", V4(ICMP, .src = A4, .dst = B4), 0,
+	      .raw_icmp_type = 0},
+	     XDP_PASS,
+	     SL_CT_ESTABLISHED},
+	    {{"ping in", V4(ICMP, .src = R4, .dst = B4), 0, NOTYPE},
+	     XDP_DROP,
+	     SL_CT_NEW},
+	};
+	struct sl_config cfg;
+	struct sl_ctx ctx;
+	bool ok = true;
+
+	if (!apply_text(yaml, &ctx, &cfg))
+		return false;
+	ct_flush(&on);
+	for (size_t i = 0; ok && i < sizeof(v) / sizeof(v[0]); i++) {
+		int ret = run_one(&on, &v[i].st);
+
+		ok = ASSERT_TRUE(ret == v[i].ret && last_ct(&on) == v[i].ct,
+				 "%s: verdict %d (want %d), ct %d (want %d)",
+				 v[i].st.what, ret, v[i].ret, last_ct(&on),
+				 v[i].ct);
+	}
+	sl_config_free(&cfg);
+	sl_close(&ctx);
+	return ok;
+}
+
 /* The config's conntrack settings reach the datapath through the blob:
  * apply (on the test's private maps) with drop-invalid and a syn-sent
  * timeout of 5 s; a lone ACK is dropped with reason ct-invalid (counted),
@@ -510,26 +611,17 @@ static bool check_config(void)
 	const struct step ack = {"ACK", T4(ACK, A4, B4, 40011, 80), 0, NOTYPE};
 	const struct step ack2 = {"ACK", T4(ACK, A4, B4, 40010, 80), 0, NOTYPE};
 	struct sl_counter before[SL_STATS_MAX], after[SL_STATS_MAX];
-	char path[] = "/tmp/test_conntrack_XXXXXX";
-	struct sl_apply_report rep;
 	struct sl_config cfg, back;
 	struct sl_ct_key k;
 	struct sl_ct_val v;
 	struct sl_ctx ctx;
 	uint32_t side;
-	int fd = mkstemp(path), idx, stats;
+	int idx, stats;
 	bool ok;
 
-	if (fd < 0 || write(fd, yaml, sizeof(yaml) - 1) < 0)
-		return ASSERT_TRUE(false, "temp file: %s", strerror(errno));
-	close(fd);
-	ok = ASSERT_EQ(sl_config_load(path, &cfg), 0, "config load");
-	unlink(path);
-	if (!ok)
+	if (!apply_text(yaml, &ctx, &cfg))
 		return false;
-	sl_ctx_wrap(&ctx, on.skel);
 	ok =
-	    ASSERT_EQ(sl_apply(&ctx, &cfg, 0, &rep), 0, "apply") &&
 	    ASSERT_EQ(sl_config_read(&ctx, &back, SL_READ_NO_IFACES), 0,
 		      "read back") &&
 	    ASSERT_TRUE(sl_ct_cfg_equal(&cfg.ct, &back.ct) && back.ct.enabled &&
@@ -602,6 +694,8 @@ int main(void)
 	check_report("config: drop-invalid drops as ct-invalid; timeouts from "
 		     "the blob",
 		     check_config());
+	check_report("rules match ct-state: the stateful host policy",
+		     check_ct_rules());
 	RUN("conntrack off: untracked, no entry", &off, off_flow);
 	check_report("conntrack off: the table stays empty",
 		     ASSERT_EQ(ct_count(&off), 0, "entries"));
