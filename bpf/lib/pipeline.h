@@ -47,6 +47,7 @@ static __always_inline void sl_verdict_commit(struct sl_pctx *c,
 		t->reason = c->v.reason;
 		t->target = c->v.target;
 		t->parsed = c->parsed;
+		t->ct = c->ct;
 		t->serial =
 		    h->blob ? ((struct sl_blob_hdr *)h->blob)->serial : 0;
 	}

@@ -194,6 +194,8 @@ struct sl_trace {
 	/* their ids, first n_count (the deciding rule is not among them) */
 	__u32 count_ids[SL_TRACE_COUNTS];
 	__u64 serial; /* serial of the config blob the packet saw, 0: none */
+	__u32 ct;     /* enum sl_ct_pkt: its connection state (looked up) */
+	__u32 pad;
 };
 
 /* ---- Pinned layout ----

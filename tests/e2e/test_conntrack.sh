@@ -282,6 +282,17 @@ fi
 if sl rule list | grep -q 'ct-state new'; then ok "rule list shows ct-state"; else
 	fail "rule list shows ct-state" "$(sl rule list)"
 fi
+ex=$(sl explain -j --src "$C4" --dst "$S4" --proto tcp --sport 40999 \
+	--dport "$HTTP_PORT" --tcp-flags ack)
+ex2=$(sl explain -j --src "$C4" --dst "$S4" --proto tcp --sport 40999 \
+	--dport "$HTTP_PORT")
+if [ "$(echo "$ex" | jq -r '[.ct_state, .action, .rule] | join(" ")')" = "invalid drop 2" ] &&
+	[ "$(echo "$ex2" | jq -r '[.ct_state, .action] | join(" ")')" = "new pass" ] &&
+	[ "$(sl ct list -j --port 40999 | jq '.flows | length')" = 0 ]; then
+	ok "explain shows the ct state (lone ACK invalid, SYN new) and tracks nothing"
+else
+	fail "explain shows the ct state (lone ACK invalid, SYN new) and tracks nothing" "$ex / $ex2"
+fi
 sl export >"$T/export2.yaml"
 run_capture sl apply -f "$T/export2.yaml"
 if [ "$RC" -eq 0 ] && [[ "$OUT" == *unchanged* ]]; then

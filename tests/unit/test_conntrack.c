@@ -597,6 +597,46 @@ static bool check_ct_rules(void)
 	return ok;
 }
 
+/* A trusted source (allow set) is tracked but never judged: with
+ * drop-invalid on, its SYN makes an entry and passes as allow-set, and so
+ * does its lone ACK (invalid). */
+static bool check_allow(void)
+{
+	static const char yaml[] = "conntrack:\n  enabled: true\n"
+				   "  drop-invalid: true\n"
+				   "allow:\n  - 198.18.0.0/16\n";
+	const struct step syn = {"SYN", T4(SYN, A4, B4, 40030, 80), 0, NOTYPE};
+	const struct step ack = {"ACK", T4(ACK, A4, B4, 40031, 80), 0, NOTYPE};
+	struct sl_counter before[SL_STATS_MAX], after[SL_STATS_MAX];
+	int stats = bpf_map__fd(on.skel->maps.sl_stats);
+	int idx = sl_stats_idx(SL_R_ALLOW_SET, SL_ACT_PASS);
+	struct sl_config cfg;
+	struct sl_ct_key k;
+	struct sl_ct_val v;
+	struct sl_ctx ctx;
+	uint32_t side;
+	bool ok;
+
+	if (!apply_text(yaml, &ctx, &cfg))
+		return false;
+	ct_flush(&on);
+	spec_key(&syn.pkt, &k, &side);
+	ok = ASSERT_EQ(sl_stats_read_fd(stats, before), 0, "stats") &&
+	     ASSERT_EQ(run_one(&on, &syn), XDP_PASS, "trusted SYN") &&
+	     ASSERT_EQ(last_ct(&on), SL_CT_NEW, "trusted SYN ct") &&
+	     ASSERT_EQ(bpf_map_lookup_elem(on.ct, &k, &v), 0,
+		       "trusted SYN's entry") &&
+	     ASSERT_EQ(v.state, SL_CTS_SYN_SENT, "its state") &&
+	     ASSERT_EQ(run_one(&on, &ack), XDP_PASS, "trusted lone ACK") &&
+	     ASSERT_EQ(last_ct(&on), SL_CT_INVALID, "trusted lone ACK ct") &&
+	     ASSERT_EQ(sl_stats_read_fd(stats, after), 0, "stats") &&
+	     ASSERT_EQ(after[idx].packets - before[idx].packets, 2,
+		       "both passed as allow-set");
+	sl_config_free(&cfg);
+	sl_close(&ctx);
+	return ok;
+}
+
 /* The config's conntrack settings reach the datapath through the blob:
  * apply (on the test's private maps) with drop-invalid and a syn-sent
  * timeout of 5 s; a lone ACK is dropped with reason ct-invalid (counted),
@@ -696,6 +736,8 @@ int main(void)
 		     check_config());
 	check_report("rules match ct-state: the stateful host policy",
 		     check_ct_rules());
+	check_report("trusted sources are tracked, never judged",
+		     check_allow());
 	RUN("conntrack off: untracked, no entry", &off, off_flow);
 	check_report("conntrack off: the table stays empty",
 		     ASSERT_EQ(ct_count(&off), 0, "entries"));
