@@ -93,11 +93,11 @@ bool sl_ct_match(const struct sl_ct_filter *f, const struct sl_ct_entry *e)
 	return true;
 }
 
-/* Calls fn on every entry (its key and value as read). */
-static int ct_walk(int fd,
-		   int (*fn)(void *arg, const struct sl_ct_key *k,
-			     const struct sl_ct_val *v),
-		   void *arg)
+typedef int (*ct_fn)(void *arg, const struct sl_ct_key *k,
+		     const struct sl_ct_val *v);
+
+/* Entry by entry (kernels without batch operations on the map). */
+static int ct_walk_keys(int fd, ct_fn fn, void *arg)
 {
 	struct sl_ct_key k, next;
 	struct sl_ct_val v;
@@ -110,6 +110,45 @@ static int ct_walk(int fd,
 		if (!bpf_map_lookup_elem(fd, &k, &v))
 			err = fn(arg, &k, &v);
 	}
+	return err;
+}
+
+/* Calls fn on every entry (its key and value as read), a batch of
+ * CT_BATCH entries per system call (1,000,000 entries: 245 calls). */
+#define CT_BATCH 4096
+static int ct_walk(int fd, ct_fn fn, void *arg)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	struct sl_ct_key *k = malloc(CT_BATCH * sizeof(*k));
+	struct sl_ct_val *v = malloc(CT_BATCH * sizeof(*v));
+	__u32 in = 0, out = 0, n;
+	bool first = true, done = false;
+	int err = 0;
+
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	while (!err && !done) {
+		n = CT_BATCH;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, k, v, &n,
+					 &o)) {
+			if (errno != ENOENT) {
+				/* no batch support: one by one */
+				err =
+				    first ? ct_walk_keys(fd, fn, arg) : -errno;
+				break;
+			}
+			done = true; /* the last batch (n may be > 0) */
+		}
+		first = false;
+		in = out;
+		for (__u32 i = 0; !err && i < n; i++)
+			err = fn(arg, &k[i], &v[i]);
+	}
+	free(k);
+	free(v);
 	return err;
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -637,6 +638,85 @@ static bool check_allow(void)
 	return ok;
 }
 
+/* The library's view of a large table (ct list, flush, stats): 200,000
+ * flows written from user space (half TCP established, half UDP
+ * assured) and one expired UDP flow; filters by protocol, port, source;
+ * a filtered flush; the counts. */
+static bool check_lib(void)
+{
+	enum { N = 200000 };
+	struct sl_ct_filter f = {.port = -1, .proto = -1, .state = -1};
+	struct sl_ct_entry *e = NULL;
+	struct sl_ct_stats st;
+	struct timespec ts;
+	struct sl_ct_key k;
+	struct sl_ct_val v = {0};
+	struct sl_ctx ctx;
+	uint32_t a[4] = {0}, b[4] = {0};
+	char err[64];
+	size_t n = 0, del = 0;
+	bool ok = true;
+
+	ct_flush(&on);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	v.first = v.last = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	inet_pton(AF_INET, A4, a);
+	inet_pton(AF_INET, B4, b);
+	for (uint32_t i = 0; ok && i <= N; i++) {
+		bool tcp = i % 2 == 0;
+
+		a[0] = htonl(ntohl(a[0]) & 0xffff0000U) | htonl(i >> 16);
+		sl_ct_key_make(&k, a, b, 1024 + (i & 0xffff), tcp ? 80 : 53,
+			       tcp ? IPPROTO_TCP : IPPROTO_UDP, 4);
+		v.state = tcp ? SL_CTS_ESTABLISHED : SL_CTS_UDP_ASSURED;
+		if (i == N) /* one more, idle for a day: expired */
+			v.last -= 86400ULL * 1000000000ULL;
+		ok = ASSERT_EQ(bpf_map_update_elem(on.ct, &k, &v, BPF_ANY), 0,
+			       "fill");
+	}
+	sl_ctx_wrap(&ctx, on.skel);
+	ok = ok &&
+	     ASSERT_EQ(sl_ct_list(&ctx, NULL, false, &e, &n), 0, "list") &&
+	     ASSERT_EQ(n, N, "flows listed (the expired one left out)");
+	free(e);
+	f.proto = IPPROTO_UDP;
+	ok = ok && ASSERT_EQ(sl_ct_list(&ctx, &f, false, &e, &n), 0, "list") &&
+	     ASSERT_EQ(n, N / 2, "udp flows");
+	free(e);
+	f.proto = IPPROTO_TCP;
+	f.port = 1024 + 2;
+	ok = ok && ASSERT_EQ(sl_ct_list(&ctx, &f, false, &e, &n), 0, "list") &&
+	     ASSERT_EQ(n, (N + 65535) / 65536, "tcp flows with port 1026") &&
+	     ASSERT_TRUE(n && e[0].sport == 1026 && e[0].dport == 80 &&
+			     e[0].family == AF_INET,
+			 "the initiator's view: sport %u dport %u",
+			 n ? e[0].sport : 0, n ? e[0].dport : 0);
+	free(e);
+	f.port = -1;
+	f.proto = -1;
+	f.has_src = !sl_prefix_parse("198.18.0.1/32", &f.src, err, sizeof(err));
+	ok = ok && ASSERT_EQ(sl_ct_list(&ctx, &f, false, &e, &n), 0, "list") &&
+	     ASSERT_EQ(n, 65536, "flows from 198.18.0.1");
+	free(e);
+	f.has_src = false;
+	f.proto = IPPROTO_TCP;
+	ok = ok && ASSERT_EQ(sl_ct_flush(&ctx, &f, &del), 0, "flush tcp") &&
+	     ASSERT_EQ(del, N / 2, "tcp flows flushed") &&
+	     ASSERT_EQ(sl_ct_stats_read(&ctx, &st), 0, "stats") &&
+	     ASSERT_TRUE(st.entries == N / 2 && st.udp == N / 2 && !st.tcp &&
+			     st.expired == 1 &&
+			     st.by_state[SL_CTS_UDP_ASSURED] == N / 2 &&
+			     st.capacity == SL_CT_MAX_DEFAULT,
+			 "stats: %zu flows, %zu udp, %zu tcp, %zu expired, "
+			 "capacity %u",
+			 st.entries, st.udp, st.tcp, st.expired, st.capacity) &&
+	     ASSERT_EQ(sl_ct_flush(&ctx, NULL, &del), 0, "flush") &&
+	     ASSERT_EQ(del, N / 2 + 1, "the rest flushed, the expired too") &&
+	     ASSERT_EQ(ct_count(&on), 0, "empty");
+	sl_close(&ctx);
+	return ok;
+}
+
 /* The config's conntrack settings reach the datapath through the blob:
  * apply (on the test's private maps) with drop-invalid and a syn-sent
  * timeout of 5 s; a lone ACK is dropped with reason ct-invalid (counted),
@@ -738,6 +818,8 @@ int main(void)
 		     check_ct_rules());
 	check_report("trusted sources are tracked, never judged",
 		     check_allow());
+	check_report("ct list/flush/stats on 200,000 flows, with filters",
+		     check_lib());
 	RUN("conntrack off: untracked, no entry", &off, off_flow);
 	check_report("conntrack off: the table stays empty",
 		     ASSERT_EQ(ct_count(&off), 0, "entries"));
