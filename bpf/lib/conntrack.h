@@ -6,7 +6,8 @@
  * the per-packet context for the stages after it:
  *   TCP   the state machine of the kernel's nf_conntrack (SYN_SENT,
  *         SYN_RECV, ESTABLISHED, FIN_WAIT, CLOSE_WAIT, LAST_ACK,
- *         TIME_WAIT, CLOSE); only a SYN starts a flow, a packet that fits
+ *         TIME_WAIT, CLOSE); a RST as the only answer to a SYN deletes
+ *         the entry (refused); only a SYN starts a flow, a packet that fits
  *         no transition (a lone ACK, a SYN-ACK from the initiator) is
  *         invalid and leaves the entry as it was; no sequence tracking.
  *   UDP   unreplied, then assured once the other end answered.
@@ -270,6 +271,14 @@ static __always_inline __u32 sl_ct_tcp(struct sl_ct_scratch *s,
 	    (st == SL_CTS_TIME_WAIT || st == SL_CTS_CLOSE)) {
 		sl_ct_start(s, v, SL_CTS_SYN_SENT, side, now, len, flags);
 		return SL_CT_NEW;
+	}
+	/* A RST as the only answer (refused): no connection was made, the
+	 * entry goes at once (as the kernel's). The RST itself is the
+	 * reply of the flow. */
+	if (ev == SL_CT_EV_RST && dir && !(v->flags & SL_CT_F_REPLIED)) {
+		if (!sl_feat.trace)
+			bpf_map_delete_elem(&sl_ct, &s->key);
+		return SL_CT_ESTABLISHED;
 	}
 	next = sl_ct_tcp_next(st, ev, dir, (int)v->fin_dir - 1);
 	if (next == SL_CTS_NONE)

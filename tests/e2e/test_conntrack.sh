@@ -8,7 +8,9 @@
 # removes only its flows and without one empties the table; turning
 # conntrack off keeps the table and stops tracking; the stateful host
 # policy (rules on ct-state, policy in drop) lets the server's own flows
-# and new TCP to the HTTP port in, nothing else. Namespaces ct-PID-*.
+# and new TCP to the HTTP port in, nothing else; the same traffic gives
+# the same flows and states in the kernel's nf_conntrack (differential
+# check). Namespaces ct-PID-*.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -300,6 +302,80 @@ if [ "$RC" -eq 0 ] && [[ "$OUT" == *unchanged* ]]; then
 else
 	fail "stateful: apply of the export is a no-op" "exit $RC: $OUT $ERR"
 fi
+
+# ---- differential check against the kernel's nf_conntrack ----
+# An nftables rule on ct state makes the server namespace's netfilter
+# track too; the same traffic (TCP open/close, UDP answered and not, ping
+# v4 and v6; a refused TCP, which leaves no flow in either) must give the
+# same flows with compatible states in /proc/net/nf_conntrack and in
+# `sluice ct list`.
+printf 'conntrack: {enabled: true}\n' >"$T/ct.yaml"
+check "differential: conntrack on, no rules" sl apply -f "$T/ct.yaml"
+ip netns exec "$NS_S" nft -f - <<'EOF'
+table inet ctdiff {
+	chain in { type filter hook input priority 0; ct state invalid counter; }
+	chain out { type filter hook output priority 0; ct state invalid counter; }
+}
+EOF
+sl ct flush >/dev/null
+try_curl "$NS_C" "$S4" || try_curl "$NS_C" "$S4"
+try_nc "$NS_S" "$NS_C" "$C4"
+timeout 5 ip netns exec "$NS_C" nc -z -w 2 "$S4" 7999 # refused: RST
+udp_echo "$NS_S" "$S4"
+udp_ask "$NS_C" "$S4" 40070
+udp_ask "$NS_S" "$C4" 40071
+try_ping "$NS_C" "$S4"
+try_ping "$NS_S" "$C6"
+ip netns exec "$NS_S" cat /proc/net/nf_conntrack >"$T/kernel.txt"
+sl ct list -j >"$T/sluice.json"
+if out=$("$PY" - "$T/kernel.txt" "$T/sluice.json" <<'EOF'
+import ipaddress, json, sys
+tcp = {"SYN_SENT": "syn-sent", "SYN_RECV": "syn-recv",
+       "ESTABLISHED": "established", "FIN_WAIT": "fin-wait",
+       "CLOSE_WAIT": "close-wait", "LAST_ACK": "last-ack",
+       "TIME_WAIT": "time-wait", "CLOSE": "close"}
+kern = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    proto = f[2]
+    if proto not in ("tcp", "udp", "icmp", "icmpv6"):
+        continue
+    kv = {}
+    for w in f:  # the first (original) tuple only
+        if "=" in w and w.split("=")[0] not in kv:
+            kv[w.split("=")[0]] = w.split("=")[1]
+    src = str(ipaddress.ip_address(kv["src"]))
+    dst = str(ipaddress.ip_address(kv["dst"]))
+    unrep = "[UNREPLIED]" in f
+    if proto == "tcp":
+        key, state = (proto, src, dst, int(kv["sport"]), int(kv["dport"])), tcp[f[5]]
+    elif proto == "udp":
+        key = (proto, src, dst, int(kv["sport"]), int(kv["dport"]))
+        state = "unreplied" if unrep else "assured"
+    else:
+        key = (proto, src, dst, int(kv["id"]))
+        state = "echo-request" if unrep else "echo-replied"
+    kern[key] = state
+ours = {}
+for e in json.load(open(sys.argv[2]))["flows"]:
+    if e["proto"] in ("tcp", "udp"):
+        key = (e["proto"], e["src"], e["dst"], e["sport"], e["dport"])
+    else:
+        key = (e["proto"], e["src"], e["dst"], e["id"])
+    ours[key] = e["state"]
+bad = []
+for k in sorted(set(kern) | set(ours), key=str):
+    if kern.get(k) != ours.get(k):
+        bad.append("%s: kernel %s, sluice %s" % (k, kern.get(k), ours.get(k)))
+print("; ".join(bad) if bad else "%d flows agree" % len(kern))
+sys.exit(1 if bad or len(kern) < 6 else 0)
+EOF
+); then
+	ok "differential: the kernel's nf_conntrack and sluice agree ($out)"
+else
+	fail "differential: the kernel's nf_conntrack and sluice agree" "$out"
+fi
+ip netns exec "$NS_S" nft delete table inet ctdiff
 
 # ---- read-only verbs create no state ----
 mkdir -p "$T/ro"
