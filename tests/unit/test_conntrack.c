@@ -663,14 +663,14 @@ static bool check_lib(void)
 	inet_pton(AF_INET, A4, a);
 	inet_pton(AF_INET, B4, b);
 	for (uint32_t i = 0; ok && i <= N; i++) {
-		bool tcp = i % 2 == 0;
+		bool tcp = i % 2 == 0 && i < N;
 
 		a[0] = htonl(ntohl(a[0]) & 0xffff0000U) | htonl(i >> 16);
 		sl_ct_key_make(&k, a, b, 1024 + (i & 0xffff), tcp ? 80 : 53,
 			       tcp ? IPPROTO_TCP : IPPROTO_UDP, 4);
 		v.state = tcp ? SL_CTS_ESTABLISHED : SL_CTS_UDP_ASSURED;
-		if (i == N) /* one more, idle for a day: expired */
-			v.last -= 86400ULL * 1000000000ULL;
+		if (i == N) /* one more, idle for 10 minutes: expired */
+			v.last -= 600ULL * 1000000000ULL;
 		ok = ASSERT_EQ(bpf_map_update_elem(on.ct, &k, &v, BPF_ANY), 0,
 			       "fill");
 	}
@@ -679,10 +679,12 @@ static bool check_lib(void)
 	     ASSERT_EQ(sl_ct_list(&ctx, NULL, false, &e, &n), 0, "list") &&
 	     ASSERT_EQ(n, N, "flows listed (the expired one left out)");
 	free(e);
+	e = NULL;
 	f.proto = IPPROTO_UDP;
 	ok = ok && ASSERT_EQ(sl_ct_list(&ctx, &f, false, &e, &n), 0, "list") &&
 	     ASSERT_EQ(n, N / 2, "udp flows");
 	free(e);
+	e = NULL;
 	f.proto = IPPROTO_TCP;
 	f.port = 1024 + 2;
 	ok = ok && ASSERT_EQ(sl_ct_list(&ctx, &f, false, &e, &n), 0, "list") &&
@@ -692,12 +694,14 @@ static bool check_lib(void)
 			 "the initiator's view: sport %u dport %u",
 			 n ? e[0].sport : 0, n ? e[0].dport : 0);
 	free(e);
+	e = NULL;
 	f.port = -1;
 	f.proto = -1;
 	f.has_src = !sl_prefix_parse("198.18.0.1/32", &f.src, err, sizeof(err));
 	ok = ok && ASSERT_EQ(sl_ct_list(&ctx, &f, false, &e, &n), 0, "list") &&
 	     ASSERT_EQ(n, 65536, "flows from 198.18.0.1");
 	free(e);
+	e = NULL;
 	f.has_src = false;
 	f.proto = IPPROTO_TCP;
 	ok = ok && ASSERT_EQ(sl_ct_flush(&ctx, &f, &del), 0, "flush tcp") &&
