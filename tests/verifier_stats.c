@@ -106,6 +106,9 @@ static int run(const char *prog_name, const struct feat_def *f, int *failed)
 	bpf_object__for_each_map (map, skel->obj)
 		bpf_map__set_pin_path(map, NULL);
 	skel->rodata->sl_feat = f->feat;
+	/* As the loader makes it: a placeholder with conntrack off. */
+	bpf_map__set_max_entries(skel->maps.sl_ct,
+				 f->feat.conntrack ? SL_CT_MAX_DEFAULT : 1);
 	bpf_object__for_each_program (p, skel->obj) {
 		bool on = !strcmp(bpf_program__name(p), prog_name);
 
@@ -173,7 +176,7 @@ out:
 
 int main(void)
 {
-	struct feat_def feats[3];
+	struct feat_def feats[4];
 	int failed = 0;
 
 	sl_log_hook_libbpf();
@@ -191,6 +194,10 @@ int main(void)
 	sl_features_default(&feats[2].feat);
 	feats[2].feat.stages_off =
 	    SL_STAGE_OFF_SETS | SL_STAGE_OFF_BANS | SL_STAGE_OFF_RULES;
+	/* The conntrack stage on (config `conntrack: {enabled: true}`). */
+	feats[3].name = "conntrack";
+	sl_features_default(&feats[3].feat);
+	feats[3].feat.conntrack = 1;
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		for (size_t j = 0; j < sizeof(feats) / sizeof(feats[0]); j++)
 			if (run(progs[i], &feats[j], &failed))

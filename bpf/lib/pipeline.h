@@ -6,6 +6,7 @@
 #define SL_PIPELINE_H
 
 #include "bans.h"
+#include "conntrack.h"
 #include "malformed.h"
 #include "policy.h"
 #include "rules.h"
@@ -24,6 +25,7 @@
 	X(malformed, 1)                                      \
 	X(sets, !(sl_feat.stages_off & SL_STAGE_OFF_SETS))   \
 	X(bans, !(sl_feat.stages_off & SL_STAGE_OFF_BANS))   \
+	X(conntrack, sl_feat.conntrack)                      \
 	X(rules, !(sl_feat.stages_off & SL_STAGE_OFF_RULES)) \
 	X(policy, 1)
 #endif
@@ -47,6 +49,7 @@ static __always_inline void sl_verdict_commit(struct sl_pctx *c,
 		t->reason = c->v.reason;
 		t->target = c->v.target;
 		t->parsed = c->parsed;
+		t->ct = c->ct;
 		t->serial =
 		    h->blob ? ((struct sl_blob_hdr *)h->blob)->serial : 0;
 	}

@@ -152,7 +152,10 @@ static __always_inline int sl_cls_match(const struct sl_cls_rule *r,
 	    SL_DIM_DST0,  SL_DIM_VLAN,	SL_DIM_IFINDEX, SL_DIM_DIR,
 	};
 
-	if ((c->tcp & r->tcp_mask) != r->tcp_val)
+	/* ct-state: the rule's id holds the states it excludes, the packet's
+	 * state is a bit of c->tcp above the flags; one test for both */
+	if (((c->tcp & r->tcp_mask) != r->tcp_val) |
+	    ((r->id >> SL_CLS_CT_SHIFT) & (c->tcp >> 8) & SL_CLS_CT_BITS))
 		return 0;
 #pragma unroll
 	for (int i = 0; i < SL_DIM_MAX; i++) {
@@ -316,14 +319,16 @@ static __always_inline void sl_rule_count(__u32 id, __u32 len)
 
 /* Classifies the key the caller wrote into c->key (enum sl_dim order,
  * host order; the rest of *c need not be initialised) with the tcp flags of
- * the packet (0 for other protocols). Returns the deciding rule's action
+ * the packet (0 for other protocols) in bits 0-7 and 1 << its connection
+ * state (enum sl_ct_pkt) in bits 8-15 (0 there: rules with a ct-state
+ * condition never match). Returns the deciding rule's action
  * (SL_RACT_PASS, SL_RACT_DROP or SL_RACT_REDIRECT) with its id in *rule_id
  * and its redirect slot in *target (0 for other actions), or -1 (id and
  * target 0) when no deciding rule holds the packet. Adds 1 packet and len
  * bytes to the deciding rule and to the first SL_COUNT_HITS_MAX count rules
  * before it. blob: from sl_blob_get(), non-NULL. */
 static __always_inline int sl_rules_classify(struct sl_cls_ctx *c, __u8 *blob,
-					     __u8 tcp_flags, __u32 len,
+					     __u32 tcp_flags, __u32 len,
 					     __u32 *rule_id, __u32 *target)
 {
 	struct sl_cls_hdr *h = sl_cls_hdr(blob);
@@ -434,8 +439,11 @@ static __always_inline int sl_stage_rules(struct sl_pctx *c,
 	sl_rule_key(&c->pkt, h->dir, h->ifindex, cc->key);
 	__builtin_memcpy(cc->dmac, c->pkt.dmac, 6);
 	__builtin_memcpy(cc->smac, c->pkt.smac, 6);
-	act = sl_rules_classify(cc, h->blob, c->pkt.tcp_flags, c->pkt.len, &id,
-				&target);
+	/* the TCP flags, and the packet's connection state as a bit above
+	 * them (untracked when the conntrack stage is off) */
+	act = sl_rules_classify(cc, h->blob,
+				c->pkt.tcp_flags | (1U << (c->ct & 7)) << 8,
+				c->pkt.len, &id, &target);
 	if (sl_feat.trace && act >= 0) {
 		struct sl_trace *t = sl_trace_get();
 

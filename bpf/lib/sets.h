@@ -6,6 +6,7 @@
 #ifndef SL_SETS_H
 #define SL_SETS_H
 
+#include "conntrack.h"
 #include "maps.h"
 #include "parse.h"
 #include "stage.h"
@@ -173,7 +174,9 @@ hit:
 
 /* The stage (ingress, well-formed IP): a deny entry drops; an allow entry
  * passes and ends the pipeline (trusted traffic bypasses every later
- * stage). */
+ * stage), except that with conntrack on the connection table still sees
+ * the packet (a trusted peer's answers keep the host's own flows in
+ * step; conntrack.h's tracker, not its verdict). */
 static __always_inline int sl_stage_sets(struct sl_pctx *c,
 					 const struct sl_hook *h)
 {
@@ -184,8 +187,11 @@ static __always_inline int sl_stage_sets(struct sl_pctx *c,
 	s = sl_sets_check(&c->pkt, c->gen);
 	if (s == SL_R_DENY_SET)
 		return sl_done(c, SL_ACT_DROP, s, 0);
-	if (s == SL_R_ALLOW_SET)
+	if (s == SL_R_ALLOW_SET) {
+		if (sl_feat.conntrack)
+			sl_ct_track(c, h);
 		return sl_done(c, SL_ACT_PASS, s, 0);
+	}
 	return SL_CONT;
 }
 

@@ -49,6 +49,8 @@ struct sl_pctx {
 	struct sl_verdict v;
 	__s32 parsed; /* what sl_parse() returned for pkt */
 	__u32 gen;    /* set slot the packet's config blob names */
+	__u32 ct;     /* enum sl_ct_pkt (conntrack stage; 0 when off) */
+	__u32 pad;
 	__u64 scratch[SL_STAGE_SCRATCH / 8];
 };
 
@@ -126,6 +128,7 @@ static __always_inline int sl_stage_parse(struct sl_pctx *c,
 		p->nvlan++;
 	}
 	c->gen = h->blob ? ((struct sl_blob_hdr *)h->blob)->set_gen & 1 : 0;
+	c->ct = SL_CT_UNTRACKED;
 	return SL_CONT;
 }
 

@@ -60,6 +60,9 @@ enum sl_reason {
 	SL_R_TCP_XMAS,	    /* TCP FIN, PSH and URG without ACK */
 	SL_R_LAND,	    /* source address equals destination address */
 	SL_R_BANNED,	    /* the source is banned (bans stage) */
+	/* conntrack on and `drop-invalid`: the packet fits no valid state of
+	 * the connection table (e.g. a TCP ACK with no connection) */
+	SL_R_CT_INVALID,
 #ifdef SL_NEXT_LAYOUT
 	SL_R_NEXT_TEST, /* test build only: a reason appended by a next release
 			 */
@@ -172,7 +175,10 @@ struct sl_features {
 	 * nothing (reasons, set entries, rules) and writes why it decided
 	 * into its struct sl_trace instead. Never attached. */
 	__u8 trace;
-	__u8 pad[4];
+	/* 1: the conntrack stage runs (config `conntrack: {enabled: true}`);
+	 * 0 (default, and in programs of earlier releases): removed. */
+	__u8 conntrack;
+	__u8 pad[3];
 };
 /* sl_features.stages_off: optional stages switched off at load time (the
  * verifier removes them; 0 ns). */
@@ -199,6 +205,8 @@ struct sl_trace {
 	/* their ids, first n_count (the deciding rule is not among them) */
 	__u32 count_ids[SL_TRACE_COUNTS];
 	__u64 serial; /* serial of the config blob the packet saw, 0: none */
+	__u32 ct;     /* enum sl_ct_pkt: its connection state (looked up) */
+	__u32 pad;
 };
 
 /* ---- Pinned layout ----
@@ -354,10 +362,10 @@ struct sl_blob_hdr {
 	__u32 set_gen;		  /* slot of the set maps in use: 0 or 1 */
 	__u8 policy[SL_RDIR_MAX]; /* default action per direction */
 	__u8 defs_gen;		  /* slot of the rule definitions: 0 or 1 */
-	__u8 pad;
-	__u32 nrules;  /* rules in the rule table */
-	__u64 serial;  /* increases with every apply */
-	__u8 cls[232]; /* classifier header (struct sl_cls_hdr) */
+	__u8 ct_flags;		  /* SL_BLOB_CT_*; 0 in earlier blobs */
+	__u32 nrules;		  /* rules in the rule table */
+	__u64 serial;		  /* increases with every apply */
+	__u8 cls[232];		  /* classifier header (struct sl_cls_hdr) */
 };
 _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 
@@ -419,7 +427,9 @@ struct sl_rule_rec {
 	char iface[16]; /* "": any */
 	char to[16];	/* redirect target interface */
 	char comment[128];
-	__u8 reserved[268];
+	/* 1 << enum sl_ct_pkt of the states the rule matches; 0: any */
+	__u8 ct_state;
+	__u8 reserved[267];
 };
 _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
 	       "sl_rule_rec size");
@@ -506,7 +516,8 @@ struct sl_cls_node {
 _Static_assert(sizeof(struct sl_cls_node) == 8, "sl_cls_node size");
 
 /* One rule of the rule table: its box and what it does. id holds the rule
- * id in its low 24 bits (SL_CLS_ID_MASK) and, in its top byte, the rule's
+ * id in its low 17 bits (SL_CLS_ID_MASK), the connection states it
+ * excludes in bits 17-21 (SL_CLS_CT_SHIFT) and, in its top byte, the rule's
  * MAC condition: an index of the blob's MAC table (0: none). */
 struct sl_cls_rule {
 	__u32 lo[SL_DIM_MAX];
@@ -552,16 +563,56 @@ _Static_assert(sizeof(struct sl_cls_hdr) == 232, "sl_cls_hdr size");
 
 #define SL_CLS_RULE_OFF 4096ULL
 
+/* ---- conntrack settings in the blob ----
+ * What apply changes of the connection table (the config file's
+ * `conntrack:` section) lives in the blob like the policy: sl_blob_hdr
+ * .ct_flags and struct sl_ct_conf at SL_CT_CONF_OFF, the last 48 bytes
+ * before the rule table (taken from the MAC table, which had 239 usable
+ * entries and now has 236). A blob without SL_BLOB_CT_CONF (an earlier
+ * release's, whose MAC table may reach there) means every default. */
+#define SL_BLOB_CT_CONF		0x1 /* struct sl_ct_conf is filled in */
+#define SL_BLOB_CT_ENABLED	0x2 /* conntrack: enabled (the programs' switch) */
+#define SL_BLOB_CT_DROP_INVALID 0x4 /* drop-invalid: drop ct state invalid */
+
+/* Timeouts, by entry state class (sl_ct_conf.tmo, seconds). */
+enum sl_ct_tmo {
+	SL_CT_TMO_SYN_SENT = 0,
+	SL_CT_TMO_SYN_RECV,
+	SL_CT_TMO_ESTABLISHED,
+	SL_CT_TMO_FIN_WAIT,
+	SL_CT_TMO_CLOSE_WAIT,
+	SL_CT_TMO_LAST_ACK,
+	SL_CT_TMO_TIME_WAIT,
+	SL_CT_TMO_CLOSE,
+	SL_CT_TMO_UDP,	       /* UDP, no reply seen yet */
+	SL_CT_TMO_UDP_ASSURED, /* UDP, replied */
+	SL_CT_TMO_ICMP,	       /* ICMP/ICMPv6 echo */
+	SL_CT_TMO_MAX,
+};
+
+struct sl_ct_conf {
+	__u32 max;		  /* capacity of sl_ct (entries) */
+	__u32 tmo[SL_CT_TMO_MAX]; /* seconds; 0: the default */
+};
+_Static_assert(sizeof(struct sl_ct_conf) == 48, "sl_ct_conf size");
+#define SL_CT_CONF_OFF (SL_CLS_RULE_OFF - sizeof(struct sl_ct_conf))
+
 /* MAC conditions of rules (source and/or destination MAC, matched after
  * the box like the TCP flags), in the free space between the blob header
  * and the rule table: SL_CLS_MAC_MAX entries, entry 0 unused. A blob
  * built before MAC matching has zeros there and in the ids' top bytes. */
 #define SL_CLS_MAC_OFF	 256ULL
-#define SL_CLS_MAC_MAX	 240
+#define SL_CLS_MAC_MAX	 237
 #define SL_CLS_MAC_SHIFT 24
-#define SL_CLS_ID_MASK	 0x00ffffffU
-#define SL_CLS_MAC_SRC	 0x01 /* smac must equal the frame's source */
-#define SL_CLS_MAC_DST	 0x02 /* dmac must equal the frame's destination */
+#define SL_CLS_ID_MASK	 0x0001ffffU
+/* Bits SL_CLS_CT_SHIFT.. of sl_cls_rule.id: 1 << enum sl_ct_pkt of the
+ * connection states the rule does not match (the complement of its
+ * `ct-state`), 0: it matches any. Checked after the box, like the TCP
+ * flags; a blob built before has zeros there. */
+#define SL_CLS_CT_SHIFT 17
+#define SL_CLS_CT_BITS	0x1fU
+#define SL_CLS_MAC_SRC	0x01 /* smac must equal the frame's source */
+#define SL_CLS_MAC_DST	0x02 /* dmac must equal the frame's destination */
 
 struct sl_cls_mac {
 	__u8 flags; /* SL_CLS_MAC_* */
@@ -572,9 +623,12 @@ struct sl_cls_mac {
 };
 _Static_assert(sizeof(struct sl_cls_mac) == 16, "sl_cls_mac size");
 _Static_assert(SL_CLS_MAC_OFF + SL_CLS_MAC_MAX * sizeof(struct sl_cls_mac) <=
-		   SL_CLS_RULE_OFF,
-	       "the MAC table fits between the header and the rule table");
-_Static_assert(SL_RULE_MAX - 1 <= SL_CLS_ID_MASK, "rule ids fit 24 bits");
+		   SL_CT_CONF_OFF,
+	       "the MAC table fits between the header and the conntrack "
+	       "settings");
+_Static_assert(SL_RULE_MAX - 1 <= SL_CLS_ID_MASK, "rule ids fit 17 bits");
+_Static_assert((SL_CLS_CT_BITS << SL_CLS_CT_SHIFT) < (1U << SL_CLS_MAC_SHIFT),
+	       "the ct-state bits sit between the id and the MAC index");
 /* Not a power of two: pool indexes are bounded by a compare. */
 _Static_assert(SL_CLS_POOL_OFF_OF(SL_BLOB_LOG_MIN) % 8 == 0,
 	       "nodes are 8-byte aligned");
@@ -600,5 +654,155 @@ struct sl_iface_ctr {
 	__u32 pad;
 	struct sl_counter c[SL_RDIR_MAX][SL_STATS_ACTIONS];
 };
+
+/* ---- Connection tracking ----
+ * sl_ct: a pinned LRU hash, runtime-owned (apply never switches or flushes
+ * it; `sluice reset` removes it, `sluice ct flush` empties it). Both
+ * directions of a flow share one entry: the key holds the two (address,
+ * port) ends in a normalised order (the smaller first, by address bytes
+ * then port), the value says which end started the flow. Addresses are in
+ * one 16-byte form: IPv4 in the first 4 bytes (network order), the rest 0,
+ * family 4; IPv6 family 6. ICMP/ICMPv6 echo puts the identifier in both
+ * port places. Capacity: `conntrack: {max: N}`, a map creation parameter
+ * (SL_CT_MAX_DEFAULT; SL_CT_MAX_MIN..SL_CT_MAX_MAX). */
+#define SL_MAP_CT	  "sl_ct"
+#define SL_CT_MAX_DEFAULT 262144U
+#define SL_CT_MAX_MIN	  1024U
+#define SL_CT_MAX_MAX	  (1U << 24)
+
+struct sl_ct_key {
+	__u8 addr[2][16]; /* the two ends, normalised order */
+	__u16 port[2];	  /* host order; echo: the identifier, twice */
+	__u8 proto;	  /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6 */
+	__u8 family;	  /* 4 or 6 */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct sl_ct_key) == 40, "sl_ct_key size");
+
+/* Fills k with the flow of (s, sp) -> (d, dp) in the normalised order and
+ * returns the end the source is (0 or 1). s, d: 4 words, network order
+ * (IPv4: the first word, the others 0). The order compares the words as
+ * numbers, the first differing one deciding, then the ports: any total
+ * order does, both directions of a flow give the same key. */
+static inline __u32 sl_ct_key_make(struct sl_ct_key *k, const __u32 *s,
+				   const __u32 *d, __u16 sp, __u16 dp,
+				   __u8 proto, __u8 family)
+{
+	__u32 *a = (__u32 *)k->addr;
+	__u32 side = sp > dp;
+
+	/* backwards: the first differing word is compared last (BPF:
+	 * clang unrolls these constant-bound loops) */
+	for (int i = 3; i >= 0; i--)
+		if (s[i] != d[i])
+			side = s[i] > d[i];
+	for (int i = 0; i < 4; i++) {
+		a[i] = side ? d[i] : s[i];
+		a[4 + i] = side ? s[i] : d[i];
+	}
+	k->port[0] = side ? dp : sp;
+	k->port[1] = side ? sp : dp;
+	k->proto = proto;
+	k->family = family;
+	k->pad[0] = k->pad[1] = 0;
+	return side;
+}
+
+/* State of an entry (sl_ct_val.state). */
+enum sl_ct_state {
+	SL_CTS_NONE = 0,
+	SL_CTS_SYN_SENT,
+	SL_CTS_SYN_RECV,
+	SL_CTS_ESTABLISHED,
+	SL_CTS_FIN_WAIT,
+	SL_CTS_CLOSE_WAIT,
+	SL_CTS_LAST_ACK,
+	SL_CTS_TIME_WAIT,
+	SL_CTS_CLOSE,
+	SL_CTS_UDP_UNREPLIED,
+	SL_CTS_UDP_ASSURED,
+	SL_CTS_ICMP_REQUEST, /* echo request seen, no reply yet */
+	SL_CTS_ICMP_REPLIED,
+	SL_CTS_MAX,
+};
+
+/* The timeout class of each state (SL_CT_TMO_*), and the defaults (those
+ * of the kernel's nf_conntrack), in seconds. */
+static inline __u32 sl_ct_tmo_of(__u32 state)
+{
+	static const __u8 t[SL_CTS_MAX] = {
+	    [SL_CTS_NONE] = SL_CT_TMO_CLOSE,
+	    [SL_CTS_SYN_SENT] = SL_CT_TMO_SYN_SENT,
+	    [SL_CTS_SYN_RECV] = SL_CT_TMO_SYN_RECV,
+	    [SL_CTS_ESTABLISHED] = SL_CT_TMO_ESTABLISHED,
+	    [SL_CTS_FIN_WAIT] = SL_CT_TMO_FIN_WAIT,
+	    [SL_CTS_CLOSE_WAIT] = SL_CT_TMO_CLOSE_WAIT,
+	    [SL_CTS_LAST_ACK] = SL_CT_TMO_LAST_ACK,
+	    [SL_CTS_TIME_WAIT] = SL_CT_TMO_TIME_WAIT,
+	    [SL_CTS_CLOSE] = SL_CT_TMO_CLOSE,
+	    [SL_CTS_UDP_UNREPLIED] = SL_CT_TMO_UDP,
+	    [SL_CTS_UDP_ASSURED] = SL_CT_TMO_UDP_ASSURED,
+	    [SL_CTS_ICMP_REQUEST] = SL_CT_TMO_ICMP,
+	    [SL_CTS_ICMP_REPLIED] = SL_CT_TMO_ICMP,
+	};
+
+	return state < SL_CTS_MAX ? t[state] : SL_CT_TMO_CLOSE;
+}
+
+static inline __u32 sl_ct_tmo_default(__u32 tmo)
+{
+	static const __u32 d[SL_CT_TMO_MAX] = {
+	    [SL_CT_TMO_SYN_SENT] = 120,
+	    [SL_CT_TMO_SYN_RECV] = 60,
+	    [SL_CT_TMO_ESTABLISHED] = 432000,
+	    [SL_CT_TMO_FIN_WAIT] = 120,
+	    [SL_CT_TMO_CLOSE_WAIT] = 60,
+	    [SL_CT_TMO_LAST_ACK] = 30,
+	    [SL_CT_TMO_TIME_WAIT] = 120,
+	    [SL_CT_TMO_CLOSE] = 10,
+	    [SL_CT_TMO_UDP] = 30,
+	    [SL_CT_TMO_UDP_ASSURED] = 120,
+	    [SL_CT_TMO_ICMP] = 30,
+	};
+
+	return tmo < SL_CT_TMO_MAX ? d[tmo] : 10;
+}
+
+/* sl_ct_val.flags */
+#define SL_CT_F_REPLIED 0x01 /* a packet of the reply direction was seen */
+#define SL_CT_F_VERDICT 0x02 /* verdict/serial hold a cached verdict */
+
+/* An entry. Directions: 0 is the initiator's (the original direction), 1
+ * the reply. Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC). Counters are
+ * added atomically; state changes are plain writes (two CPUs racing on one
+ * flow may lose one transition, as in other BPF connection trackers). */
+struct sl_ct_val {
+	__u64 first; /* ns: the entry was made */
+	__u64 last;  /* ns: last packet that fit its state */
+	__u64 packets[2];
+	__u64 bytes[2];
+	__u8 state;	  /* enum sl_ct_state */
+	__u8 orig;	  /* key end (0 or 1) that started the flow */
+	__u8 flags;	  /* SL_CT_F_* */
+	__u8 fin_dir;	  /* TCP: direction + 1 of the first FIN, 0: none */
+	__u8 tcp_seen[2]; /* TCP flags seen, ORed, per direction */
+	__u8 verdict;	  /* established fast path: cached enum sl_action */
+	__u8 pad;
+	__u64 serial; /* config blob serial the verdict was computed with */
+};
+_Static_assert(sizeof(struct sl_ct_val) == 64, "sl_ct_val size");
+
+/* A packet's connection-tracking state (struct sl_pctx.ct), what the
+ * rules stage will match (`ct-state`). */
+enum sl_ct_pkt {
+	SL_CT_UNTRACKED = 0, /* conntrack off, or not a tracked protocol */
+	SL_CT_NEW,	     /* starts a flow, or no reply seen yet */
+	SL_CT_ESTABLISHED,   /* of a flow that saw both directions */
+	SL_CT_RELATED,	     /* an ICMP error quoting a tracked flow */
+	SL_CT_INVALID,	     /* fits no valid state */
+	SL_CT_PKT_MAX,
+};
+_Static_assert((1U << SL_CT_PKT_MAX) - 1 == SL_CLS_CT_BITS,
+	       "a rule's ct-state condition holds every state");
 
 #endif /* SLUICE_ABI_H */

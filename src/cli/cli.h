@@ -117,7 +117,7 @@ int cli_mgmt_guard(struct cli *c, struct sl_ctx *ctx, struct sl_config *after,
 extern const struct cli_cmd cmd_attach, cmd_detach, cmd_status, cmd_reset;
 extern const struct cli_cmd cmd_block, cmd_unblock, cmd_allow, cmd_unallow;
 extern const struct cli_cmd cmd_stats, cmd_explain;
-extern const struct cli_cmd cmd_rule, cmd_apply, cmd_export;
+extern const struct cli_cmd cmd_rule, cmd_apply, cmd_export, cmd_ct;
 extern const struct cli_cmd cmd_ban;
 
 #endif

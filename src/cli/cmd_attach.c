@@ -376,6 +376,8 @@ static void features_list(const struct sl_attachment *a, char *buf, size_t len)
 			strcat(buf, ",");
 			strcat(buf, stage_names[i].name);
 		}
+	if (a->feat.conntrack && strlen(buf) + sizeof(",conntrack") <= len)
+		strcat(buf, ",conntrack");
 }
 
 /* The compiler of this binary, for status. */
@@ -559,6 +561,8 @@ static int run_status(struct cli *c, int argc, char **argv)
 					if (!(a[i].feat.stages_off &
 					      stage_names[k].off))
 						jw_str(&w, stage_names[k].name);
+				if (a[i].feat.conntrack)
+					jw_str(&w, "conntrack");
 			}
 			jw_arr_close(&w);
 			jw_obj_close(&w);

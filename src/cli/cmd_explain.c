@@ -93,6 +93,9 @@ static void print_text(const struct sl_rule *p, const struct sl_explain *x,
 					     ? "no entry matches"
 					     : "not consulted at egress");
 	}
+	/* the trace copy looks the flow up and changes nothing */
+	if (t->ct != SL_CT_UNTRACKED)
+		printf("conntrack: %s\n", sl_ct_pkt_name(t->ct));
 	for (uint32_t i = 0; i < t->n_count && i < SL_TRACE_COUNTS; i++) {
 		const struct sl_rule *c =
 		    rule_by_id(rules, nrules, t->count_ids[i]);
@@ -149,6 +152,8 @@ static void print_json(const struct sl_rule *p, const struct sl_explain *x)
 	} else {
 		jw_null(&w);
 	}
+	jw_key(&w, "ct_state");
+	jw_str(&w, sl_ct_pkt_name(t->ct));
 	jw_key(&w, "count_rules");
 	jw_arr_open(&w);
 	for (uint32_t i = 0; i < t->n_count && i < SL_TRACE_COUNTS; i++)

@@ -154,6 +154,8 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 	cfg->limits = *sl_ctx_limits(ctx);
 	cfg->policy[SL_RDIR_IN] = err ? SL_ACT_PASS : h.policy[SL_RDIR_IN];
 	cfg->policy[SL_RDIR_OUT] = err ? SL_ACT_PASS : h.policy[SL_RDIR_OUT];
+	if (!err)
+		sl_blob_ct_read(ctx, &cfg->ct);
 	ctx->set_gen = err ? 0 : (int)(h.set_gen & 1);
 	ctx->defs_gen = err ? 0 : (int)(h.defs_gen & 1);
 
@@ -568,6 +570,7 @@ static int blob_build_class(const struct sl_config *cfg,
 		h->policy[SL_RDIR_IN] = cfg->policy[SL_RDIR_IN];
 		h->policy[SL_RDIR_OUT] = cfg->policy[SL_RDIR_OUT];
 		h->serial = serial;
+		sl_blob_ct_put(m, &cfg->ct);
 	}
 	munmap(m, size);
 	if (err) {
@@ -639,6 +642,8 @@ int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
 	if (err)
 		goto out;
 	memcpy(cfg.policy, policy, sizeof(cfg.policy));
+	/* The conntrack settings stay (defaults for an earlier blob). */
+	sl_blob_ct_read(ctx, &cfg.ct);
 	/* Into the class of the loaded programs (an upgrade's). */
 	fd = blob_build(&cfg, rules, n, ctx->set_gen, ctx->defs_gen, serial,
 			sl_xdp_blob_log(ctx->skel), true, &log, &st);
@@ -991,6 +996,139 @@ back:
 	return err;
 }
 
+/* ---- conntrack: the table's capacity and the programs' switch ---- */
+
+/* What ct_prepare() changed, for ct_undo() and ct_done(). */
+struct ct_change {
+	bool reload;	 /* attachments moved to the other conntrack switch */
+	bool remade;	 /* sl_ct was made anew; the old pin is aside */
+	bool had_old;	 /* there was an old pin */
+	bool was_on, on; /* conntrack before and after */
+	char pin[400], aside[420];
+};
+
+/* The capacity of the table pinned at path, 0 when there is none. */
+static __u32 ct_pinned_cap(const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
+/* Before the switch to a config whose conntrack settings are want (the
+ * running ones: run): with conntrack on, a table of another capacity than
+ * the pinned one is made (its pin replaces the old one, which goes aside,
+ * and the entries are copied over); when the switch changes or the table
+ * was made anew, every attachment moves to programs loaded with the new
+ * switch (sl_reload: atomic per hook, all or nothing). Only for pinned
+ * state. On failure nothing is left changed. */
+static int ct_prepare(struct sl_ctx *ctx, const struct sl_ct_cfg *run,
+		      const struct sl_ct_cfg *want, struct ct_change *ch)
+{
+	struct sl_ct_cfg w;
+	struct sl_features feat;
+	struct sluice_xdp *skel;
+	__u32 cap;
+	int err;
+
+	memset(ch, 0, sizeof(*ch));
+	if (ctx->lock_fd < 0 || ctx->wrapped)
+		return 0;
+	sl_ct_cfg_effective(want, &w);
+	ch->was_on = run->enabled;
+	ch->on = w.enabled;
+	snprintf(ch->pin, sizeof(ch->pin), "%s/%s", ctx->dir, SL_MAP_CT);
+	snprintf(ch->aside, sizeof(ch->aside), "%s/%s_old", ctx->dir,
+		 SL_MAP_CT);
+	cap = ct_pinned_cap(ch->pin);
+	if (w.enabled && cap != w.max) {
+		ch->had_old = cap != 0;
+		if (ch->had_old && rename(ch->pin, ch->aside))
+			return -errno;
+		if (!running_features(ctx, &feat))
+			sl_features_default(&feat);
+		feat.conntrack = 1;
+		skel = sl_xdp_load_ct(ctx->dir, &feat, 0, w.max);
+		if (!skel) {
+			err = -errno ?: -EIO;
+			pr_err("cannot make the connection table (%u entries)",
+			       w.max);
+			if (ch->had_old && rename(ch->aside, ch->pin))
+				pr_warn("cannot put %s back: %s", ch->pin,
+					strerror(errno));
+			return err;
+		}
+		ch->remade = true;
+		if (ch->had_old) {
+			/* flows packets touch meanwhile are refreshed in the
+			 * old table: they may be older in the new one */
+			struct bpf_map *m = bpf_object__find_map_by_name(
+			    sl_xdp_object(skel), SL_MAP_CT);
+			int from = bpf_obj_get(ch->aside);
+			size_t n = 0;
+
+			if (from >= 0 && m)
+				n = sl_ct_copy(from, bpf_map__fd(m));
+			if (from >= 0)
+				close(from);
+			pr_info("connection table: %u entries (was %u); %zu "
+				"flows carried over",
+				w.max, cap, n);
+		}
+		sl_xdp_destroy(skel);
+	}
+	if (ch->was_on != ch->on || ch->remade) {
+		ctx->ct_next = ch->on + 1;
+		err = sl_reload(ctx, NULL);
+		ctx->ct_next = 0;
+		if (err) {
+			pr_err("cannot switch conntrack %s: %s",
+			       ch->on ? "on" : "off", strerror(-err));
+			if (ch->remade) {
+				unlink(ch->pin);
+				if (ch->had_old && rename(ch->aside, ch->pin))
+					pr_warn("cannot put %s back: %s",
+						ch->pin, strerror(errno));
+			}
+			return err;
+		}
+		ch->reload = true;
+	}
+	return 0;
+}
+
+/* Undoes ct_prepare() after a later failure. */
+static void ct_undo(struct sl_ctx *ctx, struct ct_change *ch)
+{
+	if (ch->remade) {
+		unlink(ch->pin);
+		if (ch->had_old && rename(ch->aside, ch->pin))
+			pr_warn("cannot put %s back: %s", ch->pin,
+				strerror(errno));
+	}
+	if (ch->reload) {
+		ctx->ct_next = ch->was_on + 1;
+		if (sl_reload(ctx, NULL))
+			pr_warn("the attachments still run with conntrack %s",
+				ch->on ? "on" : "off");
+		ctx->ct_next = 0;
+	}
+}
+
+/* After the switch: the old table goes with its last reference. */
+static void ct_done(struct ct_change *ch)
+{
+	if (ch->remade && ch->had_old)
+		unlink(ch->aside);
+}
+
 int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	     struct sl_apply_report *rep)
 {
@@ -1000,6 +1138,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	struct sl_config cur;
 	struct sl_blob_hdr h;
 	struct sl_limits run_lim;
+	struct ct_change ctc = {};
 	size_t n_ch = 0;
 	bool keep_sets, had_blob, lim_changed, same_by_digest;
 	__u64 new_digest;
@@ -1043,6 +1182,16 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		sl_config_free(&cur);
 		return -EINVAL;
 	}
+	/* ct-state conditions need the conntrack stage (off, every packet is
+	 * untracked). */
+	for (size_t i = 0; !cfg->ct.enabled && i < cfg->n_rules; i++)
+		if (cfg->rules[i].ct_state) {
+			pr_err("rule %u: ct-state needs the conntrack stage; "
+			       "apply 'conntrack: {enabled: true}' first",
+			       cfg->rules[i].id);
+			sl_config_free(&cur);
+			return -EINVAL;
+		}
 	/* Rules without ids take their running twin's (counters follow the
 	 * rule), else ids no running rule holds. */
 	err = sl_rules_assign_ids(cfg->rules, cfg->n_rules, cur.rules,
@@ -1161,6 +1310,15 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		if (err)
 			goto undo;
 	}
+	/* Conntrack switched on or off, or another capacity: the table and
+	 * the programs, before the switch (a packet meets the old programs
+	 * with the old blob, or the new ones with either: the blob's
+	 * conntrack settings are only timeouts and drop-invalid). */
+	err = ct_prepare(ctx, &cur.ct, &cfg->ct, &ctc);
+	if (err) {
+		ifaces_undo(ctx, ch, n_ch, featp);
+		goto undo;
+	}
 	/* The switch: one map write. The kernel returns once no program
 	 * still runs with the old blob. Or, to another class, new programs
 	 * and sl_config (class_switch). */
@@ -1171,9 +1329,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		err = outer < 0 ? outer : -errno;
 	if (err) {
 		pr_err("cannot switch to the new config: %s", strerror(-err));
+		ct_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
 	}
+	ct_done(&ctc);
 	close(fd);
 	fd = -1;
 	rep->swapped = true;

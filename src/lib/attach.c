@@ -672,6 +672,8 @@ int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 	bool xdp_created = false, xdp_updated = false, xdp_switched = false;
 	int old_tc[2] = {-1, -1}, old_xdp = -1, old_mode = -1;
 	int ifindex, cur, prog_fd, fd = -1, err;
+	struct sl_features f;
+	struct sl_blob_hdr bh;
 	__u32 have_tc[2];
 	unsigned progs = 0;
 
@@ -713,7 +715,15 @@ int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 	progs |= (want_xdp ? SL_PROG_XDP : 0) |
 		 (want_tc[0] || *oldx ? SL_PROG_TC_IN : 0) |
 		 (want_tc[1] ? SL_PROG_TC_OUT : 0);
-	skel = sl_xdp_load(ctx->dir, feat, progs);
+	/* Conntrack is the running config's (the blob's), not the caller's:
+	 * every attachment runs one set of programs. */
+	if (feat)
+		f = *feat;
+	else
+		sl_features_default(&f);
+	f.conntrack =
+	    !sl_blob_hdr_read(ctx, &bh) && (bh.ct_flags & SL_BLOB_CT_ENABLED);
+	skel = sl_xdp_load(ctx->dir, &f, progs);
 	if (!skel)
 		return -errno ?: -EIO;
 
@@ -1117,6 +1127,13 @@ int sl_reload(struct sl_ctx *ctx, size_t *moved)
 		if (!have_feat)
 			sl_features_default(&feat);
 		feat.blob_log = ctx->blob_log_next;
+		have_feat = true;
+	}
+	/* apply switching conntrack on or off */
+	if (ctx->ct_next) {
+		if (!have_feat)
+			sl_features_default(&feat);
+		feat.conntrack = ctx->ct_next - 1;
 		have_feat = true;
 	}
 	mv.skel = sl_xdp_load(ctx->dir, have_feat ? &feat : NULL, progs);

@@ -61,18 +61,33 @@ void sl_blob_unmap(const void *blob)
 		munmap((void *)blob, blob_size(blob));
 }
 
-int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h)
+/* The first len bytes of the running blob mapped read-only (munmap them),
+ * or NULL with *err: -ENOENT before the first apply. */
+static void *blob_head(struct sl_ctx *ctx, size_t len, int *err)
 {
 	int fd = blob_fd(ctx);
 	void *m;
 
-	memset(h, 0, sizeof(*h));
+	*err = fd < 0 ? fd : 0;
 	if (fd < 0)
-		return fd;
-	m = mmap(NULL, sizeof(*h), PROT_READ, MAP_SHARED, fd, 0);
+		return NULL;
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
-	if (m == MAP_FAILED)
-		return -errno;
+	if (m == MAP_FAILED) {
+		*err = -errno;
+		return NULL;
+	}
+	return m;
+}
+
+int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h)
+{
+	int err;
+	void *m = blob_head(ctx, sizeof(*h), &err);
+
+	memset(h, 0, sizeof(*h));
+	if (!m)
+		return err;
 	memcpy(h, m, sizeof(*h));
 	munmap(m, sizeof(*h));
 	if (h->magic != SL_BLOB_MAGIC) {
@@ -119,5 +134,48 @@ int sl_meta_write(struct sl_ctx *ctx, __u32 layout)
 		pr_err("cannot record the layout version: %s", strerror(-err));
 		return err;
 	}
+	return 0;
+}
+
+/* ---- the conntrack settings in the blob (abi.h, SL_CT_CONF_OFF) ---- */
+
+void sl_blob_ct_put(void *blob, const struct sl_ct_cfg *ct)
+{
+	struct sl_blob_hdr *h = blob;
+	struct sl_ct_conf *c = (void *)((char *)blob + SL_CT_CONF_OFF);
+
+	h->ct_flags = SL_BLOB_CT_CONF | (ct->enabled ? SL_BLOB_CT_ENABLED : 0) |
+		      (ct->drop_invalid ? SL_BLOB_CT_DROP_INVALID : 0);
+	memset(c, 0, sizeof(*c));
+	c->max = ct->max;
+	memcpy(c->tmo, ct->tmo, sizeof(c->tmo));
+}
+
+void sl_blob_ct_get(const void *blob, struct sl_ct_cfg *ct)
+{
+	const struct sl_blob_hdr *h = blob;
+	const struct sl_ct_conf *c =
+	    (const void *)((const char *)blob + SL_CT_CONF_OFF);
+
+	memset(ct, 0, sizeof(*ct));
+	/* a blob of an earlier release: every default */
+	if (!(h->ct_flags & SL_BLOB_CT_CONF))
+		return;
+	ct->enabled = h->ct_flags & SL_BLOB_CT_ENABLED;
+	ct->drop_invalid = h->ct_flags & SL_BLOB_CT_DROP_INVALID;
+	ct->max = c->max;
+	memcpy(ct->tmo, c->tmo, sizeof(ct->tmo));
+}
+
+int sl_blob_ct_read(struct sl_ctx *ctx, struct sl_ct_cfg *ct)
+{
+	int err;
+	void *m = blob_head(ctx, SL_CLS_RULE_OFF, &err);
+
+	memset(ct, 0, sizeof(*ct));
+	if (!m)
+		return err;
+	sl_blob_ct_get(m, ct);
+	munmap(m, SL_CLS_RULE_OFF);
 	return 0;
 }

@@ -219,9 +219,10 @@ static const struct sl_cls_rule *blob_rule(const uint8_t *b, uint32_t pos)
 static bool rule_hit(const struct sl_cls_rule *r, const uint32_t key[ND],
 		     uint8_t tcp)
 {
-	/* No MACs in the key: a rule with a MAC condition never matches. */
+	/* No MACs and no connection state in the key: a rule with a MAC or
+	 * ct-state condition never matches. */
 	return in_box(r->lo, r->hi, key) && (tcp & r->tcp_mask) == r->tcp_val &&
-	       !(r->id >> SL_CLS_MAC_SHIFT);
+	       !(r->id >> SL_CLS_CT_SHIFT);
 }
 
 /* Keeps the SL_COUNT_HITS_MAX smallest positions seen. */
@@ -1239,8 +1240,13 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		memcpy(cr->hi, hi + i * ND, sizeof(cr->hi));
 		/* A MAC condition is checked after the box, like the TCP
 		 * flags: such a rule covers no region alone. */
-		cr->id = sorted[i].id | (uint32_t)mi << SL_CLS_MAC_SHIFT;
-		if (mi && !tcpm[i])
+		/* ct-state: the states it excludes (abi.h) */
+		cr->id = sorted[i].id | (uint32_t)mi << SL_CLS_MAC_SHIFT |
+			 (sorted[i].ct_state
+			      ? (~(uint32_t)sorted[i].ct_state & SL_CLS_CT_BITS)
+				    << SL_CLS_CT_SHIFT
+			      : 0);
+		if ((mi || sorted[i].ct_state) && !tcpm[i])
 			tcpm[i] = 1;
 		cr->action = sorted[i].action;
 		cr->tcp_mask = sorted[i].tcp_mask;

@@ -9,6 +9,31 @@
 #include "config_sec.h"
 #include "rulefield.h"
 
+/* The scalars of the list n joined by ',' into buf (a field that takes a
+ * comma list takes a YAML list too). */
+static int seq_join(struct sl_cfg_loader *L, yaml_node_t *n, const char *what,
+		    char *buf, size_t len)
+{
+	yaml_node_item_t *it, *top;
+	size_t o = 0;
+	int err = sl_cfg_list(L, n, what, &it, &top);
+
+	buf[0] = '\0';
+	for (; !err && it < top; it++) {
+		yaml_node_t *v = sl_cfg_node(L, *it);
+		const char *s;
+
+		err = sl_cfg_scalar(L, v, what, &s);
+		if (!err && o + strlen(s) + 2 > len)
+			err =
+			    sl_cfg_err(L, v, "%s: the list is too long", what);
+		if (!err)
+			o +=
+			    snprintf(buf + o, len - o, "%s%s", o ? "," : "", s);
+	}
+	return err;
+}
+
 /* One rule mapping into r (validated, iface resolved). */
 static int parse_rule(struct sl_cfg_loader *L, yaml_node_t *m,
 		      struct sl_rule *r)
@@ -32,7 +57,19 @@ static int parse_rule(struct sl_cfg_loader *L, yaml_node_t *m,
 		yaml_node_t *v = sl_cfg_node(L, p->value);
 		const char *s;
 
-		err = sl_cfg_scalar(L, v, k, &s);
+		char list[256];
+
+		const struct sl_rule_field *f = sl_rule_field_find(k);
+
+		/* A list of scalars ([established, related]) is the comma
+		 * list of its items, for the fields that take one. */
+		if (v->type == YAML_SEQUENCE_NODE && f &&
+		    (f->flags & SL_RF_LIST)) {
+			err = seq_join(L, v, k, list, sizeof(list));
+			s = list;
+		} else {
+			err = sl_cfg_scalar(L, v, k, &s);
+		}
 		if (err)
 			return err;
 		if (sl_rule_set_field(r, k, s, msg, sizeof(msg)))

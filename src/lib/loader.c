@@ -128,8 +128,40 @@ unsigned sl_xdp_blob_log(struct sluice_xdp *skel)
 	return log_ok(log) ? log : SL_BLOB_LOG_V2;
 }
 
+/* The capacity sl_ct is made with when its pin is missing: ct_max when
+ * given, else the default with conntrack on, else 1 (a placeholder: apply
+ * makes the table with its capacity when it switches conntrack on). A
+ * pinned table is reused with its capacity. */
+static int ct_size(struct bpf_map *map, const char *pin_dir,
+		   const struct sl_features *feat, __u32 ct_max)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), n;
+	char path[512];
+	int fd;
+
+	n = ct_max ? ct_max : feat && feat->conntrack ? SL_CT_MAX_DEFAULT : 1;
+	if (pin_dir) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, SL_MAP_CT);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+				n = info.max_entries;
+			close(fd);
+		}
+	}
+	return bpf_map__set_max_entries(map, n);
+}
+
 struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 			       const struct sl_features *feat, unsigned progs)
+{
+	return sl_xdp_load_ct(pin_dir, feat, progs, 0);
+}
+
+struct sluice_xdp *sl_xdp_load_ct(const char *pin_dir,
+				  const struct sl_features *feat,
+				  unsigned progs, __u32 ct_max)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
 	struct sluice_xdp *skel;
@@ -167,6 +199,13 @@ struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 				      1U << skel->rodata->sl_feat.blob_log);
 	if (err) {
 		pr_err("cannot size the config blob: %s", strerror(-err));
+		sluice_xdp__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	err = ct_size(skel->maps.sl_ct, pin_dir, feat, ct_max);
+	if (err) {
+		pr_err("cannot size the connection table: %s", strerror(-err));
 		sluice_xdp__destroy(skel);
 		errno = -err;
 		return NULL;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* names: the strings for enum sl_reason, sl_action, sl_dir, sl_set_kind. */
+#include <string.h>
+
 #include <sluice/abi.h>
 
 #include "names.h"
@@ -29,6 +31,8 @@ static const struct {
 				   "scan)"},
     [SL_R_LAND] = {"land", "source address equals destination address"},
     [SL_R_BANNED] = {"banned", "the source is banned (sluice ban)"},
+    [SL_R_CT_INVALID] = {"ct-invalid",
+			 "fits no connection state (conntrack drop-invalid)"},
 #ifdef SL_NEXT_LAYOUT
     [SL_R_NEXT_TEST] = {"next-test", "test build: a reason appended later"},
 #endif
@@ -81,4 +85,44 @@ const char *sl_rule_action_name(unsigned int a)
 	};
 
 	return a < SL_RACT_MAX ? n[a] : "unknown";
+}
+
+static const char *const ct_states[SL_CTS_MAX] = {
+    [SL_CTS_NONE] = "none",
+    [SL_CTS_SYN_SENT] = "syn-sent",
+    [SL_CTS_SYN_RECV] = "syn-recv",
+    [SL_CTS_ESTABLISHED] = "established",
+    [SL_CTS_FIN_WAIT] = "fin-wait",
+    [SL_CTS_CLOSE_WAIT] = "close-wait",
+    [SL_CTS_LAST_ACK] = "last-ack",
+    [SL_CTS_TIME_WAIT] = "time-wait",
+    [SL_CTS_CLOSE] = "close",
+    [SL_CTS_UDP_UNREPLIED] = "unreplied",
+    [SL_CTS_UDP_ASSURED] = "assured",
+    [SL_CTS_ICMP_REQUEST] = "echo-request",
+    [SL_CTS_ICMP_REPLIED] = "echo-replied",
+};
+
+const char *sl_ct_state_name(unsigned int s)
+{
+	return s < SL_CTS_MAX && ct_states[s] ? ct_states[s] : "unknown";
+}
+
+int sl_ct_state_parse(const char *name)
+{
+	for (int i = 1; i < SL_CTS_MAX; i++)
+		if (!strcmp(name, ct_states[i]))
+			return i;
+	return -1;
+}
+
+const char *sl_ct_pkt_name(unsigned int ct)
+{
+	static const char *const n[SL_CT_PKT_MAX] = {
+	    [SL_CT_UNTRACKED] = "untracked",	 [SL_CT_NEW] = "new",
+	    [SL_CT_ESTABLISHED] = "established", [SL_CT_RELATED] = "related",
+	    [SL_CT_INVALID] = "invalid",
+	};
+
+	return ct < SL_CT_PKT_MAX ? n[ct] : "unknown";
 }

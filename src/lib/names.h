@@ -10,5 +10,12 @@ const char *sl_action_name(unsigned int action);
 const char *sl_dir_name(unsigned int dir);
 const char *sl_set_kind_name(unsigned int kind);
 const char *sl_rule_action_name(unsigned int action);
+/* enum sl_ct_state: "syn-sent", ..., "unreplied", "assured",
+ * "echo-request", "echo-replied"; sl_ct_state_parse: -1 when unknown. */
+const char *sl_ct_state_name(unsigned int state);
+int sl_ct_state_parse(const char *name);
+/* enum sl_ct_pkt: "untracked", "new", "established", "related",
+ * "invalid". */
+const char *sl_ct_pkt_name(unsigned int ct);
 
 #endif

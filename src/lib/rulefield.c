@@ -647,6 +647,60 @@ static int parse_tcp_flags(struct sl_rule *r, const char *v, char *err,
 	return 0;
 }
 
+/* ct-state: a comma list of connection states (new, established, related,
+ * invalid, untracked), any order; the rule matches a packet in any. */
+static int parse_ct_state(struct sl_rule *r, const char *v, char *err,
+			  size_t len)
+{
+	uint8_t m = 0;
+
+	(void)err, (void)len;
+	while (*v) {
+		size_t n = strcspn(v, ",");
+		int s;
+
+		while (n && v[n - 1] == ' ')
+			n--;
+		for (s = 0; s < SL_CT_PKT_MAX; s++)
+			if (strlen(sl_ct_pkt_name(s)) == n &&
+			    !strncmp(v, sl_ct_pkt_name(s), n))
+				break;
+		if (s == SL_CT_PKT_MAX)
+			return 1;
+		m |= 1U << s;
+		v += strcspn(v, ",");
+		if (*v == ',')
+			v++;
+		while (*v == ' ')
+			v++;
+		if (!*v && v[-1] == ',')
+			return 1;
+	}
+	if (!m)
+		return 1;
+	r->ct_state = m;
+	return 0;
+}
+
+static bool text_ct_state(const struct sl_rule *r, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (!r->ct_state)
+		return false;
+	buf[0] = '\0';
+	for (int s = 0; s < SL_CT_PKT_MAX && o < len; s++)
+		if (r->ct_state & (1U << s))
+			o += snprintf(buf + o, len - o, "%s%s", o ? "," : "",
+				      sl_ct_pkt_name(s));
+	return true;
+}
+
+static bool same_ct_state(const struct sl_rule *a, const struct sl_rule *b)
+{
+	return a->ct_state == b->ct_state;
+}
+
 static bool text_tcp_flags(const struct sl_rule *r, char *buf, size_t len)
 {
 	if (!r->tcp_mask)
@@ -918,6 +972,16 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .want = IFNAME_WANT,
      .flags = SL_RF_MATCH | SL_RF_YAML_QUOTE,
      F(to)},
+    {.key = "ct-state",
+     .key_rank = 20,
+     .cli_rank = 19,
+     .metavar = "STATES",
+     .help = "Connection states, a comma list of new, established, related, "
+	     "invalid, untracked (needs conntrack: {enabled: true}).",
+     .want = "a comma list (or a YAML list) of new, established, related, "
+	     "invalid and untracked",
+     .flags = SL_RF_MATCH | SL_RF_YAML_QUOTE | SL_RF_LIST,
+     F(ct_state)},
     {.key = "rate",
      .key_rank = 19,
      .want = "a rate in packets per second 1-4294967295",

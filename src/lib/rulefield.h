@@ -23,6 +23,7 @@
 #define SL_RF_YAML_QUOTE  0x08 /* quoted in YAML (else only with a ':') */
 #define SL_RF_LINE_QUOTE  0x10 /* quoted in sl_rule_format's line */
 #define SL_RF_NUM	  0x20 /* a JSON number (else a JSON string) */
+#define SL_RF_LIST	  0x40 /* a comma list; YAML lists read as one */
 
 struct sl_rule_field {
 	const char *key; /* config key and `rule add` option (--KEY) */
@@ -48,7 +49,7 @@ struct sl_rule_field {
 	bool (*same)(const struct sl_rule *a, const struct sl_rule *b);
 };
 
-#define SL_RULE_NFIELDS 19
+#define SL_RULE_NFIELDS 20
 /* In canonical order: sl_rule_format's and the YAML writer's. */
 extern const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS];
 

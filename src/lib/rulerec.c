@@ -63,6 +63,7 @@ void sl_rule_to_rec(const struct sl_rule *r, struct sl_rule_rec *rec)
 	rec->icmp_code = r->icmp_code;
 	rec->vlan = r->vlan;
 	rec->rate_pps = r->rate_pps;
+	rec->ct_state = r->ct_state;
 	if (r->has_smac)
 		memcpy(rec->smac, r->smac, 6);
 	if (r->has_dmac)
@@ -98,6 +99,7 @@ void sl_rule_from_rec(const struct sl_rule_rec *rec, struct sl_rule *r)
 	r->icmp_code = rec->icmp_code;
 	r->vlan = rec->vlan;
 	r->rate_pps = rec->rate_pps;
+	r->ct_state = rec->ct_state;
 	memcpy(r->smac, rec->smac, 6);
 	memcpy(r->dmac, rec->dmac, 6);
 	memcpy(r->iface, rec->iface, sizeof(r->iface));

@@ -39,6 +39,12 @@ struct bpf_object;
  * defaults. */
 struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 			       const struct sl_features *feat, unsigned progs);
+/* The same; a connection table (sl_ct) this load creates gets ct_max
+ * entries (0: SL_CT_MAX_DEFAULT with feat->conntrack, else 1, a
+ * placeholder). A pinned one is reused with its capacity. */
+struct sluice_xdp *sl_xdp_load_ct(const char *pin_dir,
+				  const struct sl_features *feat,
+				  unsigned progs, __u32 ct_max);
 void sl_xdp_destroy(struct sluice_xdp *skel);
 int sl_xdp_prog_fd(struct sluice_xdp *skel);
 struct bpf_object *sl_xdp_object(struct sluice_xdp *skel);
@@ -87,6 +93,9 @@ struct sl_ctx {
 	/* Nonzero while apply moves to another blob class: sl_reload loads
 	 * the programs for this class (SL_BLOB_LOG_*). */
 	unsigned blob_log_next;
+	/* Nonzero while apply switches conntrack: sl_reload loads the
+	 * programs with sl_features.conntrack = ct_next - 1. */
+	unsigned ct_next;
 	/* Capacities new set maps are made with (effective values): the
 	 * running ones (sl_meta), or the config apply is building. */
 	struct sl_limits limits;
@@ -471,6 +480,8 @@ struct sl_rule {
 	uint32_t to_ifindex; /* resolved from `to` by the control plane */
 	uint8_t to_slot;     /* its slot of the redirect maps (apply) */
 	char comment[SL_COMMENT_MAX];
+	/* 1 << enum sl_ct_pkt of the connection states it matches; 0: any */
+	uint8_t ct_state;
 	struct sl_srcpos pos; /* where the rule starts in its config file */
 };
 
@@ -479,10 +490,29 @@ struct sl_rule {
 void sl_rule_to_rec(const struct sl_rule *r, struct sl_rule_rec *rec);
 void sl_rule_from_rec(const struct sl_rule_rec *rec, struct sl_rule *r);
 
+/* The `conntrack:` section (config_conntrack.c): 0 means the default
+ * (SL_CT_MAX_DEFAULT, sl_ct_tmo_default()). Stored in the config blob. */
+struct sl_ct_cfg {
+	bool enabled;		     /* the conntrack stage runs */
+	bool drop_invalid;	     /* it drops packets of ct state invalid */
+	uint32_t max;		     /* capacity of the connection table */
+	uint32_t tmo[SL_CT_TMO_MAX]; /* seconds */
+};
+/* Every 0 of in replaced by its default. */
+void sl_ct_cfg_effective(const struct sl_ct_cfg *in, struct sl_ct_cfg *out);
+bool sl_ct_cfg_equal(const struct sl_ct_cfg *a, const struct sl_ct_cfg *b);
+/* The config name of timeout t (SL_CT_TMO_*): "syn-sent", ... */
+const char *sl_ct_tmo_name(unsigned t);
+/* "120s", "2m", "1h", "5d" or seconds -> seconds (1s .. 365d); -EINVAL. */
+int sl_duration_parse(const char *s, uint32_t *out);
+/* The largest unit that divides s exactly: "5d", "2m", "45s". */
+void sl_duration_format(uint32_t s, char *buf, size_t len);
+
 /* A whole desired state, as `apply` takes it and `export` prints it. */
 struct sl_config {
 	uint8_t policy[SL_RDIR_MAX]; /* SL_ACT_PASS or SL_ACT_DROP */
 	struct sl_limits limits;     /* capacities; 0: default */
+	struct sl_ct_cfg ct;	     /* the connection table */
 	/* interfaces to attach and their hooks */
 	bool has_ifaces; /* false: the file names no interfaces (keep them) */
 	struct sl_cfg_iface {
@@ -609,6 +639,12 @@ int sl_blob_hdr_read(struct sl_ctx *ctx, struct sl_blob_hdr *h);
 /* Points ctx at the slots the running config uses (sl_open does it). */
 int sl_ctx_sync_slots(struct sl_ctx *ctx);
 const void *sl_blob_map(struct sl_ctx *ctx);
+/* The conntrack settings of a blob (written by apply; an earlier release's
+ * blob reads as every default), and of the running one (-ENOENT before
+ * the first apply: defaults). */
+void sl_blob_ct_put(void *blob, const struct sl_ct_cfg *ct);
+void sl_blob_ct_get(const void *blob, struct sl_ct_cfg *ct);
+int sl_blob_ct_read(struct sl_ctx *ctx, struct sl_ct_cfg *ct);
 void sl_blob_unmap(const void *blob);
 /* Counters of rules r[0..n), summed over CPUs: out[i] is r[i]'s (stats.c). */
 int sl_rule_stats_read(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
@@ -623,6 +659,53 @@ int sl_rule_stats_prune(struct sl_ctx *ctx, const struct sl_rule *r, size_t n);
 int sl_rule_stats_carry(struct sl_ctx *ctx, int old_fd);
 /* Zeroes the counters of rule ids[0..n) (new rules). */
 int sl_rule_stats_reset(struct sl_ctx *ctx, const __u32 *ids, __u32 n);
+
+/* ---- the connection table (ct.c) ---- */
+
+/* Which flows a listing or a flush takes; each part optional. src is the
+ * initiator's address (a prefix), dst the responder's. */
+struct sl_ct_filter {
+	bool has_src, has_dst;
+	struct sl_prefix src, dst;
+	int port;  /* -1: any; else either TCP/UDP port */
+	int proto; /* -1: any; else IPPROTO_* */
+	int state; /* -1: any; else enum sl_ct_state */
+};
+
+/* One flow, in its initiator's view. */
+struct sl_ct_entry {
+	struct sl_ct_key key;
+	struct sl_ct_val val;
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t proto;
+	uint8_t src[16], dst[16]; /* initiator, responder (IPv4: 4 bytes) */
+	uint16_t sport, dport;	  /* echo: the identifier, twice */
+	uint64_t age_ns;	  /* since the entry was made */
+	uint64_t expires_ns;	  /* left before its state's timeout */
+	bool expired;		  /* older than its timeout: counts as absent */
+};
+
+/* The flows matching f (NULL: all) that have not expired (or all:
+ * expired_too), sorted by protocol, family and key; *out is malloc'ed. */
+int sl_ct_list(struct sl_ctx *ctx, const struct sl_ct_filter *f,
+	       bool expired_too, struct sl_ct_entry **out, size_t *n);
+/* Deletes the flows matching f (NULL: every one, expired too). */
+int sl_ct_flush(struct sl_ctx *ctx, const struct sl_ct_filter *f,
+		size_t *deleted);
+bool sl_ct_match(const struct sl_ct_filter *f, const struct sl_ct_entry *e);
+/* Copies the entries of table fd from into table fd to, as many as it
+ * holds (none replaced); returns how many. */
+size_t sl_ct_copy(int from, int to);
+
+struct sl_ct_stats {
+	uint32_t capacity; /* the table's */
+	bool enabled;	   /* the running config's `conntrack: enabled` */
+	size_t entries;	   /* live flows */
+	size_t expired;	   /* entries past their timeout, not yet reused */
+	size_t by_state[SL_CTS_MAX];
+	size_t tcp, udp, icmp, ipv6;
+};
+int sl_ct_stats_read(struct sl_ctx *ctx, struct sl_ct_stats *st);
 
 /* ---- explain (explain.c) ---- */
 

@@ -823,9 +823,27 @@ static const struct bad_case bad_cases[] = {
      "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
      "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
      "1:67: nested deeper than 64 levels (the limit of a config file)", NULL},
+    {"bad: conntrack max out of range", "conntrack: {max: 10}\n",
+     "1:18: max: expected a number of entries from 1024 to 16777216 "
+     "(default 262144), got '10'",
+     NULL},
+    {"bad: conntrack timeout without a duration",
+     "conntrack:\n  timeouts: {established: 5 days}\n",
+     "2:27: established: expected a duration from 1s to 365d (a number "
+     "with s, m, h or d; default 5d), got '5 days'",
+     NULL},
+    {"bad: conntrack unknown timeout", "conntrack:\n  timeouts: {syn: 5s}\n",
+     "2:14: conntrack timeouts: unknown key 'syn'", NULL},
+    {"bad: conntrack enabled not a bool", "conntrack: {enabled: 2}\n",
+     "1:22: enabled: expected true or false, got '2'", NULL},
+    {"bad: ct-state with an unknown state",
+     "rules:\n  - {action: pass, ct-state: [established, relat]}\n",
+     "2:30: ct-state: expected a comma list (or a YAML list) of new, "
+     "established, related, invalid and untracked, got 'established,relat'",
+     NULL},
     {"bad: unknown top-level key", "policy: pass\nrulez: []\n",
      "2:1: config: unknown key 'rulez' (expected interfaces, policy, "
-     "management, limits, deny, allow or rules)",
+     "management, limits, conntrack, deny, allow or rules)",
      NULL},
     {"bad: unknown key in a rule",
      "rules:\n  - id: 1\n    action: drop\n    dprot: 80\n",

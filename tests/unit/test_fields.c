@@ -43,6 +43,7 @@ static const struct sample {
     {"icmp-type", "8", {"proto", "icmp", NULL}, true},
     {"icmp-code", "3", {"proto", "icmp", "icmp-type", "3", NULL}, true},
     {"tcp-flags", "syn/syn,ack", {"proto", "tcp", NULL}, true},
+    {"ct-state", "new,related,invalid", {NULL}, true},
     {"vlan", "10", {NULL}, true},
     {"iface", "lo", {NULL}, true},
     {"src-mac", "02:00:00:00:00:01", {NULL}, true},
@@ -337,6 +338,8 @@ static const struct {
     {"policy", "policy: {in: drop, out: pass}\n"},
     {"limits", "limits:\n  set-hosts: 4096\n  rules: 1000\n"},
     {"management", "management: [198.18.0.10, \"2001:db8::/64\"]\n"},
+    {"conntrack", "conntrack:\n  enabled: true\n  max: 1000000\n  "
+		  "timeouts: {established: 1h, udp: 45s}\n"},
     {"sets", "deny:\n  - 198.18.0.0/24\nallow:\n  - {prefix: "
 	     "\"2001:db8::1\", dir: dst}\n"},
     {"rules", "rules:\n  - {id: 3, action: drop, proto: tcp, dport: 22}\n"},

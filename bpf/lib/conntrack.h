@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* conntrack: the connection-tracking stage. Every hook (XDP or TC ingress,
+ * TC egress) looks the packet's flow up in one pinned LRU hash (sl_ct,
+ * both directions of a flow on one entry, abi.h), moves the entry through
+ * its state machine and writes the packet's state (enum sl_ct_pkt) into
+ * the per-packet context for the stages after it:
+ *   TCP   the state machine of the kernel's nf_conntrack (SYN_SENT,
+ *         SYN_RECV, ESTABLISHED, FIN_WAIT, CLOSE_WAIT, LAST_ACK,
+ *         TIME_WAIT, CLOSE); a RST as the only answer to a SYN deletes
+ *         the entry (refused); only a SYN starts a flow, a packet that fits
+ *         no transition (a lone ACK, a SYN-ACK from the initiator) is
+ *         invalid and leaves the entry as it was; no sequence tracking.
+ *   UDP   unreplied, then assured once the other end answered.
+ *   ICMP  echo request/reply (ICMPv6 too), the identifier in the port
+ *         places; errors (unreachable, time exceeded, ...) that quote a
+ *         tracked flow are related, others invalid; other types untracked.
+ * Entries expire by the timeouts of their state (the config blob's, else
+ * the kernel's defaults): an expired entry is treated as absent. Later
+ * fragments and other protocols are untracked. The stage decides only with
+ * `drop-invalid` (SL_BLOB_CT_DROP_INVALID): an invalid packet is dropped
+ * (reason ct-invalid). Switched at load time (sl_feat.conntrack); the
+ * trace copy of `sluice explain` looks up but never writes. */
+#ifndef SL_CONNTRACK_H
+#define SL_CONNTRACK_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "stage.h"
+
+/* The connection table. The loader gives it its capacity (`conntrack:
+ * max`, or the pinned map's) before creating it; runtime-owned: apply
+ * never touches it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SL_CT_MAX_DEFAULT);
+	__type(key, struct sl_ct_key);
+	__type(value, struct sl_ct_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_ct SEC(".maps");
+
+/* The stage's scratch (over sl_pctx.scratch): the key of the packet (or
+ * of the flow an ICMP error quotes) and a new entry's value. */
+struct sl_ct_scratch {
+	struct sl_ct_key key;
+	struct sl_ct_val val;
+};
+_Static_assert(sizeof(struct sl_ct_scratch) <= SL_STAGE_SCRATCH,
+	       "the conntrack scratch fits the stage scratch");
+
+/* ICMP and ICMPv6 types (linux/icmp.h needs libc headers). */
+#define SL_ICMP_ECHOREPLY     0
+#define SL_ICMP_DEST_UNREACH  3
+#define SL_ICMP_SOURCE_QUENCH 4
+#define SL_ICMP_REDIRECT      5
+#define SL_ICMP_ECHO	      8
+#define SL_ICMP_TIME_EXCEEDED 11
+#define SL_ICMP_PARAMETERPROB 12
+#define SL_ICMP6_DEST_UNREACH 1
+#define SL_ICMP6_PKT_TOOBIG   2
+#define SL_ICMP6_TIME_EXCEED  3
+#define SL_ICMP6_PARAMPROB    4
+#define SL_ICMP6_ECHO_REQUEST 128
+#define SL_ICMP6_ECHO_REPLY   129
+
+#define SL_TCP_FIN 0x01
+#define SL_TCP_SYN 0x02
+#define SL_TCP_RST 0x04
+#define SL_TCP_ACK 0x10
+
+/* TCP events, from the flags (the kernel's get_conntrack_index() with
+ * tcp_valid_flags(): ECE and CWR aside, other combinations are invalid). */
+enum {
+	SL_CT_EV_SYN,
+	SL_CT_EV_SYNACK,
+	SL_CT_EV_FIN,
+	SL_CT_EV_ACK,
+	SL_CT_EV_RST,
+	SL_CT_EV_BAD,
+};
+
+static __always_inline int sl_ct_tcp_event(__u8 f)
+{
+	f &= 0x3f; /* ECE, CWR */
+	if (f & SL_TCP_RST)
+		return f & (SL_TCP_SYN | SL_TCP_FIN) ? SL_CT_EV_BAD
+						     : SL_CT_EV_RST;
+	if (f & SL_TCP_SYN) {
+		if (f & SL_TCP_FIN)
+			return SL_CT_EV_BAD;
+		return f & SL_TCP_ACK ? SL_CT_EV_SYNACK : SL_CT_EV_SYN;
+	}
+	if (f & SL_TCP_FIN)
+		return f & SL_TCP_ACK ? SL_CT_EV_FIN : SL_CT_EV_BAD;
+	return f & SL_TCP_ACK ? SL_CT_EV_ACK : SL_CT_EV_BAD;
+}
+
+/* The timeout of an entry in `state`, in ns: the running config's, else
+ * the default. */
+static __always_inline __u64 sl_ct_timeout(const struct sl_hook *h, __u32 state)
+{
+	__u32 t = sl_ct_tmo_of(state), s = 0;
+
+	if (h->blob &&
+	    (((struct sl_blob_hdr *)h->blob)->ct_flags & SL_BLOB_CT_CONF) &&
+	    t < SL_CT_TMO_MAX)
+		s = ((struct sl_ct_conf *)(h->blob + SL_CT_CONF_OFF))->tmo[t];
+	if (!s)
+		s = sl_ct_tmo_default(t);
+	return (__u64)s * 1000000000ULL;
+}
+
+/* The entry of the flow in the scratch key, NULL when there is none or it
+ * expired (then *stale holds it, to be started over in place). */
+static __always_inline struct sl_ct_val *sl_ct_find(struct sl_ct_scratch *s,
+						    const struct sl_hook *h,
+						    __u64 now,
+						    struct sl_ct_val **stale)
+{
+	struct sl_ct_val *v = bpf_map_lookup_elem(&sl_ct, &s->key);
+
+	*stale = NULL;
+	if (v && now - v->last > sl_ct_timeout(h, v->state)) {
+		*stale = v;
+		return NULL;
+	}
+	return v;
+}
+
+/* Starts a flow in `state`, the source being key end `side`: over an
+ * expired entry in place, else as a new entry. The trace copy writes
+ * nothing. */
+static __always_inline void sl_ct_start(struct sl_ct_scratch *s,
+					struct sl_ct_val *stale, __u32 state,
+					__u32 side, __u64 now, __u32 len,
+					__u8 tcp)
+{
+	struct sl_ct_val *v = stale ? stale : &s->val;
+
+	if (sl_feat.trace)
+		return;
+	__builtin_memset(v, 0, sizeof(*v));
+	v->first = now;
+	v->last = now;
+	v->packets[0] = 1;
+	v->bytes[0] = len;
+	v->state = state;
+	v->orig = side;
+	v->tcp_seen[0] = tcp;
+	if (!stale)
+		bpf_map_update_elem(&sl_ct, &s->key, v, BPF_ANY);
+}
+
+/* A packet that fits entry v's state, in direction dir (0: original). */
+static __always_inline void sl_ct_seen(struct sl_ct_val *v, __u32 dir,
+				       __u32 state, __u64 now, __u32 len,
+				       __u8 tcp)
+{
+	if (sl_feat.trace)
+		return;
+	dir &= 1;
+	v->state = state;
+	v->last = now;
+	if (dir)
+		v->flags |= SL_CT_F_REPLIED;
+	v->tcp_seen[dir] |= tcp;
+	__sync_fetch_and_add(&v->packets[dir], 1);
+	__sync_fetch_and_add(&v->bytes[dir], len);
+}
+
+/* The packet's state once v, which it fits, saw it. */
+static __always_inline __u32 sl_ct_pkt_state(const struct sl_ct_val *v,
+					     __u32 dir)
+{
+	return dir || (v->flags & SL_CT_F_REPLIED) ? SL_CT_ESTABLISHED
+						   : SL_CT_NEW;
+}
+
+/* The TCP state after event ev in direction dir (0: original) of an entry
+ * in state st whose first FIN came from direction fin (-1: none), or
+ * SL_CTS_NONE when the packet fits no transition (invalid). A SYN on a
+ * closed flow starts a new one: the caller handles it. */
+static __always_inline __u32 sl_ct_tcp_next(__u32 st, int ev, __u32 dir,
+					    int fin)
+{
+	if (ev == SL_CT_EV_RST)
+		return SL_CTS_CLOSE;
+	switch (st) {
+	case SL_CTS_SYN_SENT:
+		if (ev == SL_CT_EV_SYN)
+			return dir ? SL_CTS_SYN_RECV : SL_CTS_SYN_SENT;
+		if (ev == SL_CT_EV_SYNACK && dir)
+			return SL_CTS_SYN_RECV;
+		return SL_CTS_NONE;
+	case SL_CTS_SYN_RECV:
+		if (ev == SL_CT_EV_ACK && !dir)
+			return SL_CTS_ESTABLISHED;
+		if (ev == SL_CT_EV_SYNACK && dir)
+			return SL_CTS_SYN_RECV; /* retransmitted */
+		if (ev == SL_CT_EV_SYN && !dir)
+			return SL_CTS_SYN_RECV; /* retransmitted */
+		if (ev == SL_CT_EV_FIN && !dir)
+			return SL_CTS_FIN_WAIT;
+		return SL_CTS_NONE;
+	case SL_CTS_ESTABLISHED:
+		if (ev == SL_CT_EV_ACK)
+			return SL_CTS_ESTABLISHED;
+		if (ev == SL_CT_EV_FIN)
+			return SL_CTS_FIN_WAIT;
+		if (ev == SL_CT_EV_SYNACK && dir)
+			return SL_CTS_ESTABLISHED; /* late retransmission */
+		return SL_CTS_NONE;
+	case SL_CTS_FIN_WAIT:
+		/* the other end acks the FIN, or closes too */
+		if (ev == SL_CT_EV_ACK)
+			return (int)dir != fin ? SL_CTS_CLOSE_WAIT
+					       : SL_CTS_FIN_WAIT;
+		if (ev == SL_CT_EV_FIN)
+			return (int)dir != fin ? SL_CTS_LAST_ACK
+					       : SL_CTS_FIN_WAIT;
+		return SL_CTS_NONE;
+	case SL_CTS_CLOSE_WAIT:
+		if (ev == SL_CT_EV_ACK)
+			return SL_CTS_CLOSE_WAIT;
+		if (ev == SL_CT_EV_FIN)
+			return (int)dir != fin ? SL_CTS_LAST_ACK
+					       : SL_CTS_CLOSE_WAIT;
+		return SL_CTS_NONE;
+	case SL_CTS_LAST_ACK:
+		/* the first closer acks the second FIN */
+		if (ev == SL_CT_EV_ACK)
+			return (int)dir == fin ? SL_CTS_TIME_WAIT
+					       : SL_CTS_LAST_ACK;
+		if (ev == SL_CT_EV_FIN)
+			return SL_CTS_LAST_ACK;
+		return SL_CTS_NONE;
+	case SL_CTS_TIME_WAIT:
+		if (ev == SL_CT_EV_ACK || ev == SL_CT_EV_FIN)
+			return SL_CTS_TIME_WAIT;
+		return SL_CTS_NONE;
+	case SL_CTS_CLOSE:
+		if (ev == SL_CT_EV_ACK)
+			return SL_CTS_CLOSE;
+		return SL_CTS_NONE;
+	}
+	return SL_CTS_NONE;
+}
+
+static __always_inline __u32 sl_ct_tcp(struct sl_ct_scratch *s,
+				       const struct sl_hook *h, __u32 side,
+				       __u8 flags, __u32 len, __u64 now)
+{
+	int ev = sl_ct_tcp_event(flags);
+	struct sl_ct_val *v, *stale;
+	__u32 dir, st, next;
+
+	if (ev == SL_CT_EV_BAD)
+		return SL_CT_INVALID;
+	v = sl_ct_find(s, h, now, &stale);
+	if (!v) {
+		/* Only a SYN starts a flow. */
+		if (ev != SL_CT_EV_SYN)
+			return SL_CT_INVALID;
+		sl_ct_start(s, stale, SL_CTS_SYN_SENT, side, now, len, flags);
+		return SL_CT_NEW;
+	}
+	dir = side != v->orig;
+	st = v->state;
+	/* A SYN on a closed flow (either end) opens a new one. */
+	if (ev == SL_CT_EV_SYN &&
+	    (st == SL_CTS_TIME_WAIT || st == SL_CTS_CLOSE)) {
+		sl_ct_start(s, v, SL_CTS_SYN_SENT, side, now, len, flags);
+		return SL_CT_NEW;
+	}
+	/* A RST as the only answer (refused): no connection was made, the
+	 * entry goes at once (as the kernel's). The RST itself is the
+	 * reply of the flow. */
+	if (ev == SL_CT_EV_RST && dir && !(v->flags & SL_CT_F_REPLIED)) {
+		if (!sl_feat.trace)
+			bpf_map_delete_elem(&sl_ct, &s->key);
+		return SL_CT_ESTABLISHED;
+	}
+	next = sl_ct_tcp_next(st, ev, dir, (int)v->fin_dir - 1);
+	if (next == SL_CTS_NONE)
+		return SL_CT_INVALID;
+	if (ev == SL_CT_EV_FIN && !v->fin_dir && !sl_feat.trace)
+		v->fin_dir = dir + 1;
+	sl_ct_seen(v, dir, next, now, len, flags);
+	return sl_ct_pkt_state(v, dir);
+}
+
+static __always_inline __u32 sl_ct_udp(struct sl_ct_scratch *s,
+				       const struct sl_hook *h, __u32 side,
+				       __u32 len, __u64 now)
+{
+	struct sl_ct_val *v, *stale;
+	__u32 dir;
+
+	v = sl_ct_find(s, h, now, &stale);
+	if (!v) {
+		sl_ct_start(s, stale, SL_CTS_UDP_UNREPLIED, side, now, len, 0);
+		return SL_CT_NEW;
+	}
+	dir = side != v->orig;
+	sl_ct_seen(v, dir,
+		   dir || (v->flags & SL_CT_F_REPLIED) ? SL_CTS_UDP_ASSURED
+						       : SL_CTS_UDP_UNREPLIED,
+		   now, len, 0);
+	return sl_ct_pkt_state(v, dir);
+}
+
+/* ICMP echo (request: req 1) of identifier in the scratch key. */
+static __always_inline __u32 sl_ct_echo(struct sl_ct_scratch *s,
+					const struct sl_hook *h, __u32 side,
+					int req, __u32 len, __u64 now)
+{
+	struct sl_ct_val *v, *stale;
+	__u32 dir;
+
+	v = sl_ct_find(s, h, now, &stale);
+	if (!v) {
+		/* A reply without its request fits nothing. */
+		if (!req)
+			return SL_CT_INVALID;
+		sl_ct_start(s, stale, SL_CTS_ICMP_REQUEST, side, now, len, 0);
+		return SL_CT_NEW;
+	}
+	dir = side != v->orig;
+	/* requests go one way, replies the other */
+	if (req == (int)dir)
+		return SL_CT_INVALID;
+	sl_ct_seen(v, dir, dir ? SL_CTS_ICMP_REPLIED : v->state, now, len, 0);
+	return sl_ct_pkt_state(v, dir);
+}
+
+/* An ICMP error at data[off..]: the header of the packet it quotes (IPv4
+ * in IPv4, IPv6 in IPv6, no extension headers), then 8 bytes of its L4
+ * header. Related when that packet's flow is tracked, else invalid. The
+ * lookup changes nothing. */
+static __always_inline __u32 sl_ct_related(struct sl_ct_scratch *s,
+					   const struct sl_hook *h, __u32 off,
+					   int v6, __u64 now)
+{
+	/* the quoted addresses, in the scratch's unused value */
+	__u32 *sa = (__u32 *)&s->val, *da = sa + 4;
+	struct sl_ct_val *v, *stale;
+	__u16 sp = 0, dp = 0;
+	__u8 proto, *ip, *l4;
+	__u32 hl;
+
+	asm volatile("" : "+r"(off));
+	if (off > SL_PARSE_MAX_OFF)
+		return SL_CT_INVALID;
+	ip = h->data + off;
+	if (!v6) {
+		if ((void *)(ip + 20) > h->data_end || (ip[0] >> 4) != 4)
+			return SL_CT_INVALID;
+		hl = (ip[0] & 0xf) * 4;
+		if (hl < 20)
+			return SL_CT_INVALID;
+		proto = ip[9];
+		__builtin_memset(sa, 0, 32);
+		__builtin_memcpy(sa, ip + 12, 4);
+		__builtin_memcpy(da, ip + 16, 4);
+	} else {
+		if ((void *)(ip + 40) > h->data_end || (ip[0] >> 4) != 6)
+			return SL_CT_INVALID;
+		hl = 40;
+		proto = ip[6];
+		__builtin_memcpy(sa, ip + 8, 16);
+		__builtin_memcpy(da, ip + 24, 16);
+	}
+	l4 = ip + hl;
+	if ((void *)(l4 + 8) > h->data_end)
+		return SL_CT_INVALID;
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+		sp = (__u16)l4[0] << 8 | l4[1];
+		dp = (__u16)l4[2] << 8 | l4[3];
+	} else if (proto == (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP)) {
+		/* a quoted echo request or reply: its identifier */
+		if (l4[0] != (v6 ? SL_ICMP6_ECHO_REQUEST : SL_ICMP_ECHO) &&
+		    l4[0] != (v6 ? SL_ICMP6_ECHO_REPLY : SL_ICMP_ECHOREPLY))
+			return SL_CT_INVALID;
+		sp = dp = (__u16)l4[4] << 8 | l4[5];
+	} else {
+		return SL_CT_INVALID;
+	}
+	sl_ct_key_make(&s->key, sa, da, sp, dp, proto, v6 ? 6 : 4);
+	v = sl_ct_find(s, h, now, &stale);
+	return v ? SL_CT_RELATED : SL_CT_INVALID;
+}
+
+/* ICMP (in IPv4) and ICMPv6 (in IPv6): echo, errors, the rest untracked. */
+static __always_inline __u32 sl_ct_icmp(struct sl_ct_scratch *s,
+					struct sl_pkt *p,
+					const struct sl_hook *h, __u64 now)
+{
+	int v6 = p->l3_proto == ETH_P_IPV6;
+	__u8 t = p->icmp_type, *ih;
+	__u32 off = p->l4_off, side;
+	int req;
+	__u16 id;
+
+	if (v6 ? t == SL_ICMP6_DEST_UNREACH || t == SL_ICMP6_PKT_TOOBIG ||
+		     t == SL_ICMP6_TIME_EXCEED || t == SL_ICMP6_PARAMPROB
+	       : t == SL_ICMP_DEST_UNREACH || t == SL_ICMP_SOURCE_QUENCH ||
+		     t == SL_ICMP_REDIRECT || t == SL_ICMP_TIME_EXCEEDED ||
+		     t == SL_ICMP_PARAMETERPROB)
+		return sl_ct_related(s, h, off + 8, v6, now);
+	req = t == (v6 ? SL_ICMP6_ECHO_REQUEST : SL_ICMP_ECHO);
+	if (!req && t != (v6 ? SL_ICMP6_ECHO_REPLY : SL_ICMP_ECHOREPLY))
+		return SL_CT_UNTRACKED;
+	asm volatile("" : "+r"(off));
+	if (off > SL_PARSE_MAX_OFF)
+		return SL_CT_INVALID;
+	ih = h->data + off;
+	if ((void *)(ih + 8) > h->data_end)
+		return SL_CT_INVALID; /* the parser saw 8 bytes: not reached */
+	id = (__u16)ih[4] << 8 | ih[5];
+	side = sl_ct_key_make(&s->key, p->saddr, p->daddr, id, id, p->l4_proto,
+			      v6 ? 6 : 4);
+	return sl_ct_echo(s, h, side, req, p->len, now);
+}
+
+/* Tracks the packet and writes its state into c->ct. A subprogram, not
+ * inlined: its many paths all return the same state to the caller, which
+ * reads the result back from the context (memory the verifier does not
+ * track), so the stages after it are verified once, not once per path.
+ * (Passing the hook's facts one by one instead of h made clang lay the
+ * whole program out otherwise, doubling the verifier's work with conntrack
+ * off; h on the stack costs its 40 bytes there instead.) */
+static __noinline void sl_ct_track(struct sl_pctx *c, const struct sl_hook *h)
+{
+	struct sl_ct_scratch *s = (void *)c->scratch;
+	struct sl_pkt *p = &c->pkt;
+	__u64 now;
+	__u32 ct, side;
+	__u8 fam;
+
+	c->ct = SL_CT_UNTRACKED;
+	if (c->parsed != SL_R_PASS || p->frag == SL_FRAG_LATER)
+		return;
+	fam = p->l3_proto == ETH_P_IP ? 4 : 6;
+	now = bpf_ktime_get_ns();
+	switch (p->l4_proto) {
+	case IPPROTO_TCP:
+		side = sl_ct_key_make(&s->key, p->saddr, p->daddr, p->sport,
+				      p->dport, IPPROTO_TCP, fam);
+		ct = sl_ct_tcp(s, h, side, p->tcp_flags, p->len, now);
+		break;
+	case IPPROTO_UDP:
+		side = sl_ct_key_make(&s->key, p->saddr, p->daddr, p->sport,
+				      p->dport, IPPROTO_UDP, fam);
+		ct = sl_ct_udp(s, h, side, p->len, now);
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		/* ICMP in IPv6 (ICMPv6 in IPv4) is just another protocol */
+		if ((p->l4_proto == IPPROTO_ICMP) != (fam == 4))
+			return;
+		ct = sl_ct_icmp(s, p, h, now);
+		break;
+	default:
+		return;
+	}
+	c->ct = ct;
+}
+
+/* The stage: well-formed IP packets (and first fragments) of TCP, UDP,
+ * ICMP and ICMPv6, every hook. */
+static __always_inline int sl_stage_conntrack(struct sl_pctx *c,
+					      const struct sl_hook *h)
+{
+	sl_ct_track(c, h);
+	if (c->ct == SL_CT_INVALID && h->blob &&
+	    (((struct sl_blob_hdr *)h->blob)->ct_flags &
+	     SL_BLOB_CT_DROP_INVALID))
+		return sl_done(c, SL_ACT_DROP, SL_R_CT_INVALID, 0);
+	return SL_CONT;
+}
+
+#endif /* SL_CONNTRACK_H */
