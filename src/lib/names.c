@@ -29,6 +29,8 @@ static const struct {
 				   "scan)"},
     [SL_R_LAND] = {"land", "source address equals destination address"},
     [SL_R_BANNED] = {"banned", "the source is banned (sluice ban)"},
+    [SL_R_RATELIMIT] = {"ratelimit",
+			"a ratelimit rule's token bucket was empty"},
 #ifdef SL_NEXT_LAYOUT
     [SL_R_NEXT_TEST] = {"next-test", "test build: a reason appended later"},
 #endif
