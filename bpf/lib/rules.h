@@ -19,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "maps.h"
+#include "ratelimit.h"
 #include "stage.h"
 
 /* Per-CPU packet and byte counters of each rule, by rule id (id 0 unused),
@@ -322,8 +323,9 @@ static __always_inline void sl_rule_count(__u32 id, __u32 len)
  * the packet (0 for other protocols) in bits 0-7 and 1 << its connection
  * state (enum sl_ct_pkt) in bits 8-15 (0 there: rules with a ct-state
  * condition never match). Returns the deciding rule's action
- * (SL_RACT_PASS, SL_RACT_DROP or SL_RACT_REDIRECT) with its id in *rule_id
- * and its redirect slot in *target (0 for other actions), or -1 (id and
+ * (SL_RACT_PASS, SL_RACT_DROP, SL_RACT_RATELIMIT or SL_RACT_REDIRECT) with
+ * its id in *rule_id and its slot in *target (redirect: of the redirect
+ * maps, ratelimit: of sl_rl_params; 0 for other actions), or -1 (id and
  * target 0) when no deciding rule holds the packet. Adds 1 packet and len
  * bytes to the deciding rule and to the first SL_COUNT_HITS_MAX count rules
  * before it. blob: from sl_blob_get(), non-NULL. */
@@ -411,9 +413,12 @@ _Static_assert(sizeof(struct sl_cls_ctx) <= SL_STAGE_SCRATCH,
 	       "the classifier's walk state fits the stage scratch");
 
 /* The stage (IP and ARP frames that reached it, both directions): the
- * first pass/drop/redirect rule decides with reason rule. A redirect
- * rule whose slot is empty (its interface went away) aborts: dropped, and
- * traced at XDP. No rule: go on to the policy. */
+ * first pass/drop/ratelimit/redirect rule decides with reason rule. A
+ * ratelimit rule passes while its bucket has tokens, else drops with
+ * reason ratelimit (ratelimit.h). A redirect rule whose slot is empty (its
+ * interface went away), or a ratelimit rule whose slot does not hold its
+ * parameters, aborts: dropped, and traced at XDP. No rule: go on to the
+ * policy. */
 static __always_inline int sl_stage_rules(struct sl_pctx *c,
 					  const struct sl_hook *h)
 {
@@ -465,6 +470,14 @@ static __always_inline int sl_stage_rules(struct sl_pctx *c,
 		if (!target || !sl_redirect_target(target))
 			return sl_done(c, SL_ACT_ABORT, SL_R_RULE, 0);
 		return sl_done(c, SL_ACT_REDIRECT, SL_R_RULE, target);
+	}
+	if (act == SL_RACT_RATELIMIT) {
+		int ok = sl_ratelimit(c, h, id, target);
+
+		if (ok < 0)
+			return sl_done(c, SL_ACT_ABORT, SL_R_RULE, 0);
+		if (!ok)
+			return sl_done(c, SL_ACT_DROP, SL_R_RATELIMIT, 0);
 	}
 	return sl_done(c, SL_ACT_PASS, SL_R_RULE, 0);
 }

@@ -63,6 +63,7 @@ enum sl_reason {
 	/* conntrack on and `drop-invalid`: the packet fits no valid state of
 	 * the connection table (e.g. a TCP ACK with no connection) */
 	SL_R_CT_INVALID,
+	SL_R_RATELIMIT, /* a ratelimit rule's token bucket was empty */
 #ifdef SL_NEXT_LAYOUT
 	SL_R_NEXT_TEST, /* test build only: a reason appended by a next release
 			 */
@@ -328,8 +329,9 @@ enum sl_l3_class {
 };
 
 /* Rule actions. count adds to the rule's counters and evaluation goes on;
- * ratelimit is reserved for the stateful stage (refused by the control
- * plane until that stage exists); redirect sends the packet out of the
+ * ratelimit decides like pass while the rule's token bucket (its target:
+ * a slot of SL_MAP_RL_PARAMS) has tokens, else drops with reason
+ * ratelimit (and may ban the source); redirect sends the packet out of the
  * rule's target interface (verdict action SL_ACT_REDIRECT). Append only. */
 enum sl_rule_action {
 	SL_RACT_PASS = 0,
@@ -382,6 +384,64 @@ _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 #define SL_MAP_REDIRECT_IFX "sl_redirect_ifindex"
 #define SL_REDIRECT_SLOTS   256
 
+/* ---- Rate limits ----
+ * A ratelimit rule's bucket parameters live in SL_MAP_RL_PARAMS (config-
+ * owned ARRAY, struct sl_rl_params by slot; slot 0 never used, so at most
+ * SL_RL_SLOTS - 1 ratelimit rules with distinct parameters), named by the
+ * rule's target. Like the redirect slots, the control plane fills a slot
+ * before the config naming it is switched in, never changes a slot the
+ * running config names, and empties the others after the switch. The
+ * buckets live in SL_MAP_RL_BUCKETS (runtime-owned LRU hash, never
+ * flushed by apply): key struct sl_rl_key, value struct sl_rl_bucket. The
+ * key holds the slot's epoch, new for every filled slot, so a changed
+ * rule's buckets start fresh. Tokens count in units of 1/SL_RL_SCALE
+ * (refill: elapsed ns x rate, no division). */
+#define SL_MAP_RL_PARAMS  "sl_rl_params"
+#define SL_MAP_RL_BUCKETS "sl_rl_buckets"
+#define SL_RL_SLOTS	  256
+#define SL_RL_MAX_BUCKETS (1U << 17)
+#define SL_RL_SCALE	  1000000000ULL /* nano-tokens per token */
+
+/* What a ratelimit rule's buckets are keyed by. */
+enum sl_rl_per {
+	SL_RL_PER_SRC = 0,  /* the source address, masked to plen4/plen6 */
+	SL_RL_PER_RULE = 1, /* one bucket for the whole rule */
+};
+
+/* sl_rl_params.flags */
+#define SL_RL_F_BYTES 0x01 /* tokens are bytes (else packets) */
+
+struct sl_rl_params {
+	__u32 rule_id; /* 0: the slot is empty */
+	__u32 epoch;   /* new for every fill of a slot; part of the key */
+	__u8 flags;    /* SL_RL_F_* */
+	__u8 per;      /* enum sl_rl_per */
+	__u8 plen4;    /* per src: key prefix length, IPv4 (1..32) */
+	__u8 plen6;    /* per src: IPv6 (1..128) */
+	__u32 pad;
+	__u64 rate;    /* tokens per second, >= 1 */
+	__u64 cap;     /* burst x SL_RL_SCALE: a full bucket */
+	__u64 fill_ns; /* time an empty bucket takes to fill: cap / rate, up */
+	__u64 ban_ns;  /* ban the source for this long when over; 0: no ban */
+};
+_Static_assert(sizeof(struct sl_rl_params) == 48, "sl_rl_params size");
+
+struct sl_rl_key {
+	__u32 rule_id;
+	__u32 epoch; /* sl_rl_params.epoch */
+	__u8 family; /* 4, 6; 0: per rule (or not IP) */
+	__u8 plen;   /* prefix length addr is masked to */
+	__u8 pad[2];
+	__u8 addr[16]; /* masked source address (IPv4: first 4 bytes) */
+};
+_Static_assert(sizeof(struct sl_rl_key) == 28, "sl_rl_key size");
+
+struct sl_rl_bucket {
+	__u64 tokens; /* nano-tokens left (<= cap) at `last` */
+	__u64 last;   /* CLOCK_BOOTTIME ns of the last packet */
+};
+_Static_assert(sizeof(struct sl_rl_bucket) == 16, "sl_rl_bucket size");
+
 #define SL_MAP_CONFIG	  "sl_config"
 #define SL_MAP_RULE_STATS "sl_rule_stats"
 #define SL_MAP_RULE_DEFS  "sl_rule_defs"
@@ -427,9 +487,18 @@ struct sl_rule_rec {
 	char iface[16]; /* "": any */
 	char to[16];	/* redirect target interface */
 	char comment[128];
+	/* ratelimit (taken from `reserved`; 0: unset). rate_pps above is
+	 * the packet rate; rate_bytes the byte rate (one of the two). */
+	__u32 rate_bytes; /* bytes per second */
+	__u32 burst;	  /* tokens (packets or bytes); 0: one second's */
+	__u32 ban_secs;	  /* ban the source for this long when over; 0: no */
+	__u8 rl_per;	  /* enum sl_rl_per */
+	__u8 rl_plen4;	  /* per src: IPv4 prefix length, 0: 32 */
+	__u8 rl_plen6;	  /* per src: IPv6 prefix length, 0: 128 */
+	__u8 pad1;
 	/* 1 << enum sl_ct_pkt of the states the rule matches; 0: any */
 	__u8 ct_state;
-	__u8 reserved[267];
+	__u8 reserved[251];
 };
 _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
 	       "sl_rule_rec size");
@@ -526,7 +595,9 @@ struct sl_cls_rule {
 	__u8 action;   /* enum sl_rule_action */
 	__u8 tcp_mask; /* match when (tcp flags & tcp_mask) == tcp_val */
 	__u8 tcp_val;
-	__u8 target; /* SL_RACT_REDIRECT: slot of SL_MAP_REDIRECT, else 0 */
+	/* SL_RACT_REDIRECT: slot of SL_MAP_REDIRECT; SL_RACT_RATELIMIT: slot
+	 * of SL_MAP_RL_PARAMS; else 0 */
+	__u8 target;
 };
 _Static_assert(sizeof(struct sl_cls_rule) == 136, "sl_cls_rule size");
 

@@ -11,45 +11,10 @@
 #include "cli.h"
 #include "json.h"
 #include "log.h"
+#include "units.h"
 
-#define NS_PER_S	1000000000ULL
-#define BAN_DEFAULT	"1h"
-#define BAN_MAX_SECONDS (3650ULL * 86400) /* ten years */
-
-/* "30s", "10m", "2h", "1d", "90" (seconds) or "permanent" -> seconds (0:
- * permanent); -1 on anything else. */
-static long long duration_parse(const char *s)
-{
-	static const struct {
-		char unit;
-		unsigned long long mul;
-	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
-	unsigned long long v = 0, mul = 1;
-	const char *p = s;
-
-	if (!strcmp(s, "permanent"))
-		return 0;
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		v = v * 10 + (unsigned long long)(*p - '0');
-		if (v > BAN_MAX_SECONDS)
-			return -1;
-	}
-	if (*p) {
-		size_t i;
-
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (*p == units[i].unit)
-				break;
-		if (i == sizeof(units) / sizeof(units[0]) || p[1])
-			return -1;
-		mul = units[i].mul;
-	}
-	if (!v || v * mul > BAN_MAX_SECONDS)
-		return -1;
-	return (long long)(v * mul);
-}
+#define NS_PER_S    SL_NS_PER_S
+#define BAN_DEFAULT "1h"
 
 /* Seconds until a ban expires, rounded up (0: permanent, never shown). */
 static unsigned long long expires_in(const struct sl_ban *b, uint64_t now)
@@ -72,7 +37,7 @@ static int ban_prefixes(struct cli *c, int argc, char **argv,
 static int run_ban_add(struct cli *c, int argc, char **argv)
 {
 	const char *dur = cli_opt(c, "for") ? cli_opt(c, "for") : BAN_DEFAULT;
-	long long secs = duration_parse(dur);
+	long long secs = sl_duration_parse(dur, true);
 	struct sl_prefix *p = NULL;
 	struct sl_ctx ctx;
 	size_t n = 0, added = 0;

@@ -447,6 +447,159 @@ static void redirect_slots_prune(struct sl_ctx *ctx, const struct sl_rule *r,
 	}
 }
 
+/* ---- rate limit parameters ----
+ * A ratelimit rule names its bucket parameters by a slot of
+ * SL_MAP_RL_PARAMS (abi.h), the redirect targets' scheme: a slot holding
+ * the rule's parameters is reused (its buckets go on); otherwise a free one
+ * (rule_id 0) is filled before the switch, with a new epoch, so the rule's
+ * buckets start fresh. After the switch the slots the new config does not
+ * name are emptied. */
+
+static void rl_params_of(const struct sl_rule *r, struct sl_rl_params *p)
+{
+	uint64_t rate = r->rate_pps ? r->rate_pps : r->rate_bytes;
+	uint64_t burst = r->burst ? r->burst : rate;
+
+	memset(p, 0, sizeof(*p));
+	p->rule_id = r->id;
+	p->flags = r->rate_pps ? 0 : SL_RL_F_BYTES;
+	p->per = r->rl_per;
+	p->plen4 = r->rl_plen4 ? r->rl_plen4 : 32;
+	p->plen6 = r->rl_plen6 ? r->rl_plen6 : 128;
+	p->rate = rate;
+	p->cap = burst * SL_RL_SCALE;
+	p->fill_ns = (p->cap + rate - 1) / rate;
+	p->ban_ns = (uint64_t)r->ban_secs * SL_RL_SCALE;
+}
+
+/* The same parameters, epochs aside. */
+static bool rl_params_same(const struct sl_rl_params *a,
+			   const struct sl_rl_params *b)
+{
+	struct sl_rl_params x = *a, y = *b;
+
+	x.epoch = y.epoch = 0;
+	return !memcmp(&x, &y, sizeof(x));
+}
+
+static int rl_read(struct sl_ctx *ctx, struct sl_rl_params *v, int *fd)
+{
+	*fd = sl_map_fd(ctx, SL_MAP_RL_PARAMS);
+	if (*fd < 0) {
+		pr_err("cannot find the rate limit map %s", SL_MAP_RL_PARAMS);
+		return -ENOENT;
+	}
+	for (__u32 s = 0; s < SL_RL_SLOTS; s++)
+		if (bpf_map_lookup_elem(*fd, &s, &v[s]))
+			memset(&v[s], 0, sizeof(v[s]));
+	return 0;
+}
+
+/* The slot holding r's parameters, or 0. */
+static __u32 rl_slot_find(const struct sl_rl_params *v, const struct sl_rule *r)
+{
+	struct sl_rl_params want;
+
+	rl_params_of(r, &want);
+	for (__u32 s = 1; s < SL_RL_SLOTS; s++)
+		if (v[s].rule_id && rl_params_same(&v[s], &want))
+			return s;
+	return 0;
+}
+
+static int rl_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
+{
+	struct sl_rl_params *v;
+	__u32 epoch = 0, s;
+	bool any = false;
+	int fd, err;
+
+	for (size_t i = 0; i < n; i++) {
+		r[i].rl_slot = 0;
+		any |= r[i].action == SL_RACT_RATELIMIT;
+	}
+	if (!any)
+		return 0;
+	v = calloc(SL_RL_SLOTS, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	err = rl_read(ctx, v, &fd);
+	for (s = 1; s < SL_RL_SLOTS; s++)
+		epoch = v[s].epoch > epoch ? v[s].epoch : epoch;
+	for (size_t i = 0; i < n && !err; i++) {
+		if (r[i].action != SL_RACT_RATELIMIT)
+			continue;
+		s = rl_slot_find(v, &r[i]);
+		if (!s) {
+			for (s = 1; s < SL_RL_SLOTS && v[s].rule_id; s++)
+				;
+			if (s == SL_RL_SLOTS) {
+				pr_err("rule %u: more than %u ratelimit rules",
+				       r[i].id, SL_RL_SLOTS - 1);
+				err = -EINVAL;
+				break;
+			}
+			rl_params_of(&r[i], &v[s]);
+			v[s].epoch = ++epoch;
+			if (bpf_map_update_elem(fd, &s, &v[s], BPF_ANY)) {
+				err = -errno;
+				pr_err(
+				    "rule %u: cannot write its rate limit: %s",
+				    r[i].id, strerror(-err));
+				break;
+			}
+		}
+		r[i].rl_slot = s;
+	}
+	free(v);
+	return err;
+}
+
+/* Every ratelimit rule of r has a slot holding its parameters. */
+static bool rl_slots_current(struct sl_ctx *ctx, const struct sl_rule *r,
+			     size_t n)
+{
+	struct sl_rl_params *v = NULL;
+	bool ok = true;
+	int fd;
+
+	for (size_t i = 0; i < n && ok; i++) {
+		if (r[i].action != SL_RACT_RATELIMIT)
+			continue;
+		if (!v) {
+			v = calloc(SL_RL_SLOTS, sizeof(*v));
+			if (!v || rl_read(ctx, v, &fd)) {
+				ok = false;
+				break;
+			}
+		}
+		ok = rl_slot_find(v, &r[i]) != 0;
+	}
+	free(v);
+	return ok;
+}
+
+/* After the switch: empties the slots the running rules do not name. */
+static void rl_slots_prune(struct sl_ctx *ctx, const struct sl_rule *r,
+			   size_t n)
+{
+	bool used[SL_RL_SLOTS] = {false};
+	struct sl_rl_params *v = calloc(SL_RL_SLOTS, sizeof(*v)), zero = {0};
+	int fd;
+
+	if (!v || rl_read(ctx, v, &fd)) {
+		free(v);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (r[i].action == SL_RACT_RATELIMIT)
+			used[r[i].rl_slot] = true;
+	for (__u32 s = 1; s < SL_RL_SLOTS; s++)
+		if (v[s].rule_id && !used[s])
+			bpf_map_update_elem(fd, &s, &zero, BPF_ANY);
+	free(v);
+}
+
 /* Two configs have the same set entries (in any order). */
 static bool sets_equal(const struct sl_config *a, const struct sl_config *b)
 {
@@ -638,7 +791,8 @@ int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
 				"redirect target is missing)",
 				rules[i].id, msg);
 	}
-	err = redirect_slots_fill(ctx, rules, n);
+	err =
+	    redirect_slots_fill(ctx, rules, n) ?: rl_slots_fill(ctx, rules, n);
 	if (err)
 		goto out;
 	memcpy(cfg.policy, policy, sizeof(cfg.policy));
@@ -1216,7 +1370,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	rep->set_entries =
 	    (flags & SL_APPLY_KEEP_SETS) ? cur.n_sets : cfg->n_sets;
 	if (had_blob && keep_sets && equal_but_sets(&cur, cfg) &&
-	    redirect_slots_current(ctx, cfg->rules, cfg->n_rules)) {
+	    redirect_slots_current(ctx, cfg->rules, cfg->n_rules) &&
+	    rl_slots_current(ctx, cfg->rules, cfg->n_rules)) {
 		rep->unchanged = true;
 		/* Found equal by reading: remember it for the next apply
 		 * (user-space data of the running slot; nothing else moves). */
@@ -1281,9 +1436,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 				     cur.n_rules);
 	if (!err)
 		err = redirect_slots_fill(ctx, cfg->rules, cfg->n_rules);
+	if (!err)
+		err = rl_slots_fill(ctx, cfg->rules, cfg->n_rules);
 	if (err)
 		goto undo;
-	lap(&t, "rule counters, redirect slots");
+	lap(&t, "rule counters, redirect and rate limit slots");
 	run_log = sl_xdp_blob_log(ctx->skel);
 	/* Another class needs other programs: only for pinned state. */
 	fd = blob_build(cfg, cfg->rules, cfg->n_rules, gen, defs,
@@ -1344,6 +1501,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	/* The old slots are unused now, and the counter chunks no running
 	 * rule is in. */
 	redirect_slots_prune(ctx, cfg->rules, cfg->n_rules);
+	rl_slots_prune(ctx, cfg->rules, cfg->n_rules);
 	sl_rule_stats_prune(ctx, cfg->rules, cfg->n_rules);
 	err = sl_sets_drop_slot(ctx, old_defs, SL_SLOT_DEFS) ?: err;
 	if (!err && !keep_sets)

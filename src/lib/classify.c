@@ -186,6 +186,7 @@ uint32_t sl_cls_oracle(const struct sl_rule *sorted, size_t n,
 			continue;
 		}
 		if (r->action == SL_RACT_PASS || r->action == SL_RACT_DROP ||
+		    r->action == SL_RACT_RATELIMIT ||
 		    r->action == SL_RACT_REDIRECT) {
 			win = r->id;
 			break;
@@ -1251,15 +1252,15 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		cr->action = sorted[i].action;
 		cr->tcp_mask = sorted[i].tcp_mask;
 		cr->tcp_val = sorted[i].tcp_flags & sorted[i].tcp_mask;
-		cr->target = sorted[i].action == SL_RACT_REDIRECT
-				 ? sorted[i].to_slot
-				 : 0;
+		cr->target =
+		    sorted[i].action == SL_RACT_REDIRECT    ? sorted[i].to_slot
+		    : sorted[i].action == SL_RACT_RATELIMIT ? sorted[i].rl_slot
+							    : 0;
 		/* A rule that can match no packet (tcp value outside its
-		 * mask, an empty range, a terminal action it does not have)
+		 * mask, an empty range, an action it does not know)
 		 * stays in the table but in no tree. */
 		if ((sorted[i].tcp_flags & ~sorted[i].tcp_mask) ||
-		    (sorted[i].action > SL_RACT_COUNT &&
-		     sorted[i].action != SL_RACT_REDIRECT) ||
+		    sorted[i].action >= SL_RACT_MAX ||
 		    !box_ok(lo + i * ND, hi + i * ND)) {
 			cr->tcp_mask = 0xff;
 			cr->tcp_val = 0;

@@ -18,6 +18,7 @@
 
 #include "config_sec.h"
 #include "json.h"
+#include "units.h"
 
 /* Config names of the timeouts, by SL_CT_TMO_*. */
 static const char *const tmo_names[SL_CT_TMO_MAX] = {
@@ -63,55 +64,6 @@ bool sl_ct_cfg_equal(const struct sl_ct_cfg *a, const struct sl_ct_cfg *b)
 	       x.max == y.max && !memcmp(x.tmo, y.tmo, sizeof(x.tmo));
 }
 
-/* "120s", "2m", "1h", "5d" or a number of seconds -> seconds. */
-int sl_duration_parse(const char *s, uint32_t *out)
-{
-	unsigned long long v, mul = 1;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	if (*end && end[1])
-		return -EINVAL;
-	switch (*end) {
-	case '\0':
-	case 's':
-		break;
-	case 'm':
-		mul = 60;
-		break;
-	case 'h':
-		mul = 3600;
-		break;
-	case 'd':
-		mul = 86400;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (!v || v > TMO_MAX_S / mul)
-		return -EINVAL;
-	*out = (uint32_t)(v * mul);
-	return 0;
-}
-
-/* The largest unit that divides it exactly: 5d, 2m, 45s. */
-void sl_duration_format(uint32_t s, char *buf, size_t len)
-{
-	if (s && s % 86400 == 0)
-		snprintf(buf, len, "%ud", s / 86400);
-	else if (s && s % 3600 == 0)
-		snprintf(buf, len, "%uh", s / 3600);
-	else if (s && s % 60 == 0)
-		snprintf(buf, len, "%um", s / 60);
-	else
-		snprintf(buf, len, "%us", s);
-}
-
 static int ct_bool(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
 		   bool *out)
 {
@@ -149,15 +101,20 @@ static int ct_timeouts(struct sl_cfg_loader *L, yaml_node_t *n,
 
 	for (int i = 0; !err && i < SL_CT_TMO_MAX; i++) {
 		yaml_node_t *v = sl_cfg_map_get(L, n, tmo_names[i]);
+		long long secs;
 		const char *s;
+		char def[32];
 
 		if (!v)
 			continue;
-		char def[32];
-
 		err = sl_cfg_scalar(L, v, tmo_names[i], &s);
+		if (err)
+			break;
 		sl_duration_format(sl_ct_tmo_default(i), def, sizeof(def));
-		if (!err && sl_duration_parse(s, &ct->tmo[i]))
+		secs = sl_duration_parse(s, false);
+		if (secs > 0 && secs <= TMO_MAX_S)
+			ct->tmo[i] = (uint32_t)secs;
+		else
 			err = sl_cfg_err(L, v,
 					 "%s: expected a duration from 1s to "
 					 "365d (a number with s, m, h or d; "

@@ -33,6 +33,8 @@ static const struct {
     [SL_R_BANNED] = {"banned", "the source is banned (sluice ban)"},
     [SL_R_CT_INVALID] = {"ct-invalid",
 			 "fits no connection state (conntrack drop-invalid)"},
+    [SL_R_RATELIMIT] = {"ratelimit",
+			"a ratelimit rule's token bucket was empty"},
 #ifdef SL_NEXT_LAYOUT
     [SL_R_NEXT_TEST] = {"next-test", "test build: a reason appended later"},
 #endif

@@ -16,6 +16,7 @@
 #include "json.h"
 #include "names.h"
 #include "rulefield.h"
+#include "units.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -285,14 +286,21 @@ int sl_rule_check(struct sl_rule *r, const char **key, char *err, size_t errlen)
 	if (r->action == SL_RACT_REDIRECT && !r->to[0])
 		FAIL("action", "action redirect: requires to (the interface "
 			       "to send matching packets out of)");
-	/* Reserved: refused whatever else the rule says (the CLI has no
-	 * --rate to give, so asking for one would mislead). */
-	if (r->action == SL_RACT_RATELIMIT)
-		FAIL("action", "action ratelimit: not available yet (the "
-			       "stateful stage implements it); use pass, drop, "
-			       "count or redirect");
-	if (r->rate_pps)
-		FAIL("rate", "rate: only with action ratelimit");
+	if (r->action == SL_RACT_RATELIMIT && !r->rate_pps && !r->rate_bytes)
+		FAIL("action", "action ratelimit: requires rate (packets or "
+			       "bytes per second, e.g. rate: 100/s or rate: "
+			       "1MB/s)");
+	if (r->action != SL_RACT_RATELIMIT) {
+		static const char *const k[] = {"rate", "burst", "per", "ban"};
+		bool set[] = {r->rate_pps || r->rate_bytes, r->burst != 0,
+			      r->rl_per || r->rl_plen4 || r->rl_plen6,
+			      r->ban_secs != 0};
+
+		for (size_t i = 0; i < ARRAY_SIZE(k); i++)
+			if (set[i])
+				FAIL(k[i], "%s: only with action ratelimit",
+				     k[i]);
+	}
 	if (r->l3 != SL_L3_ARP) {
 		if (fam == AF_INET)
 			r->l3 = SL_L3_IPV4;
@@ -432,7 +440,173 @@ void sl_quote(const char *s, char *buf, size_t len)
 	}
 UINT_FIELD(id, id, 1, SL_RULE_MAX - 1, true)
 UINT_FIELD(priority, priority, 0, 65535, true)
-UINT_FIELD(rate, rate_pps, 1, UINT32_MAX, false)
+UINT_FIELD(burst, burst, 1, UINT32_MAX, false)
+
+/* ratelimit's rate: "N/s" packets per second, or bytes per second as
+ * "N<unit>/s" with unit B, kB, MB, GB (x1000) or kbit, mbit, gbit (bits:
+ * a whole number of bytes), at most 4294967295 bytes per second. */
+static const struct {
+	const char *unit;
+	unsigned long long mul, div; /* bytes = N * mul / div */
+} rate_units[] = {
+    {"GB", 1000000000ULL, 1},
+    {"MB", 1000000, 1},
+    {"kB", 1000, 1},
+    {"B", 1, 1},
+    {"gbit", 1000000000ULL, 8},
+    {"mbit", 1000000, 8},
+    {"kbit", 1000, 8},
+};
+
+static int parse_rate(struct sl_rule *r, const char *v, char *err, size_t len)
+{
+	unsigned long long n = 0, b;
+	const char *p = v;
+	size_t i, ul;
+
+	(void)err, (void)len;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (unsigned long long)(*p - '0');
+		if (n > UINT32_MAX)
+			return 1;
+	}
+	if (p == v || !n)
+		return 1;
+	if (!strcmp(p, "/s")) {
+		r->rate_pps = n;
+		r->rate_bytes = 0;
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(rate_units); i++) {
+		ul = strlen(rate_units[i].unit);
+		if (!strncmp(p, rate_units[i].unit, ul) &&
+		    !strcmp(p + ul, "/s"))
+			break;
+	}
+	if (i == ARRAY_SIZE(rate_units))
+		return 1;
+	b = n * rate_units[i].mul;
+	if (b % rate_units[i].div || b / rate_units[i].div > UINT32_MAX)
+		return 1;
+	r->rate_bytes = b / rate_units[i].div;
+	r->rate_pps = 0;
+	return 0;
+}
+
+/* Canonical: "N/s", or bytes in the largest of GB, MB, kB, B that divides
+ * them. */
+static bool text_rate(const struct sl_rule *r, char *buf, size_t len)
+{
+	if (r->rate_pps) {
+		snprintf(buf, len, "%u/s", r->rate_pps);
+		return true;
+	}
+	if (!r->rate_bytes)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(rate_units); i++)
+		if (rate_units[i].div == 1 &&
+		    r->rate_bytes % rate_units[i].mul == 0) {
+			snprintf(buf, len, "%llu%s/s",
+				 r->rate_bytes / rate_units[i].mul,
+				 rate_units[i].unit);
+			break;
+		}
+	return true;
+}
+
+static bool same_rate(const struct sl_rule *a, const struct sl_rule *b)
+{
+	return a->rate_pps == b->rate_pps && a->rate_bytes == b->rate_bytes;
+}
+
+/* ratelimit's per: "rule", "src" (the whole address), or "src/N" (N <= 32:
+ * IPv4's prefix length, else IPv6's), or "src/A,src/B" (IPv4 A 1-32, IPv6
+ * B 1-128). Stored with 0 for a whole address. */
+static bool parse_per_src(const char *s, size_t n, unsigned max, unsigned *plen)
+{
+	unsigned long v;
+	char num[4];
+
+	if (n < 5 || n > 7 || strncmp(s, "src/", 4))
+		return false;
+	memcpy(num, s + 4, n - 4);
+	num[n - 4] = '\0';
+	if (!parse_uint(num, max, &v) || !v)
+		return false;
+	*plen = v;
+	return true;
+}
+
+static int parse_per(struct sl_rule *r, const char *v, char *err, size_t len)
+{
+	const char *comma = strchr(v, ',');
+	unsigned a = 32, b = 128;
+
+	(void)err, (void)len;
+	if (!strcmp(v, "rule") || !strcmp(v, "src")) {
+		r->rl_per = !strcmp(v, "rule") ? SL_RL_PER_RULE : SL_RL_PER_SRC;
+		r->rl_plen4 = r->rl_plen6 = 0;
+		return 0;
+	}
+	if (comma) {
+		if (!parse_per_src(v, comma - v, 32, &a) ||
+		    !parse_per_src(comma + 1, strlen(comma + 1), 128, &b))
+			return 1;
+	} else {
+		unsigned n;
+
+		if (!parse_per_src(v, strlen(v), 128, &n))
+			return 1;
+		if (n <= 32)
+			a = n;
+		else
+			b = n;
+	}
+	r->rl_per = SL_RL_PER_SRC;
+	r->rl_plen4 = a == 32 ? 0 : a;
+	r->rl_plen6 = b == 128 ? 0 : b;
+	return 0;
+}
+
+/* Unset when per src with whole addresses (the default). */
+static bool text_per(const struct sl_rule *r, char *buf, size_t len)
+{
+	if (r->rl_per == SL_RL_PER_RULE) {
+		snprintf(buf, len, "rule");
+		return true;
+	}
+	if (!r->rl_plen4 && !r->rl_plen6)
+		return false;
+	snprintf(buf, len, "src/%u,src/%u", r->rl_plen4 ? r->rl_plen4 : 32,
+		 r->rl_plen6 ? r->rl_plen6 : 128);
+	return true;
+}
+
+static bool same_per(const struct sl_rule *a, const struct sl_rule *b)
+{
+	return a->rl_per == b->rl_per && a->rl_plen4 == b->rl_plen4 &&
+	       a->rl_plen6 == b->rl_plen6;
+}
+
+/* ratelimit's ban: a duration (units.h); unset when 0 (no ban). */
+static int parse_ban(struct sl_rule *r, const char *v, char *err, size_t len)
+{
+	long long secs = sl_duration_parse(v, false);
+
+	(void)err, (void)len;
+	if (secs <= 0)
+		return 1;
+	r->ban_secs = secs;
+	return 0;
+}
+
+static bool text_ban(const struct sl_rule *r, char *buf, size_t len)
+{
+	if (!r->ban_secs)
+		return false;
+	sl_duration_format(r->ban_secs, buf, len);
+	return true;
+}
 
 static int parse_action(struct sl_rule *r, const char *v, char *err, size_t len)
 {
@@ -815,7 +989,8 @@ SAME_MEMBER(direction, dirs)
 SAME_MEMBER(icmp_type, icmp_type)
 SAME_MEMBER(icmp_code, icmp_code)
 SAME_MEMBER(vlan, vlan)
-SAME_MEMBER(rate, rate_pps)
+SAME_MEMBER(burst, burst)
+SAME_MEMBER(ban, ban_secs)
 #undef SAME_MEMBER
 
 #define IFNAME_WANT "an interface name (1-15 characters, no blanks, '/' or ':')"
@@ -848,8 +1023,8 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .cli_rank = 1,
      .short_opt = 'a',
      .metavar = "ACTION",
-     .help = "pass, drop, count or redirect (instead of the ACTION "
-	     "argument).",
+     .help = "pass, drop, count, ratelimit or redirect (instead of the "
+	     "ACTION argument).",
      .want = "pass, drop, count, ratelimit or redirect",
      .flags = SL_RF_MATCH | SL_RF_ALWAYS,
      F(action)},
@@ -973,8 +1148,8 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .flags = SL_RF_MATCH | SL_RF_YAML_QUOTE,
      F(to)},
     {.key = "ct-state",
-     .key_rank = 20,
-     .cli_rank = 19,
+     .key_rank = 23,
+     .cli_rank = 23,
      .metavar = "STATES",
      .help = "Connection states, a comma list of new, established, related, "
 	     "invalid, untracked (needs conntrack: {enabled: true}).",
@@ -984,9 +1159,41 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      F(ct_state)},
     {.key = "rate",
      .key_rank = 19,
-     .want = "a rate in packets per second 1-4294967295",
-     .flags = SL_RF_MATCH | SL_RF_NUM,
+     .cli_rank = 19,
+     .metavar = "RATE",
+     .help = "ratelimit: packets per second (100/s) or bytes per second "
+	     "(1MB/s, 500kB/s, 10mbit/s).",
+     .want = "a rate N/s (packets) or N with B, kB, MB, GB, kbit, mbit or "
+	     "gbit and /s (bytes, at most 4294967295 per second)",
+     .flags = SL_RF_MATCH,
      F(rate)},
+    {.key = "burst",
+     .key_rank = 20,
+     .cli_rank = 20,
+     .metavar = "N",
+     .help = "ratelimit: bucket size in the rate's unit, packets or bytes "
+	     "(default: one second's worth).",
+     .want = "a number of packets or bytes 1-4294967295",
+     .flags = SL_RF_MATCH | SL_RF_NUM,
+     F(burst)},
+    {.key = "per",
+     .key_rank = 21,
+     .cli_rank = 21,
+     .metavar = "KEY",
+     .help = "ratelimit: one bucket per src (default), per src/N prefix "
+	     "(src/24,src/64: IPv4, IPv6) or per rule.",
+     .want = "src, rule, src/N or src/A,src/B (IPv4 A 1-32, IPv6 B 1-128)",
+     .flags = SL_RF_MATCH,
+     F(per)},
+    {.key = "ban",
+     .key_rank = 22,
+     .cli_rank = 22,
+     .metavar = "DURATION",
+     .help = "ratelimit: ban the source (the bucket's prefix) this long "
+	     "when over the rate (30s, 10m, 2h, 1d).",
+     .want = "a duration such as 30s, 10m, 2h or 1d (at most 3650d)",
+     .flags = SL_RF_MATCH,
+     F(ban)},
     {.key = "comment",
      .key_rank = 18,
      .cli_rank = 18,

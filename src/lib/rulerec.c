@@ -64,6 +64,12 @@ void sl_rule_to_rec(const struct sl_rule *r, struct sl_rule_rec *rec)
 	rec->vlan = r->vlan;
 	rec->rate_pps = r->rate_pps;
 	rec->ct_state = r->ct_state;
+	rec->rate_bytes = r->rate_bytes;
+	rec->burst = r->burst;
+	rec->ban_secs = r->ban_secs;
+	rec->rl_per = r->rl_per;
+	rec->rl_plen4 = r->rl_plen4;
+	rec->rl_plen6 = r->rl_plen6;
 	if (r->has_smac)
 		memcpy(rec->smac, r->smac, 6);
 	if (r->has_dmac)
@@ -100,6 +106,12 @@ void sl_rule_from_rec(const struct sl_rule_rec *rec, struct sl_rule *r)
 	r->vlan = rec->vlan;
 	r->rate_pps = rec->rate_pps;
 	r->ct_state = rec->ct_state;
+	r->rate_bytes = rec->rate_bytes;
+	r->burst = rec->burst;
+	r->ban_secs = rec->ban_secs;
+	r->rl_per = rec->rl_per;
+	r->rl_plen4 = rec->rl_plen4;
+	r->rl_plen6 = rec->rl_plen6;
 	memcpy(r->smac, rec->smac, 6);
 	memcpy(r->dmac, rec->dmac, 6);
 	memcpy(r->iface, rec->iface, sizeof(r->iface));

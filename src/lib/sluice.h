@@ -456,7 +456,8 @@ struct sl_srcpos {
 
 /* One rule as the user wrote it. Unset fields match anything. Rules are
  * evaluated in ascending (priority, id) order; the first terminal match
- * (pass/drop) decides, count rules before it add to their counters. */
+ * (pass/drop/ratelimit/redirect) decides, count rules before it add to their
+ * counters. */
 struct sl_rule {
 	uint32_t id;	   /* stable id, 1 .. SL_RULE_MAX - 1; 0: assign one */
 	uint32_t priority; /* 0 .. 65535, lower first; SL_PRIO_DEFAULT */
@@ -472,8 +473,14 @@ struct sl_rule {
 	int16_t icmp_type, icmp_code; /* -1: any */
 	int32_t vlan;		      /* -1: any, else 1..4094 */
 	char iface[16];		      /* "" : any */
-	uint32_t ifindex;  /* resolved from iface by the control plane */
-	uint32_t rate_pps; /* ratelimit parameter (reserved) */
+	uint32_t ifindex; /* resolved from iface by the control plane */
+	/* ratelimit (docs/config.md): one of rate_pps (packets per second)
+	 * and rate_bytes (bytes per second); burst in the rate's unit (0:
+	 * one second's); ban_secs 0: no ban; rl_per enum sl_rl_per with the
+	 * key's prefix lengths (0: 32 and 128, the whole address) */
+	uint32_t rate_pps, rate_bytes, burst, ban_secs;
+	uint8_t rl_per, rl_plen4, rl_plen6;
+	uint8_t rl_slot;	    /* its slot of sl_rl_params (apply) */
 	uint8_t has_smac, has_dmac; /* match source/destination MAC */
 	uint8_t smac[6], dmac[6];
 	char to[16];	     /* redirect: target interface */
@@ -503,10 +510,6 @@ void sl_ct_cfg_effective(const struct sl_ct_cfg *in, struct sl_ct_cfg *out);
 bool sl_ct_cfg_equal(const struct sl_ct_cfg *a, const struct sl_ct_cfg *b);
 /* The config name of timeout t (SL_CT_TMO_*): "syn-sent", ... */
 const char *sl_ct_tmo_name(unsigned t);
-/* "120s", "2m", "1h", "5d" or seconds -> seconds (1s .. 365d); -EINVAL. */
-int sl_duration_parse(const char *s, uint32_t *out);
-/* The largest unit that divides s exactly: "5d", "2m", "45s". */
-void sl_duration_format(uint32_t s, char *buf, size_t len);
 
 /* A whole desired state, as `apply` takes it and `export` prints it. */
 struct sl_config {

@@ -80,14 +80,15 @@ for tool in ip ping curl nc jq ss timeout mountpoint tc bpftool; do
 	fi
 done
 
-P=sl$$ # interface names stay under 15 characters
-NS_C=$P-c
-NS_S=$P-s
-NS_C2=$P-c2
-IF_C=$P-c0
-IF_S=$P-s0
-IF_C2=$P-c1
-IF_S2=$P-s1
+# lab_names PREFIX: the lab's namespace and interface names, all starting
+# with PREFIX (a test may call it with its own, e.g. "bn-$$", before any
+# namespace exists). Interface names stay under 15 characters.
+lab_names() {
+	P=$1
+	NS_C=$P-c NS_S=$P-s NS_C2=$P-c2
+	IF_C=$P-c0 IF_S=$P-s0 IF_C2=$P-c1 IF_S2=$P-s1
+}
+lab_names "sl$$"
 C4=198.18.0.1 S4=198.18.0.2 C6=2001:db8::1 S6=2001:db8::2
 C4B=198.18.1.1 S4B=198.18.1.2 C6B=2001:db8:1::1 S6B=2001:db8:1::2
 HTTP_PORT=${HTTP_PORT:-8080} # a test may set another (80) before sourcing

@@ -8,9 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # This test's own names (prefix bn-), set before any namespace exists.
-P=bn-$$
-NS_C=$P-c NS_S=$P-s NS_C2=$P-c2
-IF_C=$P-c0 IF_S=$P-s0 IF_C2=$P-c1 IF_S2=$P-s1
+lab_names "bn-$$"
 
 if ! lab_pair_up || ! lab_add_client; then
 	fail "lab with two clients is built" "namespaces, veth or addresses failed"

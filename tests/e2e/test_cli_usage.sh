@@ -45,9 +45,26 @@ says() {
 check "attach" sl attach "$IF_S"
 
 # ---- rules ----
-usage "rule add ratelimit is refused as reserved (no rate asked for)" 2 \
-	"action ratelimit: not available yet (the stateful stage implements it); use pass, drop, count or redirect" \
+usage "rule add ratelimit without --rate asks for the rate" 2 \
+	"action ratelimit: requires rate (packets or bytes per second, e.g. rate: 100/s or rate: 1MB/s)" \
 	sl rule add ratelimit
+usage "rule add ratelimit --rate 100 names the rate's forms" 2 \
+	"rate: expected a rate N/s (packets) or N with B, kB, MB, GB, kbit, mbit or gbit and /s" \
+	sl rule add ratelimit --rate 100
+usage "rule add drop --burst 5: burst only with ratelimit" 2 \
+	"burst: only with action ratelimit" sl rule add drop --burst 5
+usage "rule add ratelimit --ban permanent: a ban has a duration" 2 \
+	"ban: expected a duration such as 30s, 10m, 2h or 1d" \
+	sl rule add ratelimit --rate 1/s --ban permanent
+check "rule add ratelimit --rate 100/s --burst 50 --per src/24 --ban 30s" \
+	sl rule add ratelimit --rate 100/s --burst 50 --per src/24 --ban 30s
+run_capture sl rule list
+if [[ "$OUT" == *"ratelimit rate 100/s burst 50 per src/24,src/128 ban 30s"* ]]; then
+	ok "rule list prints the ratelimit rule's rate, burst, per and ban"
+else
+	fail "rule list prints the ratelimit rule's rate, burst, per and ban" "$OUT"
+fi
+check "rule del 1 (the ratelimit rule)" sl rule del 1
 check "rule add drop --proto tcp --dport 22" sl rule add drop --proto tcp --dport 22
 usage "rule del 1 1 names the repeated id" 2 "rule id 1 given twice" sl rule del 1 1
 usage "rule del 99999999 names the valid range" 2 \

@@ -24,8 +24,7 @@
 
 /* A sample value of each field, with the other fields a valid rule with
  * it needs (NULL-terminated key/value pairs; action drop unless given).
- * loads: a config file with it loads (rate needs action ratelimit, which
- * is not available yet). */
+ * loads: a config file with it loads. */
 static const struct sample {
 	const char *key, *value;
 	const char *with[8];
@@ -49,7 +48,13 @@ static const struct sample {
     {"src-mac", "02:00:00:00:00:01", {NULL}, true},
     {"dst-mac", "02:ab:cd:ef:00:01", {NULL}, true},
     {"to", "lo", {"action", "redirect", NULL}, true},
-    {"rate", "500", {"action", "ratelimit", NULL}, false},
+    {"rate", "500/s", {"action", "ratelimit", NULL}, true},
+    {"burst", "50", {"action", "ratelimit", "rate", "100/s", NULL}, true},
+    {"per",
+     "src/24,src/64",
+     {"action", "ratelimit", "rate", "100/s", NULL},
+     true},
+    {"ban", "10m", {"action", "ratelimit", "rate", "100/s", NULL}, true},
     {"comment", "a \"quoted\" comment: yes", {NULL}, true},
 };
 
@@ -290,9 +295,8 @@ static bool check_field_yaml(const struct sl_rule_field *f)
 	return ok;
 }
 
-/* `sluice rule add`'s options are the fields with a cli_rank (and --force,
- * the lockout guard's), and rate (reserved for the ratelimit stage) is the
- * only field without one. */
+/* `sluice rule add`'s options are the fields, each with a cli_rank (and
+ * --force, the lockout guard's). */
 static bool check_cli_options(void)
 {
 	FILE *p = popen("build/sluice rule --help 2>&1", "r");
@@ -320,12 +324,10 @@ static bool check_cli_options(void)
 	}
 	pclose(p);
 	for (int i = 0; i < SL_RULE_NFIELDS; i++)
-		ok = ok &&
-		     ASSERT_TRUE(sl_rule_fields[i].cli_rank ||
-				     !strcmp(sl_rule_fields[i].key, "rate"),
-				 "field %s is not an option of rule add",
-				 sl_rule_fields[i].key);
-	return ok && ASSERT_EQ(n, SL_RULE_NFIELDS - 1, "rule add options");
+		ok = ok && ASSERT_TRUE(sl_rule_fields[i].cli_rank,
+				       "field %s is not an option of rule add",
+				       sl_rule_fields[i].key);
+	return ok && ASSERT_EQ(n, SL_RULE_NFIELDS, "rule add options");
 }
 
 /* ---- the section registry ---- */

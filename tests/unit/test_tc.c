@@ -410,6 +410,54 @@ static bool run_classes(void)
 	       ok;
 }
 
+/* A ratelimit rule at egress (direction out, with a ban): tc-out passes the
+ * burst, then shoots as ratelimit, and bans nothing (bans are written at
+ * ingress only); the ingress hooks do not meet the rule. */
+static bool run_ratelimit_out(void)
+{
+	static const char *const kv[][2] = {
+	    {"action", "ratelimit"}, {"direction", "out"}, {"rate", "1/s"},
+	    {"burst", "2"},	     {"ban", "10m"},
+	};
+	struct sl_ctx *cx = &envs[0].ctx;
+	struct sl_config c = {0}, none = {0};
+	struct pkt_spec spec = V4(UDP, .payload = 4);
+	int ban = sl_map_fd(cx, SL_MAP_BAN_V4);
+	uint8_t fr[PKT_MAX];
+	struct pkt_off off;
+	struct sl_lpm_v4 k;
+	struct sl_rule r;
+	char err[256];
+	bool ok = true;
+
+	stats_fd = envs[0].stats_fd;
+	sl_rule_init(&r);
+	r.id = 1;
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+		if (!ASSERT_EQ(sl_rule_set_field(&r, kv[i][0], kv[i][1], err,
+						 sizeof(err)),
+			       0, err))
+			return false;
+	c.rules = &r;
+	c.n_rules = 1;
+	if (!ASSERT_EQ(sl_rule_validate(&r, err, sizeof(err)), 0, err) ||
+	    !ASSERT_EQ(sl_apply(cx, &c, 0, NULL), 0, "apply"))
+		return false;
+	pkt_build(&spec, fr, &off);
+	for (int i = 0; ok && i < 4; i++)
+		ok = ASSERT_TRUE(run(prog_in, fr, off.len, TC_ACT_OK, SL_R_PASS,
+				     SL_ACT_PASS) &&
+				     run(prog_out, fr, off.len,
+					 i < 2 ? TC_ACT_OK : TC_ACT_SHOT,
+					 i < 2 ? SL_R_RULE : SL_R_RATELIMIT,
+					 i < 2 ? SL_ACT_PASS : SL_ACT_DROP),
+				 "frame %d", i + 1);
+	ok = ok && ASSERT_TRUE(bpf_map_get_next_key(ban, NULL, &k) == -ENOENT,
+			       "a ban was written at egress");
+	return ASSERT_EQ(sl_apply(cx, &none, 0, NULL), 0, "apply no rules") &&
+	       ok;
+}
+
 int main(void)
 {
 	struct sl_features keep;
@@ -464,6 +512,10 @@ int main(void)
 		     "packets at every hook (rules skip only classes no rule "
 		     "holds)",
 		     run_classes());
+
+	check_report("ratelimit out: tc-out passes the burst, then drops as "
+		     "ratelimit, and bans nothing at egress",
+		     run_ratelimit_out());
 
 	for (i = 0; i < 2; i++) {
 		sl_close(&envs[i].ctx);

@@ -7,17 +7,21 @@
  * expected one (the input, unless the case says how the program rewrites
  * it), that exactly one counter cell (reason, the verdict's action) moved by
  * one packet and the frame's length in bytes, and that only the deciding
- * set entry or ban counted the hit. */
+ * set entry or ban counted the hit. The ratelimit cases apply a config with
+ * one ratelimit rule (sl_apply) and check the verdicts, the buckets and the
+ * bans the rule writes. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
 #include "check.h"
+#include "config.h"
 #include "log.h"
 #include "names.h"
 #include "pkt.h"
@@ -1355,6 +1359,317 @@ static int map_fd(struct env *e, const char *name)
 	return fd < 0 ? -1 : fd;
 }
 
+/* ---- rate limits ----
+ * A config with one ratelimit rule (id 1), applied with sl_apply on
+ * envs[0] (the real apply: parameters in a slot of sl_rl_params); frames
+ * through the program; the buckets (sl_rl_buckets) and bans read back.
+ * Every case starts with no bucket and no ban and ends with no rule. */
+
+/* Rule 1, ratelimit, with the fields of `rule` ("key=value" words), and
+ * an allow entry for source prefix `allow` (NULL: none), applied. */
+static bool rl_apply(struct env *e, const char *rule, const char *allow)
+{
+	struct sl_set_entry se = {0};
+	struct sl_config cfg = {0};
+	char err[256], words[128], *w, *save = NULL;
+	struct sl_rule r;
+
+	sl_rule_init(&r);
+	r.id = 1;
+	r.action = SL_RACT_RATELIMIT;
+	snprintf(words, sizeof(words), "%s", rule);
+	for (w = strtok_r(words, " ", &save); w;
+	     w = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(w, '=');
+
+		if (!ASSERT_TRUE(eq, "bad rule word %s", w))
+			return false;
+		*eq = '\0';
+		if (!ASSERT_EQ(
+			sl_rule_set_field(&r, w, eq + 1, err, sizeof(err)), 0,
+			err))
+			return false;
+	}
+	if (!ASSERT_EQ(sl_rule_validate(&r, err, sizeof(err)), 0, err))
+		return false;
+	cfg.rules = &r;
+	cfg.n_rules = 1;
+	if (allow) {
+		if (!ASSERT_EQ(
+			sl_prefix_parse(allow, &se.prefix, err, sizeof(err)), 0,
+			allow))
+			return false;
+		se.kind = SL_SET_ALLOW;
+		se.dir = SL_DIR_SRC;
+		cfg.sets = &se;
+		cfg.n_sets = 1;
+	}
+	return ASSERT_EQ(sl_apply(&e->ctx, &cfg, 0, NULL), 0, "sl_apply");
+}
+
+/* No rule, no set entry, no bucket, no ban. */
+static bool rl_clean(struct env *e)
+{
+	struct sl_config none = {0};
+	struct sl_rl_key k;
+	struct sl_lpm_v6 bk;
+	int fd = map_fd(e, SL_MAP_RL_BUCKETS);
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		bpf_map_delete_elem(fd, &k);
+	for (int fam = 0; fam < 2; fam++)
+		while (!bpf_map_get_next_key(e->ban[fam], NULL, &bk))
+			bpf_map_delete_elem(e->ban[fam], &bk);
+	return ASSERT_EQ(sl_apply(&e->ctx, &none, 0, NULL), 0,
+			 "sl_apply of no rules");
+}
+
+static int rl_buckets(struct env *e)
+{
+	int fd = map_fd(e, SL_MAP_RL_BUCKETS), n = 0;
+	struct sl_rl_key k, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		n++;
+		prev = &k;
+	}
+	return n;
+}
+
+/* The bucket of rule 1 for family (4, 6; 0: per rule), the masked address
+ * text and plen; false when absent. */
+static bool rl_bucket(struct env *e, int family, const char *addr, int plen,
+		      struct sl_rl_key *key, struct sl_rl_bucket *b)
+{
+	int fd = map_fd(e, SL_MAP_RL_BUCKETS),
+	    pfd = map_fd(e, SL_MAP_RL_PARAMS);
+	struct sl_rl_params pr = {0};
+	__u32 slot;
+
+	/* the epoch of rule 1's slot */
+	for (slot = 1; slot < SL_RL_SLOTS; slot++)
+		if (!bpf_map_lookup_elem(pfd, &slot, &pr) && pr.rule_id == 1)
+			break;
+	if (!ASSERT_TRUE(slot < SL_RL_SLOTS, "no slot holds rule 1"))
+		return false;
+	memset(key, 0, sizeof(*key));
+	key->rule_id = 1;
+	key->epoch = pr.epoch;
+	key->family = family;
+	key->plen = plen;
+	if (addr)
+		inet_pton(family == 4 ? AF_INET : AF_INET6, addr, key->addr);
+	return bpf_map_lookup_elem(fd, key, b) == 0;
+}
+
+/* n frames of s: the first `pass` pass (reason rule), the others drop
+ * (reason ratelimit). */
+static bool rl_send(struct env *e, const struct pkt_spec *s, int pass, int n)
+{
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(s, f, NULL);
+
+	for (int i = 0; i < n; i++) {
+		bool ok = i < pass
+			      ? run_frame(e, f, len, XDP_PASS, SL_R_RULE)
+			      : run_frame(e, f, len, XDP_DROP, SL_R_RATELIMIT);
+
+		if (!ASSERT_TRUE(ok, "frame %d of %d (%d pass)", i + 1, n,
+				 pass))
+			return false;
+		if (i >= pass)
+			reasons_seen |= 1ULL << SL_R_RATELIMIT;
+	}
+	return true;
+}
+
+static const struct pkt_spec rl_a4 = V4(UDP),
+			     rl_b4 = V4(UDP, .src = "198.18.0.2"),
+			     rl_c4 = V4(UDP, .src = "198.18.1.1"),
+			     rl_a6 = V6(UDP),
+			     rl_b6 = V6(UDP, .src = "2001:db8:1::2"),
+			     rl_c6 = V6(UDP, .src = "2001:db8:1:1::1");
+
+/* Frames in order, then the number of buckets and one of them, which
+ * must be empty: less than one frame's tokens (the rate is too slow to
+ * refill them during the case). */
+struct rl_case {
+	const char *name;
+	const char *rule;
+	struct rl_step {
+		const struct pkt_spec *s; /* NULL ends */
+		int pass, n;
+	} step[6];
+	struct rl_want {
+		int buckets;
+		int fam; /* the bucket checked: family (0: per rule), */
+		const char *addr; /* address, plen */
+		int plen;
+		int frame_tokens; /* a frame's cost: 1 (packets) or its bytes */
+	} want;
+};
+
+static const struct rl_case rl_cases[] = {
+    {"ratelimit: burst 5 passes 5 frames, then drops as ratelimit; the "
+     "bucket is empty",
+     "rate=1/s burst=5",
+     {{&rl_a4, 5, 8}},
+     .want = {1, 4, PKT_SRC4, 32, 1}},
+    {"ratelimit per src: each source has its bucket",
+     "rate=1/s burst=2",
+     {{&rl_a4, 2, 3}, {&rl_b4, 2, 3}},
+     .want = {2, 4, "198.18.0.2", 32, 1}},
+    /* .1 and .2 share 198.18.0.0/24's two tokens; 198.18.1.1 has its own */
+    {"ratelimit per src/24: a /24 shares one bucket",
+     "rate=1/s burst=2 per=src/24",
+     {{&rl_a4, 1, 1},
+      {&rl_b4, 1, 1},
+      {&rl_a4, 0, 1},
+      {&rl_b4, 0, 1},
+      {&rl_c4, 2, 3}},
+     .want = {2, 4, "198.18.0.0", 24, 1}},
+    /* three sources, both families: one bucket of three tokens */
+    {"ratelimit per rule: every source shares one bucket",
+     "rate=1/s burst=3 per=rule",
+     {{&rl_a4, 1, 1},
+      {&rl_c4, 1, 1},
+      {&rl_a6, 1, 1},
+      {&rl_b4, 0, 2},
+      {&rl_b6, 0, 1}},
+     .want = {1, 0, NULL, 0, 1}},
+    /* ::1 and ::2 share 2001:db8:1::/64; 2001:db8:1:1::1 is another */
+    {"ratelimit per src/64: IPv6 sources of a /64 share one bucket",
+     "rate=1/s burst=2 per=src/24,src/64",
+     {{&rl_a6, 1, 1}, {&rl_b6, 1, 2}, {&rl_a6, 0, 1}, {&rl_c6, 2, 3}},
+     .want = {2, 6, "2001:db8:1::", 64, 1}},
+    /* 42-byte frames: 11 fit in 500 bytes (1 byte a second more) */
+    {"ratelimit in bytes: the burst's bytes pass, then drops",
+     "rate=1B/s burst=500",
+     {{&rl_a4, 11, 13}},
+     .want = {1, 4, PKT_SRC4, 32, 42}},
+};
+
+static bool rl_run_case(const struct rl_case *c)
+{
+	struct env *e = &envs[0];
+	struct sl_rl_bucket b;
+	struct sl_rl_key k;
+	bool ok = rl_clean(e) && rl_apply(e, c->rule, NULL);
+
+	for (int i = 0; ok && c->step[i].s; i++)
+		ok = rl_send(e, c->step[i].s, c->step[i].pass, c->step[i].n);
+	return ok && ASSERT_EQ(rl_buckets(e), c->want.buckets, "buckets") &&
+	       ASSERT_TRUE(rl_bucket(e, c->want.fam, c->want.addr, c->want.plen,
+				     &k, &b),
+			   "no bucket for %s/%d",
+			   c->want.addr ? c->want.addr : "rule",
+			   c->want.plen) &&
+	       ASSERT_TRUE(b.tokens < c->want.frame_tokens * SL_RL_SCALE,
+			   "bucket holds %llu nano-tokens, want < %d tokens",
+			   (unsigned long long)b.tokens,
+			   c->want.frame_tokens) &&
+	       ASSERT_TRUE(b.last > boot_ns() - 5 * SL_RL_SCALE &&
+			       b.last <= boot_ns(),
+			   "the bucket's last is not now") &&
+	       rl_clean(e);
+}
+
+/* Writes rule 1's bucket of PKT_SRC4: empty, `ago` seconds ago. */
+static bool rl_age(struct env *e, int ago)
+{
+	struct sl_rl_bucket b;
+	struct sl_rl_key k;
+
+	if (!ASSERT_TRUE(rl_bucket(e, 4, PKT_SRC4, 32, &k, &b), "bucket"))
+		return false;
+	b.tokens = 0;
+	b.last = boot_ns() - (__u64)ago * SL_RL_SCALE;
+	return ASSERT_EQ(bpf_map_update_elem(map_fd(e, SL_MAP_RL_BUCKETS), &k,
+					     &b, BPF_EXIST),
+			 0, "write the bucket");
+}
+
+static bool rl_refill(void)
+{
+	struct env *e = &envs[0];
+
+	/* 3 s at 1/s: 3 tokens; a minute: full (5), not more */
+	return rl_clean(e) && rl_apply(e, "rate=1/s burst=5", NULL) &&
+	       rl_send(e, &rl_a4, 5, 6) && rl_age(e, 3) &&
+	       rl_send(e, &rl_a4, 3, 5) && rl_age(e, 60) &&
+	       rl_send(e, &rl_a4, 5, 7) && rl_clean(e);
+}
+
+/* Over the rate, s's source (prefix/plen) is banned for 10 minutes. */
+static bool rl_ban_case(const struct pkt_spec *s, const char *rule, int fam,
+			const char *prefix, int plen)
+{
+	struct env *e = &envs[0];
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(s, f, NULL);
+	struct sl_lpm_v6 bk = {0};
+	struct sl_ban_val v;
+	__u64 t0, t1;
+	bool ok;
+
+	ok = rl_clean(e) && rl_apply(e, rule, NULL);
+	t0 = boot_ns();
+	ok = ok && rl_send(e, s, 1, 2);
+	t1 = boot_ns();
+	bk.prefixlen = plen;
+	inet_pton(fam == 4 ? AF_INET : AF_INET6, prefix, bk.addr);
+	ok = ok &&
+	     ASSERT_EQ(bpf_map_lookup_elem(e->ban[fam == 6], &bk, &v), 0,
+		       "no ban of the source written") &&
+	     ASSERT_TRUE(v.expires >= t0 + 600 * SL_RL_SCALE &&
+			     v.expires <= t1 + 600 * SL_RL_SCALE,
+			 "ban expires in %lld ns, want 600 s",
+			 (long long)(v.expires - t1)) &&
+	     ASSERT_EQ(v.plen, plen, "the ban's plen") &&
+	     /* banned now: the bans stage drops it before the rule */
+	     ASSERT_TRUE(run_frame(e, f, len, XDP_DROP, SL_R_BANNED),
+			 "a banned source's next frame");
+	return ok && rl_clean(e);
+}
+
+static bool rl_ban(void)
+{
+	return rl_ban_case(&rl_a4, "rate=1/s burst=1 ban=10m", 4, PKT_SRC4,
+			   32) &&
+	       rl_ban_case(&rl_b6, "rate=1/s burst=1 ban=10m per=src/64", 6,
+			   "2001:db8:1::", 64);
+}
+
+static bool rl_allowed(void)
+{
+	struct env *e = &envs[0];
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(&rl_a4, f, NULL);
+	bool ok = rl_clean(e) &&
+		  rl_apply(e, "rate=1/s burst=1 ban=1h", "198.18.0.0/24");
+
+	for (int i = 0; ok && i < 5; i++)
+		ok = ASSERT_TRUE(run_frame(e, f, len, XDP_PASS, SL_R_ALLOW_SET),
+				 "allowed frame %d", i + 1);
+	/* a source outside the allowed /24 is limited */
+	return ok && ASSERT_EQ(rl_buckets(e), 0, "buckets") && bans_empty(e) &&
+	       rl_send(e, &rl_c4, 1, 2) && rl_clean(e);
+}
+
+/* apply keeps the buckets of an unchanged rule and starts a changed one's
+ * afresh (a new epoch). */
+static bool rl_apply_keeps(void)
+{
+	struct env *e = &envs[0];
+
+	return rl_clean(e) && rl_apply(e, "rate=1/s burst=2", NULL) &&
+	       rl_send(e, &rl_a4, 2, 3) &&
+	       rl_apply(e, "rate=1/s burst=2", NULL) &&
+	       rl_send(e, &rl_a4, 0, 1) &&
+	       rl_apply(e, "rate=1/s burst=3", NULL) &&
+	       rl_send(e, &rl_a4, 3, 4) && rl_clean(e);
+}
+
 static bool env_load(struct env *e, const struct sl_features *feat)
 {
 	e->skel = sl_xdp_load(NULL, feat, SL_PROG_XDP);
@@ -1448,6 +1763,20 @@ int main(void)
 #endif
 	for (i = 0; i < sizeof(trunc_cases) / sizeof(trunc_cases[0]); i++)
 		check_report(trunc_cases[i].name, run_trunc(&trunc_cases[i]));
+	for (i = 0; i < sizeof(rl_cases) / sizeof(rl_cases[0]); i++)
+		check_report(rl_cases[i].name, rl_run_case(&rl_cases[i]));
+	check_report("ratelimit: an empty bucket refills with time (3 s at "
+		     "1/s: 3 frames), never past the burst",
+		     rl_refill());
+	check_report("ratelimit ban: the source over the rate is banned for "
+		     "10m (/32; /64 per src/64), then dropped as banned",
+		     rl_ban());
+	check_report("ratelimit: an allowed source is never limited nor "
+		     "banned",
+		     rl_allowed());
+	check_report("ratelimit: apply keeps an unchanged rule's buckets, a "
+		     "changed rule starts afresh",
+		     rl_apply_keeps());
 	/* The rules stage's reasons (rule, policy) need an applied config:
 	 * test_apply produces and checks them; ct-invalid (conntrack on with
 	 * drop-invalid) test_conntrack. */
