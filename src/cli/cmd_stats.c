@@ -512,7 +512,7 @@ const struct cli_cmd cmd_stats = {
 	"pass, non-ip, allow-set, deny-set, malformed-l2, malformed-l3, "
 	"malformed-l4, rule, policy, tcp-syn-fin, tcp-syn-rst, "
 	"tcp-no-flags, tcp-fin-no-ack, tcp-xmas, land, banned, "
-	"ratelimit.\nJSON lists "
+	"ct-invalid, ratelimit.\nJSON lists "
 	"every\n"
 	"reason, zero or not.",
     .opts =
