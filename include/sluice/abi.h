@@ -399,7 +399,10 @@ _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 #define SL_MAP_RL_PARAMS  "sl_rl_params"
 #define SL_MAP_RL_BUCKETS "sl_rl_buckets"
 #define SL_RL_SLOTS	  256
-#define SL_RL_MAX_BUCKETS (1U << 17)
+/* An LRU hash preallocates every element (about 100 B each): 16,384
+ * buckets cost about 1.6 MiB, paid at attach, so that an empty attach
+ * stays small (131,072 took 14 MiB). */
+#define SL_RL_MAX_BUCKETS (1U << 14)
 #define SL_RL_SCALE	  1000000000ULL /* nano-tokens per token */
 
 /* What a ratelimit rule's buckets are keyed by. */
