@@ -199,6 +199,10 @@ int cli_mgmt_guard(struct cli *c, struct sl_ctx *ctx, struct sl_config *after,
 		return EXIT_OK;
 	}
 	after->sets = na ? malloc(na * sizeof(*allow)) : NULL;
+	if (na && !after->sets) {
+		sl_config_free(&run);
+		return EXIT_RUNTIME;
+	}
 	for (size_t i = 0; after->sets && i < na; i++) {
 		bool gone = false;
 

@@ -434,15 +434,28 @@ static const struct cli_opt allow_opts[] = {
     {},
 };
 
+/* The options of unblock and unallow. */
+#define DEL_OPTS                                                               \
+	{"dst", 'd', NULL,                                                     \
+	 "Remove destination entries instead of source ones."},                \
+	{                                                                      \
+		"file", 'f', "FILE",                                           \
+		    "Also read prefixes from FILE (same format and limits as " \
+		    "block; '-' is standard input); all or nothing even if "   \
+		    "the "                                                     \
+		    "process is killed."                                       \
+	}
+
 static const struct cli_opt del_opts[] = {
-    {"dst", 'd', NULL, "Remove destination entries instead of source ones."},
+    DEL_OPTS,
+    {},
+};
+
+static const struct cli_opt unallow_opts[] = {
+    DEL_OPTS,
     {"force", 0, NULL,
-     "unallow: remove even an allow entry that lets a management prefix "
-     "through a drop policy (refused without --force: the lockout "
-     "guard)."},
-    {"file", 'f', "FILE",
-     "Also read prefixes from FILE (same format and limits as block; '-' "
-     "is standard input); all or nothing even if the process is killed."},
+     "Remove even an allow entry that lets a management prefix through a "
+     "drop policy (refused without --force: the lockout guard)."},
     {},
 };
 
@@ -518,7 +531,7 @@ const struct cli_cmd cmd_unallow = {
     .description = "Removes each CIDR from the allow set. Every prefix must "
 		   "be in the allow set (with that direction); otherwise "
 		   "nothing is removed.",
-    .opts = del_opts,
+    .opts = unallow_opts,
     .examples = "$ sluice unallow 198.18.0.1",
     .min_args = 0,
     .max_args = -1,

@@ -416,8 +416,17 @@ static int run_zero(struct cli *c)
 		return rc;
 	err = sl_counters_zero(&ctx, &z);
 	sl_close(&ctx);
-	if (err)
+	if (err) {
+		fprintf(stderr,
+			"sluice: stats: zeroed before the error: the action "
+			"and reason counters %s, %zu interface%s, %zu rule%s, "
+			"%zu set entr%s\n",
+			z.verdicts ? "yes" : "no", z.ifaces,
+			z.ifaces == 1 ? "" : "s", z.rules,
+			z.rules == 1 ? "" : "s", z.set_entries,
+			z.set_entries == 1 ? "y" : "ies");
 		return EXIT_RUNTIME;
+	}
 	if (!c->json) {
 		printf(
 		    "zeroed the action and reason counters, %zu interface%s, "

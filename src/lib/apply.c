@@ -101,6 +101,19 @@ static int cfg_rec_write(struct sl_ctx *ctx, const struct sl_config *cfg,
 	return sl_cfg_rec_put(ctx, &rec);
 }
 
+/* Stores digest in the running slot's record when it has one (an update:
+ * it never inserts into a map sized for the rules alone). */
+static int update_digest(struct sl_ctx *ctx, __u64 digest)
+{
+	struct sl_cfg_rec rec;
+	int err = sl_cfg_rec_get(ctx, &rec);
+
+	if (err)
+		return err;
+	rec.sets_digest = digest;
+	return sl_cfg_rec_put(ctx, &rec);
+}
+
 /* Every stored rule definition of the current slot, in rule order. */
 int sl_rules_read(struct sl_ctx *ctx, struct sl_rule **out, size_t *n)
 {
@@ -1376,8 +1389,12 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		/* Found equal by reading: remember it for the next apply
 		 * (user-space data of the running slot; nothing else moves). */
 		if (!(flags & (SL_APPLY_KEEP_SETS | SL_APPLY_DRY_RUN)) &&
-		    cur.sets_digest != new_digest)
-			err = cfg_rec_write(ctx, cfg, new_digest);
+		    cur.sets_digest != new_digest &&
+		    update_digest(ctx, new_digest))
+			/* Best effort: the digest only saves a read. (State
+			 * upgraded from layout 3 may have no room for a new
+			 * record; the next changing apply makes it.) */
+			pr_debug("the sets digest was not stored");
 		goto out;
 	}
 	/* A config without interfaces leaves the attachments alone. */

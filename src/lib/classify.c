@@ -500,6 +500,8 @@ static bool rules_meet(const struct tb *b, uint32_t p, uint32_t q)
 			return false;
 	if ((x->tcp_flags ^ y->tcp_flags) & x->tcp_mask & y->tcp_mask)
 		return false;
+	if (x->ct_state && y->ct_state && !(x->ct_state & y->ct_state))
+		return false;
 	if (x->has_smac && y->has_smac && memcmp(x->smac, y->smac, 6))
 		return false;
 	if (x->has_dmac && y->has_dmac && memcmp(x->dmac, y->dmac, 6))

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <yaml.h>
@@ -516,8 +517,8 @@ static bool rule_hits_mgmt(const struct sl_rule *r, int d,
 	const struct sl_prefix *a = d == SL_RDIR_IN ? &r->src : &r->dst;
 	bool has = d == SL_RDIR_IN ? r->has_src : r->has_dst;
 
-	return r->action == SL_RACT_DROP && (r->dirs & (1U << d)) && has &&
-	       sl_prefix_overlap(a, m);
+	return (r->action == SL_RACT_DROP || r->action == SL_RACT_REDIRECT) &&
+	       (r->dirs & (1U << d)) && has && sl_prefix_overlap(a, m);
 }
 
 /* Management prefix m is let through in direction d by cfg: an allow
@@ -538,6 +539,12 @@ static bool mgmt_let_through(const struct sl_config *cfg, int d,
 		bool has = d == SL_RDIR_IN ? r->has_src : r->has_dst;
 		const struct sl_prefix *a = d == SL_RDIR_IN ? &r->src : &r->dst;
 
+		/* (of the prefix's family, and for new connections) */
+		if (r->l3 &&
+		    r->l3 != (m->family == AF_INET ? SL_L3_IPV4 : SL_L3_IPV6))
+			continue;
+		if (r->ct_state && !(r->ct_state & (1U << SL_CT_NEW)))
+			continue;
 		if (r->action == SL_RACT_PASS && (r->dirs & (1U << d)) &&
 		    (!has || sl_prefix_within(m, a)))
 			return true;
@@ -602,6 +609,14 @@ bool sl_config_lockout(const struct sl_config *cfg,
 		return true;
 	}
 	/* The management path. */
+	if (cfg->deny_mgmt_overflow) {
+		snprintf(what, len,
+			 "more than %d deny entries overlapping management "
+			 "prefixes may drop the management path",
+			 SL_GUARD_HITS);
+		*pos = cfg->deny_mgmt[SL_GUARD_HITS - 1].pos;
+		return true;
+	}
 	for (size_t i = 0; i < cfg->n_deny_mgmt; i++) {
 		const struct sl_guard_hit *g = &cfg->deny_mgmt[i];
 		bool known = false;

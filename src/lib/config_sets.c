@@ -236,13 +236,14 @@ static int finish_sets(struct sl_cfg_loader *L, struct pending *P)
 		     s->pos.line < cfg->deny_all_pos.line))
 			cfg->deny_all_pos = s->pos;
 		/* for the lockout guard: deny entries on the management path */
-		for (size_t m = 0;
-		     s->e.kind == SL_SET_DENY && m < cfg->n_mgmt &&
-		     cfg->n_deny_mgmt < SL_GUARD_HITS;
+		for (size_t m = 0; s->e.kind == SL_SET_DENY && m < cfg->n_mgmt;
 		     m++)
 			if (sl_prefix_overlap(&s->e.prefix, &cfg->mgmt[m])) {
-				cfg->deny_mgmt[cfg->n_deny_mgmt++] =
-				    (struct sl_guard_hit){s->e, s->pos};
+				if (cfg->n_deny_mgmt < SL_GUARD_HITS)
+					cfg->deny_mgmt[cfg->n_deny_mgmt++] =
+					    (struct sl_guard_hit){s->e, s->pos};
+				else
+					cfg->deny_mgmt_overflow = true;
 				break;
 			}
 		cfg->sets[n++] = s->e;

@@ -1287,68 +1287,39 @@ out:
 
 /* ---- zeroing the hit counters (stats --zero) ---- */
 
-/* Zeroes the packets and bytes of every entry of one map in place: the
- * kind and prefix length stay; an entry deleted meanwhile is skipped. */
-static int zero_map(int fd, size_t ksz, size_t *done)
-{
-	unsigned char in[32], out[32], *keys = malloc(4096 * ksz);
-	struct sl_set_val *vals = malloc(4096 * sizeof(*vals));
-	bool first = true;
-	int err = 0;
-
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
-		return -ENOMEM;
-	}
-	for (;;) {
-		LIBBPF_OPTS(bpf_map_batch_opts, o);
-		__u32 cnt = 4096;
-		int e = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys,
-					     vals, &cnt, &o);
-
-		if (e && errno != ENOENT) {
-			err = -errno;
-			break;
-		}
-		for (__u32 i = 0; i < cnt; i++) {
-			if (!vals[i].packets && !vals[i].bytes)
-				continue;
-			vals[i].packets = 0;
-			vals[i].bytes = 0;
-			if (bpf_map_update_elem(fd, keys + i * ksz, &vals[i],
-						BPF_EXIST) &&
-			    errno != ENOENT) {
-				err = -errno;
-				break;
-			}
-			(*done)++;
-		}
-		if (err || e) /* e: ENOENT, the map is done */
-			break;
-		memcpy(in, out, sizeof(in));
-		first = false;
-	}
-	free(keys);
-	free(vals);
-	return err;
-}
-
-static int zero_one(int fd, int family, int dir, bool host, void *arg)
-{
-	int err = zero_map(fd, key_size(family, host), arg);
-
-	if (err)
-		pr_err("cannot zero the counters of %s: %s",
-		       map_what(set_map_index(family, dir, host)),
-		       strerror(-err));
-	return err;
-}
-
 int sl_set_counters_zero(struct sl_ctx *ctx, size_t *zeroed)
 {
+	struct sl_set_entry *e = NULL;
+	size_t n = 0;
+	int err;
+
 	*zeroed = 0;
-	return running_maps(ctx, zero_one, zeroed);
+	/* The listing has every fallback (no batch lookup, large buckets). */
+	err = sl_set_list(ctx, 0, &e, &n);
+	for (size_t i = 0; !err && i < n; i++) {
+		unsigned char key[sizeof(struct sl_lpm_v6)];
+		struct sl_set_val v = {.kind = e[i].kind,
+				       .plen = e[i].prefix.plen};
+		int m = map_of(&e[i]);
+		int fd;
+
+		if (!e[i].packets && !e[i].bytes)
+			continue;
+		fd = sl_slot_inner_fd(ctx, m, ctx->set_gen, false);
+		key_from_prefix(&e[i].prefix, key);
+		if (fd < 0)
+			err = fd;
+		else if (bpf_map_update_elem(fd, key, &v, BPF_EXIST) &&
+			 errno != ENOENT)
+			err = -errno;
+		else
+			(*zeroed)++;
+		if (err)
+			pr_err("cannot zero the counters of %s: %s",
+			       map_what(m), strerror(-err));
+	}
+	free(e);
+	return err;
 }
 
 static int count_one(int fd, int family, int dir, bool host, void *arg)

@@ -549,6 +549,8 @@ struct sl_config {
 		struct sl_srcpos pos;
 	} deny_mgmt[SL_GUARD_HITS];
 	size_t n_deny_mgmt;
+	/* more deny entries than that overlap: the guard always refuses */
+	bool deny_mgmt_overflow;
 };
 
 /* ---- apply (apply.c) ---- */

@@ -794,6 +794,14 @@ static bool case_count_overlap(void)
 				     "8 identical count rules, or 16 "
 				     "that never overlap");
 	}
+	/* Count rules of disjoint connection states never meet: 5 for new
+	 * packets and 4 for established ones, all in one box, build. */
+	for (int i = 0; ok && i < 9; i++) {
+		rule_init(&r[i], i + 1, SL_RACT_COUNT);
+		r[i].ct_state = 1U << (i < 5 ? SL_CT_NEW : SL_CT_ESTABLISHED);
+	}
+	ok = ok && ASSERT_EQ(load_rules(r, 9, NULL), 0,
+			     "9 count rules of two disjoint ct-states");
 	/* Across trees: src-only and dst-only rules go to different trees
 	 * and meet in no leaf, yet one packet (10.1.1.1 -> 10.2.2.2) matches
 	 * them all. 5 + 4 are refused; 4 + 4 build. */

@@ -1281,6 +1281,57 @@ static bool check_lockout(void)
 	a.rules[0].action = SL_RACT_PASS;
 	a.n_rules = 2;
 	sl_config_free(&a);
+	if (!ok)
+		return false;
+	/* A pass rule of the other family, or for established flows only,
+	 * lets nothing of the prefix in; a redirect rule naming it takes
+	 * its traffic away; more overlapping deny entries than are kept
+	 * with their place always need --force. */
+	if (!load_file("mgmt2.yaml",
+		       "management: [198.18.0.10]\npolicy: {in: drop}\n"
+		       "rules:\n  - {id: 2, action: pass, proto: icmpv6}\n"
+		       "  - {id: 3, action: pass, ct-state: established}\n",
+		       &a))
+		return false;
+	ok = ASSERT_TRUE(sl_config_lockout(&a, NULL, what, sizeof(what), &pos),
+			 "an IPv6 or established-only pass rule let it in") &&
+	     ASSERT_TRUE(strstr(what, "policy in: drop") != NULL, "what: %s",
+			 what);
+	sl_config_free(&a);
+	if (!ok || !load_file("mgmt3.yaml",
+			      "management: [198.18.0.10]\nrules:\n"
+			      "  - {id: 4, action: redirect, to: lo, src: "
+			      "198.18.0.0/16}\n",
+			      &a))
+		return false;
+	ok = ASSERT_TRUE(sl_config_lockout(&a, NULL, what, sizeof(what), &pos),
+			 "a redirect of the management prefix") &&
+	     ASSERT_TRUE(strstr(what, "rule 4 drops the management path") !=
+			     NULL,
+			 "what: %s", what);
+	sl_config_free(&a);
+	{
+		char y[4096];
+		size_t l = snprintf(y, sizeof(y),
+				    "management: [198.18.0.0/16]\ndeny:\n");
+
+		for (int i = 0; i < SL_GUARD_HITS + 1; i++)
+			l += snprintf(y + l, sizeof(y) - l,
+				      "  - 198.18.%d.0/24\n", i);
+		if (!ok || !load_file("mgmt4.yaml", y, &a))
+			return false;
+	}
+	/* running holds the first SL_GUARD_HITS: the one more is unseen */
+	memset(&none, 0, sizeof(none));
+	none.sets = a.sets;
+	none.n_sets = a.n_sets;
+	ok = ASSERT_TRUE(a.deny_mgmt_overflow, "overflow not marked") &&
+	     ASSERT_TRUE(sl_config_lockout(&a, &none, what, sizeof(what), &pos),
+			 "more overlapping deny entries than kept") &&
+	     ASSERT_TRUE(strstr(what, "more than 16 deny entries") != NULL,
+			 "what: %s", what);
+	memset(&none, 0, sizeof(none));
+	sl_config_free(&a);
 	return ok;
 }
 
