@@ -9,7 +9,7 @@ PKGS=(
 	linux-libc-dev clang-format libyaml-dev systemd
 	# labs, tests and benchmark anchors
 	iproute2 iputils-ping curl netcat-openbsd ethtool python3 jq procps
-	xdp-tools nftables iptables
+	xdp-tools nftables iptables conntrack
 )
 
 missing=()

@@ -307,8 +307,8 @@ fi
 # An nftables rule on ct state makes the server namespace's netfilter
 # track too; the same traffic (TCP open/close, UDP answered and not, ping
 # v4 and v6; a refused TCP, which leaves no flow in either) must give the
-# same flows with compatible states in /proc/net/nf_conntrack and in
-# `sluice ct list`.
+# same flows with compatible states in `conntrack -L` (conntrack-tools)
+# and in `sluice ct list`.
 printf 'conntrack: {enabled: true}\n' >"$T/ct.yaml"
 check "differential: conntrack on, no rules" sl apply -f "$T/ct.yaml"
 ip netns exec "$NS_S" nft -f - <<'EOF'
@@ -326,7 +326,11 @@ udp_ask "$NS_C" "$S4" 40070
 udp_ask "$NS_S" "$C4" 40071
 try_ping "$NS_C" "$S4"
 try_ping "$NS_S" "$C6"
-ip netns exec "$NS_S" cat /proc/net/nf_conntrack >"$T/kernel.txt"
+# The kernel's table as conntrack-tools shows it (both families).
+if ! command -v conntrack >/dev/null; then
+	fail "differential: conntrack-tools is installed" "no 'conntrack' (scripts/deps.sh installs it)"
+fi
+ip netns exec "$NS_S" conntrack -L -o extended >"$T/kernel.txt" 2>/dev/null
 sl ct list -j >"$T/sluice.json"
 if out=$("$PY" - "$T/kernel.txt" "$T/sluice.json" <<'EOF'
 import ipaddress, json, sys
