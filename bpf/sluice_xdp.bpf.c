@@ -25,6 +25,7 @@ int sluice_xdp(struct xdp_md *ctx)
 	    .len = data_end - data,
 	    .dir = SL_RDIR_IN,
 	    .ifindex = ctx->ingress_ifindex,
+	    .xdp = 1,
 	};
 	struct sl_pctx *c = sl_pipeline(&h);
 
@@ -36,6 +37,8 @@ int sluice_xdp(struct xdp_md *ctx)
 	case SL_ACT_DROP:
 		return XDP_DROP;
 	case SL_ACT_TX:
+		if (c->v.reason == SL_R_SYN_COOKIE)
+			return sl_synack_xmit(ctx, c);
 		return XDP_TX;
 	case SL_ACT_REDIRECT:
 		return bpf_redirect_map(&sl_redirect_ports, c->v.target,

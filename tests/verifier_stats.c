@@ -130,8 +130,18 @@ static int run(const char *prog_name, const struct feat_def *f, int *failed)
 	err = sluice_xdp__load(skel);
 	ms = now_ms() - t0;
 	if (err) {
+		size_t l = strlen(log);
+		const char *tail = l > 1500 ? log + l - 1500 : log;
+
 		printf("not ok - %s (%s) loads: %s\n", prog_name, f->name,
 		       strerror(-err));
+		/* the end of the verifier's log says why */
+		for (const char *q = tail; *q;) {
+			size_t n = strcspn(q, "\n");
+
+			printf("#   %.*s\n", (int)n, q);
+			q += n + (q[n] == '\n');
+		}
 		(*failed)++;
 		goto out;
 	}

@@ -27,6 +27,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "stage.h"
+#include "synproxy.h"
 
 /* The connection table. The loader gives it its capacity (`conntrack:
  * max`, or the pinned map's) before creating it; runtime-owned: apply
@@ -258,7 +259,10 @@ static __always_inline __u32 sl_ct_tcp(struct sl_ct_scratch *s,
 		return SL_CT_INVALID;
 	v = sl_ct_find(s, h, now, &stale);
 	if (!v) {
-		/* Only a SYN starts a flow. */
+		/* Only a SYN starts a flow (or a lone ACK whose SYN cookie
+		 * checks: the caller's). */
+		if (ev == SL_CT_EV_ACK)
+			return SL_CT_PKT_MAX;
 		if (ev != SL_CT_EV_SYN)
 			return SL_CT_INVALID;
 		sl_ct_start(s, stale, SL_CTS_SYN_SENT, side, now, len, flags);
@@ -422,14 +426,40 @@ static __always_inline __u32 sl_ct_icmp(struct sl_ct_scratch *s,
 	return sl_ct_echo(s, h, side, req, p->len, now);
 }
 
+/* A TCP ACK of no tracked flow: to a synproxy port at ingress, the end of
+ * a handshake the synproxy stage (or the kernel's SYNPROXY) answered when
+ * its SYN cookie checks: an established flow starts (the packet is new
+ * until the other end answers); a bad cookie is marked for the drop
+ * (SL_PCTX_SYN_BAD). Elsewhere invalid, as any lone ACK. */
+static __always_inline __u32 sl_ct_lone_ack(struct sl_pctx *c,
+					    const struct sl_hook *h, __u32 side,
+					    __u64 now)
+{
+	struct sl_ct_scratch *s = (void *)c->scratch;
+	struct sl_ct_val *stale;
+
+	if (h->dir != SL_RDIR_IN || !sl_syn_port(c->pkt.dport))
+		return SL_CT_INVALID;
+	if (!sl_syn_ack_ok(c, h)) {
+		c->flags |= SL_PCTX_SYN_BAD;
+		return SL_CT_INVALID;
+	}
+	if (sl_ct_find(s, h, now, &stale))
+		return SL_CT_INVALID; /* not reached: looked up just before */
+	sl_ct_start(s, stale, SL_CTS_ESTABLISHED, side, now, c->pkt.len,
+		    c->pkt.tcp_flags);
+	return SL_CT_NEW;
+}
+
 /* Tracks the packet and writes its state into c->ct. A subprogram, not
  * inlined: its many paths all return the same state to the caller, which
  * reads the result back from the context (memory the verifier does not
  * track), so the stages after it are verified once, not once per path.
  * (Passing the hook's facts one by one instead of h made clang lay the
  * whole program out otherwise, doubling the verifier's work with conntrack
- * off; h on the stack costs its 40 bytes there instead.) */
-static __noinline void sl_ct_track(struct sl_pctx *c, const struct sl_hook *h)
+ * off; h on the stack costs its 40 bytes there instead.) It returns 0:
+ * a subprogram must not leave a pointer to its stack in r0. */
+static __noinline int sl_ct_track(struct sl_pctx *c, const struct sl_hook *h)
 {
 	struct sl_ct_scratch *s = (void *)c->scratch;
 	struct sl_pkt *p = &c->pkt;
@@ -438,8 +468,9 @@ static __noinline void sl_ct_track(struct sl_pctx *c, const struct sl_hook *h)
 	__u8 fam;
 
 	c->ct = SL_CT_UNTRACKED;
+	c->flags = 0;
 	if (c->parsed != SL_R_PASS || p->frag == SL_FRAG_LATER)
-		return;
+		return 0;
 	fam = p->l3_proto == ETH_P_IP ? 4 : 6;
 	now = bpf_ktime_get_ns();
 	switch (p->l4_proto) {
@@ -447,6 +478,8 @@ static __noinline void sl_ct_track(struct sl_pctx *c, const struct sl_hook *h)
 		side = sl_ct_key_make(&s->key, p->saddr, p->daddr, p->sport,
 				      p->dport, IPPROTO_TCP, fam);
 		ct = sl_ct_tcp(s, h, side, p->tcp_flags, p->len, now);
+		if (ct == SL_CT_PKT_MAX)
+			ct = sl_ct_lone_ack(c, h, side, now);
 		break;
 	case IPPROTO_UDP:
 		side = sl_ct_key_make(&s->key, p->saddr, p->daddr, p->sport,
@@ -457,13 +490,14 @@ static __noinline void sl_ct_track(struct sl_pctx *c, const struct sl_hook *h)
 	case IPPROTO_ICMPV6:
 		/* ICMP in IPv6 (ICMPv6 in IPv4) is just another protocol */
 		if ((p->l4_proto == IPPROTO_ICMP) != (fam == 4))
-			return;
+			return 0;
 		ct = sl_ct_icmp(s, p, h, now);
 		break;
 	default:
-		return;
+		return 0;
 	}
 	c->ct = ct;
+	return 0;
 }
 
 /* The stage: well-formed IP packets (and first fragments) of TCP, UDP,
@@ -472,6 +506,8 @@ static __always_inline int sl_stage_conntrack(struct sl_pctx *c,
 					      const struct sl_hook *h)
 {
 	sl_ct_track(c, h);
+	if (c->flags & SL_PCTX_SYN_BAD)
+		return sl_done(c, SL_ACT_DROP, SL_R_SYN_COOKIE_BAD, 0);
 	if (c->ct == SL_CT_INVALID && h->blob &&
 	    (((struct sl_blob_hdr *)h->blob)->ct_flags &
 	     SL_BLOB_CT_DROP_INVALID))

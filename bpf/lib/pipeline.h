@@ -13,6 +13,7 @@
 #include "sets.h"
 #include "stage.h"
 #include "stats.h"
+#include "synproxy.h"
 
 /* The stages, in order: X(name, on). `on` must be a load-time constant
  * (a literal or an sl_feat switch): a row that is off is removed by the
@@ -25,6 +26,7 @@
 	X(malformed, 1)                                      \
 	X(sets, !(sl_feat.stages_off & SL_STAGE_OFF_SETS))   \
 	X(bans, !(sl_feat.stages_off & SL_STAGE_OFF_BANS))   \
+	X(synproxy, sl_feat.conntrack)                       \
 	X(conntrack, sl_feat.conntrack)                      \
 	X(rules, !(sl_feat.stages_off & SL_STAGE_OFF_RULES)) \
 	X(policy, 1)

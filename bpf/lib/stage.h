@@ -50,9 +50,14 @@ struct sl_pctx {
 	__s32 parsed; /* what sl_parse() returned for pkt */
 	__u32 gen;    /* set slot the packet's config blob names */
 	__u32 ct;     /* enum sl_ct_pkt (conntrack stage; 0 when off) */
-	__u32 pad;
+	__u32 flags;  /* SL_PCTX_* (conntrack stage) */
 	__u64 scratch[SL_STAGE_SCRATCH / 8];
 };
+
+/* sl_pctx.flags */
+#define SL_PCTX_SYN_BAD                                       \
+	0x1 /* an ACK to a synproxy port: no flow, bad cookie \
+	     */
 
 /* One slot: the hooks never nest on a CPU for one packet (XDP and TC run
  * to completion in softirq or with bottom halves off). Not pinned: it
@@ -93,6 +98,7 @@ struct sl_hook {
 	__u32 ifindex;
 	__u16 vlan_tci; /* TC: tag the stack took out of the frame */
 	__u8 vlan_present;
+	__u8 xdp; /* 1 at the XDP hook (it can answer with XDP_TX) */
 };
 
 static __always_inline struct sl_pctx *sl_pctx_get(void)

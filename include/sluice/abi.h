@@ -64,6 +64,12 @@ enum sl_reason {
 	 * the connection table (e.g. a TCP ACK with no connection) */
 	SL_R_CT_INVALID,
 	SL_R_RATELIMIT, /* a ratelimit rule's token bucket was empty */
+	/* SYN-flood protection (synproxy stage): a SYN to a protected port
+	 * answered from XDP with a SYN cookie (action tx), and an ACK to a
+	 * protected port of no tracked flow whose cookie does not check
+	 * (drop). */
+	SL_R_SYN_COOKIE,
+	SL_R_SYN_COOKIE_BAD,
 #ifdef SL_NEXT_LAYOUT
 	SL_R_NEXT_TEST, /* test build only: a reason appended by a next release
 			 */
@@ -878,5 +884,26 @@ enum sl_ct_pkt {
 };
 _Static_assert((1U << SL_CT_PKT_MAX) - 1 == SL_CLS_CT_BITS,
 	       "a rule's ct-state condition holds every state");
+
+/* ---- SYN-flood protection (synproxy) ----
+ * Config-owned: the protected local TCP ports (`synproxy: {ports: [...]}`),
+ * a bitmap of SL_SYN_WORDS 64-bit words (port p is bit p % 64 of word
+ * p / 64), and at index SL_SYN_WORDS the options of the SYN-ACK the XDP
+ * stage sends (struct sl_syn_params, in the word's 8 bytes). Written by
+ * apply and `sluice synproxy` in one batch (each port flips alone); a
+ * zero bitmap protects nothing. */
+#define SL_MAP_SYNPROXY	  "sl_synproxy"
+#define SL_SYN_WORDS	  1024 /* 65,536 ports */
+#define SL_SYN_MSS4_DEF	  1460
+#define SL_SYN_MSS6_DEF	  1440
+#define SL_SYN_WSCALE_DEF 7
+
+struct sl_syn_params {
+	__u16 mss4;  /* MSS option of IPv4 SYN-ACKs */
+	__u16 mss6;  /* of IPv6 SYN-ACKs */
+	__u8 wscale; /* window scale option, when the SYN has one */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct sl_syn_params) == 8, "sl_syn_params size");
 
 #endif /* SLUICE_ABI_H */

@@ -175,6 +175,8 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 	err = sl_rules_read(ctx, &cfg->rules, &cfg->n_rules);
 	if (!err)
 		err = cfg_rec_read(ctx, cfg);
+	if (!err)
+		err = sl_syn_read(ctx, &cfg->syn);
 	if (!err && !(flags & SL_READ_NO_SETS))
 		err = sl_set_list(ctx, 0, &cfg->sets, &cfg->n_sets);
 	if (!err && !(flags & SL_READ_NO_IFACES)) {
@@ -1307,7 +1309,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	struct sl_limits run_lim;
 	struct ct_change ctc = {};
 	size_t n_ch = 0;
-	bool keep_sets, had_blob, lim_changed, same_by_digest;
+	bool keep_sets, had_blob, lim_changed, same_by_digest, syn_changed;
+	bool syn_kernel = false;
 	__u64 new_digest;
 	unsigned run_log, new_log;
 	int err, old_gen, gen, old_defs = 0, defs, fd = -1, outer;
@@ -1359,6 +1362,20 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 			sl_config_free(&cur);
 			return -EINVAL;
 		}
+	/* So do the synproxy ports (the final ACK starts a flow). */
+	if (sl_syn_count(&cfg->syn) && !cfg->ct.enabled) {
+		if (cfg->syn_pos.line)
+			pr_err(
+			    "line %u: synproxy needs the conntrack stage; add "
+			    "'conntrack: {enabled: true}'",
+			    cfg->syn_pos.line);
+		else
+			pr_err("synproxy needs the conntrack stage; apply "
+			       "'conntrack: {enabled: true}' first");
+		sl_config_free(&cur);
+		return -EINVAL;
+	}
+	syn_changed = !sl_syn_equal(&cur.syn, &cfg->syn);
 	/* Rules without ids take their running twin's (counters follow the
 	 * rule), else ids no running rule holds. */
 	err = sl_rules_assign_ids(cfg->rules, cfg->n_rules, cur.rules,
@@ -1386,6 +1403,13 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	    redirect_slots_current(ctx, cfg->rules, cfg->n_rules) &&
 	    rl_slots_current(ctx, cfg->rules, cfg->n_rules)) {
 		rep->unchanged = true;
+		/* The kernel's SYNPROXY table is outside the maps: put back
+		 * if something removed it (idempotent). */
+		if (sl_syn_count(&cfg->syn) && !(flags & SL_APPLY_DRY_RUN) &&
+		    ctx->lock_fd >= 0 && !ctx->wrapped &&
+		    sl_syn_kernel(&cfg->syn, false))
+			pr_warn("the kernel's SYNPROXY table could not be "
+				"renewed");
 		/* Found equal by reading: remember it for the next apply
 		 * (user-space data of the running slot; nothing else moves). */
 		if (!(flags & (SL_APPLY_KEEP_SETS | SL_APPLY_DRY_RUN)) &&
@@ -1469,6 +1493,15 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	}
 
 	lap(&t, "blob (classifier build)");
+	/* The kernel's SYNPROXY table for the new ports: checked (nft -c),
+	 * and for real before anything switches (a SYNPROXY for more ports
+	 * than the datapath protects yet answers their SYNs itself). */
+	if (syn_changed && ctx->lock_fd >= 0 && !ctx->wrapped) {
+		err = sl_syn_kernel(&cfg->syn, rep->dry_run);
+		if (err)
+			goto undo;
+		syn_kernel = !rep->dry_run;
+	}
 	/* A dry run stops here: everything was built and checked, nothing
 	 * went live; what it built goes again. */
 	if (rep->dry_run)
@@ -1493,6 +1526,26 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
 	}
+	/* The first protected ports: the attachments may still run programs
+	 * of an earlier build (without the synproxy stage); this build's
+	 * take over, each hook atomically (done already when conntrack
+	 * switched). */
+	if (syn_changed && !sl_syn_count(&cur.syn) && !ctc.reload &&
+	    ctx->lock_fd >= 0 && !ctx->wrapped &&
+	    (err = sl_reload(ctx, NULL))) {
+		pr_err("cannot move the attachments to this build's programs: "
+		       "%s",
+		       strerror(-err));
+		ct_undo(ctx, &ctc);
+		ifaces_undo(ctx, ch, n_ch, featp);
+		goto undo;
+	}
+	/* The protected ports: one batch write, just before the switch. */
+	if (syn_changed && (err = sl_syn_write(ctx, &cfg->syn))) {
+		ct_undo(ctx, &ctc);
+		ifaces_undo(ctx, ch, n_ch, featp);
+		goto undo;
+	}
 	/* The switch: one map write. The kernel returns once no program
 	 * still runs with the old blob. Or, to another class, new programs
 	 * and sl_config (class_switch). */
@@ -1503,6 +1556,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		err = outer < 0 ? outer : -errno;
 	if (err) {
 		pr_err("cannot switch to the new config: %s", strerror(-err));
+		if (syn_changed && sl_syn_write(ctx, &cur.syn))
+			pr_warn("the synproxy ports may be the new ones");
 		ct_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
@@ -1528,6 +1583,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 undo:
 	if (err)
 		rep->ifaces_changed = 0;
+	if (syn_kernel && sl_syn_kernel(&cur.syn, false))
+		pr_warn("the kernel's SYNPROXY table may be the new one");
 	ctx->set_gen = old_gen;
 	ctx->defs_gen = old_defs;
 	ctx->limits = run_lim;

@@ -1214,6 +1214,18 @@ int sl_reset(const char *bpffs)
 		return errno == ENOENT ? 0 : -errno;
 	flock(fd, LOCK_EX);
 	ours = !faccessat(fd, SL_MOUNTED_MARK, F_OK, 0);
+	/* The kernel's SYNPROXY table of protected ports goes too. */
+	{
+		int m = openat(fd, SL_MAP_SYNPROXY, O_RDONLY);
+		struct sl_syn_cfg none = {0};
+
+		if (m >= 0) {
+			close(m);
+			if (sl_syn_kernel(&none, false))
+				pr_warn("the nftables table of synproxy could "
+					"not be removed");
+		}
+	}
 	/* TC filters are not held by their pins: remove them first. */
 	reset_tc(dir);
 	/* Depth first: every pin (a link pin detaches its program), then the

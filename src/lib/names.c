@@ -35,6 +35,12 @@ static const struct {
 			 "fits no connection state (conntrack drop-invalid)"},
     [SL_R_RATELIMIT] = {"ratelimit",
 			"a ratelimit rule's token bucket was empty"},
+    [SL_R_SYN_COOKIE] = {"syn-cookie",
+			 "a SYN to a synproxy port, answered from XDP with a "
+			 "SYN cookie"},
+    [SL_R_SYN_COOKIE_BAD] = {"syn-cookie-invalid",
+			     "an ACK to a synproxy port of no tracked flow "
+			     "whose SYN cookie does not check"},
 #ifdef SL_NEXT_LAYOUT
     [SL_R_NEXT_TEST] = {"next-test", "test build: a reason appended later"},
 #endif

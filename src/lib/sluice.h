@@ -511,11 +511,60 @@ bool sl_ct_cfg_equal(const struct sl_ct_cfg *a, const struct sl_ct_cfg *b);
 /* The config name of timeout t (SL_CT_TMO_*): "syn-sent", ... */
 const char *sl_ct_tmo_name(unsigned t);
 
+/* The `synproxy:` section (config_synproxy.c, synproxy.c): the protected
+ * local TCP ports, a bitmap as the datapath holds it (abi.h,
+ * SL_MAP_SYNPROXY), and the SYN-ACK's options (0: the default). */
+struct sl_syn_cfg {
+	uint64_t bits[SL_SYN_WORDS];
+	uint16_t mss4, mss6;
+	uint8_t wscale;
+};
+static inline bool sl_syn_has(const struct sl_syn_cfg *s, unsigned port)
+{
+	return port < 65536 && ((s->bits[port / 64] >> (port % 64)) & 1);
+}
+static inline void sl_syn_set(struct sl_syn_cfg *s, unsigned port, bool on)
+{
+	if (port >= 65536)
+		return;
+	if (on)
+		s->bits[port / 64] |= 1ULL << (port % 64);
+	else
+		s->bits[port / 64] &= ~(1ULL << (port % 64));
+}
+/* wscale: 0 is the default; a window scale of 0 is kept as this */
+#define SL_SYN_WSCALE_ZERO 0xff
+static inline unsigned sl_syn_wscale(const struct sl_syn_cfg *s)
+{
+	return s->wscale == SL_SYN_WSCALE_ZERO ? 0 : s->wscale;
+}
+/* How many ports are protected. */
+size_t sl_syn_count(const struct sl_syn_cfg *s);
+/* Every 0 of in replaced by its default. */
+void sl_syn_effective(const struct sl_syn_cfg *in, struct sl_syn_cfg *out);
+bool sl_syn_equal(const struct sl_syn_cfg *a, const struct sl_syn_cfg *b);
+/* The ports as text, runs as ranges: "80, 443, 8000-8010" (sep between
+ * items); returns the length (snprintf's). */
+int sl_syn_format(const struct sl_syn_cfg *s, const char *sep, char *buf,
+		  size_t size);
+/* The running ports and options (an absent map: none). */
+int sl_syn_read(struct sl_ctx *ctx, struct sl_syn_cfg *out);
+/* Writes the datapath's map in one batch (each port flips alone). */
+int sl_syn_write(struct sl_ctx *ctx, const struct sl_syn_cfg *s);
+/* The kernel's half (netfilter SYNPROXY for the ports, in the namespace
+ * Sluice runs in, nftables table `inet sluice_synproxy`, and
+ * net.netfilter.nf_conntrack_tcp_loose=0); no ports: the table goes.
+ * check: only check the ruleset (nft -c). 0 or a negative errno, with
+ * nft's own message on stderr. */
+int sl_syn_kernel(const struct sl_syn_cfg *s, bool check);
+
 /* A whole desired state, as `apply` takes it and `export` prints it. */
 struct sl_config {
 	uint8_t policy[SL_RDIR_MAX]; /* SL_ACT_PASS or SL_ACT_DROP */
 	struct sl_limits limits;     /* capacities; 0: default */
 	struct sl_ct_cfg ct;	     /* the connection table */
+	struct sl_syn_cfg syn;	     /* SYN-flood protection */
+	struct sl_srcpos syn_pos;    /* where `synproxy:` is (line 0: none) */
 	/* interfaces to attach and their hooks */
 	bool has_ifaces; /* false: the file names no interfaces (keep them) */
 	struct sl_cfg_iface {

@@ -1251,7 +1251,7 @@ static void test_differential(void)
 		struct sl_config c;
 		struct sl_rng g;
 		int drops = 0, hits = 0, abusive = 0, i;
-		char name[128];
+		char name[192];
 		bool ok = true;
 
 		sl_gen_opts_default(&o, seed + n);

@@ -887,6 +887,17 @@ static const struct bad_case bad_cases[] = {
      NULL},
     {"bad: conntrack unknown timeout", "conntrack:\n  timeouts: {syn: 5s}\n",
      "2:14: conntrack timeouts: unknown key 'syn'", NULL},
+    {"bad: synproxy port 0", "synproxy:\n  ports: [80, 0]\n",
+     "2:15: synproxy ports: expected a TCP port from 1 to 65535 or a range "
+     "such as 8000-8010, got '0'",
+     NULL},
+    {"bad: synproxy range backwards", "synproxy: {ports: [9000-8000]}\n",
+     "1:20: synproxy ports: the range '9000-8000' ends before it starts", NULL},
+    {"bad: synproxy wscale 15", "synproxy: {ports: 80, wscale: 15}\n",
+     "1:31: wscale: expected a number from 0 to 14 (default 7), got '15'",
+     NULL},
+    {"bad: synproxy unknown key", "synproxy: {port: 80}\n",
+     "1:12: synproxy: unknown key 'port'", NULL},
     {"bad: conntrack enabled not a bool", "conntrack: {enabled: 2}\n",
      "1:22: enabled: expected true or false, got '2'", NULL},
     {"bad: ct-state with an unknown state",
@@ -896,7 +907,7 @@ static const struct bad_case bad_cases[] = {
      NULL},
     {"bad: unknown top-level key", "policy: pass\nrulez: []\n",
      "2:1: config: unknown key 'rulez' (expected interfaces, policy, "
-     "management, limits, conntrack, deny, allow or rules)",
+     "management, limits, conntrack, synproxy, deny, allow or rules)",
      NULL},
     {"bad: unknown key in a rule",
      "rules:\n  - id: 1\n    action: drop\n    dprot: 80\n",
@@ -1441,6 +1452,58 @@ out:
 	return ok;
 }
 
+/* synproxy: ports in any order and ranges come back sorted with runs as
+ * ranges, options only when not the default (wscale 0 kept), as YAML and
+ * as JSON, and load back equal. */
+static bool check_round_trip_synproxy(void)
+{
+	static const char src[] = "conntrack: {enabled: true}\n"
+				  "synproxy:\n"
+				  "  ports: [443, 80, 8000-8002, 8003, 9000]\n"
+				  "  mss: 1400\n"
+				  "  wscale: 0\n";
+	static const char want[] = "synproxy:\n"
+				   "  ports: [80, 443, 8000-8003, 9000]\n"
+				   "  mss: 1400\n"
+				   "  wscale: 0\n";
+	struct sl_config a, b, c;
+	char *t = NULL, *j = NULL;
+	size_t len = 0, jl = 0;
+	bool ok = false;
+	FILE *f;
+
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	if (!load_file("syn.yaml", src, &a))
+		return false;
+	t = write_mem(&a, &len);
+	f = open_memstream(&j, &jl);
+	if (!ASSERT_TRUE(t && f, "write") ||
+	    !ASSERT_EQ(sl_config_write_json(f, &a), 0, "write_json")) {
+		if (f)
+			fclose(f);
+		goto out;
+	}
+	fclose(f);
+	ok = ASSERT_EQ(sl_syn_count(&a.syn), 7, "ports loaded") &&
+	     ASSERT_STR_HAS(t, want, "canonical synproxy section") &&
+	     ASSERT_STR_HAS(j,
+			    "\"synproxy\":{\"ports\":[80,443,8000,8001,8002,"
+			    "8003,9000],\"mss\":1400,\"wscale\":0}",
+			    "json") &&
+	     load_file("syn2.yaml", t, &b) && load_file("syn.json", j, &c) &&
+	     ASSERT_TRUE(sl_config_equal(&a, &b), "YAML reloaded differs") &&
+	     ASSERT_TRUE(sl_config_equal(&a, &c), "JSON reloaded differs") &&
+	     ASSERT_EQ(sl_syn_wscale(&c.syn), 0, "wscale 0 kept");
+out:
+	free(t);
+	free(j);
+	sl_config_free(&a);
+	sl_config_free(&b);
+	sl_config_free(&c);
+	return ok;
+}
+
 /* export -j: the full config as JSON loads back (JSON is YAML) equal, and
  * every section and rule field is there under its config key. */
 static bool check_round_trip_json(void)
@@ -1643,7 +1706,8 @@ static void cleanup(void)
 	    "lists/block.txt", "full.yaml", "empty.yaml", "iface.yaml",
 	    "q1.yaml",	       "q2.yaml",   "bad.yaml",	  "bad-list.txt",
 	    "export.yaml",     "e.yaml",    "e2.yaml",	  "f.yaml",
-	    "f2.yaml",	       "eq1.yaml",  "eq2.yaml",	  "export.json"};
+	    "f2.yaml",	       "eq1.yaml",  "eq2.yaml",	  "export.json",
+	    "syn.yaml",	       "syn2.yaml", "syn.json"};
 	char path[128];
 
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -1726,6 +1790,8 @@ int main(void)
 		     "identical",
 		     check_round_trip());
 	check_report("round trip: empty config", check_round_trip_empty());
+	check_report("round trip: synproxy ports, ranges and options",
+		     check_round_trip_synproxy());
 	check_report("round trip: export -j (JSON) loads back equal",
 		     check_round_trip_json());
 	check_report("limits: load, write, load equal", check_limits());
