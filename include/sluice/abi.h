@@ -854,7 +854,8 @@ static inline __u32 sl_ct_tmo_default(__u32 tmo)
 #define SL_CT_F_VERDICT 0x02 /* verdict/serial hold cached verdicts */
 
 /* An entry. Directions: 0 is the initiator's (the original direction), 1
- * the reply. Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC). Counters are
+ * the reply. Times are bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC at the
+ * last tick, so up to a tick behind clock_gettime()). Counters are
  * added atomically; state changes are plain writes (two CPUs racing on one
  * flow may lose one transition, as in other BPF connection trackers). */
 struct sl_ct_val {
