@@ -1107,6 +1107,40 @@ static bool check_fast_path_slots(void)
 	return ok;
 }
 
+/* A trusted source's pass (allow set, decided before the conntrack stage
+ * after tracking the packet) is never cached: unallowed, its flow meets
+ * the rules and the policy again at once. Its flow's replies, passed by
+ * the out policy, are. */
+static bool check_fast_path_allow(void)
+{
+	static const char yaml[] = "policy: {in: drop, out: pass}\n"
+				   "conntrack: {enabled: true}\n"
+				   "allow:\n  - 198.18.0.0/16\n";
+	const struct step sv[] = {FP_OPEN(85, 40046)};
+	const int ret[] = {XDP_PASS, TC_ACT_OK, XDP_PASS, XDP_PASS};
+	struct sl_config cfg;
+	struct sl_prefix a;
+	struct sl_ctx ctx;
+	char err[64];
+	bool ok;
+
+	if (!apply_text(yaml, &ctx, &cfg))
+		return false;
+	ct_flush(&on);
+	ok = fp_run("allow", sv, ret, 4) &&
+	     ASSERT_EQ(fp_bits(&sv[0], NULL), FP_SLOT(1, 1),
+		       "cached: only the reply's out slot (policy)") &&
+	     ASSERT_EQ(sl_prefix_parse("198.18.0.0/16", &a, err, sizeof(err)),
+		       0, "prefix") &&
+	     ASSERT_EQ(sl_set_del(&ctx, SL_SET_ALLOW, SL_DIR_SRC, &a, 1), 0,
+		       "unallow") &&
+	     ASSERT_EQ(run_one(&on, &sv[3]), XDP_DROP,
+		       "unallowed: the in policy drops the flow");
+	sl_config_free(&cfg);
+	sl_close(&ctx);
+	return ok;
+}
+
 /* ---- fuzz: random TCP flag sequences ---- */
 
 /* The model of one flow: conntrack's entry-level rules around the shared
@@ -1401,6 +1435,8 @@ int main(void)
 	check_report("fast path: an egress pass never lets ingress skip the "
 		     "classifier",
 		     check_fast_path_slots());
+	check_report("fast path: a trusted source's pass is never cached",
+		     check_fast_path_allow());
 	check_report("ct list/flush/stats on 200,000 flows, with filters",
 		     check_lib());
 	{
