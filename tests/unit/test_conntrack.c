@@ -1069,6 +1069,58 @@ static bool check_fast_path_uncached(void)
 	return ok;
 }
 
+/* A rule set caches only when each rule decides alike for every packet
+ * of a flow's slot (SL_CLS_F_FLOW): one rule with a condition on TCP
+ * flags, a MAC address, the interface, the VLAN or an ICMP code (none
+ * matching the flow) makes it classify every packet; a rule on ports,
+ * addresses, ICMP type or ct-state does not. */
+static bool check_fast_path_flow_rules(void)
+{
+	static const struct {
+		const char *rule;
+		bool cached;
+	} v[] = {
+	    {"{action: drop, proto: tcp, tcp-flags: fin}", false},
+	    {"{action: drop, src-mac: \"02:00:00:00:00:09\"}", false},
+	    {"{action: drop, iface: lo, proto: udp}", false},
+	    {"{action: drop, vlan: 7}", false},
+	    {"{action: drop, proto: icmp, icmp-type: 3, icmp-code: 1}", false},
+	    {"{action: drop, proto: icmp, icmp-type: 3}", true},
+	    {"{action: drop, src: 198.51.100.0/24, proto: tcp, dport: 1-79}",
+	     true},
+	    {"{action: drop, ct-state: invalid}", true},
+	};
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < sizeof(v) / sizeof(v[0]); i++) {
+		const struct step sv[] = {FP_OPEN(86, 40047 + i)};
+		const int ret[] = {XDP_PASS, TC_ACT_OK, XDP_PASS, XDP_PASS};
+		struct sl_config cfg;
+		struct sl_ctx ctx;
+		char yaml[512];
+		int bits;
+
+		snprintf(yaml, sizeof(yaml),
+			 "policy: {in: drop, out: pass}\n"
+			 "conntrack: {enabled: true}\n"
+			 "rules:\n"
+			 "  - %s\n"
+			 "  - {action: pass, proto: tcp, dport: 86}\n",
+			 v[i].rule);
+		if (!apply_text(yaml, &ctx, &cfg))
+			return false;
+		ok = fp_run(v[i].rule, sv, ret, 4);
+		bits = fp_bits(&sv[0], NULL);
+		ok =
+		    ok && ASSERT_TRUE(v[i].cached ? bits > 0 : bits == -1,
+				      "%s: cached slots %d, want %s", v[i].rule,
+				      bits, v[i].cached ? "some" : "none");
+		sl_config_free(&cfg);
+		sl_close(&ctx);
+	}
+	return ok;
+}
+
 /* The slots: B opens A:84 through TC egress; B's packets pass out (policy),
  * A's answers pass in (a rule on source port 84). B's packets coming in
  * (a router's other interface, XDP) meet no rule: the in policy drops
@@ -1437,6 +1489,9 @@ int main(void)
 		     check_fast_path_slots());
 	check_report("fast path: a trusted source's pass is never cached",
 		     check_fast_path_allow());
+	check_report("fast path: rules on tcp flags, mac, iface, vlan or icmp "
+		     "code classify every packet; others cache",
+		     check_fast_path_flow_rules());
 	check_report("ct list/flush/stats on 200,000 flows, with filters",
 		     check_lib());
 	{
