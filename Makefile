@@ -79,7 +79,7 @@ $(BUILD)/cli/%.o: src/cli/%.c $(LIB_HDRS) $(wildcard src/cli/*.h) | $(BUILD)
 $(BUILD)/sluice: $(CLI_OBJS) $(BUILD)/libsluice.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsluice.a $(LIB_HDRS) $(wildcard tests/unit/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsluice.a $(LIB_HDRS) $(wildcard tests/unit/*.h) bpf/lib/ct_tcp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -Ibench $< $(filter %.o,$^) $(BUILD)/libsluice.a -o $@ $(LDLIBS)
 

@@ -9,6 +9,9 @@
  *   sluice -f 4|6 -n N ...   Sluice with N prefixes in the source deny set,
  *                            written through libsluice (sl_set_add/_del)
  *   prog --prog-id ID ...    any loaded XDP program by id (xdp-filter)
+ *   conntrack                conntrack's rows (established fast path at 1
+ *                            and 1M entries, new flow, drops) next to a
+ *                            stateless pass with no rules
  * Output is one `key=value` line per case (`case ...`) or load (`load ...`).
  */
 #define _GNU_SOURCE
@@ -1094,6 +1097,298 @@ out:
 	return ret;
 }
 
+/* ---- conntrack (issue 9) ---- */
+
+#define CT_FILL	 1000000U
+#define CT_CAP	 (1U << 20) /* sl_ct's capacity: the fill and some room */
+#define CT_NEW_N 20000	    /* fresh flows of the new-flow rows */
+
+/* Applies a config given as YAML text (through a temporary file, as
+ * `sluice apply -f` reads it). */
+static int apply_yaml(struct sl_ctx *ctx, const char *yaml)
+{
+	char path[] = "/tmp/bench_xdp_XXXXXX";
+	struct sl_apply_report rep;
+	struct sl_config cfg;
+	int fd = mkstemp(path), err;
+
+	if (fd < 0)
+		return -errno;
+	err = write(fd, yaml, strlen(yaml)) == (ssize_t)strlen(yaml) ? 0 : -EIO;
+	close(fd);
+	if (!err)
+		err = sl_config_load(path, &cfg);
+	unlink(path);
+	if (err)
+		return err;
+	err = sl_apply(ctx, &cfg, 0, &rep);
+	if (!err)
+		sl_apply_report_free(&rep);
+	sl_config_free(&cfg);
+	return err;
+}
+
+/* The IPv4 frame of build_frame() with TCP flags and source port. */
+static size_t ct_frame(__u8 *buf, size_t cap, __u8 flags, __u16 sport)
+{
+	size_t len = build_frame(4, buf, cap);
+	struct tcphdr *th = (void *)(buf + ETH_HLEN + sizeof(struct iphdr));
+
+	th->source = htons(sport);
+	((__u8 *)th)[13] = flags;
+	return len;
+}
+
+/* The key of the IPv4 flow src:sport -> dst:80 (src, dst: network order). */
+static __u32 ct_key(struct sl_ct_key *k, __u32 src, __u32 dst, __u16 sport)
+{
+	__u32 sa[4] = {src}, da[4] = {dst};
+
+	return sl_ct_key_make(k, sa, da, sport, 80, IPPROTO_TCP, 4);
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns()'s clock */
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* An established TCP entry (both directions seen), its source the end
+ * `side` of the key. */
+static void ct_val_est(struct sl_ct_val *v, __u32 side)
+{
+	memset(v, 0, sizeof(*v));
+	v->first = v->last = mono_ns();
+	v->packets[0] = v->packets[1] = 1;
+	v->state = SL_CTS_ESTABLISHED;
+	v->orig = side;
+	v->flags = SL_CT_F_REPLIED;
+}
+
+/* Writes n established entries of flows 198.19.x.y:port -> 198.18.0.2:80
+ * with batch updates. */
+static int ct_fill(int fd, __u32 n)
+{
+	const __u32 chunk = 10000;
+	struct sl_ct_key *k = calloc(chunk, sizeof(*k));
+	struct sl_ct_val *v = calloc(chunk, sizeof(*v));
+	__u32 dst, side;
+	int err = 0;
+
+	if (!k || !v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	inet_pton(AF_INET, DST_V4, &dst);
+	for (__u32 i = 0; i < n && !err; i += chunk) {
+		__u32 m = n - i < chunk ? n - i : chunk;
+		LIBBPF_OPTS(bpf_map_batch_opts, bo);
+
+		for (__u32 j = 0; j < m; j++) {
+			__u32 x = i + j;
+
+			side = ct_key(&k[j], htonl(0xc6130000U | (x & 0xffff)),
+				      dst, 1024 + (x >> 16));
+			ct_val_est(&v[j], side);
+		}
+		err = bpf_map_update_batch(fd, k, v, &m, &bo);
+	}
+out:
+	free(k);
+	free(v);
+	return err;
+}
+
+/* The cached slots of the benchmark flow (sl_ct_val.verdict) and the
+ * serial they hold for, -1: none. */
+static int ct_cached(int fd, const struct sl_ct_key *k, __u64 *serial)
+{
+	struct sl_ct_val v;
+
+	if (bpf_map_lookup_elem(fd, k, &v) || !(v.flags & SL_CT_F_VERDICT))
+		return -1;
+	*serial = v.serial;
+	return v.verdict;
+}
+
+/* A case whose runs each see a different frame: n test runs of repeat 1,
+ * the i-th frame's source port sport0 + i (SYN: a fresh flow each when
+ * conntrack is on: the lookup misses, the entry is inserted). The
+ * duration of a repeat-1 run includes the test-run's own overhead, so the
+ * row compares with its anchor measured the same way. */
+static int bench_fresh(const char *name, int prog_fd, __u16 sport0, int n)
+{
+	__u32 *d = calloc(n, sizeof(*d));
+	__u8 frame[128];
+	int err = 0;
+
+	if (!d)
+		return -ENOMEM;
+	for (int i = 0; i < n && !err; i++) {
+		size_t len = ct_frame(frame, sizeof(frame), 0x02, sport0 + i);
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame,
+			    .data_size_in = len, .repeat = 1);
+
+		err = bpf_prog_test_run_opts(prog_fd, &t);
+		if (!err && t.retval != XDP_PASS) {
+			pr_err("%s: the program returned %s", name,
+			       xdp_name(t.retval));
+			err = -EINVAL;
+		}
+		d[i] = t.duration;
+	}
+	if (!err) {
+		qsort(d, n, sizeof(d[0]), cmp_u32);
+		printf("case name=%s median=%u min=%u max=%u retval=XDP_PASS "
+		       "runs=%d\n",
+		       name, d[n / 2], d[0], d[n - 1], n);
+		fflush(stdout);
+	}
+	free(d);
+	return err;
+}
+
+/* Conntrack's rows, next to the anchor (a stateless pass with no rules,
+ * conntrack off) measured in the same run: an established packet (fast
+ * path) at 1 and 1,000,000 live entries, the same flow classified every
+ * packet (a rule set the fast path cannot cache), a fresh flow (lookup
+ * miss and insert), a rate-limited drop and an invalid ACK dropped; then
+ * the memory of the connection table. */
+static int cmd_conntrack(const struct opts *o)
+{
+	static const char anchor_yaml[] = "policy: {in: pass, out: pass}\n";
+	static const char ct_yaml[] =
+	    "policy: {in: pass, out: pass}\n"
+	    "conntrack: {enabled: true, max: 1048576}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: pass, proto: tcp, dport: 80}\n"
+	    "  - {id: 2, action: drop, proto: udp, dport: 9}\n";
+	static const char flags_yaml[] =
+	    "policy: {in: pass, out: pass}\n"
+	    "conntrack: {enabled: true, max: 1048576}\n"
+	    "rules:\n"
+	    "  - {id: 3, action: drop, proto: tcp, tcp-flags: fin/fin}\n"
+	    "  - {id: 1, action: pass, proto: tcp, dport: 80}\n"
+	    "  - {id: 2, action: drop, proto: udp, dport: 9}\n";
+	static const char rl_yaml[] =
+	    "policy: {in: pass, out: pass}\n"
+	    "conntrack: {enabled: true, max: 1048576}\n"
+	    "rules:\n"
+	    "  - {id: 4, action: ratelimit, proto: tcp, dport: 80, rate: 1/s, "
+	    "burst: 1, per: rule}\n";
+	static const char inv_yaml[] =
+	    "policy: {in: pass, out: pass}\n"
+	    "conntrack: {enabled: true, max: 1048576, drop-invalid: true}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: pass, proto: tcp, dport: 80}\n";
+	struct sluice_xdp *skel[2] = {NULL, NULL};
+	struct sl_ctx ctx[2];
+	struct sl_features feat;
+	struct sl_ct_key k;
+	struct sl_ct_val v;
+	unsigned long long pkts, ml;
+	__u64 s0 = 0, s1 = 0;
+	__u8 frame[128], inv[128];
+	size_t len, ilen;
+	__u32 src, dst, side;
+	int fd[2], ct = -1, ret = 1, i;
+	double t0;
+
+	len = ct_frame(frame, sizeof(frame), 0x10, 40000); /* ACK */
+	ilen = ct_frame(inv, sizeof(inv), 0x10, 40001);	   /* no flow */
+	for (i = 0; i < 2; i++) {
+		sl_features_default(&feat);
+		feat.conntrack = i;
+		skel[i] =
+		    sl_xdp_load_ct(NULL, &feat, SL_PROG_XDP, i ? CT_CAP : 0);
+		if (!skel[i])
+			goto out;
+		sl_ctx_wrap(&ctx[i], skel[i]);
+		if (apply_yaml(&ctx[i], i ? ct_yaml : anchor_yaml))
+			goto out;
+		fd[i] = sl_xdp_prog_fd(skel[i]);
+	}
+	ct = bpf_map__fd(skel[1]->maps.sl_ct);
+	inet_pton(AF_INET, SRC_V4, &src);
+	inet_pton(AF_INET, DST_V4, &dst);
+	side = ct_key(&k, src, dst, 40000);
+	ct_val_est(&v, side);
+	if (bpf_map_update_elem(ct, &k, &v, BPF_ANY))
+		goto out;
+
+	if (bench_case(o, "stateless-pass", fd[0], frame, len, XDP_PASS,
+		       &pkts) ||
+	    bench_case(o, "ct-established-1", fd[1], frame, len, XDP_PASS,
+		       &pkts))
+		goto out;
+	if (!(ct_cached(ct, &k, &s0) & 1)) {
+		pr_err("ct-established-1: the flow's pass is not cached");
+		goto out;
+	}
+	if (apply_yaml(&ctx[1], flags_yaml) ||
+	    bench_case(o, "ct-established-classified-1", fd[1], frame, len,
+		       XDP_PASS, &pkts))
+		goto out;
+	if (ct_cached(ct, &k, &s1) < 0 || s1 != s0) {
+		pr_err("ct-established-classified-1: the pass was cached");
+		goto out;
+	}
+	if (bench_fresh("stateless-pass-r1", fd[0], 20000, CT_NEW_N) ||
+	    bench_fresh("ct-new-flow-r1", fd[1], 20000, CT_NEW_N))
+		goto out;
+	for (i = 0; i < CT_NEW_N; i++) {
+		struct sl_ct_key nk;
+
+		ct_key(&nk, src, dst, 20000 + i);
+		if (bpf_map_delete_elem(ct, &nk)) {
+			pr_err("ct-new-flow-r1: flow %d made no entry", i);
+			goto out;
+		}
+	}
+	if (apply_yaml(&ctx[1], rl_yaml) ||
+	    bench_case(o, "ratelimit-drop", fd[1], frame, len, XDP_DROP,
+		       &pkts) ||
+	    apply_yaml(&ctx[1], inv_yaml) ||
+	    bench_case(o, "ct-invalid-drop", fd[1], inv, ilen, XDP_DROP,
+		       &pkts) ||
+	    apply_yaml(&ctx[1], ct_yaml))
+		goto out;
+	t0 = now_s();
+	if (ct_fill(ct, CT_FILL)) {
+		pr_err("cannot fill sl_ct with %u entries", CT_FILL);
+		goto out;
+	}
+	printf("load name=ct-fill entries=%u seconds=%.3f\n", CT_FILL,
+	       now_s() - t0);
+	/* the flow's own entry, in case the fill made the LRU evict it */
+	ct_val_est(&v, side);
+	if (bpf_map_update_elem(ct, &k, &v, BPF_ANY) ||
+	    bench_case(o, "stateless-pass-again", fd[0], frame, len, XDP_PASS,
+		       &pkts) ||
+	    bench_case(o, "ct-established-1M", fd[1], frame, len, XDP_PASS,
+		       &pkts))
+		goto out;
+	if (!(ct_cached(ct, &k, &s1) & 1)) {
+		pr_err("ct-established-1M: the flow's pass is not cached");
+		goto out;
+	}
+	ml = map_memlock(ct);
+	printf("mem name=ct capacity=%u memlock=%llu per_entry=%.1f "
+	       "per_1M_mib=%.1f\n",
+	       CT_CAP, ml, (double)ml / CT_CAP,
+	       (double)ml / CT_CAP * 1e6 / (1 << 20));
+	ret = 0;
+out:
+	for (i = 0; i < 2; i++)
+		if (skel[i]) {
+			sl_close(&ctx[i]);
+			sl_xdp_destroy(skel[i]);
+		}
+	return ret;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(
@@ -1109,6 +1404,8 @@ static void usage(FILE *f)
 	    "the program)\n"
 	    "       bench_xdp [OPTIONS] stages [-n N]       (sets and rules "
 	    "on, off, built without)\n"
+	    "       bench_xdp [OPTIONS] conntrack           (established, "
+	    "new, drops; 1 and 1M entries)\n"
 	    "options: --repeat N (1000000)  --runs N (5, odd, <= %d)  "
 	    "--cpu N (pin; -1: none; default the last CPU)  --seed N\n",
 	    MAX_RUNS);
@@ -1234,6 +1531,8 @@ int main(int argc, char **argv)
 		return cmd_breakdown(&o);
 	if (!strcmp(o.cmd, "stages"))
 		return cmd_stages(&o);
+	if (!strcmp(o.cmd, "conntrack"))
+		return cmd_conntrack(&o);
 	usage(stderr);
 	return 2;
 }

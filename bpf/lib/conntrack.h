@@ -19,13 +19,52 @@
  * fragments and other protocols are untracked. The stage decides only with
  * `drop-invalid` (SL_BLOB_CT_DROP_INVALID): an invalid packet is dropped
  * (reason ct-invalid). Switched at load time (sl_feat.conntrack); the
- * trace copy of `sluice explain` looks up but never writes. */
+ * trace copy of `sluice explain` looks up but never writes.
+ *
+ * Established fast path: a packet of an established flow (packet state
+ * SL_CT_ESTABLISHED) whose pass is cached skips the classifier (the rules
+ * and policy stages): the stage decides pass itself, with the reason the
+ * cached decision had (rule, or pass for the policy's). The stages before
+ * it (malformed, sets, bans) still run on every packet, so blocking or
+ * banning a source stops its established flows at once; the entry still
+ * moves through its states and counts the packet.
+ *   What is cached: only a pass of the rules stage or of the policy, and
+ *   only when nothing in it needs the packet itself: not a ratelimit
+ *   rule's pass (its bucket must see every packet), not when the packet
+ *   met count rules (their counters must count every packet), and only
+ *   under a config blob whose rules all decide alike for every packet of
+ *   one direction of a flow (SL_CLS_F_FLOW, abi.h: no condition on TCP
+ *   flags, MAC, interface, VLAN or ICMP code; or no rules at all). Drops
+ *   and redirects are never cached.
+ *   Slots: a flow's packets classify differently by their direction in
+ *   the flow (addresses and ports swap) and by the hook's direction (in
+ *   or out, a dimension of the rules; XDP and TC ingress are both in), so
+ *   the entry keeps one pass bit per slot = hook direction * 2 + flow
+ *   direction (sl_ct_val.verdict bits 0-3; bits 4-7: decided by a rule):
+ *   an egress pass never lets an ingress packet, or a reply, skip the
+ *   classifier.
+ *   Invalidation: the bits hold for the blob serial in sl_ct_val.serial
+ *   only; every apply makes a blob with a new serial, so each flow is
+ *   classified again by its next packet per slot (and a now-dropping rule
+ *   drops it). A new flow over an old entry starts with no bits.
+ *   Counters: a fast-path packet counts in sl_stats under its cached
+ *   reason, but not in the deciding rule's counters (the entry has no
+ *   room for a rule id per slot): a pass rule's counters count the
+ *   packets it classified, i.e. a cached flow's first packet per slot and
+ *   apply, and those of flows it cannot cache.
+ *   Neither the trace copy (sluice explain shows the real classifier
+ *   path) nor a packet of a related or new flow uses or writes the cache.
+ *   The bits are plain writes: two CPUs storing for one flow across an
+ *   apply may leave a bit of the old blob under the new serial, as two
+ *   CPUs racing on one flow may lose a transition; one flow's packets
+ *   normally stay on one CPU (RSS). */
 #ifndef SL_CONNTRACK_H
 #define SL_CONNTRACK_H
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "ct_tcp.h"
 #include "stage.h"
 #include "synproxy.h"
 
@@ -45,9 +84,13 @@ struct {
 struct sl_ct_scratch {
 	struct sl_ct_key key;
 	struct sl_ct_val val;
+	__u32 fp; /* the fast path's finding, for sl_pctx.ct_fp */
 };
+
 _Static_assert(sizeof(struct sl_ct_scratch) <= SL_STAGE_SCRATCH,
 	       "the conntrack scratch fits the stage scratch");
+_Static_assert(sizeof(struct sl_ct_scratch) <= SL_SYN_SCRATCH_OFF,
+	       "the synproxy ACK check's copies leave the conntrack scratch");
 
 /* ICMP and ICMPv6 types (linux/icmp.h needs libc headers). */
 #define SL_ICMP_ECHOREPLY     0
@@ -63,38 +106,6 @@ _Static_assert(sizeof(struct sl_ct_scratch) <= SL_STAGE_SCRATCH,
 #define SL_ICMP6_PARAMPROB    4
 #define SL_ICMP6_ECHO_REQUEST 128
 #define SL_ICMP6_ECHO_REPLY   129
-
-#define SL_TCP_FIN 0x01
-#define SL_TCP_SYN 0x02
-#define SL_TCP_RST 0x04
-#define SL_TCP_ACK 0x10
-
-/* TCP events, from the flags (the kernel's get_conntrack_index() with
- * tcp_valid_flags(): ECE and CWR aside, other combinations are invalid). */
-enum {
-	SL_CT_EV_SYN,
-	SL_CT_EV_SYNACK,
-	SL_CT_EV_FIN,
-	SL_CT_EV_ACK,
-	SL_CT_EV_RST,
-	SL_CT_EV_BAD,
-};
-
-static __always_inline int sl_ct_tcp_event(__u8 f)
-{
-	f &= 0x3f; /* ECE, CWR */
-	if (f & SL_TCP_RST)
-		return f & (SL_TCP_SYN | SL_TCP_FIN) ? SL_CT_EV_BAD
-						     : SL_CT_EV_RST;
-	if (f & SL_TCP_SYN) {
-		if (f & SL_TCP_FIN)
-			return SL_CT_EV_BAD;
-		return f & SL_TCP_ACK ? SL_CT_EV_SYNACK : SL_CT_EV_SYN;
-	}
-	if (f & SL_TCP_FIN)
-		return f & SL_TCP_ACK ? SL_CT_EV_FIN : SL_CT_EV_BAD;
-	return f & SL_TCP_ACK ? SL_CT_EV_ACK : SL_CT_EV_BAD;
-}
 
 /* The timeout of an entry in `state`, in ns: the running config's, else
  * the default. */
@@ -121,7 +132,9 @@ static __always_inline struct sl_ct_val *sl_ct_find(struct sl_ct_scratch *s,
 	struct sl_ct_val *v = bpf_map_lookup_elem(&sl_ct, &s->key);
 
 	*stale = NULL;
-	if (v && now - v->last > sl_ct_timeout(h, v->state)) {
+	/* signed: an entry written from user space (CLOCK_MONOTONIC) may be
+	 * up to a tick ahead of the coarse clock */
+	if (v && (__s64)(now - v->last) > (__s64)sl_ct_timeout(h, v->state)) {
 		*stale = v;
 		return NULL;
 	}
@@ -177,74 +190,57 @@ static __always_inline __u32 sl_ct_pkt_state(const struct sl_ct_val *v,
 						   : SL_CT_NEW;
 }
 
-/* The TCP state after event ev in direction dir (0: original) of an entry
- * in state st whose first FIN came from direction fin (-1: none), or
- * SL_CTS_NONE when the packet fits no transition (invalid). A SYN on a
- * closed flow starts a new one: the caller handles it. */
-static __always_inline __u32 sl_ct_tcp_next(__u32 st, int ev, __u32 dir,
-					    int fin)
+/* The packet state once v, which the packet fits in direction dir, saw
+ * it; for an established flow's, what the fast path makes of it (in
+ * s->fp): a cached pass of its slot under the running blob, or whether
+ * the classifier's pass may be cached. */
+static __always_inline __u32 sl_ct_fast(struct sl_ct_scratch *s,
+					const struct sl_hook *h,
+					const struct sl_ct_val *v, __u32 dir)
 {
-	if (ev == SL_CT_EV_RST)
-		return SL_CTS_CLOSE;
-	switch (st) {
-	case SL_CTS_SYN_SENT:
-		if (ev == SL_CT_EV_SYN)
-			return dir ? SL_CTS_SYN_RECV : SL_CTS_SYN_SENT;
-		if (ev == SL_CT_EV_SYNACK && dir)
-			return SL_CTS_SYN_RECV;
-		return SL_CTS_NONE;
-	case SL_CTS_SYN_RECV:
-		if (ev == SL_CT_EV_ACK && !dir)
-			return SL_CTS_ESTABLISHED;
-		if (ev == SL_CT_EV_SYNACK && dir)
-			return SL_CTS_SYN_RECV; /* retransmitted */
-		if (ev == SL_CT_EV_SYN && !dir)
-			return SL_CTS_SYN_RECV; /* retransmitted */
-		if (ev == SL_CT_EV_FIN && !dir)
-			return SL_CTS_FIN_WAIT;
-		return SL_CTS_NONE;
-	case SL_CTS_ESTABLISHED:
-		if (ev == SL_CT_EV_ACK)
-			return SL_CTS_ESTABLISHED;
-		if (ev == SL_CT_EV_FIN)
-			return SL_CTS_FIN_WAIT;
-		if (ev == SL_CT_EV_SYNACK && dir)
-			return SL_CTS_ESTABLISHED; /* late retransmission */
-		return SL_CTS_NONE;
-	case SL_CTS_FIN_WAIT:
-		/* the other end acks the FIN, or closes too */
-		if (ev == SL_CT_EV_ACK)
-			return (int)dir != fin ? SL_CTS_CLOSE_WAIT
-					       : SL_CTS_FIN_WAIT;
-		if (ev == SL_CT_EV_FIN)
-			return (int)dir != fin ? SL_CTS_LAST_ACK
-					       : SL_CTS_FIN_WAIT;
-		return SL_CTS_NONE;
-	case SL_CTS_CLOSE_WAIT:
-		if (ev == SL_CT_EV_ACK)
-			return SL_CTS_CLOSE_WAIT;
-		if (ev == SL_CT_EV_FIN)
-			return (int)dir != fin ? SL_CTS_LAST_ACK
-					       : SL_CTS_CLOSE_WAIT;
-		return SL_CTS_NONE;
-	case SL_CTS_LAST_ACK:
-		/* the first closer acks the second FIN */
-		if (ev == SL_CT_EV_ACK)
-			return (int)dir == fin ? SL_CTS_TIME_WAIT
-					       : SL_CTS_LAST_ACK;
-		if (ev == SL_CT_EV_FIN)
-			return SL_CTS_LAST_ACK;
-		return SL_CTS_NONE;
-	case SL_CTS_TIME_WAIT:
-		if (ev == SL_CT_EV_ACK || ev == SL_CT_EV_FIN)
-			return SL_CTS_TIME_WAIT;
-		return SL_CTS_NONE;
-	case SL_CTS_CLOSE:
-		if (ev == SL_CT_EV_ACK)
-			return SL_CTS_CLOSE;
-		return SL_CTS_NONE;
-	}
-	return SL_CTS_NONE;
+	__u32 ct = sl_ct_pkt_state(v, dir), slot, vd;
+	struct sl_blob_hdr *b = (void *)h->blob;
+
+	if (sl_feat.trace || ct != SL_CT_ESTABLISHED || !b)
+		return ct;
+	slot = 1U << ((h->dir & 1) * 2 + (dir & 1));
+	vd = v->verdict;
+	if ((v->flags & SL_CT_F_VERDICT) && v->serial == b->serial &&
+	    (vd & slot))
+		s->fp = slot | SL_CT_FP_HIT |
+			(vd & (slot << 4) ? SL_CT_FP_RULE : 0);
+	else if (!b->nrules ||
+		 (((struct sl_cls_hdr *)b->cls)->flags & SL_CLS_F_FLOW))
+		s->fp = slot | SL_CT_FP_STORE;
+	return ct;
+}
+
+/* Caches the pass the classifier gave the packet in its slot (pipeline.h,
+ * after the verdict, for a packet with SL_CT_FP_STORE): under the running
+ * blob's serial, dropping the bits of an earlier blob. */
+static __always_inline void sl_ct_store(struct sl_pctx *c,
+					const struct sl_hook *h)
+{
+	__u32 slot = c->ct_fp & SL_CT_FP_SLOT, vd;
+	struct sl_ct_val *v;
+	__u64 serial;
+
+	if (!h->blob)
+		return;
+	v = bpf_map_lookup_elem(&sl_ct, &c->ct_key);
+	if (!v)
+		return;
+	serial = ((struct sl_blob_hdr *)h->blob)->serial;
+	vd = (v->flags & SL_CT_F_VERDICT) && v->serial == serial ? v->verdict
+								 : 0;
+	vd |= slot;
+	if (c->v.reason == SL_R_RULE)
+		vd |= slot << 4;
+	else
+		vd &= ~(slot << 4);
+	v->serial = serial;
+	v->verdict = vd;
+	v->flags |= SL_CT_F_VERDICT;
 }
 
 static __always_inline __u32 sl_ct_tcp(struct sl_ct_scratch *s,
@@ -290,7 +286,7 @@ static __always_inline __u32 sl_ct_tcp(struct sl_ct_scratch *s,
 	if (ev == SL_CT_EV_FIN && !v->fin_dir && !sl_feat.trace)
 		v->fin_dir = dir + 1;
 	sl_ct_seen(v, dir, next, now, len, flags);
-	return sl_ct_pkt_state(v, dir);
+	return sl_ct_fast(s, h, v, dir);
 }
 
 static __always_inline __u32 sl_ct_udp(struct sl_ct_scratch *s,
@@ -310,7 +306,7 @@ static __always_inline __u32 sl_ct_udp(struct sl_ct_scratch *s,
 		   dir || (v->flags & SL_CT_F_REPLIED) ? SL_CTS_UDP_ASSURED
 						       : SL_CTS_UDP_UNREPLIED,
 		   now, len, 0);
-	return sl_ct_pkt_state(v, dir);
+	return sl_ct_fast(s, h, v, dir);
 }
 
 /* ICMP echo (request: req 1) of identifier in the scratch key. */
@@ -334,7 +330,7 @@ static __always_inline __u32 sl_ct_echo(struct sl_ct_scratch *s,
 	if (req == (int)dir)
 		return SL_CT_INVALID;
 	sl_ct_seen(v, dir, dir ? SL_CTS_ICMP_REPLIED : v->state, now, len, 0);
-	return sl_ct_pkt_state(v, dir);
+	return sl_ct_fast(s, h, v, dir);
 }
 
 /* An ICMP error at data[off..]: the header of the packet it quotes (IPv4
@@ -469,10 +465,15 @@ static __noinline int sl_ct_track(struct sl_pctx *c, const struct sl_hook *h)
 
 	c->ct = SL_CT_UNTRACKED;
 	c->flags = 0;
+	c->ct_fp = 0;
+	s->fp = 0;
 	if (c->parsed != SL_R_PASS || p->frag == SL_FRAG_LATER)
 		return 0;
 	fam = p->l3_proto == ETH_P_IP ? 4 : 6;
-	now = bpf_ktime_get_ns();
+	/* The coarse clock (CLOCK_MONOTONIC at the last tick): timeouts are
+	 * whole seconds, and the precise one cost ~20 ns a packet (bench_xdp
+	 * conntrack). */
+	now = bpf_ktime_get_coarse_ns();
 	switch (p->l4_proto) {
 	case IPPROTO_TCP:
 		side = sl_ct_key_make(&s->key, p->saddr, p->daddr, p->sport,
@@ -497,17 +498,25 @@ static __noinline int sl_ct_track(struct sl_pctx *c, const struct sl_hook *h)
 		return 0;
 	}
 	c->ct = ct;
+	c->ct_fp = s->fp;
+	if (s->fp & SL_CT_FP_STORE)
+		__builtin_memcpy(&c->ct_key, &s->key, sizeof(c->ct_key));
 	return 0;
 }
 
 /* The stage: well-formed IP packets (and first fragments) of TCP, UDP,
- * ICMP and ICMPv6, every hook. */
+ * ICMP and ICMPv6, every hook. Decides pass for a cached established flow
+ * (fast path), drop for an invalid packet with drop-invalid. */
 static __always_inline int sl_stage_conntrack(struct sl_pctx *c,
 					      const struct sl_hook *h)
 {
 	sl_ct_track(c, h);
 	if (c->flags & SL_PCTX_SYN_BAD)
 		return sl_done(c, SL_ACT_DROP, SL_R_SYN_COOKIE_BAD, 0);
+	if (c->ct_fp & SL_CT_FP_HIT)
+		return sl_done(c, SL_ACT_PASS,
+			       c->ct_fp & SL_CT_FP_RULE ? SL_R_RULE : SL_R_PASS,
+			       0);
 	if (c->ct == SL_CT_INVALID && h->blob &&
 	    (((struct sl_blob_hdr *)h->blob)->ct_flags &
 	     SL_BLOB_CT_DROP_INVALID))

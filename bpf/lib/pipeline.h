@@ -80,6 +80,13 @@ static __always_inline struct sl_pctx *sl_pipeline(const struct sl_hook *h)
 	/* Not reached: the policy row always decides. */
 	sl_done(c, SL_ACT_ABORT, SL_R_PASS, 0);
 done:
+	/* An established flow's pass that may be cached (conntrack.h): the
+	 * rules stage's or the policy's, not the allow set's (it tracks the
+	 * packet before the conntrack stage, then decides). */
+	if (sl_feat.conntrack && (c->ct_fp & SL_CT_FP_STORE) &&
+	    c->v.action == SL_ACT_PASS &&
+	    (c->v.reason == SL_R_RULE || c->v.reason == SL_R_PASS))
+		sl_ct_store(c, h);
 	sl_verdict_commit(c, h);
 	return c;
 }

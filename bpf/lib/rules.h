@@ -462,6 +462,10 @@ static __always_inline int sl_stage_rules(struct sl_pctx *c,
 			t->n_count--;
 		}
 	}
+	/* A ratelimit rule's pass, or count rules met: each packet must be
+	 * classified, so conntrack's fast path may not cache the pass. */
+	if (act == SL_RACT_RATELIMIT || cc->hits[0] < cc->best)
+		c->ct_fp &= ~SL_CT_FP_STORE;
 	if (act < 0)
 		return SL_CONT;
 	if (act == SL_RACT_DROP)

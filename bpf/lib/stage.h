@@ -51,13 +51,22 @@ struct sl_pctx {
 	__u32 gen;    /* set slot the packet's config blob names */
 	__u32 ct;     /* enum sl_ct_pkt (conntrack stage; 0 when off) */
 	__u32 flags;  /* SL_PCTX_* (conntrack stage) */
+	/* conntrack's fast path (conntrack.h): SL_CT_FP_* and the cache
+	 * slot of the packet; 0 when off or not an established flow's */
+	__u32 ct_fp;
+	struct sl_ct_key ct_key; /* the flow's key, for SL_CT_FP_STORE */
 	__u64 scratch[SL_STAGE_SCRATCH / 8];
 };
 
-/* sl_pctx.flags */
-#define SL_PCTX_SYN_BAD                                       \
-	0x1 /* an ACK to a synproxy port: no flow, bad cookie \
-	     */
+/* sl_pctx.flags: an ACK to a synproxy port of no flow whose cookie does
+ * not check */
+#define SL_PCTX_SYN_BAD 0x1
+
+/* sl_pctx.ct_fp: the packet's slot bit (1 << slot, bits 0-3), and */
+#define SL_CT_FP_SLOT  0x0f
+#define SL_CT_FP_HIT   0x10 /* its pass is cached: skip the classifier */
+#define SL_CT_FP_RULE  0x20 /* HIT: a rule decided it (reason rule) */
+#define SL_CT_FP_STORE 0x40 /* a pass the classifier decides may be cached */
 
 /* One slot: the hooks never nest on a CPU for one packet (XDP and TC run
  * to completion in softirq or with bottom halves off). Not pinned: it
@@ -135,6 +144,7 @@ static __always_inline int sl_stage_parse(struct sl_pctx *c,
 	}
 	c->gen = h->blob ? ((struct sl_blob_hdr *)h->blob)->set_gen & 1 : 0;
 	c->ct = SL_CT_UNTRACKED;
+	c->ct_fp = 0;
 	return SL_CONT;
 }
 

@@ -54,8 +54,9 @@ static __always_inline int sl_syn_port(__u16 port)
 /* The stage's scratch: copies of the SYN's IP and TCP headers (the cookie
  * helpers read them there), what the answer needs from them, and the
  * answer's headers being built. Placed after the conntrack stage's own
- * scratch (sl_ct_scratch, 104 bytes), which the ACK check keeps. */
-#define SL_SYN_SCRATCH_OFF 104
+ * scratch (sl_ct_scratch, asserted in conntrack.h), which the ACK check
+ * keeps. */
+#define SL_SYN_SCRATCH_OFF 128
 struct sl_syn_scratch {
 	__u8 ip[40];  /* IPv4 (20) or IPv6 (40) header */
 	__u8 tcp[64]; /* TCP header and options (60), 4 spare */

@@ -640,6 +640,13 @@ _Static_assert(sizeof(struct sl_cls_hdr) == 232, "sl_cls_hdr size");
  * walk: a rule set of at most SL_CLS_LINEAR_MAX rules is scanned so. */
 #define SL_CLS_F_LINEAR	  0x2
 #define SL_CLS_LINEAR_MAX 2
+/* Every rule that can match decides alike for all packets of one
+ * direction of a flow at one hook direction: none has a condition on TCP
+ * flags, MAC addresses, the interface, the VLAN or an ICMP code (the
+ * other dimensions are fixed by the flow's key and the hook, ct-state is
+ * established for every packet the cache serves). Conntrack's fast path
+ * caches a pass only under a blob with this flag (or without rules). */
+#define SL_CLS_F_FLOW 0x4
 
 #define SL_CLS_RULE_OFF 4096ULL
 
@@ -850,10 +857,11 @@ static inline __u32 sl_ct_tmo_default(__u32 tmo)
 
 /* sl_ct_val.flags */
 #define SL_CT_F_REPLIED 0x01 /* a packet of the reply direction was seen */
-#define SL_CT_F_VERDICT 0x02 /* verdict/serial hold a cached verdict */
+#define SL_CT_F_VERDICT 0x02 /* verdict/serial hold cached verdicts */
 
 /* An entry. Directions: 0 is the initiator's (the original direction), 1
- * the reply. Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC). Counters are
+ * the reply. Times are bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC at the
+ * last tick, so up to a tick behind clock_gettime()). Counters are
  * added atomically; state changes are plain writes (two CPUs racing on one
  * flow may lose one transition, as in other BPF connection trackers). */
 struct sl_ct_val {
@@ -866,7 +874,10 @@ struct sl_ct_val {
 	__u8 flags;	  /* SL_CT_F_* */
 	__u8 fin_dir;	  /* TCP: direction + 1 of the first FIN, 0: none */
 	__u8 tcp_seen[2]; /* TCP flags seen, ORed, per direction */
-	__u8 verdict;	  /* established fast path: cached enum sl_action */
+	/* established fast path (bpf/lib/conntrack.h): bit s (0-3) a pass
+	 * cached for slot s = hook direction * 2 + flow direction, bit s + 4
+	 * that a rule decided it (else the policy) */
+	__u8 verdict;
 	__u8 pad;
 	__u64 serial; /* config blob serial the verdict was computed with */
 };

@@ -523,7 +523,10 @@ const struct cli_cmd cmd_stats = {
 	"tcp-no-flags, tcp-fin-no-ack, tcp-xmas, land, banned, "
 	"ct-invalid, ratelimit.\nJSON lists "
 	"every\n"
-	"reason, zero or not.",
+	"reason, zero or not. With conntrack on, the packets an established "
+	"flow's cached pass lets through (the fast path)\n"
+	"count under the reason of that pass (rule or pass) but not in the "
+	"deciding rule's counters.",
     .opts =
 	(const struct cli_opt[]){
 	    {"watch", 'w', "SECONDS",

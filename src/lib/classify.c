@@ -1188,7 +1188,7 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	struct tb b = {.quiet = quiet};
 	uint8_t *u8 = blob;
 	struct sl_cls_mac *mt = (void *)(u8 + SL_CLS_MAC_OFF);
-	uint32_t nmac = 1, classes = 0;
+	uint32_t nmac = 1, classes = 0, flow = SL_CLS_F_FLOW;
 	int err = 0;
 
 	if (n >= SL_RULE_MAX) {
@@ -1274,6 +1274,11 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 			continue;
 		}
 		classes |= box_classes(lo + i * ND, hi + i * ND);
+		/* conditions that may differ between packets of one
+		 * direction of a flow (abi.h, SL_CLS_F_FLOW) */
+		if (sorted[i].tcp_mask || mi || sorted[i].iface[0] ||
+		    sorted[i].vlan >= 0 || sorted[i].icmp_code >= 0)
+			flow = 0;
 		cnt[cat[i]]++;
 	}
 
@@ -1370,7 +1375,7 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 	}
 	ch->ntrees = nt;
 	ch->none = SL_CLS_NONE;
-	ch->flags = SL_CLS_F_CLASSES | SL_CLS_F_LINEAR;
+	ch->flags = SL_CLS_F_CLASSES | SL_CLS_F_LINEAR | flow;
 	ch->classes = classes;
 	ch->nnodes = b.nn;
 	ch->nleaf = b.nl;

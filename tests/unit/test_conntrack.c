@@ -7,7 +7,12 @@
  * BTF) and the entry afterwards: state, which end started the flow,
  * packets per direction. Sequences: a TCP open and close, a RST, invalid
  * packets, UDP becoming assured, ICMP echo, ICMP errors quoting tracked
- * and untracked flows, IPv6 and VLAN-tagged variants, and the stage off. */
+ * and untracked flows, IPv6 and VLAN-tagged variants, and the stage off.
+ * The established fast path: cached passes per slot skip the classifier,
+ * an apply re-evaluates, count/ratelimit/tcp-flags rules are never
+ * cached, an egress pass never passes ingress. A fuzz run of random TCP
+ * flags against a model built on the datapath's own transition function
+ * (bpf/lib/ct_tcp.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -27,11 +32,14 @@
 #include "pkt.h"
 #include "sluice.h"
 #include "sluice_xdp.skel.h"
+/* conntrack's TCP transition function, plain C: the fuzz model's */
+#include "../../bpf/lib/ct_tcp.h"
 
 struct env {
 	struct sluice_xdp *skel;
 	int xdp, tc_out, ct, scratch;
 	size_t ct_off; /* offset of `ct` in struct sl_pctx */
+	size_t v_off;  /* of `v` (struct sl_verdict: action, reason, ...) */
 	size_t pctx_size;
 };
 
@@ -101,7 +109,9 @@ static bool env_load(struct env *e, int conntrack)
 	e->tc_out = bpf_program__fd(e->skel->progs.sluice_tc_out);
 	e->ct = bpf_map__fd(e->skel->maps.sl_ct);
 	e->scratch = bpf_map__fd(e->skel->maps.sl_scratch);
-	return btf_member(e->skel, "sl_pctx", "ct", &e->ct_off, &e->pctx_size);
+	return btf_member(e->skel, "sl_pctx", "ct", &e->ct_off,
+			  &e->pctx_size) &&
+	       btf_member(e->skel, "sl_pctx", "v", &e->v_off, &e->pctx_size);
 }
 
 /* The ct state the last packet on this CPU (0: the test is pinned there)
@@ -117,6 +127,22 @@ static int last_ct(struct env *e)
 		memcpy(&v, buf + e->ct_off, sizeof(v));
 	free(buf);
 	return (int)v;
+}
+
+/* The last packet's verdict on this CPU: action and reason. */
+static void last_verdict(struct env *e, __u32 *action, __u32 *reason)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t sz = (e->pctx_size + 7) & ~7UL;
+	__u8 *buf = calloc(ncpu, sz);
+	__u32 key = 0;
+
+	*action = *reason = 0xffff;
+	if (buf && !bpf_map_lookup_elem(e->scratch, &key, buf)) {
+		memcpy(action, buf + e->v_off, sizeof(*action));
+		memcpy(reason, buf + e->v_off + 4, sizeof(*reason));
+	}
+	free(buf);
 }
 
 static void ct_flush(struct env *e)
@@ -497,11 +523,9 @@ static bool check_expiry(void)
 
 /* Loads yaml and applies it on the `on` programs' private maps through
  * *ctx (sl_ctx_wrap; sl_close it); the loaded config in *cfg. */
-static bool apply_text(const char *yaml, struct sl_ctx *ctx,
-		       struct sl_config *cfg)
+static bool load_text(const char *yaml, struct sl_config *cfg)
 {
 	char path[] = "/tmp/test_conntrack_XXXXXX";
-	struct sl_apply_report rep;
 	int fd = mkstemp(path);
 	bool ok;
 
@@ -510,7 +534,15 @@ static bool apply_text(const char *yaml, struct sl_ctx *ctx,
 	close(fd);
 	ok = ASSERT_EQ(sl_config_load(path, cfg), 0, "config load");
 	unlink(path);
-	if (!ok)
+	return ok;
+}
+
+static bool apply_text(const char *yaml, struct sl_ctx *ctx,
+		       struct sl_config *cfg)
+{
+	struct sl_apply_report rep;
+
+	if (!load_text(yaml, cfg))
 		return false;
 	sl_ctx_wrap(ctx, on.skel);
 	if (ASSERT_EQ(sl_apply(ctx, cfg, 0, &rep), 0, "apply"))
@@ -776,6 +808,629 @@ out:
 	return ok;
 }
 
+/* ---- the established fast path ---- */
+
+/* The entry of a step's flow (false when there is none). */
+static bool fp_entry(const struct step *st, struct sl_ct_val *v)
+{
+	struct sl_ct_key k;
+	uint32_t side;
+
+	spec_key(&st->pkt, &k, &side);
+	return !bpf_map_lookup_elem(on.ct, &k, v);
+}
+
+static uint64_t fp_rule_packets(struct sl_ctx *ctx, uint32_t id)
+{
+	struct sl_rule r = {.id = id};
+	struct sl_counter c;
+
+	if (sl_rule_stats_read(ctx, &r, 1, &c))
+		return ~0ULL;
+	return c.packets;
+}
+
+/* Runs steps and checks each one's verdict. */
+static bool fp_run(const char *name, const struct step *sv, const int *ret,
+		   size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = run_one(&on, &sv[i]);
+
+		if (!ASSERT_TRUE(r == ret[i], "%s: %s: verdict %d, want %d",
+				 name, sv[i].what, r, ret[i]))
+			return false;
+	}
+	return true;
+}
+
+/* The cached slots of a step's flow: sl_ct_val.verdict, or -1 when the
+ * entry holds none (no entry, no SL_CT_F_VERDICT). */
+static int fp_bits(const struct step *st, __u64 *serial)
+{
+	struct sl_ct_val v;
+
+	if (!fp_entry(st, &v) || !(v.flags & SL_CT_F_VERDICT))
+		return -1;
+	if (serial)
+		*serial = v.serial;
+	return v.verdict;
+}
+
+#define FP_SLOT(hook_out, reply) (1 << ((hook_out)*2 + (reply)))
+
+/* A TCP flow A -> B:dport opened through XDP (A's packets, ingress) and TC
+ * egress (B's). */
+#define FP_OPEN(dport, sp)                                               \
+	{"SYN", T4(SYN, A4, B4, sp, dport), 0, NOTYPE},                  \
+	    {"SYN-ACK", T4(SYNACK, B4, A4, dport, sp), 1, NOTYPE},       \
+	    {"ACK", T4(ACK, A4, B4, sp, dport), 0, NOTYPE},              \
+	{                                                                \
+		"data", T4(PSHACK, A4, B4, sp, dport, .payload = 10), 0, \
+		    NOTYPE                                               \
+	}
+
+/* An established flow's pass is cached per slot under the blob's serial
+ * and skips the classifier: the pass rule's counters stop (its reason
+ * still counts as rule), the reply's slot has the policy's pass. A deny
+ * set entry (no apply, no new serial) still drops the flow at once: sets
+ * run before the fast path. */
+static bool check_fast_path(void)
+{
+	static const char yaml[] =
+	    "policy: {in: drop, out: pass}\n"
+	    "conntrack: {enabled: true}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: pass, proto: tcp, dport: "
+	    "80}\n";
+	const struct step sv[] = {FP_OPEN(80, 40040)};
+	const int ret[] = {XDP_PASS, TC_ACT_OK, XDP_PASS, XDP_PASS};
+	const struct step back = {"data back",
+				  T4(PSHACK, B4, A4, 80, 40040, .payload = 10),
+				  1, NOTYPE};
+	struct sl_counter before[SL_STATS_MAX], after[SL_STATS_MAX];
+	int stats = bpf_map__fd(on.skel->maps.sl_stats);
+	int rule = sl_stats_idx(SL_R_RULE, SL_ACT_PASS);
+	struct sl_prefix a;
+	struct sl_config cfg;
+	struct sl_ctx ctx;
+	uint64_t n0, n1;
+	__u64 serial = 0;
+	char err[64];
+	int bits;
+	bool ok;
+
+	if (!apply_text(yaml, &ctx, &cfg))
+		return false;
+	ct_flush(&on);
+	ok = fp_run("fast path", sv, ret, 4);
+	bits = fp_bits(&sv[0], &serial);
+	/* the ACK (in, original) cached a rule's pass, the SYN-ACK (out,
+	 * reply) the policy's; the SYN (new) nothing */
+	ok = ok &&
+	     ASSERT_EQ(bits, FP_SLOT(0, 0) | FP_SLOT(0, 0) << 4 | FP_SLOT(1, 1),
+		       "cached slots") &&
+	     ASSERT_TRUE(serial > 0, "cached under serial %llu",
+			 (unsigned long long)serial);
+	n0 = fp_rule_packets(&ctx, 1);
+	ok = ok && ASSERT_EQ(sl_stats_read_fd(stats, before), 0, "stats") &&
+	     ASSERT_EQ(run_one(&on, &sv[3]), XDP_PASS, "cached data in") &&
+	     ASSERT_EQ(run_one(&on, &sv[3]), XDP_PASS, "cached data in") &&
+	     ASSERT_EQ(run_one(&on, &back), TC_ACT_OK, "cached data out") &&
+	     ASSERT_EQ(sl_stats_read_fd(stats, after), 0, "stats");
+	n1 = fp_rule_packets(&ctx, 1);
+	ok = ok &&
+	     ASSERT_TRUE(n0 == 2 && n1 == n0,
+			 "rule 1 counted %llu then %llu packets: want 2 "
+			 "(SYN, ACK: the data took the fast path), then no "
+			 "more",
+			 (unsigned long long)n0, (unsigned long long)n1) &&
+	     ASSERT_EQ(after[rule].packets - before[rule].packets, 2,
+		       "cached passes counted as reason rule");
+	ok =
+	    ok &&
+	    ASSERT_EQ(sl_prefix_parse(A4, &a, err, sizeof(err)), 0, "prefix") &&
+	    ASSERT_EQ(sl_set_add(&ctx, SL_SET_DENY, SL_DIR_SRC, &a, 1, NULL), 0,
+		      "block A") &&
+	    ASSERT_EQ(run_one(&on, &sv[3]), XDP_DROP,
+		      "a blocked source's established flow") &&
+	    ASSERT_EQ(sl_set_del(&ctx, SL_SET_DENY, SL_DIR_SRC, &a, 1), 0,
+		      "unblock A") &&
+	    ASSERT_EQ(run_one(&on, &sv[3]), XDP_PASS, "unblocked");
+	sl_config_free(&cfg);
+	sl_close(&ctx);
+	return ok;
+}
+
+/* An apply that changes the rules gives a new serial: the next packet of
+ * a cached flow is classified again (a now-dropping rule drops it, and
+ * counts), and the slots cached under the old serial are gone. */
+static bool check_fast_path_apply(void)
+{
+	static const char yaml[] =
+	    "policy: {in: drop, out: pass}\n"
+	    "conntrack: {enabled: true}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: pass, proto: tcp, dport: "
+	    "80}\n";
+	static const char yaml2[] = "policy: {in: drop, out: pass}\n"
+				    "conntrack: {enabled: true}\n"
+				    "rules:\n"
+				    "  - {id: 2, action: drop, proto: tcp, "
+				    "dport: 80}\n";
+	const struct step sv[] = {FP_OPEN(80, 40041)};
+	const int ret[] = {XDP_PASS, TC_ACT_OK, XDP_PASS, XDP_PASS};
+	const struct step back = {"data back",
+				  T4(PSHACK, B4, A4, 80, 40041, .payload = 10),
+				  1, NOTYPE};
+	struct sl_config cfg, cfg2;
+	struct sl_apply_report rep;
+	struct sl_ctx ctx;
+	__u64 s1 = 0, s2 = 0;
+	int b1, b2;
+	bool ok;
+
+	if (!apply_text(yaml, &ctx, &cfg))
+		return false;
+	ct_flush(&on);
+	ok = fp_run("apply", sv, ret, 4);
+	b1 = fp_bits(&sv[0], &s1);
+	ok = ok && ASSERT_EQ(b1 & 0xf, FP_SLOT(0, 0) | FP_SLOT(1, 1),
+			     "cached before the apply");
+	if (!ok)
+		goto out;
+	ok = load_text(yaml2, &cfg2);
+	if (!ok)
+		goto out;
+	ok = ASSERT_EQ(sl_apply(&ctx, &cfg2, 0, &rep), 0, "apply 2");
+	sl_config_free(&cfg2);
+	ok = ok &&
+	     ASSERT_EQ(run_one(&on, &sv[3]), XDP_DROP,
+		       "the established flow after the apply (drop rule)") &&
+	     ASSERT_EQ(fp_rule_packets(&ctx, 2), 1, "the drop rule counted") &&
+	     ASSERT_EQ(run_one(&on, &back), TC_ACT_OK, "data back");
+	b2 = fp_bits(&sv[0], &s2);
+	ok = ok &&
+	     ASSERT_TRUE(s2 > s1 && b2 == FP_SLOT(1, 1),
+			 "after the apply: serial %llu (before %llu), "
+			 "slots %#x (want only the reply's out slot)",
+			 (unsigned long long)s2, (unsigned long long)s1, b2);
+out:
+	sl_config_free(&cfg);
+	sl_close(&ctx);
+	return ok;
+}
+
+/* What needs every packet is never cached: a slot whose packets meet a
+ * count rule (the count rule counts every packet), a ratelimit rule's
+ * pass (every packet takes a token: the bucket empties and drops), rules
+ * on TCP flags (a blob without SL_CLS_F_FLOW); the other slot of the same
+ * flow is cached. */
+static bool check_fast_path_uncached(void)
+{
+	static const char yaml[] =
+	    "policy: {in: drop, out: pass}\n"
+	    "conntrack: {enabled: true}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: count, proto: tcp, dport: 81}\n"
+	    "  - {id: 2, action: pass, proto: tcp, dport: 81}\n"
+	    "  - {id: 3, action: ratelimit, proto: tcp, dport: 82, rate: "
+	    "1/s, burst: 5, per: rule}\n";
+	static const char yaml_flags[] =
+	    "policy: {in: drop, out: pass}\n"
+	    "conntrack: {enabled: true}\n"
+	    "rules:\n"
+	    "  - {id: 4, action: drop, proto: tcp, tcp-flags: fin}\n"
+	    "  - {id: 5, action: pass, proto: tcp, dport: 83}\n";
+	const struct step c[] = {FP_OPEN(81, 40042)};
+	const struct step r[] = {FP_OPEN(82, 40043)};
+	const struct step f[] = {FP_OPEN(83, 40044)};
+	const int ret[] = {XDP_PASS, TC_ACT_OK, XDP_PASS, XDP_PASS};
+	struct sl_config cfg;
+	struct sl_ctx ctx;
+	bool ok;
+	int i;
+
+	if (!apply_text(yaml, &ctx, &cfg))
+		return false;
+	ct_flush(&on);
+	ok = fp_run("count", c, ret, 4);
+	for (i = 0; ok && i < 5; i++)
+		ok = ASSERT_EQ(run_one(&on, &c[3]), XDP_PASS, "counted data");
+	ok = ok && ASSERT_EQ(fp_rule_packets(&ctx, 1), 8,
+			     "the count rule counted every packet in");
+	ok = ok && ASSERT_EQ(fp_bits(&c[0], NULL), FP_SLOT(1, 1),
+			     "count: only the reply's out slot cached");
+	/* burst 5: SYN, ACK, data, then 2 more pass, the next drops */
+	ok = ok && fp_run("ratelimit", r, ret, 4);
+	for (i = 0; ok && i < 2; i++)
+		ok = ASSERT_EQ(run_one(&on, &r[3]), XDP_PASS, "within burst");
+	ok = ok &&
+	     ASSERT_EQ(run_one(&on, &r[3]), XDP_DROP,
+		       "over the burst: the ratelimit rule still decides") &&
+	     ASSERT_EQ(fp_bits(&r[0], NULL), FP_SLOT(1, 1),
+		       "ratelimit: only the reply's out slot cached");
+	sl_config_free(&cfg);
+	sl_close(&ctx);
+	if (!ok || !apply_text(yaml_flags, &ctx, &cfg))
+		return false;
+	{
+		const struct step fin = {"FIN", T4(FINACK, A4, B4, 40044, 83),
+					 0, NOTYPE};
+
+		ok = fp_run("tcp flags", f, ret, 4) &&
+		     ASSERT_EQ(fp_bits(&f[0], NULL), -1,
+			       "tcp-flags rules: nothing cached") &&
+		     ASSERT_EQ(run_one(&on, &fin), XDP_DROP,
+			       "the FIN meets its drop rule");
+	}
+	sl_config_free(&cfg);
+	sl_close(&ctx);
+	return ok;
+}
+
+/* A rule set caches only when each rule decides alike for every packet
+ * of a flow's slot (SL_CLS_F_FLOW): one rule with a condition on TCP
+ * flags, a MAC address, the interface, the VLAN or an ICMP code (none
+ * matching the flow) makes it classify every packet; a rule on ports,
+ * addresses, ICMP type or ct-state does not. */
+static bool check_fast_path_flow_rules(void)
+{
+	static const struct {
+		const char *rule;
+		bool cached;
+	} v[] = {
+	    {"{action: drop, proto: tcp, tcp-flags: fin}", false},
+	    {"{action: drop, src-mac: \"02:00:00:00:00:09\"}", false},
+	    {"{action: drop, iface: lo, proto: udp}", false},
+	    {"{action: drop, vlan: 7}", false},
+	    {"{action: drop, proto: icmp, icmp-type: 3, icmp-code: 1}", false},
+	    {"{action: drop, proto: icmp, icmp-type: 3}", true},
+	    {"{action: drop, src: 198.51.100.0/24, proto: tcp, dport: 1-79}",
+	     true},
+	    {"{action: drop, ct-state: invalid}", true},
+	};
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < sizeof(v) / sizeof(v[0]); i++) {
+		const struct step sv[] = {FP_OPEN(86, 40047 + i)};
+		const int ret[] = {XDP_PASS, TC_ACT_OK, XDP_PASS, XDP_PASS};
+		struct sl_config cfg;
+		struct sl_ctx ctx;
+		char yaml[512];
+		int bits;
+
+		snprintf(yaml, sizeof(yaml),
+			 "policy: {in: drop, out: pass}\n"
+			 "conntrack: {enabled: true}\n"
+			 "rules:\n"
+			 "  - %s\n"
+			 "  - {action: pass, proto: tcp, dport: 86}\n",
+			 v[i].rule);
+		if (!apply_text(yaml, &ctx, &cfg))
+			return false;
+		ok = fp_run(v[i].rule, sv, ret, 4);
+		bits = fp_bits(&sv[0], NULL);
+		ok =
+		    ok && ASSERT_TRUE(v[i].cached ? bits > 0 : bits == -1,
+				      "%s: cached slots %d, want %s", v[i].rule,
+				      bits, v[i].cached ? "some" : "none");
+		sl_config_free(&cfg);
+		sl_close(&ctx);
+	}
+	return ok;
+}
+
+/* The slots: B opens A:84 through TC egress; B's packets pass out (policy),
+ * A's answers pass in (a rule on source port 84). B's packets coming in
+ * (a router's other interface, XDP) meet no rule: the in policy drops
+ * them although the same direction's pass at egress is cached. */
+static bool check_fast_path_slots(void)
+{
+	static const char yaml[] =
+	    "policy: {in: drop, out: pass}\n"
+	    "conntrack: {enabled: true}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: pass, proto: tcp, sport: 84, direction: in}\n";
+	const struct step sv[] = {
+	    {"SYN out", T4(SYN, B4, A4, 40045, 84), 1, NOTYPE},
+	    {"SYN-ACK in", T4(SYNACK, A4, B4, 84, 40045), 0, NOTYPE},
+	    {"ACK out", T4(ACK, B4, A4, 40045, 84), 1, NOTYPE},
+	    {"data out", T4(PSHACK, B4, A4, 40045, 84), 1, NOTYPE},
+	    {"data in", T4(PSHACK, A4, B4, 84, 40045), 0, NOTYPE},
+	    {"B's data coming in", T4(PSHACK, B4, A4, 40045, 84), 0, NOTYPE},
+	    {"again", T4(PSHACK, B4, A4, 40045, 84), 0, NOTYPE},
+	};
+	const int ret[] = {TC_ACT_OK, XDP_PASS, TC_ACT_OK, TC_ACT_OK,
+			   XDP_PASS,  XDP_DROP, XDP_DROP};
+	struct sl_config cfg;
+	struct sl_ctx ctx;
+	bool ok;
+
+	if (!apply_text(yaml, &ctx, &cfg))
+		return false;
+	ct_flush(&on);
+	ok = fp_run("slots", sv, ret, 7) &&
+	     ASSERT_EQ(fp_bits(&sv[0], NULL),
+		       FP_SLOT(1, 0) | FP_SLOT(0, 1) | FP_SLOT(0, 1) << 4,
+		       "cached: out original (policy), in reply (rule)");
+	sl_config_free(&cfg);
+	sl_close(&ctx);
+	return ok;
+}
+
+/* A trusted source's pass (allow set, decided before the conntrack stage
+ * after tracking the packet) is never cached: unallowed, its flow meets
+ * the rules and the policy again at once. Its flow's replies, passed by
+ * the out policy, are. */
+static bool check_fast_path_allow(void)
+{
+	static const char yaml[] = "policy: {in: drop, out: pass}\n"
+				   "conntrack: {enabled: true}\n"
+				   "allow:\n  - 198.18.0.0/16\n";
+	const struct step sv[] = {FP_OPEN(85, 40046)};
+	const int ret[] = {XDP_PASS, TC_ACT_OK, XDP_PASS, XDP_PASS};
+	struct sl_config cfg;
+	struct sl_prefix a;
+	struct sl_ctx ctx;
+	char err[64];
+	bool ok;
+
+	if (!apply_text(yaml, &ctx, &cfg))
+		return false;
+	ct_flush(&on);
+	ok = fp_run("allow", sv, ret, 4) &&
+	     ASSERT_EQ(fp_bits(&sv[0], NULL), FP_SLOT(1, 1),
+		       "cached: only the reply's out slot (policy)") &&
+	     ASSERT_EQ(sl_prefix_parse("198.18.0.0/16", &a, err, sizeof(err)),
+		       0, "prefix") &&
+	     ASSERT_EQ(sl_set_del(&ctx, SL_SET_ALLOW, SL_DIR_SRC, &a, 1), 0,
+		       "unallow") &&
+	     ASSERT_EQ(run_one(&on, &sv[3]), XDP_DROP,
+		       "unallowed: the in policy drops the flow");
+	sl_config_free(&cfg);
+	sl_close(&ctx);
+	return ok;
+}
+
+/* ---- fuzz: random TCP flag sequences ---- */
+
+/* The model of one flow: conntrack's entry-level rules around the shared
+ * transition function (ct_tcp.h). */
+struct fz_flow {
+	struct step st[2]; /* a packet from A (XDP in), from B (TC out) */
+	struct sl_ct_key key;
+	uint32_t side[2]; /* key end of A and of B */
+	bool exists, syn_seen, replied;
+	__u32 state, orig; /* orig: 0 A, 1 B */
+	int fin_dir;	   /* -1: none, else 0 original, 1 reply */
+	__u64 pk[2];
+};
+
+static uint64_t fz_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* The packet state the model expects for flags f from end `from` (0: A),
+ * updating the model. Malformed-stage drops never get here. */
+static int fz_model(struct fz_flow *m, __u8 f, int from)
+{
+	int ev = sl_ct_tcp_event(f);
+	__u32 dir, next;
+
+	if (ev == SL_CT_EV_BAD)
+		return SL_CT_INVALID;
+	if (!m->exists) {
+		if (ev != SL_CT_EV_SYN)
+			return SL_CT_INVALID;
+		goto start;
+	}
+	dir = (__u32)from != m->orig;
+	if (ev == SL_CT_EV_SYN &&
+	    (m->state == SL_CTS_TIME_WAIT || m->state == SL_CTS_CLOSE))
+		goto start;
+	if (ev == SL_CT_EV_RST && dir && !m->replied) {
+		m->exists = false;
+		return SL_CT_ESTABLISHED;
+	}
+	next = sl_ct_tcp_next(m->state, ev, dir, m->fin_dir);
+	if (next == SL_CTS_NONE)
+		return SL_CT_INVALID;
+	if (ev == SL_CT_EV_FIN && m->fin_dir < 0)
+		m->fin_dir = dir;
+	m->state = next;
+	m->replied |= dir;
+	m->pk[dir]++;
+	return dir || m->replied ? SL_CT_ESTABLISHED : SL_CT_NEW;
+start:
+	m->exists = m->syn_seen = true;
+	m->state = SL_CTS_SYN_SENT;
+	m->orig = from;
+	m->replied = false;
+	m->fin_dir = -1;
+	m->pk[0] = 1;
+	m->pk[1] = 0;
+	return SL_CT_NEW;
+}
+
+/* Runs a step's frame with TCP flags f (any byte: pkt.h makes 0 an ACK). */
+static int fz_run(const struct step *st, __u8 flags)
+{
+	uint8_t f[PKT_MAX];
+	struct pkt_off o;
+	size_t len = build(st, f, &o);
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f, .data_size_in = len,
+		    .repeat = 1);
+
+	f[o.l4 + 13] = flags;
+	if (bpf_prog_test_run_opts(st->egress ? on.tc_out : on.xdp, &t))
+		return -1;
+	return (int)t.retval;
+}
+
+static bool fz_malformed(__u32 reason)
+{
+	return reason == SL_R_TCP_SYNFIN || reason == SL_R_TCP_SYNRST ||
+	       reason == SL_R_TCP_NOFLAGS || reason == SL_R_TCP_FIN_NOACK ||
+	       reason == SL_R_TCP_XMAS;
+}
+
+#define FZ_FLOWS   8
+#define FZ_PACKETS 20000
+
+/* 20,000 packets of random TCP flags over 8 flows (IPv4 and IPv6), both
+ * ends (A through XDP ingress, B through TC egress), conntrack on with
+ * drop-invalid and a pass rule (so the fast path caches): every verdict is
+ * pass or drop with a known reason that fits the packet's state; each
+ * flow's entry exists exactly when the model's does (never without a
+ * SYN), its state is a TCP state, and state, initiator, first FIN and
+ * packets per direction equal the model's (built on the same transition
+ * function); the table holds nothing else. Seed in the check's name. */
+static bool check_fuzz(uint64_t seed)
+{
+	static const char yaml[] = "policy: {in: pass, out: pass}\n"
+				   "conntrack: {enabled: true, drop-invalid: "
+				   "true}\n"
+				   "rules:\n"
+				   "  - {id: 1, action: pass, proto: tcp}\n";
+	static const __u8 common[] = {
+	    SYN,  SYNACK,      ACK,  FINACK,	  RSTACK,     PSHACK,
+	    0x04, 0x14 | 0x08, 0x11, 0x02 | 0x40, 0x10 | 0x80};
+	static struct fz_flow fl[FZ_FLOWS];
+	uint64_t x = seed, passed = 0, dropped = 0, fast = 0;
+	__u32 states = 0; /* the model states reached, bit per state */
+	struct sl_config cfg;
+	struct sl_ctx ctx;
+	bool ok = true;
+
+	if (!apply_text(yaml, &ctx, &cfg))
+		return false;
+	ct_flush(&on);
+	memset(fl, 0, sizeof(fl));
+	for (int i = 0; i < FZ_FLOWS; i++) {
+		struct fz_flow *m = &fl[i];
+		bool v6 = i >= FZ_FLOWS - 2;
+		uint16_t sp = 41000 + i, dp = 80 + i % 3;
+
+		if (v6) {
+			m->st[0] = (struct step){"A", T6(0, A6, B6, sp, dp), 0,
+						 NOTYPE};
+			m->st[1] = (struct step){"B", T6(0, B6, A6, dp, sp), 1,
+						 NOTYPE};
+		} else {
+			m->st[0] = (struct step){"A", T4(0, A4, B4, sp, dp), 0,
+						 NOTYPE};
+			m->st[1] = (struct step){"B", T4(0, B4, A4, dp, sp), 1,
+						 NOTYPE};
+		}
+		spec_key(&m->st[0].pkt, &m->key, &m->side[0]);
+		m->side[1] = !m->side[0];
+		m->fin_dir = -1;
+	}
+	for (int n = 0; ok && n < FZ_PACKETS; n++) {
+		uint64_t r = fz_next(&x);
+		struct fz_flow *m = &fl[r % FZ_FLOWS];
+		int from = (r >> 8) & 1, want, ret, ct;
+		__u8 f = (r >> 16) & 1 ? common[(r >> 24) % sizeof(common)]
+				       : (__u8)(r >> 32);
+		struct fz_flow before = *m;
+		struct step st = m->st[from];
+		__u32 action, reason;
+		struct sl_ct_val v;
+		bool has;
+
+		ret = fz_run(&st, f);
+		last_verdict(&on, &action, &reason);
+		ct = last_ct(&on);
+		if (!ASSERT_TRUE((action == SL_ACT_PASS &&
+				  ret == (from ? TC_ACT_OK : XDP_PASS)) ||
+				     (action == SL_ACT_DROP &&
+				      ret == (from ? TC_ACT_SHOT : XDP_DROP)),
+				 "packet %d (flags %#x from %c): return %d, "
+				 "action %u",
+				 n, f, "AB"[from], ret, action) ||
+		    !ASSERT_TRUE(reason < SL_R_MAX, "packet %d: reason %u", n,
+				 reason)) {
+			ok = false;
+			break;
+		}
+		if (fz_malformed(reason)) {
+			/* dropped before conntrack: the model sees nothing */
+			ok = ASSERT_TRUE(action == SL_ACT_DROP,
+					 "packet %d: malformed %u passed", n,
+					 reason);
+			dropped++;
+			continue;
+		}
+		want = fz_model(m, f, from);
+		states |= m->exists ? 1U << m->state : 0;
+		ok =
+		    ASSERT_TRUE(ct == want,
+				"packet %d (flags %#x from %c, state %u): ct "
+				"%d, model %d",
+				n, f, "AB"[from], before.state, ct, want) &&
+		    ASSERT_TRUE(
+			want == SL_CT_INVALID
+			    ? action == SL_ACT_DROP && reason == SL_R_CT_INVALID
+			    : action == SL_ACT_PASS && reason == SL_R_RULE,
+			"packet %d (flags %#x, ct %d): action %u "
+			"reason %u",
+			n, f, want, action, reason);
+		passed += action == SL_ACT_PASS;
+		dropped += action == SL_ACT_DROP;
+		has = !bpf_map_lookup_elem(on.ct, &m->key, &v);
+		fast += has && (v.flags & SL_CT_F_VERDICT);
+		ok = ok &&
+		     ASSERT_TRUE(has == m->exists && (!has || m->syn_seen),
+				 "packet %d (flags %#x from %c): entry %d, "
+				 "model %d",
+				 n, f, "AB"[from], has, m -> exists);
+		if (!ok || !has)
+			continue;
+		ok = ASSERT_TRUE(
+		    v.state >= SL_CTS_SYN_SENT && v.state <= SL_CTS_CLOSE &&
+			v.state == m->state && v.orig == m->side[m->orig] &&
+			(int)v.fin_dir - 1 == m->fin_dir &&
+			v.packets[0] == m->pk[0] && v.packets[1] == m->pk[1] &&
+			!!(v.flags & SL_CT_F_REPLIED) == m->replied,
+		    "packet %d (flags %#x from %c): entry state "
+		    "%u orig %u fin %u packets %llu/%llu flags "
+		    "%#x; model %u %u %d %llu/%llu replied %d",
+		    n, f, "AB"[from], v.state, v.orig, v.fin_dir,
+		    (unsigned long long)v.packets[0],
+		    (unsigned long long)v.packets[1], v.flags, m->state,
+		    m->side[m->orig], m->fin_dir + 1,
+		    (unsigned long long)m->pk[0], (unsigned long long)m->pk[1],
+		    m->replied);
+	}
+	if (ok) {
+		size_t live = 0;
+
+		for (int i = 0; i < FZ_FLOWS; i++)
+			live += fl[i].exists;
+		printf("# fuzz: %llu passed, %llu dropped, %llu with a cached "
+		       "verdict, states reached %#x\n",
+		       (unsigned long long)passed, (unsigned long long)dropped,
+		       (unsigned long long)fast, states);
+		ok = ASSERT_EQ(ct_count(&on), live, "entries in the table") &&
+		     ASSERT_TRUE(passed > 1000 && dropped > 1000 && fast > 100,
+				 "coverage: %llu passed, %llu dropped, %llu "
+				 "with a cached verdict",
+				 (unsigned long long)passed,
+				 (unsigned long long)dropped,
+				 (unsigned long long)fast) &&
+		     ASSERT_EQ(states, ((1U << (SL_CTS_CLOSE + 1)) - 1) & ~1U,
+			       "every TCP state reached");
+	}
+	sl_config_free(&cfg);
+	sl_close(&ctx);
+	return ok;
+}
+
 int main(void)
 {
 	cpu_set_t cpus;
@@ -820,8 +1475,34 @@ int main(void)
 		     check_ct_rules());
 	check_report("trusted sources are tracked, never judged",
 		     check_allow());
+	check_report("fast path: an established pass is cached per slot and "
+		     "skips the classifier; sets still drop",
+		     check_fast_path());
+	check_report("fast path: an apply that changes rules re-evaluates "
+		     "cached flows",
+		     check_fast_path_apply());
+	check_report("fast path: count, ratelimit and tcp-flags rules keep "
+		     "classifying every packet",
+		     check_fast_path_uncached());
+	check_report("fast path: an egress pass never lets ingress skip the "
+		     "classifier",
+		     check_fast_path_slots());
+	check_report("fast path: a trusted source's pass is never cached",
+		     check_fast_path_allow());
+	check_report("fast path: rules on tcp flags, mac, iface, vlan or icmp "
+		     "code classify every packet; others cache",
+		     check_fast_path_flow_rules());
 	check_report("ct list/flush/stats on 200,000 flows, with filters",
 		     check_lib());
+	{
+		char name[96];
+
+		snprintf(name, sizeof(name),
+			 "fuzz: 20,000 random TCP flag sequences match the "
+			 "model (seed %#x)",
+			 0x5eed5u);
+		check_report(name, check_fuzz(0x5eed5u));
+	}
 	RUN("conntrack off: untracked, no entry", &off, off_flow);
 	check_report("conntrack off: the table stays empty",
 		     ASSERT_EQ(ct_count(&off), 0, "entries"));
