@@ -1218,7 +1218,8 @@ static int ct_cached(int fd, const struct sl_ct_key *k, __u64 *serial)
  * conntrack is on: the lookup misses, the entry is inserted). The
  * duration of a repeat-1 run includes the test-run's own overhead, so the
  * row compares with its anchor measured the same way. */
-static int bench_fresh(const char *name, int prog_fd, __u16 sport0, int n)
+static int bench_fresh(const char *name, int prog_fd, __u16 sport0, int n,
+		       __u32 want)
 {
 	__u32 *d = calloc(n, sizeof(*d));
 	__u8 frame[128];
@@ -1228,11 +1229,13 @@ static int bench_fresh(const char *name, int prog_fd, __u16 sport0, int n)
 		return -ENOMEM;
 	for (int i = 0; i < n && !err; i++) {
 		size_t len = ct_frame(frame, sizeof(frame), 0x02, sport0 + i);
+		__u8 out[256];
 		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame,
-			    .data_size_in = len, .repeat = 1);
+			    .data_size_in = len, .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = 1);
 
 		err = bpf_prog_test_run_opts(prog_fd, &t);
-		if (!err && t.retval != XDP_PASS) {
+		if (!err && t.retval != want) {
 			pr_err("%s: the program returned %s", name,
 			       xdp_name(t.retval));
 			err = -EINVAL;
@@ -1241,9 +1244,9 @@ static int bench_fresh(const char *name, int prog_fd, __u16 sport0, int n)
 	}
 	if (!err) {
 		qsort(d, n, sizeof(d[0]), cmp_u32);
-		printf("case name=%s median=%u min=%u max=%u retval=XDP_PASS "
+		printf("case name=%s median=%u min=%u max=%u retval=%s "
 		       "runs=%d\n",
-		       name, d[n / 2], d[0], d[n - 1], n);
+		       name, d[n / 2], d[0], d[n - 1], xdp_name(want), n);
 		fflush(stdout);
 	}
 	free(d);
@@ -1281,6 +1284,12 @@ static int cmd_conntrack(const struct opts *o)
 	static const char inv_yaml[] =
 	    "policy: {in: pass, out: pass}\n"
 	    "conntrack: {enabled: true, max: 1048576, drop-invalid: true}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: pass, proto: tcp, dport: 80}\n";
+	static const char syn_yaml[] =
+	    "policy: {in: pass, out: pass}\n"
+	    "conntrack: {enabled: true, max: 1048576}\n"
+	    "synproxy: {ports: [80]}\n"
 	    "rules:\n"
 	    "  - {id: 1, action: pass, proto: tcp, dport: 80}\n";
 	struct sluice_xdp *skel[2] = {NULL, NULL};
@@ -1335,8 +1344,9 @@ static int cmd_conntrack(const struct opts *o)
 		pr_err("ct-established-classified-1: the pass was cached");
 		goto out;
 	}
-	if (bench_fresh("stateless-pass-r1", fd[0], 20000, CT_NEW_N) ||
-	    bench_fresh("ct-new-flow-r1", fd[1], 20000, CT_NEW_N))
+	if (bench_fresh("stateless-pass-r1", fd[0], 20000, CT_NEW_N,
+			XDP_PASS) ||
+	    bench_fresh("ct-new-flow-r1", fd[1], 20000, CT_NEW_N, XDP_PASS))
 		goto out;
 	for (i = 0; i < CT_NEW_N; i++) {
 		struct sl_ct_key nk;
@@ -1351,7 +1361,15 @@ static int cmd_conntrack(const struct opts *o)
 	    bench_case(o, "ratelimit-drop", fd[1], frame, len, XDP_DROP,
 		       &pkts) ||
 	    apply_yaml(&ctx[1], inv_yaml) ||
-	    bench_case(o, "ct-invalid-drop", fd[1], inv, ilen, XDP_DROP,
+	    bench_case(o, "ct-invalid-drop", fd[1], inv, ilen, XDP_DROP, &pkts))
+		goto out;
+	/* SYN cookies: a SYN answered from XDP (the frame becomes the
+	 * SYN-ACK, so runs of repeat 1, against that anchor), and an ACK of
+	 * no flow whose cookie does not check */
+	if (apply_yaml(&ctx[1], syn_yaml) ||
+	    bench_fresh("syn-cookie-answer-r1", fd[1], 30000, CT_NEW_N,
+			XDP_TX) ||
+	    bench_case(o, "syn-cookie-bad-ack", fd[1], inv, ilen, XDP_DROP,
 		       &pkts) ||
 	    apply_yaml(&ctx[1], ct_yaml))
 		goto out;

@@ -9,6 +9,8 @@
 #   BENCH_RULES 1|0         ns/packet by rule count (bench_rules, bench_cls)
 #   BENCH_SETS 1|0          seconds to apply 1M set entries (bench_sets)
 #   BENCH_LAB 1|0           then the packets/s veth lab, bench/lab_pps.sh
+#   BENCH_SYN 1|0           then the SYN-flood and conntrack-filtering lab,
+#                           bench/syn_lab.sh
 #   BENCH_MEM 1|0           then the memory of the whole state, bench/mem.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -236,6 +238,8 @@ END {
 	row("established, fast path, 1,000,000 live entries", "ct-established-1M", "stateless-pass-again", 1.2)
 	row("runs of repeat 1: stateless pass (anchor)", "stateless-pass-r1", "stateless-pass-r1", "")
 	row("runs of repeat 1: new flow (SYN, lookup miss + insert)", "ct-new-flow-r1", "stateless-pass-r1", "")
+	row("runs of repeat 1: SYN answered with a cookie (XDP_TX)", "syn-cookie-answer-r1", "stateless-pass-r1", "")
+	row("ACK of no flow, bad cookie, to a synproxy port (dropped)", "syn-cookie-bad-ack", "stateless-pass", "")
 	printf "  fill of 1,000,000 entries (batch updates): %s s\n", l["seconds"]
 	printf "  sl_ct memory (LRU hash, preallocated): %d bytes per entry, %.1f MiB per 1,000,000 entries\n",
 		m["per_entry"], m["per_1M_mib"]
@@ -312,6 +316,14 @@ fi
 if [ "${BENCH_LAB:-1}" = 1 ]; then
 	echo
 	bench/lab_pps.sh || echo "bench/run.sh: the packets/s lab failed" >&2
+fi
+
+# ---- SYN flood and conntrack filtering on a veth lab (bench/syn_lab.sh;
+# BENCH_SYN=0 skips it): the kernel's own SYN cookies vs Sluice's, and
+# nftables ct state vs Sluice's drop-invalid, in the same run ----
+if [ "${BENCH_SYN:-1}" = 1 ]; then
+	echo
+	bench/syn_lab.sh || echo "bench/run.sh: the SYN-flood lab failed" >&2
 fi
 
 # ---- memory of the whole state (bench/mem.sh; BENCH_MEM=0 skips it) ----

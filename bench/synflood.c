@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #define BATCH 64
@@ -85,7 +86,8 @@ static int allowed(int fam, const uint8_t *a, int plen)
 }
 
 /* Counts one received frame if it is an answer to the flood (to our
- * source MAC): a SYN-ACK or a RST. */
+ * source MAC, received: our own frames are PACKET_OUTGOING and carry
+ * another destination): a SYN-ACK or a RST. */
 static void count_reply(const uint8_t *smac, const uint8_t *r, ssize_t n,
 			long *synacks, long *rsts)
 {
@@ -108,7 +110,7 @@ int main(int argc, char **argv)
 	long count = 10000, dport = 80;
 	double seconds = 10, wait_s = 1;
 	int ack = 0, listen_back = 0, fam, plen, fd, ifx;
-	uint8_t dmac[6], smac[6] = {0x02, 0x5f, 0, 0, 0, 1}, dst[16], pfx[16];
+	uint8_t dmac[6], smac[6], dst[16], pfx[16];
 	struct sockaddr_ll sll = {0};
 	static const struct option o[] = {
 	    {"iface", 1, 0, 'i'},
@@ -191,6 +193,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synflood: %s: %s\n", iface, strerror(errno));
 		return 1;
 	}
+	{
+		/* the frames come from the interface's own address, where
+		 * the answers (from XDP or from a routing stack) go back */
+		struct ifreq ifr = {0};
+
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface);
+		if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+			fprintf(stderr, "synflood: %s: %s\n", iface,
+				strerror(errno));
+			return 1;
+		}
+		memcpy(smac, ifr.ifr_hwaddr.sa_data, 6);
+	}
 	sll.sll_family = AF_PACKET;
 	sll.sll_ifindex = ifx;
 	sll.sll_protocol = htons(ETH_P_ALL);
@@ -209,13 +224,22 @@ int main(int argc, char **argv)
 	size_t alen = fam == AF_INET ? 4 : 16, l3 = 14,
 	       iphl = fam == AF_INET ? 20 : 40, tl = 20 + (ack ? 0 : 4),
 	       len = l3 + iphl + tl;
-	uint8_t f[128];
+	static uint8_t frames[BATCH][128];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
 	long sent = 0, synacks = 0, rsts = 0;
+	int one = 1;
+
+	/* past the qdisc: the lab measures the receiver, not the sender */
+	setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 	double t0 = now_s(), t_end = t0 + seconds, t_last;
 
 	for (; sent < count && now_s() < t_end;) {
-		for (int k = 0; k < BATCH && sent < count; k++, sent++) {
-			uint8_t src[16], *ip = f + l3, *th = ip + iphl;
+		int k;
+
+		for (k = 0; k < BATCH && sent + k < count; k++) {
+			uint8_t src[16], *f = frames[k], *ip = f + l3,
+					 *th = ip + iphl;
 			uint32_t s = 0;
 
 			memcpy(src, pfx, 16);
@@ -223,7 +247,7 @@ int main(int argc, char **argv)
 				if (next_rand() & 1)
 					src[b / 8] |=
 					    (uint8_t)(0x80 >> (b % 8));
-			memset(f, 0, sizeof(f));
+			memset(f, 0, sizeof(frames[k]));
 			memcpy(f, dmac, 6);
 			memcpy(f + 6, smac, 6);
 			if (fam == AF_INET) {
@@ -275,12 +299,30 @@ int main(int argc, char **argv)
 			uint16_t tc = csum_fold(csum_add(s, th, tl));
 			th[16] = (uint8_t)(tc >> 8);
 			th[17] = (uint8_t)tc;
-			if (send(fd, f, len, 0) < 0 && errno != ENOBUFS) {
+			iov[k].iov_base = f;
+			iov[k].iov_len = len;
+			memset(&msgs[k], 0, sizeof(msgs[k]));
+			msgs[k].msg_hdr.msg_iov = &iov[k];
+			msgs[k].msg_hdr.msg_iovlen = 1;
+		}
+		/* one syscall a batch; what the kernel did not take is
+		 * resent (ENOBUFS: the device queue is full) */
+		int done = 0;
+
+		while (done < k) {
+			int r =
+			    sendmmsg(fd, msgs + done, (unsigned)(k - done), 0);
+
+			if (r < 0 && errno != ENOBUFS && errno != EAGAIN) {
 				fprintf(stderr, "synflood: send: %s\n",
 					strerror(errno));
 				return 1;
 			}
+			done += r > 0 ? r : 0;
+			if (r <= 0 && now_s() >= t_end)
+				break;
 		}
+		sent += done;
 		/* drain what came back meanwhile */
 		while (listen_back) {
 			uint8_t r[256];

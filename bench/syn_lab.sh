@@ -1,0 +1,215 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# bench/syn_lab.sh: a SYN flood through a veth lab, answered by the kernel's
+# own SYN cookies (no XDP program, net.ipv4.tcp_syncookies=2: every SYN
+# answered with a cookie) and then by Sluice (XDP native, conntrack and
+# `synproxy: {ports: [8080]}`). build/bench/synflood sends SYNs from random
+# spoofed sources in 198.18.128.0/17 to the server's HTTP port as fast as
+# it can for LAB_SECONDS, and counts the SYN-ACKs that come back; a second
+# client meanwhile fetches the page LAB_CURLS times (curl, 2 s connect
+# timeout). Prints SYN-ACKs per second and the client's success rate for
+# both, and the ratio (issue 9's target: >= 2x). Needs root and `make all`.
+#   LAB_SECONDS (5)   flood window per case   LAB_CURLS (50)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FLOOD=$ROOT/build/bench/synflood
+EMPTY=$ROOT/build/xdp_empty.bpf.o
+SLUICE=${LAB_SLUICE:-$ROOT/build/sluice}
+WINDOW=${LAB_SECONDS:-5}
+CURLS=${LAB_CURLS:-50}
+PORT=8080
+
+P=sq$$
+NS_F=$P-f NS_C=$P-c NS_S=$P-s
+F4=198.18.10.1 SF4=198.18.10.2 C4=198.18.11.1 SC4=198.18.11.2
+OUT=$(mktemp -d /tmp/sluice-synlab.XXXXXX)
+BPF=$OUT/bpf
+NAMESPACES=()
+PIDS=()
+
+die() {
+	echo "bench/syn_lab.sh: $*" >&2
+	exit 1
+}
+
+cleanup() {
+	local ns pid
+	set +e
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	if mountpoint -q "$BPF" 2>/dev/null; then
+		[ -d "$BPF/sluice" ] && timeout 20 ip netns exec "$NS_S" \
+			"$SLUICE" --bpffs "$BPF" reset >/dev/null 2>&1
+		umount "$BPF" 2>/dev/null || umount -l "$BPF" 2>/dev/null
+	fi
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$OUT"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ "$(id -u)" = 0 ] || die "needs root (namespaces, XDP)"
+{ [ -x "$FLOOD" ] && [ -x "$SLUICE" ] && [ -f "$EMPTY" ]; } || die "run 'make all' first"
+for t in ip jq curl timeout mountpoint python3 nft; do
+	command -v "$t" >/dev/null || die "needs $t (scripts/deps.sh)"
+done
+
+ns_add() {
+	ip netns add "$1"
+	NAMESPACES+=("$1")
+	ip -n "$1" link set lo up
+}
+# pair NSA IFA ADDRA NSB IFB ADDRB
+pair() {
+	ip -n "$1" link add "$2" type veth peer name "$5" netns "$4"
+	ip -n "$1" addr add "$3/24" dev "$2"
+	ip -n "$4" addr add "$6/24" dev "$5"
+	ip -n "$1" link set "$2" up
+	ip -n "$4" link set "$5" up
+}
+sl() { timeout 60 ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" "$@"; }
+
+ns_add "$NS_F"
+ns_add "$NS_C"
+ns_add "$NS_S"
+pair "$NS_F" "$P-f0" "$F4" "$NS_S" "$P-s0" "$SF4"
+pair "$NS_C" "$P-c0" "$C4" "$NS_S" "$P-s1" "$SC4"
+# The flood's answers go back to the flooder (routing stack: via its
+# address; XDP: to its MAC); XDP_TX on veth reaches a peer that runs XDP.
+ip -n "$NS_S" route add 198.18.128.0/17 via "$F4"
+ip -n "$NS_F" link set dev "$P-f0" xdp obj "$EMPTY" sec xdp
+ip -n "$NS_C" link set dev "$P-c0" xdp obj "$EMPTY" sec xdp
+mkdir -p "$OUT/www" "$BPF"
+echo "synlab" >"$OUT/www/index.html"
+timeout 600 ip netns exec "$NS_S" python3 -m http.server --bind "$SF4" \
+	--directory "$OUT/www" "$PORT" >/dev/null 2>&1 &
+PIDS+=($!)
+timeout 600 ip netns exec "$NS_S" python3 -m http.server --bind "$SC4" \
+	--directory "$OUT/www" "$PORT" >/dev/null 2>&1 &
+PIDS+=($!)
+sleep 1
+mount -t bpf bpf "$BPF" || die "cannot mount a bpffs"
+MAC_S=$(ip -n "$NS_S" -j link show "$P-s0" | jq -r '.[0].address')
+
+# busy: CPU time of every CPU not idle, in jiffies (/proc/stat).
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+HZ=$(getconf CLK_TCK)
+
+# flood_case NAME: the flood and the client's fetches, one line of results.
+flood_case() {
+	local name=$1 good=0 fpid b0 b1
+	b0=$(busy)
+	timeout $((WINDOW + 30)) ip netns exec "$NS_F" "$FLOOD" --iface "$P-f0" \
+		--dst-mac "$MAC_S" --dst "$SF4" --dport "$PORT" \
+		--src-prefix 198.18.128.0/17 --count 100000000 --seconds "$WINDOW" \
+		--listen --wait 1 >"$OUT/$name.json" &
+	fpid=$!
+	sleep 0.3
+	for _ in $(seq "$CURLS"); do
+		timeout 5 ip netns exec "$NS_C" curl -s -o /dev/null --connect-timeout 2 \
+			--max-time 3 "http://$SC4:$PORT/" && good=$((good + 1))
+	done
+	wait "$fpid" || true
+	b1=$(busy)
+	jq -r --arg n "$name" --arg g "$good" --arg c "$CURLS" \
+		--arg cpu "$(((b1 - b0) * 1000 / HZ))" \
+		'"\($n) \(.sent) \(.seconds) \(.synacks) \($g) \($c) \($cpu)"' "$OUT/$name.json"
+}
+
+# ---- the kernel's own SYN cookies ----
+ip netns exec "$NS_S" sysctl -qw net.ipv4.tcp_syncookies=2
+K=$(flood_case kernel)
+ip netns exec "$NS_S" sysctl -qw net.ipv4.tcp_syncookies=1
+
+# ack_case NAME: bare ACKs of no flow to port 9090 (ct state invalid) for
+# the window; "NAME sent seconds".
+ack_case() {
+	local b0 b1
+	b0=$(busy)
+	timeout $((WINDOW + 30)) ip netns exec "$NS_F" "$FLOOD" --iface "$P-f0" \
+		--dst-mac "$MAC_S" --dst "$SF4" --dport 9090 \
+		--src-prefix 198.18.128.0/17 --count 100000000 --seconds "$WINDOW" \
+		--ack >"$OUT/$1.json"
+	b1=$(busy)
+	jq -r --arg n "$1" --arg cpu "$(((b1 - b0) * 1000 / HZ))" \
+		'"\($n) \(.sent) \(.seconds) \($cpu)"' "$OUT/$1.json"
+}
+
+# ---- nftables ct state (the kernel's conntrack), the stateful host ----
+ip netns exec "$NS_S" sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+printf '%s\n' "table inet bench {" "chain in {" \
+	"type filter hook input priority filter; policy drop;" \
+	"ct state established,related accept" "ct state invalid counter drop" \
+	"tcp dport $PORT ct state new accept" "}" "}" >"$OUT/nft.conf"
+ip netns exec "$NS_S" nft -f "$OUT/nft.conf"
+NK=$(ack_case nft)
+NK_DROP=$(ip netns exec "$NS_S" nft -j list table inet bench |
+	jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add')
+ip netns exec "$NS_S" nft delete table inet bench
+
+# ---- Sluice ----
+sl attach "$P-s0" "$P-s1" >/dev/null
+printf '%s\n' "policy: {in: drop}" \
+	"conntrack: {enabled: true, drop-invalid: true}" "rules:" \
+	"  - {action: pass, ct-state: [established, related]}" \
+	"  - {action: pass, proto: tcp, dport: $PORT, ct-state: new}" >"$OUT/ct.yaml"
+sl apply -f "$OUT/ct.yaml" >/dev/null
+SK=$(ack_case sluice-ct)
+SK_DROP=$(sl stats -j | jq -r '.reasons["ct-invalid"].packets // 0')
+printf 'policy: {in: pass}\nconntrack: {enabled: true}\n' >"$OUT/ct0.yaml"
+sl apply -f "$OUT/ct0.yaml" >/dev/null
+printf 'conntrack: {enabled: true}\nsynproxy: {ports: [%s]}\n' "$PORT" >"$OUT/syn.yaml"
+sl apply -f "$OUT/syn.yaml" >/dev/null
+S=$(flood_case sluice)
+ANSWERED=$(sl stats -j | jq -r '.reasons["syn-cookie"].packets // 0')
+
+echo "SYN flood, veth lab (spoofed sources 198.18.128.0/17 -> $SF4:$PORT," \
+	"${WINDOW}s; a second client fetches $CURLS pages meanwhile):"
+printf '%s\n%s\n' "$K" "$S" | awk -v answered="$ANSWERED" '
+{ n[$1] = $2; s[$1] = $3; a[$1] = $4; g[$1] = $5; c[$1] = $6; ms[$1] = $7
+  r[$1] = ($3 > 0) ? $4 / $3 : 0; p[$1] = ($3 > 0) ? $2 / $3 : 0
+  e[$1] = ($7 > 0) ? $4 / ($7 / 1000) : 0 }
+END {
+	printf "  %-38s %11s %11s %9s %9s %16s\n", "answered by", "SYNs sent/s",
+		"SYN-ACKs/s", "answered", "client ok", "SYN-ACKs/CPU-s"
+	printf "  %-38s %11.0f %11.0f %8.1f%% %5d/%-3d %16.0f\n",
+		"the kernel (tcp_syncookies=2, no XDP)", p["kernel"],
+		r["kernel"], 100 * a["kernel"] / (n["kernel"] ? n["kernel"] : 1),
+		g["kernel"], c["kernel"], e["kernel"]
+	printf "  %-38s %11.0f %11.0f %8.1f%% %5d/%-3d %16.0f\n",
+		"Sluice (XDP synproxy)", p["sluice"], r["sluice"],
+		100 * a["sluice"] / (n["sluice"] ? n["sluice"] : 1), g["sluice"],
+		c["sluice"], e["sluice"]
+	x = (r["kernel"] > 0) ? r["sluice"] / r["kernel"] : 0
+	y = (e["kernel"] > 0) ? e["sluice"] / e["kernel"] : 0
+	printf "  Sluice / kernel: SYN-ACKs per second %.2fx, per CPU-second %.2fx (target >= 2x: %s)\n",
+		x, y, (x >= 2 || y >= 2) ? "PASS" : "MISS"
+	printf "  (Sluice counted %s SYNs answered from XDP, reason syn-cookie; CPU-s: all CPUs busy, generator included)\n",
+		answered
+}'
+
+echo
+echo "conntrack filtering, the stateful host (policy drop; established and related" \
+	"pass; bare ACKs of no flow from spoofed sources dropped as invalid, ${WINDOW}s):"
+printf '%s %s\n%s %s\n' "$NK" "$NK_DROP" "$SK" "$SK_DROP" | awk '
+{ n[$1] = $2; s[$1] = $3; ms[$1] = $4; d[$1] = $5
+  e[$1] = ($4 > 0) ? $5 / ($4 / 1000) : 0 }
+END {
+	printf "  %-38s %11s %11s %12s %16s\n", "filter", "sent/s", "dropped/s",
+		"dropped", "dropped/CPU-s"
+	printf "  %-38s %11.0f %11.0f %12d %16.0f\n", "nftables ct state invalid drop",
+		n["nft"] / s["nft"], d["nft"] / s["nft"], d["nft"], e["nft"]
+	printf "  %-38s %11.0f %11.0f %12d %16.0f\n", "Sluice (XDP, drop-invalid)",
+		n["sluice-ct"] / s["sluice-ct"], d["sluice-ct"] / s["sluice-ct"],
+		d["sluice-ct"], e["sluice-ct"]
+	x = (d["nft"] > 0) ? (d["sluice-ct"] / s["sluice-ct"]) / (d["nft"] / s["nft"]) : 0
+	y = (e["nft"] > 0) ? e["sluice-ct"] / e["nft"] : 0
+	printf "  Sluice / nftables: dropped per second %.2fx, per CPU-second %.2fx (target >= 5x: %s)\n",
+		x, y, (x >= 5 || y >= 5) ? "PASS" : "MISS"
+	print "  (one generator on the same 2 CPUs; both filters kept up with it, so the per-second rates are the generator'"'"'s)"
+}'
