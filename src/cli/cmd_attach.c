@@ -391,7 +391,8 @@ static void features_list(const struct sl_attachment *a, char *buf, size_t len)
  * policy, the capacities in use. */
 struct status_cfg {
 	bool known; /* there is state */
-	size_t rules, set_entries, n_mgmt;
+	size_t rules, set_entries, n_mgmt, syn_ports;
+	bool conntrack;
 	uint8_t policy[SL_RDIR_MAX];
 	struct sl_limits lim;
 	unsigned blob_kib;
@@ -408,6 +409,8 @@ static int status_cfg_read(struct sl_ctx *ctx, struct status_cfg *s)
 	s->known = true;
 	s->rules = cfg.n_rules;
 	s->n_mgmt = cfg.n_mgmt;
+	s->conntrack = cfg.ct.enabled;
+	s->syn_ports = sl_syn_count(&cfg.syn);
 	memcpy(s->policy, cfg.policy, sizeof(s->policy));
 	sl_limits_effective(&cfg.limits, &s->lim);
 	sl_config_free(&cfg);
@@ -463,6 +466,10 @@ static void status_json_extra(struct jw *w, const struct status_cfg *s)
 	jw_u64(w, s->set_entries);
 	jw_key(w, "management_prefixes");
 	jw_u64(w, s->n_mgmt);
+	jw_key(w, "conntrack");
+	jw_bool(w, s->conntrack);
+	jw_key(w, "synproxy_ports");
+	jw_u64(w, s->syn_ports);
 	jw_key(w, "policy");
 	jw_obj_open(w);
 	jw_key(w, "in");
@@ -578,13 +585,16 @@ static int run_status(struct cli *c, int argc, char **argv)
 		       libbpf_minor_version());
 		if (sc.known) {
 			printf("config: %zu rule%s, %zu set entr%s, policy in "
-			       "%s out %s, %zu management prefix%s\n",
+			       "%s out %s, %zu management prefix%s, conntrack "
+			       "%s, %zu synproxy port%s\n",
 			       sc.rules, sc.rules == 1 ? "" : "s",
 			       sc.set_entries,
 			       sc.set_entries == 1 ? "y" : "ies",
 			       pol_name(sc.policy[SL_RDIR_IN]),
 			       pol_name(sc.policy[SL_RDIR_OUT]), sc.n_mgmt,
-			       sc.n_mgmt == 1 ? "" : "es");
+			       sc.n_mgmt == 1 ? "" : "es",
+			       sc.conntrack ? "on" : "off", sc.syn_ports,
+			       sc.syn_ports == 1 ? "" : "s");
 			printf("capacities: set-prefixes %u and set-hosts %u "
 			       "per family and direction, rules %u, config "
 			       "blob %u KiB\n",
@@ -625,9 +635,10 @@ const struct cli_cmd cmd_status = {
 	"loaded with. An interface that no longer exists (or whose TC "
 	"filter was removed behind Sluice's back) is marked\n"
 	"'(interface gone)'. Also the version and build, the program "
-	"tags, the running config's rules, set entries, policy\n"
-	"and management prefixes, and the capacities in use (limits and "
-	"the config blob's class).",
+	"tags, the running config's rules, set entries, policy,\n"
+	"management prefixes, conntrack switch and synproxy port count, and "
+	"the capacities in use (limits and the config blob's\n"
+	"class).",
     .opts = (const struct cli_opt[]){{}},
     .examples =
 	"$ sluice status\n$ sluice status -j | jq '.attachments[].prog_id'",

@@ -172,7 +172,7 @@ else
 	fail "status -j: build, config (rules, entries, policy, management), limits, program tags (as bpftool)" "bpftool tag $tag: $(echo "$st" | jq -c 'del(.attachments)') $(echo "$st" | jq -c '[.attachments[].tag]')"
 fi
 txt=$(sl status)
-if echo "$txt" | grep -q '^config: 1 rule, 2 set entries, policy in pass out drop, 1 management prefix$' &&
+if echo "$txt" | grep -q '^config: 1 rule, 2 set entries, policy in pass out drop, 1 management prefix, conntrack off, 0 synproxy ports$' &&
 	echo "$txt" | grep -q '^capacities: .*rules 5000, config blob [0-9]* KiB$' &&
 	echo "$txt" | grep -q "^IFACE .*TAG .*FEATURES" && echo "$txt" | grep -q "$tag"; then
 	ok "status: config, capacities and program tags in the text"

@@ -87,6 +87,12 @@ if [ "$(sl synproxy list -j | jq -c '[.ports, .conntrack]')" = "[[$HTTP_PORT],tr
 else
 	fail "synproxy list -j and export show the port" "$(sl synproxy list -j); $(sl export | grep -A1 synproxy)"
 fi
+if [ "$(sl status -j | jq -c '[.config.conntrack, .config.synproxy_ports]')" = "[true,1]" ] &&
+	sl status | grep -q "conntrack on, 1 synproxy port$"; then
+	ok "status shows conntrack on and 1 synproxy port"
+else
+	fail "status shows conntrack and the synproxy ports" "$(sl status -j | jq -c .config)"
+fi
 
 c0=$(reason_count syn-cookie)
 ok4=$(curls "$NS_C" "$S4" 10)
