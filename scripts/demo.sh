@@ -298,6 +298,21 @@ sluice stats -j 2>/dev/null | jq -e '.reasons.banned.drop.packets > 0' >/dev/nul
 	wrong "stats show no drops for reason banned"
 done_step
 
+step "SYN cookies from XDP for the HTTP port" \
+	"conntrack on and synproxy on port $PORT: XDP answers each SYN with a SYN cookie; the kernel's SYNPROXY (configured by Sluice) completes the connection. On veth the answer reaches a peer that runs XDP, so the client's end gets an empty XDP program."
+client ip link set dev "$IF_C" xdp obj build/xdp_empty.bpf.o sec xdp ||
+	wrong "cannot put an empty XDP program on the client's veth"
+printf 'policy: pass\nconntrack: {enabled: true}\nsynproxy: {ports: [%s]}\n' "$PORT" >"$T/syn.yaml"
+show host "cat syn.yaml" cat "$T/syn.yaml"
+sluice_shows "apply -f syn.yaml" apply -f "$T/syn.yaml"
+sluice_shows "synproxy list" synproxy list
+curl_shows "$S4" || curl_shows "$S4" || wrong "curl through SYN cookies (IPv4) failed"
+curl_shows "$S6" || curl_shows "$S6" || wrong "curl through SYN cookies (IPv6) failed"
+sluice stats -j 2>/dev/null | jq -e '.reasons["syn-cookie"].tx.packets >= 2' >/dev/null 2>&1 ||
+	wrong "stats show fewer than 2 SYNs answered (reason syn-cookie)"
+sluice_shows "ct list   # the connections, tracked from their cookie ACK" ct list
+done_step
+
 step "teardown" "Detach and unpin everything, delete the namespaces, unmount the bpffs."
 sluice_shows "reset" reset
 [ ! -e "$BPF/sluice" ] || wrong "pins are left under $BPF/sluice"

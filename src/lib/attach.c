@@ -1214,17 +1214,26 @@ int sl_reset(const char *bpffs)
 		return errno == ENOENT ? 0 : -errno;
 	flock(fd, LOCK_EX);
 	ours = !faccessat(fd, SL_MOUNTED_MARK, F_OK, 0);
-	/* The kernel's SYNPROXY table of protected ports goes too. */
+	/* The kernel's SYNPROXY table of protected ports goes too (there is
+	 * one only while a port is protected). */
 	{
-		int m = openat(fd, SL_MAP_SYNPROXY, O_RDONLY);
+		char pin[400];
 		struct sl_syn_cfg none = {0};
+		int m;
+		bool any = false;
 
-		if (m >= 0) {
-			close(m);
-			if (sl_syn_kernel(&none, false))
-				pr_warn("the nftables table of synproxy could "
-					"not be removed");
+		snprintf(pin, sizeof(pin), "%s/%s", dir, SL_MAP_SYNPROXY);
+		m = bpf_obj_get(pin);
+		for (__u32 k = 0; m >= 0 && k < SL_SYN_WORDS && !any; k++) {
+			__u64 w = 0;
+
+			any = !bpf_map_lookup_elem(m, &k, &w) && w;
 		}
+		if (m >= 0)
+			close(m);
+		if (any && sl_syn_kernel(&none, false))
+			pr_warn("the nftables table of synproxy could not be "
+				"removed");
 	}
 	/* TC filters are not held by their pins: remove them first. */
 	reset_tc(dir);
