@@ -545,6 +545,8 @@ static bool mgmt_let_through(const struct sl_config *cfg, int d,
 			continue;
 		if (r->ct_state && !(r->ct_state & (1U << SL_CT_NEW)))
 			continue;
+		if (r->fragment && !(r->fragment & (1U << SL_FRAG_NONE)))
+			continue;
 		if (r->action == SL_RACT_PASS && (r->dirs & (1U << d)) &&
 		    (!has || sl_prefix_within(m, a)))
 			return true;

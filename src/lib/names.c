@@ -35,6 +35,9 @@ static const struct {
 			 "fits no connection state (conntrack drop-invalid)"},
     [SL_R_RATELIMIT] = {"ratelimit",
 			"a ratelimit rule's token bucket was empty"},
+    [SL_R_FRAG] = {"fragment",
+		   "a later fragment took its datagram's first fragment's "
+		   "verdict"},
 #ifdef SL_NEXT_LAYOUT
     [SL_R_NEXT_TEST] = {"next-test", "test build: a reason appended later"},
 #endif

@@ -489,6 +489,8 @@ struct sl_rule {
 	char comment[SL_COMMENT_MAX];
 	/* 1 << enum sl_ct_pkt of the connection states it matches; 0: any */
 	uint8_t ct_state;
+	/* 1 << enum sl_frag of the fragment states it matches; 0: any */
+	uint8_t fragment;
 	struct sl_srcpos pos; /* where the rule starts in its config file */
 };
 

@@ -43,6 +43,7 @@ static const struct sample {
     {"icmp-code", "3", {"proto", "icmp", "icmp-type", "3", NULL}, true},
     {"tcp-flags", "syn/syn,ack", {"proto", "tcp", NULL}, true},
     {"ct-state", "new,related,invalid", {NULL}, true},
+    {"fragment", "later", {NULL}, true},
     {"vlan", "10", {NULL}, true},
     {"iface", "lo", {NULL}, true},
     {"src-mac", "02:00:00:00:00:01", {NULL}, true},

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* frag: fragment tracking. Later fragments carry no L4 header, so no port
+ * rule can hold them: the first fragment's final verdict (pass, drop, tx
+ * or redirect, whichever stage gave it) is written into one pinned LRU
+ * hash (sl_frags, abi.h) by the pipeline's choke point (sl_frag_note),
+ * and the fragment stage gives a later fragment of a datagram it knows
+ * that verdict, with reason fragment. The row runs after the sets and the
+ * bans (a denied or banned source stays dropped) and before conntrack and
+ * the rules. A later fragment of no known datagram (its first came late,
+ * never, or was evicted; the entry is older than SL_FRAG_TIMEOUT_S) goes
+ * on to the rules and the policy. Every hook, both directions (the
+ * direction is part of the key). The trace copy of `sluice explain` looks
+ * up but never writes. */
+#ifndef SL_FRAG_H
+#define SL_FRAG_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "stage.h"
+
+/* The datagrams whose first fragment was judged. Runtime-owned: made by
+ * the load when missing, kept by apply, upgrades and detach; reset
+ * removes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SL_FRAG_MAX_ENTRIES);
+	__type(key, struct sl_frag_key);
+	__type(value, struct sl_frag_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_frags SEC(".maps");
+
+/* The scratch (over sl_pctx.scratch): the key and a new entry, off the
+ * stack. */
+struct sl_frag_scratch {
+	struct sl_frag_key key;
+	struct sl_frag_val val;
+};
+_Static_assert(sizeof(struct sl_frag_scratch) <= SL_STAGE_SCRATCH,
+	       "the fragment scratch fits the stage scratch");
+
+#define SL_FRAG_TIMEOUT_NS ((__u64)SL_FRAG_TIMEOUT_S * 1000000000ULL)
+
+/* The key of the packet's datagram into s->key. */
+static __always_inline void sl_frag_key(struct sl_frag_scratch *s,
+					const struct sl_pkt *p, __u32 dir)
+{
+	__builtin_memcpy(s->key.saddr, p->saddr, sizeof(s->key.saddr));
+	__builtin_memcpy(s->key.daddr, p->daddr, sizeof(s->key.daddr));
+	s->key.id = p->frag_id;
+	s->key.family = p->l3_proto == ETH_P_IP ? 4 : 6;
+	s->key.proto = p->l3_proto == ETH_P_IP ? p->l4_proto : 0;
+	s->key.dir = dir;
+	s->key.pad = 0;
+}
+
+/* The choke point's part (pipeline.h): a well-formed first fragment's
+ * verdict is remembered. The scratch is free by then. A subprogram: its
+ * stores stay out of the callers' frames. */
+static __noinline void sl_frag_note(struct sl_pctx *c, __u32 dir)
+{
+	struct sl_frag_scratch *s = (void *)c->scratch;
+
+	if (c->parsed != SL_R_PASS || c->pkt.frag != SL_FRAG_FIRST)
+		return;
+	sl_frag_key(s, &c->pkt, dir);
+	s->val.first = bpf_ktime_get_ns();
+	s->val.target = c->v.target;
+	s->val.action = c->v.action;
+	s->val.reason = c->v.reason;
+	s->val.pad[0] = s->val.pad[1] = 0;
+	bpf_map_update_elem(&sl_frags, &s->key, &s->val, BPF_ANY);
+}
+
+/* The stage: a well-formed later fragment of a datagram whose first
+ * fragment was judged less than SL_FRAG_TIMEOUT_S ago gets its verdict. */
+static __always_inline int sl_stage_frag(struct sl_pctx *c,
+					 const struct sl_hook *h)
+{
+	struct sl_frag_scratch *s = (void *)c->scratch;
+	struct sl_frag_val *v;
+
+	if (c->pkt.frag != SL_FRAG_LATER || c->parsed != SL_R_PASS)
+		return SL_CONT;
+	sl_frag_key(s, &c->pkt, h->dir);
+	v = bpf_map_lookup_elem(&sl_frags, &s->key);
+	if (!v || bpf_ktime_get_ns() - v->first >= SL_FRAG_TIMEOUT_NS)
+		return SL_CONT;
+	return sl_done(c, v->action, SL_R_FRAG, v->target);
+}
+
+#endif /* SL_FRAG_H */
