@@ -72,21 +72,30 @@ static __noinline void sl_frag_note(struct sl_pctx *c, __u32 dir)
 	bpf_map_update_elem(&sl_frags, &s->key, &s->val, BPF_ANY);
 }
 
-/* The stage: a well-formed later fragment of a datagram whose first
- * fragment was judged less than SL_FRAG_TIMEOUT_S ago gets its verdict. */
-static __always_inline int sl_stage_frag(struct sl_pctx *c,
-					 const struct sl_hook *h)
+/* The lookup of the stage: 1 with the verdict written into c->v when the
+ * packet is a later fragment of a datagram whose first fragment was judged
+ * less than SL_FRAG_TIMEOUT_S ago, else 0. A subprogram: its paths meet
+ * again at its return, so the stages after it are verified once. */
+static __noinline int sl_frag_find(struct sl_pctx *c, __u32 dir)
 {
 	struct sl_frag_scratch *s = (void *)c->scratch;
 	struct sl_frag_val *v;
 
 	if (c->pkt.frag != SL_FRAG_LATER || c->parsed != SL_R_PASS)
-		return SL_CONT;
-	sl_frag_key(s, &c->pkt, h->dir);
+		return 0;
+	sl_frag_key(s, &c->pkt, dir);
 	v = bpf_map_lookup_elem(&sl_frags, &s->key);
 	if (!v || bpf_ktime_get_ns() - v->first >= SL_FRAG_TIMEOUT_NS)
-		return SL_CONT;
-	return sl_done(c, v->action, SL_R_FRAG, v->target);
+		return 0;
+	sl_done(c, v->action, SL_R_FRAG, v->target);
+	return 1;
+}
+
+/* The stage: later fragments of known datagrams get their verdict. */
+static __always_inline int sl_stage_frag(struct sl_pctx *c,
+					 const struct sl_hook *h)
+{
+	return sl_frag_find(c, h->dir) ? SL_DONE : SL_CONT;
 }
 
 #endif /* SL_FRAG_H */

@@ -57,10 +57,11 @@ struct sl_pkt {
 	__u8 addrs;
 	__u8 dmac[6]; /* the Ethernet header's addresses */
 	__u8 smac[6];
-	/* a fragment's datagram: IPv4 id, IPv6 fragment identification
-	 * (host order); 0 for other packets */
-	__u32 frag_id;
 	__u32 len; /* frame length in bytes (may exceed the readable area) */
+	/* the datagram a fragment belongs to (host order): the IPv4 id (of
+	 * every IPv4 packet), the IPv6 fragment header's identification (0
+	 * without one) */
+	__u32 frag_id;
 };
 
 /* A cursor over the frame: every helper checks bounds, then advances. */
@@ -223,8 +224,7 @@ static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 		p->frag = SL_FRAG_LATER;
 	else if (frag & 0x2000)
 		p->frag = SL_FRAG_FIRST;
-	if (p->frag)
-		p->frag_id = bpf_ntohs(iph->id);
+	p->frag_id = bpf_ntohs(iph->id);
 	return sl_parse_l4(c, p, tot - hlen);
 }
 
@@ -316,8 +316,7 @@ l4:
 			p->frag = SL_FRAG_LATER;
 		else if (fo & 1)
 			p->frag = SL_FRAG_FIRST;
-		if (p->frag)
-			p->frag_id = bpf_ntohl(*(__u32 *)(fh + 4));
+		p->frag_id = bpf_ntohl(*(__u32 *)(fh + 4));
 	}
 	p->l4_proto = nh;
 	c->pos = c->start + off;

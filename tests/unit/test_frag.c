@@ -27,6 +27,7 @@
 #include "log.h"
 #include "names.h"
 #include "pkt.h"
+#include "skelmaps.h"
 #include "sluice.h"
 #include "sluice_xdp.skel.h"
 
@@ -53,27 +54,6 @@ static const char base_yaml[] = "policy: {in: drop, out: drop}\n"
 
 /* ---- the environment ---- */
 
-static bool btf_member(struct sluice_xdp *skel, const char *type,
-		       const char *member, size_t *off, size_t *size)
-{
-	const struct btf *btf = bpf_object__btf(skel->obj);
-	int id = btf ? btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT) : -1;
-	const struct btf_type *t;
-	const struct btf_member *m;
-
-	if (id < 0)
-		return false;
-	t = btf__type_by_id(btf, id);
-	*size = t->size;
-	m = btf_members(t);
-	for (int i = 0; i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(btf, m->name_off), member)) {
-			*off = m->offset / 8;
-			return true;
-		}
-	return false;
-}
-
 static bool env_load(struct env *e, __u8 stages_off, int tracing)
 {
 	struct sl_features f;
@@ -90,45 +70,26 @@ static bool env_load(struct env *e, __u8 stages_off, int tracing)
 	e->prog[TC_OUT] = bpf_program__fd(e->skel->progs.sluice_tc_out);
 	e->frags = bpf_map__fd(e->skel->maps.sl_frags);
 	e->scratch = bpf_map__fd(e->skel->maps.sl_scratch);
-	return btf_member(e->skel, "sl_pctx", "v", &e->v_off, &e->pctx_size);
+	return skel_btf_member(e->skel->obj, "sl_pctx", "v", &e->v_off,
+			       &e->pctx_size);
 }
 
 /* The reason of the last verdict on this CPU (0: the test is pinned
  * there), from the per-CPU context. */
 static int last_reason(struct env *e)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	size_t sz = (e->pctx_size + 7) & ~7UL;
-	__u8 *buf = calloc(ncpu, sz);
-	__u32 key = 0, v = 0xffff;
-
 	/* struct sl_verdict: action, reason, target */
-	if (buf && !bpf_map_lookup_elem(e->scratch, &key, buf))
-		memcpy(&v, buf + e->v_off + 4, sizeof(v));
-	free(buf);
-	return (int)v;
+	return (int)pcpu_u32(e->scratch, e->pctx_size, e->v_off + 4);
 }
 
 static size_t frag_count(struct env *e)
 {
-	struct sl_frag_key k, next;
-	size_t n = 0;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(e->frags, prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
+	return map_count(e->frags);
 }
 
 static void frag_flush(struct env *e)
 {
-	struct sl_frag_key next;
-
-	while (!bpf_map_get_next_key(e->frags, NULL, &next))
-		bpf_map_delete_elem(e->frags, &next);
+	map_flush(e->frags);
 }
 
 static bool apply_text(struct env *e, const char *yaml)
