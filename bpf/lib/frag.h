@@ -7,7 +7,8 @@
  * that verdict, with reason fragment. The row runs after the sets and the
  * bans (a denied or banned source stays dropped) and before conntrack and
  * the rules. A later fragment of no known datagram (its first came late,
- * never, or was evicted; the entry is older than SL_FRAG_TIMEOUT_S) goes
+ * never, or was evicted; the entry is older than the timeout: the
+ * config's `fragments: timeout`, SL_FRAG_TIMEOUT_S by default) goes
  * on to the rules and the policy. Every hook, both directions (the
  * direction is part of the key). The trace copy of `sluice explain` looks
  * up but never writes. */
@@ -39,7 +40,20 @@ struct sl_frag_scratch {
 _Static_assert(sizeof(struct sl_frag_scratch) <= SL_STAGE_SCRATCH,
 	       "the fragment scratch fits the stage scratch");
 
-#define SL_FRAG_TIMEOUT_NS ((__u64)SL_FRAG_TIMEOUT_S * 1000000000ULL)
+/* How long a first fragment's verdict holds, in ns: the config blob's
+ * `fragments: timeout`, else SL_FRAG_TIMEOUT_S. */
+static __always_inline __u64 sl_frag_timeout_ns(const __u8 *blob)
+{
+	__u32 s = 0;
+
+	if (blob &&
+	    (((const struct sl_blob_hdr *)blob)->ct_flags & SL_BLOB_FRAG_CONF))
+		s = ((const struct sl_frag_conf *)(blob + SL_FRAG_CONF_OFF))
+			->timeout;
+	if (!s || s > SL_FRAG_TIMEOUT_MAX)
+		s = SL_FRAG_TIMEOUT_S;
+	return (__u64)s * 1000000000ULL;
+}
 
 /* The key of the packet's datagram into s->key. */
 static __always_inline void sl_frag_key(struct sl_frag_scratch *s,
@@ -74,18 +88,18 @@ static __noinline void sl_frag_note(struct sl_pctx *c, __u32 dir)
 
 /* The lookup of the stage: 1 with the verdict written into c->v when the
  * packet is a later fragment of a datagram whose first fragment was judged
- * less than SL_FRAG_TIMEOUT_S ago, else 0. A subprogram: its paths meet
- * again at its return, so the stages after it are verified once. */
-static __noinline int sl_frag_find(struct sl_pctx *c, __u32 dir)
+ * less than the timeout ago, else 0. A subprogram: its paths meet again at
+ * its return, so the stages after it are verified once. */
+static __noinline int sl_frag_find(struct sl_pctx *c, const struct sl_hook *h)
 {
 	struct sl_frag_scratch *s = (void *)c->scratch;
 	struct sl_frag_val *v;
 
 	if (c->pkt.frag != SL_FRAG_LATER || c->parsed != SL_R_PASS)
 		return 0;
-	sl_frag_key(s, &c->pkt, dir);
+	sl_frag_key(s, &c->pkt, h->dir);
 	v = bpf_map_lookup_elem(&sl_frags, &s->key);
-	if (!v || bpf_ktime_get_ns() - v->first >= SL_FRAG_TIMEOUT_NS)
+	if (!v || bpf_ktime_get_ns() - v->first >= sl_frag_timeout_ns(h->blob))
 		return 0;
 	sl_done(c, v->action, SL_R_FRAG, v->target);
 	return 1;
@@ -95,7 +109,7 @@ static __noinline int sl_frag_find(struct sl_pctx *c, __u32 dir)
 static __always_inline int sl_stage_frag(struct sl_pctx *c,
 					 const struct sl_hook *h)
 {
-	return sl_frag_find(c, h->dir) ? SL_DONE : SL_CONT;
+	return sl_frag_find(c, h) ? SL_DONE : SL_CONT;
 }
 
 #endif /* SL_FRAG_H */

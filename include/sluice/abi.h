@@ -306,14 +306,16 @@ enum sl_frag {
  * keyed by the datagram: family, direction, addresses, IP id (IPv6: the
  * fragment header's identification) and, for IPv4, the protocol (IPv6
  * reassembly keys on addresses and id alone, RFC 8200). The fragment
- * stage gives a later fragment of a known datagram that verdict, for
- * SL_FRAG_TIMEOUT_S seconds from the first fragment (the kernel's
+ * stage gives a later fragment of a known datagram that verdict, for the
+ * config's `fragments: timeout` from the first fragment (struct
+ * sl_frag_conf in the blob; default SL_FRAG_TIMEOUT_S, the kernel's
  * ipfrag_time); an older entry is absent. A later fragment whose first
  * fragment came late, never, or was evicted meets the rules and the
  * policy (rules may match it with `fragment: later`). */
 #define SL_MAP_FRAGS	    "sl_frags"
 #define SL_FRAG_MAX_ENTRIES 8192
-#define SL_FRAG_TIMEOUT_S   30
+#define SL_FRAG_TIMEOUT_S   30 /* the default (config `fragments: timeout`) */
+#define SL_FRAG_TIMEOUT_MAX 3600
 
 struct sl_frag_key {
 	__u32 saddr[4]; /* network order; IPv4: the first word, others 0 */
@@ -701,6 +703,9 @@ _Static_assert(sizeof(struct sl_cls_hdr) == 232, "sl_cls_hdr size");
 #define SL_BLOB_CT_CONF		0x1 /* struct sl_ct_conf is filled in */
 #define SL_BLOB_CT_ENABLED	0x2 /* conntrack: enabled (the programs' switch) */
 #define SL_BLOB_CT_DROP_INVALID 0x4 /* drop-invalid: drop ct state invalid */
+/* struct sl_frag_conf is filled in, at SL_FRAG_CONF_OFF: entry 0 of the
+ * MAC table, which no rule names (a blob without the flag: defaults) */
+#define SL_BLOB_FRAG_CONF 0x8
 
 /* Timeouts, by entry state class (sl_ct_conf.tmo, seconds). */
 enum sl_ct_tmo {
@@ -725,9 +730,19 @@ struct sl_ct_conf {
 _Static_assert(sizeof(struct sl_ct_conf) == 48, "sl_ct_conf size");
 #define SL_CT_CONF_OFF (SL_CLS_RULE_OFF - sizeof(struct sl_ct_conf))
 
+/* The fragment settings (config `fragments:`), in the blob when
+ * sl_blob_hdr.ct_flags has SL_BLOB_FRAG_CONF. */
+struct sl_frag_conf {
+	__u32 timeout; /* seconds a first fragment's verdict holds; 0: the
+			* default, SL_FRAG_TIMEOUT_S */
+	__u32 pad[3];
+};
+_Static_assert(sizeof(struct sl_frag_conf) == 16, "sl_frag_conf size");
+
 /* MAC conditions of rules (source and/or destination MAC, matched after
  * the box like the TCP flags), in the free space between the blob header
- * and the rule table: SL_CLS_MAC_MAX entries, entry 0 unused. A blob
+ * and the rule table: SL_CLS_MAC_MAX entries, entry 0 named by no rule
+ * (it holds the fragment settings, SL_FRAG_CONF_OFF). A blob
  * built before MAC matching has zeros there and in the ids' top bytes. */
 #define SL_CLS_MAC_OFF	 256ULL
 #define SL_CLS_MAC_MAX	 237
@@ -758,6 +773,9 @@ struct sl_cls_mac {
 	__u8 pad2[2];
 };
 _Static_assert(sizeof(struct sl_cls_mac) == 16, "sl_cls_mac size");
+#define SL_FRAG_CONF_OFF SL_CLS_MAC_OFF /* MAC table entry 0: never named */
+_Static_assert(sizeof(struct sl_frag_conf) <= sizeof(struct sl_cls_mac),
+	       "the fragment settings fit the unused MAC table entry 0");
 _Static_assert(SL_CLS_MAC_OFF + SL_CLS_MAC_MAX * sizeof(struct sl_cls_mac) <=
 		   SL_CT_CONF_OFF,
 	       "the MAC table fits between the header and the conntrack "

@@ -513,11 +513,18 @@ bool sl_ct_cfg_equal(const struct sl_ct_cfg *a, const struct sl_ct_cfg *b);
 /* The config name of timeout t (SL_CT_TMO_*): "syn-sent", ... */
 const char *sl_ct_tmo_name(unsigned t);
 
+/* The `fragments:` section (config_frags.c): 0 means the default. Stored
+ * in the config blob. */
+struct sl_frag_cfg {
+	uint32_t timeout; /* seconds (SL_FRAG_TIMEOUT_S) */
+};
+
 /* A whole desired state, as `apply` takes it and `export` prints it. */
 struct sl_config {
 	uint8_t policy[SL_RDIR_MAX]; /* SL_ACT_PASS or SL_ACT_DROP */
 	struct sl_limits limits;     /* capacities; 0: default */
 	struct sl_ct_cfg ct;	     /* the connection table */
+	struct sl_frag_cfg frag;     /* fragment tracking */
 	/* interfaces to attach and their hooks */
 	bool has_ifaces; /* false: the file names no interfaces (keep them) */
 	struct sl_cfg_iface {
@@ -652,6 +659,10 @@ const void *sl_blob_map(struct sl_ctx *ctx);
 void sl_blob_ct_put(void *blob, const struct sl_ct_cfg *ct);
 void sl_blob_ct_get(const void *blob, struct sl_ct_cfg *ct);
 int sl_blob_ct_read(struct sl_ctx *ctx, struct sl_ct_cfg *ct);
+/* The fragment settings in a blob (abi.h, SL_FRAG_CONF_OFF), written after
+ * the classifier built it; read: an earlier blob gives the defaults. */
+void sl_blob_frag_put(void *blob, const struct sl_frag_cfg *fr);
+int sl_blob_frag_read(struct sl_ctx *ctx, struct sl_frag_cfg *fr);
 void sl_blob_unmap(const void *blob);
 /* Counters of rules r[0..n), summed over CPUs: out[i] is r[i]'s (stats.c). */
 int sl_rule_stats_read(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,

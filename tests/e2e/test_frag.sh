@@ -9,8 +9,8 @@
 # fragment stage left out (attach --stages sets,bans,rules: the behaviour
 # before fragment tracking) the same datagram never arrives while a small
 # one still does; attached again with every stage it arrives again. A
-# datagram to a port no rule passes is dropped whole. `reset` removes the
-# table's pin. Namespaces fg-PID-*.
+# datagram to a port no rule passes is dropped whole. `fragments: timeout`
+# is exported back. `reset` removes the table's pin. Namespaces fg-PID-*.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -131,6 +131,17 @@ deliver "no fragment stage: the ipv6 3000-byte datagram never arrives" \
 	"$NS_C" "$NS_S" "$S6" 5000 3000 none
 check "attach (every stage again)" sl attach "$IF_S"
 deliver "fragment stage back: the ipv4 3000-byte datagram arrives" \
+	"$NS_C" "$NS_S" "$S4" 5000 3000 3000
+
+# The timeout is config: export writes it back.
+printf 'fragments: {timeout: 10s}\n' >>"$T/frag.yaml"
+check "apply with fragments: {timeout: 10s}" sl apply -f "$T/frag.yaml"
+if sl export 2>/dev/null | grep -A1 '^fragments:' | grep -q 'timeout: 10s'; then
+	ok "export writes fragments: timeout 10s"
+else
+	fail "export writes fragments: timeout 10s" "$(sl export 2>&1 | head -20)"
+fi
+deliver "a 3000-byte datagram still arrives after the apply" \
 	"$NS_C" "$NS_S" "$S4" 5000 3000 3000
 
 check "reset" sl reset

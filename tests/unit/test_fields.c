@@ -343,6 +343,7 @@ static const struct {
     {"management", "management: [198.18.0.10, \"2001:db8::/64\"]\n"},
     {"conntrack", "conntrack:\n  enabled: true\n  max: 1000000\n  "
 		  "timeouts: {established: 1h, udp: 45s}\n"},
+    {"fragments", "fragments:\n  timeout: 2m\n"},
     {"sets", "deny:\n  - 198.18.0.0/24\nallow:\n  - {prefix: "
 	     "\"2001:db8::1\", dir: dst}\n"},
     {"rules", "rules:\n  - {id: 3, action: drop, proto: tcp, dport: 22}\n"},

@@ -7,8 +7,9 @@
  * was dropped are dropped, and a later fragment of no known datagram
  * meets the rules and the policy; IPv4 and IPv6, XDP, TC ingress and TC
  * egress. Also: a denied source's later fragments stay dropped, the
- * entries the first fragments write (and the trace copy does not), expiry,
- * the stage switched off, and rules matching `fragment`. */
+ * entries the first fragments write (and the trace copy does not), expiry
+ * (default and configured timeout), the stage switched off, and rules
+ * matching `fragment`. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -295,6 +296,40 @@ static bool check_expiry(void)
 	return step(&on, XDP, &lp, DROP, SL_R_POLICY);
 }
 
+/* `fragments: {timeout: 5s}` in the blob: an entry 6 s old is absent (it
+ * would hold for the default 30 s), one 4 s old holds. */
+static bool check_timeout_config(void)
+{
+	static const char yaml[] =
+	    "policy: {in: drop, out: drop}\n"
+	    "fragments: {timeout: 5s}\n"
+	    "rules:\n"
+	    "  - {action: pass, proto: udp, dport: 5000}\n";
+	const struct frame fp = {"first", 0, FIRST, S4, D4, 5000, 0x5005};
+	const struct frame lp = {"later", 0, LATER, S4, D4, 5000, 0x5005};
+	struct sl_frag_key k = {
+	    .family = 4, .proto = IPPROTO_UDP, .dir = SL_RDIR_IN, .id = 0x5005};
+	struct sl_frag_val v;
+	bool ok;
+
+	frag_flush(&on);
+	inet_pton(AF_INET, S4, k.saddr);
+	inet_pton(AF_INET, D4, k.daddr);
+	ok = apply_text(&on, yaml) && step(&on, TC_IN, &fp, PASS, SL_R_RULE) &&
+	     ASSERT_EQ(bpf_map_lookup_elem(on.frags, &k, &v), 0, "lookup");
+	if (ok) {
+		v.first -= 4 * 1000000000ULL;
+		bpf_map_update_elem(on.frags, &k, &v, BPF_EXIST);
+		ok = step(&on, TC_IN, &lp, PASS, SL_R_FRAG);
+	}
+	if (ok) {
+		v.first -= 2 * 1000000000ULL;
+		bpf_map_update_elem(on.frags, &k, &v, BPF_EXIST);
+		ok = step(&on, TC_IN, &lp, DROP, SL_R_POLICY);
+	}
+	return apply_text(&on, base_yaml) && ok;
+}
+
 /* A source denied after its first fragment passed: the later fragment
  * meets the sets first and is dropped as deny-set. */
 static bool check_deny(void)
@@ -462,6 +497,8 @@ int main(void)
 		     check_entry());
 	check_report("an entry older than the timeout is absent",
 		     check_expiry());
+	check_report("fragments: {timeout: 5s} shortens the timeout",
+		     check_timeout_config());
 	check_report("a denied source's later fragments stay dropped",
 		     check_deny());
 	check_report("the trace copy looks up but never writes", check_trace());
