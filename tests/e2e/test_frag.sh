@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fragments with real traffic: the server namespace runs Sluice (XDP
-# ingress, TC egress) with `policy: {in: drop, out: drop}` and a rule
+# ingress, TC egress; then TC ingress instead of XDP) with `policy: {in: drop, out: drop}` and a rule
 # passing udp dport 5000 (and ICMPv6, for neighbour discovery). A 3,000-
 # byte UDP datagram (three IPv4 or IPv6 fragments on the 1,500-byte veth)
 # to port 5000 arrives whole, both families, and so does one the server
@@ -132,6 +132,16 @@ deliver "no fragment stage: the ipv6 3000-byte datagram never arrives" \
 check "attach (every stage again)" sl attach "$IF_S"
 deliver "fragment stage back: the ipv4 3000-byte datagram arrives" \
 	"$NS_C" "$NS_S" "$S4" 5000 3000 3000
+
+# TC ingress instead of XDP: the same.
+check "attach --hooks tc" sl attach --hooks tc "$IF_S"
+deliver "tc ingress: the ipv4 3000-byte datagram arrives whole" \
+	"$NS_C" "$NS_S" "$S4" 5000 3000 3000
+deliver "tc ingress: the ipv6 3000-byte datagram arrives whole" \
+	"$NS_C" "$NS_S" "$S6" 5000 3000 3000
+deliver "tc ingress: a 3000-byte datagram to 5001 is dropped" \
+	"$NS_C" "$NS_S" "$S6" 5001 3000 none
+check "attach (xdp and tc again)" sl attach "$IF_S"
 
 # The timeout is config: export writes it back.
 printf 'fragments: {timeout: 10s}\n' >>"$T/frag.yaml"
