@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Fragments with real traffic: the server namespace runs Sluice (XDP
-# ingress, TC egress; then TC ingress instead of XDP) with `policy: {in: drop, out: drop}` and a rule
-# passing udp dport 5000 (and ICMPv6, for neighbour discovery). A 3,000-
+# ingress, TC egress; then TC ingress instead of XDP) with `policy: {in:
+# drop, out: drop}` and a rule passing udp dport 5000 (and ICMPv6, for
+# neighbour discovery). A 3,000-
 # byte UDP datagram (three IPv4 or IPv6 fragments on the 1,500-byte veth)
 # to port 5000 arrives whole, both families, and so does one the server
 # sends out (TC egress); `stats` counts later fragments under reason
-# fragment, and the pinned table sl_frags holds the datagrams. With the
+# fragment, and the pinned table sl_frags holds the datagrams; `explain
+# --fragment first|later` tells the two apart and writes nothing. With the
 # fragment stage left out (attach --stages sets,bans,rules: the behaviour
 # before fragment tracking) the same datagram never arrives while a small
 # one still does; attached again with every stage it arrives again. A
@@ -117,6 +119,22 @@ if [ -n "$n" ] && [ "$n" -ge 5 ]; then
 	ok "the pinned table sl_frags holds the datagrams ($n)"
 else
 	fail "the pinned table sl_frags holds the datagrams" "got '$n' entries, want >= 5"
+fi
+
+# explain --fragment: a first fragment meets the rule; a later fragment
+# of no known datagram meets the policy; the trace copy writes no entry.
+before=$(bpftool map dump pinned "$BPF/sluice/sl_frags" -j 2>/dev/null | jq length)
+ex "explain --fragment first: the udp 5000 rule passes it" \
+	'.action == "pass" and .reason == "rule"' \
+	--src "$C4" --dst "$S4" --proto udp --dport 5000 --fragment first
+ex "explain --fragment later (no first known): the policy drops it" \
+	'.action == "drop" and .reason == "policy"' \
+	--src "$C6" --dst "$S6" --proto udp --fragment later
+after=$(bpftool map dump pinned "$BPF/sluice/sl_frags" -j 2>/dev/null | jq length)
+if [ -n "$before" ] && [ "$before" = "$after" ]; then
+	ok "explain writes no entry into sl_frags ($after)"
+else
+	fail "explain writes no entry into sl_frags" "before $before, after $after"
 fi
 
 # Without the fragment stage (the behaviour before it): later fragments
