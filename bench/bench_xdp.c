@@ -1027,9 +1027,9 @@ static int cmd_stages(const struct opts *o)
 
 		sl_features_default(&feat);
 		if (k)
-			feat.stages_off = SL_STAGE_OFF_SETS |
-					  SL_STAGE_OFF_BANS |
-					  SL_STAGE_OFF_RULES;
+			feat.stages_off =
+			    SL_STAGE_OFF_SETS | SL_STAGE_OFF_BANS |
+			    SL_STAGE_OFF_RULES | SL_STAGE_OFF_FRAG;
 		skel[k] = sl_xdp_load(NULL, &feat, SL_PROG_XDP);
 		if (!skel[k])
 			goto out;

@@ -202,8 +202,8 @@ int main(void)
 	/* Optional stages off: the verifier must remove them (fewer insns). */
 	feats[2].name = "stages off";
 	sl_features_default(&feats[2].feat);
-	feats[2].feat.stages_off =
-	    SL_STAGE_OFF_SETS | SL_STAGE_OFF_BANS | SL_STAGE_OFF_RULES;
+	feats[2].feat.stages_off = SL_STAGE_OFF_SETS | SL_STAGE_OFF_BANS |
+				   SL_STAGE_OFF_RULES | SL_STAGE_OFF_FRAG;
 	/* The conntrack stage on (config `conntrack: {enabled: true}`). */
 	feats[3].name = "conntrack";
 	sl_features_default(&feats[3].feat);

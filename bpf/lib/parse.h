@@ -33,13 +33,6 @@
  * frame may be non-linear (TC) makes this much readable first. */
 #define SL_PARSE_MAX_LEN (SL_PARSE_MAX_OFF + 60)
 
-/* Fragment state of an IP packet. */
-enum sl_frag {
-	SL_FRAG_NONE = 0,
-	SL_FRAG_FIRST = 1, /* offset 0, more fragments follow: L4 header here */
-	SL_FRAG_LATER = 2, /* offset > 0: no L4 header */
-};
-
 /* What the parser learnt about a frame. Addresses are in network order;
  * IPv4 uses saddr[0]/daddr[0]. Ports are in host order. */
 struct sl_pkt {
@@ -53,7 +46,7 @@ struct sl_pkt {
 	__u16 vlan_id[2]; /* outer first; 0 where absent */
 	__u8 nvlan;
 	__u8 l4_proto;
-	__u8 frag; /* enum sl_frag */
+	__u8 frag; /* enum sl_frag (abi.h) */
 	__u8 tcp_flags;
 	__u8 icmp_type;
 	__u8 icmp_code;
@@ -65,6 +58,10 @@ struct sl_pkt {
 	__u8 dmac[6]; /* the Ethernet header's addresses */
 	__u8 smac[6];
 	__u32 len; /* frame length in bytes (may exceed the readable area) */
+	/* the datagram a fragment belongs to (host order): the IPv4 id (of
+	 * every IPv4 packet), the IPv6 fragment header's identification (0
+	 * without one) */
+	__u32 frag_id;
 };
 
 /* A cursor over the frame: every helper checks bounds, then advances. */
@@ -227,6 +224,7 @@ static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 		p->frag = SL_FRAG_LATER;
 	else if (frag & 0x2000)
 		p->frag = SL_FRAG_FIRST;
+	p->frag_id = bpf_ntohs(iph->id);
 	return sl_parse_l4(c, p, tot - hlen);
 }
 
@@ -318,6 +316,7 @@ l4:
 			p->frag = SL_FRAG_LATER;
 		else if (fo & 1)
 			p->frag = SL_FRAG_FIRST;
+		p->frag_id = bpf_ntohl(*(__u32 *)(fh + 4));
 	}
 	p->l4_proto = nh;
 	c->pos = c->start + off;

@@ -7,6 +7,7 @@
 
 #include "bans.h"
 #include "conntrack.h"
+#include "frag.h"
 #include "malformed.h"
 #include "policy.h"
 #include "rules.h"
@@ -26,6 +27,7 @@
 	X(malformed, 1)                                      \
 	X(sets, !(sl_feat.stages_off & SL_STAGE_OFF_SETS))   \
 	X(bans, !(sl_feat.stages_off & SL_STAGE_OFF_BANS))   \
+	X(frag, !(sl_feat.stages_off & SL_STAGE_OFF_FRAG))   \
 	X(synproxy, sl_feat.conntrack)                       \
 	X(conntrack, sl_feat.conntrack)                      \
 	X(rules, !(sl_feat.stages_off & SL_STAGE_OFF_RULES)) \
@@ -33,7 +35,9 @@
 #endif
 
 /* The choke point: every verdict is counted here, per CPU, by reason and
- * action (sl_stats). Observability (events, sampling) hooks in here. */
+ * action (sl_stats), and a first fragment's is remembered for its later
+ * fragments (frag.h; not by the trace copy). Observability (events,
+ * sampling) hooks in here. */
 static __always_inline void sl_verdict_commit(struct sl_pctx *c,
 					      const struct sl_hook *h)
 {
@@ -42,6 +46,9 @@ static __always_inline void sl_verdict_commit(struct sl_pctx *c,
 	if (!sl_feat.trace) {
 		sl_count(c->v.reason, c->v.action, c->pkt.len);
 		sl_count_iface(h->ifindex, h->dir, c->v.action, c->pkt.len);
+		if (!(sl_feat.stages_off & SL_STAGE_OFF_FRAG) &&
+		    c->pkt.frag == SL_FRAG_FIRST)
+			sl_frag_note(c, h->dir);
 		return;
 	}
 	/* A trace copy (sluice explain) says why instead of counting. */

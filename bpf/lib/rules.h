@@ -154,9 +154,12 @@ static __always_inline int sl_cls_match(const struct sl_cls_rule *r,
 	};
 
 	/* ct-state: the rule's id holds the states it excludes, the packet's
-	 * state is a bit of c->tcp above the flags; one test for both */
+	 * state is a bit of c->tcp above the flags; fragment: the same with
+	 * the action's top bits and the bit above those; one test for all */
 	if (((c->tcp & r->tcp_mask) != r->tcp_val) |
-	    ((r->id >> SL_CLS_CT_SHIFT) & (c->tcp >> 8) & SL_CLS_CT_BITS))
+	    ((r->id >> SL_CLS_CT_SHIFT) & (c->tcp >> 8) & SL_CLS_CT_BITS) |
+	    ((r->action >> SL_CLS_FRAG_SHIFT) & (c->tcp >> 16) &
+	     SL_CLS_FRAG_BITS))
 		return 0;
 #pragma unroll
 	for (int i = 0; i < SL_DIM_MAX; i++) {
@@ -221,7 +224,7 @@ static __always_inline long sl_cls_try(struct sl_cls_ctx *c, __u8 *blob,
 
 	if (!sl_cls_match(r, c) || !sl_cls_mac_ok(blob, r, c))
 		return 0;
-	if (r->action == SL_RACT_COUNT) {
+	if ((r->action & SL_CLS_ACT_MASK) == SL_RACT_COUNT) {
 		sl_cls_hit_count(c, pos);
 		return 0;
 	}
@@ -320,14 +323,15 @@ static __always_inline void sl_rule_count(__u32 id, __u32 len)
 
 /* Classifies the key the caller wrote into c->key (enum sl_dim order,
  * host order; the rest of *c need not be initialised) with the tcp flags of
- * the packet (0 for other protocols) in bits 0-7 and 1 << its connection
+ * the packet (0 for other protocols) in bits 0-7, 1 << its connection
  * state (enum sl_ct_pkt) in bits 8-15 (0 there: rules with a ct-state
- * condition never match). Returns the deciding rule's action
- * (SL_RACT_PASS, SL_RACT_DROP, SL_RACT_RATELIMIT or SL_RACT_REDIRECT) with
- * its id in *rule_id and its slot in *target (redirect: of the redirect
- * maps, ratelimit: of sl_rl_params; 0 for other actions), or -1 (id and
- * target 0) when no deciding rule holds the packet. Adds 1 packet and len
- * bytes to the deciding rule and to the first SL_COUNT_HITS_MAX count rules
+ * condition never match) and 1 << its fragment state (enum sl_frag) in
+ * bits 16-23 (0 there: rules with a fragment condition never match). Returns
+ * the deciding rule's action (SL_RACT_PASS, SL_RACT_DROP, SL_RACT_RATELIMIT or
+ * SL_RACT_REDIRECT) with its id in *rule_id and its slot in *target (redirect:
+ * of the redirect maps, ratelimit: of sl_rl_params; 0 for other actions), or -1
+ * (id and target 0) when no deciding rule holds the packet. Adds 1 packet and
+ * len bytes to the deciding rule and to the first SL_COUNT_HITS_MAX count rules
  * before it. blob: from sl_blob_get(), non-NULL. */
 static __always_inline int sl_rules_classify(struct sl_cls_ctx *c, __u8 *blob,
 					     __u32 tcp_flags, __u32 len,
@@ -363,7 +367,7 @@ static __always_inline int sl_rules_classify(struct sl_cls_ctx *c, __u8 *blob,
 		r = sl_cls_rule_at(blob, c->best);
 		*rule_id = r->id & SL_CLS_ID_MASK;
 		*target = r->target;
-		action = r->action;
+		action = r->action & SL_CLS_ACT_MASK;
 		sl_rule_count(r->id & SL_CLS_ID_MASK, len);
 	}
 #pragma unroll
@@ -444,10 +448,12 @@ static __always_inline int sl_stage_rules(struct sl_pctx *c,
 	sl_rule_key(&c->pkt, h->dir, h->ifindex, cc->key);
 	__builtin_memcpy(cc->dmac, c->pkt.dmac, 6);
 	__builtin_memcpy(cc->smac, c->pkt.smac, 6);
-	/* the TCP flags, and the packet's connection state as a bit above
-	 * them (untracked when the conntrack stage is off) */
+	/* the TCP flags, the packet's connection state as a bit above them
+	 * (untracked when the conntrack stage is off) and its fragment
+	 * state as a bit above that */
 	act = sl_rules_classify(cc, h->blob,
-				c->pkt.tcp_flags | (1U << (c->ct & 7)) << 8,
+				c->pkt.tcp_flags | (1U << (c->ct & 7)) << 8 |
+				    (1U << (c->pkt.frag & 3)) << 16,
 				c->pkt.len, &id, &target);
 	if (sl_feat.trace && act >= 0) {
 		struct sl_trace *t = sl_trace_get();

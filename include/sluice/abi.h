@@ -70,6 +70,9 @@ enum sl_reason {
 	 * (drop). */
 	SL_R_SYN_COOKIE,
 	SL_R_SYN_COOKIE_BAD,
+	/* a later fragment took the verdict its datagram's first fragment
+	 * got (fragment stage, sl_frags): pass, drop, tx or redirect */
+	SL_R_FRAG,
 #ifdef SL_NEXT_LAYOUT
 	SL_R_NEXT_TEST, /* test build only: a reason appended by a next release
 			 */
@@ -192,6 +195,7 @@ struct sl_features {
 #define SL_STAGE_OFF_SETS  0x01 /* allow/deny sets */
 #define SL_STAGE_OFF_RULES 0x02 /* the rule classifier */
 #define SL_STAGE_OFF_BANS  0x04 /* banned source prefixes */
+#define SL_STAGE_OFF_FRAG  0x08 /* fragment tracking (sl_frags) */
 _Static_assert(sizeof(struct sl_features) == 8, "sl_features size");
 
 #define SL_TRACE_COUNTS 16 /* > SL_COUNT_HITS_MAX, asserted in rules.h */
@@ -229,13 +233,16 @@ struct sl_trace {
  * runtime-owned bans (SL_MAP_BAN_V4/V6, new), the abusive-packet and ban
  * reasons, and the config record at key 0 of the rule definitions (an
  * older binary would read it as a rule: it must refuse this state).
+ * Layout 5: SL_MAP_SYNPROXY and SL_MAP_FRAGS (new), the synproxy and
+ * fragment reasons, fragment conditions in the blob's rule actions (a
+ * layout-4 program would misread them).
  * Building with SL_NEXT_LAYOUT (make NEXT_LAYOUT=1) makes a "next
  * release" for the upgrade tests: one more reason, one more action and
- * one more map, layout 5. */
+ * one more map, layout 6. */
 #ifdef SL_NEXT_LAYOUT
-#define SL_LAYOUT_VERSION 5
+#define SL_LAYOUT_VERSION 6
 #else
-#define SL_LAYOUT_VERSION 4
+#define SL_LAYOUT_VERSION 5
 #endif
 #define SL_META_MAGIC 0x534c4d54U /* "SLMT" */
 #define SL_MAP_META   "sl_meta"
@@ -291,6 +298,53 @@ struct sl_ban_val {
 	__u8 pad[7];
 };
 _Static_assert(sizeof(struct sl_ban_val) == 32, "sl_ban_val size");
+
+/* ---- Fragments ----
+ * Fragment state of an IP packet (the parser's; a rule's `fragment`
+ * condition matches it). */
+enum sl_frag {
+	SL_FRAG_NONE = 0,  /* not a fragment */
+	SL_FRAG_FIRST = 1, /* offset 0, more fragments follow: L4 header here */
+	SL_FRAG_LATER = 2, /* offset > 0: no L4 header */
+	SL_FRAG_MAX,
+};
+
+/* sl_frags: a pinned LRU hash, runtime-owned (apply never touches it;
+ * `sluice reset` removes it). The final verdict of every first fragment
+ * is written there (the pipeline's choke point, never by the trace copy),
+ * keyed by the datagram: family, direction, addresses, IP id (IPv6: the
+ * fragment header's identification) and, for IPv4, the protocol (IPv6
+ * reassembly keys on addresses and id alone, RFC 8200). The fragment
+ * stage gives a later fragment of a known datagram that verdict, for the
+ * config's `fragments: timeout` from the first fragment (struct
+ * sl_frag_conf in the blob; default SL_FRAG_TIMEOUT_S, the kernel's
+ * ipfrag_time); an older entry is absent. A later fragment whose first
+ * fragment came late, never, or was evicted meets the rules and the
+ * policy (rules may match it with `fragment: later`). */
+#define SL_MAP_FRAGS	    "sl_frags"
+#define SL_FRAG_MAX_ENTRIES 8192
+#define SL_FRAG_TIMEOUT_S   30 /* the default (config `fragments: timeout`) */
+#define SL_FRAG_TIMEOUT_MAX 3600
+
+struct sl_frag_key {
+	__u32 saddr[4]; /* network order; IPv4: the first word, others 0 */
+	__u32 daddr[4];
+	__u32 id;    /* IPv4 id (16 bits) or IPv6 identification, host order */
+	__u8 family; /* 4 or 6 */
+	__u8 proto;  /* IPv4: the protocol; IPv6: 0 */
+	__u8 dir;    /* enum sl_rule_dir of the hook */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct sl_frag_key) == 40, "sl_frag_key size");
+
+struct sl_frag_val {
+	__u64 first;  /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the first */
+	__u32 target; /* the verdict's target (redirect slot) */
+	__u8 action;  /* enum sl_action of the first fragment's verdict */
+	__u8 reason;  /* enum sl_reason it had */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct sl_frag_val) == 16, "sl_frag_val size");
 
 /* ---- Rules ----
  * A rule is a box in a space of SL_DIM_MAX dimensions; a packet is a point
@@ -507,7 +561,10 @@ struct sl_rule_rec {
 	__u8 pad1;
 	/* 1 << enum sl_ct_pkt of the states the rule matches; 0: any */
 	__u8 ct_state;
-	__u8 reserved[251];
+	/* 1 << enum sl_frag of the fragment states the rule matches; 0: any
+	 */
+	__u8 fragment;
+	__u8 reserved[250];
 };
 _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
 	       "sl_rule_rec size");
@@ -601,7 +658,9 @@ struct sl_cls_rule {
 	__u32 lo[SL_DIM_MAX];
 	__u32 hi[SL_DIM_MAX];
 	__u32 id;
-	__u8 action;   /* enum sl_rule_action */
+	/* enum sl_rule_action in bits 0-3 (SL_CLS_ACT_MASK), the fragment
+	 * states the rule excludes in bits 4-6 (SL_CLS_FRAG_SHIFT) */
+	__u8 action;
 	__u8 tcp_mask; /* match when (tcp flags & tcp_mask) == tcp_val */
 	__u8 tcp_val;
 	/* SL_RACT_REDIRECT: slot of SL_MAP_REDIRECT; SL_RACT_RATELIMIT: slot
@@ -660,6 +719,9 @@ _Static_assert(sizeof(struct sl_cls_hdr) == 232, "sl_cls_hdr size");
 #define SL_BLOB_CT_CONF		0x1 /* struct sl_ct_conf is filled in */
 #define SL_BLOB_CT_ENABLED	0x2 /* conntrack: enabled (the programs' switch) */
 #define SL_BLOB_CT_DROP_INVALID 0x4 /* drop-invalid: drop ct state invalid */
+/* struct sl_frag_conf is filled in, at SL_FRAG_CONF_OFF: entry 0 of the
+ * MAC table, which no rule names (a blob without the flag: defaults) */
+#define SL_BLOB_FRAG_CONF 0x8
 
 /* Timeouts, by entry state class (sl_ct_conf.tmo, seconds). */
 enum sl_ct_tmo {
@@ -684,9 +746,19 @@ struct sl_ct_conf {
 _Static_assert(sizeof(struct sl_ct_conf) == 48, "sl_ct_conf size");
 #define SL_CT_CONF_OFF (SL_CLS_RULE_OFF - sizeof(struct sl_ct_conf))
 
+/* The fragment settings (config `fragments:`), in the blob when
+ * sl_blob_hdr.ct_flags has SL_BLOB_FRAG_CONF. */
+struct sl_frag_conf {
+	__u32 timeout; /* seconds a first fragment's verdict holds; 0: the
+			* default, SL_FRAG_TIMEOUT_S */
+	__u32 pad[3];
+};
+_Static_assert(sizeof(struct sl_frag_conf) == 16, "sl_frag_conf size");
+
 /* MAC conditions of rules (source and/or destination MAC, matched after
  * the box like the TCP flags), in the free space between the blob header
- * and the rule table: SL_CLS_MAC_MAX entries, entry 0 unused. A blob
+ * and the rule table: SL_CLS_MAC_MAX entries, entry 0 named by no rule
+ * (it holds the fragment settings, SL_FRAG_CONF_OFF). A blob
  * built before MAC matching has zeros there and in the ids' top bytes. */
 #define SL_CLS_MAC_OFF	 256ULL
 #define SL_CLS_MAC_MAX	 237
@@ -698,8 +770,16 @@ _Static_assert(sizeof(struct sl_ct_conf) == 48, "sl_ct_conf size");
  * flags; a blob built before has zeros there. */
 #define SL_CLS_CT_SHIFT 17
 #define SL_CLS_CT_BITS	0x1fU
-#define SL_CLS_MAC_SRC	0x01 /* smac must equal the frame's source */
-#define SL_CLS_MAC_DST	0x02 /* dmac must equal the frame's destination */
+/* Bits SL_CLS_FRAG_SHIFT.. of sl_cls_rule.action: 1 << enum sl_frag of
+ * the fragment states the rule does not match (the complement of its
+ * `fragment`), 0: it matches any; the action itself is the low bits
+ * (SL_CLS_ACT_MASK). Checked after the box with the ct-state; a blob built
+ * before has zeros there. */
+#define SL_CLS_ACT_MASK	  0x0fU
+#define SL_CLS_FRAG_SHIFT 4
+#define SL_CLS_FRAG_BITS  0x7U
+#define SL_CLS_MAC_SRC	  0x01 /* smac must equal the frame's source */
+#define SL_CLS_MAC_DST	  0x02 /* dmac must equal the frame's destination */
 
 struct sl_cls_mac {
 	__u8 flags; /* SL_CLS_MAC_* */
@@ -709,11 +789,18 @@ struct sl_cls_mac {
 	__u8 pad2[2];
 };
 _Static_assert(sizeof(struct sl_cls_mac) == 16, "sl_cls_mac size");
+#define SL_FRAG_CONF_OFF SL_CLS_MAC_OFF /* MAC table entry 0: never named */
+_Static_assert(sizeof(struct sl_frag_conf) <= sizeof(struct sl_cls_mac),
+	       "the fragment settings fit the unused MAC table entry 0");
 _Static_assert(SL_CLS_MAC_OFF + SL_CLS_MAC_MAX * sizeof(struct sl_cls_mac) <=
 		   SL_CT_CONF_OFF,
 	       "the MAC table fits between the header and the conntrack "
 	       "settings");
 _Static_assert(SL_RULE_MAX - 1 <= SL_CLS_ID_MASK, "rule ids fit 17 bits");
+_Static_assert(SL_RACT_MAX - 1 <= SL_CLS_ACT_MASK &&
+		   (SL_CLS_FRAG_BITS << SL_CLS_FRAG_SHIFT) <= 0xff &&
+		   !(SL_CLS_ACT_MASK & (SL_CLS_FRAG_BITS << SL_CLS_FRAG_SHIFT)),
+	       "the fragment bits sit above the action in its byte");
 _Static_assert((SL_CLS_CT_BITS << SL_CLS_CT_SHIFT) < (1U << SL_CLS_MAC_SHIFT),
 	       "the ct-state bits sit between the id and the MAC index");
 /* Not a power of two: pool indexes are bounded by a compare. */

@@ -18,7 +18,7 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 
-#define CLI_MAX_OPTS 24
+#define CLI_MAX_OPTS 32
 
 struct cli_opt {
 	const char *name; /* long name */

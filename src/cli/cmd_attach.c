@@ -23,6 +23,7 @@ static const struct {
 } stage_names[] = {
     {"sets", SL_STAGE_OFF_SETS},
     {"bans", SL_STAGE_OFF_BANS},
+    {"fragments", SL_STAGE_OFF_FRAG},
     {"rules", SL_STAGE_OFF_RULES},
 };
 #define N_STAGES (sizeof(stage_names) / sizeof(stage_names[0]))
@@ -188,10 +189,11 @@ static int run_attach(struct cli *c, int argc, char **argv)
 		feat.drop_malformed = 0;
 	if (cli_opt(c, "stages") &&
 	    stages_parse(cli_opt(c, "stages"), &feat.stages_off))
-		return cli_usage_error(c,
-				       "--stages is a comma list of sets, bans "
-				       "and rules, or none, not '%s'",
-				       cli_opt(c, "stages"));
+		return cli_usage_error(
+		    c,
+		    "--stages is a comma list of sets, bans, "
+		    "fragments and rules, or none, not '%s'",
+		    cli_opt(c, "stages"));
 	/* Refuse a bad interface (or one named twice) before any state is
 	 * made. */
 	for (int i = 0; i < argc; i++) {
@@ -290,9 +292,9 @@ const struct cli_cmd cmd_attach = {
 	     "then not dropped for it either: they go on through the sets, "
 	     "bans, rules and policy like any packet."},
 	    {"stages", 0, "LIST",
-	     "The optional stages to run, a comma list of sets, bans and "
-	     "rules (default: sets,bans,rules), or none. A stage left out is "
-	     "removed "
+	     "The optional stages to run, a comma list of sets, bans, "
+	     "fragments and rules (default: sets,bans,fragments,rules), or "
+	     "none. A stage left out is removed "
 	     "from the programs when they load and costs no time per "
 	     "packet; its tables are kept and still written by block, "
 	     "allow, ban, rule and apply, but do not act until an attach "

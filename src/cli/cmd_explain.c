@@ -21,7 +21,7 @@
 static const char *const pkt_keys[] = {
     "direction", "iface",   "src",	 "dst",	      "proto",
     "sport",	 "dport",   "icmp-type", "icmp-code", "tcp-flags",
-    "vlan",	 "src-mac", "dst-mac",
+    "vlan",	 "src-mac", "dst-mac",	 "fragment",
 };
 #define N_PKT_KEYS (sizeof(pkt_keys) / sizeof(pkt_keys[0]))
 static struct cli_opt pkt_opts[N_PKT_KEYS + 1];

@@ -521,7 +521,7 @@ const struct cli_cmd cmd_stats = {
 	"pass, non-ip, allow-set, deny-set, malformed-l2, malformed-l3, "
 	"malformed-l4, rule, policy, tcp-syn-fin, tcp-syn-rst, "
 	"tcp-no-flags, tcp-fin-no-ack, tcp-xmas, land, banned, "
-	"ct-invalid, ratelimit.\nJSON lists "
+	"ct-invalid, ratelimit, fragment.\nJSON lists "
 	"every\n"
 	"reason, zero or not. With conntrack on, the packets an established "
 	"flow's cached pass lets through (the fast path)\n"

@@ -167,8 +167,10 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 	cfg->limits = *sl_ctx_limits(ctx);
 	cfg->policy[SL_RDIR_IN] = err ? SL_ACT_PASS : h.policy[SL_RDIR_IN];
 	cfg->policy[SL_RDIR_OUT] = err ? SL_ACT_PASS : h.policy[SL_RDIR_OUT];
-	if (!err)
+	if (!err) {
 		sl_blob_ct_read(ctx, &cfg->ct);
+		sl_blob_frag_read(ctx, &cfg->frag);
+	}
 	ctx->set_gen = err ? 0 : (int)(h.set_gen & 1);
 	ctx->defs_gen = err ? 0 : (int)(h.defs_gen & 1);
 
@@ -739,6 +741,7 @@ static int blob_build_class(const struct sl_config *cfg,
 		h->policy[SL_RDIR_OUT] = cfg->policy[SL_RDIR_OUT];
 		h->serial = serial;
 		sl_blob_ct_put(m, &cfg->ct);
+		sl_blob_frag_put(m, &cfg->frag);
 	}
 	munmap(m, size);
 	if (err) {
@@ -811,8 +814,10 @@ int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
 	if (err)
 		goto out;
 	memcpy(cfg.policy, policy, sizeof(cfg.policy));
-	/* The conntrack settings stay (defaults for an earlier blob). */
+	/* The conntrack and fragment settings stay (defaults for an earlier
+	 * blob). */
 	sl_blob_ct_read(ctx, &cfg.ct);
+	sl_blob_frag_read(ctx, &cfg.frag);
 	/* Into the class of the loaded programs (an upgrade's). */
 	fd = blob_build(&cfg, rules, n, ctx->set_gen, ctx->defs_gen, serial,
 			sl_xdp_blob_log(ctx->skel), true, &log, &st);

@@ -167,6 +167,32 @@ void sl_blob_ct_get(const void *blob, struct sl_ct_cfg *ct)
 	memcpy(ct->tmo, c->tmo, sizeof(ct->tmo));
 }
 
+void sl_blob_frag_put(void *blob, const struct sl_frag_cfg *fr)
+{
+	struct sl_blob_hdr *h = blob;
+	struct sl_frag_conf *c = (void *)((char *)blob + SL_FRAG_CONF_OFF);
+
+	memset(c, 0, sizeof(*c));
+	c->timeout = fr->timeout;
+	h->ct_flags |= SL_BLOB_FRAG_CONF;
+}
+
+int sl_blob_frag_read(struct sl_ctx *ctx, struct sl_frag_cfg *fr)
+{
+	int err;
+	void *m = blob_head(ctx, SL_CLS_RULE_OFF, &err);
+	const struct sl_frag_conf *c;
+
+	memset(fr, 0, sizeof(*fr));
+	if (!m)
+		return err;
+	c = (const void *)((const char *)m + SL_FRAG_CONF_OFF);
+	if (((const struct sl_blob_hdr *)m)->ct_flags & SL_BLOB_FRAG_CONF)
+		fr->timeout = c->timeout;
+	munmap(m, SL_CLS_RULE_OFF);
+	return 0;
+}
+
 int sl_blob_ct_read(struct sl_ctx *ctx, struct sl_ct_cfg *ct)
 {
 	int err;

@@ -174,6 +174,9 @@ uint32_t sl_cls_oracle(const struct sl_rule *sorted, size_t n,
 		 * MAC condition never holds it here. */
 		if (r->has_smac || r->has_dmac)
 			continue;
+		/* The key is of a packet that is not a fragment. */
+		if (r->fragment && !(r->fragment & (1U << SL_FRAG_NONE)))
+			continue;
 		sl_rule_box(r, lo, hi);
 		if (!in_box(lo, hi, key))
 			continue;
@@ -221,9 +224,11 @@ static bool rule_hit(const struct sl_cls_rule *r, const uint32_t key[ND],
 		     uint8_t tcp)
 {
 	/* No MACs and no connection state in the key: a rule with a MAC or
-	 * ct-state condition never matches. */
+	 * ct-state condition never matches. The key is of a packet that is
+	 * not a fragment. */
 	return in_box(r->lo, r->hi, key) && (tcp & r->tcp_mask) == r->tcp_val &&
-	       !(r->id >> SL_CLS_CT_SHIFT);
+	       !(r->id >> SL_CLS_CT_SHIFT) &&
+	       !((r->action >> SL_CLS_FRAG_SHIFT) & (1U << SL_FRAG_NONE));
 }
 
 /* Keeps the SL_COUNT_HITS_MAX smallest positions seen. */
@@ -289,7 +294,7 @@ uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
 			r = blob_rule(b, pos);
 			if (!rule_hit(r, key, tcp_flags))
 				continue;
-			if (r->action == SL_RACT_COUNT) {
+			if ((r->action & SL_CLS_ACT_MASK) == SL_RACT_COUNT) {
 				hits_add(hits, &nh, pos);
 				continue;
 			}
@@ -314,7 +319,7 @@ uint32_t sl_cls_lookup(const void *blob, const uint32_t key[SL_DIM_MAX],
 		return 0;
 	}
 	if (action)
-		*action = blob_rule(b, best)->action;
+		*action = blob_rule(b, best)->action & SL_CLS_ACT_MASK;
 	return blob_rule(b, best)->id & SL_CLS_ID_MASK;
 }
 
@@ -501,6 +506,8 @@ static bool rules_meet(const struct tb *b, uint32_t p, uint32_t q)
 	if ((x->tcp_flags ^ y->tcp_flags) & x->tcp_mask & y->tcp_mask)
 		return false;
 	if (x->ct_state && y->ct_state && !(x->ct_state & y->ct_state))
+		return false;
+	if (x->fragment && y->fragment && !(x->fragment & y->fragment))
 		return false;
 	if (x->has_smac && y->has_smac && memcmp(x->smac, y->smac, 6))
 		return false;
@@ -1249,9 +1256,16 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 			      ? (~(uint32_t)sorted[i].ct_state & SL_CLS_CT_BITS)
 				    << SL_CLS_CT_SHIFT
 			      : 0);
-		if ((mi || sorted[i].ct_state) && !tcpm[i])
+		if ((mi || sorted[i].ct_state || sorted[i].fragment) &&
+		    !tcpm[i])
 			tcpm[i] = 1;
-		cr->action = sorted[i].action;
+		/* fragment: the states it excludes, above the action */
+		cr->action =
+		    sorted[i].action |
+		    (sorted[i].fragment
+			 ? (~(uint32_t)sorted[i].fragment & SL_CLS_FRAG_BITS)
+			       << SL_CLS_FRAG_SHIFT
+			 : 0);
 		cr->tcp_mask = sorted[i].tcp_mask;
 		cr->tcp_val = sorted[i].tcp_flags & sorted[i].tcp_mask;
 		cr->target =

@@ -19,9 +19,9 @@
 /* The sections in file order: loaded in this order and written in it.
  * Adding a section: its file, its fields in struct sl_config, one row. */
 const struct sl_cfg_section *const sl_cfg_sections[] = {
-    &sl_cfg_ifaces, &sl_cfg_policy,    &sl_cfg_mgmt,
-    &sl_cfg_limits, &sl_cfg_conntrack, &sl_cfg_synproxy,
-    &sl_cfg_sets,   &sl_cfg_rules,     NULL,
+    &sl_cfg_ifaces,    &sl_cfg_policy, &sl_cfg_mgmt,	 &sl_cfg_limits,
+    &sl_cfg_conntrack, &sl_cfg_frags,  &sl_cfg_synproxy, &sl_cfg_sets,
+    &sl_cfg_rules,     NULL,
 };
 
 #define SL_CFG_MAX_SECTIONS 16
@@ -545,6 +545,8 @@ static bool mgmt_let_through(const struct sl_config *cfg, int d,
 		    r->l3 != (m->family == AF_INET ? SL_L3_IPV4 : SL_L3_IPV6))
 			continue;
 		if (r->ct_state && !(r->ct_state & (1U << SL_CT_NEW)))
+			continue;
+		if (r->fragment && !(r->fragment & (1U << SL_FRAG_NONE)))
 			continue;
 		if (r->action == SL_RACT_PASS && (r->dirs & (1U << d)) &&
 		    (!has || sl_prefix_within(m, a)))

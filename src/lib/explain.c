@@ -53,6 +53,9 @@ static int build_frame(const struct sl_rule *r, unsigned char *f, char *err,
 	int fam = r->has_src ? r->src.family : 0;
 	unsigned char *p = f, *ip, *l4;
 	unsigned l4len = 0, proto = r->has_proto ? r->proto : IPPROTO_TCP;
+	unsigned fh = 0;    /* bytes of the IPv6 fragment header */
+	uint16_t fo = 0;    /* IPv4 frag_off, IPv6 offset and M flag */
+	bool later = false; /* a later fragment: no L4 header */
 
 	memset(f, 0, SL_EXPLAIN_FRAME_MAX);
 	memcpy(p, r->has_dmac ? r->dmac : def_dmac, 6);
@@ -112,11 +115,29 @@ static int build_frame(const struct sl_rule *r, unsigned char *f, char *err,
 		l4len = 8;
 		break;
 	}
+	/* --fragment first: offset 0, more fragments; later: offset 1480,
+	 * the last, 8 bytes of payload and no L4 header (IP id 0) */
+	if (r->fragment & ~(1U << SL_FRAG_NONE)) {
+		if (r->fragment == (1U << SL_FRAG_FIRST)) {
+			fo = fam == AF_INET ? 0x2000 : 0x0001;
+		} else if (r->fragment == (1U << SL_FRAG_LATER)) {
+			fo = fam == AF_INET ? 185 : 185 << 3;
+			l4len = 8;
+			later = true;
+		} else {
+			snprintf(err, errlen,
+				 "--fragment: a packet is one of no, first "
+				 "or later");
+			return -EINVAL;
+		}
+		fh = fam == AF_INET6 ? 8 : 0;
+	}
 	put16(p, fam == AF_INET ? ETH_P_IP : ETH_P_IPV6);
 	ip = p + 2;
 	if (fam == AF_INET) {
 		ip[0] = 0x45;
 		put16(ip + 2, 20 + l4len);
+		put16(ip + 6, fo);
 		ip[8] = 64;
 		ip[9] = proto;
 		memcpy(ip + 12, r->src.addr, 4);
@@ -125,13 +146,19 @@ static int build_frame(const struct sl_rule *r, unsigned char *f, char *err,
 		l4 = ip + 20;
 	} else {
 		ip[0] = 0x60;
-		put16(ip + 4, l4len);
-		ip[6] = proto;
+		put16(ip + 4, fh + l4len);
+		ip[6] = fh ? IPPROTO_FRAGMENT : proto;
 		ip[7] = 64;
 		memcpy(ip + 8, r->src.addr, 16);
 		memcpy(ip + 24, r->dst.addr, 16);
-		l4 = ip + 40;
+		if (fh) {
+			ip[40] = proto;
+			put16(ip + 42, fo);
+		}
+		l4 = ip + 40 + fh;
 	}
+	if (later)
+		return l4 + l4len - f;
 	switch (proto) {
 	case IPPROTO_TCP:
 		put16(l4, r->sport_lo);

@@ -41,6 +41,9 @@ static const struct {
     [SL_R_SYN_COOKIE_BAD] = {"syn-cookie-invalid",
 			     "an ACK to a synproxy port of no tracked flow "
 			     "whose SYN cookie does not check"},
+    [SL_R_FRAG] = {"fragment",
+		   "a later fragment took its datagram's first fragment's "
+		   "verdict"},
 #ifdef SL_NEXT_LAYOUT
     [SL_R_NEXT_TEST] = {"next-test", "test build: a reason appended later"},
 #endif

@@ -280,6 +280,13 @@ int sl_rule_check(struct sl_rule *r, const char **key, char *err, size_t errlen)
 	if ((r->tcp_flags & ~r->tcp_mask) != 0)
 		FAIL("tcp-flags", "tcp-flags: the value has flags outside the "
 				  "mask");
+	if (r->fragment && !(r->fragment & ~(1U << SL_FRAG_LATER)) &&
+	    (ports_set(r, true) || ports_set(r, false) || r->tcp_mask ||
+	     r->icmp_type >= 0))
+		FAIL("fragment",
+		     "fragment: a later fragment has no L4 header, so no "
+		     "ports, tcp-flags or icmp-type (fragment later matches "
+		     "none of them)");
 	if (r->to[0] && r->action != SL_RACT_REDIRECT)
 		FAIL("to", "to: only with action redirect (the interface "
 			   "matching packets are sent out of)");
@@ -875,6 +882,46 @@ static bool same_ct_state(const struct sl_rule *a, const struct sl_rule *b)
 	return a->ct_state == b->ct_state;
 }
 
+/* fragment: which fragment states (enum sl_frag) the rule matches, by
+ * name; each name's set of states. */
+static const struct {
+	const char *name;
+	uint8_t states;
+} frag_words[] = {
+    {"no", 1U << SL_FRAG_NONE},
+    {"first", 1U << SL_FRAG_FIRST},
+    {"later", 1U << SL_FRAG_LATER},
+    {"yes", (1U << SL_FRAG_FIRST) | (1U << SL_FRAG_LATER)},
+};
+
+static int parse_fragment(struct sl_rule *r, const char *v, char *err,
+			  size_t len)
+{
+	(void)err, (void)len;
+	for (size_t i = 0; i < ARRAY_SIZE(frag_words); i++)
+		if (!strcmp(v, frag_words[i].name)) {
+			r->fragment = frag_words[i].states;
+			return 0;
+		}
+	return 1;
+}
+
+static bool text_fragment(const struct sl_rule *r, char *buf, size_t len)
+{
+	if (!r->fragment)
+		return false;
+	snprintf(buf, len, "%u", r->fragment); /* not one of the words */
+	for (size_t i = 0; i < ARRAY_SIZE(frag_words); i++)
+		if (r->fragment == frag_words[i].states)
+			snprintf(buf, len, "%s", frag_words[i].name);
+	return true;
+}
+
+static bool same_fragment(const struct sl_rule *a, const struct sl_rule *b)
+{
+	return a->fragment == b->fragment;
+}
+
 static bool text_tcp_flags(const struct sl_rule *r, char *buf, size_t len)
 {
 	if (!r->tcp_mask)
@@ -1157,6 +1204,16 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
 	     "invalid and untracked",
      .flags = SL_RF_MATCH | SL_RF_YAML_QUOTE | SL_RF_LIST,
      F(ct_state)},
+    {.key = "fragment",
+     .key_rank = 24,
+     .cli_rank = 24,
+     .metavar = "WHICH",
+     .help = "IP fragments: no (not a fragment), first (offset 0, ports "
+	     "and all), later (offset > 0, no ports) or yes (first or "
+	     "later).",
+     .want = "no, first, later or yes",
+     .flags = SL_RF_MATCH,
+     F(fragment)},
     {.key = "rate",
      .key_rank = 19,
      .cli_rank = 19,

@@ -489,6 +489,8 @@ struct sl_rule {
 	char comment[SL_COMMENT_MAX];
 	/* 1 << enum sl_ct_pkt of the connection states it matches; 0: any */
 	uint8_t ct_state;
+	/* 1 << enum sl_frag of the fragment states it matches; 0: any */
+	uint8_t fragment;
 	struct sl_srcpos pos; /* where the rule starts in its config file */
 };
 
@@ -557,6 +559,11 @@ int sl_syn_write(struct sl_ctx *ctx, const struct sl_syn_cfg *s);
  * check: only check the ruleset (nft -c). 0 or a negative errno, with
  * nft's own message on stderr. */
 int sl_syn_kernel(const struct sl_syn_cfg *s, bool check);
+/* The `fragments:` section (config_frags.c): 0 means the default. Stored
+ * in the config blob. */
+struct sl_frag_cfg {
+	uint32_t timeout; /* seconds (SL_FRAG_TIMEOUT_S) */
+};
 
 /* A whole desired state, as `apply` takes it and `export` prints it. */
 struct sl_config {
@@ -565,6 +572,7 @@ struct sl_config {
 	struct sl_ct_cfg ct;	     /* the connection table */
 	struct sl_syn_cfg syn;	     /* SYN-flood protection */
 	struct sl_srcpos syn_pos;    /* where `synproxy:` is (line 0: none) */
+	struct sl_frag_cfg frag;     /* fragment tracking */
 	/* interfaces to attach and their hooks */
 	bool has_ifaces; /* false: the file names no interfaces (keep them) */
 	struct sl_cfg_iface {
@@ -699,6 +707,10 @@ const void *sl_blob_map(struct sl_ctx *ctx);
 void sl_blob_ct_put(void *blob, const struct sl_ct_cfg *ct);
 void sl_blob_ct_get(const void *blob, struct sl_ct_cfg *ct);
 int sl_blob_ct_read(struct sl_ctx *ctx, struct sl_ct_cfg *ct);
+/* The fragment settings in a blob (abi.h, SL_FRAG_CONF_OFF), written after
+ * the classifier built it; read: an earlier blob gives the defaults. */
+void sl_blob_frag_put(void *blob, const struct sl_frag_cfg *fr);
+int sl_blob_frag_read(struct sl_ctx *ctx, struct sl_frag_cfg *fr);
 void sl_blob_unmap(const void *blob);
 /* Counters of rules r[0..n), summed over CPUs: out[i] is r[i]'s (stats.c). */
 int sl_rule_stats_read(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,

@@ -383,10 +383,21 @@ static const struct step steps[] = {
      * record (key 0 of the rule definitions) is written by the next
      * apply that has one to write. Nothing moves. */
     {3, {NULL}, NULL, NULL},
+    /* Layout 5: new maps sl_synproxy (the protected ports, empty) and
+     * sl_frags (fragment verdicts, empty), made by the load; new reasons
+     * (syn-cookie, syn-cookie-invalid, fragment: cells that start at 0);
+     * the config blob's rule actions may carry fragment conditions (bits
+     * 4-6) and its header the fragment settings, which a layout-4
+     * program would misread: the step moves every attachment to this
+     * build's programs before anything else, and a layout-4 binary
+     * refuses the state. The connection table's cached verdicts are new
+     * bits of existing fields (0 in older entries: nothing cached).
+     * Nothing moves. */
+    {4, {NULL}, NULL, NULL},
 #ifdef SL_NEXT_LAYOUT
     /* The test build's next release: a new map (made by the load), a
      * reason and an action (counter cells that exist and start at 0). */
-    {4, {NULL}, NULL, NULL},
+    {5, {NULL}, NULL, NULL},
 #endif
 };
 

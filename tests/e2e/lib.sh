@@ -374,6 +374,18 @@ stats_packets() {
 			'.reasons[$r] | if $a == "" then .packets else .[$a].packets end'
 }
 
+# ex NAME JQ ARGS...: `sl explain -j ARGS` satisfies the jq test JQ.
+ex() {
+	local name=$1 q=$2 out
+	shift 2
+	out=$(sl explain -j "$@" 2>&1)
+	if echo "$out" | jq -e "$q" >/dev/null 2>&1; then
+		ok "$name"
+	else
+		fail "$name" "$out"
+	fi
+}
+
 # run_capture CMD...: runs CMD with stdout in $OUT, stderr in $ERR and the
 # exit status in $RC (read by the tests).
 # shellcheck disable=SC2034

@@ -11,17 +11,6 @@ if ! lab_up; then
 	finish
 fi
 
-# ex NAME JQ ARGS...: explain -j ARGS satisfies the jq test JQ.
-ex() {
-	local name=$1 q=$2 out
-	shift 2
-	out=$(sl explain -j "$@" 2>&1)
-	if echo "$out" | jq -e "$q" >/dev/null 2>&1; then
-		ok "$name"
-	else
-		fail "$name" "$out"
-	fi
-}
 
 # Before any state: a clear error, not a made-up verdict.
 run_capture sl explain --src 198.18.0.1 --dst 198.18.0.2

@@ -40,7 +40,7 @@ pings() {
 }
 
 check "attach (every stage)" sl attach "$IF_S"
-features "status lists sets, bans and rules" '["malformed-drop","sets","bans","rules"]'
+features "status lists sets, bans, fragments and rules" '["malformed-drop","sets","bans","fragments","rules"]'
 check "block the client" sl block "$C4" "$C6"
 pings "sets on" dropped "$C4" "$C6"
 
@@ -76,7 +76,7 @@ features "status lists no stage" '["malformed-drop"]'
 pings "no optional stage" flows "$C4" "$C6"
 
 check "attach (no --stages: every stage again)" sl attach "$IF_S"
-features "status lists sets, bans and rules again" '["malformed-drop","sets","bans","rules"]'
+features "status lists sets, bans, fragments and rules again" '["malformed-drop","sets","bans","fragments","rules"]'
 check "unblock the client" sl unblock "$C4" "$C6"
 pings "sets back, unblocked, icmp rules still there" dropped "$C4" "$C6"
 printf 'rules: []\n' >"$T/empty.yaml"

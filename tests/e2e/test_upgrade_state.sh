@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Upgrading from the previous release (af4ac95, the last one CI landed;
-# the same pinned layout) keeps the runtime state and the traffic: that
+# Upgrading from the previous release (af4ac95, the last one CI landed,
+# pinned layout 4) keeps the runtime state and the traffic: that
 # release runs a stateful host (policy in: drop, established and related
 # pass, new TCP to one port) with a live TCP connection carrying a line
-# every 50 ms, a ban and counters; this build's `attach` then moves the
+# every 50 ms, a ban and counters; this build's `attach` then upgrades
+# the state to layout 5 and moves the
 # interface to its own programs mid-stream. The connection must carry on
 # (its packets are only let in as an established flow of the carried
 # table), every flow, the ban and the counters must still be there, and

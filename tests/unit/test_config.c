@@ -659,6 +659,7 @@ static const char full_cfg[] = "# every feature\n"
 			       "    hooks: [tc]\n"
 			       "    mode: generic\n"
 			       "policy: {in: drop, out: pass}\n"
+			       "fragments: {timeout: 10s}\n"
 			       "deny:\n"
 			       "  - 198.18.5.0/24\n"
 			       "  - {prefix: 2001:db8:bad::/48, dir: dst}\n"
@@ -694,6 +695,7 @@ static const char full_cfg[] = "# every feature\n"
 			       "  - id: 9\n"
 			       "    priority: 10\n"
 			       "    action: count\n"
+			       "    fragment: later\n"
 			       "    comment: plain text\n";
 
 static const char block_list[] = "# blocklist\n"
@@ -751,7 +753,7 @@ static bool check_load_full(void)
 			 "comment '%s'", r->comment) ||
 	    !ASSERT_EQ(r->ifindex, if_nametoindex("lo"), "ifindex") ||
 	    !ASSERT_EQ(r->l3, SL_L3_IPV4, "rule 7 l3") ||
-	    !ASSERT_EQ(r->pos.line, 17, "rule 7 line") ||
+	    !ASSERT_EQ(r->pos.line, 18, "rule 7 line") ||
 	    !ASSERT_EQ(r->pos.col, 5, "rule 7 column"))
 		goto out;
 	r = &cfg.rules[1];
@@ -768,7 +770,7 @@ static bool check_load_full(void)
 	if (!ASSERT_TRUE(!strcmp(buf, "id 10 prio 1000 count out proto arp"),
 			 "rule without id is '%s'", buf) ||
 	    !ASSERT_EQ(r->l3, SL_L3_ARP, "arp l3") ||
-	    !ASSERT_EQ(r->pos.line, 36, "arp rule line"))
+	    !ASSERT_EQ(r->pos.line, 37, "arp rule line"))
 		goto out;
 	ok = ASSERT_TRUE(!strcmp(cfg.rules[3].comment, "plain text"),
 			 "plain comment '%s'", cfg.rules[3].comment);
@@ -900,6 +902,18 @@ static const struct bad_case bad_cases[] = {
      "1:12: synproxy: unknown key 'port'", NULL},
     {"bad: conntrack enabled not a bool", "conntrack: {enabled: 2}\n",
      "1:22: enabled: expected true or false, got '2'", NULL},
+    {"bad: fragments timeout out of range", "fragments: {timeout: 2h}\n",
+     "1:22: timeout: expected a duration from 1s to 1h (a number with s, "
+     "m or h; default 30s), got '2h'",
+     NULL},
+    {"bad: fragment with an unknown value",
+     "rules:\n  - {action: pass, fragment: some}\n",
+     "2:30: fragment: expected no, first, later or yes, got 'some'", NULL},
+    {"bad: fragment later with a port",
+     "rules:\n  - {action: pass, proto: udp, dport: 53, fragment: later}\n",
+     "2:53: fragment: a later fragment has no L4 header, so no ports, "
+     "tcp-flags or icmp-type (fragment later matches none of them)",
+     NULL},
     {"bad: ct-state with an unknown state",
      "rules:\n  - {action: pass, ct-state: [established, relat]}\n",
      "2:30: ct-state: expected a comma list (or a YAML list) of new, "
@@ -907,7 +921,8 @@ static const struct bad_case bad_cases[] = {
      NULL},
     {"bad: unknown top-level key", "policy: pass\nrulez: []\n",
      "2:1: config: unknown key 'rulez' (expected interfaces, policy, "
-     "management, limits, conntrack, synproxy, deny, allow or rules)",
+     "management, limits, conntrack, fragments, synproxy, deny, allow or "
+     "rules)",
      NULL},
     {"bad: unknown key in a rule",
      "rules:\n  - id: 1\n    action: drop\n    dprot: 80\n",
@@ -1380,6 +1395,8 @@ static const char full_canon[] =
     "    hooks: [tc]\n"
     "    mode: generic\n"
     "policy: {in: drop, out: pass}\n"
+    "fragments:\n"
+    "  timeout: 10s\n"
     "deny:\n"
     "  - 198.18.5.0/24\n"
     "  - 203.0.113.0/24\n"
@@ -1401,6 +1418,7 @@ static const char full_canon[] =
     "    priority: 10\n"
     "    action: count\n"
     "    direction: both\n"
+    "    fragment: later\n"
     "    comment: \"plain text\"\n"
     "  - id: 7\n"
     "    priority: 1000\n"

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "log.h"
 #include "pkt.h"
+#include "skelmaps.h"
 #include "sluice.h"
 #include "sluice_xdp.skel.h"
 /* conntrack's TCP transition function, plain C: the fuzz model's */
@@ -75,27 +76,6 @@ struct step {
 
 /* ---- the environment ---- */
 
-static bool btf_member(struct sluice_xdp *skel, const char *type,
-		       const char *member, size_t *off, size_t *size)
-{
-	const struct btf *btf = bpf_object__btf(skel->obj);
-	int id = btf ? btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT) : -1;
-	const struct btf_type *t;
-	const struct btf_member *m;
-
-	if (id < 0)
-		return false;
-	t = btf__type_by_id(btf, id);
-	*size = t->size;
-	m = btf_members(t);
-	for (int i = 0; i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(btf, m->name_off), member)) {
-			*off = m->offset / 8;
-			return true;
-		}
-	return false;
-}
-
 static bool env_load(struct env *e, int conntrack)
 {
 	struct sl_features f;
@@ -109,24 +89,17 @@ static bool env_load(struct env *e, int conntrack)
 	e->tc_out = bpf_program__fd(e->skel->progs.sluice_tc_out);
 	e->ct = bpf_map__fd(e->skel->maps.sl_ct);
 	e->scratch = bpf_map__fd(e->skel->maps.sl_scratch);
-	return btf_member(e->skel, "sl_pctx", "ct", &e->ct_off,
-			  &e->pctx_size) &&
-	       btf_member(e->skel, "sl_pctx", "v", &e->v_off, &e->pctx_size);
+	return skel_btf_member(e->skel->obj, "sl_pctx", "ct", &e->ct_off,
+			       &e->pctx_size) &&
+	       skel_btf_member(e->skel->obj, "sl_pctx", "v", &e->v_off,
+			       &e->pctx_size);
 }
 
 /* The ct state the last packet on this CPU (0: the test is pinned there)
  * left in the per-CPU context. */
 static int last_ct(struct env *e)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	size_t sz = (e->pctx_size + 7) & ~7UL;
-	__u8 *buf = calloc(ncpu, sz);
-	__u32 key = 0, v = 0xffff;
-
-	if (buf && !bpf_map_lookup_elem(e->scratch, &key, buf))
-		memcpy(&v, buf + e->ct_off, sizeof(v));
-	free(buf);
-	return (int)v;
+	return (int)pcpu_u32(e->scratch, e->pctx_size, e->ct_off);
 }
 
 /* The last packet's verdict on this CPU: action and reason. */
@@ -147,26 +120,12 @@ static void last_verdict(struct env *e, __u32 *action, __u32 *reason)
 
 static void ct_flush(struct env *e)
 {
-	struct sl_ct_key k, next;
-
-	while (!bpf_map_get_next_key(e->ct, NULL, &next)) {
-		k = next;
-		bpf_map_delete_elem(e->ct, &k);
-	}
+	map_flush(e->ct);
 }
 
 static size_t ct_count(struct env *e)
 {
-	struct sl_ct_key k, next;
-	size_t n = 0;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(e->ct, prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
+	return map_count(e->ct);
 }
 
 /* ---- frames ---- */

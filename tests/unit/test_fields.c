@@ -43,6 +43,7 @@ static const struct sample {
     {"icmp-code", "3", {"proto", "icmp", "icmp-type", "3", NULL}, true},
     {"tcp-flags", "syn/syn,ack", {"proto", "tcp", NULL}, true},
     {"ct-state", "new,related,invalid", {NULL}, true},
+    {"fragment", "later", {NULL}, true},
     {"vlan", "10", {NULL}, true},
     {"iface", "lo", {NULL}, true},
     {"src-mac", "02:00:00:00:00:01", {NULL}, true},
@@ -342,6 +343,7 @@ static const struct {
     {"management", "management: [198.18.0.10, \"2001:db8::/64\"]\n"},
     {"conntrack", "conntrack:\n  enabled: true\n  max: 1000000\n  "
 		  "timeouts: {established: 1h, udp: 45s}\n"},
+    {"fragments", "fragments:\n  timeout: 2m\n"},
     {"synproxy", "synproxy:\n  ports: [80, 443, 8000-8010]\n  mss: 1400\n"},
     {"sets", "deny:\n  - 198.18.0.0/24\nallow:\n  - {prefix: "
 	     "\"2001:db8::1\", dir: dst}\n"},

@@ -29,6 +29,7 @@
 #include "names.h"
 #include "pkt.h"
 #include "setdef.h"
+#include "skelmaps.h"
 #include "sluice.h"
 
 #define FRAMES_DEFAULT 25000 /* of each kind, per feature setting */
@@ -267,6 +268,7 @@ struct fenv {
 	struct sl_ctx ctx;
 	int prog;
 	int stats;
+	int frags;			     /* sl_frags */
 	struct sl_counter cnt[SL_STATS_MAX]; /* as last read */
 	/* Each entry's map and key: host entries (full length) in the
 	 * exact-match hashes, shorter prefixes in the tries (abi.h). */
@@ -378,6 +380,10 @@ static void run_frame(struct fenv *e, const struct frame *fr, struct obs *o)
 	memset(o, 0, sizeof(*o));
 	o->cell = o->ent = -1;
 	o->diff_at = -1;
+	/* Each frame is judged on its own: no datagram an earlier frame's
+	 * first fragment made known (the fragment stage still looks up and
+	 * writes; test_frag checks what it decides). */
+	map_flush(e->frags);
 	o->err = bpf_prog_test_run_opts(e->prog, &t) ? -errno : 0;
 	o->retval = t.retval;
 	o->out_len = t.data_size_out;
@@ -1224,6 +1230,8 @@ static int run_env(struct fenv *e, const struct sl_features *feat)
 			       e->tag, strerror(errno));
 		return -1;
 	}
+	e->frags = bpf_object__find_map_fd_by_name(sl_xdp_object(e->skel),
+						   SL_MAP_FRAGS);
 	sl_ctx_wrap(&e->ctx, e->skel);
 	e->prog = sl_xdp_prog_fd(e->skel);
 	e->stats = sl_map_fd(&e->ctx, SL_MAP_STATS);

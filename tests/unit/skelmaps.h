@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* skelmaps: what the unit tests of runtime-owned tables share: a member's
+ * place in a BPF object's struct (by BTF, for reading the per-CPU context
+ * the programs leave behind), and the entries of a hash map counted or
+ * removed. */
+#ifndef SL_TEST_SKELMAPS_H
+#define SL_TEST_SKELMAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+/* The offset of `member` in struct `type` of the object, and the struct's
+ * size; false when either is missing. */
+static inline bool skel_btf_member(const struct bpf_object *obj,
+				   const char *type, const char *member,
+				   size_t *off, size_t *size)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	int id = btf ? btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT) : -1;
+	const struct btf_type *t;
+	const struct btf_member *m;
+
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	*size = t->size;
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member)) {
+			*off = m->offset / 8;
+			return true;
+		}
+	return false;
+}
+
+/* The u32 at offset off of CPU 0's value (value_size bytes) at key 0 of
+ * the per-CPU array fd: what the last packet on CPU 0 left in the
+ * per-CPU context (the tests pin themselves there); 0xffff when it cannot
+ * be read. */
+static inline __u32 pcpu_u32(int fd, size_t value_size, size_t off)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t sz = (value_size + 7) & ~7UL;
+	__u8 *buf = ncpu > 0 ? calloc(ncpu, sz) : NULL;
+	__u32 key = 0, v = 0xffff;
+
+	if (buf && off + sizeof(v) <= sz && !bpf_map_lookup_elem(fd, &key, buf))
+		memcpy(&v, buf + off, sizeof(v));
+	free(buf);
+	return v;
+}
+
+/* The entries of the hash map fd (keys of at most 64 bytes). */
+static inline size_t map_count(int fd)
+{
+	unsigned char k[64], next[64];
+	size_t n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(k, next, sizeof(k));
+		prev = k;
+		n++;
+	}
+	return n;
+}
+
+/* Removes every entry of the hash map fd (keys of at most 64 bytes). */
+static inline void map_flush(int fd)
+{
+	unsigned char next[64];
+
+	while (!bpf_map_get_next_key(fd, NULL, next))
+		bpf_map_delete_elem(fd, next);
+}
+
+#endif /* SL_TEST_SKELMAPS_H */
