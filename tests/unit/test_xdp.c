@@ -1785,14 +1785,17 @@ int main(void)
 	/* The rules stage's reasons (rule, policy) need an applied config:
 	 * test_apply produces and checks them; ct-invalid (conntrack on with
 	 * drop-invalid) test_conntrack; fragment (later fragments of a
-	 * judged datagram) test_frag. */
+	 * judged datagram) test_frag; syn-cookie and syn-cookie-invalid
+	 * (conntrack and synproxy ports) test_synproxy. */
 	check_report(
 	    "every reason of the stateless stages is produced by a "
 	    "passing case",
 	    ASSERT_EQ(reasons_seen,
 		      ((1ULL << SL_R_MAX) - 1) &
 			  ~(1ULL << SL_R_RULE | 1ULL << SL_R_POLICY |
-			    1ULL << SL_R_CT_INVALID | 1ULL << SL_R_FRAG),
+			    1ULL << SL_R_CT_INVALID | 1ULL << SL_R_FRAG |
+			    1ULL << SL_R_SYN_COOKIE |
+			    1ULL << SL_R_SYN_COOKIE_BAD),
 		      "mask of reasons seen"));
 
 	sl_xdp_destroy(envs[0].skel);
