@@ -13,6 +13,12 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "sluice.h"
 
 /* The offset of `member` in struct `type` of the object, and the struct's
  * size; false when either is missing. */
@@ -78,5 +84,29 @@ static inline void map_flush(int fd)
 	while (!bpf_map_get_next_key(fd, NULL, next))
 		bpf_map_delete_elem(fd, next);
 }
+
+#ifdef _GNU_SOURCE /* sched_setaffinity */
+/* The start of a datapath unit test: libbpf's messages through Sluice's
+ * log, root checked (skip without: CI counts a skip as a failure), the
+ * process pinned to CPU 0 (per-CPU results are read there). -1 to go on,
+ * else the exit status. */
+static inline int skel_test_start(const char *name)
+{
+	cpu_set_t cpus;
+
+	sl_log_hook_libbpf();
+	if (sl_check_privileges()) {
+		printf("skip - %s: needs root\n", name);
+		return 0;
+	}
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus)) {
+		printf("not ok - pin to CPU 0: %s\n", strerror(errno));
+		return 1;
+	}
+	return -1;
+}
+#endif
 
 #endif /* SL_TEST_SKELMAPS_H */

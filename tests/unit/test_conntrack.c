@@ -1392,19 +1392,10 @@ static bool check_fuzz(uint64_t seed)
 
 int main(void)
 {
-	cpu_set_t cpus;
+	int rc = skel_test_start("test_conntrack");
 
-	sl_log_hook_libbpf();
-	if (sl_check_privileges()) {
-		printf("skip - test_conntrack: needs root\n");
-		return 0;
-	}
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	if (sched_setaffinity(0, sizeof(cpus), &cpus)) {
-		printf("not ok - pin to CPU 0: %s\n", strerror(errno));
-		return 1;
-	}
+	if (rc >= 0)
+		return rc;
 	if (!env_load(&on, 1) || !env_load(&off, 0)) {
 		printf("not ok - load the programs (conntrack on and off)\n");
 		return 1;

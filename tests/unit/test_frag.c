@@ -458,19 +458,10 @@ static bool check_field(void)
 
 int main(void)
 {
-	cpu_set_t cpus;
+	int rc = skel_test_start("test_frag");
 
-	sl_log_hook_libbpf();
-	if (sl_check_privileges()) {
-		printf("skip - test_frag: needs root\n");
-		return 0;
-	}
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	if (sched_setaffinity(0, sizeof(cpus), &cpus)) {
-		printf("not ok - pin to CPU 0: %s\n", strerror(errno));
-		return 1;
-	}
+	if (rc >= 0)
+		return rc;
 	if (!env_load(&on, 0, 0) || !env_load(&off, SL_STAGE_OFF_FRAG, 0) ||
 	    !env_load(&trace, 0, 1)) {
 		printf("not ok - load the programs (fragment stage on, off, "

@@ -29,6 +29,7 @@
 #include "check.h"
 #include "log.h"
 #include "pkt.h"
+#include "skelmaps.h"
 #include "sluice.h"
 #include "sluice_xdp.skel.h"
 
@@ -72,24 +73,12 @@ static uint64_t reason_count(struct env *e, int reason, int action)
 
 static size_t ct_count(struct env *e)
 {
-	struct sl_ct_key k, next;
-	size_t n = 0;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(e->ct, prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
+	return map_count(e->ct);
 }
 
 static void ct_flush(struct env *e)
 {
-	struct sl_ct_key next;
-
-	while (!bpf_map_get_next_key(e->ct, NULL, &next))
-		bpf_map_delete_elem(e->ct, &next);
+	map_flush(e->ct);
 }
 
 static uint16_t get16(const uint8_t *p)
@@ -449,19 +438,10 @@ static bool port_removed(void)
 
 int main(void)
 {
-	cpu_set_t cpus;
+	int rc = skel_test_start("test_synproxy");
 
-	sl_log_hook_libbpf();
-	if (sl_check_privileges()) {
-		printf("skip - test_synproxy: needs root\n");
-		return 0;
-	}
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	if (sched_setaffinity(0, sizeof(cpus), &cpus)) {
-		printf("not ok - pin to CPU 0: %s\n", strerror(errno));
-		return 1;
-	}
+	if (rc >= 0)
+		return rc;
 	if (!env_load(&on, 1) || !env_load(&off, 0)) {
 		printf("not ok - load the programs and set the ports\n");
 		return 1;
