@@ -8,7 +8,8 @@
 # leaves no flow in the table, while a second client's 100 curls all
 # succeed; a flood of bare ACKs is dropped as syn-cookie-invalid, one for
 # one. `synproxy add|del|list`, export, --dry-run, bad config and the
-# conntrack requirement; reset removes the kernel table. On veth the
+# conntrack requirement; reset removes the kernel table; with TC ingress
+# only (no XDP) the kernel's SYNPROXY answers the SYNs. On veth the
 # XDP_TX answer reaches the peer only when the peer runs an XDP program
 # (the kernel's veth), so the clients' ends run an empty one.
 # Namespaces sy-PID-*.
@@ -192,5 +193,18 @@ if [ -z "$(nft_table)" ]; then
 else
 	fail "reset removes the kernel's SYNPROXY table" "$(nft_table | head -3)"
 fi
+
+# ---- TC ingress only (no XDP): the kernel's SYNPROXY answers ----
+check "attach --hooks tc $IF_S" sl attach --hooks tc "$IF_S"
+check "apply conntrack + synproxy (TC only)" sl apply -f "$T/syn.yaml"
+if [ "$(curls "$NS_C" "$S4" 3)" = 3 ] && [ "$(curls "$NS_C" "$S6" 2)" = 2 ] &&
+	[ "$(reason_count syn-cookie)" = 0 ] && [ -n "$(nft_table)" ] &&
+	sl ct list -j | jq -e --arg d "$HTTP_PORT" \
+		'[.flows[] | select((.dport | tostring) == $d)] | length >= 5' >/dev/null; then
+	ok "TC only: curl works through the kernel's SYNPROXY (no XDP answer), flows tracked"
+else
+	fail "TC only: curl through the kernel's SYNPROXY" "syn-cookie $(reason_count syn-cookie); $(sl ct list -j | head -c 300)"
+fi
+check "reset (TC only)" sl reset
 
 finish
