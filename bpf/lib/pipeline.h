@@ -7,6 +7,7 @@
 
 #include "bans.h"
 #include "conntrack.h"
+#include "events.h"
 #include "malformed.h"
 #include "policy.h"
 #include "rules.h"
@@ -33,7 +34,8 @@
 #endif
 
 /* The choke point: every verdict is counted here, per CPU, by reason and
- * action (sl_stats). Observability (events, sampling) hooks in here. */
+ * action (sl_stats), and, in programs loaded with sl_feat.events, may
+ * become an event record (events.h). */
 static __always_inline void sl_verdict_commit(struct sl_pctx *c,
 					      const struct sl_hook *h)
 {
@@ -42,6 +44,8 @@ static __always_inline void sl_verdict_commit(struct sl_pctx *c,
 	if (!sl_feat.trace) {
 		sl_count(c->v.reason, c->v.action, c->pkt.len);
 		sl_count_iface(h->ifindex, h->dir, c->v.action, c->pkt.len);
+		if (sl_feat.events)
+			sl_ev_verdict(c, h);
 		return;
 	}
 	/* A trace copy (sluice explain) says why instead of counting. */

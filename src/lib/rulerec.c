@@ -64,6 +64,7 @@ void sl_rule_to_rec(const struct sl_rule *r, struct sl_rule_rec *rec)
 	rec->vlan = r->vlan;
 	rec->rate_pps = r->rate_pps;
 	rec->ct_state = r->ct_state;
+	rec->log = r->log;
 	rec->rate_bytes = r->rate_bytes;
 	rec->burst = r->burst;
 	rec->ban_secs = r->ban_secs;
@@ -106,6 +107,7 @@ void sl_rule_from_rec(const struct sl_rule_rec *rec, struct sl_rule *r)
 	r->vlan = rec->vlan;
 	r->rate_pps = rec->rate_pps;
 	r->ct_state = rec->ct_state;
+	r->log = rec->log;
 	r->rate_bytes = rec->rate_bytes;
 	r->burst = rec->burst;
 	r->ban_secs = rec->ban_secs;

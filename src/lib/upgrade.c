@@ -481,7 +481,7 @@ static int run_steps(struct sl_ctx *ctx, const struct step *st, size_t n)
 	if (err)
 		goto back;
 	/* The switch: from here on the new maps count every packet. */
-	err = sl_reload(ctx, &moved);
+	err = sl_reload(ctx, 0, NULL, &moved);
 	if (err)
 		goto back;
 	for (size_t i = 0; i < n; i++) {
