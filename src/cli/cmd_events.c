@@ -269,10 +269,13 @@ static int run_events(struct cli *c, int argc, char **argv)
 		err = ring_buffer__consume(rb);
 	} else {
 		setvbuf(stdout, NULL, _IOLBF, 0);
+		/* The datapath wakes readers only once a quarter of the
+		 * ring is queued (events.h): read what is there after each
+		 * wait, woken or not. */
 		while (!stop) {
 			err = ring_buffer__poll(rb, 200);
-			if (err == -EINTR)
-				err = 0;
+			if (err >= 0 || err == -EINTR)
+				err = ring_buffer__consume(rb);
 			if (err < 0)
 				break;
 		}
