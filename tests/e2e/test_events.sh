@@ -50,6 +50,8 @@ check "apply events: {drops: true} and a drop rule" sl apply -f "$T/ev.yaml"
 id1=$(xdp_prog_id "$NS_S" "$IF_S")
 [ -n "$id1" ] && [ "$id1" != "$id0" ] && ok "apply with events reloads the XDP program ($id0 -> $id1)" ||
 	fail "apply with events reloads the XDP program" "$id0 -> $id1"
+sl status -j 2>/dev/null | jq -e '[.. | .features? // empty | .[]] | index("events") != null' >/dev/null &&
+	ok "status -j lists the events feature" || fail "status -j lists the events feature" "$(sl status -j 2>&1 | head -c 300)"
 rid=$(sl rule list -j 2>/dev/null | jq -r '.rules[0].id // .[0].id' 2>/dev/null)
 
 if try_ping "$NS_C" "$S4"; then
@@ -157,6 +159,8 @@ rules:
 YAML
 check "apply without events" sl apply -f "$T/off.yaml"
 id2=$(xdp_prog_id "$NS_S" "$IF_S")
+sl status -j 2>/dev/null | jq -e '[.. | .features? // empty | .[]] | index("events") == null and index("rules") != null' >/dev/null &&
+	ok "status -j: no events feature after events are off" || fail "status -j: no events feature after events are off" "$(sl status -j 2>&1 | head -c 300)"
 [ -n "$id2" ] && [ "$id2" != "$id1" ] && ok "apply without events reloads the XDP program ($id1 -> $id2)" ||
 	fail "apply without events reloads the XDP program" "$id1 -> $id2"
 events_json >/dev/null
