@@ -38,7 +38,7 @@ struct env {
 	struct ring_buffer *rb;
 };
 
-static struct env on, off;
+static struct env on, off, ct;
 
 #define EV_MAX 32768
 static struct sl_event evs[EV_MAX];
@@ -53,12 +53,13 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static bool env_load(struct env *e, int events)
+static bool env_load(struct env *e, int events, int conntrack)
 {
 	struct sl_features f;
 
 	sl_features_default(&f);
 	f.events = events;
+	f.conntrack = conntrack;
 	e->skel = sl_xdp_load(NULL, &f, SL_PROG_XDP | SL_PROG_TC_OUT);
 	if (!e->skel)
 		return false;
@@ -262,6 +263,40 @@ static bool check_log(void)
 	return ok;
 }
 
+/* With conntrack, an established flow's packets that a log rule passes
+ * are never served by the fast path (which would skip the rule): each
+ * gets its log event. */
+static bool check_log_ct(void)
+{
+	static const char yaml[] =
+	    "conntrack: {enabled: true}\n"
+	    "events: {log-burst: 1000}\n"
+	    "rules:\n"
+	    "  - {action: pass, proto: udp, dport: 80, direction: in, log: "
+	    "true}\n";
+	struct pkt_spec a = V4(UDP, .src = "198.18.0.1", .dst = "198.19.0.1",
+			       .sport = 40000, .dport = 80);
+	struct pkt_spec b = V4(UDP, .src = "198.19.0.1", .dst = "198.18.0.1",
+			       .sport = 80, .dport = 40000);
+	struct sl_config cfg;
+	bool ok;
+
+	drain(&ct);
+	if (!apply_text(&ct, yaml, &cfg))
+		return false;
+	ok = ASSERT_EQ(run(&ct, &a, 0, 1, NULL), XDP_PASS, "first packet") &&
+	     ASSERT_EQ(run(&ct, &b, 1, 1, NULL), 0 /* TC_ACT_OK */,
+		       "the reply (egress)") &&
+	     ASSERT_EQ(run(&ct, &a, 0, 10, NULL), XDP_PASS,
+		       "10 packets of the established flow") &&
+	     ASSERT_EQ(drain(&ct), 11, "log events (1 new + 10 established)");
+	for (size_t i = 0; ok && i < 11; i++)
+		ok = ASSERT_EQ(evs[i].type, SL_EV_LOG, "type") &&
+		     ASSERT_EQ(evs[i].rule_id, cfg.rules[0].id, "rule id");
+	sl_config_free(&cfg);
+	return ok;
+}
+
 /* 1-in-n sampling over `frames` frames: count within [lo, hi]. */
 static bool sample_rate(unsigned n, unsigned frames, size_t lo, size_t hi)
 {
@@ -421,8 +456,10 @@ int main(void)
 		printf("not ok - pin to CPU 0: %s\n", strerror(errno));
 		return 1;
 	}
-	if (!env_load(&on, 1) || !env_load(&off, 0)) {
-		printf("not ok - load the programs (events on and off)\n");
+	if (!env_load(&on, 1, 0) || !env_load(&off, 0, 0) ||
+	    !env_load(&ct, 1, 1)) {
+		printf("not ok - load the programs (events on and off, and "
+		       "with conntrack)\n");
 		return 1;
 	}
 	check_report("drop events: rule at xdp (ipv4 tcp), policy at tc egress "
@@ -431,6 +468,9 @@ int main(void)
 	check_report("log rule: an event a packet within its bucket (burst 5, "
 		     "1/s)",
 		     check_log());
+	check_report("log rule with conntrack: established packets are never "
+		     "cached past the rule",
+		     check_log_ct());
 	check_report("sampling 1/100 over 100,000 frames: 1,000 +-10%",
 		     sample_rate(100, 100000, 900, 1100));
 	check_report("sampling 1/1000 over 100,000 frames: 100 +-30%",
@@ -444,7 +484,9 @@ int main(void)
 	check_report("events filter and JSON line", check_filter_json());
 	ring_buffer__free(on.rb);
 	ring_buffer__free(off.rb);
+	ring_buffer__free(ct.rb);
 	sl_xdp_destroy(on.skel);
 	sl_xdp_destroy(off.skel);
+	sl_xdp_destroy(ct.skel);
 	return check_failed ? 1 : 0;
 }
