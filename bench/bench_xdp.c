@@ -12,11 +12,16 @@
  *   conntrack                conntrack's rows (established fast path at 1
  *                            and 1M entries, new flow, drops) next to a
  *                            stateless pass with no rules
+ *   events                   events off (anchor), the switch on with nothing
+ *                            asked, sampling 1-in-1000 and 1-in-1, a log
+ *                            rule under flood, a drop event per packet;
+ *                            a consumer thread drains the ring meanwhile
  * Output is one `key=value` line per case (`case ...`) or load (`load ...`).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1407,6 +1412,162 @@ out:
 	return ret;
 }
 
+/* ---- events (issue 10) ---- */
+
+/* The consumer: drains the ring on another CPU while the rows run, as
+ * `sluice events --follow` would, counting what it read. */
+struct ev_consumer {
+	struct ring_buffer *rb;
+	volatile int stop;
+	unsigned long long read;
+	int cpu;
+};
+
+static int ev_count(void *ctx, void *data, size_t size)
+{
+	(void)data, (void)size;
+	((struct ev_consumer *)ctx)->read++;
+	return 0;
+}
+
+static void *ev_drain(void *arg)
+{
+	struct ev_consumer *c = arg;
+
+	if (c->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(c->cpu, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+	/* woken once a quarter of the ring is queued (events.h): read
+	 * after every wait */
+	while (!c->stop) {
+		ring_buffer__poll(c->rb, 20);
+		ring_buffer__consume(c->rb);
+	}
+	ring_buffer__consume(c->rb);
+	return NULL;
+}
+
+/* One row with the events program: the case line, then what the consumer
+ * read and what was lost during it. */
+static int ev_row(const struct opts *o, struct sl_ctx *ctx, int fd, int lost,
+		  struct ev_consumer *c, const char *name, const char *yaml,
+		  const void *frame, size_t len, int expect)
+{
+	unsigned long long pkts, r0;
+	uint64_t l0 = 0, l1 = 0;
+
+	if (yaml && apply_yaml(ctx, yaml)) {
+		pr_err("%s: apply failed", name);
+		return -1;
+	}
+	usleep(100000); /* the consumer empties the ring first */
+	r0 = c->read;
+	sl_ev_lost_fd(lost, &l0, NULL, 0);
+	if (bench_case(o, name, fd, frame, len, expect, &pkts))
+		return -1;
+	usleep(100000);
+	sl_ev_lost_fd(lost, &l1, NULL, 0);
+	printf("events name=%s packets=%llu read=%llu lost=%llu\n", name, pkts,
+	       c->read - r0, (unsigned long long)(l1 - l0));
+	fflush(stdout);
+	return 0;
+}
+
+/* The events rows next to the anchor (the same rules, programs loaded
+ * without the events switch) measured in the same run. */
+static int cmd_events(const struct opts *o)
+{
+	static const char base_yaml[] =
+	    "policy: {in: pass, out: pass}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: pass, proto: tcp, dport: 80}\n"
+	    "  - {id: 2, action: drop, proto: udp, dport: 9}\n";
+	static const char s1000_yaml[] =
+	    "policy: {in: pass, out: pass}\n"
+	    "events: {sample: 1000}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: pass, proto: tcp, dport: 80}\n"
+	    "  - {id: 2, action: drop, proto: udp, dport: 9}\n";
+	static const char s1_yaml[] =
+	    "policy: {in: pass, out: pass}\n"
+	    "events: {sample: 1}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: pass, proto: tcp, dport: 80}\n"
+	    "  - {id: 2, action: drop, proto: udp, dport: 9}\n";
+	static const char log_yaml[] =
+	    "policy: {in: pass, out: pass}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: pass, proto: tcp, dport: 80, log: true}\n"
+	    "  - {id: 2, action: drop, proto: udp, dport: 9}\n";
+	static const char drop_yaml[] =
+	    "policy: {in: pass, out: pass}\n"
+	    "events: {drops: true}\n"
+	    "rules:\n"
+	    "  - {id: 3, action: drop, proto: tcp, dport: 80}\n";
+	struct sluice_xdp *skel[2] = {NULL, NULL};
+	struct ev_consumer c = {.cpu = -1};
+	struct sl_ctx ctx[2];
+	struct sl_features feat;
+	unsigned long long pkts;
+	pthread_t th;
+	bool th_up = false;
+	__u8 frame[128];
+	size_t len;
+	int fd[2], lost, ret = 1, i;
+
+	len = ct_frame(frame, sizeof(frame), 0x10, 40000); /* ACK to :80 */
+	for (i = 0; i < 2; i++) {
+		sl_features_default(&feat);
+		feat.events = i;
+		skel[i] = sl_xdp_load(NULL, &feat, SL_PROG_XDP);
+		if (!skel[i])
+			goto out;
+		sl_ctx_wrap(&ctx[i], skel[i]);
+		if (apply_yaml(&ctx[i], base_yaml))
+			goto out;
+		fd[i] = sl_xdp_prog_fd(skel[i]);
+	}
+	lost = bpf_map__fd(skel[1]->maps.sl_ev_lost);
+	c.rb = ring_buffer__new(bpf_map__fd(skel[1]->maps.sl_events), ev_count,
+				&c, NULL);
+	/* the consumer on another CPU than the runs' */
+	c.cpu = o->cpu > 0 ? 0 : (sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : -1);
+	if (!c.rb || pthread_create(&th, NULL, ev_drain, &c))
+		goto out;
+	th_up = true;
+	if (bench_case(o, "events-off", fd[0], frame, len, XDP_PASS, &pkts) ||
+	    ev_row(o, &ctx[1], fd[1], lost, &c, "events-on-idle", NULL, frame,
+		   len, XDP_PASS) ||
+	    ev_row(o, &ctx[1], fd[1], lost, &c, "events-sample-1000",
+		   s1000_yaml, frame, len, XDP_PASS) ||
+	    ev_row(o, &ctx[1], fd[1], lost, &c, "events-sample-1", s1_yaml,
+		   frame, len, XDP_PASS) ||
+	    ev_row(o, &ctx[1], fd[1], lost, &c, "events-log-rule", log_yaml,
+		   frame, len, XDP_PASS) ||
+	    ev_row(o, &ctx[1], fd[1], lost, &c, "events-drops", drop_yaml,
+		   frame, len, XDP_DROP) ||
+	    bench_case(o, "events-off-again", fd[0], frame, len, XDP_PASS,
+		       &pkts))
+		goto out;
+	ret = 0;
+out:
+	if (th_up) {
+		c.stop = 1;
+		pthread_join(th, NULL);
+	}
+	ring_buffer__free(c.rb);
+	for (i = 0; i < 2; i++)
+		if (skel[i]) {
+			sl_close(&ctx[i]);
+			sl_xdp_destroy(skel[i]);
+		}
+	return ret;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(
@@ -1424,6 +1585,8 @@ static void usage(FILE *f)
 	    "on, off, built without)\n"
 	    "       bench_xdp [OPTIONS] conntrack           (established, "
 	    "new, drops; 1 and 1M entries)\n"
+	    "       bench_xdp [OPTIONS] events              (off, sampling, "
+	    "log rule, drop events)\n"
 	    "options: --repeat N (1000000)  --runs N (5, odd, <= %d)  "
 	    "--cpu N (pin; -1: none; default the last CPU)  --seed N\n",
 	    MAX_RUNS);
@@ -1551,6 +1714,8 @@ int main(int argc, char **argv)
 		return cmd_stages(&o);
 	if (!strcmp(o.cmd, "conntrack"))
 		return cmd_conntrack(&o);
+	if (!strcmp(o.cmd, "events"))
+		return cmd_events(&o);
 	usage(stderr);
 	return 2;
 }

@@ -245,6 +245,41 @@ END {
 		m["per_entry"], m["per_1M_mib"]
 }' "$OUT/ct"
 
+# ---- events (issue 10): drop, sampled flow and log events ----
+# bench_xdp `events`: the same IPv4 TCP pass (2 rules) with programs
+# loaded without the events switch (the anchor, measured in the same run)
+# and with it: nothing asked (the switch's own cost), sampling 1-in-1000
+# and 1-in-1 (a record per packet), a `log` rule under flood (its bucket
+# empty after the burst: 10 events/s), and a drop event per packet; a
+# consumer thread drains the ring on another CPU meanwhile (read, lost).
+echo
+echo "events (IPv4 TCP 198.18.0.1:40000 -> 198.18.0.2:80, 2 rules; anchor:" \
+	"programs without the events switch):"
+: >"$OUT/ev"
+"$BIN" --repeat "$REPEAT" --runs "$RUNS" events >"$OUT/ev"
+awk '
+/^case / { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	ns[f["name"]] = f["median"] }
+/^events / { for (i = 2; i <= NF; i++) { split($i, kv, "="); e[kv[1]] = kv[2] }
+	rd[e["name"]] = e["read"]; lo[e["name"]] = e["lost"]; pk[e["name"]] = e["packets"] }
+function ratio(a, b) { return (a != "" && b > 0) ? sprintf("%.2fx", a / b) : "-" }
+function row(what, n, target) {
+	printf "  %-50s %8s %8s %10s %8s %s\n", what, ns[n], ratio(ns[n], ns["events-off"]),
+		rd[n] == "" ? "-" : rd[n], lo[n] == "" ? "-" : lo[n],
+		target == "" ? "" : (ns[n] <= target * ns["events-off"] ? "PASS" : "MISS") \
+		" (<= " target "x)"
+}
+END {
+	printf "  %-50s %8s %8s %10s %8s\n", "packet class", "ns/pkt", "vs anchor", "read", "lost"
+	row("events off (anchor: no events code)", "events-off", "")
+	row("events on, nothing asked (the switch)", "events-on-idle", "")
+	row("sampling 1-in-1000", "events-sample-1000", 1.03)
+	row("sampling 1-in-1 (a record per packet)", "events-sample-1", "")
+	row("a log rule under flood (10 events/s)", "events-log-rule", "")
+	row("drops: true, a drop event per packet", "events-drops", "")
+	row("events off (anchor, again)", "events-off-again", "")
+}' "$OUT/ev"
+
 # ---- where the time goes ----
 if [ "$EXPLAIN" = 1 ] || { [ "$EXPLAIN" = auto ] &&
 	grep -q '^targets: MISS' <<<"$TABLE"; }; then

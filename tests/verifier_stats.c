@@ -186,7 +186,7 @@ out:
 
 int main(void)
 {
-	struct feat_def feats[4];
+	struct feat_def feats[6];
 	int failed = 0;
 
 	sl_log_hook_libbpf();
@@ -208,6 +208,14 @@ int main(void)
 	feats[3].name = "conntrack";
 	sl_features_default(&feats[3].feat);
 	feats[3].feat.conntrack = 1;
+	/* Events on (config `events:`): the choke point's subprogram. */
+	feats[4].name = "events";
+	sl_features_default(&feats[4].feat);
+	feats[4].feat.events = 1;
+	feats[5].name = "conntrack+events";
+	sl_features_default(&feats[5].feat);
+	feats[5].feat.conntrack = 1;
+	feats[5].feat.events = 1;
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		for (size_t j = 0; j < sizeof(feats) / sizeof(feats[0]); j++)
 			if (run(progs[i], &feats[j], &failed))

@@ -8,6 +8,7 @@
 #include "bans.h"
 #include "conntrack.h"
 #include "frag.h"
+#include "events.h"
 #include "malformed.h"
 #include "policy.h"
 #include "rules.h"
@@ -35,9 +36,9 @@
 #endif
 
 /* The choke point: every verdict is counted here, per CPU, by reason and
- * action (sl_stats), and a first fragment's is remembered for its later
- * fragments (frag.h; not by the trace copy). Observability (events,
- * sampling) hooks in here. */
+ * action (sl_stats), a first fragment's is remembered for its later
+ * fragments (frag.h; not by the trace copy), and, in programs loaded with
+ * sl_feat.events, it may become an event record (events.h). */
 static __always_inline void sl_verdict_commit(struct sl_pctx *c,
 					      const struct sl_hook *h)
 {
@@ -49,6 +50,8 @@ static __always_inline void sl_verdict_commit(struct sl_pctx *c,
 		if (!(sl_feat.stages_off & SL_STAGE_OFF_FRAG) &&
 		    c->pkt.frag == SL_FRAG_FIRST)
 			sl_frag_note(c, h->dir);
+		if (sl_feat.events)
+			sl_ev_verdict(c, h);
 		return;
 	}
 	/* A trace copy (sluice explain) says why instead of counting. */

@@ -50,6 +50,21 @@ struct sl_rl_scratch {
 _Static_assert(sizeof(struct sl_rl_scratch) <= SL_STAGE_SCRATCH,
 	       "the rate limit's scratch fits");
 
+/* The tokens of bucket b at now (nano-tokens): those it held at b->last
+ * plus the elapsed ns x rate, at most cap (fill_ns: cap / rate, up; a
+ * bucket idle that long is full). el x rate < cap + rate: no overflow. The
+ * rate limits' and the log events' buckets (events.h). */
+static __always_inline __u64 sl_tb_refill(const struct sl_rl_bucket *b,
+					  __u64 now, __u64 rate, __u64 cap,
+					  __u64 fill_ns)
+{
+	__u64 el = now > b->last ? now - b->last : 0;
+	__u64 t = b->tokens < cap ? b->tokens : cap;
+
+	t = el >= fill_ns ? cap : t + el * rate;
+	return t > cap ? cap : t;
+}
+
 /* The first plen bits of addr (n bytes) kept, the rest cleared. */
 static __always_inline void sl_rl_mask(__u8 *addr, __u32 n, __u32 plen)
 {
@@ -99,7 +114,7 @@ sl_ratelimit(struct sl_pctx *c, const struct sl_hook *h, __u32 id, __u32 slot)
 	struct sl_pkt *p = &c->pkt;
 	struct sl_rl_params *pr;
 	struct sl_rl_bucket *b;
-	__u64 now, cost, t, el;
+	__u64 now, cost, t;
 	int ok;
 
 	pr = bpf_map_lookup_elem(&sl_rl_params, &slot);
@@ -123,16 +138,8 @@ sl_ratelimit(struct sl_pctx *c, const struct sl_hook *h, __u32 id, __u32 slot)
 	cost = pr->flags & SL_RL_F_BYTES ? (__u64)p->len * SL_RL_SCALE
 					 : SL_RL_SCALE;
 	b = bpf_map_lookup_elem(&sl_rl_buckets, &s->key);
-	if (!b) {
-		t = pr->cap; /* a new bucket starts full */
-	} else {
-		el = now > b->last ? now - b->last : 0;
-		t = b->tokens < pr->cap ? b->tokens : pr->cap;
-		/* el x rate < cap + rate: no overflow (abi.h bounds) */
-		t = el >= pr->fill_ns ? pr->cap : t + el * pr->rate;
-		if (t > pr->cap)
-			t = pr->cap;
-	}
+	/* a new bucket starts full */
+	t = b ? sl_tb_refill(b, now, pr->rate, pr->cap, pr->fill_ns) : pr->cap;
 	ok = t >= cost;
 	if (ok)
 		t -= cost;

@@ -474,6 +474,14 @@ static __always_inline int sl_stage_rules(struct sl_pctx *c,
 		c->ct_fp &= ~SL_CT_FP_STORE;
 	if (act < 0)
 		return SL_CONT;
+	/* Events: the deciding rule for the record, and whether it logs (a
+	 * log rule's packets are never served by the fast path). */
+	if (sl_feat.events) {
+		c->rule = sl_cls_rule_at(h->blob, cc->best)->id &
+			  (SL_CLS_ID_MASK | SL_CLS_LOG);
+		if (c->rule & SL_CLS_LOG)
+			c->ct_fp &= ~SL_CT_FP_STORE;
+	}
 	if (act == SL_RACT_DROP)
 		return sl_done(c, SL_ACT_DROP, SL_R_RULE, 0);
 	if (act == SL_RACT_REDIRECT) {

@@ -55,7 +55,14 @@ struct sl_pctx {
 	 * slot of the packet; 0 when off or not an established flow's */
 	__u32 ct_fp;
 	struct sl_ct_key ct_key; /* the flow's key, for SL_CT_FP_STORE */
+	/* events (events.h; 0 when off): the deciding rule's id, with
+	 * SL_CLS_LOG when it has `log`; 0: no rule decided */
+	__u32 rule;
+	__u32 pad;
 	__u64 scratch[SL_STAGE_SCRATCH / 8];
+	/* Not rewritten by packets: the events' sampling countdowns of this
+	 * CPU, by hook (0: XDP, 1: TC ingress, 2: TC egress). */
+	__u32 ev_left[4];
 };
 
 /* sl_pctx.flags: an ACK to a synproxy port of no flow whose cookie does
@@ -70,7 +77,8 @@ struct sl_pctx {
 
 /* One slot: the hooks never nest on a CPU for one packet (XDP and TC run
  * to completion in softirq or with bottom halves off). Not pinned: it
- * holds no state between packets. */
+ * holds no state between packets but the sampling countdowns, which a new
+ * load may start afresh. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -145,6 +153,8 @@ static __always_inline int sl_stage_parse(struct sl_pctx *c,
 	c->gen = h->blob ? ((struct sl_blob_hdr *)h->blob)->set_gen & 1 : 0;
 	c->ct = SL_CT_UNTRACKED;
 	c->ct_fp = 0;
+	if (sl_feat.events)
+		c->rule = 0;
 	return SL_CONT;
 }
 

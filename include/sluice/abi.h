@@ -188,7 +188,11 @@ struct sl_features {
 	/* 1: the conntrack stage runs (config `conntrack: {enabled: true}`);
 	 * 0 (default, and in programs of earlier releases): removed. */
 	__u8 conntrack;
-	__u8 pad[3];
+	/* 1: the choke point may emit events into SL_MAP_EVENTS (config
+	 * `events:` with anything on, or a rule with `log`); 0 (default,
+	 * and in programs of earlier releases): the code is removed. */
+	__u8 events;
+	__u8 pad[2];
 };
 /* sl_features.stages_off: optional stages switched off at load time (the
  * verifier removes them; 0 ns). */
@@ -564,7 +568,8 @@ struct sl_rule_rec {
 	/* 1 << enum sl_frag of the fragment states the rule matches; 0: any
 	 */
 	__u8 fragment;
-	__u8 reserved[250];
+	__u8 log; /* 1: `log` (events for the packets it decides) */
+	__u8 reserved[249];
 };
 _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
 	       "sl_rule_rec size");
@@ -778,8 +783,12 @@ _Static_assert(sizeof(struct sl_frag_conf) == 16, "sl_frag_conf size");
 #define SL_CLS_ACT_MASK	  0x0fU
 #define SL_CLS_FRAG_SHIFT 4
 #define SL_CLS_FRAG_BITS  0x7U
-#define SL_CLS_MAC_SRC	  0x01 /* smac must equal the frame's source */
-#define SL_CLS_MAC_DST	  0x02 /* dmac must equal the frame's destination */
+/* Bit SL_CLS_LOG of sl_cls_rule.id: the rule has `log` (an event for
+ * every packet it decides, within the events' per-rule rate); a blob built
+ * before has 0 there. */
+#define SL_CLS_LOG     0x00400000U
+#define SL_CLS_MAC_SRC 0x01 /* smac must equal the frame's source */
+#define SL_CLS_MAC_DST 0x02 /* dmac must equal the frame's destination */
 
 struct sl_cls_mac {
 	__u8 flags; /* SL_CLS_MAC_* */
@@ -801,6 +810,9 @@ _Static_assert(SL_RACT_MAX - 1 <= SL_CLS_ACT_MASK &&
 		   (SL_CLS_FRAG_BITS << SL_CLS_FRAG_SHIFT) <= 0xff &&
 		   !(SL_CLS_ACT_MASK & (SL_CLS_FRAG_BITS << SL_CLS_FRAG_SHIFT)),
 	       "the fragment bits sit above the action in its byte");
+_Static_assert((SL_CLS_CT_BITS << SL_CLS_CT_SHIFT) < SL_CLS_LOG &&
+		   SL_CLS_LOG < (1U << SL_CLS_MAC_SHIFT),
+	       "the log bit sits between the ct-state bits and the MAC index");
 _Static_assert((SL_CLS_CT_BITS << SL_CLS_CT_SHIFT) < (1U << SL_CLS_MAC_SHIFT),
 	       "the ct-state bits sit between the id and the MAC index");
 /* Not a power of two: pool indexes are bounded by a compare. */
@@ -1003,5 +1015,74 @@ struct sl_syn_params {
 	__u8 pad[3];
 };
 _Static_assert(sizeof(struct sl_syn_params) == 8, "sl_syn_params size");
+
+/* ---- Events (docs/architecture.md, Events) ----
+ * SL_MAP_EVENTS: a BPF ring buffer of struct sl_event records, runtime-
+ * owned (apply never touches it), read by one consumer at a time
+ * (`sluice events`). The choke point writes at most one record a verdict,
+ * only in programs loaded with sl_features.events: a drop event (action
+ * drop or abort, with `events: {drops: true}`), else a log event (the
+ * deciding rule has `log`, within its per-rule token bucket), else a
+ * sampled flow event (1 in `sample` verdicts on average, per CPU and
+ * hook). A record the ring has no room for is counted in SL_MAP_EV_LOST
+ * (per-CPU array, one __u64), never dropped silently. The parameters are
+ * config-owned: SL_MAP_EV_CONF (one struct sl_ev_conf, written by apply
+ * before the config switch). The log buckets live in SL_MAP_EV_LOG
+ * (runtime-owned LRU hash, rule id -> struct sl_rl_bucket). */
+#define SL_MAP_EVENTS	    "sl_events"
+#define SL_MAP_EV_LOST	    "sl_ev_lost"
+#define SL_MAP_EV_CONF	    "sl_ev_conf"
+#define SL_MAP_EV_LOG	    "sl_ev_log"
+#define SL_EV_RING_SIZE	    (1U << 20) /* bytes: 13,107 records */
+#define SL_EV_LOG_BUCKETS   4096       /* log rules with a live bucket */
+#define SL_EV_LOG_RATE_DEF  10	       /* events/s per log rule */
+#define SL_EV_LOG_BURST_DEF 50	       /* events a quiet rule may burst */
+#define SL_EV_SAMPLE_MAX    (1U << 24)
+
+/* sl_event.type */
+enum sl_ev_type {
+	SL_EV_DROP = 1,	  /* a drop (or abort) verdict */
+	SL_EV_SAMPLE = 2, /* a sampled verdict */
+	SL_EV_LOG = 3,	  /* a verdict of a rule with `log` */
+	SL_EV_TYPE_MAX,
+};
+
+/* sl_ev_conf.flags */
+#define SL_EV_F_DROPS 0x1 /* drop events */
+#define SL_EV_F_LOG   0x2 /* a running rule has `log` (control plane only) */
+
+struct sl_ev_conf {
+	__u32 flags;  /* SL_EV_F_* */
+	__u32 sample; /* sampled flow events: 1 in N verdicts; 0: off */
+	/* log rules: each rule's bucket holds log_burst events and refills
+	 * log_rate a second (SL_RL_SCALE nano-tokens an event) */
+	__u32 log_rate;
+	__u32 log_burst;
+	__u64 log_fill_ns; /* ns an empty bucket takes to fill */
+};
+_Static_assert(sizeof(struct sl_ev_conf) == 24, "sl_ev_conf size");
+
+struct sl_event {
+	__u64 ts;    /* bpf_ktime_get_boot_ns() */
+	__u8 type;   /* enum sl_ev_type */
+	__u8 action; /* enum sl_action */
+	__u8 reason; /* enum sl_reason */
+	__u8 dir;    /* enum sl_rule_dir */
+	__u8 hook;   /* 0: XDP, 1: TC */
+	__u8 family; /* 4, 6; 0: not IP (no addresses) */
+	__u8 proto;  /* IP protocol; 0: none */
+	__u8 tcp_flags;
+	__u32 rule_id; /* the deciding rule (reason rule or ratelimit), 0 */
+	__u32 ifindex;
+	__u32 len;   /* frame length */
+	__u16 vlan;  /* outer VLAN id, 0: untagged */
+	__u16 sport; /* host order; 0 for protocols without ports */
+	__u16 dport;
+	__u8 icmp_type, icmp_code;
+	__u8 src[16]; /* network order; IPv4: the first 4 bytes */
+	__u8 dst[16];
+	__u32 sample; /* SL_EV_SAMPLE: the rate N it was sampled at */
+};
+_Static_assert(sizeof(struct sl_event) == 72, "sl_event size");
 
 #endif /* SLUICE_ABI_H */

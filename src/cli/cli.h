@@ -118,6 +118,6 @@ extern const struct cli_cmd cmd_attach, cmd_detach, cmd_status, cmd_reset;
 extern const struct cli_cmd cmd_block, cmd_unblock, cmd_allow, cmd_unallow;
 extern const struct cli_cmd cmd_stats, cmd_explain;
 extern const struct cli_cmd cmd_rule, cmd_apply, cmd_export, cmd_ct;
-extern const struct cli_cmd cmd_ban, cmd_synproxy;
+extern const struct cli_cmd cmd_ban, cmd_synproxy, cmd_events;
 
 #endif

@@ -380,6 +380,8 @@ static void features_list(const struct sl_attachment *a, char *buf, size_t len)
 		}
 	if (a->feat.conntrack && strlen(buf) + sizeof(",conntrack") <= len)
 		strcat(buf, ",conntrack");
+	if (a->feat.events && strlen(buf) + sizeof(",events") <= len)
+		strcat(buf, ",events");
 }
 
 /* The compiler of this binary, for status. */
@@ -572,6 +574,8 @@ static int run_status(struct cli *c, int argc, char **argv)
 						jw_str(&w, stage_names[k].name);
 				if (a[i].feat.conntrack)
 					jw_str(&w, "conntrack");
+				if (a[i].feat.events)
+					jw_str(&w, "events");
 			}
 			jw_arr_close(&w);
 			jw_obj_close(&w);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
 
 #include "cli.h"
 #include "json.h"
@@ -132,9 +133,18 @@ struct rule_hits {
 	size_t n;
 };
 
+/* Events the ring had no room for (sl_ev_lost): the sum and per CPU. */
+#define LOST_CPUS 256
+struct ev_lost {
+	uint64_t total;
+	uint64_t per[LOST_CPUS];
+	int ncpu;
+};
+
 static void print_json(const struct sl_counter *s, const struct sl_set_entry *e,
 		       size_t n, const struct rule_hits *rh,
-		       const struct rates *rt, const struct iface_hits *ih)
+		       const struct rates *rt, const struct iface_hits *ih,
+		       const struct ev_lost *lost)
 {
 	struct jw w;
 
@@ -209,13 +219,24 @@ static void print_json(const struct sl_counter *s, const struct sl_set_entry *e,
 	for (size_t i = 0; i < rh->n; i++)
 		cli_jw_rule(&w, &rh->r[i], &rh->k[i]);
 	jw_arr_close(&w);
+	jw_key(&w, "events_lost");
+	jw_obj_open(&w);
+	jw_key(&w, "total");
+	jw_u64(&w, lost->total);
+	jw_key(&w, "per_cpu");
+	jw_arr_open(&w);
+	for (int i = 0; i < lost->ncpu; i++)
+		jw_u64(&w, lost->per[i]);
+	jw_arr_close(&w);
+	jw_obj_close(&w);
 	jw_obj_close(&w);
 	jw_end(&w);
 }
 
 static void print_text(const struct sl_counter *s, const struct sl_set_entry *e,
 		       size_t n, size_t top, const struct rule_hits *rh,
-		       const struct rates *rt, const struct iface_hits *ih)
+		       const struct rates *rt, const struct iface_hits *ih,
+		       const struct ev_lost *lost)
 {
 	bool any = false, watch = rt != NULL;
 	char pb[16], bb[16];
@@ -298,6 +319,12 @@ static void print_text(const struct sl_counter *s, const struct sl_set_entry *e,
 	else if (rh->n > top)
 		printf("(%zu more rules with hits; --top N shows more)\n",
 		       rh->n - top);
+	printf("\nevents lost (ring full): %llu",
+	       (unsigned long long)lost->total);
+	for (int i = 0; lost->total && i < lost->ncpu; i++)
+		printf("%s cpu%d %llu", i ? "," : " (", i,
+		       (unsigned long long)lost->per[i]);
+	printf("%s\n", lost->total ? ")" : "");
 }
 
 /* Reads the rules and keeps those with hits, busiest first. */
@@ -356,10 +383,16 @@ static int snapshot(struct cli *c, struct sl_ctx *ctx, size_t top,
 	double now;
 	struct sl_set_entry *e = NULL;
 	struct rule_hits rh = {0};
+	struct ev_lost lost = {0};
 	size_t n = 0, m = 0;
 	int err;
 
+	lost.ncpu = libbpf_num_possible_cpus();
+	if (lost.ncpu < 0 || lost.ncpu > LOST_CPUS)
+		lost.ncpu = lost.ncpu < 0 ? 0 : LOST_CPUS;
 	err = sl_stats_read(ctx, s);
+	if (!err)
+		err = sl_ev_lost(ctx, &lost.total, lost.per, LOST_CPUS);
 	if (!err)
 		err = sl_set_list(ctx, 0, &e, &n);
 	if (!err)
@@ -388,9 +421,9 @@ static int snapshot(struct cli *c, struct sl_ctx *ctx, size_t top,
 		}
 	}
 	if (c->json)
-		print_json(s, e, m, &rh, rtp, &ih);
+		print_json(s, e, m, &rh, rtp, &ih, &lost);
 	else
-		print_text(s, e, m, top, &rh, rtp, &ih);
+		print_text(s, e, m, top, &rh, rtp, &ih, &lost);
 	if (prev) {
 		memcpy(prev, s, sizeof(s));
 		*prev_t = now;

@@ -179,6 +179,8 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 		err = cfg_rec_read(ctx, cfg);
 	if (!err)
 		err = sl_syn_read(ctx, &cfg->syn);
+	if (!err)
+		err = sl_ev_read(ctx, &cfg->ev);
 	if (!err && !(flags & SL_READ_NO_SETS))
 		err = sl_set_list(ctx, 0, &cfg->sets, &cfg->n_sets);
 	if (!err && !(flags & SL_READ_NO_IFACES)) {
@@ -1140,9 +1142,7 @@ static int class_switch(struct sl_ctx *ctx, int blob_fd, unsigned log)
 		err = map ? -errno : -ENOENT;
 		goto back_skel;
 	}
-	ctx->blob_log_next = log;
-	err = sl_reload(ctx, &moved);
-	ctx->blob_log_next = 0;
+	err = sl_reload(ctx, SL_FEAT_BLOB_LOG, &feat, &moved);
 	if (err)
 		goto back_skel;
 	unlink(aside);
@@ -1259,9 +1259,8 @@ static int ct_prepare(struct sl_ctx *ctx, const struct sl_ct_cfg *run,
 		sl_xdp_destroy(skel);
 	}
 	if (ch->was_on != ch->on || ch->remade) {
-		ctx->ct_next = ch->on + 1;
-		err = sl_reload(ctx, NULL);
-		ctx->ct_next = 0;
+		feat.conntrack = ch->on;
+		err = sl_reload(ctx, SL_FEAT_CONNTRACK, &feat, NULL);
 		if (err) {
 			pr_err("cannot switch conntrack %s: %s",
 			       ch->on ? "on" : "off", strerror(-err));
@@ -1288,12 +1287,75 @@ static void ct_undo(struct sl_ctx *ctx, struct ct_change *ch)
 				strerror(errno));
 	}
 	if (ch->reload) {
-		ctx->ct_next = ch->was_on + 1;
-		if (sl_reload(ctx, NULL))
+		struct sl_features feat = {.conntrack = ch->was_on};
+
+		if (sl_reload(ctx, SL_FEAT_CONNTRACK, &feat, NULL))
 			pr_warn("the attachments still run with conntrack %s",
 				ch->on ? "on" : "off");
-		ctx->ct_next = 0;
 	}
+}
+
+/* ---- events: the parameters and the programs' switch ---- */
+
+/* What ev_prepare() changed, for ev_undo(). */
+struct ev_change {
+	bool wrote;  /* sl_ev_conf holds the new config's record */
+	bool reload; /* attachments moved to the other events switch */
+	bool was_on;
+};
+
+/* Before the switch to cfg (the running one: cur): its record into
+ * sl_ev_conf, and, when the programs must run with the other events
+ * switch (drops, sampling or a log rule on or off), every attachment
+ * onto programs loaded with it (sl_reload, like conntrack's). A packet
+ * meets the old programs or the new ones with the new record: either is
+ * a whole record. On failure the old record is put back. */
+static int ev_prepare(struct sl_ctx *ctx, const struct sl_config *cur,
+		      const struct sl_config *cfg, struct ev_change *ch)
+{
+	struct sl_features feat;
+	bool on = sl_ev_cfg_on(cfg);
+	int err;
+
+	memset(ch, 0, sizeof(*ch));
+	err = sl_ev_write(ctx, cfg);
+	if (err == -ENOENT)
+		return 0; /* programs without events (a test's variant) */
+	if (err) {
+		pr_err("cannot write the events settings: %s", strerror(-err));
+		return err;
+	}
+	ch->wrote = true;
+	if (ctx->lock_fd < 0 || ctx->wrapped || !running_features(ctx, &feat) ||
+	    feat.events == on)
+		return 0;
+	ch->was_on = feat.events;
+	feat.events = on;
+	err = sl_reload(ctx, SL_FEAT_EVENTS, &feat, NULL);
+	if (err) {
+		pr_err("cannot switch events %s: %s", on ? "on" : "off",
+		       strerror(-err));
+		if (sl_ev_write(ctx, cur))
+			pr_warn("the events settings may be the new ones");
+		return err;
+	}
+	ch->reload = true;
+	return 0;
+}
+
+/* Undoes ev_prepare() after a later failure. */
+static void ev_undo(struct sl_ctx *ctx, const struct sl_config *cur,
+		    struct ev_change *ch)
+{
+	if (ch->reload) {
+		struct sl_features feat = {.events = ch->was_on};
+
+		if (sl_reload(ctx, SL_FEAT_EVENTS, &feat, NULL))
+			pr_warn("the attachments still run with events %s",
+				ch->was_on ? "off" : "on");
+	}
+	if (ch->wrote && sl_ev_write(ctx, cur))
+		pr_warn("the events settings may be the new ones");
 }
 
 /* After the switch: the old table goes with its last reference. */
@@ -1313,6 +1375,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	struct sl_blob_hdr h;
 	struct sl_limits run_lim;
 	struct ct_change ctc = {};
+	struct ev_change evc = {};
 	size_t n_ch = 0;
 	bool keep_sets, had_blob, lim_changed, same_by_digest, syn_changed;
 	bool syn_kernel = false;
@@ -1531,22 +1594,31 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
 	}
+	/* Events: the new parameters, and the programs' switch. */
+	err = ev_prepare(ctx, &cur, cfg, &evc);
+	if (err) {
+		ct_undo(ctx, &ctc);
+		ifaces_undo(ctx, ch, n_ch, featp);
+		goto undo;
+	}
 	/* The first protected ports: the attachments may still run programs
 	 * of an earlier build (without the synproxy stage); this build's
 	 * take over, each hook atomically (done already when conntrack
 	 * switched). */
 	if (syn_changed && !sl_syn_count(&cur.syn) && !ctc.reload &&
-	    ctx->lock_fd >= 0 && !ctx->wrapped &&
-	    (err = sl_reload(ctx, NULL))) {
+	    ctx->lock_fd >= 0 && !ctx->wrapped && !evc.reload &&
+	    (err = sl_reload(ctx, 0, NULL, NULL))) {
 		pr_err("cannot move the attachments to this build's programs: "
 		       "%s",
 		       strerror(-err));
+		ev_undo(ctx, &cur, &evc);
 		ct_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
 	}
 	/* The protected ports: one batch write, just before the switch. */
 	if (syn_changed && (err = sl_syn_write(ctx, &cfg->syn))) {
+		ev_undo(ctx, &cur, &evc);
 		ct_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
@@ -1563,6 +1635,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		pr_err("cannot switch to the new config: %s", strerror(-err));
 		if (syn_changed && sl_syn_write(ctx, &cur.syn))
 			pr_warn("the synproxy ports may be the new ones");
+		ev_undo(ctx, &cur, &evc);
 		ct_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;

@@ -723,6 +723,7 @@ int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 		sl_features_default(&f);
 	f.conntrack =
 	    !sl_blob_hdr_read(ctx, &bh) && (bh.ct_flags & SL_BLOB_CT_ENABLED);
+	f.events = sl_ev_running(ctx);
 	skel = sl_xdp_load(ctx->dir, &f, progs);
 	if (!skel)
 		return -errno ?: -EIO;
@@ -1099,7 +1100,20 @@ int sl_attachments(struct sl_ctx *ctx, struct sl_attachment **out, size_t *n)
 
 /* ---- reload: every attachment onto freshly loaded programs ---- */
 
-int sl_reload(struct sl_ctx *ctx, size_t *moved)
+/* The switches of `change` from next into feat. */
+static void feat_change(struct sl_features *feat, unsigned change,
+			const struct sl_features *next)
+{
+	if (change & SL_FEAT_BLOB_LOG)
+		feat->blob_log = next->blob_log;
+	if (change & SL_FEAT_CONNTRACK)
+		feat->conntrack = next->conntrack;
+	if (change & SL_FEAT_EVENTS)
+		feat->events = next->events;
+}
+
+int sl_reload(struct sl_ctx *ctx, unsigned change,
+	      const struct sl_features *next, size_t *moved)
 {
 	struct sl_attachment *att = NULL;
 	struct moves mv = {};
@@ -1122,18 +1136,11 @@ int sl_reload(struct sl_ctx *ctx, size_t *moved)
 				have_feat = true;
 			}
 	free(att);
-	/* apply moving to another blob class: the programs for it */
-	if (ctx->blob_log_next) {
+	/* apply moving to another blob class, switching a stage on or off */
+	if (change && next) {
 		if (!have_feat)
 			sl_features_default(&feat);
-		feat.blob_log = ctx->blob_log_next;
-		have_feat = true;
-	}
-	/* apply switching conntrack on or off */
-	if (ctx->ct_next) {
-		if (!have_feat)
-			sl_features_default(&feat);
-		feat.conntrack = ctx->ct_next - 1;
+		feat_change(&feat, change, next);
 		have_feat = true;
 	}
 	mv.skel = sl_xdp_load(ctx->dir, have_feat ? &feat : NULL, progs);

@@ -1255,7 +1255,8 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 			 (sorted[i].ct_state
 			      ? (~(uint32_t)sorted[i].ct_state & SL_CLS_CT_BITS)
 				    << SL_CLS_CT_SHIFT
-			      : 0);
+			      : 0) |
+			 (sorted[i].log ? SL_CLS_LOG : 0);
 		if ((mi || sorted[i].ct_state || sorted[i].fragment) &&
 		    !tcpm[i])
 			tcpm[i] = 1;

@@ -64,24 +64,6 @@ bool sl_ct_cfg_equal(const struct sl_ct_cfg *a, const struct sl_ct_cfg *b)
 	       x.max == y.max && !memcmp(x.tmo, y.tmo, sizeof(x.tmo));
 }
 
-static int ct_bool(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
-		   bool *out)
-{
-	const char *s;
-	int err = sl_cfg_scalar(L, v, what, &s);
-
-	if (err)
-		return err;
-	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
-		*out = true;
-	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
-		*out = false;
-	else
-		return sl_cfg_err(
-		    L, v, "%s: expected true or false, got '%.64s'", what, s);
-	return 0;
-}
-
 static int ct_timeouts(struct sl_cfg_loader *L, yaml_node_t *n,
 		       struct sl_ct_cfg *ct)
 {
@@ -143,9 +125,9 @@ static int ct_parse(struct sl_cfg_loader *L, const char *key, yaml_node_t *n,
 				  sl_cfg_type_name(n));
 	err = sl_cfg_check_map(L, n, key, keys);
 	if (!err && (v = sl_cfg_map_get(L, n, "enabled")))
-		err = ct_bool(L, v, "enabled", &ct->enabled);
+		err = sl_cfg_bool(L, v, "enabled", &ct->enabled);
 	if (!err && (v = sl_cfg_map_get(L, n, "drop-invalid")))
-		err = ct_bool(L, v, "drop-invalid", &ct->drop_invalid);
+		err = sl_cfg_bool(L, v, "drop-invalid", &ct->drop_invalid);
 	if (!err && (v = sl_cfg_map_get(L, n, "max"))) {
 		unsigned long long x = 0;
 		const char *s;

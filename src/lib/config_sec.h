@@ -61,7 +61,7 @@ struct sl_cfg_section {
 extern const struct sl_cfg_section *const sl_cfg_sections[];
 extern const struct sl_cfg_section sl_cfg_ifaces, sl_cfg_policy, sl_cfg_sets,
     sl_cfg_rules, sl_cfg_limits, sl_cfg_mgmt, sl_cfg_conntrack, sl_cfg_frags,
-    sl_cfg_synproxy;
+    sl_cfg_synproxy, sl_cfg_events;
 
 /* ---- YAML helpers (config_yaml.c) ---- */
 
@@ -86,6 +86,12 @@ int sl_cfg_check_map(struct sl_cfg_loader *L, yaml_node_t *n, const char *what,
 /* The value of key in a checked mapping, or NULL. */
 yaml_node_t *sl_cfg_map_get(struct sl_cfg_loader *L, yaml_node_t *n,
 			    const char *key);
+/* A scalar true/yes/on or false/no/off. */
+int sl_cfg_bool(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
+		bool *out);
+/* A whole decimal number from lo to hi (the error names the default). */
+int sl_cfg_uint(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
+		unsigned lo, unsigned hi, unsigned def, unsigned *out);
 /* A list node (null counts as an empty list): its items. */
 int sl_cfg_list(struct sl_cfg_loader *L, yaml_node_t *n, const char *what,
 		yaml_node_item_t **start, yaml_node_item_t **top);

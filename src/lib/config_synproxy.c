@@ -131,30 +131,6 @@ static int syn_item(struct sl_cfg_loader *L, yaml_node_t *v,
 	return 0;
 }
 
-/* A number option from lo to hi. */
-static int syn_num(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
-		   unsigned lo, unsigned hi, unsigned def, unsigned *out)
-{
-	const char *t;
-	char *end = NULL;
-	unsigned long x = 0;
-	int err = sl_cfg_scalar(L, v, what, &t);
-
-	if (err)
-		return err;
-	if (*t >= '0' && *t <= '9') {
-		errno = 0;
-		x = strtoul(t, &end, 10);
-	}
-	if (!end || *end || errno || x < lo || x > hi)
-		return sl_cfg_err(L, v,
-				  "%s: expected a number from %u to %u "
-				  "(default %u), got '%.32s'",
-				  what, lo, hi, def, t);
-	*out = (unsigned)x;
-	return 0;
-}
-
 static int syn_parse(struct sl_cfg_loader *L, const char *key, yaml_node_t *n,
 		     void **state)
 {
@@ -186,13 +162,13 @@ static int syn_parse(struct sl_cfg_loader *L, const char *key, yaml_node_t *n,
 		}
 	}
 	if (!err && (v = sl_cfg_map_get(L, n, "mss")) &&
-	    !(err = syn_num(L, v, "mss", 536, 9000, SL_SYN_MSS4_DEF, &x)))
+	    !(err = sl_cfg_uint(L, v, "mss", 536, 9000, SL_SYN_MSS4_DEF, &x)))
 		s->mss4 = (uint16_t)x;
 	if (!err && (v = sl_cfg_map_get(L, n, "mss6")) &&
-	    !(err = syn_num(L, v, "mss6", 1220, 9000, SL_SYN_MSS6_DEF, &x)))
+	    !(err = sl_cfg_uint(L, v, "mss6", 1220, 9000, SL_SYN_MSS6_DEF, &x)))
 		s->mss6 = (uint16_t)x;
 	if (!err && (v = sl_cfg_map_get(L, n, "wscale")) &&
-	    !(err = syn_num(L, v, "wscale", 0, 14, SL_SYN_WSCALE_DEF, &x)))
+	    !(err = sl_cfg_uint(L, v, "wscale", 0, 14, SL_SYN_WSCALE_DEF, &x)))
 		/* 0 is "the default" in the struct: the wire value 0 is
 		 * kept as SL_SYN_WSCALE_ZERO */
 		s->wscale = x ? (uint8_t)x : SL_SYN_WSCALE_ZERO;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config_sec.h"
@@ -145,5 +146,46 @@ int sl_cfg_list(struct sl_cfg_loader *L, yaml_node_t *n, const char *what,
 				  sl_cfg_type_name(n));
 	*start = n->data.sequence.items.start;
 	*top = n->data.sequence.items.top;
+	return 0;
+}
+
+int sl_cfg_bool(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
+		bool *out)
+{
+	const char *s;
+	int err = sl_cfg_scalar(L, v, what, &s);
+
+	if (err)
+		return err;
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
+		*out = true;
+	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
+		*out = false;
+	else
+		return sl_cfg_err(
+		    L, v, "%s: expected true or false, got '%.64s'", what, s);
+	return 0;
+}
+
+int sl_cfg_uint(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
+		unsigned lo, unsigned hi, unsigned def, unsigned *out)
+{
+	const char *t;
+	char *end = NULL;
+	unsigned long x = 0;
+	int err = sl_cfg_scalar(L, v, what, &t);
+
+	if (err)
+		return err;
+	if (*t >= '0' && *t <= '9') {
+		errno = 0;
+		x = strtoul(t, &end, 10);
+	}
+	if (!end || *end || errno || x < lo || x > hi)
+		return sl_cfg_err(L, v,
+				  "%s: expected a number from %u to %u "
+				  "(default %u), got '%.32s'",
+				  what, lo, hi, def, t);
+	*out = (unsigned)x;
 	return 0;
 }

@@ -922,6 +922,34 @@ static bool same_fragment(const struct sl_rule *a, const struct sl_rule *b)
 	return a->fragment == b->fragment;
 }
 
+/* log: true or false (yes/no, on/off, 1/0; `rule add --log` gives 1). */
+static int parse_log(struct sl_rule *r, const char *v, char *err, size_t len)
+{
+	(void)err, (void)len;
+	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") ||
+	    !strcmp(v, "1"))
+		r->log = 1;
+	else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") ||
+		 !strcmp(v, "0"))
+		r->log = 0;
+	else
+		return 1;
+	return 0;
+}
+
+static bool text_log(const struct sl_rule *r, char *buf, size_t len)
+{
+	if (!r->log)
+		return false;
+	snprintf(buf, len, "true");
+	return true;
+}
+
+static bool same_log(const struct sl_rule *a, const struct sl_rule *b)
+{
+	return a->log == b->log;
+}
+
 static bool text_tcp_flags(const struct sl_rule *r, char *buf, size_t len)
 {
 	if (!r->tcp_mask)
@@ -1251,6 +1279,14 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .want = "a duration such as 30s, 10m, 2h or 1d (at most 3650d)",
      .flags = SL_RF_MATCH,
      F(ban)},
+    {.key = "log",
+     .key_rank = 25,
+     .cli_rank = 25,
+     .help = "An event for every packet the rule decides (sluice events), "
+	     "at most events: log-rate a second per rule (default 10, "
+	     "bursts of log-burst, default 50).",
+     .want = "true or false",
+     F(log)},
     {.key = "comment",
      .key_rank = 18,
      .cli_rank = 18,

@@ -65,6 +65,7 @@ void sl_rule_to_rec(const struct sl_rule *r, struct sl_rule_rec *rec)
 	rec->rate_pps = r->rate_pps;
 	rec->ct_state = r->ct_state;
 	rec->fragment = r->fragment;
+	rec->log = r->log;
 	rec->rate_bytes = r->rate_bytes;
 	rec->burst = r->burst;
 	rec->ban_secs = r->ban_secs;
@@ -108,6 +109,7 @@ void sl_rule_from_rec(const struct sl_rule_rec *rec, struct sl_rule *r)
 	r->rate_pps = rec->rate_pps;
 	r->ct_state = rec->ct_state;
 	r->fragment = rec->fragment;
+	r->log = rec->log;
 	r->rate_bytes = rec->rate_bytes;
 	r->burst = rec->burst;
 	r->ban_secs = rec->ban_secs;

@@ -90,12 +90,6 @@ struct sl_ctx {
 	 * sl_sets_new_slot(): replaced by a new one before the first write
 	 * through this ctx (sets.c). */
 	bool set_cow[SL_SET_GENS][SL_N_SET_MAPS];
-	/* Nonzero while apply moves to another blob class: sl_reload loads
-	 * the programs for this class (SL_BLOB_LOG_*). */
-	unsigned blob_log_next;
-	/* Nonzero while apply switches conntrack: sl_reload loads the
-	 * programs with sl_features.conntrack = ct_next - 1. */
-	unsigned ct_next;
 	/* Capacities new set maps are made with (effective values): the
 	 * running ones (sl_meta), or the config apply is building. */
 	struct sl_limits limits;
@@ -396,8 +390,16 @@ int sl_attachments(struct sl_ctx *ctx, struct sl_attachment **out, size_t *n);
 /* Loads the current programs (with the load-time switches the attached ones
  * run) and moves every attachment onto them atomically, link by link and
  * filter by filter; all or nothing: on a failure every moved attachment
- * goes back to its previous program. *moved: attachments moved. */
-int sl_reload(struct sl_ctx *ctx, size_t *moved);
+ * goes back to its previous program. *moved: attachments moved. The
+ * load-time switches that `change` names (SL_FEAT_*) are taken from next
+ * instead: how apply switches a stage on or off, or moves to another blob
+ * class (change 0, next NULL: the running switches). */
+int sl_reload(struct sl_ctx *ctx, unsigned change,
+	      const struct sl_features *next, size_t *moved);
+/* sl_reload's change: switches of struct sl_features */
+#define SL_FEAT_BLOB_LOG  0x1
+#define SL_FEAT_CONNTRACK 0x2
+#define SL_FEAT_EVENTS	  0x4
 /* Detaches everything (XDP links, TC filters) and removes every pin under
  * <bpffs>/sluice. */
 int sl_reset(const char *bpffs);
@@ -491,6 +493,9 @@ struct sl_rule {
 	uint8_t ct_state;
 	/* 1 << enum sl_frag of the fragment states it matches; 0: any */
 	uint8_t fragment;
+	/* 1: `log`: an event for every packet it decides (events:, within
+	 * the per-rule rate) */
+	uint8_t log;
 	struct sl_srcpos pos; /* where the rule starts in its config file */
 };
 
@@ -565,6 +570,16 @@ struct sl_frag_cfg {
 	uint32_t timeout; /* seconds (SL_FRAG_TIMEOUT_S) */
 };
 
+/* The `events:` section (config_events.c, events.c): 0 means the default
+ * (off; SL_EV_LOG_RATE_DEF, SL_EV_LOG_BURST_DEF). Stored in the config-
+ * owned map SL_MAP_EV_CONF. */
+struct sl_ev_cfg {
+	bool drops;	    /* a drop event for every drop verdict */
+	uint32_t sample;    /* 1-in-N sampled flow events per hook; 0: off */
+	uint32_t log_rate;  /* events/s of each `log` rule */
+	uint32_t log_burst; /* events a `log` rule may send at once */
+};
+
 /* A whole desired state, as `apply` takes it and `export` prints it. */
 struct sl_config {
 	uint8_t policy[SL_RDIR_MAX]; /* SL_ACT_PASS or SL_ACT_DROP */
@@ -573,6 +588,7 @@ struct sl_config {
 	struct sl_syn_cfg syn;	     /* SYN-flood protection */
 	struct sl_srcpos syn_pos;    /* where `synproxy:` is (line 0: none) */
 	struct sl_frag_cfg frag;     /* fragment tracking */
+	struct sl_ev_cfg ev;	     /* events */
 	/* interfaces to attach and their hooks */
 	bool has_ifaces; /* false: the file names no interfaces (keep them) */
 	struct sl_cfg_iface {
@@ -795,5 +811,57 @@ struct sl_explain {
  * none). -EINVAL with err set for a packet that cannot be built. */
 int sl_explain(struct sl_ctx *ctx, const struct sl_rule *pkt,
 	       struct sl_explain *out, char *err, size_t errlen);
+
+/* ---- events (events.c) ---- */
+/* Every 0 of in replaced by its default. */
+void sl_ev_cfg_effective(const struct sl_ev_cfg *in, struct sl_ev_cfg *out);
+/* The programs must run with sl_features.events for cfg: drop events,
+ * sampling, or a rule with `log`. */
+bool sl_ev_cfg_on(const struct sl_config *cfg);
+/* The record apply writes into SL_MAP_EV_CONF for cfg. */
+void sl_ev_conf_make(const struct sl_config *cfg, struct sl_ev_conf *out);
+/* The running `events:` (zeros before the first apply, or in state of an
+ * earlier release). */
+int sl_ev_read(struct sl_ctx *ctx, struct sl_ev_cfg *out);
+/* The running record says the programs run with events. */
+bool sl_ev_running(struct sl_ctx *ctx);
+/* Writes cfg's record into SL_MAP_EV_CONF. */
+int sl_ev_write(struct sl_ctx *ctx, const struct sl_config *cfg);
+/* Events the ring had no room for: the sum, and per CPU into percpu (n
+ * cells, NULL: none); 0 when the state has no events maps. */
+int sl_ev_lost(struct sl_ctx *ctx, uint64_t *total, uint64_t *percpu, size_t n);
+/* The wall-clock time (ns since the epoch) of an event's timestamp
+ * (CLOCK_BOOTTIME ns). */
+uint64_t sl_ev_walltime(uint64_t boot_ns);
+
+/* The pin `name` under <bpffs>/sluice (bpffs NULL: $SLUICE_BPFFS or the
+ * default), opened without the state's lock: a reader of the ring never
+ * blocks a writer. A fd or a negative errno. */
+int sl_ev_pin_open(const char *bpffs, const char *name);
+/* sl_ev_lost on the fd of SL_MAP_EV_LOST. */
+int sl_ev_lost_fd(int fd, uint64_t *total, uint64_t *percpu, size_t n);
+/* "drop", "sample", "log" */
+const char *sl_ev_type_name(unsigned t);
+
+/* What `sluice events` shows: every condition set must hold (-1, 0 or
+ * false: any). */
+struct sl_ev_filter {
+	bool has_from, has_to;
+	struct sl_prefix from, to; /* source, destination address within */
+	int port;		   /* either port */
+	int proto;		   /* IP protocol */
+	int reason;		   /* enum sl_reason */
+	int rule;		   /* rule id */
+	int action;		   /* enum sl_action (the verdict) */
+	int type;		   /* enum sl_ev_type */
+	int dir;		   /* enum sl_rule_dir */
+	uint32_t ifindex;	   /* 0: any */
+};
+bool sl_ev_match(const struct sl_ev_filter *f, const struct sl_event *e);
+struct jw;
+/* One event as a JSON object (docs/events.md: the field names). */
+void sl_ev_json(struct jw *w, const struct sl_event *e);
+/* One event as a line of text (no newline). */
+void sl_ev_text(const struct sl_event *e, char *buf, size_t len);
 
 #endif /* SLUICE_H */

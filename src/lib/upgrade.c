@@ -383,12 +383,15 @@ static const struct step steps[] = {
      * record (key 0 of the rule definitions) is written by the next
      * apply that has one to write. Nothing moves. */
     {3, {NULL}, NULL, NULL},
-    /* Layout 5: new maps sl_synproxy (the protected ports, empty) and
-     * sl_frags (fragment verdicts, empty), made by the load; new reasons
-     * (syn-cookie, syn-cookie-invalid, fragment: cells that start at 0);
-     * the config blob's rule actions may carry fragment conditions (bits
-     * 4-6) and its header the fragment settings, which a layout-4
-     * program would misread: the step moves every attachment to this
+    /* Layout 5: new maps sl_synproxy (the protected ports, empty),
+     * sl_frags (fragment verdicts, empty) and the events' sl_events,
+     * sl_ev_lost, sl_ev_conf and sl_ev_log (empty; events off), made by
+     * the load; new reasons (syn-cookie, syn-cookie-invalid, fragment:
+     * cells that start at 0); rule records gain `fragment` and `log`
+     * (from reserved, 0: unset); the config blob's rule actions may carry
+     * fragment conditions (bits 4-6), its rule ids the log bit and its
+     * header the fragment settings, which a layout-4 program would
+     * misread: the step moves every attachment to this
      * build's programs before anything else, and a layout-4 binary
      * refuses the state. The connection table's cached verdicts are new
      * bits of existing fields (0 in older entries: nothing cached).
@@ -492,7 +495,7 @@ static int run_steps(struct sl_ctx *ctx, const struct step *st, size_t n)
 	if (err)
 		goto back;
 	/* The switch: from here on the new maps count every packet. */
-	err = sl_reload(ctx, &moved);
+	err = sl_reload(ctx, 0, NULL, &moved);
 	if (err)
 		goto back;
 	for (size_t i = 0; i < n; i++) {

@@ -919,10 +919,16 @@ static const struct bad_case bad_cases[] = {
      "2:30: ct-state: expected a comma list (or a YAML list) of new, "
      "established, related, invalid and untracked, got 'established,relat'",
      NULL},
+    {"bad: events sample out of range", "events: {sample: 99999999}\n",
+     "1:18: sample: expected a number from 0 to 16777216", NULL},
+    {"bad: events unknown key", "events: {drop: true}\n",
+     "1:10: events: unknown key 'drop'", NULL},
+    {"bad: rule log not a boolean", "rules:\n  - {action: pass, log: maybe}\n",
+     "2:25: log: expected true or false, got 'maybe'", NULL},
     {"bad: unknown top-level key", "policy: pass\nrulez: []\n",
      "2:1: config: unknown key 'rulez' (expected interfaces, policy, "
-     "management, limits, conntrack, fragments, synproxy, deny, allow or "
-     "rules)",
+     "management, limits, conntrack, fragments, synproxy, events, deny, "
+     "allow or rules)",
      NULL},
     {"bad: unknown key in a rule",
      "rules:\n  - id: 1\n    action: drop\n    dprot: 80\n",

@@ -56,6 +56,7 @@ static const struct sample {
      {"action", "ratelimit", "rate", "100/s", NULL},
      true},
     {"ban", "10m", {"action", "ratelimit", "rate", "100/s", NULL}, true},
+    {"log", "true", {NULL}, true},
     {"comment", "a \"quoted\" comment: yes", {NULL}, true},
 };
 
@@ -104,6 +105,8 @@ static bool check_table_shape(void)
 
 	for (int i = 0; i < SL_RULE_NFIELDS; i++) {
 		const struct sl_rule_field *f = &sl_rule_fields[i];
+		struct sl_rule fr = {0};
+		char ferr[128];
 
 		if (!ASSERT_TRUE(f->key && f->parse && f->text && f->same,
 				 "row %d lacks a key or a function", i) ||
@@ -118,8 +121,14 @@ static bool check_table_shape(void)
 				     (!f->cli_rank || !cli_seen[f->cli_rank]),
 				 "%s: cli_rank %u not unique", f->key,
 				 f->cli_rank) ||
-		    !ASSERT_TRUE(!f->cli_rank || (f->metavar && f->help),
-				 "%s: an option without metavar or help",
+		    /* an option without metavar is a flag: given, it
+		     * parses "1" (rule add --log) */
+		    !ASSERT_TRUE(!f->cli_rank ||
+				     (f->help &&
+				      (f->metavar || !f->parse(&fr, "1", ferr,
+							       sizeof(ferr)))),
+				 "%s: an option without help, or without "
+				 "metavar and not a flag",
 				 f->key))
 			return false;
 		key_seen[f->key_rank] = true;
@@ -344,6 +353,7 @@ static const struct {
     {"conntrack", "conntrack:\n  enabled: true\n  max: 1000000\n  "
 		  "timeouts: {established: 1h, udp: 45s}\n"},
     {"fragments", "fragments:\n  timeout: 2m\n"},
+    {"events", "events:\n  drops: true\n  sample: 1000\n  log-rate: 5\n"},
     {"synproxy", "synproxy:\n  ports: [80, 443, 8000-8010]\n  mss: 1400\n"},
     {"sets", "deny:\n  - 198.18.0.0/24\nallow:\n  - {prefix: "
 	     "\"2001:db8::1\", dir: dst}\n"},

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* cmd_events: `sluice events`, the records of the events ring (abi.h,
+ * Events; docs/events.md). Reads the pinned ring and lost counters
+ * directly, without the state's lock, so that `--follow` never blocks
+ * apply or the other verbs. Reading consumes: one consumer at a time. */
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "config.h"
+#include "json.h"
+#include "log.h"
+#include "names.h"
+
+static const struct cli_opt ev_opts[] = {
+    {"follow", 'f', NULL,
+     "Wait for new events until interrupted (SIGINT, SIGTERM) or -c is "
+     "reached; without it, print the events queued and exit."},
+    {"count", 'c', "N", "Stop after N matching events."},
+    {"from", 0, "ADDR",
+     "Events whose source address is within ADDR (an address or a "
+     "prefix, IPv4 or IPv6)."},
+    {"to", 0, "ADDR", "Events whose destination address is within ADDR."},
+    {"port", 0, "N", "Events with TCP, UDP or SCTP port N at either end."},
+    {"proto", 0, "P",
+     "Events of IP protocol P: tcp, udp, icmp, icmpv6, sctp or a number."},
+    {"reason", 0, "R",
+     "Events of verdict reason R (the names of 'sluice stats': deny-set, "
+     "rule, policy, ...)."},
+    {"rule", 0, "ID", "Events of verdicts rule ID decided."},
+    {"verdict", 0, "V",
+     "Events of verdict V: pass, drop, tx, redirect or abort (FORWARDED "
+     "and DROPPED, as in Hubble, are pass and drop)."},
+    {"type", 0, "T", "Events of type T: drop, sample or log."},
+    {"iface", 'i', "IFACE", "Events of interface IFACE."},
+    {"direction", 0, "D", "Events of direction D: ingress or egress."},
+    {},
+};
+
+static int named(const char *v, const char *(*name)(unsigned), unsigned max)
+{
+	for (unsigned i = 0; i < max; i++)
+		if (!strcasecmp(v, name(i)))
+			return (int)i;
+	return -1;
+}
+
+static const char *reason_of(unsigned r)
+{
+	return sl_reason_name(r);
+}
+
+static const char *action_of(unsigned a)
+{
+	return sl_action_name(a);
+}
+
+static const char *type_of(unsigned t)
+{
+	return sl_ev_type_name(t);
+}
+
+/* The filter of the options; 0 or an exit status (bad usage). */
+static int filter_parse(struct cli *c, struct sl_ev_filter *f)
+{
+	const char *v;
+	char err[160];
+
+	memset(f, 0, sizeof(*f));
+	f->port = f->proto = f->reason = f->rule = f->action = f->type =
+	    f->dir = -1;
+	if ((v = cli_opt(c, "from"))) {
+		if (sl_prefix_parse(v, &f->from, err, sizeof(err)))
+			return cli_usage_error(c, "--from: %s", err);
+		f->has_from = true;
+	}
+	if ((v = cli_opt(c, "to"))) {
+		if (sl_prefix_parse(v, &f->to, err, sizeof(err)))
+			return cli_usage_error(c, "--to: %s", err);
+		f->has_to = true;
+	}
+	if (cli_opt(c, "port"))
+		f->port = (int)cli_opt_long(c, "port", -1, 0, 65535);
+	if ((v = cli_opt(c, "proto"))) {
+		struct sl_rule r;
+
+		/* the rule field's names and numbers (rulefield.c) */
+		sl_rule_init(&r);
+		if (sl_rule_set_field(&r, "proto", v, err, sizeof(err)))
+			return cli_usage_error(c, "--proto: %s", err);
+		f->proto = r.proto;
+	}
+	if ((v = cli_opt(c, "reason")) &&
+	    (f->reason = named(v, reason_of, SL_R_MAX)) < 0)
+		return cli_usage_error(c,
+				       "--reason: unknown reason '%s' (the "
+				       "names 'sluice stats' prints)",
+				       v);
+	if (cli_opt(c, "rule"))
+		f->rule = (int)cli_opt_long(c, "rule", -1, 1, SL_RULE_MAX - 1);
+	if ((v = cli_opt(c, "verdict"))) {
+		f->action = !strcasecmp(v, "FORWARDED") ? SL_ACT_PASS
+			    : !strcasecmp(v, "DROPPED")
+				? SL_ACT_DROP
+				: named(v, action_of, SL_ACT_MAX);
+		if (f->action < 0)
+			return cli_usage_error(
+			    c,
+			    "--verdict expects pass, drop, "
+			    "tx, redirect or abort, not '%s'",
+			    v);
+	}
+	if ((v = cli_opt(c, "type")) &&
+	    (f->type = named(v, type_of, SL_EV_TYPE_MAX)) < 0)
+		return cli_usage_error(
+		    c, "--type expects drop, sample or log, not '%s'", v);
+	if ((v = cli_opt(c, "iface"))) {
+		f->ifindex = if_nametoindex(v);
+		if (!f->ifindex)
+			return cli_usage_error(c, "--iface: no interface '%s'",
+					       v);
+	}
+	if ((v = cli_opt(c, "direction"))) {
+		if (!strcasecmp(v, "ingress") || !strcmp(v, "in"))
+			f->dir = SL_RDIR_IN;
+		else if (!strcasecmp(v, "egress") || !strcmp(v, "out"))
+			f->dir = SL_RDIR_OUT;
+		else
+			return cli_usage_error(
+			    c,
+			    "--direction expects ingress or egress, not '%s'",
+			    v);
+	}
+	return 0;
+}
+
+struct reader {
+	struct cli *c;
+	struct sl_ev_filter f;
+	long max;     /* -c; 0: no bound */
+	long shown;   /* events printed */
+	long skipped; /* read, not matching */
+	struct jw w;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* ring_buffer__consume stops at a negative return: -c reached. */
+#define EV_ENOUGH (-ECANCELED)
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct reader *r = ctx;
+	const struct sl_event *e = data;
+	char line[512];
+
+	if (size < sizeof(*e) || !sl_ev_match(&r->f, e)) {
+		r->skipped++;
+		return 0;
+	}
+	if (r->c->json) {
+		jw_init(&r->w, stdout);
+		sl_ev_json(&r->w, e);
+		jw_end(&r->w);
+	} else {
+		sl_ev_text(e, line, sizeof(line));
+		printf("%s\n", line);
+	}
+	r->shown++;
+	if (r->max && r->shown >= r->max)
+		return EV_ENOUGH;
+	return 0;
+}
+
+/* The lost counters: a JSON line or a line of text; lost during the run:
+ * the growth since before. */
+static void lost_report(struct cli *c, int fd, uint64_t before,
+			const struct reader *r)
+{
+	uint64_t total = 0, per[256];
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu > 256)
+		ncpu = 256;
+	if (sl_ev_lost_fd(fd, &total, per, 256))
+		return;
+	if (c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w);
+		jw_key(&w, "lost_events");
+		jw_obj_open(&w);
+		jw_key(&w, "source");
+		jw_str(&w, "ring");
+		jw_key(&w, "num_events_lost");
+		jw_u64(&w, total - before);
+		jw_key(&w, "total");
+		jw_u64(&w, total);
+		jw_key(&w, "per_cpu");
+		jw_arr_open(&w);
+		for (int i = 0; i < ncpu; i++)
+			jw_u64(&w, per[i]);
+		jw_arr_close(&w);
+		jw_obj_close(&w);
+		jw_obj_close(&w);
+		jw_end(&w);
+		return;
+	}
+	printf("%ld %s shown, %ld filtered out; lost (ring full): %llu "
+	       "during this run, %llu in all (",
+	       r->shown, cli_plural(r->shown, "event", "events"), r->skipped,
+	       (unsigned long long)(total - before), (unsigned long long)total);
+	for (int i = 0; i < ncpu; i++)
+		printf("%scpu%d %llu", i ? ", " : "", i,
+		       (unsigned long long)per[i]);
+	printf(")\n");
+}
+
+static int run_events(struct cli *c, int argc, char **argv)
+{
+	struct reader r = {.c = c};
+	struct ring_buffer *rb = NULL;
+	struct sigaction sa = {.sa_handler = on_signal};
+	int ring, lost, rc, err = 0;
+	uint64_t before = 0;
+
+	(void)argc;
+	(void)argv;
+	rc = filter_parse(c, &r.f);
+	if (rc)
+		return rc;
+	r.max = cli_opt_long(c, "count", 0, 1, 1L << 40);
+	if (sl_check_privileges())
+		return EXIT_RUNTIME;
+	ring = sl_ev_pin_open(c->bpffs, SL_MAP_EVENTS);
+	lost = sl_ev_pin_open(c->bpffs, SL_MAP_EV_LOST);
+	if (ring < 0 || lost < 0) {
+		pr_err("no events ring under the Sluice state (%s): attach "
+		       "first, with a build that has events",
+		       strerror(-(ring < 0 ? ring : lost)));
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	sl_ev_lost_fd(lost, &before, NULL, 0);
+	rb = ring_buffer__new(ring, on_event, &r, NULL);
+	if (!rb) {
+		pr_err("cannot read the events ring: %s", strerror(errno));
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!cli_opt(c, "follow")) {
+		/* what is queued now, once */
+		err = ring_buffer__consume(rb);
+	} else {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		/* The datapath wakes readers only once a quarter of the
+		 * ring is queued (events.h): read what is there after each
+		 * wait, woken or not. */
+		while (!stop) {
+			err = ring_buffer__poll(rb, 200);
+			if (err >= 0 || err == -EINTR)
+				err = ring_buffer__consume(rb);
+			if (err < 0)
+				break;
+		}
+	}
+	if (err == EV_ENOUGH || err >= 0) {
+		lost_report(c, lost, before, &r);
+		rc = EXIT_OK;
+	} else {
+		pr_err("reading the events ring: %s", strerror(-err));
+		rc = EXIT_RUNTIME;
+	}
+out:
+	ring_buffer__free(rb);
+	if (ring >= 0)
+		close(ring);
+	if (lost >= 0)
+		close(lost);
+	return rc;
+}
+
+const struct cli_cmd cmd_events = {
+    .name = "events",
+    .args = "",
+    .summary = "Show drop, sampled flow and rule log events",
+    .description =
+	"Reads the events ring (a BPF ring buffer pinned under the Sluice "
+	"state) and prints one event a line: text, or with\n"
+	"-j one JSON object a line (field names in docs/events.md, Hubble's "
+	"where one fits: time, verdict,\n"
+	"drop_reason_desc, IP.source, IP.destination, l4, interface, "
+	"traffic_direction). The datapath writes events only\n"
+	"when the running config asks for them (config file: 'events: "
+	"{drops: true, sample: 1000}', docs/config.md):\n"
+	"a drop event for every drop, a sampled flow event for 1 verdict in "
+	"N per hook and CPU on average, and a log event\n"
+	"for the packets of each rule with 'log: true' ('rule add --log'), "
+	"at most events.log-rate a second per rule. Without\n"
+	"events configured the programs carry no events code at all.\n"
+	"Reading consumes the events: run one 'sluice events' at a time (two "
+	"readers would each see part of them).\n"
+	"Without --follow it prints what is queued and exits; with --follow "
+	"it waits for new events until SIGINT or -c N.\n"
+	"Filters combine (all must hold). An event the ring had no room for "
+	"is counted per CPU, never silently dropped: the\n"
+	"last line reports the lost events ('sluice stats -j' too: "
+	"events_lost). Reading takes no lock: apply and the other\n"
+	"verbs run meanwhile.",
+    .opts = ev_opts,
+    .examples =
+	"$ sluice events\n"
+	"$ sluice events -j --verdict drop --reason deny-set\n"
+	"$ sluice events --follow --from 198.18.0.0/15 --port 443\n"
+	"$ sluice events -f -c 100 --type log --rule 7\n"
+	"$ sluice events -j --iface eth0 --direction egress --proto udp",
+    .min_args = 0,
+    .max_args = 0,
+    .needs_root = true,
+    .run = run_events,
+};
