@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "sluice.h"
 
@@ -83,6 +85,25 @@ static inline void map_flush(int fd)
 
 	while (!bpf_map_get_next_key(fd, NULL, next))
 		bpf_map_delete_elem(fd, next);
+}
+
+/* Loads a config given as YAML text (through a temporary file, as `sluice
+ * apply -f` reads one) into cfg: 0, or a negative errno (the loader has
+ * said why). */
+static inline int skel_config_text(const char *yaml, struct sl_config *cfg)
+{
+	char path[] = "/tmp/sluice_test_XXXXXX";
+	size_t n = strlen(yaml);
+	int fd = mkstemp(path), err;
+
+	if (fd < 0)
+		return -errno;
+	err = write(fd, yaml, n) == (ssize_t)n ? 0 : -EIO;
+	close(fd);
+	if (!err)
+		err = sl_config_load(path, cfg);
+	unlink(path);
+	return err;
 }
 
 #ifdef _GNU_SOURCE /* sched_setaffinity */

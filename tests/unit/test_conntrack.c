@@ -484,16 +484,7 @@ static bool check_expiry(void)
  * *ctx (sl_ctx_wrap; sl_close it); the loaded config in *cfg. */
 static bool load_text(const char *yaml, struct sl_config *cfg)
 {
-	char path[] = "/tmp/test_conntrack_XXXXXX";
-	int fd = mkstemp(path);
-	bool ok;
-
-	if (fd < 0 || write(fd, yaml, strlen(yaml)) < 0)
-		return ASSERT_TRUE(false, "temp file: %s", strerror(errno));
-	close(fd);
-	ok = ASSERT_EQ(sl_config_load(path, cfg), 0, "config load");
-	unlink(path);
-	return ok;
+	return ASSERT_EQ(skel_config_text(yaml, cfg), 0, "config load");
 }
 
 static bool apply_text(const char *yaml, struct sl_ctx *ctx,

@@ -29,6 +29,7 @@
 #include "json.h"
 #include "log.h"
 #include "pkt.h"
+#include "skelmaps.h"
 #include "sluice.h"
 #include "sluice_xdp.skel.h"
 
@@ -116,18 +117,11 @@ static int run(struct env *e, const struct pkt_spec *s, int egress,
 /* Applies yaml on e's private maps; the applied config (rule ids) in cfg. */
 static bool apply_text(struct env *e, const char *yaml, struct sl_config *cfg)
 {
-	char path[] = "/tmp/test_events_XXXXXX";
 	struct sl_apply_report rep;
 	struct sl_ctx ctx;
-	int fd = mkstemp(path);
 	bool ok;
 
-	if (fd < 0 || write(fd, yaml, strlen(yaml)) < 0)
-		return ASSERT_TRUE(false, "temp file: %s", strerror(errno));
-	close(fd);
-	ok = ASSERT_EQ(sl_config_load(path, cfg), 0, "config load");
-	unlink(path);
-	if (!ok)
+	if (!ASSERT_EQ(skel_config_text(yaml, cfg), 0, "config load"))
 		return false;
 	sl_ctx_wrap(&ctx, e->skel);
 	ok = ASSERT_EQ(sl_apply(&ctx, cfg, 0, &rep), 0, "apply");

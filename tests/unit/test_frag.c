@@ -95,19 +95,12 @@ static void frag_flush(struct env *e)
 
 static bool apply_text(struct env *e, const char *yaml)
 {
-	char path[] = "/tmp/test_frag_XXXXXX";
 	struct sl_apply_report rep;
 	struct sl_config cfg;
 	struct sl_ctx ctx;
-	int fd = mkstemp(path);
 	bool ok;
 
-	if (fd < 0 || write(fd, yaml, strlen(yaml)) < 0)
-		return ASSERT_TRUE(false, "temp file: %s", strerror(errno));
-	close(fd);
-	ok = ASSERT_EQ(sl_config_load(path, &cfg), 0, "config load");
-	unlink(path);
-	if (!ok)
+	if (!ASSERT_EQ(skel_config_text(yaml, &cfg), 0, "config load"))
 		return false;
 	sl_ctx_wrap(&ctx, e->skel);
 	ok = ASSERT_EQ(sl_apply(&ctx, &cfg, 0, &rep), 0, "apply");
