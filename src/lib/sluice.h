@@ -580,6 +580,30 @@ struct sl_ev_cfg {
 	uint32_t log_burst; /* events a `log` rule may send at once */
 };
 
+/* ---- the load balancer's Maglev table (maglev.c) ---- */
+
+#define SL_MAGLEV_M	       65537U /* the table size: prime */
+#define SL_MAGLEV_MAX_BACKENDS 4096U
+#define SL_MAGLEV_MAX_WEIGHT   1000U
+#define SL_MAGLEV_EMPTY	       0xffffffffU
+/* A backend: its identity (family 4 or 6, address in network order, IPv4
+ * in the first 4 bytes, the rest 0; port) and its weight (0: drained, no
+ * slot). */
+struct sl_maglev_backend {
+	uint8_t addr[16];
+	uint8_t family;
+	uint16_t port;
+	uint32_t weight;
+};
+bool sl_is_prime(uint32_t m);
+/* Fills table[0..m) with indexes into b (n backends, distinct
+ * identities): the Maglev lookup table, the same for the same set of
+ * backends whatever their order. 0, -EINVAL (m not prime or < n, n 0 or
+ * over SL_MAGLEV_MAX_BACKENDS, a bad family or weight), -EEXIST (one
+ * identity twice), -ENOENT (every weight 0) or -ENOMEM. */
+int sl_maglev_build(const struct sl_maglev_backend *b, size_t n, uint32_t m,
+		    uint32_t *table);
+
 /* A whole desired state, as `apply` takes it and `export` prints it. */
 struct sl_config {
 	uint8_t policy[SL_RDIR_MAX]; /* SL_ACT_PASS or SL_ACT_DROP */
