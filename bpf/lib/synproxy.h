@@ -64,7 +64,6 @@ struct sl_syn_scratch {
 	__u32 cookie; /* the answer's sequence number (host order) */
 	__u32 seq;    /* the SYN's (host order) */
 	__u32 tsval;  /* the SYN's timestamp (host order) */
-	__u16 mss;    /* MSS the cookie encodes */
 	__u8 opts;    /* SL_SYN_O_* */
 	__u8 wscale;  /* the SYN's window scale */
 } __attribute__((aligned(8)));
@@ -219,7 +218,6 @@ static __noinline int sl_syn_answer(struct sl_pctx *c, const struct sl_hook *h)
 	if (r < 0)
 		return 0;
 	s->cookie = (__u32)r;
-	s->mss = (__u16)(r >> 32);
 	s->seq = bpf_ntohl(*(__u32 *)(s->tcp + 4));
 	return 1;
 }

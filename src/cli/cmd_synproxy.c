@@ -13,26 +13,6 @@
 #include "json.h"
 #include "log.h"
 
-/* PORT or LO-HI into [*lo, *hi]. */
-static int port_arg(const char *s, unsigned *lo, unsigned *hi)
-{
-	char *end;
-	unsigned long a, b;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	a = strtoul(s, &end, 10);
-	b = a;
-	if (*end == '-' && end[1] >= '0' && end[1] <= '9')
-		b = strtoul(end + 1, &end, 10);
-	if (errno || *end || a < 1 || b > 65535 || b < a)
-		return -EINVAL;
-	*lo = (unsigned)a;
-	*hi = (unsigned)b;
-	return 0;
-}
-
 static void print_ports(const struct cli *c, const struct sl_syn_cfg *s,
 			bool ct_on)
 {
@@ -114,7 +94,7 @@ static int syn_change(struct cli *c, int argc, char **argv, bool on)
 	int rc;
 
 	for (int i = 0; i < argc; i++)
-		if (port_arg(argv[i], &lo, &hi))
+		if (sl_syn_range(argv[i], &lo, &hi))
 			return cli_usage_error(c,
 					       "'%s' is not a TCP port (1 to "
 					       "65535) or a range such as "
@@ -131,7 +111,7 @@ static int syn_change(struct cli *c, int argc, char **argv, bool on)
 	}
 	cur.has_ifaces = false;
 	for (int i = 0; i < argc; i++) {
-		port_arg(argv[i], &lo, &hi);
+		sl_syn_range(argv[i], &lo, &hi);
 		for (unsigned p = lo; p <= hi; p++) {
 			changed += sl_syn_has(&cur.syn, p) != on;
 			sl_syn_set(&cur.syn, p, on);

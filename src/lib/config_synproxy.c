@@ -81,8 +81,8 @@ int sl_syn_format(const struct sl_syn_cfg *s, const char *sep, char *buf,
 	return (int)len;
 }
 
-/* A port number, 1..65535. */
-static int syn_port(const char *s, unsigned *out)
+/* A port number, 1..65535, up to end (or the string's end). */
+static int syn_port(const char *s, const char *stop, unsigned *out)
 {
 	char *end;
 	unsigned long v;
@@ -91,40 +91,46 @@ static int syn_port(const char *s, unsigned *out)
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || *end || v < 1 || v > 65535)
+	if (errno || end != stop || v < 1 || v > 65535)
 		return -EINVAL;
 	*out = (unsigned)v;
 	return 0;
+}
+
+int sl_syn_range(const char *s, unsigned *lo, unsigned *hi)
+{
+	const char *dash = strchr(s, '-');
+	const char *end = s + strlen(s);
+
+	if (syn_port(s, dash ? dash : end, lo) ||
+	    (dash && syn_port(dash + 1, end, hi)))
+		return -EINVAL;
+	if (!dash)
+		*hi = *lo;
+	return *hi < *lo ? -ERANGE : 0;
 }
 
 /* One item of `ports`: a port or a range "A-B". */
 static int syn_item(struct sl_cfg_loader *L, yaml_node_t *v,
 		    struct sl_syn_cfg *s)
 {
-	char a[16], *dash;
 	const char *t;
 	unsigned lo, hi;
 	int err = sl_cfg_scalar(L, v, "synproxy port", &t);
 
 	if (err)
 		return err;
-	snprintf(a, sizeof(a), "%s", t);
-	dash = strchr(a, '-');
-	if (dash)
-		*dash = 0;
-	if (strlen(t) >= sizeof(a) || syn_port(a, &lo) ||
-	    (dash && syn_port(dash + 1, &hi)))
+	err = sl_syn_range(t, &lo, &hi);
+	if (err == -ERANGE)
+		return sl_cfg_err(L, v,
+				  "synproxy ports: the range '%.32s' ends "
+				  "before it starts",
+				  t);
+	if (err)
 		return sl_cfg_err(L, v,
 				  "synproxy ports: expected a TCP port from 1 "
 				  "to 65535 or a range such as 8000-8010, got "
 				  "'%.32s'",
-				  t);
-	if (!dash)
-		hi = lo;
-	if (hi < lo)
-		return sl_cfg_err(L, v,
-				  "synproxy ports: the range '%.32s' ends "
-				  "before it starts",
 				  t);
 	for (unsigned p = lo; p <= hi; p++)
 		sl_syn_set(s, p, true);

@@ -545,6 +545,9 @@ static inline unsigned sl_syn_wscale(const struct sl_syn_cfg *s)
 {
 	return s->wscale == SL_SYN_WSCALE_ZERO ? 0 : s->wscale;
 }
+/* A port "P" or a range "LO-HI" (1..65535): 0, -EINVAL (not one), or
+ * -ERANGE (HI < LO). */
+int sl_syn_range(const char *s, unsigned *lo, unsigned *hi);
 /* How many ports are protected. */
 size_t sl_syn_count(const struct sl_syn_cfg *s);
 /* Every 0 of in replaced by its default. */

@@ -40,26 +40,33 @@ extern char **environ;
 int sl_syn_read(struct sl_ctx *ctx, struct sl_syn_cfg *out)
 {
 	int fd = sl_map_fd(ctx, SL_MAP_SYNPROXY);
+	__u32 keys[SL_SYN_WORDS + 1], count = SL_SYN_WORDS + 1, out_batch;
+	__u64 vals[SL_SYN_WORDS + 1];
 	struct sl_syn_params par;
-	__u64 v;
 
 	memset(out, 0, sizeof(*out));
 	if (fd == -ENOENT)
 		return 0; /* state of an earlier release: nothing protected */
 	if (fd < 0)
 		return fd;
-	for (__u32 k = 0; k < SL_SYN_WORDS; k++) {
-		if (bpf_map_lookup_elem(fd, &k, &v))
-			return -errno;
-		out->bits[k] = v;
+	/* one syscall (every status, rule verb and apply reads it) */
+	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &count,
+				 NULL) &&
+	    errno != ENOENT)
+		count = 0;
+	if (count != SL_SYN_WORDS + 1) {
+		/* a kernel without batch operations: a word at a time */
+		for (__u32 k = 0; k <= SL_SYN_WORDS; k++) {
+			keys[k] = k;
+			if (bpf_map_lookup_elem(fd, &k, &vals[k]))
+				return -errno;
+		}
 	}
-	{
-		__u32 k = SL_SYN_WORDS;
-
-		if (bpf_map_lookup_elem(fd, &k, &v))
-			return -errno;
-	}
-	memcpy(&par, &v, sizeof(par));
+	for (__u32 i = 0; i <= SL_SYN_WORDS; i++)
+		if (keys[i] < SL_SYN_WORDS)
+			out->bits[keys[i]] = vals[i];
+		else
+			memcpy(&par, &vals[i], sizeof(par));
 	if (!sl_syn_count(out))
 		return 0;
 	out->mss4 = par.mss4 == SL_SYN_MSS4_DEF ? 0 : par.mss4;
