@@ -7,9 +7,13 @@ PKGS=(
 	# build
 	make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config
 	linux-libc-dev clang-format libyaml-dev systemd
+	# sluice dump (pcap) and sluice daemon (Prometheus metrics over HTTP)
+	libpcap-dev libmicrohttpd-dev
 	# labs, tests and benchmark anchors
 	iproute2 iputils-ping curl netcat-openbsd ethtool python3 jq procps
 	xdp-tools nftables iptables conntrack
+	# dump read back by tcpdump and tshark, top in tmux, metrics by promtool
+	tcpdump tshark tmux prometheus
 )
 
 missing=()
