@@ -14,14 +14,15 @@ CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc/lib -I$(BUILD)
 # One binary: the BPF objects are embedded as skeletons; libbpf, libelf,
 # zlib and libyaml (config files) are linked statically so the binary runs
-# wherever the kernel does.
+# wherever the kernel does; libpcap (sluice dump) and libmicrohttpd (the
+# daemon's metrics) dynamically, from Debian's packages (scripts/deps.sh).
 # `make NEXT_LAYOUT=1 BUILD=build/next` builds a "next release" for the
 # upgrade tests: one more reason, action and pinned map (abi.h).
 ifeq ($(NEXT_LAYOUT),1)
 BPF_CFLAGS += -DSL_NEXT_LAYOUT
 CFLAGS += -DSL_NEXT_LAYOUT
 endif
-LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -lyaml -Wl,-Bdynamic
+LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -lyaml -Wl,-Bdynamic -lpcap -lmicrohttpd
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c) $(wildcard bench/*.bpf.c) \
 	    $(wildcard tests/unit/*.bpf.c)
