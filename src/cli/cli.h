@@ -86,14 +86,19 @@ size_t cli_prefixes_dedup(struct sl_prefix *p, size_t n);
 
 struct jw;
 struct sl_set_entry;
-/* One set entry as a JSON object; as a text row (NULL: the header). Shared
- * by 'block --list' and 'stats'. */
-void cli_jw_entry(struct jw *w, const struct sl_set_entry *e);
+/* "pps" and "bps" members from rate[0] and rate[1]; none when NULL. */
+void cli_jw_rate(struct jw *w, const double *rate);
+/* One set entry as a JSON object (rate: its packets/s and bits/s, or
+ * NULL); as a text row (NULL: the header). Shared by 'block --list',
+ * 'stats' and 'top'. */
+void cli_jw_entry(struct jw *w, const struct sl_set_entry *e,
+		  const double *rate);
 void cli_entry_row(const struct sl_set_entry *e);
-/* One rule with its counters, as JSON or as a text row (NULL: the
- * header). Shared by 'rule list' and 'stats'. */
+/* One rule with its counters (and rate, as cli_jw_entry's), as JSON or
+ * as a text row (NULL: the header). Shared by 'rule list', 'stats' and
+ * 'top'. */
 void cli_jw_rule(struct jw *w, const struct sl_rule *r,
-		 const struct sl_counter *k);
+		 const struct sl_counter *k, const double *rate);
 void cli_rule_row(const struct sl_rule *r, const struct sl_counter *k);
 /* The members "hooks" (["xdp", "tc"]) and "mode" (null without xdp) of an
  * interface's JSON object. */
@@ -118,6 +123,6 @@ extern const struct cli_cmd cmd_attach, cmd_detach, cmd_status, cmd_reset;
 extern const struct cli_cmd cmd_block, cmd_unblock, cmd_allow, cmd_unallow;
 extern const struct cli_cmd cmd_stats, cmd_explain;
 extern const struct cli_cmd cmd_rule, cmd_apply, cmd_export, cmd_ct;
-extern const struct cli_cmd cmd_ban, cmd_synproxy, cmd_events;
+extern const struct cli_cmd cmd_ban, cmd_synproxy, cmd_events, cmd_top;
 
 #endif

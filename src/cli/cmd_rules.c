@@ -73,7 +73,7 @@ static int rule_from_opts(struct cli *c, const char *action, struct sl_rule *r)
 }
 
 void cli_jw_rule(struct jw *w, const struct sl_rule *r,
-		 const struct sl_counter *k)
+		 const struct sl_counter *k, const double *rate)
 {
 	char buf[512];
 
@@ -92,6 +92,7 @@ void cli_jw_rule(struct jw *w, const struct sl_rule *r,
 	jw_u64(w, k->packets);
 	jw_key(w, "bytes");
 	jw_u64(w, k->bytes);
+	cli_jw_rate(w, rate);
 	jw_obj_close(w);
 }
 
@@ -144,7 +145,7 @@ static int rule_list(struct cli *c, struct sl_ctx *ctx)
 		jw_key(&w, "rules");
 		jw_arr_open(&w);
 		for (size_t i = 0; i < n; i++)
-			cli_jw_rule(&w, &r[i], &k[i]);
+			cli_jw_rule(&w, &r[i], &k[i], NULL);
 		jw_arr_close(&w);
 		jw_obj_close(&w);
 		jw_end(&w);

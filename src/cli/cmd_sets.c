@@ -73,7 +73,8 @@ size_t cli_prefixes_dedup(struct sl_prefix *p, size_t n)
 	return o;
 }
 
-void cli_jw_entry(struct jw *w, const struct sl_set_entry *e)
+void cli_jw_entry(struct jw *w, const struct sl_set_entry *e,
+		  const double *rate)
 {
 	char buf[64];
 
@@ -89,6 +90,7 @@ void cli_jw_entry(struct jw *w, const struct sl_set_entry *e)
 	jw_u64(w, e->packets);
 	jw_key(w, "bytes");
 	jw_u64(w, e->bytes);
+	cli_jw_rate(w, rate);
 	jw_obj_close(w);
 }
 
@@ -115,7 +117,7 @@ static void print_entries(struct cli *c, const struct sl_set_entry *e, size_t n)
 		jw_init(&w, stdout);
 		jw_arr_open(&w);
 		for (size_t i = 0; i < n; i++)
-			cli_jw_entry(&w, &e[i]);
+			cli_jw_entry(&w, &e[i], NULL);
 		jw_arr_close(&w);
 		jw_end(&w);
 		return;
