@@ -102,24 +102,13 @@ static __always_inline void sl_rl_ban(struct sl_pctx *c,
 	bpf_map_update_elem(map, &s->bkey, &s->bval, BPF_ANY);
 }
 
-/* The packet against the bucket of rule `id` (parameters in slot `slot`):
- * 1 within the rate (a token taken), 0 over it (banned if the rule says
- * so), -1 when the slot does not hold the rule's parameters (never after
- * an apply: the caller aborts). A trace copy (explain) reads the bucket
- * and changes nothing. */
-static __always_inline int
-sl_ratelimit(struct sl_pctx *c, const struct sl_hook *h, __u32 id, __u32 slot)
+/* The scratch key of the packet's bucket of rule `id` under params pr. */
+static __always_inline void
+sl_rl_key_of(struct sl_pctx *c, const struct sl_rl_params *pr, __u32 id)
 {
 	struct sl_rl_scratch *s = (void *)c->scratch;
 	struct sl_pkt *p = &c->pkt;
-	struct sl_rl_params *pr;
-	struct sl_rl_bucket *b;
-	__u64 now, cost, t;
-	int ok;
 
-	pr = bpf_map_lookup_elem(&sl_rl_params, &slot);
-	if (!pr || pr->rule_id != id || !pr->rate)
-		return -1;
 	__builtin_memset(&s->key, 0, sizeof(s->key));
 	s->key.rule_id = id;
 	s->key.epoch = pr->epoch;
@@ -134,25 +123,87 @@ sl_ratelimit(struct sl_pctx *c, const struct sl_hook *h, __u32 id, __u32 slot)
 		__builtin_memcpy(s->key.addr, p->saddr, 16);
 		sl_rl_mask(s->key.addr, 16, pr->plen6);
 	}
-	now = bpf_ktime_get_boot_ns();
-	cost = pr->flags & SL_RL_F_BYTES ? (__u64)p->len * SL_RL_SCALE
+}
+
+/* The nano-tokens the packet costs under pr: one packet or its bytes. */
+static __always_inline __u64 sl_rl_cost(const struct sl_rl_params *pr,
+					const struct sl_pkt *p)
+{
+	return pr->flags & SL_RL_F_BYTES ? (__u64)p->len * SL_RL_SCALE
 					 : SL_RL_SCALE;
+}
+
+/* Writes t tokens at now into bucket b, or, when b is NULL (a new bucket),
+ * a bucket under the scratch key. */
+static __always_inline void sl_rl_put(struct sl_pctx *c, struct sl_rl_bucket *b,
+				      __u64 t, __u64 now)
+{
+	struct sl_rl_scratch *s = (void *)c->scratch;
+
+	if (b) {
+		b->tokens = t;
+		b->last = now;
+		return;
+	}
+	s->nb.tokens = t;
+	s->nb.last = now;
+	bpf_map_update_elem(&sl_rl_buckets, &s->key, &s->nb, BPF_ANY);
+}
+
+/* The packet against the buckets of rule `id` (parameters in slot `slot`,
+ * and in the slot it names by and_slot for a rule with a packet and a
+ * byte rate): 1 within the rate(s) (the tokens taken from each bucket), 0
+ * over one (no token taken; banned if the rule says so), -1 when a slot
+ * does not hold the rule's parameters (never after an apply: the caller
+ * aborts). A trace copy (explain) reads the buckets and changes nothing. */
+static __always_inline int
+sl_ratelimit(struct sl_pctx *c, const struct sl_hook *h, __u32 id, __u32 slot)
+{
+	struct sl_rl_scratch *s = (void *)c->scratch;
+	struct sl_pkt *p = &c->pkt;
+	struct sl_rl_params *pr, *pr2;
+	struct sl_rl_bucket *b, *b2;
+	__u64 now, cost, t, cost2, t2;
+	__u32 slot2;
+	int ok;
+
+	pr = bpf_map_lookup_elem(&sl_rl_params, &slot);
+	if (!pr || pr->rule_id != id || !pr->rate)
+		return -1;
+	now = bpf_ktime_get_boot_ns();
+	sl_rl_key_of(c, pr, id);
 	b = bpf_map_lookup_elem(&sl_rl_buckets, &s->key);
 	/* a new bucket starts full */
 	t = b ? sl_tb_refill(b, now, pr->rate, pr->cap, pr->fill_ns) : pr->cap;
+	cost = sl_rl_cost(pr, p);
 	ok = t >= cost;
+	slot2 = pr->and_slot;
+	if (slot2) {
+		/* the byte bucket: both must allow the packet */
+		pr2 = bpf_map_lookup_elem(&sl_rl_params, &slot2);
+		if (!pr2 || pr2->rule_id != id || !pr2->rate)
+			return -1;
+		sl_rl_key_of(c, pr2, id);
+		b2 = bpf_map_lookup_elem(&sl_rl_buckets, &s->key);
+		t2 = b2 ? sl_tb_refill(b2, now, pr2->rate, pr2->cap,
+				       pr2->fill_ns)
+			: pr2->cap;
+		cost2 = sl_rl_cost(pr2, p);
+		ok = ok && t2 >= cost2;
+		if (ok)
+			t2 -= cost2;
+		if (sl_feat.trace)
+			return ok;
+		sl_rl_put(c, b2, t2, now);
+		/* the scratch key back to the first bucket's (the ban's
+		 * prefix and a new first bucket need it) */
+		sl_rl_key_of(c, pr, id);
+	}
 	if (ok)
 		t -= cost;
 	if (sl_feat.trace)
 		return ok;
-	if (b) {
-		b->tokens = t;
-		b->last = now;
-	} else {
-		s->nb.tokens = t;
-		s->nb.last = now;
-		bpf_map_update_elem(&sl_rl_buckets, &s->key, &s->nb, BPF_ANY);
-	}
+	sl_rl_put(c, b, t, now);
 	if (!ok && pr->ban_ns && h->dir == SL_RDIR_IN &&
 	    (p->l3_proto == ETH_P_IP || p->l3_proto == ETH_P_IPV6))
 		sl_rl_ban(c, pr, now);

@@ -485,7 +485,10 @@ struct sl_rl_params {
 	__u8 per;      /* enum sl_rl_per */
 	__u8 plen4;    /* per src: key prefix length, IPv4 (1..32) */
 	__u8 plen6;    /* per src: IPv6 (1..128) */
-	__u32 pad;
+	/* a rule with a packet rate and a byte rate: the packets' slot
+	 * names the bytes' (same rule_id, per, plen and ban) here, and a
+	 * packet passes only when both buckets hold its tokens; else 0 */
+	__u32 and_slot;
 	__u64 rate;    /* tokens per second, >= 1 */
 	__u64 cap;     /* burst x SL_RL_SCALE: a full bucket */
 	__u64 fill_ns; /* time an empty bucket takes to fill: cap / rate, up */
@@ -569,7 +572,11 @@ struct sl_rule_rec {
 	 */
 	__u8 fragment;
 	__u8 log; /* 1: `log` (events for the packets it decides) */
-	__u8 reserved[249];
+	__u8 pad2;
+	/* ratelimit with rate_pps and rate_bytes both: the byte bucket's
+	 * size (burst is then the packet bucket's); 0: one second's */
+	__u32 burst_bytes;
+	__u8 reserved[244];
 };
 _Static_assert(sizeof(struct sl_rule_rec) == SL_RULE_DEF_SIZE,
 	       "sl_rule_rec size");

@@ -474,14 +474,21 @@ static void redirect_slots_prune(struct sl_ctx *ctx, const struct sl_rule *r,
  * buckets start fresh. After the switch the slots the new config does not
  * name are emptied. */
 
-static void rl_params_of(const struct sl_rule *r, struct sl_rl_params *p)
+/* The parameters of r's packet bucket (bytes false) or byte bucket. A rule
+ * with both rates has both: the packet slot names the byte slot (and_slot,
+ * set by the caller). */
+static void rl_params_of(const struct sl_rule *r, bool bytes,
+			 struct sl_rl_params *p)
 {
-	uint64_t rate = r->rate_pps ? r->rate_pps : r->rate_bytes;
-	uint64_t burst = r->burst ? r->burst : rate;
+	bool two = r->rate_pps && r->rate_bytes;
+	uint64_t rate = bytes ? r->rate_bytes : r->rate_pps;
+	uint64_t burst = two && bytes ? r->burst_bytes : r->burst;
 
+	if (!burst)
+		burst = rate;
 	memset(p, 0, sizeof(*p));
 	p->rule_id = r->id;
-	p->flags = r->rate_pps ? 0 : SL_RL_F_BYTES;
+	p->flags = bytes ? SL_RL_F_BYTES : 0;
 	p->per = r->rl_per;
 	p->plen4 = r->rl_plen4 ? r->rl_plen4 : 32;
 	p->plen6 = r->rl_plen6 ? r->rl_plen6 : 128;
@@ -514,16 +521,63 @@ static int rl_read(struct sl_ctx *ctx, struct sl_rl_params *v, int *fd)
 	return 0;
 }
 
-/* The slot holding r's parameters, or 0. */
-static __u32 rl_slot_find(const struct sl_rl_params *v, const struct sl_rule *r)
+/* The slot holding r's parameters of one bucket (bytes, and_slot as
+ * rl_params_of), or 0. */
+static __u32 rl_slot_find(const struct sl_rl_params *v, const struct sl_rule *r,
+			  bool bytes, __u32 and_slot)
 {
 	struct sl_rl_params want;
 
-	rl_params_of(r, &want);
+	rl_params_of(r, bytes, &want);
+	want.and_slot = and_slot;
 	for (__u32 s = 1; s < SL_RL_SLOTS; s++)
 		if (v[s].rule_id && rl_params_same(&v[s], &want))
 			return s;
 	return 0;
+}
+
+/* The slot r's rules stage names (its packet bucket's when it has both
+ * rates; that slot's and_slot the byte bucket's), or 0 when the slots do
+ * not hold r's parameters. */
+static __u32 rl_rule_slot(const struct sl_rl_params *v, const struct sl_rule *r)
+{
+	__u32 and_slot = 0;
+
+	if (r->rate_pps && r->rate_bytes) {
+		and_slot = rl_slot_find(v, r, true, 0);
+		if (!and_slot)
+			return 0;
+	}
+	return rl_slot_find(v, r, !r->rate_pps, and_slot);
+}
+
+/* The slot holding r's parameters of one bucket, a free one filled with
+ * them (a new epoch: fresh buckets) when none does; 0 on error. */
+static __u32 rl_slot_get(struct sl_rl_params *v, int fd, __u32 *epoch,
+			 const struct sl_rule *r, bool bytes, __u32 and_slot)
+{
+	__u32 s = rl_slot_find(v, r, bytes, and_slot);
+
+	if (s)
+		return s;
+	for (s = 1; s < SL_RL_SLOTS && v[s].rule_id; s++)
+		;
+	if (s == SL_RL_SLOTS) {
+		pr_err("rule %u: more than %u ratelimit buckets (a rule with "
+		       "two rates takes two)",
+		       r->id, SL_RL_SLOTS - 1);
+		return 0;
+	}
+	rl_params_of(r, bytes, &v[s]);
+	v[s].and_slot = and_slot;
+	v[s].epoch = ++*epoch;
+	if (bpf_map_update_elem(fd, &s, &v[s], BPF_ANY)) {
+		pr_err("rule %u: cannot write its rate limit: %s", r->id,
+		       strerror(errno));
+		memset(&v[s], 0, sizeof(v[s]));
+		return 0;
+	}
+	return s;
 }
 
 static int rl_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
@@ -546,27 +600,21 @@ static int rl_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
 	for (s = 1; s < SL_RL_SLOTS; s++)
 		epoch = v[s].epoch > epoch ? v[s].epoch : epoch;
 	for (size_t i = 0; i < n && !err; i++) {
+		__u32 and_slot = 0;
+
 		if (r[i].action != SL_RACT_RATELIMIT)
 			continue;
-		s = rl_slot_find(v, &r[i]);
-		if (!s) {
-			for (s = 1; s < SL_RL_SLOTS && v[s].rule_id; s++)
-				;
-			if (s == SL_RL_SLOTS) {
-				pr_err("rule %u: more than %u ratelimit rules",
-				       r[i].id, SL_RL_SLOTS - 1);
+		if (r[i].rate_pps && r[i].rate_bytes) {
+			and_slot = rl_slot_get(v, fd, &epoch, &r[i], true, 0);
+			if (!and_slot) {
 				err = -EINVAL;
 				break;
 			}
-			rl_params_of(&r[i], &v[s]);
-			v[s].epoch = ++epoch;
-			if (bpf_map_update_elem(fd, &s, &v[s], BPF_ANY)) {
-				err = -errno;
-				pr_err(
-				    "rule %u: cannot write its rate limit: %s",
-				    r[i].id, strerror(-err));
-				break;
-			}
+		}
+		s = rl_slot_get(v, fd, &epoch, &r[i], !r[i].rate_pps, and_slot);
+		if (!s) {
+			err = -EINVAL;
+			break;
 		}
 		r[i].rl_slot = s;
 	}
@@ -592,7 +640,7 @@ static bool rl_slots_current(struct sl_ctx *ctx, const struct sl_rule *r,
 				break;
 			}
 		}
-		ok = rl_slot_find(v, &r[i]) != 0;
+		ok = rl_rule_slot(v, &r[i]) != 0;
 	}
 	free(v);
 	return ok;
@@ -611,8 +659,11 @@ static void rl_slots_prune(struct sl_ctx *ctx, const struct sl_rule *r,
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (r[i].action == SL_RACT_RATELIMIT)
-			used[r[i].rl_slot] = true;
+		if (r[i].action == SL_RACT_RATELIMIT) {
+			used[r[i].rl_slot] = true; /* a __u8: < SL_RL_SLOTS */
+			if (v[r[i].rl_slot].and_slot < SL_RL_SLOTS)
+				used[v[r[i].rl_slot].and_slot] = true;
+		}
 	for (__u32 s = 1; s < SL_RL_SLOTS; s++)
 		if (v[s].rule_id && !used[s])
 			bpf_map_update_elem(fd, &s, &zero, BPF_ANY);

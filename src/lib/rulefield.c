@@ -297,9 +297,16 @@ int sl_rule_check(struct sl_rule *r, const char **key, char *err, size_t errlen)
 		FAIL("action", "action ratelimit: requires rate (packets or "
 			       "bytes per second, e.g. rate: 100/s or rate: "
 			       "1MB/s)");
+	if (r->burst_bytes && !(r->rate_pps && r->rate_bytes))
+		FAIL(
+		    "burst-bytes",
+		    "burst-bytes: only with two rates, packets and bytes "
+		    "(rate: 100/s,1MB/s); with one rate, burst is in its unit");
 	if (r->action != SL_RACT_RATELIMIT) {
-		static const char *const k[] = {"rate", "burst", "per", "ban"};
+		static const char *const k[] = {"rate", "burst", "burst-bytes",
+						"per", "ban"};
 		bool set[] = {r->rate_pps || r->rate_bytes, r->burst != 0,
+			      r->burst_bytes != 0,
 			      r->rl_per || r->rl_plen4 || r->rl_plen6,
 			      r->ban_secs != 0};
 
@@ -448,6 +455,7 @@ void sl_quote(const char *s, char *buf, size_t len)
 UINT_FIELD(id, id, 1, SL_RULE_MAX - 1, true)
 UINT_FIELD(priority, priority, 0, 65535, true)
 UINT_FIELD(burst, burst, 1, UINT32_MAX, false)
+UINT_FIELD(burst_bytes, burst_bytes, 1, UINT32_MAX, false)
 
 /* ratelimit's rate: "N/s" packets per second, or bytes per second as
  * "N<unit>/s" with unit B, kB, MB, GB (x1000) or kbit, mbit, gbit (bits:
@@ -465,55 +473,88 @@ static const struct {
     {"kbit", 1000, 8},
 };
 
-static int parse_rate(struct sl_rule *r, const char *v, char *err, size_t len)
+/* One rate of v[0..n): packets (*bytes false) or bytes per second. */
+static bool rate_one(const char *v, size_t n, uint32_t *out, bool *bytes)
 {
-	unsigned long long n = 0, b;
-	const char *p = v;
+	unsigned long long k = 0, b;
+	const char *p = v, *e = v + n;
 	size_t i, ul;
 
-	(void)err, (void)len;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		n = n * 10 + (unsigned long long)(*p - '0');
-		if (n > UINT32_MAX)
-			return 1;
+	for (; p < e && *p >= '0' && *p <= '9'; p++) {
+		k = k * 10 + (unsigned long long)(*p - '0');
+		if (k > UINT32_MAX)
+			return false;
 	}
-	if (p == v || !n)
-		return 1;
-	if (!strcmp(p, "/s")) {
-		r->rate_pps = n;
-		r->rate_bytes = 0;
-		return 0;
+	if (p == v || !k)
+		return false;
+	if (e - p == 2 && !strncmp(p, "/s", 2)) {
+		*out = k;
+		*bytes = false;
+		return true;
 	}
 	for (i = 0; i < ARRAY_SIZE(rate_units); i++) {
 		ul = strlen(rate_units[i].unit);
-		if (!strncmp(p, rate_units[i].unit, ul) &&
-		    !strcmp(p + ul, "/s"))
+		if ((size_t)(e - p) == ul + 2 &&
+		    !strncmp(p, rate_units[i].unit, ul) &&
+		    !strncmp(p + ul, "/s", 2))
 			break;
 	}
 	if (i == ARRAY_SIZE(rate_units))
-		return 1;
-	b = n * rate_units[i].mul;
+		return false;
+	b = k * rate_units[i].mul;
 	if (b % rate_units[i].div || b / rate_units[i].div > UINT32_MAX)
+		return false;
+	*out = b / rate_units[i].div;
+	*bytes = true;
+	return true;
+}
+
+/* "RATE" or "RATE,RATE": a packet rate, a byte rate, or one of each
+ * (both must hold for a packet to pass). */
+static int parse_rate(struct sl_rule *r, const char *v, char *err, size_t len)
+{
+	const char *comma = strchr(v, ',');
+	uint32_t a, b;
+	bool ab, bb;
+
+	if (!comma) {
+		if (!rate_one(v, strlen(v), &a, &ab))
+			return 1;
+		r->rate_pps = ab ? 0 : a;
+		r->rate_bytes = ab ? a : 0;
+		return 0;
+	}
+	if (!rate_one(v, comma - v, &a, &ab) ||
+	    !rate_one(comma + 1, strlen(comma + 1), &b, &bb))
 		return 1;
-	r->rate_bytes = b / rate_units[i].div;
-	r->rate_pps = 0;
+	if (ab == bb) {
+		snprintf(err, len,
+			 "rate: two rates are one in packets (N/s) and one in "
+			 "bytes (e.g. 100/s,1MB/s), not two of a kind");
+		return -EINVAL;
+	}
+	r->rate_pps = ab ? b : a;
+	r->rate_bytes = ab ? a : b;
 	return 0;
 }
 
 /* Canonical: "N/s", or bytes in the largest of GB, MB, kB, B that divides
- * them. */
+ * them; both: packets first ("100/s,1MB/s"). */
 static bool text_rate(const struct sl_rule *r, char *buf, size_t len)
 {
-	if (r->rate_pps) {
-		snprintf(buf, len, "%u/s", r->rate_pps);
-		return true;
-	}
-	if (!r->rate_bytes)
+	int o = 0;
+
+	if (!r->rate_pps && !r->rate_bytes)
 		return false;
+	if (r->rate_pps)
+		o = snprintf(buf, len, "%u/s%s", r->rate_pps,
+			     r->rate_bytes ? "," : "");
+	if (!r->rate_bytes || o < 0 || (size_t)o >= len)
+		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(rate_units); i++)
 		if (rate_units[i].div == 1 &&
 		    r->rate_bytes % rate_units[i].mul == 0) {
-			snprintf(buf, len, "%llu%s/s",
+			snprintf(buf + o, len - o, "%llu%s/s",
 				 r->rate_bytes / rate_units[i].mul,
 				 rate_units[i].unit);
 			break;
@@ -1065,6 +1106,7 @@ SAME_MEMBER(icmp_type, icmp_type)
 SAME_MEMBER(icmp_code, icmp_code)
 SAME_MEMBER(vlan, vlan)
 SAME_MEMBER(burst, burst)
+SAME_MEMBER(burst_bytes, burst_bytes)
 SAME_MEMBER(ban, ban_secs)
 #undef SAME_MEMBER
 
@@ -1246,21 +1288,33 @@ const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS] = {
      .key_rank = 19,
      .cli_rank = 19,
      .metavar = "RATE",
-     .help = "ratelimit: packets per second (100/s) or bytes per second "
-	     "(1MB/s, 500kB/s, 10mbit/s).",
+     .help = "ratelimit: packets per second (100/s), bytes per second "
+	     "(1MB/s, 500kB/s, 10mbit/s), or one of each (100/s,1MB/s: a "
+	     "packet passes when both allow it).",
      .want = "a rate N/s (packets) or N with B, kB, MB, GB, kbit, mbit or "
-	     "gbit and /s (bytes, at most 4294967295 per second)",
-     .flags = SL_RF_MATCH,
+	     "gbit and /s (bytes, at most 4294967295 per second), or one of "
+	     "each separated by a comma",
+     .flags = SL_RF_MATCH | SL_RF_LIST,
      F(rate)},
     {.key = "burst",
      .key_rank = 20,
      .cli_rank = 20,
      .metavar = "N",
      .help = "ratelimit: bucket size in the rate's unit, packets or bytes "
-	     "(default: one second's worth).",
+	     "(default: one second's worth); with two rates the packet "
+	     "bucket's.",
      .want = "a number of packets or bytes 1-4294967295",
      .flags = SL_RF_MATCH | SL_RF_NUM,
      F(burst)},
+    {.key = "burst-bytes",
+     .key_rank = 26,
+     .cli_rank = 26,
+     .metavar = "N",
+     .help = "ratelimit with two rates: the byte bucket's size in bytes "
+	     "(default: one second's worth).",
+     .want = "a number of bytes 1-4294967295",
+     .flags = SL_RF_MATCH | SL_RF_NUM,
+     F(burst_bytes)},
     {.key = "per",
      .key_rank = 21,
      .cli_rank = 21,

@@ -49,7 +49,7 @@ struct sl_rule_field {
 	bool (*same)(const struct sl_rule *a, const struct sl_rule *b);
 };
 
-#define SL_RULE_NFIELDS 25
+#define SL_RULE_NFIELDS 26
 /* In canonical order: sl_rule_format's and the YAML writer's. */
 extern const struct sl_rule_field sl_rule_fields[SL_RULE_NFIELDS];
 

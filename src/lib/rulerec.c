@@ -68,6 +68,7 @@ void sl_rule_to_rec(const struct sl_rule *r, struct sl_rule_rec *rec)
 	rec->log = r->log;
 	rec->rate_bytes = r->rate_bytes;
 	rec->burst = r->burst;
+	rec->burst_bytes = r->burst_bytes;
 	rec->ban_secs = r->ban_secs;
 	rec->rl_per = r->rl_per;
 	rec->rl_plen4 = r->rl_plen4;
@@ -112,6 +113,7 @@ void sl_rule_from_rec(const struct sl_rule_rec *rec, struct sl_rule *r)
 	r->log = rec->log;
 	r->rate_bytes = rec->rate_bytes;
 	r->burst = rec->burst;
+	r->burst_bytes = rec->burst_bytes;
 	r->ban_secs = rec->ban_secs;
 	r->rl_per = rec->rl_per;
 	r->rl_plen4 = rec->rl_plen4;

@@ -481,6 +481,9 @@ struct sl_rule {
 	 * one second's); ban_secs 0: no ban; rl_per enum sl_rl_per with the
 	 * key's prefix lengths (0: 32 and 128, the whole address) */
 	uint32_t rate_pps, rate_bytes, burst, ban_secs;
+	/* with both rates: burst sizes the packet bucket and burst_bytes the
+	 * byte bucket (0: one second's) */
+	uint32_t burst_bytes;
 	uint8_t rl_per, rl_plen4, rl_plen6;
 	uint8_t rl_slot;	    /* its slot of sl_rl_params (apply) */
 	uint8_t has_smac, has_dmac; /* match source/destination MAC */

@@ -5,7 +5,8 @@
 # shows it with its expiry), nothing of it gets through while the ban
 # lasts, the ban ends by itself and the client's pings pass again, the
 # other client working throughout; export of the rule applies as a no-op;
-# the buckets survive an apply of the same rule.
+# the buckets survive an apply of the same rule; a rule with a packet
+# and a byte rate holds big pings to its byte rate and passes small ones.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -188,6 +189,40 @@ if [ "$((a + b))" -ge 4 ] && [ "$((a + b))" -le 5 ]; then
 else
 	fail "per rule: the two clients share one bucket" "$a + $b of 6"
 fi
+
+# ---- a packet rate and a byte rate together ----
+# 1,000 packets/s (burst 100) and 2kB/s (burst 5,000 bytes): 20 pings
+# of 1,000 bytes of payload (1,042-byte frames) meet the byte bucket
+# (4 fit, plus about 2 kB/s of refill), while 20 small pings (98-byte
+# frames) all fit both.
+cat >"$T/two.yaml" <<EOF
+rules:
+  - id: 7
+    action: ratelimit
+    direction: in
+    proto: icmp
+    rate: [1000/s, 2kB/s]
+    burst: 100
+    burst-bytes: 5000
+EOF
+check "apply an echo rule with a packet and a byte rate" sl apply -f "$T/two.yaml"
+run_capture sl rule list -j
+if jq -e '.rules[0].rate == "1000/s,2kB/s" and .rules[0].burst == 100 and .rules[0]["burst-bytes"] == 5000' <<<"$OUT" >/dev/null 2>&1; then
+	ok "rule list -j shows both rates and both bursts"
+else
+	fail "rule list -j shows both rates and both bursts" "$OUT"
+fi
+big=$(timeout 20 ip netns exec "$NS_C" ping -q -n -c 20 -i 0.02 -W 1 -s 1000 "$S4" 2>/dev/null |
+	awk '/received/ { print $4 }')
+if [ "${big:-0}" -ge 4 ] && [ "${big:-0}" -le 7 ]; then
+	ok "the byte rate holds 20 big pings to $big (4 in the burst + 2 kB/s)"
+else
+	fail "the byte rate holds 20 big pings to 4-7" "${big:-none}"
+fi
+sleep 3 # the byte bucket refills (2 kB/s x 3 s > 5,000 bytes)
+small=$(replies "$NS_C" "$S4" 20 0.02)
+[ "$small" = 20 ] && ok "20 small pings pass both buckets" ||
+	fail "20 small pings pass both buckets" "$small of 20"
 
 check "apply no rules" sl apply -f /dev/null
 finish

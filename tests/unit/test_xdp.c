@@ -1579,6 +1579,82 @@ static bool rl_run_case(const struct rl_case *c)
 	       rl_clean(e);
 }
 
+/* A rule with a packet rate and a byte rate: rule 1's two slots (the
+ * packets' names the bytes' by and_slot) and their buckets of PKT_SRC4:
+ * *pk and *by their nano-tokens. */
+static bool rl_two_buckets(struct env *e, __u64 *pk, __u64 *by)
+{
+	int pfd = map_fd(e, SL_MAP_RL_PARAMS),
+	    fd = map_fd(e, SL_MAP_RL_BUCKETS);
+	struct sl_rl_params pr, pp = {0}, pb = {0};
+	struct sl_rl_bucket b;
+	struct sl_rl_key k = {.rule_id = 1, .family = 4, .plen = 32};
+	__u32 slot, sp = 0, sb = 0;
+
+	for (slot = 1; slot < SL_RL_SLOTS; slot++) {
+		if (bpf_map_lookup_elem(pfd, &slot, &pr) || pr.rule_id != 1)
+			continue;
+		if (pr.flags & SL_RL_F_BYTES) {
+			sb = slot;
+			pb = pr;
+		} else {
+			sp = slot;
+			pp = pr;
+		}
+	}
+	if (!ASSERT_TRUE(sp && sb,
+			 "rule 1 has a packet slot (%u) and a byte "
+			 "slot (%u)",
+			 sp, sb) ||
+	    !ASSERT_EQ(pp.and_slot, sb,
+		       "the packet slot names the byte slot") ||
+	    !ASSERT_EQ(pb.and_slot, 0, "the byte slot names none"))
+		return false;
+	inet_pton(AF_INET, PKT_SRC4, k.addr);
+	k.epoch = pp.epoch;
+	if (!ASSERT_EQ(bpf_map_lookup_elem(fd, &k, &b), 0, "packet bucket"))
+		return false;
+	*pk = b.tokens;
+	k.epoch = pb.epoch;
+	if (!ASSERT_EQ(bpf_map_lookup_elem(fd, &k, &b), 0, "byte bucket"))
+		return false;
+	*by = b.tokens;
+	return ASSERT_EQ(rl_buckets(e), 2, "buckets");
+}
+
+/* rate=1/s,1B/s: the byte bucket (126 bytes: three 42-byte frames) stops
+ * the 4th frame though the packet bucket (5) has tokens, and the dropped
+ * frames take none from it; with burst 2 the packet bucket stops the 3rd
+ * and the byte bucket (1,000) keeps the dropped frames' bytes. */
+static bool rl_two_rates(void)
+{
+	struct env *e = &envs[0];
+	__u64 pk = 0, by = 0;
+	bool ok;
+
+	ok = rl_clean(e) &&
+	     rl_apply(e, "rate=1/s,1B/s burst=5 burst-bytes=126", NULL) &&
+	     rl_send(e, &rl_a4, 3, 6) && rl_two_buckets(e, &pk, &by) &&
+	     ASSERT_TRUE(pk >= 2 * SL_RL_SCALE && pk < 4 * SL_RL_SCALE,
+			 "packet bucket %llu nano-tokens, want 2 tokens (5 - 3 "
+			 "passed; the drops take none)",
+			 (unsigned long long)pk) &&
+	     ASSERT_TRUE(by < 42 * SL_RL_SCALE,
+			 "byte bucket %llu nano-tokens, want < one frame",
+			 (unsigned long long)by);
+	ok = ok && rl_clean(e) &&
+	     rl_apply(e, "rate=1/s,1B/s burst=2 burst-bytes=1000", NULL) &&
+	     rl_send(e, &rl_a4, 2, 5) && rl_two_buckets(e, &pk, &by) &&
+	     ASSERT_TRUE(pk < SL_RL_SCALE,
+			 "packet bucket %llu nano-tokens, want < 1 token",
+			 (unsigned long long)pk) &&
+	     ASSERT_TRUE(by >= 916 * SL_RL_SCALE && by < 930 * SL_RL_SCALE,
+			 "byte bucket %llu nano-tokens, want 916 bytes (1000 - "
+			 "2 x 42; the drops take none)",
+			 (unsigned long long)by);
+	return ok && rl_clean(e);
+}
+
 /* Writes rule 1's bucket of PKT_SRC4: empty, `ago` seconds ago. */
 static bool rl_age(struct env *e, int ago)
 {
@@ -1770,6 +1846,9 @@ int main(void)
 		check_report(trunc_cases[i].name, run_trunc(&trunc_cases[i]));
 	for (i = 0; i < sizeof(rl_cases) / sizeof(rl_cases[0]); i++)
 		check_report(rl_cases[i].name, rl_run_case(&rl_cases[i]));
+	check_report("ratelimit with a packet and a byte rate: the first "
+		     "bucket to run out drops, the other keeps its tokens",
+		     rl_two_rates());
 	check_report("ratelimit: an empty bucket refills with time (3 s at "
 		     "1/s: 3 frames), never past the burst",
 		     rl_refill());
