@@ -9,7 +9,9 @@
  *         TIME_WAIT, CLOSE); a RST as the only answer to a SYN deletes
  *         the entry (refused); only a SYN starts a flow, a packet that fits
  *         no transition (a lone ACK, a SYN-ACK from the initiator) is
- *         invalid and leaves the entry as it was; no sequence tracking.
+ *         invalid and leaves the entry as it was; so is a segment outside
+ *         the window (ct_tcp.h: sequence and window tracking of the flows
+ *         whose SYN was seen, scaled by the SYNs' window scale options).
  *   UDP   unreplied, then assured once the other end answered.
  *   ICMP  echo request/reply (ICMPv6 too), the identifier in the port
  *         places; errors (unreachable, time exceeded, ...) that quote a
@@ -84,7 +86,8 @@ struct {
 struct sl_ct_scratch {
 	struct sl_ct_key key;
 	struct sl_ct_val val;
-	__u32 fp; /* the fast path's finding, for sl_pctx.ct_fp */
+	struct sl_ct_seg seg; /* TCP: the segment, for the window check */
+	__u32 fp;	      /* the fast path's finding, for sl_pctx.ct_fp */
 };
 
 _Static_assert(sizeof(struct sl_ct_scratch) <= SL_STAGE_SCRATCH,
@@ -161,6 +164,9 @@ static __always_inline void sl_ct_start(struct sl_ct_scratch *s,
 	v->state = state;
 	v->orig = side;
 	v->tcp_seen[0] = tcp;
+	/* a SYN: the flow's segments are checked against its windows */
+	if (state == SL_CTS_SYN_SENT)
+		sl_ct_win_start(v->win, &s->seg);
 	if (!stale)
 		bpf_map_update_elem(&sl_ct, &s->key, v, BPF_ANY);
 }
@@ -243,6 +249,15 @@ static __always_inline void sl_ct_store(struct sl_pctx *c,
 	v->flags |= SL_CT_F_VERDICT;
 }
 
+/* The window check of ct_tcp.h on entry v: a subprogram, so that its
+ * branches join in its return value instead of multiplying the paths of
+ * the tracking around it. */
+static __noinline int sl_ct_window(struct sl_ct_val *v, __u32 dir,
+				   struct sl_ct_seg *g)
+{
+	return sl_ct_win_check(v->win, dir, g, !sl_feat.trace);
+}
+
 static __always_inline __u32 sl_ct_tcp(struct sl_ct_scratch *s,
 				       const struct sl_hook *h, __u32 side,
 				       __u8 flags, __u32 len, __u64 now)
@@ -282,6 +297,9 @@ static __always_inline __u32 sl_ct_tcp(struct sl_ct_scratch *s,
 	}
 	next = sl_ct_tcp_next(st, ev, dir, (int)v->fin_dir - 1);
 	if (next == SL_CTS_NONE)
+		return SL_CT_INVALID;
+	/* in the window, or invalid (the entry unchanged) */
+	if (!sl_ct_window(v, dir, &s->seg))
 		return SL_CT_INVALID;
 	if (ev == SL_CT_EV_FIN && !v->fin_dir && !sl_feat.trace)
 		v->fin_dir = dir + 1;
@@ -447,6 +465,57 @@ static __always_inline __u32 sl_ct_lone_ack(struct sl_pctx *c,
 	return SL_CT_NEW;
 }
 
+/* The window scale option of the TCP SYN in the frame, + 1; 0: none (or
+ * the frame is shorter). The synproxy stage's copy and option scan, in a
+ * subprogram so that the tracking after it is verified once. */
+static __noinline int sl_ct_syn_ws(struct sl_pctx *c, const struct sl_hook *h)
+{
+	struct sl_syn_scratch *s = sl_syn_scratch(c);
+
+	if (sl_syn_copy(s, &c->pkt, h, 1))
+		return 0;
+	sl_syn_opts(s, (s->tcp[12] >> 4) * 4);
+	return s->opts & SL_SYN_O_WS ? s->wscale + 1 : 0;
+}
+
+/* The TCP segment of the packet (its header read again: sequence and
+ * acknowledgment numbers, window, payload length from the IP header) into
+ * g; 0, or -1 when the headers cannot be read (not after the parser). */
+static __noinline int sl_ct_seg_read(struct sl_pctx *c, const struct sl_hook *h,
+				     struct sl_ct_seg *g)
+{
+	const struct sl_pkt *p = &c->pkt;
+	__u32 l3 = p->l3_off, l4 = p->l4_off, ipend, hl;
+	__u8 *ip, *th;
+	__s32 dl;
+
+	asm volatile("" : "+r"(l3));
+	asm volatile("" : "+r"(l4));
+	if (l3 > SL_PARSE_MAX_OFF || l4 > SL_PARSE_MAX_OFF)
+		return -1;
+	ip = h->data + l3;
+	th = h->data + l4;
+	if ((void *)(ip + 6) > h->data_end || (void *)(th + 20) > h->data_end)
+		return -1;
+	if (p->l3_proto == ETH_P_IPV6)
+		ipend = l3 + 40 + ((__u32)ip[4] << 8 | ip[5]);
+	else
+		ipend = l3 + ((__u32)ip[2] << 8 | ip[3]);
+	hl = (th[12] >> 4) * 4;
+	dl = (__s32)(ipend - l4 - hl);
+	g->seq =
+	    (__u32)th[4] << 24 | (__u32)th[5] << 16 | (__u32)th[6] << 8 | th[7];
+	g->ack = (__u32)th[8] << 24 | (__u32)th[9] << 16 | (__u32)th[10] << 8 |
+		 th[11];
+	g->win = (__u16)th[14] << 8 | th[15];
+	g->flags = th[13];
+	g->end = g->seq + (dl > 0 ? (__u32)dl : 0) +
+		 (g->flags & SL_TCP_SYN ? 1 : 0) +
+		 (g->flags & SL_TCP_FIN ? 1 : 0);
+	g->ws = g->flags & SL_TCP_SYN ? sl_ct_syn_ws(c, h) : 0;
+	return 0;
+}
+
 /* Tracks the packet and writes its state into c->ct. A subprogram, not
  * inlined: its many paths all return the same state to the caller, which
  * reads the result back from the context (memory the verifier does not
@@ -476,6 +545,8 @@ static __noinline int sl_ct_track(struct sl_pctx *c, const struct sl_hook *h)
 	now = bpf_ktime_get_coarse_ns();
 	switch (p->l4_proto) {
 	case IPPROTO_TCP:
+		if (sl_ct_seg_read(c, h, &s->seg))
+			return 0; /* not reached: the parser read them */
 		side = sl_ct_key_make(&s->key, p->saddr, p->daddr, p->sport,
 				      p->dport, IPPROTO_TCP, fam);
 		ct = sl_ct_tcp(s, h, side, p->tcp_flags, p->len, now);

@@ -117,4 +117,108 @@ static __always_inline __u32 sl_ct_tcp_next(__u32 st, int ev, __u32 dir,
 	return SL_CTS_NONE;
 }
 
+/* ---- sequence and window tracking (abi.h, struct sl_ct_win) ---- */
+
+/* What the window check needs of a TCP segment (host order). */
+struct sl_ct_seg {
+	__u32 seq, ack;
+	__u32 end; /* seq + payload length (+1 for SYN, +1 for FIN) */
+	__u16 win; /* the window field, unscaled */
+	__u8 flags;
+	__u8 ws; /* SYN: its window scale option + 1; 0: none */
+};
+
+static __always_inline int sl_seq_before(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) < 0;
+}
+
+#define SL_CT_MAXACKWIN 66000 /* the kernel's MAXACKWINCONST */
+
+/* The state of the end that sends SYN (or SYN-ACK) g. */
+static __always_inline void sl_ct_win_init(struct sl_ct_win *w,
+					   const struct sl_ct_seg *g)
+{
+	w->end = g->end;
+	w->maxwin = g->win ? g->win : 1;
+	w->maxend = g->end;
+	w->scale = g->ws ? g->ws - 1 : 0;
+	w->flags = SL_CT_W_SEEN | (g->ws ? SL_CT_W_SCALE : 0);
+}
+
+/* A SYN starts a flow whose segments are checked (win[0] its sender). */
+static __always_inline void sl_ct_win_start(struct sl_ct_win *w,
+					    const struct sl_ct_seg *g)
+{
+	sl_ct_win_init(&w[0], g);
+	/* until the other end answers, the SYN may be resent as far as its
+	 * own window (the kernel's tcp_new()) */
+	w[0].maxend = g->end + w[0].maxwin;
+	w[0].flags |= SL_CT_W_CHECK;
+	__builtin_memset(&w[1], 0, sizeof(w[1]));
+}
+
+/* Segment g in direction dir (0: the initiator's) of a flow in window
+ * state w[2], once the state machine accepted it: 1 when it fits (w then
+ * updated if commit), 0 when it is outside the window (w unchanged). The
+ * kernel's tcp_in_window() without SACK blocks and without its
+ * retransmission and RST special cases. Flows that started without a
+ * SYN Sluice saw are not checked (1). */
+static __always_inline int sl_ct_win_check(struct sl_ct_win *w, __u32 dir,
+					   const struct sl_ct_seg *g,
+					   int commit)
+{
+	struct sl_ct_win *snd = &w[dir & 1], *rcv = &w[(dir & 1) ^ 1];
+	int syn = g->flags & SL_TCP_SYN;
+	__u32 seq = g->seq, end = g->end, ack = g->ack, win = g->win, maxack;
+
+	if (!(w[0].flags & SL_CT_W_CHECK))
+		return 1;
+	if (syn && (g->flags & SL_TCP_ACK) && dir &&
+	    !(snd->flags & SL_CT_W_SEEN)) {
+		/* the SYN-ACK: the responder's state, and the scales both
+		 * ends use (only when both SYNs had the option) */
+		if (!commit)
+			return 1;
+		sl_ct_win_init(snd, g);
+		if (!(rcv->flags & SL_CT_W_SCALE) || !g->ws)
+			snd->scale = rcv->scale = 0;
+	} else if (!(snd->flags & SL_CT_W_SEEN)) {
+		/* an end's first segment without a SYN of its own: nothing to
+		 * check it against yet (not reached by a flow the state
+		 * machine holds) */
+		if (commit) {
+			sl_ct_win_init(snd, g);
+			snd->maxend = g->end + snd->maxwin;
+		}
+		return 1;
+	}
+	if (!(g->flags & SL_TCP_ACK))
+		ack = rcv->end;
+	/* no data (a bare ACK): only its ACK is checked (but a RST's
+	 * sequence number always is) */
+	if (seq == end && !(g->flags & SL_TCP_RST))
+		seq = end = snd->end;
+	if (!syn)
+		win <<= snd->scale;
+	maxack = snd->maxwin > SL_CT_MAXACKWIN ? snd->maxwin : SL_CT_MAXACKWIN;
+	/* not beyond what the receiver allowed; not older than its largest
+	 * window; no ACK of data it never sent, nor too far behind */
+	if (!sl_seq_before(seq, snd->maxend + 1) ||
+	    !sl_seq_before(snd->end - rcv->maxwin - 1, end) ||
+	    !sl_seq_before(ack, rcv->end + 1) ||
+	    !sl_seq_before(rcv->end - maxack - 1, ack))
+		return 0;
+	if (!commit)
+		return 1;
+	if (snd->maxwin < win)
+		snd->maxwin = win;
+	if (sl_seq_before(snd->end, end))
+		snd->end = end;
+	if ((g->flags & SL_TCP_ACK) &&
+	    sl_seq_before(rcv->maxend - 1, ack + win))
+		rcv->maxend = ack + (win ? win : 1);
+	return 1;
+}
+
 #endif /* SL_CT_TCP_H */

@@ -56,7 +56,7 @@ static __always_inline int sl_syn_port(__u16 port)
  * answer's headers being built. Placed after the conntrack stage's own
  * scratch (sl_ct_scratch, asserted in conntrack.h), which the ACK check
  * keeps. */
-#define SL_SYN_SCRATCH_OFF 128
+#define SL_SYN_SCRATCH_OFF 160
 struct sl_syn_scratch {
 	__u8 ip[40];  /* IPv4 (20) or IPv6 (40) header */
 	__u8 tcp[64]; /* TCP header and options (60), 4 spare */
@@ -147,49 +147,69 @@ static __always_inline int sl_syn_ack_ok(struct sl_pctx *c,
 	return !bpf_tcp_raw_check_syncookie_ipv4((void *)s->ip, (void *)s->tcp);
 }
 
-/* The SYN's options: MSS is the cookie helper's; timestamp, SACK-permitted
- * and window scale are remembered for the answer. Unrolled over the 40
- * byte positions (skip: bytes of the option being passed over), so the
- * verifier sees each position once. */
+/* The walk over a SYN's options (sl_syn_opts): on the caller's stack. */
+struct sl_syn_walk {
+	struct sl_syn_scratch *s;
+	__u32 off, olen; /* the next option's offset; the options' length */
+};
+
+/* One option of the walk: 1 ends it (the end, a malformed length, the
+ * last byte), 0 goes on. */
+static long sl_syn_opt_cb(__u64 i, void *ctx)
+{
+	struct sl_syn_walk *w = ctx;
+	struct sl_syn_scratch *s = w->s;
+	const __u8 *o = s->tcp + 20;
+	__u32 off = w->off;
+	__u8 kind, len;
+
+	(void)i;
+	if (off >= w->olen || off >= 40)
+		return 1;
+	kind = o[off & 63];
+	if (kind == 0) /* end of options */
+		return 1;
+	if (kind == 1) { /* no-op */
+		w->off = off + 1;
+		return 0;
+	}
+	if (off + 1 >= w->olen)
+		return 1;
+	len = o[(off + 1) & 63];
+	if (len < 2 || off + len > w->olen)
+		return 1;
+	if (kind == 3 && len == 3) {
+		s->opts |= SL_SYN_O_WS;
+		kind = o[(off + 2) & 63];
+		s->wscale = kind > 14 ? 14 : kind;
+	} else if (kind == 4 && len == 2) {
+		s->opts |= SL_SYN_O_SACK;
+	} else if (kind == 8 && len == 10) {
+		s->opts |= SL_SYN_O_TS;
+		s->tsval = (__u32)o[(off + 2) & 63] << 24 |
+			   (__u32)o[(off + 3) & 63] << 16 |
+			   (__u32)o[(off + 4) & 63] << 8 | o[(off + 5) & 63];
+	}
+	w->off = off + len;
+	return 0;
+}
+
+/* The SYN's options (from its copy in s, thlen bytes of TCP header): MSS
+ * is the cookie helper's; timestamp, SACK-permitted and window scale are
+ * remembered for the answer and for conntrack's window tracking. One
+ * option a bpf_loop step (at most 40: all no-ops), so the verifier sees
+ * the step once, whatever the options. */
 static __always_inline void sl_syn_opts(struct sl_syn_scratch *s, __u32 thlen)
 {
-	const __u8 *o = s->tcp + 20;
-	__u32 olen = thlen - 20, skip = 0;
+	struct sl_syn_walk w = {.s = s, .olen = thlen > 20 ? thlen - 20 : 0};
 
 	s->opts = 0;
 	s->wscale = 0;
 	s->tsval = 0;
-	int stop = 0;
-
-#pragma unroll
-	for (int j = 0; j < 40; j++) {
-		__u8 kind, len = 0;
-
-		if (stop || j >= (int)olen) {
-			stop = 1;
-		} else if (skip) {
-			skip--;
-		} else if ((kind = o[j]) == 0) { /* end of options */
-			stop = 1;
-		} else if (kind != 1) { /* 1: no-op */
-			if (j + 1 < 40)
-				len = o[j + 1];
-			if (len < 2) {
-				stop = 1;
-			} else if (kind == 3 && len == 3 && j + 2 < 40) {
-				s->opts |= SL_SYN_O_WS;
-				s->wscale = o[j + 2] > 14 ? 14 : o[j + 2];
-			} else if (kind == 4 && len == 2) {
-				s->opts |= SL_SYN_O_SACK;
-			} else if (kind == 8 && len == 10 && j + 5 < 40) {
-				s->opts |= SL_SYN_O_TS;
-				s->tsval = (__u32)o[j + 2] << 24 |
-					   (__u32)o[j + 3] << 16 |
-					   (__u32)o[j + 4] << 8 | o[j + 5];
-			}
-			skip = len - 1;
-		}
-	}
+	/* 0, read back from the map: a number the verifier does not know,
+	 * so the steps' states converge at once instead of one per offset */
+	w.off = *(volatile __u8 *)&s->opts;
+	bpf_loop(40, sl_syn_opt_cb, &w, 0);
 }
 
 /* A SYN to a protected port: its cookie and what the answer needs, in the

@@ -240,13 +240,16 @@ struct sl_trace {
  * Layout 5: SL_MAP_SYNPROXY and SL_MAP_FRAGS (new), the synproxy and
  * fragment reasons, fragment conditions in the blob's rule actions (a
  * layout-4 program would misread them).
+ * Layout 6: sl_ct's value grows from 64 to 96 bytes (struct sl_ct_win per
+ * direction: TCP sequence and window tracking); the upgrade converts the
+ * table's entries (their windows unknown: tracked liberally).
  * Building with SL_NEXT_LAYOUT (make NEXT_LAYOUT=1) makes a "next
  * release" for the upgrade tests: one more reason, one more action and
- * one more map, layout 6. */
+ * one more map, layout 7. */
 #ifdef SL_NEXT_LAYOUT
-#define SL_LAYOUT_VERSION 6
+#define SL_LAYOUT_VERSION 7
 #else
-#define SL_LAYOUT_VERSION 5
+#define SL_LAYOUT_VERSION 6
 #endif
 #define SL_META_MAGIC 0x534c4d54U /* "SLMT" */
 #define SL_MAP_META   "sl_meta"
@@ -877,9 +880,9 @@ _Static_assert(sizeof(struct sl_ct_key) == 40, "sl_ct_key size");
  * (IPv4: the first word, the others 0). The order compares the words as
  * numbers, the first differing one deciding, then the ports: any total
  * order does, both directions of a flow give the same key. */
-static inline __u32 sl_ct_key_make(struct sl_ct_key *k, const __u32 *s,
-				   const __u32 *d, __u16 sp, __u16 dp,
-				   __u8 proto, __u8 family)
+static inline __attribute__((always_inline)) __u32
+sl_ct_key_make(struct sl_ct_key *k, const __u32 *s, const __u32 *d, __u16 sp,
+	       __u16 dp, __u8 proto, __u8 family)
 {
 	__u32 *a = (__u32 *)k->addr;
 	__u32 side = sp > dp;
@@ -965,6 +968,28 @@ static inline __u32 sl_ct_tmo_default(__u32 tmo)
 #define SL_CT_F_REPLIED 0x01 /* a packet of the reply direction was seen */
 #define SL_CT_F_VERDICT 0x02 /* verdict/serial hold cached verdicts */
 
+/* TCP window tracking (bpf/lib/ct_tcp.h, the kernel's tcp_in_window()):
+ * what one end has sent and may send, per direction of an entry. A flow
+ * whose SYN Sluice saw is checked: a segment outside the window (sequence
+ * beyond what the other end allowed, or older than its largest window;
+ * an ACK of data never sent, or too far behind) is invalid. A flow
+ * started otherwise (the ACK of a SYN cookie, an entry carried over from
+ * layout 5) has no window and is tracked liberally, as the kernel's picked
+ * up connections. */
+#define SL_CT_W_SEEN  0x01 /* this end's state is set */
+#define SL_CT_W_SCALE 0x02 /* its SYN carried a window scale option */
+#define SL_CT_W_CHECK 0x04 /* win[0] only: the flow's segments are checked */
+
+struct sl_ct_win {
+	__u32 end;    /* highest sequence number sent, plus its length */
+	__u32 maxend; /* highest sequence number the other end allowed */
+	__u32 maxwin; /* largest window (scaled) this end advertised */
+	__u8 scale;   /* its window scale (0 unless both SYNs had one) */
+	__u8 flags;   /* SL_CT_W_* */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct sl_ct_win) == 16, "sl_ct_win size");
+
 /* An entry. Directions: 0 is the initiator's (the original direction), 1
  * the reply. Times are bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC at the
  * last tick, so up to a tick behind clock_gettime()). Counters are
@@ -986,8 +1011,9 @@ struct sl_ct_val {
 	__u8 verdict;
 	__u8 pad;
 	__u64 serial; /* config blob serial the verdict was computed with */
+	struct sl_ct_win win[2]; /* TCP: by direction (0: the initiator) */
 };
-_Static_assert(sizeof(struct sl_ct_val) == 64, "sl_ct_val size");
+_Static_assert(sizeof(struct sl_ct_val) == 96, "sl_ct_val size");
 
 /* A packet's connection-tracking state (struct sl_pctx.ct), what the
  * rules stage will match (`ct-state`). */

@@ -26,6 +26,7 @@
  * a newer layout refuses with one line and changes nothing. */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,8 +358,7 @@ static int v2_post(struct sl_ctx *ctx)
 	return err;
 }
 
-/* ---- the steps ---- */
-
+/* A step: the maps it moves aside and its conversions. */
 struct step {
 	__u32 from; /* upgrades layout `from` to from + 1 */
 	/* Maps whose pins go aside and are made afresh. */
@@ -366,6 +366,113 @@ struct step {
 	int (*pre)(struct sl_ctx *ctx);	 /* before the programs move */
 	int (*post)(struct sl_ctx *ctx); /* after */
 };
+
+/* ---- layout 5 -> 6 ---- */
+
+/* Layout 5's connection table value: this release's without the windows
+ * (its first 64 bytes). */
+#define CT_VAL_V5_SIZE 64
+_Static_assert(offsetof(struct sl_ct_val, win) == CT_VAL_V5_SIZE,
+	       "layout 5's sl_ct_val is this one's head");
+
+/* The layout-5 table's entries into the new sl_ct, windows unknown (0:
+ * tracked liberally, as picked-up flows). Before the switch every entry;
+ * after it (newer_only) those the old programs touched since, i.e. whose
+ * last packet is newer than the copy's. In batches of 4,096. */
+static int v5_ct(struct sl_ctx *ctx, bool newer_only)
+{
+	enum { B = 4096 };
+	int old = aside_fd(ctx, 5, SL_MAP_CT), fd = sl_map_fd(ctx, SL_MAP_CT);
+	struct sl_ct_key *keys = calloc(B, sizeof(*keys));
+	__u8 *vals = calloc(B, CT_VAL_V5_SIZE);
+	__u32 batch = 0, n;
+	bool first = true, done = false;
+	size_t copied = 0;
+	int err = 0;
+
+	if (old < 0) {
+		free(keys);
+		free(vals);
+		return old == -ENOENT ? 0 : old;
+	}
+	if (fd < 0 || !keys || !vals)
+		err = fd < 0 ? fd : -ENOMEM;
+	while (!err && !done) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+		n = B;
+		if (bpf_map_lookup_batch(old, first ? NULL : &batch, &batch,
+					 keys, vals, &n, &o)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				break;
+			}
+			done = true;
+		}
+		first = false;
+		for (__u32 i = 0; i < n && !err; i++) {
+			struct sl_ct_val v = {}, cur;
+
+			memcpy(&v, vals + (size_t)i * CT_VAL_V5_SIZE,
+			       CT_VAL_V5_SIZE);
+			if (newer_only &&
+			    !bpf_map_lookup_elem(fd, &keys[i], &cur) &&
+			    cur.last >= v.last)
+				continue;
+			if (bpf_map_update_elem(fd, &keys[i], &v, BPF_ANY))
+				err = -errno;
+			else
+				copied++;
+		}
+	}
+	if (err)
+		pr_err("upgrade: cannot carry the connection table over: %s",
+		       strerror(-err));
+	else if (copied)
+		pr_info("upgrade: %zu flows carried into the new connection "
+			"table%s",
+			copied, newer_only ? " (updated since the copy)" : "");
+	free(keys);
+	free(vals);
+	close(old);
+	return err;
+}
+
+static int v5_pre(struct sl_ctx *ctx)
+{
+	return v5_ct(ctx, false);
+}
+
+static int v5_post(struct sl_ctx *ctx)
+{
+	return v5_ct(ctx, true);
+}
+
+/* The capacity of a map a step of st[0..n) moves aside (0: none moved). */
+static __u32 aside_cap(const struct sl_ctx *ctx, const struct step *st,
+		       size_t n, const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < 8 && st[i].moved[j]; j++) {
+			int fd;
+
+			if (strcmp(st[i].moved[j], name))
+				continue;
+			fd = aside_fd(ctx, st[i].from, name);
+			if (fd < 0)
+				return 0;
+			if (bpf_obj_get_info_by_fd(fd, &info, &len))
+				info.max_entries = 0;
+			close(fd);
+			return info.max_entries;
+		}
+	return 0;
+}
+
+/* ---- the steps ---- */
 
 static const struct step steps[] = {
     /* Layout 2: sl_stats holds 64 reasons x 8 actions; rule definitions
@@ -397,10 +504,16 @@ static const struct step steps[] = {
      * bits of existing fields (0 in older entries: nothing cached).
      * Nothing moves. */
     {4, {NULL}, NULL, NULL},
+    /* Layout 6: the connection table's value grows by the TCP windows
+     * (struct sl_ct_win per direction): sl_ct is made afresh with the old
+     * one's capacity, its entries converted before the switch (windows
+     * unknown: those flows are tracked liberally) and, after it, the
+     * entries the old programs touched meanwhile again. */
+    {5, {SL_MAP_CT}, v5_pre, v5_post},
 #ifdef SL_NEXT_LAYOUT
     /* The test build's next release: a new map (made by the load), a
      * reason and an action (counter cells that exist and start at 0). */
-    {5, {NULL}, NULL, NULL},
+    {6, {NULL}, NULL, NULL},
 #endif
 };
 
@@ -484,7 +597,9 @@ static int run_steps(struct sl_ctx *ctx, const struct step *st, size_t n)
 		err = pins_aside(ctx, &st[aside++]);
 	if (err)
 		goto back;
-	ctx->skel = sl_xdp_load(ctx->dir, NULL, 0);
+	/* a moved connection table is made with the old one's capacity */
+	ctx->skel =
+	    sl_xdp_load_ct(ctx->dir, NULL, 0, aside_cap(ctx, st, n, SL_MAP_CT));
 	if (!ctx->skel) {
 		err = -errno ?: -EIO;
 		goto back;

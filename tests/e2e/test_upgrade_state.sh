@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Upgrading from the previous release (af4ac95, the last one CI landed,
-# pinned layout 4) keeps the runtime state and the traffic: that
+# Upgrading from the previous release (96e9eea, the last one CI landed,
+# pinned layout 5) keeps the runtime state and the traffic: that
 # release runs a stateful host (policy in: drop, established and related
 # pass, new TCP to one port) with a live TCP connection carrying a line
 # every 50 ms, a ban and counters; this build's `attach` then upgrades
-# the state to layout 5 and moves the
+# the state to layout 6 (the connection table converted: its value
+# gained the TCP windows) and moves the
 # interface to its own programs mid-stream. The connection must carry on
 # (its packets are only let in as an established flow of the carried
 # table), every flow, the ban and the counters must still be there, and
@@ -13,7 +14,7 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-PREV_RELEASE=${UPGRADE_FROM:-af4ac95}
+PREV_RELEASE=${UPGRADE_FROM:-96e9eea}
 lab_names "us-$$"
 PORT=7020
 

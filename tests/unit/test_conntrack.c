@@ -1143,6 +1143,112 @@ static bool check_fast_path_allow(void)
 	return ok;
 }
 
+/* ---- sequence and window tracking ---- */
+
+/* A TCP segment of the flow A4:40009 <-> B4:80 (from_a: A to B through
+ * XDP ingress, else B to A through TC egress) with these numbers, its
+ * window, a window scale option (ws >= 0) and payload bytes: the packet
+ * state conntrack gives it (-1 when the test run fails). */
+static int seg(int from_a, __u8 flags, __u32 seq, __u32 ack, __u16 win, int ws,
+	       int payload)
+{
+	struct step ab = {"A to B",
+			  T4(flags, A4, B4, 40009, 80, .tcp_opts = 4,
+			     .payload = payload),
+			  0, NOTYPE},
+		    ba = {"B to A",
+			  T4(flags, B4, A4, 80, 40009, .tcp_opts = 4,
+			     .payload = payload),
+			  1, NOTYPE};
+	const struct step st = from_a ? ab : ba;
+	uint8_t f[PKT_MAX];
+	struct pkt_off o;
+	size_t len = build(&st, f, &o);
+	uint8_t *t = f + o.l4;
+	LIBBPF_OPTS(bpf_test_run_opts, r, .data_in = f, .data_size_in = len,
+		    .repeat = 1);
+
+	for (int i = 0; i < 4; i++) {
+		t[4 + i] = seq >> (24 - 8 * i);
+		t[8 + i] = ack >> (24 - 8 * i);
+	}
+	t[14] = win >> 8;
+	t[15] = win;
+	if (ws >= 0) { /* NOP, window scale (kind 3, length 3) */
+		t[20] = 1;
+		t[21] = 3;
+		t[22] = 3;
+		t[23] = ws;
+	}
+	if (bpf_prog_test_run_opts(from_a ? on.xdp : on.tc_out, &r))
+		return -1;
+	return last_ct(&on);
+}
+
+#define WSEG(what, want, ...) ASSERT_EQ(seg(__VA_ARGS__), SL_CT_##want, what)
+
+/* A handshake with window scale 7 on both SYNs (A's ISN 1000, B's 5000),
+ * then data: segments in the window are established; a sequence number
+ * beyond what the other end allowed, one older than its window, an ACK of
+ * data never sent, are invalid and leave the entry as it was; the scale
+ * counts (B's window 1,000 is 128,000 bytes). Without the option on one
+ * SYN, windows are not scaled. */
+static bool check_window(void)
+{
+	struct sl_ct_key k;
+	struct sl_ct_val v;
+	uint32_t side;
+	struct pkt_spec ks = T4(SYN, A4, B4, 40009, 80);
+
+	ct_flush(&on);
+	if (!(WSEG("SYN", NEW, 1, SYN, 1000, 0, 65535, 7, 0) &&
+	      WSEG("SYN-ACK", ESTABLISHED, 0, SYNACK, 5000, 1001, 65535, 7,
+		   0) &&
+	      WSEG("ACK", ESTABLISHED, 1, ACK, 1001, 5001, 1000, -1, 0) &&
+	      WSEG("100 bytes from A", ESTABLISHED, 1, PSHACK, 1001, 5001, 1000,
+		   -1, 100) &&
+	      WSEG("B acks them, window 1000 << 7", ESTABLISHED, 0, ACK, 5001,
+		   1101, 1000, -1, 0) &&
+	      WSEG("A sends 100,000 bytes on (within 128,000)", ESTABLISHED, 1,
+		   PSHACK, 101101, 5001, 1000, -1, 100) &&
+	      WSEG("A sends at 1101 + 200,000 (beyond)", INVALID, 1, PSHACK,
+		   201101, 5001, 1000, -1, 100) &&
+	      WSEG("B acks data A never sent", INVALID, 0, ACK, 5001, 901101,
+		   1000, -1, 0) &&
+	      WSEG("B acks far behind (300,000 back)", INVALID, 0, ACK, 5001,
+		   1101 - 300000, 1000, -1, 0) &&
+	      WSEG("A resends at 1001 - 1,000,000 (older than the window)",
+		   INVALID, 1, PSHACK, 1001 - 1000000, 5001, 1000, -1, 100) &&
+	      WSEG("a RST far out of the window", INVALID, 0, RSTACK,
+		   5001 + 50000000, 1101, 0, -1, 0) &&
+	      WSEG("B's data in the window still passes", ESTABLISHED, 0,
+		   PSHACK, 5001, 1101, 1000, -1, 10)))
+		return false;
+	spec_key(&ks, &k, &side);
+	if (!ASSERT_EQ(bpf_map_lookup_elem(on.ct, &k, &v), 0, "entry") ||
+	    !ASSERT_EQ(v.state, SL_CTS_ESTABLISHED, "state") ||
+	    !ASSERT_TRUE(v.win[0].flags & SL_CT_W_CHECK, "checked flow") ||
+	    !ASSERT_EQ(v.win[0].scale, 7, "A's scale") ||
+	    !ASSERT_EQ(v.win[1].scale, 7, "B's scale") ||
+	    !ASSERT_EQ(v.win[0].end, 101201,
+		       "A's end: the invalid ones "
+		       "left it") ||
+	    !ASSERT_EQ(v.win[1].end, 5011, "B's end"))
+		return false;
+	/* no window scale on B's SYN-ACK: A's 1000 stays 1000 bytes */
+	ct_flush(&on);
+	return WSEG("SYN (scale 7)", NEW, 1, SYN, 1000, 0, 65535, 7, 0) &&
+	       WSEG("SYN-ACK without the option", ESTABLISHED, 0, SYNACK, 5000,
+		    1001, 65535, -1, 0) &&
+	       WSEG("ACK", ESTABLISHED, 1, ACK, 1001, 5001, 1000, -1, 0) &&
+	       WSEG("B acks with window 1000 (unscaled)", ESTABLISHED, 0, ACK,
+		    5001, 1001, 1000, -1, 0) &&
+	       WSEG("A at 1001 + 100,000: beyond an unscaled window", INVALID,
+		    1, PSHACK, 101001, 5001, 1000, -1, 100) &&
+	       WSEG("A at 1001: fine", ESTABLISHED, 1, PSHACK, 1001, 5001, 1000,
+		    -1, 100);
+}
+
 /* ---- fuzz: random TCP flag sequences ---- */
 
 /* The model of one flow: conntrack's entry-level rules around the shared
@@ -1155,6 +1261,7 @@ struct fz_flow {
 	__u32 state, orig; /* orig: 0 A, 1 B */
 	int fin_dir;	   /* -1: none, else 0 original, 1 reply */
 	__u64 pk[2];
+	struct sl_ct_win win[2]; /* the window tracking, ct_tcp.h's */
 };
 
 static uint64_t fz_next(uint64_t *x)
@@ -1170,8 +1277,12 @@ static uint64_t fz_next(uint64_t *x)
 static int fz_model(struct fz_flow *m, __u8 f, int from)
 {
 	int ev = sl_ct_tcp_event(f);
+	/* pkt.h's TCP segment: sequence number 1, no ACK number, window
+	 * 64240, no options, no payload */
+	struct sl_ct_seg g = {.seq = 1, .win = 64240, .flags = f};
 	__u32 dir, next;
 
+	g.end = g.seq + !!(f & SL_TCP_SYN) + !!(f & SL_TCP_FIN);
 	if (ev == SL_CT_EV_BAD)
 		return SL_CT_INVALID;
 	if (!m->exists) {
@@ -1188,7 +1299,7 @@ static int fz_model(struct fz_flow *m, __u8 f, int from)
 		return SL_CT_ESTABLISHED;
 	}
 	next = sl_ct_tcp_next(m->state, ev, dir, m->fin_dir);
-	if (next == SL_CTS_NONE)
+	if (next == SL_CTS_NONE || !sl_ct_win_check(m->win, dir, &g, 1))
 		return SL_CT_INVALID;
 	if (ev == SL_CT_EV_FIN && m->fin_dir < 0)
 		m->fin_dir = dir;
@@ -1204,6 +1315,7 @@ start:
 	m->fin_dir = -1;
 	m->pk[0] = 1;
 	m->pk[1] = 0;
+	sl_ct_win_start(m->win, &g);
 	return SL_CT_NEW;
 }
 
@@ -1433,6 +1545,9 @@ int main(void)
 	check_report("fast path: rules on tcp flags, mac, iface, vlan or icmp "
 		     "code classify every packet; others cache",
 		     check_fast_path_flow_rules());
+	check_report("TCP windows: segments beyond or behind the window and "
+		     "ACKs of unsent data are invalid; the scale counts",
+		     check_window());
 	check_report("ct list/flush/stats on 200,000 flows, with filters",
 		     check_lib());
 	{
