@@ -485,24 +485,21 @@ static __noinline int sl_ct_seg_read(struct sl_pctx *c, const struct sl_hook *h,
 				     struct sl_ct_seg *g)
 {
 	const struct sl_pkt *p = &c->pkt;
-	__u32 l3 = p->l3_off, l4 = p->l4_off, ipend, hl;
+	__u32 ipend, hl;
 	__u8 *ip, *th;
 	__s32 dl;
 
-	asm volatile("" : "+r"(l3));
-	asm volatile("" : "+r"(l4));
-	if (l3 > SL_PARSE_MAX_OFF || l4 > SL_PARSE_MAX_OFF)
+	if (sl_tcp_hdrs(p, h, &ip, &th))
 		return -1;
-	ip = h->data + l3;
-	th = h->data + l4;
 	if ((void *)(ip + 6) > h->data_end || (void *)(th + 20) > h->data_end)
 		return -1;
+	/* the IP packet's end, from its header's length */
 	if (p->l3_proto == ETH_P_IPV6)
-		ipend = l3 + 40 + ((__u32)ip[4] << 8 | ip[5]);
+		ipend = p->l3_off + 40 + ((__u32)ip[4] << 8 | ip[5]);
 	else
-		ipend = l3 + ((__u32)ip[2] << 8 | ip[3]);
+		ipend = p->l3_off + ((__u32)ip[2] << 8 | ip[3]);
 	hl = (th[12] >> 4) * 4;
-	dl = (__s32)(ipend - l4 - hl);
+	dl = (__s32)(ipend - p->l4_off - hl);
 	g->seq =
 	    (__u32)th[4] << 24 | (__u32)th[5] << 16 | (__u32)th[6] << 8 | th[7];
 	g->ack = (__u32)th[8] << 24 | (__u32)th[9] << 16 | (__u32)th[10] << 8 |

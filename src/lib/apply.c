@@ -1232,21 +1232,6 @@ struct ct_change {
 	char pin[400], aside[420];
 };
 
-/* The capacity of the table pinned at path, 0 when there is none. */
-static __u32 ct_pinned_cap(const char *path)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int fd = bpf_obj_get(path);
-
-	if (fd < 0)
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		info.max_entries = 0;
-	close(fd);
-	return info.max_entries;
-}
-
 /* Before the switch to a config whose conntrack settings are want (the
  * running ones: run): with conntrack on, a table of another capacity than
  * the pinned one is made (its pin replaces the old one, which goes aside,
@@ -1272,7 +1257,7 @@ static int ct_prepare(struct sl_ctx *ctx, const struct sl_ct_cfg *run,
 	snprintf(ch->pin, sizeof(ch->pin), "%s/%s", ctx->dir, SL_MAP_CT);
 	snprintf(ch->aside, sizeof(ch->aside), "%s/%s_old", ctx->dir,
 		 SL_MAP_CT);
-	cap = ct_pinned_cap(ch->pin);
+	cap = sl_pin_max(ch->pin);
 	if (w.enabled && cap != w.max) {
 		ch->had_old = cap != 0;
 		if (ch->had_old && rename(ch->pin, ch->aside))

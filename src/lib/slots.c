@@ -76,13 +76,24 @@ void sl_sets_capture(struct bpf_object *obj)
 
 #define DEFS_MIN 64 /* rule definitions of a new state's first slot */
 
-/* The capacity of a map (0: unknown). */
-static __u32 map_max(int fd)
+__u32 sl_map_max(int fd)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+__u32 sl_pin_max(const char *path)
+{
+	int fd = bpf_obj_get(path);
+	__u32 n;
+
+	if (fd < 0)
+		return 0;
+	n = sl_map_max(fd);
+	close(fd);
+	return n;
 }
 
 const struct sl_limits *sl_ctx_limits(struct sl_ctx *ctx)
@@ -247,7 +258,7 @@ static bool slot_share_empty(struct sl_ctx *ctx, int i, int gen)
 		return true;
 	}
 	if (fd < 0 || !outer || !sl_map_empty(fd) ||
-	    map_max(fd) != inner_max(ctx, i) ||
+	    sl_map_max(fd) != inner_max(ctx, i) ||
 	    bpf_map_update_elem(bpf_map__fd(outer), &key, &fd, BPF_ANY))
 		return false;
 	ctx->set_cow[gen][i] = true;
@@ -425,7 +436,7 @@ int sl_slot_share(struct sl_ctx *ctx, int m, int gen, int from)
 	}
 	if (fd < 0)
 		return fd;
-	if (map_max(fd) != inner_max(ctx, m))
+	if (sl_map_max(fd) != inner_max(ctx, m))
 		return slot_copy(ctx, m, gen, fd);
 	if (bpf_map_update_elem(bpf_map__fd(outer), &key, &fd, BPF_ANY)) {
 		pr_err("cannot install a map in %s: %s", sl_slot_name(m),

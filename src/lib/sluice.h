@@ -126,6 +126,9 @@ int sl_meta_write(struct sl_ctx *ctx, __u32 layout);
 void sl_ctx_wrap(struct sl_ctx *ctx, struct sluice_xdp *skel);
 /* The map fd of a pinned map by name (SL_MAP_*), or a negative errno. */
 int sl_map_fd(struct sl_ctx *ctx, const char *name);
+/* The capacity of map fd, of the map pinned at path (0: none, unknown). */
+__u32 sl_map_max(int fd);
+__u32 sl_pin_max(const char *path);
 /* 0 when the process may use BPF and attach programs, else -EPERM (and an
  * error naming what is missing has been printed). */
 int sl_check_privileges(void);

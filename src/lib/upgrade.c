@@ -452,23 +452,15 @@ static int v5_post(struct sl_ctx *ctx)
 static __u32 aside_cap(const struct sl_ctx *ctx, const struct step *st,
 		       size_t n, const char *name)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
+	char p[700];
 
 	for (size_t i = 0; i < n; i++)
-		for (int j = 0; j < 8 && st[i].moved[j]; j++) {
-			int fd;
-
-			if (strcmp(st[i].moved[j], name))
-				continue;
-			fd = aside_fd(ctx, st[i].from, name);
-			if (fd < 0)
-				return 0;
-			if (bpf_obj_get_info_by_fd(fd, &info, &len))
-				info.max_entries = 0;
-			close(fd);
-			return info.max_entries;
-		}
+		for (int j = 0; j < 8 && st[i].moved[j]; j++)
+			if (!strcmp(st[i].moved[j], name))
+				return aside_path(ctx, st[i].from, name, p,
+						  sizeof(p))
+					   ? 0
+					   : sl_pin_max(p);
 	return 0;
 }
 
