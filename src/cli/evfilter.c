@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* evfilter: the one parser of the event filters (evfilter.h). */
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "evfilter.h"
+#include "names.h"
+
+static int named(const char *v, const char *(*name)(unsigned), unsigned max)
+{
+	for (unsigned i = 0; i < max; i++)
+		if (!strcasecmp(v, name(i)))
+			return (int)i;
+	return -1;
+}
+
+static const char *reason_of(unsigned r)
+{
+	return sl_reason_name(r);
+}
+
+static const char *action_of(unsigned a)
+{
+	return sl_action_name(a);
+}
+
+static const char *type_of(unsigned t)
+{
+	return sl_ev_type_name(t);
+}
+
+int cli_ev_filter(struct cli *c, struct sl_ev_filter *f)
+{
+	const char *v;
+	char err[160];
+
+	memset(f, 0, sizeof(*f));
+	f->port = f->proto = f->reason = f->rule = f->action = f->type =
+	    f->dir = -1;
+	if ((v = cli_opt(c, "from"))) {
+		if (sl_prefix_parse(v, &f->from, err, sizeof(err)))
+			return cli_usage_error(c, "--from: %s", err);
+		f->has_from = true;
+	}
+	if ((v = cli_opt(c, "to"))) {
+		if (sl_prefix_parse(v, &f->to, err, sizeof(err)))
+			return cli_usage_error(c, "--to: %s", err);
+		f->has_to = true;
+	}
+	if (cli_opt(c, "port"))
+		f->port = (int)cli_opt_long(c, "port", -1, 0, 65535);
+	if ((v = cli_opt(c, "proto"))) {
+		struct sl_rule r;
+
+		/* the rule field's names and numbers (rulefield.c) */
+		sl_rule_init(&r);
+		if (sl_rule_set_field(&r, "proto", v, err, sizeof(err)))
+			return cli_usage_error(c, "--proto: %s", err);
+		f->proto = r.proto;
+	}
+	if ((v = cli_opt(c, "reason")) &&
+	    (f->reason = named(v, reason_of, SL_R_MAX)) < 0)
+		return cli_usage_error(c,
+				       "--reason: unknown reason '%s' (the "
+				       "names 'sluice stats' prints)",
+				       v);
+	if (cli_opt(c, "rule"))
+		f->rule = (int)cli_opt_long(c, "rule", -1, 1, SL_RULE_MAX - 1);
+	if ((v = cli_opt(c, "verdict"))) {
+		f->action = !strcasecmp(v, "FORWARDED") ? SL_ACT_PASS
+			    : !strcasecmp(v, "DROPPED")
+				? SL_ACT_DROP
+				: named(v, action_of, SL_ACT_MAX);
+		if (f->action < 0)
+			return cli_usage_error(
+			    c,
+			    "--verdict expects pass, drop, "
+			    "tx, redirect or abort, not '%s'",
+			    v);
+	}
+	if ((v = cli_opt(c, "type")) &&
+	    (f->type = named(v, type_of, SL_EV_TYPE_MAX)) < 0)
+		return cli_usage_error(
+		    c, "--type expects drop, sample or log, not '%s'", v);
+	if ((v = cli_opt(c, "iface"))) {
+		f->ifindex = if_nametoindex(v);
+		if (!f->ifindex)
+			return cli_usage_error(c, "--iface: no interface '%s'",
+					       v);
+	}
+	if ((v = cli_opt(c, "direction"))) {
+		if (!strcasecmp(v, "ingress") || !strcmp(v, "in"))
+			f->dir = SL_RDIR_IN;
+		else if (!strcasecmp(v, "egress") || !strcmp(v, "out"))
+			f->dir = SL_RDIR_OUT;
+		else
+			return cli_usage_error(
+			    c,
+			    "--direction expects ingress or egress, not '%s'",
+			    v);
+	}
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* evfilter: the event filters of `sluice events` and `sluice dump`, in the
+ * style of `hubble observe` (docs/events.md, Filters): one table of
+ * options and one parser for both verbs. */
+#ifndef SL_EVFILTER_H
+#define SL_EVFILTER_H
+
+#include "cli.h"
+
+/* The filter options, as entries of a verb's option table; W names what
+ * they select ("Events", "Packets"). */
+/* clang-format off */
+#define SL_EV_FILTER_OPTS(W)                                                  \
+	{"from", 0, "ADDR", W " whose source address is within ADDR (an "     \
+	 "address or a prefix, IPv4 or IPv6)."},                               \
+	{"to", 0, "ADDR", W " whose destination address is within ADDR."},    \
+	{"port", 0, "N", W " with TCP, UDP or SCTP port N at either end."},   \
+	{"proto", 0, "P", W " of IP protocol P: tcp, udp, icmp, icmpv6, "     \
+	 "sctp or a number."},                                                 \
+	{"reason", 0, "R", W " of verdict reason R (the names of 'sluice "    \
+	 "stats': deny-set, rule, policy, ...)."},                             \
+	{"rule", 0, "ID", W " of verdicts rule ID decided."},                 \
+	{"verdict", 0, "V", W " of verdict V: pass, drop, tx, redirect or "   \
+	 "abort (FORWARDED and DROPPED, as in Hubble, are pass and drop)."},   \
+	{"type", 0, "T", W " of type T: drop, sample or log."},               \
+	{"iface", 'i', "IFACE", W " of interface IFACE."},                    \
+	{"direction", 0, "D", W " of direction D: ingress or egress."}
+/* clang-format on */
+
+/* The filter the options give; 0 or an exit status (bad usage, said). */
+int cli_ev_filter(struct cli *c, struct sl_ev_filter *f);
+
+#endif
