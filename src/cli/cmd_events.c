@@ -15,7 +15,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "evfilter.h"
+#include "evread.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
@@ -78,44 +78,23 @@ static int on_event(void *ctx, void *data, size_t size)
 static void lost_report(struct cli *c, int fd, uint64_t before,
 			const struct reader *r)
 {
-	uint64_t total = 0, per[256];
-	int ncpu = libbpf_num_possible_cpus();
+	struct cli_ev_lost l;
 
-	if (ncpu > 256)
-		ncpu = 256;
-	if (sl_ev_lost_fd(fd, &total, per, 256))
+	if (cli_ev_lost_read(fd, before, &l))
 		return;
 	if (c->json) {
 		struct jw w;
 
 		jw_init(&w, stdout);
 		jw_obj_open(&w);
-		jw_key(&w, "lost_events");
-		jw_obj_open(&w);
-		jw_key(&w, "source");
-		jw_str(&w, "ring");
-		jw_key(&w, "num_events_lost");
-		jw_u64(&w, total - before);
-		jw_key(&w, "total");
-		jw_u64(&w, total);
-		jw_key(&w, "per_cpu");
-		jw_arr_open(&w);
-		for (int i = 0; i < ncpu; i++)
-			jw_u64(&w, per[i]);
-		jw_arr_close(&w);
-		jw_obj_close(&w);
+		cli_jw_ev_lost(&w, &l);
 		jw_obj_close(&w);
 		jw_end(&w);
 		return;
 	}
-	printf("%ld %s shown, %ld filtered out; lost (ring full): %llu "
-	       "during this run, %llu in all (",
-	       r->shown, cli_plural(r->shown, "event", "events"), r->skipped,
-	       (unsigned long long)(total - before), (unsigned long long)total);
-	for (int i = 0; i < ncpu; i++)
-		printf("%scpu%d %llu", i ? ", " : "", i,
-		       (unsigned long long)per[i]);
-	printf(")\n");
+	printf("%ld %s shown, %ld filtered out; ", r->shown,
+	       cli_plural(r->shown, "event", "events"), r->skipped);
+	cli_ev_lost_text(stdout, &l);
 }
 
 static int run_events(struct cli *c, int argc, char **argv)

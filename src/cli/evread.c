@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* evfilter: the one parser of the event filters (evfilter.h). */
+/* evread: the one parser of the event filters and the lost report
+ * (evread.h). */
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <bpf/libbpf.h>
 
 #include "config.h"
-#include "evfilter.h"
+#include "evread.h"
+#include "json.h"
 #include "names.h"
 
 static int named(const char *v, const char *(*name)(unsigned), unsigned max)
@@ -103,4 +106,45 @@ int cli_ev_filter(struct cli *c, struct sl_ev_filter *f)
 			    v);
 	}
 	return 0;
+}
+
+int cli_ev_lost_read(int fd, uint64_t before, struct cli_ev_lost *l)
+{
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	l->ncpu = libbpf_num_possible_cpus();
+	if (l->ncpu > CLI_EV_CPUS)
+		l->ncpu = CLI_EV_CPUS;
+	err = sl_ev_lost_fd(fd, &l->total, l->per, CLI_EV_CPUS);
+	l->run = l->total - before;
+	return err;
+}
+
+void cli_jw_ev_lost(struct jw *w, const struct cli_ev_lost *l)
+{
+	jw_key(w, "lost_events");
+	jw_obj_open(w);
+	jw_key(w, "source");
+	jw_str(w, "ring");
+	jw_key(w, "num_events_lost");
+	jw_u64(w, l->run);
+	jw_key(w, "total");
+	jw_u64(w, l->total);
+	jw_key(w, "per_cpu");
+	jw_arr_open(w);
+	for (int i = 0; i < l->ncpu; i++)
+		jw_u64(w, l->per[i]);
+	jw_arr_close(w);
+	jw_obj_close(w);
+}
+
+void cli_ev_lost_text(FILE *f, const struct cli_ev_lost *l)
+{
+	fprintf(f, "lost (ring full): %llu during this run, %llu in all (",
+		(unsigned long long)l->run, (unsigned long long)l->total);
+	for (int i = 0; i < l->ncpu; i++)
+		fprintf(f, "%scpu%d %llu", i ? ", " : "", i,
+			(unsigned long long)l->per[i]);
+	fprintf(f, ")\n");
 }

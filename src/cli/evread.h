@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* evfilter: the event filters of `sluice events` and `sluice dump`, in the
- * style of `hubble observe` (docs/events.md, Filters): one table of
- * options and one parser for both verbs. */
-#ifndef SL_EVFILTER_H
-#define SL_EVFILTER_H
+/* evread: what `sluice events` and `sluice dump` share to read the events
+ * ring: the filters, in the style of `hubble observe` (docs/events.md,
+ * Filters; one table of options and one parser), and the report of the
+ * events the ring had no room for. */
+#ifndef SL_EVREAD_H
+#define SL_EVREAD_H
+
+#include <stdint.h>
+#include <stdio.h>
 
 #include "cli.h"
 
@@ -29,5 +33,22 @@
 
 /* The filter the options give; 0 or an exit status (bad usage, said). */
 int cli_ev_filter(struct cli *c, struct sl_ev_filter *f);
+
+/* The lost counters (SL_MAP_EV_LOST): during this run (since `before`),
+ * in all, and per CPU. */
+#define CLI_EV_CPUS 256
+struct cli_ev_lost {
+	uint64_t run, total, per[CLI_EV_CPUS];
+	int ncpu;
+};
+
+/* Reads them from the pin's fd; 0 or -errno. */
+int cli_ev_lost_read(int fd, uint64_t before, struct cli_ev_lost *l);
+struct jw;
+/* The member "lost_events" (Hubble's): {"source": "ring",
+ * "num_events_lost": run, "total", "per_cpu": [...]}. */
+void cli_jw_ev_lost(struct jw *w, const struct cli_ev_lost *l);
+/* "lost (ring full): R during this run, T in all (cpu0 N, ...)" */
+void cli_ev_lost_text(FILE *f, const struct cli_ev_lost *l);
 
 #endif
