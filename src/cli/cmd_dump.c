@@ -48,17 +48,6 @@ struct dumper {
 	int err;	/* the file's error, negative */
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* ring_buffer__consume stops at a negative return: -c reached. */
-#define DUMP_ENOUGH (-ECANCELED)
-
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct dumper *d = ctx;
@@ -82,8 +71,19 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	d->written++;
 	if (d->max && d->written >= d->max)
-		return DUMP_ENOUGH;
+		return CLI_EV_ENOUGH;
 	return 0;
+}
+
+/* After each batch: the file flushed (a pipe's reader sees the packets). */
+static int flush(void *arg)
+{
+	struct dumper *d = arg;
+	int err = sl_capw_flush(&d->w);
+
+	if (err)
+		d->err = err;
+	return err;
 }
 
 /* The running config has events: 1; 0 with the error said. */
@@ -143,7 +143,6 @@ static void summary(struct cli *c, const char *path, const struct dumper *d,
 static int run_dump(struct cli *c, int argc, char **argv)
 {
 	const char *path = cli_opt(c, "write"), *fmt = cli_opt(c, "format");
-	struct sigaction sa = {.sa_handler = on_signal};
 	int ring = -1, lost = -1, conf = -1, cap = -1;
 	struct dumper d = {0};
 	struct ring_buffer *rb = NULL;
@@ -184,16 +183,10 @@ static int run_dump(struct cli *c, int argc, char **argv)
 		return EXIT_RUNTIME;
 
 	rc = EXIT_RUNTIME;
-	ring = sl_ev_pin_open(c->bpffs, SL_MAP_EVENTS);
-	lost = sl_ev_pin_open(c->bpffs, SL_MAP_EV_LOST);
+	if (cli_ev_open(c, &ring, &lost))
+		goto out;
 	conf = sl_ev_pin_open(c->bpffs, SL_MAP_EV_CONF);
 	cap = sl_ev_pin_open(c->bpffs, SL_MAP_EV_CAP);
-	if (ring < 0 || lost < 0) {
-		pr_err("no events ring under the Sluice state (%s): attach "
-		       "first, with a build that has events",
-		       strerror(-(ring < 0 ? ring : lost)));
-		goto out;
-	}
 	if (!events_running(conf))
 		goto out;
 	if (cap < 0) {
@@ -213,9 +206,6 @@ static int run_dump(struct cli *c, int argc, char **argv)
 		pr_err("cannot write the capture: %s", msg);
 		goto out;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	/* a reader of stdout that goes away ends the dump (EPIPE) */
 	signal(SIGPIPE, SIG_IGN);
 	sl_ev_lost_fd(lost, &before, NULL, 0);
@@ -231,23 +221,13 @@ static int run_dump(struct cli *c, int argc, char **argv)
 		"(Ctrl-C) stops\n",
 		strcmp(path, "-") ? path : "standard output",
 		format == SL_CAP_PCAPNG ? "pcapng" : "pcap", snaplen);
-	/* The datapath wakes readers only once a quarter of the ring is
-	 * queued (events.h): read what is there after each wait. */
-	while (!stop) {
-		err = ring_buffer__poll(rb, 200);
-		if (err >= 0 || err == -EINTR)
-			err = ring_buffer__consume(rb);
-		if (err >= 0 && (err = sl_capw_flush(&d.w)))
-			d.err = err;
-		if (err < 0)
-			break;
-	}
+	err = cli_ev_follow(rb, flush, &d);
 	sl_cap_set(cap, 0);
 	on = false;
 	/* stopped by a signal: what was queued before the switch went off */
-	if (stop && err >= 0)
+	if (cli_ev_stopped() && err >= 0)
 		err = ring_buffer__consume(rb);
-	if (err == DUMP_ENOUGH || err > 0)
+	if (err == CLI_EV_ENOUGH || err > 0)
 		err = 0;
 	cerr = sl_capw_close(&d.w);
 	if (cerr && !d.err)

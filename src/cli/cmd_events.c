@@ -4,12 +4,9 @@
  * directly, without the state's lock, so that `--follow` never blocks
  * apply or the other verbs. Reading consumes: one consumer at a time. */
 #include <errno.h>
-#include <net/if.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
@@ -38,17 +35,6 @@ struct reader {
 	struct jw w;
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* ring_buffer__consume stops at a negative return: -c reached. */
-#define EV_ENOUGH (-ECANCELED)
-
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct reader *r = ctx;
@@ -69,7 +55,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	}
 	r->shown++;
 	if (r->max && r->shown >= r->max)
-		return EV_ENOUGH;
+		return CLI_EV_ENOUGH;
 	return 0;
 }
 
@@ -101,7 +87,6 @@ static int run_events(struct cli *c, int argc, char **argv)
 {
 	struct reader r = {.c = c};
 	struct ring_buffer *rb = NULL;
-	struct sigaction sa = {.sa_handler = on_signal};
 	int ring, lost, rc, err = 0;
 	uint64_t before = 0;
 
@@ -113,12 +98,7 @@ static int run_events(struct cli *c, int argc, char **argv)
 	r.max = cli_opt_long(c, "count", 0, 1, 1L << 40);
 	if (sl_check_privileges())
 		return EXIT_RUNTIME;
-	ring = sl_ev_pin_open(c->bpffs, SL_MAP_EVENTS);
-	lost = sl_ev_pin_open(c->bpffs, SL_MAP_EV_LOST);
-	if (ring < 0 || lost < 0) {
-		pr_err("no events ring under the Sluice state (%s): attach "
-		       "first, with a build that has events",
-		       strerror(-(ring < 0 ? ring : lost)));
+	if (cli_ev_open(c, &ring, &lost)) {
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
@@ -129,25 +109,14 @@ static int run_events(struct cli *c, int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	if (!cli_opt(c, "follow")) {
 		/* what is queued now, once */
 		err = ring_buffer__consume(rb);
 	} else {
 		setvbuf(stdout, NULL, _IOLBF, 0);
-		/* The datapath wakes readers only once a quarter of the
-		 * ring is queued (events.h): read what is there after each
-		 * wait, woken or not. */
-		while (!stop) {
-			err = ring_buffer__poll(rb, 200);
-			if (err >= 0 || err == -EINTR)
-				err = ring_buffer__consume(rb);
-			if (err < 0)
-				break;
-		}
+		err = cli_ev_follow(rb, NULL, NULL);
 	}
-	if (err == EV_ENOUGH || err >= 0) {
+	if (err == CLI_EV_ENOUGH || err >= 0) {
 		lost_report(c, lost, before, &r);
 		rc = EXIT_OK;
 	} else {

@@ -2,12 +2,14 @@
 /* evread: the one parser of the event filters and the lost report
  * (evread.h). */
 #include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <bpf/libbpf.h>
 
 #include "config.h"
+#include "log.h"
 #include "evread.h"
 #include "json.h"
 #include "names.h"
@@ -147,4 +149,52 @@ void cli_ev_lost_text(FILE *f, const struct cli_ev_lost *l)
 		fprintf(f, "%scpu%d %llu", i ? ", " : "", i,
 			(unsigned long long)l->per[i]);
 	fprintf(f, ")\n");
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int cli_ev_follow(struct ring_buffer *rb, int (*after)(void *arg), void *arg)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	int err = 0;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	while (!stop) {
+		err = ring_buffer__poll(rb, 200);
+		if (err >= 0 || err == -EINTR)
+			err = ring_buffer__consume(rb);
+		if (err >= 0 && after)
+			err = after(arg);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+bool cli_ev_stopped(void)
+{
+	return stop;
+}
+
+int cli_ev_open(struct cli *c, int *ring, int *lost)
+{
+	int err;
+
+	*ring = sl_ev_pin_open(c->bpffs, SL_MAP_EVENTS);
+	*lost = sl_ev_pin_open(c->bpffs, SL_MAP_EV_LOST);
+	if (*ring >= 0 && *lost >= 0)
+		return 0;
+	err = *ring < 0 ? *ring : *lost;
+	pr_err("no events ring under the Sluice state (%s): attach first, "
+	       "with a build that has events",
+	       strerror(-err));
+	return err;
 }

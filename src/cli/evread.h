@@ -6,6 +6,8 @@
 #ifndef SL_EVREAD_H
 #define SL_EVREAD_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -33,6 +35,26 @@
 
 /* The filter the options give; 0 or an exit status (bad usage, said). */
 int cli_ev_filter(struct cli *c, struct sl_ev_filter *f);
+
+struct ring_buffer;
+
+/* Opens the pins of the ring and of the lost counters (fds in *ring and
+ * *lost, -1 when missing); 0, or -errno with the error said. */
+int cli_ev_open(struct cli *c, int *ring, int *lost);
+
+/* A record callback's return that ends the reading: -c reached
+ * (ring_buffer__consume stops at a negative return). */
+#define CLI_EV_ENOUGH (-ECANCELED)
+
+/* Reads the ring until SIGINT, SIGTERM or SIGHUP (the handlers are set
+ * here), or a callback's or after()'s negative return, which it returns
+ * (CLI_EV_ENOUGH: -c reached); 0 on a signal. The datapath wakes readers
+ * only once a quarter of the ring is queued (events.h): what is queued is
+ * read after every wait of 200 ms, woken or not, then after(arg) runs
+ * (NULL: nothing). */
+int cli_ev_follow(struct ring_buffer *rb, int (*after)(void *arg), void *arg);
+/* cli_ev_follow ended on a signal. */
+bool cli_ev_stopped(void);
 
 /* The lost counters (SL_MAP_EV_LOST): during this run (since `before`),
  * in all, and per CPU. */

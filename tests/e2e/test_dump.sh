@@ -40,36 +40,47 @@ cap_off() {
 	[ "$v" = 0 ] && ok "$1: the capture switch is at 0" || fail "$1: the capture switch is at 0" "caplen $v"
 }
 
-# dump_bg OUT_ERR ARGS...: `sluice dump ARGS` in the background (bounded
-# by timeout, unless NOTIMEOUT=1: then DPID is sluice itself, for SIGKILL),
-# its pid in DPID; waits (3 s at most) until it says it captures.
-dump_bg() {
-	local err=$1
-	shift
-	if [ "${NOTIMEOUT:-0}" = 1 ]; then
-		ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" dump "$@" 2>"$err" &
-	else
-		timeout 30 ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" dump "$@" 2>"$err" &
-	fi
-	DPID=$!
-	PIDS+=("$DPID")
+# wait_for FILE TEXT: waits (3 s at most) until FILE holds TEXT.
+wait_for() {
 	for _ in $(seq 30); do
-		grep -q "capturing" "$err" 2>/dev/null && return 0
-		kill -0 "$DPID" 2>/dev/null || return 1
+		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
 }
 
-# stop_bg PID: SIGINT, then waits (3 s at most); its exit status in RC.
-stop_bg() {
-	kill -INT "$1" 2>/dev/null
-	for _ in $(seq 30); do
+# wait_gone PID: waits (5 s at most) for PID to end, then reaps it; its
+# exit status in RC.
+wait_gone() {
+	for _ in $(seq 50); do
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
 	wait "$1"
 	RC=$?
+}
+
+# dump_bg ERR ARGS...: `sluice dump ARGS` in the background (bounded by
+# timeout, unless NOTIMEOUT=1: then DPID is sluice itself, for SIGKILL),
+# stderr in ERR, stdout in ERR.out, its pid in DPID; waits (3 s at most)
+# until it says it captures.
+dump_bg() {
+	local err=$1
+	shift
+	if [ "${NOTIMEOUT:-0}" = 1 ]; then
+		ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" dump "$@" >"$err.out" 2>"$err" &
+	else
+		timeout 30 ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" dump "$@" >"$err.out" 2>"$err" &
+	fi
+	DPID=$!
+	PIDS+=("$DPID")
+	wait_for "$err" capturing
+}
+
+# stop_bg PID: SIGINT, then waits for it; its exit status in RC.
+stop_bg() {
+	kill -INT "$1" 2>/dev/null
+	wait_gone "$1"
 }
 
 # count FILE [FILTER]: packets tcpdump reads from FILE.
@@ -101,16 +112,13 @@ check "apply events: {sample: 1}" sl apply -f "$T/sample.yaml"
 
 # ---- a curl exchange, IPv4 and IPv6, next to a reference tcpdump ----
 capture_curls() { # FILE ARGS...: dump FILE of two curls with ARGS
-	local f=$1 i
+	local f=$1
 	shift
 	timeout 30 ip netns exec "$NS_S" tcpdump -n -U --immediate-mode -Q in -i "$IF_S" -w "$T/ref.pcap" \
 		"tcp port $HTTP_PORT" 2>"$T/ref.err" &
 	REF=$!
 	PIDS+=("$REF")
-	for i in $(seq 30); do
-		grep -q "listening on" "$T/ref.err" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_for "$T/ref.err" "listening on"
 	if ! dump_bg "$T/dump.err" -w "$f" "$@"; then
 		fail "dump $* starts" "$(cat "$T/dump.err")"
 		kill "$REF" 2>/dev/null
@@ -174,17 +182,10 @@ timeout 30 ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" dump -w - -c 3 \
 	timeout 30 tcpdump -n -r - >"$T/pipe.out" 2>"$T/pipe.td" &
 PPID_=$!
 PIDS+=("$PPID_")
-for _ in $(seq 30); do
-	grep -q "capturing" "$T/pipe.err" 2>/dev/null && break
-	sleep 0.1
-done
+wait_for "$T/pipe.err" capturing
 try_curl "$NS_C" "$S4" >/dev/null
-for _ in $(seq 50); do
-	kill -0 "$PPID_" 2>/dev/null || break
-	sleep 0.1
-done
-wait "$PPID_"
-prc=$?
+wait_gone "$PPID_"
+prc=$RC
 n=$(grep -c "IP $C4\.[0-9]* > $S4\.$HTTP_PORT" "$T/pipe.out")
 [ "$prc" = 0 ] && [ "$n" = 3 ] && [ "$(wc -l <"$T/pipe.out")" = 3 ] &&
 	ok "dump -w - -c 3 | tcpdump -r -: 3 packets" ||
@@ -205,22 +206,14 @@ tcpdump -r "$T/s.pcap" 2>&1 | head -n 1 | grep -q "snapshot length 60" &&
 	ok "tcpdump reads snapshot length 60 from the file" || fail "tcpdump reads snapshot length 60" "$(tcpdump -r "$T/s.pcap" 2>&1 | head -n 1)"
 
 # ---- -j: the summary as JSON on stdout ----
-timeout 30 ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" dump -j -w "$T/j.pcap" -c 2 \
-	--port "$HTTP_PORT" >"$T/j.out" 2>"$T/j.err" &
-jp=$!
-PIDS+=("$jp")
-for _ in $(seq 30); do
-	grep -q "capturing" "$T/j.err" 2>/dev/null && break
-	sleep 0.1
-done
+dump_bg "$T/j.err" -j -w "$T/j.pcap" -c 2 --port "$HTTP_PORT"
 try_curl "$NS_C" "$S6" >/dev/null
-for _ in $(seq 50); do kill -0 "$jp" 2>/dev/null || break; sleep 0.1; done
-wait "$jp"
-jrc=$?
-[ "$jrc" = 0 ] && jq -e ".packets == 2 and .format == \"pcap\" and .snaplen == 2048 and .file == \"$T/j.pcap\" and (.lost_events.per_cpu | length) >= 1" "$T/j.out" >/dev/null 2>&1 &&
+wait_gone "$DPID"
+jrc=$RC
+[ "$jrc" = 0 ] && jq -e ".packets == 2 and .format == \"pcap\" and .snaplen == 2048 and .file == \"$T/j.pcap\" and (.lost_events.per_cpu | length) >= 1" "$T/j.err.out" >/dev/null 2>&1 &&
 	[ "$(count "$T/j.pcap")" = 2 ] &&
 	ok "-j -c 2: the JSON summary on stdout, 2 packets in the file" ||
-	fail "-j -c 2: the JSON summary" "exit $jrc: $(cat "$T/j.out" "$T/j.err")"
+	fail "-j -c 2: the JSON summary" "exit $jrc: $(cat "$T/j.err.out" "$T/j.err")"
 
 # ---- drops, with the reason in the pcapng comment ----
 cat >"$T/drops.yaml" <<YAML
