@@ -5,7 +5,8 @@
 # same interface at the same time, the HTTP request lines visible; pcapng
 # too; `-w - | tcpdump -r -` streams; `--verdict drop` of a blocked
 # client's pings in pcapng with the reason in each packet's comment (tshark
-# frame.comment); --snaplen truncates (frame.cap_len < frame.len); -c and
+# frame.comment); --snaplen truncates (frame.cap_len < frame.len, tcpdump's
+# [|tcp]) of both directions (XDP ingress, TC egress); -c and
 # -j; bad arguments and events off give one clear line, a non-zero exit,
 # no file, and leave the capture switch at 0; a killed dump's switch is
 # overwritten by the next. Names dp-*, addresses 198.18.0.0/15 and
@@ -202,6 +203,12 @@ whole=$(awk '$1 == $2' "$T/s.len" | wc -l)
 [ "$n" -ge 10 ] && [ "$over" = 0 ] && [ "$cut" -ge 2 ] && [ "$((cut + whole))" = "$n" ] &&
 	ok "--snaplen 60: $cut of $n packets cut to 60 bytes, none longer" ||
 	fail "--snaplen 60 truncates" "$n packets, $over longer, $cut cut, $whole whole: $(head -n 5 "$T/s.len" | tr '\n' ' ')"
+n_eg=$(count "$T/s.pcap" "src port $HTTP_PORT")
+[ "$n_eg" -ge 4 ] && ok "both directions: $n_eg server packets from TC egress" ||
+	fail "both directions: server packets from TC egress" "$n_eg"
+n_cut=$(tcpdump -n -r "$T/s.pcap" 2>/dev/null | grep -c '\[|tcp\]')
+[ "$n_cut" = "$cut" ] && ok "tcpdump marks the $cut cut packets ([|tcp])" ||
+	fail "tcpdump marks the cut packets" "$n_cut marked, $cut cut"
 tcpdump -r "$T/s.pcap" 2>&1 | head -n 1 | grep -q "snapshot length 60" &&
 	ok "tcpdump reads snapshot length 60 from the file" || fail "tcpdump reads snapshot length 60" "$(tcpdump -r "$T/s.pcap" 2>&1 | head -n 1)"
 
