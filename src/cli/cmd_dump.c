@@ -149,7 +149,7 @@ static int run_dump(struct cli *c, int argc, char **argv)
 	enum sl_cap_format format;
 	struct cli_ev_lost l;
 	uint64_t before = 0;
-	uint32_t snaplen;
+	uint32_t snaplen, prev;
 	int rc, err = 0, cerr;
 	char msg[300];
 	bool on = false;
@@ -206,9 +206,17 @@ static int run_dump(struct cli *c, int argc, char **argv)
 		pr_err("cannot write the capture: %s", msg);
 		goto out;
 	}
-	/* a reader of stdout that goes away ends the dump (EPIPE) */
+	/* from here on a signal ends the dump through its undoing; a reader
+	 * of stdout that goes away ends it too (EPIPE) */
+	cli_ev_signals();
 	signal(SIGPIPE, SIG_IGN);
 	sl_ev_lost_fd(lost, &before, NULL, 0);
+	if (!sl_cap_get(cap, &prev) && prev)
+		fprintf(stderr,
+			"sluice dump: the capture switch was on (%u bytes): "
+			"a dump that was killed, or one still running (one "
+			"reader at a time); taking it over\n",
+			prev);
 	err = sl_cap_set(cap, snaplen);
 	if (err) {
 		pr_err("cannot switch the capture on: %s", strerror(-err));

@@ -159,14 +159,20 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-int cli_ev_follow(struct ring_buffer *rb, int (*after)(void *arg), void *arg)
+void cli_ev_signals(void)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
-	int err = 0;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+}
+
+int cli_ev_follow(struct ring_buffer *rb, int (*after)(void *arg), void *arg)
+{
+	int err = 0;
+
+	cli_ev_signals();
 	while (!stop) {
 		err = ring_buffer__poll(rb, 200);
 		if (err >= 0 || err == -EINTR)

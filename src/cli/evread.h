@@ -53,6 +53,9 @@ int cli_ev_open(struct cli *c, int *ring, int *lost);
  * read after every wait of 200 ms, woken or not, then after(arg) runs
  * (NULL: nothing). */
 int cli_ev_follow(struct ring_buffer *rb, int (*after)(void *arg), void *arg);
+/* Sets the handlers of SIGINT, SIGTERM and SIGHUP that end cli_ev_follow
+ * (it sets them too; a verb with something to undo sets them first). */
+void cli_ev_signals(void);
 /* cli_ev_follow ended on a signal. */
 bool cli_ev_stopped(void);
 
