@@ -27,7 +27,7 @@ int sluice_xdp(struct xdp_md *ctx)
 	    .ifindex = ctx->ingress_ifindex,
 	    .xdp = 1,
 	};
-	struct sl_pctx *c = sl_pipeline(&h);
+	struct sl_pctx *c = sl_pipeline(&h, ctx);
 
 	if (!c)
 		return XDP_ABORTED;
@@ -77,7 +77,7 @@ static __always_inline int sl_tc(struct __sk_buff *skb, __u32 dir)
 		bpf_skb_pull_data(skb, need);
 	h.data = (void *)(long)skb->data;
 	h.data_end = (void *)(long)skb->data_end;
-	c = sl_pipeline(&h);
+	c = sl_pipeline(&h, skb);
 	if (!c)
 		return TC_ACT_SHOT;
 	switch (c->v.action) {

@@ -13,7 +13,9 @@
  * called for the verdicts that get one. Inline, the programs loaded
  * without the switch verify in about the instructions of a build without
  * events (build/verifier_stats); a subprogram for the whole decision made
- * them verify in up to 50% more. */
+ * them verify in up to 50% more. While `sluice dump` runs (sl_ev_cap set),
+ * each record carries the frame's first bytes: one lookup a record when
+ * it does not. */
 #ifndef SL_EVENTS_H
 #define SL_EVENTS_H
 
@@ -57,6 +59,31 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_ev_log SEC(".maps");
 
+/* Capture (sluice dump): the bytes of each frame a record carries; 0 off.
+ * Runtime-owned: sluice dump sets it while it runs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_ev_cap);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_ev_cap SEC(".maps");
+
+/* A record with its frame's first bytes, assembled off the stack before
+ * bpf_ringbuf_output copies it (bpf_ringbuf_reserve takes only a constant
+ * size). Not pinned: it holds nothing between packets. */
+struct sl_ev_capbuf {
+	struct sl_event e;
+	__u8 data[SL_EV_CAP_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_ev_capbuf);
+} sl_ev_buf SEC(".maps");
+
 /* 1: rule id may log one more event now (a token taken). Two CPUs racing
  * on one bucket may both take the same token (as in ratelimit.h). */
 static __always_inline int sl_ev_log_take(const struct sl_ev_conf *cf, __u32 id)
@@ -84,23 +111,14 @@ static __always_inline int sl_ev_log_take(const struct sl_ev_conf *cf, __u32 id)
 	return ok;
 }
 
-/* Writes the verdict's record of `type` (sampled at rate n), or counts it
- * lost. */
-static __noinline void sl_ev_write(const struct sl_pctx *c,
-				   const struct sl_hook *h, __u32 type, __u32 n)
+/* The record of the verdict of type `type` (sampled at rate n). */
+static __always_inline void sl_ev_fill(struct sl_event *e,
+				       const struct sl_pctx *c,
+				       const struct sl_hook *h, __u32 type,
+				       __u32 n)
 {
 	const struct sl_pkt *p = &c->pkt;
-	struct sl_event *e;
-	__u32 zero = 0;
-	__u64 *lost;
 
-	e = bpf_ringbuf_reserve(&sl_events, sizeof(*e), 0);
-	if (!e) {
-		lost = bpf_map_lookup_elem(&sl_ev_lost, &zero);
-		if (lost)
-			(*lost)++;
-		return;
-	}
 	e->ts = bpf_ktime_get_boot_ns();
 	e->type = type;
 	e->action = c->v.action;
@@ -123,19 +141,121 @@ static __noinline void sl_ev_write(const struct sl_pctx *c,
 	__builtin_memcpy(e->src, p->saddr, 16);
 	__builtin_memcpy(e->dst, p->daddr, 16);
 	e->sample = type == SL_EV_SAMPLE ? n : 0;
-	/* Wake the consumer only once a quarter of the ring is queued: a
-	 * wakeup per record costs the producer microseconds (irq_work and
-	 * an IPI); the reader polls meanwhile (sluice events: 200 ms). */
-	bpf_ringbuf_submit(e,
-			   bpf_ringbuf_query(&sl_events, BPF_RB_AVAIL_DATA) >=
-				   SL_EV_RING_SIZE / 4
-			       ? BPF_RB_FORCE_WAKEUP
-			       : BPF_RB_NO_WAKEUP);
+}
+
+/* Wake the consumer only once a quarter of the ring is queued: a wakeup
+ * per record costs the producer microseconds (irq_work and an IPI); the
+ * reader polls meanwhile (sluice events: 200 ms). */
+static __always_inline __u64 sl_ev_wakeup(void)
+{
+	return bpf_ringbuf_query(&sl_events, BPF_RB_AVAIL_DATA) >=
+		       SL_EV_RING_SIZE / 4
+		   ? BPF_RB_FORCE_WAKEUP
+		   : BPF_RB_NO_WAKEUP;
+}
+
+/* The record in sl_ev_buf (written by the caller), followed by the
+ * frame's first len bytes (at most SL_EV_CAP_MAX; 0 when they cannot be
+ * read), into the ring. Global functions: the verifier checks each once,
+ * not once per verdict path that writes a record (as a static subprogram
+ * of the writer it tripled the instructions TC egress verifies in). 0 or
+ * the ring's error (no room). */
+static __always_inline long sl_ev_cap_out(void *ctx, const __u32 xdp, __u32 len)
+{
+	struct sl_ev_capbuf *b;
+	__u32 zero = 0;
+	long err;
+
+	b = bpf_map_lookup_elem(&sl_ev_buf, &zero);
+	if (!b)
+		return 0;
+	if (len > SL_EV_CAP_MAX)
+		len = SL_EV_CAP_MAX;
+	/* the bounds the verifier wants, in a register it sees */
+	asm volatile("%0 &= 0xfff" : "+r"(len));
+	if (len > SL_EV_CAP_MAX || len < 1) {
+		len = 0;
+	} else {
+		err = xdp ? bpf_xdp_load_bytes(ctx, 0, b->data, len)
+			  : bpf_skb_load_bytes(ctx, 0, b->data, len);
+		if (err)
+			len = 0;
+	}
+	return bpf_ringbuf_output(&sl_events, b, sizeof(b->e) + len,
+				  sl_ev_wakeup());
+}
+
+__noinline int sl_ev_cap_xdp(struct xdp_md *ctx, __u32 len)
+{
+	return sl_ev_cap_out(ctx, 1, len) ? -1 : 0;
+}
+
+__noinline int sl_ev_cap_skb(struct __sk_buff *ctx, __u32 len)
+{
+	return sl_ev_cap_out(ctx, 0, len) ? -1 : 0;
+}
+
+/* Writes the verdict's record of `type` (sampled at rate n), or counts it
+ * lost. While a capture runs (sl_ev_cap; one lookup a record), the record
+ * is followed by the frame's first min(caplen, frame length) bytes, read
+ * with the hook's own helper (xdp: a constant of each writer; TC reads
+ * past the linear part too). */
+static __always_inline void sl_ev_write(void *ctx, const __u32 xdp,
+					const struct sl_pctx *c,
+					const struct sl_hook *h, __u32 type,
+					__u32 n)
+{
+	struct sl_ev_capbuf *b;
+	struct sl_ev_cap *cap;
+	struct sl_event *e;
+	__u32 zero = 0, len;
+	__u64 *lost;
+
+	cap = bpf_map_lookup_elem(&sl_ev_cap, &zero);
+	if (cap && cap->caplen) {
+		b = bpf_map_lookup_elem(&sl_ev_buf, &zero);
+		if (!b)
+			return;
+		sl_ev_fill(&b->e, c, h, type, n);
+		len = h->len < cap->caplen ? h->len : cap->caplen;
+		if (!(xdp ? sl_ev_cap_xdp(ctx, len) : sl_ev_cap_skb(ctx, len)))
+			return;
+		goto lost;
+	}
+	e = bpf_ringbuf_reserve(&sl_events, sizeof(*e), 0);
+	if (!e)
+		goto lost;
+	sl_ev_fill(e, c, h, type, n);
+	bpf_ringbuf_submit(e, sl_ev_wakeup());
+	return;
+lost:
+	lost = bpf_map_lookup_elem(&sl_ev_lost, &zero);
+	if (lost)
+		(*lost)++;
+}
+
+/* The record's write, one subprogram per kind of hook (each calls only
+ * its own helpers). */
+static __noinline void sl_ev_write_xdp(struct xdp_md *ctx,
+				       const struct sl_pctx *c,
+				       const struct sl_hook *h, __u32 type,
+				       __u32 n)
+{
+	sl_ev_write(ctx, 1, c, h, type, n);
+}
+
+static __noinline void sl_ev_write_skb(struct __sk_buff *ctx,
+				       const struct sl_pctx *c,
+				       const struct sl_hook *h, __u32 type,
+				       __u32 n)
+{
+	sl_ev_write(ctx, 0, c, h, type, n);
 }
 
 /* The choke point's call: which record, if any, the verdict gets. */
 static __always_inline int sl_ev_verdict(struct sl_pctx *c,
-					 const struct sl_hook *h)
+					 const struct sl_hook *h, void *ctx,
+					 const __u32 xdp)
 {
 	__u32 zero = 0, type = 0, n = 0, k, left;
 	struct sl_ev_conf *cf;
@@ -160,8 +280,10 @@ static __always_inline int sl_ev_verdict(struct sl_pctx *c,
 		    n == 1 ? 1 : 1 + bpf_get_prandom_u32() % (2 * n - 1);
 		type = SL_EV_SAMPLE;
 	}
-	if (type)
-		sl_ev_write(c, h, type, n);
+	if (type && xdp)
+		sl_ev_write_xdp(ctx, c, h, type, n);
+	else if (type)
+		sl_ev_write_skb(ctx, c, h, type, n);
 	return 0;
 }
 

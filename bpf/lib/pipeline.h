@@ -38,9 +38,12 @@
 /* The choke point: every verdict is counted here, per CPU, by reason and
  * action (sl_stats), a first fragment's is remembered for its later
  * fragments (frag.h; not by the trace copy), and, in programs loaded with
- * sl_feat.events, it may become an event record (events.h). */
+ * sl_feat.events, it may become an event record (events.h), with the
+ * frame's first bytes read through ctx while a capture runs. xdp is
+ * h->xdp as a compile-time constant (sl_pipeline). */
 static __always_inline void sl_verdict_commit(struct sl_pctx *c,
-					      const struct sl_hook *h)
+					      const struct sl_hook *h,
+					      void *ctx, const __u32 xdp)
 {
 	struct sl_trace *t;
 
@@ -51,7 +54,7 @@ static __always_inline void sl_verdict_commit(struct sl_pctx *c,
 		    c->pkt.frag == SL_FRAG_FIRST)
 			sl_frag_note(c, h->dir);
 		if (sl_feat.events)
-			sl_ev_verdict(c, h);
+			sl_ev_verdict(c, h, ctx, xdp);
 		return;
 	}
 	/* A trace copy (sluice explain) says why instead of counting. */
@@ -72,10 +75,16 @@ static __always_inline void sl_verdict_commit(struct sl_pctx *c,
 		goto done;
 
 /* Runs the table on the frame h describes and commits the verdict, which
- * the hook then maps onto its return code. NULL only if the per-CPU
- * scratch is missing (never: the map has its one slot). */
-static __always_inline struct sl_pctx *sl_pipeline(const struct sl_hook *h)
+ * the hook then maps onto its return code. ctx is the program's context
+ * (xdp_md, __sk_buff). NULL only if the per-CPU scratch is missing
+ * (never: the map has its one slot). */
+static __always_inline struct sl_pctx *sl_pipeline(const struct sl_hook *h,
+						   void *ctx)
 {
+	/* Read before any subprogram sees h, so that the compiler folds it
+	 * into a constant of each program (after such a call it reloads it
+	 * from the stack): the events call the hook's own writer by it. */
+	const __u32 xdp = h->xdp;
 	struct sl_pctx *c = sl_pctx_get();
 
 	if (!c)
@@ -97,7 +106,7 @@ done:
 	    c->v.action == SL_ACT_PASS &&
 	    (c->v.reason == SL_R_RULE || c->v.reason == SL_R_PASS))
 		sl_ct_store(c, h);
-	sl_verdict_commit(c, h);
+	sl_verdict_commit(c, h, ctx, xdp);
 	return c;
 }
 

@@ -1072,6 +1072,23 @@ _Static_assert(sizeof(struct sl_syn_params) == 8, "sl_syn_params size");
 #define SL_EV_LOG_BURST_DEF 50	       /* events a quiet rule may burst */
 #define SL_EV_SAMPLE_MAX    (1U << 24)
 
+/* Capture (`sluice dump`): SL_MAP_EV_CAP, runtime-owned (apply never
+ * touches it), one struct sl_ev_cap that `sluice dump` sets while it runs
+ * and puts back to 0 when it ends. With caplen > 0 every record the
+ * datapath writes is followed by the frame's first min(caplen, frame
+ * length, SL_EV_CAP_MAX) bytes (from the Ethernet header on, XDP and TC
+ * alike): the ring's record length says how many (record length minus
+ * sizeof(struct sl_event)); 0 bytes when off. A killed dump may leave a
+ * non-zero caplen: the next dump overwrites it. */
+#define SL_MAP_EV_CAP "sl_ev_cap"
+#define SL_EV_CAP_MAX 2048 /* bytes of a frame a record may carry */
+
+struct sl_ev_cap {
+	__u32 caplen; /* bytes of each frame to copy; 0: off */
+	__u32 reserved;
+};
+_Static_assert(sizeof(struct sl_ev_cap) == 8, "sl_ev_cap size");
+
 /* sl_event.type */
 enum sl_ev_type {
 	SL_EV_DROP = 1,	  /* a drop (or abort) verdict */

@@ -4,17 +4,15 @@
  * directly, without the state's lock, so that `--follow` never blocks
  * apply or the other verbs. Reading consumes: one consumer at a time. */
 #include <errno.h>
-#include <net/if.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "cli.h"
 #include "config.h"
+#include "evread.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
@@ -24,122 +22,9 @@ static const struct cli_opt ev_opts[] = {
      "Wait for new events until interrupted (SIGINT, SIGTERM) or -c is "
      "reached; without it, print the events queued and exit."},
     {"count", 'c', "N", "Stop after N matching events."},
-    {"from", 0, "ADDR",
-     "Events whose source address is within ADDR (an address or a "
-     "prefix, IPv4 or IPv6)."},
-    {"to", 0, "ADDR", "Events whose destination address is within ADDR."},
-    {"port", 0, "N", "Events with TCP, UDP or SCTP port N at either end."},
-    {"proto", 0, "P",
-     "Events of IP protocol P: tcp, udp, icmp, icmpv6, sctp or a number."},
-    {"reason", 0, "R",
-     "Events of verdict reason R (the names of 'sluice stats': deny-set, "
-     "rule, policy, ...)."},
-    {"rule", 0, "ID", "Events of verdicts rule ID decided."},
-    {"verdict", 0, "V",
-     "Events of verdict V: pass, drop, tx, redirect or abort (FORWARDED "
-     "and DROPPED, as in Hubble, are pass and drop)."},
-    {"type", 0, "T", "Events of type T: drop, sample or log."},
-    {"iface", 'i', "IFACE", "Events of interface IFACE."},
-    {"direction", 0, "D", "Events of direction D: ingress or egress."},
+    SL_EV_FILTER_OPTS("Events"),
     {},
 };
-
-static int named(const char *v, const char *(*name)(unsigned), unsigned max)
-{
-	for (unsigned i = 0; i < max; i++)
-		if (!strcasecmp(v, name(i)))
-			return (int)i;
-	return -1;
-}
-
-static const char *reason_of(unsigned r)
-{
-	return sl_reason_name(r);
-}
-
-static const char *action_of(unsigned a)
-{
-	return sl_action_name(a);
-}
-
-static const char *type_of(unsigned t)
-{
-	return sl_ev_type_name(t);
-}
-
-/* The filter of the options; 0 or an exit status (bad usage). */
-static int filter_parse(struct cli *c, struct sl_ev_filter *f)
-{
-	const char *v;
-	char err[160];
-
-	memset(f, 0, sizeof(*f));
-	f->port = f->proto = f->reason = f->rule = f->action = f->type =
-	    f->dir = -1;
-	if ((v = cli_opt(c, "from"))) {
-		if (sl_prefix_parse(v, &f->from, err, sizeof(err)))
-			return cli_usage_error(c, "--from: %s", err);
-		f->has_from = true;
-	}
-	if ((v = cli_opt(c, "to"))) {
-		if (sl_prefix_parse(v, &f->to, err, sizeof(err)))
-			return cli_usage_error(c, "--to: %s", err);
-		f->has_to = true;
-	}
-	if (cli_opt(c, "port"))
-		f->port = (int)cli_opt_long(c, "port", -1, 0, 65535);
-	if ((v = cli_opt(c, "proto"))) {
-		struct sl_rule r;
-
-		/* the rule field's names and numbers (rulefield.c) */
-		sl_rule_init(&r);
-		if (sl_rule_set_field(&r, "proto", v, err, sizeof(err)))
-			return cli_usage_error(c, "--proto: %s", err);
-		f->proto = r.proto;
-	}
-	if ((v = cli_opt(c, "reason")) &&
-	    (f->reason = named(v, reason_of, SL_R_MAX)) < 0)
-		return cli_usage_error(c,
-				       "--reason: unknown reason '%s' (the "
-				       "names 'sluice stats' prints)",
-				       v);
-	if (cli_opt(c, "rule"))
-		f->rule = (int)cli_opt_long(c, "rule", -1, 1, SL_RULE_MAX - 1);
-	if ((v = cli_opt(c, "verdict"))) {
-		f->action = !strcasecmp(v, "FORWARDED") ? SL_ACT_PASS
-			    : !strcasecmp(v, "DROPPED")
-				? SL_ACT_DROP
-				: named(v, action_of, SL_ACT_MAX);
-		if (f->action < 0)
-			return cli_usage_error(
-			    c,
-			    "--verdict expects pass, drop, "
-			    "tx, redirect or abort, not '%s'",
-			    v);
-	}
-	if ((v = cli_opt(c, "type")) &&
-	    (f->type = named(v, type_of, SL_EV_TYPE_MAX)) < 0)
-		return cli_usage_error(
-		    c, "--type expects drop, sample or log, not '%s'", v);
-	if ((v = cli_opt(c, "iface"))) {
-		f->ifindex = if_nametoindex(v);
-		if (!f->ifindex)
-			return cli_usage_error(c, "--iface: no interface '%s'",
-					       v);
-	}
-	if ((v = cli_opt(c, "direction"))) {
-		if (!strcasecmp(v, "ingress") || !strcmp(v, "in"))
-			f->dir = SL_RDIR_IN;
-		else if (!strcasecmp(v, "egress") || !strcmp(v, "out"))
-			f->dir = SL_RDIR_OUT;
-		else
-			return cli_usage_error(
-			    c,
-			    "--direction expects ingress or egress, not '%s'",
-			    v);
-	}
-	return 0;
-}
 
 struct reader {
 	struct cli *c;
@@ -149,17 +34,6 @@ struct reader {
 	long skipped; /* read, not matching */
 	struct jw w;
 };
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* ring_buffer__consume stops at a negative return: -c reached. */
-#define EV_ENOUGH (-ECANCELED)
 
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -181,7 +55,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	}
 	r->shown++;
 	if (r->max && r->shown >= r->max)
-		return EV_ENOUGH;
+		return CLI_EV_ENOUGH;
 	return 0;
 }
 
@@ -190,68 +64,41 @@ static int on_event(void *ctx, void *data, size_t size)
 static void lost_report(struct cli *c, int fd, uint64_t before,
 			const struct reader *r)
 {
-	uint64_t total = 0, per[256];
-	int ncpu = libbpf_num_possible_cpus();
+	struct cli_ev_lost l;
 
-	if (ncpu > 256)
-		ncpu = 256;
-	if (sl_ev_lost_fd(fd, &total, per, 256))
+	if (cli_ev_lost_read(fd, before, &l))
 		return;
 	if (c->json) {
 		struct jw w;
 
 		jw_init(&w, stdout);
 		jw_obj_open(&w);
-		jw_key(&w, "lost_events");
-		jw_obj_open(&w);
-		jw_key(&w, "source");
-		jw_str(&w, "ring");
-		jw_key(&w, "num_events_lost");
-		jw_u64(&w, total - before);
-		jw_key(&w, "total");
-		jw_u64(&w, total);
-		jw_key(&w, "per_cpu");
-		jw_arr_open(&w);
-		for (int i = 0; i < ncpu; i++)
-			jw_u64(&w, per[i]);
-		jw_arr_close(&w);
-		jw_obj_close(&w);
+		cli_jw_ev_lost(&w, &l);
 		jw_obj_close(&w);
 		jw_end(&w);
 		return;
 	}
-	printf("%ld %s shown, %ld filtered out; lost (ring full): %llu "
-	       "during this run, %llu in all (",
-	       r->shown, cli_plural(r->shown, "event", "events"), r->skipped,
-	       (unsigned long long)(total - before), (unsigned long long)total);
-	for (int i = 0; i < ncpu; i++)
-		printf("%scpu%d %llu", i ? ", " : "", i,
-		       (unsigned long long)per[i]);
-	printf(")\n");
+	printf("%ld %s shown, %ld filtered out; ", r->shown,
+	       cli_plural(r->shown, "event", "events"), r->skipped);
+	cli_ev_lost_text(stdout, &l);
 }
 
 static int run_events(struct cli *c, int argc, char **argv)
 {
 	struct reader r = {.c = c};
 	struct ring_buffer *rb = NULL;
-	struct sigaction sa = {.sa_handler = on_signal};
 	int ring, lost, rc, err = 0;
 	uint64_t before = 0;
 
 	(void)argc;
 	(void)argv;
-	rc = filter_parse(c, &r.f);
+	rc = cli_ev_filter(c, &r.f);
 	if (rc)
 		return rc;
 	r.max = cli_opt_long(c, "count", 0, 1, 1L << 40);
 	if (sl_check_privileges())
 		return EXIT_RUNTIME;
-	ring = sl_ev_pin_open(c->bpffs, SL_MAP_EVENTS);
-	lost = sl_ev_pin_open(c->bpffs, SL_MAP_EV_LOST);
-	if (ring < 0 || lost < 0) {
-		pr_err("no events ring under the Sluice state (%s): attach "
-		       "first, with a build that has events",
-		       strerror(-(ring < 0 ? ring : lost)));
+	if (cli_ev_open(c, &ring, &lost)) {
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
@@ -262,25 +109,14 @@ static int run_events(struct cli *c, int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	if (!cli_opt(c, "follow")) {
 		/* what is queued now, once */
 		err = ring_buffer__consume(rb);
 	} else {
 		setvbuf(stdout, NULL, _IOLBF, 0);
-		/* The datapath wakes readers only once a quarter of the
-		 * ring is queued (events.h): read what is there after each
-		 * wait, woken or not. */
-		while (!stop) {
-			err = ring_buffer__poll(rb, 200);
-			if (err >= 0 || err == -EINTR)
-				err = ring_buffer__consume(rb);
-			if (err < 0)
-				break;
-		}
+		err = cli_ev_follow(rb, NULL, NULL);
 	}
-	if (err == EV_ENOUGH || err >= 0) {
+	if (err == CLI_EV_ENOUGH || err >= 0) {
 		lost_report(c, lost, before, &r);
 		rc = EXIT_OK;
 	} else {

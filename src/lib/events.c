@@ -89,11 +89,16 @@ int sl_ev_read(struct sl_ctx *ctx, struct sl_ev_cfg *out)
 	return 0;
 }
 
+bool sl_ev_conf_running(const struct sl_ev_conf *c)
+{
+	return c->flags || c->sample;
+}
+
 bool sl_ev_running(struct sl_ctx *ctx)
 {
 	struct sl_ev_conf c;
 
-	return !conf_get(ctx, &c) && (c.flags || c.sample);
+	return !conf_get(ctx, &c) && sl_ev_conf_running(&c);
 }
 
 int sl_ev_write(struct sl_ctx *ctx, const struct sl_config *cfg)

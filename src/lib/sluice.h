@@ -858,6 +858,8 @@ void sl_ev_conf_make(const struct sl_config *cfg, struct sl_ev_conf *out);
 int sl_ev_read(struct sl_ctx *ctx, struct sl_ev_cfg *out);
 /* The running record says the programs run with events. */
 bool sl_ev_running(struct sl_ctx *ctx);
+/* The record c asks for events. */
+bool sl_ev_conf_running(const struct sl_ev_conf *c);
 /* Writes cfg's record into SL_MAP_EV_CONF. */
 int sl_ev_write(struct sl_ctx *ctx, const struct sl_config *cfg);
 /* Events the ring had no room for: the sum, and per CPU into percpu (n
