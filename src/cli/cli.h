@@ -119,5 +119,6 @@ extern const struct cli_cmd cmd_block, cmd_unblock, cmd_allow, cmd_unallow;
 extern const struct cli_cmd cmd_stats, cmd_explain;
 extern const struct cli_cmd cmd_rule, cmd_apply, cmd_export, cmd_ct;
 extern const struct cli_cmd cmd_ban, cmd_synproxy, cmd_events;
+extern const struct cli_cmd cmd_daemon;
 
 #endif
