@@ -38,57 +38,61 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void verdicts(FILE *f, const struct sl_counter *s)
+/* Prints the labels of series i ("{...}") and sets its counter. */
+typedef void (*series_fn)(FILE *f, const void *arg, size_t i,
+			  struct sl_counter *k);
+
+/* The pair sluice_<base>packets_total and sluice_<base>bytes_total of
+ * series 0..n-1, with their HELP ("Packets <help>", "Bytes <help>") and
+ * TYPE lines. */
+static void counters(FILE *f, const char *base, const char *help, series_fn fn,
+		     const void *arg, size_t n)
 {
-	head(f, "sluice_packets_total", "counter",
-	     "Packets by verdict action and reason, every hook and "
-	     "interface (sluice stats: reasons).");
-	for (int r = 0; r < SL_R_MAX; r++)
-		for (int a = 0; a < SL_ACT_MAX; a++)
-			fprintf(
-			    f,
-			    "sluice_packets_total{action=\"%s\",reason="
-			    "\"%s\"} %llu\n",
-			    sl_action_name(a), sl_reason_name(r),
-			    (unsigned long long)s[sl_stats_idx(r, a)].packets);
-	head(f, "sluice_bytes_total", "counter",
-	     "Bytes by verdict action and reason.");
-	for (int r = 0; r < SL_R_MAX; r++)
-		for (int a = 0; a < SL_ACT_MAX; a++)
-			fprintf(
-			    f,
-			    "sluice_bytes_total{action=\"%s\",reason="
-			    "\"%s\"} %llu\n",
-			    sl_action_name(a), sl_reason_name(r),
-			    (unsigned long long)s[sl_stats_idx(r, a)].bytes);
+	for (int b = 0; b < 2; b++) {
+		const char *what = b ? "bytes" : "packets";
+		struct sl_counter k;
+
+		fprintf(f,
+			"# HELP sluice_%s%s_total %s %s\n"
+			"# TYPE sluice_%s%s_total counter\n",
+			base, what, b ? "Bytes" : "Packets", help, base, what);
+		for (size_t i = 0; i < n; i++) {
+			fprintf(f, "sluice_%s%s_total", base, what);
+			fn(f, arg, i, &k);
+			fprintf(f, " %llu\n",
+				(unsigned long long)(b ? k.bytes : k.packets));
+		}
+	}
 }
 
-static void iface_series(FILE *f, const char *name,
-			 const struct sl_iface_stat *v, size_t n, bool bytes)
+/* i: reason * SL_ACT_MAX + action */
+static void verdict_labels(FILE *f, const void *arg, size_t i,
+			   struct sl_counter *k)
 {
-	for (size_t i = 0; i < n; i++) {
-		char ifn[32];
+	const struct sl_counter *s = arg;
+	unsigned r = i / SL_ACT_MAX, a = i % SL_ACT_MAX;
 
-		if (v[i].name[0])
-			snprintf(ifn, sizeof(ifn), "%s", v[i].name);
-		else
-			snprintf(ifn, sizeof(ifn), "if%d", v[i].ifindex);
-		for (int d = 0; d < SL_RDIR_MAX; d++)
-			for (int a = 0; a < SL_ACT_MAX; a++) {
-				const struct sl_counter *k = &v[i].c[d][a];
+	fprintf(f, "{action=\"%s\",reason=\"%s\"}", sl_action_name(a),
+		sl_reason_name(r));
+	*k = s[sl_stats_idx(r, a)];
+}
 
-				fprintf(f, "%s{interface=\"", name);
-				sl_metrics_label(f, ifn);
-				fprintf(f,
-					"\",direction=\"%s\",action=\"%s\"} "
-					"%llu\n",
-					d == SL_RDIR_IN ? "ingress" : "egress",
-					sl_action_name(a),
-					(unsigned long long)(bytes
-								 ? k->bytes
-								 : k->packets));
-			}
-	}
+/* i: (interface * SL_RDIR_MAX + direction) * SL_ACT_MAX + action */
+static void iface_labels(FILE *f, const void *arg, size_t i,
+			 struct sl_counter *k)
+{
+	const struct sl_iface_stat *v = arg;
+	size_t x = i / (SL_RDIR_MAX * SL_ACT_MAX);
+	unsigned d = i / SL_ACT_MAX % SL_RDIR_MAX, a = i % SL_ACT_MAX;
+
+	fprintf(f, "{interface=\"");
+	if (v[x].name[0])
+		sl_metrics_label(f, v[x].name);
+	else
+		fprintf(f, "if%d", v[x].ifindex);
+	fprintf(f, "\",direction=\"%s\",action=\"%s\"}",
+		d == SL_RDIR_IN ? "ingress" : "egress", sl_action_name(a));
+	*k = v[x].c[d][a];
 }
 
 static int ifaces(struct sl_ctx *ctx, FILE *f)
@@ -99,26 +103,27 @@ static int ifaces(struct sl_ctx *ctx, FILE *f)
 
 	if (err)
 		return err;
-	head(f, "sluice_interface_packets_total", "counter",
-	     "Packets by interface, direction and verdict action.");
-	iface_series(f, "sluice_interface_packets_total", v, n, false);
-	head(f, "sluice_interface_bytes_total", "counter",
-	     "Bytes by interface, direction and verdict action.");
-	iface_series(f, "sluice_interface_bytes_total", v, n, true);
+	counters(f, "interface_",
+		 "by attached interface, direction and verdict action.",
+		 iface_labels, v, n * SL_RDIR_MAX * SL_ACT_MAX);
 	free(v);
 	return 0;
 }
 
-static void rule_series(FILE *f, const char *name, const struct sl_rule *r,
-			const struct sl_counter *k, size_t n, bool bytes)
+struct rule_hits {
+	const struct sl_rule *r;
+	const struct sl_counter *k;
+};
+
+static void rule_labels(FILE *f, const void *arg, size_t i,
+			struct sl_counter *k)
 {
-	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "%s{rule=\"%u\",comment=\"", name, r[i].id);
-		sl_metrics_label(f, r[i].comment);
-		fprintf(
-		    f, "\"} %llu\n",
-		    (unsigned long long)(bytes ? k[i].bytes : k[i].packets));
-	}
+	const struct rule_hits *h = arg;
+
+	fprintf(f, "{rule=\"%u\",comment=\"", h->r[i].id);
+	sl_metrics_label(f, h->r[i].comment);
+	fprintf(f, "\"}");
+	*k = h->k[i];
 }
 
 static int rules(struct sl_ctx *ctx, FILE *f)
@@ -133,16 +138,15 @@ static int rules(struct sl_ctx *ctx, FILE *f)
 		err = k ? sl_rule_stats_read(ctx, r, n, k) : -ENOMEM;
 	}
 	if (!err) {
+		struct rule_hits h = {r, k};
+
 		head(f, "sluice_rules", "gauge",
 		     "Rules of the running config.");
 		fprintf(f, "sluice_rules %zu\n", n);
-		head(f, "sluice_rule_packets_total", "counter",
-		     "Packets each rule of the running config decided or "
-		     "counted, by rule id and comment.");
-		rule_series(f, "sluice_rule_packets_total", r, k, n, false);
-		head(f, "sluice_rule_bytes_total", "counter",
-		     "Bytes each rule decided or counted.");
-		rule_series(f, "sluice_rule_bytes_total", r, k, n, true);
+		counters(f, "rule_",
+			 "each rule of the running config decided or "
+			 "counted, by rule id and comment.",
+			 rule_labels, &h, n);
 	}
 	free(r);
 	free(k);
@@ -156,18 +160,17 @@ static int by_packets(const void *a, const void *b)
 	return x->packets < y->packets ? 1 : x->packets > y->packets ? -1 : 0;
 }
 
-static void entry_series(FILE *f, const char *name,
-			 const struct sl_set_entry *e, size_t n, bool bytes)
+static void entry_labels(FILE *f, const void *arg, size_t i,
+			 struct sl_counter *k)
 {
+	const struct sl_set_entry *e = arg;
 	char p[64];
 
-	for (size_t i = 0; i < n; i++) {
-		sl_prefix_format(&e[i].prefix, p, sizeof(p));
-		fprintf(
-		    f, "%s{set=\"%s\",direction=\"%s\",entry=\"%s\"} %llu\n",
-		    name, sl_set_kind_name(e[i].kind), sl_dir_name(e[i].dir), p,
-		    (unsigned long long)(bytes ? e[i].bytes : e[i].packets));
-	}
+	sl_prefix_format(&e[i].prefix, p, sizeof(p));
+	fprintf(f, "{set=\"%s\",direction=\"%s\",entry=\"%s\"}",
+		sl_set_kind_name(e[i].kind), sl_dir_name(e[i].dir), p);
+	k->packets = e[i].packets;
+	k->bytes = e[i].bytes;
 }
 
 /* The entry counts, and the top entries that matched, busiest first. */
@@ -189,15 +192,10 @@ static int entries(struct sl_ctx *ctx, size_t top, FILE *f)
 	fprintf(f, "sluice_set_entries{set=\"allow\"} %zu\n", allow);
 	fprintf(f, "sluice_set_entries{set=\"deny\"} %zu\n", n - allow);
 	qsort(e, m, sizeof(*e), by_packets);
-	if (m > top)
-		m = top;
-	head(f, "sluice_set_entry_packets_total", "counter",
-	     "Packets the busiest set entries matched (the top entries by "
-	     "packets; series come and go as the top changes).");
-	entry_series(f, "sluice_set_entry_packets_total", e, m, false);
-	head(f, "sluice_set_entry_bytes_total", "counter",
-	     "Bytes the busiest set entries matched.");
-	entry_series(f, "sluice_set_entry_bytes_total", e, m, true);
+	counters(f, "set_entry_",
+		 "the busiest set entries matched (the top entries by "
+		 "packets; series come and go as the top changes).",
+		 entry_labels, e, m < top ? m : top);
 	free(e);
 	return 0;
 }
@@ -222,7 +220,10 @@ int sl_metrics_render(struct sl_ctx *ctx, const struct sl_metrics_opts *o,
 		return 0;
 	err = sl_stats_read(ctx, s);
 	if (!err)
-		verdicts(f, s);
+		counters(f, "",
+			 "by verdict action and reason, every hook and "
+			 "interface (sluice stats: reasons).",
+			 verdict_labels, s, (size_t)SL_R_MAX * SL_ACT_MAX);
 	if (!err)
 		err = ifaces(ctx, f);
 	if (!err)
