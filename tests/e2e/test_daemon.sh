@@ -62,11 +62,13 @@ sum_metric() {
 # counters_match: one scrape's drop and pass packets, deny-set drops and
 # rule counters equal `stats -j` taken between two equal scrapes (retried
 # a few times, for the odd neighbour solicitation).
+MATCH=
 counters_match() {
 	local m1=$T/m1 m2=$T/m2 st a b
 	for _ in 1 2 3 4 5; do
+		MATCH="a scrape or stats -j failed"
 		scrape >"$m1" || return 1
-		st=$(sl stats -j) || return 1
+		st=$(timeout 10 ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" stats -j) || return 1
 		scrape >"$m2" || return 1
 		a=$(for f in "$m1"; do
 			echo "drop $(sum_metric "$f" sluice_packets_total 'action="drop"')"
@@ -116,6 +118,28 @@ refused "a second daemon on the same port: one clear error" 1 "the port is in us
 code=$(timeout 5 ip netns exec "$NS_S" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope")
 [ "$code" = 404 ] && ok "other paths: 404" || fail "other paths: 404" "$code"
 
+# IPv6 loopback; a non-loopback address is served with a notice; an
+# address not of this host is bad input.
+ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" daemon --metrics "[::1]:$((PORT + 1))" >"$T/d6.log" 2>&1 &
+p6=$!
+PIDS+=("$p6")
+ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" daemon --metrics "$S4:$((PORT + 2))" >"$T/dx.log" 2>&1 &
+px=$!
+PIDS+=("$px")
+for _ in $(seq 30); do
+	timeout 5 ip netns exec "$NS_S" curl -sf -g "http://[::1]:$((PORT + 1))/metrics" >"$T/m6" 2>/dev/null && break
+	sleep 0.1
+done
+grep -q '^sluice_up 0' "$T/m6" && ok "--metrics [::1]:PORT serves over IPv6" || fail "--metrics [::1]:PORT serves over IPv6" "$(cat "$T/d6.log")"
+for _ in $(seq 30); do
+	timeout 5 ip netns exec "$NS_C" curl -sf "http://$S4:$((PORT + 2))/metrics" >"$T/mx" 2>/dev/null && break
+	sleep 0.1
+done
+grep -q '^sluice_up 0' "$T/mx" && grep -q "not a loopback address" "$T/dx.log" &&
+	ok "--metrics $S4:PORT serves the lab, with a notice" || fail "--metrics $S4:PORT serves the lab, with a notice" "$(cat "$T/dx.log")"
+kill "$p6" "$px"
+refused "--metrics on an address not of this host: exit 2" 2 "not an address of this host" sl daemon --metrics 198.18.9.9:$PORT
+
 # ---- state, traffic, metrics ----
 cat >"$T/a.yaml" <<YAML
 events: {drops: true}
@@ -143,11 +167,12 @@ for m in sluice_packets_total sluice_bytes_total sluice_rule_packets_total sluic
 	grep -q "^# HELP $m " "$T/m1" && grep -q "^# TYPE $m " "$T/m1" && ok "$m has HELP and TYPE" ||
 		fail "$m has HELP and TYPE" "missing"
 done
-rid=$(sl rule list -j | jq -r '.rules[0].id // .[0].id')
+rid=$(timeout 10 ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" rule list -j | jq -r '.rules[0].id // .[0].id')
 v=$(metric "$T/m1" "sluice_rule_packets_total{rule=\"$rid\",comment=\"dm \\\"icmp\\\" drop\\\\path\"}")
 [ "${v:-0}" -ge 3 ] 2>/dev/null && ok "rule $rid's drops, comment escaped ($v)" ||
 	fail "rule $rid's drops, comment escaped" "$(grep sluice_rule_packets_total "$T/m1")"
 if counters_match; then ok "metrics equal stats -j ($(echo $MATCH))"; else fail "metrics equal stats -j" "$MATCH"; fi
+echo "# $(grep '^sluice_scrape_duration_seconds' "$T/m1")"
 grep -q "^sluice_interface_packets_total{interface=\"$IF_S\",direction=\"ingress\",action=\"drop\"} [1-9]" "$T/m1" &&
 	ok "interface counters of $IF_S" || fail "interface counters of $IF_S" "$(grep interface_packets "$T/m1" | head -n 3)"
 
