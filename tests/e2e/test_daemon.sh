@@ -239,6 +239,16 @@ run_capture sl events -j
 [ "$(grep -vc lost_events <<<"$OUT")" = 0 ] && ok "the daemon is the ring's one reader: sluice events sees none" ||
 	fail "the daemon is the ring's one reader" "$(head -c 200 <<<"$OUT")"
 
+# ---- events turned off by an apply: the daemon says so and runs on ----
+grep -q "events are on: writing them to $EV" "$T/daemon.log" && ok "the daemon said when events turned on" ||
+	fail "the daemon said when events turned on" "$(cat "$T/daemon.log")"
+grep -v '^events:' "$T/b.yaml" >"$T/c.yaml"
+n0=$(wc -l <"$T/daemon.log")
+check "apply without events" sl apply -f "$T/c.yaml"
+for _ in $(seq 40); do tail -n +$((n0 + 1)) "$T/daemon.log" | grep -q "events are off" && break; sleep 0.1; done
+tail -n +$((n0 + 1)) "$T/daemon.log" | grep -q "events are off in the running config" && kill -0 "$DPID" &&
+	ok "events off: the daemon says so and runs on" || fail "events off: the daemon says so and runs on" "$(tail -n 3 "$T/daemon.log")"
+
 # ---- SIGTERM: a clean stop, the datapath stays ----
 id=$(xdp_prog_id "$NS_S" "$IF_S")
 kill -TERM "$DPID"
