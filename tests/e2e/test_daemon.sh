@@ -239,6 +239,23 @@ run_capture sl events -j
 [ "$(grep -vc lost_events <<<"$OUT")" = 0 ] && ok "the daemon is the ring's one reader: sluice events sees none" ||
 	fail "the daemon is the ring's one reader" "$(head -c 200 <<<"$OUT")"
 
+# ---- a full ring: the daemon stopped (SIGSTOP) while 20,000 drops
+# come; once it reads again, a lost_events line ----
+kill -STOP "$DPID"
+ip netns exec "$NS_C" "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(20000):
+    s.sendto(b"x", ("'"$S4"'", 9))
+' 2>/dev/null
+kill -CONT "$DPID"
+for _ in $(seq 50); do cat "$EV" "$EV".* 2>/dev/null | grep -q lost_events && break; sleep 0.1; done
+lost=$(cat "$EV" "$EV".* 2>/dev/null | jq -r 'select(.lost_events) | .lost_events.num_events_lost' 2>/dev/null | head -n 1)
+[ "${lost:-0}" -gt 0 ] 2>/dev/null && ok "a full ring: a lost_events line in the events file ($lost lost)" ||
+	fail "a full ring: a lost_events line in the events file" "$(ls -l "$T" | grep events)"
+v=$(metric <(scrape) sluice_events_lost_total)
+[ "${v:-0}" -ge "${lost:-1}" ] 2>/dev/null && ok "sluice_events_lost_total counts them ($v)" || fail "sluice_events_lost_total counts them" "$v"
+
 # ---- events turned off by an apply: the daemon says so and runs on ----
 grep -q "events are on: writing them to $EV" "$T/daemon.log" && ok "the daemon said when events turned on" ||
 	fail "the daemon said when events turned on" "$(cat "$T/daemon.log")"
