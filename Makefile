@@ -117,7 +117,8 @@ $(BUILD)/version.h: FORCE | $(BUILD)
 	@v='#define SLUICE_VERSION "$(SLUICE_VERSION)"'; \
 	[ -f $@ ] && [ "$$(cat $@)" = "$$v" ] || echo "$$v" > $@
 FORCE:
-$(BUILD)/cli/main.o $(BUILD)/cli/cmd_attach.o: $(BUILD)/version.h
+$(BUILD)/cli/main.o $(BUILD)/cli/cmd_attach.o $(BUILD)/cli/cmd_daemon.o: \
+    $(BUILD)/version.h
 
 test: deps
 	@$(MAKE) --no-print-directory all
@@ -131,7 +132,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
 
-# Installs the CLI, its man page, the systemd unit and the docs; an existing
+# Installs the CLI, its man page, the systemd units and the docs; an existing
 # /etc/sluice/sluice.yaml is kept. `systemctl enable --now sluice` then
 # restores that config at every boot.
 PREFIX ?= /usr/local
@@ -140,7 +141,10 @@ install: $(BUILD)/sluice $(BUILD)/sluice.8
 	install -D -m 0644 $(BUILD)/sluice.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man8/sluice.8
 	install -D -m 0644 dist/sluice.service $(DESTDIR)/etc/systemd/system/sluice.service
+	install -D -m 0644 dist/sluice-daemon.service \
+		$(DESTDIR)/etc/systemd/system/sluice-daemon.service
 	install -D -m 0644 docs/config.md $(DESTDIR)$(PREFIX)/share/doc/sluice/config.md
+	install -D -m 0644 docs/daemon.md $(DESTDIR)$(PREFIX)/share/doc/sluice/daemon.md
 	install -d $(DESTDIR)/etc/sluice
 	[ -e $(DESTDIR)/etc/sluice/sluice.yaml ] || \
 		printf 'policy: pass\n' > $(DESTDIR)/etc/sluice/sluice.yaml

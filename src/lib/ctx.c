@@ -2,7 +2,9 @@
 /* ctx: the running state, the top of libsluice. Finds (or mounts) the
  * bpffs, takes the lock on <bpffs>/sluice, upgrades an older release's
  * pinned state (upgrade.c), and loads the skeleton with its maps pinned by
- * name there, so every invocation shares one set of tables. */
+ * name there, so every invocation shares one set of tables. Readers that
+ * must not hold writers up (the daemon's scrapes) open it with
+ * sl_open_reader: the lock shared, for the read only, nothing changed. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -91,11 +93,10 @@ static int ensure_bpffs(const char *path, bool create)
 	return 1;
 }
 
-int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create)
+/* An empty ctx (no lock, no skeleton) with the paths of bpffs (NULL:
+ * $SLUICE_BPFFS or the default). */
+static int ctx_paths(struct sl_ctx *ctx, const char *bpffs)
 {
-	__u32 layout = 0;
-	int err;
-
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->lock_fd = -1;
 	if (!bpffs)
@@ -108,7 +109,16 @@ int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create)
 	}
 	snprintf(ctx->bpffs, sizeof(ctx->bpffs), "%s", bpffs);
 	snprintf(ctx->dir, sizeof(ctx->dir), "%s/" SL_PIN_SUBDIR, bpffs);
+	return 0;
+}
 
+int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create)
+{
+	__u32 layout = 0;
+	int err = ctx_paths(ctx, bpffs);
+
+	if (err)
+		return err;
 	err = ensure_bpffs(ctx->bpffs, create);
 	if (err == -ENOENT)
 		goto none;
@@ -186,6 +196,54 @@ int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create)
 none:
 	/* Not an error for every caller (status prints "nothing"). */
 	return -ENOENT;
+}
+
+/* flock(LOCK_SH) within wait_ms: tries without blocking, so a writer
+ * waiting for the lock gets it between two tries (a reader never queues
+ * in front of one). */
+static int lock_shared(int fd, int wait_ms)
+{
+	for (int waited = 0;; waited += 10) {
+		if (!flock(fd, LOCK_SH | LOCK_NB))
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		if (waited >= wait_ms)
+			return -EAGAIN;
+		usleep(10000);
+	}
+}
+
+int sl_open_reader(struct sl_ctx *ctx, const char *bpffs, int wait_ms)
+{
+	struct statfs st;
+	__u32 layout = 0;
+	int err = ctx_paths(ctx, bpffs);
+
+	if (err)
+		return err;
+	/* Never mounts, creates, upgrades or frees anything. */
+	if (statfs(ctx->bpffs, &st) || st.f_type != BPF_FS_MAGIC)
+		return -ENOENT;
+	ctx->lock_fd = open(ctx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ctx->lock_fd < 0)
+		return -errno;
+	err = lock_shared(ctx->lock_fd, wait_ms);
+	if (!err)
+		err = sl_layout_read(ctx, &layout);
+	/* Layout 0: state whose first load was cut short (no meta yet). */
+	if (!err && layout != SL_LAYOUT_VERSION)
+		err = layout ? -EPROTO : -ENOENT;
+	if (!err) {
+		ctx->skel = sl_xdp_load(ctx->dir, NULL, 0);
+		if (!ctx->skel)
+			err = -errno ?: -EIO;
+	}
+	if (!err)
+		err = sl_ctx_sync_slots(ctx);
+	if (err)
+		sl_close(ctx);
+	return err;
 }
 
 int sl_open_private(struct sl_ctx *ctx, const char *bpffs)

@@ -103,6 +103,13 @@ struct sl_ctx {
  * there). */
 int sl_open(struct sl_ctx *ctx, const char *bpffs, bool create);
 void sl_close(struct sl_ctx *ctx);
+/* The running state for reading only (the daemon's scrapes): takes the
+ * lock shared, waiting at most wait_ms for a writer to finish (-EAGAIN
+ * then), so no writer is half-way through while it is open; never mounts
+ * a bpffs, creates, upgrades or frees anything. -ENOENT when there is no
+ * state, -EPROTO when its layout is not this binary's (nothing printed for
+ * either). Release the lock soon (sl_close): writers wait for it. */
+int sl_open_reader(struct sl_ctx *ctx, const char *bpffs, int wait_ms);
 /* A ctx over private, empty maps (nothing pinned, nothing created under
  * bpffs): what read-only verbs and dry runs use when there is no state, so
  * they never create any. */
