@@ -12,13 +12,15 @@
 #include "lib/pipeline.h"
 
 /* XDP: pass, drop, tx (back out of the interface), redirect (through the
- * DEVMAP slot of the verdict; an emptied slot aborts), abort. */
+ * DEVMAP slot of the verdict; an emptied slot aborts; the load balancer's
+ * to the verdict's ifindex), abort. */
 SEC("xdp")
 int sluice_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sl_hook h = {
+	    .ctx = ctx,
 	    .data = data,
 	    .data_end = data_end,
 	    .blob = sl_blob_get(),
@@ -41,6 +43,9 @@ int sluice_xdp(struct xdp_md *ctx)
 			return sl_synack_xmit(ctx, c);
 		return XDP_TX;
 	case SL_ACT_REDIRECT:
+		/* the load balancer's next hop: an ifindex (lb.h) */
+		if (c->v.reason == SL_R_LB_FWD)
+			return bpf_redirect(c->v.target, 0);
 		return bpf_redirect_map(&sl_redirect_ports, c->v.target,
 					XDP_ABORTED);
 	}
@@ -61,6 +66,7 @@ static __always_inline int sl_tc(struct __sk_buff *skb, __u32 dir)
 	__u32 len = skb->len;
 	__u32 need = len < SL_PARSE_MAX_LEN ? len : SL_PARSE_MAX_LEN;
 	struct sl_hook h = {
+	    .ctx = skb,
 	    .blob = sl_blob_get(),
 	    .len = len,
 	    .dir = dir,

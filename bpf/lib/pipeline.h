@@ -8,6 +8,7 @@
 #include "bans.h"
 #include "conntrack.h"
 #include "frag.h"
+#include "lb.h"
 #include "events.h"
 #include "malformed.h"
 #include "policy.h"
@@ -28,6 +29,7 @@
 	X(malformed, 1)                                      \
 	X(sets, !(sl_feat.stages_off & SL_STAGE_OFF_SETS))   \
 	X(bans, !(sl_feat.stages_off & SL_STAGE_OFF_BANS))   \
+	X(lb, sl_feat.lb)                                    \
 	X(frag, !(sl_feat.stages_off & SL_STAGE_OFF_FRAG))   \
 	X(synproxy, sl_feat.conntrack)                       \
 	X(conntrack, sl_feat.conntrack)                      \

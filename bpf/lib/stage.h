@@ -107,6 +107,7 @@ static __always_inline struct sl_trace *sl_trace_get(void)
  * blob (pointers), and the facts of the hook. dir is a constant of each
  * program, so the verifier drops the stages a direction does not run. */
 struct sl_hook {
+	void *ctx; /* the program's context (helpers such as bpf_fib_lookup) */
 	void *data;
 	void *data_end;
 	__u8 *blob; /* running config blob, NULL before the first apply */
