@@ -685,6 +685,46 @@ static bool check_no_backend(void)
 	       ASSERT_EQ(retval, XDP_PASS, "not a service's port");
 }
 
+/* A backend without a resolved neighbour: nat passes the frame to the
+ * stack already rewritten (no TTL change), reason lb-no-route. */
+static bool check_no_route(void)
+{
+	struct sl_lb_cfg c = cfg_new();
+	struct sl_lb_service_cfg *s;
+	uint8_t in[PKT_MAX], a[4];
+	struct pkt_off off;
+	uint64_t before = reason_count(SL_R_LB_NO_ROUTE, SL_ACT_PASS);
+	size_t len;
+	bool ok;
+
+	s = &c.svc[c.n_svc++];
+	memset(s, 0, sizeof(*s));
+	addr_of(VIP4, s->vip, &s->family);
+	s->port = 80;
+	s->proto = IPPROTO_TCP;
+	s->mode = SL_LB_NAT;
+	s->be = calloc(1, sizeof(*s->be));
+	s->n_be = 1;
+	addr_of("198.18.1.99", s->be[0].addr, &s->be[0].family);
+	s->be[0].port = 8099;
+	s->be[0].weight = 1;
+	ok = lb_set(&c);
+	sl_lb_cfg_free(&c);
+	len = frame(in, &off, false, IPPROTO_TCP, 4242, 0, 80);
+	inet_pton(AF_INET, "198.18.1.99", a);
+	return ok && run(in, len, if_c) &&
+	       ASSERT_EQ(retval, XDP_PASS, "verdict") &&
+	       ASSERT_EQ(reason_count(SL_R_LB_NO_ROUTE, SL_ACT_PASS) - before,
+			 1, "lb-no-route passes") &&
+	       ASSERT_TRUE(!memcmp(out + off.l3 + 16, a, 4) &&
+			       out[off.l3 + 8] == 64 &&
+			       !pkt_ip4_csum(out + off.l3, 20) &&
+			       l4_csum_ok(out + off.l3, out + off.l4,
+					  len - off.l4, false, IPPROTO_TCP),
+			   "not rewritten to the backend with TTL 64 and "
+			   "valid checksums");
+}
+
 int main(void)
 {
 	int rc = skel_test_start("test_lb");
@@ -708,6 +748,9 @@ int main(void)
 	check_dsr();
 	check_report("no usable backend: drop, reason lb-no-backend",
 		     check_no_backend());
+	check_report("no resolved neighbour: nat passes the rewritten frame to "
+		     "the stack, reason lb-no-route",
+		     check_no_route());
 	sl_lb_cfg_free(&running);
 	sl_xdp_destroy(skel);
 	return check_failed ? 1 : 0;
