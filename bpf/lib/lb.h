@@ -220,20 +220,13 @@ static __always_inline int sl_lb_nat(const struct sl_hook *h,
 				     const struct sl_pkt *p, const __u32 *addr,
 				     __u16 port, int fwd, int ttl)
 {
-	__u32 l3 = p->l3_off, l4 = p->l4_off;
 	__u8 *ip, *th;
 	__u16 *cs, *pp;
 	__u32 *a;
 	int udp = p->l4_proto == IPPROTO_UDP;
 
-	asm volatile("" : "+r"(l3));
-	asm volatile("" : "+r"(l4));
-	if (l3 > SL_PARSE_MAX_OFF || l4 > SL_PARSE_MAX_OFF)
+	if (sl_pkt_hdrs(p, h, &ip, &th))
 		return -1;
-	ip = h->data + l3;
-	th = h->data + l4;
-	asm volatile("" : "+r"(ip));
-	asm volatile("" : "+r"(th));
 	if ((void *)(th + 8) > h->data_end)
 		return -1;
 	if (!udp && (void *)(th + 20) > h->data_end)

@@ -95,17 +95,10 @@ static __always_inline int sl_syn_copy(struct sl_syn_scratch *s,
 				       const struct sl_pkt *p,
 				       const struct sl_hook *h, int opts)
 {
-	__u32 l3 = p->l3_off, l4 = p->l4_off;
 	__u8 *ip, *th;
 
-	asm volatile("" : "+r"(l3));
-	asm volatile("" : "+r"(l4));
-	if (l3 > SL_PARSE_MAX_OFF || l4 > SL_PARSE_MAX_OFF)
+	if (sl_pkt_hdrs(p, h, &ip, &th))
 		return -1;
-	ip = h->data + l3;
-	th = h->data + l4;
-	asm volatile("" : "+r"(ip));
-	asm volatile("" : "+r"(th));
 	if (p->l3_proto == ETH_P_IPV6) {
 		if ((void *)(ip + 40) > h->data_end)
 			return -1;

@@ -194,32 +194,29 @@ else
 fi
 
 # ---- nat: new connections spread, counted ----
-read -r n c1 c2 c3 <<<"$(spread "$VIP" 8080 "$N_CURL")"
-if [ "$n" = "$N_CURL" ] && [ "$c1" -gt 0 ] && [ "$c2" -gt 0 ] && [ "$c3" -gt 0 ]; then
-	ok "nat: $N_CURL curls to $VIP:8080 all answered, spread $c1/$c2/$c3"
-else
-	fail "nat: curls spread over the three backends" "$n answered: $c1/$c2/$c3"
-fi
+# spread_check NAME HOST PORT: N_CURL curls all answered, each backend
+# answering some.
+spread_check() {
+	read -r n c1 c2 c3 <<<"$(spread "$2" "$3" "$N_CURL")"
+	if [ "$n" = "$N_CURL" ] && [ "$c1" -gt 0 ] && [ "$c2" -gt 0 ] &&
+		[ "$c3" -gt 0 ]; then
+		ok "$1: $N_CURL curls to $2 port $3 all answered, spread $c1/$c2/$c3"
+	else
+		fail "$1: curls spread over the three backends" \
+			"$n answered: $c1/$c2/$c3"
+	fi
+}
+spread_check nat "$VIP" 8080
 got=$(conns "$VIP:8080/tcp")
 if [ "$got" = "$n" ]; then
 	ok "nat: lb list -j counts $got new connections for $n curls"
 else
 	fail "nat: lb list -j counts the connections" "$got for $n curls"
 fi
-read -r n c1 c2 c3 <<<"$(spread "$VIP6" 8080 "$N_CURL")"
-if [ "$n" = "$N_CURL" ] && [ "$c1" -gt 0 ] && [ "$c2" -gt 0 ] && [ "$c3" -gt 0 ]; then
-	ok "nat IPv6: $N_CURL curls to [$VIP6]:8080 all answered, spread $c1/$c2/$c3"
-else
-	fail "nat IPv6: curls spread over the three backends" "$n answered: $c1/$c2/$c3"
-fi
+spread_check "nat IPv6" "$VIP6" 8080
 
 # ---- dsr-l2 ----
-read -r n c1 c2 c3 <<<"$(spread "$VIP_DSR" 80 "$N_CURL")"
-if [ "$n" = "$N_CURL" ] && [ "$c1" -gt 0 ] && [ "$c2" -gt 0 ] && [ "$c3" -gt 0 ]; then
-	ok "dsr-l2: $N_CURL curls to $VIP_DSR:80 all answered, spread $c1/$c2/$c3"
-else
-	fail "dsr-l2: curls spread over the three backends" "$n answered: $c1/$c2/$c3"
-fi
+spread_check dsr-l2 "$VIP_DSR" 80
 before=$(reason_count lb-no-backend)
 if [ -z "$(get "$VIP_DSR" 81)" ] && [ "$(reason_count lb-no-backend)" -gt "$before" ]; then
 	ok "a service without backends drops (lb-no-backend)"

@@ -1512,6 +1512,46 @@ out:
 	return ok;
 }
 
+/* The round trip of a section: src loads into a, its YAML holds want and
+ * its JSON json, and both load back (b, c) equal to a. a, b and c are the
+ * caller's to check further and free (zeroed on entry). */
+static bool round_trip_text(const char *tag, const char *src, const char *want,
+			    const char *json, struct sl_config *a,
+			    struct sl_config *b, struct sl_config *c)
+{
+	char *t = NULL, *j = NULL, name[3][64];
+	size_t len = 0, jl = 0;
+	bool ok = false;
+	FILE *f;
+
+	memset(a, 0, sizeof(*a));
+	memset(b, 0, sizeof(*b));
+	memset(c, 0, sizeof(*c));
+	snprintf(name[0], sizeof(name[0]), "%s.yaml", tag);
+	snprintf(name[1], sizeof(name[1]), "%s2.yaml", tag);
+	snprintf(name[2], sizeof(name[2]), "%s.json", tag);
+	if (!load_file(name[0], src, a))
+		return false;
+	t = write_mem(a, &len);
+	f = open_memstream(&j, &jl);
+	if (!ASSERT_TRUE(t && f, "write") ||
+	    !ASSERT_EQ(sl_config_write_json(f, a), 0, "write_json")) {
+		if (f)
+			fclose(f);
+		goto out;
+	}
+	fclose(f);
+	ok = ASSERT_STR_HAS(t, want, "canonical section") &&
+	     ASSERT_STR_HAS(j, json, "json") && load_file(name[1], t, b) &&
+	     load_file(name[2], j, c) &&
+	     ASSERT_TRUE(sl_config_equal(a, b), "YAML reloaded differs") &&
+	     ASSERT_TRUE(sl_config_equal(a, c), "JSON reloaded differs");
+out:
+	free(t);
+	free(j);
+	return ok;
+}
+
 /* synproxy: ports in any order and ranges come back sorted with runs as
  * ranges, options only when not the default (wscale 0 kept), as YAML and
  * as JSON, and load back equal. */
@@ -1527,37 +1567,13 @@ static bool check_round_trip_synproxy(void)
 				   "  mss: 1400\n"
 				   "  wscale: 0\n";
 	struct sl_config a, b, c;
-	char *t = NULL, *j = NULL;
-	size_t len = 0, jl = 0;
-	bool ok = false;
-	FILE *f;
+	bool ok = round_trip_text("syn", src, want,
+				  "\"synproxy\":{\"ports\":[80,443,8000,8001,"
+				  "8002,8003,9000],\"mss\":1400,\"wscale\":0}",
+				  &a, &b, &c) &&
+		  ASSERT_EQ(sl_syn_count(&a.syn), 7, "ports loaded") &&
+		  ASSERT_EQ(sl_syn_wscale(&c.syn), 0, "wscale 0 kept");
 
-	memset(&b, 0, sizeof(b));
-	memset(&c, 0, sizeof(c));
-	if (!load_file("syn.yaml", src, &a))
-		return false;
-	t = write_mem(&a, &len);
-	f = open_memstream(&j, &jl);
-	if (!ASSERT_TRUE(t && f, "write") ||
-	    !ASSERT_EQ(sl_config_write_json(f, &a), 0, "write_json")) {
-		if (f)
-			fclose(f);
-		goto out;
-	}
-	fclose(f);
-	ok = ASSERT_EQ(sl_syn_count(&a.syn), 7, "ports loaded") &&
-	     ASSERT_STR_HAS(t, want, "canonical synproxy section") &&
-	     ASSERT_STR_HAS(j,
-			    "\"synproxy\":{\"ports\":[80,443,8000,8001,8002,"
-			    "8003,9000],\"mss\":1400,\"wscale\":0}",
-			    "json") &&
-	     load_file("syn2.yaml", t, &b) && load_file("syn.json", j, &c) &&
-	     ASSERT_TRUE(sl_config_equal(&a, &b), "YAML reloaded differs") &&
-	     ASSERT_TRUE(sl_config_equal(&a, &c), "JSON reloaded differs") &&
-	     ASSERT_EQ(sl_syn_wscale(&c.syn), 0, "wscale 0 kept");
-out:
-	free(t);
-	free(j);
 	sl_config_free(&a);
 	sl_config_free(&b);
 	sl_config_free(&c);
@@ -1603,34 +1619,13 @@ static bool check_round_trip_lb(void)
 	    "      backends:\n"
 	    "        - {addr: 2001:db8::10, port: 53}\n";
 	struct sl_config a, b, c;
-	char *t = NULL, *j = NULL;
-	size_t len = 0, jl = 0;
-	bool ok = false;
-	FILE *f;
+	bool ok = round_trip_text("lb", src, want,
+				  "\"loadbalancer\":{\"services\":[{\"vip\":"
+				  "\"198.18.100.1\",\"port\":80",
+				  &a, &b, &c) &&
+		  ASSERT_EQ(a.lb.n_svc, 2, "services loaded") &&
+		  ASSERT_EQ(a.lb.svc[0].n_be, 3, "backends loaded");
 
-	memset(&b, 0, sizeof(b));
-	memset(&c, 0, sizeof(c));
-	if (!load_file("lb.yaml", src, &a))
-		return false;
-	t = write_mem(&a, &len);
-	f = open_memstream(&j, &jl);
-	if (!ASSERT_TRUE(t && f, "write") ||
-	    !ASSERT_EQ(sl_config_write_json(f, &a), 0, "write_json")) {
-		if (f)
-			fclose(f);
-		goto out;
-	}
-	fclose(f);
-	ok = ASSERT_EQ(a.lb.n_svc, 2, "services loaded") &&
-	     ASSERT_EQ(a.lb.svc[0].n_be, 3, "backends loaded") &&
-	     ASSERT_STR_HAS(t, want, "canonical loadbalancer section") &&
-	     ASSERT_STR_HAS(j,
-			    "\"loadbalancer\":{\"services\":[{\"vip\":"
-			    "\"198.18.100.1\",\"port\":80",
-			    "json") &&
-	     load_file("lb2.yaml", t, &b) && load_file("lb.json", j, &c) &&
-	     ASSERT_TRUE(sl_config_equal(&a, &b), "YAML reloaded differs") &&
-	     ASSERT_TRUE(sl_config_equal(&a, &c), "JSON reloaded differs");
 	/* the backends in another order: equal; another weight: not */
 	if (ok) {
 		struct sl_lb_backend_cfg x = b.lb.svc[0].be[0];
@@ -1642,9 +1637,6 @@ static bool check_round_trip_lb(void)
 		ok = ok &&
 		     ASSERT_TRUE(!sl_config_equal(&a, &b), "weight ignored");
 	}
-out:
-	free(t);
-	free(j);
 	sl_config_free(&a);
 	sl_config_free(&b);
 	sl_config_free(&c);

@@ -237,40 +237,12 @@ static uint64_t reason_count(int reason, int action)
 	return c[sl_stats_idx(reason, action)].packets;
 }
 
-/* The one's complement sum of the bytes (folded, not inverted). */
-static uint32_t csum_add(uint32_t s, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
 /* The L4 checksum of the segment at l4 (len bytes) under the IP header at
- * ip verifies (the sum with the pseudo header is 0xffff). */
+ * ip verifies (computed here from scratch). */
 static bool l4_csum_ok(const uint8_t *ip, const uint8_t *l4, size_t len,
 		       bool v6, uint8_t proto)
 {
-	uint8_t ph[40] = {0};
-	uint32_t s;
-
-	if (v6) {
-		memcpy(ph, ip + 8, 32);
-		ph[34] = (uint8_t)(len >> 8);
-		ph[35] = (uint8_t)len;
-		ph[39] = proto;
-		s = csum_add(0, ph, 40);
-	} else {
-		memcpy(ph, ip + 12, 8);
-		ph[9] = proto;
-		ph[10] = (uint8_t)(len >> 8);
-		ph[11] = (uint8_t)len;
-		s = csum_add(0, ph, 12);
-	}
-	return csum_add(s, l4, len) == 0xffff;
+	return !pkt_l4_csum(ip, l4, len, v6, proto);
 }
 
 /* A frame of the flow sport from the client (or, reply, from backend n to
@@ -310,24 +282,7 @@ static size_t frame(uint8_t *b, struct pkt_off *off, bool v6, uint8_t proto,
 	ip[v6 ? 7 : 8] = 64; /* TTL / hop limit */
 	if (!v6)
 		pkt_ip4_fix_csum(ip, 20);
-	{
-		uint8_t ph[40] = {0};
-
-		if (v6) {
-			memcpy(ph, ip + 8, 32);
-			ph[34] = (uint8_t)(l4len >> 8);
-			ph[35] = (uint8_t)l4len;
-			ph[39] = proto;
-			sum = csum_add(0, ph, 40);
-		} else {
-			memcpy(ph, ip + 12, 8);
-			ph[9] = proto;
-			ph[10] = (uint8_t)(l4len >> 8);
-			ph[11] = (uint8_t)l4len;
-			sum = csum_add(0, ph, 12);
-		}
-	}
-	sum = (uint16_t)~csum_add(sum, l4, l4len);
+	sum = pkt_l4_csum(ip, l4, l4len, v6, proto);
 	if (proto == IPPROTO_UDP && !sum)
 		sum = 0xffff;
 	l4[cs] = (uint8_t)(sum >> 8);
