@@ -44,7 +44,7 @@ int sluice_xdp(struct xdp_md *ctx)
 		return XDP_TX;
 	case SL_ACT_REDIRECT:
 		/* the load balancer's next hop: an ifindex (lb.h) */
-		if (c->v.reason == SL_R_LB_FWD)
+		if (sl_feat.lb && c->v.reason == SL_R_LB_FWD)
 			return bpf_redirect(c->v.target, 0);
 		return bpf_redirect_map(&sl_redirect_ports, c->v.target,
 					XDP_ABORTED);
