@@ -33,6 +33,10 @@ int sluice_xdp(struct xdp_md *ctx)
 
 	if (!c)
 		return XDP_ABORTED;
+	/* the load balancer's next hop: an ifindex (lb.h) */
+	if (sl_feat.lb && c->v.reason == SL_R_LB_FWD &&
+	    c->v.action == SL_ACT_REDIRECT)
+		return bpf_redirect(c->v.target, 0);
 	switch (c->v.action) {
 	case SL_ACT_PASS:
 		return XDP_PASS;
@@ -43,9 +47,6 @@ int sluice_xdp(struct xdp_md *ctx)
 			return sl_synack_xmit(ctx, c);
 		return XDP_TX;
 	case SL_ACT_REDIRECT:
-		/* the load balancer's next hop: an ifindex (lb.h) */
-		if (sl_feat.lb && c->v.reason == SL_R_LB_FWD)
-			return bpf_redirect(c->v.target, 0);
 		return bpf_redirect_map(&sl_redirect_ports, c->v.target,
 					XDP_ABORTED);
 	}

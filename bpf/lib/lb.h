@@ -139,8 +139,12 @@ static __always_inline __u32 sl_lb_hash(const struct sl_lb_conn_key *k)
 
 static __always_inline void sl_lb_count(__u32 be, __u32 len, int new_conn)
 {
-	struct sl_lb_ctr *ctr = bpf_map_lookup_elem(&sl_lb_stats, &be);
+	struct sl_lb_ctr *ctr;
 
+	/* a trace copy (sluice explain) counts nothing */
+	if (sl_feat.trace)
+		return;
+	ctr = bpf_map_lookup_elem(&sl_lb_stats, &be);
 	if (!ctr)
 		return;
 	ctr->packets++;
@@ -369,7 +373,8 @@ static __always_inline int sl_stage_lb(struct sl_pctx *c,
 		if (!be)
 			return sl_done(c, SL_ACT_DROP, SL_R_LB_NO_BACKEND, 0);
 		new_conn = 1;
-		if (conn) {
+		/* a trace copy (sluice explain) records no flow */
+		if (conn && !sl_feat.trace) {
 			s->val.last = bpf_ktime_get_coarse_ns();
 			s->val.be = beid;
 			s->val.svc = svc->id;
