@@ -9,7 +9,8 @@
 # partial checksum would be wrong on the wire).
 #   nat   198.18.100.1:8080 -> backends :8080, replies through the LB
 #         (the backends route via it), IPv4 and IPv6 ([2001:db8:100::1])
-#   dsr-l2 198.18.100.2:80 -> backends :80, which hold the VIP on lo
+#   dsr-l2 198.18.100.2:80 and [2001:db8:100::2]:80 -> backends :80, which
+#         hold the VIPs on lo
 # Checked: many curls (new connections) spread over all three backends and
 # `lb list -j` counts one new connection per curl; long connections keep
 # their backend while a backend is added; removing a backend moves only
@@ -24,6 +25,7 @@ EMPTY=$(dirname "$SLUICE")/xdp_empty.bpf.o
 [ -f "$EMPTY" ] || EMPTY=build/xdp_empty.bpf.o
 NS_LB=$NS_S
 VIP=198.18.100.1 VIP_DSR=198.18.100.2 VIP6=2001:db8:100::1
+VIP6_DSR=2001:db8:100::2
 N_CURL=30
 
 # The backends' server and the long-connection client (one file).
@@ -91,6 +93,7 @@ lab() {
 		ip -n "$P-b$i" route add default via "198.18.1$i.1" &&
 			ip -n "$P-b$i" -6 route add default via "2001:db8:1$i::1" &&
 			ip -n "$P-b$i" addr add "$VIP_DSR/32" dev lo &&
+			ip -n "$P-b$i" addr add "$VIP6_DSR/128" dev lo nodad &&
 			ip -n "$P-b$i" link set dev "$P-b${i}0" xdp obj "$EMPTY" \
 				sec xdp &&
 			ip netns exec "$P-b$i" ethtool -K "$P-b${i}0" tx off \
@@ -177,6 +180,7 @@ write_cfg() { # BACKENDS_NAT (e.g. "1 2 3") BACKENDS_DSR
 		echo "      port: 8080"
 		echo "      backends: [$(be6 1 8080), $(be6 2 8080), $(be6 3 8080)]"
 		echo "    - {vip: $VIP_DSR, port: 80, mode: dsr-l2, backends: [$(be 1 80), $(be 2 80), $(be 3 80)]}"
+		echo "    - {vip: '$VIP6_DSR', port: 80, mode: dsr-l2, backends: [$(be6 1 80), $(be6 2 80), $(be6 3 80)]}"
 		echo "    - {vip: $VIP_DSR, port: 81, mode: dsr-l2, backends: []}"
 	} >"$T/lb.yaml"
 }
@@ -217,6 +221,7 @@ spread_check "nat IPv6" "$VIP6" 8080
 
 # ---- dsr-l2 ----
 spread_check dsr-l2 "$VIP_DSR" 80
+spread_check "dsr-l2 IPv6" "$VIP6_DSR" 80
 before=$(reason_count lb-no-backend)
 if [ -z "$(get "$VIP_DSR" 81)" ] && [ "$(reason_count lb-no-backend)" -gt "$before" ]; then
 	ok "a service without backends drops (lb-no-backend)"
