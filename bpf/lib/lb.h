@@ -330,7 +330,9 @@ static __always_inline int sl_stage_lb(struct sl_pctx *c,
 	void *conn, *tbl;
 	int new_conn = 0, routed;
 
+	/* (VLAN-tagged frames are not balanced: they go on) */
 	if (!h->xdp || c->parsed != SL_R_PASS || p->frag != SL_FRAG_NONE ||
+	    p->nvlan ||
 	    (p->l4_proto != IPPROTO_TCP && p->l4_proto != IPPROTO_UDP))
 		return SL_CONT;
 	if (p->l3_proto != ETH_P_IP && p->l3_proto != ETH_P_IPV6)

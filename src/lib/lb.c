@@ -352,8 +352,12 @@ int sl_lb_read(struct sl_ctx *ctx, struct sl_lb_cfg *out)
 	struct sl_lb_svc_key k, *prev = NULL;
 	struct sl_lb_svc v;
 	struct lb_fds f;
-	__u32 id, *pid = NULL;
-	struct sl_lb_be be;
+	__u32 id, *pid = NULL, svc_id[SL_LB_SVC_MAX];
+	struct {
+		__u32 id;
+		struct sl_lb_be v;
+	} *all = NULL;
+	size_t n_all = 0;
 	int err = lb_fds(ctx, &f);
 
 	memset(out, 0, sizeof(*out));
@@ -362,8 +366,12 @@ int sl_lb_read(struct sl_ctx *ctx, struct sl_lb_cfg *out)
 	if (err)
 		return err;
 	out->svc = calloc(SL_LB_SVC_MAX + 1, sizeof(*out->svc));
-	if (!out->svc)
+	all = calloc(SL_LB_BE_MAX, sizeof(*all));
+	if (!out->svc || !all) {
+		free(all);
+		sl_lb_cfg_free(out);
 		return -ENOMEM;
+	}
 	while (!bpf_map_get_next_key(f.svc, prev, &k)) {
 		struct sl_lb_service_cfg *s;
 
@@ -371,6 +379,7 @@ int sl_lb_read(struct sl_ctx *ctx, struct sl_lb_cfg *out)
 		if (bpf_map_lookup_elem(f.svc, &k, &v) ||
 		    out->n_svc >= SL_LB_SVC_MAX)
 			continue;
+		svc_id[out->n_svc] = v.id;
 		s = &out->svc[out->n_svc++];
 		memcpy(s->vip, k.vip, 16);
 		s->family = k.family;
@@ -383,38 +392,43 @@ int sl_lb_read(struct sl_ctx *ctx, struct sl_lb_cfg *out)
 		s->hc.interval_ms = v.hc_interval_ms;
 		memcpy(s->hc.path, v.hc_path, sizeof(s->hc.path));
 		s->hc.path[sizeof(s->hc.path) - 1] = 0;
-		/* the id, until the backends are read */
-		s->pos.line = v.id;
-		s->be = calloc(SL_MAGLEV_MAX_BACKENDS + 1, sizeof(*s->be));
-		if (!s->be) {
-			sl_lb_cfg_free(out);
-			return -ENOMEM;
-		}
 	}
-	while (!bpf_map_get_next_key(f.be, pid, &id)) {
+	while (!bpf_map_get_next_key(f.be, pid, &id) && n_all < SL_LB_BE_MAX) {
 		pid = &id;
-		if (bpf_map_lookup_elem(f.be, &id, &be))
-			continue;
-		for (size_t i = 0; i < out->n_svc; i++) {
-			struct sl_lb_service_cfg *s = &out->svc[i];
+		if (!bpf_map_lookup_elem(f.be, &id, &all[n_all].v))
+			all[n_all++].id = id;
+	}
+	/* each service's backends, in an array of their number */
+	for (size_t i = 0; !err && i < out->n_svc; i++) {
+		struct sl_lb_service_cfg *s = &out->svc[i];
+		size_t n = 0;
+
+		for (size_t j = 0; j < n_all; j++)
+			n += all[j].v.svc == svc_id[i];
+		s->be = calloc(n + 1, sizeof(*s->be));
+		if (!s->be) {
+			err = -ENOMEM;
+			break;
+		}
+		for (size_t j = 0; j < n_all; j++) {
 			struct sl_lb_backend_cfg *b;
 
-			if (s->pos.line != be.svc ||
-			    s->n_be >= SL_MAGLEV_MAX_BACKENDS)
+			if (all[j].v.svc != svc_id[i])
 				continue;
 			b = &s->be[s->n_be++];
-			memcpy(b->addr, be.addr, 16);
-			b->family = be.family;
-			b->port = be.port;
-			b->weight = be.weight;
-			b->id = id;
-			counts_read(f.stats, id, &b->cnt);
+			memcpy(b->addr, all[j].v.addr, 16);
+			b->family = all[j].v.family;
+			b->port = all[j].v.port;
+			b->weight = all[j].v.weight;
+			b->id = all[j].id;
+			counts_read(f.stats, all[j].id, &b->cnt);
 		}
+		qsort(s->be, s->n_be, sizeof(*s->be), be_cmp);
 	}
-	for (size_t i = 0; i < out->n_svc; i++) {
-		out->svc[i].pos.line = 0;
-		qsort(out->svc[i].be, out->svc[i].n_be, sizeof(*out->svc[i].be),
-		      be_cmp);
+	free(all);
+	if (err) {
+		sl_lb_cfg_free(out);
+		return err;
 	}
 	qsort(out->svc, out->n_svc, sizeof(*out->svc), svc_cmp);
 	return 0;

@@ -680,6 +680,28 @@ static bool check_no_route(void)
 			   "valid checksums");
 }
 
+/* A VLAN-tagged frame to a service is not balanced: it goes on (passed
+ * unchanged by the default policy). Run after check_no_route (its
+ * service). */
+static bool check_vlan(void)
+{
+	struct pkt_spec sp = {.vlan = {ETH_P_8021Q},
+			      .ethertype = ETH_P_IP,
+			      .proto = IPPROTO_TCP,
+			      .dst = VIP4,
+			      .dport = 80};
+	uint8_t in[PKT_MAX];
+	uint64_t before = reason_count(SL_R_LB_NO_ROUTE, SL_ACT_PASS);
+	size_t len = pkt_build(&sp, in, NULL);
+	char why[160];
+
+	return run(in, len, if_c) && ASSERT_EQ(retval, XDP_PASS, "verdict") &&
+	       ASSERT_EQ(reason_count(SL_R_LB_NO_ROUTE, SL_ACT_PASS), before,
+			 "lb-no-route") &&
+	       ASSERT_TRUE(pkt_same(out, out_len, in, len, why, sizeof(why)),
+			   "%s", why);
+}
+
 int main(void)
 {
 	int rc = skel_test_start("test_lb");
@@ -706,6 +728,8 @@ int main(void)
 	check_report("no resolved neighbour: nat passes the rewritten frame to "
 		     "the stack, reason lb-no-route",
 		     check_no_route());
+	check_report("a VLAN-tagged frame to a service is not balanced",
+		     check_vlan());
 	sl_lb_cfg_free(&running);
 	sl_xdp_destroy(skel);
 	return check_failed ? 1 : 0;
