@@ -1011,6 +1011,7 @@ void sl_apply_report_free(struct sl_apply_report *rep)
 	free(d->sets_added);
 	free(d->sets_removed);
 	free(d->ifaces);
+	free(d->lb);
 	free(d);
 	rep->diff = NULL;
 }
@@ -1137,6 +1138,8 @@ static int diff_build(const struct sl_config *cur, const struct sl_config *cfg,
 	err = diff_rules(cur, cfg, d);
 	if (!err && sets)
 		err = diff_sets(cur, cfg, d);
+	if (!err)
+		err = sl_lb_diff(&cur->lb, &cfg->lb, &d->lb, &d->n_lb);
 	d->ifaces = calloc(n_ch + 1, sizeof(*d->ifaces));
 	if (!err && !d->ifaces)
 		err = -ENOMEM;

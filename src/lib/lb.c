@@ -241,6 +241,36 @@ bool sl_lb_cfg_equal(const struct sl_lb_cfg *a, const struct sl_lb_cfg *b)
 	return true;
 }
 
+int sl_lb_diff(const struct sl_lb_cfg *from, const struct sl_lb_cfg *to,
+	       struct sl_lb_svc_diff **out, size_t *n)
+{
+	struct sl_lb_svc_diff *d =
+	    calloc(from->n_svc + to->n_svc + 1, sizeof(*d));
+	const struct sl_lb_cfg *side[2] = {from, to};
+
+	*out = d;
+	*n = 0;
+	if (!d)
+		return -ENOMEM;
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < side[k]->n_svc; i++) {
+			const struct sl_lb_service_cfg *s = &side[k]->svc[i];
+			const struct sl_lb_service_cfg *o =
+			    sl_lb_find((struct sl_lb_cfg *)side[!k], s->vip,
+				       s->family, s->port, s->proto);
+			char c = !o ? (k ? '+' : '-') : '~';
+
+			/* a changed service once, from the new side */
+			if (o && (!k || svc_equal(s, o)))
+				continue;
+			sl_lb_endpoint_format(s->vip, s->family, s->port,
+					      s->proto, d[*n].svc,
+					      sizeof(d[*n].svc));
+			d[(*n)++].change = c;
+		}
+	return 0;
+}
+
 int sl_lb_cfg_check(const struct sl_lb_cfg *lb, char *err, size_t errlen)
 {
 	size_t nb = 0;

@@ -677,6 +677,11 @@ void sl_lb_endpoint_format(const uint8_t *addr, uint8_t family, uint16_t port,
 int sl_lb_cfg_copy(struct sl_lb_cfg *dst, const struct sl_lb_cfg *src);
 void sl_lb_cfg_free(struct sl_lb_cfg *lb);
 bool sl_lb_cfg_equal(const struct sl_lb_cfg *a, const struct sl_lb_cfg *b);
+/* The services of `from` and `to` that differ (struct sl_apply_diff's
+ * lb): 0 or -ENOMEM. */
+struct sl_lb_svc_diff;
+int sl_lb_diff(const struct sl_lb_cfg *from, const struct sl_lb_cfg *to,
+	       struct sl_lb_svc_diff **out, size_t *n);
 /* A service exists in the running state (the programs' lb switch). */
 bool sl_lb_running(struct sl_ctx *ctx);
 /* Checks across services (no VIP:PORT/PROTO twice, no backend twice in a
@@ -783,6 +788,13 @@ struct sl_apply_diff {
 	size_t n_sets_added, n_sets_removed;
 	struct sl_iface_diff *ifaces; /* in the order apply changes them */
 	size_t n_ifaces;
+	/* load balancer services added ('+'), removed ('-') or changed
+	 * ('~': mode, backends, weights or health) */
+	struct sl_lb_svc_diff {
+		char svc[64]; /* VIP:PORT/PROTO */
+		char change;
+	} * lb;
+	size_t n_lb;
 };
 
 struct sl_apply_report {

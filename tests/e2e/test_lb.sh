@@ -308,6 +308,13 @@ else
 	fail "export then apply is a no-op" "exit $RC: $OUT $ERR"
 fi
 printf 'loadbalancer:\n  services: []\n' >"$T/none.yaml"
+run_capture sl apply --dry-run -f "$T/none.yaml"
+if [ "$RC" = 0 ] && grep -q -- "- lb service $VIP:8080/tcp" <<<"$OUT" &&
+	[ "$(sl lb list -j | jq '.services | length')" -gt 0 ]; then
+	ok "--dry-run lists the services removed and changes nothing"
+else
+	fail "--dry-run lists the services removed" "exit $RC: $OUT $ERR"
+fi
 check "apply without services" sl apply -f "$T/none.yaml"
 if ! sl status | grep -q ",lb" && [ -z "$(get "$VIP" 8080)" ]; then
 	ok "no service: the lb stage is off, the VIP is not answered"
