@@ -298,6 +298,32 @@ else
 	fail "removed b2: its connections left it" "$wait_long of $b2 still answered by b2"
 fi
 
+# ---- bad input changes nothing ----
+# lb_shape: `lb list -j` without the counters (long connections still run)
+lb_shape() { sl lb list -j | jq -c 'del(.. | .packets?, .bytes?, .conns?)'; }
+before=$(lb_shape)
+refused "lb service add without a protocol (exit 2)" 2 "expected /tcp or /udp" \
+	sl lb service add 198.18.100.9:80
+refused "lb service add of an IPv6 VIP without brackets (exit 2)" 2 \
+	"in brackets" sl lb service add 2001:db8::9:80/tcp
+refused "lb service add --mode dsr-ipip: not yet (exit 2)" 2 "not implemented yet" \
+	sl lb service add 198.18.100.9:80/tcp --mode dsr-ipip
+refused "lb backend add to no service (exit 2)" 2 "no service" \
+	sl lb backend add 198.18.100.9:80/tcp 198.18.11.2:80
+refused "lb backend add of another family (exit 2)" 2 "address family" \
+	sl lb backend add "$VIP:8080/tcp" "[2001:db8:11::2]:8080"
+refused "lb backend add --weight 1001 (exit 2)" 2 "--weight" \
+	sl lb backend add "$VIP:8080/tcp" 198.18.11.2:8080 --weight 1001
+printf 'loadbalancer:\n  services:\n    - {vip: 198.18.100.9, port: 80, mode: dsr-ipip}\n' >"$T/ipip.yaml"
+refused "apply of a dsr-ipip service: its line, not yet (exit 2)" 2 \
+	"ipip.yaml:3:43: service: mode dsr-ipip is not implemented yet" \
+	sl apply -f "$T/ipip.yaml"
+if [ "$(lb_shape)" = "$before" ]; then
+	ok "the refused changes left the services as they were"
+else
+	fail "the refused changes left the services as they were" "$(sl lb list)"
+fi
+
 # ---- the CLI round trip and removal ----
 check "lb service del $VIP_DSR:81/tcp" sl lb service del "$VIP_DSR:81/tcp"
 sl export >"$T/export.yaml"
