@@ -611,6 +611,7 @@ static int lb_write_one(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
 	struct lb_run *r;
 	__u32 *svc_ids = NULL, **be_ids = NULL;
 	bool *be_keep = NULL;
+	struct sl_lb_be *be_new = NULL; /* running backends' values, by id */
 	int ncpu = libbpf_num_possible_cpus();
 	struct sl_lb_ctr *zero_ctr = NULL;
 	int err = lb_fds(ctx, &f);
@@ -629,8 +630,9 @@ static int lb_write_one(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
 	svc_ids = calloc(lb->n_svc + 1, sizeof(*svc_ids));
 	be_ids = calloc(lb->n_svc + 1, sizeof(*be_ids));
 	be_keep = calloc(SL_LB_BE_MAX, sizeof(*be_keep));
+	be_new = calloc(SL_LB_BE_MAX, sizeof(*be_new));
 	zero_ctr = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*zero_ctr));
-	if (!err && (!svc_ids || !be_ids || !be_keep || !zero_ctr))
+	if (!err && (!svc_ids || !be_ids || !be_keep || !be_new || !zero_ctr))
 		err = -ENOMEM;
 	if (!err && lb->n_svc)
 		err = conn_ensure(&f);
@@ -691,14 +693,20 @@ static int lb_write_one(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
 			v.flags = b->weight ? 0 : SL_LB_BE_DRAINED;
 			v.svc = svc_ids[i];
 			v.weight = b->weight;
-			/* counters first (kept when they exist), then it */
+			/* counters first (kept when they exist), then a
+			 * new backend; a running one's new weight goes in
+			 * after the tables (below), so that a writer killed
+			 * in between leaves a difference the next apply
+			 * sees and writes again */
 			if (bpf_map_update_elem(f.stats, &id, zero_ctr,
 						BPF_NOEXIST) &&
 			    errno != EEXIST)
 				err = -errno;
-			else if (memcmp(&r->be[id], &v, sizeof(v)) &&
+			else if (!r->be[id].family &&
 				 bpf_map_update_elem(f.be, &id, &v, BPF_ANY))
 				err = -errno;
+			else if (r->be[id].family)
+				be_new[id] = v;
 		}
 	}
 	/* the tables of new or changed services, then the services */
@@ -726,6 +734,12 @@ static int lb_write_one(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
 		if (bpf_map_update_elem(f.svc, &k, &v, BPF_ANY))
 			err = -errno;
 	}
+	/* the running backends' new values */
+	for (__u32 id = 1; !err && id < SL_LB_BE_MAX; id++)
+		if (be_new[id].family &&
+		    memcmp(&r->be[id], &be_new[id], sizeof(be_new[id])) &&
+		    bpf_map_update_elem(f.be, &id, &be_new[id], BPF_ANY))
+			err = -errno;
 	/* what went away: services (and their tables), then backends */
 	for (size_t j = 0; !err && j < r->n_svc; j++) {
 		bool keep = false;
@@ -750,6 +764,7 @@ static int lb_write_one(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
 	free(be_ids);
 	free(svc_ids);
 	free(be_keep);
+	free(be_new);
 	free(zero_ctr);
 	free(r->be);
 	free(r);
