@@ -238,15 +238,22 @@ declare -A first
 for k in 1 2 3 4 5 6; do first[$k]=$(answers "$k"); done
 write_cfg "1 2 3"
 check "a third backend added under load" sl apply -f "$T/lb.yaml"
+# kept NAME: every long connection still answered by its first backend only
+kept() {
+	local same=0 now=""
+	for k in 1 2 3 4 5 6; do
+		[ "$(answers "$k")" = "${first[$k]}" ] && same=$((same + 1))
+		now="$now[$(answers "$k")] "
+	done
+	if [ "$same" = 6 ]; then
+		ok "$1: the 6 long connections keep their backends (${first[*]})"
+	else
+		fail "$1: long connections keep their backends" \
+			"$same of 6: before ${first[*]}; now $now"
+	fi
+}
 sleep 2
-same=0
-for k in 1 2 3 4 5 6; do [ "$(answers "$k")" = "${first[$k]}" ] && same=$((same + 1)); done
-if [ "$same" = 6 ]; then
-	ok "added backend: the 6 long connections keep their backends (${first[*]})"
-else
-	fail "added backend: long connections keep their backends" \
-		"$same of 6: before ${first[*]}; now $(for k in 1 2 3 4 5 6; do echo -n "[$(answers "$k")] "; done)"
-fi
+kept "added backend"
 # drain b1 (weight 0): its long connections go on, no new one reaches it
 sed -i 's/{addr: 198.18.11.2, port: 9000}/{addr: 198.18.11.2, port: 9000, weight: 0}/' "$T/lb.yaml"
 check "drain b1 (weight 0) on port 9000" sl apply -f "$T/lb.yaml"
@@ -264,13 +271,7 @@ else
 	fail "lb list -j shows b1 drained" "$(sl lb list)"
 fi
 sleep 1
-same=0
-for k in 1 2 3 4 5 6; do [ "$(answers "$k")" = "${first[$k]}" ] && same=$((same + 1)); done
-if [ "$same" = 6 ]; then
-	ok "drained: every long connection (b1's too) keeps its backend"
-else
-	fail "drained: long connections keep their backend" "$same of 6"
-fi
+kept "drained (b1's too)"
 # remove b2: only its connections move (and break: b3/b1 have no socket)
 check "lb backend del b2 (CLI)" sl lb backend del "$VIP:9000/tcp" 198.18.12.2:9000
 sleep 2
