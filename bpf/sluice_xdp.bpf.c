@@ -12,13 +12,15 @@
 #include "lib/pipeline.h"
 
 /* XDP: pass, drop, tx (back out of the interface), redirect (through the
- * DEVMAP slot of the verdict; an emptied slot aborts), abort. */
+ * DEVMAP slot of the verdict; an emptied slot aborts; the load balancer's
+ * to the verdict's ifindex), abort. */
 SEC("xdp")
 int sluice_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sl_hook h = {
+	    .ctx = ctx,
 	    .data = data,
 	    .data_end = data_end,
 	    .blob = sl_blob_get(),
@@ -27,10 +29,14 @@ int sluice_xdp(struct xdp_md *ctx)
 	    .ifindex = ctx->ingress_ifindex,
 	    .xdp = 1,
 	};
-	struct sl_pctx *c = sl_pipeline(&h, ctx);
+	struct sl_pctx *c = sl_pipeline(&h);
 
 	if (!c)
 		return XDP_ABORTED;
+	/* the load balancer's next hop: an ifindex (lb.h) */
+	if (sl_feat.lb && c->v.reason == SL_R_LB_FWD &&
+	    c->v.action == SL_ACT_REDIRECT)
+		return bpf_redirect(c->v.target, 0);
 	switch (c->v.action) {
 	case SL_ACT_PASS:
 		return XDP_PASS;
@@ -61,6 +67,7 @@ static __always_inline int sl_tc(struct __sk_buff *skb, __u32 dir)
 	__u32 len = skb->len;
 	__u32 need = len < SL_PARSE_MAX_LEN ? len : SL_PARSE_MAX_LEN;
 	struct sl_hook h = {
+	    .ctx = skb,
 	    .blob = sl_blob_get(),
 	    .len = len,
 	    .dir = dir,
@@ -77,7 +84,7 @@ static __always_inline int sl_tc(struct __sk_buff *skb, __u32 dir)
 		bpf_skb_pull_data(skb, need);
 	h.data = (void *)(long)skb->data;
 	h.data_end = (void *)(long)skb->data_end;
-	c = sl_pipeline(&h, skb);
+	c = sl_pipeline(&h);
 	if (!c)
 		return TC_ACT_SHOT;
 	switch (c->v.action) {

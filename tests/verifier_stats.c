@@ -186,7 +186,7 @@ out:
 
 int main(void)
 {
-	struct feat_def feats[6];
+	struct feat_def feats[8];
 	int failed = 0;
 
 	sl_log_hook_libbpf();
@@ -216,6 +216,15 @@ int main(void)
 	sl_features_default(&feats[5].feat);
 	feats[5].feat.conntrack = 1;
 	feats[5].feat.events = 1;
+	/* The load balancer's stage on (a `loadbalancer:` service). */
+	feats[6].name = "lb";
+	sl_features_default(&feats[6].feat);
+	feats[6].feat.lb = 1;
+	feats[7].name = "lb+conntrack+events";
+	sl_features_default(&feats[7].feat);
+	feats[7].feat.lb = 1;
+	feats[7].feat.conntrack = 1;
+	feats[7].feat.events = 1;
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		for (size_t j = 0; j < sizeof(feats) / sizeof(feats[0]); j++)
 			if (run(progs[i], &feats[j], &failed))

@@ -489,7 +489,7 @@ static __noinline int sl_ct_seg_read(struct sl_pctx *c, const struct sl_hook *h,
 	__u8 *ip, *th;
 	__s32 dl;
 
-	if (sl_tcp_hdrs(p, h, &ip, &th))
+	if (sl_pkt_hdrs(p, h, &ip, &th))
 		return -1;
 	if ((void *)(ip + 6) > h->data_end || (void *)(th + 20) > h->data_end)
 		return -1;

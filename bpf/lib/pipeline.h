@@ -8,6 +8,7 @@
 #include "bans.h"
 #include "conntrack.h"
 #include "frag.h"
+#include "lb.h"
 #include "events.h"
 #include "malformed.h"
 #include "policy.h"
@@ -28,6 +29,7 @@
 	X(malformed, 1)                                      \
 	X(sets, !(sl_feat.stages_off & SL_STAGE_OFF_SETS))   \
 	X(bans, !(sl_feat.stages_off & SL_STAGE_OFF_BANS))   \
+	X(lb, sl_feat.lb)                                    \
 	X(frag, !(sl_feat.stages_off & SL_STAGE_OFF_FRAG))   \
 	X(synproxy, sl_feat.conntrack)                       \
 	X(conntrack, sl_feat.conntrack)                      \
@@ -78,13 +80,13 @@ static __always_inline void sl_verdict_commit(struct sl_pctx *c,
  * the hook then maps onto its return code. ctx is the program's context
  * (xdp_md, __sk_buff). NULL only if the per-CPU scratch is missing
  * (never: the map has its one slot). */
-static __always_inline struct sl_pctx *sl_pipeline(const struct sl_hook *h,
-						   void *ctx)
+static __always_inline struct sl_pctx *sl_pipeline(const struct sl_hook *h)
 {
 	/* Read before any subprogram sees h, so that the compiler folds it
 	 * into a constant of each program (after such a call it reloads it
 	 * from the stack): the events call the hook's own writer by it. */
 	const __u32 xdp = h->xdp;
+	void *ctx = h->ctx;
 	struct sl_pctx *c = sl_pctx_get();
 
 	if (!c)

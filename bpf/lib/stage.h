@@ -107,6 +107,7 @@ static __always_inline struct sl_trace *sl_trace_get(void)
  * blob (pointers), and the facts of the hook. dir is a constant of each
  * program, so the verifier drops the stages a direction does not run. */
 struct sl_hook {
+	void *ctx; /* the program's context (helpers such as bpf_fib_lookup) */
 	void *data;
 	void *data_end;
 	__u8 *blob; /* running config blob, NULL before the first apply */
@@ -117,6 +118,30 @@ struct sl_hook {
 	__u8 vlan_present;
 	__u8 xdp; /* 1 at the XDP hook (it can answer with XDP_TX) */
 };
+
+/* The packet's IP and L4 headers at the offsets the parser found, as
+ * pointers the verifier can bound: 0, or -1 when an offset is out of the
+ * parser's range (never after a parse). Each header's end is still the
+ * caller's to check against h->data_end. */
+static __always_inline int sl_pkt_hdrs(const struct sl_pkt *p,
+				       const struct sl_hook *h, __u8 **ip,
+				       __u8 **l4)
+{
+	__u32 l3 = p->l3_off, o4 = p->l4_off;
+	__u8 *a, *b;
+
+	asm volatile("" : "+r"(l3));
+	asm volatile("" : "+r"(o4));
+	if (l3 > SL_PARSE_MAX_OFF || o4 > SL_PARSE_MAX_OFF)
+		return -1;
+	a = h->data + l3;
+	b = h->data + o4;
+	asm volatile("" : "+r"(a));
+	asm volatile("" : "+r"(b));
+	*ip = a;
+	*l4 = b;
+	return 0;
+}
 
 static __always_inline struct sl_pctx *sl_pctx_get(void)
 {

@@ -88,24 +88,6 @@ static __always_inline void sl_syn_cp32(void *dst, const void *src, int n)
 		d[i] = f[i];
 }
 
-/* Where the packet's IP and TCP headers start (their lengths unchecked):
- * 0, or -1 past the parser's bounds (not after the parser). Shared by
- * the synproxy and conntrack stages. */
-static __always_inline int sl_tcp_hdrs(const struct sl_pkt *p,
-				       const struct sl_hook *h, __u8 **ip,
-				       __u8 **th)
-{
-	__u32 l3 = p->l3_off, l4 = p->l4_off;
-
-	asm volatile("" : "+r"(l3));
-	asm volatile("" : "+r"(l4));
-	if (l3 > SL_PARSE_MAX_OFF || l4 > SL_PARSE_MAX_OFF)
-		return -1;
-	*ip = h->data + l3;
-	*th = h->data + l4;
-	return 0;
-}
-
 /* Copies the packet's IP header (without IPv4 options or IPv6 extension
  * headers) and its TCP header (with the options when opts) into s. 0, or
  * -1 when the frame is shorter (not after the parser: it saw them). */
@@ -115,10 +97,8 @@ static __always_inline int sl_syn_copy(struct sl_syn_scratch *s,
 {
 	__u8 *ip, *th;
 
-	if (sl_tcp_hdrs(p, h, &ip, &th))
+	if (sl_pkt_hdrs(p, h, &ip, &th))
 		return -1;
-	asm volatile("" : "+r"(ip));
-	asm volatile("" : "+r"(th));
 	if (p->l3_proto == ETH_P_IPV6) {
 		if ((void *)(ip + 40) > h->data_end)
 			return -1;

@@ -73,6 +73,14 @@ enum sl_reason {
 	/* a later fragment took the verdict its datagram's first fragment
 	 * got (fragment stage, sl_frags): pass, drop, tx or redirect */
 	SL_R_FRAG,
+	/* load balancer (lb stage): a packet to a service whose Maglev
+	 * table has no usable backend (drop); a packet forwarded to a
+	 * backend or back to a client (tx or redirect); a packet to forward
+	 * whose next hop has no resolved neighbour or route (passed to the
+	 * stack, which resolves it for the next packets) */
+	SL_R_LB_NO_BACKEND,
+	SL_R_LB_FWD,
+	SL_R_LB_NO_ROUTE,
 #ifdef SL_NEXT_LAYOUT
 	SL_R_NEXT_TEST, /* test build only: a reason appended by a next release
 			 */
@@ -192,7 +200,10 @@ struct sl_features {
 	 * `events:` with anything on, or a rule with `log`); 0 (default,
 	 * and in programs of earlier releases): the code is removed. */
 	__u8 events;
-	__u8 pad[2];
+	/* 1: the lb stage runs (a `loadbalancer:` service exists); 0
+	 * (default, and in programs of earlier releases): removed. */
+	__u8 lb;
+	__u8 pad;
 };
 /* sl_features.stages_off: optional stages switched off at load time (the
  * verifier removes them; 0 ns). */
@@ -242,7 +253,10 @@ struct sl_trace {
  * layout-4 program would misread them).
  * Layout 6: sl_ct's value grows from 64 to 96 bytes (struct sl_ct_win per
  * direction: TCP sequence and window tracking); the upgrade converts the
- * table's entries (their windows unknown: tracked liberally).
+ * table's entries (their windows unknown: tracked liberally). New maps
+ * made by the load: SL_MAP_EV_CAP (capture) and the load balancer's; a
+ * layout-5 binary, which would reload the programs without the `lb`
+ * stage, refuses this state.
  * Building with SL_NEXT_LAYOUT (make NEXT_LAYOUT=1) makes a "next
  * release" for the upgrade tests: one more reason, one more action and
  * one more map, layout 7. */
@@ -1134,5 +1148,117 @@ struct sl_event {
 	__u32 sample; /* SL_EV_SAMPLE: the rate N it was sampled at */
 };
 _Static_assert(sizeof(struct sl_event) == 72, "sl_event size");
+
+/* ---- Load balancer (docs/loadbalancer.md) ----
+ * Config-owned (written by apply and `sluice lb`):
+ *   SL_MAP_LB_SVC     hash, NO_PREALLOC: struct sl_lb_svc_key -> sl_lb_svc
+ *   SL_MAP_LB_BE      hash, NO_PREALLOC: backend id -> struct sl_lb_be
+ *   SL_MAP_LB_MAGLEV  array of maps by service id: an ARRAY of SL_LB_M
+ *                     backend ids (the Maglev table), built off to the
+ *                     side and switched in with one map write
+ * Runtime-owned (apply never switches or flushes them):
+ *   SL_MAP_LB_STATS   per-CPU hash, NO_PREALLOC: backend id ->
+ *                     struct sl_lb_ctr (made with the backend)
+ *   SL_MAP_LB_CONN    array of maps, one slot: the connection table, an
+ *                     LRU hash struct sl_lb_conn_key -> sl_lb_conn of
+ *                     SL_LB_CONN_MAX entries, made by the first apply that
+ *                     has a service (an empty attach holds none of it).
+ * Service and backend ids are stable while they exist (an apply keeps
+ * those of the same VIP:port/proto and backend address:port), so a flow's
+ * recorded backend id stays valid across changes. */
+#define SL_MAP_LB_SVC	 "sl_lb_svc"
+#define SL_MAP_LB_BE	 "sl_lb_be"
+#define SL_MAP_LB_MAGLEV "sl_lb_maglev"
+#define SL_MAP_LB_STATS	 "sl_lb_stats"
+#define SL_MAP_LB_CONN	 "sl_lb_conn"
+#define SL_LB_SVC_MAX	 256	     /* services; ids 0 .. SL_LB_SVC_MAX - 1 */
+#define SL_LB_BE_MAX	 4096	     /* backends of all services; ids 1 .. */
+#define SL_LB_M		 65537U	     /* Maglev table size (prime) */
+#define SL_LB_CONN_MAX	 65536U	     /* connection table entries */
+#define SL_LB_NONE	 0xffffffffU /* a Maglev slot of no backend */
+
+/* Forwarding mode of a service (sl_lb_svc.mode). */
+enum sl_lb_mode {
+	SL_LB_NAT = 0,	    /* destination NAT, reverse on the way back */
+	SL_LB_DSR_L2 = 1,   /* destination MAC rewritten, same L3 */
+	SL_LB_DSR_IPIP = 2, /* IP-in-IP to the backend (not yet) */
+	SL_LB_MODE_MAX,
+};
+
+/* Health check of a service (stored and exported; not run yet). */
+enum sl_lb_health {
+	SL_LB_HC_NONE = 0,
+	SL_LB_HC_TCP = 1,
+	SL_LB_HC_HTTP = 2,
+};
+
+struct sl_lb_svc_key {
+	__u8 vip[16]; /* network order; IPv4: the first 4 bytes, rest 0 */
+	__u16 port;   /* host order */
+	__u8 proto;   /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;  /* 4 or 6 */
+};
+_Static_assert(sizeof(struct sl_lb_svc_key) == 20, "sl_lb_svc_key size");
+
+#define SL_LB_PATH_MAX 64
+
+struct sl_lb_svc {
+	__u32 id;   /* slot of SL_MAP_LB_MAGLEV */
+	__u8 mode;  /* enum sl_lb_mode */
+	__u8 flags; /* none yet */
+	/* health check (user space only) */
+	__u8 hc_type; /* enum sl_lb_health */
+	__u8 hc_rise;
+	__u8 hc_fall;
+	__u8 pad[3];
+	__u32 hc_interval_ms;
+	char hc_path[SL_LB_PATH_MAX];
+};
+_Static_assert(sizeof(struct sl_lb_svc) == 80, "sl_lb_svc size");
+
+/* sl_lb_be.flags */
+#define SL_LB_BE_DRAINED 0x01 /* keeps its flows, takes no new ones */
+
+struct sl_lb_be {
+	__u8 addr[16]; /* network order; IPv4: the first 4 bytes, rest 0 */
+	__u16 port;    /* host order */
+	__u8 family;   /* 4 or 6 */
+	__u8 flags;    /* SL_LB_BE_* */
+	__u32 svc;     /* id of its service */
+	__u32 weight;  /* Maglev weight (1 .. 1000) */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sl_lb_be) == 32, "sl_lb_be size");
+
+struct sl_lb_ctr {
+	__u64 packets; /* forwarded to the backend (and back, nat) */
+	__u64 bytes;
+	__u64 conns; /* new flows given to it */
+};
+_Static_assert(sizeof(struct sl_lb_ctr) == 24, "sl_lb_ctr size");
+
+/* A flow as the packet carries it: dir 0 is client -> VIP:port (the
+ * forward entry), dir 1 backend -> client (the return path of nat). */
+struct sl_lb_conn_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport; /* host order */
+	__u16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 dir;
+	__u8 pad;
+};
+_Static_assert(sizeof(struct sl_lb_conn_key) == 40, "sl_lb_conn_key size");
+
+struct sl_lb_conn {
+	__u64 last;   /* bpf_ktime_get_coarse_ns() of the last packet */
+	__u32 be;     /* backend id */
+	__u32 svc;    /* service id */
+	__u8 vip[16]; /* dir 1: the source to put back (VIP:vport) */
+	__u16 vport;
+	__u8 pad[6];
+};
+_Static_assert(sizeof(struct sl_lb_conn) == 40, "sl_lb_conn size");
 
 #endif /* SLUICE_ABI_H */

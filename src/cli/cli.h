@@ -124,6 +124,6 @@ extern const struct cli_cmd cmd_block, cmd_unblock, cmd_allow, cmd_unallow;
 extern const struct cli_cmd cmd_stats, cmd_explain;
 extern const struct cli_cmd cmd_rule, cmd_apply, cmd_export, cmd_ct;
 extern const struct cli_cmd cmd_ban, cmd_synproxy, cmd_events, cmd_top;
-extern const struct cli_cmd cmd_dump, cmd_daemon;
+extern const struct cli_cmd cmd_dump, cmd_daemon, cmd_lb;
 
 #endif

@@ -382,6 +382,8 @@ static void features_list(const struct sl_attachment *a, char *buf, size_t len)
 		strcat(buf, ",conntrack");
 	if (a->feat.events && strlen(buf) + sizeof(",events") <= len)
 		strcat(buf, ",events");
+	if (a->feat.lb && strlen(buf) + sizeof(",lb") <= len)
+		strcat(buf, ",lb");
 }
 
 /* The compiler of this binary, for status. */
@@ -576,6 +578,8 @@ static int run_status(struct cli *c, int argc, char **argv)
 					jw_str(&w, "conntrack");
 				if (a[i].feat.events)
 					jw_str(&w, "events");
+				if (a[i].feat.lb)
+					jw_str(&w, "lb");
 			}
 			jw_arr_close(&w);
 			jw_obj_close(&w);

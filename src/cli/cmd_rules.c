@@ -579,6 +579,8 @@ static void diff_print(const struct sl_apply_diff *d)
 		entry_text(&d->sets_removed[i], a, sizeof(a));
 		printf("  - %s\n", a);
 	}
+	for (size_t i = 0; i < d->n_lb; i++)
+		printf("  %c lb service %s\n", d->lb[i].change, d->lb[i].svc);
 }
 
 static void jw_rules(struct jw *w, const char *key, const struct sl_rule *r,
@@ -695,6 +697,19 @@ static void diff_json(struct jw *w, const struct sl_apply_diff *d)
 	}
 	jw_arr_close(w);
 	jw_obj_close(w);
+	jw_key(w, "lb_services");
+	jw_arr_open(w);
+	for (size_t i = 0; i < d->n_lb; i++) {
+		jw_obj_open(w);
+		jw_key(w, "service");
+		jw_str(w, d->lb[i].svc);
+		jw_key(w, "change");
+		jw_str(w, d->lb[i].change == '+'   ? "added"
+			  : d->lb[i].change == '-' ? "removed"
+						   : "changed");
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
 	jw_key(w, "set_entries");
 	jw_obj_open(w);
 	jw_entries(w, "added", d->sets_added, d->n_sets_added);

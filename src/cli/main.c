@@ -17,10 +17,11 @@
 #include "log.h"
 
 static const struct cli_cmd *const commands[] = {
-    &cmd_attach, &cmd_detach,  &cmd_status,  &cmd_block,  &cmd_unblock,
-    &cmd_allow,	 &cmd_unallow, &cmd_ban,     &cmd_rule,	  &cmd_apply,
-    &cmd_export, &cmd_stats,   &cmd_explain, &cmd_ct,	  &cmd_synproxy,
-    &cmd_events, &cmd_dump,    &cmd_top,     &cmd_daemon, &cmd_reset,
+    &cmd_attach, &cmd_detach,  &cmd_status,  &cmd_block, &cmd_unblock,
+    &cmd_allow,	 &cmd_unallow, &cmd_ban,     &cmd_rule,	 &cmd_apply,
+    &cmd_export, &cmd_stats,   &cmd_explain, &cmd_ct,	 &cmd_synproxy,
+    &cmd_lb,	 &cmd_events,  &cmd_dump,    &cmd_top,	 &cmd_daemon,
+    &cmd_reset,
 };
 #define NCOMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
 

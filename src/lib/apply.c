@@ -181,6 +181,8 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 		err = sl_syn_read(ctx, &cfg->syn);
 	if (!err)
 		err = sl_ev_read(ctx, &cfg->ev);
+	if (!err)
+		err = sl_lb_read(ctx, &cfg->lb);
 	if (!err && !(flags & SL_READ_NO_SETS))
 		err = sl_set_list(ctx, 0, &cfg->sets, &cfg->n_sets);
 	if (!err && !(flags & SL_READ_NO_IFACES)) {
@@ -1009,6 +1011,7 @@ void sl_apply_report_free(struct sl_apply_report *rep)
 	free(d->sets_added);
 	free(d->sets_removed);
 	free(d->ifaces);
+	free(d->lb);
 	free(d);
 	rep->diff = NULL;
 }
@@ -1135,6 +1138,8 @@ static int diff_build(const struct sl_config *cur, const struct sl_config *cfg,
 	err = diff_rules(cur, cfg, d);
 	if (!err && sets)
 		err = diff_sets(cur, cfg, d);
+	if (!err)
+		err = sl_lb_diff(&cur->lb, &cfg->lb, &d->lb, &d->n_lb);
 	d->ifaces = calloc(n_ch + 1, sizeof(*d->ifaces));
 	if (!err && !d->ifaces)
 		err = -ENOMEM;
@@ -1394,6 +1399,91 @@ static void ev_undo(struct sl_ctx *ctx, const struct sl_config *cur,
 		pr_warn("the events settings may be the new ones");
 }
 
+/* The load balancer's part of an apply (lb.c). */
+struct lb_change {
+	bool wrote;  /* the services were written */
+	bool reload; /* the attachments moved to the other lb switch */
+	bool was_on;
+};
+
+/* Before the switch to cfg (the running one: cur): the services into
+ * their maps (each service's table switched whole), and, when the first
+ * service comes or the last goes, every attachment onto programs loaded
+ * with the lb switch on or off (sl_reload, like events'): on, the stage
+ * starts with its maps filled; off, it goes before they are emptied.
+ * On failure the running services are put back. */
+static int lb_prepare(struct sl_ctx *ctx, const struct sl_config *cur,
+		      const struct sl_config *cfg, struct lb_change *ch)
+{
+	struct sl_features feat;
+	bool on = cfg->lb.n_svc > 0;
+	bool pinned = ctx->lock_fd >= 0 && !ctx->wrapped;
+	bool switch_feat;
+	int err = 0;
+
+	memset(ch, 0, sizeof(*ch));
+	switch_feat = pinned && running_features(ctx, &feat) && feat.lb != on;
+	if (switch_feat) {
+		ch->was_on = feat.lb;
+		feat.lb = on;
+	}
+	if (switch_feat && !on) {
+		err = sl_reload(ctx, SL_FEAT_LB, &feat, NULL);
+		if (err)
+			goto fail;
+		ch->reload = true;
+	}
+	if (!sl_lb_cfg_equal(&cur->lb, &cfg->lb)) {
+		err = sl_lb_write(ctx, &cfg->lb, &cur->lb);
+		if (err)
+			goto fail;
+		ch->wrote = true;
+	}
+	if (switch_feat && on) {
+		err = sl_reload(ctx, SL_FEAT_LB, &feat, NULL);
+		if (err)
+			goto fail;
+		ch->reload = true;
+	}
+	return 0;
+fail:
+	if (err && switch_feat)
+		pr_err("cannot switch the load balancer %s: %s",
+		       on ? "on" : "off", strerror(-err));
+	if (ch->wrote && sl_lb_write(ctx, &cur->lb, NULL))
+		pr_warn("the load balancer's services may be the new ones");
+	if (ch->reload) {
+		feat.lb = ch->was_on;
+		if (sl_reload(ctx, SL_FEAT_LB, &feat, NULL))
+			pr_warn("the attachments still run with the load "
+				"balancer %s",
+				on ? "on" : "off");
+	}
+	return err;
+}
+
+/* Undoes lb_prepare() after a later failure. */
+static void lb_undo(struct sl_ctx *ctx, const struct sl_config *cur,
+		    struct lb_change *ch)
+{
+	if (ch->reload && !ch->was_on) {
+		struct sl_features feat = {.lb = 0};
+
+		if (sl_reload(ctx, SL_FEAT_LB, &feat, NULL))
+			pr_warn("the attachments still run with the load "
+				"balancer on");
+	}
+	if (ch->wrote && sl_lb_write(ctx, &cur->lb, NULL))
+		pr_warn("the load balancer's services may be the new ones");
+	if (ch->reload && ch->was_on) {
+		struct sl_features feat = {.lb = 1};
+
+		if (sl_reload(ctx, SL_FEAT_LB, &feat, NULL))
+			pr_warn("the attachments still run with the load "
+				"balancer off");
+	}
+}
+
 /* After the switch: the old table goes with its last reference. */
 static void ct_done(struct ct_change *ch)
 {
@@ -1412,6 +1502,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	struct sl_limits run_lim;
 	struct ct_change ctc = {};
 	struct ev_change evc = {};
+	struct lb_change lbc = {};
+	char lberr[160];
 	size_t n_ch = 0;
 	bool keep_sets, had_blob, lim_changed, same_by_digest, syn_changed;
 	bool syn_kernel = false;
@@ -1480,6 +1572,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		return -EINVAL;
 	}
 	syn_changed = !sl_syn_equal(&cur.syn, &cfg->syn);
+	if (sl_lb_cfg_check(&cfg->lb, lberr, sizeof(lberr))) {
+		pr_err("loadbalancer: %s", lberr);
+		sl_config_free(&cur);
+		return -EINVAL;
+	}
 	/* Rules without ids take their running twin's (counters follow the
 	 * rule), else ids no running rule holds. */
 	err = sl_rules_assign_ids(cfg->rules, cfg->n_rules, cur.rules,
@@ -1637,16 +1734,25 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
 	}
+	/* The load balancer: its services, and the programs' switch. */
+	err = lb_prepare(ctx, &cur, cfg, &lbc);
+	if (err) {
+		ev_undo(ctx, &cur, &evc);
+		ct_undo(ctx, &ctc);
+		ifaces_undo(ctx, ch, n_ch, featp);
+		goto undo;
+	}
 	/* The first protected ports: the attachments may still run programs
 	 * of an earlier build (without the synproxy stage); this build's
 	 * take over, each hook atomically (done already when conntrack
 	 * switched). */
 	if (syn_changed && !sl_syn_count(&cur.syn) && !ctc.reload &&
-	    ctx->lock_fd >= 0 && !ctx->wrapped && !evc.reload &&
+	    ctx->lock_fd >= 0 && !ctx->wrapped && !evc.reload && !lbc.reload &&
 	    (err = sl_reload(ctx, 0, NULL, NULL))) {
 		pr_err("cannot move the attachments to this build's programs: "
 		       "%s",
 		       strerror(-err));
+		lb_undo(ctx, &cur, &lbc);
 		ev_undo(ctx, &cur, &evc);
 		ct_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);
@@ -1654,6 +1760,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	}
 	/* The protected ports: one batch write, just before the switch. */
 	if (syn_changed && (err = sl_syn_write(ctx, &cfg->syn))) {
+		lb_undo(ctx, &cur, &lbc);
 		ev_undo(ctx, &cur, &evc);
 		ct_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);
@@ -1671,6 +1778,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		pr_err("cannot switch to the new config: %s", strerror(-err));
 		if (syn_changed && sl_syn_write(ctx, &cur.syn))
 			pr_warn("the synproxy ports may be the new ones");
+		lb_undo(ctx, &cur, &lbc);
 		ev_undo(ctx, &cur, &evc);
 		ct_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);

@@ -724,6 +724,7 @@ int sl_attach(struct sl_ctx *ctx, const char *ifname, enum sl_xdp_mode mode,
 	f.conntrack =
 	    !sl_blob_hdr_read(ctx, &bh) && (bh.ct_flags & SL_BLOB_CT_ENABLED);
 	f.events = sl_ev_running(ctx);
+	f.lb = sl_lb_running(ctx);
 	skel = sl_xdp_load(ctx->dir, &f, progs);
 	if (!skel)
 		return -errno ?: -EIO;
@@ -1110,6 +1111,8 @@ static void feat_change(struct sl_features *feat, unsigned change,
 		feat->conntrack = next->conntrack;
 	if (change & SL_FEAT_EVENTS)
 		feat->events = next->events;
+	if (change & SL_FEAT_LB)
+		feat->lb = next->lb;
 }
 
 int sl_reload(struct sl_ctx *ctx, unsigned change,

@@ -18,6 +18,7 @@
 
 /* The sections in file order: loaded in this order and written in it.
  * Adding a section: its file, its fields in struct sl_config, one row. */
+/* clang-format off */
 const struct sl_cfg_section *const sl_cfg_sections[] = {
     &sl_cfg_ifaces,
     &sl_cfg_policy,
@@ -27,10 +28,12 @@ const struct sl_cfg_section *const sl_cfg_sections[] = {
     &sl_cfg_frags,
     &sl_cfg_synproxy,
     &sl_cfg_events,
+    &sl_cfg_lb,
     &sl_cfg_sets,
     &sl_cfg_rules,
     NULL,
 };
+/* clang-format on */
 
 #define SL_CFG_MAX_SECTIONS 16
 _Static_assert(sizeof(sl_cfg_sections) / sizeof(sl_cfg_sections[0]) <=

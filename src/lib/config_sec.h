@@ -61,7 +61,7 @@ struct sl_cfg_section {
 extern const struct sl_cfg_section *const sl_cfg_sections[];
 extern const struct sl_cfg_section sl_cfg_ifaces, sl_cfg_policy, sl_cfg_sets,
     sl_cfg_rules, sl_cfg_limits, sl_cfg_mgmt, sl_cfg_conntrack, sl_cfg_frags,
-    sl_cfg_synproxy, sl_cfg_events;
+    sl_cfg_synproxy, sl_cfg_events, sl_cfg_lb;
 
 /* ---- YAML helpers (config_yaml.c) ---- */
 

@@ -44,6 +44,15 @@ static const struct {
     [SL_R_FRAG] = {"fragment",
 		   "a later fragment took its datagram's first fragment's "
 		   "verdict"},
+    [SL_R_LB_NO_BACKEND] = {"lb-no-backend",
+			    "a packet to a load-balanced service with no "
+			    "usable backend"},
+    [SL_R_LB_FWD] = {"lb-forward",
+		     "the load balancer sent the packet to a backend (or "
+		     "a nat reply back to its client)"},
+    [SL_R_LB_NO_ROUTE] = {"lb-no-route",
+			  "the load balancer found no resolved next hop for "
+			  "the packet: passed to the stack"},
 #ifdef SL_NEXT_LAYOUT
     [SL_R_NEXT_TEST] = {"next-test", "test build: a reason appended later"},
 #endif

@@ -410,6 +410,7 @@ int sl_reload(struct sl_ctx *ctx, unsigned change,
 #define SL_FEAT_BLOB_LOG  0x1
 #define SL_FEAT_CONNTRACK 0x2
 #define SL_FEAT_EVENTS	  0x4
+#define SL_FEAT_LB	  0x8
 /* Detaches everything (XDP links, TC filters) and removes every pin under
  * <bpffs>/sluice. */
 int sl_reset(const char *bpffs);
@@ -620,6 +621,95 @@ bool sl_is_prime(uint32_t m);
 int sl_maglev_build(const struct sl_maglev_backend *b, size_t n, uint32_t m,
 		    uint32_t *table);
 
+/* ---- the load balancer (config_lb.c, lb.c; docs/loadbalancer.md) ---- */
+
+/* One backend of a service: its address (family 4 or 6, network order,
+ * IPv4 in the first 4 bytes) and port, and its Maglev weight (0:
+ * drained: it keeps its flows and takes no new ones). */
+struct sl_lb_backend_cfg {
+	uint8_t addr[16];
+	uint8_t family;
+	uint16_t port;
+	uint32_t weight;
+	struct sl_srcpos pos;
+	/* Filled by sl_lb_read (not part of the config): its id and
+	 * counters, summed over the CPUs. */
+	uint32_t id;
+	struct sl_lb_counts {
+		uint64_t packets, bytes, conns;
+	} cnt;
+};
+
+/* One service VIP:PORT/PROTO, its mode and backends, and its health check
+ * (stored and exported; not run yet). */
+struct sl_lb_service_cfg {
+	uint8_t vip[16];
+	uint8_t family; /* 4 or 6 */
+	uint8_t proto;	/* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t mode;	/* enum sl_lb_mode */
+	uint16_t port;
+	struct {
+		uint8_t type; /* enum sl_lb_health; 0: none */
+		uint8_t rise, fall;
+		uint32_t interval_ms;
+		char path[SL_LB_PATH_MAX];
+	} hc;
+	struct sl_lb_backend_cfg *be;
+	size_t n_be;
+	struct sl_srcpos pos;
+};
+
+/* The `loadbalancer:` section. */
+struct sl_lb_cfg {
+	struct sl_lb_service_cfg *svc;
+	size_t n_svc;
+};
+
+#define SL_LB_WEIGHT_DEF      1U
+#define SL_LB_HC_INTERVAL_DEF 1000U /* ms */
+#define SL_LB_HC_RISE_DEF     2U
+#define SL_LB_HC_FALL_DEF     2U
+
+/* "tcp", "udp" -> IPPROTO_*; names of modes ("nat", "dsr-l2",
+ * "dsr-ipip") and health types ("tcp", "http"). */
+const char *sl_lb_mode_name(unsigned mode);
+int sl_lb_mode_parse(const char *s);
+/* Parses "198.18.100.1:80/tcp" or "[2001:db8::1]:80/udp" (proto: with
+ * want_proto) or "198.18.1.10:8080" into addr/family/port/proto. 0 or
+ * -EINVAL with the reason in err. */
+int sl_lb_endpoint_parse(const char *s, bool want_proto, uint8_t *addr,
+			 uint8_t *family, uint16_t *port, uint8_t *proto,
+			 char *err, size_t errlen);
+/* Formats the same ("[...]" around IPv6; "/tcp" when proto). */
+void sl_lb_endpoint_format(const uint8_t *addr, uint8_t family, uint16_t port,
+			   uint8_t proto, char *buf, size_t len);
+/* Deep copy and free of a section. */
+int sl_lb_cfg_copy(struct sl_lb_cfg *dst, const struct sl_lb_cfg *src);
+void sl_lb_cfg_free(struct sl_lb_cfg *lb);
+bool sl_lb_cfg_equal(const struct sl_lb_cfg *a, const struct sl_lb_cfg *b);
+/* The services of `from` and `to` that differ (struct sl_apply_diff's
+ * lb): 0 or -ENOMEM. */
+struct sl_lb_svc_diff;
+int sl_lb_diff(const struct sl_lb_cfg *from, const struct sl_lb_cfg *to,
+	       struct sl_lb_svc_diff **out, size_t *n);
+/* A service exists in the running state (the programs' lb switch). */
+bool sl_lb_running(struct sl_ctx *ctx);
+/* Checks across services (no VIP:PORT/PROTO twice, no backend twice in a
+ * service, capacities, backend family = VIP family); err names the
+ * service. 0 or -EINVAL. */
+int sl_lb_cfg_check(const struct sl_lb_cfg *lb, char *err, size_t errlen);
+struct sl_lb_service_cfg *sl_lb_find(struct sl_lb_cfg *lb, const uint8_t *vip,
+				     uint8_t family, uint16_t port,
+				     uint8_t proto);
+/* The running section, from the maps (absent maps: empty), with the ids
+ * and counters; services and backends in address order. */
+int sl_lb_read(struct sl_ctx *ctx, struct sl_lb_cfg *out);
+/* Writes lb into the maps (ids kept for services and backends that stay;
+ * each service's Maglev table built aside and switched with one write);
+ * on failure the running section cur is written back. */
+int sl_lb_write(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
+		const struct sl_lb_cfg *cur);
+
 /* A whole desired state, as `apply` takes it and `export` prints it. */
 struct sl_config {
 	uint8_t policy[SL_RDIR_MAX]; /* SL_ACT_PASS or SL_ACT_DROP */
@@ -629,6 +719,7 @@ struct sl_config {
 	struct sl_srcpos syn_pos;    /* where `synproxy:` is (line 0: none) */
 	struct sl_frag_cfg frag;     /* fragment tracking */
 	struct sl_ev_cfg ev;	     /* events */
+	struct sl_lb_cfg lb;	     /* the load balancer's services */
 	/* interfaces to attach and their hooks */
 	bool has_ifaces; /* false: the file names no interfaces (keep them) */
 	struct sl_cfg_iface {
@@ -707,6 +798,13 @@ struct sl_apply_diff {
 	size_t n_sets_added, n_sets_removed;
 	struct sl_iface_diff *ifaces; /* in the order apply changes them */
 	size_t n_ifaces;
+	/* load balancer services added ('+'), removed ('-') or changed
+	 * ('~': mode, backends, weights or health) */
+	struct sl_lb_svc_diff {
+		char svc[64]; /* VIP:PORT/PROTO */
+		char change;
+	} * lb;
+	size_t n_lb;
 };
 
 struct sl_apply_report {

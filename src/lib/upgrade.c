@@ -500,7 +500,9 @@ static const struct step steps[] = {
      * (struct sl_ct_win per direction): sl_ct is made afresh with the old
      * one's capacity, its entries converted before the switch (windows
      * unknown: those flows are tracked liberally) and, after it, the
-     * entries the old programs touched meanwhile again. */
+     * entries the old programs touched meanwhile again. New maps made
+     * by the load (empty): sl_ev_cap (capture off) and the load
+     * balancer's (no service). */
     {5, {SL_MAP_CT}, v5_pre, v5_post},
 #ifdef SL_NEXT_LAYOUT
     /* The test build's next release: a new map (made by the load), a

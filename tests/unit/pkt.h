@@ -116,6 +116,44 @@ static uint16_t pkt_ip4_csum(const uint8_t *h, size_t len)
 	return ~sum & 0xffff;
 }
 
+/* The Internet checksum sum (RFC 1071) of n bytes added to s, folded, not
+ * inverted. */
+static inline uint32_t pkt_sum16(uint32_t s, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s;
+}
+
+/* The TCP/UDP checksum over the pseudo header of the IP header at ip and
+ * the len bytes of the segment at l4, inverted: 0 when the segment's
+ * checksum verifies; with the checksum field zeroed, the value it needs. */
+static inline uint16_t pkt_l4_csum(const uint8_t *ip, const uint8_t *l4,
+				   size_t len, bool v6, uint8_t proto)
+{
+	uint8_t ph[40] = {0};
+	uint32_t s;
+
+	if (v6) {
+		memcpy(ph, ip + 8, 32);
+		ph[34] = (uint8_t)(len >> 8);
+		ph[35] = (uint8_t)len;
+		ph[39] = proto;
+		s = pkt_sum16(0, ph, 40);
+	} else {
+		memcpy(ph, ip + 12, 8);
+		ph[9] = proto;
+		ph[10] = (uint8_t)(len >> 8);
+		ph[11] = (uint8_t)len;
+		s = pkt_sum16(0, ph, 12);
+	}
+	return (uint16_t)~pkt_sum16(s, l4, len);
+}
+
 /* Recomputes the checksum of the IPv4 header at h, hlen bytes long. */
 static void pkt_ip4_fix_csum(uint8_t *h, size_t hlen)
 {

@@ -900,6 +900,42 @@ static const struct bad_case bad_cases[] = {
      NULL},
     {"bad: synproxy unknown key", "synproxy: {port: 80}\n",
      "1:12: synproxy: unknown key 'port'", NULL},
+    {"bad: lb mode dsr-ipip (not yet)",
+     "loadbalancer:\n  services:\n    - {vip: 198.18.100.1, port: 80, mode: "
+     "dsr-ipip}\n",
+     "3:43: service: mode dsr-ipip is not implemented yet (use nat or "
+     "dsr-l2)",
+     NULL},
+    {"bad: lb service twice",
+     "loadbalancer:\n  services:\n    - {vip: 198.18.100.1, port: 80}\n"
+     "    - {vip: 198.18.100.1, port: 80, proto: tcp}\n",
+     "4:7: service: the same VIP, port and proto as the service of line 3",
+     NULL},
+    {"bad: lb backend of another family",
+     "loadbalancer:\n  services:\n    - vip: 198.18.100.1\n      port: 80\n"
+     "      backends: [{addr: 2001:db8::1, port: 80}]\n",
+     "5:25: backend: an IPv6 backend for an IPv4 VIP (the load balancer "
+     "does not translate families)",
+     NULL},
+    {"bad: lb weight too big",
+     "loadbalancer:\n  services:\n    - vip: 198.18.100.1\n      port: 80\n"
+     "      backends: [{addr: 198.18.1.1, port: 80, weight: 1001}]\n",
+     "5:55: weight: expected a number from 0 to 1000 (default 1), got "
+     "'1001'",
+     NULL},
+    {"bad: lb proto sctp",
+     "loadbalancer:\n  services:\n    - {vip: 198.18.100.1, port: 80, "
+     "proto: sctp}\n",
+     "3:44: service: proto must be tcp or udp, got 'sctp'", NULL},
+    {"bad: lb vip a prefix",
+     "loadbalancer:\n  services:\n    - {vip: 198.18.100.0/24, port: 80}\n",
+     "3:13: loadbalancer: vip: expected an IPv4 or IPv6 address, got "
+     "'198.18.100.0/24'",
+     NULL},
+    {"bad: lb health type",
+     "loadbalancer:\n  services:\n    - {vip: 198.18.100.1, port: 80, "
+     "health: {type: icmp}}\n",
+     "3:52: health: type must be tcp or http, got 'icmp'", NULL},
     {"bad: conntrack enabled not a bool", "conntrack: {enabled: 2}\n",
      "1:22: enabled: expected true or false, got '2'", NULL},
     {"bad: fragments timeout out of range", "fragments: {timeout: 2h}\n",
@@ -927,8 +963,8 @@ static const struct bad_case bad_cases[] = {
      "2:25: log: expected true or false, got 'maybe'", NULL},
     {"bad: unknown top-level key", "policy: pass\nrulez: []\n",
      "2:1: config: unknown key 'rulez' (expected interfaces, policy, "
-     "management, limits, conntrack, fragments, synproxy, events, deny, "
-     "allow or rules)",
+     "management, limits, conntrack, fragments, synproxy, events, "
+     "loadbalancer, deny, allow or rules)",
      NULL},
     {"bad: unknown key in a rule",
      "rules:\n  - id: 1\n    action: drop\n    dprot: 80\n",
@@ -1476,6 +1512,46 @@ out:
 	return ok;
 }
 
+/* The round trip of a section: src loads into a, its YAML holds want and
+ * its JSON json, and both load back (b, c) equal to a. a, b and c are the
+ * caller's to check further and free (zeroed on entry). */
+static bool round_trip_text(const char *tag, const char *src, const char *want,
+			    const char *json, struct sl_config *a,
+			    struct sl_config *b, struct sl_config *c)
+{
+	char *t = NULL, *j = NULL, name[3][64];
+	size_t len = 0, jl = 0;
+	bool ok = false;
+	FILE *f;
+
+	memset(a, 0, sizeof(*a));
+	memset(b, 0, sizeof(*b));
+	memset(c, 0, sizeof(*c));
+	snprintf(name[0], sizeof(name[0]), "%s.yaml", tag);
+	snprintf(name[1], sizeof(name[1]), "%s2.yaml", tag);
+	snprintf(name[2], sizeof(name[2]), "%s.json", tag);
+	if (!load_file(name[0], src, a))
+		return false;
+	t = write_mem(a, &len);
+	f = open_memstream(&j, &jl);
+	if (!ASSERT_TRUE(t && f, "write") ||
+	    !ASSERT_EQ(sl_config_write_json(f, a), 0, "write_json")) {
+		if (f)
+			fclose(f);
+		goto out;
+	}
+	fclose(f);
+	ok = ASSERT_STR_HAS(t, want, "canonical section") &&
+	     ASSERT_STR_HAS(j, json, "json") && load_file(name[1], t, b) &&
+	     load_file(name[2], j, c) &&
+	     ASSERT_TRUE(sl_config_equal(a, b), "YAML reloaded differs") &&
+	     ASSERT_TRUE(sl_config_equal(a, c), "JSON reloaded differs");
+out:
+	free(t);
+	free(j);
+	return ok;
+}
+
 /* synproxy: ports in any order and ranges come back sorted with runs as
  * ranges, options only when not the default (wscale 0 kept), as YAML and
  * as JSON, and load back equal. */
@@ -1491,37 +1567,76 @@ static bool check_round_trip_synproxy(void)
 				   "  mss: 1400\n"
 				   "  wscale: 0\n";
 	struct sl_config a, b, c;
-	char *t = NULL, *j = NULL;
-	size_t len = 0, jl = 0;
-	bool ok = false;
-	FILE *f;
+	bool ok = round_trip_text("syn", src, want,
+				  "\"synproxy\":{\"ports\":[80,443,8000,8001,"
+				  "8002,8003,9000],\"mss\":1400,\"wscale\":0}",
+				  &a, &b, &c) &&
+		  ASSERT_EQ(sl_syn_count(&a.syn), 7, "ports loaded") &&
+		  ASSERT_EQ(sl_syn_wscale(&c.syn), 0, "wscale 0 kept");
 
-	memset(&b, 0, sizeof(b));
-	memset(&c, 0, sizeof(c));
-	if (!load_file("syn.yaml", src, &a))
-		return false;
-	t = write_mem(&a, &len);
-	f = open_memstream(&j, &jl);
-	if (!ASSERT_TRUE(t && f, "write") ||
-	    !ASSERT_EQ(sl_config_write_json(f, &a), 0, "write_json")) {
-		if (f)
-			fclose(f);
-		goto out;
+	sl_config_free(&a);
+	sl_config_free(&b);
+	sl_config_free(&c);
+	return ok;
+}
+
+/* loadbalancer: services and backends come back in YAML and JSON, equal
+ * whatever the order of the backends; weight 1 is the default. */
+static bool check_round_trip_lb(void)
+{
+	static const char src[] =
+	    "loadbalancer:\n"
+	    "  services:\n"
+	    "    - vip: 198.18.100.1\n"
+	    "      port: 80\n"
+	    "      proto: tcp\n"
+	    "      mode: nat\n"
+	    "      backends:\n"
+	    "        - {addr: 198.18.1.10, port: 8080, weight: 2}\n"
+	    "        - {addr: 198.18.1.11, port: 8080}\n"
+	    "        - {addr: 198.18.1.12, port: 8080, weight: 0}\n"
+	    "      health: {type: http, path: /hc, interval: 2s, rise: 3, "
+	    "fall: 4}\n"
+	    "    - {vip: '2001:db8::100', port: 53, proto: udp, mode: dsr-l2,\n"
+	    "       backends: [{addr: '2001:db8::10', port: 53}]}\n";
+	static const char want[] =
+	    "loadbalancer:\n"
+	    "  services:\n"
+	    "    - vip: 198.18.100.1\n"
+	    "      port: 80\n"
+	    "      proto: tcp\n"
+	    "      mode: nat\n"
+	    "      backends:\n"
+	    "        - {addr: 198.18.1.10, port: 8080, weight: 2}\n"
+	    "        - {addr: 198.18.1.11, port: 8080}\n"
+	    "        - {addr: 198.18.1.12, port: 8080, weight: 0}\n"
+	    "      health: {type: http, path: '/hc', interval: 2s, rise: 3, "
+	    "fall: 4}\n"
+	    "    - vip: 2001:db8::100\n"
+	    "      port: 53\n"
+	    "      proto: udp\n"
+	    "      mode: dsr-l2\n"
+	    "      backends:\n"
+	    "        - {addr: 2001:db8::10, port: 53}\n";
+	struct sl_config a, b, c;
+	bool ok = round_trip_text("lb", src, want,
+				  "\"loadbalancer\":{\"services\":[{\"vip\":"
+				  "\"198.18.100.1\",\"port\":80",
+				  &a, &b, &c) &&
+		  ASSERT_EQ(a.lb.n_svc, 2, "services loaded") &&
+		  ASSERT_EQ(a.lb.svc[0].n_be, 3, "backends loaded");
+
+	/* the backends in another order: equal; another weight: not */
+	if (ok) {
+		struct sl_lb_backend_cfg x = b.lb.svc[0].be[0];
+
+		b.lb.svc[0].be[0] = b.lb.svc[0].be[2];
+		b.lb.svc[0].be[2] = x;
+		ok = ASSERT_TRUE(sl_config_equal(&a, &b), "order matters");
+		b.lb.svc[0].be[2].weight = 5;
+		ok = ok &&
+		     ASSERT_TRUE(!sl_config_equal(&a, &b), "weight ignored");
 	}
-	fclose(f);
-	ok = ASSERT_EQ(sl_syn_count(&a.syn), 7, "ports loaded") &&
-	     ASSERT_STR_HAS(t, want, "canonical synproxy section") &&
-	     ASSERT_STR_HAS(j,
-			    "\"synproxy\":{\"ports\":[80,443,8000,8001,8002,"
-			    "8003,9000],\"mss\":1400,\"wscale\":0}",
-			    "json") &&
-	     load_file("syn2.yaml", t, &b) && load_file("syn.json", j, &c) &&
-	     ASSERT_TRUE(sl_config_equal(&a, &b), "YAML reloaded differs") &&
-	     ASSERT_TRUE(sl_config_equal(&a, &c), "JSON reloaded differs") &&
-	     ASSERT_EQ(sl_syn_wscale(&c.syn), 0, "wscale 0 kept");
-out:
-	free(t);
-	free(j);
 	sl_config_free(&a);
 	sl_config_free(&b);
 	sl_config_free(&c);
@@ -1816,6 +1931,8 @@ int main(void)
 	check_report("round trip: empty config", check_round_trip_empty());
 	check_report("round trip: synproxy ports, ranges and options",
 		     check_round_trip_synproxy());
+	check_report("round trip: loadbalancer services and backends",
+		     check_round_trip_lb());
 	check_report("round trip: export -j (JSON) loads back equal",
 		     check_round_trip_json());
 	check_report("limits: load, write, load equal", check_limits());

@@ -359,6 +359,11 @@ static const struct {
     {"fragments", "fragments:\n  timeout: 2m\n"},
     {"events", "events:\n  drops: true\n  sample: 1000\n  log-rate: 5\n"},
     {"synproxy", "synproxy:\n  ports: [80, 443, 8000-8010]\n  mss: 1400\n"},
+    {"loadbalancer",
+     "loadbalancer:\n  services:\n    - vip: 198.18.100.1\n      port: 80\n"
+     "      proto: tcp\n      mode: nat\n      backends:\n"
+     "        - {addr: 198.18.1.10, port: 8080, weight: 2}\n"
+     "        - {addr: 198.18.1.11, port: 8080}\n"},
     {"sets", "deny:\n  - 198.18.0.0/24\nallow:\n  - {prefix: "
 	     "\"2001:db8::1\", dir: dst}\n"},
     {"rules", "rules:\n  - {id: 3, action: drop, proto: tcp, dport: 22}\n"},

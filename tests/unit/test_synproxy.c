@@ -100,41 +100,6 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* The Internet checksum of the bytes (RFC 1071), folded, not inverted. */
-static uint32_t sum16(uint32_t s, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
-/* 0 when the TCP segment at tcp (len bytes) has a valid checksum under the
- * IP header at ip. */
-static uint16_t tcp_csum_check(const uint8_t *ip, const uint8_t *tcp,
-			       size_t len, bool v6)
-{
-	uint8_t ph[40] = {0};
-	uint32_t s;
-
-	if (v6) {
-		memcpy(ph, ip + 8, 32);
-		put32(ph + 32, (uint32_t)len);
-		ph[39] = IPPROTO_TCP;
-		s = sum16(0, ph, 40);
-	} else {
-		memcpy(ph, ip + 12, 8);
-		ph[9] = IPPROTO_TCP;
-		ph[10] = (uint8_t)(len >> 8);
-		ph[11] = (uint8_t)len;
-		s = sum16(0, ph, 12);
-	}
-	return (uint16_t)~sum16(s, tcp, len);
-}
-
 /* Client options of a Linux SYN: MSS, SACK-permitted, timestamp, NOP,
  * window scale (20 bytes, at the builder's NOPs). */
 #define TSVAL 0x11223344U
@@ -210,7 +175,7 @@ static bool check_synack(const uint8_t *syn, const struct answer *a, bool v6,
 		    !ASSERT_TRUE(!memcmp(ip + 12, sip + 16, 4) &&
 				     !memcmp(ip + 16, sip + 12, 4),
 				 "IPv4 addresses not swapped") ||
-		    !ASSERT_EQ(sum16(0, ip, 20), 0xffff,
+		    !ASSERT_EQ(pkt_sum16(0, ip, 20), 0xffff,
 			       "IPv4 header checksum (folded sum)"))
 			return false;
 	}
@@ -221,7 +186,8 @@ static bool check_synack(const uint8_t *syn, const struct answer *a, bool v6,
 	    !ASSERT_EQ(th[13], 0x12, "flags SYN|ACK") ||
 	    !ASSERT_EQ(get16(th + 14), 0, "window (SYNPROXY opens it)") ||
 	    !ASSERT_EQ(get16(th + 18), 0, "urgent pointer") ||
-	    !ASSERT_EQ(tcp_csum_check(ip, th, 40, v6), 0, "TCP checksum") ||
+	    !ASSERT_EQ(pkt_l4_csum(ip, th, 40, v6, IPPROTO_TCP), 0,
+		       "TCP checksum") ||
 	    !ASSERT_TRUE(th[20] == 2 && th[21] == 4, "MSS option first") ||
 	    !ASSERT_EQ(get16(th + 22), v6 ? SL_SYN_MSS6_DEF : SL_SYN_MSS4_DEF,
 		       "MSS value"))

@@ -1865,7 +1865,8 @@ int main(void)
 	 * test_apply produces and checks them; ct-invalid (conntrack on with
 	 * drop-invalid) test_conntrack; fragment (later fragments of a
 	 * judged datagram) test_frag; syn-cookie and syn-cookie-invalid
-	 * (conntrack and synproxy ports) test_synproxy. */
+	 * (conntrack and synproxy ports) test_synproxy; lb-no-backend,
+	 * lb-forward and lb-no-route (a service, routes) test_lb. */
 	check_report(
 	    "every reason of the stateless stages is produced by a "
 	    "passing case",
@@ -1874,7 +1875,9 @@ int main(void)
 			  ~(1ULL << SL_R_RULE | 1ULL << SL_R_POLICY |
 			    1ULL << SL_R_CT_INVALID | 1ULL << SL_R_FRAG |
 			    1ULL << SL_R_SYN_COOKIE |
-			    1ULL << SL_R_SYN_COOKIE_BAD),
+			    1ULL << SL_R_SYN_COOKIE_BAD |
+			    1ULL << SL_R_LB_NO_BACKEND | 1ULL << SL_R_LB_FWD |
+			    1ULL << SL_R_LB_NO_ROUTE),
 		      "mask of reasons seen"));
 
 	sl_xdp_destroy(envs[0].skel);

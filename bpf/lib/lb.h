@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* lb: the XDP L4 load balancer (docs/loadbalancer.md; maps in abi.h, Load
+ * balancer). A TCP or UDP packet (not a fragment) to a service's
+ * VIP:port/proto keeps the backend its flow has in the connection table;
+ * a new flow (or one whose backend was removed) takes the backend of the
+ * service's Maglev table at hash(5-tuple) % SL_LB_M and is recorded
+ * (counted as a new connection). Then, by the service's mode:
+ *   dsr-l2  the destination MAC becomes the backend's next hop's (the
+ *           source MAC the egress interface's); nothing else changes.
+ *   nat     the destination address and port become the backend's, the
+ *           IPv4 header and TCP/UDP checksums are updated incrementally,
+ *           the TTL / hop limit decremented; a reverse entry (backend ->
+ *           client) makes the backend's replies leave from VIP:port.
+ * The next hop is bpf_fib_lookup()'s (the node must forward:
+ * net.ipv4.ip_forward / net.ipv6.conf.all.forwarding): XDP_TX when it is
+ * out of the ingress interface, else bpf_redirect() (action redirect,
+ * the target an ifindex). Without a resolved neighbour or route the
+ * packet goes to the stack (reason lb-no-route): nat rewritten (the stack
+ * forwards it and resolves the neighbour), dsr-l2 unchanged. A service
+ * whose table has no backend drops (reason lb-no-backend). XDP only: at
+ * TC the stage does nothing. Runs after the sets and bans (a denied or
+ * banned source never reaches a backend), before conntrack and rules. */
+#ifndef SL_LB_H
+#define SL_LB_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "stage.h"
+#include "synproxy.h" /* sl_csum_fold */
+
+#ifndef AF_INET
+#define AF_INET	 2
+#define AF_INET6 10
+#endif
+
+/* VIP:port/proto -> service (config-owned; no memory until a service) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SL_LB_SVC_MAX);
+	__type(key, struct sl_lb_svc_key);
+	__type(value, struct sl_lb_svc);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_lb_svc SEC(".maps");
+
+/* backend id -> backend (config-owned) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SL_LB_BE_MAX);
+	__type(key, __u32);
+	__type(value, struct sl_lb_be);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_lb_be SEC(".maps");
+
+/* backend id -> its counters, per CPU (runtime-owned; made with the
+ * backend by the control plane, so an uncounted id costs no memory) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SL_LB_BE_MAX);
+	__type(key, __u32);
+	__type(value, struct sl_lb_ctr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_lb_stats SEC(".maps");
+
+/* A service's Maglev table: slot -> backend id (SL_LB_NONE: none). */
+struct sl_lb_maglev_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_LB_M);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+};
+/* service id -> its Maglev table, switched whole with one write */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SL_LB_SVC_MAX);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct sl_lb_maglev_inner);
+} sl_lb_maglev SEC(".maps");
+
+/* The connection table: an LRU hash the control plane makes with
+ * SL_LB_CONN_MAX entries when the first service comes (the template's
+ * capacity is not compared for hashes); the one slot is empty until then
+ * (flows are then balanced by the table alone). Runtime-owned. */
+struct sl_lb_conn_inner {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(struct sl_lb_conn_key));
+	__uint(value_size, sizeof(struct sl_lb_conn));
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct sl_lb_conn_inner);
+} sl_lb_conn SEC(".maps");
+
+/* The stage's scratch (the flow's keys; the conntrack stage after it
+ * rewrites the scratch only when this stage went on). */
+struct sl_lb_scratch {
+	struct sl_lb_conn_key key;
+	struct sl_lb_conn val;
+	struct sl_lb_svc_key sk;
+	struct bpf_fib_lookup fib;
+} __attribute__((aligned(8)));
+_Static_assert(sizeof(struct sl_lb_scratch) <= SL_STAGE_SCRATCH,
+	       "the lb scratch fits the stage scratch");
+
+/* The Maglev hash of a flow: the same on every node (no seed). */
+static __always_inline __u32 sl_lb_hash(const struct sl_lb_conn_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u32 h = 0x9e3779b9U;
+
+#pragma unroll
+	for (int i = 0; i < 9; i++) {
+		__u32 x = w[i] * 0xcc9e2d51U;
+
+		x = (x << 15) | (x >> 17);
+		h ^= x * 0x1b873593U;
+		h = ((h << 13) | (h >> 19)) * 5 + 0xe6546b64U;
+	}
+	h ^= h >> 16;
+	h *= 0x85ebca6bU;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35U;
+	h ^= h >> 16;
+	return h;
+}
+
+static __always_inline void sl_lb_count(__u32 be, __u32 len, int new_conn)
+{
+	struct sl_lb_ctr *ctr;
+
+	/* a trace copy (sluice explain) counts nothing */
+	if (sl_feat.trace)
+		return;
+	ctr = bpf_map_lookup_elem(&sl_lb_stats, &be);
+	if (!ctr)
+		return;
+	ctr->packets++;
+	ctr->bytes += len;
+	ctr->conns += new_conn;
+}
+
+/* Folds a 64-bit one's complement sum into a checksum field's value. */
+static __always_inline __u16 sl_lb_fold(__u64 s)
+{
+	s = (s & 0xffffffffULL) + (s >> 32);
+	s = (s & 0xffffffffULL) + (s >> 32);
+	return sl_csum_fold((__s64)s);
+}
+
+/* The checksum field *cs after n address words from -> to and a port
+ * (network order) op -> np; udp: 0 stays 0 (no checksum), a result of 0
+ * is sent as 0xffff. */
+static __always_inline void sl_lb_l4csum(__u16 *cs, const __u32 *from,
+					 const __u32 *to, int n, __u16 op,
+					 __u16 np, int udp)
+{
+	__u64 s;
+
+	if (udp && !*cs)
+		return;
+	s = (__u16) ~*cs;
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		if (i >= n)
+			break;
+		s += ~from[i];
+		s += to[i];
+	}
+	s += (__u16)~op;
+	s += np;
+	*cs = sl_lb_fold(s);
+	if (udp && !*cs)
+		*cs = 0xffff;
+}
+
+/* Looks up the next hop to addr (4 words; the packet's other fields in
+ * s->fib) from the ingress interface: 0 and s->fib filled, or -1. */
+static __always_inline int sl_lb_fib(struct sl_lb_scratch *s,
+				     const struct sl_hook *h,
+				     const struct sl_pkt *p, const __u32 *src,
+				     const __u32 *dst)
+{
+	struct bpf_fib_lookup *f = &s->fib;
+
+	__builtin_memset(f, 0, sizeof(*f));
+	f->ifindex = h->ifindex;
+	f->l4_protocol = p->l4_proto;
+	if (p->l3_proto == ETH_P_IP) {
+		f->family = AF_INET;
+		f->ipv4_src = src[0];
+		f->ipv4_dst = dst[0];
+	} else {
+		f->family = AF_INET6;
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			f->ipv6_src[i] = src[i];
+			f->ipv6_dst[i] = dst[i];
+		}
+	}
+	if (bpf_fib_lookup(h->ctx, f, sizeof(*f), 0) !=
+	    BPF_FIB_LKUP_RET_SUCCESS)
+		return -1;
+	return 0;
+}
+
+/* Rewrites the frame for nat: the destination (fwd) or the source (the
+ * reply) address and port become addr:port, checksums follow, and the
+ * TTL / hop limit drops by one when ttl. 0, or -1 when the frame is not
+ * readable there (not after the parser). */
+static __always_inline int sl_lb_nat(const struct sl_hook *h,
+				     const struct sl_pkt *p, const __u32 *addr,
+				     __u16 port, int fwd, int ttl)
+{
+	__u8 *ip, *th;
+	__u16 *cs, *pp;
+	__u32 *a;
+	int udp = p->l4_proto == IPPROTO_UDP;
+
+	if (sl_pkt_hdrs(p, h, &ip, &th))
+		return -1;
+	if ((void *)(th + 8) > h->data_end)
+		return -1;
+	if (!udp && (void *)(th + 20) > h->data_end)
+		return -1;
+	cs = (__u16 *)(th + (udp ? 6 : 16));
+	pp = (__u16 *)(th + (fwd ? 2 : 0));
+	if (p->l3_proto == ETH_P_IP) {
+		struct iphdr *i4 = (void *)ip;
+		__u32 c;
+
+		if ((void *)(i4 + 1) > h->data_end)
+			return -1;
+		a = fwd ? &i4->daddr : &i4->saddr;
+		sl_lb_l4csum(cs, a, addr, 1, *pp, bpf_htons(port), udp);
+		/* the header checksum: the address, then the TTL as
+		 * ip_decrease_ttl() does */
+		c = (__u16)~i4->check;
+		c += (__u16) ~(*a & 0xffff) + (__u16) ~(*a >> 16);
+		c += (addr[0] & 0xffff) + (addr[0] >> 16);
+		i4->check = sl_lb_fold(c);
+		*a = addr[0];
+		if (ttl) {
+			c = i4->check;
+			c += bpf_htons(0x0100);
+			i4->check = (__u16)(c + (c >= 0xffff));
+			i4->ttl--;
+		}
+	} else {
+		struct ipv6hdr *i6 = (void *)ip;
+
+		if ((void *)(i6 + 1) > h->data_end)
+			return -1;
+		a = fwd ? i6->daddr.in6_u.u6_addr32 : i6->saddr.in6_u.u6_addr32;
+		sl_lb_l4csum(cs, a, addr, 4, *pp, bpf_htons(port), udp);
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			a[i] = addr[i];
+		if (ttl)
+			i6->hop_limit--;
+	}
+	*pp = bpf_htons(port);
+	return 0;
+}
+
+/* The verdict of a packet to forward through s->fib (filled by a
+ * successful lookup): the MACs written, tx or redirect. */
+static __always_inline int sl_lb_out(struct sl_pctx *c, const struct sl_hook *h,
+				     struct sl_lb_scratch *s)
+{
+	__u8 *eth = h->data;
+
+	if ((void *)(eth + 12) > h->data_end)
+		return sl_done(c, SL_ACT_DROP, SL_R_MALFORMED_L2, 0);
+	__builtin_memcpy(eth, s->fib.dmac, 6);
+	__builtin_memcpy(eth + 6, s->fib.smac, 6);
+	if (s->fib.ifindex == h->ifindex)
+		return sl_done(c, SL_ACT_TX, SL_R_LB_FWD, 0);
+	return sl_done(c, SL_ACT_REDIRECT, SL_R_LB_FWD, s->fib.ifindex);
+}
+
+/* The return path of nat: a packet of a recorded backend -> client flow
+ * leaves from VIP:port. SL_CONT when it is none. */
+static __always_inline int sl_lb_reply(struct sl_pctx *c,
+				       const struct sl_hook *h,
+				       struct sl_lb_scratch *s, void *conn)
+{
+	const struct sl_pkt *p = &c->pkt;
+	struct sl_lb_conn *v;
+	int routed;
+
+	if (!conn)
+		return SL_CONT;
+	s->key.dir = 1;
+	v = bpf_map_lookup_elem(conn, &s->key);
+	if (!v)
+		return SL_CONT;
+	v->last = bpf_ktime_get_coarse_ns();
+	s->val = *v;
+	sl_lb_count(s->val.be, p->len, 0);
+	routed = !sl_lb_fib(s, h, p, (const __u32 *)s->val.vip, p->daddr);
+	if (sl_lb_nat(h, p, (const __u32 *)s->val.vip, s->val.vport, 0, routed))
+		return sl_done(c, SL_ACT_DROP, SL_R_MALFORMED_L4, 0);
+	if (!routed)
+		return sl_done(c, SL_ACT_PASS, SL_R_LB_NO_ROUTE, 0);
+	return sl_lb_out(c, h, s);
+}
+
+/* The stage's work: a subprogram, so that its many paths join in its
+ * return value (SL_CONT, or the verdict it decided in c) instead of
+ * reshaping the code around the choke point (inlined, its mere presence
+ * doubled the verifier's work on the XDP programs with the stage off). */
+static __noinline int sl_lb_run(struct sl_pctx *c, const struct sl_hook *h)
+{
+	struct sl_lb_scratch *s = (void *)c->scratch;
+	const struct sl_pkt *p = &c->pkt;
+	struct sl_lb_svc *svc;
+	struct sl_lb_be *be = NULL;
+	struct sl_lb_conn *v = NULL;
+	__u32 zero = 0, *slot, idx, beid;
+	void *conn, *tbl;
+	int new_conn = 0, routed;
+
+	/* (VLAN-tagged frames are not balanced: they go on) */
+	if (!h->xdp || c->parsed != SL_R_PASS || p->frag != SL_FRAG_NONE ||
+	    p->nvlan ||
+	    (p->l4_proto != IPPROTO_TCP && p->l4_proto != IPPROTO_UDP))
+		return SL_CONT;
+	if (p->l3_proto != ETH_P_IP && p->l3_proto != ETH_P_IPV6)
+		return SL_CONT;
+	__builtin_memcpy(s->key.src, p->saddr, 16);
+	__builtin_memcpy(s->key.dst, p->daddr, 16);
+	s->key.sport = p->sport;
+	s->key.dport = p->dport;
+	s->key.proto = p->l4_proto;
+	s->key.family = p->l3_proto == ETH_P_IP ? 4 : 6;
+	s->key.dir = 0;
+	s->key.pad = 0;
+	__builtin_memcpy(s->sk.vip, p->daddr, 16);
+	s->sk.port = p->dport;
+	s->sk.proto = p->l4_proto;
+	s->sk.family = s->key.family;
+	conn = bpf_map_lookup_elem(&sl_lb_conn, &zero);
+	svc = bpf_map_lookup_elem(&sl_lb_svc, &s->sk);
+	if (!svc)
+		return sl_lb_reply(c, h, s, conn);
+	if (conn)
+		v = bpf_map_lookup_elem(conn, &s->key);
+	if (v) {
+		beid = v->be;
+		be = bpf_map_lookup_elem(&sl_lb_be, &beid);
+		/* a removed backend's flows move; a drained one keeps its */
+		if (be && be->svc == svc->id)
+			v->last = bpf_ktime_get_coarse_ns();
+		else
+			be = NULL;
+	}
+	if (!be) {
+		idx = sl_lb_hash(&s->key) % SL_LB_M;
+		beid = svc->id;
+		tbl = bpf_map_lookup_elem(&sl_lb_maglev, &beid);
+		slot = tbl ? bpf_map_lookup_elem(tbl, &idx) : NULL;
+		beid = slot ? *slot : SL_LB_NONE;
+		be = beid != SL_LB_NONE ? bpf_map_lookup_elem(&sl_lb_be, &beid)
+					: NULL;
+		if (!be)
+			return sl_done(c, SL_ACT_DROP, SL_R_LB_NO_BACKEND, 0);
+		new_conn = 1;
+		/* a trace copy (sluice explain) records no flow */
+		if (conn && !sl_feat.trace) {
+			s->val.last = bpf_ktime_get_coarse_ns();
+			s->val.be = beid;
+			s->val.svc = svc->id;
+			__builtin_memcpy(s->val.vip, p->daddr, 16);
+			s->val.vport = p->dport;
+			__builtin_memset(s->val.pad, 0, sizeof(s->val.pad));
+			bpf_map_update_elem(conn, &s->key, &s->val, BPF_ANY);
+			if (svc->mode == SL_LB_NAT) {
+				/* the reply's key: backend -> client */
+				__builtin_memcpy(s->key.dst, p->saddr, 16);
+				__builtin_memcpy(s->key.src, be->addr, 16);
+				s->key.dport = p->sport;
+				s->key.sport = be->port;
+				s->key.dir = 1;
+				bpf_map_update_elem(conn, &s->key, &s->val,
+						    BPF_ANY);
+			}
+		}
+	}
+	sl_lb_count(beid, p->len, new_conn);
+	__builtin_memcpy(s->key.dst, be->addr, 16);
+	routed = !sl_lb_fib(s, h, p, p->saddr, (const __u32 *)s->key.dst);
+	if (svc->mode == SL_LB_DSR_L2)
+		return routed ? sl_lb_out(c, h, s)
+			      : sl_done(c, SL_ACT_PASS, SL_R_LB_NO_ROUTE, 0);
+	if (sl_lb_nat(h, p, (const __u32 *)s->key.dst, be->port, 1, routed))
+		return sl_done(c, SL_ACT_DROP, SL_R_MALFORMED_L4, 0);
+	if (!routed)
+		return sl_done(c, SL_ACT_PASS, SL_R_LB_NO_ROUTE, 0);
+	return sl_lb_out(c, h, s);
+}
+
+static __always_inline int sl_stage_lb(struct sl_pctx *c,
+				       const struct sl_hook *h)
+{
+	return sl_lb_run(c, h);
+}
+
+#endif /* SL_LB_H */

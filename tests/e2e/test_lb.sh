@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# The XDP load balancer with real TCP: a client namespace, the LB node
+# (Sluice attached by XDP on all its interfaces, forwarding on) and three
+# backend namespaces, each behind its own veth, running a small server
+# that answers with its own name (HTTP on 8080 and 80, and a line service
+# on 9000 that answers every line of a long connection). The clients' and
+# backends' ends run an empty XDP program (XDP_TX/redirect into a veth
+# needs one on the peer) and send with checksum offload off (a rewritten
+# partial checksum would be wrong on the wire).
+#   nat   198.18.100.1:8080 -> backends :8080, replies through the LB
+#         (the backends route via it), IPv4 and IPv6 ([2001:db8:100::1])
+#   dsr-l2 198.18.100.2:80 and [2001:db8:100::2]:80 -> backends :80, which
+#         hold the VIPs on lo
+# Checked: many curls (new connections) spread over all three backends and
+# `lb list -j` counts one new connection per curl; long connections keep
+# their backend while a backend is added; removing a backend moves only
+# its own connections; a drained backend takes no new connection and
+# keeps its long one; a service with no backend drops (lb-no-backend).
+# Namespaces lb-PID-*.
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+lab_names "lb-$$"
+EMPTY=$(dirname "$SLUICE")/xdp_empty.bpf.o
+[ -f "$EMPTY" ] || EMPTY=build/xdp_empty.bpf.o
+NS_LB=$NS_S
+VIP=198.18.100.1 VIP_DSR=198.18.100.2 VIP6=2001:db8:100::1
+VIP6_DSR=2001:db8:100::2
+N_CURL=30
+
+# The backends' server and the long-connection client (one file).
+cat >"$T/lbpeer.py" <<'EOF'
+import socket, socketserver, sys, threading, time
+
+class S(socketserver.ThreadingTCPServer):
+    address_family = socket.AF_INET6
+    allow_reuse_address = True
+    daemon_threads = True
+
+def serve(name):
+    class Http(socketserver.StreamRequestHandler):
+        def handle(self):
+            self.rfile.readline()
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain"
+                             b"\r\n\r\n" + name.encode() + b"\n")
+    class Line(socketserver.StreamRequestHandler):
+        def handle(self):
+            for _ in self.rfile:
+                self.wfile.write(name.encode() + b"\n")
+    for port, h in ((8080, Http), (80, Http), (9000, Line)):
+        s = S(("::", port), h)
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    time.sleep(900)
+
+def client(host, out, secs):
+    # one line every 0.2 s for secs seconds; each answer (or "ERR") on out
+    with open(out, "w", buffering=1) as f:
+        try:
+            c = socket.create_connection((host, 9000), timeout=3)
+            r = c.makefile()
+            end = time.time() + float(secs)
+            while time.time() < end:
+                c.sendall(b"x\n")
+                a = r.readline().strip()
+                f.write((a or "ERR") + "\n")
+                if not a:
+                    return
+                time.sleep(0.2)
+        except OSError:
+            f.write("ERR\n")
+
+if sys.argv[1] == "serve":
+    serve(sys.argv[2])
+else:
+    client(sys.argv[2], sys.argv[3], sys.argv[4])
+EOF
+
+# lab: client -- LB -- b1, b2, b3 (one /24 and /64 each)
+lab() {
+	ns_up "$NS_C" && ns_up "$NS_LB" || return 1
+	pair_up "$NS_C" "$IF_C" 198.18.0.1 2001:db8::1 "$NS_LB" "$IF_S" \
+		198.18.0.2 2001:db8::2 || return 1
+	ip -n "$NS_C" route add 198.18.100.0/24 via 198.18.0.2 &&
+		ip -n "$NS_C" -6 route add 2001:db8:100::/64 via 2001:db8::2 ||
+		return 1
+	ip netns exec "$NS_LB" sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1 || return 1
+	for i in 1 2 3; do
+		ns_up "$P-b$i" || return 1
+		pair_up "$NS_LB" "$P-l$i" "198.18.1$i.1" "2001:db8:1$i::1" \
+			"$P-b$i" "$P-b${i}0" "198.18.1$i.2" "2001:db8:1$i::2" ||
+			return 1
+		ip -n "$P-b$i" route add default via "198.18.1$i.1" &&
+			ip -n "$P-b$i" -6 route add default via "2001:db8:1$i::1" &&
+			ip -n "$P-b$i" addr add "$VIP_DSR/32" dev lo &&
+			ip -n "$P-b$i" addr add "$VIP6_DSR/128" dev lo nodad &&
+			ip -n "$P-b$i" link set dev "$P-b${i}0" xdp obj "$EMPTY" \
+				sec xdp &&
+			ip netns exec "$P-b$i" ethtool -K "$P-b${i}0" tx off \
+				>/dev/null || return 1
+		timeout 900 ip netns exec "$P-b$i" "$PY" "$T/lbpeer.py" serve \
+			"b$i" >"$T/b$i.log" 2>&1 &
+		PIDS+=($!)
+	done
+	ip -n "$NS_C" link set dev "$IF_C" xdp obj "$EMPTY" sec xdp &&
+		ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null ||
+		return 1
+	for i in 1 2 3; do
+		for _ in $(seq 50); do
+			ip netns exec "$P-b$i" ss -Htln "sport = :9000" |
+				grep -q . && break
+			sleep 0.1
+		done
+		# neighbours resolved both ways before the first forward
+		try_ping "$NS_LB" "198.18.1$i.2" && try_ping "$NS_LB" "2001:db8:1$i::2" ||
+			return 1
+	done
+	try_ping "$NS_LB" 198.18.0.1 && try_ping "$NS_LB" 2001:db8::1
+}
+if ! lab; then
+	fail "lab is built" "namespaces, veth, XDP on the peers or servers failed"
+	finish
+fi
+
+# get HOST PORT: one fetch; the backend's name (empty on failure).
+get() {
+	local host=$1
+	[[ "$host" == *:* ]] && host="[$host]"
+	timeout 6 ip netns exec "$NS_C" curl -sS -g --connect-timeout 2 \
+		--max-time 3 "http://$host:$2/" 2>/dev/null
+}
+# spread HOST PORT N: fetch N times; prints "ok b1 b2 b3" counts.
+spread() {
+	local n=0 r c1=0 c2=0 c3=0
+	for _ in $(seq "$3"); do
+		r=$(get "$1" "$2")
+		case "$r" in
+		b1) c1=$((c1 + 1)) ;;
+		b2) c2=$((c2 + 1)) ;;
+		b3) c3=$((c3 + 1)) ;;
+		*) continue ;;
+		esac
+		n=$((n + 1))
+	done
+	echo "$n $c1 $c2 $c3"
+}
+# long NAME HOST SECS: a long connection in the background, answers in
+# $T/long-NAME.
+long() {
+	timeout $(($3 + 10)) ip netns exec "$NS_C" "$PY" "$T/lbpeer.py" client \
+		"$2" "$T/long-$1" "$3" &
+	PIDS+=($!)
+}
+# answers NAME: the distinct answers of a long connection so far.
+answers() {
+	sort -u "$T/long-$1" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'
+}
+# conns SERVICE: the service's new connections in `lb list -j`.
+conns() {
+	sl lb list -j | jq -r --arg s "$1" '.services[] | select(.service == $s) | .conns'
+}
+reason_count() {
+	sl stats -j | jq -r --arg r "$1" '.reasons[$r].packets // 0'
+}
+be() { echo "{addr: 198.18.1$1.2, port: $2}"; }
+be6() { echo "{addr: '2001:db8:1$1::2', port: $2}"; }
+write_cfg() { # BACKENDS_NAT (e.g. "1 2 3") BACKENDS_DSR
+	{
+		echo "loadbalancer:"
+		echo "  services:"
+		for port in 8080 9000; do
+			echo "    - vip: $VIP"
+			echo "      port: $port"
+			echo "      proto: tcp"
+			echo "      mode: nat"
+			echo "      backends:"
+			for i in $1; do echo "        - $(be "$i" "$port")"; done
+		done
+		echo "    - vip: '$VIP6'"
+		echo "      port: 8080"
+		echo "      backends: [$(be6 1 8080), $(be6 2 8080), $(be6 3 8080)]"
+		echo "    - {vip: $VIP_DSR, port: 80, mode: dsr-l2, backends: [$(be 1 80), $(be 2 80), $(be 3 80)]}"
+		echo "    - {vip: '$VIP6_DSR', port: 80, mode: dsr-l2, backends: [$(be6 1 80), $(be6 2 80), $(be6 3 80)]}"
+		echo "    - {vip: $VIP_DSR, port: 81, mode: dsr-l2, backends: []}"
+	} >"$T/lb.yaml"
+}
+
+check "attach the LB node's interfaces (xdp native)" \
+	sl attach "$IF_S" "$P-l1" "$P-l2" "$P-l3"
+
+write_cfg "1 2 3"
+check "apply the loadbalancer section (nat, nat IPv6, dsr-l2)" \
+	sl apply -f "$T/lb.yaml"
+if sl status | grep -q ",lb"; then
+	ok "the programs run with the lb stage"
+else
+	fail "the programs run with the lb stage" "$(sl status | tail -4)"
+fi
+
+# ---- nat: new connections spread, counted ----
+# spread_check NAME HOST PORT: N_CURL curls all answered, each backend
+# answering some.
+spread_check() {
+	read -r n c1 c2 c3 <<<"$(spread "$2" "$3" "$N_CURL")"
+	if [ "$n" = "$N_CURL" ] && [ "$c1" -gt 0 ] && [ "$c2" -gt 0 ] &&
+		[ "$c3" -gt 0 ]; then
+		ok "$1: $N_CURL curls to $2 port $3 all answered, spread $c1/$c2/$c3"
+	else
+		fail "$1: curls spread over the three backends" \
+			"$n answered: $c1/$c2/$c3"
+	fi
+}
+spread_check nat "$VIP" 8080
+got=$(conns "$VIP:8080/tcp")
+if [ "$got" = "$n" ]; then
+	ok "nat: lb list -j counts $got new connections for $n curls"
+else
+	fail "nat: lb list -j counts the connections" "$got for $n curls"
+fi
+spread_check "nat IPv6" "$VIP6" 8080
+
+# ---- dsr-l2 ----
+spread_check dsr-l2 "$VIP_DSR" 80
+spread_check "dsr-l2 IPv6" "$VIP6_DSR" 80
+before=$(reason_count lb-no-backend)
+if [ -z "$(get "$VIP_DSR" 81)" ] && [ "$(reason_count lb-no-backend)" -gt "$before" ]; then
+	ok "a service without backends drops (lb-no-backend)"
+else
+	fail "a service without backends drops" "lb-no-backend $before -> $(reason_count lb-no-backend)"
+fi
+
+# ---- long connections through backend changes (nat, port 9000) ----
+write_cfg "1 2"
+check "two backends for the long connections" sl apply -f "$T/lb.yaml"
+for k in 1 2 3 4 5 6; do long "$k" "$VIP" 14; done
+sleep 2
+declare -A first
+for k in 1 2 3 4 5 6; do first[$k]=$(answers "$k"); done
+write_cfg "1 2 3"
+check "a third backend added under load" sl apply -f "$T/lb.yaml"
+# kept NAME: every long connection still answered by its first backend only
+kept() {
+	local same=0 now=""
+	for k in 1 2 3 4 5 6; do
+		[ "$(answers "$k")" = "${first[$k]}" ] && same=$((same + 1))
+		now="$now[$(answers "$k")] "
+	done
+	if [ "$same" = 6 ]; then
+		ok "$1: the 6 long connections keep their backends (${first[*]})"
+	else
+		fail "$1: long connections keep their backends" \
+			"$same of 6: before ${first[*]}; now $now"
+	fi
+}
+sleep 2
+kept "added backend"
+# drain b1 (weight 0): its long connections go on, no new one reaches it
+sed -i 's/{addr: 198.18.11.2, port: 9000}/{addr: 198.18.11.2, port: 9000, weight: 0}/' "$T/lb.yaml"
+check "drain b1 (weight 0) on port 9000" sl apply -f "$T/lb.yaml"
+check "lb backend drain b1 on port 8080 (CLI)" \
+	sl lb backend drain "$VIP:8080/tcp" 198.18.11.2:8080
+read -r n c1 c2 c3 <<<"$(spread "$VIP" 8080 20)"
+if [ "$n" = 20 ] && [ "$c1" = 0 ]; then
+	ok "drained: 20 new connections, none to b1 ($c2/$c3)"
+else
+	fail "drained: no new connection to b1" "$n answered: $c1/$c2/$c3"
+fi
+if sl lb list -j | jq -e '.services[] | select(.service == "'"$VIP"':8080/tcp") | .backends[] | select(.addr == "198.18.11.2") | .state == "drained"' >/dev/null; then
+	ok "lb list -j shows b1 drained"
+else
+	fail "lb list -j shows b1 drained" "$(sl lb list)"
+fi
+sleep 1
+kept "drained (b1's too)"
+# remove b2: only its connections move (and break: b3/b1 have no socket)
+check "lb backend del b2 (CLI)" sl lb backend del "$VIP:9000/tcp" 198.18.12.2:9000
+sleep 2
+moved_other=0 b2=0
+for k in 1 2 3 4 5 6; do
+	if [ "${first[$k]}" = b2 ]; then
+		b2=$((b2 + 1))
+	elif [ "$(answers "$k")" != "${first[$k]}" ]; then
+		moved_other=$((moved_other + 1))
+	fi
+done
+if [ "$moved_other" = 0 ]; then
+	ok "removed b2: the $((6 - b2)) long connections of b1/b3 keep theirs"
+else
+	fail "removed b2: other connections keep their backend" "$moved_other moved"
+fi
+wait_long=0
+for k in 1 2 3 4 5 6; do
+	[ "${first[$k]}" = b2 ] && ! grep -q ERR "$T/long-$k" && [ "$(answers "$k")" = b2 ] &&
+		wait_long=$((wait_long + 1))
+done
+if [ "$b2" = 0 ] || [ "$wait_long" = 0 ]; then
+	ok "removed b2: its $b2 long connections left it"
+else
+	fail "removed b2: its connections left it" "$wait_long of $b2 still answered by b2"
+fi
+
+# ---- bad input changes nothing ----
+# lb_shape: `lb list -j` without the counters (long connections still run)
+lb_shape() { sl lb list -j | jq -c 'del(.. | .packets?, .bytes?, .conns?)'; }
+before=$(lb_shape)
+refused "lb service add without a protocol (exit 2)" 2 "expected /tcp or /udp" \
+	sl lb service add 198.18.100.9:80
+refused "lb service add of an IPv6 VIP without brackets (exit 2)" 2 \
+	"in brackets" sl lb service add 2001:db8::9:80/tcp
+refused "lb service add --mode dsr-ipip: not yet (exit 2)" 2 "not implemented yet" \
+	sl lb service add 198.18.100.9:80/tcp --mode dsr-ipip
+refused "lb backend add to no service (exit 2)" 2 "no service" \
+	sl lb backend add 198.18.100.9:80/tcp 198.18.11.2:80
+refused "lb backend add of another family (exit 2)" 2 "address family" \
+	sl lb backend add "$VIP:8080/tcp" "[2001:db8:11::2]:8080"
+refused "lb backend add --weight 1001 (exit 2)" 2 "--weight" \
+	sl lb backend add "$VIP:8080/tcp" 198.18.11.2:8080 --weight 1001
+printf 'loadbalancer:\n  services:\n    - {vip: 198.18.100.9, port: 80, mode: dsr-ipip}\n' >"$T/ipip.yaml"
+refused "apply of a dsr-ipip service: its line, not yet (exit 2)" 2 \
+	"ipip.yaml:3:43: service: mode dsr-ipip is not implemented yet" \
+	sl apply -f "$T/ipip.yaml"
+if [ "$(lb_shape)" = "$before" ]; then
+	ok "the refused changes left the services as they were"
+else
+	fail "the refused changes left the services as they were" "$(sl lb list)"
+fi
+
+# ---- the CLI round trip and removal ----
+check "lb service del $VIP_DSR:81/tcp" sl lb service del "$VIP_DSR:81/tcp"
+sl export >"$T/export.yaml"
+run_capture sl apply -f "$T/export.yaml"
+if [ "$RC" = 0 ] && grep -q unchanged <<<"$OUT"; then
+	ok "export then apply is a no-op"
+else
+	fail "export then apply is a no-op" "exit $RC: $OUT $ERR"
+fi
+printf 'loadbalancer:\n  services: []\n' >"$T/none.yaml"
+run_capture sl apply --dry-run -f "$T/none.yaml"
+if [ "$RC" = 0 ] && grep -q -- "- lb service $VIP:8080/tcp" <<<"$OUT" &&
+	[ "$(sl lb list -j | jq '.services | length')" -gt 0 ]; then
+	ok "--dry-run lists the services removed and changes nothing"
+else
+	fail "--dry-run lists the services removed" "exit $RC: $OUT $ERR"
+fi
+check "apply without services" sl apply -f "$T/none.yaml"
+if ! sl status | grep -q ",lb" && [ -z "$(get "$VIP" 8080)" ]; then
+	ok "no service: the lb stage is off, the VIP is not answered"
+else
+	fail "no service: the lb stage is off" "$(sl status | tail -2)"
+fi
+finish

@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* test_lb: the XDP load balancer through the real program on crafted
+ * frames (bpf_prog_test_run_opts), in a network namespace of its own
+ * whose routes and neighbours bpf_fib_lookup() answers from:
+ *   lbc0 (client side, the ingress)  198.18.0.254/24  2001:db8:0::fe/64
+ *        neighbour client 198.18.0.1 / 2001:db8:1::1 -> CLIENT_MAC
+ *   lbb0 (backend side)              198.18.1.1/24    2001:db8:5::1/64
+ *        neighbours backend N (198.18.1.1N, 2001:db8:5::1N) -> BE_MAC(N)
+ * Services are written by the control plane's own writer (sl_lb_write).
+ * Checked: nat's output frame (IPv4 and IPv6, TCP and UDP): MACs of the
+ * next hop, destination address and port, TTL / hop limit one less, the
+ * rest of the bytes unchanged, and the IPv4 header and L4 checksums
+ * verified here from scratch; the reply (backend -> client) leaves from
+ * VIP:port the same way; dsr-l2 changes only the MACs; the connection
+ * table keeps a flow on its backend when backends are added (the Maglev
+ * table swapped), a drained backend keeps its flows and takes no new
+ * ones, a removed backend's flows move; a service without a usable
+ * backend drops with reason lb-no-backend; the verdicts are counted as
+ * lb-forward (redirect: the backends are out of another interface). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+
+#include "check.h"
+#include "log.h"
+#include "pkt.h"
+#include "skelmaps.h"
+#include "sluice.h"
+#include "sluice_xdp.skel.h"
+
+#define VIP4 "198.18.100.1"
+#define VIP6 "2001:db8:100::1"
+#define CLI4 "198.18.0.1"
+#define CLI6 "2001:db8:1::1"
+
+static const uint8_t client_mac[6] = {0x02, 0, 0, 0, 0xc1, 0x01};
+
+static struct sluice_xdp *skel;
+static struct sl_ctx ctx;
+static int prog, stats_fd, conn_fd;
+static int if_c, if_b; /* ifindexes: client side (ingress), backends */
+static uint8_t mac_b[6];
+
+static int sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc)
+		printf("# '%s' failed (%d)\n", cmd, rc);
+	return rc;
+}
+
+static uint8_t *be_mac(int n, uint8_t *m)
+{
+	static const uint8_t base[6] = {0x02, 0, 0, 0, 0xbe, 0};
+
+	memcpy(m, base, 6);
+	m[5] = (uint8_t)n;
+	return m;
+}
+
+static bool read_mac(const char *ifname, uint8_t *m)
+{
+	char path[128];
+	unsigned v[6];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fscanf(f, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4],
+		   &v[5]);
+	fclose(f);
+	for (int i = 0; i < 6; i++)
+		m[i] = (uint8_t)v[i];
+	return n == 6;
+}
+
+/* The namespace, its interfaces, routes and neighbours. */
+static bool lab_up(void)
+{
+	char cmd[256];
+
+	if (unshare(CLONE_NEWNET)) {
+		printf("not ok - unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return false;
+	}
+	/* /sys shows the namespace's devices only when mounted again */
+	if (unshare(CLONE_NEWNS) ||
+	    sh("mount --make-rprivate / && mount -t sysfs sysfs /sys") ||
+	    sh("ip link set lo up") ||
+	    sh("ip link add lbc0 type veth peer name lbc1") ||
+	    sh("ip link add lbb0 type veth peer name lbb1") ||
+	    sh("for i in lbc0 lbc1 lbb0 lbb1; do ip link set $i up; done") ||
+	    sh("ip addr add 198.18.0.254/24 dev lbc0") ||
+	    sh("ip addr add 198.18.1.1/24 dev lbb0") ||
+	    sh("ip addr add 2001:db8:1::fe/64 dev lbc0 nodad") ||
+	    sh("ip addr add 2001:db8:5::1/64 dev lbb0 nodad") ||
+	    sh("echo 1 > /proc/sys/net/ipv4/ip_forward") ||
+	    sh("echo 1 > /proc/sys/net/ipv6/conf/all/forwarding"))
+		return false;
+	snprintf(cmd, sizeof(cmd),
+		 "ip neigh replace " CLI4 " lladdr 02:00:00:00:c1:01 dev lbc0 "
+		 "nud permanent && ip neigh replace " CLI6
+		 " lladdr 02:00:00:00:c1:01 dev lbc0 nud permanent");
+	if (sh(cmd))
+		return false;
+	for (int n = 10; n < 16; n++) {
+		snprintf(
+		    cmd, sizeof(cmd),
+		    "ip neigh replace 198.18.1.%d lladdr 02:00:00:00:be:%02x "
+		    "dev lbb0 nud permanent && ip neigh replace "
+		    "2001:db8:5::%x lladdr 02:00:00:00:be:%02x dev lbb0 nud "
+		    "permanent",
+		    n, n, n, n);
+		if (sh(cmd))
+			return false;
+	}
+	if_c = (int)if_nametoindex("lbc0");
+	if_b = (int)if_nametoindex("lbb0");
+	return if_c && if_b && read_mac("lbb0", mac_b);
+}
+
+static bool env_load(void)
+{
+	struct sl_features f;
+
+	sl_features_default(&f);
+	f.lb = 1;
+	skel = sl_xdp_load(NULL, &f, SL_PROG_XDP);
+	if (!skel)
+		return false;
+	sl_ctx_wrap(&ctx, skel);
+	prog = bpf_program__fd(skel->progs.sluice_xdp);
+	stats_fd = bpf_map__fd(skel->maps.sl_stats);
+	conn_fd = bpf_map__fd(skel->maps.sl_lb_conn);
+	return true;
+}
+
+/* ---- services ---- */
+
+static struct sl_lb_cfg running;
+
+static void addr_of(const char *s, uint8_t *a, uint8_t *family)
+{
+	memset(a, 0, 16);
+	if (inet_pton(AF_INET, s, a) == 1)
+		*family = 4;
+	else {
+		inet_pton(AF_INET6, s, a);
+		*family = 6;
+	}
+}
+
+/* One service: vip:port/proto in mode, backends n of weight w[n] (-1:
+ * absent) at port 8000 + n, n 10..15. */
+static void svc_fill(struct sl_lb_service_cfg *s, const char *vip,
+		     uint16_t port, uint8_t proto, uint8_t mode, const int *w)
+{
+	memset(s, 0, sizeof(*s));
+	addr_of(vip, s->vip, &s->family);
+	s->port = port;
+	s->proto = proto;
+	s->mode = mode;
+	s->be = calloc(6, sizeof(*s->be));
+	for (int n = 10; n < 16; n++) {
+		char a[64];
+		struct sl_lb_backend_cfg *b;
+
+		if (w[n - 10] < 0)
+			continue;
+		b = &s->be[s->n_be++];
+		if (s->family == 4)
+			snprintf(a, sizeof(a), "198.18.1.%d", n);
+		else
+			snprintf(a, sizeof(a), "2001:db8:5::%x", n);
+		addr_of(a, b->addr, &b->family);
+		b->port = (uint16_t)(8000 + n);
+		b->weight = (uint32_t)w[n - 10];
+	}
+}
+
+/* Writes the services (the control plane's writer) as apply would. */
+static bool lb_set(struct sl_lb_cfg *want)
+{
+	int err = sl_lb_write(&ctx, want, &running);
+
+	if (err) {
+		check_fail("sl_lb_write: %s", strerror(-err));
+		return false;
+	}
+	sl_lb_cfg_free(&running);
+	return !sl_lb_cfg_copy(&running, want);
+}
+
+/* ---- frames ---- */
+
+static uint8_t out[PKT_MAX];
+static uint32_t out_len, retval;
+
+static bool run(const uint8_t *in, size_t len, int ifindex)
+{
+	struct xdp_md xctx = {.data_end = (__u32)len,
+			      .ingress_ifindex = (__u32)ifindex};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in,
+		    .data_size_in = (__u32)len, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &xctx,
+		    .ctx_size_in = sizeof(xctx), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog, &o)) {
+		check_fail("test run: %s", strerror(errno));
+		return false;
+	}
+	out_len = o.data_size_out;
+	retval = o.retval;
+	return true;
+}
+
+static uint64_t reason_count(int reason, int action)
+{
+	struct sl_counter c[SL_STATS_MAX];
+
+	if (sl_stats_read_fd(stats_fd, c))
+		return ~0ULL;
+	return c[sl_stats_idx(reason, action)].packets;
+}
+
+/* The L4 checksum of the segment at l4 (len bytes) under the IP header at
+ * ip verifies (computed here from scratch). */
+static bool l4_csum_ok(const uint8_t *ip, const uint8_t *l4, size_t len,
+		       bool v6, uint8_t proto)
+{
+	return !pkt_l4_csum(ip, l4, len, v6, proto);
+}
+
+/* A frame of the flow sport from the client (or, reply, from backend n to
+ * the client), with a valid L4 checksum (computed here). */
+static size_t frame(uint8_t *b, struct pkt_off *off, bool v6, uint8_t proto,
+		    uint16_t sport, int reply_be, uint16_t vport)
+{
+	char src[64];
+	struct pkt_spec s = {
+	    .ethertype = v6 ? ETH_P_IPV6 : ETH_P_IP,
+	    .proto = proto,
+	    .payload = 11,
+	    .src = v6 ? CLI6 : CLI4,
+	    .dst = v6 ? VIP6 : VIP4,
+	    .sport = sport,
+	    .dport = vport,
+	};
+	size_t n, l4len;
+	uint8_t *ip, *l4;
+	uint32_t sum;
+	int cs;
+
+	if (reply_be) {
+		snprintf(src, sizeof(src),
+			 v6 ? "2001:db8:5::%x" : "198.18.1.%d", reply_be);
+		s.src = src;
+		s.dst = v6 ? CLI6 : CLI4;
+		s.sport = (uint16_t)(8000 + reply_be);
+		s.dport = sport;
+	}
+	n = pkt_build(&s, b, off);
+	ip = b + off->l3;
+	l4 = b + off->l4;
+	l4len = n - off->l4;
+	cs = proto == IPPROTO_UDP ? 6 : 16;
+	l4[cs] = l4[cs + 1] = 0;
+	ip[v6 ? 7 : 8] = 64; /* TTL / hop limit */
+	if (!v6)
+		pkt_ip4_fix_csum(ip, 20);
+	sum = pkt_l4_csum(ip, l4, l4len, v6, proto);
+	if (proto == IPPROTO_UDP && !sum)
+		sum = 0xffff;
+	l4[cs] = (uint8_t)(sum >> 8);
+	l4[cs + 1] = (uint8_t)sum;
+	return n;
+}
+
+/* The backend number (10..15) the nat output went to (from its
+ * destination address), or -1. */
+static int nat_backend(const struct pkt_off *off, bool v6)
+{
+	const uint8_t *ip = out + off->l3;
+
+	return v6 ? ip[39] : ip[19];
+}
+
+/* Checks a nat output against its input in: MACs, the address and port
+ * rewritten at the destination (fwd) or the source, TTL one less, every
+ * other byte the same, checksums right. */
+static bool nat_check(const uint8_t *in, size_t len, const struct pkt_off *off,
+		      bool v6, uint8_t proto, bool fwd, const char *addr,
+		      uint16_t port, const uint8_t *dmac)
+{
+	uint8_t want[PKT_MAX], a[16];
+	uint8_t *ip = want + off->l3, *l4 = want + off->l4;
+	int cs = proto == IPPROTO_UDP ? 6 : 16;
+	char why[160];
+
+	memcpy(want, in, len);
+	memcpy(want, dmac, 6);
+	memcpy(want + 6, mac_b, 6);
+	if (fwd && !ASSERT_EQ(retval, XDP_REDIRECT, "xdp verdict"))
+		return false;
+	if (!fwd) {
+		/* the reply leaves from the client side: its MAC */
+		uint8_t mc[6];
+
+		read_mac("lbc0", mc);
+		memcpy(want + 6, mc, 6);
+	}
+	inet_pton(v6 ? AF_INET6 : AF_INET, addr, a);
+	if (v6) {
+		memcpy(ip + (fwd ? 24 : 8), a, 16);
+		ip[7]--;
+	} else {
+		memcpy(ip + (fwd ? 16 : 12), a, 4);
+		ip[8]--;
+		ip[10] = ip[11] = 0;
+		pkt_ip4_fix_csum(ip, 20);
+	}
+	pkt_put16(l4 + (fwd ? 2 : 0), port);
+	/* the checksums: the program's, verified from scratch */
+	l4[cs] = out[off->l4 + cs];
+	l4[cs + 1] = out[off->l4 + cs + 1];
+	if (!ASSERT_EQ(out_len, len, "output length"))
+		return false;
+	if (!pkt_same(out, out_len, want, len, why, sizeof(why)))
+		return ASSERT_TRUE(false, "%s", why);
+	if (!v6 && !ASSERT_EQ(pkt_ip4_csum(out + off->l3, 20), 0,
+			      "IPv4 header checksum"))
+		return false;
+	return ASSERT_TRUE(
+	    l4_csum_ok(out + off->l3, out + off->l4, len - off->l4, v6, proto),
+	    "the %s checksum does not verify",
+	    proto == IPPROTO_UDP ? "UDP" : "TCP");
+}
+
+/* One nat case: a flow to the service, the output checked; its backend
+ * in *be. */
+static bool nat_case(bool v6, uint8_t proto, uint16_t sport, int *be)
+{
+	uint8_t in[PKT_MAX], m[6];
+	struct pkt_off off;
+	size_t len = frame(in, &off, v6, proto, sport, 0,
+			   proto == IPPROTO_UDP ? 53 : 80);
+	char a[64];
+	int n;
+
+	if (!run(in, len, if_c))
+		return false;
+	n = nat_backend(&off, v6);
+	if (!ASSERT_TRUE(n >= 10 && n < 16,
+			 "no backend address in the output "
+			 "(verdict %u)",
+			 retval))
+		return false;
+	snprintf(a, sizeof(a), v6 ? "2001:db8:5::%x" : "198.18.1.%d", n);
+	if (be)
+		*be = n;
+	return nat_check(in, len, &off, v6, proto, true, a,
+			 (uint16_t)(8000 + n), be_mac(n, m));
+}
+
+/* The reply of backend n to the flow sport: from VIP:vport, to the
+ * client's MAC. */
+static bool reply_case(bool v6, uint8_t proto, uint16_t sport, int n)
+{
+	uint8_t in[PKT_MAX];
+	struct pkt_off off;
+	uint16_t vport = proto == IPPROTO_UDP ? 53 : 80;
+	size_t len = frame(in, &off, v6, proto, sport, n, vport);
+
+	if (!run(in, len, if_b))
+		return false;
+	if (!ASSERT_EQ(retval, XDP_REDIRECT, "reply verdict"))
+		return false;
+	return nat_check(in, len, &off, v6, proto, false, v6 ? VIP6 : VIP4,
+			 vport, client_mac);
+}
+
+/* The backend (10..15) of a new dsr-l2 frame of flow sport, from its MAC;
+ * only the MACs may differ. */
+static int dsr_backend(bool v6, uint16_t sport)
+{
+	uint8_t in[PKT_MAX];
+	struct pkt_off off;
+	size_t len = frame(in, &off, v6, IPPROTO_TCP, sport, 0, 80);
+	char why[160];
+
+	if (!run(in, len, if_c) || retval != XDP_REDIRECT || out_len != len ||
+	    memcmp(out + 6, mac_b, 6))
+		return -1;
+	memcpy(in, out, 12);
+	if (!pkt_same(out, out_len, in, len, why, sizeof(why))) {
+		check_fail("%s", why);
+		return -1;
+	}
+	return out[5] >= 10 && out[5] < 16 && !memcmp(out, "\x02\0\0\0\xbe", 5)
+		   ? out[5]
+		   : -1;
+}
+
+static size_t conn_entries(void)
+{
+	__u32 zero = 0, id;
+	int fd;
+	size_t n;
+
+	if (bpf_map_lookup_elem(conn_fd, &zero, &id))
+		return 0;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return 0;
+	n = map_count(fd);
+	close(fd);
+	return n;
+}
+
+/* ---- the cases ---- */
+
+static const int w3[6] = {1, 1, 1, -1, -1, -1};
+
+/* An empty section with room for 4 services. */
+static struct sl_lb_cfg cfg_new(void)
+{
+	struct sl_lb_cfg c = {.svc = calloc(4, sizeof(*c.svc)), .n_svc = 0};
+
+	return c;
+}
+
+static bool check_nat_frames(void)
+{
+	struct sl_lb_cfg c = cfg_new();
+	bool ok;
+	int be;
+
+	svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, SL_LB_NAT, w3);
+	svc_fill(&c.svc[c.n_svc++], VIP4, 53, IPPROTO_UDP, SL_LB_NAT, w3);
+	svc_fill(&c.svc[c.n_svc++], VIP6, 80, IPPROTO_TCP, SL_LB_NAT, w3);
+	svc_fill(&c.svc[c.n_svc++], VIP6, 53, IPPROTO_UDP, SL_LB_NAT, w3);
+	ok = lb_set(&c);
+	sl_lb_cfg_free(&c);
+	if (!ok)
+		return false;
+	ok = true;
+	for (int v6 = 0; v6 < 2; v6++)
+		for (int u = 0; u < 2; u++) {
+			uint8_t proto = u ? IPPROTO_UDP : IPPROTO_TCP;
+			char name[96];
+			bool one;
+
+			snprintf(name, sizeof(name),
+				 "nat IPv%d %s: destination, port, MACs, TTL "
+				 "and checksums",
+				 v6 ? 6 : 4, u ? "UDP" : "TCP");
+			one = nat_case(v6, proto, 40001, &be);
+			check_report(name, one);
+			snprintf(name, sizeof(name),
+				 "nat IPv%d %s: the reply leaves from VIP:port",
+				 v6 ? 6 : 4, u ? "UDP" : "TCP");
+			one = one && reply_case(v6, proto, 40001, be);
+			check_report(name, one);
+			ok = ok && one;
+		}
+	return ok;
+}
+
+static bool check_counted(uint64_t before)
+{
+	return ASSERT_TRUE(reason_count(SL_R_LB_FWD, SL_ACT_REDIRECT) > before,
+			   "no lb-forward redirect counted");
+}
+
+/* Flows sport..sport+n-1 of IPv4 TCP nat: their backends into be[]. */
+static bool flows(uint16_t sport, int n, int *be)
+{
+	for (int i = 0; i < n; i++)
+		if (!nat_case(false, IPPROTO_TCP, (uint16_t)(sport + i),
+			      &be[i]))
+			return false;
+	return true;
+}
+
+static bool check_affinity(void)
+{
+	int w[6] = {1, 1, 1, -1, -1, -1}, first[64], again[64], fresh[64];
+	struct sl_lb_cfg c = cfg_new();
+	int moved = 0, new_ones = 0, to_drained = 0, kept = 0, left = 0;
+	int lost = 0;
+	int drained;
+	bool ok;
+
+	/* one service, three backends, 64 flows recorded */
+	svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, SL_LB_NAT, w);
+	ok = lb_set(&c) && flows(1000, 64, first);
+	sl_lb_cfg_free(&c);
+	check_report("nat: new flows are recorded in the connection table",
+		     ok && ASSERT_TRUE(conn_entries() >= 128,
+				       "%zu entries for 64 nat flows (a "
+				       "forward and a reverse each)",
+				       conn_entries()));
+	/* three more backends: the table is swapped, the flows stay */
+	w[3] = w[4] = w[5] = 1;
+	c = cfg_new();
+	svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, SL_LB_NAT, w);
+	ok = ok && lb_set(&c) && flows(1000, 64, again);
+	sl_lb_cfg_free(&c);
+	for (int i = 0; ok && i < 64; i++)
+		moved += again[i] != first[i];
+	check_report("a backend added: established flows keep their backend "
+		     "(Maglev table swapped)",
+		     ok && ASSERT_EQ(moved, 0, "flows moved"));
+	ok = ok && flows(3000, 64, fresh);
+	for (int i = 0; ok && i < 64; i++)
+		new_ones += fresh[i] >= 13;
+	check_report("a backend added: new flows reach the new backends",
+		     ok && ASSERT_TRUE(new_ones > 8,
+				       "%d of 64 new flows on the 3 new "
+				       "backends",
+				       new_ones));
+	/* drain the first flow's backend */
+	drained = first[0];
+	w[drained - 10] = 0;
+	c = cfg_new();
+	svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, SL_LB_NAT, w);
+	ok = ok && lb_set(&c) && flows(1000, 64, again);
+	sl_lb_cfg_free(&c);
+	for (int i = 0; ok && i < 64; i++) {
+		kept += first[i] == drained && again[i] == drained;
+		lost += first[i] == drained && again[i] != drained;
+	}
+	check_report("drain: the drained backend keeps its flows",
+		     ok && ASSERT_TRUE(kept > 0 && !lost,
+				       "%d of its flows kept, %d moved", kept,
+				       lost));
+	ok = ok && flows(5000, 64, fresh);
+	for (int i = 0; ok && i < 64; i++)
+		to_drained += fresh[i] == drained;
+	check_report("drain: no new flow goes to the drained backend",
+		     ok && ASSERT_EQ(to_drained, 0, "new flows to it"));
+	/* remove it: its flows move, the others stay */
+	w[drained - 10] = -1;
+	c = cfg_new();
+	svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, SL_LB_NAT, w);
+	ok = ok && lb_set(&c) && flows(1000, 64, again);
+	sl_lb_cfg_free(&c);
+	moved = 0;
+	for (int i = 0; ok && i < 64; i++) {
+		left += first[i] == drained && again[i] != drained;
+		moved += first[i] != drained && again[i] != first[i];
+	}
+	check_report("removal: the removed backend's flows move, no other flow "
+		     "does",
+		     ok && ASSERT_TRUE(left == kept && moved == 0,
+				       "%d of %d flows left it, %d others "
+				       "moved",
+				       left, kept, moved));
+	return ok;
+}
+
+static bool check_dsr(void)
+{
+	int w[6] = {1, 1, 1, -1, -1, -1};
+	struct sl_lb_cfg c = cfg_new();
+	bool ok, seen[16] = {0};
+	int n = 0;
+
+	svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, SL_LB_DSR_L2, w);
+	svc_fill(&c.svc[c.n_svc++], VIP6, 80, IPPROTO_TCP, SL_LB_DSR_L2, w);
+	ok = lb_set(&c);
+	sl_lb_cfg_free(&c);
+	for (int v6 = 0; ok && v6 < 2; v6++) {
+		char name[96];
+		bool one = true;
+
+		memset(seen, 0, sizeof(seen));
+		for (int i = 0; one && i < 32; i++) {
+			int be = dsr_backend(v6, (uint16_t)(7000 + i));
+
+			one = ASSERT_TRUE(be >= 10 && be <= 12,
+					  "flow %d: backend %d (verdict %u)", i,
+					  be, retval);
+			if (one)
+				seen[be] = true;
+		}
+		n = seen[10] + seen[11] + seen[12];
+		snprintf(
+		    name, sizeof(name),
+		    "dsr-l2 IPv%d: only the MACs change, 32 flows over the "
+		    "3 backends",
+		    v6 ? 6 : 4);
+		check_report(name, one && ASSERT_EQ(n, 3, "backends used"));
+		ok = ok && one;
+	}
+	return ok;
+}
+
+static bool check_no_backend(void)
+{
+	int w[6] = {0, 0, -1, -1, -1, -1};
+	struct sl_lb_cfg c = cfg_new();
+	uint8_t in[PKT_MAX];
+	struct pkt_off off;
+	uint64_t before = reason_count(SL_R_LB_NO_BACKEND, SL_ACT_DROP);
+	size_t len;
+	bool ok;
+
+	/* the VIP6 service drained to nothing, the VIP4 one with none */
+	svc_fill(&c.svc[c.n_svc++], VIP6, 80, IPPROTO_TCP, SL_LB_NAT, w);
+	memset(w, 0xff, sizeof(w));
+	svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, SL_LB_NAT, w);
+	ok = lb_set(&c);
+	sl_lb_cfg_free(&c);
+	len = frame(in, &off, true, IPPROTO_TCP, 9999, 0, 80);
+	ok = ok && run(in, len, if_c) &&
+	     ASSERT_EQ(retval, XDP_DROP, "IPv6 verdict");
+	len = frame(in, &off, false, IPPROTO_TCP, 9999, 0, 80);
+	ok = ok && run(in, len, if_c) &&
+	     ASSERT_EQ(retval, XDP_DROP, "IPv4 verdict") &&
+	     ASSERT_EQ(reason_count(SL_R_LB_NO_BACKEND, SL_ACT_DROP) - before,
+		       2, "lb-no-backend drops");
+	/* another port of the VIP is no service: the stage passes it on */
+	len = frame(in, &off, false, IPPROTO_TCP, 9999, 0, 81);
+	return ok && run(in, len, if_c) &&
+	       ASSERT_EQ(retval, XDP_PASS, "not a service's port");
+}
+
+/* A backend without a resolved neighbour: nat passes the frame to the
+ * stack already rewritten (no TTL change), reason lb-no-route. */
+static bool check_no_route(void)
+{
+	struct sl_lb_cfg c = cfg_new();
+	struct sl_lb_service_cfg *s;
+	uint8_t in[PKT_MAX], a[4];
+	struct pkt_off off;
+	uint64_t before = reason_count(SL_R_LB_NO_ROUTE, SL_ACT_PASS);
+	size_t len;
+	bool ok;
+
+	s = &c.svc[c.n_svc++];
+	memset(s, 0, sizeof(*s));
+	addr_of(VIP4, s->vip, &s->family);
+	s->port = 80;
+	s->proto = IPPROTO_TCP;
+	s->mode = SL_LB_NAT;
+	s->be = calloc(1, sizeof(*s->be));
+	s->n_be = 1;
+	addr_of("198.18.1.99", s->be[0].addr, &s->be[0].family);
+	s->be[0].port = 8099;
+	s->be[0].weight = 1;
+	ok = lb_set(&c);
+	sl_lb_cfg_free(&c);
+	len = frame(in, &off, false, IPPROTO_TCP, 4242, 0, 80);
+	inet_pton(AF_INET, "198.18.1.99", a);
+	return ok && run(in, len, if_c) &&
+	       ASSERT_EQ(retval, XDP_PASS, "verdict") &&
+	       ASSERT_EQ(reason_count(SL_R_LB_NO_ROUTE, SL_ACT_PASS) - before,
+			 1, "lb-no-route passes") &&
+	       ASSERT_TRUE(!memcmp(out + off.l3 + 16, a, 4) &&
+			       out[off.l3 + 8] == 64 &&
+			       !pkt_ip4_csum(out + off.l3, 20) &&
+			       l4_csum_ok(out + off.l3, out + off.l4,
+					  len - off.l4, false, IPPROTO_TCP),
+			   "not rewritten to the backend with TTL 64 and "
+			   "valid checksums");
+}
+
+/* A VLAN-tagged frame to a service is not balanced: it goes on (passed
+ * unchanged by the default policy). Run after check_no_route (its
+ * service). */
+static bool check_vlan(void)
+{
+	struct pkt_spec sp = {.vlan = {ETH_P_8021Q},
+			      .ethertype = ETH_P_IP,
+			      .proto = IPPROTO_TCP,
+			      .dst = VIP4,
+			      .dport = 80};
+	uint8_t in[PKT_MAX];
+	uint64_t before = reason_count(SL_R_LB_NO_ROUTE, SL_ACT_PASS);
+	size_t len = pkt_build(&sp, in, NULL);
+	char why[160];
+
+	return run(in, len, if_c) && ASSERT_EQ(retval, XDP_PASS, "verdict") &&
+	       ASSERT_EQ(reason_count(SL_R_LB_NO_ROUTE, SL_ACT_PASS), before,
+			 "lb-no-route") &&
+	       ASSERT_TRUE(pkt_same(out, out_len, in, len, why, sizeof(why)),
+			   "%s", why);
+}
+
+int main(void)
+{
+	int rc = skel_test_start("test_lb");
+	uint64_t fwd;
+
+	if (rc >= 0)
+		return rc;
+	if (!lab_up()) {
+		printf("not ok - test_lb: the namespace lab\n");
+		return 1;
+	}
+	if (!env_load()) {
+		printf("not ok - test_lb: load the programs with lb on\n");
+		return 1;
+	}
+	fwd = reason_count(SL_R_LB_FWD, SL_ACT_REDIRECT);
+	check_nat_frames();
+	check_report("forwarded frames are counted (lb-forward, redirect)",
+		     check_counted(fwd));
+	check_affinity();
+	check_dsr();
+	check_report("no usable backend: drop, reason lb-no-backend",
+		     check_no_backend());
+	check_report("no resolved neighbour: nat passes the rewritten frame to "
+		     "the stack, reason lb-no-route",
+		     check_no_route());
+	check_report("a VLAN-tagged frame to a service is not balanced",
+		     check_vlan());
+	sl_lb_cfg_free(&running);
+	sl_xdp_destroy(skel);
+	return check_failed ? 1 : 0;
+}
