@@ -4,7 +4,9 @@
 # Builds a two-namespace lab (client 198.18.0.1 / 2001:db8::1, server
 # 198.18.0.2 / 2001:db8::2, joined by a veth pair), serves HTTP on the
 # server, attaches Sluice to the server's veth, then blocks and unblocks
-# the client's IPv4 and IPv6 prefixes, showing every command it runs and
+# the client's IPv4 and IPv6 prefixes, applies rules, bans, SYN cookies,
+# then captures packets (sluice dump), takes a top snapshot and scrapes the
+# daemon's metrics, showing every command it runs and
 # checking that every step behaves as narrated. Exits 0 only if all did.
 # Leaves nothing behind: namespaces, veths, the bpffs and its pins go in
 # the EXIT trap even on failure or Ctrl-C.
@@ -311,6 +313,33 @@ curl_shows "$S6" || curl_shows "$S6" || wrong "curl through SYN cookies (IPv6) f
 sluice stats -j 2>/dev/null | jq -e '.reasons["syn-cookie"].tx.packets >= 2' >/dev/null 2>&1 ||
 	wrong "stats show fewer than 2 SYNs answered (reason syn-cookie)"
 sluice_shows "ct list   # the connections, tracked from their cookie ACK" ct list
+done_step
+
+step "watch it: a capture, a live snapshot and Prometheus metrics" \
+	"With events on (every verdict sampled), 'sluice dump' writes the packets of the events to a pcap file that tcpdump reads; 'top --once -j' is one snapshot of the live view; 'sluice daemon' serves the pinned counters as Prometheus metrics."
+printf 'policy: pass\nconntrack: {enabled: true}\nevents: {sample: 1}\n' >"$T/watch.yaml"
+sluice_shows "apply -f watch.yaml   # events: {sample: 1}" apply -f "$T/watch.yaml"
+timeout 20 ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" dump -w "$T/demo.pcap" -c 8 --port "$PORT" \
+	--direction ingress >/dev/null 2>"$T/dump.err" &
+DPID=$!
+sleep 0.5
+echo "${B}[server]\$ sluice dump -w demo.pcap -c 8 --port $PORT --direction ingress &${N}"
+for _ in 1 2 3; do curl_shows "$S4" >/dev/null || true; done
+wait "$DPID" 2>/dev/null || wrong "sluice dump did not end after 8 packets"
+show host "tcpdump -n -r demo.pcap | head -4" sh -c "tcpdump -n -r '$T/demo.pcap' 2>/dev/null | head -4"
+[ "$(tcpdump -n -r "$T/demo.pcap" 2>/dev/null | wc -l)" = 8 ] || wrong "tcpdump does not read 8 packets back"
+show server "sluice top --once -j -d 0.5 | jq -c '{pass: .actions.pass, sources}'" \
+	sh -c "timeout 20 ip netns exec '$NS_S' '$SLUICE' --bpffs '$BPF' top --once -j -d 0.5 | jq -c '{pass: .actions.pass, sources}'"
+[[ "$OUT" == *"$C4"* ]] || wrong "top does not rank the client among the sources"
+timeout 30 ip netns exec "$NS_S" "$SLUICE" --bpffs "$BPF" daemon --metrics 127.0.0.1:9469 >/dev/null 2>&1 &
+MPID=$!
+echo "${B}[server]\$ sluice daemon --metrics 127.0.0.1:9469 &${N}"
+for _ in $(seq 20); do server curl -s -o /dev/null http://127.0.0.1:9469/metrics && break; sleep 0.2; done
+show server "curl -s 127.0.0.1:9469/metrics | grep '^sluice_packets_total' | head -3" \
+	sh -c "timeout 10 ip netns exec '$NS_S' curl -s http://127.0.0.1:9469/metrics | grep '^sluice_packets_total' | head -3"
+[[ "$OUT" == *'sluice_packets_total{'* ]] || wrong "the metrics endpoint shows no sluice_packets_total"
+kill "$MPID" 2>/dev/null
+wait "$MPID" 2>/dev/null
 done_step
 
 step "teardown" "Detach and unpin everything, delete the namespaces, unmount the bpffs."
