@@ -14,6 +14,8 @@ PKGS=(
 	xdp-tools nftables iptables conntrack
 	# dump read back by tcpdump and tshark, top in tmux, metrics by promtool
 	tcpdump tshark tmux prometheus
+	# the load balancer's scale-out test: BIRD 2 announces VIPs over BGP, ECMP
+	bird2
 )
 
 missing=()

@@ -125,5 +125,7 @@ extern const struct cli_cmd cmd_stats, cmd_explain;
 extern const struct cli_cmd cmd_rule, cmd_apply, cmd_export, cmd_ct;
 extern const struct cli_cmd cmd_ban, cmd_synproxy, cmd_events, cmd_top;
 extern const struct cli_cmd cmd_dump, cmd_daemon, cmd_lb;
+/* `lb` sub-commands of cmd_lbnode.c */
+extern const struct cli_cmd lb_bird, lb_drain_node, lb_undrain_node;
 
 #endif

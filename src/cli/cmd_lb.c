@@ -287,9 +287,19 @@ static int lb_change(struct cli *c, enum lb_op op, char **argv)
 	return rc;
 }
 
+/* --write, --reload, --socket: the node verbs' only. */
+static bool node_opts(const struct cli *c)
+{
+	return cli_opt(c, "write") || cli_opt(c, "reload") ||
+	       cli_opt(c, "socket");
+}
+
 /* `lb service add|del VIP:PORT/PROTO` */
 static int run_lb_service(struct cli *c, int argc, char **argv)
 {
+	if (node_opts(c))
+		return cli_usage_error(c, "--write, --reload and --socket go "
+					  "with 'lb bird' and the node verbs");
 	if (argc == 2 && !strcmp(argv[0], "add"))
 		return lb_change(c, SVC_ADD, argv + 1);
 	if (argc == 2 && !strcmp(argv[0], "del")) {
@@ -308,6 +318,9 @@ static int run_lb_backend(struct cli *c, int argc, char **argv)
 {
 	enum lb_op op;
 
+	if (node_opts(c))
+		return cli_usage_error(c, "--write, --reload and --socket go "
+					  "with 'lb bird' and the node verbs");
 	if (argc != 3)
 		return cli_usage_error(c, "expected 'lb backend add|del|drain "
 					  "VIP:PORT/PROTO ADDR:PORT'");
@@ -333,6 +346,14 @@ static const struct cli_opt lb_opts[] = {
     {"mode", 0, "MODE", "lb service add: nat (default) or dsr-l2"},
     {"weight", 0, "N",
      "lb backend add: Maglev weight, 0 to 1000 (default 1; 0: drained)"},
+    {"write", 'w', "FILE",
+     "lb bird, drain-node, undrain-node: write the BIRD snippet to FILE "
+     "(aside, then renamed; untouched when it holds the same)"},
+    {"reload", 0, NULL,
+     "With --write: when the file changed, 'birdc configure' so BIRD "
+     "announces or withdraws at once"},
+    {"socket", 0, "PATH",
+     "With --reload: BIRD's control socket (default /run/bird/bird.ctl)"},
     {0},
 };
 
@@ -400,7 +421,8 @@ const struct cli_cmd cmd_lb = {
     .max_args = -1,
     .needs_root = true,
     .subs = (const struct cli_cmd *const[]){&lb_service, &lb_backend, &lb_list,
-					    NULL},
+					    &lb_bird, &lb_drain_node,
+					    &lb_undrain_node, NULL},
     .opts_err = "--mode goes with 'lb service add', --weight with 'lb "
 		"backend add'",
 };

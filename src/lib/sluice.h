@@ -710,6 +710,34 @@ int sl_lb_read(struct sl_ctx *ctx, struct sl_lb_cfg *out);
 int sl_lb_write(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
 		const struct sl_lb_cfg *cur);
 
+/* ---- scale-out behind ECMP (lbnode.c) ---- */
+
+/* The node drain mark: a directory in the pin directory. */
+#define SL_LB_DRAIN_MARK "lb-node-drained"
+
+/* A VIP to announce. */
+struct sl_lb_vip {
+	uint8_t addr[16]; /* network order, IPv4 in the first 4 bytes */
+	uint8_t family;	  /* 4 or 6 */
+};
+
+/* The node is drained (`sluice lb drain-node`): it announces nothing. */
+bool sl_lb_node_drained(const struct sl_ctx *ctx);
+/* Drains the node (drain) or ends the drain; 0 or -errno. */
+int sl_lb_node_drain(const struct sl_ctx *ctx, bool drain);
+/* The VIPs lb's node announces: none when drained, else each VIP one of
+ * whose services has a backend that takes new flows; sorted, each once
+ * (free *out). 0 or -ENOMEM. */
+int sl_lb_announced(const struct sl_lb_cfg *lb, bool drained,
+		    struct sl_lb_vip **out, size_t *n);
+/* The BIRD 2 snippet announcing v[0..n): protocols static sluice_vip4
+ * and sluice_vip6 with a blackhole route per VIP (free *out). */
+int sl_lb_bird_text(const struct sl_lb_vip *v, size_t n, bool drained,
+		    char **out);
+/* Writes text to path (aside, then renamed) unless path holds it already
+ * (*changed false). 0 or -errno. */
+int sl_lb_bird_write(const char *path, const char *text, bool *changed);
+
 /* A whole desired state, as `apply` takes it and `export` prints it. */
 struct sl_config {
 	uint8_t policy[SL_RDIR_MAX]; /* SL_ACT_PASS or SL_ACT_DROP */
