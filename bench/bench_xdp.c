@@ -16,6 +16,8 @@
  *                            asked, sampling 1-in-1000 and 1-in-1, a log
  *                            rule under flood, a drop event per packet;
  *                            a consumer thread drains the ring meanwhile
+ *   evrate                   events/s a ring consumer keeps up with
+ *                            (sample 1): paced steps, then saturating
  * Output is one `key=value` line per case (`case ...`) or load (`load ...`).
  */
 #define _GNU_SOURCE
@@ -1568,6 +1570,151 @@ out:
 	return ret;
 }
 
+/* ---- events: the consumer's rate (issue 10) ---- */
+
+#define EVR_BATCH 100000 /* packets per test run (smaller batches made the
+			   * producer itself slower than the steps here) */
+
+/* One producer phase of `seconds`: test runs of `batch` packets, paced
+ * to `rate` packets/s (0: as fast as test-run goes), while the consumer
+ * drains the ring; then the consumer catches up. Prints the row: events
+ * produced (every packet: sample 1), read, lost, per second. Fails when
+ * read + lost is not the packets run (an event neither read nor counted
+ * lost). */
+static int evr_phase(int fd, int lost, struct ev_consumer *c,
+		     const void *frame, size_t len, const char *what,
+		     double rate, double seconds, int batch,
+		     unsigned long long *lost_out, double *rate_out)
+{
+	unsigned long long pkts = 0, r0, r1;
+	uint64_t l0 = 0, l1 = 0;
+	double t0, t, el;
+	int err;
+
+	usleep(100000); /* the ring empty first */
+	r0 = c->read;
+	sl_ev_lost_fd(lost, &l0, NULL, 0);
+	t0 = now_s();
+	for (;;) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+			    .data_size_in = len, .repeat = batch);
+
+		t = now_s() - t0;
+		if (t >= seconds)
+			break;
+		if (rate > 0 && pkts >= rate * t) {
+			/* ahead of the pace: wait for the next batch's time */
+			usleep((useconds_t)((pkts / rate - t) * 1e6) + 1);
+			continue;
+		}
+		err = bpf_prog_test_run_opts(fd, &o);
+		if (err || o.retval != XDP_PASS) {
+			pr_err("%s: test run failed (%d, %s)", what, err,
+			       xdp_name(o.retval));
+			return -1;
+		}
+		pkts += batch;
+	}
+	el = now_s() - t0;
+	usleep(200000); /* the consumer catches up */
+	r1 = c->read;
+	sl_ev_lost_fd(lost, &l1, NULL, 0);
+	*lost_out = l1 - l0;
+	*rate_out = pkts / el;
+	printf("  %-34s %12.0f %12.0f %12.0f %12llu %7.2f%%\n", what,
+	       pkts / el, (r1 - r0) / el, (l1 - l0) / el, *lost_out,
+	       pkts ? 100.0 * (l1 - l0) / pkts : 0.0);
+	fflush(stdout);
+	if (r1 - r0 + (l1 - l0) != pkts) {
+		pr_err("%s: %llu packets but %llu read + %llu lost", what, pkts,
+		       r1 - r0, (unsigned long long)(l1 - l0));
+		return -1;
+	}
+	return 0;
+}
+
+/* How many events a second a consumer of the ring keeps up with: with
+ * `events: {sample: 1}` (every verdict an event), test runs of the IPv4
+ * pass in this thread (pinned to --cpu) while a consumer thread (libbpf
+ * ring_buffer__poll, counting each record: the floor of any reader;
+ * `sluice events` also formats it) drains the ring on another CPU. Paced
+ * steps of 0.5 s each, then 2 s of a saturating producer. */
+static int cmd_evrate(const struct opts *o)
+{
+	static const char s1_yaml[] =
+	    "policy: {in: pass, out: pass}\n"
+	    "events: {sample: 1}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: pass, proto: tcp, dport: 80}\n";
+	static const double steps[] = {250e3, 500e3, 1e6, 2e6, 4e6};
+	struct ev_consumer c = {.cpu = -1};
+	struct sluice_xdp *skel;
+	struct sl_features feat;
+	unsigned long long l;
+	double best = 0, got;
+	struct sl_ctx ctx;
+	bool th_up = false;
+	__u8 frame[128];
+	char what[64];
+	pthread_t th;
+	size_t len;
+	int fd, lost, ret = 1;
+
+	len = ct_frame(frame, sizeof(frame), 0x10, 40000); /* ACK to :80 */
+	sl_features_default(&feat);
+	feat.events = 1;
+	skel = sl_xdp_load(NULL, &feat, SL_PROG_XDP);
+	if (!skel)
+		return 1;
+	sl_ctx_wrap(&ctx, skel);
+	if (apply_yaml(&ctx, s1_yaml))
+		goto out;
+	fd = sl_xdp_prog_fd(skel);
+	lost = bpf_map__fd(skel->maps.sl_ev_lost);
+	c.rb = ring_buffer__new(bpf_map__fd(skel->maps.sl_events), ev_count,
+				&c, NULL);
+	c.cpu = o->cpu > 0 ? 0 : (sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : -1);
+	if (!c.rb || pthread_create(&th, NULL, ev_drain, &c))
+		goto out;
+	th_up = true;
+	printf("  %-34s %12s %12s %12s %12s %8s\n", "producer", "produced/s",
+	       "read/s", "lost/s", "lost", "share");
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		snprintf(what, sizeof(what), "paced, %.2fM packets/s",
+			 steps[i] / 1e6);
+		if (evr_phase(fd, lost, &c, frame, len, what, steps[i], 0.5,
+			      EVR_BATCH, &l, &got))
+			goto out;
+		/* a step counts only when the producer reached its pace */
+		if (!l && got >= 0.95 * steps[i] && steps[i] > best)
+			best = steps[i];
+	}
+	if (evr_phase(fd, lost, &c, frame, len, "saturating (repeat batches)",
+		      0, 2.0, EVR_BATCH, &l, &got))
+		goto out;
+	if (best > 0)
+		printf("  highest paced step reached with 0 lost: %.2fM "
+		       "events/s\n",
+		       best / 1e6);
+	else
+		printf("  highest paced step reached with 0 lost: none\n");
+	if (!l)
+		printf("  saturating: the consumer kept up (0 lost at %.2fM "
+		       "events/s, the most this producer made): its limit is "
+		       "above that\n",
+		       got / 1e6);
+	ret = 0;
+out:
+	if (th_up) {
+		c.stop = 1;
+		pthread_join(th, NULL);
+	}
+	ring_buffer__free(c.rb);
+	sl_close(&ctx);
+	sl_xdp_destroy(skel);
+	return ret;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(
@@ -1587,6 +1734,8 @@ static void usage(FILE *f)
 	    "new, drops; 1 and 1M entries)\n"
 	    "       bench_xdp [OPTIONS] events              (off, sampling, "
 	    "log rule, drop events)\n"
+	    "       bench_xdp [OPTIONS] evrate              (events/s a ring "
+	    "consumer keeps up with)\n"
 	    "options: --repeat N (1000000)  --runs N (5, odd, <= %d)  "
 	    "--cpu N (pin; -1: none; default the last CPU)  --seed N\n",
 	    MAX_RUNS);
@@ -1716,6 +1865,8 @@ int main(int argc, char **argv)
 		return cmd_conntrack(&o);
 	if (!strcmp(o.cmd, "events"))
 		return cmd_events(&o);
+	if (!strcmp(o.cmd, "evrate"))
+		return cmd_evrate(&o);
 	usage(stderr);
 	return 2;
 }
