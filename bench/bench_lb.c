@@ -209,8 +209,7 @@ static __u16 csum16(const void *buf, size_t len)
 /* Ethernet + IPv4/IPv6 + TCP client:sport -> VIP:dport, flags (0x02 SYN,
  * 0x10 ACK). The L4 checksum is left 0: nat updates it incrementally and
  * nothing verifies it here. */
-static size_t lb_frame(__u8 *buf, int v6, __u16 sport, __u16 dport,
-		       __u8 flags)
+static size_t lb_frame(__u8 *buf, int v6, __u16 sport, __u16 dport, __u8 flags)
 {
 	struct ethhdr *eth = (void *)buf;
 	struct tcphdr *th;
@@ -290,7 +289,8 @@ static int loop(int prog, __u8 (*frames)[FRAME_LEN], size_t len, int nframes,
 		return -ENOMEM;
 	t0 = now_ns();
 	for (int i = 0; i < n; i++) {
-		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frames[i % nframes],
+		LIBBPF_OPTS(bpf_test_run_opts, t,
+			    .data_in = frames[i % nframes],
 			    .data_size_in = (__u32)len, .data_out = out,
 			    .data_size_out = sizeof(out), .ctx_in = &xctx,
 			    .ctx_size_in = sizeof(xctx), .repeat = 1);
@@ -338,7 +338,7 @@ static void print_row(const char *what, const struct row *r,
  * SYNs, each checked from the counters. */
 static int bench_mode(struct env *e, int v6, uint16_t port, const char *mode)
 {
-	__u8 (*syn)[FRAME_LEN];
+	__u8(*syn)[FRAME_LEN];
 	__u8 est[1][FRAME_LEN];
 	struct sl_lb_counts c0, c1;
 	struct row anchor, r;
@@ -387,8 +387,7 @@ static int bench_mode(struct env *e, int v6, uint16_t port, const char *mode)
 	print_row(what, &r, &anchor, KATRAN_EST_NS);
 
 	/* new flows: each SYN's source port is new */
-	if (conn_flush(e->conn_fd) < 0 ||
-	    svc_counts(&e->ctx, v6, port, &c0))
+	if (conn_flush(e->conn_fd) < 0 || svc_counts(&e->ctx, v6, port, &c0))
 		goto fail;
 	f0 = fwd_count(e->stats_fd);
 	if (loop(e->lb_prog, syn, len, n, n, XDP_REDIRECT, &r) ||

@@ -1572,8 +1572,9 @@ out:
 
 /* ---- events: the consumer's rate (issue 10) ---- */
 
-#define EVR_BATCH 100000 /* packets per test run (smaller batches made the
-			   * producer itself slower than the steps here) */
+#define EVR_BATCH                                                \
+	100000 /* packets per test run (smaller batches made the \
+		* producer itself slower than the steps here) */
 
 /* One producer phase of `seconds`: test runs of `batch` packets, paced
  * to `rate` packets/s (0: as fast as test-run goes), while the consumer
@@ -1581,10 +1582,9 @@ out:
  * produced (every packet: sample 1), read, lost, per second. Fails when
  * read + lost is not the packets run (an event neither read nor counted
  * lost). */
-static int evr_phase(int fd, int lost, struct ev_consumer *c,
-		     const void *frame, size_t len, const char *what,
-		     double rate, double seconds, int batch,
-		     unsigned long long *lost_out, double *rate_out)
+static int evr_phase(int fd, int lost, struct ev_consumer *c, const void *frame,
+		     size_t len, const char *what, double rate, double seconds,
+		     int batch, unsigned long long *lost_out, double *rate_out)
 {
 	unsigned long long pkts = 0, r0, r1;
 	uint64_t l0 = 0, l1 = 0;
@@ -1621,8 +1621,8 @@ static int evr_phase(int fd, int lost, struct ev_consumer *c,
 	sl_ev_lost_fd(lost, &l1, NULL, 0);
 	*lost_out = l1 - l0;
 	*rate_out = pkts / el;
-	printf("  %-34s %12.0f %12.0f %12.0f %12llu %7.2f%%\n", what,
-	       pkts / el, (r1 - r0) / el, (l1 - l0) / el, *lost_out,
+	printf("  %-34s %12.0f %12.0f %12.0f %12llu %7.2f%%\n", what, pkts / el,
+	       (r1 - r0) / el, (l1 - l0) / el, *lost_out,
 	       pkts ? 100.0 * (l1 - l0) / pkts : 0.0);
 	fflush(stdout);
 	if (r1 - r0 + (l1 - l0) != pkts) {
@@ -1671,8 +1671,8 @@ static int cmd_evrate(const struct opts *o)
 		goto out;
 	fd = sl_xdp_prog_fd(skel);
 	lost = bpf_map__fd(skel->maps.sl_ev_lost);
-	c.rb = ring_buffer__new(bpf_map__fd(skel->maps.sl_events), ev_count,
-				&c, NULL);
+	c.rb = ring_buffer__new(bpf_map__fd(skel->maps.sl_events), ev_count, &c,
+				NULL);
 	c.cpu = o->cpu > 0 ? 0 : (sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : -1);
 	if (!c.rb || pthread_create(&th, NULL, ev_drain, &c))
 		goto out;
