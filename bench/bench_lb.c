@@ -46,6 +46,7 @@
 #include <linux/tcp.h>
 #include <netinet/in.h>
 
+#include "frame.h"
 #include "log.h"
 #include "sluice.h"
 #include "sluice_xdp.skel.h"
@@ -192,63 +193,13 @@ static int conn_flush(int conn_fd)
 
 /* ---- frames ---- */
 
-static __u16 csum16(const void *buf, size_t len)
-{
-	const __u8 *b = buf;
-	__u32 sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (b[i] << 8) | b[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
-
 #define FRAME_LEN 96
 
-/* Ethernet + IPv4/IPv6 + TCP client:sport -> VIP:dport, flags (0x02 SYN,
- * 0x10 ACK). The L4 checksum is left 0: nat updates it incrementally and
- * nothing verifies it here. */
+/* client:sport -> VIP:dport, TCP flags (0x02 SYN, 0x10 ACK). */
 static size_t lb_frame(__u8 *buf, int v6, __u16 sport, __u16 dport, __u8 flags)
 {
-	struct ethhdr *eth = (void *)buf;
-	struct tcphdr *th;
-
-	memset(buf, 0, FRAME_LEN);
-	memcpy(eth->h_dest, "\x02\0\0\0\0\x02", ETH_ALEN);
-	memcpy(eth->h_source, "\x02\0\0\0\xc1\x01", ETH_ALEN);
-	if (!v6) {
-		struct iphdr *iph = (void *)(eth + 1);
-
-		eth->h_proto = htons(ETH_P_IP);
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->tot_len = htons(sizeof(*iph) + sizeof(*th));
-		iph->ttl = 64;
-		iph->protocol = IPPROTO_TCP;
-		inet_pton(AF_INET, CLI4, &iph->saddr);
-		inet_pton(AF_INET, VIP4, &iph->daddr);
-		iph->check = csum16(iph, sizeof(*iph));
-		th = (void *)(iph + 1);
-	} else {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
-
-		eth->h_proto = htons(ETH_P_IPV6);
-		ip6->version = 6;
-		ip6->payload_len = htons(sizeof(*th));
-		ip6->nexthdr = IPPROTO_TCP;
-		ip6->hop_limit = 64;
-		inet_pton(AF_INET6, CLI6, &ip6->saddr);
-		inet_pton(AF_INET6, VIP6, &ip6->daddr);
-		th = (void *)(ip6 + 1);
-	}
-	th->source = htons(sport);
-	th->dest = htons(dport);
-	th->seq = htonl(1);
-	th->doff = 5;
-	((__u8 *)th)[13] = flags;
-	th->window = htons(64240);
-	return (__u8 *)(th + 1) - buf;
+	return bench_tcp_frame(buf, FRAME_LEN, v6 ? 6 : 4, v6 ? CLI6 : CLI4,
+			       v6 ? VIP6 : VIP4, sport, dport, flags);
 }
 
 /* ---- the loop ---- */

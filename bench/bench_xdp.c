@@ -39,6 +39,7 @@
 #include <bpf/libbpf.h>
 
 #include "config.h"
+#include "frame.h"
 #include "log.h"
 #include "sluice.h"
 #include "sluice_nostage.skel.h"
@@ -76,64 +77,12 @@ struct opts {
 
 /* ---- frames ---- */
 
-static __u16 csum16(const void *buf, size_t len)
-{
-	const __u8 *b = buf;
-	__u32 sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (b[i] << 8) | b[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
-
 /* Ethernet + IPv4 or IPv6 + TCP SYN 40000 -> 80, no payload (54 or 74
  * bytes). */
 static size_t build_frame(int family, __u8 *buf, size_t cap)
 {
-	static const __u8 dmac[ETH_ALEN] = {0x02, 0, 0, 0, 0, 0x02};
-	static const __u8 smac[ETH_ALEN] = {0x02, 0, 0, 0, 0, 0x01};
-	struct ethhdr *eth = (void *)buf;
-	struct tcphdr *th;
-	size_t len;
-
-	memset(buf, 0, cap);
-	memcpy(eth->h_dest, dmac, ETH_ALEN);
-	memcpy(eth->h_source, smac, ETH_ALEN);
-	if (family == 4) {
-		struct iphdr *iph = (void *)(eth + 1);
-
-		eth->h_proto = htons(ETH_P_IP);
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->tot_len = htons(sizeof(*iph) + sizeof(*th));
-		iph->ttl = 64;
-		iph->protocol = IPPROTO_TCP;
-		inet_pton(AF_INET, SRC_V4, &iph->saddr);
-		inet_pton(AF_INET, DST_V4, &iph->daddr);
-		iph->check = csum16(iph, sizeof(*iph));
-		th = (void *)(iph + 1);
-	} else {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
-
-		eth->h_proto = htons(ETH_P_IPV6);
-		ip6->version = 6;
-		ip6->payload_len = htons(sizeof(*th));
-		ip6->nexthdr = IPPROTO_TCP;
-		ip6->hop_limit = 64;
-		inet_pton(AF_INET6, SRC_V6, &ip6->saddr);
-		inet_pton(AF_INET6, DST_V6, &ip6->daddr);
-		th = (void *)(ip6 + 1);
-	}
-	th->source = htons(40000);
-	th->dest = htons(80);
-	th->seq = htonl(1);
-	th->doff = 5;
-	th->syn = 1;
-	th->window = htons(64240);
-	len = (__u8 *)(th + 1) - buf;
-	return len;
+	return bench_tcp_frame(buf, cap, family, family == 4 ? SRC_V4 : SRC_V6,
+			       family == 4 ? DST_V4 : DST_V6, 40000, 80, 0x02);
 }
 
 /* ---- test-run ---- */
@@ -1453,6 +1402,29 @@ static void *ev_drain(void *arg)
 	return NULL;
 }
 
+/* Starts the consumer of skel's ring on another CPU than the runs'
+ * (--cpu). 0, or -1 (nothing to stop). */
+static int ev_consumer_start(struct ev_consumer *c, struct sluice_xdp *skel,
+			     const struct opts *o, pthread_t *th)
+{
+	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.sl_events), ev_count, c,
+				 NULL);
+	c->cpu = o->cpu > 0 ? 0 : (sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : -1);
+	if (c->rb && !pthread_create(th, NULL, ev_drain, c))
+		return 0;
+	ring_buffer__free(c->rb);
+	c->rb = NULL;
+	return -1;
+}
+
+static void ev_consumer_stop(struct ev_consumer *c, pthread_t th)
+{
+	c->stop = 1;
+	pthread_join(th, NULL);
+	ring_buffer__free(c->rb);
+	c->rb = NULL;
+}
+
 /* One row with the events program: the case line, then what the consumer
  * read and what was lost during it. */
 static int ev_row(const struct opts *o, struct sl_ctx *ctx, int fd, int lost,
@@ -1534,11 +1506,7 @@ static int cmd_events(const struct opts *o)
 		fd[i] = sl_xdp_prog_fd(skel[i]);
 	}
 	lost = bpf_map__fd(skel[1]->maps.sl_ev_lost);
-	c.rb = ring_buffer__new(bpf_map__fd(skel[1]->maps.sl_events), ev_count,
-				&c, NULL);
-	/* the consumer on another CPU than the runs' */
-	c.cpu = o->cpu > 0 ? 0 : (sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : -1);
-	if (!c.rb || pthread_create(&th, NULL, ev_drain, &c))
+	if (ev_consumer_start(&c, skel[1], o, &th))
 		goto out;
 	th_up = true;
 	if (bench_case(o, "events-off", fd[0], frame, len, XDP_PASS, &pkts) ||
@@ -1557,11 +1525,8 @@ static int cmd_events(const struct opts *o)
 		goto out;
 	ret = 0;
 out:
-	if (th_up) {
-		c.stop = 1;
-		pthread_join(th, NULL);
-	}
-	ring_buffer__free(c.rb);
+	if (th_up)
+		ev_consumer_stop(&c, th);
 	for (i = 0; i < 2; i++)
 		if (skel[i]) {
 			sl_close(&ctx[i]);
@@ -1671,10 +1636,7 @@ static int cmd_evrate(const struct opts *o)
 		goto out;
 	fd = sl_xdp_prog_fd(skel);
 	lost = bpf_map__fd(skel->maps.sl_ev_lost);
-	c.rb = ring_buffer__new(bpf_map__fd(skel->maps.sl_events), ev_count, &c,
-				NULL);
-	c.cpu = o->cpu > 0 ? 0 : (sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : -1);
-	if (!c.rb || pthread_create(&th, NULL, ev_drain, &c))
+	if (ev_consumer_start(&c, skel, o, &th))
 		goto out;
 	th_up = true;
 	printf("  %-34s %12s %12s %12s %12s %8s\n", "producer", "produced/s",
@@ -1705,11 +1667,8 @@ static int cmd_evrate(const struct opts *o)
 		       got / 1e6);
 	ret = 0;
 out:
-	if (th_up) {
-		c.stop = 1;
-		pthread_join(th, NULL);
-	}
-	ring_buffer__free(c.rb);
+	if (th_up)
+		ev_consumer_stop(&c, th);
 	sl_close(&ctx);
 	sl_xdp_destroy(skel);
 	return ret;
