@@ -2,8 +2,8 @@
 /* bench_lb: the XDP load balancer's ns/packet through test-run (issue 11),
  * and the Maglev table build of 1,000 services x 100 backends.
  *
- * Runs in a network namespace of its own (unshare), set up as
- * tests/unit/test_lb.c's: the client side lbc0 (the ingress) and the
+ * Runs in a network namespace of its own (unshare), tests/unit/lb_lab.h,
+ * test_lb's lab: the client side lbc0 (the ingress) and the
  * backend side lbb0 with permanent neighbours, forwarding on, so
  * bpf_fib_lookup() answers and a forwarded frame is XDP_REDIRECT. Four TCP
  * services, written by the control plane's writer (sl_lb_write): VIP:80
@@ -46,6 +46,7 @@
 #include <linux/tcp.h>
 #include <netinet/in.h>
 
+#include "../tests/unit/lb_lab.h"
 #include "frame.h"
 #include "log.h"
 #include "sluice.h"
@@ -62,47 +63,11 @@
 
 static int if_c;
 
-static int sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc)
-		pr_err("'%s' failed (%d)", cmd, rc);
-	return rc;
-}
-
-/* The namespace: test_lb's lab, without the /sys remount (no MAC is
- * read here). */
+/* The namespace: test_lb's lab (lb_lab.h). */
 static int lab_up(void)
 {
-	char cmd[256];
-
-	if (unshare(CLONE_NEWNET)) {
-		pr_err("unshare(CLONE_NEWNET): %s", strerror(errno));
+	if (lb_lab_up())
 		return -1;
-	}
-	if (sh("ip link set lo up") ||
-	    sh("ip link add lbc0 type veth peer name lbc1") ||
-	    sh("ip link add lbb0 type veth peer name lbb1") ||
-	    sh("for i in lbc0 lbc1 lbb0 lbb1; do ip link set $i up; done") ||
-	    sh("ip addr add 198.18.0.254/24 dev lbc0") ||
-	    sh("ip addr add 198.18.1.1/24 dev lbb0") ||
-	    sh("ip addr add 2001:db8:1::fe/64 dev lbc0 nodad") ||
-	    sh("ip addr add 2001:db8:5::1/64 dev lbb0 nodad") ||
-	    sh("echo 1 > /proc/sys/net/ipv4/ip_forward") ||
-	    sh("echo 1 > /proc/sys/net/ipv6/conf/all/forwarding"))
-		return -1;
-	for (int n = 10; n < 10 + NBE; n++) {
-		snprintf(
-		    cmd, sizeof(cmd),
-		    "ip neigh replace 198.18.1.%d lladdr 02:00:00:00:be:%02x "
-		    "dev lbb0 nud permanent && ip neigh replace "
-		    "2001:db8:5::%x lladdr 02:00:00:00:be:%02x dev lbb0 nud "
-		    "permanent",
-		    n, n, n, n);
-		if (sh(cmd))
-			return -1;
-	}
 	if_c = (int)if_nametoindex("lbc0");
 	return if_c ? 0 : -1;
 }
