@@ -1661,9 +1661,8 @@ static int cmd_evrate(const struct opts *o)
 	else
 		printf("  highest paced step reached with 0 lost: none\n");
 	if (!l)
-		printf("  saturating: the consumer kept up (0 lost at %.2fM "
-		       "events/s, the most this producer made): its limit is "
-		       "above that\n",
+		printf("  saturating: the consumer kept up, 0 lost at %.2fM "
+		       "events/s (the most this producer made in this run)\n",
 		       got / 1e6);
 	ret = 0;
 out:
