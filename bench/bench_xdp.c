@@ -16,6 +16,8 @@
  *                            asked, sampling 1-in-1000 and 1-in-1, a log
  *                            rule under flood, a drop event per packet;
  *                            a consumer thread drains the ring meanwhile
+ *   evrate                   events/s a ring consumer keeps up with
+ *                            (sample 1): paced steps, then saturating
  * Output is one `key=value` line per case (`case ...`) or load (`load ...`).
  */
 #define _GNU_SOURCE
@@ -37,6 +39,7 @@
 #include <bpf/libbpf.h>
 
 #include "config.h"
+#include "frame.h"
 #include "log.h"
 #include "sluice.h"
 #include "sluice_nostage.skel.h"
@@ -74,64 +77,12 @@ struct opts {
 
 /* ---- frames ---- */
 
-static __u16 csum16(const void *buf, size_t len)
-{
-	const __u8 *b = buf;
-	__u32 sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (b[i] << 8) | b[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
-
 /* Ethernet + IPv4 or IPv6 + TCP SYN 40000 -> 80, no payload (54 or 74
  * bytes). */
 static size_t build_frame(int family, __u8 *buf, size_t cap)
 {
-	static const __u8 dmac[ETH_ALEN] = {0x02, 0, 0, 0, 0, 0x02};
-	static const __u8 smac[ETH_ALEN] = {0x02, 0, 0, 0, 0, 0x01};
-	struct ethhdr *eth = (void *)buf;
-	struct tcphdr *th;
-	size_t len;
-
-	memset(buf, 0, cap);
-	memcpy(eth->h_dest, dmac, ETH_ALEN);
-	memcpy(eth->h_source, smac, ETH_ALEN);
-	if (family == 4) {
-		struct iphdr *iph = (void *)(eth + 1);
-
-		eth->h_proto = htons(ETH_P_IP);
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->tot_len = htons(sizeof(*iph) + sizeof(*th));
-		iph->ttl = 64;
-		iph->protocol = IPPROTO_TCP;
-		inet_pton(AF_INET, SRC_V4, &iph->saddr);
-		inet_pton(AF_INET, DST_V4, &iph->daddr);
-		iph->check = csum16(iph, sizeof(*iph));
-		th = (void *)(iph + 1);
-	} else {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
-
-		eth->h_proto = htons(ETH_P_IPV6);
-		ip6->version = 6;
-		ip6->payload_len = htons(sizeof(*th));
-		ip6->nexthdr = IPPROTO_TCP;
-		ip6->hop_limit = 64;
-		inet_pton(AF_INET6, SRC_V6, &ip6->saddr);
-		inet_pton(AF_INET6, DST_V6, &ip6->daddr);
-		th = (void *)(ip6 + 1);
-	}
-	th->source = htons(40000);
-	th->dest = htons(80);
-	th->seq = htonl(1);
-	th->doff = 5;
-	th->syn = 1;
-	th->window = htons(64240);
-	len = (__u8 *)(th + 1) - buf;
-	return len;
+	return bench_tcp_frame(buf, cap, family, family == 4 ? SRC_V4 : SRC_V6,
+			       family == 4 ? DST_V4 : DST_V6, 40000, 80, 0x02);
 }
 
 /* ---- test-run ---- */
@@ -1451,6 +1402,29 @@ static void *ev_drain(void *arg)
 	return NULL;
 }
 
+/* Starts the consumer of skel's ring on another CPU than the runs'
+ * (--cpu). 0, or -1 (nothing to stop). */
+static int ev_consumer_start(struct ev_consumer *c, struct sluice_xdp *skel,
+			     const struct opts *o, pthread_t *th)
+{
+	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.sl_events), ev_count, c,
+				 NULL);
+	c->cpu = o->cpu > 0 ? 0 : (sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : -1);
+	if (c->rb && !pthread_create(th, NULL, ev_drain, c))
+		return 0;
+	ring_buffer__free(c->rb);
+	c->rb = NULL;
+	return -1;
+}
+
+static void ev_consumer_stop(struct ev_consumer *c, pthread_t th)
+{
+	c->stop = 1;
+	pthread_join(th, NULL);
+	ring_buffer__free(c->rb);
+	c->rb = NULL;
+}
+
 /* One row with the events program: the case line, then what the consumer
  * read and what was lost during it. */
 static int ev_row(const struct opts *o, struct sl_ctx *ctx, int fd, int lost,
@@ -1532,11 +1506,7 @@ static int cmd_events(const struct opts *o)
 		fd[i] = sl_xdp_prog_fd(skel[i]);
 	}
 	lost = bpf_map__fd(skel[1]->maps.sl_ev_lost);
-	c.rb = ring_buffer__new(bpf_map__fd(skel[1]->maps.sl_events), ev_count,
-				&c, NULL);
-	/* the consumer on another CPU than the runs' */
-	c.cpu = o->cpu > 0 ? 0 : (sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : -1);
-	if (!c.rb || pthread_create(&th, NULL, ev_drain, &c))
+	if (ev_consumer_start(&c, skel[1], o, &th))
 		goto out;
 	th_up = true;
 	if (bench_case(o, "events-off", fd[0], frame, len, XDP_PASS, &pkts) ||
@@ -1555,16 +1525,151 @@ static int cmd_events(const struct opts *o)
 		goto out;
 	ret = 0;
 out:
-	if (th_up) {
-		c.stop = 1;
-		pthread_join(th, NULL);
-	}
-	ring_buffer__free(c.rb);
+	if (th_up)
+		ev_consumer_stop(&c, th);
 	for (i = 0; i < 2; i++)
 		if (skel[i]) {
 			sl_close(&ctx[i]);
 			sl_xdp_destroy(skel[i]);
 		}
+	return ret;
+}
+
+/* ---- events: the consumer's rate (issue 10) ---- */
+
+#define EVR_BATCH                                                \
+	100000 /* packets per test run (smaller batches made the \
+		* producer itself slower than the steps here) */
+
+/* One producer phase of `seconds`: test runs of `batch` packets, paced
+ * to `rate` packets/s (0: as fast as test-run goes), while the consumer
+ * drains the ring; then the consumer catches up. Prints the row: events
+ * produced (every packet: sample 1), read, lost, per second. Fails when
+ * read + lost is not the packets run (an event neither read nor counted
+ * lost). */
+static int evr_phase(int fd, int lost, struct ev_consumer *c, const void *frame,
+		     size_t len, const char *what, double rate, double seconds,
+		     int batch, unsigned long long *lost_out, double *rate_out)
+{
+	unsigned long long pkts = 0, r0, r1;
+	uint64_t l0 = 0, l1 = 0;
+	double t0, t, el;
+	int err;
+
+	usleep(100000); /* the ring empty first */
+	r0 = c->read;
+	sl_ev_lost_fd(lost, &l0, NULL, 0);
+	t0 = now_s();
+	for (;;) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+			    .data_size_in = len, .repeat = batch);
+
+		t = now_s() - t0;
+		if (t >= seconds)
+			break;
+		if (rate > 0 && pkts >= rate * t) {
+			/* ahead of the pace: wait for the next batch's time */
+			usleep((useconds_t)((pkts / rate - t) * 1e6) + 1);
+			continue;
+		}
+		err = bpf_prog_test_run_opts(fd, &o);
+		if (err || o.retval != XDP_PASS) {
+			pr_err("%s: test run failed (%d, %s)", what, err,
+			       xdp_name(o.retval));
+			return -1;
+		}
+		pkts += batch;
+	}
+	el = now_s() - t0;
+	usleep(200000); /* the consumer catches up */
+	r1 = c->read;
+	sl_ev_lost_fd(lost, &l1, NULL, 0);
+	*lost_out = l1 - l0;
+	*rate_out = pkts / el;
+	printf("  %-34s %12.0f %12.0f %12.0f %12llu %7.2f%%\n", what, pkts / el,
+	       (r1 - r0) / el, (l1 - l0) / el, *lost_out,
+	       pkts ? 100.0 * (l1 - l0) / pkts : 0.0);
+	fflush(stdout);
+	if (r1 - r0 + (l1 - l0) != pkts) {
+		pr_err("%s: %llu packets but %llu read + %llu lost", what, pkts,
+		       r1 - r0, (unsigned long long)(l1 - l0));
+		return -1;
+	}
+	return 0;
+}
+
+/* How many events a second a consumer of the ring keeps up with: with
+ * `events: {sample: 1}` (every verdict an event), test runs of the IPv4
+ * pass in this thread (pinned to --cpu) while a consumer thread (libbpf
+ * ring_buffer__poll, counting each record: the floor of any reader;
+ * `sluice events` also formats it) drains the ring on another CPU. Paced
+ * steps of 0.5 s each, then 2 s of a saturating producer. */
+static int cmd_evrate(const struct opts *o)
+{
+	static const char s1_yaml[] =
+	    "policy: {in: pass, out: pass}\n"
+	    "events: {sample: 1}\n"
+	    "rules:\n"
+	    "  - {id: 1, action: pass, proto: tcp, dport: 80}\n";
+	static const double steps[] = {250e3, 500e3, 1e6, 2e6, 4e6};
+	struct ev_consumer c = {.cpu = -1};
+	struct sluice_xdp *skel;
+	struct sl_features feat;
+	unsigned long long l;
+	double best = 0, got;
+	struct sl_ctx ctx;
+	bool th_up = false;
+	__u8 frame[128];
+	char what[64];
+	pthread_t th;
+	size_t len;
+	int fd, lost, ret = 1;
+
+	len = ct_frame(frame, sizeof(frame), 0x10, 40000); /* ACK to :80 */
+	sl_features_default(&feat);
+	feat.events = 1;
+	skel = sl_xdp_load(NULL, &feat, SL_PROG_XDP);
+	if (!skel)
+		return 1;
+	sl_ctx_wrap(&ctx, skel);
+	if (apply_yaml(&ctx, s1_yaml))
+		goto out;
+	fd = sl_xdp_prog_fd(skel);
+	lost = bpf_map__fd(skel->maps.sl_ev_lost);
+	if (ev_consumer_start(&c, skel, o, &th))
+		goto out;
+	th_up = true;
+	printf("  %-34s %12s %12s %12s %12s %8s\n", "producer", "produced/s",
+	       "read/s", "lost/s", "lost", "share");
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		snprintf(what, sizeof(what), "paced, %.2fM packets/s",
+			 steps[i] / 1e6);
+		if (evr_phase(fd, lost, &c, frame, len, what, steps[i], 0.5,
+			      EVR_BATCH, &l, &got))
+			goto out;
+		/* a step counts only when the producer reached its pace */
+		if (!l && got >= 0.95 * steps[i] && steps[i] > best)
+			best = steps[i];
+	}
+	if (evr_phase(fd, lost, &c, frame, len, "saturating (repeat batches)",
+		      0, 2.0, EVR_BATCH, &l, &got))
+		goto out;
+	if (best > 0)
+		printf("  highest paced step reached with 0 lost: %.2fM "
+		       "events/s\n",
+		       best / 1e6);
+	else
+		printf("  highest paced step reached with 0 lost: none\n");
+	if (!l)
+		printf("  saturating: the consumer kept up, 0 lost at %.2fM "
+		       "events/s (the most this producer made in this run)\n",
+		       got / 1e6);
+	ret = 0;
+out:
+	if (th_up)
+		ev_consumer_stop(&c, th);
+	sl_close(&ctx);
+	sl_xdp_destroy(skel);
 	return ret;
 }
 
@@ -1587,6 +1692,8 @@ static void usage(FILE *f)
 	    "new, drops; 1 and 1M entries)\n"
 	    "       bench_xdp [OPTIONS] events              (off, sampling, "
 	    "log rule, drop events)\n"
+	    "       bench_xdp [OPTIONS] evrate              (events/s a ring "
+	    "consumer keeps up with)\n"
 	    "options: --repeat N (1000000)  --runs N (5, odd, <= %d)  "
 	    "--cpu N (pin; -1: none; default the last CPU)  --seed N\n",
 	    MAX_RUNS);
@@ -1716,6 +1823,8 @@ int main(int argc, char **argv)
 		return cmd_conntrack(&o);
 	if (!strcmp(o.cmd, "events"))
 		return cmd_events(&o);
+	if (!strcmp(o.cmd, "evrate"))
+		return cmd_evrate(&o);
 	usage(stderr);
 	return 2;
 }

@@ -6,6 +6,7 @@
 #   BENCH_REPEAT (1000000)  packets per run    BENCH_RUNS (5)  runs per case
 #   BENCH_EXPLAIN auto|1|0  the breakdown of where the time goes (auto: when a
 #                           target misses)
+#   BENCH_LB 1|0            the load balancer's rows and Maglev build (bench_lb)
 #   BENCH_RULES 1|0         ns/packet by rule count (bench_rules, bench_cls)
 #   BENCH_SETS 1|0          seconds to apply 1M set entries (bench_sets)
 #   BENCH_LAB 1|0           then the packets/s veth lab, bench/lab_pps.sh
@@ -279,6 +280,29 @@ END {
 	row("drops: true, a drop event per packet", "events-drops", "")
 	row("events off (anchor, again)", "events-off-again", "")
 }' "$OUT/ev"
+
+# ---- events (issue 10): the consumer's rate ----
+# bench_xdp `evrate`: `events: {sample: 1}` (every verdict an event), test
+# runs in this thread while a consumer thread (libbpf ring_buffer__poll,
+# counting records) drains the ring on another CPU: paced producer steps
+# of 0.5 s, then 2 s saturating; events produced, read and lost (sl_ev_lost)
+# per second. Fails unless read + lost is every packet run.
+echo
+echo "events consumer rate (sample 1: an event per packet; IPv4 TCP pass;" \
+	"a consumer thread counting records on another CPU):"
+"$BIN" evrate
+
+# ---- load balancer (issue 11): established flow, new-flow SYN, Maglev ----
+# bench_lb (a network namespace of its own, as tests/unit/test_lb.c):
+# nat and dsr-l2, IPv4 and IPv6, loops of single runs (a rewriting program
+# sees its own output on the next repeat), next to the same frames through
+# the program without lb (the in-run anchor) and Katran's figures quoted
+# in issue 11; every row checked from the LB counters and lb-forward. Then
+# the Maglev build of 1,000 services x 100 backends. BENCH_LB=0 skips it.
+if [ "${BENCH_LB:-1}" = 1 ]; then
+	echo
+	build/bench/bench_lb
+fi
 
 # ---- where the time goes ----
 if [ "$EXPLAIN" = 1 ] || { [ "$EXPLAIN" = auto ] &&

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* test_lb: the XDP load balancer through the real program on crafted
  * frames (bpf_prog_test_run_opts), in a network namespace of its own
- * whose routes and neighbours bpf_fib_lookup() answers from:
- *   lbc0 (client side, the ingress)  198.18.0.254/24  2001:db8:0::fe/64
+ * (lb_lab.h) whose routes and neighbours bpf_fib_lookup() answers from:
+ *   lbc0 (client side, the ingress)  198.18.0.254/24  2001:db8:1::fe/64
  *        neighbour client 198.18.0.1 / 2001:db8:1::1 -> CLIENT_MAC
  *   lbb0 (backend side)              198.18.1.1/24    2001:db8:5::1/64
  *        neighbours backend N (198.18.1.1N, 2001:db8:5::1N) -> BE_MAC(N)
@@ -32,6 +32,7 @@
 #include <netinet/in.h>
 
 #include "check.h"
+#include "lb_lab.h"
 #include "log.h"
 #include "pkt.h"
 #include "skelmaps.h"
@@ -50,15 +51,6 @@ static struct sl_ctx ctx;
 static int prog, stats_fd, conn_fd;
 static int if_c, if_b; /* ifindexes: client side (ingress), backends */
 static uint8_t mac_b[6];
-
-static int sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc)
-		printf("# '%s' failed (%d)\n", cmd, rc);
-	return rc;
-}
 
 static uint8_t *be_mac(int n, uint8_t *m)
 {
@@ -88,46 +80,15 @@ static bool read_mac(const char *ifname, uint8_t *m)
 	return n == 6;
 }
 
-/* The namespace, its interfaces, routes and neighbours. */
+/* The namespace (lb_lab.h), with /sys mounted again (read_mac). */
 static bool lab_up(void)
 {
-	char cmd[256];
-
-	if (unshare(CLONE_NEWNET)) {
-		printf("not ok - unshare(CLONE_NEWNET): %s\n", strerror(errno));
+	if (lb_lab_up())
 		return false;
-	}
 	/* /sys shows the namespace's devices only when mounted again */
 	if (unshare(CLONE_NEWNS) ||
-	    sh("mount --make-rprivate / && mount -t sysfs sysfs /sys") ||
-	    sh("ip link set lo up") ||
-	    sh("ip link add lbc0 type veth peer name lbc1") ||
-	    sh("ip link add lbb0 type veth peer name lbb1") ||
-	    sh("for i in lbc0 lbc1 lbb0 lbb1; do ip link set $i up; done") ||
-	    sh("ip addr add 198.18.0.254/24 dev lbc0") ||
-	    sh("ip addr add 198.18.1.1/24 dev lbb0") ||
-	    sh("ip addr add 2001:db8:1::fe/64 dev lbc0 nodad") ||
-	    sh("ip addr add 2001:db8:5::1/64 dev lbb0 nodad") ||
-	    sh("echo 1 > /proc/sys/net/ipv4/ip_forward") ||
-	    sh("echo 1 > /proc/sys/net/ipv6/conf/all/forwarding"))
+	    lab_sh("mount --make-rprivate / && mount -t sysfs sysfs /sys"))
 		return false;
-	snprintf(cmd, sizeof(cmd),
-		 "ip neigh replace " CLI4 " lladdr 02:00:00:00:c1:01 dev lbc0 "
-		 "nud permanent && ip neigh replace " CLI6
-		 " lladdr 02:00:00:00:c1:01 dev lbc0 nud permanent");
-	if (sh(cmd))
-		return false;
-	for (int n = 10; n < 16; n++) {
-		snprintf(
-		    cmd, sizeof(cmd),
-		    "ip neigh replace 198.18.1.%d lladdr 02:00:00:00:be:%02x "
-		    "dev lbb0 nud permanent && ip neigh replace "
-		    "2001:db8:5::%x lladdr 02:00:00:00:be:%02x dev lbb0 nud "
-		    "permanent",
-		    n, n, n, n);
-		if (sh(cmd))
-			return false;
-	}
 	if_c = (int)if_nametoindex("lbc0");
 	if_b = (int)if_nametoindex("lbb0");
 	return if_c && if_b && read_mac("lbb0", mac_b);

@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* bench_lb: the XDP load balancer's ns/packet through test-run (issue 11),
+ * and the Maglev table build of 1,000 services x 100 backends.
+ *
+ * Runs in a network namespace of its own (unshare), tests/unit/lb_lab.h,
+ * test_lb's lab: the client side lbc0 (the ingress) and the
+ * backend side lbb0 with permanent neighbours, forwarding on, so
+ * bpf_fib_lookup() answers and a forwarded frame is XDP_REDIRECT. Four TCP
+ * services, written by the control plane's writer (sl_lb_write): VIP:80
+ * nat and VIP:81 dsr-l2, IPv4 and IPv6, 3 backends each.
+ *
+ * A program that rewrites sees its own output on the next `repeat`, so
+ * every row is a loop of single runs (repeat 1), one frame per run held
+ * in user memory (never the program's output): the figure is the median
+ * of the kernel's per-run `duration` (it includes test-run's own per-run
+ * overhead; nothing is subtracted). The wall time per run around the
+ * whole loop (clock_gettime, syscalls included) is printed beside it.
+ * The in-run anchor is the same program loaded with sl_feat.lb off and no
+ * service, the same frames, the same loop: a stateless pass.
+ *   established: one flow, recorded by a warm-up run, then N runs of it;
+ *     checked: the service's backends counted N packets and no new
+ *     connection, lb-forward (redirect) rose by N.
+ *   new-flow SYN: N prepared SYNs of N distinct source ports (a fresh
+ *     flow each); checked: N new connections, N packets, lb-forward +N.
+ * The connection table is emptied before each row.
+ * Anchors printed as such: Katran's figures quoted in issue 11
+ * (established ~150 ns, a SYN writing its table ~330 ns).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+
+#include "../tests/unit/lb_lab.h"
+#include "frame.h"
+#include "log.h"
+#include "sluice.h"
+#include "sluice_xdp.skel.h"
+
+#define VIP4 "198.18.100.1"
+#define VIP6 "2001:db8:100::1"
+#define CLI4 "198.18.0.1"
+#define CLI6 "2001:db8:1::1"
+#define NBE  3
+
+#define KATRAN_EST_NS 150.0
+#define KATRAN_SYN_NS 330.0
+
+static int if_c;
+
+/* The namespace: test_lb's lab (lb_lab.h). */
+static int lab_up(void)
+{
+	if (lb_lab_up())
+		return -1;
+	if_c = (int)if_nametoindex("lbc0");
+	return if_c ? 0 : -1;
+}
+
+/* ---- services ---- */
+
+static void addr_of(int v6, const char *s, uint8_t *a)
+{
+	memset(a, 0, 16);
+	inet_pton(v6 ? AF_INET6 : AF_INET, s, a);
+}
+
+static void svc_fill(struct sl_lb_service_cfg *s, int v6, uint16_t port,
+		     uint8_t mode)
+{
+	memset(s, 0, sizeof(*s));
+	addr_of(v6, v6 ? VIP6 : VIP4, s->vip);
+	s->family = v6 ? 6 : 4;
+	s->port = port;
+	s->proto = IPPROTO_TCP;
+	s->mode = mode;
+	s->be = calloc(NBE, sizeof(*s->be));
+	for (int n = 10; s->be && n < 10 + NBE; n++) {
+		struct sl_lb_backend_cfg *b = &s->be[s->n_be++];
+		char a[64];
+
+		snprintf(a, sizeof(a), v6 ? "2001:db8:5::%x" : "198.18.1.%d",
+			 n);
+		addr_of(v6, a, b->addr);
+		b->family = s->family;
+		b->port = (uint16_t)(8000 + n);
+		b->weight = 1;
+	}
+}
+
+/* The service's counters summed over its backends (sl_lb_read). */
+static int svc_counts(struct sl_ctx *ctx, int v6, uint16_t port,
+		      struct sl_lb_counts *sum)
+{
+	struct sl_lb_cfg cur = {0};
+	struct sl_lb_service_cfg *s;
+	uint8_t vip[16];
+	int err = sl_lb_read(ctx, &cur);
+
+	memset(sum, 0, sizeof(*sum));
+	if (err)
+		return err;
+	addr_of(v6, v6 ? VIP6 : VIP4, vip);
+	s = sl_lb_find(&cur, vip, v6 ? 6 : 4, port, IPPROTO_TCP);
+	for (size_t i = 0; s && i < s->n_be; i++) {
+		sum->packets += s->be[i].cnt.packets;
+		sum->conns += s->be[i].cnt.conns;
+	}
+	sl_lb_cfg_free(&cur);
+	return s ? 0 : -ENOENT;
+}
+
+static uint64_t fwd_count(int stats_fd)
+{
+	struct sl_counter c[SL_STATS_MAX];
+
+	if (sl_stats_read_fd(stats_fd, c))
+		return ~0ULL;
+	return c[sl_stats_idx(SL_R_LB_FWD, SL_ACT_REDIRECT)].packets;
+}
+
+/* Empties the connection table (between rows). */
+static int conn_flush(int conn_fd)
+{
+	struct sl_lb_conn_key k, next;
+	__u32 zero = 0, id;
+	int fd, n = 0;
+
+	if (bpf_map_lookup_elem(conn_fd, &zero, &id))
+		return 0; /* not made yet */
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		k = next;
+		if (bpf_map_delete_elem(fd, &k))
+			break;
+		n++;
+	}
+	close(fd);
+	return n;
+}
+
+/* ---- frames ---- */
+
+#define FRAME_LEN 96
+
+/* client:sport -> VIP:dport, TCP flags (0x02 SYN, 0x10 ACK). */
+static size_t lb_frame(__u8 *buf, int v6, __u16 sport, __u16 dport, __u8 flags)
+{
+	return bench_tcp_frame(buf, FRAME_LEN, v6 ? 6 : 4, v6 ? CLI6 : CLI4,
+			       v6 ? VIP6 : VIP4, sport, dport, flags);
+}
+
+/* ---- the loop ---- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+struct row {
+	__u32 median, min, max;
+	double wall; /* ns per run around the loop, syscalls included */
+};
+
+/* n single runs (repeat 1), run i on frames[i % nframes]; every run must
+ * return want. */
+static int loop(int prog, __u8 (*frames)[FRAME_LEN], size_t len, int nframes,
+		int n, __u32 want, struct row *r)
+{
+	__u32 *d = calloc(n, sizeof(*d));
+	struct xdp_md xctx = {.data_end = (__u32)len,
+			      .ingress_ifindex = (__u32)if_c};
+	__u8 out[256];
+	double t0;
+	int err = 0;
+
+	if (!d)
+		return -ENOMEM;
+	t0 = now_ns();
+	for (int i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, t,
+			    .data_in = frames[i % nframes],
+			    .data_size_in = (__u32)len, .data_out = out,
+			    .data_size_out = sizeof(out), .ctx_in = &xctx,
+			    .ctx_size_in = sizeof(xctx), .repeat = 1);
+
+		err = bpf_prog_test_run_opts(prog, &t);
+		if (err || t.retval != want) {
+			pr_err("run %d: %s, returned %u (expected %u)", i,
+			       err ? strerror(-err) : "ok", t.retval, want);
+			err = -EINVAL;
+			break;
+		}
+		d[i] = t.duration;
+	}
+	r->wall = (now_ns() - t0) / n;
+	if (!err) {
+		qsort(d, n, sizeof(d[0]), cmp_u32);
+		r->median = d[n / 2];
+		r->min = d[0];
+		r->max = d[n - 1];
+	}
+	free(d);
+	return err;
+}
+
+/* ---- the rows ---- */
+
+struct env {
+	struct sl_ctx ctx;
+	int lb_prog, pass_prog, stats_fd, conn_fd, n;
+};
+
+static void print_row(const char *what, const struct row *r,
+		      const struct row *anchor, double katran)
+{
+	printf("  %-40s %8u %8.0f %9.2fx %s", what, r->median, r->wall,
+	       (double)r->median / anchor->median,
+	       katran > 0 ? (r->median <= katran ? "PASS" : "MISS") : "");
+	if (katran > 0)
+		printf(" (<= %.0f ns)", katran);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* One family and mode: the anchor, the established flow and new-flow
+ * SYNs, each checked from the counters. */
+static int bench_mode(struct env *e, int v6, uint16_t port, const char *mode)
+{
+	__u8(*syn)[FRAME_LEN];
+	__u8 est[1][FRAME_LEN];
+	struct sl_lb_counts c0, c1;
+	struct row anchor, r;
+	uint64_t f0, f1;
+	size_t len = 0;
+	char what[64];
+	int n = e->n;
+
+	syn = calloc(n, FRAME_LEN);
+	if (!syn)
+		return -1;
+	for (int i = 0; i < n; i++)
+		len = lb_frame(syn[i], v6, (__u16)(1024 + i), port, 0x02);
+	lb_frame(est[0], v6, 60000, port, 0x10);
+
+	/* the anchor: the same SYN frames through the program without lb */
+	if (loop(e->pass_prog, syn, len, n, n, XDP_PASS, &anchor))
+		goto fail;
+	snprintf(what, sizeof(what), "IPv%d %s: stateless pass (anchor)",
+		 v6 ? 6 : 4, mode);
+	print_row(what, &anchor, &anchor, 0);
+
+	/* established: a warm-up run records the flow */
+	if (conn_flush(e->conn_fd) < 0 ||
+	    loop(e->lb_prog, est, len, 1, 1, XDP_REDIRECT, &r) ||
+	    svc_counts(&e->ctx, v6, port, &c0))
+		goto fail;
+	f0 = fwd_count(e->stats_fd);
+	if (loop(e->lb_prog, est, len, 1, n, XDP_REDIRECT, &r) ||
+	    svc_counts(&e->ctx, v6, port, &c1))
+		goto fail;
+	f1 = fwd_count(e->stats_fd);
+	if (c1.packets - c0.packets != (uint64_t)n || c1.conns != c0.conns ||
+	    f1 - f0 != (uint64_t)n) {
+		pr_err("IPv%d %s established: %llu packets, %llu new "
+		       "connections, %llu lb-forward for %d runs (want %d, 0, "
+		       "%d)",
+		       v6 ? 6 : 4, mode,
+		       (unsigned long long)(c1.packets - c0.packets),
+		       (unsigned long long)(c1.conns - c0.conns),
+		       (unsigned long long)(f1 - f0), n, n, n);
+		goto fail;
+	}
+	snprintf(what, sizeof(what), "IPv%d %s: established flow", v6 ? 6 : 4,
+		 mode);
+	print_row(what, &r, &anchor, KATRAN_EST_NS);
+
+	/* new flows: each SYN's source port is new */
+	if (conn_flush(e->conn_fd) < 0 || svc_counts(&e->ctx, v6, port, &c0))
+		goto fail;
+	f0 = fwd_count(e->stats_fd);
+	if (loop(e->lb_prog, syn, len, n, n, XDP_REDIRECT, &r) ||
+	    svc_counts(&e->ctx, v6, port, &c1))
+		goto fail;
+	f1 = fwd_count(e->stats_fd);
+	if (c1.packets - c0.packets != (uint64_t)n ||
+	    c1.conns - c0.conns != (uint64_t)n || f1 - f0 != (uint64_t)n) {
+		pr_err("IPv%d %s SYN: %llu packets, %llu new connections, "
+		       "%llu lb-forward for %d runs (want %d each)",
+		       v6 ? 6 : 4, mode,
+		       (unsigned long long)(c1.packets - c0.packets),
+		       (unsigned long long)(c1.conns - c0.conns),
+		       (unsigned long long)(f1 - f0), n, n);
+		goto fail;
+	}
+	snprintf(what, sizeof(what), "IPv%d %s: new-flow SYN", v6 ? 6 : 4,
+		 mode);
+	print_row(what, &r, &anchor, KATRAN_SYN_NS);
+	free(syn);
+	return 0;
+fail:
+	free(syn);
+	return -1;
+}
+
+/* ---- the Maglev build ---- */
+
+#define MG_SVC 1000
+#define MG_BE  100
+
+static int bench_maglev(void)
+{
+	struct sl_maglev_backend b[MG_BE];
+	uint32_t *table = malloc(SL_MAGLEV_M * sizeof(*table));
+	double t0, t;
+	int err = 0;
+
+	if (!table)
+		return -1;
+	t0 = now_ns();
+	for (int s = 0; s < MG_SVC && !err; s++) {
+		for (int i = 0; i < MG_BE; i++) {
+			memset(&b[i], 0, sizeof(b[i]));
+			b[i].family = 4;
+			b[i].addr[0] = 10;
+			b[i].addr[1] = (uint8_t)(s >> 8);
+			b[i].addr[2] = (uint8_t)s;
+			b[i].addr[3] = (uint8_t)(i + 1);
+			b[i].port = 8080;
+			b[i].weight = 1;
+		}
+		err = sl_maglev_build(b, MG_BE, SL_MAGLEV_M, table);
+	}
+	t = now_ns() - t0;
+	free(table);
+	if (err) {
+		pr_err("sl_maglev_build: %s", strerror(-err));
+		return -1;
+	}
+	printf("\n  Maglev tables, %d services x %d backends (user space, "
+	       "sl_maglev_build, M = %u):\n",
+	       MG_SVC, MG_BE, SL_MAGLEV_M);
+	printf("  %-58s %10.3f s (%.2f ms per service)\n",
+	       "build time, all services", t / 1e9, t / 1e6 / MG_SVC);
+	printf("  %-58s %10.1f MiB\n",
+	       "tables, 1,000 x 65,537 x 4 bytes (backend ids)",
+	       (double)MG_SVC * SL_MAGLEV_M * 4 / (1 << 20));
+	printf("  %-58s %10.1f MiB\n",
+	       "the same in sl_lb_maglev's arrays (values take 8 bytes)",
+	       (double)MG_SVC * SL_MAGLEV_M * 8 / (1 << 20));
+	printf("  %-58s %10d bytes\n",
+	       "build's own allocations per service (4 x n x 4, freed)",
+	       4 * MG_BE * 4);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sl_lb_cfg cfg = {0}, none = {0};
+	struct sluice_xdp *lb = NULL, *pass = NULL;
+	struct sl_features f;
+	struct env e = {.n = 10000};
+	int c, ret = 1, cpu = -2;
+
+	sl_log_set_prefix("bench_lb");
+	sl_log_hook_libbpf();
+	while ((c = getopt(argc, argv, "n:c:h")) != -1) {
+		switch (c) {
+		case 'n':
+			e.n = atoi(optarg);
+			break;
+		case 'c':
+			cpu = atoi(optarg);
+			break;
+		default:
+			fprintf(c == 'h' ? stdout : stderr,
+				"usage: bench_lb [-n RUNS (10000, <= 30000)] "
+				"[-c CPU (default the last; -1: none)]\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (e.n < 1 || e.n > 30000) {
+		pr_err("-n %d: 1..30000 (a nat flow takes 2 of the "
+		       "connection table's 65,536 entries)",
+		       e.n);
+		return 2;
+	}
+	if (cpu == -2)
+		cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	if (cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+	if (lab_up())
+		return 1;
+	sl_features_default(&f);
+	f.lb = 1;
+	lb = sl_xdp_load(NULL, &f, SL_PROG_XDP);
+	f.lb = 0;
+	pass = sl_xdp_load(NULL, &f, SL_PROG_XDP);
+	if (!lb || !pass)
+		goto out;
+	sl_ctx_wrap(&e.ctx, lb);
+	e.lb_prog = sl_xdp_prog_fd(lb);
+	e.pass_prog = sl_xdp_prog_fd(pass);
+	e.stats_fd = bpf_map__fd(lb->maps.sl_stats);
+	e.conn_fd = bpf_map__fd(lb->maps.sl_lb_conn);
+	cfg.svc = calloc(4, sizeof(*cfg.svc));
+	if (!cfg.svc)
+		goto out;
+	svc_fill(&cfg.svc[cfg.n_svc++], 0, 80, SL_LB_NAT);
+	svc_fill(&cfg.svc[cfg.n_svc++], 0, 81, SL_LB_DSR_L2);
+	svc_fill(&cfg.svc[cfg.n_svc++], 1, 80, SL_LB_NAT);
+	svc_fill(&cfg.svc[cfg.n_svc++], 1, 81, SL_LB_DSR_L2);
+	if (sl_lb_write(&e.ctx, &cfg, &none)) {
+		pr_err("sl_lb_write failed");
+		goto out;
+	}
+	printf("load balancer (TCP to VIP %s / %s, %d backends; %d single "
+	       "runs (repeat 1) per row, median of the kernel's duration per "
+	       "run; anchors: the same frames through the program without lb "
+	       "(a stateless pass) in this run, and Katran's figures, issue "
+	       "11's anchor):\n",
+	       VIP4, VIP6, NBE, e.n);
+	printf("  %-40s %8s %8s %10s %s\n", "packet class", "ns/pkt",
+	       "wall/run", "vs anchor", "vs Katran, issue 11's anchor");
+	if (bench_mode(&e, 0, 80, "nat") || bench_mode(&e, 0, 81, "dsr-l2") ||
+	    bench_mode(&e, 1, 80, "nat") || bench_mode(&e, 1, 81, "dsr-l2"))
+		goto out;
+	printf("  (wall/run: clock_gettime around the loop, per run, the "
+	       "bpf(2) call included)\n");
+	if (bench_maglev())
+		goto out;
+	ret = 0;
+out:
+	if (ret)
+		pr_err("failed: a row did not take the path it names");
+	sl_lb_cfg_free(&cfg);
+	if (lb)
+		sl_close(&e.ctx);
+	if (pass)
+		sl_xdp_destroy(pass);
+	if (lb)
+		sl_xdp_destroy(lb);
+	return ret;
+}
