@@ -81,6 +81,10 @@ enum sl_reason {
 	SL_R_LB_NO_BACKEND,
 	SL_R_LB_FWD,
 	SL_R_LB_NO_ROUTE,
+	/* dsr-ipip: a packet the tunnel header would make bigger than the
+	 * egress MTU: answered with ICMP "fragmentation needed" / ICMPv6
+	 * "packet too big" (tx), or, IPv4 without DF, dropped */
+	SL_R_LB_TOO_BIG,
 #ifdef SL_NEXT_LAYOUT
 	SL_R_NEXT_TEST, /* test build only: a reason appended by a next release
 			 */
@@ -1179,9 +1183,10 @@ _Static_assert(sizeof(struct sl_event) == 72, "sl_event size");
 
 /* Forwarding mode of a service (sl_lb_svc.mode). */
 enum sl_lb_mode {
-	SL_LB_NAT = 0,	    /* destination NAT, reverse on the way back */
-	SL_LB_DSR_L2 = 1,   /* destination MAC rewritten, same L3 */
-	SL_LB_DSR_IPIP = 2, /* IP-in-IP to the backend (not yet) */
+	SL_LB_NAT = 0,	  /* destination NAT, reverse on the way back */
+	SL_LB_DSR_L2 = 1, /* destination MAC rewritten, same L3 */
+	SL_LB_DSR_IPIP =
+	    2, /* IP-in-IP to the backend (outer source: the VIP) */
 	SL_LB_MODE_MAX,
 };
 

@@ -307,18 +307,19 @@ refused "lb service add without a protocol (exit 2)" 2 "expected /tcp or /udp" \
 	sl lb service add 198.18.100.9:80
 refused "lb service add of an IPv6 VIP without brackets (exit 2)" 2 \
 	"in brackets" sl lb service add 2001:db8::9:80/tcp
-refused "lb service add --mode dsr-ipip: not yet (exit 2)" 2 "not implemented yet" \
-	sl lb service add 198.18.100.9:80/tcp --mode dsr-ipip
+refused "lb service add --mode dsr-gre: no such mode (exit 2)" 2 \
+	"--mode must be nat, dsr-l2 or dsr-ipip" \
+	sl lb service add 198.18.100.9:80/tcp --mode dsr-gre
 refused "lb backend add to no service (exit 2)" 2 "no service" \
 	sl lb backend add 198.18.100.9:80/tcp 198.18.11.2:80
 refused "lb backend add of another family (exit 2)" 2 "address family" \
 	sl lb backend add "$VIP:8080/tcp" "[2001:db8:11::2]:8080"
 refused "lb backend add --weight 1001 (exit 2)" 2 "--weight" \
 	sl lb backend add "$VIP:8080/tcp" 198.18.11.2:8080 --weight 1001
-printf 'loadbalancer:\n  services:\n    - {vip: 198.18.100.9, port: 80, mode: dsr-ipip}\n' >"$T/ipip.yaml"
-refused "apply of a dsr-ipip service: its line, not yet (exit 2)" 2 \
-	"ipip.yaml:3:43: service: mode dsr-ipip is not implemented yet" \
-	sl apply -f "$T/ipip.yaml"
+printf 'loadbalancer:\n  services:\n    - {vip: 198.18.100.9, port: 80, mode: dsr-gre}\n' >"$T/gre.yaml"
+refused "apply of a service of no such mode: its line (exit 2)" 2 \
+	"gre.yaml:3:43: service: mode must be nat, dsr-l2 or dsr-ipip" \
+	sl apply -f "$T/gre.yaml"
 if [ "$(lb_shape)" = "$before" ]; then
 	ok "the refused changes left the services as they were"
 else
