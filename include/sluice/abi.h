@@ -207,7 +207,10 @@ struct sl_features {
 	/* 1: the lb stage runs (a `loadbalancer:` service exists); 0
 	 * (default, and in programs of earlier releases): removed. */
 	__u8 lb;
-	__u8 pad;
+	/* 1 (attach --decap): the XDP hook strips an outer IPv4 (protocol
+	 * 4) or IPv6 (next header 41) header before the stages run, for a
+	 * dsr-ipip backend; 0 (default, and in earlier releases): removed */
+	__u8 decap;
 };
 /* sl_features.stages_off: optional stages switched off at load time (the
  * verifier removes them; 0 ns). */

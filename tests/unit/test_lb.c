@@ -931,6 +931,53 @@ static bool check_too_big(void)
 	return ok;
 }
 
+/* The decap program (attach --decap): an encapsulated frame (what the
+ * dsr-ipip output is, built by ipip_want) becomes exactly the inner
+ * frame behind the outer frame's MACs, and the stages pass it; a frame
+ * that is no tunnel's is left as it is. */
+static bool check_decap(void)
+{
+	uint8_t in[PKT_MAX], enc[PKT_MAX], want[PKT_MAX];
+	struct sluice_xdp *dskel;
+	struct sl_features f;
+	struct pkt_off off;
+	int lb_prog = prog;
+	char why[160];
+	bool ok = true;
+
+	sl_features_default(&f);
+	f.decap = 1;
+	dskel = sl_xdp_load(NULL, &f, SL_PROG_XDP);
+	if (!ASSERT_TRUE(dskel != NULL, "load with decap"))
+		return false;
+	prog = bpf_program__fd(dskel->progs.sluice_xdp);
+	for (int v6 = 0; v6 < 2 && ok; v6++)
+		for (int u = 0; u < 2 && ok; u++) {
+			uint8_t proto = u ? IPPROTO_UDP : IPPROTO_TCP;
+			size_t len = frame_ex(in, &off, v6, proto, 31000, 0, 80,
+					      11, PKT_IP4_DF);
+			size_t elen = ipip_want(enc, in, len, v6, 11);
+
+			memcpy(want, enc, 12);
+			memcpy(want + 12, in + 12, len - 12);
+			ok = run(enc, elen, if_b) &&
+			     ASSERT_EQ(retval, XDP_PASS, "verdict") &&
+			     ASSERT_TRUE(pkt_same(out, out_len, want, len, why,
+						  sizeof(why)),
+					 "IPv%d %s: %s", v6 ? 6 : 4,
+					 u ? "UDP" : "TCP", why);
+			/* not a tunnel's: unchanged */
+			ok = ok && run(in, len, if_b) &&
+			     ASSERT_EQ(retval, XDP_PASS, "plain verdict") &&
+			     ASSERT_TRUE(pkt_same(out, out_len, in, len, why,
+						  sizeof(why)),
+					 "plain frame: %s", why);
+		}
+	prog = lb_prog;
+	sl_xdp_destroy(dskel);
+	return ok;
+}
+
 int main(void)
 {
 	int rc = skel_test_start("test_lb");
@@ -964,6 +1011,9 @@ int main(void)
 		     "packet too big byte by byte, IPv4 without DF dropped "
 		     "(lb-too-big)",
 		     check_too_big());
+	check_report("decap: an IPv4-in-IPv4 / IPv6-in-IPv6 frame becomes its "
+		     "inner frame (TCP and UDP), others unchanged",
+		     check_decap());
 	sl_lb_cfg_free(&running);
 	sl_xdp_destroy(skel);
 	return check_failed ? 1 : 0;
