@@ -452,19 +452,28 @@ static struct sl_lb_cfg cfg_new(void)
 	return c;
 }
 
-static bool check_nat_frames(void)
+/* Services VIP4 and VIP6, 80/tcp and 53/udp, in mode, backends 10, 11,
+ * 12 (weights w3), written. */
+static bool four_services(uint8_t mode)
 {
 	struct sl_lb_cfg c = cfg_new();
 	bool ok;
-	int be;
 
-	svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, SL_LB_NAT, w3);
-	svc_fill(&c.svc[c.n_svc++], VIP4, 53, IPPROTO_UDP, SL_LB_NAT, w3);
-	svc_fill(&c.svc[c.n_svc++], VIP6, 80, IPPROTO_TCP, SL_LB_NAT, w3);
-	svc_fill(&c.svc[c.n_svc++], VIP6, 53, IPPROTO_UDP, SL_LB_NAT, w3);
+	svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, mode, w3);
+	svc_fill(&c.svc[c.n_svc++], VIP4, 53, IPPROTO_UDP, mode, w3);
+	svc_fill(&c.svc[c.n_svc++], VIP6, 80, IPPROTO_TCP, mode, w3);
+	svc_fill(&c.svc[c.n_svc++], VIP6, 53, IPPROTO_UDP, mode, w3);
 	ok = lb_set(&c);
 	sl_lb_cfg_free(&c);
-	if (!ok)
+	return ok;
+}
+
+static bool check_nat_frames(void)
+{
+	bool ok;
+	int be;
+
+	if (!four_services(SL_LB_NAT))
 		return false;
 	ok = true;
 	for (int v6 = 0; v6 < 2; v6++)
@@ -753,23 +762,6 @@ static size_t ipip_want(uint8_t *w, const uint8_t *in, size_t len, bool v6,
 	return len + hl;
 }
 
-/* A dsr-ipip service on VIP4 and VIP6, port 80/tcp and 53/udp, backends
- * 10, 11, 12. */
-static bool ipip_services(void)
-{
-	int w[6] = {1, 1, 1, -1, -1, -1};
-	struct sl_lb_cfg c = cfg_new();
-	bool ok;
-
-	svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, SL_LB_DSR_IPIP, w);
-	svc_fill(&c.svc[c.n_svc++], VIP6, 80, IPPROTO_TCP, SL_LB_DSR_IPIP, w);
-	svc_fill(&c.svc[c.n_svc++], VIP4, 53, IPPROTO_UDP, SL_LB_DSR_IPIP, w);
-	svc_fill(&c.svc[c.n_svc++], VIP6, 53, IPPROTO_UDP, SL_LB_DSR_IPIP, w);
-	ok = lb_set(&c);
-	sl_lb_cfg_free(&c);
-	return ok;
-}
-
 /* One dsr-ipip frame of flow sport (payload bytes, IPv4 DF when df):
  * the output checked byte by byte against ipip_want; its backend in *be
  * and the expected frame in want (for the decap checks). */
@@ -812,7 +804,7 @@ static void check_ipip(void)
 	uint8_t want[PKT_MAX];
 	size_t wlen;
 
-	if (!ipip_services()) {
+	if (!four_services(SL_LB_DSR_IPIP)) {
 		check_report("dsr-ipip services written", false);
 		return;
 	}
