@@ -12,7 +12,9 @@
 # N_CURL curls to each VIP all answered and spread over the three
 # backends, counted as new connections; without --decap on the backends
 # no answer comes (the packets really travel encapsulated), and with it
-# again they do. Namespaces li-PID-*.
+# again they do; the backends' deny set matches the inner (client's)
+# source; an apply that reloads the backends' programs keeps --decap.
+# Namespaces li-PID-*.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -91,6 +93,25 @@ if [ "$n" = 10 ]; then
 	ok "with --decap again: 10 curls answered ($c1/$c2/$c3)"
 else
 	fail "with --decap again: curls answered" "$n of 10"
+fi
+
+# the backends' firewall judges the inner packet: the client's address
+# blocked (the outer source is the VIP) stops the answers
+for i in 1 2 3; do sbe "$i" block 198.18.0.1/32 >/dev/null; done
+if [ -z "$(get "$VIP" 80)" ] && [ -z "$(get "$VIP" 80)" ]; then
+	ok "a backend's deny set matches the inner source (the client blocked: no answer)"
+else
+	fail "a backend's deny set matches the inner source" "answered"
+fi
+for i in 1 2 3; do sbe "$i" unblock 198.18.0.1/32 >/dev/null; done
+# an apply that reloads the programs (conntrack on) keeps --decap
+printf 'conntrack: {enabled: true}\n' >"$T/ct.yaml"
+for i in 1 2 3; do sbe "$i" apply -f "$T/ct.yaml" >/dev/null; done
+read -r n c1 c2 c3 <<<"$(spread "$VIP" 80 10)"
+if sbe 1 status | grep -q "conntrack,decap" && [ "$n" = 10 ]; then
+	ok "apply (conntrack on) keeps decap: 10 curls answered ($c1/$c2/$c3)"
+else
+	fail "apply keeps decap" "$n of 10 answered; $(sbe 1 status | tail -1)"
 fi
 
 for i in 1 2 3; do sbe "$i" reset >/dev/null 2>&1; done
