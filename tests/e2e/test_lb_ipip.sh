@@ -51,6 +51,14 @@ else
 	fail "the backends run attach --decap" "$n_decap of 3; $(sbe 1 status | tail -2)"
 fi
 
+run_capture sbe 1 attach "$P-b10" --hooks tc --decap
+if [ "$RC" = 2 ] && grep -q "needs the xdp hook" <<<"$ERR" &&
+	sbe 1 status | grep -q decap; then
+	ok "attach --decap --hooks tc is refused (exit 2), the backend unchanged"
+else
+	fail "attach --decap --hooks tc is refused" "exit $RC: $ERR"
+fi
+
 check "attach the LB node's interfaces (xdp native)" \
 	sl attach "$IF_S" "$P-l1" "$P-l2" "$P-l3"
 be() { echo "{addr: 198.18.1$1.2, port: 80}"; }
