@@ -9,6 +9,8 @@
 # the LB).
 #   dsr-ipip 198.18.100.3:80 and [2001:db8:100::3]:80 -> backends :80
 # Checked: the backends' status shows decap; lb list shows the mode;
+# a request with full-size segments is answered after the LB's too-big
+# answer lowered the client's path MTU (IPv4: 1480, IPv6: 1460);
 # N_CURL curls to each VIP all answered and spread over the three
 # backends, counted as new connections; without --decap on the backends
 # no answer comes (the packets really travel encapsulated), and with it
@@ -85,6 +87,33 @@ else
 	fail "dsr-ipip: lb list -j counts the connections" "$got for $N_CURL curls"
 fi
 spread_check "dsr-ipip IPv6" "$VIP6" 80
+
+# MTU: every link is 1500 bytes, so a full-size segment from the client
+# does not fit the tunnel: the LB answers from the VIP (ICMP fragmentation
+# needed / ICMPv6 packet too big), the client's stack lowers its path MTU
+# to the VIP and the request (a 3000-byte line) goes through
+too_big() { sl stats -j | jq -r '.reasons["lb-too-big"].packets // 0'; }
+long_get() {
+	local host=$1 path
+	path=$(head -c 3000 /dev/zero | tr '\0' a)
+	[[ "$host" == *:* ]] && host="[$host]"
+	timeout 15 ip netns exec "$NS_C" curl -sS -g --connect-timeout 2 \
+		--max-time 12 "http://$host:80/$path" 2>/dev/null
+}
+for v in "$VIP" "$VIP6"; do
+	before=$(too_big)
+	r=$(long_get "$v")
+	want=1480
+	[[ "$v" == *:* ]] && want=1460
+	pmtu=$(ip -n "$NS_C" route get "$v" | grep -o "mtu [0-9]*")
+	if [[ "$r" == b[123] ]] && [ "$(too_big)" -gt "$before" ] &&
+		[ "$pmtu" = "mtu $want" ]; then
+		ok "too big for the tunnel ($v): answered by the LB (lb-too-big), the client's path MTU $want, the request answered by $r"
+	else
+		fail "too big for the tunnel ($v): path MTU lowered, request answered" \
+			"answer '$r', lb-too-big $before -> $(too_big), client route: $pmtu"
+	fi
+done
 
 # the backends without the decapsulation: the tunnel packets reach a
 # stack with no ipip module, and nothing answers
