@@ -9,6 +9,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
+#include "lib/decap.h"
 #include "lib/pipeline.h"
 
 /* XDP: pass, drop, tx (back out of the interface), redirect (through the
@@ -17,9 +18,17 @@
 SEC("xdp")
 int sluice_xdp(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct sl_hook h = {
+	void *data, *data_end;
+	struct sl_hook h;
+	struct sl_pctx *c;
+
+	/* a dsr-ipip backend (attach --decap): the stages see the inner
+	 * packet (decap.h) */
+	if (sl_feat.decap && sl_decap(ctx) < 0)
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	h = (struct sl_hook){
 	    .ctx = ctx,
 	    .data = data,
 	    .data_end = data_end,
@@ -29,7 +38,7 @@ int sluice_xdp(struct xdp_md *ctx)
 	    .ifindex = ctx->ingress_ifindex,
 	    .xdp = 1,
 	};
-	struct sl_pctx *c = sl_pipeline(&h);
+	c = sl_pipeline(&h);
 
 	if (!c)
 		return XDP_ABORTED;

@@ -186,7 +186,7 @@ out:
 
 int main(void)
 {
-	struct feat_def feats[8];
+	struct feat_def feats[9];
 	int failed = 0;
 
 	sl_log_hook_libbpf();
@@ -225,6 +225,11 @@ int main(void)
 	feats[7].feat.lb = 1;
 	feats[7].feat.conntrack = 1;
 	feats[7].feat.events = 1;
+	/* A dsr-ipip backend (attach --decap) with the load balancer on. */
+	feats[8].name = "lb+decap";
+	sl_features_default(&feats[8].feat);
+	feats[8].feat.lb = 1;
+	feats[8].feat.decap = 1;
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		for (size_t j = 0; j < sizeof(feats) / sizeof(feats[0]); j++)
 			if (run(progs[i], &feats[j], &failed))

@@ -187,7 +187,11 @@ static __always_inline long sl_ev_cap_out(void *ctx, const __u32 xdp, __u32 len)
 
 __noinline int sl_ev_cap_xdp(struct xdp_md *ctx, __u32 len)
 {
-	return sl_ev_cap_out(ctx, 1, len) ? -1 : 0;
+	/* the frame as it leaves: a stage may have resized it (lb.h's
+	 * dsr-ipip grows it, its too-big answer shrinks it) */
+	__u32 now = ctx->data_end - ctx->data;
+
+	return sl_ev_cap_out(ctx, 1, len < now ? len : now) ? -1 : 0;
 }
 
 __noinline int sl_ev_cap_skb(struct __sk_buff *ctx, __u32 len)

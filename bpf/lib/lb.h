@@ -187,16 +187,20 @@ static __always_inline void sl_lb_l4csum(__u16 *cs, const __u32 *from,
 }
 
 /* Looks up the next hop to addr (4 words; the packet's other fields in
- * s->fib) from the ingress interface: 0 and s->fib filled, or -1. */
+ * s->fib) from the ingress interface: 0 and s->fib filled, 1 when a
+ * tot_len was given and exceeds the egress MTU, else -1. */
 static __always_inline int sl_lb_fib(struct sl_lb_scratch *s,
 				     const struct sl_hook *h,
 				     const struct sl_pkt *p, const __u32 *src,
-				     const __u32 *dst)
+				     const __u32 *dst, __u16 tot_len)
 {
 	struct bpf_fib_lookup *f = &s->fib;
+	int rc;
 
 	__builtin_memset(f, 0, sizeof(*f));
 	f->ifindex = h->ifindex;
+	/* non-zero: the egress MTU is checked against it (dsr-ipip) */
+	f->tot_len = tot_len;
 	f->l4_protocol = p->l4_proto;
 	if (p->l3_proto == ETH_P_IP) {
 		f->family = AF_INET;
@@ -210,10 +214,11 @@ static __always_inline int sl_lb_fib(struct sl_lb_scratch *s,
 			f->ipv6_dst[i] = dst[i];
 		}
 	}
-	if (bpf_fib_lookup(h->ctx, f, sizeof(*f), 0) !=
-	    BPF_FIB_LKUP_RET_SUCCESS)
-		return -1;
-	return 0;
+	rc = bpf_fib_lookup(h->ctx, f, sizeof(*f), 0);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
+		return 0;
+	/* f->mtu_result holds the egress MTU */
+	return rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? 1 : -1;
 }
 
 /* Rewrites the frame for nat: the destination (fwd) or the source (the
@@ -310,12 +315,186 @@ static __always_inline int sl_lb_reply(struct sl_pctx *c,
 	v->last = bpf_ktime_get_coarse_ns();
 	s->val = *v;
 	sl_lb_count(s->val.be, p->len, 0);
-	routed = !sl_lb_fib(s, h, p, (const __u32 *)s->val.vip, p->daddr);
+	routed = !sl_lb_fib(s, h, p, (const __u32 *)s->val.vip, p->daddr, 0);
 	if (sl_lb_nat(h, p, (const __u32 *)s->val.vip, s->val.vport, 0, routed))
 		return sl_done(c, SL_ACT_DROP, SL_R_MALFORMED_L4, 0);
 	if (!routed)
 		return sl_done(c, SL_ACT_PASS, SL_R_LB_NO_ROUTE, 0);
 	return sl_lb_out(c, h, s);
+}
+
+/* ---- dsr-ipip ----
+ * The packet leaves in a tunnel header to the backend: IPv4 in IPv4
+ * (protocol 4) or IPv6 in IPv6 (next header 41), the inner packet
+ * unchanged. The outer source is the VIP (the service's own address: a
+ * valid unicast source on every node of the service, nothing to
+ * configure; the backend's decap stage does not look at it), TTL / hop
+ * limit 64, the outer IPv4 header DF copied from the inner one and its
+ * TOS / traffic class copied too. The lookup checks the outer length
+ * against the egress MTU; a packet too big is answered as Katran does,
+ * out of the ingress interface (MACs swapped), from the VIP:
+ *   IPv4 with DF  ICMP 3/4 "fragmentation needed", next-hop MTU = egress
+ *                 MTU - 20, quoting the IP header and 8 bytes
+ *   IPv4 no DF    dropped (the tunnel does not fragment)
+ *   IPv6          ICMPv6 2 "packet too big", MTU = egress MTU - 40,
+ *                 quoting the first 1232 bytes (1280 in all)
+ * all with reason lb-too-big. Only untagged frames reach here (l3 at 14).
+ * Both rewrite the frame through h->ctx: h->data is stale afterwards,
+ * and the verdict is final (nothing after the stage reads the frame but
+ * through the context). */
+
+#define SL_LB_ICMP6_QUOTE 1232 /* 1280 - 40 - 8 */
+
+/* Adds the 16-bit words of [b, b + n) (n even, at most 76) to sum. */
+static __always_inline __u64 sl_lb_sum16(const __u8 *b, const void *end,
+					 __u32 n, __u64 sum)
+{
+	for (__u32 i = 0; i < 38; i++) {
+		const __u8 *w = b + 2 * i;
+
+		if (2 * i >= n || (void *)(w + 2) > end)
+			break;
+		sum += *(const __u16 *)w;
+	}
+	return sum;
+}
+
+/* ICMP "fragmentation needed" (IPv4) or ICMPv6 "packet too big" back to
+ * the client; the frame becomes the answer. mtu: the egress MTU. */
+static __always_inline int sl_lb_too_big(struct sl_pctx *c,
+					 const struct sl_hook *h,
+					 struct sl_lb_scratch *s, __u32 mtu)
+{
+	const struct sl_pkt *p = &c->pkt;
+	struct xdp_md *ctx = h->ctx;
+	int v6 = p->l3_proto == ETH_P_IPV6;
+	__u32 q, hl = v6 ? 48 : 28, ihl = p->l4_off - p->l3_off;
+	__u8 *mac = s->key.src, *d, *end; /* the MACs, swapped */
+	__u64 sum;
+
+	d = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if ((void *)(d + 14 + 20) > (void *)end)
+		return sl_done(c, SL_ACT_DROP, SL_R_MALFORMED_L2, 0);
+	/* IPv4 without DF: not answered (Katran drops it too) */
+	if (!v6 && !(d[14 + 6] & 0x40))
+		return sl_done(c, SL_ACT_DROP, SL_R_LB_TOO_BIG, 0);
+	q = v6 ? SL_LB_ICMP6_QUOTE : ihl + 8;
+	if (ihl < 20 || ihl > 60 || p->len < 14 + q)
+		return sl_done(c, SL_ACT_DROP, SL_R_LB_TOO_BIG, 0);
+	__builtin_memcpy(mac, d + 6, 6);
+	__builtin_memcpy(mac + 6, d, 6);
+	if (bpf_xdp_adjust_tail(ctx, (int)(14 + q) - (int)p->len) ||
+	    bpf_xdp_adjust_head(ctx, -(int)hl))
+		return sl_done(c, SL_ACT_DROP, SL_R_LB_TOO_BIG, 0);
+	d = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (v6) {
+		if ((void *)(d + 14 + 48 + SL_LB_ICMP6_QUOTE) > (void *)end)
+			return sl_done(c, SL_ACT_DROP, SL_R_LB_TOO_BIG, 0);
+		__builtin_memcpy(d, mac, 12);
+		*(__u16 *)(d + 12) = bpf_htons(ETH_P_IPV6);
+		*(__u32 *)(d + 14) = bpf_htonl(0x60000000);
+		*(__u16 *)(d + 18) = bpf_htons(8 + SL_LB_ICMP6_QUOTE);
+		d[20] = IPPROTO_ICMPV6;
+		d[21] = 64;
+		__builtin_memcpy(d + 22, p->daddr, 16);
+		__builtin_memcpy(d + 38, p->saddr, 16);
+		d[54] = 2; /* packet too big */
+		d[55] = 0;
+		*(__u16 *)(d + 56) = 0;
+		*(__u32 *)(d + 58) = bpf_htonl(mtu - 40);
+		/* pseudo header: addresses, length, next header */
+		sum = (__u32)bpf_csum_diff(NULL, 0, (void *)(d + 22), 32, 0);
+		sum += bpf_htonl(8 + SL_LB_ICMP6_QUOTE);
+		sum += bpf_htonl(IPPROTO_ICMPV6);
+		sum += (__u32)bpf_csum_diff(NULL, 0, (void *)(d + 54), 512, 0);
+		sum += (__u32)bpf_csum_diff(NULL, 0, (void *)(d + 566), 512, 0);
+		sum +=
+		    (__u32)bpf_csum_diff(NULL, 0, (void *)(d + 1078), 216, 0);
+		*(__u16 *)(d + 56) = sl_lb_fold(sum);
+		return sl_done(c, SL_ACT_TX, SL_R_LB_TOO_BIG, 0);
+	}
+	if ((void *)(d + 14 + 28 + 28) > (void *)end)
+		return sl_done(c, SL_ACT_DROP, SL_R_LB_TOO_BIG, 0);
+	__builtin_memcpy(d, mac, 12);
+	*(__u16 *)(d + 12) = bpf_htons(ETH_P_IP);
+	__builtin_memset(d + 14, 0, 28);
+	d[14] = 0x45;
+	*(__u16 *)(d + 16) = bpf_htons(28 + q);
+	d[22] = 64;
+	d[23] = IPPROTO_ICMP;
+	*(__u32 *)(d + 26) = p->daddr[0];
+	*(__u32 *)(d + 30) = p->saddr[0];
+	*(__u16 *)(d + 24) =
+	    sl_csum_fold(bpf_csum_diff(NULL, 0, (void *)(d + 14), 20, 0));
+	d[34] = 3; /* destination unreachable */
+	d[35] = 4; /* fragmentation needed */
+	*(__u16 *)(d + 40) = bpf_htons(mtu - 20);
+	*(__u16 *)(d + 36) = sl_lb_fold(sl_lb_sum16(d + 34, end, 8 + q, 0));
+	return sl_done(c, SL_ACT_TX, SL_R_LB_TOO_BIG, 0);
+}
+
+/* dsr-ipip: the next hop to the backend (s->key.dst), then the tunnel
+ * header in front of the packet, or the too-big answer. A subprogram of
+ * its own: its stack frame does not add to sl_lb_run's. */
+static __noinline int sl_lb_ipip(struct sl_pctx *c, const struct sl_hook *h,
+				 struct sl_lb_scratch *s)
+{
+	const struct sl_pkt *p = &c->pkt;
+	struct xdp_md *ctx = h->ctx;
+	int v6 = p->l3_proto == ETH_P_IPV6;
+	__u32 hl = v6 ? 40 : 20, in_len = p->len - 14;
+	__u8 *d, *end, *o, *in;
+	int rc;
+
+	if (p->l3_off != 14 || in_len > 0xffff - 40)
+		return sl_done(c, SL_ACT_DROP, SL_R_LB_TOO_BIG, 0);
+	rc = sl_lb_fib(s, h, p, p->daddr, (const __u32 *)s->key.dst,
+		       in_len + hl);
+	if (rc > 0)
+		return sl_lb_too_big(c, h, s, s->fib.mtu_result);
+	if (rc < 0)
+		/* unchanged: the stack resolves the neighbour for the next
+		 * packets (it cannot send this one through a tunnel) */
+		return sl_done(c, SL_ACT_PASS, SL_R_LB_NO_ROUTE, 0);
+	if (bpf_xdp_adjust_head(ctx, -(int)hl))
+		return sl_done(c, SL_ACT_DROP, SL_R_MALFORMED_L2, 0);
+	d = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if ((void *)(d + 14 + 40 + 2) > (void *)end)
+		return sl_done(c, SL_ACT_DROP, SL_R_MALFORMED_L2, 0);
+	o = d + 14;
+	in = o + hl;
+	__builtin_memcpy(d, s->fib.dmac, 6);
+	__builtin_memcpy(d + 6, s->fib.smac, 6);
+	*(__u16 *)(d + 12) = bpf_htons(p->l3_proto);
+	if (v6) {
+		/* version, the inner traffic class, flow label 0 */
+		*(__u32 *)o = bpf_htonl(
+		    0x60000000 | (((in[0] & 0x0f) << 4 | in[1] >> 4) << 20));
+		*(__u16 *)(o + 4) = bpf_htons(in_len);
+		o[6] = IPPROTO_IPV6;
+		o[7] = 64;
+		__builtin_memcpy(o + 8, p->daddr, 16);
+		__builtin_memcpy(o + 24, s->key.dst, 16);
+	} else {
+		o[0] = 0x45;
+		o[1] = in[1]; /* TOS */
+		*(__u16 *)(o + 2) = bpf_htons(in_len + 20);
+		*(__u16 *)(o + 4) = 0;
+		*(__u16 *)(o + 6) = *(__u16 *)(in + 6) & bpf_htons(0x4000);
+		o[8] = 64;
+		o[9] = IPPROTO_IPIP;
+		*(__u16 *)(o + 10) = 0;
+		*(__u32 *)(o + 12) = p->daddr[0];
+		*(__u32 *)(o + 16) = *(__u32 *)s->key.dst;
+		*(__u16 *)(o + 10) =
+		    sl_csum_fold(bpf_csum_diff(NULL, 0, (void *)o, 20, 0));
+	}
+	if (s->fib.ifindex == h->ifindex)
+		return sl_done(c, SL_ACT_TX, SL_R_LB_FWD, 0);
+	return sl_done(c, SL_ACT_REDIRECT, SL_R_LB_FWD, s->fib.ifindex);
 }
 
 /* The stage's work: a subprogram, so that its many paths join in its
@@ -401,7 +580,9 @@ static __noinline int sl_lb_run(struct sl_pctx *c, const struct sl_hook *h)
 	}
 	sl_lb_count(beid, p->len, new_conn);
 	__builtin_memcpy(s->key.dst, be->addr, 16);
-	routed = !sl_lb_fib(s, h, p, p->saddr, (const __u32 *)s->key.dst);
+	if (svc->mode == SL_LB_DSR_IPIP)
+		return sl_lb_ipip(c, h, s);
+	routed = !sl_lb_fib(s, h, p, p->saddr, (const __u32 *)s->key.dst, 0);
 	if (svc->mode == SL_LB_DSR_L2)
 		return routed ? sl_lb_out(c, h, s)
 			      : sl_done(c, SL_ACT_PASS, SL_R_LB_NO_ROUTE, 0);

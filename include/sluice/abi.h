@@ -81,6 +81,10 @@ enum sl_reason {
 	SL_R_LB_NO_BACKEND,
 	SL_R_LB_FWD,
 	SL_R_LB_NO_ROUTE,
+	/* dsr-ipip: a packet the tunnel header would make bigger than the
+	 * egress MTU: answered with ICMP "fragmentation needed" / ICMPv6
+	 * "packet too big" (tx), or, IPv4 without DF, dropped */
+	SL_R_LB_TOO_BIG,
 #ifdef SL_NEXT_LAYOUT
 	SL_R_NEXT_TEST, /* test build only: a reason appended by a next release
 			 */
@@ -203,7 +207,10 @@ struct sl_features {
 	/* 1: the lb stage runs (a `loadbalancer:` service exists); 0
 	 * (default, and in programs of earlier releases): removed. */
 	__u8 lb;
-	__u8 pad;
+	/* 1 (attach --decap): the XDP hook strips an outer IPv4 (protocol
+	 * 4) or IPv6 (next header 41) header before the stages run, for a
+	 * dsr-ipip backend; 0 (default, and in earlier releases): removed */
+	__u8 decap;
 };
 /* sl_features.stages_off: optional stages switched off at load time (the
  * verifier removes them; 0 ns). */
@@ -1179,9 +1186,10 @@ _Static_assert(sizeof(struct sl_event) == 72, "sl_event size");
 
 /* Forwarding mode of a service (sl_lb_svc.mode). */
 enum sl_lb_mode {
-	SL_LB_NAT = 0,	    /* destination NAT, reverse on the way back */
-	SL_LB_DSR_L2 = 1,   /* destination MAC rewritten, same L3 */
-	SL_LB_DSR_IPIP = 2, /* IP-in-IP to the backend (not yet) */
+	SL_LB_NAT = 0,	  /* destination NAT, reverse on the way back */
+	SL_LB_DSR_L2 = 1, /* destination MAC rewritten, same L3 */
+	SL_LB_DSR_IPIP =
+	    2, /* IP-in-IP to the backend (outer source: the VIP) */
 	SL_LB_MODE_MAX,
 };
 

@@ -187,6 +187,12 @@ static int run_attach(struct cli *c, int argc, char **argv)
 	sl_features_default(&feat);
 	if (cli_opt(c, "pass-malformed"))
 		feat.drop_malformed = 0;
+	if (cli_opt(c, "decap")) {
+		if (!(hooks & SL_HOOK_XDP))
+			return cli_usage_error(c, "--decap needs the xdp hook "
+						  "(--hooks xdp,tc or xdp)");
+		feat.decap = 1;
+	}
 	if (cli_opt(c, "stages") &&
 	    stages_parse(cli_opt(c, "stages"), &feat.stages_off))
 		return cli_usage_error(
@@ -270,7 +276,7 @@ const struct cli_cmd cmd_attach = {
 	"and the new one comes (no packet goes unfiltered).\n"
 	"Each attach loads the current programs and moves every attached "
 	"interface to them, so the feature switches\n"
-	"(--pass-malformed, --stages) of the last attach apply to all "
+	"(--pass-malformed, --stages, --decap) of the last attach apply to all "
 	"interfaces; if one cannot be moved, the attach fails and every\n"
 	"interface is left on the programs it ran.\n"
 	"Several interfaces are attached all or nothing: each is checked "
@@ -300,6 +306,14 @@ const struct cli_cmd cmd_attach = {
 	     "allow, ban, rule and apply, but do not act until an attach "
 	     "without --stages (or naming the stage) puts it back. "
 	     "status lists the stages that run under features."},
+	    {"decap", 0, NULL,
+	     "For a backend of a dsr-ipip service: the XDP hook strips an "
+	     "outer IPv4 (protocol 4) or IPv6 (next header 41) header "
+	     "before the stages run, so the sets, bans, conntrack and rules "
+	     "judge the inner packet and the stack receives it as sent by "
+	     "the client (the VIP held on lo). Every attached interface "
+	     "decaps (one load); status shows decap under features; an "
+	     "attach without --decap turns it off (apply keeps it)."},
 	    {},
 	},
     .examples = "$ sluice attach eth0\n"
@@ -307,6 +321,7 @@ const struct cli_cmd cmd_attach = {
 		"$ sluice attach --mode generic wlan0\n"
 		"$ sluice attach --hooks tc veth0\n"
 		"$ sluice attach --stages rules eth0\n"
+		"$ sluice attach --decap eth0\n"
 		"$ sluice --bpffs /run/sluice/bpf attach veth0",
     .min_args = 1,
     .max_args = -1,
@@ -384,6 +399,8 @@ static void features_list(const struct sl_attachment *a, char *buf, size_t len)
 		strcat(buf, ",events");
 	if (a->feat.lb && strlen(buf) + sizeof(",lb") <= len)
 		strcat(buf, ",lb");
+	if (a->feat.decap && strlen(buf) + sizeof(",decap") <= len)
+		strcat(buf, ",decap");
 }
 
 /* The compiler of this binary, for status. */
@@ -580,6 +597,8 @@ static int run_status(struct cli *c, int argc, char **argv)
 					jw_str(&w, "events");
 				if (a[i].feat.lb)
 					jw_str(&w, "lb");
+				if (a[i].feat.decap)
+					jw_str(&w, "decap");
 			}
 			jw_arr_close(&w);
 			jw_obj_close(&w);
@@ -618,7 +637,7 @@ static int run_status(struct cli *c, int argc, char **argv)
 			       "HOOK", "MODE", "PROG_ID", "LINK_ID", "TAG",
 			       "FEATURES");
 		for (size_t i = 0; i < n; i++) {
-			char feats[64];
+			char feats[96];
 
 			features_list(&a[i], feats, sizeof(feats));
 			prog_tag(a[i].prog_id, tag);

@@ -172,10 +172,6 @@ static int lb_edit(struct cli *c, struct sl_lb_cfg *lb, enum lb_op op,
 			return cli_usage_error(c,
 					       "--mode must be nat, dsr-l2 or "
 					       "dsr-ipip");
-		if (mode == SL_LB_DSR_IPIP)
-			return cli_usage_error(c, "mode dsr-ipip is not "
-						  "implemented yet (use nat "
-						  "or dsr-l2)");
 		if (s && (!cli_opt(c, "mode") || s->mode == mode))
 			return 0;
 		if (s) {
@@ -343,7 +339,7 @@ static int run_lb_backend(struct cli *c, int argc, char **argv)
 }
 
 static const struct cli_opt lb_opts[] = {
-    {"mode", 0, "MODE", "lb service add: nat (default) or dsr-l2"},
+    {"mode", 0, "MODE", "lb service add: nat (default), dsr-l2 or dsr-ipip"},
     {"weight", 0, "N",
      "lb backend add: Maglev weight, 0 to 1000 (default 1; 0: drained)"},
     {"write", 'w', "FILE",
@@ -400,14 +396,17 @@ const struct cli_cmd cmd_lb = {
 	"'drain' (weight 0) takes no new flows and keeps the\n"
 	"existing ones. Modes: nat (destination rewritten to the backend, "
 	"replies rewritten back to the VIP; the backends\n"
-	"route through this node) and dsr-l2 (destination MAC rewritten; "
-	"backends hold the VIP on lo and answer directly).\n"
+	"route through this node), dsr-l2 (destination MAC rewritten; "
+	"backends hold the VIP on lo and answer directly)\n"
+	"and dsr-ipip (IPv4-in-IPv4 / IPv6-in-IPv6 to the backend, from the "
+	"VIP; backends run 'sluice attach IFACE --decap'\n"
+	"and hold the VIP on lo).\n"
 	"The node forwards (net.ipv4.ip_forward=1, "
 	"net.ipv6.conf.all.forwarding=1). IPv6 in brackets. The same as the "
 	"config\n"
 	"section 'loadbalancer:'; the changing verbs apply the running config "
 	"with the change (all or nothing), so 'export'\n"
-	"shows it. Health checks and dsr-ipip are not implemented yet "
+	"shows it. Health checks are not implemented yet "
 	"(docs/loadbalancer.md).",
     .examples =
 	"$ sluice lb service add 198.18.100.1:80/tcp --mode nat\n"

@@ -6,7 +6,7 @@
  *       - vip: 198.18.100.1        # IPv4 or IPv6
  *         port: 80
  *         proto: tcp               # tcp | udp
- *         mode: nat                # nat | dsr-l2 | dsr-ipip (refused)
+ *         mode: nat                # nat | dsr-l2 | dsr-ipip
  *         backends:
  *           - {addr: 198.18.1.10, port: 8080, weight: 2}
  *           - {addr: 198.18.1.11, port: 8080}   # weight 1; 0: drained
@@ -225,11 +225,6 @@ static int lb_service(struct sl_cfg_loader *L, yaml_node_t *n,
 					  "service: mode must be nat, dsr-l2 "
 					  "or dsr-ipip, got '%.32s'",
 					  t);
-		if (m == SL_LB_DSR_IPIP)
-			return sl_cfg_err(L, v,
-					  "service: mode dsr-ipip is not "
-					  "implemented yet (use nat or "
-					  "dsr-l2)");
 		s->mode = (uint8_t)m;
 	}
 	if ((v = sl_cfg_map_get(L, n, "health")) && !sl_cfg_is_null(v) &&

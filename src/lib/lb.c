@@ -285,13 +285,6 @@ int sl_lb_cfg_check(const struct sl_lb_cfg *lb, char *err, size_t errlen)
 
 		sl_lb_endpoint_format(s->vip, s->family, s->port, s->proto, a,
 				      sizeof(a));
-		if (s->mode == SL_LB_DSR_IPIP) {
-			snprintf(err, errlen,
-				 "service %s: mode dsr-ipip is not "
-				 "implemented yet (use nat or dsr-l2)",
-				 a);
-			return -EINVAL;
-		}
 		if (s->n_be > SL_MAGLEV_MAX_BACKENDS) {
 			snprintf(err, errlen, "service %s: at most %u backends",
 				 a, SL_MAGLEV_MAX_BACKENDS);

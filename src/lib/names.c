@@ -53,6 +53,11 @@ static const struct {
     [SL_R_LB_NO_ROUTE] = {"lb-no-route",
 			  "the load balancer found no resolved next hop for "
 			  "the packet: passed to the stack"},
+    [SL_R_LB_TOO_BIG] = {"lb-too-big",
+			 "dsr-ipip: the encapsulated packet would exceed the "
+			 "egress MTU: answered with ICMP fragmentation "
+			 "needed / packet too big (or, IPv4 without DF, "
+			 "dropped)"},
 #ifdef SL_NEXT_LAYOUT
     [SL_R_NEXT_TEST] = {"next-test", "test build: a reason appended later"},
 #endif

@@ -21,129 +21,17 @@
 . "$(dirname "$0")/lib.sh"
 
 lab_names "lb-$$"
-EMPTY=$(dirname "$SLUICE")/xdp_empty.bpf.o
-[ -f "$EMPTY" ] || EMPTY=build/xdp_empty.bpf.o
-NS_LB=$NS_S
 VIP=198.18.100.1 VIP_DSR=198.18.100.2 VIP6=2001:db8:100::1
 VIP6_DSR=2001:db8:100::2
-N_CURL=30
+LO_VIPS="$VIP_DSR $VIP6_DSR"
+# shellcheck source=tests/e2e/lb_lab.sh
+. "$(dirname "$0")/lb_lab.sh"
 
-# The backends' server and the long-connection client (one file).
-cat >"$T/lbpeer.py" <<'EOF'
-import socket, socketserver, sys, threading, time
-
-class S(socketserver.ThreadingTCPServer):
-    address_family = socket.AF_INET6
-    allow_reuse_address = True
-    daemon_threads = True
-
-def serve(name):
-    class Http(socketserver.StreamRequestHandler):
-        def handle(self):
-            self.rfile.readline()
-            self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain"
-                             b"\r\n\r\n" + name.encode() + b"\n")
-    class Line(socketserver.StreamRequestHandler):
-        def handle(self):
-            for _ in self.rfile:
-                self.wfile.write(name.encode() + b"\n")
-    for port, h in ((8080, Http), (80, Http), (9000, Line)):
-        s = S(("::", port), h)
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-    time.sleep(900)
-
-def client(host, out, secs):
-    # one line every 0.2 s for secs seconds; each answer (or "ERR") on out
-    with open(out, "w", buffering=1) as f:
-        try:
-            c = socket.create_connection((host, 9000), timeout=3)
-            r = c.makefile()
-            end = time.time() + float(secs)
-            while time.time() < end:
-                c.sendall(b"x\n")
-                a = r.readline().strip()
-                f.write((a or "ERR") + "\n")
-                if not a:
-                    return
-                time.sleep(0.2)
-        except OSError:
-            f.write("ERR\n")
-
-if sys.argv[1] == "serve":
-    serve(sys.argv[2])
-else:
-    client(sys.argv[2], sys.argv[3], sys.argv[4])
-EOF
-
-# lab: client -- LB -- b1, b2, b3 (one /24 and /64 each)
-lab() {
-	ns_up "$NS_C" && ns_up "$NS_LB" || return 1
-	pair_up "$NS_C" "$IF_C" 198.18.0.1 2001:db8::1 "$NS_LB" "$IF_S" \
-		198.18.0.2 2001:db8::2 || return 1
-	ip -n "$NS_C" route add 198.18.100.0/24 via 198.18.0.2 &&
-		ip -n "$NS_C" -6 route add 2001:db8:100::/64 via 2001:db8::2 ||
-		return 1
-	ip netns exec "$NS_LB" sysctl -qw net.ipv4.ip_forward=1 \
-		net.ipv6.conf.all.forwarding=1 || return 1
-	for i in 1 2 3; do
-		ns_up "$P-b$i" || return 1
-		pair_up "$NS_LB" "$P-l$i" "198.18.1$i.1" "2001:db8:1$i::1" \
-			"$P-b$i" "$P-b${i}0" "198.18.1$i.2" "2001:db8:1$i::2" ||
-			return 1
-		ip -n "$P-b$i" route add default via "198.18.1$i.1" &&
-			ip -n "$P-b$i" -6 route add default via "2001:db8:1$i::1" &&
-			ip -n "$P-b$i" addr add "$VIP_DSR/32" dev lo &&
-			ip -n "$P-b$i" addr add "$VIP6_DSR/128" dev lo nodad &&
-			ip -n "$P-b$i" link set dev "$P-b${i}0" xdp obj "$EMPTY" \
-				sec xdp &&
-			ip netns exec "$P-b$i" ethtool -K "$P-b${i}0" tx off \
-				>/dev/null || return 1
-		timeout 900 ip netns exec "$P-b$i" "$PY" "$T/lbpeer.py" serve \
-			"b$i" >"$T/b$i.log" 2>&1 &
-		PIDS+=($!)
-	done
-	ip -n "$NS_C" link set dev "$IF_C" xdp obj "$EMPTY" sec xdp &&
-		ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null ||
-		return 1
-	for i in 1 2 3; do
-		for _ in $(seq 50); do
-			ip netns exec "$P-b$i" ss -Htln "sport = :9000" |
-				grep -q . && break
-			sleep 0.1
-		done
-		# neighbours resolved both ways before the first forward
-		try_ping "$NS_LB" "198.18.1$i.2" && try_ping "$NS_LB" "2001:db8:1$i::2" ||
-			return 1
-	done
-	try_ping "$NS_LB" 198.18.0.1 && try_ping "$NS_LB" 2001:db8::1
-}
 if ! lab; then
 	fail "lab is built" "namespaces, veth, XDP on the peers or servers failed"
 	finish
 fi
 
-# get HOST PORT: one fetch; the backend's name (empty on failure).
-get() {
-	local host=$1
-	[[ "$host" == *:* ]] && host="[$host]"
-	timeout 6 ip netns exec "$NS_C" curl -sS -g --connect-timeout 2 \
-		--max-time 3 "http://$host:$2/" 2>/dev/null
-}
-# spread HOST PORT N: fetch N times; prints "ok b1 b2 b3" counts.
-spread() {
-	local n=0 r c1=0 c2=0 c3=0
-	for _ in $(seq "$3"); do
-		r=$(get "$1" "$2")
-		case "$r" in
-		b1) c1=$((c1 + 1)) ;;
-		b2) c2=$((c2 + 1)) ;;
-		b3) c3=$((c3 + 1)) ;;
-		*) continue ;;
-		esac
-		n=$((n + 1))
-	done
-	echo "$n $c1 $c2 $c3"
-}
 # long NAME HOST SECS: a long connection in the background, answers in
 # $T/long-NAME.
 long() {
@@ -198,18 +86,6 @@ else
 fi
 
 # ---- nat: new connections spread, counted ----
-# spread_check NAME HOST PORT: N_CURL curls all answered, each backend
-# answering some.
-spread_check() {
-	read -r n c1 c2 c3 <<<"$(spread "$2" "$3" "$N_CURL")"
-	if [ "$n" = "$N_CURL" ] && [ "$c1" -gt 0 ] && [ "$c2" -gt 0 ] &&
-		[ "$c3" -gt 0 ]; then
-		ok "$1: $N_CURL curls to $2 port $3 all answered, spread $c1/$c2/$c3"
-	else
-		fail "$1: curls spread over the three backends" \
-			"$n answered: $c1/$c2/$c3"
-	fi
-}
 spread_check nat "$VIP" 8080
 got=$(conns "$VIP:8080/tcp")
 if [ "$got" = "$n" ]; then
@@ -307,18 +183,19 @@ refused "lb service add without a protocol (exit 2)" 2 "expected /tcp or /udp" \
 	sl lb service add 198.18.100.9:80
 refused "lb service add of an IPv6 VIP without brackets (exit 2)" 2 \
 	"in brackets" sl lb service add 2001:db8::9:80/tcp
-refused "lb service add --mode dsr-ipip: not yet (exit 2)" 2 "not implemented yet" \
-	sl lb service add 198.18.100.9:80/tcp --mode dsr-ipip
+refused "lb service add --mode dsr-gre: no such mode (exit 2)" 2 \
+	"--mode must be nat, dsr-l2 or dsr-ipip" \
+	sl lb service add 198.18.100.9:80/tcp --mode dsr-gre
 refused "lb backend add to no service (exit 2)" 2 "no service" \
 	sl lb backend add 198.18.100.9:80/tcp 198.18.11.2:80
 refused "lb backend add of another family (exit 2)" 2 "address family" \
 	sl lb backend add "$VIP:8080/tcp" "[2001:db8:11::2]:8080"
 refused "lb backend add --weight 1001 (exit 2)" 2 "--weight" \
 	sl lb backend add "$VIP:8080/tcp" 198.18.11.2:8080 --weight 1001
-printf 'loadbalancer:\n  services:\n    - {vip: 198.18.100.9, port: 80, mode: dsr-ipip}\n' >"$T/ipip.yaml"
-refused "apply of a dsr-ipip service: its line, not yet (exit 2)" 2 \
-	"ipip.yaml:3:43: service: mode dsr-ipip is not implemented yet" \
-	sl apply -f "$T/ipip.yaml"
+printf 'loadbalancer:\n  services:\n    - {vip: 198.18.100.9, port: 80, mode: dsr-gre}\n' >"$T/gre.yaml"
+refused "apply of a service of no such mode: its line (exit 2)" 2 \
+	"gre.yaml:3:43: service: mode must be nat, dsr-l2 or dsr-ipip" \
+	sl apply -f "$T/gre.yaml"
 if [ "$(lb_shape)" = "$before" ]; then
 	ok "the refused changes left the services as they were"
 else

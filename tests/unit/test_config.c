@@ -900,11 +900,10 @@ static const struct bad_case bad_cases[] = {
      NULL},
     {"bad: synproxy unknown key", "synproxy: {port: 80}\n",
      "1:12: synproxy: unknown key 'port'", NULL},
-    {"bad: lb mode dsr-ipip (not yet)",
+    {"bad: lb mode dsr-gre",
      "loadbalancer:\n  services:\n    - {vip: 198.18.100.1, port: 80, mode: "
-     "dsr-ipip}\n",
-     "3:43: service: mode dsr-ipip is not implemented yet (use nat or "
-     "dsr-l2)",
+     "dsr-gre}\n",
+     "3:43: service: mode must be nat, dsr-l2 or dsr-ipip, got 'dsr-gre'",
      NULL},
     {"bad: lb service twice",
      "loadbalancer:\n  services:\n    - {vip: 198.18.100.1, port: 80}\n"

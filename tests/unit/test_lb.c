@@ -207,15 +207,18 @@ static bool l4_csum_ok(const uint8_t *ip, const uint8_t *l4, size_t len,
 }
 
 /* A frame of the flow sport from the client (or, reply, from backend n to
- * the client), with a valid L4 checksum (computed here). */
-static size_t frame(uint8_t *b, struct pkt_off *off, bool v6, uint8_t proto,
-		    uint16_t sport, int reply_be, uint16_t vport)
+ * the client), with a valid L4 checksum (computed here); payload bytes
+ * after the L4 header, IPv4 frag_off frag (DF or 0). */
+static size_t frame_ex(uint8_t *b, struct pkt_off *off, bool v6, uint8_t proto,
+		       uint16_t sport, int reply_be, uint16_t vport,
+		       uint16_t payload, uint16_t frag)
 {
 	char src[64];
 	struct pkt_spec s = {
 	    .ethertype = v6 ? ETH_P_IPV6 : ETH_P_IP,
 	    .proto = proto,
-	    .payload = 11,
+	    .payload = payload,
+	    .frag = frag,
 	    .src = v6 ? CLI6 : CLI4,
 	    .dst = v6 ? VIP6 : VIP4,
 	    .sport = sport,
@@ -249,6 +252,12 @@ static size_t frame(uint8_t *b, struct pkt_off *off, bool v6, uint8_t proto,
 	l4[cs] = (uint8_t)(sum >> 8);
 	l4[cs + 1] = (uint8_t)sum;
 	return n;
+}
+
+static size_t frame(uint8_t *b, struct pkt_off *off, bool v6, uint8_t proto,
+		    uint16_t sport, int reply_be, uint16_t vport)
+{
+	return frame_ex(b, off, v6, proto, sport, reply_be, vport, 11, 0);
 }
 
 /* The backend number (10..15) the nat output went to (from its
@@ -404,19 +413,28 @@ static struct sl_lb_cfg cfg_new(void)
 	return c;
 }
 
-static bool check_nat_frames(void)
+/* Services VIP4 and VIP6, 80/tcp and 53/udp, in mode, backends 10, 11,
+ * 12 (weights w3), written. */
+static bool four_services(uint8_t mode)
 {
 	struct sl_lb_cfg c = cfg_new();
 	bool ok;
-	int be;
 
-	svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, SL_LB_NAT, w3);
-	svc_fill(&c.svc[c.n_svc++], VIP4, 53, IPPROTO_UDP, SL_LB_NAT, w3);
-	svc_fill(&c.svc[c.n_svc++], VIP6, 80, IPPROTO_TCP, SL_LB_NAT, w3);
-	svc_fill(&c.svc[c.n_svc++], VIP6, 53, IPPROTO_UDP, SL_LB_NAT, w3);
+	svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, mode, w3);
+	svc_fill(&c.svc[c.n_svc++], VIP4, 53, IPPROTO_UDP, mode, w3);
+	svc_fill(&c.svc[c.n_svc++], VIP6, 80, IPPROTO_TCP, mode, w3);
+	svc_fill(&c.svc[c.n_svc++], VIP6, 53, IPPROTO_UDP, mode, w3);
 	ok = lb_set(&c);
 	sl_lb_cfg_free(&c);
-	if (!ok)
+	return ok;
+}
+
+static bool check_nat_frames(void)
+{
+	bool ok;
+	int be;
+
+	if (!four_services(SL_LB_NAT))
 		return false;
 	ok = true;
 	for (int v6 = 0; v6 < 2; v6++)
@@ -663,6 +681,256 @@ static bool check_vlan(void)
 			   "%s", why);
 }
 
+/* ---- dsr-ipip ---- */
+
+/* The dsr-ipip frame backend n should receive for the frame in (built
+ * here from the input alone): its next hop's MACs, the outer header
+ * (from the VIP, TTL / hop limit 64, TOS / traffic class and DF of the
+ * inner packet, the IPv4 checksum computed here), the inner packet as it
+ * came. Returns its length. */
+static size_t ipip_want(uint8_t *w, const uint8_t *in, size_t len, bool v6,
+			int n)
+{
+	size_t hl = v6 ? 40 : 20;
+	uint8_t *o = w + 14;
+	char a[64];
+
+	be_mac(n, w);
+	memcpy(w + 6, mac_b, 6);
+	memcpy(w + 12, in + 12, 2);
+	memcpy(w + 14 + hl, in + 14, len - 14);
+	memset(o, 0, hl);
+	snprintf(a, sizeof(a), v6 ? "2001:db8:5::%x" : "198.18.1.%d", n);
+	if (v6) {
+		o[0] = 0x60 | (in[14] & 0x0f);
+		o[1] = in[15] & 0xf0;
+		pkt_put16(o + 4, (uint16_t)(len - 14));
+		o[6] = 41;
+		o[7] = 64;
+		inet_pton(AF_INET6, VIP6, o + 8);
+		inet_pton(AF_INET6, a, o + 24);
+	} else {
+		o[0] = 0x45;
+		o[1] = in[15];
+		pkt_put16(o + 2, (uint16_t)(len - 14 + 20));
+		o[6] = in[14 + 6] & 0x40;
+		o[8] = 64;
+		o[9] = 4;
+		inet_pton(AF_INET, VIP4, o + 12);
+		inet_pton(AF_INET, a, o + 16);
+		pkt_ip4_fix_csum(o, 20);
+	}
+	return len + hl;
+}
+
+/* One dsr-ipip frame of flow sport (payload bytes, IPv4 DF when df):
+ * the output checked byte by byte against ipip_want; its backend in *be
+ * and the expected frame in want (for the decap checks). */
+static bool ipip_case(bool v6, uint8_t proto, uint16_t sport, uint16_t payload,
+		      bool df, uint8_t *want, size_t *wlen, int *be)
+{
+	uint8_t in[PKT_MAX];
+	struct pkt_off off;
+	size_t len = frame_ex(in, &off, v6, proto, sport, 0,
+			      proto == IPPROTO_UDP ? 53 : 80, payload,
+			      df ? PKT_IP4_DF : 0);
+	size_t hl = v6 ? 40 : 20;
+	char why[160];
+	int n;
+
+	if (!run(in, len, if_c) ||
+	    !ASSERT_EQ(retval, XDP_REDIRECT, "xdp verdict") ||
+	    !ASSERT_EQ(out_len, len + hl, "output length"))
+		return false;
+	n = out[14 + (v6 ? 39 : 19)];
+	if (!ASSERT_TRUE(n >= 10 && n < 13, "outer destination %d", n))
+		return false;
+	*wlen = ipip_want(want, in, len, v6, n);
+	*be = n;
+	if (!pkt_same(out, out_len, want, *wlen, why, sizeof(why)))
+		return ASSERT_TRUE(false, "%s", why);
+	if (!v6 && !ASSERT_EQ(pkt_ip4_csum(out + 14, 20), 0,
+			      "outer IPv4 header checksum"))
+		return false;
+	return ASSERT_TRUE(l4_csum_ok(out + 14 + hl + off.l3 - 14,
+				      out + 14 + hl + off.l4 - 14, len - off.l4,
+				      v6, proto),
+			   "the inner L4 checksum does not verify");
+}
+
+/* dsr-ipip: IPv4 and IPv6, TCP and UDP, 24 flows each over the three
+ * backends, every frame checked byte by byte. */
+static void check_ipip(void)
+{
+	uint8_t want[PKT_MAX];
+	size_t wlen;
+
+	if (!four_services(SL_LB_DSR_IPIP)) {
+		check_report("dsr-ipip services written", false);
+		return;
+	}
+	for (int v6 = 0; v6 < 2; v6++)
+		for (int u = 0; u < 2; u++) {
+			uint8_t proto = u ? IPPROTO_UDP : IPPROTO_TCP;
+			int seen[16] = {0}, be = 0, used = 0;
+			bool ok = true;
+			char name[128];
+
+			for (uint16_t sp = 20000; sp < 20024 && ok; sp++) {
+				ok = ipip_case(v6, proto, sp, 11, !u, want,
+					       &wlen, &be);
+				seen[be] = 1;
+			}
+			used = seen[10] + seen[11] + seen[12];
+			snprintf(name, sizeof(name),
+				 "dsr-ipip IPv%d %s: outer header, checksums "
+				 "and inner packet byte by byte, 24 flows over "
+				 "the 3 backends",
+				 v6 ? 6 : 4, u ? "UDP" : "TCP");
+			check_report(name,
+				     ok && ASSERT_EQ(used, 3, "backends used"));
+		}
+}
+
+/* The too-big answer expected for the frame in (built here): ICMP 3/4
+ * with next-hop MTU mtu - 20 quoting the IP header and 8 bytes, or
+ * ICMPv6 2 with MTU mtu - 40 quoting 1232 bytes; from the VIP to the
+ * client, MACs swapped, checksums computed here. */
+static size_t too_big_want(uint8_t *w, const uint8_t *in, bool v6, unsigned mtu)
+{
+	size_t q = v6 ? 1232 : 28, hl = v6 ? 40 : 20;
+	uint8_t *ip = w + 14, *ic = w + 14 + hl;
+
+	memcpy(w, in + 6, 6);
+	memcpy(w + 6, in, 6);
+	memcpy(w + 12, in + 12, 2);
+	memset(ip, 0, hl + 8);
+	memcpy(ic + 8, in + 14, q);
+	if (v6) {
+		ip[0] = 0x60;
+		pkt_put16(ip + 4, (uint16_t)(8 + q));
+		ip[6] = 58;
+		ip[7] = 64;
+		inet_pton(AF_INET6, VIP6, ip + 8);
+		inet_pton(AF_INET6, CLI6, ip + 24);
+		ic[0] = 2;
+		pkt_put16(ic + 6, (uint16_t)(mtu - 40));
+		pkt_put16(ic + 2, pkt_l4_csum(ip, ic, 8 + q, true, 58));
+	} else {
+		ip[0] = 0x45;
+		pkt_put16(ip + 2, (uint16_t)(28 + q));
+		ip[8] = 64;
+		ip[9] = 1;
+		inet_pton(AF_INET, VIP4, ip + 12);
+		inet_pton(AF_INET, CLI4, ip + 16);
+		pkt_ip4_fix_csum(ip, 20);
+		ic[0] = 3;
+		ic[1] = 4;
+		pkt_put16(ic + 6, (uint16_t)(mtu - 20));
+		pkt_put16(ic + 2, pkt_ip4_csum(ic, 8 + q));
+	}
+	return 14 + hl + 8 + q;
+}
+
+/* A frame one byte over the egress MTU (1400 on lbb0) once encapsulated:
+ * answered (tx) byte by byte; one byte less is encapsulated. IPv4
+ * without DF: dropped. All with reason lb-too-big. */
+static bool check_too_big(void)
+{
+	uint64_t tx = reason_count(SL_R_LB_TOO_BIG, SL_ACT_TX);
+	uint64_t dr = reason_count(SL_R_LB_TOO_BIG, SL_ACT_DROP);
+	uint8_t in[PKT_MAX], want[PKT_MAX];
+	struct pkt_off off;
+	size_t len, wlen;
+	char why[160];
+	bool ok = true;
+	int be;
+
+	if (lab_sh("ip link set lbb0 mtu 1400"))
+		return false;
+	for (int v6 = 0; v6 < 2 && ok; v6++) {
+		/* inner + outer = 1400: fits; TCP over IPv4, UDP over IPv6 */
+		uint8_t proto = v6 ? IPPROTO_UDP : IPPROTO_TCP;
+		uint16_t fit = v6 ? 1400 - 80 - 8 : 1400 - 60;
+
+		ok = ipip_case(v6, proto, 30000, fit, true, want, &wlen, &be);
+		len = frame_ex(in, &off, v6, proto, 30001, 0, v6 ? 53 : 80,
+			       (uint16_t)(fit + 1), PKT_IP4_DF);
+		ok = ok && run(in, len, if_c) &&
+		     ASSERT_EQ(retval, XDP_TX, "too big: verdict");
+		wlen = too_big_want(want, in, v6, 1400);
+		if (ok && !pkt_same(out, out_len, want, wlen, why, sizeof(why)))
+			ok = ASSERT_TRUE(false, "IPv%d answer: %s", v6 ? 6 : 4,
+					 why);
+		if (ok && !v6)
+			ok = ASSERT_EQ(pkt_ip4_csum(out + 14, 20), 0,
+				       "ICMP's IPv4 checksum") &&
+			     ASSERT_EQ(pkt_ip4_csum(out + 34, out_len - 34), 0,
+				       "ICMP checksum");
+		if (ok && v6)
+			ok = ASSERT_EQ(pkt_l4_csum(out + 14, out + 54,
+						   out_len - 54, true, 58),
+				       0, "ICMPv6 checksum");
+	}
+	/* IPv4 without DF: not answered, dropped */
+	len = frame_ex(in, &off, false, IPPROTO_UDP, 30002, 0, 53, 1400, 0);
+	ok = ok && run(in, len, if_c) &&
+	     ASSERT_EQ(retval, XDP_DROP, "too big without DF: verdict") &&
+	     ASSERT_EQ(reason_count(SL_R_LB_TOO_BIG, SL_ACT_TX) - tx, 2,
+		       "lb-too-big answers") &&
+	     ASSERT_EQ(reason_count(SL_R_LB_TOO_BIG, SL_ACT_DROP) - dr, 1,
+		       "lb-too-big drops");
+	lab_sh("ip link set lbb0 mtu 1500");
+	return ok;
+}
+
+/* The decap program (attach --decap): an encapsulated frame (what the
+ * dsr-ipip output is, built by ipip_want) becomes exactly the inner
+ * frame behind the outer frame's MACs, and the stages pass it; a frame
+ * that is no tunnel's is left as it is. */
+static bool check_decap(void)
+{
+	uint8_t in[PKT_MAX], enc[PKT_MAX], want[PKT_MAX];
+	struct sluice_xdp *dskel;
+	struct sl_features f;
+	struct pkt_off off;
+	int lb_prog = prog;
+	char why[160];
+	bool ok = true;
+
+	sl_features_default(&f);
+	f.decap = 1;
+	dskel = sl_xdp_load(NULL, &f, SL_PROG_XDP);
+	if (!ASSERT_TRUE(dskel != NULL, "load with decap"))
+		return false;
+	prog = bpf_program__fd(dskel->progs.sluice_xdp);
+	for (int v6 = 0; v6 < 2 && ok; v6++)
+		for (int u = 0; u < 2 && ok; u++) {
+			uint8_t proto = u ? IPPROTO_UDP : IPPROTO_TCP;
+			size_t len = frame_ex(in, &off, v6, proto, 31000, 0, 80,
+					      11, PKT_IP4_DF);
+			size_t elen = ipip_want(enc, in, len, v6, 11);
+
+			memcpy(want, enc, 12);
+			memcpy(want + 12, in + 12, len - 12);
+			ok = run(enc, elen, if_b) &&
+			     ASSERT_EQ(retval, XDP_PASS, "verdict") &&
+			     ASSERT_TRUE(pkt_same(out, out_len, want, len, why,
+						  sizeof(why)),
+					 "IPv%d %s: %s", v6 ? 6 : 4,
+					 u ? "UDP" : "TCP", why);
+			/* not a tunnel's: unchanged */
+			ok = ok && run(in, len, if_b) &&
+			     ASSERT_EQ(retval, XDP_PASS, "plain verdict") &&
+			     ASSERT_TRUE(pkt_same(out, out_len, in, len, why,
+						  sizeof(why)),
+					 "plain frame: %s", why);
+		}
+	prog = lb_prog;
+	sl_xdp_destroy(dskel);
+	return ok;
+}
+
 int main(void)
 {
 	int rc = skel_test_start("test_lb");
@@ -691,6 +959,14 @@ int main(void)
 		     check_no_route());
 	check_report("a VLAN-tagged frame to a service is not balanced",
 		     check_vlan());
+	check_ipip();
+	check_report("dsr-ipip too big: ICMP fragmentation needed / ICMPv6 "
+		     "packet too big byte by byte, IPv4 without DF dropped "
+		     "(lb-too-big)",
+		     check_too_big());
+	check_report("decap: an IPv4-in-IPv4 / IPv6-in-IPv6 frame becomes its "
+		     "inner frame (TCP and UDP), others unchanged",
+		     check_decap());
 	sl_lb_cfg_free(&running);
 	sl_xdp_destroy(skel);
 	return check_failed ? 1 : 0;

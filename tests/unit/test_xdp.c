@@ -1866,7 +1866,8 @@ int main(void)
 	 * drop-invalid) test_conntrack; fragment (later fragments of a
 	 * judged datagram) test_frag; syn-cookie and syn-cookie-invalid
 	 * (conntrack and synproxy ports) test_synproxy; lb-no-backend,
-	 * lb-forward and lb-no-route (a service, routes) test_lb. */
+	 * lb-forward, lb-no-route and lb-too-big (a service, routes)
+	 * test_lb. */
 	check_report(
 	    "every reason of the stateless stages is produced by a "
 	    "passing case",
@@ -1877,7 +1878,7 @@ int main(void)
 			    1ULL << SL_R_SYN_COOKIE |
 			    1ULL << SL_R_SYN_COOKIE_BAD |
 			    1ULL << SL_R_LB_NO_BACKEND | 1ULL << SL_R_LB_FWD |
-			    1ULL << SL_R_LB_NO_ROUTE),
+			    1ULL << SL_R_LB_NO_ROUTE | 1ULL << SL_R_LB_TOO_BIG),
 		      "mask of reasons seen"));
 
 	sl_xdp_destroy(envs[0].skel);
