@@ -399,6 +399,20 @@ static int max_bytes(struct cli *c, uint64_t *out)
 	return EXIT_OK;
 }
 
+/* The health checks' thread (lb_health.c). */
+struct health_thread {
+	const char *bpffs;
+	volatile int stop;
+};
+
+static void *health_main(void *arg)
+{
+	struct health_thread *h = arg;
+
+	sl_lb_health_loop(h->bpffs, &h->stop);
+	return NULL;
+}
+
 static int run_daemon(struct cli *c, int argc, char **argv)
 {
 	const char *m = cli_opt(c, "metrics");
@@ -414,6 +428,9 @@ static int run_daemon(struct cli *c, int argc, char **argv)
 	uint64_t maxb = 0;
 	sigset_t sigs;
 	double next_check = 0;
+	struct health_thread ht = {.bpffs = c->bpffs};
+	pthread_t htid;
+	bool health = false;
 	int lfd = -1, rc, sig;
 
 	(void)argc;
@@ -477,6 +494,9 @@ static int run_daemon(struct cli *c, int argc, char **argv)
 				  la.text);
 		pr_notice("serving metrics on http://%s/metrics", la.text);
 	}
+	health = !pthread_create(&htid, NULL, health_main, &ht);
+	if (!health)
+		pr_warn("cannot start the health checks' thread");
 	rc = EXIT_OK;
 	for (;;) {
 		if (d.ev_path) {
@@ -511,6 +531,10 @@ static int run_daemon(struct cli *c, int argc, char **argv)
 		}
 	}
 out:
+	if (health) {
+		ht.stop = 1;
+		pthread_join(htid, NULL);
+	}
 	if (mhd)
 		MHD_stop_daemon(mhd);
 	if (lfd >= 0)
@@ -524,7 +548,8 @@ out:
 const struct cli_cmd cmd_daemon = {
     .name = "daemon",
     .args = "",
-    .summary = "Serve Prometheus metrics and write events to a file",
+    .summary = "Serve Prometheus metrics, run the load balancer's health "
+	       "checks, write events to a file",
     .description =
 	"Runs until SIGTERM or SIGINT (run by sluice-daemon.service; "
 	"docs/daemon.md). It serves the counters of the running\n"
@@ -544,9 +569,16 @@ const struct cli_cmd cmd_daemon = {
 	"between scrapes and takes the state's lock shared\n"
 	"only while a scrape reads, so block, apply, stats and every other "
 	"verb run meanwhile. Without state it keeps running\n"
-	"(sluice_up 0) and picks the state up once something is attached. "
-	"It never changes the datapath: stopping or\n"
-	"killing it leaves every program, map and counter as it is.",
+	"(sluice_up 0) and picks the state up once something is attached.\n"
+	"It runs the load balancer's health checks (a service's 'health:', "
+	"TCP connect or HTTP GET at its interval from\n"
+	"the daemon's network namespace): a backend down after 'fall' "
+	"failed checks in a row leaves its service's Maglev\n"
+	"table (its flows move), and comes back after 'rise' good ones "
+	"(docs/loadbalancer.md). It takes the state's lock\n"
+	"only to record the outcomes, never while a check runs. That is the "
+	"only change it makes: stopping or killing it\n"
+	"leaves every program, map, counter and health state as it is.",
     .opts =
 	(const struct cli_opt[]){
 	    {"metrics", 'm', "ADDR:PORT",
