@@ -261,10 +261,10 @@ static bool check_lb(void)
 		p.family = 4;
 		p.port = 8080;
 		snprintf(p.err, sizeof(p.err), "connect: refused");
-		ok = ASSERT_EQ(sl_lb_health_record(&ctx, &p, 1, 1), 0,
-			       "record") &&
-		     ASSERT_EQ(sl_lb_health_record(&ctx, &p, 1, 2), 0,
-			       "record");
+		ok =
+		    ASSERT_EQ(sl_lb_health_record(&ctx, &p, 1, 1), 0,
+			      "record") &&
+		    ASSERT_EQ(sl_lb_health_record(&ctx, &p, 1, 2), 0, "record");
 		c[0].packets = 11;
 		c[0].bytes = 1100;
 		c[0].conns = 3;
@@ -282,18 +282,18 @@ static bool check_lb(void)
 		       "the down backend's up") &&
 	     ASSERT_EQ(value(text, "sluice_lb_backend_up" LBS "1:8080\"}"), 1,
 		       "the other's up") &&
-	     ASSERT_EQ(value(text, "sluice_lb_backend_packets_total" LBS
-				   "1:8080\"}"),
-		       11, "packets") &&
-	     ASSERT_EQ(value(text, "sluice_lb_backend_bytes_total" LBS
-				   "1:8080\"}"),
-		       1100, "bytes") &&
+	     ASSERT_EQ(
+		 value(text, "sluice_lb_backend_packets_total" LBS "1:8080\"}"),
+		 11, "packets") &&
+	     ASSERT_EQ(
+		 value(text, "sluice_lb_backend_bytes_total" LBS "1:8080\"}"),
+		 1100, "bytes") &&
 	     ASSERT_EQ(value(text, "sluice_lb_backend_connections_total" LBS
 				   "1:8080\"}"),
 		       3, "connections") &&
-	     ASSERT_EQ(value(text, "sluice_lb_backend_packets_total" LBS
-				   "0:8080\"}"),
-		       0, "the other's packets");
+	     ASSERT_EQ(
+		 value(text, "sluice_lb_backend_packets_total" LBS "0:8080\"}"),
+		 0, "the other's packets");
 #undef LBS
 	ok = ok && ASSERT_TRUE(heads_ok(text, bad, sizeof(bad)),
 			       "%s has no HELP or TYPE line before it", bad);
