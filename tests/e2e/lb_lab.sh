@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # The load balancer's lab, sourced by test_lb.sh and test_lb_health.sh
 # after lib.sh and lab_names: a client namespace, the LB node ($NS_LB)
 # and three backend namespaces, each behind its own veth, running a small
@@ -71,14 +71,7 @@ lb_serve() {
 	PIDS+=($!)
 }
 # lb_listening I: backend I's servers listen (bounded wait).
-lb_listening() {
-	for _ in $(seq 50); do
-		ip netns exec "$P-b$1" ss -Htln "sport = :9000" | grep -q . &&
-			return 0
-		sleep 0.1
-	done
-	return 1
-}
+lb_listening() { listening "$P-b$1" 9000; }
 
 # lab: client -- LB -- b1, b2, b3 (one /24 and /64 each)
 lab() {

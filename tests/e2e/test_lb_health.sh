@@ -27,6 +27,26 @@ up_metric() {
 	scrape | awk -v s="sluice_lb_backend_up{service=\"$VIP:8080/tcp\",backend=\"$1\"}" \
 		'index($0, s " ") == 1 { print $NF }'
 }
+# up_is DESC BACKEND WANT: sluice_lb_backend_up of BACKEND is WANT.
+up_is() {
+	if [ "$(up_metric "$2")" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "$(scrape | grep lb_backend_up)"
+	fi
+}
+# curls DESC B2: N_CURL curls all answered, b2 answering none or some (B2).
+curls() {
+	local n c1 c2 c3
+	read -r n c1 c2 c3 <<<"$(spread "$VIP" 8080 "$N_CURL")"
+	local want=0
+	[ "$2" = some ] && want=1
+	if [ "$n" = "$N_CURL" ] && [ $((c2 > 0)) = "$want" ]; then
+		ok "$1: $N_CURL curls all answered, $2 by b2 ($c1/$c2/$c3)"
+	else
+		fail "$1: $N_CURL curls all answered, $2 by b2" "$n answered: $c1/$c2/$c3"
+	fi
+}
 # health SERVICE ADDR: the backend's health in `lb list -j`.
 health() {
 	sl lb list -j | jq -r --arg s "$1" --arg a "$2" \
@@ -83,17 +103,8 @@ if [ "$all_up" = 6 ]; then
 else
 	fail "the daemon checks every backend" "$all_up of 6 up; $(tail -3 "$T/daemon.log")"
 fi
-if [ "$(up_metric 198.18.12.2:8080)" = 1 ]; then
-	ok "metrics: sluice_lb_backend_up of b2 is 1"
-else
-	fail "metrics: sluice_lb_backend_up of b2 is 1" "$(scrape | grep lb_backend_up)"
-fi
-read -r n c1 c2 c3 <<<"$(spread "$VIP" 8080 "$N_CURL")"
-if [ "$n" = "$N_CURL" ] && [ "$c2" -gt 0 ]; then
-	ok "all up: $N_CURL curls answered ($c1/$c2/$c3)"
-else
-	fail "all up: curls answered" "$n answered: $c1/$c2/$c3"
-fi
+up_is "metrics: sluice_lb_backend_up of b2 is 1" 198.18.12.2:8080 1
+curls "all up" some
 
 # ---- b2 killed mid-run ----
 for k in 1 2 3 4 5 6; do long "$k" "$VIP" 40; done
@@ -114,17 +125,9 @@ if sl lb list -j | jq -e '.services[] | select(.service == "'"$VIP"':8080/tcp") 
 else
 	fail "lb list -j: b2's last error" "$(sl lb list -j)"
 fi
-read -r n c1 c2 c3 <<<"$(spread "$VIP" 8080 "$N_CURL")"
-if [ "$n" = "$N_CURL" ] && [ "$c2" = 0 ]; then
-	ok "b2 down: $N_CURL curls all answered, none by b2 ($c1/$c3)"
-else
-	fail "b2 down: every curl answered, none by b2" "$n answered: $c1/$c2/$c3"
-fi
-if [ "$(up_metric 198.18.12.2:8080)" = 0 ] && [ "$(up_metric 198.18.11.2:8080)" = 1 ]; then
-	ok "metrics: sluice_lb_backend_up of b2 is 0, b1's 1"
-else
-	fail "metrics: sluice_lb_backend_up of b2 is 0" "$(scrape | grep lb_backend_up)"
-fi
+curls "b2 down" none
+up_is "metrics: sluice_lb_backend_up of b2 is 0" 198.18.12.2:8080 0
+up_is "metrics: sluice_lb_backend_up of b1 is 1" 198.18.11.2:8080 1
 # kept WHEN: the long connections of b1 and b3 still answered by their
 # backend only, none reset
 kept() {
@@ -153,17 +156,8 @@ if [ "$(health "$VIP:8080/tcp" 198.18.12.2)" = up ]; then
 else
 	fail "b2 restarted: up again" "after $t tenths: $(sl lb list)"
 fi
-read -r n c1 c2 c3 <<<"$(spread "$VIP" 8080 "$N_CURL")"
-if [ "$n" = "$N_CURL" ] && [ "$c2" -gt 0 ]; then
-	ok "b2 up: $N_CURL curls all answered, b2 takes new ones ($c1/$c2/$c3)"
-else
-	fail "b2 up: b2 takes new connections" "$n answered: $c1/$c2/$c3"
-fi
-if [ "$(up_metric 198.18.12.2:8080)" = 1 ]; then
-	ok "metrics: sluice_lb_backend_up of b2 is 1 again"
-else
-	fail "metrics: sluice_lb_backend_up of b2 is 1 again" "$(scrape | grep lb_backend_up)"
-fi
+curls "b2 up" some
+up_is "metrics: sluice_lb_backend_up of b2 is 1 again" 198.18.12.2:8080 1
 kept "b2 back"
 
 # ---- an unrelated apply keeps a down backend out ----
