@@ -53,6 +53,23 @@ static int due_probes(const struct sl_lb_cfg *run, struct due *d, size_t *nd,
 
 	*out = NULL;
 	*timeout_ms = TIMEOUT_MAX_MS;
+	/* forget the services that went (or lost their check) */
+	for (size_t i = 0; i < *nd;) {
+		bool keep = false;
+
+		for (size_t j = 0; j < run->n_svc && !keep; j++) {
+			const struct sl_lb_service_cfg *s = &run->svc[j];
+
+			keep = s->hc.type && s->port == d[i].k.port &&
+			       s->proto == d[i].k.proto &&
+			       s->family == d[i].k.family &&
+			       !memcmp(s->vip, d[i].k.vip, 16);
+		}
+		if (keep)
+			i++;
+		else
+			d[i] = d[--(*nd)];
+	}
 	for (size_t i = 0; i < run->n_svc; i++)
 		n += run->svc[i].hc.type ? run->svc[i].n_be : 0;
 	if (!n)
