@@ -6,7 +6,8 @@
  * kept), the HTTP status line (2xx and 3xx healthy; incomplete, garbage
  * and other statuses not), and the probes against real sockets on
  * loopback (TCP connect refused and accepted, an HTTP server answering
- * 200 and 500, a server that never answers: timeout). Needs no
+ * 200 and 500, a server that never answers: timeout; an IPv6 one on
+ * [::1] answering 302). Needs no
  * privileges. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -124,19 +125,23 @@ static void *serve(void *arg)
 	}
 }
 
-static bool listen_on(struct server *s, const char *answer)
+/* A server on 127.0.0.1 or [::1] (v6), any port. */
+static bool listen_on(struct server *s, const char *answer, bool v6)
 {
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
+				  .sin6_addr = IN6ADDR_LOOPBACK_INIT};
 	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t al = sizeof(a);
+	socklen_t al = v6 ? sizeof(a6) : sizeof(a);
+	void *sa = v6 ? (void *)&a6 : (void *)&a;
 	pthread_t t;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s->answer = answer;
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (s->fd < 0 || bind(s->fd, (void *)&a, sizeof(a)) ||
-	    listen(s->fd, 16) || getsockname(s->fd, (void *)&a, &al))
+	s->fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+	if (s->fd < 0 || bind(s->fd, sa, al) || listen(s->fd, 16) ||
+	    getsockname(s->fd, sa, &al))
 		return false;
-	s->port = ntohs(a.sin_port);
+	s->port = ntohs(v6 ? a6.sin6_port : a.sin_port);
 	return !pthread_create(&t, NULL, serve, s) && !pthread_detach(t);
 }
 
@@ -153,13 +158,15 @@ static void probe_of(struct sl_lb_probe *p, uint16_t port, uint8_t type)
 
 static bool check_probes(void)
 {
-	struct server ok200, err500, mute, closed;
-	struct sl_lb_probe p[6];
+	struct server ok200, err500, mute, closed, six;
+	struct sl_lb_probe p[7];
 	bool ok;
 
-	if (!listen_on(&ok200, "HTTP/1.0 200 OK\r\n\r\nfine\n") ||
-	    !listen_on(&err500, "HTTP/1.0 500 Oops\r\n\r\n") ||
-	    !listen_on(&mute, NULL) || !listen_on(&closed, NULL)) {
+	if (!listen_on(&ok200, "HTTP/1.0 200 OK\r\n\r\nfine\n", false) ||
+	    !listen_on(&err500, "HTTP/1.0 500 Oops\r\n\r\n", false) ||
+	    !listen_on(&mute, NULL, false) ||
+	    !listen_on(&closed, NULL, false) ||
+	    !listen_on(&six, "HTTP/1.1 302 Found\r\n\r\n", true)) {
 		check_fail("cannot listen on loopback");
 		return false;
 	}
@@ -171,7 +178,11 @@ static bool check_probes(void)
 	probe_of(&p[3], err500.port, SL_LB_HC_HTTP);
 	probe_of(&p[4], mute.port, SL_LB_HC_HTTP);
 	probe_of(&p[5], mute.port, SL_LB_HC_TCP);
-	sl_lb_probe_run(p, 6, 300);
+	probe_of(&p[6], six.port, SL_LB_HC_HTTP);
+	memset(p[6].addr, 0, 16);
+	p[6].addr[15] = 1;
+	p[6].family = 6;
+	sl_lb_probe_run(p, 7, 300);
 	ok = ASSERT_TRUE(p[0].ok, "tcp to a listener: %s", p[0].err) &&
 	     ASSERT_TRUE(!p[1].ok && strstr(p[1].err, "refused"),
 			 "tcp to a closed port: '%s'", p[1].err) &&
@@ -181,7 +192,8 @@ static bool check_probes(void)
 	     ASSERT_TRUE(!p[4].ok && strstr(p[4].err, "timeout"),
 			 "http, no answer: '%s'", p[4].err) &&
 	     ASSERT_TRUE(p[5].ok, "tcp to a listener that says nothing: %s",
-			 p[5].err);
+			 p[5].err) &&
+	     ASSERT_TRUE(p[6].ok, "http 302 on [::1]: %s", p[6].err);
 	return ok;
 }
 
@@ -192,7 +204,8 @@ int main(void)
 		     check_state_machine());
 	check_report("health: the HTTP status line (2xx and 3xx healthy)",
 		     check_http_status());
-	check_report("health: probes (tcp connect, http GET) on loopback",
+	check_report("health: probes (tcp connect, http GET) on loopback, "
+		     "IPv4 and IPv6",
 		     check_probes());
 	return check_failed ? 1 : 0;
 }
