@@ -7,8 +7,7 @@
  * and other statuses not), and the probes against real sockets on
  * loopback (TCP connect refused and accepted, an HTTP server answering
  * 200 and 500, a server that never answers: timeout; an IPv6 one on
- * [::1] answering 302). Needs no
- * privileges. */
+ * [::1] answering 302). Needs no privileges. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
