@@ -452,9 +452,7 @@ static int run_daemon(struct cli *c, int argc, char **argv)
 	     cli_opt(c, "events-backups")))
 		return cli_usage_error(c, "the --events-* options go with "
 					  "--events-file");
-	if (!serve && !d.ev_path)
-		return cli_usage_error(c, "nothing to do: metrics are off and "
-					  "no --events-file is given");
+	/* (metrics off and no events file: the health checks alone) */
 	if (sl_check_privileges())
 		return EXIT_RUNTIME;
 	if (d.ev_path && sl_evfile_open(&d.ef, d.ev_path, maxb,
