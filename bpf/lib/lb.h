@@ -2,8 +2,9 @@
 /* lb: the XDP L4 load balancer (docs/loadbalancer.md; maps in abi.h, Load
  * balancer). A TCP or UDP packet (not a fragment) to a service's
  * VIP:port/proto keeps the backend its flow has in the connection table;
- * a new flow (or one whose backend was removed) takes the backend of the
- * service's Maglev table at hash(5-tuple) % SL_LB_M and is recorded
+ * a new flow (or one whose backend was removed or is down: sl_lb_health)
+ * takes the backend of the service's Maglev table at hash(5-tuple) %
+ * SL_LB_M and is recorded
  * (counted as a new connection). Then, by the service's mode:
  *   dsr-l2  the destination MAC becomes the backend's next hop's (the
  *           source MAC the egress interface's); nothing else changes.
@@ -69,6 +70,17 @@ struct {
 	__type(value, struct sl_lb_ctr);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_lb_stats SEC(".maps");
+
+/* backend id -> its health (runtime-owned; written by the daemon's health
+ * checks; no entry: up) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SL_LB_BE_MAX);
+	__type(key, __u32);
+	__type(value, struct sl_lb_be_health);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_lb_health SEC(".maps");
 
 /* A service's Maglev table: slot -> backend id (SL_LB_NONE: none). */
 struct sl_lb_maglev_inner {
@@ -508,6 +520,7 @@ static __noinline int sl_lb_run(struct sl_pctx *c, const struct sl_hook *h)
 	struct sl_lb_svc *svc;
 	struct sl_lb_be *be = NULL;
 	struct sl_lb_conn *v = NULL;
+	struct sl_lb_be_health *hs;
 	__u32 zero = 0, *slot, idx, beid;
 	void *conn, *tbl;
 	int new_conn = 0, routed;
@@ -540,8 +553,11 @@ static __noinline int sl_lb_run(struct sl_pctx *c, const struct sl_hook *h)
 	if (v) {
 		beid = v->be;
 		be = bpf_map_lookup_elem(&sl_lb_be, &beid);
-		/* a removed backend's flows move; a drained one keeps its */
-		if (be && be->svc == svc->id)
+		/* a removed or down backend's flows move; a drained one
+		 * keeps its */
+		hs = be ? bpf_map_lookup_elem(&sl_lb_health, &beid) : NULL;
+		if (be && be->svc == svc->id &&
+		    !(hs && hs->state == SL_LB_DOWN))
 			v->last = bpf_ktime_get_coarse_ns();
 		else
 			be = NULL;

@@ -1170,6 +1170,10 @@ _Static_assert(sizeof(struct sl_event) == 72, "sl_event size");
  *                     LRU hash struct sl_lb_conn_key -> sl_lb_conn of
  *                     SL_LB_CONN_MAX entries, made by the first apply that
  *                     has a service (an empty attach holds none of it).
+ *   SL_MAP_LB_HEALTH  hash, NO_PREALLOC: backend id -> struct sl_lb_be_health,
+ *                     written by the daemon's health checks (no entry: up,
+ *                     never checked); a down backend is out of its
+ *                     service's Maglev table and its recorded flows move.
  * Service and backend ids are stable while they exist (an apply keeps
  * those of the same VIP:port/proto and backend address:port), so a flow's
  * recorded backend id stays valid across changes. */
@@ -1178,6 +1182,7 @@ _Static_assert(sizeof(struct sl_event) == 72, "sl_event size");
 #define SL_MAP_LB_MAGLEV "sl_lb_maglev"
 #define SL_MAP_LB_STATS	 "sl_lb_stats"
 #define SL_MAP_LB_CONN	 "sl_lb_conn"
+#define SL_MAP_LB_HEALTH "sl_lb_health"
 #define SL_LB_SVC_MAX	 256	     /* services; ids 0 .. SL_LB_SVC_MAX - 1 */
 #define SL_LB_BE_MAX	 4096	     /* backends of all services; ids 1 .. */
 #define SL_LB_M		 65537U	     /* Maglev table size (prime) */
@@ -1193,7 +1198,7 @@ enum sl_lb_mode {
 	SL_LB_MODE_MAX,
 };
 
-/* Health check of a service (stored and exported; not run yet). */
+/* Health check of a service (run by `sluice daemon`). */
 enum sl_lb_health {
 	SL_LB_HC_NONE = 0,
 	SL_LB_HC_TCP = 1,
@@ -1268,5 +1273,27 @@ struct sl_lb_conn {
 	__u8 pad[6];
 };
 _Static_assert(sizeof(struct sl_lb_conn) == 40, "sl_lb_conn size");
+
+/* sl_lb_health.state */
+#define SL_LB_UP      0 /* (also: no entry) in the table */
+#define SL_LB_DOWN    1 /* out of the table; its flows move */
+#define SL_LB_ERR_MAX 48
+
+/* A backend's health (runtime-owned; the datapath reads only state). The
+ * backend's address, port and service id say whose it is, so a result for
+ * a backend that went away is never taken for its id's next owner. */
+struct sl_lb_be_health {
+	__u8 addr[16]; /* as sl_lb_be */
+	__u16 port;
+	__u8 family;
+	__u8 state; /* SL_LB_UP or SL_LB_DOWN */
+	__u32 svc;
+	__u32 ok;     /* consecutive successful checks */
+	__u32 fail;   /* consecutive failed checks */
+	__u64 since;  /* wall clock (ns since the epoch) of the last change */
+	__u64 checks; /* checks run */
+	char err[SL_LB_ERR_MAX]; /* the last failure ("" none) */
+};
+_Static_assert(sizeof(struct sl_lb_be_health) == 96, "sl_lb_be_health size");
 
 #endif /* SLUICE_ABI_H */

@@ -127,5 +127,9 @@ extern const struct cli_cmd cmd_ban, cmd_synproxy, cmd_events, cmd_top;
 extern const struct cli_cmd cmd_dump, cmd_daemon, cmd_lb;
 /* `lb` sub-commands of cmd_lbnode.c */
 extern const struct cli_cmd lb_bird, lb_drain_node, lb_undrain_node;
+/* The daemon's BIRD sync: the snippet of the state under bpffs into path,
+ * BIRD reconfigured through sock (NULL: /run/bird/bird.ctl) when it
+ * changed. 0 or a negative errno (-ENOENT: no state). */
+int cli_lb_bird_daemon(const char *bpffs, const char *path, const char *sock);
 
 #endif

@@ -32,6 +32,7 @@
 #define DM_SCRAPE_WAIT_MS 5000 /* for a writer holding the lock */
 #define DM_POLL_MS	  200  /* events: how often the ring is read */
 #define DM_CHECK_S	  2    /* events: how often the pins are checked */
+#define DM_BIRD_S	  1 /* --bird-file: how often it is brought up to date */
 
 /* The listen address of --metrics. */
 struct listen_addr {
@@ -399,6 +400,20 @@ static int max_bytes(struct cli *c, uint64_t *out)
 	return EXIT_OK;
 }
 
+/* The health checks' thread (lb_health.c). */
+struct health_thread {
+	const char *bpffs;
+	volatile int stop;
+};
+
+static void *health_main(void *arg)
+{
+	struct health_thread *h = arg;
+
+	sl_lb_health_loop(h->bpffs, &h->stop);
+	return NULL;
+}
+
 static int run_daemon(struct cli *c, int argc, char **argv)
 {
 	const char *m = cli_opt(c, "metrics");
@@ -414,6 +429,11 @@ static int run_daemon(struct cli *c, int argc, char **argv)
 	uint64_t maxb = 0;
 	sigset_t sigs;
 	double next_check = 0;
+	struct health_thread ht = {.bpffs = c->bpffs};
+	const char *bird = cli_opt(c, "bird-file");
+	double next_bird = 0;
+	pthread_t htid;
+	bool health = false;
 	int lfd = -1, rc, sig;
 
 	(void)argc;
@@ -435,9 +455,10 @@ static int run_daemon(struct cli *c, int argc, char **argv)
 	     cli_opt(c, "events-backups")))
 		return cli_usage_error(c, "the --events-* options go with "
 					  "--events-file");
-	if (!serve && !d.ev_path)
-		return cli_usage_error(c, "nothing to do: metrics are off and "
-					  "no --events-file is given");
+	if (!bird && cli_opt(c, "bird-socket"))
+		return cli_usage_error(c,
+				       "--bird-socket goes with --bird-file");
+	/* (metrics off and no events file: the health checks alone) */
 	if (sl_check_privileges())
 		return EXIT_RUNTIME;
 	if (d.ev_path && sl_evfile_open(&d.ef, d.ev_path, maxb,
@@ -477,8 +498,21 @@ static int run_daemon(struct cli *c, int argc, char **argv)
 				  la.text);
 		pr_notice("serving metrics on http://%s/metrics", la.text);
 	}
+	health = !pthread_create(&htid, NULL, health_main, &ht);
+	if (!health)
+		pr_warn("cannot start the health checks' thread");
 	rc = EXIT_OK;
 	for (;;) {
+		/* what this node announces follows health, drain and apply */
+		if (bird && mono_s() >= next_bird) {
+			int err = cli_lb_bird_daemon(c->bpffs, bird,
+						     cli_opt(c, "bird-socket"));
+
+			if (err && err != -ENOENT && err != -EAGAIN)
+				pr_warn("BIRD: cannot update %s: %s", bird,
+					strerror(-err));
+			next_bird = mono_s() + DM_BIRD_S;
+		}
 		if (d.ev_path) {
 			if (mono_s() >= next_check) {
 				ring_check(&d);
@@ -496,7 +530,7 @@ static int run_daemon(struct cli *c, int argc, char **argv)
 			}
 			sig = sigtimedwait(&sigs, NULL, &zero);
 		} else {
-			struct timespec t = {.tv_sec = 3600};
+			struct timespec t = {.tv_sec = bird ? DM_BIRD_S : 3600};
 
 			sig = sigtimedwait(&sigs, NULL, &t);
 		}
@@ -511,6 +545,10 @@ static int run_daemon(struct cli *c, int argc, char **argv)
 		}
 	}
 out:
+	if (health) {
+		ht.stop = 1;
+		pthread_join(htid, NULL);
+	}
 	if (mhd)
 		MHD_stop_daemon(mhd);
 	if (lfd >= 0)
@@ -524,7 +562,8 @@ out:
 const struct cli_cmd cmd_daemon = {
     .name = "daemon",
     .args = "",
-    .summary = "Serve Prometheus metrics and write events to a file",
+    .summary = "Serve Prometheus metrics, run the load balancer's health "
+	       "checks, write events to a file",
     .description =
 	"Runs until SIGTERM or SIGINT (run by sluice-daemon.service; "
 	"docs/daemon.md). It serves the counters of the running\n"
@@ -544,9 +583,16 @@ const struct cli_cmd cmd_daemon = {
 	"between scrapes and takes the state's lock shared\n"
 	"only while a scrape reads, so block, apply, stats and every other "
 	"verb run meanwhile. Without state it keeps running\n"
-	"(sluice_up 0) and picks the state up once something is attached. "
-	"It never changes the datapath: stopping or\n"
-	"killing it leaves every program, map and counter as it is.",
+	"(sluice_up 0) and picks the state up once something is attached.\n"
+	"It runs the load balancer's health checks (a service's 'health:', "
+	"TCP connect or HTTP GET at its interval from\n"
+	"the daemon's network namespace): a backend down after 'fall' "
+	"failed checks in a row leaves its service's Maglev\n"
+	"table (its flows move), and comes back after 'rise' good ones "
+	"(docs/loadbalancer.md). It takes the state's lock\n"
+	"only to record the outcomes, never while a check runs. That is the "
+	"only change it makes: stopping or killing it\n"
+	"leaves every program, map, counter and health state as it is.",
     .opts =
 	(const struct cli_opt[]){
 	    {"metrics", 'm', "ADDR:PORT",
@@ -568,6 +614,14 @@ const struct cli_cmd cmd_daemon = {
 	    {"top-entries", 0, "N",
 	     "Set entries in the metrics: the N busiest (default 20; 0: "
 	     "none). Each scrape lists the sets to find them."},
+	    {"bird-file", 0, "PATH",
+	     "Keep PATH the BIRD 2 snippet of the VIPs this node announces "
+	     "('sluice lb bird'), checked every second: a VIP whose "
+	     "backends are all down, drained or gone, or a drained node, is "
+	     "withdrawn; BIRD is reconfigured when the file changes."},
+	    {"bird-socket", 0, "PATH",
+	     "BIRD's control socket for --bird-file (default "
+	     "/run/bird/bird.ctl)."},
 	    {},
 	},
     .examples =

@@ -8,11 +8,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "config.h"
 #include "json.h"
 #include "log.h"
+
+/* A backend's health: up, down, or unchecked (no check has run: up). */
+static const char *be_health(const struct sl_lb_backend_cfg *b)
+{
+	if (!b->checked)
+		return "unchecked";
+	return b->health.state == SL_LB_DOWN ? "down" : "up";
+}
+
+/* The time of its last change, UTC ("2026-12-07T19:40:00Z"). */
+static void be_since(const struct sl_lb_backend_cfg *b, char *buf, size_t len)
+{
+	time_t t = (time_t)(b->health.since / 1000000000ULL);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) ||
+	    !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "?");
+}
 
 static void print_list(const struct cli *c, const struct sl_lb_cfg *lb)
 {
@@ -45,10 +65,9 @@ static void print_list(const struct cli *c, const struct sl_lb_cfg *lb)
 			jw_key(&w, "mode");
 			jw_str(&w, sl_lb_mode_name(s->mode));
 			jw_key(&w, "health");
-			jw_str(&w, !s->hc.type ? "none"
-				   : s->hc.type == SL_LB_HC_TCP
-				       ? "tcp (not run yet)"
-				       : "http (not run yet)");
+			jw_str(&w, !s->hc.type			? "none"
+				   : s->hc.type == SL_LB_HC_TCP ? "tcp"
+								: "http");
 			jw_key(&w, "backends");
 			jw_arr_open(&w);
 			for (size_t j = 0; j < s->n_be; j++) {
@@ -70,6 +89,23 @@ static void print_list(const struct cli *c, const struct sl_lb_cfg *lb)
 				jw_str(&w, b->weight ? "active" : "drained");
 				jw_key(&w, "id");
 				jw_u64(&w, b->id);
+				jw_key(&w, "health");
+				jw_str(&w, be_health(b));
+				jw_key(&w, "health_since");
+				if (b->checked) {
+					be_since(b, a, sizeof(a));
+					jw_str(&w, a);
+				} else {
+					jw_null(&w);
+				}
+				jw_key(&w, "health_ok");
+				jw_u64(&w, b->health.ok);
+				jw_key(&w, "health_fail");
+				jw_u64(&w, b->health.fail);
+				jw_key(&w, "health_checks");
+				jw_u64(&w, b->health.checks);
+				jw_key(&w, "health_error");
+				jw_str(&w, b->health.err);
 				jw_key(&w, "packets");
 				jw_u64(&w, b->cnt.packets);
 				jw_key(&w, "bytes");
@@ -101,9 +137,16 @@ static void print_list(const struct cli *c, const struct sl_lb_cfg *lb)
 
 		sl_lb_endpoint_format(s->vip, s->family, s->port, s->proto, a,
 				      sizeof(a));
-		printf("%s  mode %s  %zu %s%s\n", a, sl_lb_mode_name(s->mode),
-		       s->n_be, cli_plural(s->n_be, "backend", "backends"),
-		       s->hc.type ? "  (health check not run yet)" : "");
+		printf("%s  mode %s  %zu %s", a, sl_lb_mode_name(s->mode),
+		       s->n_be, cli_plural(s->n_be, "backend", "backends"));
+		if (s->hc.type == SL_LB_HC_HTTP)
+			printf("  health http %s every %ums rise %u fall %u",
+			       s->hc.path, s->hc.interval_ms, s->hc.rise,
+			       s->hc.fall);
+		else if (s->hc.type)
+			printf("  health tcp every %ums rise %u fall %u",
+			       s->hc.interval_ms, s->hc.rise, s->hc.fall);
+		printf("\n");
 		for (size_t j = 0; j < s->n_be; j++) {
 			const struct sl_lb_backend_cfg *b = &s->be[j];
 
@@ -115,6 +158,13 @@ static void print_list(const struct cli *c, const struct sl_lb_cfg *lb)
 			       (unsigned long long)b->cnt.packets,
 			       (unsigned long long)b->cnt.bytes,
 			       (unsigned long long)b->cnt.conns);
+			if (!b->checked)
+				continue;
+			be_since(b, a, sizeof(a));
+			printf("    health %s since %s (%u ok, %u failed in a "
+			       "row)%s%s\n",
+			       be_health(b), a, b->health.ok, b->health.fail,
+			       b->health.err[0] ? ": " : "", b->health.err);
 		}
 	}
 }
@@ -377,7 +427,8 @@ static const struct cli_cmd lb_backend = {
 static const struct cli_cmd lb_list = {
     .name = "list",
     .args = "",
-    .summary = "List the services and backends with their counters",
+    .summary = "List the services and backends with their health and "
+	       "counters",
     .min_args = 0,
     .max_args = 0,
     .arity_err = "'lb list' takes no arguments",
@@ -406,7 +457,11 @@ const struct cli_cmd cmd_lb = {
 	"config\n"
 	"section 'loadbalancer:'; the changing verbs apply the running config "
 	"with the change (all or nothing), so 'export'\n"
-	"shows it. Health checks are not implemented yet "
+	"shows it. A service's 'health:' check is run by 'sluice daemon': a "
+	"backend found down leaves the table and its\n"
+	"flows move until it is up again. Scale-out behind ECMP: 'lb bird' "
+	"writes the BIRD snippet of the VIPs to announce\n"
+	"and 'lb drain-node' withdraws them "
 	"(docs/loadbalancer.md).",
     .examples =
 	"$ sluice lb service add 198.18.100.1:80/tcp --mode nat\n"

@@ -62,32 +62,88 @@ static int bird_reload(const char *sock)
 	return -EIO;
 }
 
+/* What the running state ctx announces: *v[0..*n) and the snippet
+ * *text (free both), drained the node's drain. */
+static int bird_snippet(struct sl_ctx *ctx, struct sl_lb_vip **v, size_t *n,
+			char **text, bool *drained)
+{
+	struct sl_lb_cfg lb;
+	int err;
+
+	*drained = sl_lb_node_drained(ctx);
+	*v = NULL;
+	*text = NULL;
+	err = sl_lb_read(ctx, &lb);
+	if (!err) {
+		err = sl_lb_announced(&lb, *drained, v, n);
+		sl_lb_cfg_free(&lb);
+	}
+	if (!err)
+		err = sl_lb_bird_text(*v, *n, *drained, text);
+	if (err) {
+		free(*v);
+		*v = NULL;
+	}
+	return err;
+}
+
+/* The snippet into path and, when it changed and reload, BIRD
+ * reconfigured through sock (NULL: the default). */
+static int bird_sync(const char *text, const char *path, const char *sock,
+		     bool reload, bool *changed, bool *reloaded)
+{
+	int err = sl_lb_bird_write(path, text, changed);
+
+	*reloaded = false;
+	if (!err && *changed && reload) {
+		err = bird_reload(sock ? sock : BIRD_SOCKET_DEF);
+		*reloaded = !err;
+	}
+	return err;
+}
+
+int cli_lb_bird_daemon(const char *bpffs, const char *path, const char *sock)
+{
+	bool drained, changed, reloaded;
+	struct sl_lb_vip *v;
+	struct sl_ctx ctx;
+	char *text;
+	size_t n = 0;
+	int err;
+
+	/* the lock shared for the read only (a writer is never kept) */
+	err = sl_open_reader(&ctx, bpffs, 200);
+	if (err)
+		return err;
+	err = bird_snippet(&ctx, &v, &n, &text, &drained);
+	sl_close(&ctx);
+	if (!err)
+		err = bird_sync(text, path, sock, true, &changed, &reloaded);
+	if (!err && changed)
+		pr_notice("BIRD: %s now announces %zu %s%s%s", path, n,
+			  cli_plural(n, "VIP", "VIPs"),
+			  drained ? " (node drained)" : "",
+			  reloaded ? "; reconfigured" : "");
+	free(v);
+	free(text);
+	return err;
+}
+
 /* The snippet of the running state; with --write, into that file (and
  * BIRD reloaded when it changed and --reload says so). */
 static int bird_out(struct cli *c, struct sl_ctx *ctx)
 {
-	const char *path = cli_opt(c, "write"), *sock = cli_opt(c, "socket");
-	bool drained = sl_lb_node_drained(ctx), changed = false,
-	     reloaded = false;
+	const char *path = cli_opt(c, "write");
+	bool drained, changed = false, reloaded = false;
 	struct sl_lb_vip *v = NULL;
-	struct sl_lb_cfg lb;
 	char *text = NULL, a[INET6_ADDRSTRLEN];
 	size_t n = 0;
 	int err;
 
-	err = sl_lb_read(ctx, &lb);
-	if (!err) {
-		err = sl_lb_announced(&lb, drained, &v, &n);
-		sl_lb_cfg_free(&lb);
-	}
-	if (!err)
-		err = sl_lb_bird_text(v, n, drained, &text);
+	err = bird_snippet(ctx, &v, &n, &text, &drained);
 	if (!err && path)
-		err = sl_lb_bird_write(path, text, &changed);
-	if (!err && path && changed && cli_opt(c, "reload")) {
-		err = bird_reload(sock ? sock : BIRD_SOCKET_DEF);
-		reloaded = !err;
-	}
+		err = bird_sync(text, path, cli_opt(c, "socket"),
+				cli_opt(c, "reload"), &changed, &reloaded);
 	if (err) {
 		free(v);
 		free(text);

@@ -11,9 +11,9 @@
  *           - {addr: 198.18.1.10, port: 8080, weight: 2}
  *           - {addr: 198.18.1.11, port: 8080}   # weight 1; 0: drained
  *         health: {type: http, path: /, interval: 1s, rise: 2, fall: 2}
- * `health:` is stored and exported but not acted on yet. The writers print
- * the section only when a service exists, a backend's weight only when it
- * is not 1. */
+ * `health:` is stored and exported here; `sluice daemon` runs it (health.c,
+ * lb_health.c). The writers print the section only when a service exists,
+ * a backend's weight only when it is not 1. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>

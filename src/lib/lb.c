@@ -311,7 +311,7 @@ int sl_lb_cfg_check(const struct sl_lb_cfg *lb, char *err, size_t errlen)
 /* ---- the maps ---- */
 
 struct lb_fds {
-	int svc, be, maglev, stats, conn;
+	int svc, be, maglev, stats, conn, health;
 };
 
 static int lb_fds(struct sl_ctx *ctx, struct lb_fds *f)
@@ -321,6 +321,9 @@ static int lb_fds(struct sl_ctx *ctx, struct lb_fds *f)
 	f->maglev = sl_map_fd(ctx, SL_MAP_LB_MAGLEV);
 	f->stats = sl_map_fd(ctx, SL_MAP_LB_STATS);
 	f->conn = sl_map_fd(ctx, SL_MAP_LB_CONN);
+	f->health = sl_map_fd(ctx, SL_MAP_LB_HEALTH);
+	if (f->health < 0)
+		return f->health;
 	if (f->svc < 0)
 		return f->svc;
 	if (f->be < 0)
@@ -350,6 +353,18 @@ static int be_cmp(const void *x, const void *y)
 	int c = memcmp(a->addr, b->addr, 16);
 
 	return c ? c : a->port - b->port;
+}
+
+/* The health entry of backend id (value v), when it is v's: 0, else
+ * -ENOENT (none, or a former owner's of the id). */
+static int health_get(int fd, __u32 id, const struct sl_lb_be *v,
+		      struct sl_lb_be_health *h)
+{
+	if (bpf_map_lookup_elem(fd, &id, h) || h->svc != v->svc ||
+	    h->port != v->port || h->family != v->family ||
+	    memcmp(h->addr, v->addr, 16))
+		return -ENOENT;
+	return 0;
 }
 
 static void counts_read(int fd, __u32 id, struct sl_lb_counts *out)
@@ -445,6 +460,8 @@ int sl_lb_read(struct sl_ctx *ctx, struct sl_lb_cfg *out)
 			b->weight = all[j].v.weight;
 			b->id = all[j].id;
 			counts_read(f.stats, all[j].id, &b->cnt);
+			b->checked =
+			    !health_get(f.health, b->id, &all[j].v, &b->health);
 		}
 		qsort(s->be, s->n_be, sizeof(*s->be), be_cmp);
 	}
@@ -536,14 +553,17 @@ static int conn_ensure(const struct lb_fds *f)
 }
 
 /* A new Maglev table of service s (backend ids ids[i] of s->be[i]) in
- * its slot: built aside, switched with one write. No backend of weight
- * above 0: the slot is emptied (the service drops, lb-no-backend). */
+ * its slot: built aside, switched with one write. A backend its health
+ * entry says is down counts as weight 0 (the one place both apply and the
+ * health checks build tables). No backend of weight above 0: the slot is
+ * emptied (the service drops, lb-no-backend). */
 static int table_write(const struct lb_fds *f,
 		       const struct sl_lb_service_cfg *s, const __u32 *ids,
 		       __u32 slot)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o);
 	struct sl_maglev_backend *mb;
+	struct sl_lb_be_health h;
 	__u32 *tab = NULL, *keys = NULL, count = SL_LB_M;
 	int fd = -1, err;
 
@@ -559,6 +579,10 @@ static int table_write(const struct lb_fds *f,
 		mb[i].family = s->be[i].family;
 		mb[i].port = s->be[i].port;
 		mb[i].weight = s->be[i].weight;
+		if (!bpf_map_lookup_elem(f->health, &ids[i], &h) &&
+		    h.state == SL_LB_DOWN && h.port == s->be[i].port &&
+		    !memcmp(h.addr, s->be[i].addr, 16))
+			mb[i].weight = 0;
 	}
 	err = s->n_be ? sl_maglev_build(mb, s->n_be, SL_LB_M, tab) : -ENOENT;
 	if (err == -ENOENT) {
@@ -696,6 +720,10 @@ static int lb_write_one(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
 			    errno != EEXIST)
 				err = -errno;
 			else if (!r->be[id].family &&
+				 bpf_map_delete_elem(f.health, &id) &&
+				 errno != ENOENT)
+				err = -errno;
+			else if (!r->be[id].family &&
 				 bpf_map_update_elem(f.be, &id, &v, BPF_ANY))
 				err = -errno;
 			else if (r->be[id].family)
@@ -712,7 +740,18 @@ static int lb_write_one(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
 		struct sl_lb_svc_key k;
 		struct sl_lb_svc v = {0};
 
-		if (!o || !be_equal(s, o))
+		/* a service without a check: every backend up */
+		bool down = false;
+
+		for (size_t j = 0; !s->hc.type && j < s->n_be; j++) {
+			struct sl_lb_be_health h;
+
+			if (bpf_map_lookup_elem(f.health, &be_ids[i][j], &h))
+				continue;
+			down = down || h.state == SL_LB_DOWN;
+			bpf_map_delete_elem(f.health, &be_ids[i][j]);
+		}
+		if (!o || !be_equal(s, o) || down)
 			err = table_write(&f, s, be_ids[i], svc_ids[i]);
 		if (err)
 			break;
@@ -748,6 +787,7 @@ static int lb_write_one(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
 		if (r->be[id].family && !be_keep[id]) {
 			bpf_map_delete_elem(f.be, &id);
 			bpf_map_delete_elem(f.stats, &id);
+			bpf_map_delete_elem(f.health, &id);
 		}
 	if (err)
 		pr_err("cannot write the load balancer's services: %s",
@@ -772,5 +812,76 @@ int sl_lb_write(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
 	if (err && cur && lb_write_one(ctx, cur, NULL))
 		pr_warn("the load balancer's services may be partly the new "
 			"ones");
+	return err;
+}
+
+int sl_lb_health_record(struct sl_ctx *ctx, const struct sl_lb_probe *p,
+			size_t n, uint64_t now)
+{
+	struct sl_lb_svc_key *moved = calloc(n + 1, sizeof(*moved));
+	struct sl_lb_cfg run = {0};
+	size_t n_moved = 0;
+	struct lb_fds f;
+	int err = lb_fds(ctx, &f);
+
+	if (!moved)
+		return -ENOMEM;
+	for (size_t i = 0; !err && i < n; i++) {
+		struct sl_lb_svc sv;
+		struct sl_lb_be bv;
+		struct sl_lb_be_health h;
+		__u32 id = p[i].id;
+
+		/* the backend is still the one checked */
+		if (bpf_map_lookup_elem(f.svc, &p[i].svc, &sv) ||
+		    bpf_map_lookup_elem(f.be, &id, &bv) || bv.svc != sv.id ||
+		    bv.port != p[i].port || memcmp(bv.addr, p[i].addr, 16) ||
+		    !sv.hc_type)
+			continue;
+		if (health_get(f.health, id, &bv, &h)) {
+			memset(&h, 0, sizeof(h));
+			memcpy(h.addr, bv.addr, 16);
+			h.port = bv.port;
+			h.family = bv.family;
+			h.svc = bv.svc;
+			h.state = SL_LB_UP;
+			h.since = now;
+		}
+		if (!p[i].ok)
+			snprintf(h.err, sizeof(h.err), "%s", p[i].err);
+		if (sl_lb_health_step(&h, p[i].ok, sv.hc_rise, sv.hc_fall, now))
+			moved[n_moved++] = p[i].svc;
+		if (bpf_map_update_elem(f.health, &id, &h, BPF_ANY))
+			err = -errno;
+	}
+	if (!err && n_moved)
+		err = sl_lb_read(ctx, &run);
+	/* the tables of the services where a backend went down or up */
+	for (size_t i = 0; !err && i < run.n_svc; i++) {
+		const struct sl_lb_service_cfg *s = &run.svc[i];
+		struct sl_lb_svc_key k;
+		struct sl_lb_svc sv;
+		__u32 *ids;
+		bool hit = false;
+
+		svc_key(s, &k);
+		for (size_t j = 0; j < n_moved && !hit; j++)
+			hit = !memcmp(&moved[j], &k, sizeof(k));
+		if (!hit || bpf_map_lookup_elem(f.svc, &k, &sv))
+			continue;
+		ids = calloc(s->n_be + 1, sizeof(*ids));
+		if (!ids) {
+			err = -ENOMEM;
+			break;
+		}
+		for (size_t j = 0; j < s->n_be; j++)
+			ids[j] = s->be[j].id;
+		err = table_write(&f, s, ids, sv.id);
+		free(ids);
+	}
+	if (err)
+		pr_err("cannot record the health checks: %s", strerror(-err));
+	sl_lb_cfg_free(&run);
+	free(moved);
 	return err;
 }

@@ -55,10 +55,11 @@ int sl_lb_node_drain(const struct sl_ctx *ctx, bool drain)
 	return err;
 }
 
-/* A backend takes new flows. */
+/* A backend takes new flows: weighted, and not found down by the health
+ * checks (unchecked counts as up, as in the datapath). */
 static bool be_usable(const struct sl_lb_backend_cfg *b)
 {
-	return b->weight > 0;
+	return b->weight > 0 && !(b->checked && b->health.state == SL_LB_DOWN);
 }
 
 static int vip_cmp(const void *a, const void *b)

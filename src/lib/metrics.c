@@ -200,6 +200,65 @@ static int entries(struct sl_ctx *ctx, size_t top, FILE *f)
 	return 0;
 }
 
+/* The load balancer's backends: counters by service and backend, and
+ * whether each is in its table (up, or never checked) or down. */
+static int lb(struct sl_ctx *ctx, FILE *f)
+{
+	static const char *const what[3] = {"packets", "bytes", "connections"};
+	static const char *const help[3] = {
+	    "Packets the load balancer forwarded to the backend (and, nat, "
+	    "its replies).",
+	    "Bytes of those packets.",
+	    "New connections (flows) the load balancer gave the backend."};
+	struct sl_lb_cfg run;
+	char sv[80], be[80];
+	int err = sl_lb_read(ctx, &run);
+
+	if (err)
+		return err;
+	for (int m = 0; m < 4; m++) {
+		char name[64];
+
+		if (m < 3) {
+			snprintf(name, sizeof(name),
+				 "sluice_lb_backend_%s_total", what[m]);
+			head(f, name, "counter", help[m]);
+		} else {
+			snprintf(name, sizeof(name), "sluice_lb_backend_up");
+			head(f, name, "gauge",
+			     "1 when the backend is in its service's table "
+			     "(up, or not checked), 0 when its health check "
+			     "found it down.");
+		}
+		for (size_t i = 0; i < run.n_svc; i++) {
+			const struct sl_lb_service_cfg *s = &run.svc[i];
+
+			sl_lb_endpoint_format(s->vip, s->family, s->port,
+					      s->proto, sv, sizeof(sv));
+			for (size_t j = 0; j < s->n_be; j++) {
+				const struct sl_lb_backend_cfg *b = &s->be[j];
+				uint64_t v =
+				    m == 0   ? b->cnt.packets
+				    : m == 1 ? b->cnt.bytes
+				    : m == 2 ? b->cnt.conns
+					     : !(b->checked &&
+						 b->health.state == SL_LB_DOWN);
+
+				sl_lb_endpoint_format(b->addr, b->family,
+						      b->port, 0, be,
+						      sizeof(be));
+				fprintf(f, "%s{service=\"", name);
+				sl_metrics_label(f, sv);
+				fprintf(f, "\",backend=\"");
+				sl_metrics_label(f, be);
+				fprintf(f, "\"} %llu\n", (unsigned long long)v);
+			}
+		}
+	}
+	sl_lb_cfg_free(&run);
+	return 0;
+}
+
 int sl_metrics_render(struct sl_ctx *ctx, const struct sl_metrics_opts *o,
 		      FILE *f)
 {
@@ -230,6 +289,8 @@ int sl_metrics_render(struct sl_ctx *ctx, const struct sl_metrics_opts *o,
 		err = rules(ctx, f);
 	if (!err)
 		err = entries(ctx, o->top_entries, f);
+	if (!err)
+		err = lb(ctx, f);
 	if (!err)
 		err = sl_ev_lost(ctx, &lost, NULL, 0);
 	if (!err) {

@@ -638,10 +638,13 @@ struct sl_lb_backend_cfg {
 	struct sl_lb_counts {
 		uint64_t packets, bytes, conns;
 	} cnt;
+	/* its health (sl_lb_health), when a check has run: checked */
+	bool checked;
+	struct sl_lb_be_health health;
 };
 
 /* One service VIP:PORT/PROTO, its mode and backends, and its health check
- * (stored and exported; not run yet). */
+ * (run by `sluice daemon`, health.c). */
 struct sl_lb_service_cfg {
 	uint8_t vip[16];
 	uint8_t family; /* 4 or 6 */
@@ -726,7 +729,8 @@ bool sl_lb_node_drained(const struct sl_ctx *ctx);
 /* Drains the node (drain) or ends the drain; 0 or -errno. */
 int sl_lb_node_drain(const struct sl_ctx *ctx, bool drain);
 /* The VIPs lb's node announces: none when drained, else each VIP one of
- * whose services has a backend that takes new flows; sorted, each once
+ * whose services has a backend that takes new flows (weight above 0, not
+ * down by the health checks); sorted, each once
  * (free *out). 0 or -ENOMEM. */
 int sl_lb_announced(const struct sl_lb_cfg *lb, bool drained,
 		    struct sl_lb_vip **out, size_t *n);
@@ -737,6 +741,54 @@ int sl_lb_bird_text(const struct sl_lb_vip *v, size_t n, bool drained,
 /* Writes text to path (aside, then renamed) unless path holds it already
  * (*changed false). 0 or -errno. */
 int sl_lb_bird_write(const char *path, const char *text, bool *changed);
+
+/* ---- health checks (health.c; docs/loadbalancer.md, Health checks) ---- */
+
+/* One check's outcome: the health h after a check that succeeded (ok) or
+ * failed, with the thresholds rise and fall (>= 1) at wall-clock time now
+ * (ns): down after fall failures in a row, up after rise successes in a
+ * row. True when the state changed. */
+bool sl_lb_health_step(struct sl_lb_be_health *h, bool ok, unsigned rise,
+		       unsigned fall, uint64_t now);
+/* The status of an HTTP response's first bytes buf[0..len): 100 .. 599,
+ * -EAGAIN when the status line is not complete yet, -EPROTO when it is
+ * not one. */
+int sl_http_status(const char *buf, size_t len);
+/* A status that counts as healthy: 2xx or 3xx. */
+bool sl_http_healthy(int status);
+
+/* One backend to check and, after sl_lb_probe_run, its outcome. */
+struct sl_lb_probe {
+	struct sl_lb_svc_key svc; /* its service */
+	__u32 id;		  /* its backend id */
+	uint8_t addr[16];
+	uint8_t family;
+	uint16_t port;
+	uint8_t type; /* SL_LB_HC_TCP or SL_LB_HC_HTTP */
+	char path[SL_LB_PATH_MAX];
+	/* outcome */
+	bool ok;
+	char err[SL_LB_ERR_MAX];
+	/* private */
+	int fd, step;
+	char buf[64];
+	size_t len;
+};
+/* Runs the checks p[0..n) at once (non-blocking sockets), each with
+ * timeout_ms to connect and, for http, to answer; fills ok and err. */
+void sl_lb_probe_run(struct sl_lb_probe *p, size_t n, int timeout_ms);
+/* Records the outcomes p[0..n) (a writer's ctx: under the state's lock):
+ * each backend's health steps, and each service where a backend went
+ * down or up gets a new Maglev table (built as apply builds them, one
+ * write). Outcomes for backends gone meanwhile are dropped. now: wall
+ * clock, ns. 0 or a negative errno. */
+int sl_lb_health_record(struct sl_ctx *ctx, const struct sl_lb_probe *p,
+			size_t n, uint64_t now);
+/* The health checks' loop (the daemon's thread): every service with a
+ * `health:` check is checked at its interval until *stop; reads the
+ * running state under the shared lock, probes with no lock held, records
+ * under the exclusive lock. */
+void sl_lb_health_loop(const char *bpffs, volatile int *stop);
 
 /* A whole desired state, as `apply` takes it and `export` prints it. */
 struct sl_config {

@@ -74,6 +74,17 @@ lab_lo() {
 		fi
 	done
 }
+# lb_serve I: backend I's server (80, 8080, 9000) in the background;
+# its pid in SRV_PID[I].
+declare -A SRV_PID
+lb_serve() {
+	timeout 900 ip netns exec "$P-b$1" "$PY" "$T/lbpeer.py" serve \
+		"b$1" >>"$T/b$1.log" 2>&1 &
+	SRV_PID[$1]=$!
+	PIDS+=($!)
+}
+# lb_listening I: backend I's servers listen (bounded wait).
+lb_listening() { listening "$P-b$1" 9000; }
 if ! declare -F lab_backend_xdp >/dev/null; then
 	lab_backend_xdp() { ip -n "$1" link set dev "$2" xdp obj "$EMPTY" sec xdp; }
 fi
@@ -97,19 +108,13 @@ lab() {
 			lab_backend_xdp "$P-b$i" "$P-b${i}0" &&
 			ip netns exec "$P-b$i" ethtool -K "$P-b${i}0" tx off \
 				>/dev/null || return 1
-		timeout 900 ip netns exec "$P-b$i" "$PY" "$T/lbpeer.py" serve \
-			"b$i" >"$T/b$i.log" 2>&1 &
-		PIDS+=($!)
+		lb_serve "$i"
 	done
 	ip -n "$NS_C" link set dev "$IF_C" xdp obj "$EMPTY" sec xdp &&
 		ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null ||
 		return 1
 	for i in 1 2 3; do
-		for _ in $(seq 50); do
-			ip netns exec "$P-b$i" ss -Htln "sport = :9000" |
-				grep -q . && break
-			sleep 0.1
-		done
+		lb_listening "$i"
 		# neighbours resolved both ways before the first forward
 		try_ping "$NS_LB" "198.18.1$i.2" && try_ping "$NS_LB" "2001:db8:1$i::2" ||
 			return 1
@@ -149,4 +154,19 @@ spread_check() {
 		fail "$1: curls spread over the three backends" \
 			"$n answered: $c1/$c2/$c3"
 	fi
+}
+# long NAME HOST SECS: a long connection in the background, answers in
+# $T/long-NAME.
+long() {
+	timeout $(($3 + 10)) ip netns exec "$NS_C" "$PY" "$T/lbpeer.py" client \
+		"$2" "$T/long-$1" "$3" &
+	PIDS+=($!)
+}
+# answers NAME: the distinct answers of a long connection so far.
+answers() {
+	sort -u "$T/long-$1" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'
+}
+# conns SERVICE: the service's new connections in `lb list -j`.
+conns() {
+	sl lb list -j | jq -r --arg s "$1" '.services[] | select(.service == $s) | .conns'
 }

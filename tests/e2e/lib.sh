@@ -181,9 +181,13 @@ http_up() {
 	timeout 900 ip netns exec "$ns" "$PY" -m http.server --bind :: \
 		--directory "$T/www" "$HTTP_PORT" >"$T/http-$ns.log" 2>&1 &
 	PIDS+=($!)
+	listening "$ns" "$HTTP_PORT"
+}
+
+# listening NS PORT: a TCP socket listens on PORT in NS (waits up to 5 s).
+listening() {
 	for _ in $(seq 50); do
-		ip netns exec "$ns" ss -Htln "sport = :$HTTP_PORT" | grep -q . &&
-			return 0
+		ip netns exec "$1" ss -Htln "sport = :$2" | grep -q . && return 0
 		sleep 0.1
 	done
 	return 1

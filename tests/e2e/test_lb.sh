@@ -32,21 +32,6 @@ if ! lab; then
 	finish
 fi
 
-# long NAME HOST SECS: a long connection in the background, answers in
-# $T/long-NAME.
-long() {
-	timeout $(($3 + 10)) ip netns exec "$NS_C" "$PY" "$T/lbpeer.py" client \
-		"$2" "$T/long-$1" "$3" &
-	PIDS+=($!)
-}
-# answers NAME: the distinct answers of a long connection so far.
-answers() {
-	sort -u "$T/long-$1" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'
-}
-# conns SERVICE: the service's new connections in `lb list -j`.
-conns() {
-	sl lb list -j | jq -r --arg s "$1" '.services[] | select(.service == $s) | .conns'
-}
 reason_count() {
 	sl stats -j | jq -r --arg r "$1" '.reasons[$r].packets // 0'
 }

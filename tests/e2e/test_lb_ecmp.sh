@@ -14,7 +14,9 @@
 # the node's route and `undrain-node` brings it back; a node whose
 # services have no backend taking new flows withdraws too; a long
 # connection that ECMP moves from one node to the other keeps its backend
-# and its TCP state. Namespaces lg-PID-*; addresses 198.18.0.0/15 only.
+# and its TCP state; `sluice daemon --bird-file` withdraws the VIP by
+# itself when health checks find every backend down, and announces it
+# again when they are up. Namespaces lg-PID-*; 198.18.0.0/15 only.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -62,6 +64,14 @@ for port, h in ((80, Web), (9000, Lines)):
 time.sleep(600)
 EOF
 
+# serve I: backend I's servers in the background (pid in SRV[I]).
+declare -A SRV
+serve() {
+	timeout 600 ip netns exec "$P-b$1" "$PY" "$T/peer.py" "b$1" \
+		>>"$T/b$1.log" 2>&1 &
+	SRV[$1]=$!
+	PIDS+=($!)
+}
 lab() {
 	local i
 	for ns in "$NS_C" "$NS_R" "$NS_L1" "$NS_L2" "$NS_SW"; do
@@ -103,9 +113,7 @@ lab() {
 			ip -n "$P-b$i" route add default via 198.18.60.1 &&
 			ip netns exec "$P-b$i" sysctl -qw \
 				net.ipv4.conf.all.rp_filter=0 || return 1
-		timeout 600 ip netns exec "$P-b$i" "$PY" "$T/peer.py" "b$i" \
-			>"$T/b$i.log" 2>&1 &
-		PIDS+=($!)
+		serve "$i"
 	done
 	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 \
 		net.ipv4.fib_multipath_hash_policy=1 || return 1
@@ -120,11 +128,7 @@ lab() {
 		ip -n "$NS_R" link set dev "$P-r2" xdp obj "$EMPTY" sec xdp ||
 		return 1
 	for i in 1 2 3; do
-		for _ in $(seq 50); do
-			ip netns exec "$P-b$i" ss -Htln "sport = :9000" | grep -q . &&
-				break
-			sleep 0.1
-		done
+		listening "$P-b$i" 9000
 		# neighbours resolved before the first forward (dsr-l2)
 		try_ping "$NS_L1" "198.18.60.1$i" && try_ping "$NS_L2" "198.18.60.1$i" ||
 			return 1
@@ -343,6 +347,38 @@ if [ "$((q91 - p91))" -gt 0 ] && [ "$((q92 - p92))" -gt 0 ]; then
 else
 	fail "and it crossed nodes: both forwarded its packets" "$((q91 - p91)) and $((q92 - p92))"
 fi
+
+# ---- the daemon keeps the announcement in step with health ----
+# Node 2 checks its backends (tcp, every second, rise 1, fall 1) and keeps
+# its snippet with --bird-file: every backend's server stopped, it
+# withdraws the VIP by itself; started again, it announces it again.
+check "node 2: undrain-node" s2 lb undrain-node -w "$T/vips2.conf" --reload --socket "$T/bird-l2.ctl"
+sed 's/^      mode: dsr-l2$/      mode: dsr-l2\n      health: {type: tcp, interval: 1s, rise: 1, fall: 1}/' \
+	"$T/lb.yaml" >"$T/lbh.yaml"
+check "node 2: the services with tcp health checks" s2 apply -f "$T/lbh.yaml"
+timeout 300 ip netns exec "$NS_L2" "$SLUICE" --bpffs "$BPF2" daemon --no-metrics \
+	--bird-file "$T/vips2.conf" --bird-socket "$T/bird-l2.ctl" >"$T/daemon2.log" 2>&1 &
+PIDS+=($!)
+wait_hops "$BOTH" && ok "with node 2's daemon running both nodes announce" ||
+	fail "with node 2's daemon running both nodes announce" "'$(hops)'"
+for i in 1 2 3; do kill "${SRV[$i]}" 2>/dev/null; done
+if wait_hops "via 198.18.51.2 "; then
+	ok "every backend down: node 2's daemon withdraws the VIP by itself"
+else
+	fail "every backend down: node 2's daemon withdraws the VIP" "'$(hops)'; $(tail -3 "$T/daemon2.log")"
+fi
+s2 lb list -j 2>/dev/null | jq -e '[.services[].backends[].health] | all(. == "down")' >/dev/null &&
+	ok "node 2's lb list shows every backend down" ||
+	fail "node 2's lb list shows every backend down" "$(s2 lb list -j | jq -c '[.services[].backends[].health]')"
+for i in 1 2 3; do serve "$i"; done
+for i in 1 2 3; do listening "$P-b$i" 9000; done
+if wait_hops "$BOTH"; then
+	ok "the backends up again: node 2 announces again"
+else
+	fail "the backends up again: node 2 announces again" "'$(hops)'; $(tail -3 "$T/daemon2.log")"
+fi
+grep -q "BIRD: $T/vips2.conf now announces 0 VIPs" "$T/daemon2.log" &&
+	ok "the daemon says what it withdrew" || fail "the daemon says what it withdrew" "$(cat "$T/daemon2.log")"
 
 # ---- bad usage ----
 run_capture s1 lb bird --reload

@@ -552,6 +552,133 @@ static bool check_affinity(void)
 	return ok;
 }
 
+/* The backend id of 198.18.1.n:80nn in the running state. */
+static __u32 be_id(int n)
+{
+	struct sl_lb_cfg run;
+	__u32 id = 0;
+
+	if (sl_lb_read(&ctx, &run))
+		return 0;
+	for (size_t i = 0; i < run.n_svc; i++)
+		for (size_t j = 0; j < run.svc[i].n_be; j++)
+			if (run.svc[i].be[j].port == 8000 + n &&
+			    run.svc[i].family == 4)
+				id = run.svc[i].be[j].id;
+	sl_lb_cfg_free(&run);
+	return id;
+}
+
+/* k health-check outcomes ok for backend n of the IPv4 TCP service. */
+static bool checked(int n, bool ok, int k)
+{
+	struct sl_lb_probe p = {0};
+	int err = 0;
+
+	addr_of(VIP4, p.svc.vip, &p.svc.family);
+	p.svc.port = 80;
+	p.svc.proto = IPPROTO_TCP;
+	p.id = be_id(n);
+	snprintf(p.err, sizeof(p.err), "test");
+	p.ok = ok;
+	p.port = (uint16_t)(8000 + n);
+	p.family = 4;
+	p.addr[0] = 198;
+	p.addr[1] = 18;
+	p.addr[2] = 1;
+	p.addr[3] = (uint8_t)n;
+	for (int i = 0; !err && i < k; i++)
+		err = sl_lb_health_record(&ctx, &p, 1, 1000 + i);
+	return ASSERT_EQ(err, 0, "sl_lb_health_record");
+}
+
+/* One service with a health check (rise 2, fall 2), w backends. */
+static bool health_set(const int *w, bool hc)
+{
+	struct sl_lb_cfg c = cfg_new();
+	struct sl_lb_service_cfg *s = &c.svc[c.n_svc++];
+	bool ok;
+
+	svc_fill(s, VIP4, 80, IPPROTO_TCP, SL_LB_NAT, w);
+	if (hc) {
+		s->hc.type = SL_LB_HC_HTTP;
+		s->hc.rise = s->hc.fall = 2;
+		s->hc.interval_ms = 1000;
+		snprintf(s->hc.path, sizeof(s->hc.path), "/");
+	}
+	ok = lb_set(&c);
+	sl_lb_cfg_free(&c);
+	return ok;
+}
+
+/* Health checks (the daemon's outcomes, recorded as it records them): a
+ * backend down leaves the table (no new flow) and its flows move, the
+ * others' stay; an unrelated apply keeps it out; up again, it takes new
+ * flows; a service without a check is up whatever was recorded. */
+static bool check_health(void)
+{
+	int w[6] = {1, 1, 1, -1, -1, -1}, first[64], again[64], fresh[64];
+	int victim, moved = 0, left = 0, to_it = 0, of_it = 0;
+	bool ok;
+
+	ok = health_set(w, true) && flows(20000, 64, first);
+	victim = first[0];
+	for (int i = 0; i < 64; i++)
+		of_it += first[i] == victim;
+	/* one failure (fall 2): nothing changes */
+	ok = ok && checked(victim, false, 1) && flows(20000, 64, again);
+	for (int i = 0; ok && i < 64; i++)
+		moved += again[i] != first[i];
+	check_report("health: one failed check of fall 2 changes nothing",
+		     ok && ASSERT_EQ(moved, 0, "flows moved"));
+	/* the second: down */
+	ok = ok && checked(victim, false, 1) && flows(20000, 64, again);
+	moved = 0;
+	for (int i = 0; ok && i < 64; i++) {
+		left += first[i] == victim && again[i] != victim;
+		moved += first[i] != victim && again[i] != first[i];
+	}
+	check_report("health: a backend down: its flows move, no other flow "
+		     "does",
+		     ok && ASSERT_TRUE(of_it > 0 && left == of_it && !moved,
+				       "%d of its %d flows left it, %d others "
+				       "moved",
+				       left, of_it, moved));
+	ok = ok && flows(22000, 64, fresh);
+	for (int i = 0; ok && i < 64; i++)
+		to_it += fresh[i] == victim;
+	check_report("health: a backend down takes no new flow (table swapped)",
+		     ok && ASSERT_EQ(to_it, 0, "new flows to it"));
+	/* an apply that changes the service (another backend): still out */
+	w[3] = 1;
+	ok = ok && health_set(w, true) && flows(24000, 64, fresh);
+	to_it = 0;
+	for (int i = 0; ok && i < 64; i++)
+		to_it += fresh[i] == victim;
+	check_report("health: an apply that rebuilds the table keeps a down "
+		     "backend out",
+		     ok && ASSERT_EQ(to_it, 0, "new flows to it"));
+	/* two good checks: up, new flows again */
+	ok = ok && checked(victim, true, 2) && flows(26000, 64, fresh);
+	to_it = 0;
+	for (int i = 0; ok && i < 64; i++)
+		to_it += fresh[i] == victim;
+	check_report(
+	    "health: up again after rise good checks, it takes new "
+	    "flows",
+	    ok && ASSERT_TRUE(to_it > 4, "%d of 64 new flows to it", to_it));
+	/* down again, then the service's check removed: up */
+	ok = ok && checked(victim, false, 2) && health_set(w, false) &&
+	     flows(28000, 64, fresh);
+	to_it = 0;
+	for (int i = 0; ok && i < 64; i++)
+		to_it += fresh[i] == victim;
+	check_report(
+	    "health: a service without a check has every backend up",
+	    ok && ASSERT_TRUE(to_it > 4, "%d of 64 new flows to it", to_it));
+	return ok;
+}
+
 static bool check_dsr(void)
 {
 	int w[6] = {1, 1, 1, -1, -1, -1};
@@ -951,6 +1078,7 @@ int main(void)
 	check_report("forwarded frames are counted (lb-forward, redirect)",
 		     check_counted(fwd));
 	check_affinity();
+	check_health();
 	check_dsr();
 	check_report("no usable backend: drop, reason lb-no-backend",
 		     check_no_backend());

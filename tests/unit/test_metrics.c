@@ -10,6 +10,7 @@
  * CI=true). Without state only sluice_up 0 and build info. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,97 @@ static bool check_counts(void)
 	return ok;
 }
 
+/* The load balancer's series: a service of two backends with a health
+ * check, the first found down (two failed checks, fall 2), the second's
+ * counters set: its packets, bytes and connections, up 1 and 0. */
+static bool check_lb(void)
+{
+	struct sl_lb_backend_cfg be[2] = {0};
+	struct sl_lb_service_cfg svc = {0};
+	struct sl_lb_cfg lb = {.svc = &svc, .n_svc = 1};
+	struct sl_lb_probe p = {0};
+	int ncpu = libbpf_num_possible_cpus();
+	struct sl_lb_ctr *c = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*c));
+	struct sl_lb_cfg run = {0};
+	struct sl_ctx ctx;
+	char *text = NULL, bad[128];
+	bool ok;
+
+	svc.vip[0] = 198, svc.vip[1] = 18, svc.vip[2] = 100, svc.vip[3] = 1;
+	svc.family = 4;
+	svc.port = 80;
+	svc.proto = IPPROTO_TCP;
+	svc.hc.type = SL_LB_HC_HTTP;
+	svc.hc.rise = svc.hc.fall = 2;
+	svc.hc.interval_ms = 1000;
+	snprintf(svc.hc.path, sizeof(svc.hc.path), "/");
+	for (int i = 0; i < 2; i++) {
+		be[i].addr[0] = 198, be[i].addr[1] = 18, be[i].addr[2] = 1;
+		be[i].addr[3] = (uint8_t)(10 + i);
+		be[i].family = 4;
+		be[i].port = 8080;
+		be[i].weight = 1;
+	}
+	svc.be = be;
+	svc.n_be = 2;
+	sl_ctx_wrap(&ctx, skel);
+	ok = ASSERT_TRUE(c != NULL, "memory") &&
+	     ASSERT_EQ(sl_lb_write(&ctx, &lb, NULL), 0, "sl_lb_write") &&
+	     ASSERT_EQ(sl_lb_read(&ctx, &run), 0, "sl_lb_read") &&
+	     ASSERT_EQ(run.n_svc, 1, "services");
+	if (ok) {
+		memcpy(p.svc.vip, svc.vip, 16);
+		p.svc.port = 80;
+		p.svc.proto = IPPROTO_TCP;
+		p.svc.family = 4;
+		p.id = run.svc[0].be[0].id;
+		memcpy(p.addr, be[0].addr, 16);
+		p.family = 4;
+		p.port = 8080;
+		snprintf(p.err, sizeof(p.err), "connect: refused");
+		ok =
+		    ASSERT_EQ(sl_lb_health_record(&ctx, &p, 1, 1), 0,
+			      "record") &&
+		    ASSERT_EQ(sl_lb_health_record(&ctx, &p, 1, 2), 0, "record");
+		c[0].packets = 11;
+		c[0].bytes = 1100;
+		c[0].conns = 3;
+		ok = ok && ASSERT_EQ(bpf_map_update_elem(
+					 bpf_map__fd(skel->maps.sl_lb_stats),
+					 &run.svc[0].be[1].id, c, BPF_ANY),
+				     0, "counters");
+	}
+	sl_close(&ctx);
+	text = ok ? render(true) : NULL;
+	ok = ok && ASSERT_TRUE(text != NULL, "render");
+#define LBS "{service=\"198.18.100.1:80/tcp\",backend=\"198.18.1.1"
+	ok = ok &&
+	     ASSERT_EQ(value(text, "sluice_lb_backend_up" LBS "0:8080\"}"), 0,
+		       "the down backend's up") &&
+	     ASSERT_EQ(value(text, "sluice_lb_backend_up" LBS "1:8080\"}"), 1,
+		       "the other's up") &&
+	     ASSERT_EQ(
+		 value(text, "sluice_lb_backend_packets_total" LBS "1:8080\"}"),
+		 11, "packets") &&
+	     ASSERT_EQ(
+		 value(text, "sluice_lb_backend_bytes_total" LBS "1:8080\"}"),
+		 1100, "bytes") &&
+	     ASSERT_EQ(value(text, "sluice_lb_backend_connections_total" LBS
+				   "1:8080\"}"),
+		       3, "connections") &&
+	     ASSERT_EQ(
+		 value(text, "sluice_lb_backend_packets_total" LBS "0:8080\"}"),
+		 0, "the other's packets");
+#undef LBS
+	ok = ok && ASSERT_TRUE(heads_ok(text, bad, sizeof(bad)),
+			       "%s has no HELP or TYPE line before it", bad);
+	ok = ok && promtool(text);
+	sl_lb_cfg_free(&run);
+	free(text);
+	free(c);
+	return ok;
+}
+
 static bool check_no_state(void)
 {
 	char *text = render(false);
@@ -276,6 +368,10 @@ int main(void)
 		     "(comment escaped), top set entries; equal "
 		     "sl_stats_read; HELP and TYPE; promtool accepts it",
 		     check_counts());
+	check_report("load balancer: packets, bytes, connections and up (0 for "
+		     "a backend found down) by service and backend; promtool "
+		     "accepts it",
+		     check_lb());
 	sl_config_free(&cfg);
 	sl_xdp_destroy(skel);
 	return check_failed ? 1 : 0;
