@@ -144,6 +144,25 @@ static bool listen_on(struct server *s, const char *answer, bool v6)
 	return !pthread_create(&t, NULL, serve, s) && !pthread_detach(t);
 }
 
+/* A loopback port nobody listens on: bound, never listened, closed (a
+ * listener closed while its thread waits in accept() would go on
+ * listening). 0 on failure. */
+static uint16_t closed_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port = 0;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && !bind(fd, (void *)&a, al) &&
+	    !getsockname(fd, (void *)&a, &al))
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
 static void probe_of(struct sl_lb_probe *p, uint16_t port, uint8_t type)
 {
 	memset(p, 0, sizeof(*p));
@@ -157,22 +176,20 @@ static void probe_of(struct sl_lb_probe *p, uint16_t port, uint8_t type)
 
 static bool check_probes(void)
 {
-	struct server ok200, err500, mute, closed, six;
+	struct server ok200, err500, mute, six;
+	uint16_t closed = closed_port();
 	struct sl_lb_probe p[7];
 	bool ok;
 
 	if (!listen_on(&ok200, "HTTP/1.0 200 OK\r\n\r\nfine\n", false) ||
 	    !listen_on(&err500, "HTTP/1.0 500 Oops\r\n\r\n", false) ||
 	    !listen_on(&mute, NULL, false) ||
-	    !listen_on(&closed, NULL, false) ||
-	    !listen_on(&six, "HTTP/1.1 302 Found\r\n\r\n", true)) {
+	    !listen_on(&six, "HTTP/1.1 302 Found\r\n\r\n", true) || !closed) {
 		check_fail("cannot listen on loopback");
 		return false;
 	}
-	/* a port nobody listens on: closed's, closed */
-	close(closed.fd);
 	probe_of(&p[0], ok200.port, SL_LB_HC_TCP);
-	probe_of(&p[1], closed.port, SL_LB_HC_TCP);
+	probe_of(&p[1], closed, SL_LB_HC_TCP);
 	probe_of(&p[2], ok200.port, SL_LB_HC_HTTP);
 	probe_of(&p[3], err500.port, SL_LB_HC_HTTP);
 	probe_of(&p[4], mute.port, SL_LB_HC_HTTP);
