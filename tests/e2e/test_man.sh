@@ -23,7 +23,9 @@ for v in $verbs; do
 	grep -q "^\.SS \"sluice $v\"$" "$T/sluice.8" || missing="$missing $v"
 	# its sub-commands ("    rule add ...")
 	for s in $("$SLUICE" help | awk -v v="$v" '$1 == v && NF > 2 && /^    / {print $2}'); do
-		grep -q "^\\\\fBsluice $v $s\\\\fR" "$T/sluice.8" || missing="$missing $v-$s"
+		# (troff writes a sub-command's hyphens as \-: drain\-node)
+		esc=$(printf '%s' "$s" | sed 's/-/\\\\-/g')
+		grep -q "^\\\\fBsluice $v $esc\\\\fR" "$T/sluice.8" || missing="$missing $v-$s"
 	done
 	# its options: every "--name" of `sluice V --help`'s OPTIONS section
 	for o in $("$SLUICE" "$v" --help | sed -n '/^OPTIONS/,/^[A-Z]/p' |
