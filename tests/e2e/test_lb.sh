@@ -15,7 +15,8 @@
 # `lb list -j` counts one new connection per curl; long connections keep
 # their backend while a backend is added; removing a backend moves only
 # its own connections; a drained backend takes no new connection and
-# keeps its long one; a service with no backend drops (lb-no-backend).
+# keeps its long one; a service with no backend drops (lb-no-backend);
+# 300 curls over weights 2:1:1 split 150/75/75 within +-35%.
 # Namespaces lb-PID-*.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -159,6 +160,24 @@ if [ "$b2" = 0 ] || [ "$wait_long" = 0 ]; then
 else
 	fail "removed b2: its connections left it" "$wait_long of $b2 still answered by b2"
 fi
+
+# ---- weights: 300 new connections over weights 2:1:1 ----
+# (last of the traffic checks: its 300 flows stay in the connection table,
+# and a later curl that happens to reuse one of their source ports would
+# be that flow, going to its backend)
+# Expected 150/75/75. Maglev gives each backend its weight's share of the
+# table (within 1%, test_maglev), so the counts are binomial around those:
+# the tolerance, +-35% of each expected count, is about 3.5 standard
+# deviations for the 1-weight backends (75 +- 26, sd 7.5).
+check "reweigh b1 to 2" sl lb backend add "$VIP:8080/tcp" 198.18.11.2:8080 --weight 2
+read -r n c1 c2 c3 <<<"$(spread "$VIP" 8080 300)"
+if [ "$n" = 300 ] && [ "$c1" -ge 98 ] && [ "$c1" -le 202 ] &&
+	[ "$c2" -ge 49 ] && [ "$c2" -le 101 ] && [ "$c3" -ge 49 ] && [ "$c3" -le 101 ]; then
+	ok "weights 2:1:1: 300 curls all answered, $c1/$c2/$c3 (150/75/75 +-35%)"
+else
+	fail "weights 2:1:1: 300 curls split by weight" "$n answered: $c1/$c2/$c3 (want 150/75/75 +-35%)"
+fi
+check "reweigh b1 back to 1" sl lb backend add "$VIP:8080/tcp" 198.18.11.2:8080 --weight 1
 
 # ---- bad input changes nothing ----
 # lb_shape: `lb list -j` without the counters (long connections still run)
