@@ -11,7 +11,6 @@
  * by apply and upgrades and removed by `sluice reset` with the rest. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,67 +102,41 @@ int sl_lb_announced(const struct sl_lb_cfg *lb, bool drained,
 	return 0;
 }
 
-/* Appends to a growing string; -ENOMEM. */
-static int cat(char **s, size_t *len, size_t *cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int cat(char **s, size_t *len, size_t *cap, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(*s ? *s + *len : NULL, *s ? *cap - *len : 0, fmt,
-			      ap);
-		va_end(ap);
-		if (n < 0)
-			return -EINVAL;
-		if (*s && *len + n < *cap) {
-			*len += n;
-			return 0;
-		}
-		*cap = (*cap + n + 1) * 2;
-		char *t = realloc(*s, *cap);
-
-		if (!t)
-			return -ENOMEM;
-		*s = t;
-	}
-}
-
 int sl_lb_bird_text(const struct sl_lb_vip *v, size_t n, bool drained,
 		    char **out)
 {
-	size_t len = 0, cap = 0;
 	char *s = NULL, a[INET6_ADDRSTRLEN];
-	int err;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+	int bad;
 
-	err = cat(&s, &len, &cap,
-		  "# Written by Sluice ('sluice lb bird'): the VIPs this node "
-		  "announces, one\n# blackhole static route each (%s). Include "
-		  "this file from bird.conf and\n# export the routes of the "
-		  "protocols sluice_vip4 and sluice_vip6 over BGP,\n# not to "
-		  "the kernel (docs/loadbalancer.md, Scale-out).\n",
-		  drained ? "none: the node is drained"
-			  : "a VIP with a backend that takes new flows");
-	for (int fam = 4; !err && fam <= 6; fam += 2) {
-		err = cat(&s, &len, &cap,
-			  "protocol static sluice_vip%d {\n\t%s;\n", fam,
-			  fam == 4 ? "ipv4" : "ipv6");
-		for (size_t i = 0; !err && i < n; i++) {
+	if (!f)
+		return -ENOMEM;
+	fprintf(f,
+		"# Written by Sluice ('sluice lb bird'): the VIPs this node "
+		"announces, one\n# blackhole static route each (%s). Include "
+		"this file from bird.conf and\n# export the routes of the "
+		"protocols sluice_vip4 and sluice_vip6 over BGP,\n# not to "
+		"the kernel (docs/loadbalancer.md, Scale-out).\n",
+		drained ? "none: the node is drained"
+			: "a VIP with a backend that takes new flows");
+	for (int fam = 4; fam <= 6; fam += 2) {
+		fprintf(f, "protocol static sluice_vip%d {\n\t%s;\n", fam,
+			fam == 4 ? "ipv4" : "ipv6");
+		for (size_t i = 0; i < n; i++) {
 			if (v[i].family != fam)
 				continue;
 			inet_ntop(fam == 4 ? AF_INET : AF_INET6, v[i].addr, a,
 				  sizeof(a));
-			err = cat(&s, &len, &cap, "\troute %s/%d blackhole;\n",
-				  a, fam == 4 ? 32 : 128);
+			fprintf(f, "\troute %s/%d blackhole;\n", a,
+				fam == 4 ? 32 : 128);
 		}
-		if (!err)
-			err = cat(&s, &len, &cap, "}\n");
+		fputs("}\n", f);
 	}
-	if (err) {
+	bad = ferror(f);
+	if (fclose(f) || bad) {
 		free(s);
-		return err;
+		return -ENOMEM;
 	}
 	*out = s;
 	return 0;

@@ -41,6 +41,9 @@ done
 s1() { timeout 60 ip netns exec "$NS_L1" "$SLUICE" --bpffs "$BPF" "$@"; }
 s2() { timeout 60 ip netns exec "$NS_L2" "$SLUICE" --bpffs "$BPF2" "$@"; }
 sn() { if [ "$1" = 1 ]; then shift; s1 "$@"; else shift; s2 "$@"; fi; }
+# node N drain|undrain: `lb drain-node` or `undrain-node` on node N, which
+# rewrites its BIRD snippet and reconfigures its BIRD
+node() { sn "$1" lb "$2-node" -w "$T/vips$1.conf" --reload --socket "$T/bird-l$1.ctl"; }
 
 # The backends: HTTP on 80 answering their name, and on 9000 a line
 # service answering every line of a connection with their name.
@@ -263,7 +266,7 @@ else
 fi
 
 # ---- drain node 1: withdrawn; the same flows, the same backends ----
-if s1 lb drain-node -w "$T/vips1.conf" --reload --socket "$T/bird-l1.ctl" >"$T/out" 2>&1 &&
+if node 1 drain >"$T/out" 2>&1 &&
 	grep -q "BIRD reconfigured" "$T/out"; then
 	ok "lb drain-node on node 1 rewrites the snippet and reconfigures BIRD"
 else
@@ -287,7 +290,7 @@ else
 	fail "the same source ports reach the same backends through one node as through two" \
 		"$(diff "$T/via2.txt" "$T/via1.txt" | head -6 | tr '\n' ' ')"
 fi
-check "lb undrain-node on node 1" s1 lb undrain-node -w "$T/vips1.conf" --reload --socket "$T/bird-l1.ctl"
+check "lb undrain-node on node 1" node 1 undrain
 wait_hops "$BOTH" && ok "undrained, node 1 is a next hop again" ||
 	fail "undrained, node 1 is a next hop again" "'$(hops)'"
 
@@ -327,11 +330,11 @@ p92=$(sn 2 lb list -j | jq '[.services[] | select(.port == 9000) | .packets] | a
 timeout 20 ip netns exec "$NS_C" "$PY" "$T/long.py" "$VIP" "$T/long.txt" 2>"$T/long.err" &
 lpid=$!
 sleep 1.5
-s1 lb drain-node -w "$T/vips1.conf" --reload --socket "$T/bird-l1.ctl" >/dev/null 2>&1
+node 1 drain >/dev/null 2>&1
 wait_hops "via 198.18.52.2 " >/dev/null
 sleep 1.5
-s1 lb undrain-node -w "$T/vips1.conf" --reload --socket "$T/bird-l1.ctl" >/dev/null 2>&1
-s2 lb drain-node -w "$T/vips2.conf" --reload --socket "$T/bird-l2.ctl" >/dev/null 2>&1
+node 1 undrain >/dev/null 2>&1
+node 2 drain >/dev/null 2>&1
 wait_hops "via 198.18.51.2 " >/dev/null
 wait "$lpid"
 q91=$(sn 1 lb list -j | jq '[.services[] | select(.port == 9000) | .packets] | add // 0')
@@ -352,7 +355,7 @@ fi
 # Node 2 checks its backends (tcp, every second, rise 1, fall 1) and keeps
 # its snippet with --bird-file: every backend's server stopped, it
 # withdraws the VIP by itself; started again, it announces it again.
-check "node 2: undrain-node" s2 lb undrain-node -w "$T/vips2.conf" --reload --socket "$T/bird-l2.ctl"
+check "node 2: undrain-node" node 2 undrain
 sed 's/^      mode: dsr-l2$/      mode: dsr-l2\n      health: {type: tcp, interval: 1s, rise: 1, fall: 1}/' \
 	"$T/lb.yaml" >"$T/lbh.yaml"
 check "node 2: the services with tcp health checks" s2 apply -f "$T/lbh.yaml"

@@ -208,27 +208,27 @@ static bool l4_csum_ok(const uint8_t *ip, const uint8_t *l4, size_t len,
 
 /* A frame of the flow sport from the client (or, reply, from backend n to
  * the client), with a valid L4 checksum (computed here); payload bytes
- * after the L4 header, IPv4 frag_off frag (DF or 0). */
-static size_t frame_ex(uint8_t *b, struct pkt_off *off, bool v6, uint8_t proto,
-		       uint16_t sport, int reply_be, uint16_t vport,
-		       uint16_t payload, uint16_t frag)
+ * after the L4 header; its IPv4 options, fragment field and IPv6
+ * extension headers from shape. */
+static size_t frame_shaped(uint8_t *b, struct pkt_off *off, bool v6,
+			   uint8_t proto, uint16_t sport, int reply_be,
+			   uint16_t vport, uint16_t payload,
+			   const struct pkt_spec *shape)
 {
 	char src[64];
-	struct pkt_spec s = {
-	    .ethertype = v6 ? ETH_P_IPV6 : ETH_P_IP,
-	    .proto = proto,
-	    .payload = payload,
-	    .frag = frag,
-	    .src = v6 ? CLI6 : CLI4,
-	    .dst = v6 ? VIP6 : VIP4,
-	    .sport = sport,
-	    .dport = vport,
-	};
+	struct pkt_spec s = *shape;
 	size_t n, l4len;
 	uint8_t *ip, *l4;
 	uint32_t sum;
 	int cs;
 
+	s.ethertype = v6 ? ETH_P_IPV6 : ETH_P_IP;
+	s.proto = proto;
+	s.payload = payload;
+	s.src = v6 ? CLI6 : CLI4;
+	s.dst = v6 ? VIP6 : VIP4;
+	s.sport = sport;
+	s.dport = vport;
 	if (reply_be) {
 		snprintf(src, sizeof(src),
 			 v6 ? "2001:db8:5::%x" : "198.18.1.%d", reply_be);
@@ -245,13 +245,24 @@ static size_t frame_ex(uint8_t *b, struct pkt_off *off, bool v6, uint8_t proto,
 	l4[cs] = l4[cs + 1] = 0;
 	ip[v6 ? 7 : 8] = 64; /* TTL / hop limit */
 	if (!v6)
-		pkt_ip4_fix_csum(ip, 20);
+		pkt_ip4_fix_csum(ip, (size_t)(ip[0] & 0xf) * 4);
 	sum = pkt_l4_csum(ip, l4, l4len, v6, proto);
 	if (proto == IPPROTO_UDP && !sum)
 		sum = 0xffff;
 	l4[cs] = (uint8_t)(sum >> 8);
 	l4[cs + 1] = (uint8_t)sum;
 	return n;
+}
+
+/* A frame as frame_shaped()'s, IPv4 frag_off frag (DF or 0). */
+static size_t frame_ex(uint8_t *b, struct pkt_off *off, bool v6, uint8_t proto,
+		       uint16_t sport, int reply_be, uint16_t vport,
+		       uint16_t payload, uint16_t frag)
+{
+	struct pkt_spec shape = {.frag = frag};
+
+	return frame_shaped(b, off, v6, proto, sport, reply_be, vport, payload,
+			    &shape);
 }
 
 static size_t frame(uint8_t *b, struct pkt_off *off, bool v6, uint8_t proto,
@@ -279,6 +290,7 @@ static bool nat_check(const uint8_t *in, size_t len, const struct pkt_off *off,
 	uint8_t want[PKT_MAX], a[16];
 	uint8_t *ip = want + off->l3, *l4 = want + off->l4;
 	int cs = proto == IPPROTO_UDP ? 6 : 16;
+	size_t ihl = (size_t)(in[off->l3] & 0xf) * 4; /* IPv4 */
 	char why[160];
 
 	memcpy(want, in, len);
@@ -301,7 +313,7 @@ static bool nat_check(const uint8_t *in, size_t len, const struct pkt_off *off,
 		memcpy(ip + (fwd ? 16 : 12), a, 4);
 		ip[8]--;
 		ip[10] = ip[11] = 0;
-		pkt_ip4_fix_csum(ip, 20);
+		pkt_ip4_fix_csum(ip, ihl);
 	}
 	pkt_put16(l4 + (fwd ? 2 : 0), port);
 	/* the checksums: the program's, verified from scratch */
@@ -311,7 +323,7 @@ static bool nat_check(const uint8_t *in, size_t len, const struct pkt_off *off,
 		return false;
 	if (!pkt_same(out, out_len, want, len, why, sizeof(why)))
 		return ASSERT_TRUE(false, "%s", why);
-	if (!v6 && !ASSERT_EQ(pkt_ip4_csum(out + off->l3, 20), 0,
+	if (!v6 && !ASSERT_EQ(pkt_ip4_csum(out + off->l3, ihl), 0,
 			      "IPv4 header checksum"))
 		return false;
 	return ASSERT_TRUE(
@@ -363,13 +375,14 @@ static bool reply_case(bool v6, uint8_t proto, uint16_t sport, int n)
 			 vport, client_mac);
 }
 
-/* The backend (10..15) of a new dsr-l2 frame of flow sport, from its MAC;
- * only the MACs may differ. */
-static int dsr_backend(bool v6, uint16_t sport)
+/* The backend (10..15) of a new dsr-l2 frame of flow sport, shaped as
+ * shape says, from its MAC; only the MACs may differ. */
+static int dsr_backend(bool v6, uint16_t sport, const struct pkt_spec *shape)
 {
 	uint8_t in[PKT_MAX];
 	struct pkt_off off;
-	size_t len = frame(in, &off, v6, IPPROTO_TCP, sport, 0, 80);
+	size_t len =
+	    frame_shaped(in, &off, v6, IPPROTO_TCP, sport, 0, 80, 11, shape);
 	char why[160];
 
 	if (!run(in, len, if_c) || retval != XDP_REDIRECT || out_len != len ||
@@ -696,7 +709,8 @@ static bool check_dsr(void)
 
 		memset(seen, 0, sizeof(seen));
 		for (int i = 0; one && i < 32; i++) {
-			int be = dsr_backend(v6, (uint16_t)(7000 + i));
+			int be = dsr_backend(v6, (uint16_t)(7000 + i),
+					     &(struct pkt_spec){0});
 
 			one = ASSERT_TRUE(be >= 10 && be <= 12,
 					  "flow %d: backend %d (verdict %u)", i,
@@ -714,6 +728,145 @@ static bool check_dsr(void)
 		ok = ok && one;
 	}
 	return ok;
+}
+
+/* ---- fragments, IPv4 options, IPv6 extension headers ---- */
+
+/* The shape of a fragment: IPv4 frag_off, or an IPv6 fragment header with
+ * that offset/flags field. */
+static struct pkt_spec frag_shape(bool v6, uint16_t frag)
+{
+	struct pkt_spec sh = {.frag = frag};
+
+	if (v6) {
+		sh.n_ext = 1;
+		sh.ext[0] = IPPROTO_FRAGMENT;
+	}
+	return sh;
+}
+
+/* A fragment to a service is not balanced (docs/loadbalancer.md): it goes
+ * on to the next stages, here to a pass, unchanged, with nothing forwarded
+ * and no connection recorded. A later fragment's first payload bytes read
+ * as the service's ports. */
+static bool frag_case(bool v6, uint16_t frag, uint16_t sport)
+{
+	struct pkt_spec sh = frag_shape(v6, frag);
+	uint64_t fwd = reason_count(SL_R_LB_FWD, SL_ACT_REDIRECT);
+	size_t conns = conn_entries(), len;
+	uint8_t in[PKT_MAX];
+	struct pkt_off off;
+	char why[160];
+
+	len = frame_shaped(in, &off, v6, IPPROTO_UDP, sport, 0, 53, 64, &sh);
+	return run(in, len, if_c) && ASSERT_EQ(retval, XDP_PASS, "verdict") &&
+	       ASSERT_TRUE(pkt_same(out, out_len, in, len, why, sizeof(why)),
+			   "%s", why) &&
+	       ASSERT_EQ(reason_count(SL_R_LB_FWD, SL_ACT_REDIRECT), fwd,
+			 "lb-forward redirects") &&
+	       ASSERT_EQ(conn_entries(), conns, "connection entries");
+}
+
+/* IPv4 options (8 bytes) or an IPv6 destination-options header (16
+ * bytes) on a new nat flow: the fixed header and the L4 header rewritten,
+ * the options kept byte for byte, the checksums right (the IPv4 header
+ * checksum over the whole header). */
+static bool opts_nat_case(bool v6, uint8_t proto, uint16_t sport)
+{
+	struct pkt_spec sh = {.ip_opts = 8};
+	uint8_t in[PKT_MAX], m[6];
+	struct pkt_off off;
+	size_t len;
+	char a[64];
+	int n;
+
+	if (v6) {
+		sh = (struct pkt_spec){
+		    .n_ext = 1, .ext = {IPPROTO_DSTOPTS}, .ext_hlen = {1}};
+	}
+	len = frame_shaped(in, &off, v6, proto, sport, 0,
+			   proto == IPPROTO_UDP ? 53 : 80, 11, &sh);
+	if (!ASSERT_EQ(off.l4 - off.l3, v6 ? 56u : 28u, "header length built"))
+		return false;
+	if (!run(in, len, if_c))
+		return false;
+	n = nat_backend(&off, v6);
+	if (!ASSERT_TRUE(n >= 10 && n < 13,
+			 "no backend address in the output "
+			 "(verdict %u)",
+			 retval))
+		return false;
+	snprintf(a, sizeof(a), v6 ? "2001:db8:5::%x" : "198.18.1.%d", n);
+	return nat_check(in, len, &off, v6, proto, true, a,
+			 (uint16_t)(8000 + n), be_mac(n, m));
+}
+
+static void check_shapes(void)
+{
+	static const struct {
+		bool v6;
+		uint16_t frag;
+		const char *what;
+	} fr[] = {
+	    {false, PKT_IP4_MF, "IPv4 first fragment"},
+	    {false, 8, "IPv4 later fragment"},
+	    {true, PKT_IP6_M, "IPv6 first fragment"},
+	    {true, PKT_IP6_OFF(8), "IPv6 later fragment"},
+	};
+	bool ok = four_services(SL_LB_NAT);
+
+	check_report("nat services for the fragment and option cases", ok);
+	if (!ok)
+		return;
+	for (size_t i = 0; i < sizeof(fr) / sizeof(fr[0]); i++) {
+		char name[120];
+
+		snprintf(name, sizeof(name),
+			 "%s to a UDP service: not balanced, passed unchanged, "
+			 "no connection recorded",
+			 fr[i].what);
+		check_report(name, frag_case(fr[i].v6, fr[i].frag,
+					     (uint16_t)(45000 + i)));
+	}
+	for (int v6 = 0; v6 < 2; v6++)
+		for (int u = 0; u < 2; u++) {
+			char name[120];
+
+			snprintf(name, sizeof(name),
+				 "nat IPv%d %s with %s: rewritten, %s kept, "
+				 "checksums right",
+				 v6 ? 6 : 4, u ? "UDP" : "TCP",
+				 v6 ? "a destination-options header"
+				    : "8 bytes of IPv4 options",
+				 v6 ? "the extension header" : "the options");
+			check_report(
+			    name,
+			    opts_nat_case(v6, u ? IPPROTO_UDP : IPPROTO_TCP,
+					  (uint16_t)(45100 + v6 * 2 + u)));
+		}
+	{
+		int w[6] = {1, 1, 1, -1, -1, -1};
+		struct sl_lb_cfg c = cfg_new();
+		struct pkt_spec o4 = {.ip_opts = 8};
+		struct pkt_spec o6 = {
+		    .n_ext = 1, .ext = {IPPROTO_DSTOPTS}, .ext_hlen = {1}};
+		int b4, b6;
+
+		svc_fill(&c.svc[c.n_svc++], VIP4, 80, IPPROTO_TCP, SL_LB_DSR_L2,
+			 w);
+		svc_fill(&c.svc[c.n_svc++], VIP6, 80, IPPROTO_TCP, SL_LB_DSR_L2,
+			 w);
+		ok = lb_set(&c);
+		sl_lb_cfg_free(&c);
+		b4 = ok ? dsr_backend(false, 45200, &o4) : -1;
+		b6 = ok ? dsr_backend(true, 45201, &o6) : -1;
+		check_report(
+		    "dsr-l2 with IPv4 options / an IPv6 extension "
+		    "header: only the MACs change",
+		    ASSERT_TRUE(b4 >= 10 && b4 <= 12 && b6 >= 10 && b6 <= 12,
+				"backends %d and %d (verdict %u)", b4, b6,
+				retval));
+	}
 }
 
 static bool check_no_backend(void)
@@ -1082,6 +1235,7 @@ int main(void)
 	check_affinity();
 	check_health();
 	check_dsr();
+	check_shapes();
 	check_report("no usable backend: drop, reason lb-no-backend",
 		     check_no_backend());
 	check_report("no resolved neighbour: nat passes the rewritten frame to "
