@@ -49,7 +49,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 .SECONDARY:
 
 all: $(BUILD)/sluice $(BUILD)/sluice.8 $(UNIT_BINS) $(BENCH_BINS) \
-	$(BUILD)/rulegen $(BUILD)/verifier_stats
+	$(BUILD)/rulegen $(BUILD)/verifier_stats $(BUILD)/xdp_drop.bpf.o
 
 deps:
 	@scripts/deps.sh
