@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
 #include <linux/ip.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -63,6 +64,7 @@ struct opts {
 	unsigned int chunk;
 	int cpu;
 	int generic;
+	const char *loop_a, *loop_b; /* --loop A,B: the bounce generator */
 };
 
 static void usage(FILE *f)
@@ -75,14 +77,20 @@ static void usage(FILE *f)
 	    "[--tuples FILE]\n"
 	    "         [--size BYTES] [--count N] [--seconds S] "
 	    "[--batch N] [--chunk N]\n"
-	    "         [--cpu N]\n"
+	    "         [--cpu N] [--loop A,B]\n"
 	    "       livegen attach --ifname IF drop|pass [--generic]\n"
 	    "defaults: 198.18.0.1 -> 198.18.0.2 udp 1024 -> 9, 60 bytes,\n"
 	    "  count 10000000, seconds 2, batch 64, chunk 262144 (frames per\n"
 	    "  test run at most; fewer when the receiver is slow)\n"
 	    "--tuples FILE: lines `src dst proto sport dport` (proto udp or "
 	    "tcp),\n"
-	    "  sent in turn (at most %d)\n",
+	    "  sent in turn (at most %d)\n"
+	    "--loop A,B: without live frames. A and B are the two ends of a\n"
+	    "  veth pair of the generator's own: seed frames go out of A, and\n"
+	    "  an XDP program on B sends each frame both back out of A and "
+	    "out\n"
+	    "  of --ifname: one frame to the receiver a round (--batch and\n"
+	    "  --chunk unused)\n",
 	    MAX_TUPLES);
 }
 
@@ -296,6 +304,87 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+#define BOUNCE_SEEDS 64
+
+/* The bounce generator (--loop A,B; livegen.bpf.c, bounce_tx): bounce_tx
+ * on B, the devmap holding A and the interface to the receiver, seeds sent
+ * out of A on a packet socket; then the frames circle by themselves until
+ * the count or the time is reached. Prints the same line as the live
+ * generator, with mode=bounce; 0 or 1. */
+static int send_bounce(const struct opts *o, struct livegen *skel, int ifindex,
+		       const unsigned char *frame, int n)
+{
+	int ia = if_nametoindex(o->loop_a), ib = if_nametoindex(o->loop_b);
+	struct sockaddr_ll sa = {.sll_family = AF_PACKET,
+				 .sll_protocol = htons(ETH_P_ALL)};
+	__u32 k0 = 0, k1 = 1;
+	double t0, t1, last_t;
+	__u64 sent, last = 0;
+	int fd, err = 1;
+
+	if (!ia || !ib) {
+		fprintf(stderr, "livegen: no interface %s or %s\n", o->loop_a,
+			o->loop_b);
+		return 1;
+	}
+	if (bpf_map__update_elem(skel->maps.bounce_out, &k0, sizeof(k0), &ia,
+				 sizeof(ia), BPF_ANY) ||
+	    bpf_map__update_elem(skel->maps.bounce_out, &k1, sizeof(k1),
+				 &ifindex, sizeof(ifindex), BPF_ANY)) {
+		fprintf(stderr, "livegen: cannot fill the devmap: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	skel->bss->bounce_limit = o->count;
+	skel->bss->bounce_stop = 0;
+	if (bpf_xdp_attach(ib, bpf_program__fd(skel->progs.bounce_tx),
+			   XDP_FLAGS_DRV_MODE, NULL)) {
+		fprintf(stderr, "livegen: cannot attach to %s: %s\n", o->loop_b,
+			strerror(errno));
+		return 1;
+	}
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	sa.sll_ifindex = ia;
+	if (fd < 0) {
+		fprintf(stderr, "livegen: packet socket: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	t0 = now();
+	for (int i = 0; i < BOUNCE_SEEDS; i++)
+		if (sendto(fd, frame, o->size, 0, (struct sockaddr *)&sa,
+			   sizeof(sa)) != (ssize_t)o->size) {
+			fprintf(stderr, "livegen: seed: %s\n", strerror(errno));
+			goto out;
+		}
+	/* Bounded by the time and the count; a loop that lost all its
+	 * frames (nothing new for 200 ms) ends it too. */
+	last_t = t1 = now();
+	do {
+		usleep(2000);
+		t1 = now();
+		sent = skel->bss->bounced;
+		if (sent != last) {
+			last = sent;
+			last_t = t1;
+		}
+	} while (sent < o->count && t1 - t0 < o->seconds && t1 - last_t < 0.2);
+	skel->bss->bounce_stop = 1;
+	sent = skel->bss->bounced;
+	t1 = now();
+	printf("livegen sent=%llu seconds=%.6f pps=%.0f size=%u tuples=%d "
+	       "mode=bounce seeds=%d\n",
+	       (unsigned long long)sent, t1 - t0,
+	       t1 > t0 ? sent / (t1 - t0) : 0.0, o->size, n, BOUNCE_SEEDS);
+	err = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	usleep(20000); /* what still circles is dropped (bounce_stop) */
+	bpf_xdp_detach(ib, XDP_FLAGS_DRV_MODE, NULL);
+	return err;
+}
+
 static int cmd_send(const struct opts *o)
 {
 	static struct tuple tuples[MAX_TUPLES];
@@ -337,6 +426,8 @@ static int cmd_send(const struct opts *o)
 	bpf_map__set_max_entries(skel->maps.livegen_hdrs, n);
 	bpf_program__set_autoload(skel->progs.sink_drop, false);
 	bpf_program__set_autoload(skel->progs.sink_pass, false);
+	bpf_program__set_autoload(skel->progs.livegen_tx, !o->loop_a);
+	bpf_program__set_autoload(skel->progs.bounce_tx, !!o->loop_a);
 	if (livegen__load(skel)) {
 		fprintf(stderr, "livegen: cannot load the BPF program\n");
 		goto out;
@@ -357,6 +448,10 @@ static int cmd_send(const struct opts *o)
 		}
 	}
 	build_frame(frame, o->size, src_mac, o->dst_mac, &tuples[0]);
+	if (o->loop_a) {
+		err = send_bounce(o, skel, ifindex, frame, n);
+		goto out;
+	}
 
 	fd = bpf_program__fd(skel->progs.livegen_tx);
 	t0 = now();
@@ -414,6 +509,7 @@ static int cmd_attach(const struct opts *o, const char *what)
 	if (!skel)
 		return 1;
 	bpf_program__set_autoload(skel->progs.livegen_tx, false);
+	bpf_program__set_autoload(skel->progs.bounce_tx, false);
 	bpf_program__set_autoload(skel->progs.sink_drop, !strcmp(what, "drop"));
 	bpf_program__set_autoload(skel->progs.sink_pass, !strcmp(what, "pass"));
 	prog = !strcmp(what, "drop") ? skel->progs.sink_drop
@@ -451,6 +547,7 @@ int main(int argc, char **argv)
 	    {"chunk", required_argument, NULL, 'k'},
 	    {"cpu", required_argument, NULL, 'C'},
 	    {"generic", no_argument, NULL, 'g'},
+	    {"loop", required_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -532,6 +629,17 @@ int main(int argc, char **argv)
 		case 'g':
 			o.generic = 1;
 			break;
+		case 'L': {
+			char *comma = strchr(optarg, ',');
+
+			bad = !comma || comma == optarg || !comma[1];
+			if (!bad) {
+				*comma = 0;
+				o.loop_a = optarg;
+				o.loop_b = comma + 1;
+			}
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
