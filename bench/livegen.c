@@ -49,6 +49,7 @@ struct tuple {
 	struct in_addr src, dst;
 	int proto;
 	unsigned int sport, dport;
+	int syn; /* TCP: a SYN (else an ACK) */
 };
 
 struct opts {
@@ -65,6 +66,7 @@ struct opts {
 	int cpu;
 	int generic;
 	const char *loop_a, *loop_b; /* --loop A,B: the bounce generator */
+	int syn;
 };
 
 static void usage(FILE *f)
@@ -77,7 +79,7 @@ static void usage(FILE *f)
 	    "[--tuples FILE]\n"
 	    "         [--size BYTES] [--count N] [--seconds S] "
 	    "[--batch N] [--chunk N]\n"
-	    "         [--cpu N] [--loop A,B]\n"
+	    "         [--cpu N] [--loop A,B] [--syn]\n"
 	    "       livegen attach --ifname IF drop|pass [--generic]\n"
 	    "defaults: 198.18.0.1 -> 198.18.0.2 udp 1024 -> 9, 60 bytes,\n"
 	    "  count 10000000, seconds 2, batch 64, chunk 262144 (frames per\n"
@@ -90,7 +92,8 @@ static void usage(FILE *f)
 	    "  an XDP program on B sends each frame both back out of A and "
 	    "out\n"
 	    "  of --ifname: one frame to the receiver a round (--batch and\n"
-	    "  --chunk unused)\n",
+	    "  --chunk unused)\n"
+	    "--syn: TCP frames are SYNs (default: ACKs)\n",
 	    MAX_TUPLES);
 }
 
@@ -259,9 +262,13 @@ static void build_frame(unsigned char *frame, unsigned int size,
 		tcp->source = htons(t->sport);
 		tcp->dest = htons(t->dport);
 		tcp->seq = htonl(1);
-		tcp->ack_seq = htonl(1);
 		tcp->doff = 5;
-		tcp->ack = 1;
+		if (t->syn) {
+			tcp->syn = 1;
+		} else {
+			tcp->ack_seq = htonl(1);
+			tcp->ack = 1;
+		}
 		tcp->window = htons(512);
 	}
 	ph.src = ip->saddr;
@@ -407,6 +414,8 @@ static int cmd_send(const struct opts *o)
 	} else {
 		tuples[0] = o->t;
 	}
+	for (int i = 0; i < n; i++)
+		tuples[i].syn = o->syn;
 	if (o->cpu >= 0) {
 		cpu_set_t set;
 
@@ -548,6 +557,7 @@ int main(int argc, char **argv)
 	    {"cpu", required_argument, NULL, 'C'},
 	    {"generic", no_argument, NULL, 'g'},
 	    {"loop", required_argument, NULL, 'L'},
+	    {"syn", no_argument, NULL, 'y'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -628,6 +638,9 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 			o.generic = 1;
+			break;
+		case 'y':
+			o.syn = 1;
 			break;
 		case 'L': {
 			char *comma = strchr(optarg, ',');
