@@ -219,9 +219,10 @@ static void probe_of(struct sl_lb_probe *p, uint16_t port, uint8_t type)
 
 static bool check_probes(void)
 {
-	struct server ok200 = {0}, err500 = {0}, mute = {0}, six = {0};
-	struct server host = {.host = true}, host6 = {.host = true};
-	struct server drip = {.drip = true};
+	/* (static: their threads outlive the function) */
+	static struct server ok200, err500, mute, six;
+	static struct server host = {.host = true}, host6 = {.host = true};
+	static struct server drip = {.drip = true};
 	uint16_t closed = closed_port();
 	struct sl_lb_probe p[10];
 	bool ok;
@@ -383,7 +384,7 @@ static bool check_loop(void)
 	struct sl_lb_service_cfg svc[2];
 	struct sl_lb_backend_cfg be[2];
 	struct loop_run r = {0};
-	struct server a = {0};
+	static struct server a; /* (its thread outlives the function) */
 	uint16_t hole = blackhole_port();
 	int want = RUN_MS / A_IVAL_MS; /* 12 (13 with the one at the end) */
 
