@@ -12,6 +12,8 @@
 #   BENCH_LAB 1|0           then the packets/s veth lab, bench/lab_pps.sh
 #   BENCH_SYN 1|0           then the SYN-flood and conntrack-filtering lab,
 #                           bench/syn_lab.sh
+#   BENCH_LBLAB 1|0         then the load balancer's veth lab (wrk through the
+#                           LB vs direct), bench/lab_lb.sh
 #   BENCH_MEM 1|0           then the memory of the whole state, bench/mem.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -383,6 +385,15 @@ fi
 if [ "${BENCH_SYN:-1}" = 1 ]; then
 	echo
 	bench/syn_lab.sh || echo "bench/run.sh: the SYN-flood lab failed" >&2
+fi
+
+# ---- the load balancer on a veth lab (bench/lab_lb.sh; BENCH_LBLAB=0
+# skips it): requests/s and connections/s by wrk through the LB's VIP vs
+# directly to the backend, per mode, each LB run checked from the LB
+# counters ----
+if [ "${BENCH_LBLAB:-1}" = 1 ]; then
+	echo
+	bench/lab_lb.sh || echo "bench/run.sh: the load balancer's lab failed" >&2
 fi
 
 # ---- memory of the whole state (bench/mem.sh; BENCH_MEM=0 skips it) ----

@@ -16,6 +16,8 @@ PKGS=(
 	tcpdump tshark tmux prometheus
 	# the load balancer's scale-out test: BIRD 2 announces VIPs over BGP, ECMP
 	bird2
+	# the load balancer's veth lab: requests/s through the LB (bench/lab_lb.sh)
+	wrk
 )
 
 missing=()

@@ -2,8 +2,9 @@
 /* health: the load balancer's health checks, the parts that touch no
  * state (docs/loadbalancer.md, Health checks): the rise/fall state
  * machine, the HTTP status line, and the probes themselves (TCP connect,
- * or HTTP/1.0 GET over the connection), run at once on non-blocking
- * sockets from the caller's network namespace. */
+ * or HTTP/1.0 GET over the connection) on non-blocking sockets from the
+ * caller's network namespace, stepped one poll event at a time, so that
+ * a caller's event loop (lb_health.c) runs each one on its own. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -47,26 +48,28 @@ bool sl_lb_health_step(struct sl_lb_be_health *h, bool ok, unsigned rise,
 int sl_http_status(const char *buf, size_t len)
 {
 	static const char v[] = "HTTP/1.";
-	const char *eol = memchr(buf, '\n', len);
-	size_t n = eol ? (size_t)(eol - buf) : len;
 	int st = 0;
 
-	/* "HTTP/1.x SSS" then a space or the end of the line */
-	for (size_t i = 0; i < n && i < sizeof(v) - 1; i++)
-		if (buf[i] != v[i])
+	/* "HTTP/1.x SSS" then a space or the end of the line: decided from
+	 * these 13 bytes, whatever the length of the reason phrase */
+	for (size_t i = 0; i < len && i < 13; i++) {
+		char c = buf[i];
+		bool ok;
+
+		if (i < sizeof(v) - 1)
+			ok = c == v[i];
+		else if (i == 8)
+			ok = c == ' ';
+		else if (i == 12)
+			ok = c == ' ' || c == '\r' || c == '\n';
+		else
+			ok = c >= '0' && c <= '9';
+		if (!ok)
 			return -EPROTO;
-	if (n < 12)
-		return eol ? -EPROTO : -EAGAIN;
-	if (buf[7] < '0' || buf[7] > '9' || buf[8] != ' ')
-		return -EPROTO;
-	for (int i = 9; i < 12; i++) {
-		if (buf[i] < '0' || buf[i] > '9')
-			return -EPROTO;
-		st = st * 10 + buf[i] - '0';
+		if (i >= 9 && i < 12)
+			st = st * 10 + c - '0';
 	}
-	if (n > 12 && buf[12] != ' ' && buf[12] != '\r')
-		return -EPROTO;
-	if (!eol)
+	if (len < 13)
 		return -EAGAIN;
 	return st >= 100 && st <= 599 ? st : -EPROTO;
 }
@@ -98,7 +101,7 @@ static void fail(struct sl_lb_probe *p, const char *what, int err)
 	done(p);
 }
 
-static void start(struct sl_lb_probe *p)
+void sl_lb_probe_start(struct sl_lb_probe *p)
 {
 	struct sockaddr_storage ss = {0};
 	socklen_t sl;
@@ -106,6 +109,7 @@ static void start(struct sl_lb_probe *p)
 	p->ok = false;
 	p->err[0] = 0;
 	p->len = 0;
+	p->sent = 0;
 	p->fd = -1;
 	p->step = P_CONNECT;
 	if (p->family == 4) {
@@ -135,14 +139,42 @@ static void start(struct sl_lb_probe *p)
 		fail(p, "connect", errno);
 }
 
-/* One step of p on a poll event. */
-static void advance(struct sl_lb_probe *p)
+bool sl_lb_probe_done(const struct sl_lb_probe *p)
 {
-	char req[SL_LB_PATH_MAX + 64];
+	return p->step == P_DONE;
+}
+
+short sl_lb_probe_events(const struct sl_lb_probe *p)
+{
+	return p->step == P_RECV ? POLLIN : POLLOUT | POLLIN;
+}
+
+/* The request: GET path with a Host header naming the backend as the
+ * service names it (ADDR:PORT, IPv6 in brackets); its length. */
+static size_t request(const struct sl_lb_probe *p, char *req, size_t size)
+{
+	char host[64];
+	int n;
+
+	sl_lb_endpoint_format(p->addr, p->family, p->port, 0, host,
+			      sizeof(host));
+	n = snprintf(req, size,
+		     "GET %s HTTP/1.0\r\nHost: %s\r\n"
+		     "User-Agent: sluice-health\r\nConnection: close\r\n\r\n",
+		     p->path[0] ? p->path : "/", host);
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+void sl_lb_probe_advance(struct sl_lb_probe *p)
+{
+	char req[SL_LB_PATH_MAX + 160];
 	int e = 0, st;
 	socklen_t el = sizeof(e);
+	size_t len;
 	ssize_t r;
 
+	if (p->step == P_DONE)
+		return;
 	if (p->step == P_CONNECT) {
 		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &e, &el) || e) {
 			fail(p, "connect", e ? e : errno);
@@ -156,17 +188,21 @@ static void advance(struct sl_lb_probe *p)
 			done(p);
 			return;
 		}
-		snprintf(req, sizeof(req),
-			 "GET %s HTTP/1.0\r\nUser-Agent: sluice-health\r\n\r\n",
-			 p->path[0] ? p->path : "/");
-		r = send(p->fd, req, strlen(req), MSG_NOSIGNAL);
-		if (r != (ssize_t)strlen(req)) {
+		/* the rest of the request (a full send buffer sends part) */
+		len = request(p, req, sizeof(req));
+		r = send(p->fd, req + p->sent, len - p->sent, MSG_NOSIGNAL);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0) {
 			fail(p, "send", r < 0 ? errno : EIO);
 			return;
 		}
-		p->step = P_RECV;
+		p->sent += (size_t)r;
+		if (p->sent == len)
+			p->step = P_RECV;
 		return;
 	}
+	/* the status line may come in pieces: wait for its 13 bytes */
 	r = recv(p->fd, p->buf + p->len, sizeof(p->buf) - 1 - p->len, 0);
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -176,7 +212,7 @@ static void advance(struct sl_lb_probe *p)
 	}
 	p->len += (size_t)r;
 	st = sl_http_status(p->buf, p->len);
-	if (st == -EAGAIN && r && p->len < sizeof(p->buf) - 1)
+	if (st == -EAGAIN && r)
 		return;
 	if (st < 0) {
 		fail(p, r ? "not an HTTP status line" : "closed", 0);
@@ -186,6 +222,12 @@ static void advance(struct sl_lb_probe *p)
 	p->ok = sl_http_healthy(st);
 	if (!p->ok)
 		snprintf(p->err, sizeof(p->err), "http status %d", st);
+}
+
+void sl_lb_probe_expire(struct sl_lb_probe *p)
+{
+	if (p->step != P_DONE)
+		fail(p, "timeout", 0);
 }
 
 static double mono_ms(void)
@@ -206,43 +248,37 @@ void sl_lb_probe_run(struct sl_lb_probe *p, size_t n, int timeout_ms)
 		if (!pf)
 			fail(&p[i], "out of memory", 0);
 		else
-			start(&p[i]);
+			sl_lb_probe_start(&p[i]);
 	}
 	for (;;) {
 		size_t m = 0;
 		double left = end - mono_ms();
 
 		for (size_t i = 0; pf && i < n; i++) {
-			if (p[i].step == P_DONE)
+			if (sl_lb_probe_done(&p[i]))
 				continue;
 			pf[m].fd = p[i].fd;
-			pf[m].events =
-			    p[i].step == P_RECV ? POLLIN : POLLOUT | POLLIN;
+			pf[m].events = sl_lb_probe_events(&p[i]);
 			pf[m++].revents = 0;
 		}
 		if (!m)
 			break;
 		if (left <= 0) {
 			for (size_t i = 0; i < n; i++)
-				if (p[i].step != P_DONE)
-					fail(&p[i], "timeout", 0);
+				sl_lb_probe_expire(&p[i]);
 			break;
 		}
 		if (poll(pf, m, (int)left + 1) < 0 && errno != EINTR)
 			break;
 		for (size_t i = 0, j = 0; i < n; i++) {
-			if (p[i].step == P_DONE)
+			if (sl_lb_probe_done(&p[i]))
 				continue;
 			if (pf[j++].revents)
-				advance(&p[i]);
+				sl_lb_probe_advance(&p[i]);
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (p[i].step != P_DONE)
+	for (size_t i = 0; i < n; i++)
+		if (!sl_lb_probe_done(&p[i]))
 			fail(&p[i], "poll", errno);
-		if (p[i].fd >= 0)
-			close(p[i].fd);
-		p[i].fd = -1;
-	}
 	free(pf);
 }

@@ -118,23 +118,6 @@ int sl_lb_endpoint_parse(const char *s, bool want_proto, uint8_t *addr,
 	return 0;
 }
 
-void sl_lb_endpoint_format(const uint8_t *addr, uint8_t family, uint16_t port,
-			   uint8_t proto, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-	const char *pr = proto == IPPROTO_TCP	? "/tcp"
-			 : proto == IPPROTO_UDP ? "/udp"
-						: "";
-
-	inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, a, sizeof(a));
-	if (!port)
-		snprintf(buf, len, "%s", a);
-	else if (family == 6)
-		snprintf(buf, len, "[%s]:%u%s", a, port, pr);
-	else
-		snprintf(buf, len, "%s:%u%s", a, port, pr);
-}
-
 void sl_lb_cfg_free(struct sl_lb_cfg *lb)
 {
 	for (size_t i = 0; i < lb->n_svc; i++)

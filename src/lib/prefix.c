@@ -108,6 +108,25 @@ void sl_prefix_format(const struct sl_prefix *p, char *buf, size_t len)
 	snprintf(buf, len, "%s/%u", a, p->plen);
 }
 
+/* A load balancer's endpoint (here, below lb.c and health.c, which
+ * both print one). */
+void sl_lb_endpoint_format(const uint8_t *addr, uint8_t family, uint16_t port,
+			   uint8_t proto, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	const char *pr = proto == IPPROTO_TCP	? "/tcp"
+			 : proto == IPPROTO_UDP ? "/udp"
+						: "";
+
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, a, sizeof(a));
+	if (!port)
+		snprintf(buf, len, "%s", a);
+	else if (family == 6)
+		snprintf(buf, len, "[%s]:%u%s", a, port, pr);
+	else
+		snprintf(buf, len, "%s:%u%s", a, port, pr);
+}
+
 /* ---- prefix-list files ---- */
 
 int sl_bytes_cap(const char *var, unsigned long long def,

@@ -683,7 +683,7 @@ int sl_lb_mode_parse(const char *s);
 int sl_lb_endpoint_parse(const char *s, bool want_proto, uint8_t *addr,
 			 uint8_t *family, uint16_t *port, uint8_t *proto,
 			 char *err, size_t errlen);
-/* Formats the same ("[...]" around IPv6; "/tcp" when proto). */
+/* Formats the same ("[...]" around IPv6; "/tcp" when proto; prefix.c). */
 void sl_lb_endpoint_format(const uint8_t *addr, uint8_t family, uint16_t port,
 			   uint8_t proto, char *buf, size_t len);
 /* Deep copy and free of a section. */
@@ -750,14 +750,14 @@ int sl_lb_bird_write(const char *path, const char *text, bool *changed);
  * row. True when the state changed. */
 bool sl_lb_health_step(struct sl_lb_be_health *h, bool ok, unsigned rise,
 		       unsigned fall, uint64_t now);
-/* The status of an HTTP response's first bytes buf[0..len): 100 .. 599,
- * -EAGAIN when the status line is not complete yet, -EPROTO when it is
- * not one. */
+/* The status of an HTTP response's first bytes buf[0..len): 100 .. 599
+ * once "HTTP/1.x SSS" and the byte after it (space or end of line) are
+ * in, -EAGAIN before, -EPROTO when they are not a status line. */
 int sl_http_status(const char *buf, size_t len);
 /* A status that counts as healthy: 2xx or 3xx. */
 bool sl_http_healthy(int status);
 
-/* One backend to check and, after sl_lb_probe_run, its outcome. */
+/* One backend to check and, once done, its outcome. */
 struct sl_lb_probe {
 	struct sl_lb_svc_key svc; /* its service */
 	__u32 id;		  /* its backend id */
@@ -772,10 +772,22 @@ struct sl_lb_probe {
 	/* private */
 	int fd, step;
 	char buf[64];
-	size_t len;
+	size_t len, sent;
 };
-/* Runs the checks p[0..n) at once (non-blocking sockets), each with
- * timeout_ms to connect and, for http, to answer; fills ok and err. */
+/* One probe, step by step, for a caller's event loop: start opens its
+ * non-blocking socket (fd) and connects; then, on each poll event of fd
+ * for events(), advance takes the next step (connected; request sent,
+ * in as many pieces as the socket takes; status line read, in as many as
+ * it comes) until done (ok and err filled, fd closed); expire ends it as
+ * "timeout" when the caller's deadline passed. http sends
+ * "GET path HTTP/1.0" with "Host: ADDR:PORT" (IPv6 in brackets). */
+void sl_lb_probe_start(struct sl_lb_probe *p);
+bool sl_lb_probe_done(const struct sl_lb_probe *p);
+short sl_lb_probe_events(const struct sl_lb_probe *p);
+void sl_lb_probe_advance(struct sl_lb_probe *p);
+void sl_lb_probe_expire(struct sl_lb_probe *p);
+/* Runs the checks p[0..n) at once, each with timeout_ms to connect and,
+ * for http, to answer; returns when all are done. */
 void sl_lb_probe_run(struct sl_lb_probe *p, size_t n, int timeout_ms);
 /* Records the outcomes p[0..n) (a writer's ctx: under the state's lock):
  * each backend's health steps, and each service where a backend went
@@ -784,10 +796,27 @@ void sl_lb_probe_run(struct sl_lb_probe *p, size_t n, int timeout_ms);
  * clock, ns. 0 or a negative errno. */
 int sl_lb_health_record(struct sl_ctx *ctx, const struct sl_lb_probe *p,
 			size_t n, uint64_t now);
-/* The health checks' loop (the daemon's thread): every service with a
- * `health:` check is checked at its interval until *stop; reads the
- * running state under the shared lock, probes with no lock held, records
- * under the exclusive lock. */
+/* The health checks' timeout: the interval, at most this. */
+#define SL_LB_HC_TIMEOUT_MAX_MS 2000U
+/* Where the health checks' loop reads the services and records the
+ * outcomes: read fills run (as sl_lb_read: services, backends and ids;
+ * 0 or a negative errno); record takes the outcomes of the probes that
+ * completed since the last call. */
+struct sl_lb_hc_ops {
+	int (*read)(void *arg, struct sl_lb_cfg *run);
+	void (*record)(void *arg, const struct sl_lb_probe *p, size_t n);
+};
+/* The health checks' event loop, until *stop: every backend of a service
+ * with a check is probed at the service's interval, each probe on its
+ * own (a deadline of the interval, at most SL_LB_HC_TIMEOUT_MAX_MS): new
+ * probes start when due while others are in flight, so a silent backend
+ * delays no other check. The services are read again every 100 ms; the
+ * outcomes of each turn of the loop are recorded together. */
+void sl_lb_health_run(const struct sl_lb_hc_ops *ops, void *arg,
+		      volatile int *stop);
+/* The daemon's thread: sl_lb_health_run reading the running state under
+ * the shared lock (released at once) and recording under the exclusive
+ * lock (sl_lb_health_record); no lock is held while a probe runs. */
 void sl_lb_health_loop(const char *bpffs, volatile int *stop);
 
 /* A whole desired state, as `apply` takes it and `export` prints it. */

@@ -1,18 +1,32 @@
 # shellcheck shell=bash
-# lb_lab.sh: the load balancer's lab, sourced by test_lb.sh and
-# test_lb_ipip.sh after lib.sh and lab_names: a client namespace, the LB
-# node ($NS_LB, forwarding on) and three backend namespaces $P-b1..3, each
-# behind its own veth (198.18.1N.0/24, 2001:db8:1N::/64), running a small
+# lb_lab.sh: the load balancer's lab, sourced by test_lb.sh,
+# test_lb_health.sh, test_lb_ipip.sh and bench/lab_lb.sh after lib.sh and
+# lab_names: a client namespace, the LB node ($NS_LB, forwarding on) and
+# backend namespaces $P-b1..N, each behind its own veth, running a small
 # server that answers with its own name (HTTP on 8080 and 80, a line
 # service on 9000). The client's end runs an empty XDP program (XDP_TX /
 # redirect into a veth needs one on the peer) and every sender has
-# checksum offload off. The test sets LO_VIPS (the backends' addresses on
-# lo) and may define lab_backend_xdp before sourcing.
-
+# checksum offload off. The caller sets LO_VIPS (the backends' addresses
+# on lo) and may define, before sourcing, lab_backend_xdp NS IF (the
+# backends' XDP program; default: the empty one; lab_backend_decap for
+# dsr-ipip) and lb_serve I /
+# lb_listening I (backend I's server and its readiness; default: the
+# name server below), and set the addresses (defaults in brackets):
+#   LB_NET_C  LB_NET6_C   client link /24, /64: .1 / ::1 the client, .2 /
+#                         ::2 the LB node [198.18.0, 2001:db8:]
+#   LB_NET_VIP LB_NET6_VIP the VIPs' /24, /64, routed via the LB node
+#                         [198.18.100, 2001:db8:100:]
+#   LB_NETS_BE LB_NETS6_BE one per backend, its link's /24, /64: .1 the LB
+#                         node, .2 the backend [198.18.11..13,
+#                         2001:db8:11..13:]
 EMPTY=$(dirname "$SLUICE")/xdp_empty.bpf.o
 [ -f "$EMPTY" ] || EMPTY=$ROOT_DIR/build/xdp_empty.bpf.o
 NS_LB=$NS_S
 N_CURL=${N_CURL:-30}
+LB_NET_C=${LB_NET_C:-198.18.0} LB_NET6_C=${LB_NET6_C:-2001:db8:}
+LB_NET_VIP=${LB_NET_VIP:-198.18.100} LB_NET6_VIP=${LB_NET6_VIP:-2001:db8:100:}
+read -r -a LB_BE4 <<<"${LB_NETS_BE:-198.18.11 198.18.12 198.18.13}"
+read -r -a LB_BE6 <<<"${LB_NETS6_BE:-2001:db8:11: 2001:db8:12: 2001:db8:13:}"
 
 # The backends' server and the long-connection client (one file).
 cat >"$T/lbpeer.py" <<'EOF'
@@ -61,7 +75,7 @@ else:
     client(sys.argv[2], sys.argv[3], sys.argv[4])
 EOF
 
-# lab: client -- LB -- b1, b2, b3 (one /24 and /64 each); each backend
+# lab: client -- LB -- b1..N (one /24 and /64 each); each backend
 # holds $LO_VIPS on lo and gets its XDP program from lab_backend_xdp NS
 # IF (default: the empty program).
 lab_lo() {
@@ -77,33 +91,53 @@ lab_lo() {
 # lb_serve I: backend I's server (80, 8080, 9000) in the background;
 # its pid in SRV_PID[I].
 declare -A SRV_PID
-lb_serve() {
-	timeout 900 ip netns exec "$P-b$1" "$PY" "$T/lbpeer.py" serve \
-		"b$1" >>"$T/b$1.log" 2>&1 &
-	SRV_PID[$1]=$!
-	PIDS+=($!)
-}
+if ! declare -F lb_serve >/dev/null; then
+	lb_serve() {
+		timeout 900 ip netns exec "$P-b$1" "$PY" "$T/lbpeer.py" serve \
+			"b$1" >>"$T/b$1.log" 2>&1 &
+		SRV_PID[$1]=$!
+		PIDS+=($!)
+	}
+fi
 # lb_listening I: backend I's servers listen (bounded wait).
-lb_listening() { listening "$P-b$1" 9000; }
+if ! declare -F lb_listening >/dev/null; then
+	lb_listening() { listening "$P-b$1" 9000; }
+fi
+# sbe N ARGS...: sluice on backend N (its namespace, its own bpffs).
+sbe() {
+	timeout 60 ip netns exec "$P-b$1" "$SLUICE" --bpffs "$T/bpf-b$1" \
+		"${@:2}"
+}
+# lab_backend_decap NS IF: Sluice with the decapsulation (attach --decap,
+# for dsr-ipip) on backend NS's IF, on a bpffs of its own; a test makes it
+# its lab_backend_xdp.
+lab_backend_decap() {
+	local n=${1##*-b}
+	mkdir -p "$T/bpf-b$n" && mount -t bpf bpf "$T/bpf-b$n" || return 1
+	MOUNTS+=("$T/bpf-b$n")
+	sbe "$n" attach "$2" --decap >/dev/null
+}
 if ! declare -F lab_backend_xdp >/dev/null; then
 	lab_backend_xdp() { ip -n "$1" link set dev "$2" xdp obj "$EMPTY" sec xdp; }
 fi
 lab() {
+	local i n4 n6
 	ns_up "$NS_C" && ns_up "$NS_LB" || return 1
-	pair_up "$NS_C" "$IF_C" 198.18.0.1 2001:db8::1 "$NS_LB" "$IF_S" \
-		198.18.0.2 2001:db8::2 || return 1
-	ip -n "$NS_C" route add 198.18.100.0/24 via 198.18.0.2 &&
-		ip -n "$NS_C" -6 route add 2001:db8:100::/64 via 2001:db8::2 ||
+	pair_up "$NS_C" "$IF_C" "$LB_NET_C.1" "${LB_NET6_C}:1" "$NS_LB" "$IF_S" \
+		"$LB_NET_C.2" "${LB_NET6_C}:2" || return 1
+	ip -n "$NS_C" route add "$LB_NET_VIP.0/24" via "$LB_NET_C.2" &&
+		ip -n "$NS_C" -6 route add "${LB_NET6_VIP}:/64" via "${LB_NET6_C}:2" ||
 		return 1
 	ip netns exec "$NS_LB" sysctl -qw net.ipv4.ip_forward=1 \
 		net.ipv6.conf.all.forwarding=1 || return 1
-	for i in 1 2 3; do
+	for i in $(seq ${#LB_BE4[@]}); do
+		n4=${LB_BE4[i - 1]} n6=${LB_BE6[i - 1]}
 		ns_up "$P-b$i" || return 1
-		pair_up "$NS_LB" "$P-l$i" "198.18.1$i.1" "2001:db8:1$i::1" \
-			"$P-b$i" "$P-b${i}0" "198.18.1$i.2" "2001:db8:1$i::2" ||
+		pair_up "$NS_LB" "$P-l$i" "$n4.1" "${n6}:1" \
+			"$P-b$i" "$P-b${i}0" "$n4.2" "${n6}:2" ||
 			return 1
-		ip -n "$P-b$i" route add default via "198.18.1$i.1" &&
-			ip -n "$P-b$i" -6 route add default via "2001:db8:1$i::1" &&
+		ip -n "$P-b$i" route add default via "$n4.1" &&
+			ip -n "$P-b$i" -6 route add default via "${n6}:1" &&
 			lab_lo "$P-b$i" &&
 			lab_backend_xdp "$P-b$i" "$P-b${i}0" &&
 			ip netns exec "$P-b$i" ethtool -K "$P-b${i}0" tx off \
@@ -113,13 +147,13 @@ lab() {
 	ip -n "$NS_C" link set dev "$IF_C" xdp obj "$EMPTY" sec xdp &&
 		ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null ||
 		return 1
-	for i in 1 2 3; do
+	for i in $(seq ${#LB_BE4[@]}); do
 		lb_listening "$i"
 		# neighbours resolved both ways before the first forward
-		try_ping "$NS_LB" "198.18.1$i.2" && try_ping "$NS_LB" "2001:db8:1$i::2" ||
-			return 1
+		try_ping "$NS_LB" "${LB_BE4[i - 1]}.2" &&
+			try_ping "$NS_LB" "${LB_BE6[i - 1]}:2" || return 1
 	done
-	try_ping "$NS_LB" 198.18.0.1 && try_ping "$NS_LB" 2001:db8::1
+	try_ping "$NS_LB" "$LB_NET_C.1" && try_ping "$NS_LB" "${LB_NET6_C}:1"
 }
 # get HOST PORT: one fetch; the backend's name (empty on failure).
 get() {

@@ -23,18 +23,9 @@
 lab_names "li-$$"
 VIP=198.18.100.3 VIP6=2001:db8:100::3
 LO_VIPS="$VIP $VIP6"
-# sbe N ARGS...: sluice on backend N (its namespace, its own bpffs)
-sbe() {
-	timeout 60 ip netns exec "$P-b$1" "$SLUICE" --bpffs "$T/bpf-b$1" \
-		"${@:2}"
-}
-# the backends' XDP: Sluice with the decapsulation
-lab_backend_xdp() {
-	local n=${1##*-b}
-	mkdir -p "$T/bpf-b$n" && mount -t bpf bpf "$T/bpf-b$n" || return 1
-	MOUNTS+=("$T/bpf-b$n")
-	sbe "$n" attach "$2" --decap >/dev/null
-}
+# the backends' XDP: Sluice with the decapsulation (lb_lab.sh; sbe N
+# ARGS... runs sluice on backend N)
+lab_backend_xdp() { lab_backend_decap "$@"; }
 # shellcheck source=tests/e2e/lb_lab.sh
 . "$(dirname "$0")/lb_lab.sh"
 
