@@ -32,7 +32,8 @@ struct opts {
 	int dst_pct; /* share of destination entries */
 	int runs;
 	unsigned long long seed;
-	const char *cli; /* the sluice binary, or NULL */
+	const char *cli;  /* the sluice binary, or NULL */
+	const char *keep; /* write the configs here, keep them, time nothing */
 };
 
 static double now_s(void)
@@ -498,19 +499,16 @@ static int cli_run(const char *cli, const char *dir)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_sets [-n N] [--v6 PCT] [--dst PCT] [--runs R] "
-		   "[--seed S] [--cli PATH]\n");
+		   "[--seed S] [--cli PATH] [--write-only DIR]\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"v6", 1, NULL, '6'},
-	    {"dst", 1, NULL, 'd'},
-	    {"runs", 1, NULL, 'r'},
-	    {"seed", 1, NULL, 's'},
-	    {"cli", 1, NULL, 'c'},
-	    {"help", 0, NULL, 'h'},
-	    {},
+	    {"v6", 1, NULL, '6'},   {"dst", 1, NULL, 'd'},
+	    {"runs", 1, NULL, 'r'}, {"seed", 1, NULL, 's'},
+	    {"cli", 1, NULL, 'c'},  {"write-only", 1, NULL, 'w'},
+	    {"help", 0, NULL, 'h'}, {},
 	};
 	struct opts o = {.n = 1000000, .runs = 3, .seed = 1};
 	struct sl_set_entry *a, *b;
@@ -538,6 +536,9 @@ int main(int argc, char **argv)
 		case 'c':
 			o.cli = optarg;
 			break;
+		case 'w':
+			o.keep = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -556,6 +557,18 @@ int main(int argc, char **argv)
 	a = gen(o.n, &o);
 	rng_state ^= 0x5bd1e995;
 	b = gen(o.n, &o);
+	if (o.keep) {
+		/* The configs only, for timing the CLI by hand. */
+		if (mkdir(o.keep, 0755) && errno != EEXIST)
+			return 1;
+		if (write_config(o.keep, "A", a, o.n, NULL) ||
+		    write_config(o.keep, "B", b, o.n, NULL) ||
+		    write_config(o.keep, "A1", a, o.n,
+				 "allow:\n  - 2001:db8:5::1\n"))
+			return 1;
+		printf("bench_sets: wrote %s/{A,B,A1}.yaml\n", o.keep);
+		return 0;
+	}
 	if (!a || !b || !mkdtemp(dir)) {
 		fprintf(stderr, "bench_sets: out of memory or no temp dir\n");
 		return 1;

@@ -17,7 +17,12 @@
  * names the slot in use (sl_blob_hdr.set_gen), so apply fills the other
  * slot off to the side and switches sets and rules with one write. The
  * inner maps below are the templates; the control plane creates the real
- * ones (src/lib/sets.c). */
+ * ones (src/lib/sets.c) with the capacities of the `limits:` section. A
+ * template has one entry: the kernel keeps only its type, key and value
+ * sizes and flags to check inner maps against (a hash or trie inner map may
+ * have any max_entries), and libbpf frees it once the outer map exists, so
+ * a full-size host template cost a 16 MiB bucket array, zeroed and freed,
+ * per host map at every new state. */
 
 /* A set map: SL_SET_GENS slots of an inner map of type `mtype`. The tries
  * hold prefixes shorter than a host, allow and deny entries together so
@@ -39,9 +44,9 @@
 		__array(values, struct name##_inner);          \
 	} name SEC(".maps")
 #define SL_SET_TRIE(name, key_t) \
-	SL_SET_SLOTS(name, BPF_MAP_TYPE_LPM_TRIE, key_t, SL_SET_MAX_ENTRIES)
+	SL_SET_SLOTS(name, BPF_MAP_TYPE_LPM_TRIE, key_t, 1)
 #define SL_SET_HOSTS(name, key_t) \
-	SL_SET_SLOTS(name, BPF_MAP_TYPE_HASH, key_t, SL_HOST_MAX_ENTRIES)
+	SL_SET_SLOTS(name, BPF_MAP_TYPE_HASH, key_t, 1)
 
 /* One trie and one host hash per direction and family. */
 SL_SET_TRIE(sl_set_src_v4, struct sl_lpm_v4);

@@ -349,8 +349,12 @@ enum sl_frag {
  * ipfrag_time); an older entry is absent. A later fragment whose first
  * fragment came late, never, or was evicted meets the rules and the
  * policy (rules may match it with `fragment: later`). */
-#define SL_MAP_FRAGS	    "sl_frags"
+#define SL_MAP_FRAGS "sl_frags"
+/* Capacity: `fragments: {max: N}`, a map creation parameter like
+ * sl_ct's (SL_FRAG_MAX_ENTRIES; SL_FRAG_MAX_MIN..SL_FRAG_MAX_MAX). */
 #define SL_FRAG_MAX_ENTRIES 8192
+#define SL_FRAG_MAX_MIN	    1024U
+#define SL_FRAG_MAX_MAX	    (1U << 24)
 #define SL_FRAG_TIMEOUT_S   30 /* the default (config `fragments: timeout`) */
 #define SL_FRAG_TIMEOUT_MAX 3600
 
@@ -489,8 +493,11 @@ _Static_assert(sizeof(struct sl_blob_hdr) == 256, "sl_blob_hdr size");
 #define SL_RL_SLOTS	  256
 /* An LRU hash preallocates every element (about 100 B each): 16,384
  * buckets cost about 1.6 MiB, paid at attach, so that an empty attach
- * stays small (131,072 took 14 MiB). */
+ * stays small (131,072 took 14 MiB). Capacity: `ratelimit: {max: N}`, a
+ * map creation parameter like sl_ct's (SL_RL_MAX_MIN..SL_RL_MAX_MAX). */
 #define SL_RL_MAX_BUCKETS (1U << 14)
+#define SL_RL_MAX_MIN	  1024U
+#define SL_RL_MAX_MAX	  (1U << 24)
 #define SL_RL_SCALE	  1000000000ULL /* nano-tokens per token */
 
 /* What a ratelimit rule's buckets are keyed by. */

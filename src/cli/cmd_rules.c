@@ -581,6 +581,18 @@ static void diff_print(const struct sl_apply_diff *d)
 	}
 	for (size_t i = 0; i < d->n_lb; i++)
 		printf("  %c lb service %s\n", d->lb[i].change, d->lb[i].svc);
+	for (size_t i = 0; i < d->n_caps; i++) {
+		const struct sl_cap_diff *c = &d->caps[i];
+
+		printf("  ~ %s: %u -> %u (%s made anew, its %zu entries copied "
+		       "over",
+		       sl_rt_map_key(c->map), c->from, c->to,
+		       sl_rt_map_name(c->map), c->entries);
+		if (c->entries > c->to)
+			printf("; at least %zu do not fit and would be gone",
+			       c->entries - c->to);
+		printf(")\n");
+	}
 }
 
 static void jw_rules(struct jw *w, const char *key, const struct sl_rule *r,
@@ -715,6 +727,23 @@ static void diff_json(struct jw *w, const struct sl_apply_diff *d)
 	jw_entries(w, "added", d->sets_added, d->n_sets_added);
 	jw_entries(w, "removed", d->sets_removed, d->n_sets_removed);
 	jw_obj_close(w);
+	jw_key(w, "capacities");
+	jw_arr_open(w);
+	for (size_t i = 0; i < d->n_caps; i++) {
+		jw_obj_open(w);
+		jw_key(w, "map");
+		jw_str(w, sl_rt_map_name(d->caps[i].map));
+		jw_key(w, "key");
+		jw_str(w, sl_rt_map_key(d->caps[i].map));
+		jw_key(w, "from");
+		jw_u64(w, d->caps[i].from);
+		jw_key(w, "to");
+		jw_u64(w, d->caps[i].to);
+		jw_key(w, "entries");
+		jw_u64(w, d->caps[i].entries);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
 	jw_obj_close(w);
 }
 
@@ -859,7 +888,9 @@ const struct cli_cmd cmd_apply = {
 	     "interfaces carrying programs Sluice does not manage are "
 	     "refused), change nothing, and print what would change: "
 	     "policy, interfaces, rules and set entries added (+), removed "
-	     "(-) or changed (~); with -j as \"diff\"."},
+	     "(-) or changed (~), and the capacities of the runtime tables "
+	     "(conntrack, ratelimit and fragments max) that change, with "
+	     "the entries they hold; with -j as \"diff\"."},
 	    {},
 	},
     .examples = "$ sluice apply -f /etc/sluice/sluice.yaml\n"

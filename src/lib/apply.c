@@ -153,6 +153,14 @@ int sl_rules_read(struct sl_ctx *ctx, struct sl_rule **out, size_t *n)
 	return 0;
 }
 
+/* The capacity runtime map i (enum sl_rt_map) has (0: no such map). */
+static __u32 rt_have(struct sl_ctx *ctx, int i)
+{
+	int fd = sl_map_fd(ctx, sl_rt_map_name(i));
+
+	return fd < 0 ? 0 : sl_map_max(fd);
+}
+
 int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 {
 	struct sl_attachment *att = NULL;
@@ -171,6 +179,10 @@ int sl_config_read(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags)
 		sl_blob_ct_read(ctx, &cfg->ct);
 		sl_blob_frag_read(ctx, &cfg->frag);
 	}
+	/* The capacities of the rate limits' and fragments' tables are their
+	 * maps' (0: none, the default). */
+	cfg->rl.max = rt_have(ctx, SL_RT_RL);
+	cfg->frag.max = rt_have(ctx, SL_RT_FRAGS);
 	ctx->set_gen = err ? 0 : (int)(h.set_gen & 1);
 	ctx->defs_gen = err ? 0 : (int)(h.defs_gen & 1);
 
@@ -1226,91 +1238,169 @@ back:
 	return err;
 }
 
-/* ---- conntrack: the table's capacity and the programs' switch ---- */
+/* ---- runtime-owned tables: their capacities, and conntrack's switch ---- */
 
-/* What ct_prepare() changed, for ct_undo() and ct_done(). */
-struct ct_change {
-	bool reload;	 /* attachments moved to the other conntrack switch */
-	bool remade;	 /* sl_ct was made anew; the old pin is aside */
-	bool had_old;	 /* there was an old pin */
+/* The capacity cfg asks of runtime map i (enum sl_rt_map); 0: none asked
+ * (a connection table while conntrack is off keeps whatever it has). */
+static __u32 rt_want(const struct sl_config *cfg, int i)
+{
+	struct sl_ct_cfg ct;
+
+	switch (i) {
+	case SL_RT_CT:
+		sl_ct_cfg_effective(&cfg->ct, &ct);
+		return ct.enabled ? ct.max : 0;
+	case SL_RT_RL:
+		return cfg->rl.max ? cfg->rl.max : SL_RL_MAX_BUCKETS;
+	case SL_RT_FRAGS:
+		return cfg->frag.max ? cfg->frag.max : SL_FRAG_MAX_ENTRIES;
+	}
+	return 0;
+}
+
+/* The runtime tables an apply of cfg makes anew with another capacity,
+ * into the diff (their entries copied over: `entries` now). */
+static void rt_diff(struct sl_ctx *ctx, const struct sl_config *cfg,
+		    struct sl_apply_diff *d)
+{
+	d->n_caps = 0;
+	for (int i = 0; i < SL_RT_MAPS && !ctx->wrapped; i++) {
+		__u32 want = rt_want(cfg, i), have = rt_have(ctx, i);
+		int fd = sl_map_fd(ctx, sl_rt_map_name(i));
+
+		if (!want || !have || want == have || fd < 0)
+			continue;
+		d->caps[d->n_caps++] =
+		    (struct sl_cap_diff){i, have, want, sl_map_count_all(fd)};
+	}
+}
+
+/* What rt_prepare() changed, for rt_undo() and rt_done(). */
+struct rt_change {
+	bool reload;	 /* attachments moved to the new tables and switch */
 	bool was_on, on; /* conntrack before and after */
-	char pin[400], aside[420];
+	bool any;	 /* a table was made anew */
+	struct rt_table {
+		bool remade;  /* made anew; the old pin is aside */
+		bool had_old; /* there was an old pin */
+		char pin[400], aside[420];
+	} t[SL_RT_MAPS];
 };
 
-/* Before the switch to a config whose conntrack settings are want (the
- * running ones: run): with conntrack on, a table of another capacity than
- * the pinned one is made (its pin replaces the old one, which goes aside,
- * and the entries are copied over); when the switch changes or the table
- * was made anew, every attachment moves to programs loaded with the new
- * switch (sl_reload: atomic per hook, all or nothing). Only for pinned
- * state. On failure nothing is left changed. */
-static int ct_prepare(struct sl_ctx *ctx, const struct sl_ct_cfg *run,
-		      const struct sl_ct_cfg *want, struct ct_change *ch)
+/* Puts the old pins back where tables were made anew. */
+static void rt_pins_back(struct rt_change *ch)
 {
-	struct sl_ct_cfg w;
+	for (int i = 0; i < SL_RT_MAPS; i++) {
+		struct rt_table *t = &ch->t[i];
+
+		if (!t->remade)
+			continue;
+		unlink(t->pin);
+		if (t->had_old && rename(t->aside, t->pin))
+			pr_warn("cannot put %s back: %s", t->pin,
+				strerror(errno));
+		t->remade = false;
+	}
+}
+
+/* Before the switch to cfg (the running config: run): each runtime-owned
+ * table (the connection table while conntrack is on, the rate limits'
+ * buckets, the fragment table) whose pinned capacity differs from the one
+ * cfg asks is made anew with it (its pin replaces the old one, which goes
+ * aside, and the entries are copied over; entries that do not fit a
+ * smaller table are counted and said); when the conntrack switch changes
+ * or a table was made anew, every attachment moves to programs loaded
+ * with the new switch and tables (sl_reload: atomic per hook, all or
+ * nothing). Only for pinned state. On failure nothing is left changed. */
+static int rt_prepare(struct sl_ctx *ctx, const struct sl_config *run,
+		      const struct sl_config *cfg, struct rt_change *ch)
+{
+	__u32 caps[SL_RT_MAPS] = {0}, was[SL_RT_MAPS] = {0};
 	struct sl_features feat;
 	struct sluice_xdp *skel;
-	__u32 cap;
 	int err;
 
 	memset(ch, 0, sizeof(*ch));
 	if (ctx->lock_fd < 0 || ctx->wrapped)
 		return 0;
-	sl_ct_cfg_effective(want, &w);
-	ch->was_on = run->enabled;
-	ch->on = w.enabled;
-	snprintf(ch->pin, sizeof(ch->pin), "%s/%s", ctx->dir, SL_MAP_CT);
-	snprintf(ch->aside, sizeof(ch->aside), "%s/%s_old", ctx->dir,
-		 SL_MAP_CT);
-	cap = sl_pin_max(ch->pin);
-	if (w.enabled && cap != w.max) {
-		ch->had_old = cap != 0;
-		if (ch->had_old && rename(ch->pin, ch->aside))
-			return -errno;
+	ch->was_on = run->ct.enabled;
+	ch->on = cfg->ct.enabled;
+	for (int i = 0; i < SL_RT_MAPS; i++) {
+		struct rt_table *t = &ch->t[i];
+		__u32 want = rt_want(cfg, i);
+
+		snprintf(t->pin, sizeof(t->pin), "%s/%s", ctx->dir,
+			 sl_rt_map_name(i));
+		/* (bpffs names have no dots) */
+		snprintf(t->aside, sizeof(t->aside), "%s/%s_old", ctx->dir,
+			 sl_rt_map_name(i));
+		was[i] = sl_pin_max(t->pin);
+		if (!want || was[i] == want)
+			continue;
+		t->had_old = was[i] != 0;
+		if (t->had_old && rename(t->pin, t->aside)) {
+			err = -errno;
+			rt_pins_back(ch);
+			return err;
+		}
+		t->remade = true;
+		caps[i] = want;
+		ch->any = true;
+	}
+	if (ch->any) {
 		if (!running_features(ctx, &feat))
 			sl_features_default(&feat);
 		feat.conntrack = 1;
-		skel = sl_xdp_load_ct(ctx->dir, &feat, 0, w.max);
+		skel = sl_xdp_load_caps(ctx->dir, &feat, 0, caps);
 		if (!skel) {
 			err = -errno ?: -EIO;
-			pr_err("cannot make the connection table (%u entries)",
-			       w.max);
-			if (ch->had_old && rename(ch->aside, ch->pin))
-				pr_warn("cannot put %s back: %s", ch->pin,
-					strerror(errno));
+			for (int i = 0; i < SL_RT_MAPS; i++)
+				if (caps[i])
+					pr_err("cannot make %s (%u entries)",
+					       sl_rt_map_name(i), caps[i]);
+			rt_pins_back(ch);
 			return err;
 		}
-		ch->remade = true;
-		if (ch->had_old) {
-			/* flows packets touch meanwhile are refreshed in the
-			 * old table: they may be older in the new one */
+		for (int i = 0; i < SL_RT_MAPS; i++) {
+			struct rt_table *t = &ch->t[i];
+			/* entries packets touch meanwhile are refreshed in
+			 * the old table: they may be older in the new one */
 			struct bpf_map *m = bpf_object__find_map_by_name(
-			    sl_xdp_object(skel), SL_MAP_CT);
-			int from = bpf_obj_get(ch->aside);
-			size_t n = 0;
+			    sl_xdp_object(skel), sl_rt_map_name(i));
+			size_t had = 0, kept = 0;
+			int from;
 
+			if (!t->remade || !t->had_old)
+				continue;
+			from = bpf_obj_get(t->aside);
 			if (from >= 0 && m)
-				n = sl_ct_copy(from, bpf_map__fd(m));
+				kept = sl_map_copy(from, bpf_map__fd(m), &had);
 			if (from >= 0)
 				close(from);
-			pr_info("connection table: %u entries (was %u); %zu "
-				"flows carried over",
-				w.max, cap, n);
+			pr_info("%s: %u entries (was %u); %zu entries carried "
+				"over",
+				sl_rt_map_key(i), caps[i], was[i], kept);
+			if (kept < had)
+				pr_warn("%s: %zu of the %zu entries of %s did "
+					"not fit its new capacity (%u) and are "
+					"gone",
+					sl_rt_map_key(i), had - kept, had,
+					sl_rt_map_name(i), caps[i]);
 		}
 		sl_xdp_destroy(skel);
 	}
-	if (ch->was_on != ch->on || ch->remade) {
+	if (ch->was_on != ch->on || ch->any) {
 		feat.conntrack = ch->on;
 		err = sl_reload(ctx, SL_FEAT_CONNTRACK, &feat, NULL);
 		if (err) {
-			pr_err("cannot switch conntrack %s: %s",
-			       ch->on ? "on" : "off", strerror(-err));
-			if (ch->remade) {
-				unlink(ch->pin);
-				if (ch->had_old && rename(ch->aside, ch->pin))
-					pr_warn("cannot put %s back: %s",
-						ch->pin, strerror(errno));
-			}
+			if (ch->was_on != ch->on)
+				pr_err("cannot switch conntrack %s: %s",
+				       ch->on ? "on" : "off", strerror(-err));
+			else
+				pr_err("cannot move the attachments to the "
+				       "resized tables: %s",
+				       strerror(-err));
+			rt_pins_back(ch);
 			return err;
 		}
 		ch->reload = true;
@@ -1318,20 +1408,16 @@ static int ct_prepare(struct sl_ctx *ctx, const struct sl_ct_cfg *run,
 	return 0;
 }
 
-/* Undoes ct_prepare() after a later failure. */
-static void ct_undo(struct sl_ctx *ctx, struct ct_change *ch)
+/* Undoes rt_prepare() after a later failure. */
+static void rt_undo(struct sl_ctx *ctx, struct rt_change *ch)
 {
-	if (ch->remade) {
-		unlink(ch->pin);
-		if (ch->had_old && rename(ch->aside, ch->pin))
-			pr_warn("cannot put %s back: %s", ch->pin,
-				strerror(errno));
-	}
+	rt_pins_back(ch);
 	if (ch->reload) {
 		struct sl_features feat = {.conntrack = ch->was_on};
 
 		if (sl_reload(ctx, SL_FEAT_CONNTRACK, &feat, NULL))
-			pr_warn("the attachments still run with conntrack %s",
+			pr_warn("the attachments still run with conntrack %s "
+				"and the new tables",
 				ch->on ? "on" : "off");
 	}
 }
@@ -1484,11 +1570,12 @@ static void lb_undo(struct sl_ctx *ctx, const struct sl_config *cur,
 	}
 }
 
-/* After the switch: the old table goes with its last reference. */
-static void ct_done(struct ct_change *ch)
+/* After the switch: the old tables go with their last reference. */
+static void rt_done(struct rt_change *ch)
 {
-	if (ch->remade && ch->had_old)
-		unlink(ch->aside);
+	for (int i = 0; i < SL_RT_MAPS; i++)
+		if (ch->t[i].remade && ch->t[i].had_old)
+			unlink(ch->t[i].aside);
 }
 
 int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
@@ -1500,7 +1587,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	struct sl_config cur;
 	struct sl_blob_hdr h;
 	struct sl_limits run_lim;
-	struct ct_change ctc = {};
+	struct rt_change ctc = {};
 	struct ev_change evc = {};
 	struct lb_change lbc = {};
 	char lberr[160];
@@ -1635,6 +1722,8 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 			      !(flags & SL_APPLY_KEEP_SETS) && !same_by_digest,
 			      ch, n_ch, rep)))
 		goto out;
+	if (rep->diff)
+		rt_diff(ctx, cfg, rep->diff);
 	/* What can be told without changing anything fails first: an
 	 * interface that carries programs Sluice does not manage. */
 	for (size_t i = 0; i < n_ch && !err; i++)
@@ -1718,11 +1807,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		if (err)
 			goto undo;
 	}
-	/* Conntrack switched on or off, or another capacity: the table and
-	 * the programs, before the switch (a packet meets the old programs
-	 * with the old blob, or the new ones with either: the blob's
-	 * conntrack settings are only timeouts and drop-invalid). */
-	err = ct_prepare(ctx, &cur.ct, &cfg->ct, &ctc);
+	/* Conntrack switched on or off, or another capacity of a runtime
+	 * table: the tables and the programs, before the switch (a packet meets
+	 * the old programs with the old blob, or the new ones with either: the
+	 * blob's conntrack settings are only timeouts and drop-invalid). */
+	err = rt_prepare(ctx, &cur, cfg, &ctc);
 	if (err) {
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
@@ -1730,7 +1819,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	/* Events: the new parameters, and the programs' switch. */
 	err = ev_prepare(ctx, &cur, cfg, &evc);
 	if (err) {
-		ct_undo(ctx, &ctc);
+		rt_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
 	}
@@ -1738,7 +1827,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	err = lb_prepare(ctx, &cur, cfg, &lbc);
 	if (err) {
 		ev_undo(ctx, &cur, &evc);
-		ct_undo(ctx, &ctc);
+		rt_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
 	}
@@ -1754,7 +1843,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		       strerror(-err));
 		lb_undo(ctx, &cur, &lbc);
 		ev_undo(ctx, &cur, &evc);
-		ct_undo(ctx, &ctc);
+		rt_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
 	}
@@ -1762,7 +1851,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	if (syn_changed && (err = sl_syn_write(ctx, &cfg->syn))) {
 		lb_undo(ctx, &cur, &lbc);
 		ev_undo(ctx, &cur, &evc);
-		ct_undo(ctx, &ctc);
+		rt_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
 	}
@@ -1780,11 +1869,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 			pr_warn("the synproxy ports may be the new ones");
 		lb_undo(ctx, &cur, &lbc);
 		ev_undo(ctx, &cur, &evc);
-		ct_undo(ctx, &ctc);
+		rt_undo(ctx, &ctc);
 		ifaces_undo(ctx, ch, n_ch, featp);
 		goto undo;
 	}
-	ct_done(&ctc);
+	rt_done(&ctc);
 	close(fd);
 	fd = -1;
 	rep->swapped = true;

@@ -26,6 +26,7 @@ const struct sl_cfg_section *const sl_cfg_sections[] = {
     &sl_cfg_limits,
     &sl_cfg_conntrack,
     &sl_cfg_frags,
+    &sl_cfg_ratelimit,
     &sl_cfg_synproxy,
     &sl_cfg_events,
     &sl_cfg_lb,

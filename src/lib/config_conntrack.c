@@ -129,25 +129,12 @@ static int ct_parse(struct sl_cfg_loader *L, const char *key, yaml_node_t *n,
 	if (!err && (v = sl_cfg_map_get(L, n, "drop-invalid")))
 		err = sl_cfg_bool(L, v, "drop-invalid", &ct->drop_invalid);
 	if (!err && (v = sl_cfg_map_get(L, n, "max"))) {
-		unsigned long long x = 0;
-		const char *s;
-		char *end = NULL;
+		unsigned x = 0;
 
-		err = sl_cfg_scalar(L, v, "max", &s);
-		if (!err && *s >= '0' && *s <= '9') {
-			errno = 0;
-			x = strtoull(s, &end, 10);
-		}
-		if (!err && (!end || *end || errno || x < SL_CT_MAX_MIN ||
-			     x > SL_CT_MAX_MAX))
-			err = sl_cfg_err(L, v,
-					 "max: expected a number of entries "
-					 "from %u to %u (default %u), got "
-					 "'%.32s'",
-					 SL_CT_MAX_MIN, SL_CT_MAX_MAX,
-					 SL_CT_MAX_DEFAULT, s);
+		err = sl_cfg_capacity(L, v, "max", SL_CT_MAX_MIN, SL_CT_MAX_MAX,
+				      SL_CT_MAX_DEFAULT, &x);
 		if (!err)
-			ct->max = (uint32_t)x;
+			ct->max = x;
 	}
 	if (!err && (v = sl_cfg_map_get(L, n, "timeouts")))
 		err = ct_timeouts(L, v, ct);

@@ -4,9 +4,11 @@
  *   fragments:
  *     timeout: 30s   # how long a first fragment's verdict holds for the
  *                    # later fragments of its datagram (default 30s)
- * The writers print it only when it differs from the default. apply
- * stores it in the config blob (struct sl_frag_conf), read by the
- * fragment stage (bpf/lib/frag.h) with every packet. */
+ *     max: 8192      # capacity of the fragment table, entries
+ * The writers print what differs from the defaults. apply stores the
+ * timeout in the config blob (struct sl_frag_conf), read by the fragment
+ * stage (bpf/lib/frag.h) with every packet; the capacity is sl_frags'
+ * max_entries, changed the way conntrack's is (apply.c, rt_prepare). */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,13 +21,19 @@ static uint32_t frag_timeout(const struct sl_config *cfg)
 	return cfg->frag.timeout ? cfg->frag.timeout : SL_FRAG_TIMEOUT_S;
 }
 
+static uint32_t frag_max(const struct sl_config *cfg)
+{
+	return cfg->frag.max ? cfg->frag.max : SL_FRAG_MAX_ENTRIES;
+}
+
 static int frag_parse(struct sl_cfg_loader *L, const char *key, yaml_node_t *n,
 		      void **state)
 {
-	static const char *const keys[] = {"timeout", NULL};
+	static const char *const keys[] = {"timeout", "max", NULL};
 	yaml_node_t *v;
 	const char *s;
 	long long secs;
+	unsigned x;
 	int err;
 
 	(void)state;
@@ -33,10 +41,16 @@ static int frag_parse(struct sl_cfg_loader *L, const char *key, yaml_node_t *n,
 		return 0; /* `fragments:` alone: the defaults */
 	if (n->type != YAML_MAPPING_NODE)
 		return sl_cfg_err(L, n,
-				  "fragments: expected a mapping of timeout, "
-				  "got %s",
+				  "fragments: expected a mapping of timeout "
+				  "and max, got %s",
 				  sl_cfg_type_name(n));
 	err = sl_cfg_check_map(L, n, key, keys);
+	if (!err && (v = sl_cfg_map_get(L, n, "max"))) {
+		err = sl_cfg_capacity(L, v, "max", SL_FRAG_MAX_MIN,
+				      SL_FRAG_MAX_MAX, SL_FRAG_MAX_ENTRIES, &x);
+		if (!err)
+			L->cfg->frag.max = x;
+	}
 	if (err || !(v = sl_cfg_map_get(L, n, "timeout")))
 		return err;
 	err = sl_cfg_scalar(L, v, "timeout", &s);
@@ -57,10 +71,16 @@ static int frag_write(FILE *f, const struct sl_config *cfg)
 {
 	char buf[32];
 
-	if (frag_timeout(cfg) == SL_FRAG_TIMEOUT_S)
+	if (frag_timeout(cfg) == SL_FRAG_TIMEOUT_S &&
+	    frag_max(cfg) == SL_FRAG_MAX_ENTRIES)
 		return 0;
-	sl_duration_format(frag_timeout(cfg), buf, sizeof(buf));
-	fprintf(f, "fragments:\n  timeout: %s\n", buf);
+	fprintf(f, "fragments:\n");
+	if (frag_timeout(cfg) != SL_FRAG_TIMEOUT_S) {
+		sl_duration_format(frag_timeout(cfg), buf, sizeof(buf));
+		fprintf(f, "  timeout: %s\n", buf);
+	}
+	if (frag_max(cfg) != SL_FRAG_MAX_ENTRIES)
+		fprintf(f, "  max: %u\n", frag_max(cfg));
 	return 0;
 }
 
@@ -68,20 +88,27 @@ static int frag_json(struct jw *w, const struct sl_config *cfg)
 {
 	char buf[32];
 
-	if (frag_timeout(cfg) == SL_FRAG_TIMEOUT_S)
+	if (frag_timeout(cfg) == SL_FRAG_TIMEOUT_S &&
+	    frag_max(cfg) == SL_FRAG_MAX_ENTRIES)
 		return 0;
-	sl_duration_format(frag_timeout(cfg), buf, sizeof(buf));
 	jw_key(w, "fragments");
 	jw_obj_open(w);
-	jw_key(w, "timeout");
-	jw_str(w, buf);
+	if (frag_timeout(cfg) != SL_FRAG_TIMEOUT_S) {
+		sl_duration_format(frag_timeout(cfg), buf, sizeof(buf));
+		jw_key(w, "timeout");
+		jw_str(w, buf);
+	}
+	if (frag_max(cfg) != SL_FRAG_MAX_ENTRIES) {
+		jw_key(w, "max");
+		jw_u64(w, frag_max(cfg));
+	}
 	jw_obj_close(w);
 	return 0;
 }
 
 static bool frag_equal(const struct sl_config *a, const struct sl_config *b)
 {
-	return frag_timeout(a) == frag_timeout(b);
+	return frag_timeout(a) == frag_timeout(b) && frag_max(a) == frag_max(b);
 }
 
 const struct sl_cfg_section sl_cfg_frags = {

@@ -61,7 +61,7 @@ struct sl_cfg_section {
 extern const struct sl_cfg_section *const sl_cfg_sections[];
 extern const struct sl_cfg_section sl_cfg_ifaces, sl_cfg_policy, sl_cfg_sets,
     sl_cfg_rules, sl_cfg_limits, sl_cfg_mgmt, sl_cfg_conntrack, sl_cfg_frags,
-    sl_cfg_synproxy, sl_cfg_events, sl_cfg_lb;
+    sl_cfg_ratelimit, sl_cfg_synproxy, sl_cfg_events, sl_cfg_lb;
 
 /* ---- YAML helpers (config_yaml.c) ---- */
 
@@ -92,6 +92,10 @@ int sl_cfg_bool(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
 /* A whole decimal number from lo to hi (the error names the default). */
 int sl_cfg_uint(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
 		unsigned lo, unsigned hi, unsigned def, unsigned *out);
+/* The same for the capacity of a table (`max` of conntrack, fragments,
+ * ratelimit): "expected a number of entries from lo to hi". */
+int sl_cfg_capacity(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
+		    unsigned lo, unsigned hi, unsigned def, unsigned *out);
 /* A list node (null counts as an empty list): its items. */
 int sl_cfg_list(struct sl_cfg_loader *L, yaml_node_t *n, const char *what,
 		yaml_node_item_t **start, yaml_node_item_t **top);

@@ -15,11 +15,11 @@
 #include "mem.h"
 #include "rulefield.h"
 
-/* A set entry while loading: where it came from, and its file order. */
+/* A set entry while loading, and where it came from (the position of its
+ * YAML node; the file order is the index). */
 struct pending_set {
 	struct sl_set_entry e;
 	struct sl_srcpos pos;
-	size_t seq;
 };
 
 /* The entries of both keys, in file order (the section's state). */
@@ -29,30 +29,45 @@ struct pending {
 	size_t n, cap;
 };
 
+/* Room for at least want entries. The n entries so far are copied into a
+ * fresh block: growing by copying the whole capacity (realloc) would touch
+ * memory reserved but never used. */
+static int pending_grow(struct pending *P, size_t want)
+{
+	struct pending_set *nv;
+
+	if (want <= P->cap)
+		return 0;
+	nv = sl_malloc_big(want * sizeof(*nv));
+	if (!nv) {
+		pr_err("%s: out of memory", P->L->path);
+		return -ENOMEM;
+	}
+	if (P->n)
+		memcpy(nv, P->v, P->n * sizeof(*nv));
+	free(P->v);
+	P->v = nv;
+	P->cap = want;
+	return 0;
+}
+
 static int add_set(struct pending *P, int kind, int dir,
 		   const struct sl_prefix *p, struct sl_srcpos pos)
 {
 	struct pending_set *s;
 
 	if (P->n == P->cap) {
-		size_t ncap = P->cap ? P->cap * 2 : 64;
-		struct pending_set *nv =
-		    sl_realloc_big(P->v, ncap * sizeof(*P->v));
+		int err = pending_grow(P, P->cap ? P->cap * 2 : 64);
 
-		if (!nv) {
-			pr_err("%s: out of memory", P->L->path);
-			return -ENOMEM;
-		}
-		P->v = nv;
-		P->cap = ncap;
+		if (err)
+			return err;
 	}
-	s = &P->v[P->n];
+	s = &P->v[P->n++];
 	memset(s, 0, sizeof(*s));
 	s->e.prefix = *p;
 	s->e.kind = kind;
 	s->e.dir = dir;
 	s->pos = pos;
-	s->seq = P->n++;
 	return 0;
 }
 
@@ -149,7 +164,7 @@ static int parse_set(struct sl_cfg_loader *L, struct pending *P, yaml_node_t *n,
 		} else {
 			char path[PATH_MAX * 2];
 			struct file_add fa;
-			struct stat st;
+			struct stat st = {0};
 
 			err = sl_cfg_scalar(L, fv, "file", &s);
 			if (err)
@@ -172,6 +187,21 @@ static int parse_set(struct sl_cfg_loader *L, struct pending *P, yaml_node_t *n,
 				    "file: expected a prefix list file, "
 				    "'%s' is a directory",
 				    path);
+			/* Room for the file's lines up front (a line takes at
+			 * least 8 bytes but for rare short IPv6 ones; at most
+			 * 16M entries reserved): one block, touched only as
+			 * far as used, instead of doublings that copy and
+			 * fault in twice the memory. */
+			if (S_ISREG(st.st_mode)) {
+				size_t lines = st.st_size / 8;
+
+				err = pending_grow(P, P->n + 64 +
+							  (lines < (1U << 24)
+							       ? lines
+							       : (1U << 24)));
+				if (err)
+					return err;
+			}
 			fa = (struct file_add){P, kind, dir, sl_cfg_pos(fv)};
 			err = sl_prefix_file_each(path, file_add_one, &fa);
 			if (err)

@@ -167,8 +167,11 @@ int sl_cfg_bool(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
 	return 0;
 }
 
-int sl_cfg_uint(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
-		unsigned lo, unsigned hi, unsigned def, unsigned *out)
+/* A whole decimal number from lo to hi; the error names it "a number" or
+ * "a number of <noun>", and the default. */
+static int cfg_number(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
+		      const char *noun, unsigned lo, unsigned hi, unsigned def,
+		      unsigned *out)
 {
 	const char *t;
 	char *end = NULL;
@@ -183,9 +186,22 @@ int sl_cfg_uint(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
 	}
 	if (!end || *end || errno || x < lo || x > hi)
 		return sl_cfg_err(L, v,
-				  "%s: expected a number from %u to %u "
+				  "%s: expected a number%s%s from %u to %u "
 				  "(default %u), got '%.32s'",
-				  what, lo, hi, def, t);
+				  what, noun ? " of " : "", noun ? noun : "",
+				  lo, hi, def, t);
 	*out = (unsigned)x;
 	return 0;
+}
+
+int sl_cfg_uint(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
+		unsigned lo, unsigned hi, unsigned def, unsigned *out)
+{
+	return cfg_number(L, v, what, NULL, lo, hi, def, out);
+}
+
+int sl_cfg_capacity(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
+		    unsigned lo, unsigned hi, unsigned def, unsigned *out)
+{
+	return cfg_number(L, v, what, "entries", lo, hi, def, out);
 }

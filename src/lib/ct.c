@@ -96,60 +96,25 @@ bool sl_ct_match(const struct sl_ct_filter *f, const struct sl_ct_entry *e)
 typedef int (*ct_fn)(void *arg, const struct sl_ct_key *k,
 		     const struct sl_ct_val *v);
 
-/* Entry by entry (kernels without batch operations on the map). */
-static int ct_walk_keys(int fd, ct_fn fn, void *arg)
-{
-	struct sl_ct_key k, next;
-	struct sl_ct_val v;
-	void *prev = NULL;
-	int err = 0;
+/* ct_walk's callback, over sl_map_walk's. */
+struct ct_walk_arg {
+	ct_fn fn;
+	void *arg;
+};
 
-	while (!err && !bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (!bpf_map_lookup_elem(fd, &k, &v))
-			err = fn(arg, &k, &v);
-	}
-	return err;
+static int ct_walk_one(void *arg, const void *k, const void *v)
+{
+	struct ct_walk_arg *a = arg;
+
+	return a->fn(a->arg, k, v);
 }
 
-/* Calls fn on every entry (its key and value as read), a batch of
- * CT_BATCH entries per system call (1,000,000 entries: 245 calls). */
-#define CT_BATCH 4096
+/* Calls fn on every entry (its key and value as read). */
 static int ct_walk(int fd, ct_fn fn, void *arg)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	struct sl_ct_key *k = malloc(CT_BATCH * sizeof(*k));
-	struct sl_ct_val *v = malloc(CT_BATCH * sizeof(*v));
-	__u32 in = 0, out = 0, n;
-	bool first = true, done = false;
-	int err = 0;
+	struct ct_walk_arg a = {fn, arg};
 
-	if (!k || !v) {
-		free(k);
-		free(v);
-		return -ENOMEM;
-	}
-	while (!err && !done) {
-		n = CT_BATCH;
-		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, k, v, &n,
-					 &o)) {
-			if (errno != ENOENT) {
-				/* no batch support: one by one */
-				err =
-				    first ? ct_walk_keys(fd, fn, arg) : -errno;
-				break;
-			}
-			done = true; /* the last batch (n may be > 0) */
-		}
-		first = false;
-		in = out;
-		for (__u32 i = 0; !err && i < n; i++)
-			err = fn(arg, &k[i], &v[i]);
-	}
-	free(k);
-	free(v);
-	return err;
+	return sl_map_walk(fd, ct_walk_one, &a);
 }
 
 struct list_arg {
@@ -260,29 +225,6 @@ int sl_ct_flush(struct sl_ctx *ctx, const struct sl_ct_filter *f,
 		pr_err("cannot flush the connection table: %s", strerror(-err));
 	free(a.v);
 	return err;
-}
-
-struct copy_arg {
-	int to;
-	size_t n;
-};
-
-static int copy_one(void *arg, const struct sl_ct_key *k,
-		    const struct sl_ct_val *v)
-{
-	struct copy_arg *a = arg;
-
-	if (!bpf_map_update_elem(a->to, k, v, BPF_NOEXIST))
-		a->n++;
-	return 0;
-}
-
-size_t sl_ct_copy(int from, int to)
-{
-	struct copy_arg a = {.to = to};
-
-	ct_walk(from, copy_one, &a);
-	return a.n;
 }
 
 static int stats_one(void *arg, const struct sl_ct_key *k,

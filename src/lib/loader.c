@@ -128,27 +128,49 @@ unsigned sl_xdp_blob_log(struct sluice_xdp *skel)
 	return log_ok(log) ? log : SL_BLOB_LOG_V2;
 }
 
-/* The capacity sl_ct is made with when its pin is missing: ct_max when
- * given, else the default with conntrack on, else 1 (a placeholder: apply
- * makes the table with its capacity when it switches conntrack on). A
- * pinned table is reused with its capacity. */
-static int ct_size(struct bpf_map *map, const char *pin_dir,
-		   const struct sl_features *feat, __u32 ct_max)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), n;
-	char path[512];
-	int fd;
+/* The runtime-owned maps the config file sizes (enum sl_rt_map): pinned
+ * name, config key, default capacity. */
+static const struct rt_map {
+	const char *name, *key;
+	__u32 def;
+} rt_maps[SL_RT_MAPS] = {
+    [SL_RT_CT] = {SL_MAP_CT, "conntrack max", SL_CT_MAX_DEFAULT},
+    [SL_RT_RL] = {SL_MAP_RL_BUCKETS, "ratelimit max", SL_RL_MAX_BUCKETS},
+    [SL_RT_FRAGS] = {SL_MAP_FRAGS, "fragments max", SL_FRAG_MAX_ENTRIES},
+};
 
-	n = ct_max ? ct_max : feat && feat->conntrack ? SL_CT_MAX_DEFAULT : 1;
+const char *sl_rt_map_name(int i)
+{
+	return i >= 0 && i < SL_RT_MAPS ? rt_maps[i].name : "?";
+}
+
+const char *sl_rt_map_key(int i)
+{
+	return i >= 0 && i < SL_RT_MAPS ? rt_maps[i].key : "?";
+}
+
+/* The capacity runtime map i is made with when its pin is missing: cap
+ * when given, else its default; sl_ct's default only with conntrack on,
+ * else 1 (a placeholder: apply makes the table with its capacity when it
+ * switches conntrack on). A pinned map is reused with its capacity (libbpf
+ * reuses a pin only when max_entries matches). */
+static int rt_size(struct bpf_object *obj, int i, const char *pin_dir,
+		   const struct sl_features *feat, __u32 cap)
+{
+	struct bpf_map *map =
+	    bpf_object__find_map_by_name(obj, rt_maps[i].name);
+	char path[512];
+	__u32 n = cap ? cap : rt_maps[i].def, pinned;
+
+	if (!map)
+		return 0; /* an object without the stage (a test's variant) */
+	if (!cap && i == SL_RT_CT && !(feat && feat->conntrack))
+		n = 1;
 	if (pin_dir) {
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, SL_MAP_CT);
-		fd = bpf_obj_get(path);
-		if (fd >= 0) {
-			if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-				n = info.max_entries;
-			close(fd);
-		}
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, rt_maps[i].name);
+		pinned = sl_pin_max(path);
+		if (pinned)
+			n = pinned;
 	}
 	return bpf_map__set_max_entries(map, n);
 }
@@ -162,6 +184,16 @@ struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 struct sluice_xdp *sl_xdp_load_ct(const char *pin_dir,
 				  const struct sl_features *feat,
 				  unsigned progs, __u32 ct_max)
+{
+	__u32 caps[SL_RT_MAPS] = {[SL_RT_CT] = ct_max};
+
+	return sl_xdp_load_caps(pin_dir, feat, progs, caps);
+}
+
+struct sluice_xdp *sl_xdp_load_caps(const char *pin_dir,
+				    const struct sl_features *feat,
+				    unsigned progs,
+				    const __u32 caps[SL_RT_MAPS])
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
 	struct sluice_xdp *skel;
@@ -203,12 +235,15 @@ struct sluice_xdp *sl_xdp_load_ct(const char *pin_dir,
 		errno = -err;
 		return NULL;
 	}
-	err = ct_size(skel->maps.sl_ct, pin_dir, feat, ct_max);
-	if (err) {
-		pr_err("cannot size the connection table: %s", strerror(-err));
-		sluice_xdp__destroy(skel);
-		errno = -err;
-		return NULL;
+	for (int i = 0; i < SL_RT_MAPS; i++) {
+		err = rt_size(skel->obj, i, pin_dir, feat, caps[i]);
+		if (err) {
+			pr_err("cannot size %s: %s", rt_maps[i].name,
+			       strerror(-err));
+			sluice_xdp__destroy(skel);
+			errno = -err;
+			return NULL;
+		}
 	}
 	/* Only the programs asked for are verified: each costs load time. */
 	bpf_program__set_autoload(skel->progs.sluice_xdp, progs & SL_PROG_XDP);

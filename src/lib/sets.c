@@ -1015,6 +1015,57 @@ static int entry_check(const struct sl_set_entry *e)
 	return -EINVAL;
 }
 
+/* Fill order without a sort when e is in canonical order (kind, then
+ * direction, family, address, length: what sl_config_load stores). The
+ * entries of one map and one kind are then in fill order already, so a
+ * stable partition by map and kind, and a merge of each map's two kinds,
+ * give the order in two linear passes instead of a radix sort's five or
+ * more. NULL when e is not canonical (or out of memory). */
+static struct rrec *fill_order_canonical(const struct sl_set_entry *e, size_t n)
+{
+	struct rec_src src = {(const char *)e, sizeof(*e), false, true};
+	size_t cnt[N_SET_MAPS][2] = {{0}}, at[N_SET_MAPS][2], pos = 0;
+	struct rrec prev, cur, *part = NULL, *out = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		key_canonical(&cur, &e[i], true);
+		if (i && memcmp(prev.k, cur.k, RKEY) > 0)
+			return NULL;
+		prev = cur;
+		cnt[map_of(&e[i])][e[i].kind == SL_SET_DENY]++;
+	}
+	part = sl_malloc_big((n ? n : 1) * sizeof(*part));
+	out = sl_malloc_big((n ? n : 1) * sizeof(*out));
+	if (!part || !out || n > UINT32_MAX) {
+		free(part);
+		free(out);
+		return NULL;
+	}
+	for (int m = 0; m < N_SET_MAPS; m++)
+		for (int k = 0; k < 2; k++) {
+			at[m][k] = pos;
+			pos += cnt[m][k];
+		}
+	for (size_t i = 0; i < n; i++)
+		rec_key(&part[at[map_of(&e[i])][e[i].kind == SL_SET_DENY]++],
+			&src, i);
+	/* at[m][k] is now the end of run (m, k); merge each map's two runs
+	 * (key order: address, length, then kind). */
+	for (int m = 0; m < N_SET_MAPS; m++) {
+		size_t a = at[m][0] - cnt[m][0], ae = at[m][0];
+		size_t b = ae, be = at[m][1], o = a;
+
+		while (a < ae || b < be)
+			out[o++] =
+			    b == be || (a < ae &&
+					memcmp(part[a].k, part[b].k, RKEY) <= 0)
+				? part[a++]
+				: part[b++];
+	}
+	free(part);
+	return out;
+}
+
 /* Entries in fill order: by map, address, prefix length (shorter first),
  * kind; the records' idx index e. */
 static struct rrec *fill_order(const struct sl_set_entry *e, size_t n,
@@ -1022,7 +1073,9 @@ static struct rrec *fill_order(const struct sl_set_entry *e, size_t n,
 {
 	struct rec_src src = {(const char *)e, sizeof(*e), false, true};
 
-	*mem = sorted_recs(&src, n);
+	*mem = fill_order_canonical(e, n);
+	if (!*mem)
+		*mem = sorted_recs(&src, n);
 	return *mem;
 }
 

@@ -47,6 +47,114 @@ bool sl_map_empty(int fd)
 	return bpf_map_get_next_key(fd, NULL, next) && errno == ENOENT;
 }
 
+/* Entry by entry (kernels without batch operations on the map). */
+static int walk_keys(int fd, __u32 ksz, __u32 vsz, sl_map_fn fn, void *arg)
+{
+	unsigned char *k = malloc(ksz), *next = malloc(ksz), *v = malloc(vsz);
+	void *prev = NULL;
+	int err = k && next && v ? 0 : -ENOMEM;
+
+	while (!err && !bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(k, next, ksz);
+		prev = k;
+		if (!bpf_map_lookup_elem(fd, k, v))
+			err = fn(arg, k, v);
+	}
+	free(k);
+	free(next);
+	free(v);
+	return err;
+}
+
+/* A batch of MAP_BATCH entries per system call (1,000,000 entries: 245
+ * calls). */
+#define MAP_BATCH 4096
+int sl_map_walk(int fd, sl_map_fn fn, void *arg)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), n;
+	unsigned char *k = NULL, *v = NULL, *in = NULL, *out = NULL;
+	bool first = true, done = false;
+	size_t bsz; /* the batch position: a bucket (hash maps) or a key */
+	int err = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	bsz = info.key_size > 8 ? info.key_size : 8;
+	k = malloc((size_t)MAP_BATCH * info.key_size);
+	v = malloc((size_t)MAP_BATCH * info.value_size);
+	in = malloc(bsz);
+	out = malloc(bsz);
+	if (!k || !v || !in || !out)
+		err = -ENOMEM;
+	while (!err && !done) {
+		n = MAP_BATCH;
+		if (bpf_map_lookup_batch(fd, first ? NULL : in, out, k, v, &n,
+					 &o)) {
+			if (errno != ENOENT) {
+				/* no batch support: one by one */
+				err = first
+					  ? walk_keys(fd, info.key_size,
+						      info.value_size, fn, arg)
+					  : -errno;
+				break;
+			}
+			done = true; /* the last batch (n may be > 0) */
+		}
+		first = false;
+		memcpy(in, out, bsz);
+		for (__u32 i = 0; !err && i < n; i++)
+			err = fn(arg, k + (size_t)i * info.key_size,
+				 v + (size_t)i * info.value_size);
+	}
+	free(k);
+	free(v);
+	free(in);
+	free(out);
+	return err;
+}
+
+struct copy_arg {
+	int to;
+	size_t had;
+};
+
+static int copy_one(void *arg, const void *k, const void *v)
+{
+	struct copy_arg *a = arg;
+
+	a->had++;
+	bpf_map_update_elem(a->to, k, v, BPF_NOEXIST);
+	return 0;
+}
+
+static int count_one(void *arg, const void *k, const void *v)
+{
+	(void)k;
+	(void)v;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+size_t sl_map_count_all(int fd)
+{
+	size_t n = 0;
+
+	sl_map_walk(fd, count_one, &n);
+	return n;
+}
+
+size_t sl_map_copy(int from, int to, size_t *had)
+{
+	struct copy_arg a = {.to = to};
+
+	sl_map_walk(from, copy_one, &a);
+	if (had)
+		*had = a.had;
+	return sl_map_count_all(to);
+}
+
 /* ---- slots ---- */
 
 /* Shapes of the inner maps, read from the object's templates before load

@@ -45,6 +45,25 @@ struct sluice_xdp *sl_xdp_load(const char *pin_dir,
 struct sluice_xdp *sl_xdp_load_ct(const char *pin_dir,
 				  const struct sl_features *feat,
 				  unsigned progs, __u32 ct_max);
+
+/* The runtime-owned maps whose capacity the config file sets (a map
+ * creation parameter: max_entries, never the layout). */
+enum sl_rt_map {
+	SL_RT_CT,    /* sl_ct: `conntrack: {max: N}` */
+	SL_RT_RL,    /* sl_rl_buckets: `ratelimit: {max: N}` */
+	SL_RT_FRAGS, /* sl_frags: `fragments: {max: N}` */
+	SL_RT_MAPS
+};
+/* The pinned name of runtime map i, and its config key ("conntrack max"). */
+const char *sl_rt_map_name(int i);
+const char *sl_rt_map_key(int i);
+/* The same as sl_xdp_load_ct for every runtime map: one this load creates
+ * gets caps[i] entries (0: its default; sl_ct's as in sl_xdp_load_ct); a
+ * pinned one is reused with its capacity. */
+struct sluice_xdp *sl_xdp_load_caps(const char *pin_dir,
+				    const struct sl_features *feat,
+				    unsigned progs,
+				    const __u32 caps[SL_RT_MAPS]);
 void sl_xdp_destroy(struct sluice_xdp *skel);
 int sl_xdp_prog_fd(struct sluice_xdp *skel);
 struct bpf_object *sl_xdp_object(struct sluice_xdp *skel);
@@ -313,6 +332,13 @@ int sl_slot_inner_fd(struct sl_ctx *ctx, int i, int gen, bool create);
 int sl_inner_fd(int outer_fd, __u32 key);
 /* True when the map holds no entry. */
 bool sl_map_empty(int fd);
+/* Calls fn on every entry of map fd (its key and value as read), in
+ * batches where the kernel has them; stops at fn's non-zero return, which
+ * it returns. */
+typedef int (*sl_map_fn)(void *arg, const void *key, const void *val);
+int sl_map_walk(int fd, sl_map_fn fn, void *arg);
+/* Entries of map fd. */
+size_t sl_map_count_all(int fd);
 /* Puts slot `from`'s map m into slot gen as well (none when it has none). */
 int sl_slot_share(struct sl_ctx *ctx, int m, int gen, int from);
 /* True for the maps that have one instance per slot. */
@@ -585,6 +611,12 @@ int sl_syn_kernel(const struct sl_syn_cfg *s, bool check);
  * in the config blob. */
 struct sl_frag_cfg {
 	uint32_t timeout; /* seconds (SL_FRAG_TIMEOUT_S) */
+	uint32_t max;	  /* capacity of sl_frags (SL_FRAG_MAX_ENTRIES) */
+};
+/* The `ratelimit:` section (config_frags.c): the capacity of the buckets'
+ * table, sl_rl_buckets (0: SL_RL_MAX_BUCKETS). */
+struct sl_rl_cfg {
+	uint32_t max;
 };
 
 /* The `events:` section (config_events.c, events.c): 0 means the default
@@ -827,6 +859,7 @@ struct sl_config {
 	struct sl_syn_cfg syn;	     /* SYN-flood protection */
 	struct sl_srcpos syn_pos;    /* where `synproxy:` is (line 0: none) */
 	struct sl_frag_cfg frag;     /* fragment tracking */
+	struct sl_rl_cfg rl;	     /* rate limits' buckets */
 	struct sl_ev_cfg ev;	     /* events */
 	struct sl_lb_cfg lb;	     /* the load balancer's services */
 	/* interfaces to attach and their hooks */
@@ -914,6 +947,14 @@ struct sl_apply_diff {
 		char change;
 	} * lb;
 	size_t n_lb;
+	/* runtime-owned tables made anew with another capacity, their
+	 * entries copied over (enum sl_rt_map) */
+	struct sl_cap_diff {
+		int map; /* enum sl_rt_map */
+		uint32_t from, to;
+		size_t entries; /* held now */
+	} caps[SL_RT_MAPS];
+	size_t n_caps;
 };
 
 struct sl_apply_report {
@@ -1022,9 +1063,11 @@ int sl_ct_list(struct sl_ctx *ctx, const struct sl_ct_filter *f,
 int sl_ct_flush(struct sl_ctx *ctx, const struct sl_ct_filter *f,
 		size_t *deleted);
 bool sl_ct_match(const struct sl_ct_filter *f, const struct sl_ct_entry *e);
-/* Copies the entries of table fd from into table fd to, as many as it
- * holds (none replaced); returns how many. */
-size_t sl_ct_copy(int from, int to);
+/* Copies the entries of hash map fd from into map fd to (same key and
+ * value sizes), as many as it holds (none replaced); returns how many
+ * entries to holds afterwards, so fewer than *had (the entries of from)
+ * means some did not fit (an LRU map evicted them). */
+size_t sl_map_copy(int from, int to, size_t *had);
 
 struct sl_ct_stats {
 	uint32_t capacity; /* the table's */

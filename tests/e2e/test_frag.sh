@@ -12,7 +12,9 @@
 # before fragment tracking) the same datagram never arrives while a small
 # one still does; attached again with every stage it arrives again. A
 # datagram to a port no rule passes is dropped whole. `fragments: timeout`
-# is exported back. `reset` removes the table's pin. Namespaces fg-PID-*.
+# is exported back; `fragments: max` makes sl_frags anew with that
+# capacity and its datagrams (dry run: told, nothing changed). `reset`
+# removes the table's pin. Namespaces fg-PID-*.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -170,6 +172,33 @@ else
 	fail "export writes fragments: timeout 10s" "$(sl export 2>&1 | head -20)"
 fi
 deliver "a 3000-byte datagram still arrives after the apply" \
+	"$NS_C" "$NS_S" "$S4" 5000 3000 3000
+
+# Another capacity: sl_frags is made anew with it, its datagrams copied.
+frag_cap() { bpftool map show pinned "$BPF/sluice/sl_frags" -j 2>/dev/null | jq .max_entries; }
+frag_keys() { bpftool map dump pinned "$BPF/sluice/sl_frags" -j 2>/dev/null | jq -c '[.[].key] | sort'; }
+fk=$(frag_keys)
+printf 'fragments: {timeout: 10s, max: 2048}\n' >"$T/cap.yaml"
+grep -v '^fragments:' "$T/frag.yaml" >>"$T/cap.yaml"
+run_capture sl apply --dry-run -f "$T/cap.yaml"
+if [ "$RC" -eq 0 ] && [[ "$OUT" == *"~ fragments max: 8192 -> 2048"* ]] && [ "$(frag_cap)" = 8192 ]; then
+	ok "apply --dry-run tells the new fragments capacity and changes nothing"
+else
+	fail "apply --dry-run tells the new fragments capacity and changes nothing" "exit $RC, capacity $(frag_cap): $OUT $ERR"
+fi
+check "apply fragments: {max: 2048}" sl apply -f "$T/cap.yaml"
+fk2=$(frag_keys)
+if [ "$(frag_cap)" = 2048 ] && [ "$fk" = "$fk2" ] && [ "$(jq length <<<"$fk")" -ge 1 ]; then
+	ok "a new capacity makes sl_frags anew (2048) with every datagram ($(jq length <<<"$fk2"))"
+else
+	fail "a new capacity makes sl_frags anew with every datagram" "capacity $(frag_cap); $fk -> $fk2"
+fi
+if sl export 2>/dev/null | grep -A2 '^fragments:' | grep -q 'max: 2048'; then
+	ok "export writes fragments: max 2048"
+else
+	fail "export writes fragments: max 2048" "$(sl export 2>&1 | head -20)"
+fi
+deliver "a 3000-byte datagram arrives through the new table" \
 	"$NS_C" "$NS_S" "$S4" 5000 3000 3000
 
 check "reset" sl reset

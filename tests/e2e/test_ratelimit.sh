@@ -5,7 +5,10 @@
 # shows it with its expiry), nothing of it gets through while the ban
 # lasts, the ban ends by itself and the client's pings pass again, the
 # other client working throughout; export of the rule applies as a no-op;
-# the buckets survive an apply of the same rule; a rule with a packet
+# the buckets survive an apply of the same rule, and one with `ratelimit:
+# {max: 4096}` (the table made anew with that capacity, every bucket
+# copied; a dry run tells it, text and JSON, and changes nothing); a rule
+# with a packet
 # and a byte rate holds big pings to its byte rate and passes small ones.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -115,6 +118,38 @@ run_capture sl apply -f "$T/exp.yaml"
 nb=$(bpftool map dump pinned "$BPF/sluice/sl_rl_buckets" -j 2>/dev/null | jq length)
 [ "${nb:-0}" -ge 2 ] && ok "the buckets are still there after apply ($nb)" ||
 	fail "the buckets are still there after apply" "$nb"
+
+# ---- another capacity: the table is made anew with its buckets ----
+rl_cap() { bpftool map show pinned "$BPF/sluice/sl_rl_buckets" -j 2>/dev/null | jq .max_entries; }
+bk=$(buckets)
+{ cat "$T/exp.yaml"; printf 'ratelimit: {max: 4096}\n'; } >"$T/cap.yaml"
+run_capture sl apply --dry-run -f "$T/cap.yaml"
+if [ "$RC" -eq 0 ] && [[ "$OUT" == *"~ ratelimit max: 16384 -> 4096"* ]] && [ "$(rl_cap)" = 16384 ]; then
+	ok "apply --dry-run tells the new ratelimit capacity and changes nothing"
+else
+	fail "apply --dry-run tells the new ratelimit capacity and changes nothing" "exit $RC, capacity $(rl_cap): $OUT $ERR"
+fi
+out=$(sl -j apply --dry-run -f "$T/cap.yaml" 2>&1)
+if [ "$(jq -c '.diff.capacities[0] | [.map, .from, .to, .entries]' <<<"$out" 2>/dev/null)" = \
+	"[\"sl_rl_buckets\",16384,4096,$(jq length <<<"$bk")]" ]; then
+	ok "apply --dry-run -j lists the capacity change with the entries held"
+else
+	fail "apply --dry-run -j lists the capacity change with the entries held" "$out"
+fi
+check "apply ratelimit: {max: 4096}" sl apply -f "$T/cap.yaml"
+bk2=$(buckets)
+if [ "$(rl_cap)" = 4096 ] && [ "$bk" = "$bk2" ] && [ "$(jq length <<<"$bk")" -ge 2 ]; then
+	ok "a new capacity makes sl_rl_buckets anew (4096) with every bucket ($(jq length <<<"$bk2"))"
+else
+	fail "a new capacity makes sl_rl_buckets anew with every bucket" "capacity $(rl_cap); $bk -> $bk2"
+fi
+sl export >"$T/exp2.yaml" 2>&1
+run_capture sl apply -f "$T/exp2.yaml"
+if grep -q 'max: 4096' "$T/exp2.yaml" && [[ "$OUT$ERR" == *unchanged* ]]; then
+	ok "export writes ratelimit max 4096 and applies as a no-op"
+else
+	fail "export writes ratelimit max 4096 and applies as a no-op" "$OUT $ERR: $(cat "$T/exp2.yaml")"
+fi
 
 # ---- banned: over the rate, the source is banned and dropped ----
 BAN=4

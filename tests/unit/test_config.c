@@ -659,7 +659,7 @@ static const char full_cfg[] = "# every feature\n"
 			       "    hooks: [tc]\n"
 			       "    mode: generic\n"
 			       "policy: {in: drop, out: pass}\n"
-			       "fragments: {timeout: 10s}\n"
+			       "fragments: {timeout: 10s, max: 4096}\n"
 			       "deny:\n"
 			       "  - 198.18.5.0/24\n"
 			       "  - {prefix: 2001:db8:bad::/48, dir: dst}\n"
@@ -719,7 +719,10 @@ static bool check_load_full(void)
 	    !ASSERT_EQ(cfg.ifaces[0].mode, SL_MODE_GENERIC, "mode") ||
 	    !ASSERT_EQ(cfg.ifaces[0].pos.line, 3, "iface line") ||
 	    !ASSERT_EQ(cfg.policy[SL_RDIR_IN], SL_ACT_DROP, "policy in") ||
-	    !ASSERT_EQ(cfg.policy[SL_RDIR_OUT], SL_ACT_PASS, "policy out"))
+	    !ASSERT_EQ(cfg.policy[SL_RDIR_OUT], SL_ACT_PASS, "policy out") ||
+	    !ASSERT_EQ(cfg.frag.timeout, 10, "fragments timeout") ||
+	    !ASSERT_EQ(cfg.frag.max, 4096, "fragments max") ||
+	    !ASSERT_EQ(cfg.rl.max, 0, "ratelimit max (default)"))
 		goto out;
 	/* 198.18.5.0/24 three times (twice inline, once in the file) is one
 	 * entry: 4 deny + 2 allow. */
@@ -941,6 +944,22 @@ static const struct bad_case bad_cases[] = {
      "1:22: timeout: expected a duration from 1s to 1h (a number with s, "
      "m or h; default 30s), got '2h'",
      NULL},
+    {"bad: fragments max out of range", "fragments: {max: 1000}\n",
+     "1:18: max: expected a number of entries from 1024 to 16777216 "
+     "(default 8192), got '1000'",
+     NULL},
+    {"bad: fragments max not a number", "fragments: {max: lots}\n",
+     "1:18: max: expected a number of entries from 1024 to 16777216 "
+     "(default 8192), got 'lots'",
+     NULL},
+    {"bad: ratelimit max out of range", "ratelimit: {max: 16777217}\n",
+     "1:18: max: expected a number of entries from 1024 to 16777216 "
+     "(default 16384), got '16777217'",
+     NULL},
+    {"bad: ratelimit unknown key", "ratelimit: {capacity: 2048}\n",
+     "1:13: ratelimit: unknown key 'capacity'", NULL},
+    {"bad: ratelimit not a mapping", "ratelimit: 2048\n",
+     "1:12: ratelimit: expected a mapping of max, got a scalar", NULL},
     {"bad: fragment with an unknown value",
      "rules:\n  - {action: pass, fragment: some}\n",
      "2:30: fragment: expected no, first, later or yes, got 'some'", NULL},
@@ -962,7 +981,8 @@ static const struct bad_case bad_cases[] = {
      "2:25: log: expected true or false, got 'maybe'", NULL},
     {"bad: unknown top-level key", "policy: pass\nrulez: []\n",
      "2:1: config: unknown key 'rulez' (expected interfaces, policy, "
-     "management, limits, conntrack, fragments, synproxy, events, "
+     "management, limits, conntrack, fragments, ratelimit, synproxy, "
+     "events, "
      "loadbalancer, deny, allow or rules)",
      NULL},
     {"bad: unknown key in a rule",
@@ -1438,6 +1458,7 @@ static const char full_canon[] =
     "policy: {in: drop, out: pass}\n"
     "fragments:\n"
     "  timeout: 10s\n"
+    "  max: 4096\n"
     "deny:\n"
     "  - 198.18.5.0/24\n"
     "  - 203.0.113.0/24\n"
@@ -1721,6 +1742,51 @@ static bool check_limits(void)
 	return ok;
 }
 
+/* `ratelimit: {max}` and `fragments: {max}`: loaded, written only when
+ * not the default, loaded back equal; another capacity compares unequal,
+ * the default equals none. */
+static bool check_rt_caps(void)
+{
+	struct sl_config a, b, c, none = {0};
+	char *t = NULL;
+	size_t l = 0;
+	bool ok;
+
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	if (!load_file("caps.yaml",
+		       "ratelimit: {max: 2048}\nfragments: {max: 1024}\n", &a))
+		return false;
+	t = write_mem(&a, &l);
+	ok = ASSERT_EQ(a.rl.max, 2048, "ratelimit max") &&
+	     ASSERT_EQ(a.frag.max, 1024, "fragments max") &&
+	     ASSERT_TRUE(t &&
+			     strstr(t, "fragments:\n  max: 1024\nratelimit:\n"
+				       "  max: 2048\n") &&
+			     !strstr(t, "timeout"),
+			 "written: %s", t ? t : "(null)") &&
+	     load_file("caps2.yaml", t, &b) &&
+	     ASSERT_TRUE(sl_config_equal(&a, &b),
+			 "reloaded capacities differ") &&
+	     load_file("caps3.yaml",
+		       "ratelimit: {max: 16384}\nfragments: {max: 1024}\n",
+		       &c) &&
+	     ASSERT_TRUE(!sl_config_equal(&a, &c),
+			 "another ratelimit max compares equal");
+	sl_config_free(&c);
+	ok = ok &&
+	     load_file("caps4.yaml",
+		       "ratelimit: {max: 16384}\nfragments: {max: 8192}\n",
+		       &c) &&
+	     ASSERT_TRUE(sl_config_equal(&c, &none),
+			 "default capacities differ from none");
+	free(t);
+	sl_config_free(&a);
+	sl_config_free(&b);
+	sl_config_free(&c);
+	return ok;
+}
+
 /* An empty config writes "policy: pass" and loads back equal. */
 static bool check_round_trip_empty(void)
 {
@@ -1935,6 +2001,8 @@ int main(void)
 	check_report("round trip: export -j (JSON) loads back equal",
 		     check_round_trip_json());
 	check_report("limits: load, write, load equal", check_limits());
+	check_report("ratelimit and fragments max: load, write, load equal",
+		     check_rt_caps());
 	check_report("round trip: quoting and field formats",
 		     check_round_trip_fields());
 	check_report("equal: order-insensitive, field-sensitive",
