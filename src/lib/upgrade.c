@@ -17,9 +17,10 @@
  *      switch (rule definitions, the config blob rebuilt from them);
  *   4. moves every attachment to the new programs (sl_reload: bpf_link
  *      update and filter replace, atomic per hook; all or nothing);
- *   5. adds the old counters into the new maps (after the switch, so no
- *      packet the old programs counted is lost), removes the old pins and
- *      writes the new layout into sl_meta.
+ *   5. carries the old counters into the new maps (after the switch, so
+ *      no packet the old programs counted is lost; reason/action counters
+ *      of a layout without hooks under SL_HK_UNKNOWN), removes the old
+ *      pins and writes the new layout into sl_meta.
  * A failure before 4 completes puts the old pins back: the old release's
  * state is as it was. A run killed part way is resumed by the next one
  * (the upgrade-v<from> folder says where it stopped). A binary that meets
