@@ -58,7 +58,7 @@ static __always_inline int exp_verdict(__u32 reason, __u32 action, __u32 len,
 				       int stats)
 {
 	if (stats)
-		sl_count(reason, action, len);
+		sl_count(SL_HK_XDP, reason, action, len);
 	return action == SL_ACT_DROP ? XDP_DROP : XDP_PASS;
 }
 

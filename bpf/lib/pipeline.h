@@ -37,20 +37,22 @@
 	X(policy, 1)
 #endif
 
-/* The choke point: every verdict is counted here, per CPU, by reason and
- * action (sl_stats), a first fragment's is remembered for its later
+/* The choke point: every verdict is counted here, per CPU, by hook, reason
+ * and action (sl_stats), a first fragment's is remembered for its later
  * fragments (frag.h; not by the trace copy), and, in programs loaded with
  * sl_feat.events, it may become an event record (events.h), with the
  * frame's first bytes read through ctx while a capture runs. xdp is
- * h->xdp as a compile-time constant (sl_pipeline). */
+ * h->xdp and hook the program's enum sl_hook_id, both compile-time
+ * constants (sl_pipeline). */
 static __always_inline void sl_verdict_commit(struct sl_pctx *c,
 					      const struct sl_hook *h,
-					      void *ctx, const __u32 xdp)
+					      void *ctx, const __u32 xdp,
+					      const __u32 hook)
 {
 	struct sl_trace *t;
 
 	if (!sl_feat.trace) {
-		sl_count(c->v.reason, c->v.action, c->pkt.len);
+		sl_count(hook, c->v.reason, c->v.action, c->pkt.len);
 		sl_count_iface(h->ifindex, h->dir, c->v.action, c->pkt.len);
 		if (!(sl_feat.stages_off & SL_STAGE_OFF_FRAG) &&
 		    c->pkt.frag == SL_FRAG_FIRST)
@@ -84,8 +86,12 @@ static __always_inline struct sl_pctx *sl_pipeline(const struct sl_hook *h)
 {
 	/* Read before any subprogram sees h, so that the compiler folds it
 	 * into a constant of each program (after such a call it reloads it
-	 * from the stack): the events call the hook's own writer by it. */
+	 * from the stack): the events call the hook's own writer by it, and
+	 * the counters take the hook's cells by hook (no per-packet work). */
 	const __u32 xdp = h->xdp;
+	const __u32 hook = xdp			   ? SL_HK_XDP
+			   : h->dir == SL_RDIR_OUT ? SL_HK_TC_OUT
+						   : SL_HK_TC_IN;
 	void *ctx = h->ctx;
 	struct sl_pctx *c = sl_pctx_get();
 
@@ -108,7 +114,7 @@ done:
 	    c->v.action == SL_ACT_PASS &&
 	    (c->v.reason == SL_R_RULE || c->v.reason == SL_R_PASS))
 		sl_ct_store(c, h);
-	sl_verdict_commit(c, h, ctx, xdp);
+	sl_verdict_commit(c, h, ctx, xdp, hook);
 	return c;
 }
 

@@ -1,22 +1,25 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* stats: per-CPU counters by reason and action. */
+/* stats: per-CPU counters by hook, reason and action. */
 #ifndef SL_STATS_H
 #define SL_STATS_H
 
 #include "maps.h"
 
-/* Per-CPU counters by reason and action, indexed by sl_stats_idx(). */
+/* Per-CPU counters by hook, reason and action, indexed by sl_stats_hidx():
+ * the hook is a constant of each program, so its cells cost nothing more
+ * than one offset (no second lookup). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SL_STATS_MAX);
+	__uint(max_entries, SL_STATS_CELLS);
 	__type(key, __u32);
 	__type(value, struct sl_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_stats SEC(".maps");
 
-static __always_inline void sl_count(__u32 reason, __u32 action, __u32 len)
+static __always_inline void sl_count(__u32 hook, __u32 reason, __u32 action,
+				     __u32 len)
 {
-	__u32 idx = sl_stats_idx(reason, action);
+	__u32 idx = sl_stats_hidx(hook, reason, action);
 	struct sl_counter *c = bpf_map_lookup_elem(&sl_stats, &idx);
 
 	if (c) {

@@ -169,19 +169,50 @@ struct sl_counter {
 };
 _Static_assert(sizeof(struct sl_counter) == 16, "sl_counter size");
 
-/* The stats map has room for SL_STATS_REASONS reasons and SL_STATS_ACTIONS
- * actions, more than exist, so that appending a reason or an action does
- * not change the pinned map's shape. */
+/* The hook a verdict was counted at: a constant of each program (the XDP
+ * program with or without --decap, TC ingress, TC egress). Append only:
+ * the numbers index pinned counters. SL_HK_UNKNOWN is never counted by a
+ * program: it holds the counts an upgrade carried from layout 6 or older,
+ * whose counters had no hook dimension (src/lib/upgrade.c). The names are
+ * sl_hook_name() (src/lib/names.c). (SL_HK_: sluice.h's SL_HOOK_XDP and
+ * SL_HOOK_TC are the attach masks.) */
+enum sl_hook_id {
+	SL_HK_XDP = 0,
+	SL_HK_TC_IN = 1,
+	SL_HK_TC_OUT = 2,
+	SL_HK_UNKNOWN = 3,
+	SL_HK_MAX,
+};
+
+/* The stats map has room for SL_STATS_HOOKS hooks, SL_STATS_REASONS reasons
+ * and SL_STATS_ACTIONS actions, more than exist, so that appending a hook,
+ * a reason or an action does not change the pinned map's shape. A hook's
+ * cells are SL_STATS_MAX consecutive cells, indexed within it by
+ * sl_stats_idx(reason, action); the map's cell is sl_stats_hidx(). */
+#define SL_STATS_HOOKS	 8
 #define SL_STATS_REASONS 64
 #define SL_STATS_ACTIONS 8
 #define SL_STATS_MAX	 (SL_STATS_REASONS * SL_STATS_ACTIONS)
+#define SL_STATS_CELLS	 (SL_STATS_HOOKS * SL_STATS_MAX)
 _Static_assert(SL_R_MAX <= SL_STATS_REASONS, "stats hold every reason");
 _Static_assert(SL_ACT_MAX <= SL_STATS_ACTIONS, "stats hold every action");
+_Static_assert(SL_HK_MAX <= SL_STATS_HOOKS, "stats hold every hook");
+_Static_assert((SL_STATS_HOOKS & (SL_STATS_HOOKS - 1)) == 0 &&
+		   (SL_STATS_REASONS & (SL_STATS_REASONS - 1)) == 0 &&
+		   (SL_STATS_ACTIONS & (SL_STATS_ACTIONS - 1)) == 0,
+	       "stats dimensions are powers of two (masked indexes)");
 
 static inline __u32 sl_stats_idx(__u32 reason, __u32 action)
 {
 	return (reason & (SL_STATS_REASONS - 1)) * SL_STATS_ACTIONS +
 	       (action & (SL_STATS_ACTIONS - 1));
+}
+
+/* The cell of (hook, reason, action) in the stats map. */
+static inline __u32 sl_stats_hidx(__u32 hook, __u32 reason, __u32 action)
+{
+	return (hook & (SL_STATS_HOOKS - 1)) * SL_STATS_MAX +
+	       sl_stats_idx(reason, action);
 }
 
 /* Load-time switches of the XDP program (skeleton rodata). The verifier
@@ -264,13 +295,16 @@ struct sl_trace {
  * made by the load: SL_MAP_EV_CAP (capture) and the load balancer's; a
  * layout-5 binary, which would reload the programs without the `lb`
  * stage, refuses this state.
+ * Layout 7: sl_stats gains a hook dimension (SL_STATS_HOOKS x reasons x
+ * actions, sl_stats_hidx()); the upgrade puts the older counts, which no
+ * hook can be named for, under SL_HK_UNKNOWN.
  * Building with SL_NEXT_LAYOUT (make NEXT_LAYOUT=1) makes a "next
  * release" for the upgrade tests: one more reason, one more action and
- * one more map, layout 7. */
+ * one more map, layout 8. */
 #ifdef SL_NEXT_LAYOUT
-#define SL_LAYOUT_VERSION 7
+#define SL_LAYOUT_VERSION 8
 #else
-#define SL_LAYOUT_VERSION 6
+#define SL_LAYOUT_VERSION 7
 #endif
 #define SL_META_MAGIC 0x534c4d54U /* "SLMT" */
 #define SL_MAP_META   "sl_meta"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* cmd_stats: counters by action, by reason and by set entry. */
+/* cmd_stats: counters by action, by hook, by reason and by set entry. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,6 +55,21 @@ static void print_text(const struct cli_snap *cur, const struct cli_snap *prev,
 		cli_rate_text(bb, sizeof(bb), have, bps);
 		printf(watch ? " %9s %9s\n" : "\n", pb, bb);
 	}
+	printf("\n%-8s %-8s %14s %16s\n", "HOOK", "ACTION", "PACKETS", "BYTES");
+	for (int h = 0; h < SL_HK_MAX; h++)
+		for (int a = 0; a < SL_ACT_MAX; a++) {
+			struct sl_counter t = cli_cell_sum(cur->h[h], -1, a);
+
+			if (!t.packets)
+				continue;
+			any = true;
+			printf("%-8s %-8s %14llu %16llu\n", sl_hook_name(h),
+			       sl_action_name(a), (unsigned long long)t.packets,
+			       (unsigned long long)t.bytes);
+		}
+	if (!any)
+		printf("(no hook has counted a packet yet)\n");
+	any = false;
 	printf("\n%-14s %-6s %14s %16s", "REASON", "ACTION", "PACKETS",
 	       "BYTES");
 	printf(watch ? " %9s %9s  %s\n" : "  %s\n", watch ? "PPS" : "MEANING",
@@ -265,7 +280,9 @@ const struct cli_cmd cmd_stats = {
     .summary = "Show counters per action, reason, set entry and rule",
     .description =
 	"Prints the packets and bytes of every verdict by action (pass, "
-	"drop) and by reason (why), per attached interface and\n"
+	"drop), by hook (xdp, tc-in, tc-out; unknown: counts an\n"
+	"upgrade carried from a release that did not count per hook) and "
+	"action, and by reason (why), per attached interface and\n"
 	"direction, then the set entries and the rules that counted packets, "
 	"busiest first. Counters are per CPU in "
 	"the datapath and summed here; they survive detach\n"
@@ -300,7 +317,8 @@ const struct cli_cmd cmd_stats = {
 	},
     .examples = "$ sluice stats\n$ sluice stats --watch 1\n"
 		"$ sluice stats --zero\n"
-		"$ sluice stats -j | jq '.reasons[\"deny-set\"].packets'",
+		"$ sluice stats -j | jq '.reasons[\"deny-set\"].packets'\n"
+		"$ sluice stats -j | jq '.hooks[\"tc-out\"].actions.drop'",
     .min_args = 0,
     .max_args = 0,
     .needs_root = true,

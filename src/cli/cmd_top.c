@@ -222,6 +222,26 @@ static const char *rt(char *buf, size_t len, double v)
 	return buf;
 }
 
+/* A row "L1 L2 PPS BPS +PACKETS PACKETS" of counter t (then o, dt seconds
+ * before), L1 w wide; 1, or 0 (no row) when t counted no packet. */
+static int pair_row(struct frame *f, int w, const char *l1, const char *l2,
+		    struct sl_counter t, struct sl_counter o, double dt)
+{
+	char a[16], b[16];
+	double pps, bps;
+
+	if (!t.packets)
+		return 0;
+	cli_rate(t, o, dt, &pps, &bps);
+	fr_add(f, "%-*s %-8s %9s %9s %12llu %16llu", w, l1, l2,
+	       rt(a, sizeof(a), pps), rt(b, sizeof(b), bps),
+	       (unsigned long long)(t.packets >= o.packets
+					? t.packets - o.packets
+					: t.packets),
+	       (unsigned long long)t.packets);
+	return 1;
+}
+
 static void frame_build(struct frame *f, const struct reading *cur,
 			const struct reading *prev, double delay, size_t top)
 {
@@ -251,25 +271,26 @@ static void frame_build(struct frame *f, const struct reading *cur,
 		    (unsigned long long)t.packets, (unsigned long long)t.bytes);
 	}
 	fr_add(f, "%s", "");
+	fr_add(f, "%-10s %-8s %9s %9s %12s %16s", "HOOK", "ACTION", "PPS",
+	       "BPS", "+PACKETS", "PACKETS");
+	for (int h = 0; h < SL_HK_MAX; h++)
+		for (int i = 0; i < SL_ACT_MAX; i++)
+			shown +=
+			    pair_row(f, 10, sl_hook_name(h), sl_action_name(i),
+				     cli_cell_sum(sn->h[h], -1, i),
+				     cli_cell_sum(ps->h[h], -1, i), dt);
+	if (!shown)
+		fr_add(f, "(no packets counted yet)");
+	shown = 0;
+	fr_add(f, "%s", "");
 	fr_add(f, "%-18s %-8s %9s %9s %12s %16s", "REASON", "ACTION", "PPS",
 	       "BPS", "+PACKETS", "PACKETS");
 	for (int r = 0; r < SL_R_MAX; r++)
-		for (int i = 0; i < SL_ACT_MAX; i++) {
-			struct sl_counter t = sn->s[sl_stats_idx(r, i)];
-			struct sl_counter o = ps->s[sl_stats_idx(r, i)];
-
-			if (!t.packets)
-				continue;
-			cli_rate(t, o, dt, &pps, &bps);
-			fr_add(f, "%-18s %-8s %9s %9s %12llu %16llu",
-			       sl_reason_name(r), sl_action_name(i),
-			       rt(a, sizeof(a), pps), rt(b, sizeof(b), bps),
-			       (unsigned long long)(t.packets >= o.packets
-							? t.packets - o.packets
-							: t.packets),
-			       (unsigned long long)t.packets);
-			shown++;
-		}
+		for (int i = 0; i < SL_ACT_MAX; i++)
+			shown += pair_row(f, 18, sl_reason_name(r),
+					  sl_action_name(i),
+					  sn->s[sl_stats_idx(r, i)],
+					  ps->s[sl_stats_idx(r, i)], dt);
 	if (!shown)
 		fr_add(f, "(no packets counted yet)");
 	fr_add(f, "%s", "");
@@ -574,7 +595,8 @@ const struct cli_cmd cmd_top = {
     .description =
 	"Redraws every --delay seconds (default 1) in the terminal: packets/s "
 	"(PPS), bits/s (BPS) and packets since the last frame\n"
-	"(+PACKETS) per action, per reason and per interface and direction; "
+	"(+PACKETS) per action, per hook and action, per reason and per "
+	"interface and direction; "
 	"the busiest rules and set entries by packets/s; and,\n"
 	"with conntrack on, the busiest sources: initiators of tracked flows, "
 	"with their flows' packets in both directions summed\n"
@@ -585,7 +607,7 @@ const struct cli_cmd cmd_top = {
 	"so 'apply', 'block' and the other verbs run while it shows. --once "
 	"reads twice, --delay apart, and prints one frame (no\n"
 	"escapes) or with -j one JSON document: the members of 'sluice stats "
-	"-j' with pps and bps (actions, reasons, interfaces,\n"
+	"-j' with pps and bps (actions, reasons, hooks, interfaces,\n"
 	"entries, rules) plus conntrack, flows and sources.",
     .opts =
 	(const struct cli_opt[]){

@@ -139,7 +139,7 @@ int cli_snap_read(struct sl_ctx *ctx, struct cli_snap *sn)
 	sn->ncpu = libbpf_num_possible_cpus();
 	if (sn->ncpu < 0 || sn->ncpu > CLI_LOST_CPUS)
 		sn->ncpu = sn->ncpu < 0 ? 0 : CLI_LOST_CPUS;
-	err = sl_stats_read(ctx, sn->s);
+	err = sl_stats_read_hooks(ctx, sn->s, sn->h);
 	if (!err)
 		err = sl_ev_lost(ctx, &sn->lost, sn->lost_per, CLI_LOST_CPUS);
 	if (!err)
@@ -191,16 +191,23 @@ const char *cli_iface_label(const struct sl_iface_stat *x, char *buf,
 	return buf;
 }
 
-static void jw_counter(struct jw *w, const char *key, struct sl_counter c,
-		       const double *rate)
+/* "packets", "bytes" (and the rate) of c into the open object. */
+static void jw_counter_members(struct jw *w, struct sl_counter c,
+			       const double *rate)
 {
-	jw_key(w, key);
-	jw_obj_open(w);
 	jw_key(w, "packets");
 	jw_u64(w, c.packets);
 	jw_key(w, "bytes");
 	jw_u64(w, c.bytes);
 	cli_jw_rate(w, rate);
+}
+
+static void jw_counter(struct jw *w, const char *key, struct sl_counter c,
+		       const double *rate)
+{
+	jw_key(w, key);
+	jw_obj_open(w);
+	jw_counter_members(w, c, rate);
 	jw_obj_close(w);
 }
 
@@ -222,6 +229,47 @@ static const double *pair_rate(const struct cli_snap *cur,
 		return NULL;
 	cli_rate(now, then, cur->t - prev->t, &rate[0], &rate[1]);
 	return rate;
+}
+
+/* Hook h's members of 'stats -j': its totals, by action, and by reason
+ * and action for the cells that counted a packet. */
+static void hook_jw(struct jw *w, const struct cli_snap *cur,
+		    const struct cli_snap *prev, int h)
+{
+	const struct sl_counter *s = cur->h[h];
+	const struct sl_counter *o = prev ? prev->h[h] : s;
+	double rate[2];
+
+	jw_key(w, sl_hook_name(h));
+	jw_obj_open(w);
+	jw_counter_members(w, cli_cell_sum(s, -1, -1),
+			   pair_rate(cur, prev, cli_cell_sum(s, -1, -1),
+				     cli_cell_sum(o, -1, -1), rate));
+	jw_key(w, "actions");
+	jw_obj_open(w);
+	for (int a = 0; a < SL_ACT_MAX; a++)
+		jw_counter(w, sl_action_name(a), cli_cell_sum(s, -1, a),
+			   pair_rate(cur, prev, cli_cell_sum(s, -1, a),
+				     cli_cell_sum(o, -1, a), rate));
+	jw_obj_close(w);
+	jw_key(w, "reasons");
+	jw_obj_open(w);
+	for (int r = 0; r < SL_R_MAX; r++) {
+		struct sl_counter t = cli_cell_sum(s, r, -1);
+
+		if (!t.packets)
+			continue;
+		jw_key(w, sl_reason_name(r));
+		jw_obj_open(w);
+		jw_counter_members(w, t, NULL);
+		for (int a = 0; a < SL_ACT_MAX; a++)
+			if (s[sl_stats_idx(r, a)].packets)
+				jw_counter(w, sl_action_name(a),
+					   s[sl_stats_idx(r, a)], NULL);
+		jw_obj_close(w);
+	}
+	jw_obj_close(w);
+	jw_obj_close(w);
 }
 
 static struct sl_counter iface_then(const struct cli_snap *prev,
@@ -258,16 +306,17 @@ void cli_snap_jw(struct jw *w, const struct cli_snap *cur,
 
 		jw_key(w, sl_reason_name(r));
 		jw_obj_open(w);
-		jw_key(w, "packets");
-		jw_u64(w, t.packets);
-		jw_key(w, "bytes");
-		jw_u64(w, t.bytes);
-		cli_jw_rate(w, cell_rate(cur, prev, r, -1, rate));
+		jw_counter_members(w, t, cell_rate(cur, prev, r, -1, rate));
 		for (int a = 0; a < SL_ACT_MAX; a++)
 			jw_counter(w, sl_action_name(a), s[sl_stats_idx(r, a)],
 				   NULL);
 		jw_obj_close(w);
 	}
+	jw_obj_close(w);
+	jw_key(w, "hooks");
+	jw_obj_open(w);
+	for (int h = 0; h < SL_HK_MAX; h++)
+		hook_jw(w, cur, prev, h);
 	jw_obj_close(w);
 	jw_key(w, "interfaces");
 	jw_arr_open(w);

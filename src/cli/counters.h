@@ -14,10 +14,12 @@
 
 struct cli_snap {
 	struct sl_counter s[SL_STATS_MAX]; /* by sl_stats_idx(reason, action) */
-	struct sl_set_entry *e;		   /* entries that counted a packet, */
-	size_t n;			   /* busiest first */
-	struct sl_rule *r;		   /* rules that counted a packet, */
-	struct sl_counter *k;		   /* busiest first; k[i] is r[i]'s */
+	/* the same for each hook (enum sl_hook_id); s is their sum */
+	struct sl_counter h[SL_HK_MAX][SL_STATS_MAX];
+	struct sl_set_entry *e; /* entries that counted a packet, */
+	size_t n;		/* busiest first */
+	struct sl_rule *r;	/* rules that counted a packet, */
+	struct sl_counter *k;	/* busiest first; k[i] is r[i]'s */
 	size_t nr;
 	struct sl_iface_stat *ifs; /* claimed interface slots */
 	size_t nif;

@@ -65,16 +65,47 @@ static void counters(FILE *f, const char *base, const char *help, series_fn fn,
 	}
 }
 
-/* i: reason * SL_ACT_MAX + action */
+/* i: (hook * SL_R_MAX + reason) * SL_ACT_MAX + action */
 static void verdict_labels(FILE *f, const void *arg, size_t i,
 			   struct sl_counter *k)
 {
-	const struct sl_counter *s = arg;
-	unsigned r = i / SL_ACT_MAX, a = i % SL_ACT_MAX;
+	const struct sl_counter(*s)[SL_STATS_MAX] = arg;
+	unsigned h = i / ((size_t)SL_R_MAX * SL_ACT_MAX),
+		 r = i / SL_ACT_MAX % SL_R_MAX, a = i % SL_ACT_MAX;
 
-	fprintf(f, "{action=\"%s\",reason=\"%s\"}", sl_action_name(a),
-		sl_reason_name(r));
-	*k = s[sl_stats_idx(r, a)];
+	fprintf(f, "{action=\"%s\",reason=\"%s\",hook=\"%s\"}",
+		sl_action_name(a), sl_reason_name(r), sl_hook_name(h));
+	*k = s[h][sl_stats_idx(r, a)];
+}
+
+/* The verdict counters by action, reason and hook. The hooks of the
+ * programs always; SL_HK_UNKNOWN (the last) only once it holds counts
+ * (an upgrade from layout 6 or older carried them there), so a state that
+ * was never upgraded shows no series that can only be 0. */
+static int verdicts(struct sl_ctx *ctx, FILE *f)
+{
+	struct sl_counter tot[SL_STATS_MAX], (*h)[SL_STATS_MAX];
+	size_t nh = SL_HK_UNKNOWN;
+	int err;
+
+	_Static_assert(SL_HK_UNKNOWN == SL_HK_MAX - 1,
+		       "unknown is the last hook");
+	h = calloc(SL_HK_MAX, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	err = sl_stats_read_hooks(ctx, tot, h);
+	for (int i = 0; !err && i < SL_STATS_MAX; i++)
+		if (h[SL_HK_UNKNOWN][i].packets)
+			nh = SL_HK_MAX;
+	if (!err)
+		counters(f, "",
+			 "by verdict action, reason and hook (xdp, tc-in, "
+			 "tc-out; unknown: counted before an upgrade from a "
+			 "layout without hooks), every interface (sluice "
+			 "stats: reasons, hooks).",
+			 verdict_labels, h, nh * SL_R_MAX * SL_ACT_MAX);
+	free(h);
+	return err;
 }
 
 /* i: (interface * SL_RDIR_MAX + direction) * SL_ACT_MAX + action */
@@ -262,7 +293,6 @@ static int lb(struct sl_ctx *ctx, FILE *f)
 int sl_metrics_render(struct sl_ctx *ctx, const struct sl_metrics_opts *o,
 		      FILE *f)
 {
-	struct sl_counter s[SL_STATS_MAX];
 	uint64_t lost = 0;
 	int err = 0;
 
@@ -277,12 +307,7 @@ int sl_metrics_render(struct sl_ctx *ctx, const struct sl_metrics_opts *o,
 	fprintf(f, "sluice_up %d\n", ctx ? 1 : 0);
 	if (!ctx)
 		return 0;
-	err = sl_stats_read(ctx, s);
-	if (!err)
-		counters(f, "",
-			 "by verdict action and reason, every hook and "
-			 "interface (sluice stats: reasons).",
-			 verdict_labels, s, (size_t)SL_R_MAX * SL_ACT_MAX);
+	err = verdicts(ctx, f);
 	if (!err)
 		err = ifaces(ctx, f);
 	if (!err)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* names: the strings for enum sl_reason, sl_action, sl_dir, sl_set_kind. */
+/* names: the strings for enum sl_reason, sl_action, sl_hook_id, sl_dir,
+ * sl_set_kind. */
 #include <string.h>
 
 #include <sluice/abi.h>
@@ -87,6 +88,20 @@ const char *sl_action_name(unsigned int a)
 	};
 
 	return a < SL_ACT_MAX ? n[a] : "unknown";
+}
+
+const char *sl_hook_name(unsigned int h)
+{
+	/* The names status and the link pins use for the hooks; "unknown":
+	 * counts carried by an upgrade from a layout without hooks. */
+	static const char *const n[SL_HK_MAX] = {
+	    [SL_HK_XDP] = "xdp",
+	    [SL_HK_TC_IN] = "tc-in",
+	    [SL_HK_TC_OUT] = "tc-out",
+	    [SL_HK_UNKNOWN] = "unknown",
+	};
+
+	return h < SL_HK_MAX ? n[h] : "unknown";
 }
 
 const char *sl_dir_name(unsigned int d)

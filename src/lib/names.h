@@ -7,6 +7,9 @@
 const char *sl_reason_name(unsigned int reason);
 const char *sl_reason_help(unsigned int reason);
 const char *sl_action_name(unsigned int action);
+/* enum sl_hook_id: "xdp", "tc-in", "tc-out", "unknown" (counts an upgrade
+ * carried from a layout without hooks). */
+const char *sl_hook_name(unsigned int hook);
 const char *sl_dir_name(unsigned int dir);
 const char *sl_set_kind_name(unsigned int kind);
 const char *sl_rule_action_name(unsigned int action);

@@ -443,8 +443,18 @@ int sl_reset(const char *bpffs);
 
 /* ---- stats (stats.c) ---- */
 
-/* Sums the per-CPU counters: out[sl_stats_idx(reason, action)]. */
+/* Sums the per-CPU counters over the CPUs and the hooks:
+ * out[sl_stats_idx(reason, action)]. */
 int sl_stats_read(struct sl_ctx *ctx, struct sl_counter out[SL_STATS_MAX]);
+/* The same, and, when hooks is not NULL, each hook's own (SL_HK_MAX rows
+ * of SL_STATS_MAX cells: hooks[enum sl_hook_id][sl_stats_idx(r, a)]); out
+ * is the sum of the rows. */
+int sl_stats_read_hooks(struct sl_ctx *ctx, struct sl_counter out[SL_STATS_MAX],
+			struct sl_counter (*hooks)[SL_STATS_MAX]);
+/* Returns once every BPF program that was running when called has
+ * finished (a write to a private array of maps: synchronize_rcu), so a
+ * map the attachments no longer use can be read to its last count. */
+int sl_wait_programs(void);
 
 /* Per-interface counters (ifstats.c). Claims interface ifindex's slot of
  * sl_iface_stats (counters from zero) unless it holds it already; -EBUSY
@@ -461,6 +471,8 @@ int sl_iface_stats_read(struct sl_ctx *ctx, struct sl_iface_stat **out,
 			size_t *n);
 /* The same for a stats map fd (tests and benchmarks). */
 int sl_stats_read_fd(int map_fd, struct sl_counter out[SL_STATS_MAX]);
+int sl_stats_read_hooks_fd(int map_fd, struct sl_counter out[SL_STATS_MAX],
+			   struct sl_counter (*hooks)[SL_STATS_MAX]);
 
 /* ---- zeroing the counters (stats.c, ifstats.c, sets.c, zero.c) ---- */
 

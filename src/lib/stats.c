@@ -10,7 +10,8 @@
 #include "log.h"
 #include "sluice.h"
 
-int sl_stats_read_fd(int fd, struct sl_counter out[SL_STATS_MAX])
+int sl_stats_read_hooks_fd(int fd, struct sl_counter out[SL_STATS_MAX],
+			   struct sl_counter (*hooks)[SL_STATS_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct sl_counter *per;
@@ -22,26 +23,72 @@ int sl_stats_read_fd(int fd, struct sl_counter out[SL_STATS_MAX])
 	if (!per)
 		return -ENOMEM;
 	memset(out, 0, sizeof(*out) * SL_STATS_MAX);
-	for (__u32 i = 0; i < SL_STATS_MAX; i++) {
-		if (bpf_map_lookup_elem(fd, &i, per)) {
-			err = -errno;
-			pr_err("cannot read the counters: %s", strerror(errno));
-			break;
+	if (hooks)
+		memset(hooks, 0, sizeof(*hooks) * SL_HK_MAX);
+	/* Only the hooks that exist: no program counts in the others. */
+	for (__u32 h = 0; !err && h < SL_HK_MAX; h++)
+		for (__u32 i = 0; i < SL_STATS_MAX; i++) {
+			__u32 k = h * SL_STATS_MAX + i;
+			struct sl_counter t = {};
+
+			if (bpf_map_lookup_elem(fd, &k, per)) {
+				err = -errno;
+				pr_err("cannot read the counters: %s",
+				       strerror(errno));
+				break;
+			}
+			for (int c = 0; c < ncpu; c++) {
+				t.packets += per[c].packets;
+				t.bytes += per[c].bytes;
+			}
+			out[i].packets += t.packets;
+			out[i].bytes += t.bytes;
+			if (hooks)
+				hooks[h][i] = t;
 		}
-		for (int c = 0; c < ncpu; c++) {
-			out[i].packets += per[c].packets;
-			out[i].bytes += per[c].bytes;
-		}
-	}
 	free(per);
 	return err;
 }
 
-int sl_stats_read(struct sl_ctx *ctx, struct sl_counter out[SL_STATS_MAX])
+int sl_stats_read_fd(int fd, struct sl_counter out[SL_STATS_MAX])
+{
+	return sl_stats_read_hooks_fd(fd, out, NULL);
+}
+
+int sl_stats_read_hooks(struct sl_ctx *ctx, struct sl_counter out[SL_STATS_MAX],
+			struct sl_counter (*hooks)[SL_STATS_MAX])
 {
 	int fd = sl_map_fd(ctx, SL_MAP_STATS);
 
-	return fd < 0 ? fd : sl_stats_read_fd(fd, out);
+	return fd < 0 ? fd : sl_stats_read_hooks_fd(fd, out, hooks);
+}
+
+int sl_stats_read(struct sl_ctx *ctx, struct sl_counter out[SL_STATS_MAX])
+{
+	return sl_stats_read_hooks(ctx, out, NULL);
+}
+
+int sl_wait_programs(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	__u32 key = 0;
+	int in, outer, err = 0;
+
+	in = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_wait", sizeof(__u32),
+			    sizeof(__u32), 1, NULL);
+	if (in < 0)
+		return -errno;
+	o.inner_map_fd = in;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "sl_wait",
+			       sizeof(__u32), sizeof(__u32), 1, &o);
+	/* The kernel returns from a write to an array of maps only after
+	 * every program that was running has finished (synchronize_rcu). */
+	if (outer < 0 || bpf_map_update_elem(outer, &key, &in, BPF_ANY))
+		err = -errno;
+	if (outer >= 0)
+		close(outer);
+	close(in);
+	return err;
 }
 
 /* ---- rule counters ----
@@ -270,23 +317,6 @@ int sl_rule_stats_read(struct sl_ctx *ctx, const struct sl_rule *r, size_t n,
 	return 0;
 }
 
-/* Returns once no program that was running when called still runs: a
- * write to an array of maps waits for them (the chunk slot rewritten with
- * the map it holds). Without a chunk no rule is running: nothing counts. */
-static int wait_programs(struct chunks *c)
-{
-	for (__u32 s = 0; s < SL_RULE_CHUNKS; s++) {
-		int fd = chunk_fd(c, s * SL_RULE_CHUNK);
-
-		if (fd == -ENOENT)
-			continue;
-		if (fd < 0 || bpf_map_update_elem(c->outer, &s, &fd, BPF_ANY))
-			return fd < 0 ? fd : -errno;
-		return 0;
-	}
-	return 0;
-}
-
 int sl_rule_stats_carry(struct sl_ctx *ctx, int old)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_NO_PREALLOC);
@@ -315,7 +345,7 @@ int sl_rule_stats_carry(struct sl_ctx *ctx, int old)
 	if (!err && (!v || !ids || !vals))
 		err = -ENOMEM;
 	if (!err)
-		err = wait_programs(&c);
+		err = sl_wait_programs();
 	for (__u32 id = 1; !err && id < info.max_entries; id++) {
 		struct sl_counter d = {};
 
@@ -373,7 +403,7 @@ int sl_stats_zero(struct sl_ctx *ctx)
 	zero = calloc(ncpu, sizeof(*zero));
 	if (!zero)
 		return -ENOMEM;
-	for (__u32 i = 0; !err && i < SL_STATS_MAX; i++)
+	for (__u32 i = 0; !err && i < SL_HK_MAX * SL_STATS_MAX; i++)
 		if (bpf_map_update_elem(fd, &i, zero, BPF_ANY))
 			err = -errno;
 	free(zero);

@@ -17,9 +17,10 @@
  *      switch (rule definitions, the config blob rebuilt from them);
  *   4. moves every attachment to the new programs (sl_reload: bpf_link
  *      update and filter replace, atomic per hook; all or nothing);
- *   5. adds the old counters into the new maps (after the switch, so no
- *      packet the old programs counted is lost), removes the old pins and
- *      writes the new layout into sl_meta.
+ *   5. carries the old counters into the new maps (after the switch, so
+ *      no packet the old programs counted is lost; reason/action counters
+ *      of a layout without hooks under SL_HK_UNKNOWN), removes the old
+ *      pins and writes the new layout into sl_meta.
  * A failure before 4 completes puts the old pins back: the old release's
  * state is as it was. A run killed part way is resumed by the next one
  * (the upgrade-v<from> folder says where it stopped). A binary that meets
@@ -78,7 +79,6 @@ struct blob_hdr_v1 {
 #define BLOB_V1_MAGIC 0x534c4331U
 
 /* sl_stats of layout 1: reason * 2 + action, 9 reasons, 2 actions. */
-#define STATS_V1_REASONS 9
 #define STATS_V1_ACTIONS 2
 
 /* ---- helpers ---- */
@@ -255,49 +255,53 @@ static int v1_pre(struct sl_ctx *ctx)
 	return err;
 }
 
-/* Adds per-CPU counters `old` into the cell `idx` of map fd. */
-static int counters_add(int fd, __u32 idx, const struct sl_counter *old,
-			struct sl_counter *buf, int ncpu)
+/* The reason and action counters of an older layout, which had no hook
+ * dimension, into the SL_HK_UNKNOWN cells of the new sl_stats: nothing
+ * tells which hook counted them, and no program counts there, so the cells
+ * are set (not added to: a resumed run writes the same), and no count is
+ * lost or doubled. Read once no program still runs with the old map: what
+ * the old programs counted up to their last packet is kept. old_actions:
+ * the old map's actions per reason (its cell k is reason k / old_actions,
+ * action k % old_actions). */
+static int stats_carry(struct sl_ctx *ctx, __u32 from, __u32 old_actions)
 {
-	if (bpf_map_lookup_elem(fd, &idx, buf))
-		return -errno;
-	for (int c = 0; c < ncpu; c++) {
-		buf[c].packets += old[c].packets;
-		buf[c].bytes += old[c].bytes;
-	}
-	return bpf_map_update_elem(fd, &idx, buf, BPF_EXIST) ? -errno : 0;
-}
-
-/* Reason and action counters, remapped to the new cells. */
-static int v1_post(struct sl_ctx *ctx)
-{
-	int old = aside_fd(ctx, 1, SL_MAP_STATS), fd, err = 0;
+	int old = aside_fd(ctx, from, SL_MAP_STATS), fd, err;
 	int ncpu = libbpf_num_possible_cpus();
-	struct sl_counter *o, *n;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct sl_counter *o;
 
 	if (old < 0)
 		return old == -ENOENT ? 0 : old;
 	fd = sl_map_fd(ctx, SL_MAP_STATS);
-	o = calloc(ncpu, sizeof(*o));
-	n = calloc(ncpu, sizeof(*n));
-	if (fd < 0 || !o || !n)
-		err = fd < 0 ? fd : -ENOMEM;
-	for (__u32 k = 0; !err && k < STATS_V1_REASONS * STATS_V1_ACTIONS;
-	     k++) {
-		if (bpf_map_lookup_elem(old, &k, o))
+	o = calloc(ncpu > 0 ? ncpu : 1, sizeof(*o));
+	err = fd < 0 ? fd : !o || ncpu <= 0 ? -ENOMEM : 0;
+	if (!err && bpf_obj_get_info_by_fd(old, &info, &len))
+		err = -errno;
+	if (!err)
+		err = sl_wait_programs();
+	for (__u32 k = 0; !err && k < info.max_entries; k++) {
+		__u32 r = k / old_actions, a = k % old_actions,
+		      cell = sl_stats_hidx(SL_HK_UNKNOWN, r, a);
+
+		if (r >= SL_STATS_REASONS || a >= SL_STATS_ACTIONS ||
+		    bpf_map_lookup_elem(old, &k, o))
 			continue;
-		err = counters_add(
-		    fd,
-		    sl_stats_idx(k / STATS_V1_ACTIONS, k % STATS_V1_ACTIONS), o,
-		    n, ncpu);
+		if (bpf_map_update_elem(fd, &cell, o, BPF_EXIST))
+			err = -errno;
 	}
 	if (err)
 		pr_err("upgrade: cannot carry the counters over: %s",
 		       strerror(-err));
 	free(o);
-	free(n);
 	close(old);
 	return err;
+}
+
+/* Layout 1's reason and action counters (9 x 2 cells). */
+static int v1_post(struct sl_ctx *ctx)
+{
+	return stats_carry(ctx, 1, STATS_V1_ACTIONS);
 }
 
 /* ---- layout 2 -> 3 ---- */
@@ -448,6 +452,15 @@ static int v5_post(struct sl_ctx *ctx)
 	return v5_ct(ctx, true);
 }
 
+/* ---- layout 6 -> 7 ---- */
+
+/* sl_stats of layouts 2-6: SL_STATS_REASONS x SL_STATS_ACTIONS cells, no
+ * hook; carried under SL_HK_UNKNOWN. */
+static int v6_post(struct sl_ctx *ctx)
+{
+	return stats_carry(ctx, 6, SL_STATS_ACTIONS);
+}
+
 /* The capacity of a map a step of st[0..n) moves aside (0: none moved). */
 static __u32 aside_cap(const struct sl_ctx *ctx, const struct step *st,
 		       size_t n, const char *name)
@@ -504,10 +517,16 @@ static const struct step steps[] = {
      * by the load (empty): sl_ev_cap (capture off) and the load
      * balancer's (no service). */
     {5, {SL_MAP_CT}, v5_pre, v5_post},
+    /* Layout 7: sl_stats gains the hook dimension (SL_STATS_HOOKS x 64 x
+     * 8 cells): it is made afresh and, after the switch, once no program
+     * still runs with the old map, the old counts are set into the
+     * SL_HK_UNKNOWN cells (no hook can honestly be named for them);
+     * the new programs count under their own hook from the switch. */
+    {6, {SL_MAP_STATS}, NULL, v6_post},
 #ifdef SL_NEXT_LAYOUT
     /* The test build's next release: a new map (made by the load), a
      * reason and an action (counter cells that exist and start at 0). */
-    {6, {NULL}, NULL, NULL},
+    {7, {NULL}, NULL, NULL},
 #endif
 };
 

@@ -59,10 +59,12 @@ sum_metric() {
 	awk -v n="$2" -v re="$3" 'index($0, n "{") == 1 && $0 ~ re { s += $NF } END { printf "%d\n", s }' "$1"
 }
 
-# counters_match: one scrape's drop and pass packets, deny-set drops and
-# rule counters equal `stats -j` taken between two equal scrapes (retried
-# a few times, for the odd neighbour solicitation).
+# counters_match: one scrape's drop and pass packets, deny-set drops, rule
+# counters and each hook's packets and bytes equal `stats -j` ($ST) taken
+# between two equal scrapes (retried a few times, for the odd neighbour
+# solicitation).
 MATCH=
+ST=
 counters_match() {
 	local m1=$T/m1 m2=$T/m2 st a b
 	for _ in 1 2 3 4 5; do
@@ -76,10 +78,14 @@ counters_match() {
 			echo "deny $(sum_metric "$f" sluice_packets_total 'reason="deny-set"')"
 			echo "rules $(sum_metric "$f" sluice_rule_packets_total .)"
 			echo "bytes $(sum_metric "$f" sluice_bytes_total .)"
+			for h in xdp tc-in tc-out; do
+				echo "$h $(sum_metric "$f" sluice_packets_total "hook=\"$h\"") $(sum_metric "$f" sluice_bytes_total "hook=\"$h\"")"
+			done
 		done)
-		b=$(jq -r '"drop \(.actions.drop.packets)\npass \(.actions.pass.packets)\ndeny \(.reasons["deny-set"].packets)\nrules \([.rules[].packets] | add // 0)\nbytes \([.actions[].bytes] | add)"' <<<"$st")
+		b=$(jq -r '"drop \(.actions.drop.packets)\npass \(.actions.pass.packets)\ndeny \(.reasons["deny-set"].packets)\nrules \([.rules[].packets] | add // 0)\nbytes \([.actions[].bytes] | add)\nxdp \(.hooks.xdp.packets) \(.hooks.xdp.bytes)\ntc-in \(.hooks["tc-in"].packets) \(.hooks["tc-in"].bytes)\ntc-out \(.hooks["tc-out"].packets) \(.hooks["tc-out"].bytes)"' <<<"$st")
 		if [ "$a" = "$b" ] && cmp -s <(grep -v scrape_duration "$m1") <(grep -v scrape_duration "$m2"); then
 			MATCH="$a"
+			ST=$st
 			return 0
 		fi
 		MATCH="metrics: $(echo $a) / stats -j: $(echo $b)"
@@ -172,6 +178,41 @@ v=$(metric "$T/m1" "sluice_rule_packets_total{rule=\"$rid\",comment=\"dm \\\"icm
 [ "${v:-0}" -ge 3 ] 2>/dev/null && ok "rule $rid's drops, comment escaped ($v)" ||
 	fail "rule $rid's drops, comment escaped" "$(grep sluice_rule_packets_total "$T/m1")"
 if counters_match; then ok "metrics equal stats -j ($(echo $MATCH))"; else fail "metrics equal stats -j" "$MATCH"; fi
+# The hook label: the programs' hooks and no other on a state never
+# upgraded; ingress counted at xdp, the replies at tc-out (attach's
+# default hooks: no tc-in); the hooks' series sum to stats -j's totals,
+# reason by reason and action by action.
+hooks=$(grep -o '^sluice_packets_total{[^}]*}' "$T/m1" | grep -o 'hook="[^"]*"' | sort -u | tr '\n' ' ')
+if [ "$hooks" = 'hook="tc-in" hook="tc-out" hook="xdp" ' ]; then
+	ok "sluice_packets_total's hook label values: xdp, tc-in, tc-out"
+else
+	fail "sluice_packets_total's hook label values: xdp, tc-in, tc-out" "$hooks"
+fi
+xdp=$(sum_metric "$T/m1" sluice_packets_total 'hook="xdp"')
+tcin=$(sum_metric "$T/m1" sluice_packets_total 'hook="tc-in"')
+tcout=$(sum_metric "$T/m1" sluice_packets_total 'hook="tc-out"')
+if [ "$xdp" -gt 0 ] && [ "$tcout" -gt 0 ] && [ "$tcin" = 0 ] &&
+	[ "$(sum_metric "$T/m1" sluice_packets_total 'action="drop",reason="rule",hook="xdp"')" -ge 3 ]; then
+	ok "ingress counts at xdp (the rule's drops too), egress at tc-out, none at tc-in ($xdp, $tcout, $tcin)"
+else
+	fail "ingress counts at xdp, egress at tc-out, none at tc-in" "xdp $xdp tc-out $tcout tc-in $tcin"
+fi
+# every reason/action series of the text: its hooks' sum is stats -j's cell
+bad=$(awk '/^sluice_packets_total\{/ { l = $0; sub(/,hook="[^"]*"\}.*/, "", l); s[l] += $NF } END { for (k in s) print k, s[k] }' "$T/m1" |
+	while read -r k v; do
+		a=$(sed 's/.*action="\([^"]*\)".*/\1/' <<<"$k")
+		r=$(sed 's/.*reason="\([^"]*\)".*/\1/' <<<"$k")
+		w=$(jq --arg r "$r" --arg a "$a" '.reasons[$r][$a].packets' <<<"$ST")
+		[ "$v" = "$w" ] || echo "$r/$a: hooks sum $v, stats -j $w"
+	done | head -n 3)
+[ -z "$bad" ] && ok "each reason/action: the hooks' series sum to stats -j's count" ||
+	fail "each reason/action: the hooks' series sum to stats -j's count" "$bad"
+bad=$(jq -r '. as $s | [$s.reasons | to_entries[] | .key as $r | .value | to_entries[]
+	| select(.value | type == "object") | .key as $a
+	| select(.value.packets != ([$s.hooks[] | .reasons[$r][$a].packets // 0] | add)) | "\($r)/\($a)"]
+	| join(",")' <<<"$ST")
+[ -z "$bad" ] && ok "stats -j: each reason/action is the sum of its hooks" ||
+	fail "stats -j: each reason/action is the sum of its hooks" "$bad"
 echo "# $(grep '^sluice_scrape_duration_seconds' "$T/m1")"
 grep -q "^sluice_interface_packets_total{interface=\"$IF_S\",direction=\"ingress\",action=\"drop\"} [1-9]" "$T/m1" &&
 	ok "interface counters of $IF_S" || fail "interface counters of $IF_S" "$(grep interface_packets "$T/m1" | head -n 3)"
@@ -211,6 +252,9 @@ fi
 scrape >"$T/m3"
 after=$(sum_metric "$T/m3" sluice_packets_total .)
 [ "$after" -gt "$before" ] && ok "counters go on after the restart ($before -> $after)" || fail "counters go on after the restart" "$before -> $after"
+down=$(awk '/^sluice_(packets|bytes)_total\{/ { if (FNR == NR) v[$1] = $NF; else if (($1 in v) && $NF < v[$1]) print $1, v[$1], "->", $NF; else if (!($1 in v)) print $1, "new" }' "$T/m1" "$T/m3" | head -n 3)
+[ -z "$down" ] && ok "no action/reason/hook series went down or appeared over the restart" ||
+	fail "no action/reason/hook series went down or appeared over the restart" "$down"
 if counters_match; then ok "after SIGKILL and restart: metrics equal stats -j ($(echo $MATCH))"; else fail "after SIGKILL and restart: metrics equal stats -j" "$MATCH"; fi
 try_ping "$NS_C" "$S6" && ok "the datapath ran on while the daemon was dead" || fail "the datapath ran on" "ping6 failed"
 

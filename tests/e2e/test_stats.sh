@@ -2,7 +2,7 @@
 # stats: after N pings dropped by a blocked prefix, `stats -j` shows
 # reasons.deny-set.packets >= N and the entry's packets >= N; the other
 # reasons (pass, non-ip, malformed-l3/l4) count what they decided; the
-# totals add up; --watch prints one JSON document per interval.
+# totals add up, also over the hooks (the drops at xdp); --watch prints one JSON document per interval.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -84,6 +84,29 @@ if echo "$st" | jq -e '([.actions[].packets] | add) == ([.reasons[].packets] | a
 else
 	fail "totals by action and by reason add up" "$(echo "$st" | jq -c '{actions, reasons}' 2>/dev/null)"
 fi
+# The hooks: the deny-set drops at the XDP hook (the sets judge ingress),
+# nothing at tc-in (not attached: XDP takes ingress), nothing carried
+# (never upgraded); every reason/action count is the sum of its hooks'.
+if echo "$st" | jq -e --argjson n "$N" '.hooks.xdp.reasons["deny-set"].drop.packets >= $n and
+	(.hooks["tc-out"].reasons["deny-set"] // {packets: 0}).packets == 0 and
+	.hooks["tc-in"].packets == 0 and .hooks.unknown.packets == 0 and .hooks["tc-out"].packets > 0' >/dev/null 2>&1; then
+	ok "hooks: deny-set drops at xdp, none at tc-in or tc-out, replies at tc-out, nothing unknown"
+else
+	fail "hooks: deny-set drops at xdp, none at tc-in or tc-out, replies at tc-out, nothing unknown" \
+		"$(echo "$st" | jq -c '.hooks | map_values({packets, ds: .reasons["deny-set"]})' 2>/dev/null)"
+fi
+bad=$(echo "$st" | jq -r '. as $s | [$s.reasons | to_entries[] | .key as $r | .value | to_entries[]
+	| select(.value | type == "object") | .key as $a
+	| select(.value.packets != ([$s.hooks[] | .reasons[$r][$a].packets // 0] | add)
+		or .value.bytes != ([$s.hooks[] | .reasons[$r][$a].bytes // 0] | add)) | "\($r)/\($a)"]
+	+ [$s.actions | to_entries[] | .key as $a
+	| select(.value.packets != ([$s.hooks[] | .actions[$a].packets] | add)) | "action \($a)"]
+	| join(",")' 2>&1)
+if [ -z "$bad" ]; then
+	ok "every reason/action and action count is the sum of its hooks'"
+else
+	fail "every reason/action and action count is the sum of its hooks'" "$bad"
+fi
 
 # IPv6 entry. Blocking the /64 also drops the client's neighbour
 # solicitations, so resolve the server first: the echo requests then go out.
@@ -99,10 +122,11 @@ fi
 
 # Text output names the reason and the entry.
 txt=$(sl stats 2>&1)
-if echo "$txt" | grep -q 'deny-set' && echo "$txt" | grep -q '198.18.0.0/24'; then
-	ok "text stats show reason deny-set and the entry"
+if echo "$txt" | grep -q 'deny-set' && echo "$txt" | grep -q '198.18.0.0/24' &&
+	echo "$txt" | grep -q '^HOOK  *ACTION' && echo "$txt" | grep -Eq '^xdp +drop +[1-9]'; then
+	ok "text stats show reason deny-set, the entry and the drops at hook xdp"
 else
-	fail "text stats show reason deny-set and the entry" "$(echo "$txt" | grep -v "^ *$" | tr '\n' '|')"
+	fail "text stats show reason deny-set, the entry and the drops at hook xdp" "$(echo "$txt" | grep -v "^ *$" | tr '\n' '|')"
 fi
 
 # Malformed frames crafted on the client's veth: truncated IPv4 header

@@ -80,7 +80,7 @@ fi
 sleep 0.5
 top=$(sl top --once -j -d 0.2 2>&1)
 st=$(sl stats -j 2>&1)
-q='{a: [.actions[] | .packets], r: [.reasons[] | .packets], e: [.entries[] | .packets], u: [.rules[] | .packets]}'
+q='{a: [.actions[] | .packets], r: [.reasons[] | .packets], h: [.hooks[] | .packets, (.reasons[] | .packets)], e: [.entries[] | .packets], u: [.rules[] | .packets]}'
 if [ -n "$top" ] && [ "$(jq -c "$q" <<<"$top" 2>&1)" = "$(jq -c "$q" <<<"$st" 2>&1)" ]; then
 	ok "traffic stopped: top --once -j totals equal stats -j"
 else
@@ -96,8 +96,9 @@ fi
 # ---- the text frame ----
 run_capture sl top --once -d 0.2
 if [ "$RC" = 0 ] && grep -q '^ACTION .*PPS .*BPS' <<<"$OUT" && grep -q '^deny-set ' <<<"$OUT" &&
+	grep -q '^HOOK .*ACTION .*PPS' <<<"$OUT" && grep -Eq '^xdp +drop ' <<<"$OUT" &&
 	grep -q 'tp-icmp' <<<"$OUT" && grep -q "$C4\$" <<<"$OUT" && ! grep -q $'\033' <<<"$OUT"; then
-	ok "top --once prints one plain frame (actions, reasons, rule, source)"
+	ok "top --once prints one plain frame (actions, hooks, reasons, rule, source)"
 else
 	fail "top --once prints one plain frame" "exit $RC: ${OUT:0:400} $ERR"
 fi

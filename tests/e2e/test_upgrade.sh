@@ -13,6 +13,8 @@
 # 3. This build meeting the next release's state (a downgrade) refuses
 #    with one line naming both layouts and changes nothing.
 # 4. An upgrade killed part way is finished by the next run.
+# 5. With nothing attached, every reason/action count is carried exactly
+#    (none lost, none doubled), under the hook "unknown".
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -326,6 +328,55 @@ else
 	check "previous release: attach $IF_S2 again" with "$PREV" attach "$IF_S2"
 	check "previous release: block client 2 again" with "$PREV" block "$C4B"
 	check "this build upgrades it again" with "$NEW" status
+fi
+
+# ---- 5. every count carried exactly, under the unknown hook ----
+# The previous release counts deny-set drops, then is detached, so nothing
+# counts while this build upgrades: every reason/action count of stats -j
+# must be exactly what it was (not lost, not doubled), all of it under the
+# hook "unknown" (the older layouts counted no hook), none under a real
+# hook; this build's programs then count under xdp only.
+check "reset, then the previous release once more" with "$NEW" reset
+check "previous release: attach $IF_S2" with "$PREV" attach "$IF_S2"
+check "previous release: block client 2" with "$PREV" block "$C4B"
+udp_send "$NS_C2" "$S4B" "$UDP_PORT" 5
+check "previous release: detach $IF_S2 (nothing counts from here)" with "$PREV" detach "$IF_S2"
+with "$PREV" stats -j >"$T/e1.json"
+check "this build upgrades the detached state" with "$NEW" status
+with "$NEW" stats -j >"$T/e2.json"
+why=$(jq -n -r --slurpfile a "$T/e1.json" --slurpfile b "$T/e2.json" '
+  $a[0].reasons | to_entries[] as $e | $e.value | to_entries[]
+  | select(.value | type == "object") as $c
+  | ($b[0].reasons[$e.key][$c.key]) as $n
+  | ($b[0].hooks.unknown.reasons[$e.key][$c.key] // {packets: 0, bytes: 0}) as $u
+  | if $n.packets != $c.value.packets or $n.bytes != $c.value.bytes
+    then "\($e.key)/\($c.key): \($c.value.packets)/\($c.value.bytes)B -> \($n.packets)/\($n.bytes)B"
+    elif $u.packets != $c.value.packets or $u.bytes != $c.value.bytes
+    then "\($e.key)/\($c.key): unknown hook \($u.packets)/\($u.bytes)B, was \($c.value.packets)/\($c.value.bytes)B"
+    else empty end' 2>&1 | head -n 3)
+if [ -z "$why" ] && jq -e '.reasons["deny-set"].drop.packets >= 5' "$T/e1.json" >/dev/null; then
+	ok "every reason/action count carried exactly, under hook unknown ($PREV_L -> $NEW_L)"
+else
+	fail "every reason/action count carried exactly, under hook unknown ($PREV_L -> $NEW_L)" \
+		"$(echo "$why" | tr '\n' ';') $(jq -c '.reasons["deny-set"]' "$T/e1.json")"
+fi
+if jq -e '[.hooks.xdp, .hooks["tc-in"], .hooks["tc-out"]] | all(.packets == 0 and .bytes == 0)' \
+	"$T/e2.json" >/dev/null; then
+	ok "no count carried under a real hook"
+else
+	fail "no count carried under a real hook" "$(jq -c '.hooks | map_values(.packets)' "$T/e2.json")"
+fi
+check "this build: attach $IF_S2" with "$NEW" attach "$IF_S2"
+udp_send "$NS_C2" "$S4B" "$UDP_PORT" 3
+with "$NEW" stats -j >"$T/e3.json"
+if jq -e --slurpfile b "$T/e2.json" '.hooks.xdp.reasons["deny-set"].drop.packets == 3 and
+	.hooks.unknown == $b[0].hooks.unknown and
+	.reasons["deny-set"].drop.packets == $b[0].reasons["deny-set"].drop.packets + 3' \
+	"$T/e3.json" >/dev/null; then
+	ok "the new programs count under xdp; the carried counts stay as they were"
+else
+	fail "the new programs count under xdp; the carried counts stay as they were" \
+		"$(jq -c '.hooks | map_values(.reasons["deny-set"])' "$T/e3.json")"
 fi
 
 # Positive control for the sink: unblocked, client 2's datagrams arrive.

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Upgrading from the previous release (96e9eea, the last one CI landed,
-# pinned layout 5) keeps the runtime state and the traffic: that
-# release runs a stateful host (policy in: drop, established and related
-# pass, new TCP to one port) with a live TCP connection carrying a line
-# every 50 ms, a ban and counters; this build's `attach` then upgrades
-# the state to layout 6 (the connection table converted: its value
-# gained the TCP windows) and moves the
-# interface to its own programs mid-stream. The connection must carry on
-# (its packets are only let in as an established flow of the carried
-# table), every flow, the ban and the counters must still be there, and
-# the new programs' own stage (SYN cookies) works afterwards.
-# Namespaces us-PID-*.
+# Upgrading from the previous release (aec7dfe, the last one CI landed,
+# pinned layout 6; test_upgrade_chain.sh runs the same from 96e9eea,
+# layout 5, through the 5 -> 6 step chained with 6 -> 7) keeps the
+# runtime state and the traffic: that release runs a stateful host
+# (policy in: drop, established and related pass, new TCP to one port)
+# with a live TCP connection carrying a line every 50 ms, a ban and
+# counters; this build's `attach` then upgrades the state (layout 7: the
+# counters gain a hook dimension, the older counts carried under the hook
+# "unknown"; from layout 5 also the connection table converted: its value
+# gained the TCP windows) and moves the interface to its own programs
+# mid-stream. The connection must carry on (its packets are only let in
+# as an established flow of the carried table), every flow, the ban and
+# the counters must still be there (the carried ones under "unknown", the
+# new programs' under xdp), and the new programs' own stage (SYN cookies)
+# works afterwards. Namespaces us-PID-*.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-PREV_RELEASE=${UPGRADE_FROM:-96e9eea}
+PREV_RELEASE=${UPGRADE_FROM:-aec7dfe}
 lab_names "us-$$"
 PORT=7020
 
@@ -117,11 +120,25 @@ if sl ban list -j | jq -e '[.[] | select(.prefix == "198.18.0.99/32" and .expire
 else
 	fail "the ban and its expiry are kept" "$(sl ban list -j)"
 fi
-pass_after=$(sl stats -j | jq '.reasons.rule.pass.packets // 0')
+st=$(sl stats -j)
+pass_after=$(jq '.reasons.rule.pass.packets // 0' <<<"$st")
 if [ "$pass_after" -ge "$pass_before" ] && [ "$pass_before" -gt 0 ]; then
 	ok "the counters are kept (rule/pass $pass_before -> $pass_after)"
 else
 	fail "the counters are kept" "rule/pass $pass_before -> $pass_after"
+fi
+# The old programs' counts (up to their last packet) under "unknown", the
+# new programs' (the rest of the stream) under xdp; the hooks make the
+# total.
+unk=$(jq '.hooks.unknown.reasons.rule.pass.packets // 0' <<<"$st")
+xdp=$(jq '.hooks.xdp.reasons.rule.pass.packets // 0' <<<"$st")
+sum=$(jq '[.hooks[].reasons.rule.pass.packets // 0] | add' <<<"$st")
+if [ "$unk" -ge "$pass_before" ] && [ "$xdp" -gt 0 ] && [ "$sum" = "$pass_after" ] &&
+	[ "$(jq '.hooks["tc-in"].packets' <<<"$st")" = 0 ]; then
+	ok "carried counts under hook unknown ($unk >= $pass_before), the new programs' under xdp ($xdp)"
+else
+	fail "carried counts under hook unknown, the new programs' under xdp" \
+		"before $pass_before, unknown $unk, xdp $xdp, total $pass_after"
 fi
 if try_curl "$NS_C" "$S4" && try_curl "$NS_C" "$S6"; then
 	ok "new connections pass after the upgrade (IPv4, IPv6)"

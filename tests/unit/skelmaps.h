@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* skelmaps: what the unit tests of runtime-owned tables share: a member's
  * place in a BPF object's struct (by BTF, for reading the per-CPU context
- * the programs leave behind), and the entries of a hash map counted or
- * removed. */
+ * the programs leave behind), the entries of a hash map counted or
+ * removed, and the verdict counters' cells that moved, per hook. */
 #ifndef SL_TEST_SKELMAPS_H
 #define SL_TEST_SKELMAPS_H
 
@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "names.h"
 #include "sluice.h"
 
 /* The offset of `member` in struct `type` of the object, and the struct's
@@ -104,6 +105,58 @@ static inline int skel_config_text(const char *yaml, struct sl_config *cfg)
 		err = sl_config_load(path, cfg);
 	unlink(path);
 	return err;
+}
+
+/* One reading of the verdict counters, per hook (sl_stats_read_hooks_fd). */
+struct skel_hstats {
+	struct sl_counter tot[SL_STATS_MAX];
+	struct sl_counter h[SL_HK_MAX][SL_STATS_MAX];
+};
+
+static inline int skel_hstats_read(int stats_fd, struct skel_hstats *s)
+{
+	return sl_stats_read_hooks_fd(stats_fd, s->tot, s->h);
+}
+
+/* True when, from b to a, exactly the cell sl_stats_idx(reason, action)
+ * of `hook` moved, by one packet of len bytes, and no cell of any hook
+ * else (reason < 0: nothing may move); buf says what moved ("nothing",
+ * or "hook/reason/action +P/+BB, ..."). */
+static inline bool skel_stats_moved(const struct skel_hstats *b,
+				    const struct skel_hstats *a, int hook,
+				    int reason, int action, __u64 len,
+				    char *buf, size_t size)
+{
+	size_t n = 0;
+	bool ok = true;
+
+	buf[0] = '\0';
+	for (int h = 0; h < SL_HK_MAX; h++)
+		for (int r = 0; r < SL_R_MAX; r++)
+			for (int x = 0; x < SL_ACT_MAX; x++) {
+				__u32 i = sl_stats_idx(r, x);
+				__u64 dp =
+				    a->h[h][i].packets - b->h[h][i].packets;
+				__u64 db = a->h[h][i].bytes - b->h[h][i].bytes;
+				bool want = reason >= 0 && h == hook &&
+					    r == reason && x == action;
+
+				if (dp != (want ? 1u : 0u) ||
+				    db != (want ? len : 0))
+					ok = false;
+				if ((dp || db) && n < size)
+					n += snprintf(buf + n, size - n,
+						      "%s%s/%s/%s +%llu/+%lluB",
+						      n ? ", " : "",
+						      sl_hook_name(h),
+						      sl_reason_name(r),
+						      sl_action_name(x),
+						      (unsigned long long)dp,
+						      (unsigned long long)db);
+			}
+	if (!n)
+		snprintf(buf, size, "nothing");
+	return ok;
 }
 
 #ifdef _GNU_SOURCE /* sched_setaffinity */

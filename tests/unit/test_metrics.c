@@ -4,7 +4,9 @@
  * private maps (a deny entry, a drop rule whose comment needs escaping, a
  * pass rule), frames run through XDP (bpf_prog_test_run_opts), then the
  * rendered text: the verdict, rule and set-entry series carry the counts
- * the frames made (and equal sl_stats_read), every sample's metric has
+ * the frames made (and equal sl_stats_read), the verdicts under hook
+ * "xdp" (none under tc-in or tc-out, and no "unknown" series until an
+ * upgrade carried counts there), every sample's metric has
  * HELP and TYPE lines before it, label values are escaped, and `promtool
  * check metrics` accepts the text (a failure without promtool under
  * CI=true). Without state only sluice_up 0 and build info. */
@@ -144,6 +146,28 @@ static bool promtool(const char *text)
 	return rc == 0;
 }
 
+/* A verdict series sluice_<what>_total{action,reason,hook} and its value
+ * (-1: the series must be absent). */
+struct want_series {
+	const char *what, *action, *reason, *hook;
+	long long want;
+};
+
+static bool series_are(const char *text, const struct want_series *w, size_t n)
+{
+	char series[256];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(series, sizeof(series),
+			 "sluice_%s_total{action=\"%s\",reason=\"%s\","
+			 "hook=\"%s\"}",
+			 w[i].what, w[i].action, w[i].reason, w[i].hook);
+		if (!ASSERT_EQ(value(text, series), w[i].want, series))
+			return false;
+	}
+	return true;
+}
+
 static bool check_counts(void)
 {
 	struct pkt_spec denied = V4(UDP, .src = "198.18.7.7");
@@ -162,22 +186,26 @@ static bool check_counts(void)
 		return false;
 	ok = ASSERT_EQ(sl_stats_read_fd(bpf_map__fd(skel->maps.sl_stats), s), 0,
 		       "stats read");
-	ok =
-	    ok &&
-	    ASSERT_EQ(value(text, "sluice_packets_total{action=\"drop\","
-				  "reason=\"deny-set\"}"),
-		      7, "deny-set drops") &&
-	    ASSERT_EQ(value(text, "sluice_packets_total{action=\"drop\",reason="
-				  "\"rule\"}"),
-		      s[sl_stats_idx(SL_R_RULE, SL_ACT_DROP)].packets,
-		      "rule drops equal sl_stats_read") &&
-	    ASSERT_EQ(value(text, "sluice_packets_total{action=\"pass\","
-				  "reason=\"pass\"}"),
-		      3, "passes") &&
-	    ASSERT_EQ(value(text, "sluice_bytes_total{action=\"drop\","
-				  "reason=\"deny-set\"}"),
-		      s[sl_stats_idx(SL_R_DENY_SET, SL_ACT_DROP)].bytes,
-		      "deny-set bytes equal sl_stats_read");
+	{
+		const struct want_series w[] = {
+		    {"packets", "drop", "deny-set", "xdp", 7},
+		    {"packets", "drop", "rule", "xdp",
+		     (long long)s[sl_stats_idx(SL_R_RULE, SL_ACT_DROP)]
+			 .packets},
+		    {"packets", "pass", "pass", "xdp", 3},
+		    {"bytes", "drop", "deny-set", "xdp",
+		     (long long)s[sl_stats_idx(SL_R_DENY_SET, SL_ACT_DROP)]
+			 .bytes},
+		    /* frames run through XDP count under xdp only */
+		    {"packets", "drop", "deny-set", "tc-in", 0},
+		    {"packets", "pass", "pass", "tc-out", 0},
+		    /* no series that can only be 0 on a state never
+		     * upgraded */
+		    {"packets", "drop", "deny-set", "unknown", -1},
+		};
+
+		ok = ok && series_are(text, w, sizeof(w) / sizeof(w[0]));
+	}
 	snprintf(series, sizeof(series),
 		 "sluice_rule_packets_total{rule=\"%u\",comment=\"syn "
 		 "\\\"drop\\\" \\\\ here\"}",
@@ -210,6 +238,46 @@ static bool check_counts(void)
 			       "%s has no HELP or TYPE line before it", bad);
 	ok = ok && promtool(text);
 	free(text);
+	return ok;
+}
+
+/* Counts an upgrade carried under the unknown hook (set here as the
+ * upgrade sets them) show as hook="unknown" series next to the hooks'
+ * own, and promtool accepts the text. */
+static bool check_unknown(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sl_counter *c = calloc(ncpu > 0 ? ncpu : 1, sizeof(*c));
+	__u32 cell = sl_stats_hidx(SL_HK_UNKNOWN, SL_R_DENY_SET, SL_ACT_DROP);
+	char *text = NULL;
+	bool ok;
+
+	ok = ASSERT_TRUE(c != NULL, "memory");
+	if (ok) {
+		c[0].packets = 40;
+		c[0].bytes = 4000;
+		c[ncpu - 1].packets += 2;
+		c[ncpu - 1].bytes += 200;
+		ok = ASSERT_EQ(
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.sl_stats), &cell,
+					c, BPF_ANY),
+		    0, "write the unknown hook's cell");
+	}
+	text = ok ? render(true) : NULL;
+	ok = ok && ASSERT_TRUE(text != NULL, "render");
+	if (ok) {
+		const struct want_series w[] = {
+		    {"packets", "drop", "deny-set", "unknown", 42},
+		    {"bytes", "drop", "deny-set", "unknown", 4200},
+		    {"packets", "pass", "pass", "unknown", 0},
+		    {"packets", "drop", "deny-set", "xdp", 7},
+		};
+
+		ok = series_are(text, w, sizeof(w) / sizeof(w[0])) &&
+		     promtool(text);
+	}
+	free(text);
+	free(c);
 	return ok;
 }
 
@@ -368,6 +436,9 @@ int main(void)
 		     "(comment escaped), top set entries; equal "
 		     "sl_stats_read; HELP and TYPE; promtool accepts it",
 		     check_counts());
+	check_report("counts an upgrade carried show under hook=\"unknown\" "
+		     "next to the hooks' own; promtool accepts it",
+		     check_unknown());
 	check_report("load balancer: packets, bytes, connections and up (0 for "
 		     "a backend found down) by service and backend; promtool "
 		     "accepts it",

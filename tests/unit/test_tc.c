@@ -21,6 +21,7 @@
 #include "names.h"
 #include "pkt.h"
 #include "setdef.h"
+#include "skelmaps.h"
 #include "sluice.h"
 /* After sluice.h: the skeleton names struct sl_features. */
 #include "sluice_xdp.skel.h"
@@ -137,42 +138,46 @@ static const char *act_name(int v)
 	return pkt_tc_name(v);
 }
 
+/* The hook (enum sl_hook_id) of a program of envs. */
+static int hook_of(int prog)
+{
+	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++)
+		if (prog == envs[i].prog_out)
+			return SL_HK_TC_OUT;
+		else if (prog == envs[i].prog_in)
+			return SL_HK_TC_IN;
+	return SL_HK_XDP;
+}
+
 /* Runs f through prog; checks the return code (any TC code), the counters
- * (one cell (reason, action) +1/+len; action says which Sluice action a
- * shared code stands for: TC_ACT_SHOT is drop or abort, TC_ACT_REDIRECT tx
- * or redirect) and the output frame byte by byte against want (NULL: the
- * input). */
+ * (one cell (prog's hook, reason, action) +1/+len, no other cell of any
+ * hook; action says which Sluice action a shared code stands for:
+ * TC_ACT_SHOT is drop or abort, TC_ACT_REDIRECT tx or redirect) and the
+ * output frame byte by byte against want (NULL: the input). */
 static bool run_out(int prog, const uint8_t *f, size_t len, int verdict,
 		    int reason, int action, const uint8_t *want_f,
 		    size_t want_len)
 {
-	struct sl_counter b[SL_STATS_MAX], a[SL_STATS_MAX];
+	struct skel_hstats b, a;
 	uint8_t out[PKT_MAX + 256];
-	char why[256];
-	__u32 want = sl_stats_idx(reason, action);
+	char why[256], moved[512];
+	int hook = hook_of(prog);
 	int err;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 
-	if (!ASSERT_EQ(sl_stats_read_fd(stats_fd, b), 0, "read counters"))
+	if (!ASSERT_EQ(skel_hstats_read(stats_fd, &b), 0, "read counters"))
 		return false;
 	err = bpf_prog_test_run_opts(prog, &o);
 	if (!ASSERT_EQ(err, 0, "bpf_prog_test_run_opts") ||
-	    !ASSERT_EQ(sl_stats_read_fd(stats_fd, a), 0, "read counters"))
+	    !ASSERT_EQ(skel_hstats_read(stats_fd, &a), 0, "read counters"))
 		return false;
-	for (__u32 i = 0; i < SL_STATS_MAX; i++) {
-		__u64 dp = a[i].packets - b[i].packets;
-		__u64 db = a[i].bytes - b[i].bytes;
-		bool w = i == want;
-
-		if (!ASSERT_TRUE(dp == (w ? 1u : 0u) && db == (w ? len : 0),
-				 "counter %s/%s moved +%llu/+%lluB",
-				 sl_reason_name(i / SL_STATS_ACTIONS),
-				 sl_action_name(i % SL_STATS_ACTIONS),
-				 (unsigned long long)dp,
-				 (unsigned long long)db))
-			return false;
-	}
+	if (!ASSERT_TRUE(skel_stats_moved(&b, &a, hook, reason, action, len,
+					  moved, sizeof(moved)),
+			 "counted %s; want %s/%s/%s +1/+%zuB", moved,
+			 sl_hook_name(hook), sl_reason_name(reason),
+			 sl_action_name(action), len))
+		return false;
 	if (!want_f) {
 		want_f = f;
 		want_len = len;

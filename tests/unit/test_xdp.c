@@ -918,60 +918,33 @@ static const struct trunc_case trunc_cases[] = {
 
 /* ---- harness ---- */
 
-static void describe_moved(const struct sl_counter *b,
-			   const struct sl_counter *a, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int r = 0; r < SL_R_MAX; r++) {
-		for (int act = 0; act < SL_ACT_MAX && n < len; act++) {
-			__u32 i = sl_stats_idx(r, act);
-			unsigned long long dp = a[i].packets - b[i].packets;
-			unsigned long long db = a[i].bytes - b[i].bytes;
-
-			if (!dp && !db)
-				continue;
-			n += snprintf(buf + n, len - n, "%s%s/%s +%llu/+%lluB",
-				      n ? ", " : "", sl_reason_name(r),
-				      sl_action_name(act), dp, db);
-		}
-	}
-	if (!n)
-		snprintf(buf, len, "nothing");
-}
-
 /* Runs one frame through e's program once and checks the verdict (any XDP
  * action), the output frame against want (NULL: the input) and the
- * counters: the cell (reason, the verdict's action). reason < 0: test-run
+ * counters: the cell (hook xdp, reason, the verdict's action), and no
+ * other cell of any hook. reason < 0: test-run
  * must reject the frame with -EINVAL and count nothing. */
 static bool run_frame_out(struct env *e, const uint8_t *f, size_t len,
 			  int verdict, int reason, const uint8_t *want,
 			  size_t want_len)
 {
-	struct sl_counter before[SL_STATS_MAX], after[SL_STATS_MAX];
+	struct skel_hstats before, after;
 	int action = pkt_xdp_action(verdict);
 	uint8_t out[PKT_MAX + 256];
 	char why[256];
 	char moved[1024];
-	bool counted = true;
+	bool counted;
 	int err;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 
-	if (!ASSERT_EQ(sl_stats_read_fd(e->stats, before), 0, "read counters"))
+	if (!ASSERT_EQ(skel_hstats_read(e->stats, &before), 0, "read counters"))
 		return false;
 	err = bpf_prog_test_run_opts(e->prog, &o);
-	if (!ASSERT_EQ(sl_stats_read_fd(e->stats, after), 0, "read counters"))
+	if (!ASSERT_EQ(skel_hstats_read(e->stats, &after), 0, "read counters"))
 		return false;
-	for (__u32 i = 0; i < SL_STATS_MAX; i++) {
-		bool want = reason >= 0 && i == sl_stats_idx(reason, action);
-
-		if (after[i].packets - before[i].packets != (want ? 1 : 0) ||
-		    after[i].bytes - before[i].bytes != (want ? len : 0))
-			counted = false;
-	}
-	describe_moved(before, after, moved, sizeof(moved));
+	/* the cell of the XDP hook, none of another hook */
+	counted = skel_stats_moved(&before, &after, SL_HK_XDP, reason, action,
+				   len, moved, sizeof(moved));
 
 	if (reason < 0)
 		return ASSERT_EQ(err, -EINVAL, "test-run of a short frame") &&
@@ -981,7 +954,7 @@ static bool run_frame_out(struct env *e, const uint8_t *f, size_t len,
 		return false;
 	if (!ASSERT_TRUE(o.retval == (__u32)verdict && counted,
 			 "verdict %s, counted %s; want %s, counted "
-			 "%s/%s +1/+%zuB",
+			 "xdp/%s/%s +1/+%zuB",
 			 pkt_xdp_name(o.retval), moved, pkt_xdp_name(verdict),
 			 sl_reason_name(reason), sl_action_name(action), len))
 		return false;
