@@ -5,9 +5,10 @@
  * Runs in a network namespace of its own (unshare), tests/unit/lb_lab.h,
  * test_lb's lab: the client side lbc0 (the ingress) and the
  * backend side lbb0 with permanent neighbours, forwarding on, so
- * bpf_fib_lookup() answers and a forwarded frame is XDP_REDIRECT. Four TCP
+ * bpf_fib_lookup() answers and a forwarded frame is XDP_REDIRECT. Six TCP
  * services, written by the control plane's writer (sl_lb_write): VIP:80
- * nat and VIP:81 dsr-l2, IPv4 and IPv6, 3 backends each.
+ * nat, VIP:81 dsr-l2 and VIP:82 dsr-ipip (IPv4 in IPv4, IPv6 in IPv6),
+ * IPv4 and IPv6, 3 backends each.
  *
  * A program that rewrites sees its own output on the next `repeat`, so
  * every row is a loop of single runs (repeat 1), one frame per run held
@@ -435,13 +436,14 @@ int main(int argc, char **argv)
 	e.pass_prog = sl_xdp_prog_fd(pass);
 	e.stats_fd = bpf_map__fd(lb->maps.sl_stats);
 	e.conn_fd = bpf_map__fd(lb->maps.sl_lb_conn);
-	cfg.svc = calloc(4, sizeof(*cfg.svc));
+	cfg.svc = calloc(6, sizeof(*cfg.svc));
 	if (!cfg.svc)
 		goto out;
-	svc_fill(&cfg.svc[cfg.n_svc++], 0, 80, SL_LB_NAT);
-	svc_fill(&cfg.svc[cfg.n_svc++], 0, 81, SL_LB_DSR_L2);
-	svc_fill(&cfg.svc[cfg.n_svc++], 1, 80, SL_LB_NAT);
-	svc_fill(&cfg.svc[cfg.n_svc++], 1, 81, SL_LB_DSR_L2);
+	for (int v6 = 0; v6 < 2; v6++) {
+		svc_fill(&cfg.svc[cfg.n_svc++], v6, 80, SL_LB_NAT);
+		svc_fill(&cfg.svc[cfg.n_svc++], v6, 81, SL_LB_DSR_L2);
+		svc_fill(&cfg.svc[cfg.n_svc++], v6, 82, SL_LB_DSR_IPIP);
+	}
 	if (sl_lb_write(&e.ctx, &cfg, &none)) {
 		pr_err("sl_lb_write failed");
 		goto out;
@@ -454,9 +456,11 @@ int main(int argc, char **argv)
 	       VIP4, VIP6, NBE, e.n);
 	printf("  %-40s %8s %8s %10s %s\n", "packet class", "ns/pkt",
 	       "wall/run", "vs anchor", "vs Katran, issue 11's anchor");
-	if (bench_mode(&e, 0, 80, "nat") || bench_mode(&e, 0, 81, "dsr-l2") ||
-	    bench_mode(&e, 1, 80, "nat") || bench_mode(&e, 1, 81, "dsr-l2"))
-		goto out;
+	for (int v6 = 0; v6 < 2; v6++)
+		if (bench_mode(&e, v6, 80, "nat") ||
+		    bench_mode(&e, v6, 81, "dsr-l2") ||
+		    bench_mode(&e, v6, 82, "dsr-ipip"))
+			goto out;
 	printf("  (wall/run: clock_gettime around the loop, per run, the "
 	       "bpf(2) call included)\n");
 	if (bench_maglev())
