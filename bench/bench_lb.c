@@ -266,15 +266,50 @@ static void print_row(const char *what, const struct row *r,
 	fflush(stdout);
 }
 
+/* The service's counters and lb-forward before a row (*snap). */
+struct snap {
+	struct sl_lb_counts c;
+	uint64_t fwd;
+};
+
+static int snap_take(struct env *e, int v6, uint16_t port, struct snap *sn)
+{
+	if (svc_counts(&e->ctx, v6, port, &sn->c))
+		return -1;
+	sn->fwd = fwd_count(e->stats_fd);
+	return 0;
+}
+
+/* Since s0, the row must have counted pk packets, conns new connections
+ * and pk lb-forward verdicts: every run took the path it names. */
+static int snap_check(struct env *e, int v6, uint16_t port, const char *what,
+		      const struct snap *s0, uint64_t pk, uint64_t conns)
+{
+	struct snap s1;
+
+	if (snap_take(e, v6, port, &s1))
+		return -1;
+	if (s1.c.packets - s0->c.packets == pk &&
+	    s1.c.conns - s0->c.conns == conns && s1.fwd - s0->fwd == pk)
+		return 0;
+	pr_err("IPv%d %s: %llu packets, %llu new connections, %llu "
+	       "lb-forward (want %llu, %llu, %llu)",
+	       v6 ? 6 : 4, what,
+	       (unsigned long long)(s1.c.packets - s0->c.packets),
+	       (unsigned long long)(s1.c.conns - s0->c.conns),
+	       (unsigned long long)(s1.fwd - s0->fwd), (unsigned long long)pk,
+	       (unsigned long long)conns, (unsigned long long)pk);
+	return -1;
+}
+
 /* One family and mode: the anchor, the established flow and new-flow
  * SYNs, each checked from the counters. */
 static int bench_mode(struct env *e, int v6, uint16_t port, const char *mode)
 {
 	__u8(*syn)[FRAME_LEN];
 	__u8 est[1][FRAME_LEN];
-	struct sl_lb_counts c0, c1;
 	struct row anchor, r;
-	uint64_t f0, f1;
+	struct snap s0;
 	size_t len = 0;
 	char what[64];
 	int n = e->n;
@@ -294,48 +329,23 @@ static int bench_mode(struct env *e, int v6, uint16_t port, const char *mode)
 	print_row(what, &anchor, &anchor, 0);
 
 	/* established: a warm-up run records the flow */
+	snprintf(what, sizeof(what), "%s established", mode);
 	if (conn_flush(e->conn_fd) < 0 ||
 	    loop(e->lb_prog, est, len, 1, 1, XDP_REDIRECT, &r) ||
-	    svc_counts(&e->ctx, v6, port, &c0))
+	    snap_take(e, v6, port, &s0) ||
+	    loop(e->lb_prog, est, len, 1, n, XDP_REDIRECT, &r) ||
+	    snap_check(e, v6, port, what, &s0, (uint64_t)n, 0))
 		goto fail;
-	f0 = fwd_count(e->stats_fd);
-	if (loop(e->lb_prog, est, len, 1, n, XDP_REDIRECT, &r) ||
-	    svc_counts(&e->ctx, v6, port, &c1))
-		goto fail;
-	f1 = fwd_count(e->stats_fd);
-	if (c1.packets - c0.packets != (uint64_t)n || c1.conns != c0.conns ||
-	    f1 - f0 != (uint64_t)n) {
-		pr_err("IPv%d %s established: %llu packets, %llu new "
-		       "connections, %llu lb-forward for %d runs (want %d, 0, "
-		       "%d)",
-		       v6 ? 6 : 4, mode,
-		       (unsigned long long)(c1.packets - c0.packets),
-		       (unsigned long long)(c1.conns - c0.conns),
-		       (unsigned long long)(f1 - f0), n, n, n);
-		goto fail;
-	}
 	snprintf(what, sizeof(what), "IPv%d %s: established flow", v6 ? 6 : 4,
 		 mode);
 	print_row(what, &r, &anchor, KATRAN_EST_NS);
 
 	/* new flows: each SYN's source port is new */
-	if (conn_flush(e->conn_fd) < 0 || svc_counts(&e->ctx, v6, port, &c0))
+	snprintf(what, sizeof(what), "%s SYN", mode);
+	if (conn_flush(e->conn_fd) < 0 || snap_take(e, v6, port, &s0) ||
+	    loop(e->lb_prog, syn, len, n, n, XDP_REDIRECT, &r) ||
+	    snap_check(e, v6, port, what, &s0, (uint64_t)n, (uint64_t)n))
 		goto fail;
-	f0 = fwd_count(e->stats_fd);
-	if (loop(e->lb_prog, syn, len, n, n, XDP_REDIRECT, &r) ||
-	    svc_counts(&e->ctx, v6, port, &c1))
-		goto fail;
-	f1 = fwd_count(e->stats_fd);
-	if (c1.packets - c0.packets != (uint64_t)n ||
-	    c1.conns - c0.conns != (uint64_t)n || f1 - f0 != (uint64_t)n) {
-		pr_err("IPv%d %s SYN: %llu packets, %llu new connections, "
-		       "%llu lb-forward for %d runs (want %d each)",
-		       v6 ? 6 : 4, mode,
-		       (unsigned long long)(c1.packets - c0.packets),
-		       (unsigned long long)(c1.conns - c0.conns),
-		       (unsigned long long)(f1 - f0), n, n);
-		goto fail;
-	}
 	snprintf(what, sizeof(what), "IPv%d %s: new-flow SYN", v6 ? 6 : 4,
 		 mode);
 	print_row(what, &r, &anchor, KATRAN_SYN_NS);
@@ -451,14 +461,16 @@ static int bench_hx(struct env *e, int v6, uint16_t port, const char *mode)
 {
 	__u8 syn[FRAME_LEN], est[FRAME_LEN];
 	__u32 *d[HX_ROWS] = {0};
-	struct sl_lb_counts c0, c1;
-	uint64_t f0, f1;
+	char what_est[64], what_syn[64];
+	struct snap s0;
 	size_t len;
 	int err = -1, runs = e->runs;
 	__u32 rep = e->repeat, rs = e->repeat_syn, med[HX_ROWS];
 
 	len = lb_frame(syn, v6, 1024, port, 0x02);
 	lb_frame(est, v6, 60000, port, 0x10);
+	snprintf(what_est, sizeof(what_est), "%s established (harness)", mode);
+	snprintf(what_syn, sizeof(what_syn), "%s SYN (harness)", mode);
 	for (int i = 0; i < HX_ROWS; i++)
 		if (!(d[i] = calloc(runs, sizeof(__u32))))
 			goto out;
@@ -473,46 +485,17 @@ static int bench_hx(struct env *e, int v6, uint16_t port, const char *mode)
 		if (conn_flush(e->conn_fd) < 0 ||
 		    hx_run(e, e->lb_prog, est, len, v6, 60000, 0, 1,
 			   XDP_REDIRECT, &d[HX_EST][r]) ||
-		    svc_counts(&e->ctx, v6, port, &c0))
-			goto out;
-		f0 = fwd_count(e->stats_fd);
-		if (hx_run(e, e->lb_prog, est, len, v6, 60000, 0, rep,
+		    snap_take(e, v6, port, &s0) ||
+		    hx_run(e, e->lb_prog, est, len, v6, 60000, 0, rep,
 			   XDP_REDIRECT, &d[HX_EST][r]) ||
-		    svc_counts(&e->ctx, v6, port, &c1))
+		    snap_check(e, v6, port, what_est, &s0, rep, 0))
 			goto out;
-		f1 = fwd_count(e->stats_fd);
-		if (c1.packets - c0.packets != rep || c1.conns != c0.conns ||
-		    f1 - f0 != rep) {
-			pr_err("IPv%d %s established (harness): %llu packets, "
-			       "%llu new connections, %llu lb-forward for "
-			       "repeat %u (want %u, 0, %u)",
-			       v6 ? 6 : 4, mode,
-			       (unsigned long long)(c1.packets - c0.packets),
-			       (unsigned long long)(c1.conns - c0.conns),
-			       (unsigned long long)(f1 - f0), rep, rep, rep);
-			goto out;
-		}
 		/* new flows: source ports 1024 + run, an empty table */
-		if (conn_flush(e->conn_fd) < 0 ||
-		    svc_counts(&e->ctx, v6, port, &c0))
-			goto out;
-		f0 = fwd_count(e->stats_fd);
-		if (hx_run(e, e->lb_prog, syn, len, v6, 1024, 1, rs,
+		if (conn_flush(e->conn_fd) < 0 || snap_take(e, v6, port, &s0) ||
+		    hx_run(e, e->lb_prog, syn, len, v6, 1024, 1, rs,
 			   XDP_REDIRECT, &d[HX_SYN][r]) ||
-		    svc_counts(&e->ctx, v6, port, &c1))
+		    snap_check(e, v6, port, what_syn, &s0, rs, rs))
 			goto out;
-		f1 = fwd_count(e->stats_fd);
-		if (c1.packets - c0.packets != rs ||
-		    c1.conns - c0.conns != rs || f1 - f0 != rs) {
-			pr_err("IPv%d %s SYN (harness): %llu packets, %llu new "
-			       "connections, %llu lb-forward for repeat %u "
-			       "(want %u each)",
-			       v6 ? 6 : 4, mode,
-			       (unsigned long long)(c1.packets - c0.packets),
-			       (unsigned long long)(c1.conns - c0.conns),
-			       (unsigned long long)(f1 - f0), rs, rs);
-			goto out;
-		}
 	}
 	for (int i = 0; i < HX_ROWS; i++)
 		med[i] = median_u32(d[i], runs);
