@@ -57,7 +57,7 @@ deps:
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) | $(BUILD)
+$(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) $(wildcard bench/*.h) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.bpf.o: tests/unit/%.bpf.c $(BPF_HDRS) | $(BUILD)
@@ -108,7 +108,7 @@ $(BUILD)/rulegen: bench/rulegen_main.c $(RULEGEN_OBJ) $(BUILD)/libsluice.a
 $(BUILD)/livegen.bpf.o $(BUILD)/bench/livegen: bench/livegen.h
 # The test-run benches' frames.
 $(BUILD)/bench/bench_xdp $(BUILD)/bench/bench_lb: bench/frame.h
-$(BUILD)/bench/bench_lb: tests/unit/lb_lab.h
+$(BUILD)/bench/bench_lb: tests/unit/lb_lab.h bench/lb_harness.h
 
 $(BUILD):
 	@mkdir -p $(BUILD)

@@ -296,10 +296,12 @@ echo "events consumer rate (sample 1: an event per packet; IPv4 TCP pass;" \
 
 # ---- load balancer (issue 11): established flow, new-flow SYN, Maglev ----
 # bench_lb (a network namespace of its own, as tests/unit/test_lb.c):
-# nat and dsr-l2, IPv4 and IPv6, loops of single runs (a rewriting program
+# nat, dsr-l2 and dsr-ipip, IPv4 and IPv6, loops of single runs (a rewriting program
 # sees its own output on the next repeat), next to the same frames through
 # the program without lb (the in-run anchor) and Katran's figures quoted
-# in issue 11; every row checked from the LB counters and lb-forward. Then
+# in issue 11; every row checked from the LB counters and lb-forward; then
+# the same rows by restored frames (bench/lb_harness.bpf.c: large repeat,
+# the frame put back and Sluice's program tail-called every run). Then
 # the Maglev build of 1,000 services x 100 backends. BENCH_LB=0 skips it.
 if [ "${BENCH_LB:-1}" = 1 ]; then
 	echo

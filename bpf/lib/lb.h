@@ -12,15 +12,16 @@
  *           IPv4 header and TCP/UDP checksums are updated incrementally,
  *           the TTL / hop limit decremented; a reverse entry (backend ->
  *           client) makes the backend's replies leave from VIP:port.
- * The next hop is bpf_fib_lookup()'s (the node must forward:
- * net.ipv4.ip_forward / net.ipv6.conf.all.forwarding): XDP_TX when it is
- * out of the ingress interface, else bpf_redirect() (action redirect,
- * the target an ifindex). Without a resolved neighbour or route the
- * packet goes to the stack (reason lb-no-route): nat rewritten (the stack
- * forwards it and resolves the neighbour), dsr-l2 unchanged. A service
- * whose table has no backend drops (reason lb-no-backend). XDP only: at
- * TC the stage does nothing. Runs after the sets and bans (a denied or
- * banned source never reaches a backend), before conntrack and rules. */
+ * The next hop is bpf_fib_lookup()'s, kept per CPU and backend for 1 s
+ * (sl_lb_hop; the nat return path looks up every packet) (the node must
+ * forward: net.ipv4.ip_forward / net.ipv6.conf.all.forwarding): XDP_TX when it
+ * is out of the ingress interface, else bpf_redirect() (action redirect, the
+ * target an ifindex). Without a resolved neighbour or route the packet goes to
+ * the stack (reason lb-no-route): nat rewritten (the stack forwards it and
+ * resolves the neighbour), dsr-l2 unchanged. A service whose table has no
+ * backend drops (reason lb-no-backend). XDP only: at TC the stage does nothing.
+ * Runs after the sets and bans (a denied or banned source never reaches a
+ * backend), before conntrack and rules. */
 #ifndef SL_LB_H
 #define SL_LB_H
 
@@ -116,6 +117,38 @@ struct {
 	__array(values, struct sl_lb_conn_inner);
 } sl_lb_conn SEC(".maps");
 
+/* A backend's next hop as bpf_fib_lookup() last answered it on this CPU
+ * (sl_lb_hop). */
+struct sl_lb_hop {
+	__u8 addr[16];	  /* the backend's address it was looked up for */
+	__u64 until;	  /* coarse ns: looked up again from then on */
+	__u32 in_ifindex; /* the ingress interface it was looked up from */
+	__u32 ifindex;	  /* the egress interface */
+	__u32 mtu;	  /* its MTU (dsr-ipip; 0 for the other modes) */
+	__u8 dmac[6];
+	__u8 smac[6];
+};
+
+_Static_assert(sizeof(struct sl_lb_hop) == 48, "sl_lb_hop size");
+
+/* How long a cached next hop is used before it is looked up again: a
+ * route or neighbour change reaches the stage within this. */
+#define SL_LB_HOP_NS 1000000000ULL
+
+/* backend id -> its next hop, per CPU: a cache, not state (not pinned,
+ * each load starts it empty); the loader sizes it (SL_LB_BE_MAX entries
+ * with the stage, 1 without). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_LB_BE_MAX);
+	__type(key, __u32);
+	__type(value, struct sl_lb_hop);
+} sl_lb_hops SEC(".maps");
+
+/* A flow's `last` is rewritten when it is older than this: the entry's
+ * cache line is not dirtied by every packet. */
+#define SL_LB_LAST_NS 1000000000ULL
+
 /* The stage's scratch (the flow's keys; the conntrack stage after it
  * rewrites the scratch only when this stage went on). */
 struct sl_lb_scratch {
@@ -123,6 +156,7 @@ struct sl_lb_scratch {
 	struct sl_lb_conn val;
 	struct sl_lb_svc_key sk;
 	struct bpf_fib_lookup fib;
+	__u64 now; /* bpf_ktime_get_coarse_ns() of the packet */
 } __attribute__((aligned(8)));
 _Static_assert(sizeof(struct sl_lb_scratch) <= SL_STAGE_SCRATCH,
 	       "the lb scratch fits the stage scratch");
@@ -231,6 +265,67 @@ static __always_inline int sl_lb_fib(struct sl_lb_scratch *s,
 		return 0;
 	/* f->mtu_result holds the egress MTU */
 	return rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? 1 : -1;
+}
+
+/* Whether a packet of tot_len bytes (IP, before the tunnel header is
+ * counted: the caller adds it) fits the cached next hop e: under the MTU
+ * the lookup gave (the route's, else the device's) and, checked now, the
+ * egress device's own MTU, so a device whose MTU went down is seen at the
+ * next packet. */
+static __always_inline int sl_lb_hop_fits(const struct sl_hook *h,
+					  const struct sl_lb_hop *e,
+					  __u32 tot_len)
+{
+	__u32 l = tot_len;
+
+	return tot_len <= e->mtu && bpf_check_mtu(h->ctx, e->ifindex, &l, 0,
+						  0) == BPF_MTU_CHK_RET_SUCCESS;
+}
+
+/* sl_lb_fib() to the backend s->key.dst (id beid) through the per-CPU
+ * cache sl_lb_hops: an entry of the same backend address and ingress
+ * interface younger than SL_LB_HOP_NS answers without a lookup (its MACs
+ * and egress interface into s->fib), given a tot_len only when the packet
+ * fits (sl_lb_hop_fits; else the lookup decides, and answers too big). A
+ * successful lookup refills the entry (given a tot_len, the kernel returns
+ * the egress MTU in mtu_result); a failed one is not cached, so the next
+ * packet looks up again. */
+static __always_inline int sl_lb_hop(struct sl_lb_scratch *s,
+				     const struct sl_hook *h,
+				     const struct sl_pkt *p, __u32 beid,
+				     const __u32 *src, __u16 tot_len)
+{
+	const __u64 *dst = (const __u64 *)s->key.dst;
+	struct sl_lb_hop *e = bpf_map_lookup_elem(&sl_lb_hops, &beid);
+	__u64 *a;
+	int rc;
+
+	if (e) {
+		a = (__u64 *)e->addr;
+		if (e->until > s->now && e->in_ifindex == h->ifindex &&
+		    a[0] == dst[0] && a[1] == dst[1] &&
+		    (!tot_len || sl_lb_hop_fits(h, e, tot_len))) {
+			__builtin_memcpy(s->fib.dmac, e->dmac, 6);
+			__builtin_memcpy(s->fib.smac, e->smac, 6);
+			s->fib.ifindex = e->ifindex;
+			return 0;
+		}
+	}
+	rc = sl_lb_fib(s, h, p, src, (const __u32 *)s->key.dst, tot_len);
+	if (rc || !e)
+		return rc;
+	a = (__u64 *)e->addr;
+	a[0] = dst[0];
+	a[1] = dst[1];
+	e->until = s->now + SL_LB_HOP_NS;
+	e->in_ifindex = h->ifindex;
+	e->ifindex = s->fib.ifindex;
+	/* (0 for nat and dsr-l2: a service whose mode changes to dsr-ipip
+	 * keeps its backend ids, and its first packet looks up) */
+	e->mtu = tot_len ? s->fib.mtu_result : 0;
+	__builtin_memcpy(e->dmac, s->fib.dmac, 6);
+	__builtin_memcpy(e->smac, s->fib.smac, 6);
+	return 0;
 }
 
 /* Rewrites the frame for nat: the destination (fwd) or the source (the
@@ -447,11 +542,11 @@ static __always_inline int sl_lb_too_big(struct sl_pctx *c,
 	return sl_done(c, SL_ACT_TX, SL_R_LB_TOO_BIG, 0);
 }
 
-/* dsr-ipip: the next hop to the backend (s->key.dst), then the tunnel
+/* dsr-ipip: the next hop to the backend (s->key.dst, id beid), then the tunnel
  * header in front of the packet, or the too-big answer. A subprogram of
  * its own: its stack frame does not add to sl_lb_run's. */
 static __noinline int sl_lb_ipip(struct sl_pctx *c, const struct sl_hook *h,
-				 struct sl_lb_scratch *s)
+				 struct sl_lb_scratch *s, __u32 beid)
 {
 	const struct sl_pkt *p = &c->pkt;
 	struct xdp_md *ctx = h->ctx;
@@ -462,8 +557,7 @@ static __noinline int sl_lb_ipip(struct sl_pctx *c, const struct sl_hook *h,
 
 	if (p->l3_off != 14 || in_len > 0xffff - 40)
 		return sl_done(c, SL_ACT_DROP, SL_R_LB_TOO_BIG, 0);
-	rc = sl_lb_fib(s, h, p, p->daddr, (const __u32 *)s->key.dst,
-		       in_len + hl);
+	rc = sl_lb_hop(s, h, p, beid, p->daddr, in_len + hl);
 	if (rc > 0)
 		return sl_lb_too_big(c, h, s, s->fib.mtu_result);
 	if (rc < 0)
@@ -548,19 +642,25 @@ static __noinline int sl_lb_run(struct sl_pctx *c, const struct sl_hook *h)
 	svc = bpf_map_lookup_elem(&sl_lb_svc, &s->sk);
 	if (!svc)
 		return sl_lb_reply(c, h, s, conn);
+	s->now = bpf_ktime_get_coarse_ns();
 	if (conn)
 		v = bpf_map_lookup_elem(conn, &s->key);
 	if (v) {
 		beid = v->be;
 		be = bpf_map_lookup_elem(&sl_lb_be, &beid);
 		/* a removed or down backend's flows move; a drained one
-		 * keeps its */
-		hs = be ? bpf_map_lookup_elem(&sl_lb_health, &beid) : NULL;
+		 * keeps its. Only a service with health checks has backends
+		 * with a health entry (the daemon checks no other). */
+		hs = be && svc->hc_type != SL_LB_HC_NONE
+			 ? bpf_map_lookup_elem(&sl_lb_health, &beid)
+			 : NULL;
 		if (be && be->svc == svc->id &&
-		    !(hs && hs->state == SL_LB_DOWN))
-			v->last = bpf_ktime_get_coarse_ns();
-		else
+		    !(hs && hs->state == SL_LB_DOWN)) {
+			if (s->now - v->last >= SL_LB_LAST_NS)
+				v->last = s->now;
+		} else {
 			be = NULL;
+		}
 	}
 	if (!be) {
 		idx = sl_lb_hash(&s->key) % SL_LB_M;
@@ -575,7 +675,7 @@ static __noinline int sl_lb_run(struct sl_pctx *c, const struct sl_hook *h)
 		new_conn = 1;
 		/* a trace copy (sluice explain) records no flow */
 		if (conn && !sl_feat.trace) {
-			s->val.last = bpf_ktime_get_coarse_ns();
+			s->val.last = s->now;
 			s->val.be = beid;
 			s->val.svc = svc->id;
 			__builtin_memcpy(s->val.vip, p->daddr, 16);
@@ -597,8 +697,8 @@ static __noinline int sl_lb_run(struct sl_pctx *c, const struct sl_hook *h)
 	sl_lb_count(beid, p->len, new_conn);
 	__builtin_memcpy(s->key.dst, be->addr, 16);
 	if (svc->mode == SL_LB_DSR_IPIP)
-		return sl_lb_ipip(c, h, s);
-	routed = !sl_lb_fib(s, h, p, p->saddr, (const __u32 *)s->key.dst, 0);
+		return sl_lb_ipip(c, h, s, beid);
+	routed = !sl_lb_hop(s, h, p, beid, p->saddr, 0);
 	if (svc->mode == SL_LB_DSR_L2)
 		return routed ? sl_lb_out(c, h, s)
 			      : sl_done(c, SL_ACT_PASS, SL_R_LB_NO_ROUTE, 0);

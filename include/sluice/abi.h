@@ -1306,7 +1306,8 @@ struct sl_lb_conn_key {
 _Static_assert(sizeof(struct sl_lb_conn_key) == 40, "sl_lb_conn_key size");
 
 struct sl_lb_conn {
-	__u64 last;   /* bpf_ktime_get_coarse_ns() of the last packet */
+	__u64 last;   /* bpf_ktime_get_coarse_ns() of the last packet, to
+		       * 1 s (rewritten when 1 s older: lb.h SL_LB_LAST_NS) */
 	__u32 be;     /* backend id */
 	__u32 svc;    /* service id */
 	__u8 vip[16]; /* dir 1: the source to put back (VIP:vport) */

@@ -245,6 +245,16 @@ struct sluice_xdp *sl_xdp_load_caps(const char *pin_dir,
 			return NULL;
 		}
 	}
+	/* The load balancer's next-hop cache (lb.h), per CPU: room for every
+	 * backend id with the stage, one entry without it. */
+	err = bpf_map__set_max_entries(skel->maps.sl_lb_hops,
+				       feat && feat->lb ? SL_LB_BE_MAX : 1);
+	if (err) {
+		pr_err("cannot size the next-hop cache: %s", strerror(-err));
+		sluice_xdp__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
 	/* Only the programs asked for are verified: each costs load time. */
 	bpf_program__set_autoload(skel->progs.sluice_xdp, progs & SL_PROG_XDP);
 	bpf_program__set_autoload(skel->progs.sluice_tc_in,

@@ -15,8 +15,10 @@
  * table keeps a flow on its backend when backends are added (the Maglev
  * table swapped), a drained backend keeps its flows and takes no new
  * ones, a removed backend's flows move; a service without a usable
- * backend drops with reason lb-no-backend; the verdicts are counted as
- * lb-forward (redirect: the backends are out of another interface). */
+ * backend drops with reason lb-no-backend; a backend's next hop is
+ * cached for 1 s (a neighbour change is seen after it); the verdicts are
+ * counted as lb-forward (redirect: the backends are out of another interface).
+ */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -869,6 +871,42 @@ static void check_shapes(void)
 	}
 }
 
+/* The next hop of a backend comes from the per-CPU cache (lb.h,
+ * sl_lb_hops) for SL_LB_HOP_NS (1 s) after a lookup: a neighbour change
+ * reaches the flow's frames after that, not before. Run after check_dsr
+ * (its dsr-l2 services). */
+static bool check_hop_cache(void)
+{
+	char cmd[160];
+	int be = dsr_backend(false, 7100, &(struct pkt_spec){0}), now;
+	bool ok;
+
+	if (!ASSERT_TRUE(be >= 10 && be <= 12, "backend %d", be))
+		return false;
+	snprintf(cmd, sizeof(cmd),
+		 "ip neigh replace 198.18.1.%d lladdr 02:00:00:00:be:77 dev "
+		 "lbb0 nud permanent",
+		 be);
+	if (lab_sh(cmd))
+		return false;
+	now = dsr_backend(false, 7100, &(struct pkt_spec){0});
+	ok = ASSERT_EQ(now, be, "right after the change: the cached MAC");
+	usleep(1100 * 1000);
+	now = dsr_backend(false, 7100, &(struct pkt_spec){0});
+	ok = ASSERT_EQ(now, -1, "after 1.1 s: not the old MAC") && ok;
+	ok = ASSERT_EQ(out[5], 0x77, "after 1.1 s: the new MAC") && ok;
+	snprintf(cmd, sizeof(cmd),
+		 "ip neigh replace 198.18.1.%d lladdr 02:00:00:00:be:%02x dev "
+		 "lbb0 nud permanent",
+		 be, be);
+	if (lab_sh(cmd))
+		return false;
+	/* the cases after this one find the backend's own MAC again */
+	usleep(1100 * 1000);
+	now = dsr_backend(false, 7100, &(struct pkt_spec){0});
+	return ASSERT_EQ(now, be, "after the MAC came back") && ok;
+}
+
 static bool check_no_backend(void)
 {
 	int w[6] = {0, 0, -1, -1, -1, -1};
@@ -1235,6 +1273,9 @@ int main(void)
 	check_affinity();
 	check_health();
 	check_dsr();
+	check_report("next hop cached per backend for 1 s: a neighbour change "
+		     "is seen after it",
+		     check_hop_cache());
 	check_shapes();
 	check_report("no usable backend: drop, reason lb-no-backend",
 		     check_no_backend());
