@@ -403,6 +403,40 @@ static __always_inline int sl_lb_out(struct sl_pctx *c, const struct sl_hook *h,
 	return sl_done(c, SL_ACT_REDIRECT, SL_R_LB_FWD, s->fib.ifindex);
 }
 
+/* nat: the reverse entry (backend -> client) of the flow in s->key, from
+ * the forward direction: written with a new flow and with a client's SYN
+ * (afresh, so a connection that reuses the tuple of one that closed is
+ * translated again), marked by the client's FIN and RST (SL_LB_C_*). v
+ * is the forward entry of a recorded flow (s->val of a new one). Leaves
+ * s->key the reverse key. */
+static __always_inline void sl_lb_rev_fwd(void *conn, struct sl_lb_scratch *s,
+					  const struct sl_pkt *p,
+					  const struct sl_lb_be *be,
+					  const struct sl_lb_conn *v,
+					  int new_conn)
+{
+	__u8 f = p->l4_proto == IPPROTO_TCP ? p->tcp_flags : 0;
+	struct sl_lb_conn *r;
+
+	__builtin_memcpy(s->key.dst, p->saddr, 16);
+	__builtin_memcpy(s->key.src, be->addr, 16);
+	s->key.dport = p->sport;
+	s->key.sport = be->port;
+	s->key.dir = 1;
+	if (!new_conn && (f & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN && v) {
+		s->val = *v;
+		s->val.tcp = 0;
+	}
+	if (new_conn || (f & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN) {
+		bpf_map_update_elem(conn, &s->key, &s->val, BPF_ANY);
+		return;
+	}
+	r = bpf_map_lookup_elem(conn, &s->key);
+	if (r)
+		r->tcp |= (f & SL_TCP_FIN ? SL_LB_C_FIN_FWD : 0) |
+			  (f & SL_TCP_RST ? SL_LB_C_RST : 0);
+}
+
 /* The return path of nat: a packet of a recorded backend -> client flow
  * leaves from VIP:port. SL_CONT when it is none. */
 static __always_inline int sl_lb_reply(struct sl_pctx *c,
@@ -419,6 +453,19 @@ static __always_inline int sl_lb_reply(struct sl_pctx *c,
 	v = bpf_map_lookup_elem(conn, &s->key);
 	if (!v)
 		return SL_CONT;
+	if (p->l4_proto == IPPROTO_TCP &&
+	    (p->tcp_flags & (SL_TCP_SYN | SL_TCP_FIN | SL_TCP_RST))) {
+		/* over: a SYN is another connection's (not translated) */
+		if ((p->tcp_flags & SL_TCP_SYN) &&
+		    ((v->tcp & SL_LB_C_RST) ||
+		     (v->tcp & (SL_LB_C_FIN_FWD | SL_LB_C_FIN_REV)) ==
+			 (SL_LB_C_FIN_FWD | SL_LB_C_FIN_REV))) {
+			bpf_map_delete_elem(conn, &s->key);
+			return SL_CONT;
+		}
+		v->tcp |= (p->tcp_flags & SL_TCP_FIN ? SL_LB_C_FIN_REV : 0) |
+			  (p->tcp_flags & SL_TCP_RST ? SL_LB_C_RST : 0);
+	}
 	v->last = bpf_ktime_get_coarse_ns();
 	s->val = *v;
 	sl_lb_count(s->val.be, p->len, 0);
@@ -680,20 +727,16 @@ static __noinline int sl_lb_run(struct sl_pctx *c, const struct sl_hook *h)
 			s->val.svc = svc->id;
 			__builtin_memcpy(s->val.vip, p->daddr, 16);
 			s->val.vport = p->dport;
+			s->val.tcp = 0;
 			__builtin_memset(s->val.pad, 0, sizeof(s->val.pad));
 			bpf_map_update_elem(conn, &s->key, &s->val, BPF_ANY);
-			if (svc->mode == SL_LB_NAT) {
-				/* the reply's key: backend -> client */
-				__builtin_memcpy(s->key.dst, p->saddr, 16);
-				__builtin_memcpy(s->key.src, be->addr, 16);
-				s->key.dport = p->sport;
-				s->key.sport = be->port;
-				s->key.dir = 1;
-				bpf_map_update_elem(conn, &s->key, &s->val,
-						    BPF_ANY);
-			}
 		}
 	}
+	if (svc->mode == SL_LB_NAT && conn && !sl_feat.trace &&
+	    (new_conn ||
+	     (p->l4_proto == IPPROTO_TCP &&
+	      (p->tcp_flags & (SL_TCP_SYN | SL_TCP_FIN | SL_TCP_RST)))))
+		sl_lb_rev_fwd(conn, s, p, be, v, new_conn);
 	sl_lb_count(beid, p->len, new_conn);
 	__builtin_memcpy(s->key.dst, be->addr, 16);
 	if (svc->mode == SL_LB_DSR_IPIP)

@@ -1312,9 +1312,20 @@ struct sl_lb_conn {
 	__u32 svc;    /* service id */
 	__u8 vip[16]; /* dir 1: the source to put back (VIP:vport) */
 	__u16 vport;
-	__u8 pad[6];
+	__u8 tcp; /* dir 1 of a nat TCP flow: SL_LB_C_* seen (0 before) */
+	__u8 pad[5];
 };
 _Static_assert(sizeof(struct sl_lb_conn) == 40, "sl_lb_conn size");
+
+/* sl_lb_conn.tcp: how far a nat TCP connection has closed, kept in its
+ * reverse entry (a byte that was padding: entries written before it read
+ * as open). Over (a RST, or a FIN each way), a SYN from the backend to the
+ * client is a new connection that reuses the tuple (the client to the
+ * backend directly): the entry goes and the segment is not translated. A
+ * client's new SYN to the VIP writes the entry afresh. */
+#define SL_LB_C_FIN_FWD 0x01 /* the client's FIN */
+#define SL_LB_C_FIN_REV 0x02 /* the backend's FIN */
+#define SL_LB_C_RST	0x04 /* a RST, either way */
 
 /* sl_lb_health.state */
 #define SL_LB_UP      0 /* (also: no entry) in the table */

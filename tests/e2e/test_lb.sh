@@ -81,6 +81,27 @@ else
 fi
 spread_check "nat IPv6" "$VIP6" 8080
 
+# ---- nat: a closed connection's tuple reused by a direct connection ----
+# A fetch through the VIP from local port 47700, then one straight to the
+# backend that answered, from the same port: once the first connection is
+# over, the backend's replies on that tuple are the direct connection's and
+# must not be made the VIP's (docs/loadbalancer.md, nat).
+for i in 1 2 3; do
+	ip -n "$NS_C" route add "198.18.1$i.0/24" via "$LB_NET_C.2" 2>/dev/null
+done
+fetch_from() { # PORT HOST
+	timeout 6 ip netns exec "$NS_C" curl -sS --local-port "$1" \
+		--connect-timeout 2 --max-time 3 "http://$2:8080/" 2>&1
+}
+b=$(fetch_from 47700 "$VIP")
+d=$(fetch_from 47700 "198.18.1${b#b}.2")
+if [[ "$b" == b[123] ]] && [ "$d" = "$b" ]; then
+	ok "nat: a direct connection that reuses a closed connection's tuple is answered ($b)"
+else
+	fail "nat: a direct connection that reuses a closed connection's tuple" \
+		"through the VIP '$b', direct '$d'"
+fi
+
 # ---- dsr-l2 ----
 spread_check dsr-l2 "$VIP_DSR" 80
 spread_check "dsr-l2 IPv6" "$VIP6_DSR" 80

@@ -907,6 +907,101 @@ static bool check_hop_cache(void)
 	return ASSERT_EQ(now, be, "after the MAC came back") && ok;
 }
 
+/* ---- nat: a connection over, its tuple reused ---- */
+
+/* Runs a TCP segment (flags) of flow sport: from the client to the VIP
+ * (be 0) or from backend be to the client. Returns 1 when the program
+ * translated it (forwarded, a VIP-side rewrite), 0 when it went on
+ * unchanged (XDP_PASS, the frame as it came), -1 otherwise. */
+static int nat_seg(uint16_t sport, int be, uint8_t flags)
+{
+	struct pkt_spec sh = {.tcp_flags = flags};
+	uint8_t in[PKT_MAX];
+	struct pkt_off off;
+	size_t len =
+	    frame_shaped(in, &off, false, IPPROTO_TCP, sport, be, 80, 11, &sh);
+	char why[160];
+
+	if (!run(in, len, be ? if_b : if_c))
+		return -1;
+	if (retval == XDP_REDIRECT)
+		return 1;
+	if (retval == XDP_PASS &&
+	    pkt_same(out, out_len, in, len, why, sizeof(why)))
+		return 0;
+	check_fail("flags 0x%02x from %s: verdict %u", flags,
+		   be ? "the backend" : "the client", retval);
+	return -1;
+}
+
+#define F_SYN 0x02
+#define F_FIN 0x01
+#define F_RST 0x04
+#define F_ACK 0x10
+
+/* A nat connection that closed (a FIN each way, or a RST): a SYN-ACK of
+ * its backend to the client on the same tuple is another connection (the
+ * client to the backend directly) and is not translated, nor what follows
+ * it; the client's new SYN to the VIP on that tuple is translated again,
+ * to the same backend. */
+static bool nat_close_case(uint16_t sport, bool rst)
+{
+	int be;
+
+	if (!nat_case(false, IPPROTO_TCP, sport, &be))
+		return false;
+	if (!ASSERT_EQ(nat_seg(sport, be, F_SYN | F_ACK), 1,
+		       "the handshake's SYN-ACK translated"))
+		return false;
+	if (rst) {
+		if (!ASSERT_EQ(nat_seg(sport, 0, F_RST | F_ACK), 1,
+			       "the client's RST forwarded"))
+			return false;
+	} else if (!ASSERT_EQ(nat_seg(sport, 0, F_FIN | F_ACK), 1,
+			      "the client's FIN forwarded") ||
+		   !ASSERT_EQ(nat_seg(sport, be, F_ACK), 1,
+			      "an ACK after one FIN translated") ||
+		   !ASSERT_EQ(nat_seg(sport, be, F_FIN | F_ACK), 1,
+			      "the backend's FIN translated") ||
+		   !ASSERT_EQ(nat_seg(sport, be, F_ACK), 1,
+			      "an ACK after both FINs still translated")) {
+		return false;
+	}
+	return ASSERT_EQ(nat_seg(sport, be, F_SYN | F_ACK), 0,
+			 "a SYN-ACK on the closed tuple left alone") &&
+	       ASSERT_EQ(nat_seg(sport, be, F_ACK), 0,
+			 "what follows it left alone") &&
+	       ASSERT_EQ(nat_seg(sport, 0, F_SYN), 1,
+			 "a new SYN to the VIP on the tuple translated") &&
+	       ASSERT_EQ(nat_seg(sport, be, F_SYN | F_ACK), 1,
+			 "its SYN-ACK translated again");
+}
+
+static bool nat_open_case(uint16_t sport)
+{
+	int be;
+
+	return nat_case(false, IPPROTO_TCP, sport, &be) &&
+	       ASSERT_EQ(nat_seg(sport, be, F_SYN | F_ACK), 1, "SYN-ACK") &&
+	       ASSERT_EQ(nat_seg(sport, be, F_SYN | F_ACK), 1,
+			 "its retransmission");
+}
+
+static void check_nat_close(void)
+{
+	bool ok = four_services(SL_LB_NAT);
+
+	check_report("nat: a connection over (a FIN each way), a SYN-ACK on "
+		     "its tuple is another connection's, not translated; a new "
+		     "SYN to the VIP is",
+		     ok && nat_close_case(46000, false));
+	check_report("nat: a connection over (a RST), the same",
+		     ok && nat_close_case(46001, true));
+	check_report("nat: a SYN-ACK of an open connection is translated, "
+		     "a retransmitted one too",
+		     ok && nat_open_case(46002));
+}
+
 static bool check_no_backend(void)
 {
 	int w[6] = {0, 0, -1, -1, -1, -1};
@@ -1277,6 +1372,7 @@ int main(void)
 		     "is seen after it",
 		     check_hop_cache());
 	check_shapes();
+	check_nat_close();
 	check_report("no usable backend: drop, reason lb-no-backend",
 		     check_no_backend());
 	check_report("no resolved neighbour: nat passes the rewritten frame to "
