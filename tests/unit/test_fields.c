@@ -356,7 +356,8 @@ static const struct {
     {"management", "management: [198.18.0.10, \"2001:db8::/64\"]\n"},
     {"conntrack", "conntrack:\n  enabled: true\n  max: 1000000\n  "
 		  "timeouts: {established: 1h, udp: 45s}\n"},
-    {"fragments", "fragments:\n  timeout: 2m\n"},
+    {"fragments", "fragments:\n  timeout: 2m\n  max: 4096\n"},
+    {"ratelimit", "ratelimit:\n  max: 32768\n"},
     {"events", "events:\n  drops: true\n  sample: 1000\n  log-rate: 5\n"},
     {"synproxy", "synproxy:\n  ports: [80, 443, 8000-8010]\n  mss: 1400\n"},
     {"loadbalancer",
