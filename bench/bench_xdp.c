@@ -878,6 +878,35 @@ fail:
 	return NULL;
 }
 
+/* Test-runs variants from..to-1 on frame (each loaded on the maps of
+ * `maps` and `first`, which is variant `from`), named exp-NAME-N. */
+static int variants_run(const struct opts *o, struct sluice_xdp *maps,
+			struct sluice_variants *first, __u32 addr, int from,
+			int to, size_t n, const void *frame, size_t len,
+			int expect)
+{
+	struct sluice_variants *skel;
+	unsigned long long pkts;
+	char name[64];
+	int err;
+
+	for (int i = from; i < to; i++) {
+		skel =
+		    i != from ? variant_load(i, addr, maps, first, 0) : first;
+		if (!skel)
+			return -1;
+		snprintf(name, sizeof(name), "exp-%s-%zu", variant_names[i], n);
+		err = bench_case(o, name,
+				 bpf_program__fd(skel->progs.sluice_variant),
+				 frame, len, expect, &pkts);
+		if (skel != first)
+			sluice_variants__destroy(skel);
+		if (err)
+			return -1;
+	}
+	return 0;
+}
+
 /* Every variant of bench/sluice_variants.bpf.c on the deny frame. The
  * source deny set, written with sl_set_add, holds the hit (/32, host hash),
  * its /24 (a trie entry for the trie-only variant) and n - 1 random
@@ -885,16 +914,14 @@ fail:
 static int cmd_breakdown(const struct opts *o)
 {
 	size_t n = o->prefixes > 0 ? (size_t)o->prefixes : 1;
-	struct sluice_variants *first = NULL, *skel;
+	struct sluice_variants *first = NULL;
 	struct sluice_xdp *maps;
 	struct sl_ctx ctx;
 	struct sl_prefix *p, hit24;
 	struct sl_set_val v = {.kind = SL_SET_DENY, .plen = 32};
-	unsigned long long pkts;
 	__u8 frame[128];
 	size_t len = build_frame(4, frame, sizeof(frame));
 	__u32 addr, idx, one = 1;
-	char name[64];
 	int ret = 1;
 
 	inet_pton(AF_INET, SRC_V4, &addr);
@@ -927,20 +954,9 @@ static int cmd_breakdown(const struct opts *o)
 					&v, BPF_ANY))
 			goto out;
 	}
-	for (int i = 0; i < V_CT_FIRST; i++) {
-		skel = i ? variant_load(i, addr, maps, first, 0) : first;
-		if (!skel)
-			goto out;
-		snprintf(name, sizeof(name), "exp-%s-%zu", variant_names[i], n);
-		ret = bench_case(o, name,
-				 bpf_program__fd(skel->progs.sluice_variant),
-				 frame, len, XDP_DROP, &pkts);
-		if (skel != first)
-			sluice_variants__destroy(skel);
-		if (ret)
-			goto out;
-		ret = 1;
-	}
+	if (variants_run(o, maps, first, addr, 0, V_CT_FIRST, n, frame, len,
+			 XDP_DROP))
+		goto out;
 	ret = 0;
 out:
 	free(p);
@@ -1397,16 +1413,14 @@ static int cmd_ctbreakdown(const struct opts *o)
 {
 	__u32 n = o->prefixes > 0 ? (__u32)o->prefixes : 1;
 	const int nv = sizeof(variant_names) / sizeof(variant_names[0]);
-	struct sluice_variants *first = NULL, *skel;
+	struct sluice_variants *first = NULL;
 	struct sluice_xdp *maps;
 	struct sl_ct_key k;
 	struct exp_ct16_key k2;
 	struct sl_ct_val v;
-	unsigned long long pkts;
 	__u8 frame[128];
 	size_t len = ct_frame(frame, sizeof(frame), 0x10, 40000);
 	__u32 src, dst, side;
-	char name[64];
 	int ret = 1;
 
 	maps = sl_xdp_load(NULL, NULL, 0);
@@ -1432,21 +1446,9 @@ static int cmd_ctbreakdown(const struct opts *o)
 		pr_err("ctbreakdown: cannot fill the tables");
 		goto out;
 	}
-	for (int i = V_CT_FIRST; i < nv; i++) {
-		skel = i != V_CT_FIRST ? variant_load(i, 0, maps, first, 0)
-				       : first;
-		if (!skel)
-			goto out;
-		snprintf(name, sizeof(name), "exp-%s-%u", variant_names[i], n);
-		ret = bench_case(o, name,
-				 bpf_program__fd(skel->progs.sluice_variant),
-				 frame, len, XDP_PASS, &pkts);
-		if (skel != first)
-			sluice_variants__destroy(skel);
-		if (ret)
-			goto out;
-		ret = 1;
-	}
+	if (variants_run(o, maps, first, 0, V_CT_FIRST, nv, n, frame, len,
+			 XDP_PASS))
+		goto out;
 	ret = 0;
 out:
 	sluice_variants__destroy(first);
