@@ -1149,6 +1149,18 @@ static void ct_val_est(struct sl_ct_val *v, __u32 side)
 	v->flags = SL_CT_F_REPLIED;
 }
 
+/* Window state on entry v (ct_tcp.h) in which the benchmark's ACK (sequence
+ * 1, no data, ACK 0, from the initiator) fits each time: a checked flow. */
+static void ct_val_checked(struct sl_ct_val *v)
+{
+	v->win[0] = (struct sl_ct_win){.end = 1,
+				       .maxend = 1 + 65535,
+				       .maxwin = 65535,
+				       .flags = SL_CT_W_SEEN | SL_CT_W_CHECK};
+	v->win[1] = (struct sl_ct_win){
+	    .end = 0, .maxend = 65535, .maxwin = 65535, .flags = SL_CT_W_SEEN};
+}
+
 /* Writes n established entries of flows 198.19.x.y:port -> 198.18.0.2:80
  * with batch updates; k16: keyed by exp_ct16_key (bench/variants.h)
  * instead of sl_ct_key. */
@@ -1330,6 +1342,21 @@ static int cmd_conntrack(const struct opts *o)
 		goto out;
 	if (!ct_slot0(ct, &k, &s0)) {
 		pr_err("ct-established-1: the flow's pass is not cached");
+		goto out;
+	}
+	/* the same flow with window state, as a flow whose SYN Sluice saw:
+	 * the segment is read and checked (the frame's sequence 1, ACK 0 is
+	 * in the windows every time) */
+	ct_val_est(&v, side);
+	ct_val_checked(&v);
+	if (bpf_map_update_elem(ct, &k, &v, BPF_ANY) ||
+	    bench_case(o, "ct-established-checked-1", fd[1], frame, len,
+		       XDP_PASS, &pkts))
+		goto out;
+	if (!ct_slot0(ct, &k, &s0) || bpf_map_lookup_elem(ct, &k, &v) ||
+	    !(v.win[0].flags & SL_CT_W_CHECK) || v.packets[0] != 1 + pkts) {
+		pr_err("ct-established-checked-1: not every packet was in the "
+		       "window on the fast path");
 		goto out;
 	}
 	if (apply_yaml(&ctx[1], flags_yaml) ||
