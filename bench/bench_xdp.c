@@ -823,9 +823,10 @@ out:
 }
 
 static const char *variant_names[] = {
-    "full",	 "no-counters",	   "src-only",	   "src-bare",	"parse-only",
-    "lpm-only",	 "array24",	   "hash32",	   "ct-parse",	"ct-key",
-    "ct-lookup", "ct-lookup-hash", "ct-lookup-16", "ct-atomic", "ct-plain",
+    "full",	    "no-counters", "src-only",	"src-bare",
+    "parse-only",   "lpm-only",	   "array24",	"hash32",
+    "ct-parse",	    "ct-key",	   "ct-lookup", "ct-lookup-hash",
+    "ct-lookup-16", "ct-atomic",   "ct-plain",	"ct-clock",
 };
 #define V_CT_FIRST 8 /* the first conntrack variant */
 

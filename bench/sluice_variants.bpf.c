@@ -33,6 +33,7 @@ enum {
 	V_CT_LOOKUP16, /* parse, a 16-byte IPv4 key, lookup in exp_ct16 */
 	V_CT_ATOMIC,   /* V_CT_LOOKUP, then the entry's two atomic adds */
 	V_CT_PLAIN,    /* V_CT_LOOKUP, then the same adds, plain */
+	V_CT_CLOCK,    /* parse, the coarse clock conntrack reads */
 };
 
 const volatile __u32 sl_variant = V_FULL;
@@ -91,6 +92,8 @@ static __always_inline int exp_ct_run(const struct sl_pkt *p)
 
 	if (sl_variant == V_CT_PARSE)
 		return XDP_PASS;
+	if (sl_variant == V_CT_CLOCK)
+		return bpf_ktime_get_coarse_ns() ? XDP_PASS : XDP_DROP;
 	if (sl_variant == V_CT_LOOKUP16) {
 		exp_ct16_key_make(&k16, p->saddr[0], p->daddr[0], p->sport,
 				  p->dport, p->l4_proto);
