@@ -106,6 +106,8 @@ $(BUILD)/rulegen: bench/rulegen_main.c $(RULEGEN_OBJ) $(BUILD)/libsluice.a
 
 # The generator's header is shared by its program and its CLI.
 $(BUILD)/livegen.bpf.o $(BUILD)/bench/livegen: bench/livegen.h
+# The variants' experiment records.
+$(BUILD)/sluice_variants.bpf.o $(BUILD)/bench/bench_xdp: bench/variants.h
 # The test-run benches' frames.
 $(BUILD)/bench/bench_xdp $(BUILD)/bench/bench_lb: bench/frame.h
 $(BUILD)/bench/bench_lb: tests/unit/lb_lab.h bench/lb_harness.h

@@ -12,6 +12,7 @@
  *   conntrack                conntrack's rows (established fast path at 1
  *                            and 1M entries, new flow, drops) next to a
  *                            stateless pass with no rules
+ *   ctbreakdown -n N         conntrack's lookup piece by piece (variants)
  *   events                   events off (anchor), the switch on with nothing
  *                            asked, sampling 1-in-1000 and 1-in-1, a log
  *                            rule under flood, a drop event per packet;
@@ -45,6 +46,7 @@
 #include "sluice_nostage.skel.h"
 #include "sluice_variants.skel.h"
 #include "sluice_xdp.skel.h"
+#include "variants.h"
 #include "xdp_empty.skel.h"
 
 #define MAX_RUNS 15
@@ -821,15 +823,20 @@ out:
 }
 
 static const char *variant_names[] = {
-    "full",	  "no-counters", "src-only", "src-bare",
-    "parse-only", "lpm-only",	 "array24",  "hash32",
+    "full",	    "no-counters", "src-only",	"src-bare",
+    "parse-only",   "lpm-only",	   "array24",	"hash32",
+    "ct-parse",	    "ct-key",	   "ct-lookup", "ct-lookup-hash",
+    "ct-lookup-16", "ct-atomic",   "ct-plain",	"ct-clock",
 };
+#define V_CT_FIRST 8 /* the first conntrack variant */
 
 /* Opens and loads variant v. Its set maps are Sluice's own (`maps`, written
- * through libsluice); its experiment maps are those of `first` (if any). */
+ * through libsluice); its experiment maps are those of `first` (if any),
+ * else new, the conntrack ones with capacity ct_cap (if not 0). */
 static struct sluice_variants *variant_load(int v, __u32 addr,
 					    struct sluice_xdp *maps,
-					    struct sluice_variants *first)
+					    struct sluice_variants *first,
+					    __u32 ct_cap)
 {
 	struct sluice_variants *skel = sluice_variants__open();
 	struct bpf_map *m, *f;
@@ -842,6 +849,11 @@ static struct sluice_variants *variant_load(int v, __u32 addr,
 	}
 	skel->rodata->sl_variant = v;
 	skel->rodata->sl_fixed_addr = addr;
+	if (!first && ct_cap &&
+	    (bpf_map__set_max_entries(skel->maps.exp_ct, ct_cap) ||
+	     bpf_map__set_max_entries(skel->maps.exp_ct_h, ct_cap) ||
+	     bpf_map__set_max_entries(skel->maps.exp_ct16, ct_cap)))
+		goto fail;
 	bpf_object__for_each_map (m, skel->obj) {
 		bpf_map__set_pin_path(m, NULL);
 		if (bpf_map__is_internal(m))
@@ -867,6 +879,35 @@ fail:
 	return NULL;
 }
 
+/* Test-runs variants from..to-1 on frame (each loaded on the maps of
+ * `maps` and `first`, which is variant `from`), named exp-NAME-N. */
+static int variants_run(const struct opts *o, struct sluice_xdp *maps,
+			struct sluice_variants *first, __u32 addr, int from,
+			int to, size_t n, const void *frame, size_t len,
+			int expect)
+{
+	struct sluice_variants *skel;
+	unsigned long long pkts;
+	char name[64];
+	int err;
+
+	for (int i = from; i < to; i++) {
+		skel =
+		    i != from ? variant_load(i, addr, maps, first, 0) : first;
+		if (!skel)
+			return -1;
+		snprintf(name, sizeof(name), "exp-%s-%zu", variant_names[i], n);
+		err = bench_case(o, name,
+				 bpf_program__fd(skel->progs.sluice_variant),
+				 frame, len, expect, &pkts);
+		if (skel != first)
+			sluice_variants__destroy(skel);
+		if (err)
+			return -1;
+	}
+	return 0;
+}
+
 /* Every variant of bench/sluice_variants.bpf.c on the deny frame. The
  * source deny set, written with sl_set_add, holds the hit (/32, host hash),
  * its /24 (a trie entry for the trie-only variant) and n - 1 random
@@ -874,17 +915,14 @@ fail:
 static int cmd_breakdown(const struct opts *o)
 {
 	size_t n = o->prefixes > 0 ? (size_t)o->prefixes : 1;
-	const int nv = sizeof(variant_names) / sizeof(variant_names[0]);
-	struct sluice_variants *first = NULL, *skel;
+	struct sluice_variants *first = NULL;
 	struct sluice_xdp *maps;
 	struct sl_ctx ctx;
 	struct sl_prefix *p, hit24;
 	struct sl_set_val v = {.kind = SL_SET_DENY, .plen = 32};
-	unsigned long long pkts;
 	__u8 frame[128];
 	size_t len = build_frame(4, frame, sizeof(frame));
 	__u32 addr, idx, one = 1;
-	char name[64];
 	int ret = 1;
 
 	inet_pton(AF_INET, SRC_V4, &addr);
@@ -900,7 +938,7 @@ static int cmd_breakdown(const struct opts *o)
 	if (gen_prefixes(4, p + 1, n - 1) || timed_load(o, &ctx, p, n, 32) ||
 	    set_add(&ctx, &hit24, 1))
 		goto out;
-	first = variant_load(0, addr, maps, NULL);
+	first = variant_load(0, addr, maps, NULL, 0);
 	if (!first)
 		goto out;
 	idx = ntohl(addr) >> 8;
@@ -917,20 +955,9 @@ static int cmd_breakdown(const struct opts *o)
 					&v, BPF_ANY))
 			goto out;
 	}
-	for (int i = 0; i < nv; i++) {
-		skel = i ? variant_load(i, addr, maps, first) : first;
-		if (!skel)
-			goto out;
-		snprintf(name, sizeof(name), "exp-%s-%zu", variant_names[i], n);
-		ret = bench_case(o, name,
-				 bpf_program__fd(skel->progs.sluice_variant),
-				 frame, len, XDP_DROP, &pkts);
-		if (skel != first)
-			sluice_variants__destroy(skel);
-		if (ret)
-			goto out;
-		ret = 1;
-	}
+	if (variants_run(o, maps, first, addr, 0, V_CT_FIRST, n, frame, len,
+			 XDP_DROP))
+		goto out;
 	ret = 0;
 out:
 	free(p);
@@ -1123,17 +1150,31 @@ static void ct_val_est(struct sl_ct_val *v, __u32 side)
 	v->flags = SL_CT_F_REPLIED;
 }
 
+/* Window state on entry v (ct_tcp.h) in which the benchmark's ACK (sequence
+ * 1, no data, ACK 0, from the initiator) fits each time: a checked flow. */
+static void ct_val_checked(struct sl_ct_val *v)
+{
+	v->win[0] = (struct sl_ct_win){.end = 1,
+				       .maxend = 1 + 65535,
+				       .maxwin = 65535,
+				       .flags = SL_CT_W_SEEN | SL_CT_W_CHECK};
+	v->win[1] = (struct sl_ct_win){
+	    .end = 0, .maxend = 65535, .maxwin = 65535, .flags = SL_CT_W_SEEN};
+}
+
 /* Writes n established entries of flows 198.19.x.y:port -> 198.18.0.2:80
- * with batch updates. */
-static int ct_fill(int fd, __u32 n)
+ * with batch updates; k16: keyed by exp_ct16_key (bench/variants.h)
+ * instead of sl_ct_key. */
+static int ct_fill(int fd, __u32 n, int k16)
 {
 	const __u32 chunk = 10000;
 	struct sl_ct_key *k = calloc(chunk, sizeof(*k));
+	struct exp_ct16_key *k2 = calloc(chunk, sizeof(*k2));
 	struct sl_ct_val *v = calloc(chunk, sizeof(*v));
 	__u32 dst, side;
 	int err = 0;
 
-	if (!k || !v) {
+	if (!k || !k2 || !v) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -1143,22 +1184,25 @@ static int ct_fill(int fd, __u32 n)
 		LIBBPF_OPTS(bpf_map_batch_opts, bo);
 
 		for (__u32 j = 0; j < m; j++) {
-			__u32 x = i + j;
+			__u32 x = i + j, a = htonl(0xc6130000U | (x & 0xffff));
 
-			side = ct_key(&k[j], htonl(0xc6130000U | (x & 0xffff)),
-				      dst, 1024 + (x >> 16));
+			side = ct_key(&k[j], a, dst, 1024 + (x >> 16));
+			exp_ct16_key_make(&k2[j], a, dst, 1024 + (x >> 16), 80,
+					  IPPROTO_TCP);
 			ct_val_est(&v[j], side);
 		}
-		err = bpf_map_update_batch(fd, k, v, &m, &bo);
+		err = bpf_map_update_batch(fd, k16 ? (void *)k2 : (void *)k, v,
+					   &m, &bo);
 	}
 out:
 	free(k);
+	free(k2);
 	free(v);
 	return err;
 }
 
 /* The cached slots of the benchmark flow (sl_ct_val.verdict) and the
- * serial they hold for, -1: none. */
+ * serial they hold for, -1: none (test with ct_slot0()). */
 static int ct_cached(int fd, const struct sl_ct_key *k, __u64 *serial)
 {
 	struct sl_ct_val v;
@@ -1167,6 +1211,15 @@ static int ct_cached(int fd, const struct sl_ct_key *k, __u64 *serial)
 		return -1;
 	*serial = v.serial;
 	return v.verdict;
+}
+
+/* Whether the benchmark flow's slot 0 (XDP, original direction) holds a
+ * cached pass. */
+static int ct_slot0(int fd, const struct sl_ct_key *k, __u64 *serial)
+{
+	int vd = ct_cached(fd, k, serial);
+
+	return vd >= 0 && (vd & 1);
 }
 
 /* A case whose runs each see a different frame: n test runs of repeat 1,
@@ -1288,8 +1341,23 @@ static int cmd_conntrack(const struct opts *o)
 	    bench_case(o, "ct-established-1", fd[1], frame, len, XDP_PASS,
 		       &pkts))
 		goto out;
-	if (!(ct_cached(ct, &k, &s0) & 1)) {
+	if (!ct_slot0(ct, &k, &s0)) {
 		pr_err("ct-established-1: the flow's pass is not cached");
+		goto out;
+	}
+	/* the same flow with window state, as a flow whose SYN Sluice saw:
+	 * the segment is read and checked (the frame's sequence 1, ACK 0 is
+	 * in the windows every time) */
+	ct_val_est(&v, side);
+	ct_val_checked(&v);
+	if (bpf_map_update_elem(ct, &k, &v, BPF_ANY) ||
+	    bench_case(o, "ct-established-checked-1", fd[1], frame, len,
+		       XDP_PASS, &pkts))
+		goto out;
+	if (!ct_slot0(ct, &k, &s0) || bpf_map_lookup_elem(ct, &k, &v) ||
+	    !(v.win[0].flags & SL_CT_W_CHECK) || v.packets[0] != 1 + pkts) {
+		pr_err("ct-established-checked-1: not every packet was in the "
+		       "window on the fast path");
 		goto out;
 	}
 	if (apply_yaml(&ctx[1], flags_yaml) ||
@@ -1330,7 +1398,7 @@ static int cmd_conntrack(const struct opts *o)
 	    apply_yaml(&ctx[1], ct_yaml))
 		goto out;
 	t0 = now_s();
-	if (ct_fill(ct, CT_FILL)) {
+	if (ct_fill(ct, CT_FILL, 0)) {
 		pr_err("cannot fill sl_ct with %u entries", CT_FILL);
 		goto out;
 	}
@@ -1344,7 +1412,7 @@ static int cmd_conntrack(const struct opts *o)
 	    bench_case(o, "ct-established-1M", fd[1], frame, len, XDP_PASS,
 		       &pkts))
 		goto out;
-	if (!(ct_cached(ct, &k, &s1) & 1)) {
+	if (!ct_slot0(ct, &k, &s1)) {
 		pr_err("ct-established-1M: the flow's pass is not cached");
 		goto out;
 	}
@@ -1360,6 +1428,59 @@ out:
 			sl_close(&ctx[i]);
 			sl_xdp_destroy(skel[i]);
 		}
+	return ret;
+}
+
+/* Conntrack's lookup piece by piece (bench/sluice_variants.bpf.c, the
+ * V_CT_* variants) on the established ACK of the conntrack rows: parse;
+ * the 40-byte key; its lookup in an LRU hash like sl_ct, in a plain hash,
+ * and a 16-byte IPv4 key's in an LRU hash; the lookup and the entry's two
+ * counter adds, atomic and plain. Each table holds the flow and n - 1
+ * (-n, default 1) more established flows, as the conntrack rows' fill. */
+static int cmd_ctbreakdown(const struct opts *o)
+{
+	__u32 n = o->prefixes > 0 ? (__u32)o->prefixes : 1;
+	const int nv = sizeof(variant_names) / sizeof(variant_names[0]);
+	struct sluice_variants *first = NULL;
+	struct sluice_xdp *maps;
+	struct sl_ct_key k;
+	struct exp_ct16_key k2;
+	struct sl_ct_val v;
+	__u8 frame[128];
+	size_t len = ct_frame(frame, sizeof(frame), 0x10, 40000);
+	__u32 src, dst, side;
+	int ret = 1;
+
+	maps = sl_xdp_load(NULL, NULL, 0);
+	if (!maps)
+		return 1;
+	first = variant_load(V_CT_FIRST, 0, maps, NULL, CT_CAP);
+	if (!first)
+		goto out;
+	inet_pton(AF_INET, SRC_V4, &src);
+	inet_pton(AF_INET, DST_V4, &dst);
+	side = ct_key(&k, src, dst, 40000);
+	exp_ct16_key_make(&k2, src, dst, 40000, 80, IPPROTO_TCP);
+	ct_val_est(&v, side);
+	if ((n > 1 && (ct_fill(bpf_map__fd(first->maps.exp_ct), n - 1, 0) ||
+		       ct_fill(bpf_map__fd(first->maps.exp_ct_h), n - 1, 0) ||
+		       ct_fill(bpf_map__fd(first->maps.exp_ct16), n - 1, 1))) ||
+	    bpf_map_update_elem(bpf_map__fd(first->maps.exp_ct), &k, &v,
+				BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(first->maps.exp_ct_h), &k, &v,
+				BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(first->maps.exp_ct16), &k2, &v,
+				BPF_ANY)) {
+		pr_err("ctbreakdown: cannot fill the tables");
+		goto out;
+	}
+	if (variants_run(o, maps, first, 0, V_CT_FIRST, nv, n, frame, len,
+			 XDP_PASS))
+		goto out;
+	ret = 0;
+out:
+	sluice_variants__destroy(first);
+	sl_xdp_destroy(maps);
 	return ret;
 }
 
@@ -1690,6 +1811,8 @@ static void usage(FILE *f)
 	    "on, off, built without)\n"
 	    "       bench_xdp [OPTIONS] conntrack           (established, "
 	    "new, drops; 1 and 1M entries)\n"
+	    "       bench_xdp [OPTIONS] ctbreakdown [-n N]  (conntrack's "
+	    "lookup, piece by piece)\n"
 	    "       bench_xdp [OPTIONS] events              (off, sampling, "
 	    "log rule, drop events)\n"
 	    "       bench_xdp [OPTIONS] evrate              (events/s a ring "
@@ -1821,6 +1944,8 @@ int main(int argc, char **argv)
 		return cmd_stages(&o);
 	if (!strcmp(o.cmd, "conntrack"))
 		return cmd_conntrack(&o);
+	if (!strcmp(o.cmd, "ctbreakdown"))
+		return cmd_ctbreakdown(&o);
 	if (!strcmp(o.cmd, "events"))
 		return cmd_events(&o);
 	if (!strcmp(o.cmd, "evrate"))

@@ -209,7 +209,7 @@ END {
 # ---- conntrack (issue 9): the established fast path ----
 # bench_xdp `conntrack`: an established TCP packet whose pass is cached
 # (the rules and policy stages skipped) at 1 and 1,000,000 live entries,
-# next to a stateless pass with no rules (conntrack off) measured in the
+# and with window state (the segment read and checked), next to a stateless pass with no rules (conntrack off) measured in the
 # same run; the same flow classified every packet; a fresh flow (SYN:
 # lookup miss and insert; runs of repeat 1 over 20,000 distinct flows, so
 # compared with the anchor measured the same way); a rate-limited drop and
@@ -234,6 +234,7 @@ END {
 	printf "  %-58s %8s %8s\n", "packet class", "ns/pkt", "vs anchor"
 	row("stateless pass, no rules (anchor)", "stateless-pass", "stateless-pass", "")
 	row("established, fast path, 1 live entry", "ct-established-1", "stateless-pass", 1.2)
+	row("established, fast path, window-checked (1 live entry)", "ct-established-checked-1", "stateless-pass", "")
 	row("established, classified every packet (a tcp-flags rule)", "ct-established-classified-1", "stateless-pass", "")
 	row("rate-limited drop (established flow, ratelimit rule)", "ratelimit-drop", "stateless-pass", "")
 	row("invalid ACK dropped (drop-invalid)", "ct-invalid-drop", "stateless-pass", "")

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* An experiment, not a product: Sluice's XDP program with parts taken away,
- * to see where its ns/packet go (bench_xdp `breakdown`). One variant per
+ * to see where its ns/packet go (bench_xdp `breakdown`, and `ctbreakdown`
+ * for conntrack's lookup). One variant per
  * load, chosen by `sl_variant` in rodata; the verifier drops the rest. The
  * parser, maps and lookup helpers are Sluice's own (bpf/lib), and the set
  * maps are shared with a Sluice object whose sets libsluice wrote, so the
@@ -12,6 +13,7 @@
 #include "lib/parse.h"
 #include "lib/sets.h"
 #include "lib/stats.h"
+#include "variants.h"
 
 enum {
 	V_FULL = 0,    /* the Sluice pipeline, rebuilt: parse, sets, stats */
@@ -22,6 +24,16 @@ enum {
 	V_LPM_ONLY,   /* no parse: one raw src-trie lookup of a fixed key */
 	V_ARRAY24,    /* parse, one array lookup by the /24 (DIR-24-8 step 1) */
 	V_HASH32, /* parse, one hash lookup of the exact address, no bitmap */
+	/* conntrack's lookup, piece by piece (bench_xdp `ctbreakdown`); TCP
+	 * IPv4 frames of an established flow; each passes */
+	V_CT_PARSE,    /* parse only */
+	V_CT_KEY,      /* parse, the 40-byte key (sl_ct_key_make) */
+	V_CT_LOOKUP,   /* parse, key, lookup in exp_ct (LRU, 40-byte key) */
+	V_CT_LOOKUP_H, /* the same in exp_ct_h (plain hash, 40-byte key) */
+	V_CT_LOOKUP16, /* parse, a 16-byte IPv4 key, lookup in exp_ct16 */
+	V_CT_ATOMIC,   /* V_CT_LOOKUP, then the entry's two atomic adds */
+	V_CT_PLAIN,    /* V_CT_LOOKUP, then the same adds, plain */
+	V_CT_CLOCK,    /* parse, the coarse clock conntrack reads */
 };
 
 const volatile __u32 sl_variant = V_FULL;
@@ -43,6 +55,69 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sl_set_val);
 } exp_hash32 SEC(".maps");
+
+/* Conntrack's table as sl_ct (LRU hash, 40-byte key, 96-byte value), as a
+ * plain hash, and an LRU hash of a compact IPv4-only key (what a smaller
+ * key would save; sl_ct's layout is pinned). One entry each here (the sets'
+ * breakdown does not use them); bench_xdp `ctbreakdown` gives them the
+ * capacity of sl_ct in its conntrack rows and fills them alike. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct sl_ct_key);
+	__type(value, struct sl_ct_val);
+} exp_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct sl_ct_key);
+	__type(value, struct sl_ct_val);
+} exp_ct_h SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct exp_ct16_key);
+	__type(value, struct sl_ct_val);
+} exp_ct16 SEC(".maps");
+
+/* The conntrack variants: the frame's flow looked up as the variant says
+ * (XDP_PASS when found, else XDP_DROP). */
+static __always_inline int exp_ct_run(const struct sl_pkt *p)
+{
+	struct sl_ct_key k;
+	struct exp_ct16_key k16;
+	struct sl_ct_val *v;
+
+	if (sl_variant == V_CT_PARSE)
+		return XDP_PASS;
+	if (sl_variant == V_CT_CLOCK)
+		return bpf_ktime_get_coarse_ns() ? XDP_PASS : XDP_DROP;
+	if (sl_variant == V_CT_LOOKUP16) {
+		exp_ct16_key_make(&k16, p->saddr[0], p->daddr[0], p->sport,
+				  p->dport, p->l4_proto);
+		v = bpf_map_lookup_elem(&exp_ct16, &k16);
+		return v ? XDP_PASS : XDP_DROP;
+	}
+	sl_ct_key_make(&k, p->saddr, p->daddr, p->sport, p->dport, p->l4_proto,
+		       4);
+	if (sl_variant == V_CT_KEY)
+		return k.proto ? XDP_PASS : XDP_DROP;
+	v = bpf_map_lookup_elem(sl_variant == V_CT_LOOKUP_H ? (void *)&exp_ct_h
+							    : (void *)&exp_ct,
+				&k);
+	if (!v)
+		return XDP_DROP;
+	if (sl_variant == V_CT_ATOMIC) {
+		__sync_fetch_and_add(&v->packets[0], 1);
+		__sync_fetch_and_add(&v->bytes[0], p->len);
+	} else if (sl_variant == V_CT_PLAIN) {
+		v->packets[0] += 1;
+		v->bytes[0] += p->len;
+	}
+	return XDP_PASS;
+}
 
 /* One trie lookup, without the host-entry probe in front of it. The trie
  * holds no /32: with the benchmark's set this finds the hit's /24. */
@@ -83,6 +158,8 @@ int sluice_variant(struct xdp_md *ctx)
 	r = sl_parse(data, data_end, data_end - data, &p);
 	if (r != SL_R_PASS || p.l3_proto != ETH_P_IP)
 		return XDP_ABORTED;
+	if (sl_variant >= V_CT_PARSE)
+		return exp_ct_run(&p);
 
 	switch (sl_variant) {
 	case V_FULL:

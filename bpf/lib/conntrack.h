@@ -258,16 +258,27 @@ static __noinline int sl_ct_window(struct sl_ct_val *v, __u32 dir,
 	return sl_ct_win_check(v->win, dir, g, !sl_feat.trace);
 }
 
-static __always_inline __u32 sl_ct_tcp(struct sl_ct_scratch *s,
+static __noinline int sl_ct_seg_read(struct sl_pctx *c, const struct sl_hook *h,
+				     struct sl_ct_seg *g);
+
+/* The segment (s->seg) is read only where it is used: a SYN may start a
+ * flow whose windows it sets, and a checked flow's segments go through
+ * the window check. An established flow that is not checked (started by
+ * a SYN cookie's ACK, carried over from layout 5) never reads it. A
+ * segment that cannot be read (not after the parser) is untracked. */
+static __always_inline __u32 sl_ct_tcp(struct sl_pctx *c,
 				       const struct sl_hook *h, __u32 side,
 				       __u8 flags, __u32 len, __u64 now)
 {
+	struct sl_ct_scratch *s = (void *)c->scratch;
 	int ev = sl_ct_tcp_event(flags);
 	struct sl_ct_val *v, *stale;
 	__u32 dir, st, next;
 
 	if (ev == SL_CT_EV_BAD)
 		return SL_CT_INVALID;
+	if (ev == SL_CT_EV_SYN && sl_ct_seg_read(c, h, &s->seg))
+		return SL_CT_UNTRACKED;
 	v = sl_ct_find(s, h, now, &stale);
 	if (!v) {
 		/* Only a SYN starts a flow (or a lone ACK whose SYN cookie
@@ -299,8 +310,12 @@ static __always_inline __u32 sl_ct_tcp(struct sl_ct_scratch *s,
 	if (next == SL_CTS_NONE)
 		return SL_CT_INVALID;
 	/* in the window, or invalid (the entry unchanged) */
-	if (!sl_ct_window(v, dir, &s->seg))
-		return SL_CT_INVALID;
+	if (v->win[0].flags & SL_CT_W_CHECK) {
+		if (ev != SL_CT_EV_SYN && sl_ct_seg_read(c, h, &s->seg))
+			return SL_CT_UNTRACKED;
+		if (!sl_ct_window(v, dir, &s->seg))
+			return SL_CT_INVALID;
+	}
 	if (ev == SL_CT_EV_FIN && !v->fin_dir && !sl_feat.trace)
 		v->fin_dir = dir + 1;
 	sl_ct_seen(v, dir, next, now, len, flags);
@@ -500,11 +515,11 @@ static __noinline int sl_ct_seg_read(struct sl_pctx *c, const struct sl_hook *h,
 		ipend = p->l3_off + ((__u32)ip[2] << 8 | ip[3]);
 	hl = (th[12] >> 4) * 4;
 	dl = (__s32)(ipend - p->l4_off - hl);
-	g->seq =
-	    (__u32)th[4] << 24 | (__u32)th[5] << 16 | (__u32)th[6] << 8 | th[7];
-	g->ack = (__u32)th[8] << 24 | (__u32)th[9] << 16 | (__u32)th[10] << 8 |
-		 th[11];
-	g->win = (__u16)th[14] << 8 | th[15];
+	/* word loads (unaligned: fine for packet data on the JITs that
+	 * Sluice runs on), not four byte loads each */
+	g->seq = bpf_ntohl(*(__u32 *)(th + 4));
+	g->ack = bpf_ntohl(*(__u32 *)(th + 8));
+	g->win = bpf_ntohs(*(__u16 *)(th + 14));
 	g->flags = th[13];
 	g->end = g->seq + (dl > 0 ? (__u32)dl : 0) +
 		 (g->flags & SL_TCP_SYN ? 1 : 0) +
@@ -542,11 +557,9 @@ static __noinline int sl_ct_track(struct sl_pctx *c, const struct sl_hook *h)
 	now = bpf_ktime_get_coarse_ns();
 	switch (p->l4_proto) {
 	case IPPROTO_TCP:
-		if (sl_ct_seg_read(c, h, &s->seg))
-			return 0; /* not reached: the parser read them */
 		side = sl_ct_key_make(&s->key, p->saddr, p->daddr, p->sport,
 				      p->dport, IPPROTO_TCP, fam);
-		ct = sl_ct_tcp(s, h, side, p->tcp_flags, p->len, now);
+		ct = sl_ct_tcp(c, h, side, p->tcp_flags, p->len, now);
 		if (ct == SL_CT_PKT_MAX)
 			ct = sl_ct_lone_ack(c, h, side, now);
 		break;
