@@ -277,6 +277,15 @@ na_row() { add_case "$1" "$2" na "$3"; }
 
 xdp_off() { ip -n "$NS_R" link set dev "$IF_R" xdp off 2>/dev/null || true; }
 
+# ev_reader: `sluice events` reading the ring on the other CPU, as a user
+# would (stopped by case_down).
+ev_reader() {
+	timeout 600 ip netns exec "$NS_R" taskset -c "$OTHER_CPU" \
+		"$SLUICE" --bpffs "$BPF" events --follow -j >/dev/null 2>&1 &
+	EV_PID=$!
+	sleep 0.3
+}
+
 case_up() {
 	case $1 in
 	gen-only) ;;
@@ -293,17 +302,23 @@ case_up() {
 		sluice_attach
 		inr "$SLUICE" --bpffs "$BPF" block "$SRC" >/dev/null
 		;;
+	sluice-ev-log)
+		# The 1-rule case's rule with `log: true`: an event for every
+		# packet it decides, within its bucket (events: log-rate, 10/s)
+		sluice_attach
+		SLUICE_LAST=1
+		{ cat "$OUT/rules-log.yaml"; echo "    log: true"; } >"$OUT/ev.yaml"
+		load_rules_sluice "$OUT/ev.yaml"
+		ev_reader
+		;;
 	sluice-ev-*)
-		# The deny set with events, and `sluice events` reading them on
-		# the other CPU (issue 10: 1-in-1000 costs at most 3%).
+		# The deny set with events (issue 10: 1-in-1000 costs at most
+		# 3%).
 		sluice_attach
 		printf 'deny: [%s/32]\nevents: {%s}\n' "$SRC" "${EVCONF[$1]}" \
 			>"$OUT/ev.yaml"
 		load_rules_sluice "$OUT/ev.yaml"
-		timeout 600 ip netns exec "$NS_R" taskset -c "$OTHER_CPU" \
-			"$SLUICE" --bpffs "$BPF" events --follow -j >/dev/null 2>&1 &
-		EV_PID=$!
-		sleep 0.3
+		ev_reader
 		;;
 	sluice-rules-*)
 		sluice_attach
@@ -425,6 +440,11 @@ for n in ${LAB_SLUICE_RULES:-1 1000 100000}; do
 			"n/a (apply not built)"
 	fi
 done
+if [ "$HAVE_APPLY" = 1 ]; then
+	gen_rules 1 yaml >"$OUT/rules-log.yaml"
+	add_case sluice-ev-log "  Sluice rules, 1, + log: true (flood)" \
+		cnt_sluice_last_rule "rule's counter; sluice events reading"
+fi
 add_case stack "plain stack (XDP_PASS, closed UDP port)" cnt_udp_noports \
 	"Udp NoPorts"
 for n in 1 1000; do
