@@ -103,9 +103,6 @@ sleep 1
 mount -t bpf bpf "$BPF" || die "cannot mount a bpffs"
 MAC_S=$(ip -n "$NS_S" -j link show "$P-s0" | jq -r '.[0].address')
 
-# busy: CPU time of every CPU not idle, in jiffies (/proc/stat).
-busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-HZ=$(getconf CLK_TCK)
 
 # napi_thread NS DEV CPU: DEV's NAPI in a thread of its own (threaded
 # NAPI), pinned to CPU; its pids in the file $OUT/napi.DEV. GRO on gives a
@@ -170,12 +167,12 @@ gen() {
 }
 gen_field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" "$OUT/$1.gen"; }
 
-# flood_case NAME COUNTER: the flood and the client's fetches, one line of
-# results; COUNTER prints the server's count of SYNs answered so far.
+# flood_case NAME COUNTER: the flood and the client's fetches; "NAME sent
+# seconds answered good curls server-ns". COUNTER prints the server's count
+# of SYNs answered so far.
 flood_case() {
-	local name=$1 good=0 fpid b0 b1 s0 s1 a0 a1
+	local name=$1 good=0 fpid s0 s1 a0 a1
 	a0=$($2)
-	b0=$(busy)
 	s0=$(server_ns)
 	gen "$name" "$OUT/syn.tuples" --syn &
 	fpid=$!
@@ -185,11 +182,10 @@ flood_case() {
 			--max-time 3 "http://$SC4:$PORT/" && good=$((good + 1))
 	done
 	wait "$fpid" || true
-	b1=$(busy)
 	s1=$(server_ns)
 	a1=$($2)
 	echo "$name $(gen_field "$name" sent) $(gen_field "$name" seconds)" \
-		"$((a1 - a0)) $good $CURLS $(((b1 - b0) * 1000 / HZ)) $((s1 - s0)) $((a1 - a0))"
+		"$((a1 - a0)) $good $CURLS $((s1 - s0))"
 }
 # The server's SYN cookies sent: the kernel's (TcpExtSyncookiesSent) and
 # Sluice's (reason syn-cookie).
@@ -205,16 +201,13 @@ K=$(flood_case kernel kernel_cookies)
 ip netns exec "$NS_S" sysctl -qw net.ipv4.tcp_syncookies=1
 
 # ack_case NAME: bare ACKs of no flow to port 9090 (ct state invalid) for
-# the window; "NAME sent seconds CPU-ms server-ns".
+# the window; "NAME sent seconds server-ns".
 ack_case() {
-	local b0 b1 s0 s1
-	b0=$(busy)
+	local s0 s1
 	s0=$(server_ns)
 	gen "$1" "$OUT/ack.tuples"
-	b1=$(busy)
 	s1=$(server_ns)
-	echo "$1 $(gen_field "$1" sent) $(gen_field "$1" seconds)" \
-		"$(((b1 - b0) * 1000 / HZ)) $((s1 - s0))"
+	echo "$1 $(gen_field "$1" sent) $(gen_field "$1" seconds) $((s1 - s0))"
 }
 
 # ---- nftables ct state (the kernel's conntrack), the stateful host ----
@@ -263,8 +256,8 @@ echo "SYN flood, veth lab (spoofed sources 198.18.128.0/17 -> $SF4:$PORT," \
 printf '%s\n%s\n' "$K" "$S" | awk -v answered="$ANSWERED" -v win="$WINDOW" '
 { n[$1] = $2; s[$1] = $3; a[$1] = $4; g[$1] = $5; c[$1] = $6
   r[$1] = ($3 > 0) ? $4 / $3 : 0; p[$1] = ($3 > 0) ? $2 / $3 : 0
-  sns[$1] = $8; ans[$1] = $9
-  ns[$1] = ($9 > 0) ? $8 / $9 : 0; cap[$1] = ($8 > 0) ? $9 / ($8 / 1e9) : 0 }
+  sns[$1] = $7; ans[$1] = $4
+  ns[$1] = ($4 > 0) ? $7 / $4 : 0; cap[$1] = ($7 > 0) ? $4 / ($7 / 1e9) : 0 }
 function row(k, label) {
 	printf "  %-38s %11.0f %11.0f %8.1f%% %5d/%-3d %8.0f%% %9.0f %12.0f\n",
 		label, p[k], r[k], 100 * a[k] / (n[k] ? n[k] : 1), g[k], c[k],
@@ -288,8 +281,8 @@ echo
 echo "conntrack filtering, the stateful host (policy drop; established and related" \
 	"pass; bare ACKs of no flow from spoofed sources dropped as invalid, ${WINDOW}s):"
 printf '%s %s\n%s %s\n%s %s\n' "$FK" "$FK_DROP" "$NK" "$NK_DROP" "$SK" "$SK_DROP" | awk '
-{ n[$1] = $2; s[$1] = $3; sns[$1] = $5; d[$1] = $6
-  ns[$1] = ($6 > 0) ? $5 / $6 : 0; cap[$1] = ($5 > 0) ? $6 / ($5 / 1e9) : 0 }
+{ n[$1] = $2; s[$1] = $3; sns[$1] = $4; d[$1] = $5
+  ns[$1] = ($5 > 0) ? $4 / $5 : 0; cap[$1] = ($4 > 0) ? $5 / ($4 / 1e9) : 0 }
 function row(k, label) {
 	printf "  %-38s %11.0f %11.0f %12d %8.0f%% %9.0f %14.0f\n", label,
 		n[k] / s[k], d[k] / s[k], d[k], 100 * sns[k] / 1e9 / s[k], ns[k],
