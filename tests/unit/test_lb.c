@@ -34,6 +34,7 @@
 #include <netinet/in.h>
 
 #include "check.h"
+#include "../../bpf/lib/ct_tcp.h" /* SL_TCP_*: the TCP flag bits */
 #include "lb_lab.h"
 #include "log.h"
 #include "pkt.h"
@@ -934,11 +935,6 @@ static int nat_seg(uint16_t sport, int be, uint8_t flags)
 	return -1;
 }
 
-#define F_SYN 0x02
-#define F_FIN 0x01
-#define F_RST 0x04
-#define F_ACK 0x10
-
 /* A nat connection that closed (a FIN each way, or a RST): a SYN-ACK of
  * its backend to the client on the same tuple is another connection (the
  * client to the backend directly) and is not translated, nor what follows
@@ -950,30 +946,30 @@ static bool nat_close_case(uint16_t sport, bool rst)
 
 	if (!nat_case(false, IPPROTO_TCP, sport, &be))
 		return false;
-	if (!ASSERT_EQ(nat_seg(sport, be, F_SYN | F_ACK), 1,
+	if (!ASSERT_EQ(nat_seg(sport, be, SL_TCP_SYN | SL_TCP_ACK), 1,
 		       "the handshake's SYN-ACK translated"))
 		return false;
 	if (rst) {
-		if (!ASSERT_EQ(nat_seg(sport, 0, F_RST | F_ACK), 1,
+		if (!ASSERT_EQ(nat_seg(sport, 0, SL_TCP_RST | SL_TCP_ACK), 1,
 			       "the client's RST forwarded"))
 			return false;
-	} else if (!ASSERT_EQ(nat_seg(sport, 0, F_FIN | F_ACK), 1,
+	} else if (!ASSERT_EQ(nat_seg(sport, 0, SL_TCP_FIN | SL_TCP_ACK), 1,
 			      "the client's FIN forwarded") ||
-		   !ASSERT_EQ(nat_seg(sport, be, F_ACK), 1,
+		   !ASSERT_EQ(nat_seg(sport, be, SL_TCP_ACK), 1,
 			      "an ACK after one FIN translated") ||
-		   !ASSERT_EQ(nat_seg(sport, be, F_FIN | F_ACK), 1,
+		   !ASSERT_EQ(nat_seg(sport, be, SL_TCP_FIN | SL_TCP_ACK), 1,
 			      "the backend's FIN translated") ||
-		   !ASSERT_EQ(nat_seg(sport, be, F_ACK), 1,
+		   !ASSERT_EQ(nat_seg(sport, be, SL_TCP_ACK), 1,
 			      "an ACK after both FINs still translated")) {
 		return false;
 	}
-	return ASSERT_EQ(nat_seg(sport, be, F_SYN | F_ACK), 0,
+	return ASSERT_EQ(nat_seg(sport, be, SL_TCP_SYN | SL_TCP_ACK), 0,
 			 "a SYN-ACK on the closed tuple left alone") &&
-	       ASSERT_EQ(nat_seg(sport, be, F_ACK), 0,
+	       ASSERT_EQ(nat_seg(sport, be, SL_TCP_ACK), 0,
 			 "what follows it left alone") &&
-	       ASSERT_EQ(nat_seg(sport, 0, F_SYN), 1,
+	       ASSERT_EQ(nat_seg(sport, 0, SL_TCP_SYN), 1,
 			 "a new SYN to the VIP on the tuple translated") &&
-	       ASSERT_EQ(nat_seg(sport, be, F_SYN | F_ACK), 1,
+	       ASSERT_EQ(nat_seg(sport, be, SL_TCP_SYN | SL_TCP_ACK), 1,
 			 "its SYN-ACK translated again");
 }
 
@@ -982,8 +978,9 @@ static bool nat_open_case(uint16_t sport)
 	int be;
 
 	return nat_case(false, IPPROTO_TCP, sport, &be) &&
-	       ASSERT_EQ(nat_seg(sport, be, F_SYN | F_ACK), 1, "SYN-ACK") &&
-	       ASSERT_EQ(nat_seg(sport, be, F_SYN | F_ACK), 1,
+	       ASSERT_EQ(nat_seg(sport, be, SL_TCP_SYN | SL_TCP_ACK), 1,
+			 "SYN-ACK") &&
+	       ASSERT_EQ(nat_seg(sport, be, SL_TCP_SYN | SL_TCP_ACK), 1,
 			 "its retransmission");
 }
 
