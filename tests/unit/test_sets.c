@@ -482,6 +482,72 @@ fail:
 	return false;
 }
 
+/* A trie big enough that apply fills it from several threads, in parts
+ * over consecutive address ranges (sets.c, fill_split): every entry is
+ * written, and the entries that stay keep their counters across a refill
+ * of the map, whichever part carried them. */
+static bool check_fill_split(void)
+{
+	size_t n = 120000, m, nl;
+	struct sl_set_entry *v = calloc(n + 1, sizeof(*v)), *before, *after;
+	bool ok = ASSERT_TRUE(v != NULL, "out of memory");
+
+	for (size_t i = 0; ok && i < n; i++) {
+		__u32 a = htonl(0x10000000U + (__u32)(i * 2) * 256);
+
+		v[i].prefix.family = AF_INET;
+		v[i].prefix.plen = 24;
+		memcpy(v[i].prefix.addr, &a, 4);
+		v[i].kind = i % 7 ? SL_SET_DENY : SL_SET_ALLOW;
+		v[i].dir = SL_DIR_SRC;
+	}
+	ok = ok && ASSERT_EQ(sets_clear(), 0, "clear") && apply_sets(v, n) &&
+	     listed_equal(v, n) && ASSERT_EQ(set_counters(), 0, "counters");
+	before = ok ? snapshot(&m) : NULL;
+	ok = ok && ASSERT_TRUE(before != NULL, "cannot list") &&
+	     ASSERT_EQ(m, n, "entries listed");
+	/* One new /24 between two others: the trie is filled anew. */
+	if (ok) {
+		__u32 a = htonl(0x10000000U + (__u32)(n + 1) * 256);
+
+		v[n] = v[0];
+		memcpy(v[n].prefix.addr, &a, 4);
+		v[n].kind = SL_SET_DENY;
+	}
+	ok = ok && apply_sets(v, n + 1) && listed_equal(v, n + 1);
+	after = ok ? snapshot(&nl) : NULL;
+	ok = ok && ASSERT_TRUE(after != NULL, "cannot list") &&
+	     ASSERT_EQ(nl, n + 1, "entries listed");
+	/* Both listings are sorted; the new entry is the only extra. */
+	for (size_t i = 0, j = 0; ok && i < m; i++, j++) {
+		if (memcmp(&after[j].prefix, &before[i].prefix,
+			   sizeof(before[i].prefix))) {
+			ok = ASSERT_EQ(after[j].packets, 0,
+				       "the new entry starts at 0");
+			j++;
+		}
+		ok = ok &&
+		     ASSERT_TRUE(!memcmp(&after[j].prefix, &before[i].prefix,
+					 sizeof(before[i].prefix)),
+				 "entry %zu listed", i) &&
+		     ASSERT_TRUE(before[i].packets >= 1000,
+				 "entry %zu has its counter", i) &&
+		     ASSERT_TRUE(after[j].packets == before[i].packets &&
+				     after[j].bytes == before[i].bytes,
+				 "entry %zu keeps its counters: %llu/%llu, "
+				 "was %llu/%llu",
+				 i, (unsigned long long)after[j].packets,
+				 (unsigned long long)after[j].bytes,
+				 (unsigned long long)before[i].packets,
+				 (unsigned long long)before[i].bytes);
+	}
+	ok = ok && ASSERT_EQ(sets_clear(), 0, "clear");
+	free(before);
+	free(after);
+	free(v);
+	return ok;
+}
+
 struct fill_arg {
 	struct sl_set_entry *v;
 	size_t n;
@@ -689,6 +755,9 @@ int main(void)
 	check_report("apply fills every map, keeps unchanged maps and their "
 		     "counters",
 		     check_fill_and_share());
+	check_report("apply of a 120,000-entry trie fills it in parts from "
+		     "several threads, every entry written, counters kept",
+		     check_fill_split());
 	check_report("apply of IPv4 source entries makes no new map for the "
 		     "other six tables",
 		     check_no_new_maps());
