@@ -1209,8 +1209,10 @@ _Static_assert(sizeof(struct sl_event) == 72, "sl_event size");
  *                     struct sl_lb_ctr (made with the backend)
  *   SL_MAP_LB_CONN    array of maps, one slot: the connection table, an
  *                     LRU hash struct sl_lb_conn_key -> sl_lb_conn of
- *                     SL_LB_CONN_MAX entries, made by the first apply that
- *                     has a service (an empty attach holds none of it).
+ *                     `loadbalancer: max` entries (SL_LB_CONN_MAX), made
+ *                     by the first apply that has a service (an empty
+ *                     attach holds none of it); another capacity makes it
+ *                     anew, its entries copied, switched in with one write.
  *   SL_MAP_LB_HEALTH  hash, NO_PREALLOC: backend id -> struct sl_lb_be_health,
  *                     written by the daemon's health checks (no entry: up,
  *                     never checked); a down backend is out of its
@@ -1224,11 +1226,14 @@ _Static_assert(sizeof(struct sl_event) == 72, "sl_event size");
 #define SL_MAP_LB_STATS	 "sl_lb_stats"
 #define SL_MAP_LB_CONN	 "sl_lb_conn"
 #define SL_MAP_LB_HEALTH "sl_lb_health"
-#define SL_LB_SVC_MAX	 256	     /* services; ids 0 .. SL_LB_SVC_MAX - 1 */
-#define SL_LB_BE_MAX	 4096	     /* backends of all services; ids 1 .. */
-#define SL_LB_M		 65537U	     /* Maglev table size (prime) */
-#define SL_LB_CONN_MAX	 65536U	     /* connection table entries */
-#define SL_LB_NONE	 0xffffffffU /* a Maglev slot of no backend */
+#define SL_LB_SVC_MAX	 256	/* services; ids 0 .. SL_LB_SVC_MAX - 1 */
+#define SL_LB_BE_MAX	 4096	/* backends of all services; ids 1 .. */
+#define SL_LB_M		 65537U /* Maglev table size (prime) */
+#define SL_LB_CONN_MAX	 65536U /* connection table entries (default) */
+/* Bounds of `loadbalancer: {max: N}`, the connection table's capacity. */
+#define SL_LB_CONN_MAX_MIN 1024U
+#define SL_LB_CONN_MAX_MAX (1U << 24)
+#define SL_LB_NONE	   0xffffffffU /* a Maglev slot of no backend */
 
 /* Forwarding mode of a service (sl_lb_svc.mode). */
 enum sl_lb_mode {

@@ -34,7 +34,14 @@ static void be_since(const struct sl_lb_backend_cfg *b, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-static void print_list(const struct cli *c, const struct sl_lb_cfg *lb)
+/* The connection table: its capacity (0: none made yet) and entries. */
+struct conn_use {
+	uint32_t max;
+	size_t entries;
+};
+
+static void print_list(const struct cli *c, const struct sl_lb_cfg *lb,
+		       const struct conn_use *u)
 {
 	char a[80];
 
@@ -43,6 +50,13 @@ static void print_list(const struct cli *c, const struct sl_lb_cfg *lb)
 
 		jw_init(&w, stdout);
 		jw_obj_open(&w);
+		jw_key(&w, "conn_table");
+		jw_obj_open(&w);
+		jw_key(&w, "max");
+		jw_u64(&w, u->max);
+		jw_key(&w, "entries");
+		jw_u64(&w, u->entries);
+		jw_obj_close(&w);
 		jw_key(&w, "services");
 		jw_arr_open(&w);
 		for (size_t i = 0; i < lb->n_svc; i++) {
@@ -132,6 +146,7 @@ static void print_list(const struct cli *c, const struct sl_lb_cfg *lb)
 		printf("lb: no service\n");
 		return;
 	}
+	printf("connection table: %zu of %u entries\n", u->entries, u->max);
 	for (size_t i = 0; i < lb->n_svc; i++) {
 		const struct sl_lb_service_cfg *s = &lb->svc[i];
 
@@ -172,6 +187,7 @@ static void print_list(const struct cli *c, const struct sl_lb_cfg *lb)
 static int run_lb_list(struct cli *c, int argc, char **argv)
 {
 	struct sl_lb_cfg lb;
+	struct conn_use u;
 	struct sl_ctx ctx;
 	int rc;
 
@@ -181,10 +197,12 @@ static int run_lb_list(struct cli *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	rc = cli_exit(sl_lb_read(&ctx, &lb));
+	if (!rc && (rc = cli_exit(sl_lb_conn_usage(&ctx, &u.max, &u.entries))))
+		sl_lb_cfg_free(&lb);
 	sl_close(&ctx);
 	if (rc)
 		return rc;
-	print_list(c, &lb);
+	print_list(c, &lb, &u);
 	sl_lb_cfg_free(&lb);
 	return EXIT_OK;
 }
@@ -310,9 +328,11 @@ static int lb_change(struct cli *c, enum lb_op op, char **argv)
 		rc = cli_exit(sl_apply(&ctx, &cur, SL_APPLY_KEEP_SETS, &rep));
 	if (!rc && c->json) {
 		struct sl_lb_cfg now;
+		struct conn_use u;
 
 		if (!sl_lb_read(&ctx, &now)) {
-			print_list(c, &now);
+			if (!sl_lb_conn_usage(&ctx, &u.max, &u.entries))
+				print_list(c, &now, &u);
 			sl_lb_cfg_free(&now);
 		}
 	} else if (!rc) {
@@ -428,7 +448,7 @@ static const struct cli_cmd lb_list = {
     .name = "list",
     .args = "",
     .summary = "List the services and backends with their health and "
-	       "counters",
+	       "counters, and the connection table's use",
     .min_args = 0,
     .max_args = 0,
     .arity_err = "'lb list' takes no arguments",

@@ -1273,6 +1273,16 @@ static void rt_diff(struct sl_ctx *ctx, const struct sl_config *cfg,
 		d->caps[d->n_caps++] =
 		    (struct sl_cap_diff){i, have, want, sl_map_count_all(fd)};
 	}
+	/* the load balancer's connection table, while a service uses it */
+	if (cfg->lb.n_svc && !ctx->wrapped) {
+		__u32 have = 0, want = sl_lb_conn_max(&cfg->lb);
+		size_t entries = 0;
+
+		if (!sl_lb_conn_usage(ctx, &have, &entries) && have &&
+		    have != want)
+			d->caps[d->n_caps++] = (struct sl_cap_diff){
+			    SL_RT_LB_CONN, have, want, entries};
+	}
 }
 
 /* What rt_prepare() changed, for rt_undo() and rt_done(). */

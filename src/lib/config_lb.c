@@ -2,6 +2,7 @@
 /* config_lb: the `loadbalancer:` section of the config file, the XDP load
  * balancer's services (docs/loadbalancer.md, docs/config.md):
  *   loadbalancer:
+ *     max: 65536                   # connection table capacity, entries
  *     services:
  *       - vip: 198.18.100.1        # IPv4 or IPv6
  *         port: 80
@@ -13,7 +14,8 @@
  *         health: {type: http, path: /, interval: 1s, rise: 2, fall: 2}
  * `health:` is stored and exported here; `sluice daemon` runs it (health.c,
  * lb_health.c). The writers print the section only when a service exists,
- * a backend's weight only when it is not 1. */
+ * `max` only when it is not the default, a backend's weight only when it
+ * is not 1. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -259,11 +261,12 @@ static int lb_service(struct sl_cfg_loader *L, yaml_node_t *n,
 static int lb_parse(struct sl_cfg_loader *L, const char *key, yaml_node_t *n,
 		    void **state)
 {
-	static const char *const keys[] = {"services", NULL};
+	static const char *const keys[] = {"services", "max", NULL};
 	struct sl_lb_cfg *lb = &L->cfg->lb;
 	yaml_node_item_t *it, *top;
 	yaml_node_t *v;
 	size_t nb = 0;
+	unsigned x;
 	int err;
 
 	(void)state;
@@ -272,9 +275,14 @@ static int lb_parse(struct sl_cfg_loader *L, const char *key, yaml_node_t *n,
 	if (n->type != YAML_MAPPING_NODE)
 		return sl_cfg_err(L, n,
 				  "loadbalancer: expected a mapping with "
-				  "services, got %s",
+				  "services and max, got %s",
 				  sl_cfg_type_name(n));
 	err = sl_cfg_check_map(L, n, key, keys);
+	if (!err && (v = sl_cfg_map_get(L, n, "max"))) {
+		err = sl_cfg_capacity(L, v, "max", SL_LB_CONN_MAX_MIN,
+				      SL_LB_CONN_MAX_MAX, SL_LB_CONN_MAX, &x);
+		lb->max = x;
+	}
 	if (err || !(v = sl_cfg_map_get(L, n, "services")))
 		return err;
 	err = sl_cfg_list(L, v, "services", &it, &top);
@@ -310,7 +318,10 @@ static int lb_write(FILE *f, const struct sl_config *cfg)
 
 	if (!cfg->lb.n_svc)
 		return 0;
-	fprintf(f, "loadbalancer:\n  services:\n");
+	fprintf(f, "loadbalancer:\n");
+	if (sl_lb_conn_max(&cfg->lb) != SL_LB_CONN_MAX)
+		fprintf(f, "  max: %u\n", sl_lb_conn_max(&cfg->lb));
+	fprintf(f, "  services:\n");
 	for (size_t i = 0; i < cfg->lb.n_svc; i++) {
 		const struct sl_lb_service_cfg *s = &cfg->lb.svc[i];
 
@@ -352,6 +363,10 @@ static int lb_json(struct jw *w, const struct sl_config *cfg)
 		return 0;
 	jw_key(w, "loadbalancer");
 	jw_obj_open(w);
+	if (sl_lb_conn_max(&cfg->lb) != SL_LB_CONN_MAX) {
+		jw_key(w, "max");
+		jw_u64(w, sl_lb_conn_max(&cfg->lb));
+	}
 	jw_key(w, "services");
 	jw_arr_open(w);
 	for (size_t i = 0; i < cfg->lb.n_svc; i++) {

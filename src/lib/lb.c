@@ -130,6 +130,7 @@ void sl_lb_cfg_free(struct sl_lb_cfg *lb)
 int sl_lb_cfg_copy(struct sl_lb_cfg *dst, const struct sl_lb_cfg *src)
 {
 	memset(dst, 0, sizeof(*dst));
+	dst->max = src->max;
 	dst->svc = calloc(src->n_svc + 1, sizeof(*dst->svc));
 	if (!dst->svc)
 		return -ENOMEM;
@@ -208,9 +209,15 @@ static bool svc_equal(const struct sl_lb_service_cfg *a,
 	       be_equal(a, b);
 }
 
+uint32_t sl_lb_conn_max(const struct sl_lb_cfg *lb)
+{
+	return lb->max ? lb->max : SL_LB_CONN_MAX;
+}
+
 bool sl_lb_cfg_equal(const struct sl_lb_cfg *a, const struct sl_lb_cfg *b)
 {
-	if (a->n_svc != b->n_svc)
+	if (a->n_svc != b->n_svc ||
+	    (a->n_svc && sl_lb_conn_max(a) != sl_lb_conn_max(b)))
 		return false;
 	for (size_t i = 0; i < a->n_svc; i++) {
 		const struct sl_lb_service_cfg *s = &a->svc[i];
@@ -386,6 +393,15 @@ int sl_lb_read(struct sl_ctx *ctx, struct sl_lb_cfg *out)
 		return 0; /* programs of an earlier release: no services */
 	if (err)
 		return err;
+	/* the connection table's capacity (none yet: 0, the default) */
+	{
+		int cfd = sl_inner_fd(f.conn, 0);
+
+		if (cfd >= 0) {
+			out->max = sl_map_max(cfd);
+			close(cfd);
+		}
+	}
 	out->svc = calloc(SL_LB_SVC_MAX + 1, sizeof(*out->svc));
 	all = calloc(SL_LB_BE_MAX, sizeof(*all));
 	if (!out->svc || !all) {
@@ -514,25 +530,84 @@ static void svc_key(const struct sl_lb_service_cfg *s, struct sl_lb_svc_key *k)
 	k->family = s->family;
 }
 
-/* The connection table, made with the first service. */
-static int conn_ensure(const struct lb_fds *f)
+/* The connection table of max entries: made with the first service; one
+ * of another capacity is made anew, the entries copied over (those the
+ * datapath writes between the copy and the switch stay in the old table:
+ * their flows pick their backend again, by the same Maglev table) and
+ * switched in with one write. An LRU table keeps what fits. */
+static int conn_ensure(const struct lb_fds *f, __u32 max)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o);
 	__u32 zero = 0, id;
-	int fd, err = 0;
+	int fd, old = -1, err = 0;
+	size_t had = 0, kept = 0;
 
-	if (!bpf_map_lookup_elem(f->conn, &zero, &id))
-		return 0;
+	if (!bpf_map_lookup_elem(f->conn, &zero, &id)) {
+		old = bpf_map_get_fd_by_id(id);
+		if (old < 0)
+			return -errno;
+		if (sl_map_max(old) == max) {
+			close(old);
+			return 0;
+		}
+	}
 	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "sl_lb_conn_t",
 			    sizeof(struct sl_lb_conn_key),
-			    sizeof(struct sl_lb_conn), SL_LB_CONN_MAX, &o);
-	if (fd < 0)
-		return -errno;
-	/* (an array of maps takes BPF_ANY only; writers hold the lock) */
-	if (bpf_map_update_elem(f->conn, &zero, &fd, BPF_ANY))
+			    sizeof(struct sl_lb_conn), max, &o);
+	if (fd < 0) {
 		err = -errno;
-	close(fd);
+		pr_err("cannot make the load balancer's connection table (%u "
+		       "entries): %s",
+		       max, strerror(errno));
+		goto out;
+	}
+	if (old >= 0)
+		kept = sl_map_copy(old, fd, &had);
+	/* (an array of maps takes BPF_ANY only; writers hold the lock) */
+	if (bpf_map_update_elem(f->conn, &zero, &fd, BPF_ANY)) {
+		err = -errno;
+		pr_err("cannot switch in the load balancer's connection "
+		       "table: %s",
+		       strerror(errno));
+		goto out;
+	}
+	if (old < 0)
+		goto out;
+	pr_info("loadbalancer max: %u entries (was %u); %zu entries carried "
+		"over",
+		max, sl_map_max(old), kept);
+	if (kept < had)
+		pr_warn(
+		    "loadbalancer max: %zu of the %zu entries of %s did not "
+		    "fit its new capacity (%u) and are gone",
+		    had - kept, had, SL_MAP_LB_CONN, max);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (old >= 0)
+		close(old);
 	return err;
+}
+
+int sl_lb_conn_usage(struct sl_ctx *ctx, uint32_t *max, size_t *entries)
+{
+	int outer = sl_map_fd(ctx, SL_MAP_LB_CONN), fd;
+
+	*max = 0;
+	*entries = 0;
+	if (outer == -ENOENT)
+		return 0; /* programs of an earlier release */
+	if (outer < 0)
+		return outer;
+	fd = sl_inner_fd(outer, 0);
+	if (fd == -ENOENT)
+		return 0; /* no service yet: no table */
+	if (fd < 0)
+		return fd;
+	*max = sl_map_max(fd);
+	*entries = sl_map_count_all(fd);
+	close(fd);
+	return 0;
 }
 
 /* A new Maglev table of service s (backend ids ids[i] of s->be[i]) in
@@ -635,7 +710,7 @@ static int lb_write_one(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
 	if (!err && (!svc_ids || !be_ids || !be_keep || !be_new || !zero_ctr))
 		err = -ENOMEM;
 	if (!err && lb->n_svc)
-		err = conn_ensure(&f);
+		err = conn_ensure(&f, sl_lb_conn_max(lb));
 	/* ids: the running ones, else the lowest free */
 	for (size_t i = 0; !err && i < lb->n_svc; i++) {
 		const struct sl_lb_service_cfg *s = &lb->svc[i];

@@ -141,11 +141,15 @@ static const struct rt_map {
 
 const char *sl_rt_map_name(int i)
 {
+	if (i == SL_RT_LB_CONN)
+		return SL_MAP_LB_CONN;
 	return i >= 0 && i < SL_RT_MAPS ? rt_maps[i].name : "?";
 }
 
 const char *sl_rt_map_key(int i)
 {
+	if (i == SL_RT_LB_CONN)
+		return "loadbalancer max";
 	return i >= 0 && i < SL_RT_MAPS ? rt_maps[i].key : "?";
 }
 

@@ -52,9 +52,15 @@ enum sl_rt_map {
 	SL_RT_CT,    /* sl_ct: `conntrack: {max: N}` */
 	SL_RT_RL,    /* sl_rl_buckets: `ratelimit: {max: N}` */
 	SL_RT_FRAGS, /* sl_frags: `fragments: {max: N}` */
-	SL_RT_MAPS
+	SL_RT_MAPS,
+	/* the load balancer's connection table, `loadbalancer: {max: N}`:
+	 * the inner map of sl_lb_conn, not a pin of its own (lb.c resizes
+	 * it; the loader and rt_prepare never see it) */
+	SL_RT_LB_CONN = SL_RT_MAPS,
+	SL_RT_ALL
 };
-/* The pinned name of runtime map i, and its config key ("conntrack max"). */
+/* The pinned name of runtime map i (enum sl_rt_map, SL_RT_LB_CONN too),
+ * and its config key ("conntrack max"). */
 const char *sl_rt_map_name(int i);
 const char *sl_rt_map_key(int i);
 /* The same as sl_xdp_load_ct for every runtime map: one this load creates
@@ -710,6 +716,9 @@ struct sl_lb_service_cfg {
 struct sl_lb_cfg {
 	struct sl_lb_service_cfg *svc;
 	size_t n_svc;
+	/* capacity of the connection table (0: SL_LB_CONN_MAX); read back:
+	 * the table's, 0 when there is none */
+	uint32_t max;
 };
 
 #define SL_LB_WEIGHT_DEF      1U
@@ -733,7 +742,14 @@ void sl_lb_endpoint_format(const uint8_t *addr, uint8_t family, uint16_t port,
 /* Deep copy and free of a section. */
 int sl_lb_cfg_copy(struct sl_lb_cfg *dst, const struct sl_lb_cfg *src);
 void sl_lb_cfg_free(struct sl_lb_cfg *lb);
+/* The same services and, when there are any, the same connection table
+ * capacity. */
 bool sl_lb_cfg_equal(const struct sl_lb_cfg *a, const struct sl_lb_cfg *b);
+/* The connection table capacity lb asks for (its max, else the default). */
+uint32_t sl_lb_conn_max(const struct sl_lb_cfg *lb);
+/* The running connection table: its capacity (0: none made yet) and the
+ * entries it holds. 0 or -errno. */
+int sl_lb_conn_usage(struct sl_ctx *ctx, uint32_t *max, size_t *entries);
 /* The services of `from` and `to` that differ (struct sl_apply_diff's
  * lb): 0 or -ENOMEM. */
 struct sl_lb_svc_diff;
@@ -752,8 +768,10 @@ struct sl_lb_service_cfg *sl_lb_find(struct sl_lb_cfg *lb, const uint8_t *vip,
  * and counters; services and backends in address order. */
 int sl_lb_read(struct sl_ctx *ctx, struct sl_lb_cfg *out);
 /* Writes lb into the maps (ids kept for services and backends that stay;
- * each service's Maglev table built aside and switched with one write);
- * on failure the running section cur is written back. */
+ * each service's Maglev table built aside and switched with one write; a
+ * connection table of another capacity made anew, its entries copied over,
+ * and switched in with one write); on failure the running section cur is
+ * written back. */
 int sl_lb_write(struct sl_ctx *ctx, const struct sl_lb_cfg *lb,
 		const struct sl_lb_cfg *cur);
 
@@ -965,7 +983,7 @@ struct sl_apply_diff {
 		int map; /* enum sl_rt_map */
 		uint32_t from, to;
 		size_t entries; /* held now */
-	} caps[SL_RT_MAPS];
+	} caps[SL_RT_ALL];
 	size_t n_caps;
 };
 

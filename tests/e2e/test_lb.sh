@@ -38,9 +38,10 @@ reason_count() {
 }
 be() { echo "{addr: 198.18.1$1.2, port: $2}"; }
 be6() { echo "{addr: '2001:db8:1$1::2', port: $2}"; }
-write_cfg() { # BACKENDS_NAT (e.g. "1 2 3") BACKENDS_DSR
+write_cfg() { # BACKENDS_NAT (e.g. "1 2 3"); LB_MAX: the table's capacity
 	{
 		echo "loadbalancer:"
+		[ -n "${LB_MAX:-}" ] && echo "  max: $LB_MAX"
 		echo "  services:"
 		for port in 8080 9000; do
 			echo "    - vip: $VIP"
@@ -137,6 +138,41 @@ kept() {
 }
 sleep 2
 kept "added backend"
+
+# ---- the connection table's capacity (loadbalancer: max) ----
+# Made anew with its entries (the long connections' forward and reverse
+# entries among them) and switched in: they go on with their backends.
+ct_use() { sl lb list -j | jq -r ".conn_table.$1"; }
+max0=$(ct_use max) n0=$(ct_use entries)
+LB_MAX=2048 write_cfg "1 2 3"
+run_capture sl apply --dry-run -f "$T/lb.yaml"
+if [ "$RC" = 0 ] && [ "$max0" = 65536 ] && [ "$n0" -ge 12 ] &&
+	grep -q -- "~ loadbalancer max: 65536 -> 2048 (sl_lb_conn made anew, its [0-9]* entries copied over)" <<<"$OUT" &&
+	[ "$(ct_use max)" = 65536 ]; then
+	ok "--dry-run of loadbalancer max 2048 says the table is made anew, changes nothing"
+else
+	fail "--dry-run of loadbalancer max 2048" "exit $RC, max $max0, entries $n0: $OUT $ERR"
+fi
+check "apply loadbalancer max 2048" sl apply -f "$T/lb.yaml"
+n1=$(ct_use entries)
+if [ "$(ct_use max)" = 2048 ] && [ "$n1" -ge "$n0" ] &&
+	sl lb list | grep -q "^connection table: $n1 of 2048 entries"; then
+	ok "the connection table holds 2048 entries, its $n0 entries carried over ($n1 now)"
+else
+	fail "the connection table is made anew with its entries" 		"max $(ct_use max), entries $n0 -> $n1"
+fi
+sleep 2
+kept "connection table made anew"
+export LB_MAX=2048
+printf 'loadbalancer:\n  max: 100\n  services: []\n' >"$T/small.yaml"
+refused "apply of loadbalancer max 100: its line (exit 2)" 2 \
+	"small.yaml:2:8: max: expected a number of entries from 1024 to 16777216" \
+	sl apply -f "$T/small.yaml"
+if [ "$(ct_use max)" = 2048 ] && sl export | grep -q "^  max: 2048$"; then
+	ok "the refused max left the table as it was; export writes max: 2048"
+else
+	fail "the refused max left the table" "max $(ct_use max); $(sl export | head -5)"
+fi
 # drain b1 (weight 0): its long connections go on, no new one reaches it
 sed -i 's/{addr: 198.18.11.2, port: 9000}/{addr: 198.18.11.2, port: 9000, weight: 0}/' "$T/lb.yaml"
 check "drain b1 (weight 0) on port 9000" sl apply -f "$T/lb.yaml"

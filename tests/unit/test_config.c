@@ -934,6 +934,14 @@ static const struct bad_case bad_cases[] = {
      "3:13: loadbalancer: vip: expected an IPv4 or IPv6 address, got "
      "'198.18.100.0/24'",
      NULL},
+    {"bad: lb max below 1024", "loadbalancer:\n  max: 1000\n  services: []\n",
+     "2:8: max: expected a number of entries from 1024 to 16777216 "
+     "(default 65536), got '1000'",
+     NULL},
+    {"bad: lb max not a number", "loadbalancer: {max: lots}\n",
+     "1:21: max: expected a number of entries from 1024 to 16777216", NULL},
+    {"bad: lb unknown key", "loadbalancer: {conns: 4096}\n",
+     "1:16: loadbalancer: unknown key 'conns'", NULL},
     {"bad: lb health type",
      "loadbalancer:\n  services:\n    - {vip: 198.18.100.1, port: 80, "
      "health: {type: icmp}}\n",
@@ -1606,6 +1614,7 @@ static bool check_round_trip_lb(void)
 {
 	static const char src[] =
 	    "loadbalancer:\n"
+	    "  max: 262144\n"
 	    "  services:\n"
 	    "    - vip: 198.18.100.1\n"
 	    "      port: 80\n"
@@ -1621,6 +1630,7 @@ static bool check_round_trip_lb(void)
 	    "       backends: [{addr: '2001:db8::10', port: 53}]}\n";
 	static const char want[] =
 	    "loadbalancer:\n"
+	    "  max: 262144\n"
 	    "  services:\n"
 	    "    - vip: 198.18.100.1\n"
 	    "      port: 80\n"
@@ -1640,9 +1650,11 @@ static bool check_round_trip_lb(void)
 	    "        - {addr: 2001:db8::10, port: 53}\n";
 	struct sl_config a, b, c;
 	bool ok = round_trip_text("lb", src, want,
-				  "\"loadbalancer\":{\"services\":[{\"vip\":"
+				  "\"loadbalancer\":{\"max\":262144,"
+				  "\"services\":[{\"vip\":"
 				  "\"198.18.100.1\",\"port\":80",
 				  &a, &b, &c) &&
+		  ASSERT_EQ(a.lb.max, 262144, "max loaded") &&
 		  ASSERT_EQ(a.lb.n_svc, 2, "services loaded") &&
 		  ASSERT_EQ(a.lb.svc[0].n_be, 3, "backends loaded");
 
@@ -1656,6 +1668,24 @@ static bool check_round_trip_lb(void)
 		b.lb.svc[0].be[2].weight = 5;
 		ok = ok &&
 		     ASSERT_TRUE(!sl_config_equal(&a, &b), "weight ignored");
+		/* the table's capacity: the default spelled out is equal */
+		b.lb.svc[0].be[2].weight = x.weight;
+		ok = ok && ASSERT_TRUE(sl_config_equal(&a, &b),
+				       "the weight put back: unequal");
+		b.lb.max = 4096;
+		ok = ok && ASSERT_TRUE(!sl_config_equal(&a, &b),
+				       "max 262144 equal to 4096");
+		a.lb.max = 0;
+		b.lb.max = 0;
+		ok = ok && ASSERT_TRUE(sl_config_equal(&a, &b),
+				       "max 0 (the default) unequal to 0");
+		b.lb.max = SL_LB_CONN_MAX;
+		ok = ok && ASSERT_TRUE(sl_config_equal(&a, &b),
+				       "max 0 unequal to the default spelled "
+				       "out");
+		b.lb.max = 4096;
+		ok = ok && ASSERT_TRUE(!sl_config_equal(&a, &b),
+				       "another max ignored");
 	}
 	sl_config_free(&a);
 	sl_config_free(&b);
