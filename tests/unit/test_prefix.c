@@ -517,6 +517,108 @@ static bool check_stdin(void)
 	return ok;
 }
 
+/* sl_prefix_file_read of the file tmp_path holds through standard input
+ * (the streaming reader, whatever the size), stderr in `captured`. */
+static int read_as_stdin(struct sl_prefix **out, size_t *n)
+{
+	int fd = open(tmp_path, O_RDONLY), saved = dup(0), err;
+
+	if (fd < 0 || saved < 0)
+		return -errno;
+	dup2(fd, 0);
+	close(fd);
+	err = read_captured("-", out, n);
+	dup2(saved, 0);
+	close(saved);
+	return err;
+}
+
+/* A list of `count` lines (IPv4 and IPv6, comments, blank and CRLF lines,
+ * no newline at the end), with "bogus" on the lines listed in bad[]. */
+static char *halves_list(size_t count, const size_t *bad, size_t nbad,
+			 size_t *len)
+{
+	char *c = malloc(count * 48);
+
+	*len = 0;
+	for (size_t i = 1; c && i <= count; i++) {
+		bool b = false;
+
+		for (size_t k = 0; k < nbad; k++)
+			b = b || bad[k] == i;
+		if (b)
+			*len += sprintf(c + *len, "bogus\n");
+		else if (i % 97 == 0)
+			*len += sprintf(c + *len, "# comment %zu\n", i);
+		else if (i % 89 == 0)
+			*len += sprintf(c + *len, "\n");
+		else if (i % 7 == 0)
+			*len += sprintf(c + *len, "2001:db8:%zx:%zx::/64\r\n",
+					i >> 16, i & 0xffff);
+		else
+			*len +=
+			    sprintf(c + *len, "%zu.%zu.%zu.0/24 ; x\n",
+				    1 + i / 65536, (i / 256) % 256, i % 256);
+	}
+	if (c)
+		(*len)--; /* the last line without its newline */
+	return c;
+}
+
+/* A list of 4 MiB or more is read whole and parsed in two halves on two
+ * threads: the same prefixes in the same order as the streaming reader's,
+ * and the first error in file order with its line, whichever half. */
+static bool check_file_halves(void)
+{
+	const size_t count = 300000, bad2[] = {250001},
+		     bad12[] = {1000, 250001};
+	struct sl_prefix *a = NULL, *b = NULL;
+	size_t len, na = 0, nb = 0;
+	char *c = halves_list(count, NULL, 0, &len);
+	char want[128];
+	bool ok =
+	    ASSERT_TRUE(c != NULL, "out of memory") &&
+	    ASSERT_TRUE(len >= (4U << 20), "only %zu bytes", len) &&
+	    tmp_write_len(c, len) &&
+	    ASSERT_EQ(read_captured(tmp_path, &a, &na), 0, "whole file") &&
+	    ASSERT_EQ(read_as_stdin(&b, &nb), 0, "streamed");
+
+	ok = ok && ASSERT_TRUE(na > count / 2, "prefixes read: %zu", na) &&
+	     ASSERT_EQ(na, nb, "the same count both ways") &&
+	     ASSERT_TRUE(!memcmp(a, b, na * sizeof(*a)),
+			 "the same prefixes in the same order both ways");
+	free(a);
+	free(b);
+	free(c);
+	/* an error in the second half: named with its line */
+	unlink(tmp_path);
+	c = ok ? halves_list(count, bad2, 1, &len) : NULL;
+	ok = ok && tmp_write_len(c, len);
+	snprintf(want, sizeof(want), "%s:250001:1: ", tmp_path);
+	ok = ok &&
+	     ASSERT_EQ(read_captured(tmp_path, &a, &na), -EINVAL,
+		       "second-half error") &&
+	     ASSERT_STR_HAS(captured, want, "stderr") &&
+	     ASSERT_TRUE(!strchr(captured, '\n') ||
+			     strchr(captured, '\n') == strrchr(captured, '\n'),
+			 "one line: %s", captured);
+	free(c);
+	/* errors in both halves: the first half's */
+	unlink(tmp_path);
+	c = ok ? halves_list(count, bad12, 2, &len) : NULL;
+	ok = ok && tmp_write_len(c, len);
+	snprintf(want, sizeof(want), "%s:1000:1: ", tmp_path);
+	ok = ok &&
+	     ASSERT_EQ(read_captured(tmp_path, &a, &na), -EINVAL,
+		       "two errors") &&
+	     ASSERT_STR_HAS(captured, want, "stderr") &&
+	     ASSERT_TRUE(!strstr(captured, ":250001:"),
+			 "the later error said too: %s", captured);
+	free(c);
+	unlink(tmp_path);
+	return ok;
+}
+
 /* Runs sl_prefix_file_read(path) in a child limited to 1 GiB of address
  * space; gives up after `secs`. Returns the child's result, or 1 when it
  * did not finish (it is killed), 2 when it died. */
@@ -638,6 +740,9 @@ int main(void)
 	check_report("prefix file: size cap, SLUICE_LIST_MAX_BYTES",
 		     check_size_cap());
 	check_report("prefix file: '-' reads standard input", check_stdin());
+	check_report("prefix file: 4 MiB or more parsed in two halves, the "
+		     "same as streamed; the first error in file order",
+		     check_file_halves());
 	check_report("prefix file: a FIFO is refused without blocking",
 		     check_fifo());
 	check_report("prefix file: /dev/zero is refused (not read until out "
