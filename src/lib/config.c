@@ -15,6 +15,7 @@
 
 #include "config_sec.h"
 #include "log.h"
+#include "mem.h"
 
 /* The sections in file order: loaded in this order and written in it.
  * Adding a section: its file, its fields in struct sl_config, one row. */
@@ -128,9 +129,7 @@ static int yaml_syntax_err(struct sl_cfg_loader *L, yaml_parser_t *parser,
 static int read_all(const char *path, const char *name, char **buf, size_t *len)
 {
 	unsigned long long max;
-	size_t cap = 0, n = 0;
 	struct stat st;
-	char *b = NULL;
 	int fd = 0, err;
 
 	err = sl_bytes_cap("SLUICE_CONFIG_MAX_BYTES", SL_CONFIG_MAX_DEFAULT,
@@ -154,39 +153,13 @@ static int read_all(const char *path, const char *name, char **buf, size_t *len)
 	/* A regular file larger than the cap is refused before reading. */
 	if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max)
 		goto too_big;
-	for (;;) {
-		ssize_t got;
-
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64 << 10;
-			char *nb = realloc(b, ncap + 1);
-
-			if (!nb) {
-				pr_err("%s: out of memory", name);
-				err = -ENOMEM;
-				goto out;
-			}
-			b = nb;
-			cap = ncap;
-		}
-		got = read(fd, b + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			pr_err("%s: cannot read: %s", name, strerror(errno));
-			err = -EIO;
-			goto out;
-		}
-		if (!got)
-			break;
-		n += got;
-		if (n > max)
-			goto too_big;
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	b = NULL;
+	err = sl_read_all(fd, 0, max, buf, len);
+	if (err == -E2BIG)
+		goto too_big;
+	if (err == -EIO)
+		pr_err("%s: cannot read: %s", name, strerror(errno));
+	else if (err)
+		pr_err("%s: out of memory", name);
 	goto out;
 too_big:
 	pr_err("%s: larger than the config size cap of %llu bytes (set "
@@ -194,7 +167,6 @@ too_big:
 	       name, max);
 	err = -EINVAL;
 out:
-	free(b);
 	if (fd > 0)
 		close(fd);
 	return err;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* mem: big arrays on transparent huge pages (see mem.h). */
+#include <errno.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
 
 #include "mem.h"
@@ -54,4 +56,45 @@ void *sl_realloc_big(void *p, size_t len)
 		memcpy(q, p, old);
 	free(p);
 	return q;
+}
+
+int sl_read_all(int fd, size_t hint, unsigned long long max, char **out,
+		size_t *len)
+{
+	size_t cap = hint ? hint : 64 << 10, n = 0;
+	char *b = sl_malloc_big(cap + 1);
+
+	for (;;) {
+		ssize_t got;
+
+		if (b && n == cap) {
+			char *nb = sl_realloc_big(b, cap * 2 + 1);
+
+			if (!nb) {
+				free(b);
+				b = NULL;
+			} else {
+				b = nb;
+				cap *= 2;
+			}
+		}
+		if (!b)
+			return -ENOMEM;
+		got = read(fd, b + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 || (n += got) > max) {
+			int err = got < 0 ? -EIO : -E2BIG, e = errno;
+
+			free(b);
+			errno = e;
+			return err;
+		}
+		if (!got)
+			break;
+	}
+	b[n] = '\0';
+	*out = b;
+	*len = n;
+	return 0;
 }

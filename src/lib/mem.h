@@ -15,5 +15,11 @@ void sl_mem_huge(void *p, size_t len);
 void *sl_malloc_big(size_t len);
 void *sl_calloc_big(size_t n, size_t size);
 void *sl_realloc_big(void *p, size_t len);
+/* Reads fd to its end into a new buffer *out (NUL-terminated; *len bytes
+ * without the NUL), with room for hint bytes first: 0, -E2BIG when it
+ * holds more than max bytes, -EIO on a read error (errno says which),
+ * -ENOMEM. Says nothing: the caller names the file. */
+int sl_read_all(int fd, size_t hint, unsigned long long max, char **out,
+		size_t *len);
 
 #endif /* SL_MEM_H */

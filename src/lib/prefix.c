@@ -308,22 +308,30 @@ struct list_half {
 	int err;
 };
 
+/* Room for one more prefix in v[0..*n) of *cap: 0 or -ENOMEM. */
+static int prefix_room(struct sl_prefix **v, size_t n, size_t *cap)
+{
+	size_t ncap = *cap ? *cap * 2 : 1024;
+	struct sl_prefix *nv;
+
+	if (n < *cap)
+		return 0;
+	nv = sl_realloc_big(*v, ncap * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
 static int half_push(void *arg, const struct sl_prefix *p)
 {
 	struct list_half *h = arg;
 
-	if (h->n == h->cap) {
-		size_t ncap = h->cap ? h->cap * 2 : 4096;
-		struct sl_prefix *nv = sl_realloc_big(h->v, ncap * sizeof(*nv));
-
-		if (!nv) {
-			snprintf(h->e.msg, sizeof(h->e.msg),
-				 "%s: out of memory after %zu prefixes",
-				 h->name, h->n);
-			return -ENOMEM;
-		}
-		h->v = nv;
-		h->cap = ncap;
+	if (prefix_room(&h->v, h->n, &h->cap)) {
+		snprintf(h->e.msg, sizeof(h->e.msg),
+			 "%s: out of memory after %zu prefixes", h->name, h->n);
+		return -ENOMEM;
 	}
 	h->v[h->n++] = *p;
 	return 0;
@@ -383,48 +391,17 @@ static int list_halves(const char *name, const char *buf, size_t len,
 static int list_slurp(int fd, const char *name, size_t size,
 		      unsigned long long max, char **out, size_t *len)
 {
-	size_t cap = size + 1, n = 0;
-	char *buf = sl_malloc_big(cap);
-	int err = -ENOMEM;
+	int err = sl_read_all(fd, size, max, out, len);
 
-	while (buf) {
-		ssize_t got;
-
-		if (n == cap) {
-			char *nb = sl_realloc_big(buf, cap * 2);
-
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			pr_err("%s: cannot read: %s", name, strerror(errno));
-			err = -EIO;
-			goto fail;
-		}
-		if (!got) {
-			*out = buf;
-			*len = n;
-			return 0;
-		}
-		n += got;
-		if (n > max) {
-			pr_err("%s: larger than the prefix-list size cap of "
-			       "%llu bytes (set SLUICE_LIST_MAX_BYTES to raise "
-			       "it)",
-			       name, max);
-			err = -EINVAL;
-			goto fail;
-		}
-	}
-	pr_err("%s: out of memory", name);
-fail:
-	free(buf);
-	return err;
+	if (err == -EIO)
+		pr_err("%s: cannot read: %s", name, strerror(errno));
+	else if (err == -E2BIG)
+		pr_err("%s: larger than the prefix-list size cap of %llu bytes "
+		       "(set SLUICE_LIST_MAX_BYTES to raise it)",
+		       name, max);
+	else if (err)
+		pr_err("%s: out of memory", name);
+	return err == -E2BIG ? -EINVAL : err;
 }
 
 int sl_prefix_file_each(const char *path,
@@ -537,17 +514,9 @@ static int vec_push(void *arg, const struct sl_prefix *p)
 {
 	struct vec *x = arg;
 
-	if (x->n == x->cap) {
-		size_t ncap = x->cap ? x->cap * 2 : 1024;
-		struct sl_prefix *nv = sl_realloc_big(x->v, ncap * sizeof(*nv));
-
-		if (!nv) {
-			pr_err("%s: out of memory after %zu prefixes", x->path,
-			       x->n);
-			return -ENOMEM;
-		}
-		x->v = nv;
-		x->cap = ncap;
+	if (prefix_room(&x->v, x->n, &x->cap)) {
+		pr_err("%s: out of memory after %zu prefixes", x->path, x->n);
+		return -ENOMEM;
 	}
 	x->v[x->n++] = *p;
 	return 0;
