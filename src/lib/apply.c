@@ -6,6 +6,7 @@
  * never parts of both. Anything that fails before that write leaves the
  * datapath exactly as it was. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1588,6 +1589,30 @@ static void rt_done(struct rt_change *ch)
 			unlink(ch->t[i].aside);
 }
 
+/* An error about a config: "FILE:LINE:COL: " first when cfg was loaded
+ * from a file and pos is known (docs/config.md, Errors). */
+static void __attribute__((format(printf, 3, 4)))
+cfg_err(const struct sl_config *cfg, struct sl_srcpos pos, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cfg->file && pos.line)
+		pr_err("%s:%u:%u: %s", cfg->file, pos.line, pos.col, msg);
+	else
+		pr_err("%s", msg);
+}
+
+/* What to do when the conntrack stage is off: a file says so itself. */
+static const char *ct_needed(const struct sl_config *cfg)
+{
+	return cfg->file ? "add 'conntrack: {enabled: true}' to the file"
+			 : "apply 'conntrack: {enabled: true}' first";
+}
+
 int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	     struct sl_apply_report *rep)
 {
@@ -1640,8 +1665,10 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	}
 	lap(&t, "read the running config");
 	if (cfg->n_rules > cfg->limits.rules) {
-		pr_err("too many rules: %zu, at most %u (limits: rules)",
-		       cfg->n_rules, cfg->limits.rules);
+		/* the first rule over the capacity, in file order */
+		cfg_err(cfg, cfg->rules[cfg->limits.rules].pos,
+			"too many rules: %zu, at most %u (limits: rules)",
+			cfg->n_rules, cfg->limits.rules);
 		sl_config_free(&cur);
 		return -EINVAL;
 	}
@@ -1649,22 +1676,18 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	 * untracked). */
 	for (size_t i = 0; !cfg->ct.enabled && i < cfg->n_rules; i++)
 		if (cfg->rules[i].ct_state) {
-			pr_err("rule %u: ct-state needs the conntrack stage; "
-			       "apply 'conntrack: {enabled: true}' first",
-			       cfg->rules[i].id);
+			cfg_err(cfg, cfg->rules[i].pos,
+				"rule %u: ct-state needs the conntrack stage; "
+				"%s",
+				cfg->rules[i].id, ct_needed(cfg));
 			sl_config_free(&cur);
 			return -EINVAL;
 		}
 	/* So do the synproxy ports (the final ACK starts a flow). */
 	if (sl_syn_count(&cfg->syn) && !cfg->ct.enabled) {
-		if (cfg->syn_pos.line)
-			pr_err(
-			    "line %u: synproxy needs the conntrack stage; add "
-			    "'conntrack: {enabled: true}'",
-			    cfg->syn_pos.line);
-		else
-			pr_err("synproxy needs the conntrack stage; apply "
-			       "'conntrack: {enabled: true}' first");
+		cfg_err(cfg, cfg->syn_pos,
+			"synproxy needs the conntrack stage; %s",
+			ct_needed(cfg));
 		sl_config_free(&cur);
 		return -EINVAL;
 	}

@@ -457,6 +457,7 @@ int sl_config_load(const char *path, struct sl_config *cfg)
 	}
 	have_doc = true;
 	L.doc = &doc;
+	cfg->file = L.path;
 	err = expand_merges(&L);
 	if (!err)
 		err = parse_root(&L, yaml_document_get_root_node(&doc));

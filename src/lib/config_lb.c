@@ -37,11 +37,12 @@ static int lb_addr(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
 
 	if (rc)
 		return rc;
-	if (sl_prefix_parse(t, &p, err, sizeof(err)) ||
+	/* an address, not a prefix: not even a host's /32 or /128 */
+	if (strchr(t, '/') || sl_prefix_parse(t, &p, err, sizeof(err)) ||
 	    p.plen != (p.family == AF_INET ? 32 : 128))
 		return sl_cfg_err(L, v,
 				  "loadbalancer: %s: expected an IPv4 or IPv6 "
-				  "address, got '%.64s'",
+				  "address (no prefix length), got '%.64s'",
 				  what, t);
 	memcpy(addr, p.addr, 16);
 	*family = p.family == AF_INET ? 4 : 6;

@@ -794,6 +794,8 @@ static const struct empty_case empty_cases[] = {
     {"config: document start only", "---\n", SL_ACT_PASS, SL_ACT_PASS},
     {"config: empty lists and null sections",
      "interfaces: []\ndeny:\nallow: []\nrules: []\n", SL_ACT_PASS, SL_ACT_PASS},
+    {"config: policy with no value is pass", "policy:\ndeny:\n", SL_ACT_PASS,
+     SL_ACT_PASS},
     {"config: policy drop", "policy: drop\n", SL_ACT_DROP, SL_ACT_DROP},
     {"config: policy in only", "policy: {in: drop}\n", SL_ACT_DROP,
      SL_ACT_PASS},
@@ -830,6 +832,37 @@ static bool check_iface_defaults(void)
 	    ASSERT_EQ(cfg.ifaces[0].hooks, SL_HOOK_XDP | SL_HOOK_TC, "hooks") &&
 	    ASSERT_EQ(cfg.ifaces[0].mode, SL_MODE_NATIVE, "mode");
 	sl_config_free(&cfg);
+	return ok;
+}
+
+/* The XDP mode counts only with the xdp hook: a tc-only interface with
+ * mode generic equals the running one (read back native), so applying
+ * such a file again is "unchanged"; with xdp the mode is a change. */
+static bool check_iface_tc_mode(void)
+{
+	static const char *const files[][2] = {
+	    {"interfaces: [{name: lo, hooks: [tc], mode: generic}]\n",
+	     "interfaces: [{name: lo, hooks: [tc]}]\n"},
+	    {"interfaces: [{name: lo, hooks: [xdp], mode: generic}]\n",
+	     "interfaces: [{name: lo, hooks: [xdp]}]\n"},
+	};
+	struct sl_config a, b;
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < ARRAY_SIZE(files); i++) {
+		if (!load_file("e.yaml", files[i][0], &a))
+			return false;
+		if (!load_file("e2.yaml", files[i][1], &b)) {
+			sl_config_free(&a);
+			return false;
+		}
+		ok = ASSERT_TRUE(sl_config_equal(&a, &b) == (i == 0),
+				 "case %zu: equal", i) &&
+		     ASSERT_TRUE(sl_config_equal(&b, &a) == (i == 0),
+				 "case %zu: equal, swapped", i);
+		sl_config_free(&a);
+		sl_config_free(&b);
+	}
 	return ok;
 }
 
@@ -931,8 +964,24 @@ static const struct bad_case bad_cases[] = {
      "3:44: service: proto must be tcp or udp, got 'sctp'", NULL},
     {"bad: lb vip a prefix",
      "loadbalancer:\n  services:\n    - {vip: 198.18.100.0/24, port: 80}\n",
-     "3:13: loadbalancer: vip: expected an IPv4 or IPv6 address, got "
-     "'198.18.100.0/24'",
+     "3:13: loadbalancer: vip: expected an IPv4 or IPv6 address (no prefix "
+     "length), got '198.18.100.0/24'",
+     NULL},
+    {"bad: lb vip a host prefix (no prefix length at all)",
+     "loadbalancer:\n  services:\n    - {vip: 198.18.100.1/32, port: 80}\n",
+     "3:13: loadbalancer: vip: expected an IPv4 or IPv6 address (no prefix "
+     "length), got '198.18.100.1/32'",
+     NULL},
+    {"bad: lb backend addr a host prefix",
+     "loadbalancer:\n  services:\n    - {vip: '2001:db8::1', port: 80, "
+     "backends: [{addr: '2001:db8::2/128', port: 80}]}\n",
+     "3:56: loadbalancer: backend addr: expected an IPv4 or IPv6 address (no "
+     "prefix length), got '2001:db8::2/128'",
+     NULL},
+    {"bad: prefix list that is not a regular file",
+     "deny:\n  - {file: /dev/null}\n",
+     "2:12: file: expected a prefix list file, '/dev/null' is not a regular "
+     "file",
      NULL},
     {"bad: lb max below 1024", "loadbalancer:\n  max: 1000\n  services: []\n",
      "2:8: max: expected a number of entries from 1024 to 16777216 "
@@ -1595,12 +1644,13 @@ static bool check_round_trip_synproxy(void)
 				   "  mss: 1400\n"
 				   "  wscale: 0\n";
 	struct sl_config a, b, c;
-	bool ok = round_trip_text("syn", src, want,
-				  "\"synproxy\":{\"ports\":[80,443,8000,8001,"
-				  "8002,8003,9000],\"mss\":1400,\"wscale\":0}",
-				  &a, &b, &c) &&
-		  ASSERT_EQ(sl_syn_count(&a.syn), 7, "ports loaded") &&
-		  ASSERT_EQ(sl_syn_wscale(&c.syn), 0, "wscale 0 kept");
+	bool ok =
+	    round_trip_text("syn", src, want,
+			    "\"synproxy\":{\"ports\":[80,443,\"8000-8003\","
+			    "9000],\"mss\":1400,\"wscale\":0}",
+			    &a, &b, &c) &&
+	    ASSERT_EQ(sl_syn_count(&a.syn), 7, "ports loaded") &&
+	    ASSERT_EQ(sl_syn_wscale(&c.syn), 0, "wscale 0 kept");
 
 	sl_config_free(&a);
 	sl_config_free(&b);
@@ -1994,6 +2044,9 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(empty_cases); i++)
 		check_report(empty_cases[i].name, check_empty(&empty_cases[i]));
 	check_report("config: interface defaults", check_iface_defaults());
+	check_report("config: the XDP mode of a tc-only interface is no "
+		     "difference",
+		     check_iface_tc_mode());
 	check_report("config: quoted and plain numbers are equal",
 		     check_quoted_numbers());
 	write_file("bad-list.txt", "198.18.0.0/24\n# c\n  198.18.0.0/33\n");
