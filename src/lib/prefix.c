@@ -177,8 +177,12 @@ static int list_line(const char *name, size_t lineno, const char *line,
 		       SL_LIST_LINE_MAX + 1, SL_LIST_LINE_MAX);
 		return -EINVAL;
 	}
+	/* A UTF-8 byte order mark before the first line is no text (some
+	 * editors write one; the YAML reader skips it too). */
+	if (lineno == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3))
+		s += 3;
 	/* '#' and ';' start a comment; a CR ends the line (CRLF files). */
-	for (e = line; e < line + len; e++)
+	for (e = s; e < line + len; e++)
 		if (*e == '#' || *e == ';' || *e == '\r')
 			break;
 	while (s < e && isspace((unsigned char)*s))

@@ -866,6 +866,23 @@ static bool check_iface_tc_mode(void)
 	return ok;
 }
 
+/* A prefix list written by an editor that puts a UTF-8 byte order mark
+ * first, with CRLF line ends, is read like any other. */
+static bool check_list_bom(void)
+{
+	struct sl_config cfg;
+	bool ok;
+
+	if (!write_file("lists/bom.txt",
+			"\xef\xbb\xbf"
+			"198.18.5.0/24\r\n2001:db8:5::/48 # c\r\n") ||
+	    !load_file("f.yaml", "deny: [{file: lists/bom.txt}]\n", &cfg))
+		return false;
+	ok = ASSERT_EQ(cfg.n_sets, 2, "entries");
+	sl_config_free(&cfg);
+	return ok;
+}
+
 /* Plain and quoted numbers are the same value. */
 static bool check_quoted_numbers(void)
 {
@@ -1987,11 +2004,11 @@ out:
 static void cleanup(void)
 {
 	static const char *const files[] = {
-	    "lists/block.txt", "full.yaml", "empty.yaml", "iface.yaml",
-	    "q1.yaml",	       "q2.yaml",   "bad.yaml",	  "bad-list.txt",
-	    "export.yaml",     "e.yaml",    "e2.yaml",	  "f.yaml",
-	    "f2.yaml",	       "eq1.yaml",  "eq2.yaml",	  "export.json",
-	    "syn.yaml",	       "syn2.yaml", "syn.json"};
+	    "lists/block.txt", "lists/bom.txt", "full.yaml", "empty.yaml",
+	    "iface.yaml",      "q1.yaml",	"q2.yaml",   "bad.yaml",
+	    "bad-list.txt",    "export.yaml",	"e.yaml",    "e2.yaml",
+	    "f.yaml",	       "f2.yaml",	"eq1.yaml",  "eq2.yaml",
+	    "export.json",     "syn.yaml",	"syn2.yaml", "syn.json"};
 	char path[128];
 
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -2047,6 +2064,8 @@ int main(void)
 	check_report("config: the XDP mode of a tc-only interface is no "
 		     "difference",
 		     check_iface_tc_mode());
+	check_report("config: a prefix list with a byte order mark and CRLF",
+		     check_list_bom());
 	check_report("config: quoted and plain numbers are equal",
 		     check_quoted_numbers());
 	write_file("bad-list.txt", "198.18.0.0/24\n# c\n  198.18.0.0/33\n");
