@@ -24,6 +24,7 @@
 
 #include "config_sec.h"
 #include "json.h"
+#include "rulefield.h"
 #include "units.h"
 
 /* An address scalar of the service's family (0: any, then set). */
@@ -47,6 +48,17 @@ static int lb_addr(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
 	memcpy(addr, p.addr, 16);
 	*family = p.family == AF_INET ? 4 : 6;
 	return 0;
+}
+
+/* A path that goes into the request line "GET PATH HTTP/1.0" as it is:
+ * no space (it would end the path) and no control character (CR or LF
+ * would end the line). */
+static bool path_ok(const char *t)
+{
+	for (; *t; t++)
+		if ((unsigned char)*t <= ' ' || *t == 0x7f)
+			return false;
+	return true;
 }
 
 static int lb_health(struct sl_cfg_loader *L, yaml_node_t *n,
@@ -84,11 +96,12 @@ static int lb_health(struct sl_cfg_loader *L, yaml_node_t *n,
 		if ((err = sl_cfg_scalar(L, v, "health path", &t)))
 			return err;
 		if (s->hc.type != SL_LB_HC_HTTP || t[0] != '/' ||
-		    strlen(t) >= SL_LB_PATH_MAX)
+		    strlen(t) >= SL_LB_PATH_MAX || !path_ok(t))
 			return sl_cfg_err(L, v,
 					  "health: path is for type http, "
 					  "starts with '/' and has at most "
-					  "%d characters",
+					  "%d characters, none a space or "
+					  "control character",
 					  SL_LB_PATH_MAX - 1);
 		strcpy(s->hc.path, t);
 	} else if (s->hc.type == SL_LB_HC_HTTP) {
@@ -315,7 +328,7 @@ static const char *hc_name(unsigned t)
 
 static int lb_write(FILE *f, const struct sl_config *cfg)
 {
-	char a[64];
+	char a[64], q[2 * SL_LB_PATH_MAX + 3];
 
 	if (!cfg->lb.n_svc)
 		return 0;
@@ -346,11 +359,15 @@ static int lb_write(FILE *f, const struct sl_config *cfg)
 		if (s->hc.type) {
 			fprintf(f, "      health: {type: %s",
 				hc_name(s->hc.type));
-			if (s->hc.type == SL_LB_HC_HTTP)
-				fprintf(f, ", path: '%s'", s->hc.path);
-			fprintf(f, ", interval: %us, rise: %u, fall: %u}\n",
-				s->hc.interval_ms / 1000, s->hc.rise,
-				s->hc.fall);
+			if (s->hc.type == SL_LB_HC_HTTP) {
+				/* double-quoted: a path may hold ' # , } */
+				sl_quote(s->hc.path, q, sizeof(q));
+				fprintf(f, ", path: %s", q);
+			}
+			sl_duration_format(s->hc.interval_ms / 1000, a,
+					   sizeof(a));
+			fprintf(f, ", interval: %s, rise: %u, fall: %u}\n", a,
+				s->hc.rise, s->hc.fall);
 		}
 	}
 	return 0;
@@ -409,7 +426,8 @@ static int lb_json(struct jw *w, const struct sl_config *cfg)
 				jw_key(w, "path");
 				jw_str(w, s->hc.path);
 			}
-			snprintf(a, sizeof(a), "%us", s->hc.interval_ms / 1000);
+			sl_duration_format(s->hc.interval_ms / 1000, a,
+					   sizeof(a));
 			jw_key(w, "interval");
 			jw_str(w, a);
 			jw_key(w, "rise");

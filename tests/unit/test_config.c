@@ -995,6 +995,12 @@ static const struct bad_case bad_cases[] = {
      "3:56: loadbalancer: backend addr: expected an IPv4 or IPv6 address (no "
      "prefix length), got '2001:db8::2/128'",
      NULL},
+    {"bad: lb health path with a space",
+     "loadbalancer:\n  services:\n    - {vip: 198.18.100.1, port: 80, "
+     "health: {type: http, path: '/a b'}}\n",
+     "3:64: health: path is for type http, starts with '/' and has at most "
+     "63 characters, none a space or control character",
+     NULL},
     {"bad: prefix list that is not a regular file",
      "deny:\n  - {file: /dev/null}\n",
      "2:12: file: expected a prefix list file, '/dev/null' is not a regular "
@@ -1691,8 +1697,8 @@ static bool check_round_trip_lb(void)
 	    "        - {addr: 198.18.1.10, port: 8080, weight: 2}\n"
 	    "        - {addr: 198.18.1.11, port: 8080}\n"
 	    "        - {addr: 198.18.1.12, port: 8080, weight: 0}\n"
-	    "      health: {type: http, path: /hc, interval: 2s, rise: 3, "
-	    "fall: 4}\n"
+	    "      health: {type: http, path: \"/h'c#1,}\", interval: 120, "
+	    "rise: 3, fall: 4}\n"
 	    "    - {vip: '2001:db8::100', port: 53, proto: udp, mode: dsr-l2,\n"
 	    "       backends: [{addr: '2001:db8::10', port: 53}]}\n";
 	static const char want[] =
@@ -1707,8 +1713,8 @@ static bool check_round_trip_lb(void)
 	    "        - {addr: 198.18.1.10, port: 8080, weight: 2}\n"
 	    "        - {addr: 198.18.1.11, port: 8080}\n"
 	    "        - {addr: 198.18.1.12, port: 8080, weight: 0}\n"
-	    "      health: {type: http, path: '/hc', interval: 2s, rise: 3, "
-	    "fall: 4}\n"
+	    "      health: {type: http, path: \"/h'c#1,}\", interval: 2m, "
+	    "rise: 3, fall: 4}\n"
 	    "    - vip: 2001:db8::100\n"
 	    "      port: 53\n"
 	    "      proto: udp\n"
