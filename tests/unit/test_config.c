@@ -1001,6 +1001,11 @@ static const struct bad_case bad_cases[] = {
      "3:64: health: path is for type http, starts with '/' and has at most "
      "63 characters, none a space or control character",
      NULL},
+    {"bad: merge key twice in one mapping",
+     "rules:\n  - &a {id: 1, action: pass}\n  - {<<: *a, id: 2, <<: *a}\n",
+     "3:21: <<: duplicate key '<<' (first at line 3; merge several "
+     "mappings with <<: [*a, *b])",
+     NULL},
     {"bad: prefix list that is not a regular file",
      "deny:\n  - {file: /dev/null}\n",
      "2:12: file: expected a prefix list file, '/dev/null' is not a regular "
