@@ -261,8 +261,10 @@ static int lb_service(struct sl_cfg_loader *L, yaml_node_t *n,
 	err = sl_cfg_list(L, v, "backends", &it, &top);
 	if (err || !it)
 		return err;
+	/* at the first one too many */
 	if (top - it > (long)SL_MAGLEV_MAX_BACKENDS)
-		return sl_cfg_err(L, v, "backends: at most %u a service",
+		return sl_cfg_err(L, sl_cfg_node(L, it[SL_MAGLEV_MAX_BACKENDS]),
+				  "backends: at most %u a service",
 				  SL_MAGLEV_MAX_BACKENDS);
 	s->be = calloc((size_t)(top - it) + 1, sizeof(*s->be));
 	if (!s->be)
@@ -303,7 +305,8 @@ static int lb_parse(struct sl_cfg_loader *L, const char *key, yaml_node_t *n,
 	if (err || !it)
 		return err;
 	if (top - it > (long)SL_LB_SVC_MAX)
-		return sl_cfg_err(L, v, "services: at most %u", SL_LB_SVC_MAX);
+		return sl_cfg_err(L, sl_cfg_node(L, it[SL_LB_SVC_MAX]),
+				  "services: at most %u", SL_LB_SVC_MAX);
 	lb->svc = calloc((size_t)(top - it) + 1, sizeof(*lb->svc));
 	if (!lb->svc)
 		return -ENOMEM;

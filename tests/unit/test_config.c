@@ -914,6 +914,10 @@ struct bad_case {
 	const char *file;  /* NULL: the config; else a file in tmp_dir */
 };
 
+/* 16 and 256 copies of a line (the services' bound) */
+#define S16(x)	 x x x x x x x x x x x x x x x x
+#define SVC_LINE "    - {vip: 198.18.100.1, port: 80, proto: udp}\n"
+
 static const struct bad_case bad_cases[] = {
     {"bad: merge key of a scalar", "rules:\n  - <<: 5\n    action: drop\n",
      "2:9: <<: expected a mapping or a list of mappings to merge, got a "
@@ -1006,6 +1010,9 @@ static const struct bad_case bad_cases[] = {
      "3:21: <<: duplicate key '<<' (first at line 3; merge several "
      "mappings with <<: [*a, *b])",
      NULL},
+    {"bad: lb 257 services, at the first too many",
+     "loadbalancer:\n  services:\n" S16(S16(SVC_LINE)) SVC_LINE,
+     "259:7: services: at most 256", NULL},
     {"bad: prefix list that is not a regular file",
      "deny:\n  - {file: /dev/null}\n",
      "2:12: file: expected a prefix list file, '/dev/null' is not a regular "
