@@ -799,7 +799,7 @@ static int blob_build_class(const struct sl_config *cfg,
 		close(fd);
 		return err;
 	}
-	err = sl_cls_build_class(rules, n, m, log, fine_only, st);
+	err = sl_cls_build_class(rules, n, m, log, fine_only, cfg->file, st);
 	if (!err) {
 		h = m;
 		h->magic = SL_BLOB_MAGIC;

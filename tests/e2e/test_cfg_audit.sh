@@ -6,6 +6,8 @@
 #   without `conntrack: {enabled: true}`, and a file with more rules than
 #   its `limits: rules`, are refused (exit 2) at FILE:LINE:COL, by the dry
 #   run too, and change nothing (status, sets, export, JSON export);
+# - a rule set where one packet meets more than 8 count rules is refused
+#   at the rule's FILE:LINE:COL too (the classifier's check);
 # - `hooks: [tc]` with `mode: generic` applied again is "unchanged", and
 #   so are its export and JSON export;
 # - `policy:` with no value is pass;
@@ -90,6 +92,12 @@ rules:
   - {id: 2, action: drop, proto: tcp, dport: 10}
   - {id: 3, action: drop, proto: tcp, dport: 11}
 EOF
+{
+	echo "rules:"
+	for i in 1 2 3 4 5 6 7 8 9; do
+		echo "  - {id: $i, action: count, proto: tcp}"
+	done
+} >"$T/count.yaml"
 for dry in "" --dry-run; do
 	refused "ct-state without conntrack: refused at the rule ${dry:-(apply)}" 2 \
 		"$T/ct.yaml:4:5: rule 2: ct-state needs the conntrack stage; add 'conntrack: {enabled: true}' to the file" \
@@ -100,6 +108,9 @@ for dry in "" --dry-run; do
 	refused "more rules than limits: rules: refused at the first over ${dry:-(apply)}" 2 \
 		"$T/many.yaml:6:5: too many rules: 3, at most 2 (limits: rules)" \
 		sl apply -f "$T/many.yaml" $dry
+	refused "a 9th count rule one packet meets: refused at the rule ${dry:-(apply)}" 2 \
+		"$T/count.yaml:10:5: rule 9: a packet can match it after 8 other count rules" \
+		sl apply -f "$T/count.yaml" $dry
 done
 refused "standard input is named stdin in the position" 2 \
 	"stdin:4:5: rule 2: ct-state needs the conntrack stage" \
