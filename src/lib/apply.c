@@ -6,7 +6,6 @@
  * never parts of both. Anything that fails before that write leaves the
  * datapath exactly as it was. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -569,7 +568,8 @@ static __u32 rl_rule_slot(const struct sl_rl_params *v, const struct sl_rule *r)
 /* The slot holding r's parameters of one bucket, a free one filled with
  * them (a new epoch: fresh buckets) when none does; 0 on error. */
 static __u32 rl_slot_get(struct sl_rl_params *v, int fd, __u32 *epoch,
-			 const struct sl_rule *r, bool bytes, __u32 and_slot)
+			 const struct sl_rule *r, bool bytes, __u32 and_slot,
+			 const char *src)
 {
 	__u32 s = rl_slot_find(v, r, bytes, and_slot);
 
@@ -578,9 +578,10 @@ static __u32 rl_slot_get(struct sl_rl_params *v, int fd, __u32 *epoch,
 	for (s = 1; s < SL_RL_SLOTS && v[s].rule_id; s++)
 		;
 	if (s == SL_RL_SLOTS) {
-		pr_err("rule %u: more than %u ratelimit buckets (a rule with "
-		       "two rates takes two)",
-		       r->id, SL_RL_SLOTS - 1);
+		sl_err_at(src, r->pos.line, r->pos.col,
+			  "rule %u: more than %u ratelimit buckets (a rule "
+			  "with two rates takes two)",
+			  r->id, SL_RL_SLOTS - 1);
 		return 0;
 	}
 	rl_params_of(r, bytes, &v[s]);
@@ -595,7 +596,9 @@ static __u32 rl_slot_get(struct sl_rl_params *v, int fd, __u32 *epoch,
 	return s;
 }
 
-static int rl_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
+/* src: the file the rules come from, for errors (or NULL). */
+static int rl_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n,
+			 const char *src)
 {
 	struct sl_rl_params *v;
 	__u32 epoch = 0, s;
@@ -620,13 +623,15 @@ static int rl_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
 		if (r[i].action != SL_RACT_RATELIMIT)
 			continue;
 		if (r[i].rate_pps && r[i].rate_bytes) {
-			and_slot = rl_slot_get(v, fd, &epoch, &r[i], true, 0);
+			and_slot =
+			    rl_slot_get(v, fd, &epoch, &r[i], true, 0, src);
 			if (!and_slot) {
 				err = -EINVAL;
 				break;
 			}
 		}
-		s = rl_slot_get(v, fd, &epoch, &r[i], !r[i].rate_pps, and_slot);
+		s = rl_slot_get(v, fd, &epoch, &r[i], !r[i].rate_pps, and_slot,
+				src);
 		if (!s) {
 			err = -EINVAL;
 			break;
@@ -877,8 +882,8 @@ int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
 				"redirect target is missing)",
 				rules[i].id, msg);
 	}
-	err =
-	    redirect_slots_fill(ctx, rules, n) ?: rl_slots_fill(ctx, rules, n);
+	err = redirect_slots_fill(ctx, rules, n)
+		  ?: rl_slots_fill(ctx, rules, n, NULL);
 	if (err)
 		goto out;
 	memcpy(cfg.policy, policy, sizeof(cfg.policy));
@@ -1589,23 +1594,6 @@ static void rt_done(struct rt_change *ch)
 			unlink(ch->t[i].aside);
 }
 
-/* An error about a config: "FILE:LINE:COL: " first when cfg was loaded
- * from a file and pos is known (docs/config.md, Errors). */
-static void __attribute__((format(printf, 3, 4)))
-cfg_err(const struct sl_config *cfg, struct sl_srcpos pos, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (cfg->file && pos.line)
-		pr_err("%s:%u:%u: %s", cfg->file, pos.line, pos.col, msg);
-	else
-		pr_err("%s", msg);
-}
-
 /* What to do when the conntrack stage is off: a file says so itself. */
 static const char *ct_needed(const struct sl_config *cfg)
 {
@@ -1666,9 +1654,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	lap(&t, "read the running config");
 	if (cfg->n_rules > cfg->limits.rules) {
 		/* the first rule over the capacity, in file order */
-		cfg_err(cfg, cfg->rules[cfg->limits.rules].pos,
-			"too many rules: %zu, at most %u (limits: rules)",
-			cfg->n_rules, cfg->limits.rules);
+		struct sl_srcpos p = cfg->rules[cfg->limits.rules].pos;
+
+		sl_err_at(cfg->file, p.line, p.col,
+			  "too many rules: %zu, at most %u (limits: rules)",
+			  cfg->n_rules, cfg->limits.rules);
 		sl_config_free(&cur);
 		return -EINVAL;
 	}
@@ -1676,18 +1666,20 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	 * untracked). */
 	for (size_t i = 0; !cfg->ct.enabled && i < cfg->n_rules; i++)
 		if (cfg->rules[i].ct_state) {
-			cfg_err(cfg, cfg->rules[i].pos,
-				"rule %u: ct-state needs the conntrack stage; "
-				"%s",
-				cfg->rules[i].id, ct_needed(cfg));
+			sl_err_at(
+			    cfg->file, cfg->rules[i].pos.line,
+			    cfg->rules[i].pos.col,
+			    "rule %u: ct-state needs the conntrack stage; "
+			    "%s",
+			    cfg->rules[i].id, ct_needed(cfg));
 			sl_config_free(&cur);
 			return -EINVAL;
 		}
 	/* So do the synproxy ports (the final ACK starts a flow). */
 	if (sl_syn_count(&cfg->syn) && !cfg->ct.enabled) {
-		cfg_err(cfg, cfg->syn_pos,
-			"synproxy needs the conntrack stage; %s",
-			ct_needed(cfg));
+		sl_err_at(cfg->file, cfg->syn_pos.line, cfg->syn_pos.col,
+			  "synproxy needs the conntrack stage; %s",
+			  ct_needed(cfg));
 		sl_config_free(&cur);
 		return -EINVAL;
 	}
@@ -1801,7 +1793,7 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	if (!err)
 		err = redirect_slots_fill(ctx, cfg->rules, cfg->n_rules);
 	if (!err)
-		err = rl_slots_fill(ctx, cfg->rules, cfg->n_rules);
+		err = rl_slots_fill(ctx, cfg->rules, cfg->n_rules, cfg->file);
 	if (err)
 		goto undo;
 	lap(&t, "rule counters, redirect and rate limit slots");

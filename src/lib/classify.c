@@ -479,20 +479,13 @@ static void count_overflow(struct tb *b, const uint32_t *ids, int upto,
 			len +=
 			    snprintf(before + len, sizeof(before) - len, "%s%u",
 				     k++ ? ", " : "", b->rules[ids[i]].id);
-	if (r->pos.line)
-		pr_err("%s%s%u:%u: rule %u: a packet can match it after %d "
-		       "other count rules (rules %s, ...), and a packet counts "
-		       "at most %d count rules: it would never count (see "
-		       "docs/classifier.md, the count-rule bound)",
-		       b->src ? b->src : "line ", b->src ? ":" : "",
-		       r->pos.line, r->pos.col, r->id, SL_COUNT_HITS_MAX,
-		       before, SL_COUNT_HITS_MAX);
-	else
-		pr_err("rule %u: a packet can match it after %d other count "
-		       "rules (rules %s, ...), and a packet counts at most %d "
-		       "count rules: it would never count (see "
-		       "docs/classifier.md, the count-rule bound)",
-		       r->id, SL_COUNT_HITS_MAX, before, SL_COUNT_HITS_MAX);
+	sl_err_at(
+	    b->src, r->pos.line, r->pos.col,
+	    "rule %u: a packet can match it after %d other count rules "
+	    "(rules %s, ...), and a packet counts at most %d count rules: "
+	    "it would never count (see docs/classifier.md, the "
+	    "count-rule bound)",
+	    r->id, SL_COUNT_HITS_MAX, before, SL_COUNT_HITS_MAX);
 }
 
 /* Rules at positions p and q share a packet: their boxes intersect and
@@ -1237,9 +1230,11 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		int mi = mac_index(mt, &nmac, &sorted[i]);
 
 		if (mi < 0) {
-			pr_err("classifier: more than %u different MAC "
-			       "conditions (src-mac/dst-mac pairs)",
-			       SL_CLS_MAC_MAX - 1);
+			sl_err_at(src, sorted[i].pos.line, sorted[i].pos.col,
+				  "rule %u: more than %u different MAC "
+				  "conditions (src-mac/dst-mac pairs) in the "
+				  "classifier",
+				  sorted[i].id, SL_CLS_MAC_MAX - 1);
 			err = -EINVAL;
 			goto out;
 		}
