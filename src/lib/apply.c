@@ -1919,6 +1919,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 undo:
 	if (err)
 		rep->ifaces_changed = 0;
+	/* The rate limit slots filled for the new rules go again (a dry
+	 * run, or a refused apply, must not use up the 255 slots): the
+	 * running rules find theirs, the others are emptied. */
+	if (!rl_slots_fill(ctx, cur.rules, cur.n_rules, NULL))
+		rl_slots_prune(ctx, cur.rules, cur.n_rules);
 	if (syn_kernel && sl_syn_kernel(&cur.syn, false))
 		pr_warn("the kernel's SYNPROXY table may be the new one");
 	ctx->set_gen = old_gen;

@@ -11,6 +11,9 @@
 # - `hooks: [tc]` with `mode: generic` applied again is "unchanged", and
 #   so are its export and JSON export;
 # - `policy:` with no value is pass;
+# - a dry run (valid or refused) leaves the rate limits' parameter slots
+#   (sl_rl_params) as they were, so a dry run of 255 rates does not make
+#   the next apply of other rates fail;
 # - export -j writes synproxy port ranges as "LO-HI" and applying it
 #   changes nothing.
 # Namespaces cf-PID-*, addresses 198.18.62.0/24 and 2001:db8:62::/64.
@@ -122,10 +125,41 @@ else
 		"$(diff <(echo "$before") <(snap) | head -5)"
 fi
 
+printf 'policy:\nrules:\n' >"$T/nopol.yaml"
+
+# ---- a dry run leaves the rate limits' parameter slots as they were ----
+# (it filled them for its rules and left them filled: after a dry run of
+# 255 rates, no other rate limit could be applied)
+rl_file() { # NAME N BASE: N ratelimit rules of rates BASE+1.. per second
+	{
+		echo "rules:"
+		for i in $(seq "$2"); do
+			echo "  - {id: $i, action: ratelimit, rate: $(($3 + i))/s}"
+		done
+	} >"$T/$1.yaml"
+}
+rl_file rl3 3 0
+rl_file rl255 255 100
+rl_file rl5 5 1000
+rl_params() { bpftool map dump pinned "$BPF/sluice/sl_rl_params" -j | md5sum; }
+check "apply 3 ratelimit rules" sl apply -f "$T/rl3.yaml"
+before=$(rl_params)
+run_capture sl apply -f "$T/rl255.yaml" --dry-run # refused: 3 + 255 slots
+rc1=$RC
+run_capture sl apply -f "$T/rl5.yaml" --dry-run # valid
+if [ "$rc1" = 2 ] && [ "$RC" = 0 ] && [ "$(rl_params)" = "$before" ]; then
+	ok "a refused and a valid dry run leave sl_rl_params as it was"
+else
+	fail "a refused and a valid dry run leave sl_rl_params as it was" \
+		"exits $rc1, $RC; slots changed: $([ "$(rl_params)" = "$before" ] && echo no || echo yes)"
+fi
+check "apply a config without rules" sl apply -f "$T/nopol.yaml"
+check "dry run of 255 rates" sl apply -f "$T/rl255.yaml" --dry-run
+check "after a dry run of 255 rates, 5 other rates apply" sl apply -f "$T/rl5.yaml"
+
 # ---- a top-level key with no value is its default ----
 printf 'policy: drop\n' >"$T/drop.yaml"
 check "apply policy drop" sl apply -f "$T/drop.yaml" --force
-printf 'policy:\nrules:\n' >"$T/nopol.yaml"
 run_capture sl apply -f "$T/nopol.yaml"
 if [ "$RC" = 0 ] && [ "$(sl export | grep '^policy')" = "policy: pass" ]; then
 	ok "policy: with no value is pass"
