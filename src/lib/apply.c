@@ -378,7 +378,9 @@ static int redirect_read(struct sl_ctx *ctx, __u32 ifx[SL_REDIRECT_SLOTS],
 	return 0;
 }
 
-static int redirect_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
+/* filled (or NULL): marks the slots it fills, which were free. */
+static int redirect_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n,
+			       bool *filled)
 {
 	__u32 ifx[SL_REDIRECT_SLOTS];
 	int ifx_fd, dev_fd, err = 0;
@@ -428,6 +430,8 @@ static int redirect_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
 		}
 		ifx[free_s] = v.ifindex;
 		r[i].to_slot = free_s;
+		if (filled)
+			filled[free_s] = true;
 	}
 	return err;
 }
@@ -457,6 +461,23 @@ static bool redirect_slots_current(struct sl_ctx *ctx, const struct sl_rule *r,
 			return false;
 	}
 	return true;
+}
+
+/* Empties the slots marked (what a fill of an apply that does not go live
+ * filled: free before, so no running rule names them). */
+static void redirect_slots_undo(struct sl_ctx *ctx, const bool *filled)
+{
+	__u32 ifx[SL_REDIRECT_SLOTS], zero = 0;
+	int ifx_fd, dev_fd;
+
+	if (redirect_read(ctx, ifx, &ifx_fd, &dev_fd))
+		return;
+	for (__u32 s = 1; s < SL_REDIRECT_SLOTS; s++) {
+		if (!filled[s])
+			continue;
+		bpf_map_update_elem(ifx_fd, &s, &zero, BPF_ANY);
+		bpf_map_delete_elem(dev_fd, &s);
+	}
 }
 
 /* After the switch: empties the slots the running rules do not name. */
@@ -569,7 +590,7 @@ static __u32 rl_rule_slot(const struct sl_rl_params *v, const struct sl_rule *r)
  * them (a new epoch: fresh buckets) when none does; 0 on error. */
 static __u32 rl_slot_get(struct sl_rl_params *v, int fd, __u32 *epoch,
 			 const struct sl_rule *r, bool bytes, __u32 and_slot,
-			 const char *src)
+			 const char *src, bool *filled)
 {
 	__u32 s = rl_slot_find(v, r, bytes, and_slot);
 
@@ -593,12 +614,15 @@ static __u32 rl_slot_get(struct sl_rl_params *v, int fd, __u32 *epoch,
 		memset(&v[s], 0, sizeof(v[s]));
 		return 0;
 	}
+	if (filled)
+		filled[s] = true;
 	return s;
 }
 
-/* src: the file the rules come from, for errors (or NULL). */
+/* src: the file the rules come from, for errors (or NULL); filled (or
+ * NULL): marks the slots it fills, which were free. */
 static int rl_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n,
-			 const char *src)
+			 const char *src, bool *filled)
 {
 	struct sl_rl_params *v;
 	__u32 epoch = 0, s;
@@ -623,15 +647,15 @@ static int rl_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n,
 		if (r[i].action != SL_RACT_RATELIMIT)
 			continue;
 		if (r[i].rate_pps && r[i].rate_bytes) {
-			and_slot =
-			    rl_slot_get(v, fd, &epoch, &r[i], true, 0, src);
+			and_slot = rl_slot_get(v, fd, &epoch, &r[i], true, 0,
+					       src, filled);
 			if (!and_slot) {
 				err = -EINVAL;
 				break;
 			}
 		}
 		s = rl_slot_get(v, fd, &epoch, &r[i], !r[i].rate_pps, and_slot,
-				src);
+				src, filled);
 		if (!s) {
 			err = -EINVAL;
 			break;
@@ -664,6 +688,17 @@ static bool rl_slots_current(struct sl_ctx *ctx, const struct sl_rule *r,
 	}
 	free(v);
 	return ok;
+}
+
+/* Empties the slots marked (as redirect_slots_undo). */
+static void rl_slots_undo(struct sl_ctx *ctx, const bool *filled)
+{
+	struct sl_rl_params zero = {0};
+	int fd = sl_map_fd(ctx, SL_MAP_RL_PARAMS);
+
+	for (__u32 s = 1; fd >= 0 && s < SL_RL_SLOTS; s++)
+		if (filled[s])
+			bpf_map_update_elem(fd, &s, &zero, BPF_ANY);
 }
 
 /* After the switch: empties the slots the running rules do not name. */
@@ -882,8 +917,8 @@ int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
 				"redirect target is missing)",
 				rules[i].id, msg);
 	}
-	err = redirect_slots_fill(ctx, rules, n)
-		  ?: rl_slots_fill(ctx, rules, n, NULL);
+	err = redirect_slots_fill(ctx, rules, n, NULL)
+		  ?: rl_slots_fill(ctx, rules, n, NULL, NULL);
 	if (err)
 		goto out;
 	memcpy(cfg.policy, policy, sizeof(cfg.policy));
@@ -1617,6 +1652,9 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	size_t n_ch = 0;
 	bool keep_sets, had_blob, lim_changed, same_by_digest, syn_changed;
 	bool syn_kernel = false;
+	/* the slots this apply fills, emptied again if it does not go live */
+	bool rd_filled[SL_REDIRECT_SLOTS] = {false};
+	bool rl_filled[SL_RL_SLOTS] = {false};
 	__u64 new_digest;
 	unsigned run_log, new_log;
 	int err, old_gen, gen, old_defs = 0, defs, fd = -1, outer;
@@ -1791,9 +1829,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		err = counters_reset(ctx, cfg->rules, cfg->n_rules, cur.rules,
 				     cur.n_rules);
 	if (!err)
-		err = redirect_slots_fill(ctx, cfg->rules, cfg->n_rules);
+		err = redirect_slots_fill(ctx, cfg->rules, cfg->n_rules,
+					  rd_filled);
 	if (!err)
-		err = rl_slots_fill(ctx, cfg->rules, cfg->n_rules, cfg->file);
+		err = rl_slots_fill(ctx, cfg->rules, cfg->n_rules, cfg->file,
+				    rl_filled);
 	if (err)
 		goto undo;
 	lap(&t, "rule counters, redirect and rate limit slots");
@@ -1919,11 +1959,10 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 undo:
 	if (err)
 		rep->ifaces_changed = 0;
-	/* The rate limit slots filled for the new rules go again (a dry
-	 * run, or a refused apply, must not use up the 255 slots): the
-	 * running rules find theirs, the others are emptied. */
-	if (!rl_slots_fill(ctx, cur.rules, cur.n_rules, NULL))
-		rl_slots_prune(ctx, cur.rules, cur.n_rules);
+	/* The redirect and rate limit slots filled for the new rules go
+	 * again (a dry run, or a refused apply, must not use them up). */
+	redirect_slots_undo(ctx, rd_filled);
+	rl_slots_undo(ctx, rl_filled);
 	if (syn_kernel && sl_syn_kernel(&cur.syn, false))
 		pr_warn("the kernel's SYNPROXY table may be the new one");
 	ctx->set_gen = old_gen;

@@ -13,7 +13,7 @@
 # - `policy:` with no value is pass;
 # - a dry run (valid or refused) leaves the rate limits' parameter slots
 #   (sl_rl_params) as they were, so a dry run of 255 rates does not make
-#   the next apply of other rates fail;
+#   the next apply of other rates fail, and the redirect targets' slots;
 # - export -j writes synproxy port ranges as "LO-HI" and applying it
 #   changes nothing.
 # Namespaces cf-PID-*, addresses 198.18.62.0/24 and 2001:db8:62::/64.
@@ -156,6 +156,21 @@ fi
 check "apply a config without rules" sl apply -f "$T/nopol.yaml"
 check "dry run of 255 rates" sl apply -f "$T/rl255.yaml" --dry-run
 check "after a dry run of 255 rates, 5 other rates apply" sl apply -f "$T/rl5.yaml"
+
+# ---- and the redirect targets' slots ----
+rd_used() {
+	bpftool map dump pinned "$BPF/sluice/sl_redirect_ifindex" -j |
+		jq '[.[] | select((.value | join("")) != "0x000x000x000x00")] | length'
+}
+printf 'rules: [{action: redirect, to: %s, proto: tcp, dport: 9}]\n' "$IF_S" >"$T/rd.yaml"
+check "apply a config without redirects" sl apply -f "$T/nopol.yaml"
+rd0=$(rd_used)
+check "dry run of a redirect rule" sl apply -f "$T/rd.yaml" --dry-run
+if [ "$rd0" = 0 ] && [ "$(rd_used)" = 0 ]; then
+	ok "a dry run leaves sl_redirect_ifindex empty"
+else
+	fail "a dry run leaves sl_redirect_ifindex empty" "slots used: $rd0 before, $(rd_used) after"
+fi
 
 # ---- a top-level key with no value is its default ----
 printf 'policy: drop\n' >"$T/drop.yaml"
