@@ -378,7 +378,9 @@ static int redirect_read(struct sl_ctx *ctx, __u32 ifx[SL_REDIRECT_SLOTS],
 	return 0;
 }
 
-static int redirect_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
+/* filled (or NULL): marks the slots it fills, which were free. */
+static int redirect_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n,
+			       bool *filled)
 {
 	__u32 ifx[SL_REDIRECT_SLOTS];
 	int ifx_fd, dev_fd, err = 0;
@@ -428,6 +430,8 @@ static int redirect_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
 		}
 		ifx[free_s] = v.ifindex;
 		r[i].to_slot = free_s;
+		if (filled)
+			filled[free_s] = true;
 	}
 	return err;
 }
@@ -457,6 +461,23 @@ static bool redirect_slots_current(struct sl_ctx *ctx, const struct sl_rule *r,
 			return false;
 	}
 	return true;
+}
+
+/* Empties the slots marked (what a fill of an apply that does not go live
+ * filled: free before, so no running rule names them). */
+static void redirect_slots_undo(struct sl_ctx *ctx, const bool *filled)
+{
+	__u32 ifx[SL_REDIRECT_SLOTS], zero = 0;
+	int ifx_fd, dev_fd;
+
+	if (redirect_read(ctx, ifx, &ifx_fd, &dev_fd))
+		return;
+	for (__u32 s = 1; s < SL_REDIRECT_SLOTS; s++) {
+		if (!filled[s])
+			continue;
+		bpf_map_update_elem(ifx_fd, &s, &zero, BPF_ANY);
+		bpf_map_delete_elem(dev_fd, &s);
+	}
 }
 
 /* After the switch: empties the slots the running rules do not name. */
@@ -568,7 +589,8 @@ static __u32 rl_rule_slot(const struct sl_rl_params *v, const struct sl_rule *r)
 /* The slot holding r's parameters of one bucket, a free one filled with
  * them (a new epoch: fresh buckets) when none does; 0 on error. */
 static __u32 rl_slot_get(struct sl_rl_params *v, int fd, __u32 *epoch,
-			 const struct sl_rule *r, bool bytes, __u32 and_slot)
+			 const struct sl_rule *r, bool bytes, __u32 and_slot,
+			 const char *src, bool *filled)
 {
 	__u32 s = rl_slot_find(v, r, bytes, and_slot);
 
@@ -577,9 +599,10 @@ static __u32 rl_slot_get(struct sl_rl_params *v, int fd, __u32 *epoch,
 	for (s = 1; s < SL_RL_SLOTS && v[s].rule_id; s++)
 		;
 	if (s == SL_RL_SLOTS) {
-		pr_err("rule %u: more than %u ratelimit buckets (a rule with "
-		       "two rates takes two)",
-		       r->id, SL_RL_SLOTS - 1);
+		sl_err_at(src, r->pos.line, r->pos.col,
+			  "rule %u: more than %u ratelimit buckets (a rule "
+			  "with two rates takes two)",
+			  r->id, SL_RL_SLOTS - 1);
 		return 0;
 	}
 	rl_params_of(r, bytes, &v[s]);
@@ -591,10 +614,15 @@ static __u32 rl_slot_get(struct sl_rl_params *v, int fd, __u32 *epoch,
 		memset(&v[s], 0, sizeof(v[s]));
 		return 0;
 	}
+	if (filled)
+		filled[s] = true;
 	return s;
 }
 
-static int rl_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
+/* src: the file the rules come from, for errors (or NULL); filled (or
+ * NULL): marks the slots it fills, which were free. */
+static int rl_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n,
+			 const char *src, bool *filled)
 {
 	struct sl_rl_params *v;
 	__u32 epoch = 0, s;
@@ -619,13 +647,15 @@ static int rl_slots_fill(struct sl_ctx *ctx, struct sl_rule *r, size_t n)
 		if (r[i].action != SL_RACT_RATELIMIT)
 			continue;
 		if (r[i].rate_pps && r[i].rate_bytes) {
-			and_slot = rl_slot_get(v, fd, &epoch, &r[i], true, 0);
+			and_slot = rl_slot_get(v, fd, &epoch, &r[i], true, 0,
+					       src, filled);
 			if (!and_slot) {
 				err = -EINVAL;
 				break;
 			}
 		}
-		s = rl_slot_get(v, fd, &epoch, &r[i], !r[i].rate_pps, and_slot);
+		s = rl_slot_get(v, fd, &epoch, &r[i], !r[i].rate_pps, and_slot,
+				src, filled);
 		if (!s) {
 			err = -EINVAL;
 			break;
@@ -658,6 +688,17 @@ static bool rl_slots_current(struct sl_ctx *ctx, const struct sl_rule *r,
 	}
 	free(v);
 	return ok;
+}
+
+/* Empties the slots marked (as redirect_slots_undo). */
+static void rl_slots_undo(struct sl_ctx *ctx, const bool *filled)
+{
+	struct sl_rl_params zero = {0};
+	int fd = sl_map_fd(ctx, SL_MAP_RL_PARAMS);
+
+	for (__u32 s = 1; fd >= 0 && s < SL_RL_SLOTS; s++)
+		if (filled[s])
+			bpf_map_update_elem(fd, &s, &zero, BPF_ANY);
 }
 
 /* After the switch: empties the slots the running rules do not name. */
@@ -798,7 +839,7 @@ static int blob_build_class(const struct sl_config *cfg,
 		close(fd);
 		return err;
 	}
-	err = sl_cls_build_class(rules, n, m, log, fine_only, st);
+	err = sl_cls_build_class(rules, n, m, log, fine_only, cfg->file, st);
 	if (!err) {
 		h = m;
 		h->magic = SL_BLOB_MAGIC;
@@ -876,8 +917,8 @@ int sl_blob_rebuild(struct sl_ctx *ctx, const __u8 policy[SL_RDIR_MAX],
 				"redirect target is missing)",
 				rules[i].id, msg);
 	}
-	err =
-	    redirect_slots_fill(ctx, rules, n) ?: rl_slots_fill(ctx, rules, n);
+	err = redirect_slots_fill(ctx, rules, n, NULL)
+		  ?: rl_slots_fill(ctx, rules, n, NULL, NULL);
 	if (err)
 		goto out;
 	memcpy(cfg.policy, policy, sizeof(cfg.policy));
@@ -1588,6 +1629,13 @@ static void rt_done(struct rt_change *ch)
 			unlink(ch->t[i].aside);
 }
 
+/* What to do when the conntrack stage is off: a file says so itself. */
+static const char *ct_needed(const struct sl_config *cfg)
+{
+	return cfg->file ? "add 'conntrack: {enabled: true}' to the file"
+			 : "apply 'conntrack: {enabled: true}' first";
+}
+
 int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	     struct sl_apply_report *rep)
 {
@@ -1604,6 +1652,9 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	size_t n_ch = 0;
 	bool keep_sets, had_blob, lim_changed, same_by_digest, syn_changed;
 	bool syn_kernel = false;
+	/* the slots this apply fills, emptied again if it does not go live */
+	bool rd_filled[SL_REDIRECT_SLOTS] = {false};
+	bool rl_filled[SL_RL_SLOTS] = {false};
 	__u64 new_digest;
 	unsigned run_log, new_log;
 	int err, old_gen, gen, old_defs = 0, defs, fd = -1, outer;
@@ -1640,8 +1691,12 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	}
 	lap(&t, "read the running config");
 	if (cfg->n_rules > cfg->limits.rules) {
-		pr_err("too many rules: %zu, at most %u (limits: rules)",
-		       cfg->n_rules, cfg->limits.rules);
+		/* the first rule over the capacity, in file order */
+		struct sl_srcpos p = cfg->rules[cfg->limits.rules].pos;
+
+		sl_err_at(cfg->file, p.line, p.col,
+			  "too many rules: %zu, at most %u (limits: rules)",
+			  cfg->n_rules, cfg->limits.rules);
 		sl_config_free(&cur);
 		return -EINVAL;
 	}
@@ -1649,22 +1704,20 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 	 * untracked). */
 	for (size_t i = 0; !cfg->ct.enabled && i < cfg->n_rules; i++)
 		if (cfg->rules[i].ct_state) {
-			pr_err("rule %u: ct-state needs the conntrack stage; "
-			       "apply 'conntrack: {enabled: true}' first",
-			       cfg->rules[i].id);
+			sl_err_at(
+			    cfg->file, cfg->rules[i].pos.line,
+			    cfg->rules[i].pos.col,
+			    "rule %u: ct-state needs the conntrack stage; "
+			    "%s",
+			    cfg->rules[i].id, ct_needed(cfg));
 			sl_config_free(&cur);
 			return -EINVAL;
 		}
 	/* So do the synproxy ports (the final ACK starts a flow). */
 	if (sl_syn_count(&cfg->syn) && !cfg->ct.enabled) {
-		if (cfg->syn_pos.line)
-			pr_err(
-			    "line %u: synproxy needs the conntrack stage; add "
-			    "'conntrack: {enabled: true}'",
-			    cfg->syn_pos.line);
-		else
-			pr_err("synproxy needs the conntrack stage; apply "
-			       "'conntrack: {enabled: true}' first");
+		sl_err_at(cfg->file, cfg->syn_pos.line, cfg->syn_pos.col,
+			  "synproxy needs the conntrack stage; %s",
+			  ct_needed(cfg));
 		sl_config_free(&cur);
 		return -EINVAL;
 	}
@@ -1776,9 +1829,11 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 		err = counters_reset(ctx, cfg->rules, cfg->n_rules, cur.rules,
 				     cur.n_rules);
 	if (!err)
-		err = redirect_slots_fill(ctx, cfg->rules, cfg->n_rules);
+		err = redirect_slots_fill(ctx, cfg->rules, cfg->n_rules,
+					  rd_filled);
 	if (!err)
-		err = rl_slots_fill(ctx, cfg->rules, cfg->n_rules);
+		err = rl_slots_fill(ctx, cfg->rules, cfg->n_rules, cfg->file,
+				    rl_filled);
 	if (err)
 		goto undo;
 	lap(&t, "rule counters, redirect and rate limit slots");
@@ -1904,6 +1959,10 @@ int sl_apply(struct sl_ctx *ctx, struct sl_config *cfg, unsigned flags,
 undo:
 	if (err)
 		rep->ifaces_changed = 0;
+	/* The redirect and rate limit slots filled for the new rules go
+	 * again (a dry run, or a refused apply, must not use them up). */
+	redirect_slots_undo(ctx, rd_filled);
+	rl_slots_undo(ctx, rl_filled);
 	if (syn_kernel && sl_syn_kernel(&cur.syn, false))
 		pr_warn("the kernel's SYNPROXY table may be the new one");
 	ctx->set_gen = old_gen;

@@ -374,9 +374,10 @@ struct tb {
 	uint32_t cur_worst;
 	uint32_t max_depth, max_leaf;
 	int err;
-	bool quiet;	/* no error messages (a first attempt) */
-	bool overfull;	/* a leaf held more than SL_CLS_LEAF_LONG rules */
-	uint32_t allow; /* dims the current tree cuts first */
+	bool quiet;	 /* no error messages (a first attempt) */
+	const char *src; /* the rules' file, named in errors (or NULL) */
+	bool overfull;	 /* a leaf held more than SL_CLS_LEAF_LONG rules */
+	uint32_t allow;	 /* dims the current tree cuts first */
 	uint32_t binth, spfac; /* the current tree's level */
 	uint32_t pool_lim; /* the current tree's share of the pool ends here */
 };
@@ -478,19 +479,13 @@ static void count_overflow(struct tb *b, const uint32_t *ids, int upto,
 			len +=
 			    snprintf(before + len, sizeof(before) - len, "%s%u",
 				     k++ ? ", " : "", b->rules[ids[i]].id);
-	if (r->pos.line)
-		pr_err("line %u:%u: rule %u: a packet can match it after %d "
-		       "other count rules (rules %s, ...), and a packet counts "
-		       "at most %d count rules: it would never count (see "
-		       "docs/classifier.md, the count-rule bound)",
-		       r->pos.line, r->pos.col, r->id, SL_COUNT_HITS_MAX,
-		       before, SL_COUNT_HITS_MAX);
-	else
-		pr_err("rule %u: a packet can match it after %d other count "
-		       "rules (rules %s, ...), and a packet counts at most %d "
-		       "count rules: it would never count (see "
-		       "docs/classifier.md, the count-rule bound)",
-		       r->id, SL_COUNT_HITS_MAX, before, SL_COUNT_HITS_MAX);
+	sl_err_at(
+	    b->src, r->pos.line, r->pos.col,
+	    "rule %u: a packet can match it after %d other count rules "
+	    "(rules %s, ...), and a packet counts at most %d count rules: "
+	    "it would never count (see docs/classifier.md, the "
+	    "count-rule bound)",
+	    r->id, SL_COUNT_HITS_MAX, before, SL_COUNT_HITS_MAX);
 }
 
 /* Rules at positions p and q share a packet: their boxes intersect and
@@ -1173,7 +1168,7 @@ static void tree_count_check(struct tb *b, const uint8_t *cat, const int *map,
 
 static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		     unsigned log, struct sl_cls_stats *st, uint32_t merge_min,
-		     bool quiet)
+		     bool quiet, const char *src)
 {
 	const uint32_t pwords = SL_CLS_POOL_WORDS_OF(log);
 	const uint64_t pool_off = SL_CLS_POOL_OFF_OF(log);
@@ -1192,7 +1187,7 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		uint32_t minpos;
 		uint32_t k; /* rules */
 	} tl[16];
-	struct tb b = {.quiet = quiet};
+	struct tb b = {.quiet = quiet, .src = src};
 	uint8_t *u8 = blob;
 	struct sl_cls_mac *mt = (void *)(u8 + SL_CLS_MAC_OFF);
 	uint32_t nmac = 1, classes = 0, flow = SL_CLS_F_FLOW;
@@ -1235,9 +1230,11 @@ static int build_all(const struct sl_rule *rules, size_t n, void *blob,
 		int mi = mac_index(mt, &nmac, &sorted[i]);
 
 		if (mi < 0) {
-			pr_err("classifier: more than %u different MAC "
-			       "conditions (src-mac/dst-mac pairs)",
-			       SL_CLS_MAC_MAX - 1);
+			sl_err_at(src, sorted[i].pos.line, sorted[i].pos.col,
+				  "rule %u: more than %u different MAC "
+				  "conditions (src-mac/dst-mac pairs) in the "
+				  "classifier",
+				  sorted[i].id, SL_CLS_MAC_MAX - 1);
 			err = -EINVAL;
 			goto out;
 		}
@@ -1448,15 +1445,18 @@ out:
  * below 2% of the rules (at 100k rules: 9 trees instead of 14), and if a
  * leaf overflows, build again merging only categories below MERGE_MIN. */
 int sl_cls_build_class(const struct sl_rule *rules, size_t n, void *blob,
-		       unsigned log, bool fine_only, struct sl_cls_stats *st)
+		       unsigned log, bool fine_only, const char *src,
+		       struct sl_cls_stats *st)
 {
 	double t0 = now_ms();
 	int err = -E2BIG;
 
 	if (n / MERGE_DIV > MERGE_MIN)
-		err = build_all(rules, n, blob, log, st, n / MERGE_DIV, true);
+		err = build_all(rules, n, blob, log, st, n / MERGE_DIV, true,
+				src);
 	if (err == -E2BIG)
-		err = build_all(rules, n, blob, log, st, MERGE_MIN, fine_only);
+		err = build_all(rules, n, blob, log, st, MERGE_MIN, fine_only,
+				src);
 	if (st)
 		st->build_ms = now_ms() - t0;
 	return err;
@@ -1465,7 +1465,8 @@ int sl_cls_build_class(const struct sl_rule *rules, size_t n, void *blob,
 int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
 		 struct sl_cls_stats *st)
 {
-	return sl_cls_build_class(rules, n, blob, SL_BLOB_LOG_V2, false, st);
+	return sl_cls_build_class(rules, n, blob, SL_BLOB_LOG_V2, false, NULL,
+				  st);
 }
 
 unsigned sl_cls_min_log(size_t n)

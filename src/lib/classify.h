@@ -31,9 +31,12 @@ int sl_cls_build(const struct sl_rule *rules, size_t n, void *blob,
 /* The same into a blob of class log (2^log bytes, zeroed; abi.h,
  * SL_BLOB_LOG_*). fine_only: -E2BIG, quietly, rather than building any
  * tree at a coarser level (a larger class may hold the fine trees);
- * -E2BIG, quietly, too when the class's rule table is too small. */
+ * -E2BIG, quietly, too when the class's rule table is too small. src: the
+ * file the rules come from, named with a rule's position in errors
+ * (FILE:LINE:COL), or NULL. */
 int sl_cls_build_class(const struct sl_rule *rules, size_t n, void *blob,
-		       unsigned log, bool fine_only, struct sl_cls_stats *st);
+		       unsigned log, bool fine_only, const char *src,
+		       struct sl_cls_stats *st);
 
 /* The smallest class whose rule table holds n rules. */
 unsigned sl_cls_min_log(size_t n);

@@ -273,10 +273,9 @@ static int merge_from(struct sl_cfg_loader *L, yaml_node_t *src,
 static int merge_node(struct sl_cfg_loader *L, int idx, uint8_t *state,
 		      int depth)
 {
-	yaml_node_t *m = sl_cfg_node(L, idx);
+	yaml_node_t *m = sl_cfg_node(L, idx), *first = NULL;
 	yaml_node_pair_t *p, *out;
 	size_t n = 0, cap = 0;
-	bool any = false;
 	int err = 0;
 
 	if (m->type != YAML_MAPPING_NODE || state[idx] == 2)
@@ -285,9 +284,21 @@ static int merge_node(struct sl_cfg_loader *L, int idx, uint8_t *state,
 		return sl_cfg_err(L, m, "<<: merges nested too deep");
 	state[idx] = 1;
 	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
-	     p++)
-		any |= is_merge_key(sl_cfg_node(L, p->key));
-	if (!any) {
+	     p++) {
+		yaml_node_t *k = sl_cfg_node(L, p->key);
+
+		if (!is_merge_key(k))
+			continue;
+		/* a key twice is an error, "<<" too (one takes a list) */
+		if (first)
+			return sl_cfg_err(
+			    L, k,
+			    "<<: duplicate key '<<' (first at line %lu; merge "
+			    "several mappings with <<: [*a, *b])",
+			    (unsigned long)first->start_mark.line + 1);
+		first = k;
+	}
+	if (!first) {
 		state[idx] = 2;
 		return 0;
 	}
@@ -429,6 +440,7 @@ int sl_config_load(const char *path, struct sl_config *cfg)
 	}
 	have_doc = true;
 	L.doc = &doc;
+	cfg->file = L.path;
 	err = expand_merges(&L);
 	if (!err)
 		err = parse_root(&L, yaml_document_get_root_node(&doc));

@@ -200,7 +200,9 @@ static int json_ifaces(struct jw *w, const struct sl_config *cfg)
 	return 0;
 }
 
-/* The same interfaces by name, with the same hooks and mode. */
+/* The same interfaces by name, with the same hooks and, with the xdp hook,
+ * the same mode (the XDP mode means nothing to a tc-only attachment, which
+ * the running state reads back as native). */
 static bool ifaces_equal(const struct sl_config *a, const struct sl_config *b)
 {
 	size_t i, j;
@@ -213,7 +215,8 @@ static bool ifaces_equal(const struct sl_config *a, const struct sl_config *b)
 				break;
 		if (j == b->n_ifaces ||
 		    a->ifaces[i].hooks != b->ifaces[j].hooks ||
-		    a->ifaces[i].mode != b->ifaces[j].mode)
+		    ((a->ifaces[i].hooks & SL_HOOK_XDP) &&
+		     a->ifaces[i].mode != b->ifaces[j].mode))
 			return false;
 	}
 	return true;

@@ -24,6 +24,7 @@
 
 #include "config_sec.h"
 #include "json.h"
+#include "rulefield.h"
 #include "units.h"
 
 /* An address scalar of the service's family (0: any, then set). */
@@ -37,15 +38,27 @@ static int lb_addr(struct sl_cfg_loader *L, yaml_node_t *v, const char *what,
 
 	if (rc)
 		return rc;
-	if (sl_prefix_parse(t, &p, err, sizeof(err)) ||
+	/* an address, not a prefix: not even a host's /32 or /128 */
+	if (strchr(t, '/') || sl_prefix_parse(t, &p, err, sizeof(err)) ||
 	    p.plen != (p.family == AF_INET ? 32 : 128))
 		return sl_cfg_err(L, v,
 				  "loadbalancer: %s: expected an IPv4 or IPv6 "
-				  "address, got '%.64s'",
+				  "address (no prefix length), got '%.64s'",
 				  what, t);
 	memcpy(addr, p.addr, 16);
 	*family = p.family == AF_INET ? 4 : 6;
 	return 0;
+}
+
+/* A path that goes into the request line "GET PATH HTTP/1.0" as it is:
+ * no space (it would end the path) and no control character (CR or LF
+ * would end the line). */
+static bool path_ok(const char *t)
+{
+	for (; *t; t++)
+		if ((unsigned char)*t <= ' ' || *t == 0x7f)
+			return false;
+	return true;
 }
 
 static int lb_health(struct sl_cfg_loader *L, yaml_node_t *n,
@@ -83,11 +96,12 @@ static int lb_health(struct sl_cfg_loader *L, yaml_node_t *n,
 		if ((err = sl_cfg_scalar(L, v, "health path", &t)))
 			return err;
 		if (s->hc.type != SL_LB_HC_HTTP || t[0] != '/' ||
-		    strlen(t) >= SL_LB_PATH_MAX)
+		    strlen(t) >= SL_LB_PATH_MAX || !path_ok(t))
 			return sl_cfg_err(L, v,
 					  "health: path is for type http, "
 					  "starts with '/' and has at most "
-					  "%d characters",
+					  "%d characters, none a space or "
+					  "control character",
 					  SL_LB_PATH_MAX - 1);
 		strcpy(s->hc.path, t);
 	} else if (s->hc.type == SL_LB_HC_HTTP) {
@@ -247,8 +261,10 @@ static int lb_service(struct sl_cfg_loader *L, yaml_node_t *n,
 	err = sl_cfg_list(L, v, "backends", &it, &top);
 	if (err || !it)
 		return err;
+	/* at the first one too many */
 	if (top - it > (long)SL_MAGLEV_MAX_BACKENDS)
-		return sl_cfg_err(L, v, "backends: at most %u a service",
+		return sl_cfg_err(L, sl_cfg_node(L, it[SL_MAGLEV_MAX_BACKENDS]),
+				  "backends: at most %u a service",
 				  SL_MAGLEV_MAX_BACKENDS);
 	s->be = calloc((size_t)(top - it) + 1, sizeof(*s->be));
 	if (!s->be)
@@ -289,7 +305,8 @@ static int lb_parse(struct sl_cfg_loader *L, const char *key, yaml_node_t *n,
 	if (err || !it)
 		return err;
 	if (top - it > (long)SL_LB_SVC_MAX)
-		return sl_cfg_err(L, v, "services: at most %u", SL_LB_SVC_MAX);
+		return sl_cfg_err(L, sl_cfg_node(L, it[SL_LB_SVC_MAX]),
+				  "services: at most %u", SL_LB_SVC_MAX);
 	lb->svc = calloc((size_t)(top - it) + 1, sizeof(*lb->svc));
 	if (!lb->svc)
 		return -ENOMEM;
@@ -314,7 +331,7 @@ static const char *hc_name(unsigned t)
 
 static int lb_write(FILE *f, const struct sl_config *cfg)
 {
-	char a[64];
+	char a[64], q[2 * SL_LB_PATH_MAX + 3];
 
 	if (!cfg->lb.n_svc)
 		return 0;
@@ -345,11 +362,15 @@ static int lb_write(FILE *f, const struct sl_config *cfg)
 		if (s->hc.type) {
 			fprintf(f, "      health: {type: %s",
 				hc_name(s->hc.type));
-			if (s->hc.type == SL_LB_HC_HTTP)
-				fprintf(f, ", path: '%s'", s->hc.path);
-			fprintf(f, ", interval: %us, rise: %u, fall: %u}\n",
-				s->hc.interval_ms / 1000, s->hc.rise,
-				s->hc.fall);
+			if (s->hc.type == SL_LB_HC_HTTP) {
+				/* double-quoted: a path may hold ' # , } */
+				sl_quote(s->hc.path, q, sizeof(q));
+				fprintf(f, ", path: %s", q);
+			}
+			sl_duration_format(s->hc.interval_ms / 1000, a,
+					   sizeof(a));
+			fprintf(f, ", interval: %s, rise: %u, fall: %u}\n", a,
+				s->hc.rise, s->hc.fall);
 		}
 	}
 	return 0;
@@ -408,7 +429,8 @@ static int lb_json(struct jw *w, const struct sl_config *cfg)
 				jw_key(w, "path");
 				jw_str(w, s->hc.path);
 			}
-			snprintf(a, sizeof(a), "%us", s->hc.interval_ms / 1000);
+			sl_duration_format(s->hc.interval_ms / 1000, a,
+					   sizeof(a));
 			jw_key(w, "interval");
 			jw_str(w, a);
 			jw_key(w, "rise");

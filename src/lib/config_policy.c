@@ -32,6 +32,10 @@ static int parse_policy(struct sl_cfg_loader *L, const char *key,
 	int err;
 
 	(void)state;
+	/* `policy:` with no value is no policy: pass, as every other
+	 * top-level key with no value is its section's default. */
+	if (sl_cfg_is_null(n))
+		return 0;
 	L->cfg->policy_pos = sl_cfg_pos(n);
 	if (n->type == YAML_SCALAR_NODE) {
 		err = policy_value(L, n, key, &pol[SL_RDIR_IN]);

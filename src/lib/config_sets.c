@@ -181,12 +181,14 @@ static int parse_set(struct sl_cfg_loader *L, struct pending *P, yaml_node_t *n,
 				return sl_cfg_err(L, fv,
 						  "file: cannot read '%s': %s",
 						  path, strerror(errno));
-			if (!stat(path, &st) && S_ISDIR(st.st_mode))
+			if (!stat(path, &st) && !S_ISREG(st.st_mode))
 				return sl_cfg_err(
 				    L, fv,
 				    "file: expected a prefix list file, "
-				    "'%s' is a directory",
-				    path);
+				    "'%s' is %s",
+				    path,
+				    S_ISDIR(st.st_mode) ? "a directory"
+							: "not a regular file");
 			/* Room for the file's lines up front (a line takes at
 			 * least 8 bytes but for rare short IPv6 ones; at most
 			 * 16M entries reserved): one block, touched only as

@@ -52,21 +52,32 @@ bool sl_syn_equal(const struct sl_syn_cfg *a, const struct sl_syn_cfg *b)
 	       x.mss6 == y.mss6 && x.wscale == y.wscale;
 }
 
+/* The next run of protected ports at or after *lo: *lo..*hi; false when
+ * there is none. */
+static bool syn_next_run(const struct sl_syn_cfg *s, unsigned *lo, unsigned *hi)
+{
+	unsigned p = *lo;
+
+	while (p < 65536 && !sl_syn_has(s, p))
+		p++;
+	if (p >= 65536)
+		return false;
+	*lo = *hi = p;
+	while (*hi + 1 < 65536 && sl_syn_has(s, *hi + 1))
+		(*hi)++;
+	return true;
+}
+
 int sl_syn_format(const struct sl_syn_cfg *s, const char *sep, char *buf,
 		  size_t size)
 {
 	size_t len = 0;
+	unsigned p, q;
 	int n;
 
 	if (size)
 		buf[0] = 0;
-	for (unsigned p = 0; p < 65536; p++) {
-		unsigned q = p;
-
-		if (!sl_syn_has(s, p))
-			continue;
-		while (q + 1 < 65536 && sl_syn_has(s, q + 1))
-			q++;
+	for (p = 0; syn_next_run(s, &p, &q); p = q + 1) {
 		if (q == p)
 			n = snprintf(buf + (len < size ? len : size),
 				     len < size ? size - len : 0, "%s%u",
@@ -76,7 +87,6 @@ int sl_syn_format(const struct sl_syn_cfg *s, const char *sep, char *buf,
 				     len < size ? size - len : 0, "%s%u-%u",
 				     len ? sep : "", p, q);
 		len += (size_t)n;
-		p = q;
 	}
 	return (int)len;
 }
@@ -209,6 +219,8 @@ static int syn_write(FILE *f, const struct sl_config *cfg)
 static int syn_json(struct jw *w, const struct sl_config *cfg)
 {
 	struct sl_syn_cfg e;
+	unsigned p, q;
+	char run[16];
 
 	if (!sl_syn_count(&cfg->syn))
 		return 0;
@@ -216,10 +228,16 @@ static int syn_json(struct jw *w, const struct sl_config *cfg)
 	jw_key(w, "synproxy");
 	jw_obj_open(w);
 	jw_key(w, "ports");
+	/* as in YAML: a port a number, a run of them "LO-HI" */
 	jw_arr_open(w);
-	for (unsigned p = 0; p < 65536; p++)
-		if (sl_syn_has(&e, p))
+	for (p = 0; syn_next_run(&e, &p, &q); p = q + 1) {
+		if (q == p) {
 			jw_u64(w, p);
+		} else {
+			snprintf(run, sizeof(run), "%u-%u", p, q);
+			jw_str(w, run);
+		}
+	}
 	jw_arr_close(w);
 	if (e.mss4 != SL_SYN_MSS4_DEF) {
 		jw_key(w, "mss");

@@ -21,7 +21,7 @@ int sl_cfg_err_at(struct sl_cfg_loader *L, struct sl_srcpos pos,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pr_err("%s:%u:%u: %s", L->path, pos.line, pos.col, msg);
+	sl_err_at(L->path, pos.line, pos.col, "%s", msg);
 	return -EINVAL;
 }
 

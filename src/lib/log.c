@@ -51,6 +51,22 @@ static void vlog(enum sl_log_level lvl, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+void sl_err_at(const char *file, unsigned line, unsigned col, const char *fmt,
+	       ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line)
+		sl_log(SL_LOG_ERR, "%s%s%u:%u: %s", file ? file : "line ",
+		       file ? ":" : "", line, col, msg);
+	else
+		sl_log(SL_LOG_ERR, "%s", msg);
+}
+
 void sl_log(enum sl_log_level lvl, const char *fmt, ...)
 {
 	va_list ap;

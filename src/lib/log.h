@@ -17,6 +17,11 @@ enum sl_log_level sl_log_get_level(void);
 void sl_log_set_prefix(const char *prefix);
 void sl_log(enum sl_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* An error about a place in a file: "FILE:LINE:COL: " before the message
+ * (docs/config.md, Errors); "line LINE:COL: " without a file, nothing
+ * without a line (line 0). */
+void sl_err_at(const char *file, unsigned line, unsigned col, const char *fmt,
+	       ...) __attribute__((format(printf, 4, 5)));
 /* Routes libbpf's messages through sl_log. */
 void sl_log_hook_libbpf(void);
 

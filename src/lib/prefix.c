@@ -206,8 +206,12 @@ static int list_line(const char *name, size_t lineno, const char *line,
 			  lineno, SL_LIST_LINE_MAX + 1, SL_LIST_LINE_MAX);
 		return -EINVAL;
 	}
+	/* A UTF-8 byte order mark before the first line is no text (some
+	 * editors write one; the YAML reader skips it too). */
+	if (lineno == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3))
+		s += 3;
 	/* '#' and ';' start a comment; a CR ends the line (CRLF files). */
-	for (end = line; end < line + len; end++)
+	for (end = s; end < line + len; end++)
 		if (*end == '#' || *end == ';' || *end == '\r')
 			break;
 	while (s < end && isspace((unsigned char)*s))

@@ -913,6 +913,10 @@ struct sl_config {
 	 * lockout guard keeps reachable. */
 	struct sl_prefix mgmt[SL_MGMT_MAX];
 	size_t n_mgmt;
+	/* Set by the loader: the file's name as errors give it (the path
+	 * given to sl_config_load, not copied, or "stdin"); NULL for a
+	 * config read from the running state. */
+	const char *file;
 	/* Read from the running state: the stored digest of its sets
 	 * (sl_sets_digest), 0 when unknown. Not part of the config. */
 	uint64_t sets_digest;

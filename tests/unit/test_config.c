@@ -794,6 +794,8 @@ static const struct empty_case empty_cases[] = {
     {"config: document start only", "---\n", SL_ACT_PASS, SL_ACT_PASS},
     {"config: empty lists and null sections",
      "interfaces: []\ndeny:\nallow: []\nrules: []\n", SL_ACT_PASS, SL_ACT_PASS},
+    {"config: policy with no value is pass", "policy:\ndeny:\n", SL_ACT_PASS,
+     SL_ACT_PASS},
     {"config: policy drop", "policy: drop\n", SL_ACT_DROP, SL_ACT_DROP},
     {"config: policy in only", "policy: {in: drop}\n", SL_ACT_DROP,
      SL_ACT_PASS},
@@ -833,6 +835,54 @@ static bool check_iface_defaults(void)
 	return ok;
 }
 
+/* The XDP mode counts only with the xdp hook: a tc-only interface with
+ * mode generic equals the running one (read back native), so applying
+ * such a file again is "unchanged"; with xdp the mode is a change. */
+static bool check_iface_tc_mode(void)
+{
+	static const char *const files[][2] = {
+	    {"interfaces: [{name: lo, hooks: [tc], mode: generic}]\n",
+	     "interfaces: [{name: lo, hooks: [tc]}]\n"},
+	    {"interfaces: [{name: lo, hooks: [xdp], mode: generic}]\n",
+	     "interfaces: [{name: lo, hooks: [xdp]}]\n"},
+	};
+	struct sl_config a, b;
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < ARRAY_SIZE(files); i++) {
+		if (!load_file("e.yaml", files[i][0], &a))
+			return false;
+		if (!load_file("e2.yaml", files[i][1], &b)) {
+			sl_config_free(&a);
+			return false;
+		}
+		ok = ASSERT_TRUE(sl_config_equal(&a, &b) == (i == 0),
+				 "case %zu: equal", i) &&
+		     ASSERT_TRUE(sl_config_equal(&b, &a) == (i == 0),
+				 "case %zu: equal, swapped", i);
+		sl_config_free(&a);
+		sl_config_free(&b);
+	}
+	return ok;
+}
+
+/* A prefix list written by an editor that puts a UTF-8 byte order mark
+ * first, with CRLF line ends, is read like any other. */
+static bool check_list_bom(void)
+{
+	struct sl_config cfg;
+	bool ok;
+
+	if (!write_file("lists/bom.txt",
+			"\xef\xbb\xbf"
+			"198.18.5.0/24\r\n2001:db8:5::/48 # c\r\n") ||
+	    !load_file("f.yaml", "deny: [{file: lists/bom.txt}]\n", &cfg))
+		return false;
+	ok = ASSERT_EQ(cfg.n_sets, 2, "entries");
+	sl_config_free(&cfg);
+	return ok;
+}
+
 /* Plain and quoted numbers are the same value. */
 static bool check_quoted_numbers(void)
 {
@@ -863,6 +913,10 @@ struct bad_case {
 	const char *where; /* expected "FILE:where" prefix: "LINE:COL: msg" */
 	const char *file;  /* NULL: the config; else a file in tmp_dir */
 };
+
+/* 16 and 256 copies of a line (the services' bound) */
+#define S16(x)	 x x x x x x x x x x x x x x x x
+#define SVC_LINE "    - {vip: 198.18.100.1, port: 80, proto: udp}\n"
 
 static const struct bad_case bad_cases[] = {
     {"bad: merge key of a scalar", "rules:\n  - <<: 5\n    action: drop\n",
@@ -931,8 +985,38 @@ static const struct bad_case bad_cases[] = {
      "3:44: service: proto must be tcp or udp, got 'sctp'", NULL},
     {"bad: lb vip a prefix",
      "loadbalancer:\n  services:\n    - {vip: 198.18.100.0/24, port: 80}\n",
-     "3:13: loadbalancer: vip: expected an IPv4 or IPv6 address, got "
-     "'198.18.100.0/24'",
+     "3:13: loadbalancer: vip: expected an IPv4 or IPv6 address (no prefix "
+     "length), got '198.18.100.0/24'",
+     NULL},
+    {"bad: lb vip a host prefix (no prefix length at all)",
+     "loadbalancer:\n  services:\n    - {vip: 198.18.100.1/32, port: 80}\n",
+     "3:13: loadbalancer: vip: expected an IPv4 or IPv6 address (no prefix "
+     "length), got '198.18.100.1/32'",
+     NULL},
+    {"bad: lb backend addr a host prefix",
+     "loadbalancer:\n  services:\n    - {vip: '2001:db8::1', port: 80, "
+     "backends: [{addr: '2001:db8::2/128', port: 80}]}\n",
+     "3:56: loadbalancer: backend addr: expected an IPv4 or IPv6 address (no "
+     "prefix length), got '2001:db8::2/128'",
+     NULL},
+    {"bad: lb health path with a space",
+     "loadbalancer:\n  services:\n    - {vip: 198.18.100.1, port: 80, "
+     "health: {type: http, path: '/a b'}}\n",
+     "3:64: health: path is for type http, starts with '/' and has at most "
+     "63 characters, none a space or control character",
+     NULL},
+    {"bad: merge key twice in one mapping",
+     "rules:\n  - &a {id: 1, action: pass}\n  - {<<: *a, id: 2, <<: *a}\n",
+     "3:21: <<: duplicate key '<<' (first at line 3; merge several "
+     "mappings with <<: [*a, *b])",
+     NULL},
+    {"bad: lb 257 services, at the first too many",
+     "loadbalancer:\n  services:\n" S16(S16(SVC_LINE)) SVC_LINE,
+     "259:7: services: at most 256", NULL},
+    {"bad: prefix list that is not a regular file",
+     "deny:\n  - {file: /dev/null}\n",
+     "2:12: file: expected a prefix list file, '/dev/null' is not a regular "
+     "file",
      NULL},
     {"bad: lb max below 1024", "loadbalancer:\n  max: 1000\n  services: []\n",
      "2:8: max: expected a number of entries from 1024 to 16777216 "
@@ -1595,12 +1679,13 @@ static bool check_round_trip_synproxy(void)
 				   "  mss: 1400\n"
 				   "  wscale: 0\n";
 	struct sl_config a, b, c;
-	bool ok = round_trip_text("syn", src, want,
-				  "\"synproxy\":{\"ports\":[80,443,8000,8001,"
-				  "8002,8003,9000],\"mss\":1400,\"wscale\":0}",
-				  &a, &b, &c) &&
-		  ASSERT_EQ(sl_syn_count(&a.syn), 7, "ports loaded") &&
-		  ASSERT_EQ(sl_syn_wscale(&c.syn), 0, "wscale 0 kept");
+	bool ok =
+	    round_trip_text("syn", src, want,
+			    "\"synproxy\":{\"ports\":[80,443,\"8000-8003\","
+			    "9000],\"mss\":1400,\"wscale\":0}",
+			    &a, &b, &c) &&
+	    ASSERT_EQ(sl_syn_count(&a.syn), 7, "ports loaded") &&
+	    ASSERT_EQ(sl_syn_wscale(&c.syn), 0, "wscale 0 kept");
 
 	sl_config_free(&a);
 	sl_config_free(&b);
@@ -1624,8 +1709,8 @@ static bool check_round_trip_lb(void)
 	    "        - {addr: 198.18.1.10, port: 8080, weight: 2}\n"
 	    "        - {addr: 198.18.1.11, port: 8080}\n"
 	    "        - {addr: 198.18.1.12, port: 8080, weight: 0}\n"
-	    "      health: {type: http, path: /hc, interval: 2s, rise: 3, "
-	    "fall: 4}\n"
+	    "      health: {type: http, path: \"/h'c#1,}\", interval: 120, "
+	    "rise: 3, fall: 4}\n"
 	    "    - {vip: '2001:db8::100', port: 53, proto: udp, mode: dsr-l2,\n"
 	    "       backends: [{addr: '2001:db8::10', port: 53}]}\n";
 	static const char want[] =
@@ -1640,8 +1725,8 @@ static bool check_round_trip_lb(void)
 	    "        - {addr: 198.18.1.10, port: 8080, weight: 2}\n"
 	    "        - {addr: 198.18.1.11, port: 8080}\n"
 	    "        - {addr: 198.18.1.12, port: 8080, weight: 0}\n"
-	    "      health: {type: http, path: '/hc', interval: 2s, rise: 3, "
-	    "fall: 4}\n"
+	    "      health: {type: http, path: \"/h'c#1,}\", interval: 2m, "
+	    "rise: 3, fall: 4}\n"
 	    "    - vip: 2001:db8::100\n"
 	    "      port: 53\n"
 	    "      proto: udp\n"
@@ -1937,11 +2022,11 @@ out:
 static void cleanup(void)
 {
 	static const char *const files[] = {
-	    "lists/block.txt", "full.yaml", "empty.yaml", "iface.yaml",
-	    "q1.yaml",	       "q2.yaml",   "bad.yaml",	  "bad-list.txt",
-	    "export.yaml",     "e.yaml",    "e2.yaml",	  "f.yaml",
-	    "f2.yaml",	       "eq1.yaml",  "eq2.yaml",	  "export.json",
-	    "syn.yaml",	       "syn2.yaml", "syn.json"};
+	    "lists/block.txt", "lists/bom.txt", "full.yaml", "empty.yaml",
+	    "iface.yaml",      "q1.yaml",	"q2.yaml",   "bad.yaml",
+	    "bad-list.txt",    "export.yaml",	"e.yaml",    "e2.yaml",
+	    "f.yaml",	       "f2.yaml",	"eq1.yaml",  "eq2.yaml",
+	    "export.json",     "syn.yaml",	"syn2.yaml", "syn.json"};
 	char path[128];
 
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -1994,6 +2079,11 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(empty_cases); i++)
 		check_report(empty_cases[i].name, check_empty(&empty_cases[i]));
 	check_report("config: interface defaults", check_iface_defaults());
+	check_report("config: the XDP mode of a tc-only interface is no "
+		     "difference",
+		     check_iface_tc_mode());
+	check_report("config: a prefix list with a byte order mark and CRLF",
+		     check_list_bom());
 	check_report("config: quoted and plain numbers are equal",
 		     check_quoted_numbers());
 	write_file("bad-list.txt", "198.18.0.0/24\n# c\n  198.18.0.0/33\n");
