@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The CLI as docs/cli.md and the README describe it (the audit of the set,
+# rule, ban, ct, synproxy, stats, export, status and explain verbs): each
+# case below did something else before. Exit status 2 for bad usage with
+# one line on stderr, nothing changed on error (not even state created),
+# the lockout guard for 0.0.0.0/0 and ::/0 rules, explain's packet line,
+# and the reasons stats --help names.
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+lab_names "ca-$$"
+C4=198.18.61.1 S4=198.18.61.2 C6=2001:db8:61::1 S6=2001:db8:61::2
+if ! lab_pair_up; then
+	fail "lab is built" "namespaces or veth failed"
+	finish
+fi
+
+# no_state NAME: the test's bpffs holds no Sluice state.
+no_state() {
+	if [ -e "$BPF/sluice" ]; then
+		fail "$1" "$BPF/sluice exists"
+	else
+		ok "$1"
+	fi
+}
+
+# ---- changing verbs that fail create no state ("nothing was changed") ----
+printf 'rules:\n  - {action: drop, proto: udp, ct-state: new}\n' >"$T/ct-rule.yaml"
+refused "rule del without state: exit 2" 2 "no rule 1" sl rule del 1
+no_state "rule del without state: no state created"
+refused "rule add ct-state without conntrack: exit 2" 2 "conntrack" \
+	sl rule add drop --proto udp --ct-state new
+no_state "rule add refused by apply: no state created"
+refused "synproxy add without conntrack: exit 2" 2 "conntrack" sl synproxy add 80
+no_state "synproxy add refused: no state created"
+refused "synproxy del of a port not protected, no state: exit 2" 2 \
+	"port 80 is not protected" sl synproxy del 80
+no_state "synproxy del refused: no state created"
+refused "apply of a ct-state rule without conntrack: exit 2" 2 "conntrack" \
+	sl apply -f "$T/ct-rule.yaml"
+no_state "apply refused: no state created"
+# ... and one that passes its checks does create it.
+run_capture sl rule add drop --proto udp --dport 9
+if [ "$RC" = 0 ] && [ -d "$BPF/sluice" ] &&
+	[ "$(sl rule list -j | jq '.rules | length')" = 1 ]; then
+	ok "rule add without state: creates the state with the rule"
+else
+	fail "rule add without state: creates the state with the rule" "exit $RC: $ERR"
+fi
+
+check "attach" sl attach "$IF_S"
+
+# ---- global and per-verb option parsing ----
+refused "--bpffs without a value: needs a value" 2 "option '--bpffs' needs a value" \
+	timeout 10 ip netns exec "$NS_S" "$SLUICE" --bpffs
+refused "an option given twice with two values: exit 2" 2 \
+	"option '--proto' given twice" \
+	sl rule add drop --proto udp --proto tcp --dport 53
+if sl rule list -j | jq -e '[.rules[] | select(.dport == "53")] | length == 0' >/dev/null; then
+	ok "an option given twice: no rule added"
+else
+	fail "an option given twice: no rule added" "$(sl rule list)"
+fi
+check "an option given twice with the same value is one value" \
+	sl rule add drop --proto udp --proto udp --dport 54
+refused "rule add with two actions names ratelimit" 2 \
+	"(pass, drop, count, ratelimit or redirect)" sl rule add drop pass --proto udp
+
+# ---- block/allow --list goes alone ----
+check "block an IPv4 and an IPv6 prefix" sl block 198.18.61.77 2001:db8:61:77::/64
+refused "block --list --flush: exit 2" 2 "--list takes no prefixes and no other option" \
+	sl block --list --flush
+n=$(sl block --list -j | jq length)
+if [ "$n" = 2 ]; then
+	ok "block --list --flush: the deny set is not flushed"
+else
+	fail "block --list --flush: the deny set is not flushed" "$n entries left"
+fi
+refused "block --list --dst: exit 2" 2 "--list takes no prefixes and no other option" \
+	sl block --list --dst
+refused "allow --list --force: exit 2" 2 "--list takes no prefixes and no other option" \
+	sl allow --list --force
+
+# ---- the lockout guard: a drop rule for every address ----
+before=$(sl rule list -j | jq -c '[.rules[].id]')
+refused "rule add drop --src 0.0.0.0/0: the lockout guard" 2 \
+	"drops every IPv4 packet (lockout guard)" sl rule add drop --src 0.0.0.0/0
+refused "rule add drop --dst ::/0 --direction in: the lockout guard" 2 \
+	"drops every IPv6 packet coming in (lockout guard)" \
+	sl rule add drop --dst ::/0 --direction in
+after=$(sl rule list -j | jq -c '[.rules[].id]')
+if [ "$before" = "$after" ]; then
+	ok "the refused /0 rules changed nothing"
+else
+	fail "the refused /0 rules changed nothing" "$before -> $after"
+fi
+check "rule add drop --src ::/0 with a protocol is a match" \
+	sl rule add drop --src ::/0 --proto tcp --dport 55
+check "rule add drop --src 0.0.0.0/0 --force" sl rule add drop --src 0.0.0.0/0 --force
+sl rule del "$(sl rule list -j | jq '.rules[] | select(.src == "0.0.0.0/0") | .id')" >/dev/null 2>&1
+
+# ---- synproxy del is all or nothing ----
+printf 'conntrack: {enabled: true}\n' >"$T/ct.yaml"
+check "apply conntrack on" sl apply -f "$T/ct.yaml"
+check "synproxy add 80 443" sl synproxy add 80 443
+refused "synproxy del of one port not protected: exit 2" 2 \
+	"port 444 is not protected (nothing was changed)" sl synproxy del 443 444
+ports=$(sl synproxy list -j | jq -c .ports)
+if [ "$ports" = "[80,443]" ]; then
+	ok "synproxy del refused: both ports still protected"
+else
+	fail "synproxy del refused: both ports still protected" "ports $ports"
+fi
+refused "synproxy del of part of a range not protected: exit 2" 2 \
+	"port 81 is not protected" sl synproxy del 80-81
+check "synproxy del 443 80" sl synproxy del 443 80
+
+# ---- explain names the packet, not a rule ----
+# packet_line NAME WANT ARGS...: `explain ARGS` exits 0 and its first line
+# is "packet:   WANT (...".
+packet_line() {
+	local name=$1 want=$2 line
+	shift 2
+	run_capture sl explain "$@"
+	line=$(echo "$OUT" | head -n 1)
+	if [ "$RC" = 0 ] && [[ "$line" == "packet:   $want ("* ]]; then
+		ok "$name"
+	else
+		fail "$name" "exit $RC: $line $ERR"
+	fi
+}
+packet_line "explain --proto icmp: the packet line has no id, priority or ports" \
+	"in src $C4/32 dst $S4/32 proto icmp" --src "$C4" --dst "$S4" --proto icmp
+packet_line "explain IPv6 echo request: the packet line" \
+	"in src $C6/128 dst $S6/128 proto icmpv6 icmp-type 128" \
+	--src "$C6" --dst "$S6" --proto icmpv6 --icmp-type 128
+packet_line "explain udp: the packet line with its ports" \
+	"in src $C4/32 dst $S4/32 proto udp sport 40000 dport 53" \
+	--src "$C4" --dst "$S4" --proto udp --dport 53
+ex "explain -j --proto icmp: ICMP decided by the policy" \
+	'.parsed == "well-formed" and .action == "pass"' \
+	--src "$C4" --dst "$S4" --proto icmp
+refused "explain --proto icmp --dport: exit 2" 2 "need --proto tcp, udp or sctp" \
+	sl explain --src "$C4" --dst "$S4" --proto icmp --dport 5
+
+# ---- stats --help names every reason stats -j counts ----
+help=$(sl stats --help | tr -s ' \n' ' ')
+missing=""
+for r in $(sl stats -j | jq -r '.reasons | keys[]'); do
+	[[ "$help" == *" $r,"* || "$help" == *" $r."* ]] || missing="$missing $r"
+done
+if [ -z "$missing" ]; then
+	ok "stats --help lists every reason of stats -j"
+else
+	fail "stats --help lists every reason of stats -j" "missing:$missing"
+fi
+
+finish
