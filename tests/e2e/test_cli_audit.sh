@@ -50,6 +50,24 @@ fi
 
 check "attach" sl attach "$IF_S"
 
+# ---- status -j says which interface is gone, as the text does ----
+G=ca-$$-g0
+ip -n "$NS_S" link add "$G" type veth peer name "ca-$$-g1" &&
+	ip -n "$NS_S" link set "$G" up && ip -n "$NS_S" link set "ca-$$-g1" up
+check "attach a second interface" sl attach "$G"
+ip -n "$NS_S" link del "$G"
+# shellcheck disable=SC2016 # jq's $i, not the shell's
+q='[.attachments[] | select(.ifname == $i) | .gone] | unique'
+g=$(sl status -j | jq -c --arg i "$G" "$q")
+a=$(sl status -j | jq -c --arg i "$IF_S" "$q")
+if [ "$g" = "[true]" ] && [ "$a" = "[false]" ] &&
+	sl status | grep "^$G " | grep -q "(interface gone)"; then
+	ok "status -j: gone true for a deleted interface, false for a live one"
+else
+	fail "status -j: gone true for a deleted interface, false for a live one" "gone $g, live $a"
+fi
+check "detach the deleted interface" sl detach "$G"
+
 # ---- global and per-verb option parsing ----
 refused "--bpffs without a value: needs a value" 2 "option '--bpffs' needs a value" \
 	timeout 10 ip netns exec "$NS_S" "$SLUICE" --bpffs
