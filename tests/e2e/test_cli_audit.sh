@@ -68,6 +68,23 @@ else
 fi
 check "detach the deleted interface" sl detach "$G"
 
+# ---- CAP_BPF with CAP_NET_ADMIN is not enough: said in one line ----
+# (the slots' inner maps are opened by id, which needs CAP_SYS_ADMIN)
+bpf_net() {
+	timeout 60 ip netns exec "$NS_S" setpriv --inh-caps=-all \
+		--ambient-caps=-all --bounding-set=-all,+bpf,+net_admin \
+		"$SLUICE" --bpffs "$BPF" "$@"
+}
+refused "block with CAP_BPF and CAP_NET_ADMIN only: exit 1, one line" 1 \
+	"needs root (CAP_SYS_ADMIN" bpf_net block 198.18.61.66
+refused "status with CAP_BPF and CAP_NET_ADMIN only: exit 1, one line" 1 \
+	"needs root (CAP_SYS_ADMIN" bpf_net status
+if [ "$(sl block --list -j | jq '[.[] | select(.prefix == "198.18.61.66/32")] | length')" = 0 ]; then
+	ok "block refused for privileges: nothing added"
+else
+	fail "block refused for privileges: nothing added" "$(sl block --list)"
+fi
+
 # ---- global and per-verb option parsing ----
 refused "--bpffs without a value: needs a value" 2 "option '--bpffs' needs a value" \
 	timeout 10 ip netns exec "$NS_S" "$SLUICE" --bpffs
