@@ -39,6 +39,9 @@ no_state "synproxy del refused: no state created"
 refused "apply of a ct-state rule without conntrack: exit 2" 2 "conntrack" \
 	sl apply -f "$T/ct-rule.yaml"
 no_state "apply refused: no state created"
+refused "lb backend add to no service, no state: exit 2" 2 "no service" \
+	sl lb backend add 198.18.61.200:80/tcp 198.18.61.201:80
+no_state "lb backend add refused: no state created"
 # ... and one that passes its checks does create it.
 run_capture sl rule add drop --proto udp --dport 9
 if [ "$RC" = 0 ] && [ -d "$BPF/sluice" ] &&
