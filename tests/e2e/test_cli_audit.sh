@@ -178,8 +178,15 @@ packet_line "explain udp: the packet line with its ports" \
 ex "explain -j --proto icmp: ICMP decided by the policy" \
 	'.parsed == "well-formed" and .action == "pass"' \
 	--src "$C4" --dst "$S4" --proto icmp
-refused "explain --proto icmp --dport: exit 2" 2 "need --proto tcp, udp or sctp" \
+refused "explain --proto icmp --dport: exit 2" 2 "dport: requires proto tcp, udp or sctp" \
 	sl explain --src "$C4" --dst "$S4" --proto icmp --dport 5
+refused "explain --icmp-code without --icmp-type: exit 2" 2 "icmp-code: requires icmp-type" \
+	sl explain --src "$C4" --dst "$S4" --proto icmp --icmp-code 3
+refused "explain --fragment later --dport: exit 2" 2 "a later fragment has no L4 header" \
+	sl explain --src "$C4" --dst "$S4" --proto udp --fragment later --dport 53
+packet_line "explain --fragment later: the packet line has no ports" \
+	"in src $C6/128 dst $S6/128 proto udp fragment later" \
+	--src "$C6" --dst "$S6" --proto udp --fragment later
 
 # ---- stats --help names every reason stats -j counts ----
 help=$(sl stats --help | tr -s ' \n' ' ')
