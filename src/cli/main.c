@@ -140,6 +140,7 @@ int cli_open_ro(struct cli *c, struct sl_ctx *ctx)
 int cli_apply(struct cli *c, struct sl_ctx *ctx, struct sl_config *cfg,
 	      unsigned flags, struct sl_apply_report *rep)
 {
+	struct stat st;
 	int err, rc;
 
 	if (ctx->lock_fd >= 0)
@@ -152,6 +153,14 @@ int cli_apply(struct cli *c, struct sl_ctx *ctx, struct sl_config *cfg,
 	if (err)
 		return cli_exit(err);
 	sl_close(ctx);
+	/* Checked against no state: state another writer made meanwhile
+	 * would lose what it holds. */
+	if (!stat(ctx->dir, &st)) {
+		pr_err("Sluice state appeared under %s while this ran (nothing "
+		       "was changed); run the command again",
+		       ctx->dir);
+		return EXIT_RUNTIME;
+	}
 	rc = cli_open(c, ctx, true); /* closed again on failure */
 	return rc ? rc : cli_exit(sl_apply(ctx, cfg, flags, rep));
 }
