@@ -141,9 +141,10 @@ static int syn_change(struct cli *c, int argc, char **argv, bool on)
 	if (!rc && c->json)
 		print_ports(c, &cur.syn, cur.ct.enabled);
 	else if (!rc)
-		printf("synproxy: %zu %s %s\n", changed,
+		printf("synproxy: %zu %s %s (%zu protected in all)\n", changed,
 		       cli_plural(changed, "port", "ports"),
-		       on ? "protected" : "no longer protected");
+		       on ? "newly protected" : "no longer protected",
+		       sl_syn_count(&cur.syn));
 	sl_config_free(&cur);
 	sl_close(&ctx);
 	return rc;

@@ -73,6 +73,7 @@ check "detach the deleted interface" sl detach "$G"
 
 # ---- CAP_BPF with CAP_NET_ADMIN is not enough: said in one line ----
 # (the slots' inner maps are opened by id, which needs CAP_SYS_ADMIN)
+# shellcheck disable=SC2317 # called through refused
 bpf_net() {
 	timeout 60 ip netns exec "$NS_S" setpriv --inh-caps=-all \
 		--ambient-caps=-all --bounding-set=-all,+bpf,+net_admin \
@@ -152,6 +153,24 @@ fi
 refused "synproxy del of part of a range not protected: exit 2" 2 \
 	"port 81 is not protected" sl synproxy del 80-81
 check "synproxy del 443 80" sl synproxy del 443 80
+# says what changed: a port protected already is not counted as new
+sl synproxy add 80 >/dev/null 2>&1
+run_capture sl synproxy add 80
+if [ "$RC" = 0 ] && [ "$OUT" = "synproxy: 0 ports newly protected (1 protected in all)" ]; then
+	ok "synproxy add of a protected port: 0 newly protected"
+else
+	fail "synproxy add of a protected port: 0 newly protected" "exit $RC: $OUT"
+fi
+check "synproxy del 80" sl synproxy del 80
+
+# ---- ban add --for N (bare seconds) says the unit ----
+run_capture sl ban add 198.18.61.140 --for 45
+if [ "$RC" = 0 ] && [ "$OUT" = "banned 1 prefix for 45s (1 new, 0 renewed)" ] &&
+	[ "$(sl ban list -j | jq '.[] | select(.prefix == "198.18.61.140/32") | .expires_in <= 45')" = true ]; then
+	ok "ban add --for 45: 45 seconds, said as 45s"
+else
+	fail "ban add --for 45: 45 seconds, said as 45s" "exit $RC: $OUT"
+fi
 
 # ---- explain names the packet, not a rule ----
 # packet_line NAME WANT ARGS...: `explain ARGS` exits 0 and its first line
