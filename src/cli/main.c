@@ -627,9 +627,24 @@ static int run_cmd(struct cli *c, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
 		int idx = -1;
 
-		if (opt == '?')
-			return cli_usage_error(c, "unknown option '%s'",
-					       argv[optind - 1]);
+		if (opt == '?') {
+			const char *a = argv[optind - 1], *eq = strchr(a, '=');
+
+			/* --flag=VALUE: a known flag that takes none */
+			for (int i = 0;
+			     eq && !strncmp(a, "--", 2) && i < n + ng; i++) {
+				const struct cli_opt *o =
+				    i < n ? &cmd->opts[i] : &global_opts[i - n];
+
+				if (!o->arg &&
+				    strlen(o->name) == (size_t)(eq - a - 2) &&
+				    !strncmp(o->name, a + 2, eq - a - 2))
+					return cli_usage_error(
+					    c, "option '--%s' takes no value",
+					    o->name);
+			}
+			return cli_usage_error(c, "unknown option '%s'", a);
+		}
 		if (opt == ':')
 			return cli_usage_error(c, "option '%s' needs a value",
 					       argv[optind - 1]);
@@ -661,6 +676,11 @@ static int run_cmd(struct cli *c, int argc, char **argv)
 			c->json = true;
 			break;
 		case 1:
+			if (c->bpffs && strcmp(c->bpffs, optarg))
+				return cli_usage_error(
+				    c,
+				    "option '--bpffs' given twice ('%s', '%s')",
+				    c->bpffs, optarg);
 			c->bpffs = optarg;
 			break;
 		case 2:

@@ -100,6 +100,10 @@ if sl rule list -j | jq -e '[.rules[] | select(.dport == "53")] | length == 0' >
 else
 	fail "an option given twice: no rule added" "$(sl rule list)"
 fi
+refused "--bpffs before and after the verb, two values: exit 2" 2 \
+	"option '--bpffs' given twice" sl status --bpffs "$T"
+refused "a flag given a value (--dst=...): takes no value" 2 \
+	"option '--dst' takes no value" sl block --dst=198.18.61.70
 check "an option given twice with the same value is one value" \
 	sl rule add drop --proto udp --proto udp --dport 54
 refused "rule add with two actions names ratelimit" 2 \
