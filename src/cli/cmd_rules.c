@@ -63,18 +63,26 @@ static int rule_from_opts(struct cli *c, const char *action, struct sl_rule *r)
 	}
 	if (sl_rule_validate(r, err, sizeof(err)))
 		return cli_usage_error(c, "%s", err);
-	if (sl_rule_drops_all(r) && !cli_opt(c, "force"))
-		return cli_usage_error(
-		    c,
-		    "a drop rule without match fields (or with only "
-		    "0.0.0.0/0 or ::/0) drops every %spacket%s (lockout "
-		    "guard): add --force to add it anyway",
-		    r->l3 == SL_L3_IPV4	  ? "IPv4 "
-		    : r->l3 == SL_L3_IPV6 ? "IPv6 "
-					  : "",
-		    r->dirs == 1U << SL_RDIR_IN	   ? " coming in"
-		    : r->dirs == 1U << SL_RDIR_OUT ? " going out"
-						   : "");
+	if (sl_rule_drops_all(r) && !cli_opt(c, "force")) {
+		bool v4 = r->l3 == SL_L3_IPV4;
+		const char *dirs = r->dirs == 1U << SL_RDIR_IN	  ? " coming in"
+				   : r->dirs == 1U << SL_RDIR_OUT ? " going out"
+								  : "";
+
+		if (r->has_src || r->has_dst) /* only 0.0.0.0/0 or ::/0 */
+			return cli_usage_error(
+			    c,
+			    "a drop rule for every address (%s) drops every "
+			    "%s packet%s (lockout guard): add --force to add "
+			    "it anyway",
+			    v4 ? "0.0.0.0/0" : "::/0", v4 ? "IPv4" : "IPv6",
+			    dirs);
+		return cli_usage_error(c,
+				       "a drop rule without match fields drops "
+				       "every packet%s (lockout guard): add "
+				       "--force to add it anyway",
+				       dirs);
+	}
 	return EXIT_OK;
 }
 
