@@ -109,6 +109,13 @@ int cli_open(struct cli *c, struct sl_ctx *ctx, bool create);
 /* For verbs that only read (and dry runs): the state, or when there is
  * none an empty private one; never creates state. */
 int cli_open_ro(struct cli *c, struct sl_ctx *ctx);
+/* sl_apply(ctx, cfg, flags, rep) for the verbs that change the running
+ * config. ctx from cli_open_ro: without state (private maps) cfg goes
+ * through a dry run first, and the state is created only when it passed,
+ * so a refused change leaves no state behind ("nothing was changed").
+ * Returns an exit status; rep as sl_apply leaves it. */
+int cli_apply(struct cli *c, struct sl_ctx *ctx, struct sl_config *cfg,
+	      unsigned flags, struct sl_apply_report *rep);
 /* The lockout guard of the CLI verbs for the management path (config
  * `management:`): `after` is the running config as the verb leaves it,
  * without sets (its allow entries are read here: the running ones, minus

@@ -567,6 +567,8 @@ static int run_status(struct cli *c, int argc, char **argv)
 			jw_str(&w, a[i].ifname);
 			jw_key(&w, "ifindex");
 			jw_u64(&w, a[i].ifindex);
+			jw_key(&w, "gone");
+			jw_bool(&w, !a[i].ifindex);
 			jw_key(&w, "hook");
 			jw_str(&w, a[i].hook);
 			jw_key(&w, "mode");
@@ -663,8 +665,9 @@ const struct cli_cmd cmd_status = {
 	"have no link: 0), and the features the program was\n"
 	"loaded with. An interface that no longer exists (or whose TC "
 	"filter was removed behind Sluice's back) is marked\n"
-	"'(interface gone)'. Also the version and build, the program "
-	"tags, the running config's rules, set entries, policy,\n"
+	"'(interface gone)' (-j: \"gone\": true). Also the version and "
+	"build, the program tags, the running config's rules, set\n"
+	"entries, policy, "
 	"management prefixes, conntrack switch and synproxy port count, and "
 	"the capacities in use (limits and the config blob's\n"
 	"class).",

@@ -93,9 +93,14 @@ static int run_ban_add(struct cli *c, int argc, char **argv)
 		jw_obj_close(&w);
 		jw_end(&w);
 	} else if (!err) {
-		printf("banned %zu %s %s%s (%zu new, %zu renewed)\n", n,
+		/* a bare number is seconds: say so */
+		bool bare = secs && dur[strlen(dur) - 1] >= '0' &&
+			    dur[strlen(dur) - 1] <= '9';
+
+		printf("banned %zu %s %s%s%s (%zu new, %zu renewed)\n", n,
 		       cli_plural(n, "prefix", "prefixes"), secs ? "for " : "",
-		       secs ? dur : "permanently", added, n - added);
+		       secs ? dur : "permanently", bare ? "s" : "", added,
+		       n - added);
 	}
 	return cli_exit(err);
 }

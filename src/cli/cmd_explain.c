@@ -77,7 +77,7 @@ static void print_text(const struct sl_rule *p, const struct sl_explain *x,
 	const struct sl_rule *r = rule_by_id(rules, nrules, t->rule_id);
 	char buf[512];
 
-	sl_rule_format(p, buf, sizeof(buf));
+	sl_rule_format_match(p, buf, sizeof(buf));
 	printf("packet:   %s (%zu-byte frame, %s, %s)\n", buf, x->len,
 	       x->dir == SL_RDIR_IN ? "ingress" : "egress",
 	       x->dir == SL_RDIR_IN ? "xdp program" : "tc egress program");
@@ -205,18 +205,32 @@ static int run_explain(struct cli *c, int argc, char **argv)
 			    "network namespace",
 			    p.iface);
 	}
-	/* Ports not given: 40000 -> 80. */
-	if (!p.sport_lo && p.sport_hi == 65535)
-		p.sport_lo = p.sport_hi = 40000;
-	if (!p.dport_lo && p.dport_hi == 65535)
-		p.dport_lo = p.dport_hi = 80;
-	if (p.has_proto && p.proto == IPPROTO_TCP && !p.tcp_mask)
-		p.tcp_flags = 0x02; /* a SYN unless --tcp-flags says */
 	if (!p.has_proto && p.l3 != SL_L3_ARP) {
 		p.has_proto = 1;
 		p.proto = IPPROTO_TCP;
-		if (!p.tcp_mask)
-			p.tcp_flags = 0x02;
+	}
+	/* The combinations rule add refuses (--icmp-code without
+	 * --icmp-type, ports of a later fragment, ...) describe no packet
+	 * either. */
+	{
+		struct sl_rule v = p; /* checked as a pass rule */
+
+		v.action = SL_RACT_PASS;
+		if (sl_rule_validate(&v, err, sizeof(err)))
+			return cli_usage_error(c, "%s", err);
+	}
+	if (p.has_proto && p.proto == IPPROTO_TCP && !p.tcp_mask)
+		p.tcp_flags = 0x02; /* a SYN unless --tcp-flags says */
+	/* Ports not given: 40000 -> 80 (protocols with ports only; a later
+	 * fragment carries none). */
+	if (p.has_proto &&
+	    (p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP ||
+	     p.proto == IPPROTO_SCTP) &&
+	    p.fragment != 1U << SL_FRAG_LATER) {
+		if (!p.sport_lo && p.sport_hi == 65535)
+			p.sport_lo = p.sport_hi = 40000;
+		if (!p.dport_lo && p.dport_hi == 65535)
+			p.dport_lo = p.dport_hi = 80;
 	}
 	rc = cli_open(c, &ctx, false);
 	if (rc)
@@ -260,8 +274,10 @@ const struct cli_cmd cmd_explain = {
 	"how the frame parsed, the set entry that matched, the\n"
 	"count rules met, the rule that decided or the policy, and the "
 	"verdict. The options are those of 'rule add' that\n"
-	"describe a packet; --src and --dst are required (but with --proto "
-	"arp).",
+	"describe a packet, with the same checks (--icmp-code needs "
+	"--icmp-type, ports need tcp, udp or sctp\n"
+	"and a first fragment); --src and --dst are required, but with "
+	"--proto arp, which takes no addresses.",
     .opts = pkt_opts,
     .examples =
 	"$ sluice explain --src 198.18.0.9 --dst 198.18.0.2 --proto tcp "

@@ -311,7 +311,10 @@ static int lb_change(struct cli *c, enum lb_op op, char **argv)
 
 	/* a bad --weight is a usage error before anything opens */
 	cli_opt_long(c, "weight", 1, 0, SL_MAGLEV_MAX_WEIGHT);
-	rc = cli_open(c, &ctx, op == SVC_ADD || op == BE_ADD);
+	/* adding without state: private maps, made state by cli_apply only
+	 * once the change passed */
+	rc = op == SVC_ADD || op == BE_ADD ? cli_open_ro(c, &ctx)
+					   : cli_open(c, &ctx, false);
 	if (rc)
 		return rc;
 	rc = cli_exit(
@@ -325,7 +328,7 @@ static int lb_change(struct cli *c, enum lb_op op, char **argv)
 	if (!rc)
 		rc = lb_edit(c, &cur.lb, op, argv);
 	if (!rc && !sl_lb_cfg_equal(&before, &cur.lb))
-		rc = cli_exit(sl_apply(&ctx, &cur, SL_APPLY_KEEP_SETS, &rep));
+		rc = cli_apply(c, &ctx, &cur, SL_APPLY_KEEP_SETS, &rep);
 	if (!rc && c->json) {
 		struct sl_lb_cfg now;
 		struct conn_use u;

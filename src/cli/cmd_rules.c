@@ -22,8 +22,10 @@ static struct cli_opt rule_opts[SL_RULE_NFIELDS + 2];
 /* The one option of `rule add` that is no rule field. */
 static const struct cli_opt force_opt = {
     "force", 0, NULL,
-    "Add a drop rule without match fields anyway (it drops every packet "
-    "of its directions), or one whose addresses hold a management prefix "
+    "Add a drop rule without match fields (or whose only ones are "
+    "0.0.0.0/0 or ::/0) anyway (it drops every packet of its directions), "
+    "or one whose addresses hold a management prefix; with del, delete "
+    "even a pass rule that lets a management prefix through a drop policy "
     "(refused without --force: the lockout guard)."};
 
 __attribute__((constructor)) static void rule_opts_fill(void)
@@ -46,8 +48,9 @@ static int rule_from_opts(struct cli *c, const char *action, struct sl_rule *r)
 		return cli_usage_error(c, "give the action once: as ACTION or "
 					  "as --action");
 	if (!action && !cli_opt(c, "action"))
-		return cli_usage_error(c, "'rule add' takes an action (pass, "
-					  "drop, count or redirect)");
+		return cli_usage_error(c,
+				       "'rule add' takes an action (pass, "
+				       "drop, count, ratelimit or redirect)");
 	if (action && sl_rule_set_field(r, "action", action, err, sizeof(err)))
 		return cli_usage_error(c, "%s", err);
 	for (int i = 0; rule_opts[i].name; i++) {
@@ -60,15 +63,26 @@ static int rule_from_opts(struct cli *c, const char *action, struct sl_rule *r)
 	}
 	if (sl_rule_validate(r, err, sizeof(err)))
 		return cli_usage_error(c, "%s", err);
-	if (sl_rule_drops_all(r) && !cli_opt(c, "force"))
-		return cli_usage_error(
-		    c,
-		    "a drop rule without match fields drops "
-		    "every packet%s (lockout guard): add "
-		    "--force to add it anyway",
-		    r->dirs == 1U << SL_RDIR_IN	   ? " coming in"
-		    : r->dirs == 1U << SL_RDIR_OUT ? " going out"
-						   : "");
+	if (sl_rule_drops_all(r) && !cli_opt(c, "force")) {
+		bool v4 = r->l3 == SL_L3_IPV4;
+		const char *dirs = r->dirs == 1U << SL_RDIR_IN	  ? " coming in"
+				   : r->dirs == 1U << SL_RDIR_OUT ? " going out"
+								  : "";
+
+		if (r->has_src || r->has_dst) /* only 0.0.0.0/0 or ::/0 */
+			return cli_usage_error(
+			    c,
+			    "a drop rule for every address (%s) drops every "
+			    "%s packet%s (lockout guard): add --force to add "
+			    "it anyway",
+			    v4 ? "0.0.0.0/0" : "::/0", v4 ? "IPv4" : "IPv6",
+			    dirs);
+		return cli_usage_error(c,
+				       "a drop rule without match fields drops "
+				       "every packet%s (lockout guard): add "
+				       "--force to add it anyway",
+				       dirs);
+	}
 	return EXIT_OK;
 }
 
@@ -229,12 +243,13 @@ int cli_mgmt_guard(struct cli *c, struct sl_ctx *ctx, struct sl_config *after,
 }
 
 /* Applies cur (the running config with a rule change) keeping the sets. */
-static int rule_apply(struct sl_ctx *ctx, struct sl_config *cur)
+static int rule_apply(struct cli *c, struct sl_ctx *ctx, struct sl_config *cur)
 {
 	struct sl_apply_report rep;
-	int err = sl_apply(ctx, cur, SL_APPLY_KEEP_SETS, &rep);
+	int rc = cli_apply(c, ctx, cur, SL_APPLY_KEEP_SETS, &rep);
 
-	return cli_exit(err);
+	sl_apply_report_free(&rep);
+	return rc;
 }
 
 static int run_rule_list(struct cli *c, int argc, char **argv)
@@ -256,7 +271,8 @@ static int run_rule_list(struct cli *c, int argc, char **argv)
  * leave alone) into cur, with ctx open. Returns 0 or an exit status. */
 static int rule_read(struct cli *c, struct sl_ctx *ctx, struct sl_config *cur)
 {
-	int rc = cli_open(c, ctx, true);
+	/* without state: private maps, made state by rule_apply */
+	int rc = cli_open_ro(c, ctx);
 
 	if (rc)
 		return rc;
@@ -302,7 +318,7 @@ static int run_rule_add(struct cli *c, int argc, char **argv)
 		rc = cli_mgmt_guard(c, &ctx, &cur, NULL, 0, 0);
 	if (!rc) {
 		r.id = cur.rules[cur.n_rules - 1].id;
-		rc = rule_apply(&ctx, &cur);
+		rc = rule_apply(c, &ctx, &cur);
 	}
 	if (!rc && c->json) {
 		struct jw w;
@@ -366,7 +382,7 @@ static int run_rule_del(struct cli *c, int argc, char **argv)
 	}
 	rc = cli_mgmt_guard(c, &ctx, &cur, NULL, 0, 0);
 	if (!rc)
-		rc = rule_apply(&ctx, &cur);
+		rc = rule_apply(c, &ctx, &cur);
 	if (!rc && c->json) {
 		struct jw w;
 
@@ -397,8 +413,8 @@ static const struct cli_cmd rule_add = {
     .opts = rule_opts,
     .min_args = 0,
     .max_args = 1,
-    .arity_err = "'rule add' takes one action (pass, drop, count or "
-		 "redirect) and match options",
+    .arity_err = "'rule add' takes one action (pass, drop, count, "
+		 "ratelimit or redirect) and match options",
     .run = run_rule_add,
 };
 
@@ -793,7 +809,7 @@ static int run_apply(struct cli *c, int argc, char **argv)
 		return cli_exit(err);
 	if (!strcmp(file, "-"))
 		file = "stdin";
-	rc = dry ? cli_open_ro(c, &ctx) : cli_open(c, &ctx, true);
+	rc = cli_open_ro(c, &ctx);
 	if (rc) {
 		sl_config_free(&cfg);
 		return rc;
@@ -804,9 +820,10 @@ static int run_apply(struct cli *c, int argc, char **argv)
 		sl_close(&ctx);
 		return rc;
 	}
-	err = sl_apply(&ctx, &cfg, dry ? SL_APPLY_DRY_RUN | SL_APPLY_DIFF : 0,
-		       &rep);
-	rc = cli_exit(err);
+	rc = dry ? cli_exit(sl_apply(&ctx, &cfg,
+				     SL_APPLY_DRY_RUN | SL_APPLY_DIFF, &rep))
+		 : cli_apply(c, &ctx, &cfg, 0, &rep);
+	err = rc;
 	if (!err && c->json) {
 		struct jw w;
 

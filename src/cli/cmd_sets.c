@@ -280,13 +280,15 @@ static int run_set(struct cli *c, int argc, char **argv, int kind, bool add)
 	int rc, err;
 
 	if (add && cli_opt(c, "list")) {
-		if (argc || cli_opt(c, "file"))
-			return cli_usage_error(c, "--list takes no prefixes");
+		/* Both directions are listed (the DIR column). */
+		if (argc || cli_opt(c, "file") || cli_opt(c, "flush") ||
+		    cli_opt(c, "dst") || cli_opt(c, "force"))
+			return cli_usage_error(c, "--list takes no prefixes "
+						  "and no other option");
 		return list_set(c, kind);
 	}
 	if (add && cli_opt(c, "flush")) {
-		if (argc || cli_opt(c, "file") || cli_opt(c, "list") ||
-		    cli_opt(c, "dst"))
+		if (argc || cli_opt(c, "file") || cli_opt(c, "dst"))
 			return cli_usage_error(c, "--flush takes no prefixes "
 						  "and no other option");
 		return flush_set(c, kind);

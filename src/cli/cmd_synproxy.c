@@ -100,7 +100,7 @@ static int syn_change(struct cli *c, int argc, char **argv, bool on)
 					       "65535) or a range such as "
 					       "8000-8010",
 					       argv[i]);
-	rc = cli_open(c, &ctx, on);
+	rc = cli_open_ro(c, &ctx); /* no state: made by cli_apply */
 	if (rc)
 		return rc;
 	rc = cli_exit(
@@ -113,6 +113,16 @@ static int syn_change(struct cli *c, int argc, char **argv, bool on)
 	for (int i = 0; i < argc; i++) {
 		sl_syn_range(argv[i], &lo, &hi);
 		for (unsigned p = lo; p <= hi; p++) {
+			/* del is all or nothing: every port protected */
+			if (!on && !sl_syn_has(&cur.syn, p)) {
+				sl_config_free(&cur);
+				sl_close(&ctx);
+				return cli_usage_error(
+				    c,
+				    "port %u is not protected (nothing was "
+				    "changed)",
+				    p);
+			}
 			changed += sl_syn_has(&cur.syn, p) != on;
 			sl_syn_set(&cur.syn, p, on);
 		}
@@ -124,14 +134,17 @@ static int syn_change(struct cli *c, int argc, char **argv, bool on)
 					  "apply 'conntrack: {enabled: true}' "
 					  "first");
 	}
-	rc = changed ? cli_exit(sl_apply(&ctx, &cur, SL_APPLY_KEEP_SETS, &rep))
+	rc = changed ? cli_apply(c, &ctx, &cur, SL_APPLY_KEEP_SETS, &rep)
 		     : EXIT_OK;
+	if (changed)
+		sl_apply_report_free(&rep);
 	if (!rc && c->json)
 		print_ports(c, &cur.syn, cur.ct.enabled);
 	else if (!rc)
-		printf("synproxy: %zu %s %s\n", changed,
+		printf("synproxy: %zu %s %s (%zu protected in all)\n", changed,
 		       cli_plural(changed, "port", "ports"),
-		       on ? "protected" : "no longer protected");
+		       on ? "newly protected" : "no longer protected",
+		       sl_syn_count(&cur.syn));
 	sl_config_free(&cur);
 	sl_close(&ctx);
 	return rc;
@@ -159,7 +172,7 @@ static const struct cli_cmd syn_add = {
 static const struct cli_cmd syn_del = {
     .name = "del",
     .args = "PORT...",
-    .summary = "Stop protecting ports (PORT or LO-HI)",
+    .summary = "Stop protecting ports (PORT or LO-HI; all or none)",
     .min_args = 1,
     .max_args = -1,
     .arity_err = "'synproxy del' takes one or more ports",

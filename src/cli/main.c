@@ -137,6 +137,34 @@ int cli_open_ro(struct cli *c, struct sl_ctx *ctx)
 	return cli_exit(err);
 }
 
+int cli_apply(struct cli *c, struct sl_ctx *ctx, struct sl_config *cfg,
+	      unsigned flags, struct sl_apply_report *rep)
+{
+	struct stat st;
+	int err, rc;
+
+	if (ctx->lock_fd >= 0)
+		return cli_exit(sl_apply(ctx, cfg, flags, rep));
+	/* No state yet (cli_open_ro gave private maps): every check first,
+	 * so that a change refused creates no state either. */
+	err = sl_apply(ctx, cfg, flags | SL_APPLY_DRY_RUN, rep);
+	if (rep)
+		sl_apply_report_free(rep);
+	if (err)
+		return cli_exit(err);
+	sl_close(ctx);
+	/* Checked against no state: state another writer made meanwhile
+	 * would lose what it holds. */
+	if (!stat(ctx->dir, &st)) {
+		pr_err("Sluice state appeared under %s while this ran (nothing "
+		       "was changed); run the command again",
+		       ctx->dir);
+		return EXIT_RUNTIME;
+	}
+	rc = cli_open(c, ctx, true); /* closed again on failure */
+	return rc ? rc : cli_exit(sl_apply(ctx, cfg, flags, rep));
+}
+
 /* ---- help ---- */
 
 /* The positional synopsis: the verb's, or an object's sub-commands with
@@ -599,9 +627,24 @@ static int run_cmd(struct cli *c, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
 		int idx = -1;
 
-		if (opt == '?')
-			return cli_usage_error(c, "unknown option '%s'",
-					       argv[optind - 1]);
+		if (opt == '?') {
+			const char *a = argv[optind - 1], *eq = strchr(a, '=');
+
+			/* --flag=VALUE: a known flag that takes none */
+			for (int i = 0;
+			     eq && !strncmp(a, "--", 2) && i < n + ng; i++) {
+				const struct cli_opt *o =
+				    i < n ? &cmd->opts[i] : &global_opts[i - n];
+
+				if (!o->arg &&
+				    strlen(o->name) == (size_t)(eq - a - 2) &&
+				    !strncmp(o->name, a + 2, eq - a - 2))
+					return cli_usage_error(
+					    c, "option '--%s' takes no value",
+					    o->name);
+			}
+			return cli_usage_error(c, "unknown option '%s'", a);
+		}
 		if (opt == ':')
 			return cli_usage_error(c, "option '%s' needs a value",
 					       argv[optind - 1]);
@@ -617,6 +660,14 @@ static int run_cmd(struct cli *c, int argc, char **argv)
 		if (idx < 0)
 			return cli_usage_error(c, "unknown option");
 		if (idx < n) {
+			/* One value per option: a second, different one
+			 * (--proto udp --proto tcp) is a mistake, not an
+			 * override. */
+			if (optarg && c->val[idx] &&
+			    strcmp(c->val[idx], optarg))
+				return cli_usage_error(
+				    c, "option '--%s' given twice ('%s', '%s')",
+				    cmd->opts[idx].name, c->val[idx], optarg);
 			c->val[idx] = optarg ? optarg : "1";
 			continue;
 		}
@@ -625,6 +676,11 @@ static int run_cmd(struct cli *c, int argc, char **argv)
 			c->json = true;
 			break;
 		case 1:
+			if (c->bpffs && strcmp(c->bpffs, optarg))
+				return cli_usage_error(
+				    c,
+				    "option '--bpffs' given twice ('%s', '%s')",
+				    c->bpffs, optarg);
 			c->bpffs = optarg;
 			break;
 		case 2:
@@ -667,7 +723,11 @@ int main(int argc, char **argv)
 			c.verbose++;
 		else if (!strcmp(argv[i], "--bpffs") && i + 1 < argc)
 			c.bpffs = argv[++i];
-		else if (!strncmp(argv[i], "--bpffs=", 8))
+		else if (!strcmp(argv[i], "--bpffs")) {
+			pr_err("option '--bpffs' needs a value (see 'sluice "
+			       "help')");
+			return EXIT_USAGE;
+		} else if (!strncmp(argv[i], "--bpffs=", 8))
 			c.bpffs = argv[i] + 8;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			return do_help(1, argv);

@@ -78,9 +78,9 @@ bool sl_rule_same_match(const struct sl_rule *a, const struct sl_rule *b);
 
 void sl_config_free(struct sl_config *cfg);
 
-/* The lockout guard: a drop rule without any match field (but direction)
- * drops every packet of its directions, like a deny entry for every
- * address (prefix length 0). */
+/* The lockout guard: a drop rule without any match field (but direction,
+ * and addresses of prefix length 0) drops every packet of its directions
+ * (and family), like a deny entry for every address. */
 bool sl_rule_drops_all(const struct sl_rule *r);
 /* The first item of cfg that drops everything, or the management path
  * (cfg->mgmt: a deny entry overlapping a management prefix, a drop rule

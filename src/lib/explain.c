@@ -94,7 +94,12 @@ static int build_frame(const struct sl_rule *r, unsigned char *f, char *err,
 			 "not a prefix");
 		return -EINVAL;
 	}
-	if (r->sport_lo != r->sport_hi || r->dport_lo != r->dport_hi) {
+	/* Ports only where the frame has them (sl_rule_validate refuses
+	 * them elsewhere): TCP, UDP and SCTP, not in a later fragment. */
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	     proto == IPPROTO_SCTP) &&
+	    r->fragment != 1U << SL_FRAG_LATER &&
+	    (r->sport_lo != r->sport_hi || r->dport_lo != r->dport_hi)) {
 		snprintf(err, errlen,
 			 "--sport and --dport take one port "
 			 "each, not a range");

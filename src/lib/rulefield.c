@@ -1424,7 +1424,10 @@ int sl_rule_set_field(struct sl_rule *r, const char *key, const char *value,
 	return -EINVAL;
 }
 
-void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
+/* The line of r's fields; match_only: the match fields but the action
+ * (what a packet is, for explain). */
+static void rule_format(const struct sl_rule *r, char *buf, size_t len,
+			bool match_only)
 {
 	char t[2 * SL_COMMENT_MAX + 4], q[2 * SL_COMMENT_MAX + 4];
 	size_t o = 0;
@@ -1436,6 +1439,9 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 		const struct sl_rule_field *f = &sl_rule_fields[i];
 		const char *k = f->line_key ? f->line_key : f->key;
 
+		if (match_only &&
+		    (!(f->flags & SL_RF_MATCH) || !strcmp(f->key, "action")))
+			continue;
 		if (!f->text(r, t, sizeof(t)) && !(f->flags & SL_RF_ALWAYS))
 			continue;
 		if (f->flags & SL_RF_LINE_QUOTE)
@@ -1444,6 +1450,16 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 			      *k ? " " : "",
 			      f->flags & SL_RF_LINE_QUOTE ? q : t);
 	}
+}
+
+void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
+{
+	rule_format(r, buf, len, false);
+}
+
+void sl_rule_format_match(const struct sl_rule *r, char *buf, size_t len)
+{
+	rule_format(r, buf, len, true);
 }
 
 void sl_rule_jw_fields(struct jw *w, const struct sl_rule *r)
@@ -1473,6 +1489,11 @@ bool sl_rule_drops_all(const struct sl_rule *r)
 	for (int i = 0; i < SL_RULE_NFIELDS; i++) {
 		const struct sl_rule_field *f = &sl_rule_fields[i];
 
+		/* an address of prefix length 0 (0.0.0.0/0, ::/0) is every
+		 * address of its family: no match */
+		if ((!strcmp(f->key, "src") && !r->src.plen) ||
+		    (!strcmp(f->key, "dst") && !r->dst.plen))
+			continue;
 		if ((f->flags & SL_RF_MATCH) && strcmp(f->key, "action") &&
 		    strcmp(f->key, "direction") && f->text(r, t, sizeof(t)))
 			return false;

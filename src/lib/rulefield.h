@@ -62,6 +62,10 @@ size_t sl_rule_fields_sorted(bool by_cli,
 /* The config keys in key_rank order, NULL-terminated. */
 void sl_rule_keys(const char *out[SL_RULE_NFIELDS + 1]);
 
+/* sl_rule_format's line with only the match fields, not the action, id,
+ * priority or rate limit: how explain names a packet. */
+void sl_rule_format_match(const struct sl_rule *r, char *buf, size_t len);
+
 struct jw;
 /* The rule's fields as members of the JSON object being written (open it
  * first): "KEY": value for each field the YAML writer writes, in table
