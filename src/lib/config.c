@@ -600,10 +600,10 @@ bool sl_config_lockout(const struct sl_config *cfg,
 
 		if (!sl_rule_drops_all(r) || rule_running(r, running))
 			continue;
-		snprintf(what, len,
-			 "rule %u (drop without match fields) drops every "
-			 "packet",
-			 r->id);
+		snprintf(what, len, "rule %u (%s) drops every packet", r->id,
+			 r->has_src || r->has_dst
+			     ? "drop whose only match is 0.0.0.0/0 or ::/0"
+			     : "drop without match fields");
 		*pos = r->pos;
 		return true;
 	}

@@ -1411,6 +1411,18 @@ static bool check_lockout(void)
 	     ASSERT_EQ(pos.line, 5, "rule line") &&
 	     ASSERT_TRUE(!sl_rule_drops_all(&a.rules[1]), "arp drop") &&
 	     ASSERT_TRUE(!sl_rule_drops_all(&a.rules[2]), "pass");
+	/* A drop whose only match is ::/0: named for what it is. */
+	if (ok) {
+		a.rules[0].has_src = 1;
+		a.rules[0].src.family = AF_INET6;
+		ok = ASSERT_TRUE(
+			 sl_config_lockout(&a, &none, what, sizeof(what), &pos),
+			 "rule with ::/0 not found") &&
+		     ASSERT_TRUE(!strcmp(what, "rule 4 (drop whose only match "
+					       "is 0.0.0.0/0 or ::/0) drops "
+					       "every packet"),
+				 "what: %s", what);
+	}
 	a.n_sets = 2;
 	sl_config_free(&a);
 	if (!ok)
